@@ -1,0 +1,326 @@
+/*
+ * gsgd — minibatch stochastic gradient descent engine.
+ *
+ * Public C API. C99-compatible; no CUDA header is needed (streams are void *).
+ *
+ * Conventions
+ *  - Every call returns a gsgd_status; outputs go through pointer arguments.
+ *  - gsgd_status_string() names any status; gsgd_last_error(ctx) gives the
+ *    detail of the last failure on that context (file, record, what was wrong).
+ *  - Objects are opaque handles with create/free pairs. free(NULL) is a no-op.
+ *  - No call prints, exits or aborts the process.
+ *  - One context per thread; objects created from a context belong to it.
+ *
+ * Stable API: everything above the "experimental" marker at the end.
+ */
+#ifndef GSGD_H
+#define GSGD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GSGD_VERSION_MAJOR 0
+#define GSGD_VERSION_MINOR 1
+#define GSGD_VERSION_PATCH 0
+#define GSGD_VERSION_NUMBER \
+    (GSGD_VERSION_MAJOR * 10000 + GSGD_VERSION_MINOR * 100 + GSGD_VERSION_PATCH)
+
+#if defined(GSGD_STATIC_DEFINE)
+#define GSGD_API
+#elif defined(_WIN32)
+#ifdef GSGD_BUILDING
+#define GSGD_API __declspec(dllexport)
+#else
+#define GSGD_API __declspec(dllimport)
+#endif
+#else
+#define GSGD_API __attribute__((visibility("default")))
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes. Values are pinned and never renumbered:                    */
+/* 0 ok, 1-99 caller errors, 100-199 data and I/O, 200-299 device,          */
+/* 999 internal.                                                            */
+/* ------------------------------------------------------------------------ */
+#define GSGD_STATUS_MAP(X)                                                         \
+    X(OK, 0, "success")                                                            \
+    X(INVALID_ARGUMENT, 1, "invalid argument")                                     \
+    X(OUT_OF_RANGE, 2, "parameter out of range")                                   \
+    X(UNSUPPORTED, 3, "unsupported in this build or for this model")               \
+    X(SHAPE_MISMATCH, 4, "model and data shapes do not match")                     \
+    X(OUT_OF_MEMORY, 5, "host memory allocation failed")                           \
+    X(DIVERGED, 6, "training diverged (loss is NaN or Inf)")                       \
+    X(INTERRUPTED, 7, "stopped by the caller")                                     \
+    X(IO, 100, "file could not be opened, read or written")                        \
+    X(BAD_FORMAT, 101, "malformed input data")                                     \
+    X(BAD_VALUE, 102, "invalid value in input data")                               \
+    X(TOO_LARGE, 103, "input dimensions exceed limits")                            \
+    X(NO_DEVICE, 200, "no usable CUDA device")                                     \
+    X(DEVICE_ERROR, 201, "CUDA runtime or library error")                          \
+    X(DEVICE_OUT_OF_MEMORY, 202, "device memory allocation failed")                \
+    X(INTERNAL, 999, "internal error")
+
+typedef enum {
+#define GSGD_STATUS_ENUM_(name, value, text) GSGD_STATUS_##name = value,
+    GSGD_STATUS_MAP(GSGD_STATUS_ENUM_)
+#undef GSGD_STATUS_ENUM_
+} gsgd_status;
+
+/* Short human-readable description of a status ("malformed input data").
+ * Never NULL; unknown values give "unknown status". */
+GSGD_API const char *gsgd_status_string(gsgd_status s);
+/* The enum name without prefix ("BAD_FORMAT"); "UNKNOWN" for unknown values. */
+GSGD_API const char *gsgd_status_name(gsgd_status s);
+
+/* Library version as MAJOR*10000 + MINOR*100 + PATCH. */
+GSGD_API unsigned gsgd_version(void);
+/* Version as text, e.g. "0.1.0". */
+GSGD_API const char *gsgd_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Context: device selection and error state.                               */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_context gsgd_context;
+
+typedef enum {
+    GSGD_DEVICE_AUTO = 0, /* CUDA when a device is usable, else the CPU */
+    GSGD_DEVICE_CPU = 1,
+    GSGD_DEVICE_CUDA = 2
+} gsgd_device;
+
+/* Creates a context on a device. device_index selects the GPU for CUDA.
+ * Returns GSGD_STATUS_NO_DEVICE when CUDA is requested but not usable (or
+ * not built in); *ctx is then NULL. */
+GSGD_API gsgd_status gsgd_context_create(gsgd_context **ctx, gsgd_device device, int device_index);
+/* Frees the context. Every object created from it must be freed first. */
+GSGD_API void gsgd_context_free(gsgd_context *ctx);
+/* The device the context actually runs on (never AUTO). */
+GSGD_API gsgd_device gsgd_context_device(const gsgd_context *ctx);
+/* Detail of the last failure on ctx ("" if none). Valid until the next call
+ * on ctx. Accepts NULL (returns a message about a NULL context). */
+GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
+/* Bytes currently allocated by gsgd on the context's device, and the peak
+ * since creation (datasets, parameters, buffers). */
+GSGD_API gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t *peak);
+/* Writes a short description of the build and the device into buf (always
+ * NUL-terminated, truncated to size). */
+GSGD_API gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Datasets: n samples of d float features and one target each.             */
+/* Classification targets are class indices 0..n_classes-1 stored as float; */
+/* n_classes == 0 means regression (real targets).                          */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_dataset gsgd_dataset;
+
+/* Copies n x d row-major features X and n targets y into a new dataset on
+ * the context's device. Rejects non-finite values and out-of-range labels
+ * (GSGD_STATUS_BAD_VALUE, with the sample index in gsgd_last_error). */
+GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y,
+                                            size_t n, size_t d, int n_classes,
+                                            gsgd_dataset **out);
+
+/* Loads a dataset from a spec and returns its training and test parts
+ * (*test is NULL when the spec has no test part). Specs:
+ *   fashion-mnist[:DIR]            IDX files of Debian's dataset-fashion-mnist
+ *                                  (default DIR /usr/share/datasets/fashion-mnist)
+ *   idx:IMAGES,LABELS              one IDX image file (ubyte or float) + labels
+ *   csv:PATH[:label=first|last][:header]
+ *   synth:N,D,K[:seed=S]           a learnable problem from a random teacher,
+ *                                  split 80/20 into train/test
+ * IDX files may be gzip-compressed. ubyte images are scaled to [0,1].
+ * Errors name the file and the record: see gsgd_last_error. */
+GSGD_API gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
+                                       gsgd_dataset **test);
+
+/* Splits ds into a shuffled training part and a test part holding
+ * test_fraction of the samples (0 < test_fraction < 1), seeded. ds is
+ * unchanged and still owned by the caller. */
+GSGD_API gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction,
+                                        uint64_t seed, gsgd_dataset **train,
+                                        gsgd_dataset **test);
+
+/* Number of samples, features and classes (0 for regression). Any output
+ * pointer may be NULL. */
+GSGD_API gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d,
+                                        int *n_classes);
+GSGD_API void gsgd_dataset_free(gsgd_dataset *ds);
+
+/* ------------------------------------------------------------------------ */
+/* Models. All parameters live in ONE flat float buffer: every weight      */
+/* matrix first (row-major, in x out, layer by layer), then every bias.     */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_model gsgd_model;
+
+/* Creates a model from a spec for n_features inputs and n_classes classes:
+ *   linear       squared loss; one output for regression (n_classes 0),
+ *                one output per class on one-hot targets otherwise
+ *   logistic     binary logistic regression (n_classes must be 2)
+ *   softmax      multinomial logistic regression (cross-entropy)
+ *   hinge        multiclass SVM loss, sum_j!=y max(0, s_j - s_y + 1)
+ *   mlp:H1,H2,.. ReLU hidden layers of the given widths, softmax output
+ * Parameters are initialised as PyTorch's nn.Linear does,
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from seed. */
+GSGD_API gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_features,
+                                       int n_classes, uint64_t seed, gsgd_model **out);
+GSGD_API void gsgd_model_free(gsgd_model *model);
+
+/* The flat parameter buffer (device memory on CUDA, host memory on the
+ * CPU backend) and its length. Owned by the model; the caller may read and
+ * write it between calls. *n_decay is the length of the leading part that
+ * holds weights (weight decay applies there; biases follow). */
+GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t *n,
+                                       size_t *n_decay);
+
+/* Computes per-feature mean and standard deviation from ds and stores them
+ * with the model: every later forward pass (training, evaluation, predict)
+ * standardises its input, and gsgd_model_save keeps them. Features with
+ * zero spread are centred only. */
+GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
+
+/* Writes n_out = n rows of predictions for n x d host features X into host
+ * array out: the class index (as float) for classifiers, the prediction
+ * for regression. */
+GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
+
+typedef struct {
+    double loss;     /* mean data loss (no regularisation term) */
+    double accuracy; /* fraction correct; NaN for regression */
+    size_t n;        /* samples evaluated */
+} gsgd_eval_result;
+
+/* Evaluates the model on ds in batches (its own buffers, at most 1024 rows). */
+GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
+                                   gsgd_eval_result *out);
+
+/* Saves the model (spec, shapes, standardiser, parameters) to path:
+ * versioned binary with a CRC32, written to a temporary file, fsynced and
+ * renamed, so path is never left half-written. */
+GSGD_API gsgd_status gsgd_model_save(const gsgd_model *model, const char *path);
+/* Loads a model written by gsgd_model_save. Corrupt, truncated or
+ * other-version files give GSGD_STATUS_BAD_FORMAT naming the file. */
+GSGD_API gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **out);
+/* The model's spec string ("mlp:256,128"), feature and class counts. */
+GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec,
+                                      size_t *n_features, int *n_classes);
+
+/* ------------------------------------------------------------------------ */
+/* Options: one enum-keyed setter with bounds, so new parameters never      */
+/* break the ABI. Names follow PyTorch's optim.                             */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_options gsgd_options;
+
+typedef enum {
+    GSGD_OPTIM_SGD = 0,      /* x -= lr * (g + wd * x) */
+    GSGD_OPTIM_MOMENTUM = 1, /* PyTorch SGD(momentum=mu) */
+    GSGD_OPTIM_NESTEROV = 2  /* PyTorch SGD(momentum=mu, nesterov=True) */
+} gsgd_optim;
+
+typedef enum {
+    GSGD_LR = 0,            /* learning rate */
+    GSGD_MOMENTUM = 1,      /* momentum coefficient mu (momentum/nesterov) */
+    GSGD_WEIGHT_DECAY = 2,  /* coupled L2: g += weight_decay * w, weights only */
+    GSGD_OPTIMIZER = 3,     /* a gsgd_optim value */
+    GSGD_BATCH = 4,         /* minibatch size B */
+    GSGD_EPOCHS = 5,        /* number of passes over the training data */
+    GSGD_SEED = 6,          /* seed of the per-epoch shuffle */
+    GSGD_LR_STEP = 7,       /* step decay: multiply lr by LR_GAMMA every LR_STEP
+                               epochs; 0 = constant learning rate */
+    GSGD_LR_GAMMA = 8,      /* step decay factor */
+    GSGD_TARGET_ACC = 9,    /* stop when test accuracy >= this; 0 = never */
+    GSGD_CHECK_EVERY = 10   /* steps between NaN/Inf checks and progress calls */
+} gsgd_param;
+
+GSGD_API gsgd_status gsgd_options_create(gsgd_options **out);
+GSGD_API void gsgd_options_free(gsgd_options *opts);
+/* Sets a parameter; GSGD_STATUS_OUT_OF_RANGE outside gsgd_param_bounds, or
+ * for a non-integer value of an integer parameter. */
+GSGD_API gsgd_status gsgd_set(gsgd_options *opts, gsgd_param p, double value);
+GSGD_API gsgd_status gsgd_get(const gsgd_options *opts, gsgd_param p, double *value);
+/* Inclusive bounds and default of a parameter. Any output may be NULL. */
+GSGD_API gsgd_status gsgd_param_bounds(gsgd_param p, double *lo, double *hi, double *dflt);
+/* The parameter's name as on the command line ("weight_decay"), or NULL. */
+GSGD_API const char *gsgd_param_name(gsgd_param p);
+
+/* ------------------------------------------------------------------------ */
+/* Training.                                                                */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_trainer gsgd_trainer;
+
+typedef struct {
+    int epoch;                 /* 1-based epoch in progress */
+    int epochs;                /* planned epochs */
+    size_t step;               /* steps done in this epoch */
+    size_t steps;              /* steps per epoch */
+    double loss;               /* mean training loss so far this epoch */
+    double samples_per_second; /* training throughput so far this epoch */
+    double seconds;            /* wall time since gsgd_train started */
+    int epoch_done;            /* 1 at the end of an epoch */
+    double test_accuracy;      /* at epoch end with a test set, else NaN */
+    double lr;                 /* learning rate of this epoch */
+} gsgd_progress;
+
+/* Called every CHECK_EVERY steps and at each epoch end; return nonzero to
+ * stop training (gsgd_train then returns GSGD_STATUS_INTERRUPTED). */
+typedef int (*gsgd_progress_fn)(const gsgd_progress *p, void *user);
+
+typedef struct {
+    int epochs;                /* epochs completed */
+    size_t steps;              /* optimizer steps taken */
+    size_t batch;              /* minibatch size used */
+    double train_loss;         /* mean training loss of the last epoch */
+    double test_accuracy;      /* on the test set after training; NaN without */
+    double test_loss;          /* NaN without a test set */
+    double seconds;            /* wall time of gsgd_train, evaluation included */
+    double samples_per_second; /* training samples / training time (no eval) */
+    double time_to_target_s;   /* wall time until TARGET_ACC reached; NaN if not */
+} gsgd_train_result;
+
+/* Creates a trainer: allocates every buffer a step needs once (batch,
+ * activations, gradients, optimizer state), so the step loop allocates
+ * nothing. The model and dataset must outlive the trainer. */
+GSGD_API gsgd_status gsgd_trainer_create(gsgd_model *model, const gsgd_dataset *train,
+                                         const gsgd_options *opts, gsgd_trainer **out);
+GSGD_API void gsgd_trainer_free(gsgd_trainer *tr);
+
+/* Runs one epoch: shuffle, then one update per minibatch (the last, partial
+ * batch included). *mean_loss may be NULL. */
+GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
+
+/* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
+ * epoch when TARGET_ACC is set or a progress callback is given, and once at
+ * the end. progress may be NULL. */
+GSGD_API gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test,
+                                gsgd_progress_fn progress, void *user, gsgd_train_result *out);
+
+/* Evaluates the trainer's model on ds with the trainer's own buffers (no
+ * allocation). */
+GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
+                                           gsgd_eval_result *out);
+
+/* ------------------------------------------------------------------------ */
+/* Embedding primitive: the fused in-place update on caller-owned buffers.  */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_optimizer gsgd_optimizer;
+
+/* Creates an optimizer for flat buffers of n floats, with the rule and
+ * hyperparameters of opts (OPTIMIZER, LR, MOMENTUM, WEIGHT_DECAY). Its
+ * state (the momentum buffer) lives on the context's device. Weight decay
+ * applies to all n entries. */
+GSGD_API gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
+                                           gsgd_optimizer **out);
+GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
+/* Applies one update in place: params -= lr * direction(grads). Both
+ * buffers hold n floats in the context's device memory (host memory on the
+ * CPU backend). stream is a cudaStream_t on CUDA, ignored on the CPU. */
+GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads,
+                                         size_t n, void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GSGD_H */

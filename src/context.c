@@ -1,0 +1,120 @@
+/* Contexts, the status model, error recording and memory accounting. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+const char *gsgd_status_string(gsgd_status s) {
+    switch (s) {
+#define GSGD_STATUS_TEXT_(name, value, text) \
+    case GSGD_STATUS_##name:                 \
+        return text;
+        GSGD_STATUS_MAP(GSGD_STATUS_TEXT_)
+#undef GSGD_STATUS_TEXT_
+    }
+    return "unknown status";
+}
+
+const char *gsgd_status_name(gsgd_status s) {
+    switch (s) {
+#define GSGD_STATUS_NAME_(name, value, text) \
+    case GSGD_STATUS_##name:                 \
+        return #name;
+        GSGD_STATUS_MAP(GSGD_STATUS_NAME_)
+#undef GSGD_STATUS_NAME_
+    }
+    return "UNKNOWN";
+}
+
+unsigned gsgd_version(void) { return GSGD_VERSION_NUMBER; }
+
+const char *gsgd_version_string(void) {
+    return STR(GSGD_VERSION_MAJOR) "." STR(GSGD_VERSION_MINOR) "." STR(GSGD_VERSION_PATCH);
+}
+
+gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
+                          const char *fmt, ...) {
+    if (!ctx) return status;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+    va_end(ap);
+    if (len >= 0 && (size_t)len < sizeof ctx->last_error) {
+        const char *base = strrchr(file, '/');
+        snprintf(ctx->last_error + len, sizeof ctx->last_error - (size_t)len, " [%s:%d]",
+                 base ? base + 1 : file, line);
+    }
+    return status;
+}
+
+const char *gsgd_last_error(const gsgd_context *ctx) {
+    return ctx ? ctx->last_error : "gsgd_last_error: context is NULL";
+}
+
+gsgd_status gsgd_context_create(gsgd_context **out, gsgd_device device, int device_index) {
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU && device != GSGD_DEVICE_CUDA)
+        return GSGD_STATUS_INVALID_ARGUMENT;
+    /* This build has no CUDA backend yet: AUTO means the CPU. */
+    if (device == GSGD_DEVICE_CUDA) return GSGD_STATUS_NO_DEVICE;
+    gsgd_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return GSGD_STATUS_OUT_OF_MEMORY;
+    ctx->device = GSGD_DEVICE_CPU;
+    ctx->device_index = device_index;
+    ctx->be = gsgd_backend_cpu();
+    *out = ctx;
+    return GSGD_STATUS_OK;
+}
+
+void gsgd_context_free(gsgd_context *ctx) { free(ctx); }
+
+gsgd_device gsgd_context_device(const gsgd_context *ctx) {
+    return ctx ? ctx->device : GSGD_DEVICE_CPU;
+}
+
+gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t *peak) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (in_use) *in_use = ctx->bytes_in_use;
+    if (peak) *peak = ctx->bytes_peak;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
+    if (!ctx || !buf || size == 0) return GSGD_STATUS_INVALID_ARGUMENT;
+    snprintf(buf, size,
+             "gsgd %s\n"
+             "backend: %s\n"
+             "cuda backend: not built in\n"
+             "openmp threads: %d\n",
+             gsgd_version_string(), ctx->be->name, gsgd_cpu_threads());
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_mem_alloc(gsgd_context *ctx, size_t bytes, void **p) {
+    *p = NULL;
+    if (bytes == 0) bytes = 1; /* a valid, distinct pointer for empty buffers */
+    FORWARD_IF_ERROR(ctx->be->alloc(ctx, bytes, p));
+    ctx->bytes_in_use += bytes;
+    if (ctx->bytes_in_use > ctx->bytes_peak) ctx->bytes_peak = ctx->bytes_in_use;
+    return GSGD_STATUS_OK;
+}
+
+void gsgd_mem_free(gsgd_context *ctx, void *p, size_t bytes) {
+    if (!p) return;
+    if (bytes == 0) bytes = 1;
+    ctx->be->release(ctx, p);
+    ctx->bytes_in_use -= bytes;
+}
+
+gsgd_status gsgd_host_alloc(gsgd_context *ctx, size_t bytes, void **p) {
+    *p = malloc(bytes ? bytes : 1);
+    RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "host allocation of %zu bytes failed",
+                    bytes);
+    return GSGD_STATUS_OK;
+}

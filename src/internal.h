@@ -1,0 +1,161 @@
+/* Internal definitions shared by the library's sources. Never installed. */
+#ifndef GSGD_INTERNAL_H
+#define GSGD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "gsgd.h"
+
+#define GSGD_ERROR_LEN 1024
+
+struct gsgd_context {
+    gsgd_device device;
+    int device_index;
+    const gsgd_backend *be;
+    void *be_state;      /* backend-private (cuBLAS handle, stream, ...) */
+    size_t bytes_in_use; /* backend memory allocated through gsgd_mem_alloc */
+    size_t bytes_peak;
+    char last_error[GSGD_ERROR_LEN];
+};
+
+/* Records "message (file:line)" as the context's last error and returns
+ * status. ctx may be NULL (the message is then dropped). */
+gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
+                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Fails with status and a formatted message. */
+#define GSGD_ERROR(ctx, status, ...) gsgd_error_at((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Returns status with a formatted message when cond holds. */
+#define RETURN_ERROR_IF(cond, ctx, status, ...)                        \
+    do {                                                               \
+        if (cond) return GSGD_ERROR((ctx), (status), __VA_ARGS__);     \
+    } while (0)
+
+/* Evaluates expr (a gsgd_status) and returns it when it is not OK; the
+ * callee already recorded the detail. */
+#define FORWARD_IF_ERROR(expr)                          \
+    do {                                                \
+        gsgd_status forward_status_ = (expr);           \
+        if (forward_status_ != GSGD_STATUS_OK) return forward_status_; \
+    } while (0)
+
+/* Like FORWARD_IF_ERROR, but jumps to a cleanup label keeping the status in
+ * the variable st. */
+#define CHECK_GOTO(st, expr, label)                     \
+    do {                                                \
+        (st) = (expr);                                  \
+        if ((st) != GSGD_STATUS_OK) goto label;         \
+    } while (0)
+
+/* Backend memory with accounting (in_use/peak feed the planner's checks). */
+gsgd_status gsgd_mem_alloc(gsgd_context *ctx, size_t bytes, void **p);
+void gsgd_mem_free(gsgd_context *ctx, void *p, size_t bytes);
+
+/* Host allocation that records an OUT_OF_MEMORY error on failure. */
+gsgd_status gsgd_host_alloc(gsgd_context *ctx, size_t bytes, void **p);
+
+/* Checked size arithmetic: returns 0 on overflow. */
+static inline int gsgd_mul_ok(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* Number of OpenMP threads the CPU backend uses. */
+int gsgd_cpu_threads(void);
+
+/* ---- datasets ---------------------------------------------------------- */
+struct gsgd_dataset {
+    gsgd_context *ctx;
+    size_t n, d;
+    int n_classes;   /* 0 = regression */
+    float *X;        /* backend memory, n x d */
+    float *y;        /* backend memory, n */
+};
+
+/* Host-side data as produced by the loaders before upload. */
+typedef struct {
+    float *X; /* n x d, malloc'd */
+    float *y; /* n, malloc'd */
+    size_t n, d;
+    int n_classes;
+} gsgd_host_data;
+
+void gsgd_host_data_free(gsgd_host_data *h);
+/* Uploads h into a dataset (h keeps ownership of its arrays). */
+gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
+                                        gsgd_dataset **out);
+
+/* ---- models ------------------------------------------------------------ */
+#define GSGD_MAX_LAYERS 16
+#define GSGD_SPEC_LEN 128
+
+typedef struct {
+    size_t in, out;
+    size_t w_off; /* offset of the in x out weight matrix in the flat buffer */
+    size_t b_off; /* offset of the out biases */
+} gsgd_layer;
+
+struct gsgd_model {
+    gsgd_context *ctx;
+    char spec[GSGD_SPEC_LEN];
+    gsgd_loss loss;
+    int n_classes;
+    size_t n_features, n_outputs;
+    int n_layers;
+    gsgd_layer layers[GSGD_MAX_LAYERS];
+    size_t n_params, n_decay; /* weights occupy [0, n_decay) */
+    float *params;            /* backend memory */
+    float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
+};
+
+/* Parses spec and fills the layout (layers, sizes); allocates nothing. */
+gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
+                              int n_classes, gsgd_model *m);
+/* Fills host buffer p (n_params) with PyTorch nn.Linear's init from seed. */
+void gsgd_model_init_host(const gsgd_model *m, uint64_t seed, float *p);
+/* Allocates the parameter buffer of a laid-out model. */
+gsgd_status gsgd_model_alloc(gsgd_model *m);
+
+/* Buffers for forward/backward of up to B rows. */
+typedef struct {
+    size_t B;
+    float *Xb, *yb;                  /* B x d input, B targets */
+    float *act[GSGD_MAX_LAYERS];     /* B x out_l: layer outputs (post-ReLU) */
+    float *dact[GSGD_MAX_LAYERS];    /* B x out_l: gradients w.r.t. pre-activations */
+    double *acc;                     /* [loss sum, correct count] */
+} gsgd_step_buffers;
+
+/* Bytes of backend memory gsgd_step_buffers_alloc takes for B rows. */
+size_t gsgd_step_buffers_bytes(const gsgd_model *m, size_t B);
+gsgd_status gsgd_step_buffers_alloc(gsgd_model *m, size_t B, gsgd_step_buffers *sb);
+void gsgd_step_buffers_free(gsgd_model *m, gsgd_step_buffers *sb);
+
+/* Forward pass of rows already gathered in sb->Xb (B <= sb->B); logits end
+ * in sb->act[n_layers-1]. */
+gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
+/* Loss + backward: writes the gradient of the mean loss over the B rows
+ * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
+gsgd_status gsgd_model_backward(gsgd_model *m, gsgd_step_buffers *sb, size_t B, float *grads);
+/* Loss and accuracy counts only (evaluation). */
+gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
+
+/* Evaluates with given buffers (reused by the trainer). */
+gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,
+                               gsgd_eval_result *out);
+
+/* ---- options ----------------------------------------------------------- */
+#define GSGD_N_PARAMS 11
+struct gsgd_options {
+    double v[GSGD_N_PARAMS];
+};
+
+/* The update rule described by opts (n_decay as given). */
+gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay);
+/* Learning rate of a 0-based epoch under opts' schedule. */
+double gsgd_lr_at_epoch(const gsgd_options *o, int epoch);
+
+#endif

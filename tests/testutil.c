@@ -1,0 +1,72 @@
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+char *mkdtemp(char *);
+
+const char *tu_tmpdir(void) {
+    static char dir[512];
+    if (!dir[0]) {
+        const char *base = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/gsgd-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(dir)) {
+            perror("mkdtemp");
+            abort();
+        }
+    }
+    return dir;
+}
+
+const char *tu_path(const char *name) {
+    static char ring[16][768];
+    static int next;
+    char *p = ring[next++ % 16];
+    snprintf(p, sizeof ring[0], "%s/%s", tu_tmpdir(), name);
+    return p;
+}
+
+int tu_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t w = len ? fwrite(data, 1, len, f) : 0;
+    return (fclose(f) == 0 && w == len) ? 0 : -1;
+}
+
+int tu_write_text(const char *path, const char *text) {
+    return tu_write_file(path, text, strlen(text));
+}
+
+int tu_write_gzip(const char *path, const void *data, size_t len) {
+    gzFile g = gzopen(path, "wb");
+    if (!g) return -1;
+    int w = len ? gzwrite(g, data, (unsigned)len) : 0;
+    return (gzclose(g) == Z_OK && (size_t)w == len) ? 0 : -1;
+}
+
+int tu_run(const char *cmd, char *out, size_t size) {
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) return -1;
+    size_t n = 0;
+    if (out && size) {
+        n = fread(out, 1, size - 1, p);
+        out[n] = '\0';
+    }
+    char sink[4096];
+    while (fread(sink, 1, sizeof sink, p) > 0) {
+    }
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
