@@ -1,0 +1,262 @@
+/*
+ * CPU backend: the numerical reference for every other backend.
+ * GEMMs through CBLAS (OpenBLAS), the rest as plain loops, parallel with
+ * OpenMP where the loop is long enough to pay for it. Reductions accumulate
+ * in double so the reference is more accurate than the kernels it checks.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "rng.h"
+
+/* Below this many elements a parallel region costs more than it saves. */
+#define PAR_MIN 16384
+
+int gsgd_cpu_threads(void) { return omp_get_max_threads(); }
+
+static gsgd_status cpu_alloc(gsgd_context *ctx, size_t bytes, void **p) {
+    /* 64-byte alignment: whole cache lines, and 16-byte vector loads. */
+    size_t rounded = (bytes + 63) / 64 * 64;
+    *p = aligned_alloc(64, rounded);
+    RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cpu: allocation of %zu bytes failed",
+                    bytes);
+    return GSGD_STATUS_OK;
+}
+
+static void cpu_release(gsgd_context *ctx, void *p) {
+    (void)ctx;
+    free(p);
+}
+
+static gsgd_status cpu_copy(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
+    (void)ctx;
+    if (bytes) memcpy(dst, src, bytes);
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_zero(gsgd_context *ctx, void *p, size_t bytes) {
+    (void)ctx;
+    if (bytes) memset(p, 0, bytes);
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_sync(gsgd_context *ctx) {
+    (void)ctx;
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
+                            size_t K, float alpha, const float *A, size_t lda, const float *B,
+                            size_t ldb, float beta, float *C, size_t ldc) {
+    RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx,
+                    GSGD_STATUS_TOO_LARGE, "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M, N,
+                    K);
+    if (M == 0 || N == 0) return GSGD_STATUS_OK;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
+                B, (int)ldb, beta, C, (int)ldc);
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_bias_act(gsgd_context *ctx, float *Y, const float *b, size_t rows,
+                                size_t cols, int relu) {
+    (void)ctx;
+#pragma omp parallel for schedule(static) if (rows * cols >= PAR_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        float *y = Y + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            float v = y[c] + b[c];
+            y[c] = (relu && v < 0.0f) ? 0.0f : v;
+        }
+    }
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_relu_backward(gsgd_context *ctx, float *dY, const float *A, size_t n) {
+    (void)ctx;
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+        if (!(A[i] > 0.0f)) dY[i] = 0.0f;
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_col_sum(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
+                               float *db) {
+    (void)ctx;
+#pragma omp parallel for schedule(static) if (rows * cols >= PAR_MIN)
+    for (size_t c = 0; c < cols; c++) {
+        double s = 0.0;
+        for (size_t r = 0; r < rows; r++) s += dY[r * cols + c];
+        db[c] = (float)s;
+    }
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_gather(gsgd_context *ctx, const float *X, const float *y, size_t d,
+                              const uint32_t *perm, size_t start, size_t B, const float *mean,
+                              const float *inv_std, float *Xb, float *yb) {
+    (void)ctx;
+#pragma omp parallel for schedule(static) if (B * d >= PAR_MIN)
+    for (size_t i = 0; i < B; i++) {
+        size_t row = perm ? perm[start + i] : start + i;
+        const float *src = X + row * d;
+        float *dst = Xb + i * d;
+        if (mean) {
+            for (size_t j = 0; j < d; j++) dst[j] = (src[j] - mean[j]) * inv_std[j];
+        } else {
+            memcpy(dst, src, d * sizeof *dst);
+        }
+        yb[i] = y[row];
+    }
+    return GSGD_STATUS_OK;
+}
+
+static size_t argmax(const float *z, size_t K) {
+    size_t best = 0;
+    for (size_t k = 1; k < K; k++)
+        if (z[k] > z[best]) best = k;
+    return best;
+}
+
+/* Loss of one row; writes its gradient (unscaled) into dz when not NULL and
+ * returns the loss. */
+static double row_loss(gsgd_loss kind, const float *z, float yv, size_t K, float *dz) {
+    size_t label = (size_t)yv;
+    switch (kind) {
+    case LOSS_SOFTMAX_CE: {
+        float m = z[argmax(z, K)];
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++) s += exp((double)(z[k] - m));
+        if (dz)
+            for (size_t k = 0; k < K; k++)
+                dz[k] = (float)(exp((double)(z[k] - m)) / s) - (k == label ? 1.0f : 0.0f);
+        return log(s) + m - z[label];
+    }
+    case LOSS_LOGISTIC: {
+        double zz = z[0], t = yv;
+        if (dz) dz[0] = (float)(1.0 / (1.0 + exp(-zz)) - t);
+        return fmax(zz, 0.0) - t * zz + log1p(exp(-fabs(zz)));
+    }
+    case LOSS_SQUARED: {
+        double l = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            double t = K == 1 ? yv : (k == label ? 1.0 : 0.0);
+            double r = z[k] - t;
+            if (dz) dz[k] = (float)r;
+            l += 0.5 * r * r;
+        }
+        return l;
+    }
+    case LOSS_HINGE: {
+        double l = 0.0;
+        float violations = 0.0f;
+        for (size_t k = 0; k < K; k++) {
+            if (k == label) continue;
+            double margin = (double)z[k] - z[label] + 1.0;
+            int active = margin > 0.0;
+            if (active) l += margin;
+            violations += (float)active;
+            if (dz) dz[k] = (float)active;
+        }
+        if (dz) dz[label] = -violations;
+        return l;
+    }
+    }
+    return NAN;
+}
+
+static int row_correct(gsgd_loss kind, const float *z, float yv, size_t K) {
+    if (kind == LOSS_LOGISTIC) return (z[0] > 0.0f) == (yv > 0.5f);
+    return argmax(z, K) == (size_t)yv;
+}
+
+static gsgd_status cpu_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
+                            size_t B, size_t K, int classify, float grad_scale, float *dZ,
+                            double *acc) {
+    (void)ctx;
+    double loss = 0.0, correct = 0.0;
+#pragma omp parallel for schedule(static) reduction(+ : loss, correct) if (B * K >= PAR_MIN)
+    for (size_t i = 0; i < B; i++) {
+        float *dz = dZ ? dZ + i * K : NULL;
+        loss += row_loss(kind, Z + i * K, y[i], K, dz);
+        if (dz)
+            for (size_t k = 0; k < K; k++) dz[k] *= grad_scale;
+        if (classify) correct += row_correct(kind, Z + i * K, y[i], K);
+    }
+    acc[0] += loss;
+    acc[1] += correct;
+    return GSGD_STATUS_OK;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static gsgd_status cpu_permutation(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
+                                   uint32_t *perm, void *scratch) {
+    RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                    "permutation: %zu samples exceed 2^32", n);
+    /* (key << 32 | index) sorts by key, ties by index: a stable argsort. */
+    uint64_t *pairs = scratch;
+    for (size_t i = 0; i < n; i++)
+        pairs[i] = ((uint64_t)gsgd_perm_key(seed, epoch, i) << 32) | (uint64_t)i;
+    qsort(pairs, n, sizeof *pairs, cmp_u64);
+    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)pairs[i];
+    return GSGD_STATUS_OK;
+}
+
+static size_t cpu_perm_scratch_bytes(size_t n) { return n * sizeof(uint64_t); }
+
+static gsgd_status cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule, const float *lr_p,
+                              float *params, const float *grads, float *velocity, size_t n) {
+    const float lr = *lr_p, mu = rule->momentum, wd = rule->weight_decay;
+    const size_t n_decay = rule->n_decay < n ? rule->n_decay : n;
+    RETURN_ERROR_IF(rule->kind != GSGD_OPTIM_SGD && !velocity, ctx, GSGD_STATUS_INTERNAL,
+                    "update: momentum rule without a velocity buffer");
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i];
+        if (i < n_decay) g += wd * params[i];
+        switch (rule->kind) {
+        case GSGD_OPTIM_SGD:
+            params[i] -= lr * g;
+            break;
+        case GSGD_OPTIM_MOMENTUM:
+            velocity[i] = mu * velocity[i] + g;
+            params[i] -= lr * velocity[i];
+            break;
+        case GSGD_OPTIM_NESTEROV:
+            velocity[i] = mu * velocity[i] + g;
+            params[i] -= lr * (g + mu * velocity[i]);
+            break;
+        }
+    }
+    return GSGD_STATUS_OK;
+}
+
+static const gsgd_backend cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .copy = cpu_copy,
+    .zero = cpu_zero,
+    .sync = cpu_sync,
+    .gemm = cpu_gemm,
+    .bias_act = cpu_bias_act,
+    .relu_backward = cpu_relu_backward,
+    .col_sum = cpu_col_sum,
+    .gather = cpu_gather,
+    .loss = cpu_loss,
+    .permutation = cpu_permutation,
+    .perm_scratch_bytes = cpu_perm_scratch_bytes,
+    .update = cpu_update,
+};
+
+const gsgd_backend *gsgd_backend_cpu(void) { return &cpu_backend; }

@@ -1,0 +1,76 @@
+/* Optimizer rules and schedules (host side is scalar only: the update itself
+ * is the backend's one fused pass over the flat buffer). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct gsgd_optimizer {
+    gsgd_context *ctx;
+    gsgd_update_rule rule;
+    size_t n;
+    float *velocity; /* backend memory, n floats; NULL for plain SGD */
+    float *lr;       /* backend memory, 1 float */
+};
+
+gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay) {
+    gsgd_update_rule r = {
+        .kind = (gsgd_optim)o->v[GSGD_OPTIMIZER],
+        .momentum = (float)o->v[GSGD_MOMENTUM],
+        .weight_decay = (float)o->v[GSGD_WEIGHT_DECAY],
+        .n_decay = n_decay,
+    };
+    return r;
+}
+
+double gsgd_lr_at_epoch(const gsgd_options *o, int epoch) {
+    double lr = o->v[GSGD_LR];
+    int step = (int)o->v[GSGD_LR_STEP];
+    if (step > 0) lr *= pow(o->v[GSGD_LR_GAMMA], (double)(epoch / step));
+    return lr;
+}
+
+gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
+                                  gsgd_optimizer **out) {
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    RETURN_ERROR_IF(!ctx || !opts, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "optimizer_create: NULL context or options");
+    gsgd_optimizer *opt = calloc(1, sizeof *opt);
+    RETURN_ERROR_IF(!opt, ctx, GSGD_STATUS_OUT_OF_MEMORY, "optimizer_create: out of memory");
+    opt->ctx = ctx;
+    opt->n = n;
+    opt->rule = gsgd_rule_from_options(opts, n);
+    gsgd_status st;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&opt->lr), fail);
+    float lr = (float)opts->v[GSGD_LR];
+    CHECK_GOTO(st, ctx->be->upload(ctx, opt->lr, &lr, sizeof lr), fail);
+    if (opt->rule.kind != GSGD_OPTIM_SGD) {
+        CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), (void **)&opt->velocity), fail);
+        CHECK_GOTO(st, ctx->be->zero(ctx, opt->velocity, n * sizeof(float)), fail);
+    }
+    *out = opt;
+    return GSGD_STATUS_OK;
+fail:
+    gsgd_optimizer_free(opt);
+    return st;
+}
+
+void gsgd_optimizer_free(gsgd_optimizer *opt) {
+    if (!opt) return;
+    gsgd_mem_free(opt->ctx, opt->velocity, opt->n * sizeof(float));
+    gsgd_mem_free(opt->ctx, opt->lr, sizeof(float));
+    free(opt);
+}
+
+gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads, size_t n,
+                                void *stream) {
+    if (!opt) return GSGD_STATUS_INVALID_ARGUMENT;
+    (void)stream; /* the CPU backend runs synchronously on the caller's thread */
+    RETURN_ERROR_IF(!params || !grads, opt->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "optimizer_step: NULL buffer");
+    RETURN_ERROR_IF(n != opt->n, opt->ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                    "optimizer_step: buffer has %zu floats, optimizer was created for %zu", n,
+                    opt->n);
+    return opt->ctx->be->update(opt->ctx, &opt->rule, opt->lr, params, grads, opt->velocity, n);
+}

@@ -1,0 +1,228 @@
+/* The trainer: the epoch/step loop, evaluation, target accuracy, progress. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct gsgd_trainer {
+    gsgd_context *ctx;
+    gsgd_model *m;
+    const gsgd_dataset *train;
+    gsgd_options opts;
+    gsgd_update_rule rule;
+    size_t B;
+    gsgd_step_buffers sb;
+    float *grads;       /* flat, same layout as the parameters */
+    float *velocity;    /* flat momentum buffer, or NULL for plain SGD */
+    float *lr;          /* one float in backend memory */
+    uint32_t *perm;     /* this epoch's permutation */
+    void *perm_scratch; /* backend scratch for building it */
+    size_t perm_scratch_bytes;
+    int epoch;          /* epochs completed */
+    size_t steps;       /* optimizer steps taken */
+};
+
+/* What the step loop reports to a progress callback. */
+typedef struct {
+    gsgd_progress_fn fn;
+    void *user;
+    gsgd_progress p;
+    double t0; /* wall clock at the start of gsgd_train */
+} progress_state;
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
+                                const gsgd_options *opts, gsgd_trainer **out) {
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!m || !train || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_context *ctx = m->ctx;
+    RETURN_ERROR_IF(train->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "trainer: model and data belong to different contexts");
+    RETURN_ERROR_IF(train->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                    "trainer: model '%s' expects %zu features, data has %zu", m->spec,
+                    m->n_features, train->d);
+    RETURN_ERROR_IF((m->n_classes == 0) != (train->n_classes == 0) ||
+                        train->n_classes > m->n_classes,
+                    ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                    "trainer: model '%s' has %d classes, data has %d", m->spec, m->n_classes,
+                    train->n_classes);
+    RETURN_ERROR_IF(train->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "trainer: no samples");
+    gsgd_trainer *tr = calloc(1, sizeof *tr);
+    RETURN_ERROR_IF(!tr, ctx, GSGD_STATUS_OUT_OF_MEMORY, "trainer: out of memory");
+    tr->ctx = ctx;
+    tr->m = m;
+    tr->train = train;
+    tr->opts = *opts;
+    tr->rule = gsgd_rule_from_options(opts, m->n_decay);
+    size_t B = (size_t)opts->v[GSGD_BATCH];
+    tr->B = B < train->n ? B : train->n;
+
+    const gsgd_backend *be = ctx->be;
+    const size_t pbytes = m->n_params * sizeof(float);
+    gsgd_status st;
+    CHECK_GOTO(st, gsgd_step_buffers_alloc(m, tr->B, &tr->sb), fail);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&tr->grads), fail);
+    if (tr->rule.kind != GSGD_OPTIM_SGD) {
+        CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&tr->velocity), fail);
+        CHECK_GOTO(st, be->zero(ctx, tr->velocity, pbytes), fail);
+    }
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&tr->lr), fail);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, train->n * sizeof(uint32_t), (void **)&tr->perm), fail);
+    tr->perm_scratch_bytes = be->perm_scratch_bytes(train->n);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->perm_scratch_bytes, &tr->perm_scratch), fail);
+    *out = tr;
+    return GSGD_STATUS_OK;
+fail:
+    gsgd_trainer_free(tr);
+    return st;
+}
+
+void gsgd_trainer_free(gsgd_trainer *tr) {
+    if (!tr) return;
+    gsgd_context *ctx = tr->ctx;
+    const size_t pbytes = tr->m->n_params * sizeof(float);
+    gsgd_step_buffers_free(tr->m, &tr->sb);
+    gsgd_mem_free(ctx, tr->grads, pbytes);
+    gsgd_mem_free(ctx, tr->velocity, pbytes);
+    gsgd_mem_free(ctx, tr->lr, sizeof(float));
+    gsgd_mem_free(ctx, tr->perm, tr->train->n * sizeof(uint32_t));
+    gsgd_mem_free(ctx, tr->perm_scratch, tr->perm_scratch_bytes);
+    free(tr);
+}
+
+/* Reads the running loss sum; fails naming the step when it is not finite. */
+static gsgd_status check_loss(gsgd_trainer *tr, size_t step, double *loss_sum) {
+    double acc[2];
+    FORWARD_IF_ERROR(tr->ctx->be->download(tr->ctx, acc, tr->sb.acc, sizeof acc));
+    RETURN_ERROR_IF(!isfinite(acc[0]), tr->ctx, GSGD_STATUS_DIVERGED,
+                    "loss became %s by step %zu (epoch %d, global step %zu): the learning rate "
+                    "%g is likely too high for batch %zu",
+                    isnan(acc[0]) ? "NaN" : "Inf", step, tr->epoch + 1, tr->steps,
+                    gsgd_lr_at_epoch(&tr->opts, tr->epoch), tr->B);
+    *loss_sum = acc[0];
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_loss) {
+    gsgd_context *ctx = tr->ctx;
+    const gsgd_backend *be = ctx->be;
+    gsgd_model *m = tr->m;
+    const gsgd_dataset *ds = tr->train;
+    const size_t n = ds->n, B = tr->B, steps = (n + B - 1) / B;
+    const size_t check_every = (size_t)tr->opts.v[GSGD_CHECK_EVERY];
+    const double t_start = now_seconds();
+
+    float lr = (float)gsgd_lr_at_epoch(&tr->opts, tr->epoch);
+    FORWARD_IF_ERROR(be->upload(ctx, tr->lr, &lr, sizeof lr));
+    FORWARD_IF_ERROR(be->permutation(ctx, (uint64_t)tr->opts.v[GSGD_SEED], (uint64_t)tr->epoch,
+                                     n, tr->perm, tr->perm_scratch));
+    FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
+    double loss_sum = 0.0;
+    for (size_t s = 0; s < steps; s++) {
+        size_t start = s * B, b = n - start < B ? n - start : B;
+        FORWARD_IF_ERROR(be->gather(ctx, ds->X, ds->y, ds->d, tr->perm, start, b, m->mean,
+                                    m->inv_std, tr->sb.Xb, tr->sb.yb));
+        FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
+        FORWARD_IF_ERROR(gsgd_model_backward(m, &tr->sb, b, tr->grads));
+        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, tr->lr, m->params, tr->grads, tr->velocity,
+                                    m->n_params));
+        tr->steps++;
+        if ((s + 1) % check_every == 0 && s + 1 < steps) {
+            FORWARD_IF_ERROR(check_loss(tr, s + 1, &loss_sum));
+            if (ps && ps->fn) {
+                double seen = (double)(start + b);
+                ps->p.step = s + 1;
+                ps->p.steps = steps;
+                ps->p.loss = loss_sum / seen;
+                ps->p.samples_per_second = seen / (now_seconds() - t_start);
+                ps->p.seconds = now_seconds() - ps->t0;
+                ps->p.epoch_done = 0;
+                ps->p.test_accuracy = NAN;
+                ps->p.lr = lr;
+                RETURN_ERROR_IF(ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
+                                "training stopped by the progress callback at epoch %d step %zu",
+                                tr->epoch + 1, s + 1);
+            }
+        }
+    }
+    FORWARD_IF_ERROR(check_loss(tr, steps, &loss_sum));
+    tr->epoch++;
+    if (mean_loss) *mean_loss = loss_sum / (double)n;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss) {
+    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    return run_epoch(tr, NULL, mean_loss);
+}
+
+gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
+                                  gsgd_eval_result *out) {
+    if (!tr || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
+    return gsgd_evaluate_with(tr->m, &tr->sb, ds, out);
+}
+
+gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress_fn progress,
+                       void *user, gsgd_train_result *out) {
+    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    const int epochs = (int)tr->opts.v[GSGD_EPOCHS];
+    const double target = tr->opts.v[GSGD_TARGET_ACC];
+    progress_state ps = {.fn = progress, .user = user, .t0 = now_seconds()};
+    gsgd_train_result r = {.batch = tr->B, .test_accuracy = NAN, .test_loss = NAN,
+                           .time_to_target_s = NAN, .train_loss = NAN};
+    double train_seconds = 0.0;
+    size_t samples = 0;
+    int evaluated_last = 0;
+    for (int e = 0; e < epochs; e++) {
+        ps.p.epoch = tr->epoch + 1;
+        ps.p.epochs = tr->epoch + epochs - e;
+        double t = now_seconds();
+        FORWARD_IF_ERROR(run_epoch(tr, &ps, &r.train_loss));
+        train_seconds += now_seconds() - t;
+        samples += tr->train->n;
+        r.epochs++;
+        evaluated_last = 0;
+        gsgd_eval_result ev = {.accuracy = NAN, .loss = NAN};
+        if (test && (target > 0.0 || progress)) {
+            FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
+            r.test_accuracy = ev.accuracy;
+            r.test_loss = ev.loss;
+            evaluated_last = 1;
+        }
+        if (progress) {
+            ps.p.step = ps.p.steps = (tr->train->n + tr->B - 1) / tr->B;
+            ps.p.loss = r.train_loss;
+            ps.p.samples_per_second = (double)tr->train->n / (now_seconds() - t);
+            ps.p.seconds = now_seconds() - ps.t0;
+            ps.p.epoch_done = 1;
+            ps.p.test_accuracy = ev.accuracy;
+            ps.p.lr = gsgd_lr_at_epoch(&tr->opts, tr->epoch - 1);
+            RETURN_ERROR_IF(progress(&ps.p, user), tr->ctx, GSGD_STATUS_INTERRUPTED,
+                            "training stopped by the progress callback after epoch %d",
+                            tr->epoch);
+        }
+        if (target > 0.0 && ev.accuracy >= target) {
+            r.time_to_target_s = now_seconds() - ps.t0;
+            break;
+        }
+    }
+    if (test && !evaluated_last) {
+        gsgd_eval_result ev;
+        FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
+        r.test_accuracy = ev.accuracy;
+        r.test_loss = ev.loss;
+    }
+    r.steps = tr->steps;
+    r.seconds = now_seconds() - ps.t0;
+    r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
+    if (out) *out = r;
+    return GSGD_STATUS_OK;
+}
