@@ -1,0 +1,133 @@
+/*
+ * Update rules against hand-computed steps of PyTorch's documented SGD:
+ *   g = grad + weight_decay * p
+ *   momentum:  b = mu * b + g           (b_1 = g)
+ *   nesterov:  g = g + mu * b
+ *   p = p - lr * (b or g)
+ * Every expected value below is worked out in the comment beside it. Each
+ * result is one or two fp32 multiply-adds away from the exact decimal, so
+ * it must agree to a few ulps (ieee-ulp bound 4).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "gsgd.h"
+
+static int ulp_close(float a, double b, int ulps) {
+    double diff = fabs((double)a - b);
+    return diff <= ulps * fabs(b) * 1.1920929e-07 + 1e-12;
+}
+
+typedef struct {
+    gsgd_context *ctx;
+    gsgd_options *opts;
+    gsgd_optimizer *opt;
+} fixture;
+
+static fixture setup(gsgd_optim kind, double lr, double mu, double wd, size_t n) {
+    fixture f;
+    cr_assert_eq(gsgd_context_create(&f.ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_options_create(&f.opts), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(f.opts, GSGD_OPTIMIZER, kind), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(f.opts, GSGD_LR, lr), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(f.opts, GSGD_MOMENTUM, mu), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(f.opts, GSGD_WEIGHT_DECAY, wd), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_optimizer_create(f.ctx, f.opts, n, &f.opt), GSGD_STATUS_OK);
+    return f;
+}
+
+static void teardown(fixture *f) {
+    gsgd_optimizer_free(f->opt);
+    gsgd_options_free(f->opts);
+    gsgd_context_free(f->ctx);
+}
+
+Test(optim, sgd_is_x_minus_lr_dx) {
+    fixture f = setup(GSGD_OPTIM_SGD, 0.1, 0.0, 0.0, 3);
+    float p[3] = {1.0f, -2.0f, 0.5f}, g[3] = {0.5f, -1.0f, 4.0f};
+    cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, 3, NULL), GSGD_STATUS_OK);
+    cr_expect(ulp_close(p[0], 0.95, 4));  /* 1 - 0.1*0.5 */
+    cr_expect(ulp_close(p[1], -1.9, 4));  /* -2 - 0.1*(-1) */
+    cr_expect(ulp_close(p[2], 0.1, 4));   /* 0.5 - 0.1*4 */
+    teardown(&f);
+}
+
+Test(optim, weight_decay_adds_wd_times_p_to_the_gradient) {
+    fixture f = setup(GSGD_OPTIM_SGD, 0.1, 0.0, 0.01, 2);
+    float p[2] = {2.0f, -4.0f}, g[2] = {1.0f, 0.0f};
+    cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, 2, NULL), GSGD_STATUS_OK);
+    cr_expect(ulp_close(p[0], 1.898, 4));  /* 2 - 0.1*(1 + 0.01*2) */
+    cr_expect(ulp_close(p[1], -3.996, 4)); /* -4 - 0.1*(0 + 0.01*(-4)) */
+    teardown(&f);
+}
+
+Test(optim, momentum_matches_pytorch_over_three_steps) {
+    fixture f = setup(GSGD_OPTIM_MOMENTUM, 0.1, 0.9, 0.0, 1);
+    float p[1] = {1.0f};
+    const float g[3] = {1.0f, 2.0f, -1.0f};
+    /* b1 = 1          p = 1 - 0.1*1      = 0.9
+     * b2 = 0.9+2=2.9  p = 0.9 - 0.29     = 0.61
+     * b3 = 2.61-1=1.61 p = 0.61 - 0.161  = 0.449 */
+    const double expect[3] = {0.9, 0.61, 0.449};
+    for (int t = 0; t < 3; t++) {
+        cr_assert_eq(gsgd_optimizer_step(f.opt, p, &g[t], 1, NULL), GSGD_STATUS_OK);
+        cr_expect(ulp_close(p[0], expect[t], 8), "step %d: %.9g vs %.9g", t + 1, p[0],
+                  expect[t]);
+    }
+    teardown(&f);
+}
+
+Test(optim, nesterov_matches_pytorch_over_three_steps) {
+    fixture f = setup(GSGD_OPTIM_NESTEROV, 0.1, 0.9, 0.0, 1);
+    float p[1] = {1.0f};
+    const float g[3] = {1.0f, 2.0f, -1.0f};
+    /* b1 = 1,    step g + 0.9*b = 1.9     p = 1 - 0.19      = 0.81
+     * b2 = 2.9,  step 2 + 2.61  = 4.61    p = 0.81 - 0.461  = 0.349
+     * b3 = 1.61, step -1 + 1.449 = 0.449  p = 0.349 - 0.0449 = 0.3041 */
+    const double expect[3] = {0.81, 0.349, 0.3041};
+    for (int t = 0; t < 3; t++) {
+        cr_assert_eq(gsgd_optimizer_step(f.opt, p, &g[t], 1, NULL), GSGD_STATUS_OK);
+        cr_expect(ulp_close(p[0], expect[t], 16), "step %d: %.9g vs %.9g", t + 1, p[0],
+                  expect[t]);
+    }
+    teardown(&f);
+}
+
+Test(optim, momentum_with_weight_decay_decays_inside_the_buffer) {
+    fixture f = setup(GSGD_OPTIM_MOMENTUM, 0.5, 0.5, 0.1, 1);
+    float p[1] = {1.0f};
+    const float g[2] = {0.0f, 0.0f};
+    /* g1 = 0.1*1 = 0.1,  b1 = 0.1,             p = 1 - 0.05     = 0.95
+     * g2 = 0.095,        b2 = 0.05 + 0.095 = 0.145, p = 0.95 - 0.0725 = 0.8775 */
+    const double expect[2] = {0.95, 0.8775};
+    for (int t = 0; t < 2; t++) {
+        cr_assert_eq(gsgd_optimizer_step(f.opt, p, &g[t], 1, NULL), GSGD_STATUS_OK);
+        cr_expect(ulp_close(p[0], expect[t], 8), "step %d: %.9g", t + 1, p[0]);
+    }
+    teardown(&f);
+}
+
+Test(optim, rejects_a_buffer_of_another_length) {
+    fixture f = setup(GSGD_OPTIM_SGD, 0.1, 0.0, 0.0, 4);
+    float p[3] = {0}, g[3] = {0};
+    cr_expect_eq(gsgd_optimizer_step(f.opt, p, g, 3, NULL), GSGD_STATUS_SHAPE_MISMATCH);
+    cr_expect(strstr(gsgd_last_error(f.ctx), "3 floats") != NULL);
+    teardown(&f);
+}
+
+Test(optim, long_buffer_takes_the_parallel_path_and_agrees) {
+    /* 100003 floats: above the backend's parallel threshold and not a
+     * multiple of any vector width. Every entry gets the same closed form. */
+    enum { N = 100003 };
+    fixture f = setup(GSGD_OPTIM_NESTEROV, 0.1, 0.9, 0.0, N);
+    static float p[N], g[N];
+    for (int i = 0; i < N; i++) {
+        p[i] = 1.0f;
+        g[i] = 1.0f;
+    }
+    cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, N, NULL), GSGD_STATUS_OK);
+    for (int i = 0; i < N; i++)
+        if (!ulp_close(p[i], 0.81, 16)) cr_assert_fail("entry %d: %.9g", i, p[i]);
+    teardown(&f);
+}
