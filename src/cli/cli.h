@@ -1,0 +1,55 @@
+/*
+ * Shared pieces of the `gsgd` command-line program. The program is a thin
+ * client of the public API (gsgd.h): it parses options, calls the library
+ * and turns statuses into messages and exit codes. It never reaches into
+ * the library's internals.
+ */
+#ifndef GSGD_CLI_H
+#define GSGD_CLI_H
+
+#include "gsgd.h"
+
+/* Exit codes, as documented in `gsgd --help`. */
+enum { CLI_OK = 0, CLI_RUNTIME = 1, CLI_USAGE = 2 };
+
+/* Prints "gsgd: <message>" as one line on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "gsgd: warning: <message>" as one line on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a library status: bad input (caller errors that a user can
+ * fix, and every data/IO status) gives CLI_USAGE, the rest CLI_RUNTIME. */
+int cli_exit_code(gsgd_status s);
+
+/* Reports a failed library call with the context's detailed message (or
+ * the status text when the context has none) and returns its exit code. */
+int cli_fail(const gsgd_context *ctx, gsgd_status s);
+
+/* Parses a --device value (auto, cpu, cuda, cuda:N) and creates the context.
+ * Tells on stderr which device "auto" chose unless quiet. Returns CLI_OK or
+ * an exit code after printing the reason. */
+int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
+
+/* Checks before a long run that path can be created later: its directory
+ * exists and is writable. Creates nothing. Returns CLI_OK or CLI_USAGE
+ * after naming the option and the path. */
+int cli_check_writable(const char *opt, const char *path);
+
+/* Formats a bound or default for messages: integers in full ("2147483647"
+ * rather than %g's "2.14748e+09"), other values with %g. Returns buf. */
+const char *cli_fmt_num(double v, char *buf, unsigned size);
+
+/* Lower-case name of a device for output ("cpu", "cuda"). */
+const char *cli_device_name(gsgd_device d);
+
+/* Command-line name of an optimizer ("sgd", "momentum", "nesterov"), or
+ * "unknown"; and the reverse, returning -1 for an unknown name. */
+const char *cli_optim_name(int optim);
+int cli_optim_parse(const char *name);
+
+/* The subcommands; argv[0] is the subcommand's name. */
+int cli_cmd_train(int argc, char **argv);
+int cli_cmd_eval(int argc, char **argv);
+int cli_cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,268 @@
+/*
+ * `gsgd train`: options -> gsgd_options, load data, create the model, train
+ * with live progress, then (only after success) save the model and write
+ * the summary.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "outfile.h"
+#include "progress.h"
+#include "report.h"
+#include "usage.h"
+
+enum {
+    O_DATA,
+    O_TEST,
+    O_MODEL,
+    O_OPTIM,
+    O_LR,
+    O_MOMENTUM,
+    O_WEIGHT_DECAY,
+    O_LR_STEP,
+    O_LR_GAMMA,
+    O_BATCH,
+    O_EPOCHS,
+    O_TARGET_ACC,
+    O_DEVICE,
+    O_SEED,
+    O_SAVE,
+    O_STANDARDIZE,
+    O_SUMMARY,
+    O_LOG,
+    O_QUIET,
+    O_HELP,
+    O_COUNT
+};
+
+/* Same order as the enum above. */
+static const cli_optdef OPTIONS[O_COUNT + 1] = {
+    {"--data", 1},     {"--test", 1},     {"--model", 1},        {"--optim", 1},
+    {"--lr", 1},       {"--momentum", 1}, {"--weight-decay", 1}, {"--lr-step", 1},
+    {"--lr-gamma", 1}, {"--batch", 1},    {"--epochs", 1},       {"--target-acc", 1},
+    {"--device", 1},   {"--seed", 1},     {"--save", 1},         {"--standardize", 0},
+    {"--summary", 1},  {"--log", 1},      {"--quiet", 0},        {"--help", 0},
+    {NULL, 0}};
+
+/* Options that map one-to-one onto a library parameter. */
+static const struct {
+    int opt;
+    gsgd_param param;
+    int integer;
+} PARAMS[] = {
+    {O_LR, GSGD_LR, 0},
+    {O_MOMENTUM, GSGD_MOMENTUM, 0},
+    {O_WEIGHT_DECAY, GSGD_WEIGHT_DECAY, 0},
+    {O_LR_STEP, GSGD_LR_STEP, 1},
+    {O_LR_GAMMA, GSGD_LR_GAMMA, 0},
+    {O_BATCH, GSGD_BATCH, 1},
+    {O_EPOCHS, GSGD_EPOCHS, 1},
+    {O_TARGET_ACC, GSGD_TARGET_ACC, 0},
+    {O_SEED, GSGD_SEED, 1},
+};
+
+typedef struct {
+    const char *v[O_COUNT];
+    gsgd_options *opts;
+    gsgd_context *ctx;
+    gsgd_dataset *train, *test;
+    gsgd_model *model;
+    gsgd_trainer *tr;
+    cli_progress pr;
+    cli_train_report rep;
+} train_run;
+
+static double get_param(const gsgd_options *opts, gsgd_param p) {
+    double v = 0;
+    (void)gsgd_get(opts, p, &v);
+    return v;
+}
+
+/* Builds run->opts from the options given; everything not given keeps the
+ * library's default. */
+static int build_options(train_run *run) {
+    const char **v = run->v;
+    gsgd_status st = gsgd_options_create(&run->opts);
+    if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
+    if (v[O_BATCH] && (strcmp(v[O_BATCH], "auto") == 0 || strcmp(v[O_BATCH], "fastest") == 0)) {
+        cli_error("--batch %s is not implemented yet; give a number", v[O_BATCH]);
+        return CLI_USAGE;
+    }
+    for (size_t k = 0; k < sizeof PARAMS / sizeof PARAMS[0]; k++) {
+        const char *s = v[PARAMS[k].opt];
+        if (!s) continue;
+        int rc = cli_set_param(run->opts, PARAMS[k].param, OPTIONS[PARAMS[k].opt].name, s,
+                               PARAMS[k].integer);
+        if (rc != CLI_OK) return rc;
+    }
+    if (v[O_OPTIM]) {
+        int optim = cli_optim_parse(v[O_OPTIM]);
+        if (optim < 0) {
+            cli_error("--optim: '%s' is not one of sgd, momentum, nesterov", v[O_OPTIM]);
+            return CLI_USAGE;
+        }
+        st = gsgd_set(run->opts, GSGD_OPTIMIZER, optim);
+        if (st != GSGD_STATUS_OK) {
+            cli_error("--optim %s: %s", v[O_OPTIM], gsgd_status_string(st));
+            return cli_exit_code(st);
+        }
+    }
+    /* The two are independent settings, but a momentum that the chosen
+     * rule never reads is almost certainly a mistake worth pointing out. */
+    if (v[O_MOMENTUM] && get_param(run->opts, GSGD_OPTIMIZER) == GSGD_OPTIM_SGD)
+        cli_warn("--momentum is ignored with --optim sgd%s",
+                 v[O_OPTIM] ? "" : " (the default); add --optim momentum or nesterov");
+    if (v[O_LR_GAMMA] && get_param(run->opts, GSGD_LR_STEP) == 0)
+        cli_warn("--lr-gamma has no effect without --lr-step");
+    return CLI_OK;
+}
+
+/* Loads --data and, when given, --test (whose training part replaces the
+ * test part of --data). */
+static int load_data(train_run *run) {
+    gsgd_status st = gsgd_dataset_load(run->ctx, run->v[O_DATA], &run->train, &run->test);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    if (run->v[O_TEST]) {
+        gsgd_dataset *t_train = NULL, *t_test = NULL;
+        st = gsgd_dataset_load(run->ctx, run->v[O_TEST], &t_train, &t_test);
+        if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+        gsgd_dataset_free(t_test);
+        gsgd_dataset_free(run->test);
+        run->test = t_train;
+        size_t d = 0, td = 0;
+        int k = 0, tk = 0;
+        gsgd_dataset_shape(run->train, NULL, &d, &k);
+        gsgd_dataset_shape(run->test, NULL, &td, &tk);
+        /* A test set may lack some classes, but never has more features or
+         * classes than the model trained on --data can handle. */
+        if (td != d || tk > k) {
+            cli_error("--test %s: %zu features and %d classes, but --data %s has %zu and %d",
+                      run->v[O_TEST], td, tk, run->v[O_DATA], d, k);
+            return CLI_USAGE;
+        }
+    }
+    if (!run->test && get_param(run->opts, GSGD_TARGET_ACC) > 0)
+        cli_warn("--target-acc needs a test set; '%s' has none and no --test was given",
+                 run->v[O_DATA]);
+    return CLI_OK;
+}
+
+static int create_model(train_run *run) {
+    size_t d = 0;
+    int k = 0;
+    gsgd_status st = gsgd_dataset_shape(run->train, NULL, &d, &k);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    /* One --seed drives both the initialisation and the shuffle. */
+    uint64_t seed = (uint64_t)get_param(run->opts, GSGD_SEED);
+    st = gsgd_model_create(run->ctx, run->v[O_MODEL], d, k, seed, &run->model);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    if (run->v[O_STANDARDIZE]) {
+        st = gsgd_model_fit_standardizer(run->model, run->train);
+        if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    }
+    return CLI_OK;
+}
+
+static int report_log_error(const train_run *run) {
+    cli_error("--log: cannot write '%s': %s", run->v[O_LOG], strerror(run->pr.log_errno));
+    return CLI_USAGE;
+}
+
+static int train(train_run *run) {
+    gsgd_status st = gsgd_trainer_create(run->model, run->train, run->opts, &run->tr);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    cli_progress_init(&run->pr, run->v[O_QUIET] != NULL, run->v[O_LOG]);
+    int want = cli_progress_wanted(&run->pr);
+    st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr, &run->rep.res);
+    int log_ok = cli_progress_finish(&run->pr) == 0;
+    if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_errno) return report_log_error(run);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    if (!log_ok) return report_log_error(run);
+    return CLI_OK;
+}
+
+/* Result line, then the summary and the model. The summary is written to
+ * its temporary file before the model is saved and published after, so a
+ * failure in either leaves neither file behind. */
+static int finish(train_run *run) {
+    cli_train_report *r = &run->rep;
+    const char *spec = NULL;
+    if (gsgd_model_shape(run->model, &spec, NULL, NULL) != GSGD_STATUS_OK || !spec)
+        spec = run->v[O_MODEL];
+    r->data = run->v[O_DATA];
+    r->test_data = run->v[O_TEST];
+    r->model = spec;
+    r->optim = cli_optim_name((int)get_param(run->opts, GSGD_OPTIMIZER));
+    r->device = cli_device_name(gsgd_context_device(run->ctx));
+    r->lr = get_param(run->opts, GSGD_LR);
+    r->target_acc = get_param(run->opts, GSGD_TARGET_ACC);
+    cli_report_line(stdout, r);
+    fflush(stdout);
+
+    cli_outfile summary = {0};
+    if (run->v[O_SUMMARY]) {
+        if (cli_outfile_open(&summary, run->v[O_SUMMARY]) != 0) {
+            cli_error("--summary: cannot write '%s': %s", run->v[O_SUMMARY], strerror(errno));
+            return CLI_USAGE;
+        }
+        cli_report_json(summary.f, r);
+    }
+    if (run->v[O_SAVE]) {
+        gsgd_status st = gsgd_model_save(run->model, run->v[O_SAVE]);
+        if (st != GSGD_STATUS_OK) {
+            cli_outfile_abort(&summary);
+            return cli_fail(run->ctx, st);
+        }
+    }
+    if (run->v[O_SUMMARY] && cli_outfile_commit(&summary) != 0) {
+        int e = errno;
+        if (run->v[O_SAVE]) remove(run->v[O_SAVE]);
+        cli_error("--summary: cannot write '%s': %s", run->v[O_SUMMARY], strerror(e));
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+static int run_train(train_run *run) {
+    const char **v = run->v;
+    if (!v[O_DATA] || !v[O_MODEL]) {
+        cli_error("train: %s is required (see 'gsgd train --help')",
+                  !v[O_DATA] ? "--data SPEC" : "--model MODEL");
+        return CLI_USAGE;
+    }
+    int rc = build_options(run);
+    /* Refuse unusable output paths now rather than after a long run. */
+    if (rc == CLI_OK && v[O_SAVE]) rc = cli_check_writable("--save", v[O_SAVE]);
+    if (rc == CLI_OK && v[O_SUMMARY]) rc = cli_check_writable("--summary", v[O_SUMMARY]);
+    if (rc == CLI_OK && v[O_LOG]) rc = cli_check_writable("--log", v[O_LOG]);
+    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
+    if (rc == CLI_OK) rc = load_data(run);
+    if (rc == CLI_OK) rc = create_model(run);
+    if (rc == CLI_OK) rc = train(run);
+    if (rc == CLI_OK) rc = finish(run);
+    return rc;
+}
+
+int cli_cmd_train(int argc, char **argv) {
+    train_run run;
+    memset(&run, 0, sizeof run);
+    int rc = cli_parse_options("train", argc, argv, OPTIONS, run.v);
+    if (rc != CLI_OK) return rc;
+    if (run.v[O_HELP]) {
+        cli_usage_train(stdout);
+        return CLI_OK;
+    }
+    rc = run_train(&run);
+    /* Children before their context, in reverse order of creation. */
+    gsgd_trainer_free(run.tr);
+    gsgd_model_free(run.model);
+    gsgd_dataset_free(run.test);
+    gsgd_dataset_free(run.train);
+    gsgd_options_free(run.opts);
+    gsgd_context_free(run.ctx);
+    return rc;
+}

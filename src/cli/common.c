@@ -1,0 +1,162 @@
+/* Error reporting, exit codes and device selection shared by subcommands. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cli.h"
+
+void cli_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gsgd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gsgd: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_exit_code(gsgd_status s) {
+    if (s == GSGD_STATUS_OK) return CLI_OK;
+    if (s == GSGD_STATUS_INVALID_ARGUMENT || s == GSGD_STATUS_OUT_OF_RANGE ||
+        s == GSGD_STATUS_SHAPE_MISMATCH || s == GSGD_STATUS_UNSUPPORTED)
+        return CLI_USAGE;
+    if ((int)s >= 100 && (int)s <= 199) return CLI_USAGE; /* data and I/O */
+    return CLI_RUNTIME;
+}
+
+int cli_fail(const gsgd_context *ctx, gsgd_status s) {
+    const char *detail = ctx ? gsgd_last_error(ctx) : "";
+    cli_error("%s", detail && *detail ? detail : gsgd_status_string(s));
+    return cli_exit_code(s);
+}
+
+const char *cli_fmt_num(double v, char *buf, unsigned size) {
+    if (isfinite(v) && v == floor(v) && fabs(v) < 1e16)
+        snprintf(buf, size, "%.0f", v);
+    else
+        snprintf(buf, size, "%g", v);
+    return buf;
+}
+
+const char *cli_device_name(gsgd_device d) {
+    switch (d) {
+    case GSGD_DEVICE_CPU:
+        return "cpu";
+    case GSGD_DEVICE_CUDA:
+        return "cuda";
+    case GSGD_DEVICE_AUTO:
+        return "auto";
+    }
+    return "unknown";
+}
+
+/* Indexed by gsgd_optim; the names are the --optim values. */
+static const char *const OPTIM_NAMES[] = {[GSGD_OPTIM_SGD] = "sgd",
+                                          [GSGD_OPTIM_MOMENTUM] = "momentum",
+                                          [GSGD_OPTIM_NESTEROV] = "nesterov"};
+#define N_OPTIM ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
+
+const char *cli_optim_name(int optim) {
+    return optim >= 0 && optim < N_OPTIM ? OPTIM_NAMES[optim] : "unknown";
+}
+
+int cli_optim_parse(const char *name) {
+    for (int k = 0; k < N_OPTIM; k++)
+        if (strcmp(name, OPTIM_NAMES[k]) == 0) return k;
+    return -1;
+}
+
+/* Parses auto | cpu | cuda | cuda:N. */
+static int parse_device(const char *s, gsgd_device *dev, int *index) {
+    *index = 0;
+    if (strcmp(s, "auto") == 0) {
+        *dev = GSGD_DEVICE_AUTO;
+        return CLI_OK;
+    }
+    if (strcmp(s, "cpu") == 0) {
+        *dev = GSGD_DEVICE_CPU;
+        return CLI_OK;
+    }
+    if (strncmp(s, "cuda", 4) == 0 && (s[4] == '\0' || s[4] == ':')) {
+        *dev = GSGD_DEVICE_CUDA;
+        if (s[4] == '\0') return CLI_OK;
+        const char *n = s + 5;
+        /* Device ordinals are small; a long digit string is a typo. */
+        if (*n && strlen(n) <= 4 && strspn(n, "0123456789") == strlen(n)) {
+            *index = atoi(n);
+            return CLI_OK;
+        }
+    }
+    cli_error("--device: '%s' is not one of auto, cpu, cuda, cuda:N", s);
+    return CLI_USAGE;
+}
+
+int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
+    gsgd_device dev;
+    int index;
+    *ctx = NULL;
+    int rc = parse_device(device ? device : "auto", &dev, &index);
+    if (rc != CLI_OK) return rc;
+    gsgd_status st = gsgd_context_create(ctx, dev, index);
+    if (st != GSGD_STATUS_OK) {
+        /* A failed create leaves no context, so the status is all there is. */
+        const char *detail = *ctx ? gsgd_last_error(*ctx) : "";
+        cli_error("--device %s: %s", device ? device : "auto",
+                  *detail ? detail : gsgd_status_string(st));
+        gsgd_context_free(*ctx);
+        *ctx = NULL;
+        return st == GSGD_STATUS_INVALID_ARGUMENT ? CLI_USAGE : CLI_RUNTIME;
+    }
+    if (dev == GSGD_DEVICE_AUTO && !quiet)
+        fprintf(stderr, "gsgd: using %s (--device auto)\n",
+                cli_device_name(gsgd_context_device(*ctx)));
+    return CLI_OK;
+}
+
+int cli_check_writable(const char *opt, const char *path) {
+    if (!path || !*path || path[strlen(path) - 1] == '/') {
+        cli_error("%s: '%s' is not a file name", opt, path ? path : "");
+        return CLI_USAGE;
+    }
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        cli_error("%s: '%s' is a directory", opt, path);
+        return CLI_USAGE;
+    }
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof dir, "/");
+    } else {
+        size_t len = (size_t)(slash - path);
+        if (len >= sizeof dir) {
+            cli_error("%s: path '%s' is too long", opt, path);
+            return CLI_USAGE;
+        }
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+    /* The file itself is written later through a temporary file in the same
+     * directory and a rename, so the directory is what must be writable. */
+    if (access(dir, W_OK | X_OK) != 0) {
+        cli_error("%s: cannot write '%s': %s: %s", opt, path, dir, strerror(errno));
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * Training progress on stderr and the per-epoch JSON-lines log, both fed by
+ * the library's gsgd_progress callback.
+ *
+ * On a terminal one live line is rewritten in place ('\r' + clear to end of
+ * line) and each finished epoch leaves a plain line behind; elsewhere (a
+ * pipe, a file, CI) only the per-epoch lines are written, so logs stay
+ * readable. --quiet silences both.
+ */
+#ifndef GSGD_CLI_PROGRESS_H
+#define GSGD_CLI_PROGRESS_H
+
+#include "gsgd.h"
+#include "outfile.h"
+
+typedef struct {
+    int show;             /* print progress at all (not --quiet) */
+    int tty;              /* stderr is a terminal: live line */
+    int line_open;        /* a live line without its newline is on screen */
+    double last_draw;     /* p->seconds of the last live redraw */
+    const char *log_path; /* --log, or NULL */
+    cli_outfile log;      /* opened at the first finished epoch */
+    int log_open;
+    int log_errno; /* nonzero once writing the log failed */
+} cli_progress;
+
+void cli_progress_init(cli_progress *pr, int quiet, const char *log_path);
+/* Whether gsgd_train needs the callback at all. Without it the library can
+ * skip the per-epoch test evaluation. */
+int cli_progress_wanted(const cli_progress *pr);
+/* The gsgd_progress_fn; user is a cli_progress. Stops training (returns
+ * nonzero) only when the log cannot be written. */
+int cli_progress_cb(const gsgd_progress *p, void *user);
+/* Ends a pending live line and publishes the log (also after a failed run:
+ * the epochs that did finish are worth keeping). Returns 0, or -1 when the
+ * log could not be written; pr->log_errno then says why. */
+int cli_progress_finish(cli_progress *pr);
+
+#endif

@@ -1,0 +1,47 @@
+/* Final result line and summary JSON of `gsgd train` (see report.h). */
+#include "report.h"
+
+#include <math.h>
+
+#include "json.h"
+
+void cli_report_line(FILE *f, const cli_train_report *r) {
+    const gsgd_train_result *s = &r->res;
+    /* Regression has no accuracy: its test loss is the figure of merit. */
+    if (!isnan(s->test_accuracy))
+        fprintf(f, "test accuracy %.4f  ", s->test_accuracy);
+    else if (!isnan(s->test_loss))
+        fprintf(f, "test loss %.4f  ", s->test_loss);
+    fprintf(f, "train loss %.4f  %d epoch%s  batch %zu  %.0f samples/s  %.2f s", s->train_loss,
+            s->epochs, s->epochs == 1 ? "" : "s", s->batch, s->samples_per_second, s->seconds);
+    if (r->target_acc > 0) {
+        if (!isnan(s->time_to_target_s))
+            fprintf(f, "  (time to %g: %.2f s)", r->target_acc, s->time_to_target_s);
+        else
+            fprintf(f, "  (%g not reached)", r->target_acc);
+    }
+    fputc('\n', f);
+}
+
+void cli_report_json(FILE *f, const cli_train_report *r) {
+    const gsgd_train_result *s = &r->res;
+    cli_json j;
+    cli_json_begin(&j, f, 1);
+    cli_json_num(&j, "test_accuracy", s->test_accuracy);
+    cli_json_num(&j, "train_loss", s->train_loss);
+    cli_json_num(&j, "test_loss", s->test_loss);
+    cli_json_int(&j, "epochs", s->epochs);
+    cli_json_int(&j, "steps", (long long)s->steps);
+    cli_json_int(&j, "batch", (long long)s->batch);
+    cli_json_num(&j, "samples_per_second", s->samples_per_second);
+    cli_json_num(&j, "seconds", s->seconds);
+    cli_json_num(&j, "time_to_target_s", s->time_to_target_s);
+    cli_json_num(&j, "target_acc", r->target_acc > 0 ? r->target_acc : NAN);
+    cli_json_str(&j, "device", r->device);
+    cli_json_str(&j, "model", r->model);
+    cli_json_str(&j, "optim", r->optim);
+    cli_json_num(&j, "lr", r->lr);
+    cli_json_str(&j, "data", r->data);
+    cli_json_str(&j, "test_data", r->test_data);
+    cli_json_end(&j);
+}

@@ -1,0 +1,25 @@
+/* The result of `gsgd train`: the final stdout line and the --summary JSON. */
+#ifndef GSGD_CLI_REPORT_H
+#define GSGD_CLI_REPORT_H
+
+#include <stdio.h>
+
+#include "gsgd.h"
+
+typedef struct {
+    const char *data;      /* --data spec */
+    const char *test_data; /* --test spec, or NULL */
+    const char *model;     /* model spec */
+    const char *optim;     /* optimizer name */
+    const char *device;    /* "cpu" or "cuda" */
+    double lr;             /* initial learning rate in effect */
+    double target_acc;     /* 0 when no target was set */
+    gsgd_train_result res;
+} cli_train_report;
+
+/* "test accuracy 0.8451  train loss 0.4312  12 epochs  batch 128 ..." */
+void cli_report_line(FILE *f, const cli_train_report *r);
+/* One JSON object; NaN values (no test set, target not reached) as null. */
+void cli_report_json(FILE *f, const cli_train_report *r);
+
+#endif

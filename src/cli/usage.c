@@ -1,0 +1,122 @@
+/* Help texts (see usage.h). */
+#include "usage.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *const DATA_SPECS =
+    "Data SPEC:\n"
+    "  fashion-mnist[:DIR]             IDX files (default /usr/share/datasets/fashion-mnist)\n"
+    "  idx:IMAGES,LABELS               an IDX image file and its labels (.gz allowed)\n"
+    "  csv:PATH[:label=first|last][:header]\n"
+    "  synth:N,D,K[:seed=S]            a learnable synthetic problem, split 80/20\n";
+
+static const char *const EXIT_CODES =
+    "Exit status: 0 success, 1 runtime failure (divergence, device), 2 bad usage or\n"
+    "bad input (options, data files, model files).\n";
+
+void cli_usage_main(FILE *f) {
+    fprintf(f,
+            "gsgd %s - minibatch stochastic gradient descent\n"
+            "\n"
+            "Usage: gsgd <command> [options]\n"
+            "\n"
+            "Commands:\n"
+            "  train    train a model on a dataset\n"
+            "  eval     evaluate a saved model on a dataset\n"
+            "  info     build configuration and available devices\n"
+            "  help     this text; 'gsgd <command> --help' describes a command\n"
+            "\n"
+            "Options: --help, --version\n"
+            "\n"
+            "%s",
+            gsgd_version_string(), EXIT_CODES);
+}
+
+/* One option line with the library's default and range for p. */
+static void param_line(FILE *f, const char *opt, const char *what, gsgd_param p) {
+    double lo = 0, hi = 0, dflt = 0;
+    if (gsgd_param_bounds(p, &lo, &hi, &dflt) != GSGD_STATUS_OK) {
+        fprintf(f, "  %-22s %s\n", opt, what);
+        return;
+    }
+    char l[32], h[32], d[32];
+    cli_fmt_num(lo, l, sizeof l);
+    cli_fmt_num(hi, h, sizeof h);
+    cli_fmt_num(dflt, d, sizeof d);
+    char extra[128];
+    if (isinf(hi) || hi >= 1e300)
+        snprintf(extra, sizeof extra, "default %s, at least %s", d, l);
+    else
+        snprintf(extra, sizeof extra, "default %s, range [%s, %s]", d, l, h);
+    /* Keep the help within 80 columns: long ranges go on their own line. */
+    if (25 + strlen(what) + strlen(extra) + 3 <= 80)
+        fprintf(f, "  %-22s %s (%s)\n", opt, what, extra);
+    else
+        fprintf(f, "  %-22s %s\n  %-22s (%s)\n", opt, what, "", extra);
+}
+
+void cli_usage_train(FILE *f) {
+    fputs("Usage: gsgd train --data SPEC --model MODEL [options]\n"
+          "\n"
+          "Trains MODEL on the training part of SPEC and reports test accuracy on its\n"
+          "test part (or on --test).\n"
+          "\n"
+          "  --data SPEC            training data (see Data SPEC below)\n"
+          "  --test SPEC            test data (its training part); overrides SPEC's test part\n"
+          "  --model MODEL          softmax | logistic | linear | hinge | mlp:H1,H2,...\n",
+          f);
+    double dflt = 0;
+    const char *optim = "?";
+    if (gsgd_param_bounds(GSGD_OPTIMIZER, NULL, NULL, &dflt) == GSGD_STATUS_OK)
+        optim = cli_optim_name((int)dflt);
+    fprintf(f, "  %-22s sgd | momentum | nesterov (default %s)\n", "--optim NAME", optim);
+    param_line(f, "--lr X", "learning rate", GSGD_LR);
+    param_line(f, "--momentum X", "momentum factor (momentum, nesterov)", GSGD_MOMENTUM);
+    param_line(f, "--weight-decay X", "L2 penalty on weights", GSGD_WEIGHT_DECAY);
+    param_line(f, "--lr-step EPOCHS", "multiply lr by --lr-gamma every EPOCHS; 0 = constant",
+               GSGD_LR_STEP);
+    param_line(f, "--lr-gamma X", "step decay factor", GSGD_LR_GAMMA);
+    param_line(f, "--batch N", "minibatch size", GSGD_BATCH);
+    param_line(f, "--epochs E", "passes over the training data", GSGD_EPOCHS);
+    param_line(f, "--target-acc A", "stop at this test accuracy; 0 = never", GSGD_TARGET_ACC);
+    param_line(f, "--seed S", "seed of the initialisation and the shuffle", GSGD_SEED);
+    fprintf(f,
+            "  --standardize          scale features to zero mean, unit variance (saved with\n"
+            "                         the model)\n"
+            "  --device DEV           auto | cpu | cuda | cuda:N (default auto)\n"
+            "  --save F               write the trained model to F (only after success)\n"
+            "  --summary F.json       write the results as one JSON object\n"
+            "  --log F.jsonl          write one JSON line per epoch\n"
+            "  --quiet                no progress output (the result line is still printed)\n"
+            "\n"
+            "%s\n%s",
+            DATA_SPECS, EXIT_CODES);
+}
+
+void cli_usage_eval(FILE *f) {
+    fprintf(f,
+            "Usage: gsgd eval --model-file F --data SPEC [options]\n"
+            "\n"
+            "Evaluates a model saved by 'gsgd train --save' on the test part of SPEC, or\n"
+            "on its training part when SPEC has no test part.\n"
+            "\n"
+            "  --model-file F         model written by 'gsgd train --save F'\n"
+            "  --data SPEC            data to evaluate on (see Data SPEC below)\n"
+            "  --device DEV           auto | cpu | cuda | cuda:N (default auto)\n"
+            "  --summary F.json       write test_accuracy, loss and n as one JSON object\n"
+            "  --quiet                do not say which device auto chose\n"
+            "\n"
+            "%s\n%s",
+            DATA_SPECS, EXIT_CODES);
+}
+
+void cli_usage_info(FILE *f) {
+    fputs("Usage: gsgd info\n"
+          "\n"
+          "Prints the library version, the build configuration and the CPU backend, and\n"
+          "whether a CUDA device can be used.\n",
+          f);
+}

@@ -1,0 +1,13 @@
+/* Help texts. Defaults and ranges come from gsgd_param_bounds, so the help
+ * never disagrees with the library. */
+#ifndef GSGD_CLI_USAGE_H
+#define GSGD_CLI_USAGE_H
+
+#include <stdio.h>
+
+void cli_usage_main(FILE *f);
+void cli_usage_train(FILE *f);
+void cli_usage_eval(FILE *f);
+void cli_usage_info(FILE *f);
+
+#endif
