@@ -1,0 +1,205 @@
+/* Datasets: validation, upload to the context's device, seeded splits. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "rng.h"
+
+void gsgd_host_data_free(gsgd_host_data *h) {
+    if (!h) return;
+    free(h->X);
+    free(h->y);
+    memset(h, 0, sizeof *h);
+}
+
+/* Checks every value a model will read, so that training never meets a NaN
+ * that came from the input rather than from divergence. */
+static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
+                                 size_t d, int n_classes) {
+    for (size_t i = 0; i < n; i++) {
+        const float *row = X + i * d;
+        for (size_t j = 0; j < d; j++)
+            RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
+                            "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
+                            (double)row[j]);
+        RETURN_ERROR_IF(!isfinite(y[i]), ctx, GSGD_STATUS_BAD_VALUE,
+                        "dataset: sample %zu: target %g is not finite", i, (double)y[i]);
+        if (n_classes > 0)
+            RETURN_ERROR_IF(y[i] < 0 || y[i] >= (float)n_classes || y[i] != floorf(y[i]), ctx,
+                            GSGD_STATUS_BAD_VALUE,
+                            "dataset: sample %zu: label %g is not a class index in [0, %d)", i,
+                            (double)y[i], n_classes);
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* Allocates backend memory for n x d features and n targets and copies the
+ * host arrays in. */
+static gsgd_status upload(gsgd_context *ctx, const float *X, const float *y, size_t n, size_t d,
+                          int n_classes, gsgd_dataset **out) {
+    *out = NULL;
+    size_t nd, x_bytes;
+    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || !gsgd_mul_ok(nd, sizeof(float), &x_bytes) ||
+                        (uint64_t)nd > GSGD_MAX_ELEMENTS,
+                    ctx, GSGD_STATUS_TOO_LARGE, "dataset: %zu x %zu features exceed the limit of "
+                    "2^32 values", n, d);
+    /* Epoch permutations index samples with uint32 (backend.h). */
+    RETURN_ERROR_IF((uint64_t)n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                    "dataset: %zu samples exceed the limit of 2^32-1", n);
+
+    gsgd_dataset *ds = calloc(1, sizeof *ds);
+    RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset: allocation failed");
+    ds->ctx = ctx;
+    ds->n = n;
+    ds->d = d;
+    ds->n_classes = n_classes;
+    void *px = NULL, *py = NULL;
+    gsgd_status st;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, x_bytes, &px), fail);
+    ds->X = px;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), &py), fail);
+    ds->y = py;
+    CHECK_GOTO(st, ctx->be->upload(ctx, ds->X, X, x_bytes), fail);
+    CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
+    *out = ds;
+    return GSGD_STATUS_OK;
+fail:
+    gsgd_dataset_free(ds);
+    return st;
+}
+
+gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
+                                   size_t d, int n_classes, gsgd_dataset **out) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "dataset_from_host: out is NULL");
+    *out = NULL;
+    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_host: X or y is NULL");
+    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_host: n = %zu and d = %zu must both be positive", n, d);
+    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
+                    GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_host: n_classes = %d outside [0, %d] (0 = regression)",
+                    n_classes, GSGD_MAX_CLASSES);
+    size_t nd;
+    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE,
+                    "dataset_from_host: %zu x %zu overflows", n, d);
+    FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
+    return upload(ctx, X, y, n, d, n_classes, out);
+}
+
+/* The loaders have already validated h, with messages that name the file
+ * and record; checking again here would only repeat that pass. */
+gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
+                                        gsgd_dataset **out) {
+    *out = NULL;
+    RETURN_ERROR_IF(!h->X || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
+                    "dataset: empty host data");
+    return upload(ctx, h->X, h->y, h->n, h->d, h->n_classes, out);
+}
+
+/* Unbiased integer in [0, bound) by rejection: a plain modulo would favour
+ * small values by up to bound/2^64, which is tiny but free to avoid. */
+static uint64_t rng_below(gsgd_rng *r, uint64_t bound) {
+    uint64_t threshold = (0 - bound) % bound; /* 2^64 mod bound */
+    for (;;) {
+        uint64_t x = gsgd_rng_next(r);
+        if (x >= threshold) return x % bound;
+    }
+}
+
+/* Host float array of count elements (count * 4 cannot overflow: the
+ * dataset it serves was size-checked when created). */
+static gsgd_status alloc_floats(gsgd_context *ctx, size_t count, float **p) {
+    void *v = NULL;
+    gsgd_status st = gsgd_host_alloc(ctx, count * sizeof(float), &v);
+    *p = v;
+    return st;
+}
+
+/* Copies the rows perm[0..count) of X/y into fresh host arrays. */
+static void gather_rows(const float *X, const float *y, size_t d, const size_t *perm,
+                        size_t count, float *Xo, float *yo) {
+    for (size_t i = 0; i < count; i++) {
+        memcpy(Xo + i * d, X + perm[i] * d, d * sizeof(float));
+        yo[i] = y[perm[i]];
+    }
+}
+
+gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
+                               gsgd_dataset **train, gsgd_dataset **test) {
+    if (!ds || !train || !test) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_context *ctx = ds->ctx;
+    *train = *test = NULL;
+    RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx,
+                    GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_split: test_fraction %g is not in (0, 1)", test_fraction);
+    const size_t n = ds->n, d = ds->d;
+    const size_t n_test = (size_t)floor((double)n * test_fraction + 0.5);
+    RETURN_ERROR_IF(n_test == 0 || n_test >= n, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_split: test_fraction %g of %zu samples leaves %zu test and %zu "
+                    "training samples; both parts must be non-empty",
+                    test_fraction, n, n_test, n - n_test);
+    const size_t n_train = n - n_test;
+
+    /* Host copies: the whole dataset, the permutation, and the two parts. */
+    float *X = NULL, *y = NULL, *Xtr = NULL, *ytr = NULL, *Xte = NULL, *yte = NULL;
+    size_t *perm = NULL;
+    gsgd_status st;
+    CHECK_GOTO(st, alloc_floats(ctx, n * d, &X), done);
+    CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
+    void *pv = NULL;
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, n * sizeof(size_t), &pv), done);
+    perm = pv;
+    CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * d * sizeof(float)), done);
+    CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
+
+    /* Fisher-Yates driven by the seed alone, so a split is reproducible on
+     * any backend and any machine. */
+    gsgd_rng rng = {gsgd_mix64(seed ^ 0x73706c6974ull /* "split" */)};
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rng_below(&rng, (uint64_t)i + 1);
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+
+    CHECK_GOTO(st, alloc_floats(ctx, n_train * d, &Xtr), done);
+    CHECK_GOTO(st, alloc_floats(ctx, n_train, &ytr), done);
+    CHECK_GOTO(st, alloc_floats(ctx, n_test * d, &Xte), done);
+    CHECK_GOTO(st, alloc_floats(ctx, n_test, &yte), done);
+    gather_rows(X, y, d, perm, n_train, Xtr, ytr);
+    gather_rows(X, y, d, perm + n_train, n_test, Xte, yte);
+    CHECK_GOTO(st, upload(ctx, Xtr, ytr, n_train, d, ds->n_classes, train), done);
+    st = upload(ctx, Xte, yte, n_test, d, ds->n_classes, test);
+    if (st != GSGD_STATUS_OK) {
+        gsgd_dataset_free(*train);
+        *train = NULL;
+    }
+done:
+    free(X);
+    free(y);
+    free(perm);
+    free(Xtr);
+    free(ytr);
+    free(Xte);
+    free(yte);
+    return st;
+}
+
+gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int *n_classes) {
+    if (!ds) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (n) *n = ds->n;
+    if (d) *d = ds->d;
+    if (n_classes) *n_classes = ds->n_classes;
+    return GSGD_STATUS_OK;
+}
+
+void gsgd_dataset_free(gsgd_dataset *ds) {
+    if (!ds) return;
+    gsgd_mem_free(ds->ctx, ds->X, ds->n * ds->d * sizeof(float));
+    gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
+    free(ds);
+}

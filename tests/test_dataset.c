@@ -1,0 +1,190 @@
+/* Datasets: validation on upload, seeded splits, shapes, memory accounting. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static gsgd_context *ctx;
+
+static void setup(void) { cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), 0); }
+static void teardown(void) { gsgd_context_free(ctx); }
+
+TestSuite(dataset, .init = setup, .fini = teardown);
+
+/* Copies a dataset's contents back to the host (any backend). */
+static void download(const gsgd_dataset *ds, float *X, float *y) {
+    cr_assert_eq(ctx->be->download(ctx, X, ds->X, ds->n * ds->d * sizeof(float)), 0);
+    cr_assert_eq(ctx->be->download(ctx, y, ds->y, ds->n * sizeof(float)), 0);
+}
+
+/* n rows of d = 2 features where row i is (i, -i) and its label i % k. */
+static gsgd_dataset *numbered(size_t n, int k) {
+    float *X = malloc(n * 2 * sizeof(float)), *y = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        X[2 * i] = (float)i;
+        X[2 * i + 1] = -(float)i;
+        y[i] = (float)(i % (size_t)k);
+    }
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, n, 2, k, &ds), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    free(X);
+    free(y);
+    return ds;
+}
+
+Test(dataset, from_host_copies_data_and_reports_shape) {
+    const float X[6] = {1, 2, 3, 4, 5, 6}, y[3] = {0, 1, 1};
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 3, 2, 2, &ds), GSGD_STATUS_OK);
+    size_t n, d;
+    int k;
+    cr_assert_eq(gsgd_dataset_shape(ds, &n, &d, &k), GSGD_STATUS_OK);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(d, 2);
+    cr_assert_eq(k, 2);
+    cr_assert_eq(gsgd_dataset_shape(ds, NULL, NULL, NULL), GSGD_STATUS_OK);
+    float X2[6], y2[3];
+    download(ds, X2, y2);
+    cr_assert_arr_eq(X2, X, sizeof X);
+    cr_assert_arr_eq(y2, y, sizeof y);
+    gsgd_dataset_free(ds);
+}
+
+Test(dataset, accepts_real_targets_for_regression) {
+    const float X[2] = {1, 2}, y[2] = {-0.5f, 1e6f};
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 1, 0, &ds), GSGD_STATUS_OK);
+    gsgd_dataset_free(ds);
+}
+
+Test(dataset, rejects_nan_features_naming_sample_and_feature) {
+    const float X[6] = {1, 2, 3, NAN, 5, 6}, y[3] = {0, 1, 1};
+    gsgd_dataset *ds = (gsgd_dataset *)&ds; /* must be reset to NULL */
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 3, 2, 2, &ds), GSGD_STATUS_BAD_VALUE);
+    cr_assert_null(ds);
+    cr_assert(strstr(gsgd_last_error(ctx), "sample 1, feature 1"), "%s", gsgd_last_error(ctx));
+}
+
+Test(dataset, rejects_infinite_targets_naming_the_sample) {
+    const float X[2] = {1, 2}, y[2] = {0.5f, -INFINITY};
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 1, 0, &ds), GSGD_STATUS_BAD_VALUE);
+    cr_assert(strstr(gsgd_last_error(ctx), "sample 1"), "%s", gsgd_last_error(ctx));
+}
+
+Test(dataset, rejects_labels_outside_the_classes) {
+    const float X[3] = {1, 2, 3};
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, (float[]){0, 1, 3}, 3, 1, 3, &ds),
+                 GSGD_STATUS_BAD_VALUE);
+    cr_assert(strstr(gsgd_last_error(ctx), "sample 2: label 3"), "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, (float[]){0, -1, 1}, 3, 1, 3, &ds),
+                 GSGD_STATUS_BAD_VALUE);
+    cr_assert(strstr(gsgd_last_error(ctx), "sample 1"), "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, (float[]){0.5f, 1, 1}, 3, 1, 3, &ds),
+                 GSGD_STATUS_BAD_VALUE);
+    cr_assert(strstr(gsgd_last_error(ctx), "sample 0"), "%s", gsgd_last_error(ctx));
+}
+
+Test(dataset, rejects_invalid_arguments) {
+    const float X[2] = {1, 2}, y[2] = {0, 1};
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, NULL, y, 2, 1, 2, &ds),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 0, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 0, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 1, -1, &ds),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(NULL, X, y, 2, 1, 2, &ds),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_shape(NULL, NULL, NULL, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+}
+
+Test(dataset, free_returns_all_device_memory) {
+    size_t before, after, peak;
+    cr_assert_eq(gsgd_context_memory(ctx, &before, NULL), 0);
+    gsgd_dataset *ds = numbered(100, 3);
+    cr_assert_eq(gsgd_context_memory(ctx, &after, &peak), 0);
+    cr_assert_eq(after - before, 100 * 3 * sizeof(float)); /* 100 x 2 features + 100 labels */
+    gsgd_dataset_free(ds);
+    gsgd_dataset_free(NULL);
+    cr_assert_eq(gsgd_context_memory(ctx, &after, NULL), 0);
+    cr_assert_eq(after, before);
+}
+
+Test(dataset, split_sizes_follow_the_rounded_fraction) {
+    gsgd_dataset *ds = numbered(10, 2), *tr, *te;
+    cr_assert_eq(gsgd_dataset_split(ds, 0.25, 1, &tr, &te), GSGD_STATUS_OK); /* 2.5 -> 3 */
+    size_t ntr, nte, d;
+    int k;
+    gsgd_dataset_shape(tr, &ntr, &d, &k);
+    gsgd_dataset_shape(te, &nte, NULL, NULL);
+    cr_assert_eq(ntr, 7);
+    cr_assert_eq(nte, 3);
+    cr_assert_eq(d, 2);
+    cr_assert_eq(k, 2);
+    gsgd_dataset_free(tr);
+    gsgd_dataset_free(te);
+    gsgd_dataset_free(ds);
+}
+
+/* Every row appears exactly once across the parts, intact (features and
+ * label still together), and the original is unchanged. */
+Test(dataset, split_is_a_shuffled_partition_of_whole_rows) {
+    const size_t n = 50;
+    gsgd_dataset *ds = numbered(n, 3), *tr, *te;
+    cr_assert_eq(gsgd_dataset_split(ds, 0.3, 99, &tr, &te), GSGD_STATUS_OK);
+    float X[100], y[50];
+    int seen[50] = {0}, moved = 0;
+    download(tr, X, y);
+    download(te, X + 2 * tr->n, y + tr->n);
+    for (size_t i = 0; i < n; i++) {
+        size_t id = (size_t)X[2 * i];
+        cr_assert_lt(id, n);
+        cr_assert_eq(X[2 * i + 1], -(float)id);
+        cr_assert_eq(y[i], (float)(id % 3));
+        seen[id]++;
+        moved |= id != i;
+    }
+    for (size_t i = 0; i < n; i++) cr_assert_eq(seen[i], 1, "row %zu seen %d times", i, seen[i]);
+    cr_assert(moved, "split did not shuffle");
+    download(ds, X, y);
+    for (size_t i = 0; i < n; i++) cr_assert_eq(X[2 * i], (float)i);
+    gsgd_dataset_free(tr);
+    gsgd_dataset_free(te);
+    gsgd_dataset_free(ds);
+}
+
+Test(dataset, split_is_deterministic_for_a_seed_and_varies_with_it) {
+    gsgd_dataset *ds = numbered(40, 2), *a, *b, *c, *t1, *t2, *t3;
+    cr_assert_eq(gsgd_dataset_split(ds, 0.5, 7, &a, &t1), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_split(ds, 0.5, 7, &b, &t2), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_split(ds, 0.5, 8, &c, &t3), GSGD_STATUS_OK);
+    float Xa[40], Xb[40], Xc[40], y[20];
+    download(a, Xa, y);
+    download(b, Xb, y);
+    download(c, Xc, y);
+    cr_assert_arr_eq(Xa, Xb, sizeof Xa);
+    cr_assert(memcmp(Xa, Xc, sizeof Xa) != 0, "seeds 7 and 8 gave the same split");
+    gsgd_dataset *all[] = {a, b, c, t1, t2, t3, ds};
+    for (int i = 0; i < 7; i++) gsgd_dataset_free(all[i]);
+}
+
+Test(dataset, split_rejects_fractions_that_empty_a_part) {
+    gsgd_dataset *ds = numbered(4, 2), *tr, *te;
+    cr_assert_eq(gsgd_dataset_split(ds, 0.1, 1, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_null(tr);
+    cr_assert_null(te);
+    cr_assert_eq(gsgd_dataset_split(ds, 0.9, 1, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_split(ds, 0.0, 1, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_split(ds, 1.0, 1, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_split(ds, NAN, 1, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert(strstr(gsgd_last_error(ctx), "test_fraction"), "%s", gsgd_last_error(ctx));
+    size_t in_use;
+    gsgd_dataset_free(ds);
+    gsgd_context_memory(ctx, &in_use, NULL);
+    cr_assert_eq(in_use, 0, "a failed split leaked %zu bytes", in_use);
+}
