@@ -97,8 +97,8 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     byte_buf b = {0};
     b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) + 4;
     FORWARD_IF_ERROR(gsgd_host_alloc(ctx, b.cap, (void **)&b.buf));
-    char spec[GSGD_SPEC_LEN] = {0};
-    strncpy(spec, m->spec, sizeof spec - 1);
+    char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
+    memcpy(spec, m->spec, strlen(m->spec));
     uint32_t version = MODEL_VERSION, bom = MODEL_BOM, flags = has_std ? 1u : 0u;
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;

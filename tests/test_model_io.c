@@ -1,0 +1,129 @@
+/* Model files: round trip, atomic replacement, and rejection of corrupt,
+ * truncated and other-version files with a message naming the file. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static gsgd_context *ctx;
+static gsgd_model *model;
+static gsgd_dataset *train, *test;
+
+static void setup(void) {
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:300,4,3:seed=2", &train, &test), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:5", 4, 3, 9, &model), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_fit_standardizer(model, train), GSGD_STATUS_OK);
+}
+
+static void teardown(void) {
+    gsgd_model_free(model);
+    gsgd_dataset_free(train);
+    gsgd_dataset_free(test);
+    gsgd_context_free(ctx);
+}
+
+TestSuite(model_io, .init = setup, .fini = teardown);
+
+static long file_size(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+static unsigned char *slurp(const char *path, long *n) {
+    *n = file_size(path);
+    unsigned char *b = malloc((size_t)*n);
+    FILE *f = fopen(path, "rb");
+    cr_assert(b && f && fread(b, 1, (size_t)*n, f) == (size_t)*n);
+    fclose(f);
+    return b;
+}
+
+Test(model_io, round_trip_keeps_parameters_standardiser_and_predictions) {
+    const char *path = tu_path("m.gsgd");
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    gsgd_model *back;
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_expect_str_eq(back->spec, "mlp:5");
+    cr_assert_eq(back->n_params, model->n_params);
+    cr_expect(memcmp(back->params, model->params, model->n_params * sizeof(float)) == 0);
+    cr_expect(memcmp(back->mean, model->mean, 4 * sizeof(float)) == 0);
+    cr_expect(memcmp(back->inv_std, model->inv_std, 4 * sizeof(float)) == 0);
+    gsgd_eval_result a, b;
+    cr_assert_eq(gsgd_evaluate(model, test, &a), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_evaluate(back, test, &b), GSGD_STATUS_OK);
+    cr_expect(a.loss == b.loss && a.accuracy == b.accuracy);
+    gsgd_model_free(back);
+}
+
+Test(model_io, save_replaces_atomically_and_leaves_no_temporary) {
+    const char *path = tu_path("replace.gsgd");
+    cr_assert_eq(tu_write_text(path, "old contents"), 0);
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
+    gsgd_model *back;
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK);
+    gsgd_model_free(back);
+    char out[4096];
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c tmp", tu_tmpdir());
+    tu_run(cmd, out, sizeof out);
+    cr_expect_eq(atoi(out), 0, "no temporary file is left: %s", out);
+}
+
+Test(model_io, save_into_a_missing_directory_fails_cleanly) {
+    cr_expect_eq(gsgd_model_save(model, "/nonexistent-dir/m.gsgd"), GSGD_STATUS_IO);
+    cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent-dir/m.gsgd"));
+}
+
+static void expect_rejected(const char *name, const unsigned char *bytes, long n,
+                            const char *needle) {
+    const char *path = tu_path(name);
+    cr_assert_eq(tu_write_file(path, bytes, (size_t)n), 0);
+    gsgd_model *back = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT, "%s", name);
+    cr_expect_null(back);
+    const char *msg = gsgd_last_error(ctx);
+    cr_expect(strstr(msg, path) && strstr(msg, needle), "%s: %s", name, msg);
+}
+
+Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
+    const char *path = tu_path("good.gsgd");
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
+    long n;
+    unsigned char *b = slurp(path, &n);
+    size_t in_use_before;
+    gsgd_context_memory(ctx, &in_use_before, NULL);
+
+    expect_rejected("truncated.gsgd", b, n - 9, "CRC");
+    expect_rejected("header-only.gsgd", b, 20, "truncated");
+    expect_rejected("empty.gsgd", b, 0, "truncated");
+    b[200] ^= 0x40;
+    expect_rejected("flipped.gsgd", b, n, "CRC");
+    b[200] ^= 0x40;
+    unsigned char *v = malloc((size_t)n);
+    memcpy(v, b, (size_t)n);
+    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
+    expect_rejected("version.gsgd", v, n, "format version 2");
+    memcpy(v, "NOTAMODL", 8);
+    expect_rejected("magic.gsgd", v, n, "bad magic");
+    free(v);
+
+    size_t in_use_after;
+    gsgd_context_memory(ctx, &in_use_after, NULL);
+    cr_expect_eq(in_use_after, in_use_before, "failed loads release everything");
+    free(b);
+}
+
+Test(model_io, missing_file_is_an_io_error_naming_it) {
+    gsgd_model *back;
+    cr_expect_eq(gsgd_model_load(ctx, "/nonexistent/model.gsgd", &back), GSGD_STATUS_IO);
+    cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/model.gsgd"));
+}
