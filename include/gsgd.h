@@ -103,6 +103,14 @@ GSGD_API gsgd_device gsgd_context_device(const gsgd_context *ctx);
 /* Detail of the last failure on ctx ("" if none). Valid until the next call
  * on ctx. Accepts NULL (returns a message about a NULL context). */
 GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
+/* Runs all of the context's device work on the caller's stream
+ * (cudaStream_t on CUDA; ignored on the CPU). NULL selects the default
+ * stream. The caller keeps ownership of the stream. */
+GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
+/* Caps the memory gsgd may allocate on the context's device at bytes (0 =
+ * no cap beyond what the device has): the batch-size planner plans within
+ * it, leaving the rest to the embedding code. */
+GSGD_API gsgd_status gsgd_context_set_mem_limit(gsgd_context *ctx, size_t bytes);
 /* Bytes currently allocated by gsgd on the context's device, and the peak
  * since creation (datasets, parameters, buffers). */
 GSGD_API gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t *peak);

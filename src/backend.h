@@ -46,6 +46,9 @@ typedef struct gsgd_backend {
     gsgd_status (*copy)(gsgd_context *ctx, void *dst, const void *src, size_t bytes);
     gsgd_status (*zero)(gsgd_context *ctx, void *p, size_t bytes);
     gsgd_status (*sync)(gsgd_context *ctx);
+    /* Free and total bytes of the memory this backend allocates from
+     * (device memory on CUDA, available RAM on the CPU). */
+    gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);
 
     /* C = alpha * op(A) op(B) + beta * C, C is M x N, op(A) M x K, row-major;
      * trans_a/trans_b nonzero transpose A/B. */

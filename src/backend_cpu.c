@@ -7,8 +7,10 @@
 #include <cblas.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "rng.h"
@@ -46,6 +48,27 @@ static gsgd_status cpu_zero(gsgd_context *ctx, void *p, size_t bytes) {
 
 static gsgd_status cpu_sync(gsgd_context *ctx) {
     (void)ctx;
+    return GSGD_STATUS_OK;
+}
+
+/* Available RAM (MemAvailable from /proc/meminfo, which counts reclaimable
+ * caches), falling back to sysconf's free pages. */
+static gsgd_status cpu_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes) {
+    long pages = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    RETURN_ERROR_IF(pages <= 0 || page <= 0, ctx, GSGD_STATUS_INTERNAL,
+                    "cpu: cannot read the memory size");
+    size_t total = (size_t)pages * (size_t)page, avail_bytes = (size_t)avail * (size_t)page;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        unsigned long long kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) avail_bytes = (size_t)kb * 1024;
+        fclose(f);
+    }
+    if (free_bytes) *free_bytes = avail_bytes;
+    if (total_bytes) *total_bytes = total;
     return GSGD_STATUS_OK;
 }
 
@@ -248,6 +271,7 @@ static const gsgd_backend cpu_backend = {
     .copy = cpu_copy,
     .zero = cpu_zero,
     .sync = cpu_sync,
+    .mem_info = cpu_mem_info,
     .gemm = cpu_gemm,
     .bias_act = cpu_bias_act,
     .relu_backward = cpu_relu_backward,

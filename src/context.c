@@ -85,6 +85,18 @@ gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t 
     return GSGD_STATUS_OK;
 }
 
+gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    ctx->stream = stream;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_context_set_mem_limit(gsgd_context *ctx, size_t bytes) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    ctx->mem_limit = bytes;
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
     if (!ctx || !buf || size == 0) return GSGD_STATUS_INVALID_ARGUMENT;
     snprintf(buf, size,

@@ -17,6 +17,8 @@ struct gsgd_context {
     void *be_state;      /* backend-private (cuBLAS handle, stream, ...) */
     size_t bytes_in_use; /* backend memory allocated through gsgd_mem_alloc */
     size_t bytes_peak;
+    size_t mem_limit;    /* caller's cap on backend memory; 0 = none */
+    void *stream;        /* caller's stream (cudaStream_t on CUDA); NULL = default */
     char last_error[GSGD_ERROR_LEN];
 };
 
