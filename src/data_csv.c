@@ -117,7 +117,7 @@ static gsgd_status parse_row(csv_state *cs, char *line, int label_last, int regr
     for (size_t f = 1, j = 0; f <= k; f++) {
         char *end = strchr(s, ',');
         if (!end) end = s + strlen(s);
-        float v;
+        float v = 0.0f; /* set by parse_field on success */
         FORWARD_IF_ERROR(parse_field(cs, s, end, f, &v));
         if (f == label_field) {
             if (!regression) FORWARD_IF_ERROR(check_label(cs, v, f));
