@@ -229,7 +229,9 @@ typedef enum {
 } gsgd_optim;
 
 typedef enum {
-    GSGD_LR = 0,            /* learning rate */
+    GSGD_LR = 0,            /* learning rate; 0 (the default) = automatic:
+                               0.1 for SGD, 0.1 * (1 - momentum) for momentum
+                               and Nesterov (the same effective step) */
     GSGD_MOMENTUM = 1,      /* momentum coefficient mu (momentum/nesterov) */
     GSGD_WEIGHT_DECAY = 2,  /* coupled L2: g += weight_decay * w, weights only */
     GSGD_OPTIMIZER = 3,     /* a gsgd_optim value */
@@ -286,6 +288,7 @@ typedef struct {
     double seconds;            /* wall time of gsgd_train, evaluation included */
     double samples_per_second; /* training samples / training time (no eval) */
     double time_to_target_s;   /* wall time until TARGET_ACC reached; NaN if not */
+    double lr;                 /* learning rate of the first epoch (LR resolved) */
 } gsgd_train_result;
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,

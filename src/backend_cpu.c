@@ -15,8 +15,11 @@
 #include "internal.h"
 #include "rng.h"
 
-/* Below this many elements a parallel region costs more than it saves. */
-#define PAR_MIN 16384
+/* Below this many elements a parallel region costs more than it saves: a
+ * fork/join is microseconds on an idle machine, and when the cores are
+ * shared, OpenMP workers spinning at the barrier cost far more (measured:
+ * softmax epochs 100x slower under load with per-step parallel loops). */
+#define PAR_MIN (1u << 17)
 
 int gsgd_cpu_threads(void) { return omp_get_max_threads(); }
 

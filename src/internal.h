@@ -157,6 +157,9 @@ struct gsgd_options {
 
 /* The update rule described by opts (n_decay as given). */
 gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay);
+/* The learning rate before any schedule, with LR = 0 resolved to the
+ * automatic default. */
+double gsgd_base_lr(const gsgd_options *o);
 /* Learning rate of a 0-based epoch under opts' schedule. */
 double gsgd_lr_at_epoch(const gsgd_options *o, int epoch);
 

@@ -23,8 +23,15 @@ gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay) {
     return r;
 }
 
-double gsgd_lr_at_epoch(const gsgd_options *o, int epoch) {
+double gsgd_base_lr(const gsgd_options *o) {
     double lr = o->v[GSGD_LR];
+    if (lr > 0.0) return lr;
+    return (gsgd_optim)o->v[GSGD_OPTIMIZER] == GSGD_OPTIM_SGD ? 0.1
+                                                              : 0.1 * (1.0 - o->v[GSGD_MOMENTUM]);
+}
+
+double gsgd_lr_at_epoch(const gsgd_options *o, int epoch) {
+    double lr = gsgd_base_lr(o);
     int step = (int)o->v[GSGD_LR_STEP];
     if (step > 0) lr *= pow(o->v[GSGD_LR_GAMMA], (double)(epoch / step));
     return lr;
@@ -43,7 +50,7 @@ gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, s
     opt->rule = gsgd_rule_from_options(opts, n);
     gsgd_status st;
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&opt->lr), fail);
-    float lr = (float)opts->v[GSGD_LR];
+    float lr = (float)gsgd_base_lr(opts);
     CHECK_GOTO(st, ctx->be->upload(ctx, opt->lr, &lr, sizeof lr), fail);
     if (opt->rule.kind != GSGD_OPTIM_SGD) {
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), (void **)&opt->velocity), fail);

@@ -11,11 +11,13 @@ typedef struct {
     int integer;
 } param_info;
 
-/* Defaults were chosen by measurement on Fashion-MNIST (see
- * bench/results/defaults.md): softmax regression with these settings
- * reaches 0.84 test accuracy in one to two epochs on the CPU. */
+/* Defaults were chosen by measurement on Fashion-MNIST (grid in
+ * bench/results/defaults.md, made by bench/tune_defaults.py). An lr of 0
+ * means "automatic": 0.1 for plain SGD, 0.1 * (1 - momentum) for momentum
+ * and Nesterov, the same effective step size (a momentum buffer sums a
+ * geometric series of gradients, 1 / (1 - momentum) of them). */
 static const param_info params[GSGD_N_PARAMS] = {
-    [GSGD_LR] = {"lr", 0.0, 100.0, 0.05, 0},
+    [GSGD_LR] = {"lr", 0.0, 100.0, 0.0, 0},
     [GSGD_MOMENTUM] = {"momentum", 0.0, 0.999999, 0.9, 0},
     [GSGD_WEIGHT_DECAY] = {"weight_decay", 0.0, 1.0, 0.0, 0},
     [GSGD_OPTIMIZER] = {"optim", 0, 2, GSGD_OPTIM_SGD, 1},

@@ -221,6 +221,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         r.test_loss = ev.loss;
     }
     r.steps = tr->steps;
+    r.lr = gsgd_base_lr(&tr->opts);
     r.seconds = now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
     if (out) *out = r;

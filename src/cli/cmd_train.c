@@ -198,7 +198,7 @@ static int finish(train_run *run) {
     r->model = spec;
     r->optim = cli_optim_name((int)get_param(run->opts, GSGD_OPTIMIZER));
     r->device = cli_device_name(gsgd_context_device(run->ctx));
-    r->lr = get_param(run->opts, GSGD_LR);
+    r->lr = r->res.lr;
     r->target_acc = get_param(run->opts, GSGD_TARGET_ACC);
     cli_report_line(stdout, r);
     fflush(stdout);

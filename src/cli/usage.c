@@ -73,7 +73,8 @@ void cli_usage_train(FILE *f) {
     if (gsgd_param_bounds(GSGD_OPTIMIZER, NULL, NULL, &dflt) == GSGD_STATUS_OK)
         optim = cli_optim_name((int)dflt);
     fprintf(f, "  %-22s sgd | momentum | nesterov (default %s)\n", "--optim NAME", optim);
-    param_line(f, "--lr X", "learning rate", GSGD_LR);
+    param_line(f, "--lr X", "learning rate; 0 = 0.1 for sgd, 0.1*(1-momentum) otherwise",
+               GSGD_LR);
     param_line(f, "--momentum X", "momentum factor (momentum, nesterov)", GSGD_MOMENTUM);
     param_line(f, "--weight-decay X", "L2 penalty on weights", GSGD_WEIGHT_DECAY);
     param_line(f, "--lr-step EPOCHS", "multiply lr by --lr-gamma every EPOCHS; 0 = constant",
