@@ -331,6 +331,47 @@ GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
 GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads,
                                          size_t n, void *stream);
 
+/* ------------------------------------------------------------------------ */
+/* Experimental API: may change in any minor version, unlike everything     */
+/* above. Data-parallel training (`gsgd train --distributed`) is built on   */
+/* it, and so can an embedding code's own MPI or NCCL reduction.            */
+/* ------------------------------------------------------------------------ */
+
+/* Copies count rows of ds, first, first + stride, first + 2*stride, ...,
+ * into a new dataset on the same context (stride >= 1). A rank keeping
+ * every n_ranks-th sample gets a shard that stays balanced even when the
+ * file is sorted by label. GSGD_STATUS_OUT_OF_RANGE when a row is past the
+ * end. */
+GSGD_API gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t count,
+                                         size_t stride, gsgd_dataset **out);
+
+/* Called by the trainer once per step between the backward pass and the
+ * update, with the flat gradient (n floats in the context's device memory,
+ * host memory on the CPU backend) and the stream it was computed on (NULL
+ * on the CPU). The hook may change grads in place, e.g. sum them over
+ * ranks with one allreduce. Any status other than OK stops training with
+ * that status. */
+typedef gsgd_status (*gsgd_grad_hook_fn)(float *grads, size_t n, void *stream, void *user);
+
+/* Installs (fn non-NULL) or removes (fn NULL) the trainer's gradient hook. */
+GSGD_API gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn,
+                                                void *user);
+
+/* Makes tr replica `rank` of n_replicas that train one model together. A
+ * global step covers n_replicas x BATCH samples; each replica scales its
+ * gradient so that the SUM over replicas (done by the grad hook) is the
+ * mean over the global step, also for the last, partial step.
+ *   shard == 0: every replica holds the same dataset and draws the same
+ *     seeded permutation, and computes its contiguous slice of each global
+ *     batch (a partial one is split evenly). The result equals one process
+ *     with BATCH x n_replicas, up to floating-point summation order.
+ *   shard == 1: every replica holds its own part of the data, of the SAME
+ *     size on every replica (the caller makes sure; otherwise the replicas
+ *     take different numbers of steps), and shuffles it with its own seed.
+ * Call before the first epoch. n_replicas == 1 restores the default. */
+GSGD_API gsgd_status gsgd_trainer_set_replica(gsgd_trainer *tr, int rank, int n_replicas,
+                                              int shard);
+
 #ifdef __cplusplus
 }
 #endif

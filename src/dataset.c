@@ -203,3 +203,51 @@ void gsgd_dataset_free(gsgd_dataset *ds) {
     gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
     free(ds);
 }
+
+gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t count,
+                                size_t stride, gsgd_dataset **out) {
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!ds) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_context *ctx = ds->ctx;
+    RETURN_ERROR_IF(count == 0 || stride == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_subset: count %zu and stride %zu must both be positive", count,
+                    stride);
+    RETURN_ERROR_IF(first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx,
+                    GSGD_STATUS_OUT_OF_RANGE,
+                    "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples",
+                    count, first, stride, ds->n);
+    /* The rows are gathered on the device from an uploaded index list: no
+     * host round trip of the (possibly large) full dataset. */
+    const size_t d = ds->d;
+    uint32_t *host_idx = NULL, *idx = NULL;
+    gsgd_dataset *sub = calloc(1, sizeof *sub);
+    RETURN_ERROR_IF(!sub, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_subset: allocation failed");
+    sub->ctx = ctx;
+    sub->n = count;
+    sub->d = d;
+    sub->n_classes = ds->n_classes;
+    void *px = NULL, *py = NULL, *pi = NULL;
+    gsgd_status st;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * d * sizeof(float), &px), fail);
+    sub->X = px;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(float), &py), fail);
+    sub->y = py;
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, count * sizeof(uint32_t), &pi), fail);
+    host_idx = pi;
+    for (size_t i = 0; i < count; i++) host_idx[i] = (uint32_t)(first + i * stride);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(uint32_t), &pi), fail);
+    idx = pi;
+    CHECK_GOTO(st, ctx->be->upload(ctx, idx, host_idx, count * sizeof(uint32_t)), fail);
+    CHECK_GOTO(st, ctx->be->gather(ctx, ds->X, ds->y, d, idx, 0, count, NULL, NULL, sub->X,
+                                   sub->y),
+               fail);
+    CHECK_GOTO(st, ctx->be->sync(ctx), fail); /* idx is freed below */
+    *out = sub;
+    sub = NULL;
+fail:
+    gsgd_mem_free(ctx, idx, count * sizeof(uint32_t));
+    free(host_idx);
+    gsgd_dataset_free(sub);
+    return st;
+}

@@ -142,6 +142,11 @@ gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
 /* Loss + backward: writes the gradient of the mean loss over the B rows
  * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
 gsgd_status gsgd_model_backward(gsgd_model *m, gsgd_step_buffers *sb, size_t B, float *grads);
+/* The same with the loss gradient scaled by grad_scale instead of 1/B: a
+ * data-parallel replica scales by 1/(global batch) so that the sum over
+ * replicas is the global mean, with no extra pass over the buffer. */
+gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, size_t B,
+                                       float grad_scale, float *grads);
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
 

@@ -229,10 +229,15 @@ gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
 }
 
 gsgd_status gsgd_model_backward(gsgd_model *m, gsgd_step_buffers *sb, size_t B, float *grads) {
+    return gsgd_model_backward_scaled(m, sb, B, 1.0f / (float)B, grads);
+}
+
+gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, size_t B,
+                                       float grad_scale, float *grads) {
     const gsgd_backend *be = m->ctx->be;
     int last = m->n_layers - 1;
     FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
-                              m->n_classes > 0, 1.0f / (float)B, sb->dact[last], sb->acc));
+                              m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
     for (int l = last; l >= 0; l--) {
         const gsgd_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;

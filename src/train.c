@@ -22,6 +22,9 @@ struct gsgd_trainer {
     size_t perm_scratch_bytes;
     int epoch;          /* epochs completed */
     size_t steps;       /* optimizer steps taken */
+    gsgd_grad_hook_fn grad_hook; /* between backward and update (data parallel) */
+    void *grad_hook_user;
+    int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */
 };
 
 /* What the step loop reports to a progress callback. */
@@ -61,6 +64,7 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
     tr->m = m;
     tr->train = train;
     tr->opts = *opts;
+    tr->n_replicas = 1;
     tr->rule = gsgd_rule_from_options(opts, m->n_decay);
     size_t B = (size_t)opts->v[GSGD_BATCH];
     tr->B = B < train->n ? B : train->n;
@@ -111,38 +115,80 @@ static gsgd_status check_loss(gsgd_trainer *tr, size_t step, double *loss_sum) {
     return GSGD_STATUS_OK;
 }
 
+/* Rows of this trainer's dataset that one step consumes: the whole global
+ * batch when replicas share the data (each computes a slice of it), this
+ * replica's own BATCH when the data is sharded. */
+static size_t step_rows(const gsgd_trainer *tr) {
+    return tr->shard ? tr->B : tr->B * (size_t)tr->n_replicas;
+}
+
+/* Samples that all replicas together train on per epoch. */
+static size_t epoch_samples(const gsgd_trainer *tr) {
+    return tr->shard ? tr->train->n * (size_t)tr->n_replicas : tr->train->n;
+}
+
+/* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global so
+ * that summing it over the replicas gives the mean over the global batch
+ * (alone, global == b: the plain mean). A replica whose slice of a short
+ * last batch is empty contributes zeros. */
+static gsgd_status local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global) {
+    gsgd_context *ctx = tr->ctx;
+    gsgd_model *m = tr->m;
+    const gsgd_dataset *ds = tr->train;
+    if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->y, ds->d, tr->perm, lo, b, m->mean,
+                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
+    return gsgd_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
+}
+
 static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_loss) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_backend *be = ctx->be;
     gsgd_model *m = tr->m;
-    const gsgd_dataset *ds = tr->train;
-    const size_t n = ds->n, B = tr->B, steps = (n + B - 1) / B;
+    const size_t n = tr->train->n, G = step_rows(tr), steps = (n + G - 1) / G;
+    const size_t R = (size_t)tr->n_replicas, r = (size_t)tr->rank;
     const size_t check_every = (size_t)tr->opts.v[GSGD_CHECK_EVERY];
     const double t_start = now_seconds();
+    /* Shards shuffle independently; replicas sharing the data must all
+     * draw the same permutation. Rank 0 keeps the seed of a lone run. */
+    uint64_t seed = (uint64_t)tr->opts.v[GSGD_SEED];
+    if (tr->shard) seed += (uint64_t)r * 0x9e3779b97f4a7c15ull;
 
     float lr = (float)gsgd_lr_at_epoch(&tr->opts, tr->epoch);
     FORWARD_IF_ERROR(be->upload(ctx, tr->lr, &lr, sizeof lr));
-    FORWARD_IF_ERROR(be->permutation(ctx, (uint64_t)tr->opts.v[GSGD_SEED], (uint64_t)tr->epoch,
-                                     n, tr->perm, tr->perm_scratch));
+    FORWARD_IF_ERROR(
+        be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
     FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
     double loss_sum = 0.0;
+    size_t seen = 0, seen_all = 0; /* samples of this replica, of all replicas */
     for (size_t s = 0; s < steps; s++) {
-        size_t start = s * B, b = n - start < B ? n - start : B;
-        FORWARD_IF_ERROR(be->gather(ctx, ds->X, ds->y, ds->d, tr->perm, start, b, m->mean,
-                                    m->inv_std, tr->sb.Xb, tr->sb.yb));
-        FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
-        FORWARD_IF_ERROR(gsgd_model_backward(m, &tr->sb, b, tr->grads));
+        const size_t start = s * G, g = n - start < G ? n - start : G;
+        size_t lo = start, b = g, global = tr->shard ? g * R : g;
+        if (!tr->shard && R > 1) { /* contiguous, even split of the global batch */
+            lo = start + g * r / R;
+            b = start + g * (r + 1) / R - lo;
+        }
+        FORWARD_IF_ERROR(local_gradient(tr, lo, b, global));
+        if (tr->grad_hook) {
+            gsgd_status hs = tr->grad_hook(tr->grads, m->n_params, ctx->stream,
+                                           tr->grad_hook_user);
+            RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
+                            "gradient hook failed (%s) at epoch %d step %zu",
+                            gsgd_status_name(hs), tr->epoch + 1, s + 1);
+        }
         FORWARD_IF_ERROR(be->update(ctx, &tr->rule, tr->lr, m->params, tr->grads, tr->velocity,
                                     m->n_params));
         tr->steps++;
+        seen += b;
+        seen_all += global;
         if ((s + 1) % check_every == 0 && s + 1 < steps) {
             FORWARD_IF_ERROR(check_loss(tr, s + 1, &loss_sum));
             if (ps && ps->fn) {
-                double seen = (double)(start + b);
                 ps->p.step = s + 1;
                 ps->p.steps = steps;
-                ps->p.loss = loss_sum / seen;
-                ps->p.samples_per_second = seen / (now_seconds() - t_start);
+                ps->p.loss = seen ? loss_sum / (double)seen : NAN;
+                ps->p.samples_per_second = (double)seen_all / (now_seconds() - t_start);
                 ps->p.seconds = now_seconds() - ps->t0;
                 ps->p.epoch_done = 0;
                 ps->p.test_accuracy = NAN;
@@ -155,7 +201,8 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
     }
     FORWARD_IF_ERROR(check_loss(tr, steps, &loss_sum));
     tr->epoch++;
-    if (mean_loss) *mean_loss = loss_sum / (double)n;
+    /* A replica reports the mean over its own samples. */
+    if (mean_loss) *mean_loss = seen ? loss_sum / (double)seen : NAN;
     return GSGD_STATUS_OK;
 }
 
@@ -187,7 +234,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         double t = now_seconds();
         FORWARD_IF_ERROR(run_epoch(tr, &ps, &r.train_loss));
         train_seconds += now_seconds() - t;
-        samples += tr->train->n;
+        samples += epoch_samples(tr);
         r.epochs++;
         evaluated_last = 0;
         gsgd_eval_result ev = {.accuracy = NAN, .loss = NAN};
@@ -198,9 +245,9 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             evaluated_last = 1;
         }
         if (progress) {
-            ps.p.step = ps.p.steps = (tr->train->n + tr->B - 1) / tr->B;
+            ps.p.step = ps.p.steps = (tr->train->n + step_rows(tr) - 1) / step_rows(tr);
             ps.p.loss = r.train_loss;
-            ps.p.samples_per_second = (double)tr->train->n / (now_seconds() - t);
+            ps.p.samples_per_second = (double)epoch_samples(tr) / (now_seconds() - t);
             ps.p.seconds = now_seconds() - ps.t0;
             ps.p.epoch_done = 1;
             ps.p.test_accuracy = ev.accuracy;
@@ -225,5 +272,29 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     r.seconds = now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
     if (out) *out = r;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user) {
+    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    tr->grad_hook = fn;
+    tr->grad_hook_user = fn ? user : NULL;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_set_replica(gsgd_trainer *tr, int rank, int n_replicas, int shard) {
+    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    RETURN_ERROR_IF(n_replicas < 1 || rank < 0 || rank >= n_replicas, tr->ctx,
+                    GSGD_STATUS_INVALID_ARGUMENT,
+                    "set_replica: rank %d of %d replicas is not in [0, n_replicas)", rank,
+                    n_replicas);
+    RETURN_ERROR_IF(shard != 0 && shard != 1, tr->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "set_replica: shard must be 0 or 1, got %d", shard);
+    /* The step schedule (rows per step, seed) must not change mid-run. */
+    RETURN_ERROR_IF(tr->steps > 0, tr->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "set_replica: the trainer has already taken %zu steps", tr->steps);
+    tr->rank = rank;
+    tr->n_replicas = n_replicas;
+    tr->shard = shard;
     return GSGD_STATUS_OK;
 }

@@ -188,3 +188,41 @@ Test(dataset, split_rejects_fractions_that_empty_a_part) {
     gsgd_context_memory(ctx, &in_use, NULL);
     cr_assert_eq(in_use, 0, "a failed split leaked %zu bytes", in_use);
 }
+
+Test(dataset, subset_keeps_every_stride_th_row_from_first) {
+    gsgd_dataset *ds = numbered(10, 3), *sub;
+    /* A rank r of 3 keeping rows r, r+3, r+6: here rank 1. */
+    cr_assert_eq(gsgd_dataset_subset(ds, 1, 3, 3, &sub), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    size_t n, d;
+    int k;
+    gsgd_dataset_shape(sub, &n, &d, &k);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(d, 2);
+    cr_assert_eq(k, 3);
+    float X[6], y[3];
+    download(sub, X, y);
+    const float X_want[6] = {1, -1, 4, -4, 7, -7}, y_want[3] = {1, 1, 1};
+    cr_assert_arr_eq(X, X_want, sizeof X);
+    cr_assert_arr_eq(y, y_want, sizeof y);
+    gsgd_dataset_free(sub);
+    gsgd_dataset_free(ds);
+}
+
+Test(dataset, subset_refuses_rows_past_the_end_and_leaks_nothing) {
+    gsgd_dataset *ds = numbered(10, 2), *sub = NULL;
+    /* Rows 1, 4, 7, 10: the last is past the end. */
+    cr_assert_eq(gsgd_dataset_subset(ds, 1, 4, 3, &sub), GSGD_STATUS_OUT_OF_RANGE);
+    cr_assert_null(sub);
+    cr_assert(strstr(gsgd_last_error(ctx), "run past"), "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_dataset_subset(ds, 10, 1, 1, &sub), GSGD_STATUS_OUT_OF_RANGE);
+    cr_assert_eq(gsgd_dataset_subset(ds, 0, 0, 1, &sub), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_subset(ds, 0, 1, 0, &sub), GSGD_STATUS_INVALID_ARGUMENT);
+    /* The whole set with stride 1 is a plain copy. */
+    cr_assert_eq(gsgd_dataset_subset(ds, 0, 10, 1, &sub), GSGD_STATUS_OK);
+    gsgd_dataset_free(sub);
+    gsgd_dataset_free(ds);
+    size_t in_use;
+    gsgd_context_memory(ctx, &in_use, NULL);
+    cr_assert_eq(in_use, 0, "subset leaked %zu bytes", in_use);
+}
