@@ -6,13 +6,13 @@
  * global batch.
  */
 #include <criterion/criterion.h>
-#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gsgd.h"
+#include "testutil.h"
 
 #define N 100
 #define D 4
@@ -68,9 +68,11 @@ static void *run_job(void *arg) {
         gsgd_set(o, GSGD_SEED, 3);
         j->st = gsgd_trainer_create(m, ds, o, &tr);
     }
-    if (j->st == GSGD_STATUS_OK) j->st = gsgd_trainer_set_replica(tr, j->rank, j->n_replicas, j->shard);
+    if (j->st == GSGD_STATUS_OK)
+        j->st = gsgd_trainer_set_replica(tr, j->rank, j->n_replicas, j->shard);
     if (j->st == GSGD_STATUS_OK) j->st = gsgd_trainer_set_grad_hook(tr, j->hook, j->hook_user);
-    for (int e = 0; e < j->epochs && j->st == GSGD_STATUS_OK; e++) j->st = gsgd_train_epoch(tr, NULL);
+    for (int e = 0; e < j->epochs && j->st == GSGD_STATUS_OK; e++)
+        j->st = gsgd_train_epoch(tr, NULL);
     float *p = NULL;
     size_t n = 0;
     if (j->st == GSGD_STATUS_OK) j->st = gsgd_model_params(m, &p, &n, NULL);
@@ -143,19 +145,8 @@ static void run_replicas(int R, int batch, int epochs, int shard, job *jobs, red
                                              gsgd_status_string(jobs[r].st));
 }
 
-/* Bound on |replica - lone| parameters after T SGD steps on softmax
- * cross-entropy with |x_ij| <= 1. Per step the two gradients are the same
- * G terms of size <= 1/G summed in different orders (GEMM vs slice sums):
- * |dg| <= 2 gamma_G, gamma_G = G u / (1 - G u), u = 2^-24 (Higham 3.1).
- * The softmax Jacobian has absolute row sums <= 1/2, so the gradient is
- * L-Lipschitz in the max norm with L = (max ||x||_1 + 1) / 2 <= (D + 1)/2,
- * and e_{t+1} <= (1 + lr L) e_t + lr |dg| sums to
- * |dg| ((1 + lr L)^T - 1) / L. Twice that covers the rounding of lr * g in
- * the update, which sees different inputs. */
-static double tolerance(int G, int T) {
-    const double u = FLT_EPSILON / 2, gamma = G * u / (1 - G * u), L = (D + 1) / 2.0;
-    return 2.0 * 2.0 * gamma * (pow(1.0 + LR * L, T) - 1.0) / L;
-}
+/* See testutil.h for the derivation (|x_ij| <= 1 here by construction). */
+static double tolerance(int G, int T) { return tu_softmax_sgd_order_bound(G, T, LR, D); }
 
 static double max_abs_diff(const float *a, const float *b) {
     double m = 0;

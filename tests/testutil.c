@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,9 @@ int tu_run(const char *cmd, char *out, size_t size) {
 int tu_exists(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0;
+}
+
+double tu_softmax_sgd_order_bound(int G, int T, double lr, int d) {
+    const double u = 0x1p-24, gamma = G * u / (1 - G * u), L = (d + 1) / 2.0;
+    return 2.0 * 2.0 * gamma * (pow(1.0 + lr * L, T) - 1.0) / L;
 }

@@ -21,4 +21,16 @@ int tu_run(const char *cmd, char *out, size_t size);
 /* 1 when path exists. */
 int tu_exists(const char *path);
 
+/* Bound on max |a - b| between the parameters of two runs of plain SGD on
+ * softmax regression with d features, all |x_ij| <= 1, that take the same
+ * T steps of global batch at most G and differ only in the order each
+ * gradient's G terms are summed (one process vs data-parallel replicas).
+ * Per step: |dg| <= 2 gamma_G, gamma_G = G u / (1 - G u), u = 2^-24
+ * (Higham, Accuracy and Stability, 3.1), as every term is <= 1/G. The
+ * softmax Jacobian has absolute row sums <= 1/2, so the gradient is
+ * L-Lipschitz in the max norm, L = (d + 1) / 2, and
+ * e_{t+1} <= (1 + lr L) e_t + lr |dg| sums to |dg| ((1 + lr L)^T - 1) / L;
+ * twice that covers rounding lr * g differently in the update. */
+double tu_softmax_sgd_order_bound(int G, int T, double lr, int d);
+
 #endif

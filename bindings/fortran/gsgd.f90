@@ -1,0 +1,408 @@
+!> Fortran bindings of gsgd (include/gsgd.h): bind(C) interfaces through
+!> ISO_C_BINDING only, so any Fortran 2008 compiler can use them.
+!>
+!> Conventions, mirroring the C API:
+!>  - handles (context, dataset, model, options, trainer, optimizer) are
+!>    type(c_ptr); create calls fill them, free calls take them by value.
+!>  - every function returns an integer(c_int) status (GSGD_STATUS_OK = 0);
+!>    gsgd_error(ctx) gives the detail of the last failure as a string.
+!>  - enums are integer(c_int) parameters with the C values.
+!>  - strings going in must end in NUL: pass gsgd_cstr('softmax').
+!>    Strings coming out are C pointers: gsgd_fstr() copies them.
+!>  - size_t is integer(c_size_t), uint64_t is integer(c_int64_t).
+!>  - a Fortran array X(d, n) (features of one sample contiguous) has the
+!>    memory layout of C's row-major n x d, so host data is passed as is.
+!>  - buffers that may live on a GPU (model parameters, optimizer_step) are
+!>    type(c_ptr): c_loc(host_array) on the CPU backend, a device pointer
+!>    on CUDA.
+module gsgd
+  use, intrinsic :: iso_c_binding
+  implicit none
+
+  integer(c_int), parameter :: GSGD_VERSION_MAJOR = 0
+  integer(c_int), parameter :: GSGD_VERSION_MINOR = 1
+  integer(c_int), parameter :: GSGD_VERSION_PATCH = 0
+
+  ! gsgd_status (pinned values: 1-99 caller, 100-199 data/IO, 200-299 device)
+  integer(c_int), parameter :: GSGD_STATUS_OK = 0
+  integer(c_int), parameter :: GSGD_STATUS_INVALID_ARGUMENT = 1
+  integer(c_int), parameter :: GSGD_STATUS_OUT_OF_RANGE = 2
+  integer(c_int), parameter :: GSGD_STATUS_UNSUPPORTED = 3
+  integer(c_int), parameter :: GSGD_STATUS_SHAPE_MISMATCH = 4
+  integer(c_int), parameter :: GSGD_STATUS_OUT_OF_MEMORY = 5
+  integer(c_int), parameter :: GSGD_STATUS_DIVERGED = 6
+  integer(c_int), parameter :: GSGD_STATUS_INTERRUPTED = 7
+  integer(c_int), parameter :: GSGD_STATUS_IO = 100
+  integer(c_int), parameter :: GSGD_STATUS_BAD_FORMAT = 101
+  integer(c_int), parameter :: GSGD_STATUS_BAD_VALUE = 102
+  integer(c_int), parameter :: GSGD_STATUS_TOO_LARGE = 103
+  integer(c_int), parameter :: GSGD_STATUS_NO_DEVICE = 200
+  integer(c_int), parameter :: GSGD_STATUS_DEVICE_ERROR = 201
+  integer(c_int), parameter :: GSGD_STATUS_DEVICE_OUT_OF_MEMORY = 202
+  integer(c_int), parameter :: GSGD_STATUS_INTERNAL = 999
+
+  ! gsgd_device
+  integer(c_int), parameter :: GSGD_DEVICE_AUTO = 0
+  integer(c_int), parameter :: GSGD_DEVICE_CPU = 1
+  integer(c_int), parameter :: GSGD_DEVICE_CUDA = 2
+
+  ! gsgd_optim
+  integer(c_int), parameter :: GSGD_OPTIM_SGD = 0
+  integer(c_int), parameter :: GSGD_OPTIM_MOMENTUM = 1
+  integer(c_int), parameter :: GSGD_OPTIM_NESTEROV = 2
+
+  ! gsgd_param
+  integer(c_int), parameter :: GSGD_LR = 0
+  integer(c_int), parameter :: GSGD_MOMENTUM = 1
+  integer(c_int), parameter :: GSGD_WEIGHT_DECAY = 2
+  integer(c_int), parameter :: GSGD_OPTIMIZER = 3
+  integer(c_int), parameter :: GSGD_BATCH = 4
+  integer(c_int), parameter :: GSGD_EPOCHS = 5
+  integer(c_int), parameter :: GSGD_SEED = 6
+  integer(c_int), parameter :: GSGD_LR_STEP = 7
+  integer(c_int), parameter :: GSGD_LR_GAMMA = 8
+  integer(c_int), parameter :: GSGD_TARGET_ACC = 9
+  integer(c_int), parameter :: GSGD_CHECK_EVERY = 10
+
+  type, bind(C) :: gsgd_eval_result
+    real(c_double) :: loss
+    real(c_double) :: accuracy
+    integer(c_size_t) :: n
+  end type gsgd_eval_result
+
+  type, bind(C) :: gsgd_progress
+    integer(c_int) :: epoch
+    integer(c_int) :: epochs
+    integer(c_size_t) :: step
+    integer(c_size_t) :: steps
+    real(c_double) :: loss
+    real(c_double) :: samples_per_second
+    real(c_double) :: seconds
+    integer(c_int) :: epoch_done
+    real(c_double) :: test_accuracy
+    real(c_double) :: lr
+  end type gsgd_progress
+
+  type, bind(C) :: gsgd_train_result
+    integer(c_int) :: epochs
+    integer(c_size_t) :: steps
+    integer(c_size_t) :: batch
+    real(c_double) :: train_loss
+    real(c_double) :: test_accuracy
+    real(c_double) :: test_loss
+    real(c_double) :: seconds
+    real(c_double) :: samples_per_second
+    real(c_double) :: time_to_target_s
+    real(c_double) :: lr
+  end type gsgd_train_result
+
+  interface
+    ! ---- status and version ------------------------------------------------
+    type(c_ptr) function gsgd_status_string(s) bind(C, name="gsgd_status_string")
+      import :: c_ptr, c_int
+      integer(c_int), value :: s
+    end function
+    type(c_ptr) function gsgd_status_name(s) bind(C, name="gsgd_status_name")
+      import :: c_ptr, c_int
+      integer(c_int), value :: s
+    end function
+    integer(c_int) function gsgd_version() bind(C, name="gsgd_version")
+      import :: c_int
+    end function
+    type(c_ptr) function gsgd_version_string() bind(C, name="gsgd_version_string")
+      import :: c_ptr
+    end function
+
+    ! ---- context -----------------------------------------------------------
+    integer(c_int) function gsgd_context_create(ctx, device, device_index) &
+        bind(C, name="gsgd_context_create")
+      import :: c_ptr, c_int
+      type(c_ptr), intent(out) :: ctx
+      integer(c_int), value :: device, device_index
+    end function
+    subroutine gsgd_context_free(ctx) bind(C, name="gsgd_context_free")
+      import :: c_ptr
+      type(c_ptr), value :: ctx
+    end subroutine
+    integer(c_int) function gsgd_context_device(ctx) bind(C, name="gsgd_context_device")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ctx
+    end function
+    type(c_ptr) function gsgd_last_error(ctx) bind(C, name="gsgd_last_error")
+      import :: c_ptr
+      type(c_ptr), value :: ctx
+    end function
+    integer(c_int) function gsgd_context_set_stream(ctx, stream) &
+        bind(C, name="gsgd_context_set_stream")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ctx, stream
+    end function
+    integer(c_int) function gsgd_context_set_mem_limit(ctx, bytes) &
+        bind(C, name="gsgd_context_set_mem_limit")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx
+      integer(c_size_t), value :: bytes
+    end function
+    integer(c_int) function gsgd_context_memory(ctx, in_use, peak) &
+        bind(C, name="gsgd_context_memory")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx
+      integer(c_size_t), intent(out) :: in_use, peak
+    end function
+    integer(c_int) function gsgd_info(ctx, buf, size) bind(C, name="gsgd_info")
+      import :: c_ptr, c_int, c_size_t, c_char
+      type(c_ptr), value :: ctx
+      character(kind=c_char), intent(out) :: buf(*)
+      integer(c_size_t), value :: size
+    end function
+
+    ! ---- datasets ----------------------------------------------------------
+    integer(c_int) function gsgd_dataset_from_host(ctx, X, y, n, d, n_classes, out) &
+        bind(C, name="gsgd_dataset_from_host")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: ctx
+      real(c_float), intent(in) :: X(*), y(*)
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: n_classes
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_load(ctx, spec, train, test) &
+        bind(C, name="gsgd_dataset_load")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: ctx
+      character(kind=c_char), intent(in) :: spec(*)
+      type(c_ptr), intent(out) :: train, test
+    end function
+    integer(c_int) function gsgd_dataset_split(ds, test_fraction, seed, train, test) &
+        bind(C, name="gsgd_dataset_split")
+      import :: c_ptr, c_int, c_double, c_int64_t
+      type(c_ptr), value :: ds
+      real(c_double), value :: test_fraction
+      integer(c_int64_t), value :: seed
+      type(c_ptr), intent(out) :: train, test
+    end function
+    integer(c_int) function gsgd_dataset_shape(ds, n, d, n_classes) &
+        bind(C, name="gsgd_dataset_shape")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_size_t), intent(out) :: n, d
+      integer(c_int), intent(out) :: n_classes
+    end function
+    subroutine gsgd_dataset_free(ds) bind(C, name="gsgd_dataset_free")
+      import :: c_ptr
+      type(c_ptr), value :: ds
+    end subroutine
+
+    ! ---- models ------------------------------------------------------------
+    integer(c_int) function gsgd_model_create(ctx, spec, n_features, n_classes, seed, out) &
+        bind(C, name="gsgd_model_create")
+      import :: c_ptr, c_int, c_size_t, c_int64_t, c_char
+      type(c_ptr), value :: ctx
+      character(kind=c_char), intent(in) :: spec(*)
+      integer(c_size_t), value :: n_features
+      integer(c_int), value :: n_classes
+      integer(c_int64_t), value :: seed
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_model_free(model) bind(C, name="gsgd_model_free")
+      import :: c_ptr
+      type(c_ptr), value :: model
+    end subroutine
+    !> params: the model's flat buffer (device memory on CUDA); on the CPU
+    !> call c_f_pointer(params, array, [n]) to use it as a Fortran array.
+    integer(c_int) function gsgd_model_params(model, params, n, n_decay) &
+        bind(C, name="gsgd_model_params")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: model
+      type(c_ptr), intent(out) :: params
+      integer(c_size_t), intent(out) :: n, n_decay
+    end function
+    integer(c_int) function gsgd_model_fit_standardizer(model, ds) &
+        bind(C, name="gsgd_model_fit_standardizer")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model, ds
+    end function
+    integer(c_int) function gsgd_predict(model, X, n, out) bind(C, name="gsgd_predict")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_evaluate(model, ds, out) bind(C, name="gsgd_evaluate")
+      import :: c_ptr, c_int, gsgd_eval_result
+      type(c_ptr), value :: model, ds
+      type(gsgd_eval_result), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_model_save(model, path) bind(C, name="gsgd_model_save")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: model
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function gsgd_model_load(ctx, path, out) bind(C, name="gsgd_model_load")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: ctx
+      character(kind=c_char), intent(in) :: path(*)
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_model_shape(model, spec, n_features, n_classes) &
+        bind(C, name="gsgd_model_shape")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: model
+      type(c_ptr), intent(out) :: spec
+      integer(c_size_t), intent(out) :: n_features
+      integer(c_int), intent(out) :: n_classes
+    end function
+
+    ! ---- options -----------------------------------------------------------
+    integer(c_int) function gsgd_options_create(out) bind(C, name="gsgd_options_create")
+      import :: c_ptr, c_int
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_options_free(opts) bind(C, name="gsgd_options_free")
+      import :: c_ptr
+      type(c_ptr), value :: opts
+    end subroutine
+    integer(c_int) function gsgd_set(opts, p, value) bind(C, name="gsgd_set")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: opts
+      integer(c_int), value :: p
+      real(c_double), value :: value
+    end function
+    integer(c_int) function gsgd_get(opts, p, value) bind(C, name="gsgd_get")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: opts
+      integer(c_int), value :: p
+      real(c_double), intent(out) :: value
+    end function
+    integer(c_int) function gsgd_param_bounds(p, lo, hi, dflt) bind(C, name="gsgd_param_bounds")
+      import :: c_int, c_double
+      integer(c_int), value :: p
+      real(c_double), intent(out) :: lo, hi, dflt
+    end function
+    type(c_ptr) function gsgd_param_name(p) bind(C, name="gsgd_param_name")
+      import :: c_ptr, c_int
+      integer(c_int), value :: p
+    end function
+
+    ! ---- training ----------------------------------------------------------
+    integer(c_int) function gsgd_trainer_create(model, train, opts, out) &
+        bind(C, name="gsgd_trainer_create")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model, train, opts
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_trainer_free(tr) bind(C, name="gsgd_trainer_free")
+      import :: c_ptr
+      type(c_ptr), value :: tr
+    end subroutine
+    integer(c_int) function gsgd_train_epoch(tr, mean_loss) bind(C, name="gsgd_train_epoch")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: tr
+      real(c_double), intent(out) :: mean_loss
+    end function
+    !> test may be c_null_ptr; progress is c_funloc of a bind(C) function
+    !> integer(c_int) f(p, user) with type(gsgd_progress), intent(in) :: p
+    !> and type(c_ptr), value :: user, or c_null_funptr.
+    integer(c_int) function gsgd_train(tr, test, progress, user, out) bind(C, name="gsgd_train")
+      import :: c_ptr, c_funptr, c_int, gsgd_train_result
+      type(c_ptr), value :: tr, test
+      type(c_funptr), value :: progress
+      type(c_ptr), value :: user
+      type(gsgd_train_result), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_trainer_evaluate(tr, ds, out) &
+        bind(C, name="gsgd_trainer_evaluate")
+      import :: c_ptr, c_int, gsgd_eval_result
+      type(c_ptr), value :: tr, ds
+      type(gsgd_eval_result), intent(out) :: out
+    end function
+
+    ! ---- the fused update on caller-owned buffers --------------------------
+    integer(c_int) function gsgd_optimizer_create(ctx, opts, n, out) &
+        bind(C, name="gsgd_optimizer_create")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, opts
+      integer(c_size_t), value :: n
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_optimizer_free(opt) bind(C, name="gsgd_optimizer_free")
+      import :: c_ptr
+      type(c_ptr), value :: opt
+    end subroutine
+    !> params, grads: c_loc of real(c_float) target arrays on the CPU, device
+    !> pointers on CUDA; stream: a cudaStream_t or c_null_ptr.
+    integer(c_int) function gsgd_optimizer_step(opt, params, grads, n, stream) &
+        bind(C, name="gsgd_optimizer_step")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: opt, params, grads
+      integer(c_size_t), value :: n
+      type(c_ptr), value :: stream
+    end function
+
+    ! ---- experimental (see the end of gsgd.h) -------------------------------
+    integer(c_int) function gsgd_dataset_subset(ds, first, count, stride, out) &
+        bind(C, name="gsgd_dataset_subset")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_size_t), value :: first, count, stride
+      type(c_ptr), intent(out) :: out
+    end function
+    !> fn: c_funloc of a bind(C) function integer(c_int) f(grads, n, stream,
+    !> user) with type(c_ptr), value :: grads, stream, user and
+    !> integer(c_size_t), value :: n; or c_null_funptr to remove it.
+    integer(c_int) function gsgd_trainer_set_grad_hook(tr, fn, user) &
+        bind(C, name="gsgd_trainer_set_grad_hook")
+      import :: c_ptr, c_funptr, c_int
+      type(c_ptr), value :: tr
+      type(c_funptr), value :: fn
+      type(c_ptr), value :: user
+    end function
+    integer(c_int) function gsgd_trainer_set_replica(tr, rank, n_replicas, shard) &
+        bind(C, name="gsgd_trainer_set_replica")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: tr
+      integer(c_int), value :: rank, n_replicas, shard
+    end function
+  end interface
+
+contains
+
+  !> s with a NUL appended, for the C API's string arguments. Trailing blanks
+  !> are kept: pass trim(name) for a blank-padded variable.
+  function gsgd_cstr(s) result(c)
+    character(len=*), intent(in) :: s
+    character(kind=c_char, len=:), allocatable :: c
+    c = s // c_null_char
+  end function gsgd_cstr
+
+  !> A copy of the NUL-terminated C string at p ("" for a null pointer).
+  function gsgd_fstr(p) result(s)
+    type(c_ptr), intent(in) :: p
+    character(len=:), allocatable :: s
+    character(kind=c_char), pointer :: chars(:)
+    integer :: i, n
+    if (.not. c_associated(p)) then
+      s = ""
+      return
+    end if
+    ! The length is unknown until the NUL: view the memory as a long array
+    ! and read no further than the terminator.
+    call c_f_pointer(p, chars, [huge(0)])
+    n = 0
+    do while (chars(n + 1) /= c_null_char)
+      n = n + 1
+    end do
+    allocate (character(len=n) :: s)
+    do i = 1, n
+      s(i:i) = chars(i)
+    end do
+  end function gsgd_fstr
+
+  !> The detail of the last failure on ctx, as a Fortran string.
+  function gsgd_error(ctx) result(s)
+    type(c_ptr), intent(in) :: ctx
+    character(len=:), allocatable :: s
+    s = gsgd_fstr(gsgd_last_error(ctx))
+  end function gsgd_error
+end module gsgd

@@ -1,0 +1,54 @@
+# Tests of gsgd as a library embedded in other programs (included from
+# tests/CMakeLists.txt): the installed package, the public header and the
+# Fortran bindings.
+
+# Installs the build into a temporary prefix and builds tests/consumer and
+# the examples against it, with find_package and with pkg-config.
+add_test(NAME install_consumer
+  COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/test_install.sh ${CMAKE_BINARY_DIR}
+    ${PROJECT_SOURCE_DIR} ${CMAKE_INSTALL_LIBDIR} ${CMAKE_COMMAND} ${CMAKE_C_COMPILER})
+set_tests_properties(install_consumer PROPERTIES LABELS cpu TIMEOUT 120
+  ENVIRONMENT "OMP_NUM_THREADS=1")
+
+# --- header hygiene ----------------------------------------------------------
+set(hdr ${CMAKE_CURRENT_SOURCE_DIR}/header)
+set(strict -pedantic-errors -Wall -Wextra -Werror -I${PROJECT_SOURCE_DIR}/include)
+foreach(std c99 c11)
+  add_test(NAME header_${std}
+    COMMAND ${CMAKE_C_COMPILER} -std=${std} ${strict} -fsyntax-only ${hdr}/use_header.c)
+endforeach()
+add_test(NAME header_namespace_and_no_cuda
+  COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DINCLUDE_DIR=${PROJECT_SOURCE_DIR}/include
+    -DHERE=${hdr} -P ${hdr}/check.cmake)
+set_tests_properties(header_c99 header_c11 header_namespace_and_no_cuda PROPERTIES LABELS cpu)
+include(CheckLanguage)
+check_language(CXX)
+if(CMAKE_CXX_COMPILER)
+  # Compiled as C++ and linked: a missing extern "C" fails the link.
+  add_test(NAME header_cxx_build
+    COMMAND ${CMAKE_CXX_COMPILER} -std=c++11 ${strict} -x c++ ${hdr}/use_header.c -x none
+      $<TARGET_FILE:gsgd> -Wl,-rpath,$<TARGET_FILE_DIR:gsgd>
+      -o ${CMAKE_CURRENT_BINARY_DIR}/header_cxx)
+  add_test(NAME header_cxx_run COMMAND ${CMAKE_CURRENT_BINARY_DIR}/header_cxx)
+  set_tests_properties(header_cxx_build PROPERTIES FIXTURES_SETUP header_cxx LABELS cpu)
+  set_tests_properties(header_cxx_run PROPERTIES FIXTURES_REQUIRED header_cxx LABELS cpu)
+endif()
+
+# --- Fortran -----------------------------------------------------------------
+# Every function and constant of gsgd.h has its Fortran counterpart, with
+# the same value.
+add_test(NAME fortran_bindings_cover_the_header
+  COMMAND ${CMAKE_COMMAND} -DHEADER=${PROJECT_SOURCE_DIR}/include/gsgd.h
+    -DMODULE=${PROJECT_SOURCE_DIR}/bindings/fortran/gsgd.f90
+    -P ${CMAKE_CURRENT_SOURCE_DIR}/check_fortran_bindings.cmake)
+set_tests_properties(fortran_bindings_cover_the_header PROPERTIES LABELS cpu)
+if(GSGD_HAVE_FORTRAN)
+  # The Fortran example and the C one train the same problem through the
+  # same library calls: their parameters must be the same bits.
+  add_test(NAME fortran_example_matches_c
+    COMMAND ${CMAKE_COMMAND} -DC_EXE=$<TARGET_FILE:gsgd_example_embed>
+      -DF_EXE=$<TARGET_FILE:gsgd_example_fortran> -DWORK=${CMAKE_CURRENT_BINARY_DIR}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/compare_examples.cmake)
+  set_tests_properties(fortran_example_matches_c PROPERTIES LABELS cpu
+    ENVIRONMENT "OMP_NUM_THREADS=1")
+endif()
