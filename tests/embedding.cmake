@@ -1,6 +1,6 @@
 # Tests of gsgd as a library embedded in other programs (included from
-# tests/CMakeLists.txt): the installed package, the public header and the
-# Fortran bindings.
+# tests/CMakeLists.txt): the installed package, the public header, the
+# Fortran bindings and data-parallel training over MPI.
 
 # Installs the build into a temporary prefix and builds tests/consumer and
 # the examples against it, with find_package and with pkg-config.
@@ -51,4 +51,32 @@ if(GSGD_HAVE_FORTRAN)
       -P ${CMAKE_CURRENT_SOURCE_DIR}/compare_examples.cmake)
   set_tests_properties(fortran_example_matches_c PROPERTIES LABELS cpu
     ENVIRONMENT "OMP_NUM_THREADS=1")
+endif()
+
+# --- data-parallel training --------------------------------------------------
+if(GSGD_HAVE_MPI)
+  set(mpiexec "${MPIEXEC_EXECUTABLE}")
+  if(MPI_C_LIBRARY_VERSION_STRING MATCHES "Open MPI")
+    # CI runs as root in a container on two cores.
+    string(APPEND mpiexec " --oversubscribe --allow-run-as-root")
+  endif()
+  add_executable(test_distributed mpi/test_distributed.c testutil.c)
+  target_include_directories(test_distributed PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
+    ${CRITERION_INCLUDE_DIR})
+  target_compile_definitions(test_distributed PRIVATE _POSIX_C_SOURCE=200809L
+    GSGD_CLI_PATH="$<TARGET_FILE:gsgd_cli>" GSGD_MPIEXEC="${mpiexec}")
+  target_link_libraries(test_distributed PRIVATE gsgd_static ${CRITERION_LIBRARY})
+  add_dependencies(test_distributed gsgd_cli)
+  add_test(NAME test_distributed COMMAND test_distributed --verbose=0 -j1)
+  # vader's single-copy mechanism needs ptrace rights containers lack.
+  set(env OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+    OMPI_MCA_btl_vader_single_copy_mechanism=none
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1)
+  set_tests_properties(test_distributed PROPERTIES LABELS cpu TIMEOUT 120 ENVIRONMENT "${env}")
+else()
+  add_test(NAME cli_distributed_not_built_in
+    COMMAND sh -c "\"$0\" train --distributed --data synth:40,2,2 --model softmax; echo exit=$?"
+      $<TARGET_FILE:gsgd_cli>)
+  set_tests_properties(cli_distributed_not_built_in PROPERTIES LABELS cpu
+    PASS_REGULAR_EXPRESSION "not built in.*exit=2")
 endif()

@@ -6,10 +6,12 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
 #include "cli.h"
+#include "distributed.h"
 #include "outfile.h"
 #include "progress.h"
 #include "report.h"
@@ -35,6 +37,8 @@ enum {
     O_SUMMARY,
     O_LOG,
     O_QUIET,
+    O_DISTRIBUTED,
+    O_SHARD,
     O_HELP,
     O_COUNT
 };
@@ -45,7 +49,8 @@ static const cli_optdef OPTIONS[O_COUNT + 1] = {
     {"--lr", 1},       {"--momentum", 1}, {"--weight-decay", 1}, {"--lr-step", 1},
     {"--lr-gamma", 1}, {"--batch", 1},    {"--epochs", 1},       {"--target-acc", 1},
     {"--device", 1},   {"--seed", 1},     {"--save", 1},         {"--standardize", 0},
-    {"--summary", 1},  {"--log", 1},      {"--quiet", 0},        {"--help", 0},
+    {"--summary", 1},  {"--log", 1},      {"--quiet", 0},        {"--distributed", 0},
+    {"--shard", 0},    {"--help", 0},
     {NULL, 0}};
 
 /* Options that map one-to-one onto a library parameter. */
@@ -74,6 +79,7 @@ typedef struct {
     gsgd_trainer *tr;
     cli_progress pr;
     cli_train_report rep;
+    cli_dist dist; /* --distributed: this process's rank (0 when alone) */
 } train_run;
 
 static double get_param(const gsgd_options *opts, gsgd_param p) {
@@ -175,9 +181,25 @@ static int report_log_error(const train_run *run) {
 static int train(train_run *run) {
     gsgd_status st = gsgd_trainer_create(run->model, run->train, run->opts, &run->tr);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    cli_progress_init(&run->pr, run->v[O_QUIET] != NULL, run->v[O_LOG]);
+    const int root = run->dist.rank == 0; /* only rank 0 reports and writes */
+    if (run->v[O_DISTRIBUTED]) {
+        int rc = cli_dist_attach(&run->dist, run->ctx, run->model, run->tr,
+                                 run->v[O_SHARD] != NULL);
+        if (rc != CLI_OK) return rc;
+        if (root && !run->v[O_QUIET])
+            fprintf(stderr, "gsgd: %d ranks x batch %s = global batch %.0f%s\n", run->dist.size,
+                    run->v[O_BATCH], atof(run->v[O_BATCH]) * run->dist.size,
+                    run->v[O_SHARD] ? ", each rank on its own shard" : "");
+    }
+    cli_progress_init(&run->pr, run->v[O_QUIET] != NULL || !root, root ? run->v[O_LOG] : NULL);
     int want = cli_progress_wanted(&run->pr);
     st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr, &run->rep.res);
+    if (st == GSGD_STATUS_OK && run->v[O_DISTRIBUTED]) {
+        size_t n = 0;
+        gsgd_dataset_shape(run->train, &n, NULL, NULL);
+        cli_dist_global_loss(&run->dist, &run->rep.res, n, run->v[O_SHARD] != NULL);
+        run->dist.in_collective = 0;
+    }
     int log_ok = cli_progress_finish(&run->pr) == 0;
     if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_errno) return report_log_error(run);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
@@ -235,15 +257,32 @@ static int run_train(train_run *run) {
         return CLI_USAGE;
     }
     int rc = build_options(run);
+    if (rc == CLI_OK && v[O_SHARD] && !v[O_DISTRIBUTED]) {
+        cli_error("--shard needs --distributed");
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK && v[O_DISTRIBUTED]) rc = cli_dist_begin(&run->dist);
+    /* Ranks that planned their own batch could take different numbers of
+     * steps and wait on each other forever: the batch is given. */
+    if (rc == CLI_OK && v[O_DISTRIBUTED] &&
+        (!v[O_BATCH] || !*v[O_BATCH] || strspn(v[O_BATCH], "0123456789") != strlen(v[O_BATCH]))) {
+        cli_error("--distributed needs --batch N, the batch of each rank");
+        rc = CLI_USAGE;
+    }
+    const int root = run->dist.rank == 0;
     /* Refuse unusable output paths now rather than after a long run. */
     if (rc == CLI_OK && v[O_SAVE]) rc = cli_check_writable("--save", v[O_SAVE]);
     if (rc == CLI_OK && v[O_SUMMARY]) rc = cli_check_writable("--summary", v[O_SUMMARY]);
     if (rc == CLI_OK && v[O_LOG]) rc = cli_check_writable("--log", v[O_LOG]);
-    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
+    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL || !root, &run->ctx);
     if (rc == CLI_OK) rc = load_data(run);
     if (rc == CLI_OK) rc = create_model(run);
+    /* Shards are cut after create_model, so that --standardize uses the
+     * statistics of the whole training set on every rank. */
+    if (rc == CLI_OK && v[O_DISTRIBUTED])
+        rc = cli_dist_prepare_data(&run->dist, run->ctx, v[O_SHARD] != NULL, &run->train);
     if (rc == CLI_OK) rc = train(run);
-    if (rc == CLI_OK) rc = finish(run);
+    if (rc == CLI_OK && root) rc = finish(run);
     return rc;
 }
 
@@ -264,5 +303,6 @@ int cli_cmd_train(int argc, char **argv) {
     gsgd_dataset_free(run.train);
     gsgd_options_free(run.opts);
     gsgd_context_free(run.ctx);
+    cli_dist_end(&run.dist, rc);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "distributed.h"
 
 static const char *const DATA_SPECS =
     "Data SPEC:\n"
@@ -92,8 +93,13 @@ void cli_usage_train(FILE *f) {
             "  --summary F.json       write the results as one JSON object\n"
             "  --log F.jsonl          write one JSON line per epoch\n"
             "  --quiet                no progress output (the result line is still printed)\n"
+            "  --distributed          data-parallel training over the ranks of mpirun (CPU):\n"
+            "                         --batch is per rank; global batch = batch x ranks%s\n"
+            "  --shard                with --distributed: each rank trains on every ranks-th\n"
+            "                         sample only, shuffled on its own\n"
             "\n"
             "%s\n%s",
+            cli_dist_available() ? "" : "\n                         (not in this build: no MPI)",
             DATA_SPECS, EXIT_CODES);
 }
 
