@@ -4,9 +4,10 @@
 # public API and never prints or exits, and a project outside the tree
 # (tests/consumer, plus the examples) builds and runs against it, both with
 # find_package(gsgd) and with pkg-config.
-# Usage: test_install.sh BUILD_DIR SOURCE_DIR LIBDIR CMAKE CC
+# Usage: test_install.sh BUILD_DIR SOURCE_DIR LIBDIR CMAKE CC [FLAGS]
+# FLAGS go to every compile and link (a sanitizer build's -fsanitize=...).
 set -eu
-build=$1 src=$2 libdir=$3 cmake=$4 cc=$5
+build=$1 src=$2 libdir=$3 cmake=$4 cc=$5 extra=${6:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gsgd-install-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
@@ -38,7 +39,7 @@ fi
 echo "test_install: $(wc -l <"$tmp/exported") symbols exported, all gsgd_* and declared in gsgd.h"
 
 # find_package(gsgd): tests/consumer (shared and static) and the examples.
-"$cmake" -S "$src/tests/consumer" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" \
+CFLAGS=$extra FFLAGS=$extra LDFLAGS=$extra "$cmake" -S "$src/tests/consumer" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" \
     -DCMAKE_BUILD_TYPE=Release -DGSGD_EXAMPLES_DIR="$src/examples" >"$tmp/cm.log" 2>&1 ||
     { cat "$tmp/cm.log"; fail "configuring tests/consumer failed"; }
 "$cmake" --build "$tmp/cm" -j2 >"$tmp/cm-build.log" 2>&1 ||
@@ -57,10 +58,10 @@ flags=$(pkg-config --cflags --libs gsgd) || fail "pkg-config does not find gsgd"
 rpath=-Wl,-rpath,$(pkg-config --variable=libdir gsgd)
 [ -f "$(pkg-config --variable=fortran_source gsgd)" ] || fail "pkg-config's fortran_source is wrong"
 # shellcheck disable=SC2086 # flags are words
-"$cc" -Wall -Wextra -Werror "$src/tests/consumer/main.c" $flags "$rpath" -o "$tmp/pc_consumer" &&
+"$cc" -Wall -Wextra -Werror $extra "$src/tests/consumer/main.c" $flags "$rpath" -o "$tmp/pc_consumer" &&
     "$tmp/pc_consumer" || fail "pkg-config consumer failed"
 # shellcheck disable=SC2086
-"$cc" -Wall -Wextra "$src/examples/c/embed.c" $flags "$rpath" -o "$tmp/pc_embed" &&
+"$cc" -Wall -Wextra $extra "$src/examples/c/embed.c" $flags "$rpath" -o "$tmp/pc_embed" &&
     "$tmp/pc_embed" "$tmp/pc.bin" || fail "pkg-config build of examples/c/embed.c failed"
 cmp -s "$tmp/c.bin" "$tmp/pc.bin" || fail "the two builds of embed.c trained differently"
 echo "test_install: ok (find_package and pkg-config)"
