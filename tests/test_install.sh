@@ -34,7 +34,10 @@ done <"$tmp/exported"
 if nm -D --undefined-only "$so" |
     grep -Ew '(printf|puts|putchar|perror|fputs|fprintf|vprintf|vfprintf|exit|_exit|abort)' ||
     nm -D --undefined-only "$so" | grep -E '__(v?f?printf)_chk'; then
-    fail "libgsgd.so calls the functions above; the library must return statuses instead"
+    # nvcc gives every non-static __device__ function a host stub that calls
+    # exit(): device helpers in kernels/ must be static.
+    fail "libgsgd.so calls the functions above; the library must return statuses instead" \
+        "(from a .cu file? make its __device__ helpers static)"
 fi
 echo "test_install: $(wc -l <"$tmp/exported") symbols exported, all gsgd_* and declared in gsgd.h"
 
