@@ -109,7 +109,9 @@ GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
 GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
 /* Caps the memory gsgd may allocate on the context's device at bytes (0 =
  * no cap beyond what the device has): the batch-size planner plans within
- * it, leaving the rest to the embedding code. */
+ * it, leaving the rest to the embedding code. Enforced on every allocation:
+ * one that would take gsgd past the cap fails with
+ * GSGD_STATUS_DEVICE_OUT_OF_MEMORY. Lowering it frees nothing. */
 GSGD_API gsgd_status gsgd_context_set_mem_limit(gsgd_context *ctx, size_t bytes);
 /* Bytes currently allocated by gsgd on the context's device, and the peak
  * since creation (datasets, parameters, buffers). */
@@ -235,15 +237,48 @@ typedef enum {
     GSGD_MOMENTUM = 1,      /* momentum coefficient mu (momentum/nesterov) */
     GSGD_WEIGHT_DECAY = 2,  /* coupled L2: g += weight_decay * w, weights only */
     GSGD_OPTIMIZER = 3,     /* a gsgd_optim value */
-    GSGD_BATCH = 4,         /* minibatch size B */
+    GSGD_BATCH = 4,         /* minibatch size B; 0 (the default) = planned for
+                               the memory available: see gsgd_plan */
     GSGD_EPOCHS = 5,        /* number of passes over the training data */
     GSGD_SEED = 6,          /* seed of the per-epoch shuffle */
     GSGD_LR_STEP = 7,       /* step decay: multiply lr by LR_GAMMA every LR_STEP
                                epochs; 0 = constant learning rate */
     GSGD_LR_GAMMA = 8,      /* step decay factor */
     GSGD_TARGET_ACC = 9,    /* stop when test accuracy >= this; 0 = never */
-    GSGD_CHECK_EVERY = 10   /* steps between NaN/Inf checks and progress calls */
+    GSGD_CHECK_EVERY = 10,  /* steps between NaN/Inf checks and progress calls */
+    GSGD_BATCH_POLICY = 11, /* a gsgd_batch_policy: how BATCH = 0 picks B */
+    GSGD_MAX_BATCH = 12,    /* cap on a planned batch; 0 = the device's max
+                               useful batch (64 on the CPU, 1024 on CUDA) */
+    GSGD_MEM_LIMIT = 13,    /* bytes gsgd may use on the device, for planning
+                               (resident data included); 0 = no limit */
+    GSGD_MEM_FRACTION = 14, /* the same as a fraction of the device's total
+                               memory; 0 = no limit */
+    GSGD_MEM_HEADROOM = 15, /* fraction of the memory cap the planner leaves
+                               free (fragmentation, other users) */
+    GSGD_MEM_RESERVE = 16,  /* bytes the planner leaves free besides; -1 = the
+                               device's default: 0 on the CPU, 256 MiB on
+                               CUDA (context, kernels, library handles) */
+    GSGD_LR_SCALING = 17,   /* a gsgd_lr_scaling: LR holds at LR_REF_BATCH and
+                               is scaled to the batch actually used */
+    GSGD_LR_REF_BATCH = 18, /* the batch size LR is given for */
+    GSGD_WARMUP = 19        /* epochs (may be fractional) of linear warmup per
+                               step (Goyal et al. 2017); 0 = none */
 } gsgd_param;
+
+/* How a planned batch (BATCH = 0) is chosen. */
+typedef enum {
+    GSGD_BATCH_LARGEST = 0, /* the largest that fits the memory budget, up to
+                               MAX_BATCH ("--batch auto") */
+    GSGD_BATCH_FASTEST = 1  /* the highest measured samples/s among powers of
+                               two up to that ("--batch fastest") */
+} gsgd_batch_policy;
+
+/* How LR follows the batch size B (B x replicas when data-parallel). */
+typedef enum {
+    GSGD_LR_SCALING_NONE = 0,   /* LR as given, whatever B */
+    GSGD_LR_SCALING_LINEAR = 1, /* LR * B / LR_REF_BATCH (Goyal et al. 2017) */
+    GSGD_LR_SCALING_SQRT = 2    /* LR * sqrt(B / LR_REF_BATCH) (Krizhevsky 2014) */
+} gsgd_lr_scaling;
 
 GSGD_API gsgd_status gsgd_options_create(gsgd_options **out);
 GSGD_API void gsgd_options_free(gsgd_options *opts);
@@ -255,6 +290,93 @@ GSGD_API gsgd_status gsgd_get(const gsgd_options *opts, gsgd_param p, double *va
 GSGD_API gsgd_status gsgd_param_bounds(gsgd_param p, double *lo, double *hi, double *dflt);
 /* The parameter's name as on the command line ("weight_decay"), or NULL. */
 GSGD_API const char *gsgd_param_name(gsgd_param p);
+
+/* ------------------------------------------------------------------------ */
+/* Batch-size planning: how much memory training takes, and the largest     */
+/* batch that fits (like zstd's ZSTD_estimateCCtxSize, but checked).        */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_batch_plan gsgd_batch_plan;
+
+/* Plans training of model on data with opts exactly as gsgd_trainer_create
+ * would, then frees everything it allocated. An embedding code can call it
+ * before allocating buffers of its own, or to size them.
+ *
+ * Memory model: bytes(B) = fixed + B x per_sample, one line item per buffer
+ * (gsgd_plan_item): fixed are the parameters, standardiser, dataset (these
+ * three already allocated: "resident"), other gsgd memory already in use
+ * (a test set), gradients, momentum buffer, learning rate(s), permutation
+ * and its scratch, and on CUDA cuBLAS's workspace; per sample are the batch
+ * input and targets, and each layer's output and its gradient. Evaluation
+ * reuses the training buffers, so it never needs more.
+ *
+ * Budget: the smallest of the device's free memory plus what gsgd already
+ * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
+ * MEM_FRACTION x total memory; minus headroom: MEM_HEADROOM of it, plus
+ * MEM_RESERVE, plus a bound on the allocator's rounding.
+ *
+ * Batch (BATCH = 0): the largest B with bytes(B) <= budget, rounded down to
+ * a multiple of 32 above 32, then clamped to the training set and to
+ * MAX_BATCH. It is verified by allocating every buffer and running one step
+ * (at learning rate 0: the model is left unchanged) and one evaluation
+ * batch; should that fail to allocate, the batch is bisected between the
+ * last success and the failure. BATCH_POLICY = FASTEST then times powers
+ * of two up to it (gsgd_plan_curve) and takes the highest samples/s.
+ * A fixed BATCH > 0 is checked against the cap and verified the same way,
+ * never changed.
+ *
+ * Returns GSGD_STATUS_DEVICE_OUT_OF_MEMORY with "model does not fit: needs
+ * X, has Y" in gsgd_last_error(ctx) when not even one row fits (or a fixed
+ * BATCH exceeds the cap); SHAPE_MISMATCH or INVALID_ARGUMENT when model
+ * and data do not go together. *out is NULL on failure; free it with
+ * gsgd_plan_free. */
+GSGD_API gsgd_status gsgd_plan(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *data,
+                               const gsgd_options *opts, gsgd_batch_plan **out);
+GSGD_API void gsgd_plan_free(gsgd_batch_plan *plan);
+
+/* Accessors. Each returns 0 (or "") for a NULL plan. */
+
+/* The batch size chosen. */
+GSGD_API size_t gsgd_plan_batch(const gsgd_batch_plan *plan);
+/* The largest batch the budget allows by the memory model, before rounding
+ * and the clamps to the training set and MAX_BATCH (may exceed both). */
+GSGD_API size_t gsgd_plan_max_fit(const gsgd_batch_plan *plan);
+/* The bytes the plan may use: the cap minus the headroom. */
+GSGD_API size_t gsgd_plan_budget(const gsgd_batch_plan *plan);
+/* Sum of the fixed items and of the per-sample items (bytes per row). */
+GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
+GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
+/* fixed + batch x per_sample: gsgd's predicted footprint at the batch. */
+GSGD_API size_t gsgd_plan_predicted(const gsgd_batch_plan *plan);
+/* gsgd's peak footprint measured while verifying the batch, counted as
+ * gsgd_context_memory counts (cuBLAS's own workspace is not); 0 when not
+ * verified. On the CPU backend it equals gsgd_plan_predicted. */
+GSGD_API size_t gsgd_plan_measured(const gsgd_batch_plan *plan);
+/* Why the batch is what it is, one sentence. Owned by the plan. */
+GSGD_API const char *gsgd_plan_reason(const gsgd_batch_plan *plan);
+/* The learning rate at the chosen batch after LR_SCALING (LR = 0 resolved;
+ * before warmup and schedule). */
+GSGD_API double gsgd_plan_lr(const gsgd_batch_plan *plan);
+/* Wall time the planning took, verification and timing included. */
+GSGD_API double gsgd_plan_seconds(const gsgd_batch_plan *plan);
+/* Where the budget came from: the device's free and total memory, the cap
+ * (smallest of free + gsgd's use and the limits) and the headroom taken
+ * off it. Any output may be NULL. */
+GSGD_API gsgd_status gsgd_plan_memory(const gsgd_batch_plan *plan, size_t *free_bytes,
+                                      size_t *total_bytes, size_t *cap, size_t *headroom);
+/* The memory table: gsgd_plan_item_count line items; item i's name (owned
+ * by the plan), bytes (of the whole buffer, or per batch row when
+ * *per_sample), and *resident when it was allocated before planning.
+ * Outputs may be NULL; GSGD_STATUS_INVALID_ARGUMENT for i out of range. */
+GSGD_API int gsgd_plan_item_count(const gsgd_batch_plan *plan);
+GSGD_API gsgd_status gsgd_plan_item(const gsgd_batch_plan *plan, int i, const char **name,
+                                    size_t *bytes, int *per_sample, int *resident);
+/* The throughput curve BATCH_POLICY = FASTEST measured (no points
+ * otherwise): point i's batch and samples per second (median of timed
+ * steps, warm-up excluded). GSGD_STATUS_INVALID_ARGUMENT for i out of
+ * range. */
+GSGD_API int gsgd_plan_curve_count(const gsgd_batch_plan *plan);
+GSGD_API gsgd_status gsgd_plan_curve(const gsgd_batch_plan *plan, int i, size_t *batch,
+                                     double *samples_per_second);
 
 /* ------------------------------------------------------------------------ */
 /* Training.                                                                */
@@ -271,7 +393,7 @@ typedef struct {
     double seconds;            /* wall time since gsgd_train started */
     int epoch_done;            /* 1 at the end of an epoch */
     double test_accuracy;      /* at epoch end with a test set, else NaN */
-    double lr;                 /* learning rate of this epoch */
+    double lr;                 /* learning rate of the latest step */
 } gsgd_progress;
 
 /* Called every CHECK_EVERY steps and at each epoch end; return nonzero to
@@ -288,15 +410,23 @@ typedef struct {
     double seconds;            /* wall time of gsgd_train, evaluation included */
     double samples_per_second; /* training samples / training time (no eval) */
     double time_to_target_s;   /* wall time until TARGET_ACC reached; NaN if not */
-    double lr;                 /* learning rate of the first epoch (LR resolved) */
+    double lr;                 /* learning rate of the first epoch after warmup
+                                  (LR resolved, scaled to the batch) */
 } gsgd_train_result;
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
  * activations, gradients, optimizer state), so the step loop allocates
- * nothing. The model and dataset must outlive the trainer. */
+ * nothing. With BATCH = 0 the batch is planned as gsgd_plan does and the
+ * buffers verified there are the ones kept. Fails as gsgd_plan does when
+ * the model does not fit. The model and dataset must outlive the trainer. */
 GSGD_API gsgd_status gsgd_trainer_create(gsgd_model *model, const gsgd_dataset *train,
                                          const gsgd_options *opts, gsgd_trainer **out);
 GSGD_API void gsgd_trainer_free(gsgd_trainer *tr);
+
+/* The plan the trainer was created with: batch, memory table, predicted
+ * and measured bytes, reason. Owned by the trainer, valid until
+ * gsgd_trainer_free. */
+GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_plan **plan);
 
 /* Runs one epoch: shuffle, then one update per minibatch (the last, partial
  * batch included). *mean_loss may be NULL. */

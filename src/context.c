@@ -111,6 +111,20 @@ gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
 gsgd_status gsgd_mem_alloc(gsgd_context *ctx, size_t bytes, void **p) {
     *p = NULL;
     if (bytes == 0) bytes = 1; /* a valid, distinct pointer for empty buffers */
+    /* The limit is enforced here, not only planned for: a fixed batch, a
+     * second trainer or a test set loaded later must not take gsgd past the
+     * memory the embedding code left to it either. */
+    const size_t after = ctx->bytes_in_use + bytes;
+    RETURN_ERROR_IF(after < bytes || (ctx->mem_limit && after > ctx->mem_limit), ctx,
+                    GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                    "allocating %zu bytes would bring gsgd to %zu bytes, over the memory limit "
+                    "of %zu (gsgd_context_set_mem_limit)",
+                    bytes, after, ctx->mem_limit);
+    RETURN_ERROR_IF(ctx->fail_alloc_above && after > ctx->fail_alloc_above, ctx,
+                    GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                    "allocating %zu bytes would bring gsgd to %zu bytes, over the injected "
+                    "failure threshold of %zu",
+                    bytes, after, ctx->fail_alloc_above);
     FORWARD_IF_ERROR(ctx->be->alloc(ctx, bytes, p));
     ctx->bytes_in_use += bytes;
     if (ctx->bytes_in_use > ctx->bytes_peak) ctx->bytes_peak = ctx->bytes_in_use;

@@ -18,6 +18,8 @@ struct gsgd_context {
     size_t bytes_in_use; /* backend memory allocated through gsgd_mem_alloc */
     size_t bytes_peak;
     size_t mem_limit;    /* caller's cap on backend memory; 0 = none */
+    size_t fail_alloc_above; /* tests: allocations that would bring bytes_in_use
+                                above this fail as out of memory; 0 = off */
     void *stream;        /* caller's stream (cudaStream_t on CUDA); NULL = default */
     char last_error[GSGD_ERROR_LEN];
 };
@@ -52,7 +54,10 @@ gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *fil
         if ((st) != GSGD_STATUS_OK) goto label;         \
     } while (0)
 
-/* Backend memory with accounting (in_use/peak feed the planner's checks). */
+/* Backend memory with accounting (in_use/peak feed the planner's checks).
+ * Fails with DEVICE_OUT_OF_MEMORY, before asking the backend, when the
+ * allocation would take bytes_in_use past ctx->mem_limit (or past
+ * ctx->fail_alloc_above, the tests' injected failure). */
 gsgd_status gsgd_mem_alloc(gsgd_context *ctx, size_t bytes, void **p);
 void gsgd_mem_free(gsgd_context *ctx, void *p, size_t bytes);
 
@@ -154,8 +159,30 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
 gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,
                                gsgd_eval_result *out);
 
+/* ---- trainer internals the planner builds on (train.c) ------------------- */
+
+/* Checks that a model and a training set can train together. */
+gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
+/* Creates a trainer with every buffer for batch B (clamped to the data),
+ * without planning: what gsgd_trainer_create does for a fixed BATCH. */
+gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
+                               const gsgd_options *opts, size_t B, gsgd_trainer **out);
+/* Runs steps steps of b <= B rows at learning rate 0, which leaves the
+ * parameters as they are, then clears the optimizer state the steps left.
+ * With seconds not NULL, times each step (synchronised) into seconds[s]. */
+gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds);
+/* Evaluates one batch of the training data on the trainer's buffers. */
+gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr);
+
+/* ---- planner (plan.c) ---------------------------------------------------- */
+
+/* Plans as gsgd_plan does. With keep not NULL, *keep receives the trainer
+ * at the planned batch with its verified buffers (gsgd_trainer_create). */
+gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *opts,
+                          gsgd_batch_plan **out, gsgd_trainer **keep);
+
 /* ---- options ----------------------------------------------------------- */
-#define GSGD_N_PARAMS 11
+#define GSGD_N_PARAMS 20
 struct gsgd_options {
     double v[GSGD_N_PARAMS];
 };
@@ -167,5 +194,15 @@ gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay);
 double gsgd_base_lr(const gsgd_options *o);
 /* Learning rate of a 0-based epoch under opts' schedule. */
 double gsgd_lr_at_epoch(const gsgd_options *o, int epoch);
+/* Factor LR_SCALING applies for a (global) batch B: 1, B / LR_REF_BATCH or
+ * sqrt(B / LR_REF_BATCH). */
+double gsgd_lr_scale(const gsgd_options *o, size_t B);
+/* Learning rate of step `step` (0-based, within the epoch) of 0-based epoch
+ * `epoch`, for batch B with steps_per_epoch steps per epoch: the epoch's
+ * scheduled rate times gsgd_lr_scale, ramped during WARMUP. */
+double gsgd_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
+                       size_t step);
+/* Steps of warmup for steps_per_epoch steps per epoch (0 without). */
+size_t gsgd_warmup_steps(const gsgd_options *o, size_t steps_per_epoch);
 
 #endif

@@ -37,6 +37,39 @@ double gsgd_lr_at_epoch(const gsgd_options *o, int epoch) {
     return lr;
 }
 
+double gsgd_lr_scale(const gsgd_options *o, size_t B) {
+    double ratio = (double)B / o->v[GSGD_LR_REF_BATCH];
+    switch ((gsgd_lr_scaling)o->v[GSGD_LR_SCALING]) {
+    case GSGD_LR_SCALING_LINEAR:
+        return ratio;
+    case GSGD_LR_SCALING_SQRT:
+        return sqrt(ratio);
+    case GSGD_LR_SCALING_NONE:
+        break;
+    }
+    return 1.0;
+}
+
+size_t gsgd_warmup_steps(const gsgd_options *o, size_t steps_per_epoch) {
+    return (size_t)ceil(o->v[GSGD_WARMUP] * (double)steps_per_epoch);
+}
+
+/* Goyal et al. (2017) ramp linearly, per step, from the reference batch's
+ * rate to the scaled one, so a large scaled rate never meets the large
+ * early gradients at full strength. Without an upward scaling there is no
+ * smaller rate to start from, and the ramp starts from zero instead (the
+ * usual linear warmup); either way step T-1 reaches the target. */
+double gsgd_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
+                       size_t step) {
+    const double scale = gsgd_lr_scale(o, B), base = gsgd_lr_at_epoch(o, epoch);
+    const double target = base * scale;
+    const size_t T = gsgd_warmup_steps(o, steps_per_epoch);
+    const size_t t = (size_t)epoch * steps_per_epoch + step;
+    if (t >= T) return target;
+    const double start = scale > 1.0 ? base : 0.0;
+    return start + (target - start) * (double)(t + 1) / (double)T;
+}
+
 gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
                                   gsgd_optimizer **out) {
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;

@@ -16,7 +16,12 @@ struct gsgd_trainer {
     gsgd_step_buffers sb;
     float *grads;       /* flat, same layout as the parameters */
     float *velocity;    /* flat momentum buffer, or NULL for plain SGD */
-    float *lr;          /* one float in backend memory */
+    float *lr;          /* backend memory: lr_len rates, one per step while
+                           warming up (uploaded once per epoch), else one */
+    size_t lr_len;
+    float *lr_host;     /* host staging for the rates, lr_len floats */
+    gsgd_batch_plan *plan;    /* how the batch was chosen (owned) */
+    double lr_now;      /* rate of the latest step, for messages and progress */
     uint32_t *perm;     /* this epoch's permutation */
     void *perm_scratch; /* backend scratch for building it */
     size_t perm_scratch_bytes;
@@ -46,6 +51,21 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!m || !train || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_batch_plan *plan = NULL;
+    gsgd_trainer *tr = NULL;
+    FORWARD_IF_ERROR(gsgd_plan_run(m, train, opts, &plan, &tr));
+    tr->plan = plan;
+    *out = tr;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_plan **plan) {
+    if (!tr || !plan) return GSGD_STATUS_INVALID_ARGUMENT;
+    *plan = tr->plan;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train) {
     gsgd_context *ctx = m->ctx;
     RETURN_ERROR_IF(train->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "trainer: model and data belong to different contexts");
@@ -58,6 +78,14 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
                     "trainer: model '%s' has %d classes, data has %d", m->spec, m->n_classes,
                     train->n_classes);
     RETURN_ERROR_IF(train->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "trainer: no samples");
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
+                               const gsgd_options *opts, size_t B, gsgd_trainer **out) {
+    *out = NULL;
+    gsgd_context *ctx = m->ctx;
+    RETURN_ERROR_IF(B == 0, ctx, GSGD_STATUS_INTERNAL, "trainer: batch 0");
     gsgd_trainer *tr = calloc(1, sizeof *tr);
     RETURN_ERROR_IF(!tr, ctx, GSGD_STATUS_OUT_OF_MEMORY, "trainer: out of memory");
     tr->ctx = ctx;
@@ -66,8 +94,10 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
     tr->opts = *opts;
     tr->n_replicas = 1;
     tr->rule = gsgd_rule_from_options(opts, m->n_decay);
-    size_t B = (size_t)opts->v[GSGD_BATCH];
     tr->B = B < train->n ? B : train->n;
+    /* A warmup needs a rate per step; an epoch has at most n steps. The
+     * planner counts the same n floats (planner.c). */
+    tr->lr_len = opts->v[GSGD_WARMUP] > 0.0 ? train->n : 1;
 
     const gsgd_backend *be = ctx->be;
     const size_t pbytes = m->n_params * sizeof(float);
@@ -78,7 +108,9 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&tr->velocity), fail);
         CHECK_GOTO(st, be->zero(ctx, tr->velocity, pbytes), fail);
     }
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&tr->lr), fail);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr), fail);
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr_host),
+               fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, train->n * sizeof(uint32_t), (void **)&tr->perm), fail);
     tr->perm_scratch_bytes = be->perm_scratch_bytes(train->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->perm_scratch_bytes, &tr->perm_scratch), fail);
@@ -96,7 +128,9 @@ void gsgd_trainer_free(gsgd_trainer *tr) {
     gsgd_step_buffers_free(tr->m, &tr->sb);
     gsgd_mem_free(ctx, tr->grads, pbytes);
     gsgd_mem_free(ctx, tr->velocity, pbytes);
-    gsgd_mem_free(ctx, tr->lr, sizeof(float));
+    gsgd_mem_free(ctx, tr->lr, tr->lr_len * sizeof(float));
+    free(tr->lr_host);
+    gsgd_plan_free(tr->plan);
     gsgd_mem_free(ctx, tr->perm, tr->train->n * sizeof(uint32_t));
     gsgd_mem_free(ctx, tr->perm_scratch, tr->perm_scratch_bytes);
     free(tr);
@@ -109,10 +143,24 @@ static gsgd_status check_loss(gsgd_trainer *tr, size_t step, double *loss_sum) {
     RETURN_ERROR_IF(!isfinite(acc[0]), tr->ctx, GSGD_STATUS_DIVERGED,
                     "loss became %s by step %zu (epoch %d, global step %zu): the learning rate "
                     "%g is likely too high for batch %zu",
-                    isnan(acc[0]) ? "NaN" : "Inf", step, tr->epoch + 1, tr->steps,
-                    gsgd_lr_at_epoch(&tr->opts, tr->epoch), tr->B);
+                    isnan(acc[0]) ? "NaN" : "Inf", step, tr->epoch + 1, tr->steps, tr->lr_now,
+                    tr->B);
     *loss_sum = acc[0];
     return GSGD_STATUS_OK;
+}
+
+/* Uploads this epoch's learning rates: one per step while the warmup lasts
+ * (*per_step = 1), else the one rate of the whole epoch. Once per epoch,
+ * so the step loop itself never copies to the device. */
+static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
+    const size_t Bg = tr->B * (size_t)tr->n_replicas; /* the global batch */
+    *per_step = tr->lr_len >= steps &&
+                (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps);
+    const size_t count = *per_step ? steps : 1;
+    for (size_t s = 0; s < count; s++)
+        tr->lr_host[s] = (float)gsgd_lr_at_step(&tr->opts, Bg, steps, tr->epoch, s);
+    tr->lr_now = tr->lr_host[0];
+    return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }
 
 /* Rows of this trainer's dataset that one step consumes: the whole global
@@ -155,8 +203,8 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
     uint64_t seed = (uint64_t)tr->opts.v[GSGD_SEED];
     if (tr->shard) seed += (uint64_t)r * 0x9e3779b97f4a7c15ull;
 
-    float lr = (float)gsgd_lr_at_epoch(&tr->opts, tr->epoch);
-    FORWARD_IF_ERROR(be->upload(ctx, tr->lr, &lr, sizeof lr));
+    int per_step;
+    FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
     FORWARD_IF_ERROR(
         be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
     FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
@@ -177,8 +225,9 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
                             "gradient hook failed (%s) at epoch %d step %zu",
                             gsgd_status_name(hs), tr->epoch + 1, s + 1);
         }
-        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, tr->lr, m->params, tr->grads, tr->velocity,
-                                    m->n_params));
+        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, per_step ? tr->lr + s : tr->lr, m->params,
+                                    tr->grads, tr->velocity, m->n_params));
+        tr->lr_now = tr->lr_host[per_step ? s : 0];
         tr->steps++;
         seen += b;
         seen_all += global;
@@ -192,7 +241,7 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
                 ps->p.seconds = now_seconds() - ps->t0;
                 ps->p.epoch_done = 0;
                 ps->p.test_accuracy = NAN;
-                ps->p.lr = lr;
+                ps->p.lr = tr->lr_now;
                 RETURN_ERROR_IF(ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
                                 "training stopped by the progress callback at epoch %d step %zu",
                                 tr->epoch + 1, s + 1);
@@ -251,7 +300,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             ps.p.seconds = now_seconds() - ps.t0;
             ps.p.epoch_done = 1;
             ps.p.test_accuracy = ev.accuracy;
-            ps.p.lr = gsgd_lr_at_epoch(&tr->opts, tr->epoch - 1);
+            ps.p.lr = tr->lr_now;
             RETURN_ERROR_IF(progress(&ps.p, user), tr->ctx, GSGD_STATUS_INTERRUPTED,
                             "training stopped by the progress callback after epoch %d",
                             tr->epoch);
@@ -268,11 +317,50 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         r.test_loss = ev.loss;
     }
     r.steps = tr->steps;
-    r.lr = gsgd_base_lr(&tr->opts);
+    r.lr = gsgd_base_lr(&tr->opts) * gsgd_lr_scale(&tr->opts, tr->B * (size_t)tr->n_replicas);
     r.seconds = now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
     if (out) *out = r;
     return GSGD_STATUS_OK;
+}
+
+/* ---- probes for the planner ---------------------------------------------- */
+
+gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds) {
+    gsgd_context *ctx = tr->ctx;
+    const gsgd_backend *be = ctx->be;
+    gsgd_model *m = tr->m;
+    const size_t n = tr->train->n;
+    if (b > tr->B) b = tr->B;
+    /* p -= 0 * direction leaves every finite parameter exactly as it was. */
+    const float zero = 0.0f;
+    FORWARD_IF_ERROR(be->upload(ctx, tr->lr, &zero, sizeof zero));
+    FORWARD_IF_ERROR(be->permutation(ctx, (uint64_t)tr->opts.v[GSGD_SEED], 0, n, tr->perm,
+                                     tr->perm_scratch));
+    for (int s = 0; s < steps; s++) {
+        const double t0 = now_seconds();
+        FORWARD_IF_ERROR(local_gradient(tr, (size_t)s * b % (n - b + 1), b, b));
+        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, tr->lr, m->params, tr->grads,
+                                    tr->velocity, m->n_params));
+        if (seconds) {
+            FORWARD_IF_ERROR(be->sync(ctx));
+            seconds[s] = now_seconds() - t0;
+        }
+    }
+    /* Training must start from the optimizer state a fresh trainer has. */
+    if (tr->velocity)
+        FORWARD_IF_ERROR(be->zero(ctx, tr->velocity, m->n_params * sizeof(float)));
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr) {
+    gsgd_context *ctx = tr->ctx;
+    gsgd_model *m = tr->m;
+    const gsgd_dataset *ds = tr->train;
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->y, ds->d, NULL, 0, tr->B, m->mean,
+                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, tr->B));
+    return gsgd_model_score(m, &tr->sb, tr->B);
 }
 
 gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user) {

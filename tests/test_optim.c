@@ -12,7 +12,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "gsgd.h"
+#include "internal.h" /* the learning-rate rules are internal: gsgd_lr_at_step */
 
 static int ulp_close(float a, double b, int ulps) {
     double diff = fabs((double)a - b);
@@ -130,4 +130,60 @@ Test(optim, long_buffer_takes_the_parallel_path_and_agrees) {
     for (int i = 0; i < N; i++)
         if (!ulp_close(p[i], 0.81, 16)) cr_assert_fail("entry %d: %.9g", i, p[i]);
     teardown(&f);
+}
+
+/* ---- learning rate: scaling with the batch and warmup ------------------- */
+
+/* The rates below are a few double operations from the decimals in the
+ * comments: equal to 1e-12 relative. */
+static int close_to(double a, double b) { return fabs(a - b) <= 1e-12 * fabs(b); }
+
+static gsgd_options *lr_options(double lr, gsgd_lr_scaling scaling, double warmup) {
+    gsgd_options *o;
+    cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(o, GSGD_LR, lr), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(o, GSGD_LR_SCALING, scaling), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_set(o, GSGD_WARMUP, warmup), GSGD_STATUS_OK);
+    return o;
+}
+
+Test(lr_scaling, linear_and_sqrt_follow_the_batch_from_the_reference) {
+    gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 0); /* reference 256 */
+    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.4));  /* 0.1 * 4 */
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 10, 0, 0), 0.025));  /* 0.1 / 4 */
+    gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_SQRT);
+    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.2));  /* 0.1 * 2 */
+    gsgd_set(o, GSGD_LR_REF_BATCH, 64);
+    cr_expect(close_to(gsgd_lr_at_step(o, 256, 10, 0, 0), 0.2));   /* 0.1 * sqrt(4) */
+    gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_NONE);
+    cr_expect(close_to(gsgd_lr_at_step(o, 4096, 10, 3, 7), 0.1));
+    gsgd_options_free(o);
+}
+
+Test(lr_scaling, warmup_ramps_per_step_from_the_reference_rate_to_the_scaled_one) {
+    /* Goyal et al.: 0.1 at batch 256 scaled to 0.4 at 1024, one epoch of
+     * four steps: 0.1 + 0.3 * (t + 1) / 4. */
+    gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 1.0);
+    const double ramp[] = {0.175, 0.25, 0.325, 0.4};
+    for (int s = 0; s < 4; s++)
+        cr_expect(close_to(gsgd_lr_at_step(o, 1024, 4, 0, (size_t)s), ramp[s]), "step %d: %g", s,
+                  gsgd_lr_at_step(o, 1024, 4, 0, (size_t)s));
+    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 4, 1, 0), 0.4), "after the warmup");
+    cr_expect_eq(gsgd_warmup_steps(o, 4), 4);
+    gsgd_options_free(o);
+}
+
+Test(lr_scaling, warmup_without_upward_scaling_ramps_from_zero_across_epochs) {
+    /* Half an epoch of 4 steps (T = 2) at 0.1: 0.05, then 0.1. */
+    gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_NONE, 0.5);
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 0, 0), 0.05));
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 0, 1), 0.1));
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 0, 3), 0.1));
+    /* Two epochs (T = 8) under step decay by 0.5 every epoch: the second
+     * epoch's first step (t = 4) is 0.05 * 5 / 8. */
+    gsgd_set(o, GSGD_WARMUP, 2.0);
+    gsgd_set(o, GSGD_LR_STEP, 1);
+    gsgd_set(o, GSGD_LR_GAMMA, 0.5);
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 1, 0), 0.03125));
+    gsgd_options_free(o);
 }

@@ -63,6 +63,24 @@ module gsgd
   integer(c_int), parameter :: GSGD_LR_GAMMA = 8
   integer(c_int), parameter :: GSGD_TARGET_ACC = 9
   integer(c_int), parameter :: GSGD_CHECK_EVERY = 10
+  integer(c_int), parameter :: GSGD_BATCH_POLICY = 11
+  integer(c_int), parameter :: GSGD_MAX_BATCH = 12
+  integer(c_int), parameter :: GSGD_MEM_LIMIT = 13
+  integer(c_int), parameter :: GSGD_MEM_FRACTION = 14
+  integer(c_int), parameter :: GSGD_MEM_HEADROOM = 15
+  integer(c_int), parameter :: GSGD_MEM_RESERVE = 16
+  integer(c_int), parameter :: GSGD_LR_SCALING = 17
+  integer(c_int), parameter :: GSGD_LR_REF_BATCH = 18
+  integer(c_int), parameter :: GSGD_WARMUP = 19
+
+  ! gsgd_batch_policy
+  integer(c_int), parameter :: GSGD_BATCH_LARGEST = 0
+  integer(c_int), parameter :: GSGD_BATCH_FASTEST = 1
+
+  ! gsgd_lr_scaling
+  integer(c_int), parameter :: GSGD_LR_SCALING_NONE = 0
+  integer(c_int), parameter :: GSGD_LR_SCALING_LINEAR = 1
+  integer(c_int), parameter :: GSGD_LR_SCALING_SQRT = 2
 
   type, bind(C) :: gsgd_eval_result
     real(c_double) :: loss
@@ -285,6 +303,88 @@ module gsgd
       integer(c_int), value :: p
     end function
 
+    ! ---- batch-size planning ------------------------------------------------
+    integer(c_int) function gsgd_plan(ctx, model, data, opts, out) bind(C, name="gsgd_plan")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ctx, model, data, opts
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_plan_free(plan) bind(C, name="gsgd_plan_free")
+      import :: c_ptr
+      type(c_ptr), value :: plan
+    end subroutine
+    integer(c_size_t) function gsgd_plan_batch(plan) bind(C, name="gsgd_plan_batch")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_max_fit(plan) bind(C, name="gsgd_plan_max_fit")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_budget(plan) bind(C, name="gsgd_plan_budget")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_fixed(plan) bind(C, name="gsgd_plan_fixed")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_per_sample(plan) bind(C, name="gsgd_plan_per_sample")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_predicted(plan) bind(C, name="gsgd_plan_predicted")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_measured(plan) bind(C, name="gsgd_plan_measured")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    type(c_ptr) function gsgd_plan_reason(plan) bind(C, name="gsgd_plan_reason")
+      import :: c_ptr
+      type(c_ptr), value :: plan
+    end function
+    real(c_double) function gsgd_plan_lr(plan) bind(C, name="gsgd_plan_lr")
+      import :: c_ptr, c_double
+      type(c_ptr), value :: plan
+    end function
+    real(c_double) function gsgd_plan_seconds(plan) bind(C, name="gsgd_plan_seconds")
+      import :: c_ptr, c_double
+      type(c_ptr), value :: plan
+    end function
+    integer(c_int) function gsgd_plan_memory(plan, free_bytes, total_bytes, cap, headroom) &
+        bind(C, name="gsgd_plan_memory")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: plan
+      integer(c_size_t), intent(out) :: free_bytes, total_bytes, cap, headroom
+    end function
+    integer(c_int) function gsgd_plan_item_count(plan) bind(C, name="gsgd_plan_item_count")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: plan
+    end function
+    integer(c_int) function gsgd_plan_item(plan, i, name, bytes, per_sample, resident) &
+        bind(C, name="gsgd_plan_item")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: plan
+      integer(c_int), value :: i
+      type(c_ptr), intent(out) :: name
+      integer(c_size_t), intent(out) :: bytes
+      integer(c_int), intent(out) :: per_sample, resident
+    end function
+    integer(c_int) function gsgd_plan_curve_count(plan) bind(C, name="gsgd_plan_curve_count")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: plan
+    end function
+    integer(c_int) function gsgd_plan_curve(plan, i, batch, samples_per_second) &
+        bind(C, name="gsgd_plan_curve")
+      import :: c_ptr, c_int, c_size_t, c_double
+      type(c_ptr), value :: plan
+      integer(c_int), value :: i
+      integer(c_size_t), intent(out) :: batch
+      real(c_double), intent(out) :: samples_per_second
+    end function
+
     ! ---- training ----------------------------------------------------------
     integer(c_int) function gsgd_trainer_create(model, train, opts, out) &
         bind(C, name="gsgd_trainer_create")
@@ -296,6 +396,11 @@ module gsgd
       import :: c_ptr
       type(c_ptr), value :: tr
     end subroutine
+    integer(c_int) function gsgd_trainer_plan(tr, plan) bind(C, name="gsgd_trainer_plan")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: tr
+      type(c_ptr), intent(out) :: plan
+    end function
     integer(c_int) function gsgd_train_epoch(tr, mean_loss) bind(C, name="gsgd_train_epoch")
       import :: c_ptr, c_int, c_double
       type(c_ptr), value :: tr

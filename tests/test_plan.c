@@ -1,0 +1,283 @@
+/*
+ * gsgd_plan against reality on the CPU backend: the predicted bytes equal
+ * what the engine allocates, training with a planned batch never exceeds a
+ * memory limit, bisection under an injected allocator failure finds the
+ * largest batch that fits (as brute force does), the probe leaves the model
+ * untouched, and --batch fastest reports its curve.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct {
+    gsgd_context *ctx;
+    gsgd_dataset *train, *test;
+    gsgd_model *model;
+    gsgd_options *opts;
+} setup;
+
+static void start(setup *s, const char *data, const char *spec) {
+    memset(s, 0, sizeof *s);
+    cr_assert_eq(gsgd_context_create(&s->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load(s->ctx, data, &s->train, &s->test), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(s->ctx));
+    size_t d;
+    int k;
+    gsgd_dataset_shape(s->train, NULL, &d, &k);
+    cr_assert_eq(gsgd_model_create(s->ctx, spec, d, k, 1, &s->model), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(s->ctx));
+    cr_assert_eq(gsgd_options_create(&s->opts), GSGD_STATUS_OK);
+}
+
+static void finish(setup *s) {
+    gsgd_options_free(s->opts);
+    gsgd_model_free(s->model);
+    gsgd_dataset_free(s->train);
+    gsgd_dataset_free(s->test);
+    size_t in_use;
+    gsgd_context_memory(s->ctx, &in_use, NULL);
+    cr_expect_eq(in_use, 0u, "every buffer released");
+    gsgd_context_free(s->ctx);
+}
+
+/* Creates a trainer with the planned batch, runs an epoch and an
+ * evaluation, and checks the plan's prediction against the peak of
+ * gsgd's allocations over the trainer's whole life. */
+static void expect_exact(setup *s, const char *what) {
+    s->ctx->bytes_peak = s->ctx->bytes_in_use; /* forget the loaders' peak */
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(s->model, s->train, s->opts, &tr), GSGD_STATUS_OK, "%s: %s",
+                 what, gsgd_last_error(s->ctx));
+    const gsgd_batch_plan *p;
+    cr_assert_eq(gsgd_trainer_plan(tr, &p), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_train_epoch(tr, NULL), GSGD_STATUS_OK, "%s", gsgd_last_error(s->ctx));
+    gsgd_eval_result ev;
+    cr_assert_eq(gsgd_trainer_evaluate(tr, s->test, &ev), GSGD_STATUS_OK);
+    size_t in_use, peak;
+    gsgd_context_memory(s->ctx, &in_use, &peak);
+    cr_expect_eq(gsgd_plan_predicted(p), peak, "%s: predicted %zu, peak %zu", what,
+                 gsgd_plan_predicted(p), peak);
+    cr_expect_eq(gsgd_plan_measured(p), peak, "%s", what);
+    cr_expect_eq(in_use, peak, "%s: nothing allocated after create", what);
+    cr_expect_eq(gsgd_plan_predicted(p),
+                 gsgd_plan_fixed(p) + gsgd_plan_batch(p) * gsgd_plan_per_sample(p));
+    gsgd_trainer_free(tr);
+}
+
+Test(plan, predicted_bytes_equal_allocated_bytes_for_every_model) {
+    static const struct {
+        const char *data, *spec;
+    } cases[] = {{"synth:600,7,3", "softmax"}, {"synth:600,7,2", "logistic"},
+                 {"synth:600,7,1", "linear"},  {"synth:600,7,3", "linear"},
+                 {"synth:600,7,4", "hinge"},   {"synth:600,7,3", "mlp:16,8"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int optim = GSGD_OPTIM_SGD; optim <= GSGD_OPTIM_NESTEROV; optim++) {
+            setup s;
+            start(&s, cases[c].data, cases[c].spec);
+            gsgd_set(s.opts, GSGD_OPTIMIZER, optim);
+            /* A limit that binds: the batch is memory's, not the cap's. */
+            gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
+            gsgd_set(s.opts, GSGD_MEM_LIMIT, (double)(s.ctx->bytes_in_use + 20000));
+            char what[96];
+            snprintf(what, sizeof what, "%s/%s optim %d", cases[c].data, cases[c].spec, optim);
+            expect_exact(&s, what);
+            finish(&s);
+        }
+    }
+}
+
+Test(plan, prediction_counts_standardiser_and_warmup_rates) {
+    setup s;
+    start(&s, "synth:800,9,3", "mlp:12");
+    cr_assert_eq(gsgd_model_fit_standardizer(s.model, s.train), GSGD_STATUS_OK);
+    gsgd_set(s.opts, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+    gsgd_set(s.opts, GSGD_WARMUP, 0.5);
+    expect_exact(&s, "standardiser + warmup");
+    finish(&s);
+}
+
+Test(plan, training_with_a_planned_batch_never_exceeds_the_context_limit) {
+    setup s;
+    start(&s, "synth:4000,40,5", "mlp:64");
+    const size_t limit = s.ctx->bytes_in_use + 300000;
+    cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, limit), GSGD_STATUS_OK);
+    gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
+    gsgd_set(s.opts, GSGD_EPOCHS, 2);
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(s.model, s.train, s.opts, &tr), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(s.ctx));
+    const gsgd_batch_plan *p;
+    gsgd_trainer_plan(tr, &p);
+    cr_expect(gsgd_plan_batch(p) > 32 && gsgd_plan_batch(p) < 3200, "memory-bound batch %zu",
+              gsgd_plan_batch(p));
+    cr_expect_leq(gsgd_plan_budget(p), limit - limit / 20, "5%% headroom below the limit");
+    gsgd_train_result res;
+    cr_assert_eq(gsgd_train(tr, s.test, NULL, NULL, &res), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(s.ctx));
+    size_t peak;
+    gsgd_context_memory(s.ctx, NULL, &peak);
+    cr_expect_leq(peak, limit, "peak %zu, limit %zu", peak, limit);
+    cr_expect_eq(res.batch, gsgd_plan_batch(p));
+    gsgd_trainer_free(tr);
+    finish(&s);
+}
+
+Test(plan, limit_is_enforced_on_every_allocation) {
+    setup s;
+    start(&s, "synth:400,5,3", "softmax");
+    cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, s.ctx->bytes_in_use + 1000), 0);
+    void *p = NULL;
+    cr_expect_eq(gsgd_mem_alloc(s.ctx, 1001, &p), GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    cr_expect_null(p);
+    cr_expect(strstr(gsgd_last_error(s.ctx), "over the memory limit"), "%s",
+              gsgd_last_error(s.ctx));
+    cr_assert_eq(gsgd_mem_alloc(s.ctx, 1000, &p), GSGD_STATUS_OK);
+    gsgd_mem_free(s.ctx, p, 1000);
+    /* A fixed batch beyond the limit is refused before allocating. */
+    gsgd_set(s.opts, GSGD_BATCH, 100);
+    gsgd_trainer *tr;
+    cr_expect_eq(gsgd_trainer_create(s.model, s.train, s.opts, &tr),
+                 GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    cr_expect(strstr(gsgd_last_error(s.ctx), "model does not fit: batch 100 needs"), "%s",
+              gsgd_last_error(s.ctx));
+    cr_expect_null(tr);
+    gsgd_context_set_mem_limit(s.ctx, 0);
+    finish(&s);
+}
+
+/* The largest batch gsgd_trainer_alloc manages under the injected failure,
+ * trying every batch of the planner's grid. */
+static size_t brute_force(setup *s, size_t n) {
+    size_t best = 0;
+    for (size_t B = 1; B <= n; B = B < 32 ? B + 1 : B + 32) {
+        gsgd_trainer *tr;
+        if (gsgd_trainer_alloc(s->model, s->train, s->opts, B, &tr) == GSGD_STATUS_OK)
+            best = B;
+        gsgd_trainer_free(tr);
+    }
+    return best;
+}
+
+Test(plan, bisection_under_injected_failure_matches_brute_force) {
+    const size_t extra[] = {40000, 47000, 90000, 150000};
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        setup s;
+        start(&s, "synth:3000,20,4", "mlp:32");
+        gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
+        /* The planner believes in all free RAM; the "device" fails above
+         * what is in use now plus extra[i]. */
+        s.ctx->fail_alloc_above = s.ctx->bytes_in_use + extra[i];
+        size_t expect = brute_force(&s, 2400);
+        gsgd_batch_plan *p;
+        cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(s.ctx));
+        cr_expect_eq(gsgd_plan_batch(p), expect, "extra %zu: plan %zu, brute force %zu", extra[i],
+                     gsgd_plan_batch(p), expect);
+        cr_expect(strstr(gsgd_plan_reason(p), "bisection found"), "%s", gsgd_plan_reason(p));
+        cr_expect_leq(gsgd_plan_measured(p), s.ctx->fail_alloc_above);
+        cr_expect_eq(gsgd_plan_measured(p), gsgd_plan_predicted(p));
+        gsgd_plan_free(p);
+        s.ctx->fail_alloc_above = 0;
+        finish(&s);
+    }
+}
+
+Test(plan, failure_even_at_one_row_says_the_model_does_not_fit) {
+    setup s;
+    start(&s, "synth:400,5,3", "softmax");
+    s.ctx->fail_alloc_above = s.ctx->bytes_in_use + 100;
+    gsgd_batch_plan *p = (gsgd_batch_plan *)1;
+    cr_expect_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    cr_expect_null(p);
+    cr_expect(strstr(gsgd_last_error(s.ctx), "model does not fit"), "%s", gsgd_last_error(s.ctx));
+    s.ctx->fail_alloc_above = 0;
+    finish(&s);
+}
+
+Test(plan, planning_leaves_the_model_and_training_unchanged) {
+    /* Planned and fixed batch 64 must train to identical parameters: the
+     * probe step runs at learning rate 0 and clears the momentum. */
+    float *p;
+    size_t n;
+    float after[2][6 * 8 + 8 + 8 * 3 + 3];
+    for (int planned = 0; planned < 2; planned++) {
+        setup s;
+        start(&s, "synth:700,6,3", "mlp:8");
+        gsgd_set(s.opts, GSGD_OPTIMIZER, GSGD_OPTIM_NESTEROV);
+        gsgd_set(s.opts, GSGD_WEIGHT_DECAY, 0.01);
+        gsgd_set(s.opts, GSGD_BATCH, planned ? 0 : 64);
+        gsgd_model_params(s.model, &p, &n, NULL);
+        cr_assert_eq(n, sizeof after[0] / sizeof after[0][0]);
+        float before[sizeof after[0] / sizeof after[0][0]];
+        memcpy(before, p, sizeof before);
+        gsgd_batch_plan *plan;
+        cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &plan), GSGD_STATUS_OK);
+        cr_expect(memcmp(before, p, sizeof before) == 0, "gsgd_plan changed the parameters");
+        cr_expect_eq(gsgd_plan_batch(plan), 64);
+        gsgd_plan_free(plan);
+        gsgd_trainer *tr;
+        cr_assert_eq(gsgd_trainer_create(s.model, s.train, s.opts, &tr), GSGD_STATUS_OK);
+        for (int e = 0; e < 2; e++)
+            cr_assert_eq(gsgd_train_epoch(tr, NULL), GSGD_STATUS_OK);
+        memcpy(after[planned], p, sizeof after[planned]);
+        gsgd_trainer_free(tr);
+        finish(&s);
+    }
+    cr_expect(memcmp(after[0], after[1], sizeof after[0]) == 0,
+              "planned batch 64 trains exactly as fixed batch 64");
+}
+
+Test(plan, fastest_times_powers_of_two_and_takes_the_best) {
+    setup s;
+    start(&s, "synth:2000,10,3", "softmax");
+    gsgd_set(s.opts, GSGD_BATCH_POLICY, GSGD_BATCH_FASTEST);
+    gsgd_set(s.opts, GSGD_MAX_BATCH, 300);
+    gsgd_batch_plan *p;
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(s.ctx));
+    const size_t expect[] = {32, 64, 128, 256, 300};
+    cr_assert_eq(gsgd_plan_curve_count(p), 5);
+    double best = 0;
+    size_t best_b = 0;
+    for (int i = 0; i < 5; i++) {
+        size_t b;
+        double sps;
+        cr_assert_eq(gsgd_plan_curve(p, i, &b, &sps), GSGD_STATUS_OK);
+        cr_expect_eq(b, expect[i]);
+        cr_expect(sps > 0, "%g samples/s", sps);
+        if (sps > best)
+            best = sps, best_b = b;
+    }
+    cr_expect_eq(gsgd_plan_batch(p), best_b);
+    cr_expect_eq(gsgd_plan_measured(p), gsgd_plan_predicted(p));
+    cr_expect_eq(gsgd_plan_curve(p, 5, NULL, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+    gsgd_plan_free(p);
+    finish(&s);
+}
+
+Test(plan, accessors_accept_null_and_describe_the_table) {
+    cr_expect_eq(gsgd_plan_batch(NULL), 0);
+    cr_expect_str_eq(gsgd_plan_reason(NULL), "");
+    cr_expect_eq(gsgd_plan_item_count(NULL), 0);
+    gsgd_plan_free(NULL);
+    setup s;
+    start(&s, "synth:400,5,3", "softmax");
+    cr_expect_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+    gsgd_batch_plan *p;
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
+    const char *name;
+    size_t bytes;
+    int per_sample, resident;
+    cr_assert_eq(gsgd_plan_item(p, 0, &name, &bytes, &per_sample, &resident), GSGD_STATUS_OK);
+    cr_expect(strstr(name, "parameters"), "%s", name);
+    cr_expect_eq(bytes, (5 * 3 + 3) * sizeof(float));
+    cr_expect(!per_sample && resident);
+    cr_expect_eq(gsgd_plan_item(p, gsgd_plan_item_count(p), NULL, NULL, NULL, NULL),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(gsgd_plan_reason(p), "max useful batch 64"), "%s", gsgd_plan_reason(p));
+    cr_expect_eq(gsgd_plan_lr(p), 0.1, "the automatic lr of plain SGD, unscaled");
+    gsgd_plan_free(p);
+    finish(&s);
+}
