@@ -151,10 +151,11 @@ Test(cli, missing_option_value_exits_2) {
     cr_expect(strstr(out, "--lr: missing value"), "%s", out);
 }
 
-Test(cli, batch_auto_is_refused_with_a_hint) {
+Test(cli, batch_words_other_than_auto_and_fastest_are_refused) {
     char out[OUT_SIZE];
-    cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --batch auto"), 2);
-    cr_expect(strstr(out, "give a number"), "%s", out);
+    cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --batch biggest"), 2);
+    cr_expect_eq(count_lines(out), 1, "%s", out);
+    cr_expect(strstr(out, "--batch: 'biggest' is not auto, fastest"), "%s", out);
 }
 
 /* ---- bad input ------------------------------------------------------------ */

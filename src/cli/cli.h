@@ -51,5 +51,6 @@ int cli_optim_parse(const char *name);
 int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
+int cli_cmd_plan(int argc, char **argv);
 
 #endif

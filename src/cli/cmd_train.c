@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "distributed.h"
 #include "outfile.h"
+#include "planopts.h"
 #include "progress.h"
 #include "report.h"
 #include "usage.h"
@@ -28,6 +29,13 @@ enum {
     O_LR_STEP,
     O_LR_GAMMA,
     O_BATCH,
+    O_MAX_BATCH,
+    O_MEM_LIMIT,
+    O_MEM_HEADROOM,
+    O_MEM_RESERVE,
+    O_LR_SCALING,
+    O_LR_REF_BATCH,
+    O_WARMUP,
     O_EPOCHS,
     O_TARGET_ACC,
     O_DEVICE,
@@ -47,7 +55,10 @@ enum {
 static const cli_optdef OPTIONS[O_COUNT + 1] = {
     {"--data", 1},     {"--test", 1},     {"--model", 1},        {"--optim", 1},
     {"--lr", 1},       {"--momentum", 1}, {"--weight-decay", 1}, {"--lr-step", 1},
-    {"--lr-gamma", 1}, {"--batch", 1},    {"--epochs", 1},       {"--target-acc", 1},
+    {"--lr-gamma", 1}, {"--batch", 1},
+    {"--max-batch", 1},    {"--mem-limit", 1},    {"--mem-headroom", 1}, {"--mem-reserve", 1},
+    {"--lr-scaling", 1},   {"--lr-ref-batch", 1}, {"--warmup", 1},
+    {"--epochs", 1},       {"--target-acc", 1},
     {"--device", 1},   {"--seed", 1},     {"--save", 1},         {"--standardize", 0},
     {"--summary", 1},  {"--log", 1},      {"--quiet", 0},        {"--distributed", 0},
     {"--shard", 0},    {"--help", 0},
@@ -64,7 +75,6 @@ static const struct {
     {O_WEIGHT_DECAY, GSGD_WEIGHT_DECAY, 0},
     {O_LR_STEP, GSGD_LR_STEP, 1},
     {O_LR_GAMMA, GSGD_LR_GAMMA, 0},
-    {O_BATCH, GSGD_BATCH, 1},
     {O_EPOCHS, GSGD_EPOCHS, 1},
     {O_TARGET_ACC, GSGD_TARGET_ACC, 0},
     {O_SEED, GSGD_SEED, 1},
@@ -94,10 +104,16 @@ static int build_options(train_run *run) {
     const char **v = run->v;
     gsgd_status st = gsgd_options_create(&run->opts);
     if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
-    if (v[O_BATCH] && (strcmp(v[O_BATCH], "auto") == 0 || strcmp(v[O_BATCH], "fastest") == 0)) {
-        cli_error("--batch %s is not implemented yet; give a number", v[O_BATCH]);
-        return CLI_USAGE;
-    }
+    cli_plan_args plan = {.batch = v[O_BATCH],
+                          .max_batch = v[O_MAX_BATCH],
+                          .mem_limit = v[O_MEM_LIMIT],
+                          .mem_headroom = v[O_MEM_HEADROOM],
+                          .mem_reserve = v[O_MEM_RESERVE],
+                          .lr_scaling = v[O_LR_SCALING],
+                          .lr_ref_batch = v[O_LR_REF_BATCH],
+                          .warmup = v[O_WARMUP]};
+    int prc = cli_plan_options(run->opts, &plan);
+    if (prc != CLI_OK) return prc;
     for (size_t k = 0; k < sizeof PARAMS / sizeof PARAMS[0]; k++) {
         const char *s = v[PARAMS[k].opt];
         if (!s) continue;
@@ -181,6 +197,9 @@ static int report_log_error(const train_run *run) {
 static int train(train_run *run) {
     gsgd_status st = gsgd_trainer_create(run->model, run->train, run->opts, &run->tr);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    const gsgd_batch_plan *plan = NULL;
+    if (!run->v[O_QUIET] && gsgd_trainer_plan(run->tr, &plan) == GSGD_STATUS_OK)
+        cli_print_curve(stderr, plan);
     const int root = run->dist.rank == 0; /* only rank 0 reports and writes */
     if (run->v[O_DISTRIBUTED]) {
         int rc = cli_dist_attach(&run->dist, run->ctx, run->model, run->tr,

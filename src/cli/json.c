@@ -65,3 +65,7 @@ void cli_json_str(cli_json *j, const char *key, const char *s) {
 }
 
 void cli_json_end(cli_json *j) { fputs(j->pretty && j->count ? "\n}\n" : "}\n", j->f); }
+
+void cli_json_key(cli_json *j, const char *key) { write_key(j, key); }
+
+void cli_json_close(cli_json *j) { fputs(j->pretty && j->count ? "\n}" : "}", j->f); }

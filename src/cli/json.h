@@ -21,5 +21,10 @@ void cli_json_int(cli_json *j, const char *key, long long v);
 void cli_json_str(cli_json *j, const char *key, const char *s);
 /* Ends the object and its line. */
 void cli_json_end(cli_json *j);
+/* For nesting: writes the key of a member whose value (an array of
+ * objects) the caller writes itself, and ends an object without a newline
+ * (one inside an array). */
+void cli_json_key(cli_json *j, const char *key);
+void cli_json_close(cli_json *j);
 
 #endif

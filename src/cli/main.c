@@ -14,6 +14,7 @@ static const struct {
 } COMMANDS[] = {
     {"train", cli_cmd_train},
     {"eval", cli_cmd_eval},
+    {"plan", cli_cmd_plan},
     {"info", cli_cmd_info},
 };
 

@@ -27,6 +27,7 @@ void cli_usage_main(FILE *f) {
             "Commands:\n"
             "  train    train a model on a dataset\n"
             "  eval     evaluate a saved model on a dataset\n"
+            "  plan     memory table of a run and the largest batch that fits\n"
             "  info     build configuration and available devices\n"
             "  help     this text; 'gsgd <command> --help' describes a command\n"
             "\n"
@@ -81,7 +82,7 @@ void cli_usage_train(FILE *f) {
     param_line(f, "--lr-step EPOCHS", "multiply lr by --lr-gamma every EPOCHS; 0 = constant",
                GSGD_LR_STEP);
     param_line(f, "--lr-gamma X", "step decay factor", GSGD_LR_GAMMA);
-    param_line(f, "--batch N", "minibatch size", GSGD_BATCH);
+    cli_usage_plan_options(f);
     param_line(f, "--epochs E", "passes over the training data", GSGD_EPOCHS);
     param_line(f, "--target-acc A", "stop at this test accuracy; 0 = never", GSGD_TARGET_ACC);
     param_line(f, "--seed S", "seed of the initialisation and the shuffle", GSGD_SEED);
@@ -126,4 +127,49 @@ void cli_usage_info(FILE *f) {
           "Prints the library version, the build configuration and the CPU backend, and\n"
           "whether a CUDA device can be used.\n",
           f);
+}
+
+void cli_usage_plan_options(FILE *f) {
+    fprintf(f,
+            "  %-22s auto: the largest that fits memory, up to --max-batch;\n"
+            "  %-22s fastest: the highest samples/s of powers of two up to that;\n"
+            "  %-22s N: that batch (default auto)\n",
+            "--batch auto|fastest|N", "", "");
+    fprintf(f, "  %-22s cap on auto and fastest; 0 = the device's (cpu 64, cuda 1024)\n",
+            "--max-batch N|none");
+    fprintf(f,
+            "  %-22s memory gsgd may use, data included: bytes (512MiB, 2GB) or a\n"
+            "  %-22s percentage of the device's total (default: all it has free)\n",
+            "--mem-limit SIZE|P%", "");
+    param_line(f, "--mem-headroom F", "fraction of that left free", GSGD_MEM_HEADROOM);
+    fprintf(f, "  %-22s bytes left free besides (default cpu 0, cuda 256MiB)\n",
+            "--mem-reserve SIZE");
+    fprintf(f, "  %-22s scale --lr from --lr-ref-batch to the batch used (default none)\n",
+            "--lr-scaling none|linear|sqrt");
+    param_line(f, "--lr-ref-batch N", "the batch --lr is given for", GSGD_LR_REF_BATCH);
+    param_line(f, "--warmup EPOCHS", "linear warmup of the rate, per step", GSGD_WARMUP);
+}
+
+void cli_usage_plan(FILE *f) {
+    fputs("Usage: gsgd plan --data SPEC --model MODEL [options]\n"
+          "\n"
+          "Prints the memory a training run takes (each buffer, fixed or per sample), the\n"
+          "budget, the batch --batch auto picks and why, and checks it by allocating every\n"
+          "buffer and running one step and one evaluation batch. The model is not trained.\n"
+          "\n"
+          "  --data SPEC            training data (see Data SPEC below)\n"
+          "  --model MODEL          softmax | logistic | linear | hinge | mlp:H1,H2,...\n"
+          "  --optim NAME           sgd | momentum | nesterov (momentum keeps a buffer)\n"
+          "  --standardize          count the standardiser, as train --standardize\n"
+          "  --device DEV           auto | cpu | cuda | cuda:N (default auto)\n"
+          "  --lr X                 learning rate to scale (see --lr-scaling)\n",
+          f);
+    cli_usage_plan_options(f);
+    fprintf(f,
+            "  --json F               write the plan as one JSON object (batch, budget_bytes,\n"
+            "                         fixed_bytes, per_sample_bytes, predicted_bytes, items...)\n"
+            "  --quiet                do not say which device auto chose\n"
+            "\n"
+            "%s\n%s",
+            DATA_SPECS, EXIT_CODES);
 }

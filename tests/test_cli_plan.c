@@ -1,0 +1,248 @@
+/*
+ * `gsgd plan` and the planner's options as a user meets them: the memory
+ * table, `--json` as one valid object whose prediction equals what the CPU
+ * backend allocated, bad sizes for --mem-limit (exit 2, one line naming
+ * the option), a limit too small (exit 1, "model does not fit"), and
+ * `train --batch auto|fastest` with a limit.
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define OUT_SIZE 32768
+#define SYNTH "synth:2000,20,4" /* 1600 training samples */
+
+static int gsgd(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int gsgd(char *out, const char *fmt, ...) {
+    char args[2048], cmd[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", GSGD_CLI_PATH, args);
+    return tu_run(cmd, out, OUT_SIZE);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static char *read_text(const char *path) {
+    static char buf[OUT_SIZE];
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* ---- a JSON checker: objects, arrays, strings, numbers, null ------------ */
+
+static const char *value(const char *p);
+
+static const char *ws(const char *p) {
+    while (*p && strchr(" \t\r\n", *p))
+        p++;
+    return p;
+}
+
+static const char *string(const char *p) {
+    if (*p++ != '"')
+        return NULL;
+    for (; *p && *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\' && !*++p)
+            return NULL;
+    }
+    return *p == '"' ? p + 1 : NULL;
+}
+
+/* Members (object) or elements (array) up to the closing bracket. */
+static const char *sequence(const char *p, char close, int keyed) {
+    p = ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (keyed) {
+            if (!(p = string(p)))
+                return NULL;
+            p = ws(p);
+            if (*p++ != ':')
+                return NULL;
+        }
+        if (!(p = value(ws(p))))
+            return NULL;
+        p = ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+        p = ws(p);
+    }
+}
+
+static const char *value(const char *p) {
+    if (*p == '{')
+        return sequence(p, '}', 1);
+    if (*p == '[')
+        return sequence(p, ']', 0);
+    if (*p == '"')
+        return string(p);
+    if (strncmp(p, "null", 4) == 0)
+        return p + 4;
+    if (*p != '-' && !isdigit((unsigned char)*p))
+        return NULL;
+    char *end;
+    strtod(p, &end);
+    return end > p ? end : NULL;
+}
+
+static int is_json_object(const char *s) {
+    const char *p = ws(s);
+    return *p == '{' && (p = value(p)) && *ws(p) == '\0';
+}
+
+static double json_number(const char *json, const char *key) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    cr_assert_not_null(p, "key %s missing in %s", key, json);
+    char *end;
+    double v = strtod(p + strlen(pat), &end);
+    cr_assert(end > p + strlen(pat), "key %s is not a number", key);
+    return v;
+}
+
+/* ---- gsgd plan -------------------------------------------------------- */
+
+Test(cli_plan, json_is_one_object_and_exact_on_the_cpu) {
+    char out[OUT_SIZE];
+    const char *path = tu_path("plan.json");
+    int rc = gsgd(out,
+                  "plan --quiet --device cpu --data " SYNTH
+                  " --model mlp:32 --optim momentum --mem-limit 600KB --max-batch none "
+                  "--json '%s'",
+                  path);
+    cr_assert_eq(rc, 0, "%s", out);
+    const char *json = read_text(path);
+    cr_expect(is_json_object(json), "not one JSON object: %s", json);
+    static const char *const keys[] = {
+        "batch",           "budget_bytes",   "fixed_bytes", "per_sample_bytes",
+        "predicted_bytes", "measured_bytes", "device",      "items",
+        "reason"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "\"%s\": ", keys[k]);
+        cr_expect(strstr(json, pat), "missing %s in %s", keys[k], json);
+    }
+    double batch = json_number(json, "batch"), fixed = json_number(json, "fixed_bytes");
+    double per = json_number(json, "per_sample_bytes");
+    double predicted = json_number(json, "predicted_bytes");
+    cr_expect_eq(predicted, fixed + batch * per);
+    cr_expect_eq(json_number(json, "measured_bytes"), predicted, "exact on the CPU backend");
+    cr_expect_leq(predicted, json_number(json, "budget_bytes"));
+    cr_expect_leq(json_number(json, "budget_bytes"), 600e3 * 0.95, "5%% headroom under 600 KB");
+    cr_expect(batch > 32 && batch < 1600, "memory-bound batch %g", batch);
+    cr_expect(strstr(json, "\"device\": \"cpu\""), "%s", json);
+    cr_expect(strstr(json, "\"name\": \"momentum buffer\""), "%s", json);
+    /* The table on stdout says the same. */
+    cr_expect(strstr(out, "momentum buffer"), "%s", out);
+    cr_expect(strstr(out, "budget"), "%s", out);
+    cr_expect(strstr(out, "largest batch that fits"), "%s", out);
+}
+
+Test(cli_plan, default_on_the_cpu_is_capped_at_the_max_useful_batch) {
+    char out[OUT_SIZE];
+    int rc = gsgd(out, "plan --quiet --device cpu --data " SYNTH " --model softmax");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "batch      64: "), "%s", out);
+    cr_expect(strstr(out, "max useful batch 64"), "%s", out);
+}
+
+Test(cli_plan, bad_mem_limit_values_exit_2_naming_the_option) {
+    static const char *const bad[] = {"12XB", "-5MB",  "0",    "150%", "0%",
+                                      "abc",  "1e400", "5 MB", "%"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char out[OUT_SIZE];
+        int rc =
+            gsgd(out, "plan --quiet --data " SYNTH " --model softmax --mem-limit '%s'", bad[i]);
+        cr_expect_eq(rc, 2, "--mem-limit '%s': exit %d: %s", bad[i], rc, out);
+        cr_expect_eq(count_lines(out), 1, "%s", out);
+        cr_expect(strstr(out, "--mem-limit"), "'%s': %s", bad[i], out);
+    }
+    char out[OUT_SIZE];
+    cr_expect_eq(gsgd(out, "train --quiet --data " SYNTH " --model softmax --mem-limit 3QB"), 2,
+                 "%s", out);
+}
+
+Test(cli_plan, good_mem_limit_spellings_are_accepted) {
+    static const char *const good[] = {"64MiB", "64mib", "67108864", "0.5GB", "50%", "1.5GiB"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char out[OUT_SIZE];
+        int rc = gsgd(out, "plan --quiet --data " SYNTH " --model softmax --mem-limit %s", good[i]);
+        cr_expect_eq(rc, 0, "--mem-limit %s: %s", good[i], out);
+    }
+}
+
+Test(cli_plan, limit_below_the_fixed_part_exits_1_saying_it_does_not_fit) {
+    char out[OUT_SIZE];
+    int rc = gsgd(out, "plan --quiet --data " SYNTH " --model softmax --mem-limit 100KB");
+    cr_expect_eq(rc, 1, "%s", out);
+    cr_expect_eq(count_lines(out), 1, "%s", out);
+    cr_expect(strstr(out, "model does not fit: needs "), "%s", out);
+}
+
+Test(cli_plan, help_lists_the_command_and_its_options) {
+    char out[OUT_SIZE];
+    cr_expect_eq(gsgd(out, "plan --help"), 0);
+    cr_expect(strstr(out, "--mem-limit") && strstr(out, "--json"), "%s", out);
+    cr_expect_eq(gsgd(out, "--help"), 0);
+    cr_expect(strstr(out, "  plan "), "%s", out);
+    cr_expect_eq(gsgd(out, "train --help"), 0);
+    cr_expect(strstr(out, "--batch auto|fastest|N") && strstr(out, "--lr-scaling"), "%s", out);
+}
+
+/* ---- train with the planner ------------------------------------------- */
+
+Test(cli_plan, train_auto_with_a_limit_uses_the_planned_batch) {
+    char out[OUT_SIZE];
+    const char *summary = tu_path("auto.json");
+    int rc = gsgd(out,
+                  "train --quiet --device cpu --data " SYNTH " --model mlp:32 --epochs 2 "
+                  "--batch auto --max-batch none --mem-limit 600KB --summary '%s'",
+                  summary);
+    cr_assert_eq(rc, 0, "%s", out);
+    double batch = json_number(read_text(summary), "batch");
+    cr_expect(batch > 32 && batch < 1600, "batch %g", batch);
+}
+
+Test(cli_plan, train_fastest_reports_the_curve) {
+    char out[OUT_SIZE];
+    int rc = gsgd(out, "train --device cpu --data " SYNTH
+                       " --model softmax --epochs 1 --batch fastest --max-batch 128");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "--batch fastest, samples/s by batch") && strstr(out, " 32: ") &&
+                  strstr(out, " 128: ") && strstr(out, "; chose "),
+              "%s", out);
+}
+
+Test(cli_plan, bad_batch_and_scaling_values_exit_2) {
+    char out[OUT_SIZE];
+    cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --batch 0"), 2);
+    cr_expect(strstr(out, "--batch auto"), "%s", out);
+    cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --lr-scaling cubic"), 2);
+    cr_expect(strstr(out, "--lr-scaling: 'cubic'"), "%s", out);
+    cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --warmup -1"), 2);
+    cr_expect_eq(gsgd(out, "plan --data " SYNTH " --model softmax --mem-reserve 10%%"), 2);
+    cr_expect(strstr(out, "--mem-reserve"), "%s", out);
+}
