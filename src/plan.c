@@ -175,6 +175,22 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
     return GSGD_STATUS_OK;
 }
 
+/* When the resident dataset is what leaves no room, says so: the way out
+ * is streaming it from pinned host memory (design.md, data flow step 2),
+ * which this version does not do yet. */
+static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
+    gsgd_context *ctx = data->ctx;
+    const size_t data_bytes = data->n * (data->d + 1) * sizeof(float);
+    if (p->mm.fixed - data_bytes + p->mm.per_sample > p->budget.budget) return;
+    char a[32], msg[GSGD_ERROR_LEN];
+    snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
+    (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                     "%s; the training set (%s) is what leaves no room for the batch "
+                     "buffers: it would have to be streamed from pinned host memory, which "
+                     "gsgd does not do yet",
+                     msg, gsgd_fmt_bytes(data_bytes, a, sizeof a));
+}
+
 /* The one sentence gsgd_plan_reason returns. planned: the batch before
  * bisection or timing; max_batch: the cap in force (0 for a fixed batch). */
 static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int default_cap,
@@ -271,10 +287,12 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
     } else {
         default_cap = !(o->v[GSGD_MAX_BATCH] > 0);
         max_batch = default_cap ? DEVICE[p->device].max_batch : (size_t)o->v[GSGD_MAX_BATCH];
-        CHECK_GOTO(st,
-                   gsgd_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
-                                    max_batch, &planned, &p->max_fit, &p->why),
-                   fail);
+        st = gsgd_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
+                              max_batch, &planned, &p->max_fit, &p->why);
+        if (st != GSGD_STATUS_OK) {
+            explain_no_fit(p, data);
+            goto fail;
+        }
         p->batch = planned;
         const int fastest = (int)o->v[GSGD_BATCH_POLICY] == GSGD_BATCH_FASTEST;
         st = verify(&v, planned, keep || fastest ? &tr : NULL);

@@ -281,3 +281,18 @@ Test(plan, accessors_accept_null_and_describe_the_table) {
     gsgd_plan_free(p);
     finish(&s);
 }
+
+Test(plan, a_dataset_that_leaves_no_room_is_named_as_the_reason) {
+    setup s;
+    start(&s, "synth:4000,40,5", "softmax");
+    /* Room for what gsgd holds now (mostly the data) and little more. */
+    cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, s.ctx->bytes_in_use + 10000), 0);
+    gsgd_batch_plan *p;
+    cr_expect_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p),
+                 GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    const char *msg = gsgd_last_error(s.ctx);
+    cr_expect(strstr(msg, "model does not fit: needs") && strstr(msg, "streamed from pinned"),
+              "%s", msg);
+    gsgd_context_set_mem_limit(s.ctx, 0);
+    finish(&s);
+}
