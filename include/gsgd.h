@@ -92,20 +92,26 @@ typedef enum {
     GSGD_DEVICE_CUDA = 2
 } gsgd_device;
 
-/* Creates a context on a device. device_index selects the GPU for CUDA.
- * Returns GSGD_STATUS_NO_DEVICE when CUDA is requested but not usable (or
- * not built in); *ctx is then NULL. */
+/* Creates a context on a device. device_index selects the GPU for CUDA
+ * (and for AUTO). CUDA returns GSGD_STATUS_NO_DEVICE when no usable GPU is
+ * present or the CUDA backend is not built in; AUTO then falls back to the
+ * CPU. On failure *ctx is NULL and gsgd_last_error(NULL) says why; after an
+ * AUTO fallback it says why CUDA was not used. */
 GSGD_API gsgd_status gsgd_context_create(gsgd_context **ctx, gsgd_device device, int device_index);
 /* Frees the context. Every object created from it must be freed first. */
 GSGD_API void gsgd_context_free(gsgd_context *ctx);
 /* The device the context actually runs on (never AUTO). */
 GSGD_API gsgd_device gsgd_context_device(const gsgd_context *ctx);
 /* Detail of the last failure on ctx ("" if none). Valid until the next call
- * on ctx. Accepts NULL (returns a message about a NULL context). */
+ * on ctx. With NULL: the last failure this thread met without a context to
+ * record it in, kept in a thread-local buffer, above all why the thread's
+ * last gsgd_context_create failed (or why AUTO fell back to the CPU);
+ * valid until the thread's next such failure. Never NULL. */
 GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
 /* Runs all of the context's device work on the caller's stream
- * (cudaStream_t on CUDA; ignored on the CPU). NULL selects the default
- * stream. The caller keeps ownership of the stream. */
+ * (cudaStream_t on CUDA: every kernel, copy and cuBLAS call; ignored on the
+ * CPU). NULL selects the default stream. The caller keeps ownership of the
+ * stream and must keep it alive while the context uses it. */
 GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
 /* Caps the memory gsgd may allocate on the context's device at bytes (0 =
  * no cap beyond what the device has): the batch-size planner plans within

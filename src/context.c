@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "internal.h"
+#ifdef GSGD_HAVE_CUDA
+#include "backend_cuda.h"
+#endif
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -37,42 +40,80 @@ const char *gsgd_version_string(void) {
     return STR(GSGD_VERSION_MAJOR) "." STR(GSGD_VERSION_MINOR) "." STR(GSGD_VERSION_PATCH);
 }
 
+/* Errors that have no context to live in (gsgd_context_create failed, so
+ * there is none): one buffer per thread, read by gsgd_last_error(NULL). */
+static _Thread_local char thread_error[GSGD_ERROR_LEN];
+
 gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
                           const char *fmt, ...) {
-    if (!ctx) return status;
+    char *buf = ctx ? ctx->last_error : thread_error;
+    const size_t size = GSGD_ERROR_LEN;
     va_list ap;
     va_start(ap, fmt);
-    int len = vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
+    int len = vsnprintf(buf, size, fmt, ap);
     va_end(ap);
-    if (len >= 0 && (size_t)len < sizeof ctx->last_error) {
+    if (len >= 0 && (size_t)len < size) {
         const char *base = strrchr(file, '/');
-        snprintf(ctx->last_error + len, sizeof ctx->last_error - (size_t)len, " [%s:%d]",
-                 base ? base + 1 : file, line);
+        snprintf(buf + len, size - (size_t)len, " [%s:%d]", base ? base + 1 : file, line);
     }
     return status;
 }
 
 const char *gsgd_last_error(const gsgd_context *ctx) {
-    return ctx ? ctx->last_error : "gsgd_last_error: context is NULL";
+    if (ctx) return ctx->last_error;
+    return thread_error[0] ? thread_error : "gsgd_last_error: context is NULL";
+}
+
+/* Turns the CPU context ctx into a CUDA one; on failure ctx is unchanged
+ * and its last error says why. */
+static gsgd_status open_cuda(gsgd_context *ctx, int device_index) {
+#ifdef GSGD_HAVE_CUDA
+    return gsgd_backend_cuda_open(ctx, device_index);
+#else
+    (void)device_index;
+    return GSGD_ERROR(ctx, GSGD_STATUS_NO_DEVICE,
+                      "no CUDA device: this gsgd was built without the CUDA backend (no nvcc "
+                      "found, or -DGSGD_WITH_CUDA=OFF)");
+#endif
 }
 
 gsgd_status gsgd_context_create(gsgd_context **out, gsgd_device device, int device_index) {
-    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    RETURN_ERROR_IF(!out, NULL, GSGD_STATUS_INVALID_ARGUMENT, "gsgd_context_create: out is NULL");
     *out = NULL;
-    if (device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU && device != GSGD_DEVICE_CUDA)
-        return GSGD_STATUS_INVALID_ARGUMENT;
-    /* This build has no CUDA backend yet: AUTO means the CPU. */
-    if (device == GSGD_DEVICE_CUDA) return GSGD_STATUS_NO_DEVICE;
+    RETURN_ERROR_IF(device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU &&
+                        device != GSGD_DEVICE_CUDA,
+                    NULL, GSGD_STATUS_INVALID_ARGUMENT,
+                    "gsgd_context_create: unknown device %d (expected AUTO, CPU or CUDA)",
+                    (int)device);
     gsgd_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return GSGD_STATUS_OUT_OF_MEMORY;
+    RETURN_ERROR_IF(!ctx, NULL, GSGD_STATUS_OUT_OF_MEMORY, "gsgd_context_create: out of memory");
     ctx->device = GSGD_DEVICE_CPU;
     ctx->device_index = device_index;
     ctx->be = gsgd_backend_cpu();
+    if (device != GSGD_DEVICE_CPU) {
+        gsgd_status st = open_cuda(ctx, device_index);
+        if (st != GSGD_STATUS_OK) {
+            /* The context is about to go (CUDA) or to forget it (AUTO):
+             * keep the reason where gsgd_last_error(NULL) finds it. */
+            memcpy(thread_error, ctx->last_error, sizeof thread_error);
+            if (device == GSGD_DEVICE_CUDA) {
+                free(ctx);
+                return st;
+            }
+            ctx->last_error[0] = '\0'; /* AUTO: a working CPU context */
+        }
+    }
     *out = ctx;
     return GSGD_STATUS_OK;
 }
 
-void gsgd_context_free(gsgd_context *ctx) { free(ctx); }
+void gsgd_context_free(gsgd_context *ctx) {
+    if (!ctx) return;
+#ifdef GSGD_HAVE_CUDA
+    gsgd_backend_cuda_close(ctx);
+#endif
+    free(ctx);
+}
 
 gsgd_device gsgd_context_device(const gsgd_context *ctx) {
     return ctx ? ctx->device : GSGD_DEVICE_CPU;
@@ -87,6 +128,10 @@ gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t 
 
 gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+#ifdef GSGD_HAVE_CUDA
+    if (ctx->device == GSGD_DEVICE_CUDA)
+        FORWARD_IF_ERROR(gsgd_backend_cuda_set_stream(ctx, stream));
+#endif
     ctx->stream = stream;
     return GSGD_STATUS_OK;
 }
@@ -99,12 +144,18 @@ gsgd_status gsgd_context_set_mem_limit(gsgd_context *ctx, size_t bytes) {
 
 gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
     if (!ctx || !buf || size == 0) return GSGD_STATUS_INVALID_ARGUMENT;
+    char cuda[512];
+#ifdef GSGD_HAVE_CUDA
+    gsgd_backend_cuda_describe(ctx, cuda, sizeof cuda);
+#else
+    snprintf(cuda, sizeof cuda, "cuda backend: not built in\n");
+#endif
     snprintf(buf, size,
              "gsgd %s\n"
              "backend: %s\n"
-             "cuda backend: not built in\n"
+             "%s"
              "openmp threads: %d\n",
-             gsgd_version_string(), ctx->be->name, gsgd_cpu_threads());
+             gsgd_version_string(), ctx->be->name, cuda, gsgd_cpu_threads());
     return GSGD_STATUS_OK;
 }
 

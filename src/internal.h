@@ -24,8 +24,9 @@ struct gsgd_context {
     char last_error[GSGD_ERROR_LEN];
 };
 
-/* Records "message (file:line)" as the context's last error and returns
- * status. ctx may be NULL (the message is then dropped). */
+/* Records "message [file:line]" as the context's last error and returns
+ * status. ctx may be NULL: the message then goes to the calling thread's
+ * buffer, which gsgd_last_error(NULL) returns. */
 gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

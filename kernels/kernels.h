@@ -1,0 +1,69 @@
+/*
+ * Launchers of the CUDA kernels: the only door from host C code into
+ * kernels/. Plain C on purpose (no CUDA header), so backend_cuda.c decides
+ * how errors become gsgd_status values. Each launcher enqueues its work on
+ * `stream` (a cudaStream_t; NULL is the default stream), never
+ * synchronises, and returns the cudaError_t of the launch as an int
+ * (0 = cudaSuccess). Pointers are device memory unless marked "host".
+ *
+ * Every launcher computes exactly what the op of the same name in
+ * src/backend_cpu.c computes; the kernel files name their reference.
+ */
+#ifndef GSGD_KERNELS_H
+#define GSGD_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* gather.cu: Xb[i] = standardise(X[row_i]), yb[i] = y[row_i] with
+ * row_i = perm[start + i] (start + i when perm is NULL), i < B. */
+int gsgd_k_gather(const float *X, const float *y, size_t d, const uint32_t *perm, size_t start,
+                  size_t B, const float *mean, const float *inv_std, float *Xb, float *yb,
+                  void *stream);
+
+/* activation.cu: Y[r][c] = act(Y[r][c] + b[c]); dY[i] = A[i] > 0 ? dY[i] : 0. */
+int gsgd_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu, void *stream);
+int gsgd_k_relu_backward(float *dY, const float *A, size_t n, void *stream);
+
+/* col_sum.cu: db[c] = sum_r dY[r][c], accumulated in double. scratch holds
+ * scratch_doubles doubles for per-block partial sums (GSGD_K_COLSUM_SCRATCH
+ * is enough); n_sm is the device's multiprocessor count (sizes the grid).
+ * The result is deterministic for a given device. */
+#define GSGD_K_COLSUM_SCRATCH ((size_t)1 << 16)
+int gsgd_k_col_sum(const float *dY, size_t rows, size_t cols, float *db, double *scratch,
+                   size_t scratch_doubles, int n_sm, void *stream);
+
+/* loss.cu: per-sample losses of B rows of K logits, summed into acc[0] and
+ * correct predictions into acc[1] (both double, added atomically); dZ (may
+ * be NULL) = grad_scale * dloss/dZ. */
+int gsgd_k_loss(gsgd_loss kind, const float *Z, const float *y, size_t B, size_t K, int classify,
+                float grad_scale, float *dZ, double *acc, void *stream);
+
+/* permutation.cu: bytes of scratch gsgd_k_permutation needs for n samples
+ * (into host *bytes); then perm = stable argsort of gsgd_perm_key(seed,
+ * epoch, i), i < n (n <= UINT32_MAX). */
+int gsgd_k_perm_scratch_bytes(size_t n, size_t *bytes);
+int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, void *scratch,
+                       size_t scratch_bytes, void *stream);
+
+/* update.cu: the fused in-place update of backend.h's gsgd_update_rule;
+ * lr is one float in device memory, velocity may be NULL for plain SGD. */
+int gsgd_k_update(gsgd_optim kind, float momentum, float weight_decay, size_t n_decay,
+                  const float *lr, float *params, const float *grads, float *velocity, size_t n,
+                  void *stream);
+
+/* Whether this build's kernels can run on the current device: the error
+ * of loading one of them (cudaErrorNoKernelImageForDevice when the device's
+ * architecture is not in CMAKE_CUDA_ARCHITECTURES). */
+int gsgd_k_probe(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

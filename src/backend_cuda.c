@@ -1,0 +1,316 @@
+/*
+ * CUDA backend: device memory, one cuBLAS handle per context, and the
+ * launches of kernels/ (see kernels/kernels.h). Every op enqueues on the
+ * context's stream (gsgd_context_set_stream; NULL = the default stream)
+ * and returns without waiting, except upload, download and sync.
+ *
+ * Numerics follow the CPU backend op for op (each kernel file names its
+ * reference); tests/test_backend_cuda.c compares the two.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_cuda.h"
+#include "cuda_check.h"
+#include "kernels.h"
+
+typedef struct {
+    cublasHandle_t blas;
+    int device;
+    int n_sm;               /* multiprocessors: sizes the reduction grids */
+    int cc_major, cc_minor; /* compute capability */
+    size_t total_mem;       /* bytes */
+    double *colsum_scratch; /* GSGD_K_COLSUM_SCRATCH doubles of partial sums */
+    char name[256];
+} cuda_state;
+
+static cuda_state *state(gsgd_context *ctx) { return (cuda_state *)ctx->be_state; }
+static cudaStream_t stream_of(const gsgd_context *ctx) { return (cudaStream_t)ctx->stream; }
+
+/* Maps a launcher's return value (a cudaError_t) to a status naming the
+ * kernel. */
+static gsgd_status launched(gsgd_context *ctx, int err, const char *kernel, int line) {
+    if (err == (int)cudaSuccess) return GSGD_STATUS_OK;
+    return gsgd_cuda_fail(ctx, (cudaError_t)err, kernel, __FILE__, line);
+}
+#define LAUNCH(ctx, kernel, ...) launched((ctx), gsgd_k_##kernel(__VA_ARGS__), #kernel, __LINE__)
+
+/* ---- memory --------------------------------------------------------------- */
+
+static gsgd_status cuda_alloc(gsgd_context *ctx, size_t bytes, void **p) {
+    *p = NULL;
+    cudaError_t e = cudaMalloc(p, bytes);
+    if (e == cudaSuccess) return GSGD_STATUS_OK;
+    *p = NULL;
+    (void)cudaGetLastError(); /* a failed allocation is not sticky: clear it */
+    size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
+    gsgd_status st = e == cudaErrorMemoryAllocation ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
+                     : gsgd_cuda_is_no_device(e)    ? GSGD_STATUS_NO_DEVICE
+                                                    : GSGD_STATUS_DEVICE_ERROR;
+    return GSGD_ERROR(ctx, st, "cuda: cudaMalloc of %zu bytes failed: %s (%zu MiB free of %zu MiB)",
+                      bytes, cudaGetErrorString(e), free_b >> 20, total_b >> 20);
+}
+
+static void cuda_release(gsgd_context *ctx, void *p) {
+    (void)ctx;
+    /* Nothing to report to: a failure here means the context is already
+     * broken, and the next checked call will say so. */
+    if (p && cudaFree(p) != cudaSuccess) (void)cudaGetLastError();
+}
+
+/* Uploads wait for the copy: the caller may free or reuse its host buffer
+ * at once (as with the CPU backend), even when that buffer is pinned. */
+static gsgd_status cuda_upload(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return GSGD_STATUS_OK;
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_download(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return GSGD_STATUS_OK;
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_copy(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
+    if (!bytes) return GSGD_STATUS_OK;
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_zero(gsgd_context *ctx, void *p, size_t bytes) {
+    if (!bytes) return GSGD_STATUS_OK;
+    CUDA_CHECK(ctx, cudaMemsetAsync(p, 0, bytes, stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_sync(gsgd_context *ctx) {
+    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes) {
+    size_t f = 0, t = 0;
+    CUDA_CHECK(ctx, cudaMemGetInfo(&f, &t));
+    if (free_bytes) *free_bytes = f;
+    if (total_bytes) *total_bytes = t;
+    return GSGD_STATUS_OK;
+}
+
+/* ---- compute --------------------------------------------------------------- */
+
+/* cuBLAS is column-major, and a row-major matrix read as column-major is its
+ * transpose. So row-major C = op(A) op(B) is computed as the column-major
+ * product C^T = op(B)^T op(A)^T: B first, then A, dimensions N x M, each
+ * operand keeping its own transpose flag and leading dimension. */
+static gsgd_status cuda_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
+                             size_t K, float alpha, const float *A, size_t lda, const float *B,
+                             size_t ldb, float beta, float *C, size_t ldc) {
+    RETURN_ERROR_IF(M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX || ldb > INT_MAX ||
+                        ldc > INT_MAX,
+                    ctx, GSGD_STATUS_TOO_LARGE, "cuda gemm: %zux%zux%zu exceeds cuBLAS int range",
+                    M, N, K);
+    if (M == 0 || N == 0) return GSGD_STATUS_OK;
+    CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
+                                  &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cuda_bias_act(gsgd_context *ctx, float *Y, const float *b, size_t rows,
+                                 size_t cols, int relu) {
+    return LAUNCH(ctx, bias_act, Y, b, rows, cols, relu, ctx->stream);
+}
+
+static gsgd_status cuda_relu_backward(gsgd_context *ctx, float *dY, const float *A, size_t n) {
+    return LAUNCH(ctx, relu_backward, dY, A, n, ctx->stream);
+}
+
+static gsgd_status cuda_col_sum(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
+                                float *db) {
+    cuda_state *s = state(ctx);
+    return LAUNCH(ctx, col_sum, dY, rows, cols, db, s->colsum_scratch, GSGD_K_COLSUM_SCRATCH,
+                  s->n_sm, ctx->stream);
+}
+
+static gsgd_status cuda_gather(gsgd_context *ctx, const float *X, const float *y, size_t d,
+                               const uint32_t *perm, size_t start, size_t B, const float *mean,
+                               const float *inv_std, float *Xb, float *yb) {
+    return LAUNCH(ctx, gather, X, y, d, perm, start, B, mean, inv_std, Xb, yb, ctx->stream);
+}
+
+static gsgd_status cuda_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
+                             size_t B, size_t K, int classify, float grad_scale, float *dZ,
+                             double *acc) {
+    return LAUNCH(ctx, loss, kind, Z, y, B, K, classify, grad_scale, dZ, acc, ctx->stream);
+}
+
+static size_t cuda_perm_scratch_bytes(size_t n) {
+    size_t bytes = 0;
+    if (gsgd_k_perm_scratch_bytes(n, &bytes) != (int)cudaSuccess) {
+        /* No context to report to here: the permutation itself repeats the
+         * query and reports the error. */
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return bytes;
+}
+
+static gsgd_status cuda_permutation(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
+                                    uint32_t *perm, void *scratch) {
+    RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                    "permutation: %zu samples exceed 2^32", n);
+    return LAUNCH(ctx, permutation, seed, epoch, n, perm, scratch, cuda_perm_scratch_bytes(n),
+                  ctx->stream);
+}
+
+static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule, const float *lr,
+                               float *params, const float *grads, float *velocity, size_t n) {
+    RETURN_ERROR_IF(rule->kind != GSGD_OPTIM_SGD && !velocity, ctx, GSGD_STATUS_INTERNAL,
+                    "update: momentum rule without a velocity buffer");
+    return LAUNCH(ctx, update, rule->kind, rule->momentum, rule->weight_decay, rule->n_decay, lr,
+                  params, grads, velocity, n, ctx->stream);
+}
+
+static const gsgd_backend cuda_backend = {
+    .name = "cuda",
+    .alloc = cuda_alloc,
+    .release = cuda_release,
+    .upload = cuda_upload,
+    .download = cuda_download,
+    .copy = cuda_copy,
+    .zero = cuda_zero,
+    .sync = cuda_sync,
+    .mem_info = cuda_mem_info,
+    .gemm = cuda_gemm,
+    .bias_act = cuda_bias_act,
+    .relu_backward = cuda_relu_backward,
+    .col_sum = cuda_col_sum,
+    .gather = cuda_gather,
+    .loss = cuda_loss,
+    .permutation = cuda_permutation,
+    .perm_scratch_bytes = cuda_perm_scratch_bytes,
+    .update = cuda_update,
+};
+
+const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+/* How many devices there are; NO_DEVICE (with the runtime's reason) when
+ * none can be used. */
+static gsgd_status device_count(gsgd_context *ctx, int *count) {
+    *count = 0;
+    cudaError_t e = cudaGetDeviceCount(count);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        *count = 0;
+        return GSGD_ERROR(
+            ctx, gsgd_cuda_is_no_device(e) ? GSGD_STATUS_NO_DEVICE : GSGD_STATUS_DEVICE_ERROR,
+            "no CUDA device: %s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
+    }
+    RETURN_ERROR_IF(*count == 0, ctx, GSGD_STATUS_NO_DEVICE,
+                    "no CUDA device: the driver reports none");
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
+    int count;
+    FORWARD_IF_ERROR(device_count(ctx, &count));
+    RETURN_ERROR_IF(index < 0 || index >= count, ctx, GSGD_STATUS_NO_DEVICE,
+                    "no CUDA device %d: %d device(s) present (cuda:0 to cuda:%d)", index, count,
+                    count - 1);
+    s->device = index;
+    CUDA_CHECK(ctx, cudaSetDevice(index));
+    struct cudaDeviceProp prop;
+    CUDA_CHECK(ctx, cudaGetDeviceProperties(&prop, index));
+    snprintf(s->name, sizeof s->name, "%s", prop.name);
+    s->n_sm = prop.multiProcessorCount;
+    s->cc_major = prop.major;
+    s->cc_minor = prop.minor;
+    s->total_mem = prop.totalGlobalMem;
+    /* Fail here, with advice, rather than at the first launch of a step. */
+    cudaError_t e = (cudaError_t)gsgd_k_probe();
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return GSGD_ERROR(ctx, GSGD_STATUS_NO_DEVICE,
+                          "CUDA device %d (%s, compute capability %d.%d) cannot run this build's "
+                          "kernels: %s; rebuild with -DCMAKE_CUDA_ARCHITECTURES=%d%d",
+                          index, s->name, s->cc_major, s->cc_minor, cudaGetErrorString(e),
+                          s->cc_major, s->cc_minor);
+    }
+    CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
+    CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream_of(ctx)));
+    CUDA_CHECK(ctx,
+               cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
+    return GSGD_STATUS_OK;
+}
+
+static void free_state(cuda_state *s) {
+    if (!s) return;
+    if (s->blas) cublasDestroy(s->blas);
+    if (s->colsum_scratch) cudaFree(s->colsum_scratch);
+    (void)cudaGetLastError();
+    free(s);
+}
+
+gsgd_status gsgd_backend_cuda_open(gsgd_context *ctx, int device_index) {
+    cuda_state *s = calloc(1, sizeof *s);
+    RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cuda: out of host memory");
+    gsgd_status st = open_state(ctx, s, device_index);
+    if (st != GSGD_STATUS_OK) {
+        free_state(s);
+        return st;
+    }
+    ctx->be_state = s;
+    ctx->be = &cuda_backend;
+    ctx->device = GSGD_DEVICE_CUDA;
+    ctx->device_index = device_index;
+    return GSGD_STATUS_OK;
+}
+
+void gsgd_backend_cuda_close(gsgd_context *ctx) {
+    if (!ctx || ctx->be != &cuda_backend) return;
+    free_state(state(ctx));
+    ctx->be_state = NULL;
+}
+
+gsgd_status gsgd_backend_cuda_set_stream(gsgd_context *ctx, void *stream) {
+    CUBLAS_CHECK(ctx, cublasSetStream(state(ctx)->blas, (cudaStream_t)stream));
+    return GSGD_STATUS_OK;
+}
+
+void gsgd_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size) {
+    if (!size) return;
+    if (ctx && ctx->be == &cuda_backend) {
+        cuda_state *s = state(ctx);
+        size_t free_b = 0, total_b = s->total_mem;
+        if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
+        int rt = 0, drv = 0;
+        if (cudaRuntimeGetVersion(&rt) != cudaSuccess) (void)cudaGetLastError();
+        if (cudaDriverGetVersion(&drv) != cudaSuccess) (void)cudaGetLastError();
+        snprintf(buf, size,
+                 "cuda device %d: %s (compute capability %d.%d, %d multiprocessors)\n"
+                 "cuda memory: %.2f GiB free of %.2f GiB\n"
+                 "cuda runtime %d.%d, driver %d.%d\n",
+                 s->device, s->name, s->cc_major, s->cc_minor, s->n_sm, (double)free_b / (1 << 30),
+                 (double)total_b / (1 << 30), rt / 1000, rt % 1000 / 10, drv / 1000,
+                 drv % 1000 / 10);
+        return;
+    }
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        snprintf(buf, size, "cuda backend: built, no device (%s)\n", cudaGetErrorString(e));
+    } else if (count == 0) {
+        snprintf(buf, size, "cuda backend: built, no device\n");
+    } else {
+        snprintf(buf, size, "cuda backend: built, %d device(s)\n", count);
+    }
+}
