@@ -463,7 +463,11 @@ GSGD_API gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options
 GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
 /* Applies one update in place: params -= lr * direction(grads). Both
  * buffers hold n floats in the context's device memory (host memory on the
- * CPU backend). stream is a cudaStream_t on CUDA, ignored on the CPU. */
+ * CPU backend). On CUDA the update is one kernel enqueued on stream (a
+ * cudaStream_t; NULL = the context's stream, see gsgd_context_set_stream)
+ * and the call returns without waiting for it: the caller orders later
+ * reads of params after it on that stream. The CPU ignores stream and
+ * returns when the update is done. */
 GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads,
                                          size_t n, void *stream);
 

@@ -89,6 +89,9 @@ gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, s
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), (void **)&opt->velocity), fail);
         CHECK_GOTO(st, ctx->be->zero(ctx, opt->velocity, n * sizeof(float)), fail);
     }
+    /* Steps may run on another stream than the context's: the zeroed state
+     * must be in place before the first one. */
+    CHECK_GOTO(st, ctx->be->sync(ctx), fail);
     *out = opt;
     return GSGD_STATUS_OK;
 fail:
@@ -106,11 +109,18 @@ void gsgd_optimizer_free(gsgd_optimizer *opt) {
 gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads, size_t n,
                                 void *stream) {
     if (!opt) return GSGD_STATUS_INVALID_ARGUMENT;
-    (void)stream; /* the CPU backend runs synchronously on the caller's thread */
     RETURN_ERROR_IF(!params || !grads, opt->ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "optimizer_step: NULL buffer");
     RETURN_ERROR_IF(n != opt->n, opt->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                     "optimizer_step: buffer has %zu floats, optimizer was created for %zu", n,
                     opt->n);
-    return opt->ctx->be->update(opt->ctx, &opt->rule, opt->lr, params, grads, opt->velocity, n);
+    /* Backend ops launch on ctx->stream, so the caller's stream stands in
+     * for it during this one enqueue. The update makes no cuBLAS call, so
+     * the handle's stream need not follow. The CPU ignores streams. */
+    gsgd_context *ctx = opt->ctx;
+    void *saved = ctx->stream;
+    if (stream) ctx->stream = stream;
+    gsgd_status st = ctx->be->update(ctx, &opt->rule, opt->lr, params, grads, opt->velocity, n);
+    ctx->stream = saved;
+    return st;
 }
