@@ -43,9 +43,7 @@ int cli_cmd_info(int argc, char **argv) {
     if (st == GSGD_STATUS_OK) {
         rc = print_info(ctx);
     } else {
-        const char *detail = ctx ? gsgd_last_error(ctx) : "";
-        printf("not available: %s (%s)\n", *detail ? detail : gsgd_status_string(st),
-               gsgd_status_name(st));
+        printf("not available: %s (%s)\n", gsgd_last_error(NULL), gsgd_status_name(st));
     }
     gsgd_context_free(ctx);
     return rc;

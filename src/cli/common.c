@@ -113,17 +113,18 @@ int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     if (rc != CLI_OK) return rc;
     gsgd_status st = gsgd_context_create(ctx, dev, index);
     if (st != GSGD_STATUS_OK) {
-        /* A failed create leaves no context, so the status is all there is. */
-        const char *detail = *ctx ? gsgd_last_error(*ctx) : "";
-        cli_error("--device %s: %s", device ? device : "auto",
-                  *detail ? detail : gsgd_status_string(st));
-        gsgd_context_free(*ctx);
-        *ctx = NULL;
+        /* A failed create leaves no context; the library keeps the reason
+         * in the thread's buffer. */
+        cli_error("--device %s: %s", device ? device : "auto", gsgd_last_error(NULL));
         return st == GSGD_STATUS_INVALID_ARGUMENT ? CLI_USAGE : CLI_RUNTIME;
     }
-    if (dev == GSGD_DEVICE_AUTO && !quiet)
-        fprintf(stderr, "gsgd: using %s (--device auto)\n",
-                cli_device_name(gsgd_context_device(*ctx)));
+    if (dev == GSGD_DEVICE_AUTO && !quiet) {
+        if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
+            fprintf(stderr, "gsgd: using cpu (--device auto fell back to the CPU: %s)\n",
+                    gsgd_last_error(NULL));
+        else
+            fprintf(stderr, "gsgd: using cuda (--device auto)\n");
+    }
     return CLI_OK;
 }
 
