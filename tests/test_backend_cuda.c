@@ -1,0 +1,342 @@
+/*
+ * The CUDA backend against the CPU backend, op by op, on random inputs:
+ * shapes that are not multiples of 32, B = 1, and sizes past the kernels'
+ * grid limits (more than 65535 rows, more rows than one sweep of the loss
+ * grid, more floats than one sweep of the update grid). Where both sides
+ * perform the same IEEE operations in the same order the results must be
+ * bitwise equal; elsewhere each tolerance is an fp32/fp64 error bound,
+ * derived in the comment beside it. Every test skips without a device.
+ */
+#include <criterion/criterion.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cudatest.h"
+#include "internal.h"
+#include "rng.h"
+
+static gsgd_context *cpu, *gpu;
+
+static void open_both(void) {
+    gpu = cuda_context_or_skip();
+    cr_assert_eq(gsgd_context_create(&cpu, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+}
+
+static void close_both(void) {
+    gsgd_context_free(gpu);
+    gsgd_context_free(cpu);
+    gpu = cpu = NULL;
+}
+
+TestSuite(backend_cuda, .fini = close_both);
+
+/* Device copy of bytes of host memory (uninitialised when host is NULL). */
+static void *dev(const void *host, size_t bytes) {
+    void *p;
+    cr_assert_eq(gsgd_mem_alloc(gpu, bytes, &p), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+    if (host)
+        cr_assert_eq(gpu->be->upload(gpu, p, host, bytes), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(gpu));
+    return p;
+}
+
+static void fetch(void *host, const void *d, size_t bytes) {
+    cr_assert_eq(gpu->be->download(gpu, host, d, bytes), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+}
+
+static void ok(gsgd_context *ctx, gsgd_status st) {
+    cr_assert_eq(st, GSGD_STATUS_OK, "%s: %s", ctx->be->name, gsgd_last_error(ctx));
+}
+
+/* n uniform floats in [lo, hi), fresh malloc. */
+static float *rnd(size_t n, uint64_t seed, double lo, double hi) {
+    float *a = malloc((n ? n : 1) * sizeof *a);
+    gsgd_rng r = {gsgd_mix64(seed)};
+    for (size_t i = 0; i < n; i++) a[i] = (float)(lo + (hi - lo) * gsgd_rng_uniform(&r));
+    return a;
+}
+
+static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
+    float *A = rnd(M * K, 1, -1, 1), *B = rnd(K * N, 2, -1, 1), *C = rnd(M * N, 3, -1, 1);
+    float *dA = dev(A, M * K * 4), *dB = dev(B, K * N * 4), *dC = dev(C, M * N * 4);
+    size_t lda = ta ? M : K, ldb = tb ? K : N;
+    ok(gpu, gpu->be->gemm(gpu, ta, tb, M, N, K, 0.5f, dA, lda, dB, ldb, 2.0f, dC, N));
+    float *got = malloc(M * N * 4);
+    fetch(got, dC, M * N * 4);
+    /* The bound of test_backend_cpu: K products of magnitude <= 1 scaled by
+     * 0.5, plus 2|C| <= 2, summed in any order (cuBLAS may split K): the
+     * fp32 error is at most gamma_{K+2} * (0.5 K + 2). */
+    double bound = (K + 2) * FLT_EPSILON * (0.5 * K + 2.0);
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            double s = 0.0;
+            for (size_t k = 0; k < K; k++)
+                s +=
+                    (double)(ta ? A[k * M + i] : A[i * K + k]) * (tb ? B[j * K + k] : B[k * N + j]);
+            double ref = 0.5 * s + 2.0 * C[i * N + j];
+            if (!(fabs(got[i * N + j] - ref) <= bound))
+                cr_assert_fail("ta=%d tb=%d %zux%zux%zu C[%zu][%zu] = %.9g, exact %.9g", ta, tb, M,
+                               N, K, i, j, got[i * N + j], ref);
+        }
+    gsgd_mem_free(gpu, dA, M * K * 4);
+    gsgd_mem_free(gpu, dB, K * N * 4);
+    gsgd_mem_free(gpu, dC, M * N * 4);
+    free(A), free(B), free(C), free(got);
+}
+
+Test(backend_cuda, gemm_is_row_major_for_all_transposes_and_non_square_shapes) {
+    open_both();
+    const size_t shapes[][3] = {{7, 3, 5}, {1, 33, 65}, {65, 17, 129}, {33, 1, 1}, {256, 10, 784}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++)
+                check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
+}
+
+/* One IEEE add and a compare per element on both sides: bitwise equal. */
+Test(backend_cuda, bias_act_is_bitwise_the_cpu_result) {
+    open_both();
+    const size_t shapes[][2] = {{1, 1}, {1, 33}, {37, 10}, {1000, 257}, {70000, 3}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int relu = 0; relu < 2; relu++) {
+            size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
+            float *Y = rnd(n, 10 + s, -1, 1), *b = rnd(cols, 20 + s, -0.5, 0.5);
+            float *dY = dev(Y, n * 4), *db = dev(b, cols * 4), *got = malloc(n * 4);
+            ok(gpu, gpu->be->bias_act(gpu, dY, db, rows, cols, relu));
+            ok(cpu, cpu->be->bias_act(cpu, Y, b, rows, cols, relu));
+            fetch(got, dY, n * 4);
+            cr_expect(memcmp(got, Y, n * 4) == 0, "%zux%zu relu=%d", rows, cols, relu);
+            gsgd_mem_free(gpu, dY, n * 4);
+            gsgd_mem_free(gpu, db, cols * 4);
+            free(Y), free(b), free(got);
+        }
+}
+
+Test(backend_cuda, relu_backward_is_bitwise_the_cpu_result) {
+    open_both();
+    const size_t sizes[] = {1, 31, 1000003};
+    for (size_t s = 0; s < 3; s++) {
+        size_t n = sizes[s];
+        float *A = rnd(n, 30 + s, -1, 1), *g = rnd(n, 40 + s, -1, 1), *got = malloc(n * 4);
+        for (size_t i = 0; i < n; i++) A[i] = A[i] > 0 ? A[i] : 0.0f; /* a ReLU output */
+        float *dA = dev(A, n * 4), *dg = dev(g, n * 4);
+        ok(gpu, gpu->be->relu_backward(gpu, dg, dA, n));
+        ok(cpu, cpu->be->relu_backward(cpu, g, A, n));
+        fetch(got, dg, n * 4);
+        cr_expect(memcmp(got, g, n * 4) == 0, "n = %zu", n);
+        gsgd_mem_free(gpu, dA, n * 4);
+        gsgd_mem_free(gpu, dg, n * 4);
+        free(A), free(g), free(got);
+    }
+}
+
+Test(backend_cuda, col_sum_agrees_to_the_final_rounding) {
+    open_both();
+    const size_t rows_list[] = {1, 7, 64, 4096, 70001}, cols_list[] = {1, 10, 33, 300};
+    for (size_t a = 0; a < 5; a++)
+        for (size_t c = 0; c < 4; c++) {
+            size_t rows = rows_list[a], cols = cols_list[c], n = rows * cols;
+            float *Y = rnd(n, 50 + a * 7 + c, -1, 1), *ref = malloc(cols * 4),
+                  *got = malloc(cols * 4);
+            float *dY = dev(Y, n * 4), *db = dev(NULL, cols * 4);
+            ok(gpu, gpu->be->col_sum(gpu, dY, rows, cols, db));
+            ok(cpu, cpu->be->col_sum(cpu, Y, rows, cols, ref));
+            fetch(got, db, cols * 4);
+            for (size_t j = 0; j < cols; j++) {
+                /* Both sum in double (error <= rows * DBL_EPSILON * sum|y|
+                 * each, in any order) and round once to float: they differ
+                 * by those two errors plus at most one float ulp. */
+                double abs_sum = 0.0;
+                for (size_t r = 0; r < rows; r++) abs_sum += fabs(Y[r * cols + j]);
+                double tol = 2.0 * rows * DBL_EPSILON * abs_sum + FLT_EPSILON * fabs(ref[j]);
+                if (!(fabs(got[j] - ref[j]) <= tol))
+                    cr_assert_fail("%zux%zu column %zu: %.9g vs cpu %.9g", rows, cols, j, got[j],
+                                   ref[j]);
+            }
+            gsgd_mem_free(gpu, dY, n * 4);
+            gsgd_mem_free(gpu, db, cols * 4);
+            free(Y), free(ref), free(got);
+        }
+}
+
+/* Copies, and (x - mean) * inv_std (no FMA can form): bitwise equal. */
+static void check_gather(size_t n, size_t d, size_t start, size_t B, int use_perm,
+                         int standardise) {
+    float *X = rnd(n * d, n + d, -2, 2), *y = rnd(n, n + 1, 0, 9);
+    float *mean = rnd(d, 60, -1, 1), *inv = rnd(d, 61, 0.5, 2);
+    uint32_t *perm = malloc(n * 4);
+    uint64_t *scratch = malloc(cpu->be->perm_scratch_bytes(n));
+    ok(cpu, cpu->be->permutation(cpu, 5, 1, n, perm, scratch));
+    float *dX = dev(X, n * d * 4), *dy = dev(y, n * 4), *dm = dev(mean, d * 4),
+          *di = dev(inv, d * 4);
+    uint32_t *dp = dev(perm, n * 4);
+    float *dXb = dev(NULL, B * d * 4), *dyb = dev(NULL, B * 4);
+    float *Xb = malloc(B * d * 4), *yb = malloc(B * 4), *gX = malloc(B * d * 4),
+          *gy = malloc(B * 4);
+    ok(gpu, gpu->be->gather(gpu, dX, dy, d, use_perm ? dp : NULL, start, B, standardise ? dm : NULL,
+                            standardise ? di : NULL, dXb, dyb));
+    ok(cpu, cpu->be->gather(cpu, X, y, d, use_perm ? perm : NULL, start, B,
+                            standardise ? mean : NULL, standardise ? inv : NULL, Xb, yb));
+    fetch(gX, dXb, B * d * 4);
+    fetch(gy, dyb, B * 4);
+    cr_expect(memcmp(gX, Xb, B * d * 4) == 0 && memcmp(gy, yb, B * 4) == 0,
+              "n=%zu d=%zu start=%zu B=%zu perm=%d standardise=%d", n, d, start, B, use_perm,
+              standardise);
+    gsgd_mem_free(gpu, dX, n * d * 4);
+    gsgd_mem_free(gpu, dy, n * 4);
+    gsgd_mem_free(gpu, dm, d * 4);
+    gsgd_mem_free(gpu, di, d * 4);
+    gsgd_mem_free(gpu, dp, n * 4);
+    gsgd_mem_free(gpu, dXb, B * d * 4);
+    gsgd_mem_free(gpu, dyb, B * 4);
+    free(X), free(y), free(mean), free(inv), free(perm), free(scratch);
+    free(Xb), free(yb), free(gX), free(gy);
+}
+
+Test(backend_cuda, gather_is_bitwise_the_cpu_result) {
+    open_both();
+    for (int p = 0; p < 2; p++)
+        for (int s = 0; s < 2; s++) {
+            check_gather(1000, 33, 17, 500, p, s);
+            check_gather(5, 1, 4, 1, p, s);
+            check_gather(300, 784, 44, 256, p, s);
+            check_gather(70000, 3, 0, 70000, p, s);
+        }
+}
+
+Test(backend_cuda, permutation_is_the_cpus_permutation) {
+    open_both();
+    const size_t sizes[] = {1, 2, 1000, 100003};
+    const uint64_t seeds[][2] = {{7, 0}, {7, 1}, {123456789, 5}};
+    for (size_t s = 0; s < 4; s++)
+        for (size_t k = 0; k < 3; k++) {
+            size_t n = sizes[s], sb = gpu->be->perm_scratch_bytes(n);
+            cr_assert(sb >= 3 * n * sizeof(uint32_t), "scratch %zu bytes for n = %zu", sb, n);
+            uint32_t *want = malloc(n * 4), *got = malloc(n * 4), *dp = dev(NULL, n * 4);
+            void *scratch = malloc(cpu->be->perm_scratch_bytes(n)), *dscratch = dev(NULL, sb);
+            ok(cpu, cpu->be->permutation(cpu, seeds[k][0], seeds[k][1], n, want, scratch));
+            ok(gpu, gpu->be->permutation(gpu, seeds[k][0], seeds[k][1], n, dp, dscratch));
+            fetch(got, dp, n * 4);
+            cr_expect(memcmp(got, want, n * 4) == 0, "n = %zu seed %llu epoch %llu", n,
+                      (unsigned long long)seeds[k][0], (unsigned long long)seeds[k][1]);
+            gsgd_mem_free(gpu, dp, n * 4);
+            gsgd_mem_free(gpu, dscratch, sb);
+            free(want), free(got), free(scratch);
+        }
+}
+
+/* The kernel rounds after every operation, in the CPU's order (no FMA
+ * contraction on either side), so three steps are bitwise equal. Buffers
+ * offset by one float take the scalar path, aligned ones the float4 path;
+ * 9000001 floats need more than one sweep of the grid-stride loop. */
+static void check_update(gsgd_optim kind, float wd, size_t n, size_t offset) {
+    gsgd_update_rule rule = {.kind = kind, .momentum = 0.9f, .weight_decay = wd, .n_decay = n / 3};
+    const float lr = 0.05f;
+    size_t bytes = (n + offset) * 4;
+    float *p = rnd(n + offset, n + 70, -1, 1), *v = calloc(n + offset, 4);
+    float *dp = dev(p, bytes), *dv = dev(v, bytes), *dg = dev(NULL, bytes), *dlr = dev(&lr, 4);
+    float *gp = malloc(bytes), *gv = malloc(bytes);
+    float *vel = kind == GSGD_OPTIM_SGD ? NULL : v + offset;
+    for (int t = 0; t < 3; t++) {
+        float *g = rnd(n + offset, n + 80 + (size_t)t, -1, 1);
+        cr_assert_eq(gpu->be->upload(gpu, dg, g, bytes), GSGD_STATUS_OK);
+        ok(cpu, cpu->be->update(cpu, &rule, &lr, p + offset, g + offset, vel, n));
+        ok(gpu,
+           gpu->be->update(gpu, &rule, dlr, dp + offset, dg + offset, vel ? dv + offset : NULL, n));
+        free(g);
+    }
+    fetch(gp, dp, bytes);
+    fetch(gv, dv, bytes);
+    cr_expect(memcmp(gp, p, bytes) == 0, "params: kind %d wd %g n %zu offset %zu", kind, wd, n,
+              offset);
+    cr_expect(memcmp(gv, v, bytes) == 0, "velocity: kind %d wd %g n %zu offset %zu", kind, wd, n,
+              offset);
+    gsgd_mem_free(gpu, dp, bytes);
+    gsgd_mem_free(gpu, dv, bytes);
+    gsgd_mem_free(gpu, dg, bytes);
+    gsgd_mem_free(gpu, dlr, 4);
+    free(p), free(v), free(gp), free(gv);
+}
+
+Test(backend_cuda, update_is_bitwise_the_cpu_update) {
+    open_both();
+    const size_t sizes[] = {1, 3, 4, 1001, (1u << 20) + 3};
+    for (int kind = GSGD_OPTIM_SGD; kind <= GSGD_OPTIM_NESTEROV; kind++)
+        for (int w = 0; w < 2; w++)
+            for (size_t s = 0; s < 5; s++)
+                for (size_t off = 0; off < 2; off++)
+                    check_update((gsgd_optim)kind, w ? 0.01f : 0.0f, sizes[s], off);
+    check_update(GSGD_OPTIM_MOMENTUM, 0.01f, 9000001, 0);
+}
+
+/* Runs one loss on both backends and compares. zmax bounds |z|. */
+static void check_loss(gsgd_loss kind, size_t B, size_t K, int classify, double zmax) {
+    const size_t n = B * K;
+    float *Z = rnd(n, B * 31 + K, -zmax, zmax), *y = rnd(B, B + K, 0, 1);
+    for (size_t i = 0; i < B; i++) /* class index, {0,1} for logistic, real for regression */
+        y[i] = kind == LOSS_LOGISTIC ? (y[i] < 0.5f ? 0.0f : 1.0f)
+               : classify            ? floorf(y[i] * (float)K)
+                                     : 4.0f * y[i] - 2.0f;
+    const float gs = 1.0f / (float)B;
+    double acc[2] = {1.5, 2.0}, gacc[2] = {1.5, 2.0};
+    float *dZ = malloc(n * 4), *got = malloc(n * 4);
+    float *dZd = dev(Z, n * 4), *dyd = dev(y, B * 4), *dgd = dev(NULL, n * 4);
+    double *dacc = dev(gacc, sizeof gacc);
+    ok(cpu, cpu->be->loss(cpu, kind, Z, y, B, K, classify, gs, dZ, acc));
+    ok(gpu, gpu->be->loss(gpu, kind, dZd, dyd, B, K, classify, gs, dgd, dacc));
+    /* Scoring (no gradient) adds the same again. */
+    ok(cpu, cpu->be->loss(cpu, kind, Z, y, B, K, classify, 1.0f, NULL, acc));
+    ok(gpu, gpu->be->loss(gpu, kind, dZd, dyd, B, K, classify, 1.0f, NULL, dacc));
+    fetch(got, dgd, n * 4);
+    fetch(gacc, dacc, sizeof gacc);
+    /* Gradients: both sides round the same double expression to float and
+     * apply the same float ops. The doubles differ only by the libm exp
+     * (<= 1 ulp each) and the order of the K-term softmax sum, relative
+     * (K + 4) DBL_EPSILON: at most one float rounding of p apart (|p| <= 1,
+     * so <= FLT_EPSILON), carried through (p - t) * gs, plus an ulp from
+     * each of those two float ops. Squared and hinge are exact. */
+    for (size_t i = 0; i < n; i++) {
+        double tol = FLT_EPSILON * (gs + 2.0 * fabs(dZ[i]));
+        if (!(fabs(got[i] - dZ[i]) <= tol))
+            cr_assert_fail("loss %d B=%zu K=%zu: dZ[%zu][%zu] = %.9g vs cpu %.9g", kind, B, K,
+                           i / K, i % K, got[i], dZ[i]);
+    }
+    /* Sums: per row at most M = K (zmax+1)^2 + 2 zmax + ln K + 2 in
+     * magnitude (squared, hinge and softmax terms alike), each row's value
+     * within (K + 8) DBL_EPSILON relative of the CPU's (libm, term order),
+     * and the 2B rows summed in another order: (2B + K + 8) DBL_EPSILON of
+     * 2B M, twice (both sides). */
+    double M = (double)K * (zmax + 1) * (zmax + 1) + 2 * zmax + log((double)K) + 2;
+    double tol = 2.0 * (2.0 * B + K + 8) * DBL_EPSILON * 2.0 * B * M;
+    cr_expect(fabs(gacc[0] - acc[0]) <= tol, "loss %d B=%zu K=%zu: sum %.17g vs cpu %.17g", kind, B,
+              K, gacc[0], acc[0]);
+    /* Same argmax rule (first maximum) on the same floats: equal counts. */
+    cr_expect(gacc[1] == acc[1], "loss %d B=%zu K=%zu: correct %g vs cpu %g", kind, B, K, gacc[1],
+              acc[1]);
+    gsgd_mem_free(gpu, dZd, n * 4);
+    gsgd_mem_free(gpu, dyd, B * 4);
+    gsgd_mem_free(gpu, dgd, n * 4);
+    gsgd_mem_free(gpu, dacc, sizeof gacc);
+    free(Z), free(y), free(dZ), free(got);
+}
+
+Test(backend_cuda, losses_and_gradients_match_the_cpu) {
+    open_both();
+    const size_t batches[] = {1, 33, 5000};
+    const size_t classes[] = {2, 10, 37, 100};
+    for (size_t b = 0; b < 3; b++) {
+        size_t B = batches[b];
+        check_loss(LOSS_LOGISTIC, B, 1, 1, 3.0);
+        check_loss(LOSS_SQUARED, B, 1, 0, 3.0);
+        for (size_t k = 0; k < 4; k++) {
+            check_loss(LOSS_SOFTMAX_CE, B, classes[k], 1, 3.0);
+            check_loss(LOSS_HINGE, B, classes[k], 1, 3.0);
+            check_loss(LOSS_SQUARED, B, classes[k], 1, 3.0);
+        }
+    }
+    check_loss(LOSS_SOFTMAX_CE, 70000, 10, 1, 3.0); /* more rows than one grid sweep */
+    check_loss(LOSS_SOFTMAX_CE, 64, 10, 1, 1000.0); /* huge logits stay finite */
+}

@@ -1,0 +1,213 @@
+/*
+ * Training and the embedding primitive on a CUDA device: one epoch agrees
+ * with the CPU backend from the same seed (same permutation, same batches),
+ * Fashion-MNIST softmax reaches 0.84, and gsgd_optimizer_step updates
+ * caller-owned cudaMalloc'd buffers on the caller's stream as the closed
+ * form says. Every test skips without a device.
+ */
+#include <criterion/criterion.h>
+#include <cuda_runtime_api.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cudatest.h"
+#include "internal.h"
+
+#define CU(expr)                                                                                   \
+    do {                                                                                           \
+        cudaError_t cu_e_ = (expr);                                                                \
+        cr_assert_eq(cu_e_, cudaSuccess, "%s: %s", #expr, cudaGetErrorString(cu_e_));              \
+    } while (0)
+
+typedef struct {
+    gsgd_context *ctx;
+    gsgd_dataset *train, *test;
+    gsgd_model *model;
+    gsgd_trainer *tr;
+} run;
+
+static void run_start(run *r, gsgd_context *ctx, const char *data, const char *spec,
+                      const gsgd_options *opts) {
+    memset(r, 0, sizeof *r);
+    r->ctx = ctx;
+    cr_assert_eq(gsgd_dataset_load(ctx, data, &r->train, &r->test), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    size_t d;
+    int k;
+    gsgd_dataset_shape(r->train, NULL, &d, &k);
+    cr_assert_eq(gsgd_model_create(ctx, spec, d, k, 42, &r->model), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_trainer_create(r->model, r->train, opts, &r->tr), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+}
+
+static void run_finish(run *r) {
+    gsgd_trainer_free(r->tr);
+    gsgd_model_free(r->model);
+    gsgd_dataset_free(r->train);
+    gsgd_dataset_free(r->test);
+    size_t in_use = 1;
+    gsgd_context_memory(r->ctx, &in_use, NULL);
+    cr_expect_eq(in_use, 0u, "%s: every backend buffer was released", r->ctx->be->name);
+}
+
+Test(train_cuda, one_epoch_matches_the_cpu_from_the_same_seed) {
+    gsgd_context *gpu = cuda_context_or_skip(), *cpu;
+    cr_assert_eq(gsgd_context_create(&cpu, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    /* A non-blocking user stream: work that ignored it would race. */
+    cudaStream_t stream;
+    CU(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    cr_assert_eq(gsgd_context_set_stream(gpu, stream), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    const double lr = 0.02;
+    const size_t B = 32;
+    gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_SGD);
+    gsgd_set(o, GSGD_LR, lr);
+    gsgd_set(o, GSGD_BATCH, (double)B);
+    gsgd_set(o, GSGD_SEED, 11);
+    const char *data = "synth:1000,10,4:seed=3";
+    run rc, rg;
+    run_start(&rc, cpu, data, "softmax", o);
+    run_start(&rg, gpu, data, "softmax", o);
+    double loss_c, loss_g;
+    cr_assert_eq(gsgd_train_epoch(rc.tr, &loss_c), GSGD_STATUS_OK, "%s", gsgd_last_error(cpu));
+    cr_assert_eq(gsgd_train_epoch(rg.tr, &loss_g), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+
+    const size_t np = rc.model->n_params, n = rc.train->n, d = rc.train->d, S = (n + B - 1) / B;
+    float *pc = malloc(np * 4), *pg = malloc(np * 4), *p0 = malloc(np * 4);
+    memcpy(pc, rc.model->params, np * 4); /* CPU backend memory is host memory */
+    cr_assert_eq(gpu->be->download(gpu, pg, rg.model->params, np * 4), GSGD_STATUS_OK);
+    gsgd_model_init_host(rc.model, 42, p0);
+    /* The bound. Softmax cross-entropy is convex and L-smooth with
+     * L <= max ||(x,1)||^2 / 2, so with lr <= 2/L an exact SGD step is
+     * non-expansive and the two runs drift apart by at most the sum of
+     * their per-step rounding errors (both draw the same batches: same
+     * permutation, bitwise-equal gather). Per step and element, with
+     * u = 2^-24, |dz| <= 1/B, gradients bounded by g = max(max|x|, 1) and
+     * parameters by p = max|p0| + S lr g:
+     *   logits      ez = (d + 2) u (max||x||_1 p + p)
+     *   dZ          (2 ez + 3 u) / B
+     *   gradient    e  = g (2 ez + (B + 3) u)
+     *   update      r  = u (p + 2 lr g)
+     * so the 2-norm distance after S steps is at most
+     * 2 S sqrt(n_params) (lr e + r), which bounds every element. */
+    const float *X = rc.train->X;
+    double xmax = 0, x1max = 0, x2max = 0, p0max = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s1 = 0, s2 = 1;
+        for (size_t j = 0; j < d; j++) {
+            double a = fabs(X[i * d + j]);
+            xmax = fmax(xmax, a), s1 += a, s2 += a * a;
+        }
+        x1max = fmax(x1max, s1), x2max = fmax(x2max, s2);
+    }
+    for (size_t i = 0; i < np; i++) p0max = fmax(p0max, fabs(p0[i]));
+    cr_assert(lr <= 2.0 / (0.5 * x2max), "lr %g is past 2/L (L <= %g): the bound needs it", lr,
+              0.5 * x2max);
+    const double u = FLT_EPSILON / 2, g = fmax(xmax, 1.0), p = p0max + S * lr * g;
+    const double ez = (d + 2) * u * (x1max * p + p), e = g * (2 * ez + (B + 3) * u);
+    const double tol = 2.0 * S * sqrt((double)np) * (lr * e + u * (p + 2 * lr * g));
+    double worst = 0;
+    for (size_t i = 0; i < np; i++) worst = fmax(worst, fabs((double)pc[i] - pg[i]));
+    cr_expect(worst <= tol, "max |cpu - cuda| = %.3g over %zu parameters, bound %.3g", worst, np,
+              tol);
+    cr_log_info("one epoch, cpu vs cuda: max |difference| %.3g (bound %.3g), mean loss %.9g vs "
+                "%.9g",
+                worst, tol, loss_c, loss_g);
+    run_finish(&rc);
+    run_finish(&rg);
+    free(pc), free(pg), free(p0);
+    gsgd_options_free(o);
+    gsgd_context_free(cpu);
+    gsgd_context_free(gpu);
+    CU(cudaStreamDestroy(stream));
+}
+
+Test(train_cuda, fashion_mnist_softmax_reaches_0_84) {
+    const char *file = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+    FILE *probe = fopen(file, "rb");
+    if (!probe) cr_skip_test("%s not found (apt-get install dataset-fashion-mnist)", file);
+    fclose(probe);
+    gsgd_context *gpu = cuda_context_or_skip();
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_TARGET_ACC, 0.84);
+    gsgd_set(o, GSGD_EPOCHS, 20);
+    run r;
+    run_start(&r, gpu, "fashion-mnist", "softmax", o);
+    gsgd_train_result res;
+    cr_assert_eq(gsgd_train(r.tr, r.test, NULL, NULL, &res), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+    cr_expect(res.test_accuracy >= 0.84, "test accuracy %.4f after %d epochs", res.test_accuracy,
+              res.epochs);
+    cr_log_info("fashion-mnist softmax on cuda: %.4f after %d epochs, %.0f samples/s",
+                res.test_accuracy, res.epochs, res.samples_per_second);
+    run_finish(&r);
+    gsgd_options_free(o);
+    gsgd_context_free(gpu);
+}
+
+static int ulp_close(float a, double b, int ulps) {
+    return fabs((double)a - b) <= ulps * fabs(b) * FLT_EPSILON + 1e-12;
+}
+
+/* Steps caller-owned device buffers of n floats (at offset floats into a
+ * cudaMalloc'd block: 1 makes them misaligned for float4) on a user
+ * stream, from p0 with a constant gradient, and checks every entry. */
+static void check_step(gsgd_optim kind, double wd, size_t n, size_t offset, float p0,
+                       const double *expect, int steps) {
+    gsgd_context *gpu = cuda_context_or_skip();
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_OPTIMIZER, kind);
+    gsgd_set(o, GSGD_LR, 0.1);
+    gsgd_set(o, GSGD_MOMENTUM, 0.9);
+    gsgd_set(o, GSGD_WEIGHT_DECAY, wd);
+    gsgd_optimizer *opt;
+    cr_assert_eq(gsgd_optimizer_create(gpu, o, n, &opt), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+    cudaStream_t stream;
+    CU(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    float *host = malloc(n * 4), *block_p, *block_g;
+    CU(cudaMalloc((void **)&block_p, (n + offset) * 4));
+    CU(cudaMalloc((void **)&block_g, (n + offset) * 4));
+    float *params = block_p + offset, *grads = block_g + offset;
+    for (size_t i = 0; i < n; i++) host[i] = p0;
+    CU(cudaMemcpyAsync(params, host, n * 4, cudaMemcpyHostToDevice, stream));
+    for (size_t i = 0; i < n; i++) host[i] = 1.0f;
+    CU(cudaMemcpyAsync(grads, host, n * 4, cudaMemcpyHostToDevice, stream));
+    for (int t = 0; t < steps; t++)
+        cr_assert_eq(gsgd_optimizer_step(opt, params, grads, n, stream), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(gpu));
+    CU(cudaMemcpyAsync(host, params, n * 4, cudaMemcpyDeviceToHost, stream));
+    CU(cudaStreamSynchronize(stream));
+    for (size_t i = 0; i < n; i++)
+        if (!ulp_close(host[i], expect[steps - 1], 16))
+            cr_assert_fail("kind %d offset %zu entry %zu: %.9g, closed form %.9g", kind, offset, i,
+                           host[i], expect[steps - 1]);
+    CU(cudaFree(block_p));
+    CU(cudaFree(block_g));
+    CU(cudaStreamDestroy(stream));
+    free(host);
+    gsgd_optimizer_free(opt);
+    gsgd_options_free(o);
+    gsgd_context_free(gpu);
+}
+
+/* The closed forms of test_optim.c with g = 1 everywhere (PyTorch's SGD):
+ *   momentum: b = 1, 1.9, 2.71;  p = 1 - 0.1, - 0.19, - 0.271
+ *   nesterov: b = 1, 1.9;        p = 1 - 0.1 (1 + 0.9), - 0.1 (1 + 1.71)
+ *   sgd + wd: p = 2 - 0.1 (1 + 0.01 * 2) */
+Test(train_cuda, optimizer_step_updates_user_buffers_on_the_user_stream) {
+    const double momentum[3] = {0.9, 0.71, 0.439}, nesterov[2] = {0.81, 0.539};
+    const double sgd_wd[1] = {1.898};
+    for (size_t off = 0; off < 2; off++) {
+        check_step(GSGD_OPTIM_MOMENTUM, 0.0, 1000003, off, 1.0f, momentum, 3);
+        check_step(GSGD_OPTIM_NESTEROV, 0.0, 1000003, off, 1.0f, nesterov, 2);
+        check_step(GSGD_OPTIM_SGD, 0.01, 4097, off, 2.0f, sgd_wd, 1);
+    }
+}
