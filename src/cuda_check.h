@@ -49,6 +49,7 @@ static inline gsgd_status gsgd_cuda_fail(gsgd_context *ctx, cudaError_t e, const
 
 static inline gsgd_status gsgd_cublas_fail(gsgd_context *ctx, cublasStatus_t s, const char *what,
                                            const char *file, int line) {
+    (void)cudaGetLastError(); /* e.g. its workspace allocation failed: clear that too */
     gsgd_status st = s == CUBLAS_STATUS_ALLOC_FAILED ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
                                                      : GSGD_STATUS_DEVICE_ERROR;
     return gsgd_error_at(ctx, st, file, line, "cublas: %s: %s (%s)", what, cublasGetStatusString(s),
