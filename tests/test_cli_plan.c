@@ -17,33 +17,9 @@
 #define OUT_SIZE 32768
 #define SYNTH "synth:2000,20,4" /* 1600 training samples */
 
-static int gsgd(char *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int gsgd(char *out, const char *fmt, ...) {
-    char args[2048], cmd[3072];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s", GSGD_CLI_PATH, args);
-    return tu_run(cmd, out, OUT_SIZE);
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
-static char *read_text(const char *path) {
-    static char buf[OUT_SIZE];
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
+#define gsgd(out, ...) tu_gsgd((out), OUT_SIZE, __VA_ARGS__)
+#define count_lines tu_count_lines
+#define read_text tu_read_text
 
 /* ---- a JSON checker: objects, arrays, strings, numbers, null ------------ */
 

@@ -1,5 +1,8 @@
 #include "testutil.h"
 
+#include <criterion/criterion.h>
+#include <stdarg.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,4 +78,30 @@ int tu_exists(const char *path) {
 double tu_softmax_sgd_order_bound(int G, int T, double lr, int d) {
     const double u = 0x1p-24, gamma = G * u / (1 - G * u), L = (d + 1) / 2.0;
     return 2.0 * 2.0 * gamma * (pow(1.0 + lr * L, T) - 1.0) / L;
+}
+
+int tu_gsgd(char *out, size_t size, const char *fmt, ...) {
+    char args[2048], cmd[3072];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", GSGD_CLI_PATH, args);
+    return tu_run(cmd, out, size);
+}
+
+int tu_count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+char *tu_read_text(const char *path) {
+    static char buf[65536];
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
 }

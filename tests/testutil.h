@@ -18,6 +18,14 @@ int tu_write_gzip(const char *path, const void *data, size_t len);
 /* Runs a shell command, captures stdout+stderr into out (NUL-terminated,
  * truncated to size) and returns the exit status (or -1). */
 int tu_run(const char *cmd, char *out, size_t size);
+/* Runs the gsgd program (GSGD_CLI_PATH) with printf-style arguments,
+ * capturing its output like tu_run; returns its exit status. */
+int tu_gsgd(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Number of newline characters in s. */
+int tu_count_lines(const char *s);
+/* The first 64 KiB of a text file, NUL-terminated, in a static buffer;
+ * fails the current test when the file cannot be opened. */
+char *tu_read_text(const char *path);
 /* 1 when path exists. */
 int tu_exists(const char *path);
 
