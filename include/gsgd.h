@@ -230,18 +230,45 @@ GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec
 /* ------------------------------------------------------------------------ */
 typedef struct gsgd_options gsgd_options;
 
+/* Update rules. g is the gradient (after clipping); "coupled" weight decay
+ * adds wd * w to g, "decoupled" shrinks w by lr * wd directly; decay of
+ * either kind touches the weights only, never the biases. t is the 1-based
+ * step. Formulas and defaults are PyTorch's (torch.optim) unless noted. */
 typedef enum {
-    GSGD_OPTIM_SGD = 0,      /* x -= lr * (g + wd * x) */
-    GSGD_OPTIM_MOMENTUM = 1, /* PyTorch SGD(momentum=mu) */
-    GSGD_OPTIM_NESTEROV = 2  /* PyTorch SGD(momentum=mu, nesterov=True) */
+    GSGD_OPTIM_SGD = 0,      /* w -= lr * g (coupled decay) */
+    GSGD_OPTIM_MOMENTUM = 1, /* SGD(momentum=mu): v = mu v + g; w -= lr v */
+    GSGD_OPTIM_NESTEROV = 2, /* SGD(momentum=mu, nesterov=True):
+                                v = mu v + g; w -= lr (g + mu v) */
+    GSGD_OPTIM_ADAM = 3,     /* Adam (coupled decay): m = b1 m + (1-b1) g;
+                                s = b2 s + (1-b2) g^2;
+                                w -= lr/(1-b1^t) m / (sqrt(s)/sqrt(1-b2^t) + eps) */
+    GSGD_OPTIM_ADAMW = 4,    /* AdamW: w -= lr wd w (decoupled), then Adam
+                                without coupled decay */
+    GSGD_OPTIM_ADAGRAD = 5,  /* Adagrad: s += g^2; w -= lr g / (sqrt(s) + eps) */
+    GSGD_OPTIM_RMSPROP = 6,  /* RMSprop: s = a s + (1-a) g^2; d = g/(sqrt(s)+eps);
+                                mu > 0: v = mu v + d; w -= lr v; else w -= lr d */
+    GSGD_OPTIM_LARS = 7,     /* LARS (You et al. 2017), per segment (each weight
+                                matrix, each bias vector): q = eta |w| /
+                                (|g| + wd |w| + eps), 1 when |w| or |g| is 0;
+                                v = mu v + q (g + wd w); w -= lr v */
+    GSGD_OPTIM_LAMB = 8      /* LAMB (You et al. 2019), per segment: Adam's
+                                bias-corrected u = m^/(sqrt(s^) + eps) + wd w
+                                (decoupled); w -= lr (|w| / |u|) u, ratio 1
+                                when |w| or |u| is 0 */
 } gsgd_optim;
 
 typedef enum {
     GSGD_LR = 0,            /* learning rate; 0 (the default) = automatic:
-                               0.1 for SGD, 0.1 * (1 - momentum) for momentum
-                               and Nesterov (the same effective step) */
-    GSGD_MOMENTUM = 1,      /* momentum coefficient mu (momentum/nesterov) */
-    GSGD_WEIGHT_DECAY = 2,  /* coupled L2: g += weight_decay * w, weights only */
+                               0.1 for SGD, 0.1 * (1 - momentum) for momentum,
+                               Nesterov and LARS (the same effective step),
+                               1e-3 for Adam, AdamW and LAMB, 1e-2 for
+                               Adagrad and RMSprop (PyTorch's defaults) */
+    GSGD_MOMENTUM = 1,      /* momentum mu (momentum, nesterov, rmsprop, lars);
+                               -1 (the default) = automatic: 0 for RMSprop
+                               (PyTorch's default), 0.9 for the others */
+    GSGD_WEIGHT_DECAY = 2,  /* L2 strength wd on the weights (coupled, or
+                               decoupled for AdamW and LAMB); -1 (the default)
+                               = automatic: 0.01 for AdamW and LAMB, else 0 */
     GSGD_OPTIMIZER = 3,     /* a gsgd_optim value */
     GSGD_BATCH = 4,         /* minibatch size B; 0 (the default) = planned for
                                the memory available: see gsgd_plan */
@@ -267,9 +294,75 @@ typedef enum {
     GSGD_LR_SCALING = 17,   /* a gsgd_lr_scaling: LR holds at LR_REF_BATCH and
                                is scaled to the batch actually used */
     GSGD_LR_REF_BATCH = 18, /* the batch size LR is given for */
-    GSGD_WARMUP = 19        /* epochs (may be fractional) of linear warmup per
-                               step (Goyal et al. 2017); 0 = none */
+    GSGD_WARMUP = 19,       /* epochs (may be fractional) of linear warmup per
+                               step (Goyal et al. 2017), before any schedule;
+                               0 = none */
+    GSGD_BETA1 = 20,        /* Adam, AdamW, LAMB: first-moment decay b1 */
+    GSGD_BETA2 = 21,        /* Adam, AdamW, LAMB: second-moment decay b2 */
+    GSGD_EPS = 22,          /* denominator term; -1 (the default) = the rule's
+                               own: 1e-10 Adagrad, 1e-6 LAMB, else 1e-8 */
+    GSGD_RMS_ALPHA = 23,    /* RMSprop's smoothing constant a */
+    GSGD_TRUST_COEF = 24,   /* LARS's trust coefficient eta */
+    GSGD_CLIP_NORM = 25,    /* > 0: scale g by min(1, c / (|g| + 1e-6)), |g| the
+                               norm of the whole flat gradient (PyTorch's
+                               clip_grad_norm_); 0 = off */
+    GSGD_L1 = 26,           /* elastic-net strength alpha (scikit-learn's
+                               alpha): after each step a proximal soft
+                               threshold w = sign(w) max(|w| - lr alpha r, 0)
+                               on the weights, r = L1_RATIO, and coupled L2
+                               decay alpha (1 - r) on top of WEIGHT_DECAY;
+                               0 = off */
+    GSGD_L1_RATIO = 27,     /* the L1 share r of L1 (1 = pure L1, as --l1) */
+    GSGD_SCHEDULE = 28,     /* a gsgd_schedule */
+    GSGD_LR_MIN = 29,       /* cosine: the rate at the end of a cycle */
+    GSGD_COSINE_PERIOD = 30,/* cosine: epochs of the first cycle; 0 = all of
+                               EPOCHS (one cycle, no restart) */
+    GSGD_COSINE_MULT = 31,  /* cosine: each cycle is this many times the
+                               previous one (SGDR's T_mult) */
+    GSGD_POWER_T = 32,      /* invscaling: lr / t^power_t */
+    GSGD_AVERAGE = 33,      /* averaged SGD (scikit-learn's average): N > 0
+                               averages the iterates from step N on, and the
+                               average is what evaluation and saving see;
+                               0 = off */
+    GSGD_VALIDATION_FRACTION = 34, /* early stopping on a held-out part of
+                               the training set (scikit-learn's
+                               validation_fraction, early_stopping=True);
+                               0 = stop on the training loss */
+    GSGD_N_ITER_NO_CHANGE = 35, /* epochs without improvement by TOL before
+                               stopping (or, with ADAPTIVE, dividing lr by 5) */
+    GSGD_TOL = 36,          /* improvement that counts; 0 (the default) = never
+                               stop early (scikit-learn's default is 1e-3) */
+    GSGD_ON_NAN = 37        /* a gsgd_on_nan: what a non-finite step does */
 } gsgd_param;
+
+/* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
+ * LR_SCALING); e is the epoch as a real number (step / steps per epoch),
+ * t the 1-based step. All are computed per step, none needs a host sync. */
+typedef enum {
+    GSGD_SCHEDULE_CONSTANT = 0,    /* lr; with LR_STEP > 0, STEP decay */
+    GSGD_SCHEDULE_STEP = 1,        /* lr * LR_GAMMA^floor(epoch / LR_STEP) */
+    GSGD_SCHEDULE_EXPONENTIAL = 2, /* lr * LR_GAMMA^epoch (per epoch) */
+    GSGD_SCHEDULE_COSINE = 3,      /* LR_MIN + (lr - LR_MIN)(1 + cos(pi e_c/T))/2,
+                                      e_c the epochs into the current cycle of
+                                      T epochs (COSINE_PERIOD, COSINE_MULT) */
+    GSGD_SCHEDULE_INVSCALING = 4,  /* lr / t^POWER_T (scikit-learn) */
+    GSGD_SCHEDULE_OPTIMAL = 5,     /* 1 / (alpha (t + t0)), alpha = L1 or else
+                                      WEIGHT_DECAY, t0 by Bottou's heuristic
+                                      (scikit-learn's 'optimal'); ignores lr */
+    GSGD_SCHEDULE_ADAPTIVE = 6     /* lr, divided by 5 whenever the monitored
+                                      loss (or validation accuracy) has not
+                                      improved by TOL for N_ITER_NO_CHANGE
+                                      epochs; stops below 1e-6 (scikit-learn) */
+} gsgd_schedule;
+
+/* What happens when a step's gradient (or loss) is NaN or Inf. The check
+ * runs on the device; the host reads its flag every CHECK_EVERY steps. */
+typedef enum {
+    GSGD_ON_NAN_STOP = 0, /* stop with GSGD_STATUS_DIVERGED naming the step */
+    GSGD_ON_NAN_SKIP = 1  /* leave the parameters and optimizer state as they
+                             were and halve the learning rate for the rest of
+                             the run */
+} gsgd_on_nan;
 
 /* How a planned batch (BATCH = 0) is chosen. */
 typedef enum {

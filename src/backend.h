@@ -21,19 +21,74 @@ typedef struct gsgd_context gsgd_context;
 
 typedef enum { LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX_CE, LOSS_HINGE } gsgd_loss;
 
-/* One in-place update rule over a flat buffer (PyTorch's SGD formulas):
- *   g = grad + weight_decay * p        (for i < n_decay only)
- *   SGD:       p -= lr * g
- *   momentum:  v = mu * v + g;  p -= lr * v
- *   nesterov:  v = mu * v + g;  p -= lr * (g + mu * v)
- * The learning rate is read from backend memory so a step needs no host
- * sync. */
+/* Layer-wise rules (LARS, LAMB) take norms per segment of the flat buffer:
+ * each weight matrix and each bias vector. */
+#define GSGD_MAX_SEGMENTS 32
+/* Layout of an update's work buffer (gsgd_rule_work_floats floats):
+ *   work[0]                   sum of squares of the whole gradient
+ *   work[1 + k]               |w|^2 of segment k            (lars, lamb)
+ *   work[1 + S + k]           |g|^2 (lars) or |u|^2 (lamb)  (S = n_segments)
+ *   work[GSGD_WORK_HEAD + i]  lamb's direction u, n floats (16-byte aligned
+ *                             when work is) */
+#define GSGD_WORK_HEAD 68
+
+/* One in-place update rule over a flat buffer: the formulas of gsgd.h's
+ * gsgd_optim, with every automatic value already resolved. In order, per
+ * element i (w = params, g = grads):
+ *   1. clip:   g *= min(1, clip_norm / (|grads| + 1e-6))   (clip_norm > 0)
+ *   2. the rule's step, weight decay on i < n_decay only
+ *   3. prox:   w = sign(w) max(|w| - lr l1, 0)              (l1 > 0, i < n_decay)
+ *   4. average: avg += avg_rate (w - avg)                   (average != NULL)
+ * The learning rate is read from backend memory (times guard->lr_factor
+ * when there is a guard) so a step needs no host sync. */
 typedef struct {
     gsgd_optim kind;
-    float momentum;
-    float weight_decay;
-    size_t n_decay;
+    float momentum;     /* momentum, nesterov, rmsprop, lars */
+    float weight_decay; /* coupled, or decoupled for AdamW and LAMB */
+    float beta1, beta2; /* adam, adamw, lamb */
+    float eps;          /* adam, adamw, adagrad, rmsprop, lars, lamb */
+    float alpha;        /* rmsprop's smoothing constant */
+    float trust_coef;   /* lars's eta */
+    float clip_norm;    /* > 0: global-norm clipping */
+    float l1;           /* > 0: proximal L1 step on the weights */
+    int skip_nonfinite; /* with a guard: a step whose gradient is not finite
+                           changes nothing and halves guard->lr_factor */
+    size_t n_decay;     /* weights occupy [0, n_decay) */
+    int n_segments;     /* lars, lamb: segments [seg[k], seg[k+1]) */
+    size_t seg[GSGD_MAX_SEGMENTS + 1];
 } gsgd_update_rule;
+
+/* Device-side health of a run, in backend memory, zeroed but for
+ * lr_factor = 1 at the start. The update writes it; the host reads it every
+ * CHECK_EVERY steps. */
+typedef struct {
+    float lr_factor;     /* multiplies every learning rate (halved per skip) */
+    uint32_t bad_steps;  /* steps whose gradient or result was not finite */
+    uint64_t first_bad;  /* t of the first of them; 0 = none */
+} gsgd_guard;
+
+/* Everything one update touches besides the rule. */
+typedef struct {
+    const float *lr;    /* backend memory: this step's learning rate */
+    float *params;
+    const float *grads;
+    size_t n;
+    float *state[2];    /* optimizer state, n floats each, zeroed at the
+                           start; gsgd_rule_state_count says how many:
+                           momentum/nesterov/lars v; adam/adamw/lamb m, s;
+                           adagrad s; rmsprop s and, with momentum, v */
+    float *work;        /* backend memory of gsgd_rule_work_floats floats */
+    float *average;     /* averaged parameters, or NULL */
+    float avg_rate;     /* 1 / (iterates averaged including this one) */
+    uint64_t t;         /* 1-based step: Adam's bias correction, the guard */
+    gsgd_guard *guard;  /* backend memory, or NULL: no checks */
+} gsgd_update_args;
+
+/* Optimizer state buffers (n floats each) the rule needs: 0, 1 or 2. */
+int gsgd_rule_state_count(const gsgd_update_rule *rule);
+/* Floats of scratch an update with this rule needs (norms, LAMB's
+ * direction). */
+size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n);
 
 typedef struct gsgd_backend {
     const char *name;
@@ -92,10 +147,16 @@ typedef struct gsgd_backend {
                                uint32_t *perm, void *scratch);
     size_t (*perm_scratch_bytes)(size_t n);
 
-    /* The fused in-place update over n floats (see gsgd_update_rule);
-     * velocity may be NULL for plain SGD. lr points to backend memory. */
-    gsgd_status (*update)(gsgd_context *ctx, const gsgd_update_rule *rule, const float *lr,
-                          float *params, const float *grads, float *velocity, size_t n);
+    /* The in-place update of gsgd_update_rule over a->n floats: one fused
+     * pass, preceded by one norm reduction when the rule clips, skips
+     * non-finite steps or is layer-wise (LAMB takes a second pass). */
+    gsgd_status (*update)(gsgd_context *ctx, const gsgd_update_rule *rule,
+                          const gsgd_update_args *a);
+
+    /* out[k] = sum of x[i]^2 over segment k, i in [seg[k], seg[k+1]),
+     * k < n_segments, accumulated in double (out is backend memory). */
+    gsgd_status (*sumsq)(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
+                         float *out);
 } gsgd_backend;
 
 const gsgd_backend *gsgd_backend_cpu(void);

@@ -183,24 +183,35 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
                           gsgd_batch_plan **out, gsgd_trainer **keep);
 
 /* ---- options ----------------------------------------------------------- */
-#define GSGD_N_PARAMS 20
+#define GSGD_N_PARAMS 38
 struct gsgd_options {
     double v[GSGD_N_PARAMS];
 };
 
-/* The update rule described by opts (n_decay as given). */
-gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, size_t n_decay);
+/* A copy of in with every automatic value (-1 for MOMENTUM, WEIGHT_DECAY
+ * and EPS, 0 for LR) replaced by the optimizer's own default. */
+void gsgd_resolve_options(const gsgd_options *in, gsgd_options *out);
+/* The update rule described by opts, automatic values resolved, with the
+ * segments and weight prefix of model m (m NULL: one segment of n floats,
+ * all decayed). */
+gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, const gsgd_model *m, size_t n);
 /* The learning rate before any schedule, with LR = 0 resolved to the
  * automatic default. */
 double gsgd_base_lr(const gsgd_options *o);
-/* Learning rate of a 0-based epoch under opts' schedule. */
+/* Whether the schedule (or a warmup) changes the rate within an epoch, so
+ * that the trainer keeps one rate per step. */
+int gsgd_lr_per_step(const gsgd_options *o);
+/* The schedule's rate (before LR_SCALING and warmup) at step `step` of
+ * 0-based epoch `epoch` with steps_per_epoch steps per epoch. */
+double gsgd_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t steps_per_epoch);
+/* Learning rate of a 0-based epoch's first step under opts' schedule. */
 double gsgd_lr_at_epoch(const gsgd_options *o, int epoch);
 /* Factor LR_SCALING applies for a (global) batch B: 1, B / LR_REF_BATCH or
  * sqrt(B / LR_REF_BATCH). */
 double gsgd_lr_scale(const gsgd_options *o, size_t B);
 /* Learning rate of step `step` (0-based, within the epoch) of 0-based epoch
- * `epoch`, for batch B with steps_per_epoch steps per epoch: the epoch's
- * scheduled rate times gsgd_lr_scale, ramped during WARMUP. */
+ * `epoch`, for batch B with steps_per_epoch steps per epoch: the schedule's
+ * rate times gsgd_lr_scale, ramped during WARMUP. */
 double gsgd_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
                        size_t step);
 /* Steps of warmup for steps_per_epoch steps per epoch (0 without). */

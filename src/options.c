@@ -18,9 +18,10 @@ typedef struct {
  * geometric series of gradients, 1 / (1 - momentum) of them). */
 static const param_info params[GSGD_N_PARAMS] = {
     [GSGD_LR] = {"lr", 0.0, 100.0, 0.0, 0},
-    [GSGD_MOMENTUM] = {"momentum", 0.0, 0.999999, 0.9, 0},
-    [GSGD_WEIGHT_DECAY] = {"weight_decay", 0.0, 1.0, 0.0, 0},
-    [GSGD_OPTIMIZER] = {"optim", 0, 2, GSGD_OPTIM_SGD, 1},
+    /* -1: the rule's own default (gsgd_resolve_options). */
+    [GSGD_MOMENTUM] = {"momentum", -1.0, 0.999999, -1.0, 0},
+    [GSGD_WEIGHT_DECAY] = {"weight_decay", -1.0, 1.0, -1.0, 0},
+    [GSGD_OPTIMIZER] = {"optim", 0, GSGD_OPTIM_LAMB, GSGD_OPTIM_SGD, 1},
     [GSGD_BATCH] = {"batch", 0, 2147483647.0, 0, 1},
     [GSGD_EPOCHS] = {"epochs", 1, 1000000, 10, 1},
     [GSGD_SEED] = {"seed", 0, 9007199254740992.0, 0, 1},
@@ -45,6 +46,24 @@ static const param_info params[GSGD_N_PARAMS] = {
     [GSGD_LR_SCALING] = {"lr_scaling", 0, 2, GSGD_LR_SCALING_NONE, 1},
     [GSGD_LR_REF_BATCH] = {"lr_ref_batch", 1, 2147483647.0, 256, 1},
     [GSGD_WARMUP] = {"warmup", 0.0, 1000000.0, 0.0, 0},
+    [GSGD_BETA1] = {"beta1", 0.0, 0.999999, 0.9, 0},
+    [GSGD_BETA2] = {"beta2", 0.0, 0.999999, 0.999, 0},
+    [GSGD_EPS] = {"eps", -1.0, 1.0, -1.0, 0},
+    [GSGD_RMS_ALPHA] = {"rms_alpha", 0.0, 0.999999, 0.99, 0},
+    [GSGD_TRUST_COEF] = {"trust_coef", 0.0, 1000.0, 0.001, 0},
+    [GSGD_CLIP_NORM] = {"clip_norm", 0.0, 1e30, 0.0, 0},
+    [GSGD_L1] = {"l1", 0.0, 1.0, 0.0, 0},
+    [GSGD_L1_RATIO] = {"l1_ratio", 0.0, 1.0, 1.0, 0},
+    [GSGD_SCHEDULE] = {"schedule", 0, GSGD_SCHEDULE_ADAPTIVE, GSGD_SCHEDULE_CONSTANT, 1},
+    [GSGD_LR_MIN] = {"lr_min", 0.0, 100.0, 0.0, 0},
+    [GSGD_COSINE_PERIOD] = {"cosine_period", 0.0, 1000000.0, 0.0, 0},
+    [GSGD_COSINE_MULT] = {"cosine_mult", 1.0, 1000.0, 1.0, 0},
+    [GSGD_POWER_T] = {"power_t", 0.0, 10.0, 0.5, 0},
+    [GSGD_AVERAGE] = {"average", 0, 9007199254740992.0, 0, 1},
+    [GSGD_VALIDATION_FRACTION] = {"validation_fraction", 0.0, 0.9, 0.0, 0},
+    [GSGD_N_ITER_NO_CHANGE] = {"n_iter_no_change", 1, 1000000, 5, 1},
+    [GSGD_TOL] = {"tol", 0.0, 1e30, 0.0, 0},
+    [GSGD_ON_NAN] = {"on_nan", 0, GSGD_ON_NAN_SKIP, GSGD_ON_NAN_STOP, 1},
 };
 
 static int valid_param(gsgd_param p) { return (int)p >= 0 && (int)p < GSGD_N_PARAMS; }
