@@ -511,13 +511,24 @@ typedef struct {
     double time_to_target_s;   /* wall time until TARGET_ACC reached; NaN if not */
     double lr;                 /* learning rate of the first epoch after warmup
                                   (LR resolved, scaled to the batch) */
+    size_t skipped_steps;      /* steps ON_NAN = SKIP left out (0 with STOP) */
+    int stopped_early;         /* 1 when early stopping (TOL, a validation
+                                  set, ADAPTIVE's floor) ended the run */
+    double validation_accuracy; /* on the held-out part after the last epoch
+                                  (VALIDATION_FRACTION); NaN without */
 } gsgd_train_result;
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
  * activations, gradients, optimizer state), so the step loop allocates
  * nothing. With BATCH = 0 the batch is planned as gsgd_plan does and the
  * buffers verified there are the ones kept. Fails as gsgd_plan does when
- * the model does not fit. The model and dataset must outlive the trainer. */
+ * the model does not fit. The model and dataset must outlive the trainer.
+ * With VALIDATION_FRACTION > 0 the trainer holds out that seeded share of
+ * train (a copy, which planning counts) and trains on the rest. With
+ * AVERAGE > 0 the model's parameter buffer and the trainer's average trade
+ * places: after gsgd_train (and gsgd_trainer_free) the model holds the
+ * average, so call gsgd_model_params again rather than keeping its
+ * pointer. */
 GSGD_API gsgd_status gsgd_trainer_create(gsgd_model *model, const gsgd_dataset *train,
                                          const gsgd_options *opts, gsgd_trainer **out);
 GSGD_API void gsgd_trainer_free(gsgd_trainer *tr);

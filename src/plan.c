@@ -146,11 +146,15 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
     const gsgd_backend *be = ctx->be;
     const size_t res = resident_bytes(m, data);
     p->device = ctx->device;
+    const gsgd_update_rule rule = gsgd_rule_from_options(o, m, m->n_params);
     gsgd_mem_inputs in = {
         .m = m,
         .n_train = data->n,
-        .optim = (gsgd_optim)o->v[GSGD_OPTIMIZER],
-        .lr_table = o->v[GSGD_WARMUP] > 0.0,
+        .optim = rule.kind,
+        .n_state = gsgd_rule_state_count(&rule),
+        .work_floats = gsgd_rule_work_floats(&rule, m->n_params),
+        .average = o->v[GSGD_AVERAGE] > 0.0,
+        .lr_table = gsgd_lr_per_step(o),
         .model_resident = 1,
         .data_resident = 1,
         .other_in_use = ctx->bytes_in_use > res ? ctx->bytes_in_use - res : 0,

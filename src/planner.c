@@ -69,13 +69,25 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
     }
     add_item(mm, 2 * sizeof(double), 0, 0, "loss accumulators");
     add_item(mm, pbytes, 0, 0, "gradients");
-    if (in->optim != GSGD_OPTIM_SGD)
-        add_item(mm, pbytes, 0, 0, "momentum buffer");
-    /* A warmup changes the rate every step; one entry per step of an epoch,
-     * uploaded once per epoch, keeps the copy out of the step loop. Sized
-     * for n_train steps (batch 1) so that it does not depend on B. */
+    for (int k = 0; k < in->n_state; k++) {
+        if (in->optim == GSGD_OPTIM_MOMENTUM || in->optim == GSGD_OPTIM_NESTEROV ||
+            in->optim == GSGD_OPTIM_LARS)
+            add_item(mm, pbytes, 0, 0, "momentum buffer");
+        else
+            add_item(mm, pbytes, 0, 0, "optimizer state %d of %d", k + 1, in->n_state);
+    }
+    if (in->work_floats)
+        add_item(mm, mul_sat(in->work_floats, F), 0, 0, "update scratch (%zu floats)",
+                 in->work_floats);
+    if (in->average)
+        add_item(mm, pbytes, 0, 0, "averaged parameters");
+    add_item(mm, sizeof(gsgd_guard), 0, 0, "NaN/Inf guard");
+    /* A warmup or schedule changes the rate every step; one entry per step
+     * of an epoch, uploaded once per epoch, keeps the copy out of the step
+     * loop. Sized for n_train steps (batch 1) so that it does not depend
+     * on B. */
     if (in->lr_table)
-        add_item(mm, mul_sat(n, F), 0, 0, "learning rates (warmup, %zu)", n);
+        add_item(mm, mul_sat(n, F), 0, 0, "learning rates (one per step, %zu)", n);
     else
         add_item(mm, F, 0, 0, "learning rate");
     add_item(mm, mul_sat(n, sizeof(uint32_t)), 0, 0, "permutation (%zu)", n);

@@ -16,8 +16,8 @@
 
 #include "internal.h"
 
-/* 11 fixed items + batch input and targets + 2 per layer. */
-#define GSGD_PLAN_MAX_ITEMS (13 + 2 * GSGD_MAX_LAYERS)
+/* 15 fixed items + batch input and targets + 2 per layer. */
+#define GSGD_PLAN_MAX_ITEMS (17 + 2 * GSGD_MAX_LAYERS)
 #define GSGD_PLAN_NAME_LEN 48
 
 typedef struct {
@@ -31,8 +31,11 @@ typedef struct {
 typedef struct {
     const gsgd_model *m;       /* layout; m->mean != NULL means a standardiser */
     size_t n_train;            /* training samples */
-    gsgd_optim optim;          /* momentum and Nesterov keep a velocity buffer */
-    int lr_table;              /* warmup: one learning rate per step of an epoch */
+    gsgd_optim optim;          /* names the optimizer state */
+    int n_state;               /* optimizer state buffers, n_params floats each */
+    size_t work_floats;        /* the update's scratch (norms, LAMB's direction) */
+    int average;               /* averaged SGD keeps a second parameter buffer */
+    int lr_table;              /* warmup or schedule: one learning rate per step */
     int model_resident;        /* parameters and standardiser already allocated */
     int data_resident;         /* dataset X and y already allocated */
     size_t other_in_use;       /* other gsgd memory already allocated (a test set) */

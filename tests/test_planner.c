@@ -24,6 +24,7 @@ static gsgd_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim)
     gsgd_mem_inputs in = {.m = m,
                           .n_train = n,
                           .optim = optim,
+                          .n_state = optim == GSGD_OPTIM_SGD ? 0 : optim == GSGD_OPTIM_ADAM ? 2 : 1,
                           .model_resident = 1,
                           .data_resident = 1,
                           .perm_scratch_bytes = n * 8};
@@ -33,10 +34,10 @@ static gsgd_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim)
 }
 
 /* Bytes every run holds besides the parameters' copies: dataset X and y,
- * loss accumulators (2 doubles), one learning rate, permutation (uint32)
- * and its scratch (uint64). */
+ * loss accumulators (2 doubles), the NaN guard, one learning rate,
+ * permutation (uint32) and its scratch (uint64). */
 static size_t common_fixed(size_t n, size_t d) {
-    return n * d * F + n * F + 16 + F + n * 4 + n * 8;
+    return n * d * F + n * F + 16 + sizeof(gsgd_guard) + F + n * 4 + n * 8;
 }
 
 static void expect_model(const char *spec, size_t d, int k, size_t n_params,
@@ -54,6 +55,9 @@ static void expect_model(const char *spec, size_t d, int k, size_t n_params,
     cr_expect_eq(mom.fixed, sgd.fixed + n_params * F, "%s: momentum", spec);
     cr_expect_eq(mom.per_sample, sgd.per_sample);
     cr_expect_eq(mom.n_buffers, sgd.n_buffers + 1);
+    /* Adam keeps two: first and second moments. */
+    gsgd_mem_model adam = model_for(&m, n, GSGD_OPTIM_ADAM);
+    cr_expect_eq(adam.fixed, sgd.fixed + 2 * n_params * F, "%s: adam", spec);
     /* The per-sample part is what the step buffers take per row; their
      * fixed part is the loss accumulators. */
     cr_expect_eq(gsgd_step_buffers_bytes(&m, 7), 7 * sgd.per_sample + 16, "%s", spec);

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "cli.h"
 #include "distributed.h"
+#include "optimopts.h"
 #include "outfile.h"
 #include "planopts.h"
 #include "progress.h"
@@ -22,12 +23,6 @@ enum {
     O_DATA,
     O_TEST,
     O_MODEL,
-    O_OPTIM,
-    O_LR,
-    O_MOMENTUM,
-    O_WEIGHT_DECAY,
-    O_LR_STEP,
-    O_LR_GAMMA,
     O_BATCH,
     O_MAX_BATCH,
     O_MEM_LIMIT,
@@ -48,21 +43,27 @@ enum {
     O_DISTRIBUTED,
     O_SHARD,
     O_HELP,
-    O_COUNT
+    O_OPTIM_FIRST, /* the CLI_OPTIM_N options of optimopts.h follow */
+    O_COUNT = O_OPTIM_FIRST + CLI_OPTIM_N
 };
 
-/* Same order as the enum above. */
-static const cli_optdef OPTIONS[O_COUNT + 1] = {
-    {"--data", 1},     {"--test", 1},     {"--model", 1},        {"--optim", 1},
-    {"--lr", 1},       {"--momentum", 1}, {"--weight-decay", 1}, {"--lr-step", 1},
-    {"--lr-gamma", 1}, {"--batch", 1},
-    {"--max-batch", 1},    {"--mem-limit", 1},    {"--mem-headroom", 1}, {"--mem-reserve", 1},
-    {"--lr-scaling", 1},   {"--lr-ref-batch", 1}, {"--warmup", 1},
-    {"--epochs", 1},       {"--target-acc", 1},
-    {"--device", 1},   {"--seed", 1},     {"--save", 1},         {"--standardize", 0},
-    {"--summary", 1},  {"--log", 1},      {"--quiet", 0},        {"--distributed", 0},
-    {"--shard", 0},    {"--help", 0},
-    {NULL, 0}};
+/* Same order as the enum above, up to O_OPTIM_FIRST. */
+static const cli_optdef OWN_OPTIONS[O_OPTIM_FIRST] = {
+    {"--data", 1},         {"--test", 1},         {"--model", 1},
+    {"--batch", 1},        {"--max-batch", 1},    {"--mem-limit", 1},
+    {"--mem-headroom", 1}, {"--mem-reserve", 1},  {"--lr-scaling", 1},
+    {"--lr-ref-batch", 1}, {"--warmup", 1},       {"--epochs", 1},
+    {"--target-acc", 1},   {"--device", 1},       {"--seed", 1},
+    {"--save", 1},         {"--standardize", 0},  {"--summary", 1},
+    {"--log", 1},          {"--quiet", 0},        {"--distributed", 0},
+    {"--shard", 0},        {"--help", 0}};
+
+/* The whole table: train's own options, then optimopts.h's. */
+static void option_table(cli_optdef *defs) {
+    memcpy(defs, OWN_OPTIONS, sizeof OWN_OPTIONS);
+    cli_optim_optdefs(defs + O_OPTIM_FIRST);
+    defs[O_COUNT] = (cli_optdef){NULL, 0};
+}
 
 /* Options that map one-to-one onto a library parameter. */
 static const struct {
@@ -70,11 +71,6 @@ static const struct {
     gsgd_param param;
     int integer;
 } PARAMS[] = {
-    {O_LR, GSGD_LR, 0},
-    {O_MOMENTUM, GSGD_MOMENTUM, 0},
-    {O_WEIGHT_DECAY, GSGD_WEIGHT_DECAY, 0},
-    {O_LR_STEP, GSGD_LR_STEP, 1},
-    {O_LR_GAMMA, GSGD_LR_GAMMA, 0},
     {O_EPOCHS, GSGD_EPOCHS, 1},
     {O_TARGET_ACC, GSGD_TARGET_ACC, 0},
     {O_SEED, GSGD_SEED, 1},
@@ -117,30 +113,11 @@ static int build_options(train_run *run) {
     for (size_t k = 0; k < sizeof PARAMS / sizeof PARAMS[0]; k++) {
         const char *s = v[PARAMS[k].opt];
         if (!s) continue;
-        int rc = cli_set_param(run->opts, PARAMS[k].param, OPTIONS[PARAMS[k].opt].name, s,
+        int rc = cli_set_param(run->opts, PARAMS[k].param, OWN_OPTIONS[PARAMS[k].opt].name, s,
                                PARAMS[k].integer);
         if (rc != CLI_OK) return rc;
     }
-    if (v[O_OPTIM]) {
-        int optim = cli_optim_parse(v[O_OPTIM]);
-        if (optim < 0) {
-            cli_error("--optim: '%s' is not one of sgd, momentum, nesterov", v[O_OPTIM]);
-            return CLI_USAGE;
-        }
-        st = gsgd_set(run->opts, GSGD_OPTIMIZER, optim);
-        if (st != GSGD_STATUS_OK) {
-            cli_error("--optim %s: %s", v[O_OPTIM], gsgd_status_string(st));
-            return cli_exit_code(st);
-        }
-    }
-    /* The two are independent settings, but a momentum that the chosen
-     * rule never reads is almost certainly a mistake worth pointing out. */
-    if (v[O_MOMENTUM] && get_param(run->opts, GSGD_OPTIMIZER) == GSGD_OPTIM_SGD)
-        cli_warn("--momentum is ignored with --optim sgd%s",
-                 v[O_OPTIM] ? "" : " (the default); add --optim momentum or nesterov");
-    if (v[O_LR_GAMMA] && get_param(run->opts, GSGD_LR_STEP) == 0)
-        cli_warn("--lr-gamma has no effect without --lr-step");
-    return CLI_OK;
+    return cli_optim_options(run->opts, v + O_OPTIM_FIRST);
 }
 
 /* Loads --data and, when given, --test (whose training part replaces the
@@ -308,7 +285,9 @@ static int run_train(train_run *run) {
 int cli_cmd_train(int argc, char **argv) {
     train_run run;
     memset(&run, 0, sizeof run);
-    int rc = cli_parse_options("train", argc, argv, OPTIONS, run.v);
+    cli_optdef options[O_COUNT + 1];
+    option_table(options);
+    int rc = cli_parse_options("train", argc, argv, options, run.v);
     if (rc != CLI_OK) return rc;
     if (run.v[O_HELP]) {
         cli_usage_train(stdout);

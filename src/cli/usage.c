@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "distributed.h"
+#include "optimopts.h"
 
 static const char *const DATA_SPECS =
     "Data SPEC:\n"
@@ -70,18 +71,7 @@ void cli_usage_train(FILE *f) {
           "  --test SPEC            test data (its training part); overrides SPEC's test part\n"
           "  --model MODEL          softmax | logistic | linear | hinge | mlp:H1,H2,...\n",
           f);
-    double dflt = 0;
-    const char *optim = "?";
-    if (gsgd_param_bounds(GSGD_OPTIMIZER, NULL, NULL, &dflt) == GSGD_STATUS_OK)
-        optim = cli_optim_name((int)dflt);
-    fprintf(f, "  %-22s sgd | momentum | nesterov (default %s)\n", "--optim NAME", optim);
-    param_line(f, "--lr X", "learning rate; 0 = 0.1 for sgd, 0.1*(1-momentum) otherwise",
-               GSGD_LR);
-    param_line(f, "--momentum X", "momentum factor (momentum, nesterov)", GSGD_MOMENTUM);
-    param_line(f, "--weight-decay X", "L2 penalty on weights", GSGD_WEIGHT_DECAY);
-    param_line(f, "--lr-step EPOCHS", "multiply lr by --lr-gamma every EPOCHS; 0 = constant",
-               GSGD_LR_STEP);
-    param_line(f, "--lr-gamma X", "step decay factor", GSGD_LR_GAMMA);
+    cli_usage_optim_options(f);
     cli_usage_plan_options(f);
     param_line(f, "--epochs E", "passes over the training data", GSGD_EPOCHS);
     param_line(f, "--target-acc A", "stop at this test accuracy; 0 = never", GSGD_TARGET_ACC);
