@@ -291,7 +291,7 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
     double loss_sum = 0.0;
     size_t loss_samples = 0, chunk = 0; /* samples behind loss_sum, since the last check */
     size_t seen_all = 0; /* samples of all replicas */
-    for (size_t s = 0; s < steps; s++) {
+    for (size_t s = tr->epoch_step; s < steps; s++) {
         const size_t start = s * G, g = n - start < G ? n - start : G;
         size_t lo = start, b = g, global = tr->shard ? g * R : g;
         if (!tr->shard && R > 1) { /* contiguous, even split of the global batch */
@@ -309,6 +309,7 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
         FORWARD_IF_ERROR(apply_update(tr, per_step ? tr->lr + s : tr->lr));
         tr->lr_now = tr->lr_host[per_step ? s : 0];
         tr->steps++;
+        tr->epoch_step = s + 1;
         chunk += b;
         seen_all += global;
         if ((s + 1) % check_every == 0 && s + 1 < steps) {
@@ -331,6 +332,7 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
     }
     FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
     tr->epoch++;
+    tr->epoch_step = 0;
     /* A replica reports the mean over its own samples. */
     if (mean_loss) *mean_loss = loss_samples ? loss_sum / (double)loss_samples : NAN;
     return GSGD_STATUS_OK;

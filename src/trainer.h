@@ -39,6 +39,9 @@ struct gsgd_trainer {
     void *perm_scratch; /* backend scratch for building it */
     size_t perm_scratch_bytes;
     int epoch;          /* epochs completed */
+    size_t epoch_step;  /* steps done of the epoch in progress: nonzero only
+                           after a stop mid-epoch, where the next epoch
+                           call resumes (same permutation, same rates) */
     size_t steps;       /* optimizer steps taken */
     gsgd_grad_hook_fn grad_hook; /* between backward and update (data parallel) */
     void *grad_hook_user;
