@@ -1,5 +1,6 @@
 /* The trainer: the epoch/step loop, evaluation, target accuracy, progress. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -182,18 +183,27 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
     FORWARD_IF_ERROR(ctx->be->download(ctx, acc, tr->sb.acc, sizeof acc));
     FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->sb.acc, sizeof acc));
     const int skip = tr->rule.skip_nonfinite;
+    const size_t since = tr->checked_steps + 1; /* first step of this chunk */
+    tr->checked_steps = tr->steps;
     if (!skip && (g.bad_steps > 0 || !isfinite(acc[0]))) {
-        /* The guard knows the exact step when the parameters went bad; a
-         * loss that overflowed first is only known to lie in this chunk. */
-        const size_t t = g.first_bad ? (size_t)g.first_bad : tr->steps;
-        const size_t e = steps_per_epoch ? (t - 1) / steps_per_epoch : 0;
+        /* The guard knows the exact step when a gradient or the parameters
+         * went bad; a loss that overflowed first is only known to lie in
+         * this chunk of steps. */
+        size_t first = g.first_bad ? (size_t)g.first_bad : since;
+        const size_t last = g.first_bad ? first : tr->steps;
+        const size_t e = steps_per_epoch ? (first - 1) / steps_per_epoch : 0;
+        char where[96];
+        if (first == last)
+            snprintf(where, sizeof where, "at step %zu (epoch %zu, step %zu of %zu)", first,
+                     e + 1, first - e * steps_per_epoch, steps_per_epoch);
+        else
+            snprintf(where, sizeof where, "between steps %zu and %zu (epoch %zu)", first, last,
+                     e + 1);
         return GSGD_ERROR(ctx, GSGD_STATUS_DIVERGED,
-                          "%s became NaN or Inf %s step %zu (epoch %zu, step %zu of %zu): the "
-                          "learning rate %g is likely too high for batch %zu (lower it, clip "
-                          "the gradient norm, or skip such steps)",
-                          g.bad_steps ? "the parameters" : "the loss",
-                          g.first_bad ? "at" : "by", t, e + 1, t - e * steps_per_epoch,
-                          steps_per_epoch, tr->lr_now, tr->B);
+                          "%s became NaN or Inf %s: the learning rate %g is likely too high "
+                          "for batch %zu (lower it, clip the gradient norm, or skip such steps)",
+                          g.bad_steps ? "the gradient or parameters" : "the loss", where,
+                          tr->lr_now, tr->B);
     }
     tr->bad_seen = g.bad_steps;
     if (isfinite(acc[0])) {

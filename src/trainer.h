@@ -35,6 +35,7 @@ struct gsgd_trainer {
     double best;        /* early stopping / ADAPTIVE: best monitored value */
     int no_improve;     /* epochs since the monitored value last improved */
     uint32_t bad_seen;  /* guard->bad_steps already reported */
+    size_t checked_steps; /* steps at the last health check */
     uint32_t *perm;     /* this epoch's permutation */
     void *perm_scratch; /* backend scratch for building it */
     size_t perm_scratch_bytes;

@@ -215,6 +215,7 @@ static int finish(train_run *run) {
     r->test_data = run->v[O_TEST];
     r->model = spec;
     r->optim = cli_optim_name((int)get_param(run->opts, GSGD_OPTIMIZER));
+    r->schedule = cli_schedule_name((int)get_param(run->opts, GSGD_SCHEDULE));
     r->device = cli_device_name(gsgd_context_device(run->ctx));
     r->lr = r->res.lr;
     r->target_acc = get_param(run->opts, GSGD_TARGET_ACC);

@@ -20,6 +20,12 @@ void cli_report_line(FILE *f, const cli_train_report *r) {
         else
             fprintf(f, "  (%g not reached)", r->target_acc);
     }
+    if (!isnan(s->validation_accuracy))
+        fprintf(f, "  validation accuracy %.4f", s->validation_accuracy);
+    if (s->stopped_early) fputs("  (stopped early: no improvement)", f);
+    if (s->skipped_steps)
+        fprintf(f, "  (%zu step%s skipped: NaN/Inf)", s->skipped_steps,
+                s->skipped_steps == 1 ? "" : "s");
     fputc('\n', f);
 }
 
@@ -37,9 +43,13 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_num(&j, "seconds", s->seconds);
     cli_json_num(&j, "time_to_target_s", s->time_to_target_s);
     cli_json_num(&j, "target_acc", r->target_acc > 0 ? r->target_acc : NAN);
+    cli_json_num(&j, "validation_accuracy", s->validation_accuracy);
+    cli_json_int(&j, "stopped_early", s->stopped_early);
+    cli_json_int(&j, "skipped_steps", (long long)s->skipped_steps);
     cli_json_str(&j, "device", r->device);
     cli_json_str(&j, "model", r->model);
     cli_json_str(&j, "optim", r->optim);
+    cli_json_str(&j, "schedule", r->schedule);
     cli_json_num(&j, "lr", r->lr);
     cli_json_str(&j, "data", r->data);
     cli_json_str(&j, "test_data", r->test_data);

@@ -11,6 +11,7 @@ typedef struct {
     const char *test_data; /* --test spec, or NULL */
     const char *model;     /* model spec */
     const char *optim;     /* optimizer name */
+    const char *schedule;  /* learning-rate schedule name */
     const char *device;    /* "cpu" or "cuda" */
     double lr;             /* initial learning rate in effect */
     double target_acc;     /* 0 when no target was set */
