@@ -28,6 +28,7 @@ void cli_usage_main(FILE *f) {
             "  train    train a model on a dataset\n"
             "  eval     evaluate a saved model on a dataset\n"
             "  plan     memory table of a run and the largest batch that fits\n"
+            "  bench    step time, samples/s and time to target across batch sizes\n"
             "  info     build configuration and available devices\n"
             "  help     this text; 'gsgd <command> --help' describes a command\n"
             "\n"
@@ -172,4 +173,50 @@ void cli_usage_plan(FILE *f) {
             "\n"
             "%s\n%s",
             DATA_SPECS, EXIT_CODES);
+}
+
+void cli_usage_bench(FILE *f) {
+    fputs("Usage: gsgd bench --data SPEC --model MODEL [options]\n"
+          "\n"
+          "Times training steps at each batch size: step time (median and quartiles of\n"
+          "--steps timed steps after --warmup-steps; CUDA events on a GPU, the monotonic\n"
+          "clock on the CPU), samples/s, seconds per epoch and the share of gather,\n"
+          "forward, backward (loss included) and update. Each figure is set against a\n"
+          "yardstick measured in the same run: the update's GB/s against a device copy\n"
+          "(memcpy on the CPU), the forward and backward GEMM rates against sgemm alone\n"
+          "on the same shapes, the step against its bandwidth floor (bytes it must move /\n"
+          "copy bandwidth). Timed steps use learning rate 0, so the model stays as it is.\n"
+          "Also estimates the gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish\n"
+          "et al. 2018), the batch beyond which larger batches stop paying.\n"
+          "\n"
+          "  --data SPEC            training data (see Data SPEC below)\n"
+          "  --model MODEL          softmax | logistic | linear | hinge | mlp:H1,H2,...\n"
+          "  --batches LIST|sweep   batch sizes, e.g. 64,256,1024; sweep: powers of two\n"
+          "                         from 32 up to the planner's B* (default sweep)\n"
+          "  --steps N              timed steps per batch size (default 30)\n"
+          "  --warmup-steps N       untimed steps before them (default 3)\n"
+          "  --target-acc A         also train to test accuracy A at each batch size and\n"
+          "                         report epochs, steps and seconds (or 'not reached')\n"
+          "  --epochs E             at most E epochs per time-to-target run (default 20)\n"
+          "  --noise-batches S,B    batch sizes of the noise scale (default: the smallest\n"
+          "                         and largest of --batches)\n"
+          "  --noise-samples K      gradients measured at each of the two (default 50;\n"
+          "                         0 = no noise scale)\n"
+          "  --noise-epochs E       epochs trained at the small batch before measuring\n"
+          "                         (default 1)\n"
+          "  --optim NAME           sgd | momentum | nesterov\n"
+          "  --lr X, --momentum X, --weight-decay X, --seed S   as for gsgd train\n"
+          "  --lr-scaling none|linear|sqrt, --lr-ref-batch N, --warmup EPOCHS\n"
+          "                         how the time-to-target runs scale lr with the batch\n"
+          "  --max-batch N|none     cap on B* (default none: what fits in memory)\n"
+          "  --mem-limit SIZE|P%    memory gsgd may use (as for gsgd plan)\n"
+          "  --device DEV           auto | cpu | cuda | cuda:N (default auto)\n"
+          "  --csv F                every figure, one line per batch size\n"
+          "  --json F               every figure and the machine, as one JSON object\n"
+          "  --plot F.png           samples/s and time to target against batch size, B*\n"
+          "                         and B_simple marked (needs gnuplot: gnuplot-nox)\n"
+          "  --quiet                no progress lines on stderr\n"
+          "\n",
+          f);
+    fprintf(f, "%s\n%s", DATA_SPECS, EXIT_CODES);
 }
