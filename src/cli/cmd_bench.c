@@ -357,11 +357,11 @@ static int write_file(const char *opt, const char *path, const bench_report *r,
 
 static int run_bench(bench_cli *b, int argc, char **argv) {
     const char **v = b->v;
-    if (!v[O_DATA] || !v[O_MODEL]) {
-        cli_error("bench: %s is required (see 'gsgd bench --help')",
-                  !v[O_DATA] ? "--data SPEC" : "--model MODEL");
+    if (!v[O_DATA]) {
+        cli_error("bench: --data SPEC is required (see 'gsgd bench --help')");
         return CLI_USAGE;
     }
+    if (!v[O_MODEL]) v[O_MODEL] = "softmax";
     int rc = build_options(b);
     if (rc == CLI_OK) rc = check_outputs(b);
     if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &b->ctx);

@@ -176,7 +176,7 @@ void cli_usage_plan(FILE *f) {
 }
 
 void cli_usage_bench(FILE *f) {
-    fputs("Usage: gsgd bench --data SPEC --model MODEL [options]\n"
+    fputs("Usage: gsgd bench --data SPEC [--model MODEL] [options]\n"
           "\n"
           "Times training steps at each batch size: step time (median and quartiles of\n"
           "--steps timed steps after --warmup-steps; CUDA events on a GPU, the monotonic\n"
@@ -190,7 +190,8 @@ void cli_usage_bench(FILE *f) {
           "et al. 2018), the batch beyond which larger batches stop paying.\n"
           "\n"
           "  --data SPEC            training data (see Data SPEC below)\n"
-          "  --model MODEL          softmax | logistic | linear | hinge | mlp:H1,H2,...\n"
+          "  --model MODEL          softmax (default) | logistic | linear | hinge |\n"
+          "                         mlp:H1,H2,...\n"
           "  --batches LIST|sweep   batch sizes, e.g. 64,256,1024; sweep: powers of two\n"
           "                         from 32 up to the planner's B* (default sweep)\n"
           "  --steps N              timed steps per batch size (default 30)\n"
