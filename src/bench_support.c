@@ -126,7 +126,7 @@ gsgd_status gsgd_machine_describe(gsgd_context *ctx, gsgd_machine *m) {
         CUDA_CHECK(ctx, cudaGetDeviceProperties(&prop, ctx->device_index));
         CUDA_CHECK(ctx, cudaRuntimeGetVersion(&rt));
         CUDA_CHECK(ctx, cudaDriverGetVersion(&drv));
-        snprintf(m->device_name, sizeof m->device_name, "%s (compute capability %d.%d)",
+        snprintf(m->device_name, sizeof m->device_name, "%.200s (compute capability %d.%d)",
                  prop.name, prop.major, prop.minor);
         m->device_memory = prop.totalGlobalMem;
         snprintf(m->cuda_runtime, sizeof m->cuda_runtime, "%d.%d", rt / 1000, rt % 1000 / 10);
