@@ -21,73 +21,6 @@
 #define count_lines tu_count_lines
 #define read_text tu_read_text
 
-/* ---- a JSON checker: objects, arrays, strings, numbers, null ------------ */
-
-static const char *value(const char *p);
-
-static const char *ws(const char *p) {
-    while (*p && strchr(" \t\r\n", *p))
-        p++;
-    return p;
-}
-
-static const char *string(const char *p) {
-    if (*p++ != '"')
-        return NULL;
-    for (; *p && *p != '"'; p++) {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\' && !*++p)
-            return NULL;
-    }
-    return *p == '"' ? p + 1 : NULL;
-}
-
-/* Members (object) or elements (array) up to the closing bracket. */
-static const char *sequence(const char *p, char close, int keyed) {
-    p = ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (keyed) {
-            if (!(p = string(p)))
-                return NULL;
-            p = ws(p);
-            if (*p++ != ':')
-                return NULL;
-        }
-        if (!(p = value(ws(p))))
-            return NULL;
-        p = ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-        p = ws(p);
-    }
-}
-
-static const char *value(const char *p) {
-    if (*p == '{')
-        return sequence(p, '}', 1);
-    if (*p == '[')
-        return sequence(p, ']', 0);
-    if (*p == '"')
-        return string(p);
-    if (strncmp(p, "null", 4) == 0)
-        return p + 4;
-    if (*p != '-' && !isdigit((unsigned char)*p))
-        return NULL;
-    char *end;
-    strtod(p, &end);
-    return end > p ? end : NULL;
-}
-
-static int is_json_object(const char *s) {
-    const char *p = ws(s);
-    return *p == '{' && (p = value(p)) && *ws(p) == '\0';
-}
-
 static double json_number(const char *json, const char *key) {
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\": ", key);
@@ -111,7 +44,7 @@ Test(cli_plan, json_is_one_object_and_exact_on_the_cpu) {
                   path);
     cr_assert_eq(rc, 0, "%s", out);
     const char *json = read_text(path);
-    cr_expect(is_json_object(json), "not one JSON object: %s", json);
+    cr_expect(tu_json_valid(json), "not one JSON object: %s", json);
     static const char *const keys[] = {
         "batch",           "budget_bytes",   "fixed_bytes", "per_sample_bytes",
         "predicted_bytes", "measured_bytes", "device",      "items",

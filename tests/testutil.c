@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdarg.h>
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,3 +106,71 @@ char *tu_read_text(const char *path) {
     fclose(f);
     return buf;
 }
+
+/* ---- a JSON checker: objects, arrays, strings, numbers, null ------------ */
+
+static const char *json_value(const char *p);
+
+static const char *json_ws(const char *p) {
+    while (*p && strchr(" \t\r\n", *p))
+        p++;
+    return p;
+}
+
+static const char *json_string(const char *p) {
+    if (*p++ != '"')
+        return NULL;
+    for (; *p && *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\' && !*++p)
+            return NULL;
+    }
+    return *p == '"' ? p + 1 : NULL;
+}
+
+/* Members (object) or elements (array) up to the closing bracket. */
+static const char *json_sequence(const char *p, char close, int keyed) {
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (keyed) {
+            if (!(p = json_string(p)))
+                return NULL;
+            p = json_ws(p);
+            if (*p++ != ':')
+                return NULL;
+        }
+        if (!(p = json_value(json_ws(p))))
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+        p = json_ws(p);
+    }
+}
+
+static const char *json_value(const char *p) {
+    if (*p == '{')
+        return json_sequence(p, '}', 1);
+    if (*p == '[')
+        return json_sequence(p, ']', 0);
+    if (*p == '"')
+        return json_string(p);
+    if (strncmp(p, "null", 4) == 0)
+        return p + 4;
+    if (*p != '-' && !isdigit((unsigned char)*p))
+        return NULL;
+    char *end;
+    strtod(p, &end);
+    return end > p ? end : NULL;
+}
+
+int tu_json_valid(const char *s) {
+    const char *p = json_ws(s);
+    return *p == '{' && (p = json_value(p)) && *json_ws(p) == '\0';
+}
+

@@ -28,6 +28,9 @@ int tu_count_lines(const char *s);
 char *tu_read_text(const char *path);
 /* 1 when path exists. */
 int tu_exists(const char *path);
+/* 1 when s is exactly one JSON object (objects, arrays, strings, numbers,
+ * null; blanks around it allowed). */
+int tu_json_valid(const char *s);
 
 /* Bound on max |a - b| between the parameters of two runs of plain SGD on
  * softmax regression with d features, all |x_ij| <= 1, that take the same

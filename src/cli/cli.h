@@ -2,7 +2,8 @@
  * Shared pieces of the `gsgd` command-line program. The program is a thin
  * client of the public API (gsgd.h): it parses options, calls the library
  * and turns statuses into messages and exit codes. It never reaches into
- * the library's internals.
+ * the library's internals, except `gsgd bench`, which must time the
+ * step's phases apart (bench.h).
  */
 #ifndef GSGD_CLI_H
 #define GSGD_CLI_H
@@ -52,5 +53,6 @@ int cli_cmd_train(int argc, char **argv);
 int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
 
 #endif

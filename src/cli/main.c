@@ -15,6 +15,7 @@ static const struct {
     {"train", cli_cmd_train},
     {"eval", cli_cmd_eval},
     {"plan", cli_cmd_plan},
+    {"bench", cli_cmd_bench},
     {"info", cli_cmd_info},
 };
 

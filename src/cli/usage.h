@@ -10,6 +10,7 @@ void cli_usage_train(FILE *f);
 void cli_usage_eval(FILE *f);
 void cli_usage_info(FILE *f);
 void cli_usage_plan(FILE *f);
+void cli_usage_bench(FILE *f);
 /* The lines of the batch and memory options train and plan share. */
 void cli_usage_plan_options(FILE *f);
 
