@@ -21,17 +21,22 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
     bb->ctx = ctx;
     bb->m = m;
     bb->ds = ds;
-    bb->rule = gsgd_rule_from_options(opts, m->n_decay);
+    bb->rule = gsgd_rule_from_options(opts, m, m->n_params);
+    bb->rule.skip_nonfinite = 0; /* no guard: lr 0 steps change nothing */
+    bb->work_floats = gsgd_rule_work_floats(&bb->rule, m->n_params);
     bb->B = B < ds->n ? B : ds->n;
     const size_t pbytes = m->n_params * sizeof(float);
     const float zero = 0.0f;
     gsgd_status st;
     CHECK_GOTO(st, gsgd_step_buffers_alloc(m, bb->B, &bb->sb), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&bb->grads), fail);
-    if (bb->rule.kind != GSGD_OPTIM_SGD) {
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&bb->velocity), fail);
-        CHECK_GOTO(st, be->zero(ctx, bb->velocity, pbytes), fail);
+    for (int k = 0; k < gsgd_rule_state_count(&bb->rule); k++) {
+        CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&bb->state[k]), fail);
+        CHECK_GOTO(st, be->zero(ctx, bb->state[k], pbytes), fail);
     }
+    if (bb->work_floats)
+        CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->work_floats * sizeof(float), (void **)&bb->work),
+                   fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&bb->lr), fail);
     CHECK_GOTO(st, be->upload(ctx, bb->lr, &zero, sizeof zero), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
@@ -53,7 +58,8 @@ void bench_bufs_free(bench_bufs *bb) {
     const size_t pbytes = bb->m->n_params * sizeof(float);
     if (bb->sb.B) gsgd_step_buffers_free(bb->m, &bb->sb);
     gsgd_mem_free(ctx, bb->grads, pbytes);
-    gsgd_mem_free(ctx, bb->velocity, pbytes);
+    for (int k = 0; k < 2; k++) gsgd_mem_free(ctx, bb->state[k], pbytes);
+    gsgd_mem_free(ctx, bb->work, bb->work_floats * sizeof(float));
     gsgd_mem_free(ctx, bb->lr, sizeof(float));
     gsgd_mem_free(ctx, bb->perm, bb->ds->n * sizeof(uint32_t));
     gsgd_mem_free(ctx, bb->scratch, bb->scratch_bytes);
@@ -75,8 +81,10 @@ gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
 
 gsgd_status bench_update(bench_bufs *bb) {
     gsgd_model *m = bb->m;
-    return bb->ctx->be->update(bb->ctx, &bb->rule, bb->lr, m->params, bb->grads, bb->velocity,
-                               m->n_params);
+    const gsgd_update_args a = {.lr = bb->lr, .params = m->params, .grads = bb->grads,
+                                .n = m->n_params, .state = {bb->state[0], bb->state[1]},
+                                .work = bb->work, .t = 1};
+    return bb->ctx->be->update(bb->ctx, &bb->rule, &a);
 }
 
 /* ---- statistics ---------------------------------------------------------- */
@@ -96,10 +104,11 @@ static double quantile(double *v, int n, double q) {
 
 /* ---- models of the work ---------------------------------------------------- */
 
-double bench_update_bytes(size_t n_params, gsgd_optim kind) {
-    /* SGD reads p, g and writes p; momentum and Nesterov also read and
-     * write v (the convention of bench/bench_update.c). */
-    return (kind == GSGD_OPTIM_SGD ? 12.0 : 20.0) * (double)n_params;
+double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule) {
+    /* Every rule reads p, g and writes p; each state buffer is read and
+     * written too (the convention of bench/bench_update.c). Norms and
+     * LAMB's second pass are extra traffic the floor does not count. */
+    return (12.0 + 8.0 * gsgd_rule_state_count(rule)) * (double)n_params;
 }
 
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
@@ -111,7 +120,7 @@ void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     }
 }
 
-double bench_floor_bytes(const gsgd_model *m, size_t B, gsgd_optim kind) {
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule) {
     const double b = (double)B, d = (double)m->n_features, K = (double)m->n_outputs;
     double floats = 2.0 * b * d + 3.0 * b; /* perm, rows, labels in; batch out */
     for (int l = 0; l < m->n_layers; l++) {
@@ -122,7 +131,7 @@ double bench_floor_bytes(const gsgd_model *m, size_t B, gsgd_optim kind) {
         if (l > 0) floats += gemm;       /* dX = dY W^T */
     }
     floats += 2.0 * b * K + b; /* loss: logits and labels in, dlogits out */
-    return 4.0 * floats + bench_update_bytes(m->n_params, kind);
+    return 4.0 * floats + bench_update_bytes(m->n_params, rule);
 }
 
 /* ---- copy bandwidth ---------------------------------------------------------- */
@@ -262,11 +271,10 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->samples_per_s = (double)B / pt->step_s;
     pt->epoch_s = (double)pt->steps_per_epoch * pt->step_s;
 
-    const gsgd_optim kind = bb->rule.kind;
-    pt->update_bytes = bench_update_bytes(bb->m->n_params, kind);
+    pt->update_bytes = bench_update_bytes(bb->m->n_params, &bb->rule);
     pt->update_gbs = pt->update_bytes / pt->phase_s[PH_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes = bench_floor_bytes(bb->m, B, kind);
+    pt->floor_bytes = bench_floor_bytes(bb->m, B, &bb->rule);
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_s / pt->floor_s;
 

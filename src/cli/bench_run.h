@@ -18,7 +18,10 @@ typedef struct {
     gsgd_update_rule rule;
     size_t B;
     gsgd_step_buffers sb;
-    float *grads, *velocity, *lr; /* lr: one float of backend memory */
+    float *grads, *lr;  /* lr: one float of backend memory */
+    float *state[2];    /* the rule's optimizer state (gsgd_rule_state_count) */
+    float *work;        /* the update's scratch (gsgd_rule_work_floats) */
+    size_t work_floats;
     uint32_t *perm;
     void *scratch;
     size_t scratch_bytes;
@@ -53,8 +56,8 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
  * the GEMMs beside them; gather reads the rows and writes the batch; the
  * loss reads logits and writes their gradient; the update reads and writes
  * what its rule needs). Flops of the forward and backward GEMMs. */
-double bench_floor_bytes(const gsgd_model *m, size_t B, gsgd_optim kind);
-double bench_update_bytes(size_t n_params, gsgd_optim kind);
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule);
+double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule);
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd);
 
 #endif
