@@ -47,6 +47,8 @@ const char *cli_device_name(gsgd_device d);
  * "unknown"; and the reverse, returning -1 for an unknown name. */
 const char *cli_optim_name(int optim);
 int cli_optim_parse(const char *name);
+/* The --optim values, for messages and help. */
+#define CLI_OPTIM_LIST "sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lars, lamb"
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int cli_cmd_train(int argc, char **argv);

@@ -142,8 +142,7 @@ static int build_options(bench_cli *b) {
     if (rc == CLI_OK && v[O_OPTIM]) {
         int optim = cli_optim_parse(v[O_OPTIM]);
         if (optim < 0) {
-            cli_error("--optim: '%s' is not one of sgd, momentum, nesterov, adam, adamw, "
-                      "adagrad, rmsprop, lars, lamb", v[O_OPTIM]);
+            cli_error("--optim: '%s' is not one of " CLI_OPTIM_LIST, v[O_OPTIM]);
             return CLI_USAGE;
         }
         st = gsgd_set(b->opts, GSGD_OPTIMIZER, optim);

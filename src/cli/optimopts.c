@@ -13,8 +13,7 @@ static const struct {
     gsgd_param param;
     const char *help;
 } TABLE[CLI_OPTIM_N] = {
-    {"--optim", K_OPTIM, GSGD_OPTIMIZER,
-     "sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop | lars | lamb"},
+    {"--optim", K_OPTIM, GSGD_OPTIMIZER, CLI_OPTIM_LIST},
     {"--lr", K_PARAM, GSGD_LR,
      "learning rate; 0 = the rule's: 0.1 sgd, 0.1*(1-momentum) momentum, nesterov,\n"
      "lars; 1e-3 adam, adamw, lamb; 1e-2 adagrad, rmsprop"},
