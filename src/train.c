@@ -147,6 +147,8 @@ static void use_average(gsgd_trainer *tr, int on) {
     tr->avg_swapped = on;
 }
 
+void gsgd_trainer_use_average(gsgd_trainer *tr, int on) { use_average(tr, on); }
+
 void gsgd_trainer_free(gsgd_trainer *tr) {
     if (!tr) return;
     gsgd_context *ctx = tr->ctx;
@@ -416,6 +418,10 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             monitored = isnan(vr.accuracy) ? vr.loss : vr.accuracy;
             higher = !isnan(vr.accuracy);
         }
+        /* Decided before the callback, so that a checkpoint saved there
+         * holds this epoch's early-stopping and ADAPTIVE state. */
+        const int reached = target > 0.0 && ev.accuracy >= target;
+        const int stop = !reached && should_stop(tr, monitored, higher);
         if (progress) {
             ps.p.step = ps.p.steps = (tr->train->n + step_rows(tr) - 1) / step_rows(tr);
             ps.p.loss = r.train_loss;
@@ -428,11 +434,11 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
                             "training stopped by the progress callback after epoch %d",
                             tr->epoch);
         }
-        if (target > 0.0 && ev.accuracy >= target) {
+        if (reached) {
             r.time_to_target_s = now_seconds() - ps.t0;
             break;
         }
-        if (should_stop(tr, monitored, higher)) {
+        if (stop) {
             r.stopped_early = 1;
             break;
         }
