@@ -590,7 +590,9 @@ GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
  * gsgd_trainer_resume. *epochs_done receives the epochs it completed and
  * *epoch_step the steps it had done of the next one (nonzero after a stop
  * mid-epoch); opts and both outputs may be NULL. Errors as
- * gsgd_trainer_resume's for the file. */
+ * gsgd_trainer_resume's for the file. ctx may be NULL (the options are
+ * needed before a device is chosen): the detail then goes to
+ * gsgd_last_error(NULL). */
 GSGD_API gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path,
                                              gsgd_options *opts, int *epochs_done,
                                              size_t *epoch_step);

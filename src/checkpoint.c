@@ -308,7 +308,6 @@ static gsgd_status read_checkpoint(gsgd_context *ctx, const char *path, unsigned
 
 gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path, gsgd_options *opts,
                                     int *epochs_done, size_t *epoch_step) {
-    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "checkpoint: NULL path");
     unsigned char *data = NULL;
     ckpt_header h;
