@@ -119,8 +119,12 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
     if (tr->work_floats)
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->work_floats * sizeof(float), (void **)&tr->work),
                    fail);
-    if (opts->v[GSGD_AVERAGE] > 0.0)
+    if (opts->v[GSGD_AVERAGE] > 0.0) {
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&tr->average), fail);
+        /* The first average step, avg += 1 * (w - avg), gives w exactly
+         * only from a finite avg: never from what the allocation held. */
+        CHECK_GOTO(st, be->zero(ctx, tr->average, pbytes), fail);
+    }
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(gsgd_guard), (void **)&tr->guard), fail);
     CHECK_GOTO(st, reset_guard(tr), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr), fail);
