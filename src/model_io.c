@@ -13,6 +13,8 @@
  *   168     4*n   parameters (flat buffer)
  *   ...     8*d   mean then inv_std, when flag bit 0
  *   end-4   4     CRC32 (zlib) of every byte before it
+ *
+ * gsgd_model_load also reads the model part of a checkpoint (checkpoint.c).
  */
 #include <stdlib.h>
 #include <string.h>
