@@ -93,7 +93,7 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
     tr->train = train;
     tr->opts = *opts;
     tr->n_replicas = 1;
-    tr->rule = gsgd_rule_from_options(opts, m->n_decay);
+    tr->rule = gsgd_rule_from_options(opts, m, m->n_params);
     tr->B = B < train->n ? B : train->n;
     /* A warmup needs a rate per step; an epoch has at most n steps. The
      * planner counts the same n floats (planner.c). */
@@ -225,8 +225,10 @@ static gsgd_status run_epoch(gsgd_trainer *tr, progress_state *ps, double *mean_
                             "gradient hook failed (%s) at epoch %d step %zu",
                             gsgd_status_name(hs), tr->epoch + 1, s + 1);
         }
-        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, per_step ? tr->lr + s : tr->lr, m->params,
-                                    tr->grads, tr->velocity, m->n_params));
+        gsgd_update_args ua = {.lr = per_step ? tr->lr + s : tr->lr, .params = m->params,
+                               .grads = tr->grads, .n = m->n_params,
+                               .state = {tr->velocity, NULL}, .t = tr->steps + 1};
+        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, &ua));
         tr->lr_now = tr->lr_host[per_step ? s : 0];
         tr->steps++;
         seen += b;
@@ -340,8 +342,10 @@ gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *se
     for (int s = 0; s < steps; s++) {
         const double t0 = now_seconds();
         FORWARD_IF_ERROR(local_gradient(tr, (size_t)s * b % (n - b + 1), b, b));
-        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, tr->lr, m->params, tr->grads,
-                                    tr->velocity, m->n_params));
+        gsgd_update_args ua = {.lr = tr->lr, .params = m->params, .grads = tr->grads,
+                               .n = m->n_params, .state = {tr->velocity, NULL},
+                               .t = (uint64_t)s + 1};
+        FORWARD_IF_ERROR(be->update(ctx, &tr->rule, &ua));
         if (seconds) {
             FORWARD_IF_ERROR(be->sync(ctx));
             seconds[s] = now_seconds() - t0;
