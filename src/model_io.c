@@ -88,8 +88,8 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
                     MODEL_VERSION);
     RETURN_ERROR_IF(bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: written on a host of another byte order", path);
-    RETURN_ERROR_IF(!gsgd_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: CRC mismatch (file corrupt or truncated)",
-                    path);
+    RETURN_ERROR_IF(!gsgd_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
+                    "load: %s: CRC mismatch (file corrupt or truncated)", path);
     RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > 1u, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: malformed header", path);
     gsgd_status st = gsgd_model_layout(ctx, spec, (size_t)nf, nc, m);
