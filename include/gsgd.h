@@ -576,7 +576,8 @@ GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path)
  * gsgd_train (or gsgd_train_epoch) then takes exactly the steps the saved
  * run would have taken, bit for bit on the same backend, starting in the
  * middle of an epoch when the saved run stopped there; its EPOCHS counts
- * the epochs on top, the partial one included. The model's parameters and
+ * the epochs on top, the partial one included (its mean training loss
+ * covers the steps after the resume only). The model's parameters and
  * standardiser are replaced; with AVERAGE the model holds the average, as
  * after gsgd_train. Returns BAD_FORMAT naming the file when it is corrupt,
  * truncated, not a checkpoint or of another format version; IO when it

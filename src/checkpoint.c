@@ -230,6 +230,10 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path, len,
                     min);
+    RETURN_ERROR_IF(memcmp(p, "GSGDMDL", 8) == 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                    "load: %s: a model file, not a checkpoint: it holds no optimizer state "
+                    "to resume from",
+                    path);
     RETURN_ERROR_IF(!gsgd_is_checkpoint(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: not a gsgd checkpoint (bad magic)", path);
     reader r = {p, 0};

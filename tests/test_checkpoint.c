@@ -297,8 +297,13 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     memcpy(v, b, n);
     v[8] = 2; /* version 2, CRC left stale: the version is checked first */
     expect_rejected(&r, "version.ckpt", v, n, "version 2");
-    memcpy(v, "GSGDMDL", 8);
+    memcpy(v, "GSGDCKQ", 8);
     expect_rejected(&r, "magic.ckpt", v, n, "bad magic");
+    const char *model_file = tu_path("model.gsgd");
+    cr_assert_eq(gsgd_model_save(r.m, model_file), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_trainer_resume(r.tr, model_file), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "a model file, not a checkpoint"), "%s",
+              gsgd_last_error(ctx));
     free(v);
 
     size_t in_use_after;
