@@ -217,8 +217,9 @@ GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
  * versioned binary with a CRC32, written to a temporary file, fsynced and
  * renamed, so path is never left half-written. */
 GSGD_API gsgd_status gsgd_model_save(const gsgd_model *model, const char *path);
-/* Loads a model written by gsgd_model_save. Corrupt, truncated or
- * other-version files give GSGD_STATUS_BAD_FORMAT naming the file. */
+/* Loads a model written by gsgd_model_save, or the model of a checkpoint
+ * (gsgd_trainer_save). Corrupt, truncated or other-version files give
+ * GSGD_STATUS_BAD_FORMAT naming the file. */
 GSGD_API gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **out);
 /* The model's spec string ("mlp:256,128"), feature and class counts. */
 GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec,
@@ -552,6 +553,50 @@ GSGD_API gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test,
  * allocation). */
 GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
                                            gsgd_eval_result *out);
+
+/* Checkpoints. gsgd_trainer_save writes the trainer's whole state to path:
+ * the model (spec, shapes, standardiser, parameters), the running average,
+ * the optimizer state, the NaN/Inf guard, the counters (epochs done, steps
+ * done of the epoch in progress, steps, early stopping, ADAPTIVE's factor),
+ * the batch and every option. There is no random-number state to keep:
+ * each epoch's shuffle is a function of SEED and the epoch. The file is
+ * versioned with a CRC32 and written like gsgd_model_save (temporary
+ * "<path>.tmp", fsync, rename), so path is never half-written; a stale
+ * "<path>.tmp" of a killed save is reused by the next. gsgd_model_load
+ * reads a checkpoint's model (the average when the run averaged). Call it
+ * between gsgd_train calls or from the progress callback, also after a
+ * stop mid-epoch. Returns IO naming path when it cannot be written. */
+GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path);
+
+/* Restores a checkpoint into tr, which gsgd_trainer_create made for a
+ * model of the same spec and shape, on the same training data, with the
+ * same options but for those that do not change the steps (EPOCHS,
+ * TARGET_ACC, CHECK_EVERY, BATCH as long as the batch is the same, and the
+ * other planning options); gsgd_checkpoint_options gives them. The next
+ * gsgd_train (or gsgd_train_epoch) then takes exactly the steps the saved
+ * run would have taken, bit for bit on the same backend, starting in the
+ * middle of an epoch when the saved run stopped there; its EPOCHS counts
+ * the epochs on top, the partial one included (its mean training loss
+ * covers the steps after the resume only). The model's parameters and
+ * standardiser are replaced; with AVERAGE the model holds the average, as
+ * after gsgd_train. Returns BAD_FORMAT naming the file when it is corrupt,
+ * truncated, not a checkpoint or of another format version; IO when it
+ * cannot be read; SHAPE_MISMATCH (model, number of samples) or
+ * INVALID_ARGUMENT (batch, an option, replicas) naming what differs. On
+ * these errors tr is unchanged. */
+GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
+
+/* Sets opts to the options of the run a checkpoint saved, BATCH to the
+ * batch it used: what gsgd_trainer_create needs before
+ * gsgd_trainer_resume. *epochs_done receives the epochs it completed and
+ * *epoch_step the steps it had done of the next one (nonzero after a stop
+ * mid-epoch); opts and both outputs may be NULL. Errors as
+ * gsgd_trainer_resume's for the file. ctx may be NULL (the options are
+ * needed before a device is chosen): the detail then goes to
+ * gsgd_last_error(NULL). */
+GSGD_API gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path,
+                                             gsgd_options *opts, int *epochs_done,
+                                             size_t *epoch_step);
 
 /* ------------------------------------------------------------------------ */
 /* Embedding primitive: the fused in-place update on caller-owned buffers.  */

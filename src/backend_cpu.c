@@ -14,6 +14,7 @@
 
 #include "internal.h"
 #include "rng.h"
+#include "update_math.h"
 
 /* Below this many elements a parallel region costs more than it saves: a
  * fork/join is microseconds on an idle machine, and when the cores are
@@ -238,29 +239,142 @@ static gsgd_status cpu_permutation(gsgd_context *ctx, uint64_t seed, uint64_t ep
 
 static size_t cpu_perm_scratch_bytes(size_t n) { return n * sizeof(uint64_t); }
 
-static gsgd_status cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule, const float *lr_p,
-                              float *params, const float *grads, float *velocity, size_t n) {
-    const float lr = *lr_p, mu = rule->momentum, wd = rule->weight_decay;
-    const size_t n_decay = rule->n_decay < n ? rule->n_decay : n;
-    RETURN_ERROR_IF(rule->kind != GSGD_OPTIM_SGD && !velocity, ctx, GSGD_STATUS_INTERNAL,
-                    "update: momentum rule without a velocity buffer");
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
-    for (size_t i = 0; i < n; i++) {
-        float g = grads[i];
-        if (i < n_decay) g += wd * params[i];
-        switch (rule->kind) {
-        case GSGD_OPTIM_SGD:
-            params[i] -= lr * g;
-            break;
-        case GSGD_OPTIM_MOMENTUM:
-            velocity[i] = mu * velocity[i] + g;
-            params[i] -= lr * velocity[i];
-            break;
-        case GSGD_OPTIM_NESTEROV:
-            velocity[i] = mu * velocity[i] + g;
-            params[i] -= lr * (g + mu * velocity[i]);
-            break;
+/* Sum of squares of x[0, n) in double. Long ranges are cut into CHUNKS
+ * fixed pieces summed in parallel, then added in order: the result depends
+ * on n alone, never on the thread count or on which thread finishes first
+ * (an OpenMP reduction combines in arrival order). */
+static double sumsq_range(const float *x, size_t n) {
+    enum { CHUNKS = 64 };
+    if (n < PAR_MIN) {
+        double s = 0.0;
+        for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+        return s;
+    }
+    double part[CHUNKS];
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < CHUNKS; c++) {
+        const size_t lo = n / CHUNKS * c, hi = c == CHUNKS - 1 ? n : n / CHUNKS * (c + 1);
+        double s = 0.0;
+        for (size_t i = lo; i < hi; i++) s += (double)x[i] * x[i];
+        part[c] = s;
+    }
+    double s = 0.0;
+    for (int c = 0; c < CHUNKS; c++) s += part[c];
+    return s;
+}
+
+static gsgd_status cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
+                             float *out) {
+    (void)ctx;
+    for (int k = 0; k < n_segments; k++)
+        out[k] = (float)sumsq_range(x + seg[k], seg[k + 1] - seg[k]);
+    return GSGD_STATUS_OK;
+}
+
+/* One element of an update pass (update_math.h); state, direction and
+ * average pointers are NULL where the rule has none. */
+static inline int update_at(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass,
+                            float q, int decay, const gsgd_update_args *a, float *u, size_t i) {
+    float w = a->params[i], s0 = a->state[0] ? a->state[0][i] : 0.0f,
+          s1 = a->state[1] ? a->state[1][i] : 0.0f, ui = u ? u[i] : 0.0f,
+          avg = a->average ? a->average[i] : 0.0f;
+    int ok = gsgd_update_elem(c, d, pass, q, decay, pass == 1 ? 0.0f : a->grads[i], &w, &s0, &s1,
+                              &ui, a->average ? &avg : NULL);
+    a->params[i] = w;
+    if (a->state[0]) a->state[0][i] = s0;
+    if (a->state[1]) a->state[1][i] = s1;
+    if (u) u[i] = ui;
+    if (a->average) a->average[i] = avg;
+    return ok;
+}
+
+/* Elements [lo, hi) of one pass; decay < 0 means "i < n_decay" per element.
+ * Returns whether every updated weight is finite. */
+static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass, float q,
+                        int decay, const gsgd_update_args *a, float *u, size_t lo, size_t hi) {
+    int ok = 1;
+#pragma omp parallel for schedule(static) reduction(& : ok) if (hi - lo >= PAR_MIN)
+    for (size_t i = lo; i < hi; i++)
+        ok &= update_at(c, d, pass, q, decay < 0 ? i < c->n_decay : decay, a, u, i);
+    return ok;
+}
+
+/* A layer-wise rule's segment is decayed when it lies among the weights. */
+static int segment_decayed(const gsgd_update_rule *rule, int k) {
+    return rule->seg[k + 1] <= rule->n_decay;
+}
+
+static int cpu_lars(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_step_consts *c,
+                    const gsgd_step_scalars *d, const gsgd_update_args *a) {
+    const int S = rule->n_segments;
+    float *w2 = a->work + 1, *g2 = a->work + 1 + S;
+    cpu_sumsq(ctx, a->params, rule->seg, S, w2);
+    cpu_sumsq(ctx, a->grads, rule->seg, S, g2);
+    int ok = 1;
+    for (int k = 0; k < S; k++) {
+        const int decay = segment_decayed(rule, k);
+        const float q = gsgd_lars_trust(c, w2[k], g2[k], d->clip, decay);
+        ok &= update_range(c, d, 0, q, decay, a, NULL, rule->seg[k], rule->seg[k + 1]);
+    }
+    return ok;
+}
+
+/* Pass 1 leaves LAMB's direction u in the work buffer; its norms and the
+ * weights' give each segment's step for pass 2. */
+static int cpu_lamb(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_step_consts *c,
+                    const gsgd_step_scalars *d, const gsgd_update_args *a) {
+    const int S = rule->n_segments;
+    float *w2 = a->work + 1, *u2 = a->work + 1 + S, *u = a->work + GSGD_WORK_HEAD;
+    for (int k = 0; k < S; k++)
+        update_range(c, d, 0, 1.0f, segment_decayed(rule, k), a, u, rule->seg[k],
+                     rule->seg[k + 1]);
+    cpu_sumsq(ctx, a->params, rule->seg, S, w2);
+    cpu_sumsq(ctx, u, rule->seg, S, u2);
+    int ok = 1;
+    for (int k = 0; k < S; k++) {
+        const float step = gsgd_lamb_step(d->lr, w2[k], u2[k]);
+        ok &= update_range(c, d, 1, step, segment_decayed(rule, k), a, u, rule->seg[k],
+                           rule->seg[k + 1]);
+    }
+    return ok;
+}
+
+/* A step whose gradient is not finite under a skipping guard: nothing
+ * changes but the guard's record and the halved rate. */
+static void guard_skip(gsgd_guard *g, uint64_t t) {
+    g->bad_steps++;
+    if (g->first_bad == 0) g->first_bad = t;
+    g->lr_factor *= 0.5f;
+}
+
+static gsgd_status cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
+                              const gsgd_update_args *a) {
+    gsgd_step_consts c;
+    FORWARD_IF_ERROR(gsgd_update_prepare(ctx, rule, a, &c));
+    if (a->n == 0) return GSGD_STATUS_OK;
+    gsgd_guard *guard = a->guard;
+    float clip = 1.0f;
+    if (gsgd_update_needs_total(rule, a)) {
+        const size_t whole[2] = {0, a->n};
+        cpu_sumsq(ctx, a->grads, whole, 1, a->work);
+        if (guard && rule->skip_nonfinite && !isfinite(a->work[0])) {
+            guard_skip(guard, a->t);
+            return GSGD_STATUS_OK;
         }
+        clip = gsgd_clip_scale(c.clip_norm, a->work[0]);
+    }
+    const gsgd_step_scalars d =
+        gsgd_step_scalars_make(&c, *a->lr, guard ? guard->lr_factor : 1.0f, clip);
+    int ok;
+    if (rule->kind == GSGD_OPTIM_LARS)
+        ok = cpu_lars(ctx, rule, &c, &d, a);
+    else if (rule->kind == GSGD_OPTIM_LAMB)
+        ok = cpu_lamb(ctx, rule, &c, &d, a);
+    else
+        ok = update_range(&c, &d, 0, 1.0f, -1, a, NULL, 0, a->n);
+    if (guard && !rule->skip_nonfinite && !ok) { /* stop mode: the host stops on it */
+        guard->bad_steps++;
+        if (guard->first_bad == 0) guard->first_bad = a->t;
     }
     return GSGD_STATUS_OK;
 }
@@ -284,6 +398,7 @@ static const gsgd_backend cpu_backend = {
     .permutation = cpu_permutation,
     .perm_scratch_bytes = cpu_perm_scratch_bytes,
     .update = cpu_update,
+    .sumsq = cpu_sumsq,
 };
 
 const gsgd_backend *gsgd_backend_cpu(void) { return &cpu_backend; }

@@ -13,80 +13,18 @@
  *   168     4*n   parameters (flat buffer)
  *   ...     8*d   mean then inv_std, when flag bit 0
  *   end-4   4     CRC32 (zlib) of every byte before it
+ *
+ * gsgd_model_load also reads the model part of a checkpoint (checkpoint.c).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
-#include "internal.h"
+#include "checkpoint.h"
+#include "fileio.h"
 
 #define MODEL_MAGIC "GSGDMDL"
 #define MODEL_VERSION 1u
-#define MODEL_BOM 0x01020304u
 #define HEADER_BYTES 168
-
-int mkstemp(char *);
-
-typedef struct {
-    unsigned char *buf;
-    size_t len, cap;
-} byte_buf;
-
-static int put(byte_buf *b, const void *p, size_t n) {
-    if (b->len + n > b->cap) return -1;
-    memcpy(b->buf + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
-static gsgd_status write_atomically(gsgd_context *ctx, const char *path, const byte_buf *b) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s",
-                                    path, strerror(errno));
-        free(tmp);
-        return st;
-    }
-    size_t done = 0;
-    while (done < b->len) {
-        ssize_t w = write(fd, b->buf + done, b->len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        done += (size_t)w;
-    }
-    /* mkstemp creates 0600; a model file is an ordinary shareable file. */
-    int ok = done == b->len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
-    ok = (close(fd) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path,
-                                    strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return st;
-    }
-    /* Make the rename itself durable. */
-    char *dir_copy = strdup(path);
-    if (dir_copy) {
-        int dfd = open(dirname(dir_copy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir_copy);
-    }
-    free(tmp);
-    return GSGD_STATUS_OK;
-}
 
 gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     if (!m) return GSGD_STATUS_INVALID_ARGUMENT;
@@ -94,22 +32,22 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
     const size_t d = m->n_features;
     const int has_std = m->mean != NULL;
-    byte_buf b = {0};
+    gsgd_bytes b = {0};
     b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) + 4;
     FORWARD_IF_ERROR(gsgd_host_alloc(ctx, b.cap, (void **)&b.buf));
     char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
     memcpy(spec, m->spec, strlen(m->spec));
-    uint32_t version = MODEL_VERSION, bom = MODEL_BOM, flags = has_std ? 1u : 0u;
+    uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM, flags = has_std ? 1u : 0u;
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;
-    put(&b, MODEL_MAGIC, 8);
-    put(&b, &version, 4);
-    put(&b, &bom, 4);
-    put(&b, spec, sizeof spec);
-    put(&b, &nf, 8);
-    put(&b, &nc, 4);
-    put(&b, &flags, 4);
-    put(&b, &np, 8);
+    gsgd_bytes_put(&b, MODEL_MAGIC, 8);
+    gsgd_bytes_put(&b, &version, 4);
+    gsgd_bytes_put(&b, &bom, 4);
+    gsgd_bytes_put(&b, spec, sizeof spec);
+    gsgd_bytes_put(&b, &nf, 8);
+    gsgd_bytes_put(&b, &nc, 4);
+    gsgd_bytes_put(&b, &flags, 4);
+    gsgd_bytes_put(&b, &np, 8);
     gsgd_status st;
     CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->params, np * sizeof(float)), done);
     b.len += np * sizeof(float);
@@ -120,46 +58,21 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
                    done);
         b.len += d * sizeof(float);
     }
-    uint32_t crc = (uint32_t)crc32_z(0L, b.buf, b.len);
-    put(&b, &crc, 4);
-    st = write_atomically(ctx, path, &b);
+    gsgd_bytes_put_crc(&b);
+    st = gsgd_write_atomically(ctx, path, b.buf, b.len);
 done:
     free(b.buf);
     return st;
 }
 
-static gsgd_status read_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                             size_t *len) {
-    FILE *f = fopen(path, "rb");
-    RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: not a regular file", path);
-    }
-    *len = (size_t)sb.st_size;
-    *data = malloc(*len ? *len : 1);
-    if (!*data) {
-        fclose(f);
-        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: out of memory", path);
-    }
-    size_t got = fread(*data, 1, *len, f);
-    fclose(f);
-    if (got != *len) {
-        free(*data);
-        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
-    }
-    return GSGD_STATUS_OK;
-}
-
 static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsigned char *p,
-                               size_t len, gsgd_model *m, size_t *payload_off, int *has_std) {
+                               size_t len, gsgd_model *m, gsgd_model_offsets *off) {
     RETURN_ERROR_IF(len < HEADER_BYTES + 4, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: truncated (%zu bytes, header needs %d)", path, len,
                     HEADER_BYTES + 4);
     RETURN_ERROR_IF(memcmp(p, MODEL_MAGIC, 8) != 0, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: not a gsgd model file (bad magic)", path);
-    uint32_t version, bom, flags, crc_stored;
+    uint32_t version, bom, flags;
     uint64_t nf, np;
     int32_t nc;
     char spec[GSGD_SPEC_LEN];
@@ -173,24 +86,24 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
     RETURN_ERROR_IF(version != MODEL_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: format version %u, this build reads version %u", path, version,
                     MODEL_VERSION);
-    RETURN_ERROR_IF(bom != MODEL_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
+    RETURN_ERROR_IF(bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: written on a host of another byte order", path);
-    memcpy(&crc_stored, p + len - 4, 4);
-    RETURN_ERROR_IF(crc_stored != (uint32_t)crc32_z(0L, p, len - 4), ctx,
-                    GSGD_STATUS_BAD_FORMAT, "load: %s: CRC mismatch (file corrupt or truncated)",
-                    path);
+    RETURN_ERROR_IF(!gsgd_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
+                    "load: %s: CRC mismatch (file corrupt or truncated)", path);
     RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > 1u, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: malformed header", path);
     gsgd_status st = gsgd_model_layout(ctx, spec, (size_t)nf, nc, m);
     RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
                     path, spec, (unsigned long long)nf, (int)nc);
-    *has_std = (int)(flags & 1u);
-    size_t expect = HEADER_BYTES + 4 + (m->n_params + (*has_std ? 2 * m->n_features : 0)) * 4;
+    const int has_std = (int)(flags & 1u);
+    size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4;
     RETURN_ERROR_IF(np != m->n_params || len != expect, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: size %zu does not match the model (expected %zu)", path, len,
                     expect);
-    *payload_off = HEADER_BYTES;
+    off->params = HEADER_BYTES;
+    off->mean = has_std ? HEADER_BYTES + m->n_params * 4 : 0;
+    off->inv_std = has_std ? off->mean + m->n_features * 4 : 0;
     return GSGD_STATUS_OK;
 }
 
@@ -200,24 +113,27 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "load: NULL path");
     unsigned char *data = NULL;
-    size_t len = 0, off = 0;
-    int has_std = 0;
-    FORWARD_IF_ERROR(read_file(ctx, path, &data, &len));
+    size_t len = 0;
+    gsgd_model_offsets off = {0};
+    FORWARD_IF_ERROR(gsgd_read_whole_file(ctx, path, &data, &len));
     gsgd_model *m = calloc(1, sizeof *m);
     gsgd_status st = m ? GSGD_STATUS_OK
                        : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: out of memory");
     if (st) goto fail;
-    CHECK_GOTO(st, parse_model(ctx, path, data, len, m, &off, &has_std), fail);
+    /* A checkpoint holds a model too: the one evaluation would see. */
+    if (gsgd_is_checkpoint(data, len))
+        CHECK_GOTO(st, gsgd_checkpoint_model_part(ctx, path, data, len, m, &off), fail);
+    else
+        CHECK_GOTO(st, parse_model(ctx, path, data, len, m, &off), fail);
     const size_t d = m->n_features, pbytes = m->n_params * sizeof(float);
     CHECK_GOTO(st, gsgd_model_alloc(m), fail);
-    CHECK_GOTO(st, ctx->be->upload(ctx, m->params, data + off, pbytes), fail);
-    if (has_std) {
+    CHECK_GOTO(st, ctx->be->upload(ctx, m->params, data + off.params, pbytes), fail);
+    if (off.mean) {
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), fail);
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), fail);
-        CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, data + off + pbytes, d * sizeof(float)),
-                   fail);
-        CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off + pbytes + d * sizeof(float),
-                                       d * sizeof(float)),
+        CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, data + off.mean, d * sizeof(float)), fail);
+        CHECK_GOTO(st,
+                   ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
                    fail);
     }
     free(data);

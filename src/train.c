@@ -120,8 +120,12 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
     if (tr->work_floats)
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->work_floats * sizeof(float), (void **)&tr->work),
                    fail);
-    if (opts->v[GSGD_AVERAGE] > 0.0)
+    if (opts->v[GSGD_AVERAGE] > 0.0) {
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&tr->average), fail);
+        /* The first average step, avg += 1 * (w - avg), gives w exactly
+         * only from a finite avg: never from what the allocation held. */
+        CHECK_GOTO(st, be->zero(ctx, tr->average, pbytes), fail);
+    }
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(gsgd_guard), (void **)&tr->guard), fail);
     CHECK_GOTO(st, reset_guard(tr), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr), fail);
@@ -147,6 +151,8 @@ static void use_average(gsgd_trainer *tr, int on) {
     tr->average = p;
     tr->avg_swapped = on;
 }
+
+void gsgd_trainer_use_average(gsgd_trainer *tr, int on) { use_average(tr, on); }
 
 void gsgd_trainer_free(gsgd_trainer *tr) {
     if (!tr) return;
@@ -426,6 +432,10 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             monitored = isnan(vr.accuracy) ? vr.loss : vr.accuracy;
             higher = !isnan(vr.accuracy);
         }
+        /* Decided before the callback, so that a checkpoint saved there
+         * holds this epoch's early-stopping and ADAPTIVE state. */
+        const int reached = target > 0.0 && ev.accuracy >= target;
+        const int stop = !reached && should_stop(tr, monitored, higher);
         if (progress) {
             ps.p.step = ps.p.steps = (tr->train->n + step_rows(tr) - 1) / step_rows(tr);
             ps.p.loss = r.train_loss;
@@ -438,11 +448,11 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
                             "training stopped by the progress callback after epoch %d",
                             tr->epoch);
         }
-        if (target > 0.0 && ev.accuracy >= target) {
+        if (reached) {
             r.time_to_target_s = now_seconds() - ps.t0;
             break;
         }
-        if (should_stop(tr, monitored, higher)) {
+        if (stop) {
             r.stopped_early = 1;
             break;
         }

@@ -49,4 +49,8 @@ struct gsgd_trainer {
     int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */
 };
 
+/* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
+ * model's parameter pointer; see use_average in train.c. */
+void gsgd_trainer_use_average(gsgd_trainer *tr, int on);
+
 #endif

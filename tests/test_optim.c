@@ -9,6 +9,7 @@
  * it must agree to a few ulps (ieee-ulp bound 4).
  */
 #include <criterion/criterion.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -129,6 +130,35 @@ Test(optim, long_buffer_takes_the_parallel_path_and_agrees) {
     cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, N, NULL), GSGD_STATUS_OK);
     for (int i = 0; i < N; i++)
         if (!ulp_close(p[i], 0.81, 16)) cr_assert_fail("entry %d: %.9g", i, p[i]);
+    teardown(&f);
+}
+
+/* Adam through the public API: the optimizer keeps m, s and the step count
+ * across calls. With a constant gradient g, m_t = (1 - b1^t) g and
+ * s_t = (1 - b2^t) g^2, so the bias-corrected step is lr g / (|g| + eps)
+ * = lr (to 1e-8) at EVERY step; a step count stuck at 1 would give
+ * lr 1.9 / sqrt(1.999) = 1.34 lr at the second. The expected values follow
+ * the documented recurrences in double; the bound is test_update.c's:
+ * u sum_t (|w_t| + (6t + 10) |D_t|). */
+Test(optim, adam_keeps_its_moments_and_step_count_across_calls) {
+    fixture f = setup(GSGD_OPTIM_ADAM, 0.001, 0.0, 0.0, 2);
+    float p[2] = {1.0f, -1.0f};
+    const float g[2] = {0.5f, -2.0f};
+    const double b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, lr = 0.001f, u = FLT_EPSILON / 2.0;
+    double w[2] = {1.0, -1.0}, m[2] = {0}, s[2] = {0}, bound[2] = {0};
+    for (int t = 1; t <= 3; t++) {
+        cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, 2, NULL), GSGD_STATUS_OK);
+        for (int i = 0; i < 2; i++) {
+            m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+            s[i] = b2 * s[i] + (1.0 - b2) * g[i] * g[i];
+            const double D = lr / (1.0 - pow(b1, t)) * m[i] / (sqrt(s[i]) / sqrt(1.0 - pow(b2, t)) + eps);
+            w[i] -= D;
+            bound[i] += u * (fabs(w[i]) + (6.0 * t + 10.0) * fabs(D));
+            cr_expect(fabs(D - copysign(lr, g[i])) <= 1e-7 * lr, "step %d: D = %.9g", t, D);
+            cr_expect(fabs(p[i] - w[i]) <= 1.1 * bound[i], "step %d w[%d] = %.9g, exact %.9g", t,
+                      i, p[i], w[i]);
+        }
+    }
     teardown(&f);
 }
 

@@ -422,6 +422,24 @@ module gsgd
       type(c_ptr), value :: tr, ds
       type(gsgd_eval_result), intent(out) :: out
     end function
+    integer(c_int) function gsgd_trainer_save(tr, path) bind(C, name="gsgd_trainer_save")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: tr
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function gsgd_trainer_resume(tr, path) bind(C, name="gsgd_trainer_resume")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: tr
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function gsgd_checkpoint_options(ctx, path, opts, epochs_done, epoch_step) &
+        bind(C, name="gsgd_checkpoint_options")
+      import :: c_ptr, c_int, c_char, c_size_t
+      type(c_ptr), value :: ctx, opts
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int), intent(out) :: epochs_done
+      integer(c_size_t), intent(out) :: epoch_step
+    end function
 
     ! ---- the fused update on caller-owned buffers --------------------------
     integer(c_int) function gsgd_optimizer_create(ctx, opts, n, out) &

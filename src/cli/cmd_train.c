@@ -1,15 +1,18 @@
 /*
  * `gsgd train`: options -> gsgd_options, load data, create the model, train
- * with live progress, then (only after success) save the model and write
- * the summary.
+ * with live progress, then (only after success) save the checkpoint and
+ * write the summary. With --resume the model and the options come from a
+ * checkpoint instead, and training continues where it stopped.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "args.h"
+#include "ckpt.h"
 #include "cli.h"
 #include "distributed.h"
 #include "optimopts.h"
@@ -36,6 +39,8 @@ enum {
     O_DEVICE,
     O_SEED,
     O_SAVE,
+    O_RESUME,
+    O_CHECKPOINT_EVERY,
     O_STANDARDIZE,
     O_SUMMARY,
     O_LOG,
@@ -54,9 +59,10 @@ static const cli_optdef OWN_OPTIONS[O_OPTIM_FIRST] = {
     {"--mem-headroom", 1}, {"--mem-reserve", 1},  {"--lr-scaling", 1},
     {"--lr-ref-batch", 1}, {"--warmup", 1},       {"--epochs", 1},
     {"--target-acc", 1},   {"--device", 1},       {"--seed", 1},
-    {"--save", 1},         {"--standardize", 0},  {"--summary", 1},
-    {"--log", 1},          {"--quiet", 0},        {"--distributed", 0},
-    {"--shard", 0},        {"--help", 0}};
+    {"--save", 1},         {"--resume", 1},       {"--checkpoint-every", 1},
+    {"--standardize", 0},  {"--summary", 1},      {"--log", 1},
+    {"--quiet", 0},        {"--distributed", 0},  {"--shard", 0},
+    {"--help", 0}};
 
 /* The whole table: train's own options, then optimopts.h's. */
 static void option_table(cli_optdef *defs) {
@@ -84,6 +90,7 @@ typedef struct {
     gsgd_model *model;
     gsgd_trainer *tr;
     cli_progress pr;
+    cli_ckpt ck; /* the progress callback's state: checkpoints, signals */
     cli_train_report rep;
     cli_dist dist; /* --distributed: this process's rank (0 when alone) */
 } train_run;
@@ -120,6 +127,54 @@ static int build_options(train_run *run) {
     return cli_optim_options(run->opts, v + O_OPTIM_FIRST);
 }
 
+/* Options that may go with --resume: they choose the data, the device,
+ * the outputs and how long to go on, never the steps themselves. */
+static int allowed_with_resume(int opt) {
+    switch (opt) {
+    case O_DATA: case O_TEST: case O_EPOCHS: case O_TARGET_ACC: case O_DEVICE:
+    case O_SAVE: case O_RESUME: case O_CHECKPOINT_EVERY: case O_SUMMARY: case O_LOG:
+    case O_QUIET: case O_MEM_LIMIT: case O_MEM_HEADROOM: case O_MEM_RESERVE: case O_HELP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* --resume: the checkpoint's options (batch included), then --epochs,
+ * --target-acc and the memory limits as given. */
+static int build_resume_options(train_run *run) {
+    const char **v = run->v;
+    cli_optdef defs[O_COUNT + 1];
+    option_table(defs);
+    for (int k = 0; k < O_COUNT; k++)
+        if (v[k] && !allowed_with_resume(k)) {
+            cli_error("%s cannot be given with --resume: the run goes on with the model, "
+                      "optimizer, batch and seed of the checkpoint",
+                      defs[k].name);
+            return CLI_USAGE;
+        }
+    gsgd_status st = gsgd_options_create(&run->opts);
+    if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
+    st = gsgd_checkpoint_options(NULL, v[O_RESUME], run->opts, NULL, NULL);
+    if (st != GSGD_STATUS_OK) {
+        cli_error("--resume: %s", gsgd_last_error(NULL));
+        return cli_exit_code(st);
+    }
+    /* A cosine cycle over all of EPOCHS keeps the saved run's length. */
+    if (v[O_EPOCHS] && get_param(run->opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
+        get_param(run->opts, GSGD_COSINE_PERIOD) == 0)
+        (void)gsgd_set(run->opts, GSGD_COSINE_PERIOD, get_param(run->opts, GSGD_EPOCHS));
+    cli_plan_args plan = {.mem_limit = v[O_MEM_LIMIT],
+                          .mem_headroom = v[O_MEM_HEADROOM],
+                          .mem_reserve = v[O_MEM_RESERVE]};
+    int rc = cli_plan_options(run->opts, &plan);
+    for (size_t k = 0; rc == CLI_OK && k < sizeof PARAMS / sizeof PARAMS[0]; k++)
+        if (v[PARAMS[k].opt])
+            rc = cli_set_param(run->opts, PARAMS[k].param, OWN_OPTIONS[PARAMS[k].opt].name,
+                               v[PARAMS[k].opt], PARAMS[k].integer);
+    return rc;
+}
+
 /* Loads --data and, when given, --test (whose training part replaces the
  * test part of --data). */
 static int load_data(train_run *run) {
@@ -151,6 +206,10 @@ static int load_data(train_run *run) {
 }
 
 static int create_model(train_run *run) {
+    if (run->v[O_RESUME]) { /* its parameters are replaced by gsgd_trainer_resume */
+        gsgd_status st = gsgd_model_load(run->ctx, run->v[O_RESUME], &run->model);
+        return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->ctx, st);
+    }
     size_t d = 0;
     int k = 0;
     gsgd_status st = gsgd_dataset_shape(run->train, NULL, &d, &k);
@@ -171,8 +230,39 @@ static int report_log_error(const train_run *run) {
     return CLI_USAGE;
 }
 
+/* Runs gsgd_train with the checkpointing callback and the signal handlers
+ * in place. Without progress output or a target, the test set is evaluated
+ * once after training rather than after every epoch, as gsgd_train would
+ * for a callback: the callback is there for the signals only. */
+static gsgd_status train_with_checkpoints(train_run *run, int want) {
+    run->ck = (cli_ckpt){.tr = run->tr,
+                         .ctx = run->ctx,
+                         .path = run->v[O_SAVE],
+                         .pr = want ? &run->pr : NULL};
+    if (run->v[O_CHECKPOINT_EVERY]) run->ck.every = strtoul(run->v[O_CHECKPOINT_EVERY], NULL, 10);
+    const int per_epoch = want || get_param(run->opts, GSGD_TARGET_ACC) > 0;
+    cli_stop_install();
+    gsgd_status st = gsgd_train(run->tr, per_epoch ? run->test : NULL, cli_ckpt_cb, &run->ck,
+                                &run->rep.res);
+    cli_stop_restore();
+    if (st == GSGD_STATUS_OK && !per_epoch && run->test) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        gsgd_eval_result ev;
+        st = gsgd_trainer_evaluate(run->tr, run->test, &ev);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        run->rep.res.test_accuracy = ev.accuracy;
+        run->rep.res.test_loss = ev.loss;
+        /* seconds covers the evaluation, as when gsgd_train does it */
+        run->rep.res.seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    }
+    return st;
+}
+
 static int train(train_run *run) {
     gsgd_status st = gsgd_trainer_create(run->model, run->train, run->opts, &run->tr);
+    if (st == GSGD_STATUS_OK && run->v[O_RESUME])
+        st = gsgd_trainer_resume(run->tr, run->v[O_RESUME]);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     const gsgd_batch_plan *plan = NULL;
     if (!run->v[O_QUIET] && gsgd_trainer_plan(run->tr, &plan) == GSGD_STATUS_OK)
@@ -189,7 +279,12 @@ static int train(train_run *run) {
     }
     cli_progress_init(&run->pr, run->v[O_QUIET] != NULL || !root, root ? run->v[O_LOG] : NULL);
     int want = cli_progress_wanted(&run->pr);
-    st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr, &run->rep.res);
+    /* Ranks must stop at the same step: no signals or checkpoints there. */
+    if (run->v[O_DISTRIBUTED])
+        st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr,
+                        &run->rep.res);
+    else
+        st = train_with_checkpoints(run, want);
     if (st == GSGD_STATUS_OK && run->v[O_DISTRIBUTED]) {
         size_t n = 0;
         gsgd_dataset_shape(run->train, &n, NULL, NULL);
@@ -197,6 +292,12 @@ static int train(train_run *run) {
         run->dist.in_collective = 0;
     }
     int log_ok = cli_progress_finish(&run->pr) == 0;
+    if (st == GSGD_STATUS_INTERRUPTED && run->ck.save_failed) {
+        cli_error("%s", run->ck.error);
+        return run->ck.save_exit;
+    }
+    if (st == GSGD_STATUS_INTERRUPTED && cli_stop_signal())
+        return cli_ckpt_interrupted(&run->ck, run->v[O_DATA]);
     if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_errno) return report_log_error(run);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     if (!log_ok) return report_log_error(run);
@@ -231,7 +332,7 @@ static int finish(train_run *run) {
         cli_report_json(summary.f, r);
     }
     if (run->v[O_SAVE]) {
-        gsgd_status st = gsgd_model_save(run->model, run->v[O_SAVE]);
+        gsgd_status st = gsgd_trainer_save(run->tr, run->v[O_SAVE]);
         if (st != GSGD_STATUS_OK) {
             cli_outfile_abort(&summary);
             return cli_fail(run->ctx, st);
@@ -246,14 +347,40 @@ static int finish(train_run *run) {
     return CLI_OK;
 }
 
+/* --checkpoint-every needs --save; neither it nor --resume works across
+ * ranks yet. */
+static int check_checkpoint_options(const train_run *run) {
+    const char *const *v = run->v;
+    if (v[O_DISTRIBUTED] && (v[O_RESUME] || v[O_CHECKPOINT_EVERY])) {
+        cli_error("%s is not supported with --distributed",
+                  v[O_RESUME] ? "--resume" : "--checkpoint-every");
+        return CLI_USAGE;
+    }
+    if (!v[O_CHECKPOINT_EVERY]) return CLI_OK;
+    uint64_t every = 0;
+    int rc = cli_parse_u64("--checkpoint-every", v[O_CHECKPOINT_EVERY], &every);
+    if (rc != CLI_OK) return rc;
+    if (every == 0 || every > 1000000) {
+        cli_error("--checkpoint-every: '%s' is not in [1, 1000000] epochs",
+                  v[O_CHECKPOINT_EVERY]);
+        return CLI_USAGE;
+    }
+    if (!v[O_SAVE]) {
+        cli_error("--checkpoint-every needs --save F, the checkpoint file to write");
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 static int run_train(train_run *run) {
     const char **v = run->v;
-    if (!v[O_DATA] || !v[O_MODEL]) {
+    if (!v[O_DATA] || (!v[O_MODEL] && !v[O_RESUME])) {
         cli_error("train: %s is required (see 'gsgd train --help')",
                   !v[O_DATA] ? "--data SPEC" : "--model MODEL");
         return CLI_USAGE;
     }
-    int rc = build_options(run);
+    int rc = check_checkpoint_options(run);
+    if (rc == CLI_OK) rc = v[O_RESUME] ? build_resume_options(run) : build_options(run);
     if (rc == CLI_OK && v[O_SHARD] && !v[O_DISTRIBUTED]) {
         cli_error("--shard needs --distributed");
         rc = CLI_USAGE;

@@ -1,0 +1,419 @@
+/*
+ * Checkpoints (checkpoint.c) on the CPU backend: a run saved and resumed
+ * takes exactly the steps of an uninterrupted one, bit for bit, also from
+ * the middle of an epoch; corrupt, truncated, foreign and incompatible
+ * files are refused naming the file; and a save killed at any moment never
+ * leaves a half-written file behind.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trainer.h"
+#include "testutil.h"
+
+/* 480 training samples of 6 features, 3 classes: at batch 32, 15 steps per
+ * epoch, the last one full. */
+#define DATA "synth:600,6,3:seed=4"
+#define BATCH 32
+#define STEPS_PER_EPOCH 15
+
+static gsgd_context *ctx;
+static gsgd_dataset *train, *test;
+
+static void setup(void) {
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load(ctx, DATA, &train, &test), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+}
+
+static void teardown(void) {
+    gsgd_dataset_free(train);
+    gsgd_dataset_free(test);
+    size_t in_use;
+    gsgd_context_memory(ctx, &in_use, NULL);
+    cr_expect_eq(in_use, 0u, "every backend buffer was released");
+    gsgd_context_free(ctx);
+}
+
+TestSuite(checkpoint, .init = setup, .fini = teardown);
+
+/* A model and its trainer. */
+typedef struct {
+    gsgd_model *m;
+    gsgd_trainer *tr;
+} run;
+
+/* Options of the runs compared: each exercises other saved state. */
+typedef enum { CFG_MOMENTUM, CFG_ADAM, CFG_SGD_AVERAGE } config;
+
+static gsgd_options *options_for(config c, int epochs) {
+    gsgd_options *o;
+    cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
+    gsgd_set(o, GSGD_BATCH, BATCH);
+    gsgd_set(o, GSGD_EPOCHS, epochs);
+    gsgd_set(o, GSGD_SEED, 5);
+    gsgd_set(o, GSGD_CHECK_EVERY, 4);
+    switch (c) {
+    case CFG_MOMENTUM: /* velocity; per-step rates through warmup */
+        gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+        gsgd_set(o, GSGD_WARMUP, 1.5);
+        break;
+    case CFG_ADAM: /* two moments and the step count; a cosine per step */
+        gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_ADAM);
+        gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_COSINE);
+        gsgd_set(o, GSGD_COSINE_PERIOD, 4);
+        gsgd_set(o, GSGD_LR_MIN, 1e-4);
+        break;
+    case CFG_SGD_AVERAGE: /* the average; ADAPTIVE's factor and counters,
+                             which a tolerance of 10 changes every epoch */
+        gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_SGD);
+        gsgd_set(o, GSGD_AVERAGE, 20);
+        gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_ADAPTIVE);
+        gsgd_set(o, GSGD_TOL, 10);
+        gsgd_set(o, GSGD_N_ITER_NO_CHANGE, 1);
+        break;
+    }
+    return o;
+}
+
+/* A model of seed model_seed, standardised, and its trainer. */
+static run start(const gsgd_options *o, uint64_t model_seed, int standardise) {
+    run r = {0};
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:8", 6, 3, model_seed, &r.m), GSGD_STATUS_OK);
+    if (standardise) cr_assert_eq(gsgd_model_fit_standardizer(r.m, train), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(r.m, train, o, &r.tr), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    return r;
+}
+
+static void stop(run *r) {
+    gsgd_trainer_free(r->tr);
+    gsgd_model_free(r->m);
+}
+
+/* Trains with the options the trainer was created with. */
+static gsgd_status train_run(run *r, gsgd_progress_fn fn, void *user) {
+    gsgd_train_result res;
+    return gsgd_train(r->tr, NULL, fn, user, &res);
+}
+
+/* Same parameters, average, optimizer state and counters, bit for bit. */
+static void expect_same_state(const run *a, const run *b, const char *what) {
+    const size_t n = a->m->n_params, bytes = n * sizeof(float);
+    cr_assert_eq(b->m->n_params, n);
+    cr_expect(memcmp(a->m->params, b->m->params, bytes) == 0, "%s: parameters differ", what);
+    if (a->tr->average)
+        cr_expect(memcmp(a->tr->average, b->tr->average, bytes) == 0, "%s: average differs",
+                  what);
+    for (int k = 0; k < gsgd_rule_state_count(&a->tr->rule); k++)
+        cr_expect(memcmp(a->tr->state[k], b->tr->state[k], bytes) == 0,
+                  "%s: optimizer state %d differs", what, k);
+    cr_expect(memcmp(a->m->mean, b->m->mean, 6 * sizeof(float)) == 0, "%s: mean", what);
+    cr_expect_eq(a->tr->steps, b->tr->steps, "%s", what);
+    cr_expect_eq(a->tr->epoch, b->tr->epoch, "%s", what);
+    cr_expect_eq(a->tr->avg_count, b->tr->avg_count, "%s", what);
+    cr_expect(a->tr->lr_factor == b->tr->lr_factor, "%s: lr factor %g vs %g", what,
+              a->tr->lr_factor, b->tr->lr_factor);
+}
+
+/* 4 epochs straight against 2, save, a fresh model of another seed (and no
+ * standardiser) with a trainer from the checkpoint's options, resume, 2. */
+static void check_exact_resume(config c, const char *name) {
+    gsgd_options *o4 = options_for(c, 4);
+    run straight = start(o4, 1, 1);
+    cr_assert_eq(train_run(&straight, NULL, NULL), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+
+    gsgd_options *o2 = options_for(c, 2);
+    run first = start(o2, 1, 1);
+    cr_assert_eq(train_run(&first, NULL, NULL), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    const char *path = tu_path(name);
+    cr_assert_eq(gsgd_trainer_save(first.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    stop(&first);
+
+    gsgd_options *saved;
+    gsgd_options_create(&saved);
+    int done = -1;
+    size_t step = 99;
+    cr_assert_eq(gsgd_checkpoint_options(ctx, path, saved, &done, &step), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_expect_eq(done, 2);
+    cr_expect_eq(step, 0u);
+    run second = start(saved, 77, 0);
+    cr_assert_eq(gsgd_trainer_resume(second.tr, path), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(train_run(&second, NULL, NULL), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    expect_same_state(&straight, &second, name);
+
+    stop(&second);
+    stop(&straight);
+    gsgd_options_free(saved);
+    gsgd_options_free(o2);
+    gsgd_options_free(o4);
+}
+
+Test(checkpoint, momentum_resumed_after_2_epochs_equals_4_straight) {
+    check_exact_resume(CFG_MOMENTUM, "momentum.ckpt");
+}
+
+Test(checkpoint, adam_resumed_after_2_epochs_equals_4_straight) {
+    check_exact_resume(CFG_ADAM, "adam.ckpt");
+}
+
+Test(checkpoint, averaged_adaptive_sgd_resumed_after_2_epochs_equals_4_straight) {
+    check_exact_resume(CFG_SGD_AVERAGE, "average.ckpt");
+}
+
+/* Stops at epoch 2, step 8 (CHECK_EVERY 4), like a signal would. */
+static int stop_mid_epoch_2(const gsgd_progress *p, void *user) {
+    (void)user;
+    return p->epoch == 2 && !p->epoch_done && p->step == 8;
+}
+
+Test(checkpoint, stop_mid_epoch_save_and_resume_equals_straight) {
+    for (config c = CFG_MOMENTUM; c <= CFG_SGD_AVERAGE; c++) {
+        gsgd_options *o4 = options_for(c, 4);
+        run straight = start(o4, 1, 1);
+        cr_assert_eq(train_run(&straight, NULL, NULL), GSGD_STATUS_OK);
+
+        run first = start(o4, 1, 1);
+        cr_assert_eq(train_run(&first, stop_mid_epoch_2, NULL), GSGD_STATUS_INTERRUPTED);
+        cr_assert_eq(first.tr->epoch_step, 8u);
+        const char *path = tu_path("mid.ckpt");
+        cr_assert_eq(gsgd_trainer_save(first.tr, path), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(ctx));
+        stop(&first);
+
+        int done;
+        size_t step;
+        cr_assert_eq(gsgd_checkpoint_options(ctx, path, NULL, &done, &step), GSGD_STATUS_OK);
+        cr_expect(done == 1 && step == 8, "%d epochs and %zu steps", done, step);
+        /* The rest of epoch 2 counts as one of the 3 epochs on top. */
+        gsgd_options *o3 = options_for(c, 3);
+        run second = start(o3, 77, 1);
+        cr_assert_eq(gsgd_trainer_resume(second.tr, path), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(ctx));
+        cr_assert_eq(train_run(&second, NULL, NULL), GSGD_STATUS_OK);
+        char what[32];
+        snprintf(what, sizeof what, "config %d", (int)c);
+        expect_same_state(&straight, &second, what);
+        stop(&second);
+        stop(&straight);
+        gsgd_options_free(o3);
+        gsgd_options_free(o4);
+    }
+}
+
+Test(checkpoint, model_load_reads_the_average_and_evaluates_as_the_trainer) {
+    gsgd_options *o = options_for(CFG_SGD_AVERAGE, 2);
+    run r = start(o, 1, 1);
+    cr_assert_eq(train_run(&r, NULL, NULL), GSGD_STATUS_OK);
+    const char *path = tu_path("eval.ckpt");
+    cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK);
+    gsgd_model *back;
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    /* After gsgd_train the model holds the average: what evaluation sees. */
+    cr_expect(memcmp(back->params, r.m->params, r.m->n_params * sizeof(float)) == 0);
+    cr_expect(memcmp(back->inv_std, r.m->inv_std, 6 * sizeof(float)) == 0);
+    gsgd_eval_result a, b;
+    cr_assert_eq(gsgd_evaluate(r.m, test, &a), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_evaluate(back, test, &b), GSGD_STATUS_OK);
+    cr_expect(a.loss == b.loss && a.accuracy == b.accuracy);
+    gsgd_model_free(back);
+    stop(&r);
+    gsgd_options_free(o);
+}
+
+/* ---- bad files -------------------------------------------------------------- */
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n);
+    cr_assert(b && fread(b, 1, *n, f) == *n);
+    fclose(f);
+    return b;
+}
+
+/* The three readers refuse the file as BAD_FORMAT, naming it and the
+ * problem, and the trainer keeps its state. */
+static void expect_rejected(run *r, const char *name, const unsigned char *bytes, size_t n,
+                            const char *needle) {
+    const char *path = tu_path(name);
+    cr_assert_eq(tu_write_file(path, bytes, n), 0);
+    const size_t pbytes = r->m->n_params * sizeof(float);
+    float *before = malloc(pbytes);
+    memcpy(before, r->m->params, pbytes);
+    const size_t steps = r->tr->steps;
+
+    cr_expect_eq(gsgd_trainer_resume(r->tr, path), GSGD_STATUS_BAD_FORMAT, "%s", name);
+    const char *msg = gsgd_last_error(ctx);
+    cr_expect(strstr(msg, path) && strstr(msg, needle), "%s: %s", name, msg);
+    cr_expect(memcmp(before, r->m->params, pbytes) == 0 && r->tr->steps == steps,
+              "%s: a refused file changed the trainer", name);
+    gsgd_model *m = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &m), GSGD_STATUS_BAD_FORMAT, "%s", name);
+    cr_expect_null(m);
+    cr_expect(strstr(gsgd_last_error(ctx), path), "%s", gsgd_last_error(ctx));
+    cr_expect_eq(gsgd_checkpoint_options(NULL, path, NULL, NULL, NULL), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(NULL), needle), "%s", gsgd_last_error(NULL));
+    free(before);
+}
+
+Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) {
+    gsgd_options *o = options_for(CFG_ADAM, 1);
+    run r = start(o, 1, 1);
+    cr_assert_eq(train_run(&r, NULL, NULL), GSGD_STATUS_OK);
+    const char *path = tu_path("good.ckpt");
+    cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK);
+    size_t n;
+    unsigned char *b = slurp(path, &n);
+    size_t in_use_before;
+    gsgd_context_memory(ctx, &in_use_before, NULL);
+
+    /* Cut in the header, in the options, in each payload part, before the CRC. */
+    const size_t cuts[] = {0, 7, 100, 283, 400, 700, n / 2, n - 5, n - 1};
+    for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "cut%zu.ckpt", cuts[k]);
+        expect_rejected(&r, name, b, cuts[k], cuts[k] < 284 ? "truncated" : "CRC");
+    }
+    b[n - 100] ^= 0x40; /* in the optimizer state */
+    expect_rejected(&r, "flipped.ckpt", b, n, "CRC");
+    b[n - 100] ^= 0x40;
+    b[300] ^= 0x01; /* in the options */
+    expect_rejected(&r, "flipped-option.ckpt", b, n, "CRC");
+    b[300] ^= 0x01;
+    unsigned char *v = malloc(n);
+    memcpy(v, b, n);
+    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
+    expect_rejected(&r, "version.ckpt", v, n, "version 2");
+    memcpy(v, "GSGDCKQ", 8);
+    expect_rejected(&r, "magic.ckpt", v, n, "bad magic");
+    const char *model_file = tu_path("model.gsgd");
+    cr_assert_eq(gsgd_model_save(r.m, model_file), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_trainer_resume(r.tr, model_file), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "a model file, not a checkpoint"), "%s",
+              gsgd_last_error(ctx));
+    free(v);
+
+    size_t in_use_after;
+    gsgd_context_memory(ctx, &in_use_after, NULL);
+    cr_expect_eq(in_use_after, in_use_before, "failed loads release everything");
+    cr_expect_eq(gsgd_trainer_resume(r.tr, "/nonexistent/x.ckpt"), GSGD_STATUS_IO);
+    cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/x.ckpt"));
+    free(b);
+    stop(&r);
+    gsgd_options_free(o);
+}
+
+Test(checkpoint, incompatible_trainer_is_refused_naming_what_differs) {
+    gsgd_options *o = options_for(CFG_MOMENTUM, 1);
+    run r = start(o, 1, 1);
+    cr_assert_eq(train_run(&r, NULL, NULL), GSGD_STATUS_OK);
+    const char *path = tu_path("compat.ckpt");
+    cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK);
+
+    gsgd_options *other = options_for(CFG_MOMENTUM, 1);
+    gsgd_set(other, GSGD_LR, 0.5);
+    run lr = start(other, 1, 1);
+    cr_expect_eq(gsgd_trainer_resume(lr.tr, path), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(gsgd_last_error(ctx), "option lr") && strstr(gsgd_last_error(ctx), path),
+              "%s", gsgd_last_error(ctx));
+    cr_expect_eq(lr.tr->steps, 0u, "the trainer is unchanged");
+    stop(&lr);
+
+    gsgd_set(other, GSGD_LR, 0);
+    gsgd_set(other, GSGD_BATCH, 16);
+    run batch = start(other, 1, 1);
+    cr_expect_eq(gsgd_trainer_resume(batch.tr, path), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(gsgd_last_error(ctx), "batch is 32"), "%s", gsgd_last_error(ctx));
+    stop(&batch);
+
+    run wide = {0};
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:9", 6, 3, 1, &wide.m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(wide.m, train, o, &wide.tr), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_trainer_resume(wide.tr, path), GSGD_STATUS_SHAPE_MISMATCH);
+    cr_expect(strstr(gsgd_last_error(ctx), "'mlp:8'"), "%s", gsgd_last_error(ctx));
+    stop(&wide);
+
+    /* Other data of the same shape but another size. */
+    gsgd_dataset *small, *small_test;
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:500,6,3:seed=4", &small, &small_test),
+                 GSGD_STATUS_OK);
+    run data = {0};
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:8", 6, 3, 1, &data.m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(data.m, small, o, &data.tr), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_trainer_resume(data.tr, path), GSGD_STATUS_SHAPE_MISMATCH);
+    cr_expect(strstr(gsgd_last_error(ctx), "480 samples"), "%s", gsgd_last_error(ctx));
+    stop(&data);
+    gsgd_dataset_free(small);
+    gsgd_dataset_free(small_test);
+
+    stop(&r);
+    gsgd_options_free(other);
+    gsgd_options_free(o);
+}
+
+/* ---- killed saves ----------------------------------------------------------- */
+
+static void sleep_us(long us) {
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* A child saves a 0.8 MB checkpoint (about a millisecond per save) to one path over
+ * and over; it is killed with SIGKILL at delays spread over several saves.
+ * Whenever it dies, the path holds no file (killed before its first
+ * rename) or a complete one that loads and passes its CRC. The stale
+ * "<path>.tmp" a kill leaves is truncated and reused by the next save. */
+Test(checkpoint, a_save_killed_at_any_moment_never_leaves_a_half_written_file) {
+    gsgd_options *o = options_for(CFG_ADAM, 1);
+    run r = {0};
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:256,256", 6, 3, 1, &r.m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(r.m, train, o, &r.tr), GSGD_STATUS_OK);
+    const char *path = tu_path("killed.ckpt");
+    char tmp[800];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int existed = 0, stale = 0;
+    for (int i = 0; i < 20; i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            for (;;)
+                if (gsgd_trainer_save(r.tr, path) != GSGD_STATUS_OK) _exit(3);
+        }
+        sleep_us(300 + 1700L * i); /* 0.3 to 32.6 ms */
+        kill(pid, SIGKILL);
+        int status;
+        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert(WIFSIGNALED(status), "the saving child failed: status %d", status);
+        stale += tu_exists(tmp);
+        if (!tu_exists(path)) continue;
+        existed++;
+        gsgd_model *m = NULL;
+        cr_expect_eq(gsgd_model_load(ctx, path, &m), GSGD_STATUS_OK, "kill %d: %s", i,
+                     gsgd_last_error(ctx));
+        gsgd_model_free(m);
+        cr_expect_eq(gsgd_checkpoint_options(ctx, path, NULL, NULL, NULL), GSGD_STATUS_OK,
+                     "kill %d: %s", i, gsgd_last_error(ctx));
+    }
+    cr_expect_gt(existed, 10, "most kills came after a complete save");
+    cr_log_info("%d of 20 kills left a stale temporary", stale);
+    /* The next save goes through whatever the kills left. */
+    cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_expect(!tu_exists(tmp), "the save renamed its temporary away");
+    cr_expect_eq(gsgd_trainer_resume(r.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    stop(&r);
+    gsgd_options_free(o);
+}
