@@ -50,6 +50,12 @@ module gsgd
   integer(c_int), parameter :: GSGD_OPTIM_SGD = 0
   integer(c_int), parameter :: GSGD_OPTIM_MOMENTUM = 1
   integer(c_int), parameter :: GSGD_OPTIM_NESTEROV = 2
+  integer(c_int), parameter :: GSGD_OPTIM_ADAM = 3
+  integer(c_int), parameter :: GSGD_OPTIM_ADAMW = 4
+  integer(c_int), parameter :: GSGD_OPTIM_ADAGRAD = 5
+  integer(c_int), parameter :: GSGD_OPTIM_RMSPROP = 6
+  integer(c_int), parameter :: GSGD_OPTIM_LARS = 7
+  integer(c_int), parameter :: GSGD_OPTIM_LAMB = 8
 
   ! gsgd_param
   integer(c_int), parameter :: GSGD_LR = 0
@@ -72,6 +78,24 @@ module gsgd
   integer(c_int), parameter :: GSGD_LR_SCALING = 17
   integer(c_int), parameter :: GSGD_LR_REF_BATCH = 18
   integer(c_int), parameter :: GSGD_WARMUP = 19
+  integer(c_int), parameter :: GSGD_BETA1 = 20
+  integer(c_int), parameter :: GSGD_BETA2 = 21
+  integer(c_int), parameter :: GSGD_EPS = 22
+  integer(c_int), parameter :: GSGD_RMS_ALPHA = 23
+  integer(c_int), parameter :: GSGD_TRUST_COEF = 24
+  integer(c_int), parameter :: GSGD_CLIP_NORM = 25
+  integer(c_int), parameter :: GSGD_L1 = 26
+  integer(c_int), parameter :: GSGD_L1_RATIO = 27
+  integer(c_int), parameter :: GSGD_SCHEDULE = 28
+  integer(c_int), parameter :: GSGD_LR_MIN = 29
+  integer(c_int), parameter :: GSGD_COSINE_PERIOD = 30
+  integer(c_int), parameter :: GSGD_COSINE_MULT = 31
+  integer(c_int), parameter :: GSGD_POWER_T = 32
+  integer(c_int), parameter :: GSGD_AVERAGE = 33
+  integer(c_int), parameter :: GSGD_VALIDATION_FRACTION = 34
+  integer(c_int), parameter :: GSGD_N_ITER_NO_CHANGE = 35
+  integer(c_int), parameter :: GSGD_TOL = 36
+  integer(c_int), parameter :: GSGD_ON_NAN = 37
 
   ! gsgd_batch_policy
   integer(c_int), parameter :: GSGD_BATCH_LARGEST = 0
@@ -81,6 +105,19 @@ module gsgd
   integer(c_int), parameter :: GSGD_LR_SCALING_NONE = 0
   integer(c_int), parameter :: GSGD_LR_SCALING_LINEAR = 1
   integer(c_int), parameter :: GSGD_LR_SCALING_SQRT = 2
+
+  ! gsgd_schedule
+  integer(c_int), parameter :: GSGD_SCHEDULE_CONSTANT = 0
+  integer(c_int), parameter :: GSGD_SCHEDULE_STEP = 1
+  integer(c_int), parameter :: GSGD_SCHEDULE_EXPONENTIAL = 2
+  integer(c_int), parameter :: GSGD_SCHEDULE_COSINE = 3
+  integer(c_int), parameter :: GSGD_SCHEDULE_INVSCALING = 4
+  integer(c_int), parameter :: GSGD_SCHEDULE_OPTIMAL = 5
+  integer(c_int), parameter :: GSGD_SCHEDULE_ADAPTIVE = 6
+
+  ! gsgd_on_nan
+  integer(c_int), parameter :: GSGD_ON_NAN_STOP = 0
+  integer(c_int), parameter :: GSGD_ON_NAN_SKIP = 1
 
   type, bind(C) :: gsgd_eval_result
     real(c_double) :: loss
