@@ -13,46 +13,48 @@ static const struct {
     gsgd_param param;
     const char *help;
 } TABLE[CLI_OPTIM_N] = {
-    {"--optim", K_OPTIM, GSGD_OPTIMIZER, CLI_OPTIM_LIST},
+    {"--optim", K_OPTIM, GSGD_OPTIMIZER,
+     "sgd, momentum, nesterov, adam, adamw, adagrad,\nrmsprop, lars, lamb"},
     {"--lr", K_PARAM, GSGD_LR,
-     "learning rate; 0 = the rule's: 0.1 sgd, 0.1*(1-momentum) momentum, nesterov,\n"
-     "lars; 1e-3 adam, adamw, lamb; 1e-2 adagrad, rmsprop"},
+     "learning rate; 0 = the rule's: 0.1 sgd;\n0.1*(1-momentum) momentum, nesterov, lars;\n"
+     "1e-3 adam, adamw, lamb; 1e-2 adagrad, rmsprop"},
     {"--momentum", K_PARAM, GSGD_MOMENTUM,
-     "momentum (momentum, nesterov, rmsprop, lars); -1 = 0 for rmsprop, else 0.9"},
+     "momentum (momentum, nesterov, rmsprop, lars);\n-1 = 0 for rmsprop, else 0.9"},
     {"--weight-decay", K_PARAM, GSGD_WEIGHT_DECAY,
-     "L2 strength on the weights (decoupled for adamw, lamb); -1 = 0.01 for adamw\n"
-     "and lamb, else 0"},
+     "L2 strength on the weights (decoupled for adamw, lamb);\n"
+     "-1 = 0.01 for adamw and lamb, else 0"},
     {"--beta1", K_PARAM, GSGD_BETA1, "first-moment decay (adam, adamw, lamb)"},
     {"--beta2", K_PARAM, GSGD_BETA2, "second-moment decay (adam, adamw, lamb)"},
-    {"--eps", K_PARAM, GSGD_EPS, "denominator term; -1 = 1e-10 adagrad, 1e-6 lamb, else 1e-8"},
+    {"--eps", K_PARAM, GSGD_EPS, "denominator term; -1 = 1e-10 adagrad, 1e-6 lamb,\nelse 1e-8"},
     {"--rms-alpha", K_PARAM, GSGD_RMS_ALPHA, "rmsprop's smoothing constant"},
     {"--trust-coef", K_PARAM, GSGD_TRUST_COEF, "lars's trust coefficient"},
     {"--clip-norm", K_PARAM, GSGD_CLIP_NORM,
-     "scale the gradient to at most this global norm; 0 = off"},
+     "scale the gradient to at most this global norm;\n0 = off"},
     {"--l1", K_PARAM, GSGD_L1,
-     "elastic-net strength alpha: soft-threshold the weights by lr*alpha*ratio\n"
-     "each step (exact zeros) plus L2 alpha*(1-ratio); 0 = off"},
+     "elastic-net strength alpha: soft-threshold the\n"
+     "weights by lr*alpha*ratio each step (exact zeros),\n"
+     "plus L2 alpha*(1-ratio); 0 = off"},
     {"--l1-ratio", K_PARAM, GSGD_L1_RATIO, "the L1 share of --l1 (1 = pure L1)"},
     {"--schedule", K_SCHEDULE, GSGD_SCHEDULE,
-     "constant | step | exponential | cosine | invscaling | optimal | adaptive"},
+     "constant | step | exponential | cosine |\ninvscaling | optimal | adaptive"},
     {"--lr-step", K_INTEGER, GSGD_LR_STEP, "step: multiply lr by --lr-gamma every N epochs"},
     {"--lr-gamma", K_PARAM, GSGD_LR_GAMMA, "step and exponential decay factor"},
     {"--lr-min", K_PARAM, GSGD_LR_MIN, "cosine: the rate at the end of a cycle"},
     {"--cosine-period", K_PARAM, GSGD_COSINE_PERIOD,
-     "cosine: epochs of the first cycle; 0 = all epochs (no restart)"},
+     "cosine: epochs of the first cycle; 0 = all\nepochs (no restart)"},
     {"--cosine-mult", K_PARAM, GSGD_COSINE_MULT, "cosine: growth of each next cycle"},
     {"--power-t", K_PARAM, GSGD_POWER_T, "invscaling: lr / step^power_t"},
     {"--average", K_INTEGER, GSGD_AVERAGE,
-     "averaged SGD from step N on (evaluation and --save use the average); 0 = off"},
+     "averaged SGD from step N on (evaluation and\n--save use the average); 0 = off"},
     {"--validation-fraction", K_PARAM, GSGD_VALIDATION_FRACTION,
-     "hold out this share of the training data and stop on its accuracy"},
+     "hold out this share of the training data and\nstop on its accuracy"},
     {"--n-iter-no-change", K_INTEGER, GSGD_N_ITER_NO_CHANGE,
-     "epochs without improvement by --tol before stopping (adaptive: lr / 5)"},
+     "epochs without improvement by --tol before\nstopping (adaptive: lr / 5)"},
     {"--tol", K_PARAM, GSGD_TOL,
-     "improvement that counts; 0 = no early stop on the training loss"},
+     "improvement that counts; 0 = no early stop on\nthe training loss"},
     {"--on-nan", K_ON_NAN, GSGD_ON_NAN,
-     "stop | skip: on a NaN/Inf step, stop naming the step, or skip it and\n"
-     "halve the learning rate"},
+     "stop | skip: on a NaN/Inf step, stop naming the\n"
+     "step, or skip it and halve the learning rate"},
 };
 
 static const char *const SCHEDULES[] = {
@@ -175,29 +177,33 @@ int cli_optim_options(gsgd_options *opts, const char *const *values) {
     return CLI_OK;
 }
 
-/* "  --name X   help", continuation lines indented, then the default. */
+/* "  --name X   help", continuation lines indented, then the default on
+ * a line of its own, as the other options' help does. */
 static void usage_line(FILE *f, int k) {
     char opt[40];
+    const kind kd = TABLE[k].kind;
     snprintf(opt, sizeof opt, "%s %s", TABLE[k].name,
-             TABLE[k].kind == K_PARAM || TABLE[k].kind == K_INTEGER ? "X" : "NAME");
-    const char *h = TABLE[k].help;
+             kd == K_PARAM ? "X" : kd == K_INTEGER ? "N" : "NAME");
     fprintf(f, "  %-22s ", opt);
-    for (; *h; h++) {
+    for (const char *h = TABLE[k].help; *h; h++) {
         fputc(*h, f);
         if (*h == '\n') fprintf(f, "  %-22s ", "");
     }
     double dflt = 0;
-    if (gsgd_param_bounds(TABLE[k].param, NULL, NULL, &dflt) == GSGD_STATUS_OK) {
-        if (TABLE[k].kind == K_OPTIM)
-            fprintf(f, " (default %s)", cli_optim_name((int)dflt));
-        else if (TABLE[k].kind == K_SCHEDULE)
-            fprintf(f, " (default %s)", cli_schedule_name((int)dflt));
-        else if (TABLE[k].kind == K_ON_NAN)
-            fprintf(f, " (default %s)", ON_NAN[(int)dflt]);
-        else
-            fprintf(f, " (default %g)", dflt);
+    if (gsgd_param_bounds(TABLE[k].param, NULL, NULL, &dflt) != GSGD_STATUS_OK) {
+        fputc('\n', f);
+        return;
     }
-    fputc('\n', f);
+    fprintf(f, "\n  %-22s (default ", "");
+    if (kd == K_OPTIM)
+        fputs(cli_optim_name((int)dflt), f);
+    else if (kd == K_SCHEDULE)
+        fputs(cli_schedule_name((int)dflt), f);
+    else if (kd == K_ON_NAN)
+        fputs(ON_NAN[(int)dflt], f);
+    else
+        fprintf(f, "%g", dflt);
+    fputs(")\n", f);
 }
 
 void cli_usage_optim_options(FILE *f) {
