@@ -88,7 +88,7 @@ static __device__ __forceinline__ int lane(const args_t &a, const gsgd_step_scal
         qi = q[k];
         di = decay[k];
     }
-    return gsgd_update_elem(&a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u,
+    return gsgd_update_elem(a.c.kind, &a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u,
                             a.average ? &avg : NULL);
 }
 
