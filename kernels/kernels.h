@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "update_math.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,11 +53,38 @@ int gsgd_k_perm_scratch_bytes(size_t n, size_t *bytes);
 int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, void *scratch,
                        size_t scratch_bytes, void *stream);
 
-/* update.cu: the fused in-place update of backend.h's gsgd_update_rule;
- * lr is one float in device memory, velocity may be NULL for plain SGD. */
-int gsgd_k_update(gsgd_optim kind, float momentum, float weight_decay, size_t n_decay,
-                  const float *lr, float *params, const float *grads, float *velocity, size_t n,
-                  void *stream);
+/* sumsq.cu: out[k] = sum of x[i]^2 over i in [seg[k], seg[k+1]) for
+ * k < n_segments (<= GSGD_MAX_SEGMENTS), accumulated in double, reduced in
+ * a fixed order (bitwise reproducible) and rounded to float once. seg is
+ * host memory; scratch holds GSGD_K_SUMSQ_SCRATCH doubles. */
+#define GSGD_K_SUMSQ_BLOCKS 512
+#define GSGD_K_SUMSQ_SCRATCH ((size_t)GSGD_MAX_SEGMENTS * GSGD_K_SUMSQ_BLOCKS)
+int gsgd_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out, double *scratch,
+                 void *stream);
+
+/* update.cu: one pass of backend.h's update, everything by value; the
+ * norms it reads are already in work (gsgd_k_sumsq on the same stream). */
+typedef struct {
+    gsgd_step_consts c;
+    int pass;            /* 0: the rule (LAMB: its direction); 1: LAMB's step */
+    int n_state;         /* gsgd_rule_state_count */
+    int needs_total;     /* work[0] holds the gradient's sum of squares */
+    int skip_nonfinite;  /* with a guard: skip a step whose work[0] is not finite */
+    const float *lr;     /* the rate */
+    gsgd_guard *guard;   /* or NULL */
+    float *params;
+    const float *grads;
+    float *s0, *s1, *average, *work;
+    size_t n;
+    uint64_t t;
+    unsigned *bad_flag;  /* stop mode: set when a w is not finite; else NULL */
+    int n_segments;      /* lars, lamb: seg as in the rule; else 0 */
+    size_t seg[GSGD_MAX_SEGMENTS + 1];
+} gsgd_k_update_args;
+int gsgd_k_update(const gsgd_k_update_args *a, void *stream);
+/* Stop mode, after a step's passes: when *flag is set, clears it and
+ * records step t in the guard (bad_steps, first_bad). */
+int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, void *stream);
 
 /* Whether this build's kernels can run on the current device: the error
  * of loading one of them (cudaErrorNoKernelImageForDevice when the device's

@@ -271,31 +271,57 @@ static gsgd_status cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *se
     return GSGD_STATUS_OK;
 }
 
-/* One element of an update pass (update_math.h); state, direction and
- * average pointers are NULL where the rule has none. */
-static inline int update_at(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass,
-                            float q, int decay, const gsgd_update_args *a, float *u, size_t i) {
-    float w = a->params[i], s0 = a->state[0] ? a->state[0][i] : 0.0f,
-          s1 = a->state[1] ? a->state[1][i] : 0.0f, ui = u ? u[i] : 0.0f,
-          avg = a->average ? a->average[i] : 0.0f;
-    int ok = gsgd_update_elem(c, d, pass, q, decay, pass == 1 ? 0.0f : a->grads[i], &w, &s0, &s1,
-                              &ui, a->average ? &avg : NULL);
-    a->params[i] = w;
-    if (a->state[0]) a->state[0][i] = s0;
-    if (a->state[1]) a->state[1][i] = s1;
-    if (u) u[i] = ui;
-    if (a->average) a->average[i] = avg;
+/* An update pass's buffers as restrict locals: one load each per pass,
+ * not per element; NULL where the rule has none. */
+typedef struct {
+    float *restrict w, *restrict s0, *restrict s1, *restrict u, *restrict avg;
+    const float *restrict g;
+} pass_bufs;
+
+/* One element of an update pass (update_math.h). */
+static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c,
+                            const gsgd_step_scalars *d, int pass, float q, int decay,
+                            pass_bufs b, size_t i) {
+    float w = b.w[i], s0 = b.s0 ? b.s0[i] : 0.0f, s1 = b.s1 ? b.s1[i] : 0.0f,
+          ui = b.u ? b.u[i] : 0.0f, avg = b.avg ? b.avg[i] : 0.0f;
+    int ok = gsgd_update_elem(kind, c, d, pass, q, decay, pass == 1 ? 0.0f : b.g[i], &w, &s0, &s1,
+                              &ui, b.avg ? &avg : NULL);
+    b.w[i] = w;
+    if (b.s0) b.s0[i] = s0;
+    if (b.s1) b.s1[i] = s1;
+    if (b.u) b.u[i] = ui;
+    if (b.avg) b.avg[i] = avg;
     return ok;
 }
+
+/* The loop of update_range for one rule, named by a constant so that the
+ * element's switch folds away inside OpenMP's outlined loop body
+ * (measured: 5x faster SGD on one core than a switch per element). */
+#define UPDATE_LOOP(KIND)                                                                          \
+    case KIND:                                                                                     \
+        _Pragma("omp parallel for schedule(static) reduction(& : ok) if (hi - lo >= PAR_MIN)")     \
+        for (size_t i = lo; i < hi; i++)                                                           \
+            ok &= update_at(KIND, c, d, pass, q, decay < 0 ? i < c->n_decay : decay, b, i);        \
+        break
 
 /* Elements [lo, hi) of one pass; decay < 0 means "i < n_decay" per element.
  * Returns whether every updated weight is finite. */
 static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass, float q,
                         int decay, const gsgd_update_args *a, float *u, size_t lo, size_t hi) {
+    const pass_bufs b = {.w = a->params, .s0 = a->state[0], .s1 = a->state[1], .u = u,
+                         .avg = a->average, .g = a->grads};
     int ok = 1;
-#pragma omp parallel for schedule(static) reduction(& : ok) if (hi - lo >= PAR_MIN)
-    for (size_t i = lo; i < hi; i++)
-        ok &= update_at(c, d, pass, q, decay < 0 ? i < c->n_decay : decay, a, u, i);
+    switch (c->kind) {
+        UPDATE_LOOP(GSGD_OPTIM_SGD);
+        UPDATE_LOOP(GSGD_OPTIM_MOMENTUM);
+        UPDATE_LOOP(GSGD_OPTIM_NESTEROV);
+        UPDATE_LOOP(GSGD_OPTIM_ADAM);
+        UPDATE_LOOP(GSGD_OPTIM_ADAMW);
+        UPDATE_LOOP(GSGD_OPTIM_ADAGRAD);
+        UPDATE_LOOP(GSGD_OPTIM_RMSPROP);
+        UPDATE_LOOP(GSGD_OPTIM_LARS);
+        UPDATE_LOOP(GSGD_OPTIM_LAMB);
+    }
     return ok;
 }
 

@@ -23,6 +23,8 @@ typedef struct {
     int cc_major, cc_minor; /* compute capability */
     size_t total_mem;       /* bytes */
     double *colsum_scratch; /* GSGD_K_COLSUM_SCRATCH doubles of partial sums */
+    double *sumsq_scratch;  /* GSGD_K_SUMSQ_SCRATCH doubles of partial sums */
+    unsigned *update_flag;  /* stop mode's "a weight went non-finite", zeroed */
     char name[256];
 } cuda_state;
 
@@ -169,12 +171,58 @@ static gsgd_status cuda_permutation(gsgd_context *ctx, uint64_t seed, uint64_t e
                   ctx->stream);
 }
 
-static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule, const float *lr,
-                               float *params, const float *grads, float *velocity, size_t n) {
-    RETURN_ERROR_IF(rule->kind != GSGD_OPTIM_SGD && !velocity, ctx, GSGD_STATUS_INTERNAL,
-                    "update: momentum rule without a velocity buffer");
-    return LAUNCH(ctx, update, rule->kind, rule->momentum, rule->weight_decay, rule->n_decay, lr,
-                  params, grads, velocity, n, ctx->stream);
+static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *seg,
+                              int n_segments, float *out) {
+    return LAUNCH(ctx, sumsq, x, seg, n_segments, out, state(ctx)->sumsq_scratch, ctx->stream);
+}
+
+/* The passes of one update, in stream order: the norms into work, the
+ * rule, and for LAMB its direction's norms and second pass; in stop mode
+ * the guard's record last. Nothing waits for the device. */
+static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
+                               const gsgd_update_args *a) {
+    gsgd_k_update_args k = {.pass = 0};
+    FORWARD_IF_ERROR(gsgd_update_prepare(ctx, rule, a, &k.c));
+    if (a->n == 0) return GSGD_STATUS_OK;
+    const int S = rule->n_segments, lars = rule->kind == GSGD_OPTIM_LARS,
+              lamb = rule->kind == GSGD_OPTIM_LAMB;
+    k.n_state = gsgd_rule_state_count(rule);
+    k.needs_total = gsgd_update_needs_total(rule, a);
+    k.skip_nonfinite = rule->skip_nonfinite;
+    k.lr = a->lr;
+    k.guard = a->guard;
+    k.params = a->params;
+    k.grads = a->grads;
+    k.s0 = a->state[0];
+    k.s1 = a->state[1];
+    k.average = a->average;
+    k.work = a->work;
+    k.n = a->n;
+    k.t = a->t;
+    k.bad_flag = a->guard && !rule->skip_nonfinite ? state(ctx)->update_flag : NULL;
+    if (lars || lamb) {
+        k.n_segments = S;
+        memcpy(k.seg, rule->seg, (size_t)(S + 1) * sizeof k.seg[0]);
+    }
+    if (k.needs_total) {
+        const size_t whole[2] = {0, a->n};
+        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, whole, 1, a->work));
+    }
+    if (lars) {
+        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
+        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, rule->seg, S, a->work + 1 + S));
+    }
+    FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
+    if (lamb) {
+        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
+        FORWARD_IF_ERROR(
+            cuda_sumsq(ctx, a->work + GSGD_WORK_HEAD, rule->seg, S, a->work + 1 + S));
+        k.pass = 1;
+        FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
+    }
+    if (k.bad_flag)
+        FORWARD_IF_ERROR(LAUNCH(ctx, update_finish, k.bad_flag, a->guard, a->t, ctx->stream));
+    return GSGD_STATUS_OK;
 }
 
 static const gsgd_backend cuda_backend = {
@@ -196,6 +244,7 @@ static const gsgd_backend cuda_backend = {
     .permutation = cuda_permutation,
     .perm_scratch_bytes = cuda_perm_scratch_bytes,
     .update = cuda_update,
+    .sumsq = cuda_sumsq,
 };
 
 const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }
@@ -248,6 +297,10 @@ static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
     CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream_of(ctx)));
     CUDA_CHECK(ctx,
                cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
+    CUDA_CHECK(ctx,
+               cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
+    CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
+    CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
     return GSGD_STATUS_OK;
 }
 
@@ -255,6 +308,8 @@ static void free_state(cuda_state *s) {
     if (!s) return;
     if (s->blas) cublasDestroy(s->blas);
     if (s->colsum_scratch) cudaFree(s->colsum_scratch);
+    if (s->sumsq_scratch) cudaFree(s->sumsq_scratch);
+    if (s->update_flag) cudaFree(s->update_flag);
     (void)cudaGetLastError();
     free(s);
 }

@@ -118,15 +118,18 @@ GSGD_HD float gsgd_adam_denom(const gsgd_step_consts *c, float s) {
     return GSGD_FADD(GSGD_FDIV(GSGD_FSQRT(s), c->bc2_sqrt), c->eps);
 }
 
-/* The rule's step on one element, g already clipped. q is LARS's trust
+/* The rule's step on one element, g already clipped. kind is c->kind,
+ * passed apart so that a caller looping over one rule can make it a
+ * constant the compiler folds the switch with. q is LARS's trust
  * ratio of the element's segment; decay says whether it is a weight. LAMB
  * only updates its moments here and leaves its direction in *u. */
-GSGD_HD void gsgd_rule_step(const gsgd_step_consts *c, const gsgd_step_scalars *d, float q,
-                            int decay, float g, float *w, float *s0, float *s1, float *u) {
-    const int coupled = decay && c->kind != GSGD_OPTIM_ADAMW && c->kind != GSGD_OPTIM_LAMB;
+GSGD_HD void gsgd_rule_step(gsgd_optim kind, const gsgd_step_consts *c,
+                            const gsgd_step_scalars *d, float q, int decay, float g, float *w,
+                            float *s0, float *s1, float *u) {
+    const int coupled = decay && kind != GSGD_OPTIM_ADAMW && kind != GSGD_OPTIM_LAMB;
     if (coupled) g = GSGD_FADD(g, GSGD_FMUL(c->wd, *w));
-    if (decay && c->kind == GSGD_OPTIM_ADAMW) *w = GSGD_FMUL(*w, d->shrink); /* then Adam */
-    switch (c->kind) {
+    if (decay && kind == GSGD_OPTIM_ADAMW) *w = GSGD_FMUL(*w, d->shrink); /* then Adam */
+    switch (kind) {
     case GSGD_OPTIM_SGD:
         *w = GSGD_FSUB(*w, GSGD_FMUL(d->lr, g));
         break;
@@ -180,17 +183,17 @@ GSGD_HD float gsgd_prox(float w, float thr) {
 
 /* Everything one element goes through after the norms: the rule (pass 0)
  * or LAMB's second pass (pass 1: w -= seg_step u, seg_step = lr r_k), then
- * the prox step and the average. q is LARS's ratio. Returns whether the new
+ * the prox step and the average. q is LARS's ratio; kind is c->kind. Returns whether the new
  * w is finite (LAMB's first pass leaves w alone and returns 1). */
-GSGD_HD int gsgd_update_elem(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass,
-                             float q, int decay, float g, float *w, float *s0, float *s1,
-                             float *u, float *avg) {
+GSGD_HD int gsgd_update_elem(gsgd_optim kind, const gsgd_step_consts *c,
+                             const gsgd_step_scalars *d, int pass, float q, int decay, float g,
+                             float *w, float *s0, float *s1, float *u, float *avg) {
     if (pass == 1) {
         *w = GSGD_FSUB(*w, GSGD_FMUL(q, *u));
     } else {
         if (c->clip_norm > 0.0f) g = GSGD_FMUL(g, d->clip);
-        gsgd_rule_step(c, d, q, decay, g, w, s0, s1, u);
-        if (c->kind == GSGD_OPTIM_LAMB) return 1;
+        gsgd_rule_step(kind, c, d, q, decay, g, w, s0, s1, u);
+        if (kind == GSGD_OPTIM_LAMB) return 1;
     }
     if (decay && c->l1 > 0.0f) *w = gsgd_prox(*w, d->thr);
     if (avg) *avg = GSGD_FADD(*avg, GSGD_FMUL(c->avg_rate, GSGD_FSUB(*w, *avg)));

@@ -228,48 +228,207 @@ Test(backend_cuda, permutation_is_the_cpus_permutation) {
         }
 }
 
-/* The kernel rounds after every operation, in the CPU's order (no FMA
- * contraction on either side), so three steps are bitwise equal. Buffers
- * offset by one float take the scalar path, aligned ones the float4 path;
- * 9000001 floats need more than one sweep of the grid-stride loop. */
-static void check_update(gsgd_optim kind, float wd, size_t n, size_t offset) {
-    gsgd_update_rule rule = {.kind = kind, .momentum = 0.9f, .weight_decay = wd, .n_decay = n / 3};
-    const float lr = 0.05f;
-    size_t bytes = (n + offset) * 4;
-    float *p = rnd(n + offset, n + 70, -1, 1), *v = calloc(n + offset, 4);
-    float *dp = dev(p, bytes), *dv = dev(v, bytes), *dg = dev(NULL, bytes), *dlr = dev(&lr, 4);
-    float *gp = malloc(bytes), *gv = malloc(bytes);
-    float *vel = kind == GSGD_OPTIM_SGD ? NULL : v + offset;
-    for (int t = 0; t < 3; t++) {
-        float *g = rnd(n + offset, n + 80 + (size_t)t, -1, 1);
-        cr_assert_eq(gpu->be->upload(gpu, dg, g, bytes), GSGD_STATUS_OK);
-        ok(cpu, cpu->be->update(cpu, &rule, &lr, p + offset, g + offset, vel, n));
-        ok(gpu,
-           gpu->be->update(gpu, &rule, dlr, dp + offset, dg + offset, vel ? dv + offset : NULL, n));
-        free(g);
+/* ---- update and sumsq --------------------------------------------------- */
+
+/* One variant of an update: the rule and what is switched on around it. */
+typedef struct {
+    gsgd_optim kind;
+    float mu, wd, clip, l1;
+    int average;
+    int guard; /* 0 none, 1 skip mode, 2 stop mode */
+} upd_case;
+
+static int layerwise(gsgd_optim k) { return k == GSGD_OPTIM_LARS || k == GSGD_OPTIM_LAMB; }
+
+static gsgd_update_rule case_rule(const upd_case *c, size_t n) {
+    gsgd_update_rule r = {.kind = c->kind, .momentum = c->mu, .weight_decay = c->wd,
+                          .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-6f, .alpha = 0.99f,
+                          .trust_coef = 0.02f, .clip_norm = c->clip, .l1 = c->l1,
+                          .skip_nonfinite = c->guard == 1, .n_decay = n / 3, .n_segments = 1,
+                          .seg = {0, n}};
+    if (layerwise(c->kind)) { /* uneven segments, empty ones at small n; weights first */
+        const size_t cut[5] = {0, n / 7, n / 3, n / 2, n};
+        r.n_segments = 4;
+        memcpy(r.seg, cut, sizeof cut);
+        r.n_decay = cut[2];
     }
-    fetch(gp, dp, bytes);
-    fetch(gv, dv, bytes);
-    cr_expect(memcmp(gp, p, bytes) == 0, "params: kind %d wd %g n %zu offset %zu", kind, wd, n,
-              offset);
-    cr_expect(memcmp(gv, v, bytes) == 0, "velocity: kind %d wd %g n %zu offset %zu", kind, wd, n,
-              offset);
-    gsgd_mem_free(gpu, dp, bytes);
-    gsgd_mem_free(gpu, dv, bytes);
-    gsgd_mem_free(gpu, dg, bytes);
-    gsgd_mem_free(gpu, dlr, 4);
-    free(p), free(v), free(gp), free(gv);
+    return r;
 }
 
-Test(backend_cuda, update_is_bitwise_the_cpu_update) {
+/* Bitwise equal, or both NaN (the CPU and the GPU make different NaNs). */
+static int same(float a, float b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, 4) == 0; }
+
+/* Equal within tol, or the same non-finite value. */
+static int near(float a, float b, double tol) {
+    if (!isfinite(a) || !isfinite(b)) return same(a, b);
+    return fabs((double)a - b) <= tol;
+}
+
+/* Host and device copies of every buffer an update touches. */
+typedef struct {
+    float *h[5], *d[5]; /* params, state 0, state 1, average, work */
+    size_t len[5];
+    gsgd_guard hg, *dg;
+    float *dlr;
+} upd_bufs;
+
+enum { B_P, B_S0, B_S1, B_AVG, B_WORK };
+
+static void bufs_open(upd_bufs *b, size_t n, size_t offset, float lr) {
+    const size_t len[5] = {n + offset, n + offset, n + offset, n + offset,
+                           GSGD_WORK_HEAD + n + offset};
+    for (int k = 0; k < 5; k++) {
+        b->len[k] = len[k];
+        b->h[k] = k == B_P || k == B_AVG ? rnd(len[k], n + 70 + (size_t)k, -1, 1)
+                                         : calloc(len[k], 4);
+        b->d[k] = dev(b->h[k], len[k] * 4);
+    }
+    b->hg = (gsgd_guard){.lr_factor = 1.0f};
+    b->dg = dev(&b->hg, sizeof b->hg);
+    b->dlr = dev(&lr, 4);
+}
+
+static void bufs_close(upd_bufs *b) {
+    for (int k = 0; k < 5; k++) {
+        gsgd_mem_free(gpu, b->d[k], b->len[k] * 4);
+        free(b->h[k]);
+    }
+    gsgd_mem_free(gpu, b->dg, sizeof b->hg);
+    gsgd_mem_free(gpu, b->dlr, 4);
+}
+
+/* The args of one step on host (dev = 0) or device buffers, every pointer
+ * offset by `offset` floats (offset 1 forces the scalar path). */
+static gsgd_update_args bufs_args(upd_bufs *b, int on_dev, const upd_case *c, size_t n,
+                                  size_t offset, const float *lr, const float *g, uint64_t t) {
+    float **x = on_dev ? b->d : b->h;
+    return (gsgd_update_args){.lr = lr, .params = x[B_P] + offset, .grads = g + offset, .n = n,
+                              .state = {x[B_S0] + offset, x[B_S1] + offset},
+                              .work = x[B_WORK] + offset,
+                              .average = c->average ? x[B_AVG] + offset : NULL,
+                              .avg_rate = 1.0f / (float)t, .t = t,
+                              .guard = c->guard ? (on_dev ? b->dg : &b->hg) : NULL};
+}
+
+/* Three steps on both backends, then params, state and average compared.
+ * Elementwise rules without clipping round after every operation in the
+ * same order on both sides (update_math.h): bitwise equal, NaN for NaN.
+ * Clipping and the layer-wise rules also read norms, double sums rounded
+ * to float that differ by at most one float ulp (their double errors, n
+ * DBL_EPSILON relative, are far below it). A ratio or scale of two such
+ * norms then differs by at most 2 FLT_EPSILON, and the at most 10 fp32
+ * operations of an element's step each round by FLT_EPSILON / 2 relative
+ * at most differently: 7 FLT_EPSILON of the step per step, carried through
+ * the state. Over 3 steps the difference is within 24 FLT_EPSILON of
+ * M = sum_t (|w_t| + |w_t - w_(t-1)|) (and of sum_t |state_t| for state). */
+static void check_update(const upd_case *c, size_t n, size_t offset) {
+    const gsgd_update_rule rule = case_rule(c, n);
+    const float lr = c->kind == GSGD_OPTIM_LARS ? 0.5f : 0.05f;
+    const size_t bytes = (n + offset) * 4;
+    upd_bufs b;
+    bufs_open(&b, n, offset, lr);
+    double *mag = calloc(3 * (n + offset), sizeof *mag); /* M of w, state 0, state 1 */
+    float *dgr = dev(NULL, bytes), *got = malloc(b.len[B_WORK] * 4);
+    for (uint64_t t = 1; t <= 3; t++) {
+        float *g = rnd(n + offset, n + 80 + t, -1, 1);
+        if (c->guard && t == 2) g[offset + n / 2] = c->guard == 1 ? NAN : INFINITY;
+        cr_assert_eq(gpu->be->upload(gpu, dgr, g, bytes), GSGD_STATUS_OK);
+        for (size_t i = 0; i < n + offset; i++) mag[i] += fabs(b.h[B_P][i]);
+        gsgd_update_args hc = bufs_args(&b, 0, c, n, offset, &lr, g, t),
+                         gc = bufs_args(&b, 1, c, n, offset, b.dlr, dgr, t);
+        ok(cpu, cpu->be->update(cpu, &rule, &hc));
+        ok(gpu, gpu->be->update(gpu, &rule, &gc));
+        for (size_t i = 0; i < n + offset; i++) {
+            mag[i] += 2.0 * fabs(b.h[B_P][i]); /* |w_t| + |w_t - w_(t-1)| <= 2|w_t| + |w_(t-1)| */
+            mag[n + offset + i] += fabs(b.h[B_S0][i]);
+            mag[2 * (n + offset) + i] += fabs(b.h[B_S1][i]);
+        }
+        free(g);
+    }
+    const int exact = !layerwise(c->kind) && !(c->clip > 0.0f);
+    const int cmp[4] = {B_P, B_S0, B_S1, B_AVG};
+    for (int k = 0; k < 4; k++) {
+        if (k == 3 && !c->average) continue;
+        fetch(got, b.d[cmp[k]], bytes);
+        for (size_t i = 0; i < n + offset; i++) {
+            const double M = mag[(k == 3 ? 0 : k) * (n + offset) + i]; /* average: w's */
+            const int good = exact ? same(got[i], b.h[cmp[k]][i])
+                                   : near(got[i], b.h[cmp[k]][i], 24.0 * FLT_EPSILON * M);
+            if (!good)
+                cr_assert_fail("rule %d clip %g l1 %g avg %d guard %d n %zu offset %zu: buffer %d "
+                               "[%zu] = %.9g, cpu %.9g",
+                               c->kind, c->clip, c->l1, c->average, c->guard, n, offset, k, i,
+                               got[i], b.h[cmp[k]][i]);
+        }
+    }
+    gsgd_guard gg;
+    fetch(&gg, b.dg, sizeof gg);
+    cr_expect(gg.bad_steps == b.hg.bad_steps && gg.first_bad == b.hg.first_bad &&
+                  gg.lr_factor == b.hg.lr_factor,
+              "rule %d guard %d n %zu: gpu guard (%g, %u, %llu), cpu (%g, %u, %llu)", c->kind,
+              c->guard, n, gg.lr_factor, gg.bad_steps, (unsigned long long)gg.first_bad,
+              b.hg.lr_factor, b.hg.bad_steps, (unsigned long long)b.hg.first_bad);
+    if (c->guard) cr_expect_eq(b.hg.first_bad, 2, "the bad step is t = 2");
+    gsgd_mem_free(gpu, dgr, bytes);
+    bufs_close(&b);
+    free(mag), free(got);
+}
+
+/* Every rule, plain (coupled or decoupled decay), with clip + l1 + average,
+ * and under either guard, at sizes 1, not a multiple of 4, and more floats
+ * than one sweep of the grid, aligned (float4 path) or one float off. */
+Test(backend_cuda, update_matches_the_cpu_for_every_rule_and_variant) {
     open_both();
     const size_t sizes[] = {1, 3, 4, 1001, (1u << 20) + 3};
-    for (int kind = GSGD_OPTIM_SGD; kind <= GSGD_OPTIM_NESTEROV; kind++)
-        for (int w = 0; w < 2; w++)
+    const gsgd_optim kinds[] = {GSGD_OPTIM_SGD,     GSGD_OPTIM_MOMENTUM, GSGD_OPTIM_NESTEROV,
+                                GSGD_OPTIM_ADAM,    GSGD_OPTIM_ADAMW,    GSGD_OPTIM_ADAGRAD,
+                                GSGD_OPTIM_RMSPROP, GSGD_OPTIM_RMSPROP,  GSGD_OPTIM_LARS,
+                                GSGD_OPTIM_LAMB};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        const float mu = kinds[k] == GSGD_OPTIM_RMSPROP && k == 6 ? 0.0f : 0.9f;
+        const upd_case variants[] = {
+            {kinds[k], mu, 0.01f, 0.0f, 0.0f, 0, 0},
+            {kinds[k], mu, 0.01f, 0.5f, 1e-3f, 1, 0},
+            {kinds[k], mu, 0.01f, 0.0f, 0.0f, 0, 1},
+            {kinds[k], mu, 0.0f, 0.0f, 0.0f, 1, 2},
+        };
+        for (size_t v = 0; v < 4; v++)
             for (size_t s = 0; s < 5; s++)
-                for (size_t off = 0; off < 2; off++)
-                    check_update((gsgd_optim)kind, w ? 0.01f : 0.0f, sizes[s], off);
-    check_update(GSGD_OPTIM_MOMENTUM, 0.01f, 9000001, 0);
+                for (size_t off = 0; off < 2; off++) check_update(&variants[v], sizes[s], off);
+    }
+    const upd_case big[] = {{GSGD_OPTIM_MOMENTUM, 0.9f, 0.01f, 0.0f, 0.0f, 0, 0},
+                            {GSGD_OPTIM_LAMB, 0.9f, 0.01f, 1.0f, 0.0f, 0, 0}};
+    check_update(&big[0], 9000001, 0);
+    check_update(&big[1], 9000001, 0);
+}
+
+/* Both sum exact double products, each within n DBL_EPSILON of the exact
+ * sum in its own order, and round once to float: at most one float ulp
+ * apart. The GPU's fixed reduction tree makes reruns bitwise equal. */
+Test(backend_cuda, sumsq_agrees_to_the_final_rounding_and_is_reproducible) {
+    open_both();
+    const size_t sizes[] = {1, 5, 1000, 1000003, 9000001};
+    for (size_t s = 0; s < 5; s++) {
+        const size_t n = sizes[s];
+        const size_t seg[6] = {0, n / 5, n / 5, n / 2, n - 1, n}; /* one empty */
+        float *x = rnd(n, 90 + s, -2, 2), *dx = dev(x, n * 4), *dout = dev(NULL, 5 * 4);
+        float want[5], got[5], again[5];
+        ok(cpu, cpu->be->sumsq(cpu, x, seg, 5, want));
+        ok(gpu, gpu->be->sumsq(gpu, dx, seg, 5, dout));
+        fetch(got, dout, sizeof got);
+        ok(gpu, gpu->be->sumsq(gpu, dx, seg, 5, dout));
+        fetch(again, dout, sizeof again);
+        for (int k = 0; k < 5; k++) {
+            const double tol =
+                FLT_EPSILON * fabs(want[k]) + 2.0 * (double)n * DBL_EPSILON * fabs(want[k]);
+            cr_expect(fabs((double)got[k] - want[k]) <= tol, "n %zu seg %d: %.9g vs cpu %.9g", n,
+                      k, got[k], want[k]);
+            cr_expect(memcmp(&got[k], &again[k], 4) == 0, "n %zu seg %d: rerun differs", n, k);
+        }
+        gsgd_mem_free(gpu, dx, n * 4);
+        gsgd_mem_free(gpu, dout, 5 * 4);
+        free(x);
+    }
 }
 
 /* Runs one loss on both backends and compares. zmax bounds |z|. */
