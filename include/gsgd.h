@@ -260,10 +260,12 @@ typedef enum {
 
 typedef enum {
     GSGD_LR = 0,            /* learning rate; 0 (the default) = automatic:
-                               0.1 for SGD, 0.1 * (1 - momentum) for momentum,
-                               Nesterov and LARS (the same effective step),
-                               1e-3 for Adam, AdamW and LAMB, 1e-2 for
-                               Adagrad and RMSprop (PyTorch's defaults) */
+                               0.1 for SGD, 0.1 * (1 - momentum) for momentum
+                               and Nesterov (the same effective step),
+                               0.01 (1 - momentum) / TRUST_COEF for LARS (each
+                               layer moves ~1% per step), 1e-3 for Adam, AdamW
+                               and LAMB, 1e-2 for Adagrad and RMSprop
+                               (PyTorch's defaults) */
     GSGD_MOMENTUM = 1,      /* momentum mu (momentum, nesterov, rmsprop, lars);
                                -1 (the default) = automatic: 0 for RMSprop
                                (PyTorch's default), 0.9 for the others */

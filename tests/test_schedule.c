@@ -152,7 +152,7 @@ Test(defaults, each_rule_resolves_pytorchs_defaults) {
         {GSGD_OPTIM_ADAMW, 1e-3, 0.9, 0.01, 1e-8},
         {GSGD_OPTIM_ADAGRAD, 1e-2, 0.9, 0.0, 1e-10},
         {GSGD_OPTIM_RMSPROP, 1e-2, 0.0, 0.0, 1e-8},
-        {GSGD_OPTIM_LARS, 0.01, 0.9, 0.0, 1e-8},
+        {GSGD_OPTIM_LARS, 1.0, 0.9, 0.0, 1e-8}, /* 0.01 (1 - 0.9) / 0.001 */
         {GSGD_OPTIM_LAMB, 1e-3, 0.9, 0.01, 1e-6},
     };
     gsgd_options *o, r;

@@ -69,7 +69,6 @@ Test(rules, every_rule_learns_a_separable_problem) {
         gsgd_set(r.opts, GSGD_OPTIMIZER, k);
         if (k == GSGD_OPTIM_ADAM || k == GSGD_OPTIM_ADAMW || k == GSGD_OPTIM_LAMB)
             gsgd_set(r.opts, GSGD_LR, 1e-2);
-        if (k == GSGD_OPTIM_LARS) gsgd_set(r.opts, GSGD_LR, 10.0);
         gsgd_train_result res;
         cr_assert_eq(train(&r, 3, NULL, NULL, &res), GSGD_STATUS_OK, "rule %d: %s", k,
                      gsgd_last_error(r.ctx));

@@ -16,8 +16,8 @@ static const struct {
     {"--optim", K_OPTIM, GSGD_OPTIMIZER,
      "sgd, momentum, nesterov, adam, adamw, adagrad,\nrmsprop, lars, lamb"},
     {"--lr", K_PARAM, GSGD_LR,
-     "learning rate; 0 = the rule's: 0.1 sgd;\n0.1*(1-momentum) momentum, nesterov, lars;\n"
-     "1e-3 adam, adamw, lamb; 1e-2 adagrad, rmsprop"},
+     "learning rate; 0 = the rule's: 0.1 sgd;\n0.1*(1-momentum) momentum, nesterov;\n"
+     "0.01*(1-momentum)/trust-coef lars;\n1e-3 adam, adamw, lamb; 1e-2 adagrad, rmsprop"},
     {"--momentum", K_PARAM, GSGD_MOMENTUM,
      "momentum (momentum, nesterov, rmsprop, lars);\n-1 = 0 for rmsprop, else 0.9"},
     {"--weight-decay", K_PARAM, GSGD_WEIGHT_DECAY,
