@@ -7,7 +7,9 @@
 #   3. compute-sanitizer memcheck and racecheck on a short training run;
 #   4. the update kernel's GB/s against a device-to-device copy at 100M
 #      parameters, and Fashion-MNIST softmax / mlp:256,128 samples/s at
-#      batch 4096.
+#      batch 4096;
+#   5. the adaptive rules' update, `gsgd bench` (sweep, time to 0.84),
+#      every rule with a cosine schedule and warmup, and compare_torch.py.
 # Every step runs even when an earlier one failed. Logs, figures and a
 # summary with each step's exit code go to $OUT (default ./gpu-out), six
 # files at most:
@@ -92,6 +94,26 @@ for model in softmax mlp:256,128; do
     fi
     rm -f "$tmp"
 done
+
+# 5. issue 6 and 7 on the device: the update of the adaptive rules, the
+# bench harness's sweep with time to target, every rule with a schedule,
+# and the PyTorch comparison (it skips, exit 0, without torch)
+for rule in adam lamb; do
+    step "bench-update-$rule" bench.log 300 "$BUILD/gsgd_bench_update" 100000000 /dev/null --optim "$rule"
+done
+grep -E "^update " "$OUT/bench.log" | sed 's/^/bench: /' >>"$SUMMARY"
+tmp=$OUT/bench.json.tmp
+step gsgd-bench bench.log 600 "$BUILD/gsgd" bench --device cuda --data fashion-mnist \
+    --batches sweep --target-acc 0.84 --json "$tmp"
+[ -f "$tmp" ] && { printf '{"bench": "gsgd bench sweep", "result": '; tr -d '\n' <"$tmp"; echo '}'; } >>"$OUT/results.jsonl"
+rm -f "$tmp"
+for rule in sgd momentum nesterov adam adamw adagrad rmsprop lars lamb; do
+    step "train-$rule" bench.log 300 "$BUILD/gsgd" train --device cuda --data fashion-mnist \
+        --model mlp:256,128 --optim "$rule" --schedule cosine --warmup 1 --epochs 5 --quiet
+done
+grep -E "^test accuracy" "$OUT/bench.log" | sed 's/^/train: /' >>"$SUMMARY"
+step compare-torch bench.log 600 python3 bench/compare_torch.py --gsgd "$BUILD/gsgd"
+grep -iE "samples/s|skip" "$OUT/bench.log" | tail -12 | sed 's/^/torch: /' >>"$SUMMARY"
 
 echo "failed steps: $FAILED" >>"$SUMMARY"
 cat "$SUMMARY"
