@@ -204,13 +204,17 @@ static void check_step(gsgd_optim kind, double wd, size_t n, size_t offset, floa
 /* The closed forms of test_optim.c with g = 1 everywhere (PyTorch's SGD):
  *   momentum: b = 1, 1.9, 2.71;  p = 1 - 0.1, - 0.19, - 0.271
  *   nesterov: b = 1, 1.9;        p = 1 - 0.1 (1 + 0.9), - 0.1 (1 + 1.71)
- *   sgd + wd: p = 2 - 0.1 (1 + 0.01 * 2) */
+ *   sgd + wd: p = 2 - 0.1 (1 + 0.01 * 2)
+ *   adam:     m = 1 - 0.9^t and s = 1 - 0.999^t are their own bias
+ *             corrections, so each step is lr m^ / (sqrt(s^) + eps) =
+ *             0.1 / (1 + 1e-8): p = 1 - 0.1 t to float precision */
 Test(train_cuda, optimizer_step_updates_user_buffers_on_the_user_stream) {
     const double momentum[3] = {0.9, 0.71, 0.439}, nesterov[2] = {0.81, 0.539};
-    const double sgd_wd[1] = {1.898};
+    const double sgd_wd[1] = {1.898}, adam[3] = {0.9, 0.8, 0.7};
     for (size_t off = 0; off < 2; off++) {
         check_step(GSGD_OPTIM_MOMENTUM, 0.0, 1000003, off, 1.0f, momentum, 3);
         check_step(GSGD_OPTIM_NESTEROV, 0.0, 1000003, off, 1.0f, nesterov, 2);
         check_step(GSGD_OPTIM_SGD, 0.01, 4097, off, 2.0f, sgd_wd, 1);
+        check_step(GSGD_OPTIM_ADAM, 0.0, 100003, off, 1.0f, adam, 3);
     }
 }
