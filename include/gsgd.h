@@ -113,6 +113,15 @@ GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
  * CPU). NULL selects the default stream. The caller keeps ownership of the
  * stream and must keep it alive while the context uses it. */
 GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
+/* What the library has to say besides errors: the batch the planner chose
+ * and why, a learning rate divided by the adaptive schedule, steps skipped
+ * as non-finite, an early stop. Nothing is printed unless asked: the
+ * library calls fn (on the calling thread, during the call that did it)
+ * with one line, no newline, valid for the call only. */
+typedef enum { GSGD_LOG_INFO = 0, GSGD_LOG_WARNING = 1 } gsgd_log_level;
+typedef void (*gsgd_log_fn)(gsgd_log_level level, const char *message, void *user);
+/* Installs (fn non-NULL) or removes (NULL, the default) ctx's log callback. */
+GSGD_API gsgd_status gsgd_context_set_log(gsgd_context *ctx, gsgd_log_fn fn, void *user);
 /* Caps the memory gsgd may allocate on the context's device at bytes (0 =
  * no cap beyond what the device has): the batch-size planner plans within
  * it, leaving the rest to the embedding code. Enforced on every allocation:

@@ -59,6 +59,23 @@ gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *fil
     return status;
 }
 
+void gsgd_log(gsgd_context *ctx, gsgd_log_level level, const char *fmt, ...) {
+    if (!ctx || !ctx->log) return;
+    char line[GSGD_ERROR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    ctx->log(level, line, ctx->log_user);
+}
+
+gsgd_status gsgd_context_set_log(gsgd_context *ctx, gsgd_log_fn fn, void *user) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    ctx->log = fn;
+    ctx->log_user = fn ? user : NULL;
+    return GSGD_STATUS_OK;
+}
+
 const char *gsgd_last_error(const gsgd_context *ctx) {
     if (ctx) return ctx->last_error;
     return thread_error[0] ? thread_error : "gsgd_last_error: context is NULL";

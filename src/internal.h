@@ -21,6 +21,8 @@ struct gsgd_context {
     size_t fail_alloc_above; /* tests: allocations that would bring bytes_in_use
                                 above this fail as out of memory; 0 = off */
     void *stream;        /* caller's stream (cudaStream_t on CUDA); NULL = default */
+    gsgd_log_fn log;     /* gsgd_context_set_log; NULL = silent */
+    void *log_user;
     char last_error[GSGD_ERROR_LEN];
 };
 
@@ -29,6 +31,10 @@ struct gsgd_context {
  * buffer, which gsgd_last_error(NULL) returns. */
 gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Sends one formatted line to the context's log callback, if any. */
+void gsgd_log(gsgd_context *ctx, gsgd_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Fails with status and a formatted message. */
 #define GSGD_ERROR(ctx, status, ...) gsgd_error_at((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)

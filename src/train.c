@@ -47,6 +47,11 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
     tr->plan = plan;
     tr->own_train = part;
     tr->val = val;
+    gsgd_log(m->ctx, GSGD_LOG_INFO, "batch %zu: %s", gsgd_plan_batch(plan), gsgd_plan_reason(plan));
+    if (val)
+        gsgd_log(m->ctx, GSGD_LOG_INFO,
+                 "early stopping on %zu held-out samples; training on the other %zu", val->n,
+                 part->n);
     *out = tr;
     return GSGD_STATUS_OK;
 }
@@ -211,6 +216,12 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
                           g.bad_steps ? "the gradient or parameters" : "the loss", where,
                           tr->lr_now, tr->B);
     }
+    if (g.bad_steps > tr->bad_seen)
+        gsgd_log(ctx, GSGD_LOG_WARNING,
+                 "%u step%s with a non-finite gradient skipped by step %zu (%u in all); the "
+                 "learning rate is now %g of the schedule's",
+                 g.bad_steps - tr->bad_seen, g.bad_steps - tr->bad_seen == 1 ? "" : "s",
+                 tr->steps, g.bad_steps, (double)g.lr_factor);
     tr->bad_seen = g.bad_steps;
     if (isfinite(acc[0])) {
         *loss_sum += acc[0];
@@ -385,12 +396,19 @@ static int should_stop(gsgd_trainer *tr, double value, int higher_is_better) {
     else
         tr->no_improve++;
     if (isnan(tr->best) || v > tr->best) tr->best = v;
-    if (tr->no_improve < (int)tr->opts.v[GSGD_N_ITER_NO_CHANGE]) return 0;
+    const int n = (int)tr->opts.v[GSGD_N_ITER_NO_CHANGE];
+    if (tr->no_improve < n) return 0;
     if (adaptive && tr->lr_now / 5.0 >= 1e-6) {
         tr->lr_factor /= 5.0;
         tr->no_improve = 0;
+        gsgd_log(tr->ctx, GSGD_LOG_INFO,
+                 "epoch %d: no improvement by %g for %d epochs; learning rate divided by 5 "
+                 "to %g",
+                 tr->epoch, tol, n, tr->lr_now / 5.0);
         return 0;
     }
+    gsgd_log(tr->ctx, GSGD_LOG_INFO, "stopping after epoch %d: no improvement by %g for %d epochs",
+             tr->epoch, tol, n);
     return 1;
 }
 

@@ -256,8 +256,9 @@ Test(cli, progress_is_one_plain_line_per_epoch_when_not_a_terminal) {
     cr_expect(!strchr(out, '\r'), "live-line output on a pipe: %s", out);
     cr_expect(strstr(out, "epoch 1/2"), "%s", out);
     cr_expect(strstr(out, "epoch 2/2"), "%s", out);
-    /* Two epoch lines and the result line. */
-    cr_expect_eq(count_lines(out), 3, "%s", out);
+    /* The planner's one line, two epoch lines and the result line. */
+    cr_expect(strncmp(out, "gsgd: batch ", 12) == 0, "%s", out);
+    cr_expect_eq(count_lines(out), 4, "%s", out);
 }
 
 Test(cli, eval_of_saved_model_matches_train_summary) {

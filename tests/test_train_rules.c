@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,6 +166,13 @@ Test(l1, the_proximal_step_zeroes_weights_exactly_and_spares_biases) {
 
 /* ---- early stopping and the adaptive schedule -------------------------------- */
 
+/* Appends "I message\n" (W for warnings) to the buffer in user. */
+static void collect(gsgd_log_level level, const char *message, void *user) {
+    char *buf = user;
+    const size_t len = strlen(buf);
+    snprintf(buf + len, 2048 - len, "%c %s\n", level == GSGD_LOG_WARNING ? 'W' : 'I', message);
+}
+
 Test(early_stopping, a_tolerance_no_epoch_meets_stops_after_n_iter_no_change) {
     /* The first epoch sets the best; with TOL 1e9 no later one improves, so
      * the run stops after 1 + N_ITER_NO_CHANGE epochs. */
@@ -172,10 +180,16 @@ Test(early_stopping, a_tolerance_no_epoch_meets_stops_after_n_iter_no_change) {
     start(&r, "synth:500,5,3", "softmax");
     gsgd_set(r.opts, GSGD_TOL, 1e9);
     gsgd_set(r.opts, GSGD_N_ITER_NO_CHANGE, 3);
+    char log[2048] = "";
+    cr_assert_eq(gsgd_context_set_log(r.ctx, collect, log), GSGD_STATUS_OK);
     gsgd_train_result res;
     cr_assert_eq(train(&r, 50, NULL, NULL, &res), GSGD_STATUS_OK);
     cr_expect_eq(res.epochs, 4);
     cr_expect_eq(res.stopped_early, 1);
+    /* The log says why, once; the plan's line came first. */
+    cr_expect(strstr(log, "I batch 32: "), "%s", log);
+    cr_expect(strstr(log, "I stopping after epoch 4: no improvement by 1e+09 for 3 epochs\n"), "%s",
+              log);
     finish(&r);
 }
 
@@ -229,8 +243,10 @@ Test(adaptive, divides_the_rate_by_five_after_n_epochs_without_improvement) {
 
 /* ---- the NaN/Inf guard ------------------------------------------------------ */
 
-static gsgd_status diverge(run *r, int check_every, gsgd_on_nan mode, gsgd_train_result *res) {
+static gsgd_status diverge(run *r, int check_every, gsgd_on_nan mode, gsgd_train_result *res,
+                           gsgd_log_fn log, void *log_user) {
     start(r, "synth:2000,10,1:seed=4", "linear");
+    gsgd_context_set_log(r->ctx, log, log_user);
     gsgd_set(r->opts, GSGD_LR, 50.0);
     gsgd_set(r->opts, GSGD_CHECK_EVERY, check_every);
     gsgd_set(r->opts, GSGD_ON_NAN, mode);
@@ -257,8 +273,8 @@ Test(guard, the_stop_message_names_the_step_checked_every_step_or_a_range_holdin
      * most 25 steps that holds it (only the loss's overflow showed). */
     run a, b;
     gsgd_train_result res;
-    cr_assert_eq(diverge(&a, 1, GSGD_ON_NAN_STOP, &res), GSGD_STATUS_DIVERGED);
-    cr_assert_eq(diverge(&b, 25, GSGD_ON_NAN_STOP, &res), GSGD_STATUS_DIVERGED);
+    cr_assert_eq(diverge(&a, 1, GSGD_ON_NAN_STOP, &res, NULL, NULL), GSGD_STATUS_DIVERGED);
+    cr_assert_eq(diverge(&b, 25, GSGD_ON_NAN_STOP, &res, NULL, NULL), GSGD_STATUS_DIVERGED);
     const char *ma = gsgd_last_error(a.ctx), *mb = gsgd_last_error(b.ctx);
     size_t a_lo, a_hi, b_lo, b_hi;
     named_steps(ma, &a_lo, &a_hi);
@@ -273,9 +289,11 @@ Test(guard, the_stop_message_names_the_step_checked_every_step_or_a_range_holdin
 Test(guard, skip_mode_finishes_with_finite_parameters_and_counts_the_skips) {
     run r;
     gsgd_train_result res;
-    cr_assert_eq(diverge(&r, 10, GSGD_ON_NAN_SKIP, &res), GSGD_STATUS_OK, "%s",
+    char log[2048] = "";
+    cr_assert_eq(diverge(&r, 10, GSGD_ON_NAN_SKIP, &res, collect, log), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(r.ctx));
     cr_expect(res.skipped_steps > 0);
+    cr_expect(strstr(log, "W "), "skips are logged as warnings: %s", log);
     size_t n, nd;
     float *p = params_of(&r, &n, &nd);
     for (size_t i = 0; i < n; i++) cr_assert(isfinite(p[i]), "param %zu = %g", i, p[i]);

@@ -46,6 +46,10 @@ module gsgd
   integer(c_int), parameter :: GSGD_DEVICE_CPU = 1
   integer(c_int), parameter :: GSGD_DEVICE_CUDA = 2
 
+  ! gsgd_log_level
+  integer(c_int), parameter :: GSGD_LOG_INFO = 0
+  integer(c_int), parameter :: GSGD_LOG_WARNING = 1
+
   ! gsgd_optim
   integer(c_int), parameter :: GSGD_OPTIM_SGD = 0
   integer(c_int), parameter :: GSGD_OPTIM_MOMENTUM = 1
@@ -191,6 +195,14 @@ module gsgd
         bind(C, name="gsgd_context_set_stream")
       import :: c_ptr, c_int
       type(c_ptr), value :: ctx, stream
+    end function
+    !> fn: a C-interoperable subroutine (level, message, user), bind(C),
+    !> with value arguments; message is a NUL-terminated C string.
+    integer(c_int) function gsgd_context_set_log(ctx, fn, user) &
+        bind(C, name="gsgd_context_set_log")
+      import :: c_ptr, c_int, c_funptr
+      type(c_ptr), value :: ctx, user
+      type(c_funptr), value :: fn
     end function
     integer(c_int) function gsgd_context_set_mem_limit(ctx, bytes) &
         bind(C, name="gsgd_context_set_mem_limit")

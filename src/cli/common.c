@@ -108,6 +108,13 @@ static int parse_device(const char *s, gsgd_device *dev, int *index) {
     return CLI_USAGE;
 }
 
+/* The library's log lines on stderr: warnings always, the rest unless
+ * --quiet. */
+static void log_line(gsgd_log_level level, const char *message, void *user) {
+    const int quiet = user != NULL;
+    if (level >= GSGD_LOG_WARNING || !quiet) fprintf(stderr, "gsgd: %s\n", message);
+}
+
 int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     gsgd_device dev;
     int index;
@@ -121,6 +128,8 @@ int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
         cli_error("--device %s: %s", device ? device : "auto", gsgd_last_error(NULL));
         return st == GSGD_STATUS_INVALID_ARGUMENT ? CLI_USAGE : CLI_RUNTIME;
     }
+    /* Any non-NULL user pointer says "quiet". */
+    gsgd_context_set_log(*ctx, log_line, quiet ? (void *)ctx : NULL);
     if (dev == GSGD_DEVICE_AUTO && !quiet) {
         if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
             fprintf(stderr, "gsgd: using cpu (--device auto fell back to the CPU: %s)\n",
