@@ -615,9 +615,14 @@ GSGD_API gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path
 typedef struct gsgd_optimizer gsgd_optimizer;
 
 /* Creates an optimizer for flat buffers of n floats, with the rule and
- * hyperparameters of opts (OPTIMIZER, LR, MOMENTUM, WEIGHT_DECAY). Its
- * state (the momentum buffer) lives on the context's device. Weight decay
- * applies to all n entries. */
+ * hyperparameters of opts: OPTIMIZER (any gsgd_optim), LR, MOMENTUM,
+ * WEIGHT_DECAY, BETA1, BETA2, EPS, RMS_ALPHA, TRUST_COEF, CLIP_NORM, L1,
+ * L1_RATIO (automatic values resolved as for training). Its state (momentum
+ * or moment buffers, as the rule needs) lives on the context's device.
+ * Weight decay and the L1 step apply to all n entries; LARS and LAMB see
+ * the buffer as one segment. The rate is LR, unscheduled; the step count
+ * for Adam's bias correction is the number of gsgd_optimizer_step calls.
+ * ON_NAN has no effect here (no NaN guard on caller buffers). */
 GSGD_API gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
                                            gsgd_optimizer **out);
 GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
