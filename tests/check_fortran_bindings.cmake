@@ -43,9 +43,40 @@ foreach(c ${constants})
   endif()
 endforeach()
 
+# Structs passed by value or pointer: every "type, bind(C) :: gsgd_x" has
+# the fields of C's "typedef struct { ... } gsgd_x;", same names, same
+# order (a missing field shifts the layout: the C side writes past the
+# Fortran variable).
+string(REGEX MATCHALL "type, bind\\(C\\) :: gsgd_[a-z_]+" ftypes "${f}")
+set(n_structs 0)
+foreach(t ${ftypes})
+  string(REGEX MATCH "gsgd_[a-z_]+$" name "${t}")
+  math(EXPR n_structs "${n_structs} + 1")
+  string(REGEX MATCH "typedef struct {([^}]*)} ${name};" _ "${h}")
+  set(cbody "${CMAKE_MATCH_1}")
+  if(NOT cbody)
+    list(APPEND problems "type ${name} has no typedef struct in the header")
+    continue()
+  endif()
+  string(REGEX REPLACE "/\\*[^*]*\\*+([^/*][^*]*\\*+)*/" "" cbody "${cbody}")
+  # ";" separates CMake list items: the declarations end in "," instead.
+  string(REPLACE ";" "," cbody "${cbody}")
+  string(REGEX MATCHALL "[a-z_0-9]+," cfields "${cbody}")
+  string(REPLACE "," "" cfields "${cfields}")
+  string(REGEX MATCH "type, bind\\(C\\) :: ${name}\n(.*)end type ${name}" _ "${f}")
+  string(REGEX MATCHALL ":: [a-z_0-9]+" ffields "${CMAKE_MATCH_1}")
+  string(REPLACE ":: " "" ffields "${ffields}")
+  if(NOT cfields STREQUAL ffields)
+    list(JOIN ffields " " ftext)
+    list(JOIN cfields " " ctext)
+    list(APPEND problems "type ${name} has fields (${ftext}), C has (${ctext})")
+  endif()
+endforeach()
+
 list(LENGTH constants n_constants)
 if(problems)
   list(JOIN problems "\n  " text)
   message(FATAL_ERROR "bindings/fortran/gsgd.f90 is behind include/gsgd.h:\n  ${text}")
 endif()
-message(STATUS "gsgd.f90 binds all ${n_functions} functions and ${n_constants} constants")
+message(STATUS "gsgd.f90 binds all ${n_functions} functions, ${n_constants} constants "
+               "and ${n_structs} structs")

@@ -153,6 +153,9 @@ module gsgd
     real(c_double) :: samples_per_second
     real(c_double) :: time_to_target_s
     real(c_double) :: lr
+    integer(c_size_t) :: skipped_steps
+    integer(c_int) :: stopped_early
+    real(c_double) :: validation_accuracy
   end type gsgd_train_result
 
   interface
