@@ -65,13 +65,18 @@ grep -E "\[(SKIP|FAIL)\]|\[----\] (one epoch|fashion)|Synthesis|tests passed|Fai
     "$OUT/ctest.log" | head -60 | sed 's/^/ctest: /' >>"$SUMMARY"
 
 # 3. sanitizers on one short run: gather with standardisation, every GEMM
-# shape, ReLU, softmax loss, column sums, permutation, momentum update
+# shape, ReLU, softmax loss, column sums, permutation, momentum update; and
+# memcheck on the byte gather
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null)
 RUN=("$BUILD/gsgd" train --device cuda --data synth:20000,100,10 --model mlp:64 --epochs 1
      --batch 256 --optim momentum --standardize --quiet)
 if [ -n "$SAN" ]; then
     step memcheck sanitizer.log 300 "$SAN" --tool memcheck --leak-check full --error-exitcode 3 "${RUN[@]}"
     step racecheck sanitizer.log 300 "$SAN" --tool racecheck --error-exitcode 3 "${RUN[@]}"
+    # Fashion-MNIST is stored as bytes: the four-bytes-a-thread gather.
+    step memcheck-u8 sanitizer.log 300 "$SAN" --tool memcheck --error-exitcode 3 \
+        "$BUILD/gsgd" train --device cuda --data fashion-mnist --model softmax --epochs 1 \
+        --batch 4096 --standardize --quiet
     grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$OUT/sanitizer.log" | sed 's/^/sanitizer: /' >>"$SUMMARY"
 else
     echo "sanitizer: compute-sanitizer not found" >>"$SUMMARY"

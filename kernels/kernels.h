@@ -22,11 +22,12 @@
 extern "C" {
 #endif
 
-/* gather.cu: Xb[i] = standardise(X[row_i]), yb[i] = y[row_i] with
- * row_i = perm[start + i] (start + i when perm is NULL), i < B. */
-int gsgd_k_gather(const float *X, const float *y, size_t d, const uint32_t *perm, size_t start,
-                  size_t B, const float *mean, const float *inv_std, float *Xb, float *yb,
-                  void *stream);
+/* gather.cu: Xb[i] = standardise(feature(X[row_i])), yb[i] = y[row_i] with
+ * row_i = perm[start + i] (start + i when perm is NULL), i < B; X holds
+ * floats or bytes (xt, see backend.h's gsgd_xtype). */
+int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_t d, const uint32_t *perm,
+                  size_t start, size_t B, const float *mean, const float *inv_std, float *Xb,
+                  float *yb, void *stream);
 
 /* activation.cu: Y[r][c] = act(Y[r][c] + b[c]); dY[i] = A[i] > 0 ? dY[i] : 0. */
 int gsgd_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu, void *stream);

@@ -21,6 +21,21 @@ typedef struct gsgd_context gsgd_context;
 
 typedef enum { LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX_CE, LOSS_HINGE } gsgd_loss;
 
+/* How a dataset stores its features X. F32 holds the features as they are;
+ * U8 holds ubyte IDX pixels, one byte each, and the feature is
+ * GSGD_U8_FEATURE(byte): a quarter of the memory, and bitwise the floats
+ * the IDX loader would have produced, so training is the same either way. */
+typedef enum { GSGD_XTYPE_F32 = 0, GSGD_XTYPE_U8 = 1 } gsgd_xtype;
+
+/* The feature a stored byte stands for: the IDX loader's scaling of ubyte
+ * pixels to [0, 1]. One expression for the loader, the CPU gather and the
+ * CUDA kernels; a correctly rounded division (no fast math anywhere), so
+ * every one of them gives the same float. */
+#define GSGD_U8_FEATURE(b) ((float)(b) / 255.0f)
+
+/* Bytes per stored feature. */
+static inline size_t gsgd_xtype_size(gsgd_xtype xt) { return xt == GSGD_XTYPE_U8 ? 1 : 4; }
+
 /* Layer-wise rules (LARS, LAMB) take norms per segment of the flat buffer:
  * each weight matrix and each bias vector. */
 #define GSGD_MAX_SEGMENTS 32
@@ -120,12 +135,19 @@ typedef struct gsgd_backend {
     gsgd_status (*col_sum)(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
                            float *db);
 
-    /* Xb[i] = standardise(X[row_i]), yb[i] = y[row_i], row_i = perm[start+i]
-     * (or start+i when perm is NULL), for i < B. mean/inv_std may be NULL
-     * (no standardisation): x' = (x - mean) * inv_std. */
-    gsgd_status (*gather)(gsgd_context *ctx, const float *X, const float *y, size_t d,
-                          const uint32_t *perm, size_t start, size_t B, const float *mean,
-                          const float *inv_std, float *Xb, float *yb);
+    /* Xb[i] = standardise(feature(X[row_i])), yb[i] = y[row_i],
+     * row_i = perm[start+i] (or start+i when perm is NULL), for i < B. X
+     * holds n x d values of type xt: floats as they are, or bytes b read as
+     * GSGD_U8_FEATURE(b). mean/inv_std may be NULL (no standardisation):
+     * x' = (x - mean) * inv_std. */
+    gsgd_status (*gather)(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+                          size_t d, const uint32_t *perm, size_t start, size_t B,
+                          const float *mean, const float *inv_std, float *Xb, float *yb);
+    /* Copies height rows of width bytes from src (rows spitch bytes apart)
+     * to dst (rows dpitch bytes apart): strided rows of a dataset, of
+     * any storage type, without a trip through the host. */
+    gsgd_status (*copy_2d)(gsgd_context *ctx, void *dst, size_t dpitch, const void *src,
+                           size_t spitch, size_t width, size_t height);
 
     /* Loss of B rows of logits Z (B x K) against targets y. Adds the sum of
      * per-sample losses to acc[0] and the number of correct predictions to

@@ -123,22 +123,50 @@ static gsgd_status cpu_col_sum(gsgd_context *ctx, const float *dY, size_t rows, 
     return GSGD_STATUS_OK;
 }
 
-static gsgd_status cpu_gather(gsgd_context *ctx, const float *X, const float *y, size_t d,
-                              const uint32_t *perm, size_t start, size_t B, const float *mean,
-                              const float *inv_std, float *Xb, float *yb) {
+/* One row of the gather, standardised when mean is not NULL. The byte
+ * conversion and the subtract-then-multiply are the kernels' expressions
+ * (kernels/gather.cu), so results are bitwise the same on every backend
+ * and for either storage of the same features. */
+static void gather_row_f32(const float *src, size_t d, const float *mean, const float *inv_std,
+                           float *dst) {
+    if (mean) {
+        for (size_t j = 0; j < d; j++) dst[j] = (src[j] - mean[j]) * inv_std[j];
+    } else {
+        memcpy(dst, src, d * sizeof *dst);
+    }
+}
+
+static void gather_row_u8(const uint8_t *src, size_t d, const float *mean, const float *inv_std,
+                          float *dst) {
+    if (mean) {
+        for (size_t j = 0; j < d; j++) dst[j] = (GSGD_U8_FEATURE(src[j]) - mean[j]) * inv_std[j];
+    } else {
+        for (size_t j = 0; j < d; j++) dst[j] = GSGD_U8_FEATURE(src[j]);
+    }
+}
+
+static gsgd_status cpu_gather(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+                              size_t d, const uint32_t *perm, size_t start, size_t B,
+                              const float *mean, const float *inv_std, float *Xb, float *yb) {
     (void)ctx;
 #pragma omp parallel for schedule(static) if (B * d >= PAR_MIN)
     for (size_t i = 0; i < B; i++) {
         size_t row = perm ? perm[start + i] : start + i;
-        const float *src = X + row * d;
         float *dst = Xb + i * d;
-        if (mean) {
-            for (size_t j = 0; j < d; j++) dst[j] = (src[j] - mean[j]) * inv_std[j];
-        } else {
-            memcpy(dst, src, d * sizeof *dst);
-        }
+        if (xt == GSGD_XTYPE_U8)
+            gather_row_u8((const uint8_t *)X + row * d, d, mean, inv_std, dst);
+        else
+            gather_row_f32((const float *)X + row * d, d, mean, inv_std, dst);
         yb[i] = y[row];
     }
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status cpu_copy_2d(gsgd_context *ctx, void *dst, size_t dpitch, const void *src,
+                               size_t spitch, size_t width, size_t height) {
+    (void)ctx;
+    for (size_t r = 0; r < height; r++)
+        memcpy((uint8_t *)dst + r * dpitch, (const uint8_t *)src + r * spitch, width);
     return GSGD_STATUS_OK;
 }
 
@@ -488,6 +516,7 @@ static const gsgd_backend cpu_backend = {
     .relu_backward = cpu_relu_backward,
     .col_sum = cpu_col_sum,
     .gather = cpu_gather,
+    .copy_2d = cpu_copy_2d,
     .loss = cpu_loss,
     .permutation = cpu_permutation,
     .perm_scratch_bytes = cpu_perm_scratch_bytes,

@@ -85,6 +85,26 @@ static gsgd_status cuda_copy(gsgd_context *ctx, void *dst, const void *src, size
     return GSGD_STATUS_OK;
 }
 
+/* cudaMemcpy2D refuses pitches above the device's maximum (2^31 - 1 on
+ * current GPUs); a subset with a huge stride copies row by row instead. */
+#define CUDA_MAX_PITCH ((size_t)INT_MAX)
+
+static gsgd_status cuda_copy_2d(gsgd_context *ctx, void *dst, size_t dpitch, const void *src,
+                                size_t spitch, size_t width, size_t height) {
+    if (!width || !height) return GSGD_STATUS_OK;
+    if (height == 1 || (dpitch == width && spitch == width))
+        return cuda_copy(ctx, dst, src, width * height);
+    if (dpitch <= CUDA_MAX_PITCH && spitch <= CUDA_MAX_PITCH) {
+        CUDA_CHECK(ctx, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height,
+                                          cudaMemcpyDeviceToDevice, stream_of(ctx)));
+        return GSGD_STATUS_OK;
+    }
+    for (size_t r = 0; r < height; r++)
+        FORWARD_IF_ERROR(cuda_copy(ctx, (char *)dst + r * dpitch, (const char *)src + r * spitch,
+                                   width));
+    return GSGD_STATUS_OK;
+}
+
 static gsgd_status cuda_zero(gsgd_context *ctx, void *p, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
     CUDA_CHECK(ctx, cudaMemsetAsync(p, 0, bytes, stream_of(ctx)));
@@ -140,10 +160,10 @@ static gsgd_status cuda_col_sum(gsgd_context *ctx, const float *dY, size_t rows,
                   s->n_sm, ctx->stream);
 }
 
-static gsgd_status cuda_gather(gsgd_context *ctx, const float *X, const float *y, size_t d,
-                               const uint32_t *perm, size_t start, size_t B, const float *mean,
-                               const float *inv_std, float *Xb, float *yb) {
-    return LAUNCH(ctx, gather, X, y, d, perm, start, B, mean, inv_std, Xb, yb, ctx->stream);
+static gsgd_status cuda_gather(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+                               size_t d, const uint32_t *perm, size_t start, size_t B,
+                               const float *mean, const float *inv_std, float *Xb, float *yb) {
+    return LAUNCH(ctx, gather, X, xt, y, d, perm, start, B, mean, inv_std, Xb, yb, ctx->stream);
 }
 
 static gsgd_status cuda_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
@@ -240,6 +260,7 @@ static const gsgd_backend cuda_backend = {
     .relu_backward = cuda_relu_backward,
     .col_sum = cuda_col_sum,
     .gather = cuda_gather,
+    .copy_2d = cuda_copy_2d,
     .loss = cuda_loss,
     .permutation = cuda_permutation,
     .perm_scratch_bytes = cuda_perm_scratch_bytes,

@@ -20,15 +20,25 @@
  * GSGD_STATUS_TOO_LARGE before anything is allocated. */
 #define GSGD_MAX_ELEMENTS ((uint64_t)1 << 32)
 
+/* How a loader should store the features (the spec's storage= option). */
+typedef enum {
+    GSGD_STORAGE_AUTO, /* bytes for ubyte IDX images (exact), floats otherwise */
+    GSGD_STORAGE_F32,  /* floats always */
+    GSGD_STORAGE_U8    /* bytes; only ubyte IDX images can be stored so */
+} gsgd_storage;
+
 /* Reads an IDX image file (ubyte, byte, short, int, float or double; 2 to 4
  * dimensions, the first one is the sample count) and an IDX label file (one
  * dimension, integer type). Either may be gzip-compressed. ubyte images are
- * scaled to [0,1]; other types are kept as they are. n_classes is the largest
- * label + 1, at least 2. Statuses: IO (open/read), BAD_FORMAT (header,
- * truncation, count mismatch), BAD_VALUE (NaN/Inf, negative label),
- * TOO_LARGE (absurd dimensions). */
+ * scaled to [0,1] (GSGD_U8_FEATURE); other types are kept as they are.
+ * With storage AUTO or U8, ubyte images stay bytes in out->X8 (out->X is
+ * NULL): the same features in a quarter of the memory. n_classes is the
+ * largest label + 1, at least 2. Statuses: IO (open/read), BAD_FORMAT
+ * (header, truncation, count mismatch), BAD_VALUE (NaN/Inf, negative
+ * label), TOO_LARGE (absurd dimensions), INVALID_ARGUMENT (storage U8 for
+ * images that are not ubyte). */
 gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                          gsgd_host_data *out);
+                          gsgd_storage storage, gsgd_host_data *out);
 
 /* Reads comma-separated numbers, one sample per line, the target in the first
  * column (label_last == 0) or the last one. header skips the first line.

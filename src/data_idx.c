@@ -18,7 +18,7 @@
 
 #define IDX_MAX_DIMS 4
 #define IDX_CHUNK ((size_t)1 << 20)       /* raw bytes read per gzread */
-#define IDX_FIRST_CAP ((size_t)1 << 16)   /* floats allocated before data arrives */
+#define IDX_FIRST_CAP ((size_t)1 << 16)   /* values allocated before data arrives */
 
 typedef struct {
     const char *path;
@@ -161,7 +161,7 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
     int64_t iv = 0;
     switch (f->type) {
     case 0x08:
-        *out = role == ROLE_IMAGES ? (float)raw / 255.0f : (float)raw;
+        *out = role == ROLE_IMAGES ? GSGD_U8_FEATURE(raw) : (float)raw;
         iv = (int64_t)raw;
         break;
     case 0x09:
@@ -205,18 +205,20 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
     return GSGD_STATUS_OK;
 }
 
-/* Reads the n x per elements of an opened file into a new float array. */
-static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, float **out) {
+/* Reads the n x per elements of an opened file into a new array: floats,
+ * or with keep_bytes (ubyte images only) the bytes as they are. */
+static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, int keep_bytes,
+                                 void **out) {
     *out = NULL;
     const size_t total = f->n * f->per; /* <= 2^32, checked by idx_open */
+    const size_t osize = keep_bytes ? 1 : sizeof(float);
     size_t cap = total < IDX_FIRST_CAP ? total : IDX_FIRST_CAP, count = 0;
-    float *data = NULL;
-    uint8_t *raw = NULL;
+    uint8_t *data = NULL, *raw = NULL;
     gsgd_status st = GSGD_STATUS_OK;
     void *p = NULL;
     CHECK_GOTO(st, gsgd_host_alloc(ctx, IDX_CHUNK, &p), fail);
     raw = p;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, cap * sizeof(float), &p), fail);
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, cap * osize, &p), fail);
     data = p;
 
     while (count < total) {
@@ -229,23 +231,25 @@ static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, 
              * size keeps the buffer exact at the end. */
             size_t ncap = cap * 2 > count + elems ? cap * 2 : count + elems;
             if (ncap > total) ncap = total;
-            float *grown = realloc(data, ncap * sizeof(float));
+            uint8_t *grown = realloc(data, ncap * osize);
             if (!grown) {
                 st = GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY,
-                                "idx: %s: cannot allocate %zu bytes", f->path,
-                                ncap * sizeof(float));
+                                "idx: %s: cannot allocate %zu bytes", f->path, ncap * osize);
                 goto fail;
             }
             data = grown;
             cap = ncap;
         }
-        if (f->type == 0x08 && role == ROLE_IMAGES) {
+        float *fdata = (float *)(void *)data;
+        if (keep_bytes) {
+            memcpy(data + count, raw, elems);
+        } else if (f->type == 0x08 && role == ROLE_IMAGES) {
             /* The common case (MNIST pixels): no per-element checks needed. */
-            for (size_t i = 0; i < elems; i++) data[count + i] = (float)raw[i] / 255.0f;
+            for (size_t i = 0; i < elems; i++) fdata[count + i] = GSGD_U8_FEATURE(raw[i]);
         } else {
             for (size_t i = 0; i < elems; i++)
                 CHECK_GOTO(st,
-                           convert(ctx, f, role, raw + i * f->esize, count + i, &data[count + i]),
+                           convert(ctx, f, role, raw + i * f->esize, count + i, &fdata[count + i]),
                            fail);
         }
         count += elems;
@@ -282,13 +286,14 @@ static void idx_close(idx_file *f) {
 }
 
 gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                          gsgd_host_data *out) {
+                          gsgd_storage storage, gsgd_host_data *out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     RETURN_ERROR_IF(!images_path || !labels_path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "idx: NULL path or output");
     memset(out, 0, sizeof *out);
     idx_file img = {0}, lab = {0};
-    float *X = NULL, *y = NULL;
+    void *X = NULL, *yv = NULL;
+    float *y = NULL;
     gsgd_status st;
     /* Both headers first: a count mismatch is found before any data is read. */
     CHECK_GOTO(st, idx_open(ctx, images_path, ROLE_IMAGES, &img), done);
@@ -299,13 +304,26 @@ gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char
                         images_path, img.n);
         goto done;
     }
-    CHECK_GOTO(st, idx_read_body(ctx, &img, ROLE_IMAGES, &X), done);
-    CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, &y), done);
+    /* Bytes are exact for ubyte pixels, so they are the default there. */
+    const int ubyte = img.type == 0x08, keep_bytes = ubyte && storage != GSGD_STORAGE_F32;
+    if (storage == GSGD_STORAGE_U8 && !ubyte) {
+        st = GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                        "idx: %s: storage=u8 needs ubyte images (type 0x08), this file has type "
+                        "0x%02x; use storage=f32",
+                        images_path, img.type);
+        goto done;
+    }
+    CHECK_GOTO(st, idx_read_body(ctx, &img, ROLE_IMAGES, keep_bytes, &X), done);
+    CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, 0, &yv), done);
+    y = yv;
 
     float max_label = 0;
     for (size_t i = 0; i < lab.n; i++)
         if (y[i] > max_label) max_label = y[i];
-    out->X = X;
+    if (keep_bytes)
+        out->X8 = X;
+    else
+        out->X = X;
     out->y = y;
     out->n = img.n;
     out->d = img.per;

@@ -9,8 +9,8 @@
 #include "data.h"
 
 #define SPEC_FORMS                                                                      \
-    "fashion-mnist[:DIR], idx:IMAGES,LABELS, csv:PATH[:label=first|last][:header]"      \
-    "[:target=real], synth:N,D,K[:seed=S]"
+    "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "        \
+    "csv:PATH[:label=first|last][:header][:target=real], synth:N,D,K[:seed=S]"
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define PATH_LEN 4096
 
@@ -23,7 +23,7 @@ static gsgd_status upload_parts(gsgd_context *ctx, gsgd_host_data *tr, gsgd_host
                                 gsgd_dataset **train, gsgd_dataset **test) {
     gsgd_status st = gsgd_dataset_from_host_data(ctx, tr, train);
     gsgd_host_data_free(tr);
-    if (st == GSGD_STATUS_OK && te->X) {
+    if (st == GSGD_STATUS_OK && (te->X || te->X8)) {
         st = gsgd_dataset_from_host_data(ctx, te, test);
         if (st != GSGD_STATUS_OK) {
             gsgd_dataset_free(*train);
@@ -48,8 +48,38 @@ static gsgd_status fmnist_file(gsgd_context *ctx, const char *dir, const char *n
                       dir, name);
 }
 
-static gsgd_status load_fmnist(gsgd_context *ctx, const char *dir, gsgd_host_data *tr,
+/* Peels a trailing "storage=u8|f32" (after a ':' or as the whole of spec)
+ * off spec in place, so that a path containing ':' still works; without
+ * one, *storage is AUTO. */
+static gsgd_status peel_storage(gsgd_context *ctx, const char *what, char *spec,
+                                gsgd_storage *storage) {
+    *storage = GSGD_STORAGE_AUTO;
+    char *colon = strrchr(spec, ':'), *opt = colon ? colon + 1 : spec;
+    if (!starts_with(opt, "storage=")) return GSGD_STATUS_OK;
+    const char *v = opt + strlen("storage=");
+    if (strcmp(v, "u8") == 0)
+        *storage = GSGD_STORAGE_U8;
+    else if (strcmp(v, "f32") == 0)
+        *storage = GSGD_STORAGE_F32;
+    else
+        return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                          "%s: storage '%s' not understood (u8: images as bytes, a quarter of "
+                          "the memory; f32: as floats)",
+                          what, v);
+    *(colon ? colon : spec) = '\0';
+    return GSGD_STATUS_OK;
+}
+
+/* "fashion-mnist[:DIR][:storage=u8|f32]", spec is what follows the name. */
+static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgd_host_data *tr,
                                gsgd_host_data *te) {
+    char dir[PATH_LEN];
+    RETURN_ERROR_IF(strlen(spec) >= sizeof dir, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "fashion-mnist: spec too long");
+    strcpy(dir, spec);
+    gsgd_storage storage;
+    FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &storage));
+    if (!dir[0]) strcpy(dir, FMNIST_DEFAULT_DIR);
     struct stat sb;
     const char *why = stat(dir, &sb) != 0 ? strerror(errno)
                       : !S_ISDIR(sb.st_mode) ? "not a directory"
@@ -62,8 +92,8 @@ static gsgd_status load_fmnist(gsgd_context *ctx, const char *dir, gsgd_host_dat
                                    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char paths[4][PATH_LEN];
     for (int i = 0; i < 4; i++) FORWARD_IF_ERROR(fmnist_file(ctx, dir, names[i], paths[i]));
-    FORWARD_IF_ERROR(gsgd_load_idx(ctx, paths[0], paths[1], tr));
-    gsgd_status st = gsgd_load_idx(ctx, paths[2], paths[3], te);
+    FORWARD_IF_ERROR(gsgd_load_idx(ctx, paths[0], paths[1], storage, tr));
+    gsgd_status st = gsgd_load_idx(ctx, paths[2], paths[3], storage, te);
     if (st == GSGD_STATUS_OK && te->d != tr->d)
         st = GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "fashion-mnist: %s has %zu features per image but %s has %zu", paths[2],
@@ -100,6 +130,11 @@ static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgd_host_
             regression = 1;
         else if (strcmp(opt, "target=class") == 0)
             regression = 0;
+        else if (starts_with(opt, "storage="))
+            return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                              "csv: option '%s': storage= applies to IDX images only; csv "
+                              "features are stored as float",
+                              opt);
         else if (starts_with(opt, "label=") || starts_with(opt, "target="))
             return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                               "csv: option '%s' not understood (label=first|last, "
@@ -152,7 +187,14 @@ static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, gsgd_hos
     return gsgd_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te);
 }
 
-static gsgd_status load_idx_spec(gsgd_context *ctx, const char *spec, gsgd_host_data *tr) {
+/* "idx:IMAGES,LABELS[:storage=u8|f32]" */
+static gsgd_status load_idx_spec(gsgd_context *ctx, const char *full, gsgd_host_data *tr) {
+    char spec[2 * PATH_LEN];
+    RETURN_ERROR_IF(strlen(full) >= sizeof spec, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "idx: spec too long");
+    strcpy(spec, full);
+    gsgd_storage storage;
+    FORWARD_IF_ERROR(peel_storage(ctx, "idx", spec, &storage));
     const char *comma = strchr(spec, ',');
     RETURN_ERROR_IF(!comma || comma == spec || !comma[1], ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "idx: '%s' is not IMAGES,LABELS", spec);
@@ -162,7 +204,7 @@ static gsgd_status load_idx_spec(gsgd_context *ctx, const char *spec, gsgd_host_
                     "idx: image path too long");
     memcpy(images, spec, len);
     images[len] = '\0';
-    return gsgd_load_idx(ctx, images, comma + 1, tr);
+    return gsgd_load_idx(ctx, images, comma + 1, storage, tr);
 }
 
 gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
@@ -175,7 +217,7 @@ gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset 
     gsgd_host_data tr = {0}, te = {0};
     gsgd_status st;
     if (strcmp(spec, "fashion-mnist") == 0)
-        st = load_fmnist(ctx, FMNIST_DEFAULT_DIR, &tr, &te);
+        st = load_fmnist(ctx, "", &tr, &te);
     else if (starts_with(spec, "fashion-mnist:"))
         st = load_fmnist(ctx, spec + 14, &tr, &te);
     else if (starts_with(spec, "idx:"))

@@ -9,6 +9,7 @@
 void gsgd_host_data_free(gsgd_host_data *h) {
     if (!h) return;
     free(h->X);
+    free(h->X8);
     free(h->y);
     memset(h, 0, sizeof *h);
 }
@@ -34,13 +35,13 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
     return GSGD_STATUS_OK;
 }
 
-/* Allocates backend memory for n x d features and n targets and copies the
- * host arrays in. */
-static gsgd_status upload(gsgd_context *ctx, const float *X, const float *y, size_t n, size_t d,
-                          int n_classes, gsgd_dataset **out) {
+/* Allocates backend memory for n x d features of type xt and n targets and
+ * copies the host arrays in. */
+static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+                          size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
     size_t nd, x_bytes;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || !gsgd_mul_ok(nd, sizeof(float), &x_bytes) ||
+    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || !gsgd_mul_ok(nd, gsgd_xtype_size(xt), &x_bytes) ||
                         (uint64_t)nd > GSGD_MAX_ELEMENTS,
                     ctx, GSGD_STATUS_TOO_LARGE, "dataset: %zu x %zu features exceed the limit of "
                     "2^32 values", n, d);
@@ -54,10 +55,10 @@ static gsgd_status upload(gsgd_context *ctx, const float *X, const float *y, siz
     ds->n = n;
     ds->d = d;
     ds->n_classes = n_classes;
-    void *px = NULL, *py = NULL;
+    ds->xt = xt;
+    void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, x_bytes, &px), fail);
-    ds->X = px;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, x_bytes, &ds->X), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), &py), fail);
     ds->y = py;
     CHECK_GOTO(st, ctx->be->upload(ctx, ds->X, X, x_bytes), fail);
@@ -86,7 +87,7 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
     RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE,
                     "dataset_from_host: %zu x %zu overflows", n, d);
     FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
-    return upload(ctx, X, y, n, d, n_classes, out);
+    return upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out);
 }
 
 /* The loaders have already validated h, with messages that name the file
@@ -94,9 +95,10 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
 gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
                                         gsgd_dataset **out) {
     *out = NULL;
-    RETURN_ERROR_IF(!h->X || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
-                    "dataset: empty host data");
-    return upload(ctx, h->X, h->y, h->n, h->d, h->n_classes, out);
+    RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
+                    GSGD_STATUS_INTERNAL, "dataset: empty host data");
+    if (h->X8) return upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out);
+    return upload(ctx, h->X, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out);
 }
 
 /* Unbiased integer in [0, bound) by rejection: a plain modulo would favour
@@ -118,11 +120,12 @@ static gsgd_status alloc_floats(gsgd_context *ctx, size_t count, float **p) {
     return st;
 }
 
-/* Copies the rows perm[0..count) of X/y into fresh host arrays. */
-static void gather_rows(const float *X, const float *y, size_t d, const size_t *perm,
-                        size_t count, float *Xo, float *yo) {
+/* Copies the rows perm[0..count) of X/y (rows of row_bytes bytes, any
+ * storage type) into fresh host arrays. */
+static void gather_rows(const uint8_t *X, const float *y, size_t row_bytes, const size_t *perm,
+                        size_t count, uint8_t *Xo, float *yo) {
     for (size_t i = 0; i < count; i++) {
-        memcpy(Xo + i * d, X + perm[i] * d, d * sizeof(float));
+        memcpy(Xo + i * row_bytes, X + perm[i] * row_bytes, row_bytes);
         yo[i] = y[perm[i]];
     }
 }
@@ -141,18 +144,22 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
                     "dataset_split: test_fraction %g of %zu samples leaves %zu test and %zu "
                     "training samples; both parts must be non-empty",
                     test_fraction, n, n_test, n - n_test);
-    const size_t n_train = n - n_test;
+    const size_t n_train = n - n_test, row_bytes = d * gsgd_xtype_size(ds->xt);
 
-    /* Host copies: the whole dataset, the permutation, and the two parts. */
-    float *X = NULL, *y = NULL, *Xtr = NULL, *ytr = NULL, *Xte = NULL, *yte = NULL;
+    /* Host copies: the whole dataset, the permutation, and the two parts,
+     * in the dataset's own storage type (a byte dataset splits into byte
+     * datasets). */
+    uint8_t *X = NULL, *Xtr = NULL, *Xte = NULL;
+    float *y = NULL, *ytr = NULL, *yte = NULL;
     size_t *perm = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, alloc_floats(ctx, n * d, &X), done);
-    CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
     void *pv = NULL;
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, n * row_bytes, &pv), done);
+    X = pv;
+    CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
     CHECK_GOTO(st, gsgd_host_alloc(ctx, n * sizeof(size_t), &pv), done);
     perm = pv;
-    CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * d * sizeof(float)), done);
+    CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * row_bytes), done);
     CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
 
     /* Fisher-Yates driven by the seed alone, so a split is reproducible on
@@ -166,14 +173,16 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
         perm[j] = t;
     }
 
-    CHECK_GOTO(st, alloc_floats(ctx, n_train * d, &Xtr), done);
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, n_train * row_bytes, &pv), done);
+    Xtr = pv;
     CHECK_GOTO(st, alloc_floats(ctx, n_train, &ytr), done);
-    CHECK_GOTO(st, alloc_floats(ctx, n_test * d, &Xte), done);
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, n_test * row_bytes, &pv), done);
+    Xte = pv;
     CHECK_GOTO(st, alloc_floats(ctx, n_test, &yte), done);
-    gather_rows(X, y, d, perm, n_train, Xtr, ytr);
-    gather_rows(X, y, d, perm + n_train, n_test, Xte, yte);
-    CHECK_GOTO(st, upload(ctx, Xtr, ytr, n_train, d, ds->n_classes, train), done);
-    st = upload(ctx, Xte, yte, n_test, d, ds->n_classes, test);
+    gather_rows(X, y, row_bytes, perm, n_train, Xtr, ytr);
+    gather_rows(X, y, row_bytes, perm + n_train, n_test, Xte, yte);
+    CHECK_GOTO(st, upload(ctx, Xtr, ds->xt, ytr, n_train, d, ds->n_classes, train), done);
+    st = upload(ctx, Xte, ds->xt, yte, n_test, d, ds->n_classes, test);
     if (st != GSGD_STATUS_OK) {
         gsgd_dataset_free(*train);
         *train = NULL;
@@ -199,7 +208,7 @@ gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int
 
 void gsgd_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
-    gsgd_mem_free(ds->ctx, ds->X, ds->n * ds->d * sizeof(float));
+    gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
     gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
     free(ds);
 }
@@ -217,37 +226,51 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
                     GSGD_STATUS_OUT_OF_RANGE,
                     "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples",
                     count, first, stride, ds->n);
-    /* The rows are gathered on the device from an uploaded index list: no
-     * host round trip of the (possibly large) full dataset. */
-    const size_t d = ds->d;
-    uint32_t *host_idx = NULL, *idx = NULL;
+    /* Strided rows copied on the device, in the dataset's own storage type:
+     * no host round trip of the (possibly large) full dataset. */
+    const size_t row_bytes = ds->d * gsgd_xtype_size(ds->xt);
     gsgd_dataset *sub = calloc(1, sizeof *sub);
     RETURN_ERROR_IF(!sub, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_subset: allocation failed");
     sub->ctx = ctx;
     sub->n = count;
-    sub->d = d;
+    sub->d = ds->d;
     sub->n_classes = ds->n_classes;
-    void *px = NULL, *py = NULL, *pi = NULL;
+    sub->xt = ds->xt;
+    void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * d * sizeof(float), &px), fail);
-    sub->X = px;
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * row_bytes, &sub->X), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(float), &py), fail);
     sub->y = py;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, count * sizeof(uint32_t), &pi), fail);
-    host_idx = pi;
-    for (size_t i = 0; i < count; i++) host_idx[i] = (uint32_t)(first + i * stride);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(uint32_t), &pi), fail);
-    idx = pi;
-    CHECK_GOTO(st, ctx->be->upload(ctx, idx, host_idx, count * sizeof(uint32_t)), fail);
-    CHECK_GOTO(st, ctx->be->gather(ctx, ds->X, ds->y, d, idx, 0, count, NULL, NULL, sub->X,
-                                   sub->y),
+    const uint8_t *X = ds->X;
+    CHECK_GOTO(st,
+               ctx->be->copy_2d(ctx, sub->X, row_bytes, X + first * row_bytes,
+                                stride * row_bytes, row_bytes, count),
                fail);
-    CHECK_GOTO(st, ctx->be->sync(ctx), fail); /* idx is freed below */
+    CHECK_GOTO(st,
+               ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first,
+                                stride * sizeof(float), sizeof(float), count),
+               fail);
     *out = sub;
-    sub = NULL;
+    return GSGD_STATUS_OK;
 fail:
-    gsgd_mem_free(ctx, idx, count * sizeof(uint32_t));
-    free(host_idx);
     gsgd_dataset_free(sub);
+    return st;
+}
+
+gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count,
+                                   float *out) {
+    gsgd_context *ctx = ds->ctx;
+    const size_t m = count * ds->d;
+    if (ds->xt == GSGD_XTYPE_F32)
+        return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d,
+                                 m * sizeof(float));
+    uint8_t *bytes = NULL;
+    void *p = NULL;
+    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, m, &p));
+    bytes = p;
+    gsgd_status st = ctx->be->download(ctx, bytes, (const uint8_t *)ds->X + start * ds->d, m);
+    if (st == GSGD_STATUS_OK)
+        for (size_t i = 0; i < m; i++) out[i] = GSGD_U8_FEATURE(bytes[i]);
+    free(bytes);
     return st;
 }

@@ -86,14 +86,26 @@ struct gsgd_dataset {
     gsgd_context *ctx;
     size_t n, d;
     int n_classes;   /* 0 = regression */
-    float *X;        /* backend memory, n x d */
+    gsgd_xtype xt;   /* how X stores the features (backend.h) */
+    void *X;         /* backend memory, n x d values of type xt */
     float *y;        /* backend memory, n */
 };
 
+/* Bytes of backend memory the dataset's X takes. */
+static inline size_t gsgd_dataset_x_bytes(const gsgd_dataset *ds) {
+    return ds->n * ds->d * gsgd_xtype_size(ds->xt);
+}
+
+/* Copies rows [start, start + count) of ds's features to host floats out
+ * (count x d), converting stored bytes exactly as the gather does. */
+gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count,
+                                   float *out);
+
 /* Host-side data as produced by the loaders before upload. */
 typedef struct {
-    float *X; /* n x d, malloc'd */
-    float *y; /* n, malloc'd */
+    float *X;   /* n x d, malloc'd; NULL when X8 holds the features */
+    uint8_t *X8; /* n x d ubyte pixels (GSGD_XTYPE_U8), malloc'd, or NULL */
+    float *y;   /* n, malloc'd */
     size_t n, d;
     int n_classes;
 } gsgd_host_data;

@@ -31,8 +31,7 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     /* Shifted sums (by the first row) avoid cancellation in the variance. */
     for (size_t start = 0; start < ds->n; start += rows) {
         size_t r = ds->n - start < rows ? ds->n - start : rows;
-        CHECK_GOTO(st, ctx->be->download(ctx, chunk, ds->X + start * d, r * d * sizeof(float)),
-                   done);
+        CHECK_GOTO(st, gsgd_dataset_read_rows(ds, start, r, chunk), done);
         if (start == 0)
             for (size_t j = 0; j < d; j++) shift[j] = chunk[j];
         for (size_t i = 0; i < r; i++)
@@ -73,8 +72,8 @@ gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_
     FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0; start < ds->n; start += sb->B) {
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
-        FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->y, ds->d, NULL, start, B, m->mean,
-                                         m->inv_std, sb->Xb, sb->yb));
+        FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B,
+                                         m->mean, m->inv_std, sb->Xb, sb->yb));
         FORWARD_IF_ERROR(gsgd_model_forward(m, sb, B));
         FORWARD_IF_ERROR(gsgd_model_score(m, sb, B));
     }
@@ -120,8 +119,8 @@ gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
     for (size_t start = 0; start < n; start += rows) {
         size_t B = n - start < rows ? n - start : rows;
         CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        CHECK_GOTO(st, ctx->be->gather(ctx, Xdev, ydev, d, NULL, 0, B, m->mean, m->inv_std,
-                                       sb.Xb, sb.yb),
+        CHECK_GOTO(st, ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
+                                       m->inv_std, sb.Xb, sb.yb),
                    done);
         CHECK_GOTO(st, gsgd_model_forward(m, &sb, B), done);
         CHECK_GOTO(st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1],

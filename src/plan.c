@@ -133,7 +133,7 @@ static gsgd_status time_candidates(gsgd_batch_plan *p, gsgd_trainer *tr, size_t 
 /* ---- planning ---------------------------------------------------------- */
 
 static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
-    size_t b = m->n_params * sizeof(float) + data->n * (data->d + 1) * sizeof(float);
+    size_t b = m->n_params * sizeof(float) + gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
     if (m->mean)
         b += 2 * m->n_features * sizeof(float);
     return b;
@@ -150,6 +150,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
     gsgd_mem_inputs in = {
         .m = m,
         .n_train = data->n,
+        .x_type = data->xt,
         .optim = rule.kind,
         .n_state = gsgd_rule_state_count(&rule),
         .work_floats = gsgd_rule_work_floats(&rule, m->n_params),
@@ -184,7 +185,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
  * which this version does not do yet. */
 static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
     gsgd_context *ctx = data->ctx;
-    const size_t data_bytes = data->n * (data->d + 1) * sizeof(float);
+    const size_t data_bytes = gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
     if (p->mm.fixed - data_bytes + p->mm.per_sample > p->budget.budget) return;
     char a[32], msg[GSGD_ERROR_LEN];
     snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));

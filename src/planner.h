@@ -31,6 +31,7 @@ typedef struct {
 typedef struct {
     const gsgd_model *m;       /* layout; m->mean != NULL means a standardiser */
     size_t n_train;            /* training samples */
+    gsgd_xtype x_type;         /* storage of the training X (F32 = 0) */
     gsgd_optim optim;          /* names the optimizer state */
     int n_state;               /* optimizer state buffers, n_params floats each */
     size_t work_floats;        /* the update's scratch (norms, LAMB's direction) */

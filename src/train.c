@@ -290,8 +290,8 @@ static gsgd_status local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t 
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
     if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
-    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->y, ds->d, tr->perm, lo, b, m->mean,
-                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b,
+                                     m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
     FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
     return gsgd_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
 }
@@ -526,8 +526,8 @@ gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr) {
     gsgd_context *ctx = tr->ctx;
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
-    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->y, ds->d, NULL, 0, tr->B, m->mean,
-                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, 0, tr->B,
+                                     m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
     FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, tr->B));
     return gsgd_model_score(m, &tr->sb, tr->B);
 }

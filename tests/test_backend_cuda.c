@@ -162,30 +162,42 @@ Test(backend_cuda, col_sum_agrees_to_the_final_rounding) {
         }
 }
 
-/* Copies, and (x - mean) * inv_std (no FMA can form): bitwise equal. */
-static void check_gather(size_t n, size_t d, size_t start, size_t B, int use_perm,
-                         int standardise) {
-    float *X = rnd(n * d, n + d, -2, 2), *y = rnd(n, n + 1, 0, 9);
+/* Copies, byte conversions (a correctly rounded division on both sides)
+ * and (x - mean) * inv_std (no FMA can form): bitwise equal. Byte storage
+ * takes the vectorised kernel when d % 4 == 0, the scalar one otherwise. */
+static void check_gather(gsgd_xtype xt, size_t n, size_t d, size_t start, size_t B,
+                         int use_perm, int standardise) {
+    const size_t xbytes = n * d * gsgd_xtype_size(xt);
+    void *X;
+    if (xt == GSGD_XTYPE_U8) {
+        uint8_t *X8 = malloc(n * d);
+        gsgd_rng r = {gsgd_mix64(n + d)};
+        for (size_t i = 0; i < n * d; i++) X8[i] = (uint8_t)(gsgd_rng_next(&r) >> 56);
+        X = X8;
+    } else {
+        X = rnd(n * d, n + d, -2, 2);
+    }
+    float *y = rnd(n, n + 1, 0, 9);
     float *mean = rnd(d, 60, -1, 1), *inv = rnd(d, 61, 0.5, 2);
     uint32_t *perm = malloc(n * 4);
     uint64_t *scratch = malloc(cpu->be->perm_scratch_bytes(n));
     ok(cpu, cpu->be->permutation(cpu, 5, 1, n, perm, scratch));
-    float *dX = dev(X, n * d * 4), *dy = dev(y, n * 4), *dm = dev(mean, d * 4),
-          *di = dev(inv, d * 4);
+    void *dX = dev(X, xbytes);
+    float *dy = dev(y, n * 4), *dm = dev(mean, d * 4), *di = dev(inv, d * 4);
     uint32_t *dp = dev(perm, n * 4);
     float *dXb = dev(NULL, B * d * 4), *dyb = dev(NULL, B * 4);
     float *Xb = malloc(B * d * 4), *yb = malloc(B * 4), *gX = malloc(B * d * 4),
           *gy = malloc(B * 4);
-    ok(gpu, gpu->be->gather(gpu, dX, dy, d, use_perm ? dp : NULL, start, B, standardise ? dm : NULL,
-                            standardise ? di : NULL, dXb, dyb));
-    ok(cpu, cpu->be->gather(cpu, X, y, d, use_perm ? perm : NULL, start, B,
+    ok(gpu, gpu->be->gather(gpu, dX, xt, dy, d, use_perm ? dp : NULL, start, B,
+                            standardise ? dm : NULL, standardise ? di : NULL, dXb, dyb));
+    ok(cpu, cpu->be->gather(cpu, X, xt, y, d, use_perm ? perm : NULL, start, B,
                             standardise ? mean : NULL, standardise ? inv : NULL, Xb, yb));
     fetch(gX, dXb, B * d * 4);
     fetch(gy, dyb, B * 4);
     cr_expect(memcmp(gX, Xb, B * d * 4) == 0 && memcmp(gy, yb, B * 4) == 0,
-              "n=%zu d=%zu start=%zu B=%zu perm=%d standardise=%d", n, d, start, B, use_perm,
-              standardise);
-    gsgd_mem_free(gpu, dX, n * d * 4);
+              "%s n=%zu d=%zu start=%zu B=%zu perm=%d standardise=%d",
+              xt == GSGD_XTYPE_U8 ? "u8" : "f32", n, d, start, B, use_perm, standardise);
+    gsgd_mem_free(gpu, dX, xbytes);
     gsgd_mem_free(gpu, dy, n * 4);
     gsgd_mem_free(gpu, dm, d * 4);
     gsgd_mem_free(gpu, di, d * 4);
@@ -200,11 +212,52 @@ Test(backend_cuda, gather_is_bitwise_the_cpu_result) {
     open_both();
     for (int p = 0; p < 2; p++)
         for (int s = 0; s < 2; s++) {
-            check_gather(1000, 33, 17, 500, p, s);
-            check_gather(5, 1, 4, 1, p, s);
-            check_gather(300, 784, 44, 256, p, s);
-            check_gather(70000, 3, 0, 70000, p, s);
+            check_gather(GSGD_XTYPE_F32, 1000, 33, 17, 500, p, s);
+            check_gather(GSGD_XTYPE_F32, 5, 1, 4, 1, p, s);
+            check_gather(GSGD_XTYPE_F32, 300, 784, 44, 256, p, s);
+            check_gather(GSGD_XTYPE_F32, 70000, 3, 0, 70000, p, s);
         }
+}
+
+Test(backend_cuda, gather_from_bytes_is_bitwise_the_cpu_result) {
+    open_both();
+    for (int p = 0; p < 2; p++)
+        for (int s = 0; s < 2; s++) {
+            check_gather(GSGD_XTYPE_U8, 1000, 33, 17, 500, p, s); /* scalar kernel */
+            check_gather(GSGD_XTYPE_U8, 5, 1, 4, 1, p, s);
+            check_gather(GSGD_XTYPE_U8, 300, 784, 44, 256, p, s); /* four bytes a thread */
+            check_gather(GSGD_XTYPE_U8, 300, 1028, 0, 300, p, s); /* a row past 256 x 4 */
+            check_gather(GSGD_XTYPE_U8, 70000, 3, 0, 70000, p, s);
+            check_gather(GSGD_XTYPE_U8, 70000, 4, 0, 70000, p, s);
+        }
+}
+
+/* Strided rows (a dataset subset), one row, contiguous rows, and a pitch
+ * past cudaMemcpy2D's limit: bytes equal to the CPU's copy. */
+static void check_copy_2d(size_t dpitch, size_t spitch, size_t width, size_t height) {
+    const size_t sbytes = spitch * (height - 1) + width, dbytes = dpitch * (height - 1) + width;
+    uint8_t *src = calloc(sbytes, 1), *want = calloc(dbytes, 1), *got = malloc(dbytes);
+    cr_assert(src && want && got);
+    for (size_t r = 0; r < height; r++) /* the rows only: the gaps may be huge */
+        for (size_t i = 0; i < width; i++) src[r * spitch + i] = (uint8_t)(r * 7 + i * 3 + 1);
+    uint8_t *ds = dev(src, sbytes), *dd = dev(want, dbytes);
+    ok(gpu, gpu->be->copy_2d(gpu, dd, dpitch, ds, spitch, width, height));
+    ok(cpu, cpu->be->copy_2d(cpu, want, dpitch, src, spitch, width, height));
+    fetch(got, dd, dbytes);
+    cr_expect(memcmp(got, want, dbytes) == 0, "dpitch=%zu spitch=%zu width=%zu height=%zu",
+              dpitch, spitch, width, height);
+    gsgd_mem_free(gpu, ds, sbytes);
+    gsgd_mem_free(gpu, dd, dbytes);
+    free(src), free(want), free(got);
+}
+
+Test(backend_cuda, copy_2d_is_the_cpus_copy) {
+    open_both();
+    check_copy_2d(784, 8 * 784, 784, 7500);
+    check_copy_2d(4, 12, 4, 20000);
+    check_copy_2d(3136, 3136, 3136, 100);
+    check_copy_2d(10, 1000, 10, 1);
+    check_copy_2d(16, (size_t)1 << 31, 16, 2); /* 2 GiB apart: row by row */
 }
 
 Test(backend_cuda, permutation_is_the_cpus_permutation) {

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,68 @@ Test(cli_plan, bad_batch_and_scaling_values_exit_2) {
     cr_expect_eq(gsgd(out, "train --data " SYNTH " --model softmax --warmup -1"), 2);
     cr_expect_eq(gsgd(out, "plan --data " SYNTH " --model softmax --mem-reserve 10%%"), 2);
     cr_expect(strstr(out, "--mem-reserve"), "%s", out);
+}
+
+/* ---- storage of the training X -------------------------------------------- */
+
+/* Writes 300 ubyte images of 16 pixels and their labels; returns the
+ * "IMAGES,LABELS" part of an idx: spec. */
+static const char *pixel_files(void) {
+    static uint8_t img[16 + 300 * 16], lab[8 + 300];
+    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, 1, 44, 0, 0, 0, 4, 0, 0, 0, 4};
+    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, 1, 44};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    for (int i = 0; i < 300 * 16; i++) img[16 + i] = (uint8_t)(i * 7);
+    for (int i = 0; i < 300; i++) lab[8 + i] = (uint8_t)(i % 3);
+    cr_assert_eq(tu_write_file(tu_path("img"), img, sizeof img), 0);
+    cr_assert_eq(tu_write_file(tu_path("lab"), lab, sizeof lab), 0);
+    static char files[1200];
+    snprintf(files, sizeof files, "%s,%s", tu_path("img"), tu_path("lab"));
+    return files;
+}
+
+/* The line of the table that starts with name (after the indent) holds
+ * bytes as its next field. */
+static void expect_row(const char *out, const char *name, const char *bytes) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "  %s ", name);
+    const char *row = strstr(out, pat);
+    cr_assert_not_null(row, "no row '%s' in %s", name, out);
+    row += strlen(pat);
+    while (*row == ' ') row++;
+    cr_expect(strncmp(row, bytes, strlen(bytes)) == 0 && row[strlen(bytes)] == ' ',
+              "row '%s': %.40s", name, row);
+}
+
+Test(cli_plan, ubyte_images_are_planned_as_bytes_unless_f32_is_asked_for) {
+    const char *files = pixel_files();
+    char out[OUT_SIZE];
+    const char *path = tu_path("u8.json");
+    cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s' --model softmax --json '%s'",
+                      files, path),
+                 0, "%s", out);
+    expect_row(out, "training X (300 x 16, uint8)", "4800");
+    const char *json = read_text(path);
+    cr_expect(strstr(json, "\"name\": \"training X (300 x 16, uint8)\", \"bytes\": 4800"), "%s",
+              json);
+    cr_expect_eq(json_number(json, "measured_bytes"), json_number(json, "predicted_bytes"));
+    cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s:storage=f32' --model softmax",
+                      files),
+                 0, "%s", out);
+    expect_row(out, "training X (300 x 16)", "19200");
+}
+
+Test(cli_plan, a_bad_storage_value_exits_2_naming_the_choices) {
+    const char *files = pixel_files();
+    char out[OUT_SIZE];
+    cr_expect_eq(gsgd(out, "plan --quiet --data 'idx:%s:storage=f16' --model softmax", files), 2,
+                 "%s", out);
+    cr_expect_eq(count_lines(out), 1, "%s", out);
+    cr_expect(strstr(out, "storage 'f16' not understood (u8"), "%s", out);
+    cr_expect_eq(gsgd(out, "train --quiet --data fashion-mnist:storage=u16 --model softmax"), 2,
+                 "%s", out);
+    cr_expect(strstr(out, "storage 'u16' not understood"), "%s", out);
+    cr_expect_eq(gsgd(out, "train --help"), 0);
+    cr_expect(strstr(out, "storage=u8|f32"), "%s", out);
 }

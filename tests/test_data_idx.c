@@ -70,7 +70,8 @@ Test(idx, parses_ubyte_images_scaled_to_unit_range) {
     const char *img = tu_path("img"), *lab = tu_path("lab");
     write_good_pair(img, lab);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
     expect_good_pair(&h);
     gsgd_host_data_free(&h);
 }
@@ -83,7 +84,8 @@ Test(idx, reads_gzip_files_like_plain_ones) {
     len = idx_build(buf, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
     cr_assert_eq(tu_write_gzip(lab, buf, len), 0);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
     expect_good_pair(&h);
     gsgd_host_data_free(&h);
 }
@@ -100,7 +102,8 @@ Test(idx, reads_big_endian_floats_unscaled) {
     write_idx(img, 0x0D, 2, (uint32_t[]){2, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){1, 0}, 2);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
     cr_assert_eq(h.n, 2);
     cr_assert_eq(h.d, 2);
     for (int i = 0; i < 4; i++) cr_assert_eq(h.X[i], values[i]);
@@ -114,7 +117,8 @@ Test(idx, reads_signed_short_images_and_int_labels) {
     write_idx(img, 0x0B, 2, (uint32_t[]){2, 1}, shorts, sizeof shorts);
     write_idx(lab, 0x0C, 1, (uint32_t[]){2}, ints, sizeof ints);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
     cr_assert_eq(h.X[0], -2.0f);
     cr_assert_eq(h.X[1], 256.0f);
     cr_assert_eq(h.y[0], 4.0f);
@@ -127,7 +131,8 @@ Test(idx, has_at_least_two_classes_when_all_labels_are_zero) {
     write_idx(img, 0x08, 2, (uint32_t[]){2, 1}, (uint8_t[]){1, 2}, 2);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 0}, 2);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
     cr_assert_eq(h.n_classes, 2);
     gsgd_host_data_free(&h);
 }
@@ -138,7 +143,7 @@ Test(idx, rejects_wrong_magic) {
     cr_assert_eq(tu_write_file(img, bytes, sizeof bytes), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "expected magic 0x00000803, got 0x13370803");
     cr_assert_null(h.X);
 }
@@ -147,7 +152,7 @@ Test(idx, rejects_label_file_given_as_images) {
     const char *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, lab, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, lab, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "got 0x00000801");
 }
 
@@ -156,7 +161,7 @@ Test(idx, rejects_unknown_element_type) {
     write_idx(img, 0x0A, 2, (uint32_t[]){1, 1}, (uint8_t[]){0}, 1);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "unknown element type 0x0a");
 }
 
@@ -165,10 +170,10 @@ Test(idx, rejects_zero_or_more_than_four_dimensions) {
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
     write_idx(img, 0x08, 0, NULL, (uint8_t[]){0, 0, 0, 1}, 4);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "0 dimensions");
     write_idx(img, 0x08, 5, (uint32_t[]){1, 1, 1, 1, 1}, (uint8_t[]){0}, 1);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "5 dimensions");
 }
 
@@ -177,7 +182,7 @@ Test(idx, rejects_a_zero_dimension) {
     write_idx(img, 0x08, 3, (uint32_t[]){1, 28, 0}, NULL, 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "dimension 2 is zero");
 }
 
@@ -187,10 +192,10 @@ Test(idx, rejects_dimensions_whose_product_overflows_as_too_large) {
     write_idx(img, 0x08, 4, (uint32_t[]){UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX}, NULL, 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_TOO_LARGE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
     expect_error(img, "2^32 elements");
     write_idx(img, 0x08, 3, (uint32_t[]){65536, 65536, 2}, NULL, 0);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_TOO_LARGE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
     expect_error(img, "2^32 elements");
 }
 
@@ -207,7 +212,7 @@ Test(idx, huge_header_on_tiny_file_fails_fast_as_truncated) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     expect_error(img, "truncated at record 0 of 65536");
@@ -221,7 +226,7 @@ Test(idx, rejects_truncated_data_naming_the_record) {
     write_idx(img, 0x08, 3, (uint32_t[]){5, 2, 2}, pixels, 9);
     write_idx(lab, 0x08, 1, (uint32_t[]){5}, (uint8_t[]){0, 1, 0, 1, 0}, 5);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated at record 2 of 5");
 }
 
@@ -232,7 +237,7 @@ Test(idx, rejects_truncated_gzip_naming_the_record) {
     cr_assert_eq(tu_write_gzip(img, buf, len), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 3);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated at record 1 of 3");
 }
 
@@ -241,7 +246,7 @@ Test(idx, rejects_truncated_labels) {
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 2);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "truncated at record 2 of 3");
 }
 
@@ -250,7 +255,7 @@ Test(idx, rejects_trailing_data) {
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, (uint8_t[]){0, 1, 2, 3}, 4);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "trailing data");
 }
 
@@ -259,7 +264,7 @@ Test(idx, rejects_truncated_header) {
     cr_assert_eq(tu_write_file(img, (uint8_t[]){0, 0, 8, 3, 0, 0}, 6), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated header");
 }
 
@@ -268,7 +273,7 @@ Test(idx, rejects_empty_file) {
     cr_assert_eq(tu_write_file(img, "", 0), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "empty file");
 }
 
@@ -276,7 +281,7 @@ Test(idx, reports_missing_file_as_io_error) {
     const char *img = tu_path("does-not-exist"), *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_IO);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
     expect_error(img, "No such file or directory");
 }
 
@@ -284,7 +289,7 @@ Test(idx, reports_a_directory_as_io_error) {
     const char *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, tu_tmpdir(), lab, &h), GSGD_STATUS_IO);
+    cr_assert_eq(gsgd_load_idx(ctx, tu_tmpdir(), lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
     expect_error(tu_tmpdir(), "Is a directory");
 }
 
@@ -303,7 +308,7 @@ Test(idx, rejects_corrupt_gzip_data) {
     cr_assert_eq(tu_write_file(img, gz, glen), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 3);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "corrupt gzip data");
     cr_assert_null(h.X);
 }
@@ -313,7 +318,7 @@ Test(idx, rejects_label_count_mismatch) {
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, labels3, 2);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "has 2 labels but");
     expect_error(img, "has 3 images");
 }
@@ -325,7 +330,7 @@ Test(idx, rejects_nan_in_float_images_naming_record_and_feature) {
     write_idx(img, 0x0D, 2, (uint32_t[]){2, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 1}, 2);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_VALUE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(img, "record 1, feature 0");
 }
 
@@ -342,7 +347,7 @@ Test(idx, rejects_infinity_in_double_images) {
     write_idx(img, 0x0E, 2, (uint32_t[]){1, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_VALUE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(img, "record 0, feature 1");
 }
 
@@ -352,7 +357,7 @@ Test(idx, rejects_negative_labels_naming_the_record) {
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x0C, 1, (uint32_t[]){3}, ints, sizeof ints);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_VALUE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(lab, "record 1: negative label -1");
 }
 
@@ -362,7 +367,7 @@ Test(idx, rejects_labels_beyond_the_class_limit) {
     write_idx(img, 0x08, 3, (uint32_t[]){1, 2, 2}, pixels, 4);
     write_idx(lab, 0x0C, 1, (uint32_t[]){1}, ints, sizeof ints);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_VALUE);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(lab, "record 0: label 70000 exceeds");
 }
 
@@ -371,6 +376,81 @@ Test(idx, rejects_float_labels) {
     write_idx(img, 0x08, 3, (uint32_t[]){1, 2, 2}, pixels, 4);
     write_idx(lab, 0x0D, 1, (uint32_t[]){1}, (uint8_t[]){0, 0, 0, 0}, 4);
     gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "integer type");
+}
+
+/* ---- byte storage ---------------------------------------------------------- */
+
+Test(idx, keeps_ubyte_images_as_bytes_by_default) {
+    const char *img = tu_path("img.gz"), *lab = tu_path("lab");
+    uint8_t buf[256];
+    size_t len = idx_build(buf, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
+    cr_assert_eq(tu_write_gzip(img, buf, len), 0);
+    write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
+    for (int s = 0; s < 2; s++) {
+        gsgd_host_data h;
+        cr_assert_eq(gsgd_load_idx(ctx, img, lab, s ? GSGD_STORAGE_U8 : GSGD_STORAGE_AUTO, &h),
+                     GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+        cr_assert_null(h.X, "no float copy of the pixels");
+        cr_assert_not_null(h.X8);
+        cr_assert_arr_eq(h.X8, pixels, sizeof pixels);
+        cr_assert_eq(h.n, 3);
+        cr_assert_eq(h.d, 4);
+        cr_assert_eq(h.n_classes, 3);
+        for (size_t i = 0; i < 3; i++) cr_assert_eq(h.y[i], (float)labels3[i]);
+        gsgd_host_data_free(&h);
+    }
+}
+
+Test(idx, bytes_past_the_first_buffer_match_the_float_load) {
+    /* 100 images of 28 x 28: more values than the loader allocates before
+     * data arrives, so the byte buffer grows as the float one does. */
+    const size_t n = 100, d = 784;
+    uint8_t *px = malloc(n * d), *buf = malloc(n * d + 64);
+    for (size_t i = 0; i < n * d; i++) px[i] = (uint8_t)(i * 37 + i / 784);
+    size_t len = idx_build(buf, 0x08, 3, (uint32_t[]){100, 28, 28}, px, n * d);
+    const char *img = tu_path("big.gz"), *lab = tu_path("big-lab");
+    cr_assert_eq(tu_write_gzip(img, buf, len), 0);
+    uint8_t labels[100];
+    for (int i = 0; i < 100; i++) labels[i] = (uint8_t)(i % 10);
+    write_idx(lab, 0x08, 1, (uint32_t[]){100}, labels, sizeof labels);
+    gsgd_host_data b, f;
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &b), 0, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &f), 0, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_arr_eq(b.X8, px, n * d);
+    for (size_t i = 0; i < n * d; i++)
+        cr_assert_eq(f.X[i], GSGD_U8_FEATURE(b.X8[i]), "value %zu", i);
+    gsgd_host_data_free(&b);
+    gsgd_host_data_free(&f);
+    free(px);
+    free(buf);
+}
+
+Test(idx, keeps_other_image_types_as_floats_by_default) {
+    const uint8_t shorts[4] = {0xFF, 0xFE, 0x01, 0x00}; /* -2, 256 */
+    const char *img = tu_path("short-img"), *lab = tu_path("lab");
+    write_idx(img, 0x0B, 2, (uint32_t[]){2, 1}, shorts, sizeof shorts);
+    write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 1}, 2);
+    gsgd_host_data h;
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_OK);
+    cr_assert_null(h.X8);
+    cr_assert_eq(h.X[0], -2.0f);
+    gsgd_host_data_free(&h);
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_U8, &h), GSGD_STATUS_INVALID_ARGUMENT);
+    expect_error(img, "storage=u8 needs ubyte images (type 0x08), this file has type 0x0b");
+    cr_assert_null(h.X);
+    cr_assert_null(h.X8);
+}
+
+Test(idx, truncated_bytes_are_refused_and_nothing_is_kept) {
+    const char *img = tu_path("short-bytes"), *lab = tu_path("lab");
+    write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, 10);
+    write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
+    gsgd_host_data h;
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_BAD_FORMAT);
+    expect_error(img, "truncated at record 2 of 3");
+    cr_assert_null(h.X8);
 }

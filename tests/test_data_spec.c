@@ -41,8 +41,11 @@ Test(spec, loads_debian_fashion_mnist) {
                  gsgd_last_error(ctx));
     expect_shape(tr, 60000, 784, 10);
     expect_shape(te, 10000, 784, 10);
+    /* ubyte pixels are kept as bytes by default. */
+    cr_assert_eq(tr->xt, GSGD_XTYPE_U8);
+    cr_assert_eq(te->xt, GSGD_XTYPE_U8);
     float *X = malloc(te->n * te->d * sizeof(float)), *y = malloc(te->n * sizeof(float));
-    cr_assert_eq(ctx->be->download(ctx, X, te->X, te->n * te->d * sizeof(float)), 0);
+    cr_assert_eq(gsgd_dataset_read_rows(te, 0, te->n, X), 0);
     cr_assert_eq(ctx->be->download(ctx, y, te->y, te->n * sizeof(float)), 0);
     float lo = 1, hi = 0;
     for (size_t i = 0; i < te->n * te->d; i++) {
@@ -92,6 +95,103 @@ Test(spec, idx_spec_loads_images_and_labels_without_a_test_part) {
     expect_shape(tr, 2, 3, 2);
     cr_assert_null(te);
     gsgd_dataset_free(tr);
+}
+
+/* The features of ds as floats (the gather's conversion), fresh malloc. */
+static float *features(const gsgd_dataset *ds) {
+    float *X = malloc(ds->n * ds->d * sizeof *X);
+    cr_assert_eq(gsgd_dataset_read_rows(ds, 0, ds->n, X), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    return X;
+}
+
+/* Loads spec's training part and checks its storage and the backend
+ * memory it takes: X at xsize bytes a value, plus the float targets. */
+static gsgd_dataset *load_expecting(const char *spec, gsgd_xtype xt, size_t xsize) {
+    size_t before, after;
+    cr_assert_eq(gsgd_context_memory(ctx, &before, NULL), 0);
+    gsgd_dataset *tr;
+    cr_assert_eq(gsgd_dataset_load(ctx, spec, &tr, NULL), GSGD_STATUS_OK, "%s: %s", spec,
+                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_context_memory(ctx, &after, NULL), 0);
+    cr_assert_eq(tr->xt, xt, "%s", spec);
+    cr_assert_eq(after - before, tr->n * tr->d * xsize + tr->n * sizeof(float), "%s: %zu bytes",
+                 spec, after - before);
+    return tr;
+}
+
+Test(spec, idx_ubyte_images_are_stored_as_bytes_unless_f32_is_asked_for) {
+    const uint8_t img[] = {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 51, 255, 1, 2, 3};
+    const uint8_t lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 0};
+    cr_assert_eq(tu_write_file(tu_path("i.idx"), img, sizeof img), 0);
+    cr_assert_eq(tu_write_file(tu_path("l.idx"), lab, sizeof lab), 0);
+    char spec[1600];
+    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("i.idx"), tu_path("l.idx"));
+    gsgd_dataset *a = load_expecting(spec, GSGD_XTYPE_U8, 1);
+    strcat(spec, ":storage=f32");
+    gsgd_dataset *b = load_expecting(spec, GSGD_XTYPE_F32, 4);
+    snprintf(spec, sizeof spec, "idx:%s,%s:storage=u8", tu_path("i.idx"), tu_path("l.idx"));
+    gsgd_dataset *c = load_expecting(spec, GSGD_XTYPE_U8, 1);
+    float *Xa = features(a), *Xb = features(b), *Xc = features(c);
+    cr_assert_arr_eq(Xa, Xb, 6 * sizeof(float), "bytes read back as the float load's values");
+    cr_assert_arr_eq(Xa, Xc, 6 * sizeof(float));
+    cr_assert_eq(Xa[1], 51.0f / 255.0f);
+    cr_assert_eq(Xa[2], 1.0f);
+    free(Xa), free(Xb), free(Xc);
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
+    gsgd_dataset_free(c);
+}
+
+Test(spec, storage_option_rejects_unknown_values_naming_both_choices) {
+    const char *specs[] = {"idx:a,b:storage=f16", "fashion-mnist:storage=int8",
+                           "fashion-mnist:/tmp:storage="};
+    for (int i = 0; i < 3; i++) {
+        gsgd_dataset *tr;
+        cr_assert_eq(gsgd_dataset_load(ctx, specs[i], &tr, NULL), GSGD_STATUS_INVALID_ARGUMENT,
+                     "%s", specs[i]);
+        cr_assert_null(tr);
+        expect_error("not understood (u8");
+        expect_error("f32");
+    }
+}
+
+Test(spec, storage_u8_refuses_images_that_are_not_ubyte) {
+    const uint8_t img[] = {0, 0, 0x0B, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 2};
+    const uint8_t lab[] = {0, 0, 8, 1, 0, 0, 0, 1, 1};
+    cr_assert_eq(tu_write_file(tu_path("s.idx"), img, sizeof img), 0);
+    cr_assert_eq(tu_write_file(tu_path("l.idx"), lab, sizeof lab), 0);
+    char spec[1600];
+    snprintf(spec, sizeof spec, "idx:%s,%s:storage=u8", tu_path("s.idx"), tu_path("l.idx"));
+    gsgd_dataset *tr;
+    cr_assert_eq(gsgd_dataset_load(ctx, spec, &tr, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+    expect_error(tu_path("s.idx"));
+    expect_error("storage=u8 needs ubyte images");
+    /* The default stores them as floats. */
+    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("s.idx"), tu_path("l.idx"));
+    gsgd_dataset_free(load_expecting(spec, GSGD_XTYPE_F32, 4));
+}
+
+Test(spec, csv_refuses_a_storage_option) {
+    cr_assert_eq(tu_write_text(tu_path("d.csv"), "0,1\n1,2\n"), 0);
+    char spec[1600];
+    snprintf(spec, sizeof spec, "csv:%s:storage=u8", tu_path("d.csv"));
+    gsgd_dataset *tr;
+    cr_assert_eq(gsgd_dataset_load(ctx, spec, &tr, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+    expect_error("IDX images only");
+}
+
+Test(spec, fashion_mnist_as_bytes_holds_the_float_features_in_a_quarter_of_the_memory) {
+    if (!tu_exists(FMNIST_DIR))
+        cr_skip_test("%s not found: apt-get install dataset-fashion-mnist to run this test",
+                     FMNIST_DIR);
+    gsgd_dataset *a = load_expecting("fashion-mnist", GSGD_XTYPE_U8, 1);
+    gsgd_dataset *b = load_expecting("fashion-mnist:" FMNIST_DIR ":storage=f32", GSGD_XTYPE_F32, 4);
+    float *Xa = features(a), *Xb = features(b);
+    cr_assert(memcmp(Xa, Xb, a->n * a->d * sizeof(float)) == 0);
+    free(Xa), free(Xb);
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
 }
 
 Test(spec, csv_spec_applies_its_options) {

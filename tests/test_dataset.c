@@ -226,3 +226,89 @@ Test(dataset, subset_refuses_rows_past_the_end_and_leaks_nothing) {
     gsgd_context_memory(ctx, &in_use, NULL);
     cr_assert_eq(in_use, 0, "subset leaked %zu bytes", in_use);
 }
+
+/* ---- byte storage (ubyte IDX pixels) --------------------------------------- */
+
+/* The same n x d pixels twice: as bytes (the IDX loader's default) and as
+ * the floats the loader would otherwise have produced. */
+static void pixel_pair(size_t n, size_t d, gsgd_dataset **bytes, gsgd_dataset **floats) {
+    gsgd_host_data h = {.n = n, .d = d, .n_classes = 10};
+    h.X8 = malloc(n * d);
+    h.y = malloc(n * sizeof(float));
+    float *X = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < n * d; i++) {
+        h.X8[i] = (uint8_t)(i * 131 + i / d);
+        X[i] = (float)h.X8[i] / 255.0f;
+    }
+    for (size_t i = 0; i < n; i++) h.y[i] = (float)(i % 10);
+    cr_assert_eq(gsgd_dataset_from_host_data(ctx, &h, bytes), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, h.y, n, d, 10, floats), GSGD_STATUS_OK);
+    free(X);
+    gsgd_host_data_free(&h);
+}
+
+/* Both datasets hold the same features and targets, a in bytes. */
+static void expect_same_rows(const gsgd_dataset *a, const gsgd_dataset *b) {
+    cr_assert_eq(a->xt, GSGD_XTYPE_U8);
+    cr_assert_eq(b->xt, GSGD_XTYPE_F32);
+    cr_assert_eq(a->n, b->n);
+    cr_assert_eq(a->d, b->d);
+    const size_t m = a->n * a->d;
+    float *Xa = malloc(m * sizeof(float)), *Xb = malloc(m * sizeof(float));
+    float *ya = malloc(a->n * sizeof(float)), *yb = malloc(a->n * sizeof(float));
+    cr_assert_eq(gsgd_dataset_read_rows(a, 0, a->n, Xa), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_read_rows(b, 0, b->n, Xb), GSGD_STATUS_OK);
+    cr_assert_eq(ctx->be->download(ctx, ya, a->y, a->n * sizeof(float)), 0);
+    cr_assert_eq(ctx->be->download(ctx, yb, b->y, b->n * sizeof(float)), 0);
+    cr_assert_arr_eq(Xa, Xb, m * sizeof(float));
+    cr_assert_arr_eq(ya, yb, a->n * sizeof(float));
+    free(Xa), free(Xb), free(ya), free(yb);
+}
+
+Test(dataset, byte_storage_takes_one_byte_a_feature_and_frees_it_all) {
+    size_t before, after;
+    cr_assert_eq(gsgd_context_memory(ctx, &before, NULL), 0);
+    gsgd_dataset *a, *b;
+    pixel_pair(100, 784, &a, &b);
+    cr_assert_eq(gsgd_context_memory(ctx, &after, NULL), 0);
+    /* 100 x 784 bytes + 100 float labels, then 4 bytes a feature. */
+    cr_assert_eq(after - before, (100 * 784 + 400) + (100 * 784 * 4 + 400));
+    expect_same_rows(a, b);
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
+    cr_assert_eq(gsgd_context_memory(ctx, &after, NULL), 0);
+    cr_assert_eq(after, before);
+}
+
+Test(dataset, split_of_bytes_is_bytes_and_the_same_partition) {
+    gsgd_dataset *a, *b, *atr, *ate, *btr, *bte;
+    pixel_pair(50, 7, &a, &b);
+    cr_assert_eq(gsgd_dataset_split(a, 0.3, 9, &atr, &ate), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_dataset_split(b, 0.3, 9, &btr, &bte), GSGD_STATUS_OK);
+    expect_same_rows(atr, btr);
+    expect_same_rows(ate, bte);
+    gsgd_dataset *all[6] = {a, b, atr, ate, btr, bte};
+    for (int i = 0; i < 6; i++) gsgd_dataset_free(all[i]);
+    size_t in_use;
+    gsgd_context_memory(ctx, &in_use, NULL);
+    cr_assert_eq(in_use, 0, "split leaked %zu bytes", in_use);
+}
+
+Test(dataset, subset_of_bytes_is_bytes_and_the_same_rows) {
+    gsgd_dataset *a, *b;
+    pixel_pair(30, 5, &a, &b);
+    const size_t cases[][3] = {{1, 10, 3}, {0, 30, 1}, {29, 1, 7}, {2, 4, 9}};
+    for (int c = 0; c < 4; c++) {
+        gsgd_dataset *sa, *sb;
+        cr_assert_eq(gsgd_dataset_subset(a, cases[c][0], cases[c][1], cases[c][2], &sa), 0, "%s",
+                     gsgd_last_error(ctx));
+        cr_assert_eq(gsgd_dataset_subset(b, cases[c][0], cases[c][1], cases[c][2], &sb), 0);
+        expect_same_rows(sa, sb);
+        gsgd_dataset_free(sa);
+        gsgd_dataset_free(sb);
+    }
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
+}

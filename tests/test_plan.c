@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 typedef struct {
     gsgd_context *ctx;
@@ -295,4 +296,59 @@ Test(plan, a_dataset_that_leaves_no_room_is_named_as_the_reason) {
               "%s", msg);
     gsgd_context_set_mem_limit(s.ctx, 0);
     finish(&s);
+}
+
+/* An idx: spec of n ubyte images of d pixels (labels i % 10), written to
+ * the test's directory. */
+static const char *pixel_spec(size_t n, size_t d) {
+    uint8_t *img = malloc(12 + n * d), *lab = malloc(8 + n);
+    const uint8_t ih[12] = {0, 0, 8, 2, 0, 0, (uint8_t)(n >> 8), (uint8_t)n,
+                            0, 0, (uint8_t)(d >> 8), (uint8_t)d};
+    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
+    memcpy(img, ih, 12);
+    memcpy(lab, lh, 8);
+    for (size_t i = 0; i < n * d; i++) img[12 + i] = (uint8_t)(i * 29);
+    for (size_t i = 0; i < n; i++) lab[8 + i] = (uint8_t)(i % 10);
+    cr_assert_eq(tu_write_file(tu_path("img"), img, 12 + n * d), 0);
+    cr_assert_eq(tu_write_file(tu_path("lab"), lab, 8 + n), 0);
+    free(img);
+    free(lab);
+    static char spec[1200];
+    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("img"), tu_path("lab"));
+    return spec;
+}
+
+Test(plan, byte_storage_counts_one_byte_a_feature_and_stays_exact) {
+    const char *spec = pixel_spec(900, 49);
+    for (int standardize = 0; standardize < 2; standardize++) {
+        setup s;
+        start(&s, spec, "mlp:16");
+        /* idx: has no test part; a split of bytes gives two byte parts. */
+        gsgd_dataset *all = s.train;
+        cr_assert_eq(gsgd_dataset_split(all, 0.2, 1, &s.train, &s.test), 0);
+        gsgd_dataset_free(all);
+        cr_assert_eq(s.train->xt, GSGD_XTYPE_U8);
+        cr_assert_eq(s.test->xt, GSGD_XTYPE_U8);
+        if (standardize) cr_assert_eq(gsgd_model_fit_standardizer(s.model, s.train), 0);
+        gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
+        gsgd_set(s.opts, GSGD_MEM_LIMIT, (double)(s.ctx->bytes_in_use + 30000));
+        gsgd_batch_plan *p;
+        cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(s.ctx));
+        int found = 0;
+        for (int i = 0; i < gsgd_plan_item_count(p); i++) {
+            const char *name;
+            size_t bytes;
+            gsgd_plan_item(p, i, &name, &bytes, NULL, NULL);
+            if (strstr(name, "training X")) {
+                found = 1;
+                cr_expect_str_eq(name, "training X (720 x 49, uint8)");
+                cr_expect_eq(bytes, 720 * 49);
+            }
+        }
+        cr_expect(found);
+        gsgd_plan_free(p);
+        expect_exact(&s, standardize ? "uint8 data, standardiser" : "uint8 data");
+        finish(&s);
+    }
 }

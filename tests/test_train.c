@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
 typedef struct {
     gsgd_context *ctx;
@@ -196,4 +197,92 @@ Test(train_fashion_mnist, softmax_reaches_0_84_with_default_options) {
               res.test_accuracy, res.epochs);
     cr_expect(!isnan(res.time_to_target_s));
     finish(&r);
+}
+
+/* ---- byte storage: the same training as float storage ---------------------- */
+
+/* Writes an IDX pair of n ubyte images of d pixels whose label is the
+ * brightest of the first 10 pixels, so that a model has something to
+ * learn. Returns the idx: spec. */
+static const char *write_pixel_pair(size_t n, size_t d) {
+    const size_t head = 4 + 2 * 4;
+    uint8_t *img = malloc(head + n * d), lab[8 + 1024];
+    cr_assert(n <= 1024 && d >= 10);
+    const uint8_t ih[] = {0, 0, 8, 2, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                          (uint8_t)n, (uint8_t)(d >> 24), (uint8_t)(d >> 16), (uint8_t)(d >> 8),
+                          (uint8_t)d};
+    const uint8_t lh[] = {0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+                          (uint8_t)n};
+    memcpy(img, ih, head);
+    memcpy(lab, lh, 8);
+    uint64_t z = 12345;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *px = img + head + i * d;
+        for (size_t j = 0; j < d; j++) {
+            z = z * 6364136223846793005ull + 1442695040888963407ull;
+            px[j] = (uint8_t)(z >> 56);
+        }
+        size_t best = 0;
+        for (size_t j = 1; j < 10; j++)
+            if (px[j] > px[best]) best = j;
+        lab[8 + i] = (uint8_t)best;
+    }
+    cr_assert_eq(tu_write_gzip(tu_path("px.gz"), img, head + n * d), 0);
+    cr_assert_eq(tu_write_file(tu_path("lab"), lab, 8 + n), 0);
+    free(img);
+    static char spec[1200];
+    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("px.gz"), tu_path("lab"));
+    return spec;
+}
+
+/* Trains `model` for 2 epochs on data (with the standardiser and a 20%
+ * validation split when standardize is set) and copies the parameters and
+ * the final losses out. */
+static void train_pixels(const char *data, gsgd_xtype want, const char *model, int standardize,
+                         float *params, size_t n_params, gsgd_train_result *res) {
+    run r;
+    start(&r, data, model, 3);
+    cr_assert_eq(r.train->xt, want, "%s", data);
+    if (standardize) {
+        cr_assert_eq(gsgd_model_fit_standardizer(r.model, r.train), GSGD_STATUS_OK);
+        gsgd_set(r.opts, GSGD_VALIDATION_FRACTION, 0.2);
+        gsgd_set(r.opts, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+    }
+    gsgd_set(r.opts, GSGD_BATCH, 32);
+    *res = train(&r, 2);
+    float *p;
+    size_t n;
+    cr_assert_eq(gsgd_model_params(r.model, &p, &n, NULL), GSGD_STATUS_OK);
+    cr_assert_eq(n, n_params);
+    memcpy(params, p, n * sizeof *p);
+    finish(&r);
+}
+
+Test(train_storage, bytes_train_bit_identically_to_floats) {
+    const char *idx = write_pixel_pair(500, 64);
+    char f32[1300];
+    snprintf(f32, sizeof f32, "%s:storage=f32", idx);
+    const struct {
+        const char *model;
+        size_t n_params;
+    } cases[] = {{"softmax", 64 * 10 + 10}, {"mlp:16", 64 * 16 + 16 * 10 + 16 + 10}};
+    for (int c = 0; c < 2; c++)
+        for (int s = 0; s < 2; s++) {
+            const size_t n = cases[c].n_params;
+            float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+            gsgd_train_result ra, rb;
+            train_pixels(idx, GSGD_XTYPE_U8, cases[c].model, s, a, n, &ra);
+            train_pixels(f32, GSGD_XTYPE_F32, cases[c].model, s, b, n, &rb);
+            cr_expect(memcmp(a, b, n * sizeof *a) == 0, "%s, standardize %d: parameters differ",
+                      cases[c].model, s);
+            cr_expect(ra.train_loss == rb.train_loss && ra.epochs == 2 && rb.epochs == 2,
+                      "%s: train loss %.17g vs %.17g", cases[c].model, ra.train_loss,
+                      rb.train_loss);
+            if (s)
+                cr_expect(ra.validation_accuracy == rb.validation_accuracy,
+                          "%s: validation accuracy %.17g vs %.17g", cases[c].model,
+                          ra.validation_accuracy, rb.validation_accuracy);
+            free(a);
+            free(b);
+        }
 }

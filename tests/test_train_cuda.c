@@ -15,6 +15,7 @@
 
 #include "cudatest.h"
 #include "internal.h"
+#include "testutil.h"
 
 #define CU(expr)                                                                                   \
     do {                                                                                           \
@@ -217,4 +218,79 @@ Test(train_cuda, optimizer_step_updates_user_buffers_on_the_user_stream) {
         check_step(GSGD_OPTIM_SGD, 0.01, 4097, off, 2.0f, sgd_wd, 1);
         check_step(GSGD_OPTIM_ADAM, 0.0, 100003, off, 1.0f, adam, 3);
     }
+}
+
+/* n ubyte images of 784 pixels (label: the brightest of the first 10),
+ * written as an IDX pair; returns the idx: spec. */
+static const char *pixel_spec(size_t n) {
+    const size_t d = 784;
+    uint8_t *img = malloc(16 + n * d), *lab = malloc(8 + n);
+    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, (uint8_t)(n >> 8), (uint8_t)n,
+                            0, 0, 0, 28, 0, 0, 0, 28};
+    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    uint64_t z = 99;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *px = img + 16 + i * d;
+        size_t best = 0;
+        for (size_t j = 0; j < d; j++) {
+            z = z * 6364136223846793005ull + 1442695040888963407ull;
+            px[j] = (uint8_t)(z >> 56);
+            if (j < 10 && px[j] > px[best]) best = j;
+        }
+        lab[8 + i] = (uint8_t)best;
+    }
+    cr_assert_eq(tu_write_file(tu_path("px"), img, 16 + n * d), 0);
+    cr_assert_eq(tu_write_file(tu_path("lab"), lab, 8 + n), 0);
+    free(img);
+    free(lab);
+    static char spec[1200];
+    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("px"), tu_path("lab"));
+    return spec;
+}
+
+/* Byte storage on the device: the gather gives bitwise the floats of
+ * storage=f32 (test_backend_cuda), and every later op is deterministic on
+ * one device, so two epochs leave bitwise the same parameters. */
+Test(train_cuda, bytes_train_bit_identically_to_floats) {
+    gsgd_context *gpu = cuda_context_or_skip();
+    const char *u8 = pixel_spec(4000);
+    char f32[1300];
+    snprintf(f32, sizeof f32, "%s:storage=f32", u8);
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_BATCH, 256);
+    gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+    gsgd_set(o, GSGD_SEED, 5);
+    for (int standardize = 0; standardize < 2; standardize++) {
+        float *p[2];
+        size_t x_bytes[2], np = 0;
+        for (int s = 0; s < 2; s++) {
+            run r;
+            memset(&r, 0, sizeof r);
+            r.ctx = gpu;
+            cr_assert_eq(gsgd_dataset_load(gpu, s ? f32 : u8, &r.train, NULL), 0, "%s",
+                         gsgd_last_error(gpu));
+            cr_assert_eq(r.train->xt, s ? GSGD_XTYPE_F32 : GSGD_XTYPE_U8);
+            x_bytes[s] = gsgd_dataset_x_bytes(r.train);
+            cr_assert_eq(gsgd_model_create(gpu, "mlp:32", 784, 10, 42, &r.model), 0);
+            if (standardize) cr_assert_eq(gsgd_model_fit_standardizer(r.model, r.train), 0);
+            cr_assert_eq(gsgd_trainer_create(r.model, r.train, o, &r.tr), 0, "%s",
+                         gsgd_last_error(gpu));
+            for (int e = 0; e < 2; e++)
+                cr_assert_eq(gsgd_train_epoch(r.tr, NULL), 0, "%s", gsgd_last_error(gpu));
+            np = r.model->n_params;
+            p[s] = malloc(np * sizeof(float));
+            cr_assert_eq(gpu->be->download(gpu, p[s], r.model->params, np * sizeof(float)), 0);
+            run_finish(&r);
+        }
+        cr_expect_eq(x_bytes[1], 4 * x_bytes[0]);
+        cr_expect(memcmp(p[0], p[1], np * sizeof(float)) == 0,
+                  "standardize %d: parameters differ", standardize);
+        free(p[0]);
+        free(p[1]);
+    }
+    gsgd_options_free(o);
+    gsgd_context_free(gpu);
 }

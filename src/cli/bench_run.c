@@ -69,8 +69,8 @@ void bench_bufs_free(bench_bufs *bb) {
 static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
     const gsgd_dataset *ds = bb->ds;
     gsgd_model *m = bb->m;
-    return bb->ctx->be->gather(bb->ctx, ds->X, ds->y, ds->d, bb->perm, lo, b, m->mean,
-                               m->inv_std, bb->sb.Xb, bb->sb.yb);
+    return bb->ctx->be->gather(bb->ctx, ds->X, ds->xt, ds->y, ds->d, bb->perm, lo, b,
+                               m->mean, m->inv_std, bb->sb.Xb, bb->sb.yb);
 }
 
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {

@@ -10,10 +10,15 @@
 
 static const char *const DATA_SPECS =
     "Data SPEC:\n"
-    "  fashion-mnist[:DIR]             IDX files (default /usr/share/datasets/fashion-mnist)\n"
-    "  idx:IMAGES,LABELS               an IDX image file and its labels (.gz allowed)\n"
+    "  fashion-mnist[:DIR][:storage=u8|f32]\n"
+    "                                  IDX files (default /usr/share/datasets/fashion-mnist)\n"
+    "  idx:IMAGES,LABELS[:storage=u8|f32]\n"
+    "                                  an IDX image file and its labels (.gz allowed)\n"
     "  csv:PATH[:label=first|last][:header]\n"
-    "  synth:N,D,K[:seed=S]            a learnable synthetic problem, split 80/20\n";
+    "  synth:N,D,K[:seed=S]            a learnable synthetic problem, split 80/20\n"
+    "storage: u8 (the default for ubyte images) keeps each pixel as one byte on the\n"
+    "device, converted as batches are gathered: a quarter of the memory, the same\n"
+    "training; f32 keeps floats.\n";
 
 static const char *const EXIT_CODES =
     "Exit status: 0 success, 1 runtime failure (divergence, device), 2 bad usage or\n"
