@@ -149,6 +149,17 @@ GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, c
                                             size_t n, size_t d, int n_classes,
                                             gsgd_dataset **out);
 
+/* Wraps caller-owned arrays as a dataset, without a copy: n x d row-major
+ * features X and n targets y in the context's device memory (host memory
+ * on the CPU backend). The caller keeps ownership: both must stay alive and
+ * unchanged until gsgd_dataset_free, which does not free them. The memory
+ * is the caller's, so it counts neither in gsgd_context_memory nor against
+ * gsgd's limits, and plans list it at 0 bytes. The targets are checked as
+ * gsgd_dataset_from_host checks them (GSGD_STATUS_BAD_VALUE naming the
+ * sample), through a copy of y alone; X is not read until training. */
+GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n,
+                                              size_t d, int n_classes, gsgd_dataset **out);
+
 /* Loads a dataset from a spec and returns its training and test parts
  * (*test is NULL when the spec has no test part). Specs:
  *   fashion-mnist[:DIR]            IDX files of Debian's dataset-fashion-mnist

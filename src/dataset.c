@@ -90,6 +90,52 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
     return upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out);
 }
 
+/* The targets are checked on the host: n floats, a small copy beside X,
+ * which is not checked (that would read, or copy, the whole array). */
+gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n, size_t d,
+                                     int n_classes, gsgd_dataset **out) {
+    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "dataset_from_device: out is NULL");
+    *out = NULL;
+    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_device: X or y is NULL");
+    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_device: n = %zu and d = %zu must both be positive", n, d);
+    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
+                    GSGD_STATUS_INVALID_ARGUMENT,
+                    "dataset_from_device: n_classes = %d outside [0, %d] (0 = regression)",
+                    n_classes, GSGD_MAX_CLASSES);
+    size_t nd;
+    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || (uint64_t)nd > GSGD_MAX_ELEMENTS ||
+                        (uint64_t)n > UINT32_MAX,
+                    ctx, GSGD_STATUS_TOO_LARGE,
+                    "dataset_from_device: %zu x %zu exceeds the limits (2^32 values, 2^32-1 "
+                    "samples)", n, d);
+    float *host_y = NULL;
+    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
+    gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
+    for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++) {
+        const float t = host_y[i];
+        if (!isfinite(t))
+            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_VALUE,
+                            "dataset_from_device: sample %zu: target %g is not finite", i,
+                            (double)t);
+        else if (n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)))
+            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_VALUE,
+                            "dataset_from_device: sample %zu: label %g is not a class index in "
+                            "[0, %d)",
+                            i, (double)t, n_classes);
+    }
+    free(host_y);
+    FORWARD_IF_ERROR(st);
+    gsgd_dataset *ds = calloc(1, sizeof *ds);
+    RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_from_device: out of memory");
+    *ds = (gsgd_dataset){.ctx = ctx, .n = n, .d = d, .n_classes = n_classes,
+                         .xt = GSGD_XTYPE_F32, .X = X, .y = y, .borrowed = 1};
+    *out = ds;
+    return GSGD_STATUS_OK;
+}
+
 /* The loaders have already validated h, with messages that name the file
  * and record; checking again here would only repeat that pass. */
 gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
@@ -208,8 +254,10 @@ gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int
 
 void gsgd_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
-    gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
-    gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
+    if (!ds->borrowed) {
+        gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
+        gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
+    }
     free(ds);
 }
 

@@ -89,6 +89,8 @@ struct gsgd_dataset {
     gsgd_xtype xt;   /* how X stores the features (backend.h) */
     void *X;         /* backend memory, n x d values of type xt */
     float *y;        /* backend memory, n */
+    int borrowed;    /* X and y are the caller's (gsgd_dataset_from_device):
+                        never freed, never counted as gsgd's memory */
 };
 
 /* Bytes of backend memory the dataset's X takes. */

@@ -48,12 +48,20 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
     add_item(mm, pbytes, 0, in->model_resident, "parameters (%zu floats)", m->n_params);
     if (m->mean)
         add_item(mm, 2 * d * F, 0, in->model_resident, "standardiser (mean, 1/std)");
-    if (in->x_type == GSGD_XTYPE_U8)
-        add_item(mm, mul_sat(n, d), 0, in->data_resident, "training X (%zu x %zu, uint8)", n, d);
-    else
-        add_item(mm, mul_sat(mul_sat(n, d), F), 0, in->data_resident, "training X (%zu x %zu)", n,
-                 d);
-    add_item(mm, mul_sat(n, F), 0, in->data_resident, "training y (%zu)", n);
+    /* The caller's own arrays are already out of the free memory and are
+     * not gsgd's to budget: listed, at 0 bytes. */
+    if (in->data_borrowed) {
+        add_item(mm, 0, 0, 1, "training X (%zu x %zu, caller's memory)", n, d);
+        add_item(mm, 0, 0, 1, "training y (%zu, caller's memory)", n);
+    } else {
+        if (in->x_type == GSGD_XTYPE_U8)
+            add_item(mm, mul_sat(n, d), 0, in->data_resident, "training X (%zu x %zu, uint8)", n,
+                     d);
+        else
+            add_item(mm, mul_sat(mul_sat(n, d), F), 0, in->data_resident,
+                     "training X (%zu x %zu)", n, d);
+        add_item(mm, mul_sat(n, F), 0, in->data_resident, "training y (%zu)", n);
+    }
     if (in->other_in_use)
         add_item(mm, in->other_in_use, 0, 1, "other gsgd memory in use (test set, ...)");
 

@@ -39,6 +39,8 @@ typedef struct {
     int lr_table;              /* warmup or schedule: one learning rate per step */
     int model_resident;        /* parameters and standardiser already allocated */
     int data_resident;         /* dataset X and y already allocated */
+    int data_borrowed;         /* ... by the caller (gsgd_dataset_from_device):
+                                  listed at 0 bytes, outside gsgd's budget */
     size_t other_in_use;       /* other gsgd memory already allocated (a test set) */
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
     size_t workspace_bytes;    /* library workspace outside gsgd_mem_alloc (cuBLAS) */

@@ -227,6 +227,16 @@ module gsgd
     end function
 
     ! ---- datasets ----------------------------------------------------------
+    !> X and y: c_loc of the caller's arrays (device memory on CUDA); kept
+    !> by the caller, alive until gsgd_dataset_free.
+    integer(c_int) function gsgd_dataset_from_device(ctx, X, y, n, d, n_classes, out) &
+        bind(C, name="gsgd_dataset_from_device")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, X, y
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: n_classes
+      type(c_ptr), intent(out) :: out
+    end function
     integer(c_int) function gsgd_dataset_from_host(ctx, X, y, n, d, n_classes, out) &
         bind(C, name="gsgd_dataset_from_host")
       import :: c_ptr, c_int, c_size_t, c_float
