@@ -294,3 +294,56 @@ Test(train_cuda, bytes_train_bit_identically_to_floats) {
     gsgd_options_free(o);
     gsgd_context_free(gpu);
 }
+
+/* Trains softmax for 2 epochs on ds and downloads the parameters. */
+static void params_after_training(gsgd_context *gpu, gsgd_dataset *ds, size_t d, float *out,
+                                  size_t n_params) {
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_create(gpu, "softmax", d, 3, 7, &m), GSGD_STATUS_OK);
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_EPOCHS, 2);
+    gsgd_set(o, GSGD_BATCH, 64);
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(m, ds, o, &tr), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+    cr_assert_eq(gsgd_train(tr, NULL, NULL, NULL, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+    float *p;
+    size_t n;
+    gsgd_model_params(m, &p, &n, NULL);
+    cr_assert_eq(n, n_params);
+    CU(cudaMemcpy(out, p, n * sizeof *p, cudaMemcpyDeviceToHost));
+    gsgd_trainer_free(tr);
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+}
+
+Test(train_cuda, the_callers_device_arrays_train_as_a_copy_of_them_does) {
+    gsgd_context *gpu = cuda_context_or_skip();
+    enum { N = 1000, D = 12, P = D * 3 + 3 };
+    float *X = malloc(N * D * sizeof *X), y[N];
+    for (size_t i = 0; i < (size_t)N * D; i++) X[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+    for (size_t i = 0; i < N; i++) y[i] = (float)(i % 3);
+    float *dX, *dy;
+    CU(cudaMalloc((void **)&dX, N * D * sizeof *dX));
+    CU(cudaMalloc((void **)&dy, N * sizeof *dy));
+    CU(cudaMemcpy(dX, X, N * D * sizeof *X, cudaMemcpyHostToDevice));
+    CU(cudaMemcpy(dy, y, N * sizeof *y, cudaMemcpyHostToDevice));
+    gsgd_dataset *borrowed, *copied;
+    cr_assert_eq(gsgd_dataset_from_device(gpu, dX, dy, N, D, 3, &borrowed), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+    cr_assert_eq(gsgd_dataset_from_host(gpu, X, y, N, D, 3, &copied), GSGD_STATUS_OK);
+    size_t in_use;
+    gsgd_context_memory(gpu, &in_use, NULL);
+    cr_expect_eq(in_use, (size_t)N * (D + 1) * sizeof(float), "only the copy is gsgd's");
+    float a[P], b[P];
+    params_after_training(gpu, borrowed, D, a, P);
+    params_after_training(gpu, copied, D, b, P);
+    cr_expect(memcmp(a, b, sizeof a) == 0, "same data on the device, same bits");
+    gsgd_dataset_free(borrowed);
+    gsgd_dataset_free(copied);
+    CU(cudaFree(dX)); /* still the caller's: gsgd_dataset_free left it */
+    CU(cudaFree(dy));
+    free(X);
+    gsgd_context_free(gpu);
+}
