@@ -301,3 +301,38 @@ Test(cli, info_exits_0) {
     cr_expect_eq(gsgd(out, "info"), 0, "%s", out);
     cr_expect(strstr(out, "cuda"), "%s", out);
 }
+
+Test(cli, device_names_take_an_index_and_refuse_the_rest) {
+    char out[OUT_SIZE];
+    /* auto:N tries GPU N and falls back to the CPU where there is none. */
+    int rc = gsgd(out, "train --device auto:0 --quiet --data " SYNTH " --model softmax --epochs 1");
+    cr_expect_eq(rc, 0, "%s", out);
+    static const char *bad[] = {"auto:x", "cuda:", "gpu", "cpu:0", "cuda:12345"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        rc = gsgd(out, "train --device %s --data " SYNTH " --model softmax", bad[k]);
+        cr_expect_eq(rc, 2, "--device %s: %s", bad[k], out);
+        cr_expect(strstr(out, "is not one of auto, cpu, cuda"), "--device %s: %s", bad[k], out);
+    }
+}
+
+Test(cli, optimizer_and_schedule_names_are_checked) {
+    char out[OUT_SIZE];
+    int rc = gsgd(out, "train --optim adamx --data " SYNTH " --model softmax");
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "--optim: 'adamx' is not one of sgd, momentum"), "%s", out);
+    rc = gsgd(out, "train --schedule cosin --data " SYNTH " --model softmax");
+    cr_expect_eq(rc, 2, "%s", out);
+    rc = gsgd(out, "train --schedule step --data " SYNTH " --model softmax");
+    cr_expect_eq(rc, 2, "--schedule step without --lr-step: %s", out);
+    cr_expect(strstr(out, "--lr-step"), "%s", out);
+    rc = gsgd(out, "train --schedule optimal --data " SYNTH " --model softmax");
+    cr_expect_eq(rc, 2, "--schedule optimal without alpha: %s", out);
+    rc = gsgd(out, "train --on-nan maybe --data " SYNTH " --model softmax");
+    cr_expect_eq(rc, 2, "%s", out);
+    /* A known rule trains; an option the rule never reads is a warning. */
+    rc = gsgd(out, "train --optim adam --beta1 0.8 --trust-coef 0.01 --quiet --epochs 1 --data " SYNTH
+                   " --model softmax");
+    cr_expect_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "--trust-coef is ignored: only lars reads it"), "%s", out);
+    cr_expect(!strstr(out, "--beta1 is ignored"), "%s", out);
+}

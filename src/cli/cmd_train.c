@@ -398,7 +398,11 @@ static int run_train(train_run *run) {
     if (rc == CLI_OK && v[O_SAVE]) rc = cli_check_writable("--save", v[O_SAVE]);
     if (rc == CLI_OK && v[O_SUMMARY]) rc = cli_check_writable("--summary", v[O_SUMMARY]);
     if (rc == CLI_OK && v[O_LOG]) rc = cli_check_writable("--log", v[O_LOG]);
-    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL || !root, &run->ctx);
+    char dev_buf[32];
+    const char *device = v[O_DISTRIBUTED]
+                             ? cli_dist_device(&run->dist, v[O_DEVICE], dev_buf, sizeof dev_buf)
+                             : v[O_DEVICE];
+    if (rc == CLI_OK) rc = cli_context_open(device, v[O_QUIET] != NULL || !root, &run->ctx);
     if (rc == CLI_OK) rc = load_data(run);
     if (rc == CLI_OK) rc = create_model(run);
     /* Shards are cut after create_model, so that --standardize uses the

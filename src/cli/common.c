@@ -86,18 +86,17 @@ int cli_optim_parse(const char *name) {
 /* Parses auto | cpu | cuda | cuda:N. */
 static int parse_device(const char *s, gsgd_device *dev, int *index) {
     *index = 0;
-    if (strcmp(s, "auto") == 0) {
-        *dev = GSGD_DEVICE_AUTO;
-        return CLI_OK;
-    }
     if (strcmp(s, "cpu") == 0) {
         *dev = GSGD_DEVICE_CPU;
         return CLI_OK;
     }
-    if (strncmp(s, "cuda", 4) == 0 && (s[4] == '\0' || s[4] == ':')) {
-        *dev = GSGD_DEVICE_CUDA;
-        if (s[4] == '\0') return CLI_OK;
-        const char *n = s + 5;
+    /* auto[:N] (N: the GPU auto tries; --distributed picks it per rank)
+     * and cuda[:N]. */
+    size_t len = strncmp(s, "auto", 4) == 0 ? 4 : strncmp(s, "cuda", 4) == 0 ? 4 : 0;
+    if (len && (s[len] == '\0' || s[len] == ':')) {
+        *dev = s[0] == 'a' ? GSGD_DEVICE_AUTO : GSGD_DEVICE_CUDA;
+        if (s[len] == '\0') return CLI_OK;
+        const char *n = s + len + 1;
         /* Device ordinals are small; a long digit string is a typo. */
         if (*n && strlen(n) <= 4 && strspn(n, "0123456789") == strlen(n)) {
             *index = atoi(n);

@@ -5,6 +5,7 @@
 #include <mpi.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 int cli_dist_available(void) { return 1; }
 
@@ -19,7 +20,18 @@ int cli_dist_begin(cli_dist *d) {
     d->initialized = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    MPI_Comm node;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, d->rank, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &d->local_rank);
+    MPI_Comm_free(&node);
     return CLI_OK;
+}
+
+const char *cli_dist_device(const cli_dist *d, const char *device, char *buf, size_t size) {
+    if (!device) device = "auto";
+    if (strcmp(device, "cuda") != 0 && strcmp(device, "auto") != 0) return device;
+    snprintf(buf, size, "%s:%d", device, d->local_rank);
+    return buf;
 }
 
 /* 1 when every rank passed the same value. */
@@ -70,12 +82,15 @@ static gsgd_status allreduce_sum(float *grads, size_t n, void *stream, void *use
 
 int cli_dist_attach(cli_dist *d, gsgd_context *ctx, gsgd_model *model, gsgd_trainer *tr,
                     int shard) {
-    if (gsgd_context_device(ctx) != GSGD_DEVICE_CPU) {
-        /* Device buffers need NCCL (or a CUDA-aware MPI): not implemented. */
-        cli_error("--distributed runs on the CPU backend only for now (the NCCL path for "
-                  "CUDA is pending); add --device cpu");
+    const int cuda = gsgd_context_device(ctx) != GSGD_DEVICE_CPU;
+#ifndef GSGD_HAVE_NCCL
+    if (cuda) {
+        /* Device buffers need NCCL (or a CUDA-aware MPI). */
+        cli_error("--distributed on CUDA needs NCCL, which this build did not find (the "
+                  "CUDA toolkit's nccl.h and libnccl); add --device cpu");
         return CLI_USAGE;
     }
+#endif
     size_t n = 0;
     gsgd_status st = gsgd_model_params(model, NULL, &n, NULL);
     if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
@@ -85,7 +100,16 @@ int cli_dist_attach(cli_dist *d, gsgd_context *ctx, gsgd_model *model, gsgd_trai
         return CLI_USAGE;
     }
     st = gsgd_trainer_set_replica(tr, d->rank, d->size, shard);
-    if (st == GSGD_STATUS_OK) st = gsgd_trainer_set_grad_hook(tr, allreduce_sum, d);
+    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
+#ifdef GSGD_HAVE_NCCL
+    if (cuda) {
+        int rc = cli_dist_nccl_attach(d, ctx, tr);
+        if (rc != CLI_OK) return rc;
+        d->in_collective = 1;
+        return CLI_OK;
+    }
+#endif
+    st = gsgd_trainer_set_grad_hook(tr, allreduce_sum, d);
     if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
     d->in_collective = 1;
     return CLI_OK;
@@ -118,5 +142,8 @@ void cli_dist_end(cli_dist *d, int rc) {
         cli_error("rank %d of %d failed during training; stopping all ranks", d->rank, d->size);
         MPI_Abort(MPI_COMM_WORLD, rc);
     }
+#ifdef GSGD_HAVE_NCCL
+    cli_dist_nccl_end(d);
+#endif
     MPI_Finalize();
 }
