@@ -9,7 +9,8 @@
 #      parameters, and Fashion-MNIST softmax / mlp:256,128 samples/s at
 #      batch 4096;
 #   5. the adaptive rules' update, `gsgd bench` (sweep, time to 0.84),
-#      every rule with a cosine schedule and warmup, and compare_torch.py.
+#      every rule with a cosine schedule and warmup, and compare_torch.py;
+#   6. `train --distributed` through NCCL with one rank, when mpirun exists.
 # Every step runs even when an earlier one failed. Logs, figures and a
 # summary with each step's exit code go to $OUT (default ./gpu-out), six
 # files at most:
@@ -119,6 +120,16 @@ done
 grep -E "^test accuracy" "$OUT/bench.log" | sed 's/^/train: /' >>"$SUMMARY"
 step compare-torch bench.log 600 python3 bench/compare_torch.py --gsgd "$BUILD/gsgd"
 grep -iE "samples/s|skip" "$OUT/bench.log" | tail -12 | sed 's/^/torch: /' >>"$SUMMARY"
+
+# 6. issue 8: the NCCL path with one rank (needs mpirun on the machine)
+if command -v mpirun >/dev/null; then
+    step nccl-1-rank bench.log 300 mpirun -np 1 --allow-run-as-root --oversubscribe \
+        "$BUILD/gsgd" train --distributed --batch 256 --device cuda --data fashion-mnist \
+        --model softmax --epochs 2 --quiet
+    grep -E "^test accuracy" "$OUT/bench.log" | tail -1 | sed 's/^/nccl 1 rank: /' >>"$SUMMARY"
+else
+    echo "nccl 1 rank: mpirun not found, not run" >>"$SUMMARY"
+fi
 
 echo "failed steps: $FAILED" >>"$SUMMARY"
 cat "$SUMMARY"
