@@ -1,6 +1,6 @@
 /* The trainer's state, shared by train.c (its lifetime), train_epoch.c (the
- * step loop), train_loop.c (the multi-epoch driver) and checkpoint.c (which
- * saves and restores all of it). Never installed. */
+ * step loop), train_loop.c (the multi-epoch driver), checkpoint.c and
+ * checkpoint_resume.c (which save and restore all of it). Never installed. */
 #ifndef GSGD_TRAINER_H
 #define GSGD_TRAINER_H
 
