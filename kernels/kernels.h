@@ -7,7 +7,8 @@
  * (0 = cudaSuccess). Pointers are device memory unless marked "host".
  *
  * Every launcher computes exactly what the op of the same name in
- * src/backend_cpu.c computes; the kernel files name their reference.
+ * src/backend_cpu.c (the update and sumsq: backend_cpu_update.c) computes;
+ * the kernel files name their reference.
  */
 #ifndef GSGD_KERNELS_H
 #define GSGD_KERNELS_H

@@ -1,6 +1,6 @@
 /*
  * Per-segment sums of squares: the norms the update clips and scales by.
- * CPU reference: cpu_sumsq in src/backend_cpu.c (double accumulation,
+ * CPU reference: gsgd_cpu_sumsq in src/backend_cpu_update.c (double accumulation,
  * rounded to float once).
  *
  * A float squared is exact in double, so only the order of the additions

@@ -1,6 +1,6 @@
 /*
  * The fused in-place optimizer update over the whole flat buffer.
- * CPU reference: cpu_update in src/backend_cpu.c; the per-element
+ * CPU reference: gsgd_cpu_update in src/backend_cpu_update.c; the per-element
  * arithmetic of both is src/update_math.h, where every product, sum,
  * quotient and root is a round-to-nearest intrinsic that nvcc never
  * contracts into an FMA, so elementwise results are bitwise the CPU's. The

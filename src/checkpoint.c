@@ -1,6 +1,8 @@
 /*
  * Checkpoints: the whole state of a trainer, so that a run saved, stopped
- * and resumed takes exactly the steps an uninterrupted run takes.
+ * and resumed takes exactly the steps an uninterrupted run takes. This
+ * file writes and parses the format; checkpoint_resume.c checks that a
+ * trainer fits a checkpoint and restores it.
  *
  * There is no random-number state to save: the shuffle of epoch e is a pure
  * function of (SEED, e) (the backend's permutation), the validation split a
@@ -53,38 +55,11 @@
 #define CKPT_VERSION 1u
 #define FIXED_BYTES 280
 
-/* The header as read or written. */
-typedef struct {
-    char magic[8];
-    uint32_t version, bom;
-    char spec[GSGD_SPEC_LEN];
-    uint64_t n_features;
-    int32_t n_classes;
-    uint32_t flags;
-    uint64_t n_params;
-    int32_t optim;
-    uint32_t n_state;
-    uint64_t batch, n_train;
-    int32_t n_replicas, shard, epoch, no_improve;
-    uint64_t epoch_step, steps, avg_count;
-    double lr_factor, best, lr_now;
-    uint32_t bad_seen;
-    float guard_lr_factor;
-    uint32_t guard_bad_steps, n_options;
-    uint64_t guard_first_bad;
-    double v[GSGD_N_PARAMS];
-} ckpt_header;
-
-/* Payload offsets of a parsed image. */
-typedef struct {
-    size_t params, mean, inv_std, average, state[2];
-} ckpt_layout;
-
 /* One walk over the fixed fields serves both writing and reading, so the
  * two cannot disagree on the order. */
 typedef void (*field_fn)(void *io, void *field, size_t size);
 
-static void visit_fixed(ckpt_header *h, field_fn f, void *io) {
+static void visit_fixed(gsgd_ckpt_header *h, field_fn f, void *io) {
     f(io, h->magic, 8);
     f(io, &h->version, 4);
     f(io, &h->bom, 4);
@@ -143,7 +118,7 @@ static const float *average_of(const gsgd_trainer *tr) {
     return tr->avg_swapped ? tr->m->params : tr->average;
 }
 
-static gsgd_status fill_header(const gsgd_trainer *tr, ckpt_header *h) {
+static gsgd_status fill_header(const gsgd_trainer *tr, gsgd_ckpt_header *h) {
     const gsgd_model *m = tr->m;
     gsgd_context *ctx = tr->ctx;
     gsgd_guard g;
@@ -193,7 +168,7 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
     RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
-    ckpt_header h;
+    gsgd_ckpt_header h;
     FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
@@ -225,7 +200,7 @@ done:
 
 /* Checks an image and fills h, the layout and m's layout (no allocation). */
 static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned char *p, size_t len,
-                         ckpt_header *h, ckpt_layout *lay, gsgd_model *m) {
+                         gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m) {
     const size_t min = FIXED_BYTES + 4;
     RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
                     "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path, len,
@@ -288,8 +263,8 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
 gsgd_status gsgd_checkpoint_model_part(gsgd_context *ctx, const char *path,
                                        const unsigned char *data, size_t len, gsgd_model *m,
                                        gsgd_model_offsets *off) {
-    ckpt_header h;
-    ckpt_layout lay;
+    gsgd_ckpt_header h;
+    gsgd_ckpt_layout lay;
     FORWARD_IF_ERROR(parse(ctx, path, data, len, &h, &lay, m));
     off->params = lay.average ? lay.average : lay.params;
     off->mean = lay.mean;
@@ -297,9 +272,8 @@ gsgd_status gsgd_checkpoint_model_part(gsgd_context *ctx, const char *path,
     return GSGD_STATUS_OK;
 }
 
-/* Reads and parses path; *data is the image (freed by the caller). */
-static gsgd_status read_checkpoint(gsgd_context *ctx, const char *path, unsigned char **data,
-                                   ckpt_header *h, ckpt_layout *lay, gsgd_model *m) {
+gsgd_status gsgd_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
+                                 gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m) {
     size_t len = 0;
     FORWARD_IF_ERROR(gsgd_read_whole_file(ctx, path, data, &len));
     gsgd_status st = parse(ctx, path, *data, len, h, lay, m);
@@ -314,10 +288,10 @@ gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path, gsgd_op
                                     int *epochs_done, size_t *epoch_step) {
     RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "checkpoint: NULL path");
     unsigned char *data = NULL;
-    ckpt_header h;
-    ckpt_layout lay;
+    gsgd_ckpt_header h;
+    gsgd_ckpt_layout lay;
     gsgd_model m = {0};
-    FORWARD_IF_ERROR(read_checkpoint(ctx, path, &data, &h, &lay, &m));
+    FORWARD_IF_ERROR(gsgd_checkpoint_read(ctx, path, &data, &h, &lay, &m));
     free(data);
     if (opts) {
         gsgd_options o;
@@ -335,146 +309,4 @@ gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path, gsgd_op
     if (epochs_done) *epochs_done = h.epoch;
     if (epoch_step) *epoch_step = (size_t)h.epoch_step;
     return GSGD_STATUS_OK;
-}
-
-/* ---- resuming -------------------------------------------------------------- */
-
-/* Options that decide nothing about the steps once the batch is known. */
-static int free_option(gsgd_param p) {
-    switch (p) {
-    case GSGD_EPOCHS: /* how many more epochs: the caller's to choose */
-    case GSGD_TARGET_ACC:
-    case GSGD_CHECK_EVERY:
-    case GSGD_BATCH: /* the batch itself is compared */
-    case GSGD_BATCH_POLICY:
-    case GSGD_MAX_BATCH:
-    case GSGD_MEM_LIMIT:
-    case GSGD_MEM_FRACTION:
-    case GSGD_MEM_HEADROOM:
-    case GSGD_MEM_RESERVE:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* A cosine schedule's first cycle: COSINE_PERIOD, or EPOCHS when 0. */
-static double cosine_span(const double *v) {
-    return v[GSGD_COSINE_PERIOD] > 0.0 ? v[GSGD_COSINE_PERIOD] : v[GSGD_EPOCHS];
-}
-
-/* Whether tr can take the checkpoint's state, naming what differs. */
-static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
-                                    const ckpt_header *h, const gsgd_model *saved) {
-    gsgd_context *ctx = tr->ctx;
-    const gsgd_model *m = tr->m;
-    RETURN_ERROR_IF(strcmp(saved->spec, m->spec) != 0 || saved->n_features != m->n_features ||
-                        saved->n_classes != m->n_classes,
-                    ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "resume: %s: the checkpoint is of model '%s' with %zu features and %d "
-                    "classes, the trainer's is '%s' with %zu and %d",
-                    path, saved->spec, saved->n_features, saved->n_classes, m->spec,
-                    m->n_features, m->n_classes);
-    RETURN_ERROR_IF(h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu "
-                    "(not the same data?)",
-                    path, (unsigned long long)h->n_train, tr->train->n);
-    RETURN_ERROR_IF(h->batch != tr->B, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "resume: %s: the checkpoint's batch is %llu, the trainer's %zu (create it "
-                    "with BATCH = %llu)",
-                    path, (unsigned long long)h->batch, tr->B, (unsigned long long)h->batch);
-    RETURN_ERROR_IF(h->n_replicas != tr->n_replicas || h->shard != tr->shard, ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "resume: %s: the checkpoint ran as %d replicas (shard %d), the trainer as "
-                    "%d (shard %d)",
-                    path, h->n_replicas, h->shard, tr->n_replicas, tr->shard);
-    const double *now = tr->opts.v;
-    const int cosine = (gsgd_schedule)now[GSGD_SCHEDULE] == GSGD_SCHEDULE_COSINE &&
-                       h->v[GSGD_SCHEDULE] == now[GSGD_SCHEDULE];
-    for (int k = 0; k < GSGD_N_PARAMS; k++) {
-        const gsgd_param p = (gsgd_param)k;
-        if (free_option(p)) continue;
-        if (p == GSGD_COSINE_PERIOD && cosine) {
-            RETURN_ERROR_IF(cosine_span(h->v) != cosine_span(now), ctx,
-                            GSGD_STATUS_INVALID_ARGUMENT,
-                            "resume: %s: the cosine cycle spans %g epochs in the checkpoint, "
-                            "%g in the trainer (set cosine_period to %g to continue it)",
-                            path, cosine_span(h->v), cosine_span(now), cosine_span(h->v));
-            continue;
-        }
-        RETURN_ERROR_IF(h->v[k] != now[k], ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                        "resume: %s: option %s is %g in the checkpoint, %g in the trainer "
-                        "(gsgd_checkpoint_options gives the checkpoint's)",
-                        path, gsgd_param_name(p), h->v[k], now[k]);
-    }
-    /* Implied by equal options; checked because the buffers must match. */
-    RETURN_ERROR_IF(h->n_state != (uint32_t)gsgd_rule_state_count(&tr->rule) ||
-                        ((h->flags & 2u) && !tr->average),
-                    ctx, GSGD_STATUS_INTERNAL,
-                    "resume: %s: the checkpoint's optimizer state does not fit the trainer",
-                    path);
-    return GSGD_STATUS_OK;
-}
-
-/* Gives the model a standardiser when the checkpoint has one, and takes it
- * away when not. */
-static gsgd_status match_standardiser(gsgd_model *m, int want) {
-    const size_t dbytes = m->n_features * sizeof(float);
-    if (!want) {
-        gsgd_mem_free(m->ctx, m->mean, dbytes);
-        gsgd_mem_free(m->ctx, m->inv_std, dbytes);
-        m->mean = m->inv_std = NULL;
-        return GSGD_STATUS_OK;
-    }
-    if (!m->mean) FORWARD_IF_ERROR(gsgd_mem_alloc(m->ctx, dbytes, (void **)&m->mean));
-    if (!m->inv_std) FORWARD_IF_ERROR(gsgd_mem_alloc(m->ctx, dbytes, (void **)&m->inv_std));
-    return GSGD_STATUS_OK;
-}
-
-static gsgd_status restore(gsgd_trainer *tr, const ckpt_header *h, const ckpt_layout *lay,
-                           const unsigned char *data) {
-    gsgd_context *ctx = tr->ctx;
-    const gsgd_backend *be = ctx->be;
-    gsgd_model *m = tr->m;
-    const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
-    gsgd_trainer_use_average(tr, 0); /* the iterate back in the model */
-    FORWARD_IF_ERROR(match_standardiser(m, (h->flags & 1u) != 0));
-    FORWARD_IF_ERROR(be->upload(ctx, m->params, data + lay->params, pbytes));
-    if (m->mean) {
-        FORWARD_IF_ERROR(be->upload(ctx, m->mean, data + lay->mean, dbytes));
-        FORWARD_IF_ERROR(be->upload(ctx, m->inv_std, data + lay->inv_std, dbytes));
-    }
-    if (lay->average) FORWARD_IF_ERROR(be->upload(ctx, tr->average, data + lay->average, pbytes));
-    for (uint32_t k = 0; k < h->n_state; k++)
-        FORWARD_IF_ERROR(be->upload(ctx, tr->state[k], data + lay->state[k], pbytes));
-    const gsgd_guard g = {.lr_factor = h->guard_lr_factor,
-                          .bad_steps = h->guard_bad_steps,
-                          .first_bad = h->guard_first_bad};
-    FORWARD_IF_ERROR(be->upload(ctx, tr->guard, &g, sizeof g));
-    tr->epoch = h->epoch;
-    tr->no_improve = h->no_improve;
-    tr->epoch_step = (size_t)h->epoch_step;
-    tr->steps = (size_t)h->steps;
-    tr->avg_count = lay->average ? (size_t)h->avg_count : 0;
-    tr->lr_factor = h->lr_factor;
-    tr->best = h->best;
-    tr->lr_now = h->lr_now;
-    tr->bad_seen = h->bad_seen;
-    gsgd_trainer_use_average(tr, 1); /* as gsgd_train leaves it */
-    return GSGD_STATUS_OK;
-}
-
-gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path) {
-    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
-    gsgd_context *ctx = tr->ctx;
-    RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "resume: NULL path");
-    unsigned char *data = NULL;
-    ckpt_header h;
-    ckpt_layout lay;
-    gsgd_model saved = {0};
-    FORWARD_IF_ERROR(read_checkpoint(ctx, path, &data, &h, &lay, &saved));
-    gsgd_status st = check_compatible(tr, path, &h, &saved);
-    if (st == GSGD_STATUS_OK) st = restore(tr, &h, &lay, data);
-    free(data);
-    return st;
 }

@@ -1,5 +1,6 @@
-/* The trainer's state, shared by train.c (the step loop) and checkpoint.c
- * (which saves and restores all of it). Never installed. */
+/* The trainer's state, shared by train.c (its lifetime), train_epoch.c (the
+ * step loop), train_loop.c (the multi-epoch driver), checkpoint.c and
+ * checkpoint_resume.c (which save and restore all of it). Never installed. */
 #ifndef GSGD_TRAINER_H
 #define GSGD_TRAINER_H
 
@@ -22,7 +23,7 @@ struct gsgd_trainer {
     size_t work_floats;
     float *average;     /* AVERAGE: the running average of the iterates */
     size_t avg_count;   /* iterates averaged so far */
-    int avg_swapped;    /* m->params and average are swapped (see swap_average) */
+    int avg_swapped;    /* m->params and average are swapped (see gsgd_trainer_use_average) */
     gsgd_guard *guard;  /* backend memory: the device-side NaN/Inf record */
     float *lr;          /* backend memory: lr_len rates, one per step of an
                            epoch when the rate changes within epochs
@@ -49,8 +50,30 @@ struct gsgd_trainer {
     int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */
 };
 
+/* What the step loop reports to a progress callback. */
+typedef struct {
+    gsgd_progress_fn fn;
+    void *user;
+    gsgd_progress p;
+    double t0; /* wall clock at the start of gsgd_train */
+} gsgd_progress_state;
+
+/* Monotonic wall clock in seconds, for rates and time to target. */
+double gsgd_now_seconds(void);
+
 /* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
- * model's parameter pointer; see use_average in train.c. */
+ * model's parameter pointer (train.c). */
 void gsgd_trainer_use_average(gsgd_trainer *tr, int on);
+
+/* Rows of the trainer's dataset that one step consumes (train_epoch.c). */
+size_t gsgd_trainer_step_rows(const gsgd_trainer *tr);
+
+/* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global
+ * (train_epoch.c); the planner's probes share it with the step loop. */
+gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
+
+/* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
+ * ps when not NULL (train_epoch.c). */
+gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, double *mean_loss);
 
 #endif

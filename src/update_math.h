@@ -1,6 +1,6 @@
 /*
  * The update rules of backend.h, one element at a time, written once for
- * both backends: backend_cpu.c compiles it as C, kernels/update.cu as CUDA.
+ * both backends: backend_cpu_update.c compiles it as C, kernels/update.cu as CUDA.
  *
  * Every arithmetic operation goes through GSGD_FADD/FSUB/FMUL/FDIV/FSQRT.
  * On the device they are the round-to-nearest intrinsics, which nvcc never

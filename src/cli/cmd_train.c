@@ -5,11 +5,9 @@
  * checkpoint instead, and training continues where it stopped.
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "args.h"
 #include "ckpt.h"
@@ -20,39 +18,11 @@
 #include "planopts.h"
 #include "progress.h"
 #include "report.h"
+#include "train_resume.h"
+#include "train_run.h"
 #include "usage.h"
 
-enum {
-    O_DATA,
-    O_TEST,
-    O_MODEL,
-    O_BATCH,
-    O_MAX_BATCH,
-    O_MEM_LIMIT,
-    O_MEM_HEADROOM,
-    O_MEM_RESERVE,
-    O_LR_SCALING,
-    O_LR_REF_BATCH,
-    O_WARMUP,
-    O_EPOCHS,
-    O_TARGET_ACC,
-    O_DEVICE,
-    O_SEED,
-    O_SAVE,
-    O_RESUME,
-    O_CHECKPOINT_EVERY,
-    O_STANDARDIZE,
-    O_SUMMARY,
-    O_LOG,
-    O_QUIET,
-    O_DISTRIBUTED,
-    O_SHARD,
-    O_HELP,
-    O_OPTIM_FIRST, /* the CLI_OPTIM_N options of optimopts.h follow */
-    O_COUNT = O_OPTIM_FIRST + CLI_OPTIM_N
-};
-
-/* Same order as the enum above, up to O_OPTIM_FIRST. */
+/* Same order as the enum of train_run.h, up to O_OPTIM_FIRST. */
 static const cli_optdef OWN_OPTIONS[O_OPTIM_FIRST] = {
     {"--data", 1},         {"--test", 1},         {"--model", 1},
     {"--batch", 1},        {"--max-batch", 1},    {"--mem-limit", 1},
@@ -64,8 +34,7 @@ static const cli_optdef OWN_OPTIONS[O_OPTIM_FIRST] = {
     {"--quiet", 0},        {"--distributed", 0},  {"--shard", 0},
     {"--help", 0}};
 
-/* The whole table: train's own options, then optimopts.h's. */
-static void option_table(cli_optdef *defs) {
+void cli_train_option_table(cli_optdef *defs) {
     memcpy(defs, OWN_OPTIONS, sizeof OWN_OPTIONS);
     cli_optim_optdefs(defs + O_OPTIM_FIRST);
     defs[O_COUNT] = (cli_optdef){NULL, 0};
@@ -82,20 +51,18 @@ static const struct {
     {O_SEED, GSGD_SEED, 1},
 };
 
-typedef struct {
-    const char *v[O_COUNT];
-    gsgd_options *opts;
-    gsgd_context *ctx;
-    gsgd_dataset *train, *test;
-    gsgd_model *model;
-    gsgd_trainer *tr;
-    cli_progress pr;
-    cli_ckpt ck; /* the progress callback's state: checkpoints, signals */
-    cli_train_report rep;
-    cli_dist dist; /* --distributed: this process's rank (0 when alone) */
-} train_run;
+int cli_train_set_params(train_run *run) {
+    for (size_t k = 0; k < sizeof PARAMS / sizeof PARAMS[0]; k++) {
+        const char *s = run->v[PARAMS[k].opt];
+        if (!s) continue;
+        int rc = cli_set_param(run->opts, PARAMS[k].param, OWN_OPTIONS[PARAMS[k].opt].name, s,
+                               PARAMS[k].integer);
+        if (rc != CLI_OK) return rc;
+    }
+    return CLI_OK;
+}
 
-static double get_param(const gsgd_options *opts, gsgd_param p) {
+double cli_train_param(const gsgd_options *opts, gsgd_param p) {
     double v = 0;
     (void)gsgd_get(opts, p, &v);
     return v;
@@ -117,62 +84,9 @@ static int build_options(train_run *run) {
                           .warmup = v[O_WARMUP]};
     int prc = cli_plan_options(run->opts, &plan);
     if (prc != CLI_OK) return prc;
-    for (size_t k = 0; k < sizeof PARAMS / sizeof PARAMS[0]; k++) {
-        const char *s = v[PARAMS[k].opt];
-        if (!s) continue;
-        int rc = cli_set_param(run->opts, PARAMS[k].param, OWN_OPTIONS[PARAMS[k].opt].name, s,
-                               PARAMS[k].integer);
-        if (rc != CLI_OK) return rc;
-    }
+    prc = cli_train_set_params(run);
+    if (prc != CLI_OK) return prc;
     return cli_optim_options(run->opts, v + O_OPTIM_FIRST);
-}
-
-/* Options that may go with --resume: they choose the data, the device,
- * the outputs and how long to go on, never the steps themselves. */
-static int allowed_with_resume(int opt) {
-    switch (opt) {
-    case O_DATA: case O_TEST: case O_EPOCHS: case O_TARGET_ACC: case O_DEVICE:
-    case O_SAVE: case O_RESUME: case O_CHECKPOINT_EVERY: case O_SUMMARY: case O_LOG:
-    case O_QUIET: case O_MEM_LIMIT: case O_MEM_HEADROOM: case O_MEM_RESERVE: case O_HELP:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-/* --resume: the checkpoint's options (batch included), then --epochs,
- * --target-acc and the memory limits as given. */
-static int build_resume_options(train_run *run) {
-    const char **v = run->v;
-    cli_optdef defs[O_COUNT + 1];
-    option_table(defs);
-    for (int k = 0; k < O_COUNT; k++)
-        if (v[k] && !allowed_with_resume(k)) {
-            cli_error("%s cannot be given with --resume: the run goes on with the model, "
-                      "optimizer, batch and seed of the checkpoint",
-                      defs[k].name);
-            return CLI_USAGE;
-        }
-    gsgd_status st = gsgd_options_create(&run->opts);
-    if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
-    st = gsgd_checkpoint_options(NULL, v[O_RESUME], run->opts, NULL, NULL);
-    if (st != GSGD_STATUS_OK) {
-        cli_error("--resume: %s", gsgd_last_error(NULL));
-        return cli_exit_code(st);
-    }
-    /* A cosine cycle over all of EPOCHS keeps the saved run's length. */
-    if (v[O_EPOCHS] && get_param(run->opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
-        get_param(run->opts, GSGD_COSINE_PERIOD) == 0)
-        (void)gsgd_set(run->opts, GSGD_COSINE_PERIOD, get_param(run->opts, GSGD_EPOCHS));
-    cli_plan_args plan = {.mem_limit = v[O_MEM_LIMIT],
-                          .mem_headroom = v[O_MEM_HEADROOM],
-                          .mem_reserve = v[O_MEM_RESERVE]};
-    int rc = cli_plan_options(run->opts, &plan);
-    for (size_t k = 0; rc == CLI_OK && k < sizeof PARAMS / sizeof PARAMS[0]; k++)
-        if (v[PARAMS[k].opt])
-            rc = cli_set_param(run->opts, PARAMS[k].param, OWN_OPTIONS[PARAMS[k].opt].name,
-                               v[PARAMS[k].opt], PARAMS[k].integer);
-    return rc;
 }
 
 /* Loads --data and, when given, --test (whose training part replaces the
@@ -199,7 +113,7 @@ static int load_data(train_run *run) {
             return CLI_USAGE;
         }
     }
-    if (!run->test && get_param(run->opts, GSGD_TARGET_ACC) > 0)
+    if (!run->test && cli_train_param(run->opts, GSGD_TARGET_ACC) > 0)
         cli_warn("--target-acc needs a test set; '%s' has none and no --test was given",
                  run->v[O_DATA]);
     return CLI_OK;
@@ -215,7 +129,7 @@ static int create_model(train_run *run) {
     gsgd_status st = gsgd_dataset_shape(run->train, NULL, &d, &k);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     /* One --seed drives both the initialisation and the shuffle. */
-    uint64_t seed = (uint64_t)get_param(run->opts, GSGD_SEED);
+    uint64_t seed = (uint64_t)cli_train_param(run->opts, GSGD_SEED);
     st = gsgd_model_create(run->ctx, run->v[O_MODEL], d, k, seed, &run->model);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     if (run->v[O_STANDARDIZE]) {
@@ -228,35 +142,6 @@ static int create_model(train_run *run) {
 static int report_log_error(const train_run *run) {
     cli_error("--log: cannot write '%s': %s", run->v[O_LOG], strerror(run->pr.log_errno));
     return CLI_USAGE;
-}
-
-/* Runs gsgd_train with the checkpointing callback and the signal handlers
- * in place. Without progress output or a target, the test set is evaluated
- * once after training rather than after every epoch, as gsgd_train would
- * for a callback: the callback is there for the signals only. */
-static gsgd_status train_with_checkpoints(train_run *run, int want) {
-    run->ck = (cli_ckpt){.tr = run->tr,
-                         .ctx = run->ctx,
-                         .path = run->v[O_SAVE],
-                         .pr = want ? &run->pr : NULL};
-    if (run->v[O_CHECKPOINT_EVERY]) run->ck.every = strtoul(run->v[O_CHECKPOINT_EVERY], NULL, 10);
-    const int per_epoch = want || get_param(run->opts, GSGD_TARGET_ACC) > 0;
-    cli_stop_install();
-    gsgd_status st = gsgd_train(run->tr, per_epoch ? run->test : NULL, cli_ckpt_cb, &run->ck,
-                                &run->rep.res);
-    cli_stop_restore();
-    if (st == GSGD_STATUS_OK && !per_epoch && run->test) {
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        gsgd_eval_result ev;
-        st = gsgd_trainer_evaluate(run->tr, run->test, &ev);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        run->rep.res.test_accuracy = ev.accuracy;
-        run->rep.res.test_loss = ev.loss;
-        /* seconds covers the evaluation, as when gsgd_train does it */
-        run->rep.res.seconds += (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
-    }
-    return st;
 }
 
 static int train(train_run *run) {
@@ -284,7 +169,7 @@ static int train(train_run *run) {
         st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr,
                         &run->rep.res);
     else
-        st = train_with_checkpoints(run, want);
+        st = cli_train_with_checkpoints(run, want);
     if (st == GSGD_STATUS_OK && run->v[O_DISTRIBUTED]) {
         size_t n = 0;
         gsgd_dataset_shape(run->train, &n, NULL, NULL);
@@ -315,11 +200,11 @@ static int finish(train_run *run) {
     r->data = run->v[O_DATA];
     r->test_data = run->v[O_TEST];
     r->model = spec;
-    r->optim = cli_optim_name((int)get_param(run->opts, GSGD_OPTIMIZER));
-    r->schedule = cli_schedule_name((int)get_param(run->opts, GSGD_SCHEDULE));
+    r->optim = cli_optim_name((int)cli_train_param(run->opts, GSGD_OPTIMIZER));
+    r->schedule = cli_schedule_name((int)cli_train_param(run->opts, GSGD_SCHEDULE));
     r->device = cli_device_name(gsgd_context_device(run->ctx));
     r->lr = r->res.lr;
-    r->target_acc = get_param(run->opts, GSGD_TARGET_ACC);
+    r->target_acc = cli_train_param(run->opts, GSGD_TARGET_ACC);
     cli_report_line(stdout, r);
     fflush(stdout);
 
@@ -347,31 +232,6 @@ static int finish(train_run *run) {
     return CLI_OK;
 }
 
-/* --checkpoint-every needs --save; neither it nor --resume works across
- * ranks yet. */
-static int check_checkpoint_options(const train_run *run) {
-    const char *const *v = run->v;
-    if (v[O_DISTRIBUTED] && (v[O_RESUME] || v[O_CHECKPOINT_EVERY])) {
-        cli_error("%s is not supported with --distributed",
-                  v[O_RESUME] ? "--resume" : "--checkpoint-every");
-        return CLI_USAGE;
-    }
-    if (!v[O_CHECKPOINT_EVERY]) return CLI_OK;
-    uint64_t every = 0;
-    int rc = cli_parse_u64("--checkpoint-every", v[O_CHECKPOINT_EVERY], &every);
-    if (rc != CLI_OK) return rc;
-    if (every == 0 || every > 1000000) {
-        cli_error("--checkpoint-every: '%s' is not in [1, 1000000] epochs",
-                  v[O_CHECKPOINT_EVERY]);
-        return CLI_USAGE;
-    }
-    if (!v[O_SAVE]) {
-        cli_error("--checkpoint-every needs --save F, the checkpoint file to write");
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
 static int run_train(train_run *run) {
     const char **v = run->v;
     if (!v[O_DATA] || (!v[O_MODEL] && !v[O_RESUME])) {
@@ -379,8 +239,8 @@ static int run_train(train_run *run) {
                   !v[O_DATA] ? "--data SPEC" : "--model MODEL");
         return CLI_USAGE;
     }
-    int rc = check_checkpoint_options(run);
-    if (rc == CLI_OK) rc = v[O_RESUME] ? build_resume_options(run) : build_options(run);
+    int rc = cli_train_check_checkpoint_options(run);
+    if (rc == CLI_OK) rc = v[O_RESUME] ? cli_train_resume_options(run) : build_options(run);
     if (rc == CLI_OK && v[O_SHARD] && !v[O_DISTRIBUTED]) {
         cli_error("--shard needs --distributed");
         rc = CLI_USAGE;
@@ -418,7 +278,7 @@ int cli_cmd_train(int argc, char **argv) {
     train_run run;
     memset(&run, 0, sizeof run);
     cli_optdef options[O_COUNT + 1];
-    option_table(options);
+    cli_train_option_table(options);
     int rc = cli_parse_options("train", argc, argv, options, run.v);
     if (rc != CLI_OK) return rc;
     if (run.v[O_HELP]) {
