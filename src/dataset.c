@@ -35,6 +35,26 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
     return GSGD_STATUS_OK;
 }
 
+/* The checks both constructors from caller arrays make; who names the
+ * function in the message. Clears *out first. */
+static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const void *X,
+                                   const void *y, size_t n, size_t d, int n_classes,
+                                   gsgd_dataset **out) {
+    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: out is NULL", who);
+    *out = NULL;
+    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: X or y is NULL", who);
+    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "%s: n = %zu and d = %zu must both be positive", who, n, d);
+    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
+                    GSGD_STATUS_INVALID_ARGUMENT,
+                    "%s: n_classes = %d outside [0, %d] (0 = regression)", who, n_classes,
+                    GSGD_MAX_CLASSES);
+    size_t nd;
+    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE, "%s: %zu x %zu overflows",
+                    who, n, d);
+    return GSGD_STATUS_OK;
+}
+
 /* Allocates backend memory for n x d features of type xt and n targets and
  * copies the host arrays in. */
 static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
@@ -73,19 +93,7 @@ fail:
 gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
                                    size_t d, int n_classes, gsgd_dataset **out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "dataset_from_host: out is NULL");
-    *out = NULL;
-    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_host: X or y is NULL");
-    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_host: n = %zu and d = %zu must both be positive", n, d);
-    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_host: n_classes = %d outside [0, %d] (0 = regression)",
-                    n_classes, GSGD_MAX_CLASSES);
-    size_t nd;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE,
-                    "dataset_from_host: %zu x %zu overflows", n, d);
+    FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
     FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
     return upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out);
 }
@@ -95,20 +103,10 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
 gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n, size_t d,
                                      int n_classes, gsgd_dataset **out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "dataset_from_device: out is NULL");
-    *out = NULL;
-    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_device: X or y is NULL");
-    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_device: n = %zu and d = %zu must both be positive", n, d);
-    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_from_device: n_classes = %d outside [0, %d] (0 = regression)",
-                    n_classes, GSGD_MAX_CLASSES);
-    size_t nd;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || (uint64_t)nd > GSGD_MAX_ELEMENTS ||
-                        (uint64_t)n > UINT32_MAX,
-                    ctx, GSGD_STATUS_TOO_LARGE,
+    FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_device", X, y, n, d, n_classes, out));
+    size_t nd = n * d; /* checked above */
+    RETURN_ERROR_IF((uint64_t)nd > GSGD_MAX_ELEMENTS || (uint64_t)n > UINT32_MAX, ctx,
+                    GSGD_STATUS_TOO_LARGE,
                     "dataset_from_device: %zu x %zu exceeds the limits (2^32 values, 2^32-1 "
                     "samples)", n, d);
     float *host_y = NULL;

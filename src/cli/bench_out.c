@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "fmt.h"
 #include "json.h"
 
 /* name, integer-valued (1) or not, value for point p. NaN: not measured. */
@@ -228,19 +229,6 @@ void bench_write_json(FILE *f, const bench_report *r) {
 
 /* ---- the terminal table ------------------------------------------------------ */
 
-static const char *si(double v, char *buf, size_t size) {
-    if (!isfinite(v))
-        snprintf(buf, size, "-");
-    else if (v >= 1e9)
-        snprintf(buf, size, "%.2fG", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, size, "%.2fM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, size, "%.1fk", v / 1e3);
-    else
-        snprintf(buf, size, "%.0f", v);
-    return buf;
-}
 
 void bench_print_table(FILE *f, const bench_report *r) {
     const gsgd_machine *m = &r->machine;
@@ -283,7 +271,7 @@ void bench_print_table(FILE *f, const bench_report *r) {
                  100 * p->phase_s[3] / p->step_s);
         fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6.2f %6.2f %7.1f\n", p->batch,
                 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s,
-                si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
+                cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
                 p->update_over_copy, p->fwd_over_sgemm, p->bwd_over_sgemm, p->step_over_floor);
     }
     if (r->target_acc <= 0) return;

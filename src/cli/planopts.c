@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "cli.h"
+#include "fmt.h"
 
 static const struct {
     const char *name;
@@ -143,18 +144,6 @@ int cli_plan_options(gsgd_options *opts, const cli_plan_args *a) {
     return rc;
 }
 
-/* 1234567 -> "1.23M" */
-static const char *si(double v, char *buf, size_t size) {
-    if (v >= 1e9)
-        snprintf(buf, size, "%.2fG", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, size, "%.2fM", v / 1e6);
-    else if (v >= 1e3)
-        snprintf(buf, size, "%.1fk", v / 1e3);
-    else
-        snprintf(buf, size, "%.0f", v);
-    return buf;
-}
 
 void cli_print_curve(FILE *f, const gsgd_batch_plan *plan) {
     int n = gsgd_plan_curve_count(plan);
@@ -166,7 +155,7 @@ void cli_print_curve(FILE *f, const gsgd_batch_plan *plan) {
         double sps = 0;
         char buf[32];
         gsgd_plan_curve(plan, i, &b, &sps);
-        fprintf(f, "%s %zu: %s", i ? "," : "", b, si(sps, buf, sizeof buf));
+        fprintf(f, "%s %zu: %s", i ? "," : "", b, cli_fmt_si(sps, buf, sizeof buf));
     }
     fprintf(f, "; chose %zu\n", gsgd_plan_batch(plan));
 }
