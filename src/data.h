@@ -22,7 +22,8 @@
 
 /* How a loader should store the features (the spec's storage= option). */
 typedef enum {
-    GSGD_STORAGE_AUTO, /* bytes for ubyte IDX images (exact), floats otherwise */
+    GSGD_STORAGE_AUTO, /* bytes for ubyte IDX images (exact), floats otherwise;
+                          the specs ask for F32 on a CPU context (data_spec.c) */
     GSGD_STORAGE_F32,  /* floats always */
     GSGD_STORAGE_U8    /* bytes; only ubyte IDX images can be stored so */
 } gsgd_storage;

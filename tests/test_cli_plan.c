@@ -189,11 +189,13 @@ static void expect_row(const char *out, const char *name, const char *bytes) {
               "row '%s': %.40s", name, row);
 }
 
-Test(cli_plan, ubyte_images_are_planned_as_bytes_unless_f32_is_asked_for) {
+Test(cli_plan, ubyte_images_are_planned_as_bytes_when_asked_and_floats_by_default_on_cpu) {
     const char *files = pixel_files();
     char out[OUT_SIZE];
     const char *path = tu_path("u8.json");
-    cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s' --model softmax --json '%s'",
+    cr_assert_eq(gsgd(out,
+                      "plan --quiet --device cpu --data 'idx:%s:storage=u8' --model softmax "
+                      "--json '%s'",
                       files, path),
                  0, "%s", out);
     expect_row(out, "training X (300 x 16, uint8)", "4800");
@@ -204,6 +206,9 @@ Test(cli_plan, ubyte_images_are_planned_as_bytes_unless_f32_is_asked_for) {
     cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s:storage=f32' --model softmax",
                       files),
                  0, "%s", out);
+    expect_row(out, "training X (300 x 16)", "19200");
+    cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s' --model softmax", files), 0,
+                 "%s", out);
     expect_row(out, "training X (300 x 16)", "19200");
 }
 

@@ -41,9 +41,9 @@ Test(spec, loads_debian_fashion_mnist) {
                  gsgd_last_error(ctx));
     expect_shape(tr, 60000, 784, 10);
     expect_shape(te, 10000, 784, 10);
-    /* ubyte pixels are kept as bytes by default. */
-    cr_assert_eq(tr->xt, GSGD_XTYPE_U8);
-    cr_assert_eq(te->xt, GSGD_XTYPE_U8);
+    /* On the CPU, ubyte pixels become floats by default (bytes on CUDA). */
+    cr_assert_eq(tr->xt, GSGD_XTYPE_F32);
+    cr_assert_eq(te->xt, GSGD_XTYPE_F32);
     float *X = malloc(te->n * te->d * sizeof(float)), *y = malloc(te->n * sizeof(float));
     cr_assert_eq(gsgd_dataset_read_rows(te, 0, te->n, X), 0);
     cr_assert_eq(ctx->be->download(ctx, y, te->y, te->n * sizeof(float)), 0);
@@ -120,15 +120,18 @@ static gsgd_dataset *load_expecting(const char *spec, gsgd_xtype xt, size_t xsiz
     return tr;
 }
 
-Test(spec, idx_ubyte_images_are_stored_as_bytes_unless_f32_is_asked_for) {
+Test(spec, idx_ubyte_images_are_stored_as_asked_and_as_floats_by_default_on_the_cpu) {
     const uint8_t img[] = {0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 3, 0, 51, 255, 1, 2, 3};
     const uint8_t lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 0};
     cr_assert_eq(tu_write_file(tu_path("i.idx"), img, sizeof img), 0);
     cr_assert_eq(tu_write_file(tu_path("l.idx"), lab, sizeof lab), 0);
     char spec[1600];
     snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("i.idx"), tu_path("l.idx"));
+    gsgd_dataset *d = load_expecting(spec, GSGD_XTYPE_F32, 4); /* the CPU's default */
+    gsgd_dataset_free(d);
+    snprintf(spec, sizeof spec, "idx:%s,%s:storage=u8", tu_path("i.idx"), tu_path("l.idx"));
     gsgd_dataset *a = load_expecting(spec, GSGD_XTYPE_U8, 1);
-    strcat(spec, ":storage=f32");
+    snprintf(spec, sizeof spec, "idx:%s,%s:storage=f32", tu_path("i.idx"), tu_path("l.idx"));
     gsgd_dataset *b = load_expecting(spec, GSGD_XTYPE_F32, 4);
     snprintf(spec, sizeof spec, "idx:%s,%s:storage=u8", tu_path("i.idx"), tu_path("l.idx"));
     gsgd_dataset *c = load_expecting(spec, GSGD_XTYPE_U8, 1);
@@ -185,7 +188,7 @@ Test(spec, fashion_mnist_as_bytes_holds_the_float_features_in_a_quarter_of_the_m
     if (!tu_exists(FMNIST_DIR))
         cr_skip_test("%s not found: apt-get install dataset-fashion-mnist to run this test",
                      FMNIST_DIR);
-    gsgd_dataset *a = load_expecting("fashion-mnist", GSGD_XTYPE_U8, 1);
+    gsgd_dataset *a = load_expecting("fashion-mnist:storage=u8", GSGD_XTYPE_U8, 1);
     gsgd_dataset *b = load_expecting("fashion-mnist:" FMNIST_DIR ":storage=f32", GSGD_XTYPE_F32, 4);
     float *Xa = features(a), *Xb = features(b);
     cr_assert(memcmp(Xa, Xb, a->n * a->d * sizeof(float)) == 0);

@@ -314,7 +314,7 @@ static const char *pixel_spec(size_t n, size_t d) {
     free(img);
     free(lab);
     static char spec[1200];
-    snprintf(spec, sizeof spec, "idx:%s,%s", tu_path("img"), tu_path("lab"));
+    snprintf(spec, sizeof spec, "idx:%s,%s:storage=u8", tu_path("img"), tu_path("lab"));
     return spec;
 }
 

@@ -260,7 +260,8 @@ static void train_pixels(const char *data, gsgd_xtype want, const char *model, i
 
 Test(train_storage, bytes_train_bit_identically_to_floats) {
     const char *idx = write_pixel_pair(500, 64);
-    char f32[1300];
+    char u8[1300], f32[1300];
+    snprintf(u8, sizeof u8, "%s:storage=u8", idx);
     snprintf(f32, sizeof f32, "%s:storage=f32", idx);
     const struct {
         const char *model;
@@ -271,7 +272,7 @@ Test(train_storage, bytes_train_bit_identically_to_floats) {
             const size_t n = cases[c].n_params;
             float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
             gsgd_train_result ra, rb;
-            train_pixels(idx, GSGD_XTYPE_U8, cases[c].model, s, a, n, &ra);
+            train_pixels(u8, GSGD_XTYPE_U8, cases[c].model, s, a, n, &ra);
             train_pixels(f32, GSGD_XTYPE_F32, cases[c].model, s, b, n, &rb);
             cr_expect(memcmp(a, b, n * sizeof *a) == 0, "%s, standardize %d: parameters differ",
                       cases[c].model, s);

@@ -16,9 +16,9 @@ static const char *const DATA_SPECS =
     "                                  an IDX image file and its labels (.gz allowed)\n"
     "  csv:PATH[:label=first|last][:header]\n"
     "  synth:N,D,K[:seed=S]            a learnable synthetic problem, split 80/20\n"
-    "storage: u8 (the default for ubyte images) keeps each pixel as one byte on the\n"
-    "device, converted as batches are gathered: a quarter of the memory, the same\n"
-    "training; f32 keeps floats.\n";
+    "storage: u8 (the default for ubyte images on cuda) keeps each pixel as one byte\n"
+    "on the device, converted as batches are gathered: a quarter of the memory, the\n"
+    "same training; f32 (the default on the cpu) keeps floats.\n";
 
 static const char *const EXIT_CODES =
     "Exit status: 0 success, 1 runtime failure (divergence, device), 2 bad usage or\n"
