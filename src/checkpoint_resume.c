@@ -125,6 +125,7 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgd_ckpt_header *h, const gs
     tr->no_improve = h->no_improve;
     tr->epoch_step = (size_t)h->epoch_step;
     tr->steps = (size_t)h->steps;
+    tr->checked_steps = tr->steps; /* a checkpoint is taken at a health check */
     tr->avg_count = lay->average ? (size_t)h->avg_count : 0;
     tr->lr_factor = h->lr_factor;
     tr->best = h->best;

@@ -218,6 +218,8 @@ gsgd_update_rule gsgd_rule_from_options(const gsgd_options *o, const gsgd_model 
 /* The learning rate before any schedule, with LR = 0 resolved to the
  * automatic default. */
 double gsgd_base_lr(const gsgd_options *o);
+/* Whether the schedule changes the rate within every epoch. */
+int gsgd_schedule_per_step(const gsgd_options *o);
 /* Whether the schedule (or a warmup) changes the rate within an epoch, so
  * that the trainer keeps one rate per step. */
 int gsgd_lr_per_step(const gsgd_options *o);

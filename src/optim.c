@@ -121,10 +121,14 @@ double gsgd_base_lr(const gsgd_options *o) {
     return r.v[GSGD_LR];
 }
 
-int gsgd_lr_per_step(const gsgd_options *o) {
+int gsgd_schedule_per_step(const gsgd_options *o) {
     const gsgd_schedule s = (gsgd_schedule)o->v[GSGD_SCHEDULE];
-    return o->v[GSGD_WARMUP] > 0.0 || s == GSGD_SCHEDULE_COSINE ||
-           s == GSGD_SCHEDULE_INVSCALING || s == GSGD_SCHEDULE_OPTIMAL;
+    return s == GSGD_SCHEDULE_COSINE || s == GSGD_SCHEDULE_INVSCALING ||
+           s == GSGD_SCHEDULE_OPTIMAL;
+}
+
+int gsgd_lr_per_step(const gsgd_options *o) {
+    return o->v[GSGD_WARMUP] > 0.0 || gsgd_schedule_per_step(o);
 }
 
 /* Epochs into the current cosine cycle and that cycle's length (SGDR,

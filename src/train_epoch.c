@@ -61,11 +61,9 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
  * to the device. */
 static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
     const size_t Bg = tr->B * (size_t)tr->n_replicas; /* the global batch */
-    const gsgd_schedule kind = (gsgd_schedule)tr->opts.v[GSGD_SCHEDULE];
-    const int scheduled = kind == GSGD_SCHEDULE_COSINE || kind == GSGD_SCHEDULE_INVSCALING ||
-                          kind == GSGD_SCHEDULE_OPTIMAL;
     *per_step = tr->lr_len >= steps &&
-                (scheduled || (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps));
+                (gsgd_schedule_per_step(&tr->opts) ||
+                 (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps));
     const size_t count = *per_step ? steps : 1;
     for (size_t s = 0; s < count; s++)
         tr->lr_host[s] =
