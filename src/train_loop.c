@@ -23,8 +23,9 @@ gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
  * the monitored value -- validation accuracy (higher is better) with a
  * held-out set, the epoch's training loss otherwise -- either improves on
  * the best by more than TOL or counts one more epoch without improvement.
- * After N_ITER_NO_CHANGE of those, ADAPTIVE divides the rate by 5 (until
- * it falls below 1e-6) and anything else stops. Returns 1 to stop. */
+ * After N_ITER_NO_CHANGE of those, ADAPTIVE divides the rate by 5 while
+ * it is above 1e-6 and stops after that; anything else stops. Returns 1 to
+ * stop. */
 static int should_stop(gsgd_trainer *tr, double value, int higher_is_better) {
     const double tol = tr->opts.v[GSGD_TOL];
     const int adaptive = (gsgd_schedule)tr->opts.v[GSGD_SCHEDULE] == GSGD_SCHEDULE_ADAPTIVE;
@@ -37,7 +38,7 @@ static int should_stop(gsgd_trainer *tr, double value, int higher_is_better) {
     if (isnan(tr->best) || v > tr->best) tr->best = v;
     const int n = (int)tr->opts.v[GSGD_N_ITER_NO_CHANGE];
     if (tr->no_improve < n) return 0;
-    if (adaptive && tr->lr_now / 5.0 >= 1e-6) {
+    if (adaptive && tr->lr_now > 1e-6) { /* scikit-learn: eta > 1e-6 */
         tr->lr_factor /= 5.0;
         tr->no_improve = 0;
         gsgd_log(tr->ctx, GSGD_LOG_INFO,
