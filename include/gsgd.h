@@ -144,7 +144,12 @@ typedef struct gsgd_dataset gsgd_dataset;
 
 /* Copies n x d row-major features X and n targets y into a new dataset on
  * the context's device. Rejects non-finite values and out-of-range labels
- * (GSGD_STATUS_BAD_VALUE, with the sample index in gsgd_last_error). */
+ * (GSGD_STATUS_BAD_VALUE, with the sample index in gsgd_last_error).
+ * On CUDA, features that do not fit the device's free memory or the
+ * context's limit (gsgd_context_set_mem_limit) are kept in pinned host
+ * memory instead, which each batch's gather reads over the bus: training
+ * works the same, slower, and the log callback says so. This holds for
+ * every dataset constructor below (load, split, subset). */
 GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y,
                                             size_t n, size_t d, int n_classes,
                                             gsgd_dataset **out);
@@ -435,8 +440,10 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  *
  * Memory model: bytes(B) = fixed + B x per_sample, one line item per buffer
  * (gsgd_plan_item): fixed are the parameters, standardiser, dataset (these
- * three already allocated: "resident"), other gsgd memory already in use
- * (a test set), gradients, momentum buffer, learning rate(s), permutation
+ * three already allocated: "resident"; features in the caller's arrays or
+ * in pinned host memory are listed at 0 bytes), other gsgd memory already
+ * in use (a test set), gradients, optimizer state, the update's scratch,
+ * the averaged parameters, the NaN/Inf guard, learning rate(s), permutation
  * and its scratch, and on CUDA cuBLAS's workspace; per sample are the batch
  * input and targets, and each layer's output and its gradient. Evaluation
  * reuses the training buffers, so it never needs more.

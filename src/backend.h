@@ -116,6 +116,13 @@ typedef struct gsgd_backend {
     gsgd_status (*copy)(gsgd_context *ctx, void *dst, const void *src, size_t bytes);
     gsgd_status (*zero)(gsgd_context *ctx, void *p, size_t bytes);
     gsgd_status (*sync)(gsgd_context *ctx);
+    /* Host memory the device reads in place (pinned and mapped, on CUDA):
+     * where a dataset whose features do not fit the device's memory is
+     * kept, each batch's gather reading its rows over the bus. The pointer
+     * is valid on the host and in kernels (unified addressing). NULL on
+     * backends whose memory is host memory already. */
+    gsgd_status (*alloc_host_mapped)(gsgd_context *ctx, size_t bytes, void **p);
+    void (*release_host_mapped)(gsgd_context *ctx, void *p);
     /* Free and total bytes of the memory this backend allocates from
      * (device memory on CUDA, available RAM on the CPU). */
     gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);

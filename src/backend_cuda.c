@@ -63,25 +63,60 @@ static void cuda_release(gsgd_context *ctx, void *p) {
     if (p && cudaFree(p) != cudaSuccess) (void)cudaGetLastError();
 }
 
-/* Uploads wait for the copy: the caller may free or reuse its host buffer
+/* Mapped pinned host memory: kernels read it in place over the bus. With
+ * unified addressing (every 64-bit platform CUDA supports) its device
+ * address is its host address, which the datasets rely on. */
+static gsgd_status cuda_alloc_host_mapped(gsgd_context *ctx, size_t bytes, void **p) {
+    *p = NULL;
+    void *h = NULL, *d = NULL;
+    cudaError_t e = cudaHostAlloc(&h, bytes, cudaHostAllocMapped | cudaHostAllocPortable);
+    if (e != cudaSuccess) {
+        (void)cudaGetLastError();
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                          "cuda: cudaHostAlloc of %zu bytes of pinned host memory failed: %s",
+                          bytes, cudaGetErrorString(e));
+    }
+    e = cudaHostGetDevicePointer(&d, h, 0);
+    if (e != cudaSuccess || d != h) {
+        (void)cudaGetLastError();
+        cudaFreeHost(h);
+        return GSGD_ERROR(ctx, GSGD_STATUS_UNSUPPORTED,
+                          "cuda: pinned host memory is not at the same address on the device "
+                          "(no unified addressing): %s",
+                          cudaGetErrorString(e));
+    }
+    *p = h;
+    return GSGD_STATUS_OK;
+}
+
+static void cuda_release_host_mapped(gsgd_context *ctx, void *p) {
+    (void)ctx;
+    if (p && cudaFreeHost(p) != cudaSuccess) (void)cudaGetLastError();
+}
+
+/* Copies name no direction (cudaMemcpyDefault): with unified addressing the
+ * runtime infers it, and a dataset may sit in mapped pinned host memory
+ * where an op expects device memory.
+ *
+ * Uploads wait for the copy: the caller may free or reuse its host buffer
  * at once (as with the CPU backend), even when that buffer is pinned. */
 static gsgd_status cuda_upload(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
     CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_download(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
     CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_copy(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
@@ -96,7 +131,7 @@ static gsgd_status cuda_copy_2d(gsgd_context *ctx, void *dst, size_t dpitch, con
         return cuda_copy(ctx, dst, src, width * height);
     if (dpitch <= CUDA_MAX_PITCH && spitch <= CUDA_MAX_PITCH) {
         CUDA_CHECK(ctx, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height,
-                                          cudaMemcpyDeviceToDevice, stream_of(ctx)));
+                                          cudaMemcpyDefault, stream_of(ctx)));
         return GSGD_STATUS_OK;
     }
     for (size_t r = 0; r < height; r++)
@@ -249,6 +284,8 @@ static const gsgd_backend cuda_backend = {
     .name = "cuda",
     .alloc = cuda_alloc,
     .release = cuda_release,
+    .alloc_host_mapped = cuda_alloc_host_mapped,
+    .release_host_mapped = cuda_release_host_mapped,
     .upload = cuda_upload,
     .download = cuda_download,
     .copy = cuda_copy,

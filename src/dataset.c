@@ -1,5 +1,6 @@
 /* Datasets: validation, upload to the context's device, seeded splits. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,35 @@ static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const voi
     return GSGD_STATUS_OK;
 }
 
+/* Memory for ds's x_bytes of features: the device's, or, when they do not
+ * fit there (the device or the caller's limit) and the backend can map
+ * host memory, pinned host memory the gather reads over the bus. Training
+ * then works as before, slower; planning leaves the features out of the
+ * device budget. */
+static gsgd_status alloc_features(gsgd_context *ctx, gsgd_dataset *ds, size_t x_bytes) {
+    gsgd_status st = gsgd_mem_alloc(ctx, x_bytes, &ds->X);
+    if (st != GSGD_STATUS_DEVICE_OUT_OF_MEMORY || !ctx->be->alloc_host_mapped) return st;
+    char why[GSGD_ERROR_LEN];
+    snprintf(why, sizeof why, "%s", ctx->last_error);
+    FORWARD_IF_ERROR(ctx->be->alloc_host_mapped(ctx, x_bytes, &ds->X));
+    ds->host_mapped = 1;
+    gsgd_log(ctx, GSGD_LOG_WARNING,
+             "dataset: %zu x %zu features (%zu bytes) do not fit the device's memory (%s); "
+             "kept in pinned host memory, which every batch's gather reads over the bus",
+             ds->n, ds->d, x_bytes, why);
+    return GSGD_STATUS_OK;
+}
+
+/* Copies host features into ds->X, wherever alloc_features put it. */
+static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void *X,
+                                size_t x_bytes) {
+    if (ds->host_mapped) {
+        memcpy(ds->X, X, x_bytes);
+        return GSGD_STATUS_OK;
+    }
+    return ctx->be->upload(ctx, ds->X, X, x_bytes);
+}
+
 /* Allocates backend memory for n x d features of type xt and n targets and
  * copies the host arrays in. */
 static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
@@ -78,10 +108,10 @@ static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const
     ds->xt = xt;
     void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, x_bytes, &ds->X), fail);
+    CHECK_GOTO(st, alloc_features(ctx, ds, x_bytes), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), &py), fail);
     ds->y = py;
-    CHECK_GOTO(st, ctx->be->upload(ctx, ds->X, X, x_bytes), fail);
+    CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
     CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
     *out = ds;
     return GSGD_STATUS_OK;
@@ -253,7 +283,10 @@ gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int
 void gsgd_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
     if (!ds->borrowed) {
-        gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
+        if (ds->host_mapped)
+            ds->ctx->be->release_host_mapped(ds->ctx, ds->X);
+        else
+            gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
         gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
     }
     free(ds);
@@ -284,7 +317,7 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
     sub->xt = ds->xt;
     void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * row_bytes, &sub->X), fail);
+    CHECK_GOTO(st, alloc_features(ctx, sub, count * row_bytes), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(float), &py), fail);
     sub->y = py;
     const uint8_t *X = ds->X;

@@ -91,6 +91,10 @@ struct gsgd_dataset {
     float *y;        /* backend memory, n */
     int borrowed;    /* X and y are the caller's (gsgd_dataset_from_device):
                         never freed, never counted as gsgd's memory */
+    int host_mapped; /* X did not fit the device's memory: it is in mapped
+                        pinned host memory (be->alloc_host_mapped), read by
+                        the gather over the bus; not counted as device
+                        memory */
 };
 
 /* Bytes of backend memory the dataset's X takes. */

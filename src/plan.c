@@ -134,7 +134,10 @@ static gsgd_status time_candidates(gsgd_batch_plan *p, gsgd_trainer *tr, size_t 
 
 static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
     size_t b = m->n_params * sizeof(float);
-    if (!data->borrowed) b += gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
+    if (!data->borrowed) {
+        b += data->n * sizeof(float);
+        if (!data->host_mapped) b += gsgd_dataset_x_bytes(data);
+    }
     if (m->mean)
         b += 2 * m->n_features * sizeof(float);
     return b;
@@ -160,6 +163,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .model_resident = 1,
         .data_resident = 1,
         .data_borrowed = data->borrowed,
+        .x_host_mapped = data->host_mapped,
         .other_in_use = ctx->bytes_in_use > res ? ctx->bytes_in_use - res : 0,
         .perm_scratch_bytes = be->perm_scratch_bytes(data->n),
         .workspace_bytes = DEVICE[p->device].workspace,

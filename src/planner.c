@@ -54,7 +54,9 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
         add_item(mm, 0, 0, 1, "training X (%zu x %zu, caller's memory)", n, d);
         add_item(mm, 0, 0, 1, "training y (%zu, caller's memory)", n);
     } else {
-        if (in->x_type == GSGD_XTYPE_U8)
+        if (in->x_host_mapped)
+            add_item(mm, 0, 0, 1, "training X (%zu x %zu, pinned host)", n, d);
+        else if (in->x_type == GSGD_XTYPE_U8)
             add_item(mm, mul_sat(n, d), 0, in->data_resident, "training X (%zu x %zu, uint8)", n,
                      d);
         else

@@ -41,6 +41,8 @@ typedef struct {
     int data_resident;         /* dataset X and y already allocated */
     int data_borrowed;         /* ... by the caller (gsgd_dataset_from_device):
                                   listed at 0 bytes, outside gsgd's budget */
+    int x_host_mapped;         /* X in mapped pinned host memory: listed at 0
+                                  device bytes */
     size_t other_in_use;       /* other gsgd memory already allocated (a test set) */
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
     size_t workspace_bytes;    /* library workspace outside gsgd_mem_alloc (cuBLAS) */

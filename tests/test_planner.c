@@ -69,6 +69,31 @@ static void expect_model(const char *spec, size_t d, int k, size_t n_params,
     cr_expect_eq(per, sgd.per_sample);
 }
 
+/* Features kept off the device -- the caller's own arrays, or pinned host
+ * memory when they did not fit -- are listed at 0 bytes; the caller's
+ * targets too, while a host-mapped set keeps its targets on the device. */
+Test(planner, features_off_the_device_take_no_device_bytes) {
+    const size_t n = 1000, d = 784;
+    gsgd_model m = layout("softmax", d, 10);
+    gsgd_mem_inputs in = {.m = &m, .n_train = n, .optim = GSGD_OPTIM_SGD, .model_resident = 1,
+                          .data_resident = 1, .perm_scratch_bytes = n * 8};
+    gsgd_mem_model on, mapped, borrowed;
+    gsgd_mem_model_build(&in, &on);
+    in.x_host_mapped = 1;
+    gsgd_mem_model_build(&in, &mapped);
+    in.x_host_mapped = 0;
+    in.data_borrowed = 1;
+    gsgd_mem_model_build(&in, &borrowed);
+    cr_expect_eq(on.fixed - mapped.fixed, n * d * F);
+    cr_expect_eq(on.fixed - borrowed.fixed, n * d * F + n * F);
+    cr_expect_eq(mapped.per_sample, on.per_sample);
+    int found = 0;
+    for (int i = 0; i < mapped.n_items; i++)
+        found |= strcmp(mapped.items[i].name, "training X (1000 x 784, pinned host)") == 0 &&
+                 mapped.items[i].bytes == 0;
+    cr_expect(found, "the pinned X is listed, at 0 bytes");
+}
+
 /* Per sample: d inputs, 1 target, and every layer's output and gradient. */
 Test(planner, softmax_bytes_match_the_hand_count) {
     expect_model("softmax", 784, 10, 784 * 10 + 10, 784 + 1 + 2 * 10);

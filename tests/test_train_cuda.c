@@ -347,3 +347,37 @@ Test(train_cuda, the_callers_device_arrays_train_as_a_copy_of_them_does) {
     free(X);
     gsgd_context_free(gpu);
 }
+
+Test(train_cuda, features_over_the_memory_limit_stay_in_pinned_host_memory_and_train_alike) {
+    /* A context limit below the features' size sends them to mapped
+     * pinned host memory; training reads them over the bus and must give
+     * the bits training from device memory gives. */
+    gsgd_context *gpu = cuda_context_or_skip();
+    enum { N = 2000, D = 64, P = D * 3 + 3 };
+    float *X = malloc((size_t)N * D * sizeof *X), y[N];
+    for (size_t i = 0; i < (size_t)N * D; i++) X[i] = (float)((i * 40503u) % 977) / 977.0f;
+    for (size_t i = 0; i < N; i++) y[i] = (float)(i % 3);
+    gsgd_dataset *resident, *mapped;
+    cr_assert_eq(gsgd_dataset_from_host(gpu, X, y, N, D, 3, &resident), GSGD_STATUS_OK);
+    cr_expect_eq(resident->host_mapped, 0);
+    size_t in_use;
+    gsgd_context_memory(gpu, &in_use, NULL);
+    /* Room for the targets and the training buffers, not for X again. */
+    cr_assert_eq(gsgd_context_set_mem_limit(gpu, in_use + (size_t)N * D * sizeof(float) / 2),
+                 GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_from_host(gpu, X, y, N, D, 3, &mapped), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(gpu));
+    cr_expect_eq(mapped->host_mapped, 1, "X over the limit went to pinned host memory");
+    size_t after;
+    gsgd_context_memory(gpu, &after, NULL);
+    cr_expect_eq(after - in_use, (size_t)N * sizeof(float), "only y is device memory");
+    cr_assert_eq(gsgd_context_set_mem_limit(gpu, 0), GSGD_STATUS_OK);
+    float a[P], b[P];
+    params_after_training(gpu, resident, D, a, P);
+    params_after_training(gpu, mapped, D, b, P);
+    cr_expect(memcmp(a, b, sizeof a) == 0, "same features, same bits");
+    gsgd_dataset_free(mapped);
+    gsgd_dataset_free(resident);
+    free(X);
+    gsgd_context_free(gpu);
+}
