@@ -78,8 +78,13 @@ static float median_ms(gsgd_context *ctx, int kind, float *lr, float *p, float *
     CU(cudaEventCreate(&t1));
     float ms[REPS];
     for (int r = -2; r < REPS; r++) {
-        gsgd_update_args a = {.lr = lr, .params = p, .grads = g, .n = n,
-                              .state = {s[0], s[1]}, .work = work, .t = (uint64_t)r + 3};
+        gsgd_update_args a = {.lr = lr,
+                              .params = p,
+                              .grads = g,
+                              .n = n,
+                              .state = {s[0], s[1]},
+                              .work = work,
+                              .t = (uint64_t)r + 3};
         CU(cudaEventRecord(t0, (cudaStream_t)ctx->stream));
         if (kind < 0)
             OK(ctx, ctx->be->copy(ctx, s[0], p, n * sizeof(float)));
@@ -146,8 +151,8 @@ int main(int argc, char **argv) {
         if (only >= 0 ? k != only : k > GSGD_OPTIM_NESTEROV) continue;
         const double ms = median_ms(ctx, k, lr, p, g, s, work, n);
         gbs[k] = bytes_moved((gsgd_optim)k, n) / (ms * 1e6);
-        printf("update %-8s %zu params: %.1f GB/s = %.3f of copy (%.3f ms)\n", NAMES[k], n,
-               gbs[k], gbs[k] / copy_gbs, ms);
+        printf("update %-8s %zu params: %.1f GB/s = %.3f of copy (%.3f ms)\n", NAMES[k], n, gbs[k],
+               gbs[k] / copy_gbs, ms);
     }
     if (json) {
         FILE *f = fopen(json, "w");

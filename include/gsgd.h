@@ -26,7 +26,7 @@ extern "C" {
 #define GSGD_VERSION_MAJOR 0
 #define GSGD_VERSION_MINOR 1
 #define GSGD_VERSION_PATCH 0
-#define GSGD_VERSION_NUMBER \
+#define GSGD_VERSION_NUMBER                                                                        \
     (GSGD_VERSION_MAJOR * 10000 + GSGD_VERSION_MINOR * 100 + GSGD_VERSION_PATCH)
 
 #if defined(GSGD_STATIC_DEFINE)
@@ -46,22 +46,22 @@ extern "C" {
 /* 0 ok, 1-99 caller errors, 100-199 data and I/O, 200-299 device,          */
 /* 999 internal.                                                            */
 /* ------------------------------------------------------------------------ */
-#define GSGD_STATUS_MAP(X)                                                         \
-    X(OK, 0, "success")                                                            \
-    X(INVALID_ARGUMENT, 1, "invalid argument")                                     \
-    X(OUT_OF_RANGE, 2, "parameter out of range")                                   \
-    X(UNSUPPORTED, 3, "unsupported in this build or for this model")               \
-    X(SHAPE_MISMATCH, 4, "model and data shapes do not match")                     \
-    X(OUT_OF_MEMORY, 5, "host memory allocation failed")                           \
-    X(DIVERGED, 6, "training diverged (loss is NaN or Inf)")                       \
-    X(INTERRUPTED, 7, "stopped by the caller")                                     \
-    X(IO, 100, "file could not be opened, read or written")                        \
-    X(BAD_FORMAT, 101, "malformed input data")                                     \
-    X(BAD_VALUE, 102, "invalid value in input data")                               \
-    X(TOO_LARGE, 103, "input dimensions exceed limits")                            \
-    X(NO_DEVICE, 200, "no usable CUDA device")                                     \
-    X(DEVICE_ERROR, 201, "CUDA runtime or library error")                          \
-    X(DEVICE_OUT_OF_MEMORY, 202, "device memory allocation failed")                \
+#define GSGD_STATUS_MAP(X)                                                                         \
+    X(OK, 0, "success")                                                                            \
+    X(INVALID_ARGUMENT, 1, "invalid argument")                                                     \
+    X(OUT_OF_RANGE, 2, "parameter out of range")                                                   \
+    X(UNSUPPORTED, 3, "unsupported in this build or for this model")                               \
+    X(SHAPE_MISMATCH, 4, "model and data shapes do not match")                                     \
+    X(OUT_OF_MEMORY, 5, "host memory allocation failed")                                           \
+    X(DIVERGED, 6, "training diverged (loss is NaN or Inf)")                                       \
+    X(INTERRUPTED, 7, "stopped by the caller")                                                     \
+    X(IO, 100, "file could not be opened, read or written")                                        \
+    X(BAD_FORMAT, 101, "malformed input data")                                                     \
+    X(BAD_VALUE, 102, "invalid value in input data")                                               \
+    X(TOO_LARGE, 103, "input dimensions exceed limits")                                            \
+    X(NO_DEVICE, 200, "no usable CUDA device")                                                     \
+    X(DEVICE_ERROR, 201, "CUDA runtime or library error")                                          \
+    X(DEVICE_OUT_OF_MEMORY, 202, "device memory allocation failed")                                \
     X(INTERNAL, 999, "internal error")
 
 typedef enum {
@@ -151,8 +151,7 @@ typedef struct gsgd_dataset gsgd_dataset;
  * works the same, slower, and the log callback says so. This holds for
  * every dataset constructor below (load, split, subset). */
 GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y,
-                                            size_t n, size_t d, int n_classes,
-                                            gsgd_dataset **out);
+                                            size_t n, size_t d, int n_classes, gsgd_dataset **out);
 
 /* Wraps caller-owned arrays as a dataset, without a copy: n x d row-major
  * features X and n targets y in the context's device memory (host memory
@@ -191,9 +190,8 @@ GSGD_API gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd
 /* Splits ds into a shuffled training part and a test part holding
  * test_fraction of the samples (0 < test_fraction < 1), seeded. ds is
  * unchanged and still owned by the caller. */
-GSGD_API gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction,
-                                        uint64_t seed, gsgd_dataset **train,
-                                        gsgd_dataset **test);
+GSGD_API gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
+                                        gsgd_dataset **train, gsgd_dataset **test);
 
 /* Number of samples, features and classes (0 for regression). Any output
  * pointer may be NULL. */
@@ -294,83 +292,83 @@ typedef enum {
 } gsgd_optim;
 
 typedef enum {
-    GSGD_LR = 0,            /* learning rate; 0 (the default) = automatic:
-                               0.1 for SGD, 0.1 * (1 - momentum) for momentum
-                               and Nesterov (the same effective step),
-                               0.01 (1 - momentum) / TRUST_COEF for LARS (each
-                               layer moves ~1% per step), 1e-3 for Adam, AdamW
-                               and LAMB, 1e-2 for Adagrad and RMSprop
-                               (PyTorch's defaults) */
-    GSGD_MOMENTUM = 1,      /* momentum mu (momentum, nesterov, rmsprop, lars);
-                               -1 (the default) = automatic: 0 for RMSprop
-                               (PyTorch's default), 0.9 for the others */
-    GSGD_WEIGHT_DECAY = 2,  /* L2 strength wd on the weights (coupled, or
-                               decoupled for AdamW and LAMB); -1 (the default)
-                               = automatic: 0.01 for AdamW and LAMB, else 0 */
-    GSGD_OPTIMIZER = 3,     /* a gsgd_optim value */
-    GSGD_BATCH = 4,         /* minibatch size B; 0 (the default) = planned for
-                               the memory available: see gsgd_plan */
-    GSGD_EPOCHS = 5,        /* number of passes over the training data */
-    GSGD_SEED = 6,          /* seed of the per-epoch shuffle */
-    GSGD_LR_STEP = 7,       /* step decay: multiply lr by LR_GAMMA every LR_STEP
-                               epochs; 0 = constant learning rate */
-    GSGD_LR_GAMMA = 8,      /* step decay factor */
-    GSGD_TARGET_ACC = 9,    /* stop when test accuracy >= this; 0 = never */
-    GSGD_CHECK_EVERY = 10,  /* steps between NaN/Inf checks and progress calls */
-    GSGD_BATCH_POLICY = 11, /* a gsgd_batch_policy: how BATCH = 0 picks B */
-    GSGD_MAX_BATCH = 12,    /* cap on a planned batch; 0 = the device's max
-                               useful batch (64 on the CPU, 1024 on CUDA) */
-    GSGD_MEM_LIMIT = 13,    /* bytes gsgd may use on the device, for planning
-                               (resident data included); 0 = no limit */
-    GSGD_MEM_FRACTION = 14, /* the same as a fraction of the device's total
-                               memory; 0 = no limit */
-    GSGD_MEM_HEADROOM = 15, /* fraction of the memory cap the planner leaves
-                               free (fragmentation, other users) */
-    GSGD_MEM_RESERVE = 16,  /* bytes the planner leaves free besides; -1 = the
-                               device's default: 0 on the CPU, 256 MiB on
-                               CUDA (context, kernels, library handles) */
-    GSGD_LR_SCALING = 17,   /* a gsgd_lr_scaling: LR holds at LR_REF_BATCH and
-                               is scaled to the batch actually used */
-    GSGD_LR_REF_BATCH = 18, /* the batch size LR is given for */
-    GSGD_WARMUP = 19,       /* epochs (may be fractional) of linear warmup per
-                               step (Goyal et al. 2017), before any schedule;
-                               0 = none */
-    GSGD_BETA1 = 20,        /* Adam, AdamW, LAMB: first-moment decay b1 */
-    GSGD_BETA2 = 21,        /* Adam, AdamW, LAMB: second-moment decay b2 */
-    GSGD_EPS = 22,          /* denominator term; -1 (the default) = the rule's
-                               own: 1e-10 Adagrad, 1e-6 LAMB, else 1e-8 */
-    GSGD_RMS_ALPHA = 23,    /* RMSprop's smoothing constant a */
-    GSGD_TRUST_COEF = 24,   /* LARS's trust coefficient eta */
-    GSGD_CLIP_NORM = 25,    /* > 0: scale g by min(1, c / (|g| + 1e-6)), |g| the
-                               norm of the whole flat gradient (PyTorch's
-                               clip_grad_norm_); 0 = off */
-    GSGD_L1 = 26,           /* elastic-net strength alpha (scikit-learn's
-                               alpha): after each step a proximal soft
-                               threshold w = sign(w) max(|w| - lr alpha r, 0)
-                               on the weights, r = L1_RATIO, and coupled L2
-                               decay alpha (1 - r) on top of WEIGHT_DECAY;
-                               0 = off */
-    GSGD_L1_RATIO = 27,     /* the L1 share r of L1 (1 = pure L1, as --l1) */
-    GSGD_SCHEDULE = 28,     /* a gsgd_schedule */
-    GSGD_LR_MIN = 29,       /* cosine: the rate at the end of a cycle */
-    GSGD_COSINE_PERIOD = 30,/* cosine: epochs of the first cycle; 0 = all of
-                               EPOCHS (one cycle, no restart) */
-    GSGD_COSINE_MULT = 31,  /* cosine: each cycle is this many times the
-                               previous one (SGDR's T_mult) */
-    GSGD_POWER_T = 32,      /* invscaling: lr / t^power_t */
-    GSGD_AVERAGE = 33,      /* averaged SGD (scikit-learn's average): N > 0
-                               averages the iterates from step N on, and the
-                               average is what evaluation and saving see;
-                               0 = off */
+    GSGD_LR = 0,                   /* learning rate; 0 (the default) = automatic:
+                                      0.1 for SGD, 0.1 * (1 - momentum) for momentum
+                                      and Nesterov (the same effective step),
+                                      0.01 (1 - momentum) / TRUST_COEF for LARS (each
+                                      layer moves ~1% per step), 1e-3 for Adam, AdamW
+                                      and LAMB, 1e-2 for Adagrad and RMSprop
+                                      (PyTorch's defaults) */
+    GSGD_MOMENTUM = 1,             /* momentum mu (momentum, nesterov, rmsprop, lars);
+                                      -1 (the default) = automatic: 0 for RMSprop
+                                      (PyTorch's default), 0.9 for the others */
+    GSGD_WEIGHT_DECAY = 2,         /* L2 strength wd on the weights (coupled, or
+                                      decoupled for AdamW and LAMB); -1 (the default)
+                                      = automatic: 0.01 for AdamW and LAMB, else 0 */
+    GSGD_OPTIMIZER = 3,            /* a gsgd_optim value */
+    GSGD_BATCH = 4,                /* minibatch size B; 0 (the default) = planned for
+                                      the memory available: see gsgd_plan */
+    GSGD_EPOCHS = 5,               /* number of passes over the training data */
+    GSGD_SEED = 6,                 /* seed of the per-epoch shuffle */
+    GSGD_LR_STEP = 7,              /* step decay: multiply lr by LR_GAMMA every LR_STEP
+                                      epochs; 0 = constant learning rate */
+    GSGD_LR_GAMMA = 8,             /* step decay factor */
+    GSGD_TARGET_ACC = 9,           /* stop when test accuracy >= this; 0 = never */
+    GSGD_CHECK_EVERY = 10,         /* steps between NaN/Inf checks and progress calls */
+    GSGD_BATCH_POLICY = 11,        /* a gsgd_batch_policy: how BATCH = 0 picks B */
+    GSGD_MAX_BATCH = 12,           /* cap on a planned batch; 0 = the device's max
+                                      useful batch (64 on the CPU, 1024 on CUDA) */
+    GSGD_MEM_LIMIT = 13,           /* bytes gsgd may use on the device, for planning
+                                      (resident data included); 0 = no limit */
+    GSGD_MEM_FRACTION = 14,        /* the same as a fraction of the device's total
+                                      memory; 0 = no limit */
+    GSGD_MEM_HEADROOM = 15,        /* fraction of the memory cap the planner leaves
+                                      free (fragmentation, other users) */
+    GSGD_MEM_RESERVE = 16,         /* bytes the planner leaves free besides; -1 = the
+                                      device's default: 0 on the CPU, 256 MiB on
+                                      CUDA (context, kernels, library handles) */
+    GSGD_LR_SCALING = 17,          /* a gsgd_lr_scaling: LR holds at LR_REF_BATCH and
+                                      is scaled to the batch actually used */
+    GSGD_LR_REF_BATCH = 18,        /* the batch size LR is given for */
+    GSGD_WARMUP = 19,              /* epochs (may be fractional) of linear warmup per
+                                      step (Goyal et al. 2017), before any schedule;
+                                      0 = none */
+    GSGD_BETA1 = 20,               /* Adam, AdamW, LAMB: first-moment decay b1 */
+    GSGD_BETA2 = 21,               /* Adam, AdamW, LAMB: second-moment decay b2 */
+    GSGD_EPS = 22,                 /* denominator term; -1 (the default) = the rule's
+                                      own: 1e-10 Adagrad, 1e-6 LAMB, else 1e-8 */
+    GSGD_RMS_ALPHA = 23,           /* RMSprop's smoothing constant a */
+    GSGD_TRUST_COEF = 24,          /* LARS's trust coefficient eta */
+    GSGD_CLIP_NORM = 25,           /* > 0: scale g by min(1, c / (|g| + 1e-6)), |g| the
+                                      norm of the whole flat gradient (PyTorch's
+                                      clip_grad_norm_); 0 = off */
+    GSGD_L1 = 26,                  /* elastic-net strength alpha (scikit-learn's
+                                      alpha): after each step a proximal soft
+                                      threshold w = sign(w) max(|w| - lr alpha r, 0)
+                                      on the weights, r = L1_RATIO, and coupled L2
+                                      decay alpha (1 - r) on top of WEIGHT_DECAY;
+                                      0 = off */
+    GSGD_L1_RATIO = 27,            /* the L1 share r of L1 (1 = pure L1, as --l1) */
+    GSGD_SCHEDULE = 28,            /* a gsgd_schedule */
+    GSGD_LR_MIN = 29,              /* cosine: the rate at the end of a cycle */
+    GSGD_COSINE_PERIOD = 30,       /* cosine: epochs of the first cycle; 0 = all of
+                                      EPOCHS (one cycle, no restart) */
+    GSGD_COSINE_MULT = 31,         /* cosine: each cycle is this many times the
+                                      previous one (SGDR's T_mult) */
+    GSGD_POWER_T = 32,             /* invscaling: lr / t^power_t */
+    GSGD_AVERAGE = 33,             /* averaged SGD (scikit-learn's average): N > 0
+                                      averages the iterates from step N on, and the
+                                      average is what evaluation and saving see;
+                                      0 = off */
     GSGD_VALIDATION_FRACTION = 34, /* early stopping on a held-out part of
                                the training set (scikit-learn's
                                validation_fraction, early_stopping=True);
                                0 = stop on the training loss */
-    GSGD_N_ITER_NO_CHANGE = 35, /* epochs without improvement by TOL before
-                               stopping (or, with ADAPTIVE, dividing lr by 5) */
-    GSGD_TOL = 36,          /* improvement that counts; 0 (the default) = never
-                               stop early (scikit-learn's default is 1e-3) */
-    GSGD_ON_NAN = 37        /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_N_ITER_NO_CHANGE = 35,    /* epochs without improvement by TOL before
+                                  stopping (or, with ADAPTIVE, dividing lr by 5) */
+    GSGD_TOL = 36,                 /* improvement that counts; 0 (the default) = never
+                                      stop early (scikit-learn's default is 1e-3) */
+    GSGD_ON_NAN = 37               /* a gsgd_on_nan: what a non-finite step does */
 } gsgd_param;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
@@ -540,20 +538,20 @@ typedef struct {
 typedef int (*gsgd_progress_fn)(const gsgd_progress *p, void *user);
 
 typedef struct {
-    int epochs;                /* epochs completed */
-    size_t steps;              /* optimizer steps taken */
-    size_t batch;              /* minibatch size used */
-    double train_loss;         /* mean training loss of the last epoch */
-    double test_accuracy;      /* on the test set after training; NaN without */
-    double test_loss;          /* NaN without a test set */
-    double seconds;            /* wall time of gsgd_train, evaluation included */
-    double samples_per_second; /* training samples / training time (no eval) */
-    double time_to_target_s;   /* wall time until TARGET_ACC reached; NaN if not */
-    double lr;                 /* learning rate of the first epoch after warmup
-                                  (LR resolved, scaled to the batch) */
-    size_t skipped_steps;      /* steps ON_NAN = SKIP left out (0 with STOP) */
-    int stopped_early;         /* 1 when early stopping (TOL, a validation
-                                  set, ADAPTIVE's floor) ended the run */
+    int epochs;                 /* epochs completed */
+    size_t steps;               /* optimizer steps taken */
+    size_t batch;               /* minibatch size used */
+    double train_loss;          /* mean training loss of the last epoch */
+    double test_accuracy;       /* on the test set after training; NaN without */
+    double test_loss;           /* NaN without a test set */
+    double seconds;             /* wall time of gsgd_train, evaluation included */
+    double samples_per_second;  /* training samples / training time (no eval) */
+    double time_to_target_s;    /* wall time until TARGET_ACC reached; NaN if not */
+    double lr;                  /* learning rate of the first epoch after warmup
+                                   (LR resolved, scaled to the batch) */
+    size_t skipped_steps;       /* steps ON_NAN = SKIP left out (0 with STOP) */
+    int stopped_early;          /* 1 when early stopping (TOL, a validation
+                                   set, ADAPTIVE's floor) ended the run */
     double validation_accuracy; /* on the held-out part after the last epoch
                                   (VALIDATION_FRACTION); NaN without */
 } gsgd_train_result;
@@ -687,8 +685,7 @@ GSGD_API gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, s
 typedef gsgd_status (*gsgd_grad_hook_fn)(float *grads, size_t n, void *stream, void *user);
 
 /* Installs (fn non-NULL) or removes (fn NULL) the trainer's gradient hook. */
-GSGD_API gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn,
-                                                void *user);
+GSGD_API gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user);
 
 /* Makes tr replica `rank` of n_replicas that train one model together. A
  * global step covers n_replicas x BATCH samples; each replica scales its

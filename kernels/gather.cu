@@ -74,8 +74,8 @@ extern "C" int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_
     cudaStream_t s = (cudaStream_t)stream;
     if (xt == GSGD_XTYPE_F32) {
         dim3 grid(gsgd_row_blocks(d), gsgd_rows_grid(B));
-        gather_kernel<float><<<grid, gsgd_row_threads(d), 0, s>>>(
-            (const float *)X, y, d, perm, start, B, mean, inv_std, Xb, yb);
+        gather_kernel<float><<<grid, gsgd_row_threads(d), 0, s>>>((const float *)X, y, d, perm,
+                                                                  start, B, mean, inv_std, Xb, yb);
     } else if (d % 4 == 0 && aligned(X, 4) && aligned(Xb, 16)) {
         dim3 grid(gsgd_row_blocks(d / 4), gsgd_rows_grid(B));
         gather_u8x4_kernel<<<grid, gsgd_row_threads(d / 4), 0, s>>>(

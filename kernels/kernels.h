@@ -68,19 +68,19 @@ int gsgd_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out, 
  * norms it reads are already in work (gsgd_k_sumsq on the same stream). */
 typedef struct {
     gsgd_step_consts c;
-    int pass;            /* 0: the rule (LAMB: its direction); 1: LAMB's step */
-    int n_state;         /* gsgd_rule_state_count */
-    int needs_total;     /* work[0] holds the gradient's sum of squares */
-    int skip_nonfinite;  /* with a guard: skip a step whose work[0] is not finite */
-    const float *lr;     /* the rate */
-    gsgd_guard *guard;   /* or NULL */
+    int pass;           /* 0: the rule (LAMB: its direction); 1: LAMB's step */
+    int n_state;        /* gsgd_rule_state_count */
+    int needs_total;    /* work[0] holds the gradient's sum of squares */
+    int skip_nonfinite; /* with a guard: skip a step whose work[0] is not finite */
+    const float *lr;    /* the rate */
+    gsgd_guard *guard;  /* or NULL */
     float *params;
     const float *grads;
     float *s0, *s1, *average, *work;
     size_t n;
     uint64_t t;
-    unsigned *bad_flag;  /* stop mode: set when a w is not finite; else NULL */
-    int n_segments;      /* lars, lamb: seg as in the rule; else 0 */
+    unsigned *bad_flag; /* stop mode: set when a w is not finite; else NULL */
+    int n_segments;     /* lars, lamb: seg as in the rule; else 0 */
     size_t seg[GSGD_MAX_SEGMENTS + 1];
 } gsgd_k_update_args;
 int gsgd_k_update(const gsgd_k_update_args *a, void *stream);

@@ -14,7 +14,7 @@
 #include "kernels.h"
 #include "launch.cuh"
 
-#define SQ_THREADS 256 /* a power of two: the tree halves it */
+#define SQ_THREADS 256  /* a power of two: the tree halves it */
 #define SQ_PER_THREAD 8 /* elements per thread before another block pays */
 
 typedef struct {

@@ -139,8 +139,8 @@ static __device__ __forceinline__ int vec4_at(const args_t &a, const io &f,
                                               const float *q, const int *decay, size_t qi) {
     float *u = a.work + GSGD_WORK_HEAD;
     float4 w = load4(a.params, qi, true), g = load4(a.grads, qi, f.g_in),
-           s0 = load4(a.s0, qi, f.s0), s1 = load4(a.s1, qi, f.s1),
-           ui = load4(u, qi, f.u_in), av = load4(a.average, qi, f.avg);
+           s0 = load4(a.s0, qi, f.s0), s1 = load4(a.s1, qi, f.s1), ui = load4(u, qi, f.u_in),
+           av = load4(a.average, qi, f.avg);
     const size_t i = 4 * qi;
     int ok = lane(a, d, seg, q, decay, i, w.x, g.x, s0.x, s1.x, ui.x, av.x);
     ok &= lane(a, d, seg, q, decay, i + 1, w.y, g.y, s0.y, s1.y, ui.y, av.y);
@@ -154,8 +154,7 @@ static __device__ __forceinline__ int vec4_at(const args_t &a, const io &f,
     return ok;
 }
 
-template <bool VEC4>
-__global__ void update_kernel(const args_t a) {
+template <bool VEC4> __global__ void update_kernel(const args_t a) {
     __shared__ size_t seg[GSGD_MAX_SEGMENTS + 1];
     __shared__ float q[GSGD_MAX_SEGMENTS];
     __shared__ int decay[GSGD_MAX_SEGMENTS];

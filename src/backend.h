@@ -77,26 +77,26 @@ typedef struct {
  * lr_factor = 1 at the start. The update writes it; the host reads it every
  * CHECK_EVERY steps. */
 typedef struct {
-    float lr_factor;     /* multiplies every learning rate (halved per skip) */
-    uint32_t bad_steps;  /* steps whose gradient or result was not finite */
-    uint64_t first_bad;  /* t of the first of them; 0 = none */
+    float lr_factor;    /* multiplies every learning rate (halved per skip) */
+    uint32_t bad_steps; /* steps whose gradient or result was not finite */
+    uint64_t first_bad; /* t of the first of them; 0 = none */
 } gsgd_guard;
 
 /* Everything one update touches besides the rule. */
 typedef struct {
-    const float *lr;    /* backend memory: this step's learning rate */
+    const float *lr; /* backend memory: this step's learning rate */
     float *params;
     const float *grads;
     size_t n;
-    float *state[2];    /* optimizer state, n floats each, zeroed at the
-                           start; gsgd_rule_state_count says how many:
-                           momentum/nesterov/lars v; adam/adamw/lamb m, s;
-                           adagrad s; rmsprop s and, with momentum, v */
-    float *work;        /* backend memory of gsgd_rule_work_floats floats */
-    float *average;     /* averaged parameters, or NULL */
-    float avg_rate;     /* 1 / (iterates averaged including this one) */
-    uint64_t t;         /* 1-based step: Adam's bias correction, the guard */
-    gsgd_guard *guard;  /* backend memory, or NULL: no checks */
+    float *state[2];   /* optimizer state, n floats each, zeroed at the
+                          start; gsgd_rule_state_count says how many:
+                          momentum/nesterov/lars v; adam/adamw/lamb m, s;
+                          adagrad s; rmsprop s and, with momentum, v */
+    float *work;       /* backend memory of gsgd_rule_work_floats floats */
+    float *average;    /* averaged parameters, or NULL */
+    float avg_rate;    /* 1 / (iterates averaged including this one) */
+    uint64_t t;        /* 1-based step: Adam's bias correction, the guard */
+    gsgd_guard *guard; /* backend memory, or NULL: no checks */
 } gsgd_update_args;
 
 /* Optimizer state buffers (n floats each) the rule needs: 0, 1 or 2. */
@@ -139,17 +139,16 @@ typedef struct gsgd_backend {
     /* dY[i] = A[i] > 0 ? dY[i] : 0 (A is the ReLU output). */
     gsgd_status (*relu_backward)(gsgd_context *ctx, float *dY, const float *A, size_t n);
     /* db[c] = sum_r dY[r][c]. */
-    gsgd_status (*col_sum)(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
-                           float *db);
+    gsgd_status (*col_sum)(gsgd_context *ctx, const float *dY, size_t rows, size_t cols, float *db);
 
     /* Xb[i] = standardise(feature(X[row_i])), yb[i] = y[row_i],
      * row_i = perm[start+i] (or start+i when perm is NULL), for i < B. X
      * holds n x d values of type xt: floats as they are, or bytes b read as
      * GSGD_U8_FEATURE(b). mean/inv_std may be NULL (no standardisation):
      * x' = (x - mean) * inv_std. */
-    gsgd_status (*gather)(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
-                          size_t d, const uint32_t *perm, size_t start, size_t B,
-                          const float *mean, const float *inv_std, float *Xb, float *yb);
+    gsgd_status (*gather)(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y, size_t d,
+                          const uint32_t *perm, size_t start, size_t B, const float *mean,
+                          const float *inv_std, float *Xb, float *yb);
     /* Copies height rows of width bytes from src (rows spitch bytes apart)
      * to dst (rows dpitch bytes apart): strided rows of a dataset, of
      * any storage type, without a trip through the host. */
@@ -165,9 +164,8 @@ typedef struct gsgd_backend {
      *   LOGISTIC:   log(1 + exp(z)) - y z   (K=1, y in {0,1})
      *   SOFTMAX_CE: logsumexp(z) - z_y
      *   HINGE:      sum_{k != y} max(0, z_k - z_y + 1)  */
-    gsgd_status (*loss)(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
-                        size_t B, size_t K, int classify, float grad_scale, float *dZ,
-                        double *acc);
+    gsgd_status (*loss)(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y, size_t B,
+                        size_t K, int classify, float grad_scale, float *dZ, double *acc);
 
     /* Writes a uniformly random permutation of 0..n-1 for (seed, epoch):
      * the stable argsort of keys perm_key(seed, epoch, i), identical on every

@@ -73,13 +73,12 @@ static gsgd_status cpu_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *t
 static gsgd_status cpu_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
                             size_t K, float alpha, const float *A, size_t lda, const float *B,
                             size_t ldb, float beta, float *C, size_t ldc) {
-    RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx,
-                    GSGD_STATUS_TOO_LARGE, "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M, N,
-                    K);
+    RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                    "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M, N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda,
-                B, (int)ldb, beta, C, (int)ldc);
+                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
+                (int)ldb, beta, C, (int)ldc);
     return GSGD_STATUS_OK;
 }
 

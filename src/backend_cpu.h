@@ -15,7 +15,7 @@
 /* The backend's sumsq op: out[k] = sum of x[seg[k], seg[k + 1]) squared,
  * accumulated in double, independent of the thread count. */
 gsgd_status gsgd_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
-                          float *out);
+                           float *out);
 
 /* The backend's update op: the rule's fused pass over the flat buffer. */
 gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,

@@ -33,7 +33,7 @@ static double sumsq_range(const float *x, size_t n) {
 }
 
 gsgd_status gsgd_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
-                          float *out) {
+                           float *out) {
     (void)ctx;
     for (int k = 0; k < n_segments; k++)
         out[k] = (float)sumsq_range(x + seg[k], seg[k + 1] - seg[k]);
@@ -74,9 +74,8 @@ static inline int reads_s1(gsgd_optim kind, const pass_bufs *b) {
 }
 
 /* One element of an update pass (update_math.h). */
-static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c,
-                            const gsgd_step_scalars *d, int pass, float q, int decay,
-                            pass_bufs b, size_t i) {
+static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gsgd_step_scalars *d,
+                            int pass, float q, int decay, pass_bufs b, size_t i) {
     const int has_s0 = reads_s0(kind), has_s1 = reads_s1(kind, &b);
     float w = b.w[i], s0 = has_s0 ? b.s0[i] : 0.0f, s1 = has_s1 ? b.s1[i] : 0.0f,
           ui = b.u ? b.u[i] : 0.0f, avg = b.avg ? b.avg[i] : 0.0f;
@@ -101,7 +100,7 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c,
             _Pragma("omp for schedule(static)") for (size_t i = from; i < to; i++) {               \
                 float w = b.w[i], s0 = reads_s0(KIND) ? b.s0[i] : 0.0f,                            \
                       s1 = reads_s1(KIND, &b) ? b.s1[i] : 0.0f;                                    \
-                gsgd_rule_step(KIND, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, NULL);              \
+                gsgd_rule_step(KIND, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, NULL);               \
                 b.w[i] = w;                                                                        \
                 if (reads_s0(KIND)) b.s0[i] = s0;                                                  \
                 if (reads_s1(KIND, &b)) b.s1[i] = s1;                                              \
@@ -142,8 +141,12 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c,
  * Returns whether every updated weight is finite. */
 static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass, float q,
                         int decay, const gsgd_update_args *a, float *u, size_t lo, size_t hi) {
-    const pass_bufs b = {.w = a->params, .s0 = a->state[0], .s1 = a->state[1], .u = u,
-                         .avg = a->average, .g = a->grads};
+    const pass_bufs b = {.w = a->params,
+                         .s0 = a->state[0],
+                         .s1 = a->state[1],
+                         .u = u,
+                         .avg = a->average,
+                         .g = a->grads};
     const int plain = pass == 0 && decay < 0 && !u && !b.avg && !(c->l1 > 0.0f) &&
                       !(c->clip_norm > 0.0f) && c->kind != GSGD_OPTIM_LARS &&
                       c->kind != GSGD_OPTIM_LAMB;
@@ -189,8 +192,7 @@ static int cpu_lamb(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_
     const int S = rule->n_segments;
     float *w2 = a->work + 1, *u2 = a->work + 1 + S, *u = a->work + GSGD_WORK_HEAD;
     for (int k = 0; k < S; k++)
-        update_range(c, d, 0, 1.0f, segment_decayed(rule, k), a, u, rule->seg[k],
-                     rule->seg[k + 1]);
+        update_range(c, d, 0, 1.0f, segment_decayed(rule, k), a, u, rule->seg[k], rule->seg[k + 1]);
     gsgd_cpu_sumsq(ctx, a->params, rule->seg, S, w2);
     gsgd_cpu_sumsq(ctx, u, rule->seg, S, u2);
     int ok = 1;

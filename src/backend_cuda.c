@@ -135,8 +135,8 @@ static gsgd_status cuda_copy_2d(gsgd_context *ctx, void *dst, size_t dpitch, con
         return GSGD_STATUS_OK;
     }
     for (size_t r = 0; r < height; r++)
-        FORWARD_IF_ERROR(cuda_copy(ctx, (char *)dst + r * dpitch, (const char *)src + r * spitch,
-                                   width));
+        FORWARD_IF_ERROR(
+            cuda_copy(ctx, (char *)dst + r * dpitch, (const char *)src + r * spitch, width));
     return GSGD_STATUS_OK;
 }
 
@@ -226,8 +226,8 @@ static gsgd_status cuda_permutation(gsgd_context *ctx, uint64_t seed, uint64_t e
                   ctx->stream);
 }
 
-static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *seg,
-                              int n_segments, float *out) {
+static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
+                              float *out) {
     return LAUNCH(ctx, sumsq, x, seg, n_segments, out, state(ctx)->sumsq_scratch, ctx->stream);
 }
 
@@ -270,8 +270,7 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
     FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
     if (lamb) {
         FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
-        FORWARD_IF_ERROR(
-            cuda_sumsq(ctx, a->work + GSGD_WORK_HEAD, rule->seg, S, a->work + 1 + S));
+        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->work + GSGD_WORK_HEAD, rule->seg, S, a->work + 1 + S));
         k.pass = 1;
         FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
     }
@@ -355,8 +354,7 @@ static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
     CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream_of(ctx)));
     CUDA_CHECK(ctx,
                cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
-    CUDA_CHECK(ctx,
-               cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
+    CUDA_CHECK(ctx, cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
     CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
     CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
     return GSGD_STATUS_OK;

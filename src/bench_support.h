@@ -31,8 +31,8 @@ typedef struct {
     size_t device_memory;  /* total bytes of the device (RAM on the CPU) */
     char cuda_runtime[32]; /* "12.4", or "" on the CPU backend */
     char cuda_driver[32];
-    char blas[256];        /* OpenBLAS's configuration string */
-    int threads;           /* OpenMP threads of the CPU backend */
+    char blas[256]; /* OpenBLAS's configuration string */
+    int threads;    /* OpenMP threads of the CPU backend */
 } gsgd_machine;
 
 /* Fills m for ctx's device. */

@@ -89,9 +89,7 @@ static void visit_fixed(gsgd_ckpt_header *h, field_fn f, void *io) {
     f(io, &h->guard_first_bad, 8);
 }
 
-static void put_field(void *io, void *field, size_t size) {
-    gsgd_bytes_put(io, field, size);
-}
+static void put_field(void *io, void *field, size_t size) { gsgd_bytes_put(io, field, size); }
 
 typedef struct {
     const unsigned char *p;
@@ -189,8 +187,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
         CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
     gsgd_bytes_put_crc(&b);
     st = b.len == b.cap ? gsgd_write_atomically(ctx, path, b.buf, b.len)
-                        : GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL, "save: %s: image is %zu bytes, "
-                                     "expected %zu", path, b.len, b.cap);
+                        : GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL,
+                                     "save: %s: image is %zu bytes, "
+                                     "expected %zu",
+                                     path, b.len, b.cap);
 done:
     free(b.buf);
     return st;
@@ -225,8 +225,8 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
      * crafted to pass it. */
     RETURN_ERROR_IF(h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > 3u || h->n_state > 2u ||
                         h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
-                        h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) ||
-                        h->epoch < 0 || len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
+                        h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
+                        len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
                     ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
     /* A checkpoint of an older build with fewer options: the newer ones
      * keep their defaults. */
@@ -234,8 +234,8 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     memcpy(h->v, p + FIXED_BYTES, 8 * (size_t)h->n_options);
     gsgd_status st = gsgd_model_layout(ctx, h->spec, (size_t)h->n_features, h->n_classes, m);
     RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
-                    path, h->spec, (unsigned long long)h->n_features, (int)h->n_classes);
+                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)", path,
+                    h->spec, (unsigned long long)h->n_features, (int)h->n_classes);
     const size_t pbytes = m->n_params * 4, dbytes = m->n_features * 4;
     size_t off = FIXED_BYTES + 8 * (size_t)h->n_options;
     lay->params = off;
@@ -255,8 +255,8 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         off += pbytes;
     }
     RETURN_ERROR_IF(h->n_params != m->n_params || len != off + 4, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: size %zu does not match the checkpoint's model (expected %zu)",
-                    path, len, off + 4);
+                    "load: %s: size %zu does not match the checkpoint's model (expected %zu)", path,
+                    len, off + 4);
     return GSGD_STATUS_OK;
 }
 

@@ -43,8 +43,8 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
                     ctx, GSGD_STATUS_SHAPE_MISMATCH,
                     "resume: %s: the checkpoint is of model '%s' with %zu features and %d "
                     "classes, the trainer's is '%s' with %zu and %d",
-                    path, saved->spec, saved->n_features, saved->n_classes, m->spec,
-                    m->n_features, m->n_classes);
+                    path, saved->spec, saved->n_features, saved->n_classes, m->spec, m->n_features,
+                    m->n_classes);
     RETURN_ERROR_IF(h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                     "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu "
                     "(not the same data?)",
@@ -81,8 +81,7 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
     RETURN_ERROR_IF(h->n_state != (uint32_t)gsgd_rule_state_count(&tr->rule) ||
                         ((h->flags & 2u) && !tr->average),
                     ctx, GSGD_STATUS_INTERNAL,
-                    "resume: %s: the checkpoint's optimizer state does not fit the trainer",
-                    path);
+                    "resume: %s: the checkpoint's optimizer state does not fit the trainer", path);
     return GSGD_STATUS_OK;
 }
 

@@ -14,8 +14,8 @@
 
 const char *gsgd_status_string(gsgd_status s) {
     switch (s) {
-#define GSGD_STATUS_TEXT_(name, value, text) \
-    case GSGD_STATUS_##name:                 \
+#define GSGD_STATUS_TEXT_(name, value, text)                                                       \
+    case GSGD_STATUS_##name:                                                                       \
         return text;
         GSGD_STATUS_MAP(GSGD_STATUS_TEXT_)
 #undef GSGD_STATUS_TEXT_
@@ -25,8 +25,8 @@ const char *gsgd_status_string(gsgd_status s) {
 
 const char *gsgd_status_name(gsgd_status s) {
     switch (s) {
-#define GSGD_STATUS_NAME_(name, value, text) \
-    case GSGD_STATUS_##name:                 \
+#define GSGD_STATUS_NAME_(name, value, text)                                                       \
+    case GSGD_STATUS_##name:                                                                       \
         return #name;
         GSGD_STATUS_MAP(GSGD_STATUS_NAME_)
 #undef GSGD_STATUS_NAME_
@@ -97,11 +97,10 @@ static gsgd_status open_cuda(gsgd_context *ctx, int device_index) {
 gsgd_status gsgd_context_create(gsgd_context **out, gsgd_device device, int device_index) {
     RETURN_ERROR_IF(!out, NULL, GSGD_STATUS_INVALID_ARGUMENT, "gsgd_context_create: out is NULL");
     *out = NULL;
-    RETURN_ERROR_IF(device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU &&
-                        device != GSGD_DEVICE_CUDA,
-                    NULL, GSGD_STATUS_INVALID_ARGUMENT,
-                    "gsgd_context_create: unknown device %d (expected AUTO, CPU or CUDA)",
-                    (int)device);
+    RETURN_ERROR_IF(
+        device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU && device != GSGD_DEVICE_CUDA, NULL,
+        GSGD_STATUS_INVALID_ARGUMENT,
+        "gsgd_context_create: unknown device %d (expected AUTO, CPU or CUDA)", (int)device);
     gsgd_context *ctx = calloc(1, sizeof *ctx);
     RETURN_ERROR_IF(!ctx, NULL, GSGD_STATUS_OUT_OF_MEMORY, "gsgd_context_create: out of memory");
     ctx->device = GSGD_DEVICE_CPU;

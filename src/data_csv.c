@@ -13,9 +13,9 @@
 typedef struct {
     gsgd_context *ctx;
     const char *path;
-    size_t line;     /* current line number */
-    size_t fields;   /* fields per row, fixed by the first data row */
-    size_t n, cap;   /* rows stored, rows allocated */
+    size_t line;   /* current line number */
+    size_t fields; /* fields per row, fixed by the first data row */
+    size_t n, cap; /* rows stored, rows allocated */
     float *X, *y;
     float max_label;
 } csv_state;
@@ -46,8 +46,8 @@ static gsgd_status parse_field(csv_state *cs, char *s, char *end, size_t field, 
     gsgd_status st = GSGD_STATUS_OK;
     if (stop != end)
         st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_VALUE,
-                        "csv: %s: line %zu, field %zu: '%.40s' is not a number", cs->path,
-                        cs->line, field, s);
+                        "csv: %s: line %zu, field %zu: '%.40s' is not a number", cs->path, cs->line,
+                        field, s);
     else if (!isfinite(v) || !isfinite((float)v)) /* overflow gives HUGE_VAL */
         st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_VALUE,
                         "csv: %s: line %zu, field %zu: '%.40s' is not a finite float", cs->path,
@@ -86,8 +86,8 @@ static gsgd_status check_label(csv_state *cs, float v, size_t field) {
                     "target=real for regression)",
                     cs->path, cs->line, field, (double)v);
     RETURN_ERROR_IF(v < 0, cs->ctx, GSGD_STATUS_BAD_VALUE,
-                    "csv: %s: line %zu, field %zu: class label %g is negative", cs->path,
-                    cs->line, field, (double)v);
+                    "csv: %s: line %zu, field %zu: class label %g is negative", cs->path, cs->line,
+                    field, (double)v);
     RETURN_ERROR_IF(v >= GSGD_MAX_CLASSES, cs->ctx, GSGD_STATUS_BAD_VALUE,
                     "csv: %s: line %zu, field %zu: class label %g exceeds the limit of %d "
                     "classes",
@@ -172,8 +172,7 @@ gsgd_status gsgd_load_csv(gsgd_context *ctx, const char *path, int label_last, i
     RETURN_ERROR_IF(!path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "csv: NULL path or output");
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
-    RETURN_ERROR_IF(!fp, ctx, GSGD_STATUS_IO, "csv: %s: cannot open: %s", path,
-                    strerror(errno));
+    RETURN_ERROR_IF(!fp, ctx, GSGD_STATUS_IO, "csv: %s: cannot open: %s", path, strerror(errno));
     csv_state cs = {.ctx = ctx, .path = path};
     gsgd_status st = parse_lines(&cs, fp, label_last, header, regression);
     fclose(fp);

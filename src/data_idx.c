@@ -17,8 +17,8 @@
 #include "data.h"
 
 #define IDX_MAX_DIMS 4
-#define IDX_CHUNK ((size_t)1 << 20)       /* raw bytes read per gzread */
-#define IDX_FIRST_CAP ((size_t)1 << 16)   /* values allocated before data arrives */
+#define IDX_CHUNK ((size_t)1 << 20)     /* raw bytes read per gzread */
+#define IDX_FIRST_CAP ((size_t)1 << 16) /* values allocated before data arrives */
 
 typedef struct {
     const char *path;
@@ -87,8 +87,7 @@ static gsgd_status idx_open(gsgd_context *ctx, const char *path, idx_role role, 
     f->path = path;
     /* open(2) first so that a missing file reports errno exactly. */
     int fd = open(path, O_RDONLY);
-    RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "idx: %s: cannot open: %s", path,
-                    strerror(errno));
+    RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "idx: %s: cannot open: %s", path, strerror(errno));
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -105,8 +104,8 @@ static gsgd_status idx_open(gsgd_context *ctx, const char *path, idx_role role, 
     uint32_t magic = (uint32_t)be_read(head, 4);
     unsigned expect = role == ROLE_IMAGES ? 0x803u : 0x801u;
     RETURN_ERROR_IF(head[0] != 0 || head[1] != 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: expected magic 0x%08x, got 0x%08x (not an IDX file?)", path,
-                    expect, magic);
+                    "idx: %s: expected magic 0x%08x, got 0x%08x (not an IDX file?)", path, expect,
+                    magic);
     f->type = head[2];
     f->esize = type_size(f->type);
     RETURN_ERROR_IF(f->esize == 0, ctx, GSGD_STATUS_BAD_FORMAT,
@@ -185,8 +184,8 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
         double v;
         memcpy(&v, &raw, sizeof v);
         RETURN_ERROR_IF(isfinite(v) && !isfinite((float)v), ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu, feature %zu: %g is outside the float range",
-                        f->path, index / f->per, index % f->per, v);
+                        "idx: %s: record %zu, feature %zu: %g is outside the float range", f->path,
+                        index / f->per, index % f->per, v);
         *out = (float)v;
         break;
     }
@@ -196,11 +195,11 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
                     index / f->per, index % f->per, (double)*out);
     if (role == ROLE_LABELS) {
         RETURN_ERROR_IF(iv < 0, ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu: negative label %lld", f->path,
-                        index / f->per, (long long)iv);
+                        "idx: %s: record %zu: negative label %lld", f->path, index / f->per,
+                        (long long)iv);
         RETURN_ERROR_IF(iv >= GSGD_MAX_CLASSES, ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu: label %lld exceeds the limit of %d classes",
-                        f->path, index / f->per, (long long)iv, GSGD_MAX_CLASSES);
+                        "idx: %s: record %zu: label %lld exceeds the limit of %d classes", f->path,
+                        index / f->per, (long long)iv, GSGD_MAX_CLASSES);
     }
     return GSGD_STATUS_OK;
 }
@@ -267,8 +266,8 @@ static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, 
     CHECK_GOTO(st, idx_read(ctx, f, raw, 1, &extra), fail);
     if (extra) {
         st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s: trailing data after the %zu records the header declares",
-                        f->path, f->n);
+                        "idx: %s: trailing data after the %zu records the header declares", f->path,
+                        f->n);
         goto fail;
     }
     free(raw);
@@ -299,9 +298,8 @@ gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char
     CHECK_GOTO(st, idx_open(ctx, images_path, ROLE_IMAGES, &img), done);
     CHECK_GOTO(st, idx_open(ctx, labels_path, ROLE_LABELS, &lab), done);
     if (img.n != lab.n) {
-        st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s has %zu labels but %s has %zu images", labels_path, lab.n,
-                        images_path, img.n);
+        st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s has %zu labels but %s has %zu images",
+                        labels_path, lab.n, images_path, img.n);
         goto done;
     }
     /* Bytes are exact for ubyte pixels, so they are the default there. */

@@ -8,8 +8,8 @@
 
 #include "data.h"
 
-#define SPEC_FORMS                                                                      \
-    "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "        \
+#define SPEC_FORMS                                                                                 \
+    "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "                   \
     "csv:PATH[:label=first|last][:header][:target=real], synth:N,D,K[:seed=S]"
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define PATH_LEN 4096
@@ -84,7 +84,7 @@ static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgd_host_da
     FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &storage));
     if (!dir[0]) strcpy(dir, FMNIST_DEFAULT_DIR);
     struct stat sb;
-    const char *why = stat(dir, &sb) != 0 ? strerror(errno)
+    const char *why = stat(dir, &sb) != 0    ? strerror(errno)
                       : !S_ISDIR(sb.st_mode) ? "not a directory"
                                              : NULL;
     RETURN_ERROR_IF(why, ctx, GSGD_STATUS_IO,

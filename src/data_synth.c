@@ -76,8 +76,7 @@ gsgd_status gsgd_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t se
     RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || (uint64_t)nd > GSGD_MAX_ELEMENTS ||
                         !gsgd_mul_ok(d, (size_t)k, &dk) || (uint64_t)dk > GSGD_MAX_ELEMENTS,
                     ctx, GSGD_STATUS_TOO_LARGE,
-                    "synth: N x D = %zu x %zu or D x K = %zu x %d exceeds 2^32 values", n, d, d,
-                    k);
+                    "synth: N x D = %zu x %zu or D x K = %zu x %d exceeds 2^32 values", n, d, d, k);
 
     size_t n_train = n * 4 / 5 >= 1 ? n * 4 / 5 : 1; /* n * 4 cannot overflow: n <= 2^32 */
     if (n_train > n - 1) n_train = n - 1;

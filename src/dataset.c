@@ -38,18 +38,16 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
 
 /* The checks both constructors from caller arrays make; who names the
  * function in the message. Clears *out first. */
-static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const void *X,
-                                   const void *y, size_t n, size_t d, int n_classes,
-                                   gsgd_dataset **out) {
+static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const void *X, const void *y,
+                                   size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
     RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: X or y is NULL", who);
     RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "%s: n = %zu and d = %zu must both be positive", who, n, d);
-    RETURN_ERROR_IF(n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "%s: n_classes = %d outside [0, %d] (0 = regression)", who, n_classes,
-                    GSGD_MAX_CLASSES);
+    RETURN_ERROR_IF(
+        n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+        "%s: n_classes = %d outside [0, %d] (0 = regression)", who, n_classes, GSGD_MAX_CLASSES);
     size_t nd;
     RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE, "%s: %zu x %zu overflows",
                     who, n, d);
@@ -87,14 +85,16 @@ static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void 
 
 /* Allocates backend memory for n x d features of type xt and n targets and
  * copies the host arrays in. */
-static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
-                          size_t n, size_t d, int n_classes, gsgd_dataset **out) {
+static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y, size_t n,
+                          size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
     size_t nd, x_bytes;
     RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || !gsgd_mul_ok(nd, gsgd_xtype_size(xt), &x_bytes) ||
                         (uint64_t)nd > GSGD_MAX_ELEMENTS,
-                    ctx, GSGD_STATUS_TOO_LARGE, "dataset: %zu x %zu features exceed the limit of "
-                    "2^32 values", n, d);
+                    ctx, GSGD_STATUS_TOO_LARGE,
+                    "dataset: %zu x %zu features exceed the limit of "
+                    "2^32 values",
+                    n, d);
     /* Epoch permutations index samples with uint32 (backend.h). */
     RETURN_ERROR_IF((uint64_t)n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
                     "dataset: %zu samples exceed the limit of 2^32-1", n);
@@ -138,7 +138,8 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     RETURN_ERROR_IF((uint64_t)nd > GSGD_MAX_ELEMENTS || (uint64_t)n > UINT32_MAX, ctx,
                     GSGD_STATUS_TOO_LARGE,
                     "dataset_from_device: %zu x %zu exceeds the limits (2^32 values, 2^32-1 "
-                    "samples)", n, d);
+                    "samples)",
+                    n, d);
     float *host_y = NULL;
     FORWARD_IF_ERROR(gsgd_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
@@ -158,8 +159,14 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);
     RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_from_device: out of memory");
-    *ds = (gsgd_dataset){.ctx = ctx, .n = n, .d = d, .n_classes = n_classes,
-                         .xt = GSGD_XTYPE_F32, .X = X, .y = y, .borrowed = 1};
+    *ds = (gsgd_dataset){.ctx = ctx,
+                         .n = n,
+                         .d = d,
+                         .n_classes = n_classes,
+                         .xt = GSGD_XTYPE_F32,
+                         .X = X,
+                         .y = y,
+                         .borrowed = 1};
     *out = ds;
     return GSGD_STATUS_OK;
 }
@@ -169,8 +176,8 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
 gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
                                         gsgd_dataset **out) {
     *out = NULL;
-    RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
-                    GSGD_STATUS_INTERNAL, "dataset: empty host data");
+    RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
+                    "dataset: empty host data");
     if (h->X8) return upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out);
     return upload(ctx, h->X, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out);
 }
@@ -209,8 +216,7 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
     if (!ds || !train || !test) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = ds->ctx;
     *train = *test = NULL;
-    RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
+    RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "dataset_split: test_fraction %g is not in (0, 1)", test_fraction);
     const size_t n = ds->n, d = ds->d;
     const size_t n_test = (size_t)floor((double)n * test_fraction + 0.5);
@@ -292,8 +298,8 @@ void gsgd_dataset_free(gsgd_dataset *ds) {
     free(ds);
 }
 
-gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t count,
-                                size_t stride, gsgd_dataset **out) {
+gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t count, size_t stride,
+                                gsgd_dataset **out) {
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!ds) return GSGD_STATUS_INVALID_ARGUMENT;
@@ -322,12 +328,12 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
     sub->y = py;
     const uint8_t *X = ds->X;
     CHECK_GOTO(st,
-               ctx->be->copy_2d(ctx, sub->X, row_bytes, X + first * row_bytes,
-                                stride * row_bytes, row_bytes, count),
+               ctx->be->copy_2d(ctx, sub->X, row_bytes, X + first * row_bytes, stride * row_bytes,
+                                row_bytes, count),
                fail);
     CHECK_GOTO(st,
-               ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first,
-                                stride * sizeof(float), sizeof(float), count),
+               ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first, stride * sizeof(float),
+                                sizeof(float), count),
                fail);
     *out = sub;
     return GSGD_STATUS_OK;
@@ -336,13 +342,11 @@ fail:
     return st;
 }
 
-gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count,
-                                   float *out) {
+gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out) {
     gsgd_context *ctx = ds->ctx;
     const size_t m = count * ds->d;
     if (ds->xt == GSGD_XTYPE_F32)
-        return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d,
-                                 m * sizeof(float));
+        return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d, m * sizeof(float));
     uint8_t *bytes = NULL;
     void *p = NULL;
     FORWARD_IF_ERROR(gsgd_host_alloc(ctx, m, &p));

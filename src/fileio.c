@@ -77,8 +77,8 @@ gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const voi
     memcpy(tmp + plen, ".tmp", 5);
     int fd = open_locked_temp(tmp);
     if (fd < 0) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s",
-                                    path, strerror(errno));
+        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s", path,
+                                    strerror(errno));
         free(tmp);
         return st;
     }
@@ -86,8 +86,8 @@ gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const voi
     int ok = ftruncate(fd, 0) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 &&
              rename(tmp, path) == 0;
     if (!ok) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path,
-                                    strerror(errno));
+        gsgd_status st =
+            GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path, strerror(errno));
         unlink(tmp); /* still under the lock: no other save is using it */
         close(fd);
         free(tmp);

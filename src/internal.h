@@ -17,11 +17,11 @@ struct gsgd_context {
     void *be_state;      /* backend-private (cuBLAS handle, stream, ...) */
     size_t bytes_in_use; /* backend memory allocated through gsgd_mem_alloc */
     size_t bytes_peak;
-    size_t mem_limit;    /* caller's cap on backend memory; 0 = none */
+    size_t mem_limit;        /* caller's cap on backend memory; 0 = none */
     size_t fail_alloc_above; /* tests: allocations that would bring bytes_in_use
                                 above this fail as out of memory; 0 = off */
-    void *stream;        /* caller's stream (cudaStream_t on CUDA); NULL = default */
-    gsgd_log_fn log;     /* gsgd_context_set_log; NULL = silent */
+    void *stream;            /* caller's stream (cudaStream_t on CUDA); NULL = default */
+    gsgd_log_fn log;         /* gsgd_context_set_log; NULL = silent */
     void *log_user;
     char last_error[GSGD_ERROR_LEN];
 };
@@ -40,25 +40,25 @@ void gsgd_log(gsgd_context *ctx, gsgd_log_level level, const char *fmt, ...)
 #define GSGD_ERROR(ctx, status, ...) gsgd_error_at((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
 
 /* Returns status with a formatted message when cond holds. */
-#define RETURN_ERROR_IF(cond, ctx, status, ...)                        \
-    do {                                                               \
-        if (cond) return GSGD_ERROR((ctx), (status), __VA_ARGS__);     \
+#define RETURN_ERROR_IF(cond, ctx, status, ...)                                                    \
+    do {                                                                                           \
+        if (cond) return GSGD_ERROR((ctx), (status), __VA_ARGS__);                                 \
     } while (0)
 
 /* Evaluates expr (a gsgd_status) and returns it when it is not OK; the
  * callee already recorded the detail. */
-#define FORWARD_IF_ERROR(expr)                          \
-    do {                                                \
-        gsgd_status forward_status_ = (expr);           \
-        if (forward_status_ != GSGD_STATUS_OK) return forward_status_; \
+#define FORWARD_IF_ERROR(expr)                                                                     \
+    do {                                                                                           \
+        gsgd_status forward_status_ = (expr);                                                      \
+        if (forward_status_ != GSGD_STATUS_OK) return forward_status_;                             \
     } while (0)
 
 /* Like FORWARD_IF_ERROR, but jumps to a cleanup label keeping the status in
  * the variable st. */
-#define CHECK_GOTO(st, expr, label)                     \
-    do {                                                \
-        (st) = (expr);                                  \
-        if ((st) != GSGD_STATUS_OK) goto label;         \
+#define CHECK_GOTO(st, expr, label)                                                                \
+    do {                                                                                           \
+        (st) = (expr);                                                                             \
+        if ((st) != GSGD_STATUS_OK) goto label;                                                    \
     } while (0)
 
 /* Backend memory with accounting (in_use/peak feed the planner's checks).
@@ -104,14 +104,13 @@ static inline size_t gsgd_dataset_x_bytes(const gsgd_dataset *ds) {
 
 /* Copies rows [start, start + count) of ds's features to host floats out
  * (count x d), converting stored bytes exactly as the gather does. */
-gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count,
-                                   float *out);
+gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
 
 /* Host-side data as produced by the loaders before upload. */
 typedef struct {
-    float *X;   /* n x d, malloc'd; NULL when X8 holds the features */
+    float *X;    /* n x d, malloc'd; NULL when X8 holds the features */
     uint8_t *X8; /* n x d ubyte pixels (GSGD_XTYPE_U8), malloc'd, or NULL */
-    float *y;   /* n, malloc'd */
+    float *y;    /* n, malloc'd */
     size_t n, d;
     int n_classes;
 } gsgd_host_data;
@@ -145,8 +144,8 @@ struct gsgd_model {
 };
 
 /* Parses spec and fills the layout (layers, sizes); allocates nothing. */
-gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
-                              int n_classes, gsgd_model *m);
+gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
+                              gsgd_model *m);
 /* Fills host buffer p (n_params) with PyTorch nn.Linear's init from seed. */
 void gsgd_model_init_host(const gsgd_model *m, uint64_t seed, float *p);
 /* Allocates the parameter buffer of a laid-out model. */
@@ -155,10 +154,10 @@ gsgd_status gsgd_model_alloc(gsgd_model *m);
 /* Buffers for forward/backward of up to B rows. */
 typedef struct {
     size_t B;
-    float *Xb, *yb;                  /* B x d input, B targets */
-    float *act[GSGD_MAX_LAYERS];     /* B x out_l: layer outputs (post-ReLU) */
-    float *dact[GSGD_MAX_LAYERS];    /* B x out_l: gradients w.r.t. pre-activations */
-    double *acc;                     /* [loss sum, correct count] */
+    float *Xb, *yb;               /* B x d input, B targets */
+    float *act[GSGD_MAX_LAYERS];  /* B x out_l: layer outputs (post-ReLU) */
+    float *dact[GSGD_MAX_LAYERS]; /* B x out_l: gradients w.r.t. pre-activations */
+    double *acc;                  /* [loss sum, correct count] */
 } gsgd_step_buffers;
 
 /* Bytes of backend memory gsgd_step_buffers_alloc takes for B rows. */
@@ -190,8 +189,8 @@ gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_
 gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
 /* Creates a trainer with every buffer for batch B (clamped to the data),
  * without planning: what gsgd_trainer_create does for a fixed BATCH. */
-gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
-                               const gsgd_options *opts, size_t B, gsgd_trainer **out);
+gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
+                               size_t B, gsgd_trainer **out);
 /* Runs steps steps of b <= B rows at learning rate 0, which leaves the
  * parameters as they are, then clears the optimizer state the steps left.
  * With seconds not NULL, times each step (synchronised) into seconds[s]. */

@@ -30,20 +30,22 @@ static gsgd_status parse_hidden(gsgd_context *ctx, const char *spec, const char 
                         GSGD_STATUS_INVALID_ARGUMENT,
                         "model '%s': hidden width must be an integer in [1, 1048576]", spec);
         widths[(*count)++] = (size_t)w;
-        if (*end == ',') end++;
-        else RETURN_ERROR_IF(*end, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                             "model '%s': unexpected '%c' in hidden widths", spec, *end);
+        if (*end == ',')
+            end++;
+        else
+            RETURN_ERROR_IF(*end, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                            "model '%s': unexpected '%c' in hidden widths", spec, *end);
         p = end;
     }
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
-                              int n_classes, gsgd_model *m) {
+gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
+                              gsgd_model *m) {
     RETURN_ERROR_IF(!spec || strlen(spec) >= GSGD_SPEC_LEN, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "model spec missing or longer than %d characters", GSGD_SPEC_LEN - 1);
-    RETURN_ERROR_IF(n_features == 0 || n_features > (1u << 30), ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT, "model '%s': %zu features", spec, n_features);
+    RETURN_ERROR_IF(n_features == 0 || n_features > (1u << 30), ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "model '%s': %zu features", spec, n_features);
     RETURN_ERROR_IF(n_classes < 0 || n_classes == 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "model '%s': n_classes must be 0 (regression) or >= 2, got %d", spec,
                     n_classes);
@@ -80,16 +82,14 @@ gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_feat
                           spec);
     }
     RETURN_ERROR_IF(needs_classes && n_classes == 0, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "model '%s' needs class labels but the data is a regression problem",
-                    spec);
+                    "model '%s' needs class labels but the data is a regression problem", spec);
 
     m->n_layers = n_hidden + 1;
     size_t in = n_features, off = 0;
     for (int l = 0; l < m->n_layers; l++) {
         size_t out = l < n_hidden ? hidden[l] : m->n_outputs, w;
-        RETURN_ERROR_IF(!gsgd_mul_ok(in, out, &w) || w > (1ull << 34), ctx,
-                        GSGD_STATUS_TOO_LARGE, "model '%s': layer %d has too many weights",
-                        spec, l + 1);
+        RETURN_ERROR_IF(!gsgd_mul_ok(in, out, &w) || w > (1ull << 34), ctx, GSGD_STATUS_TOO_LARGE,
+                        "model '%s': layer %d has too many weights", spec, l + 1);
         m->layers[l] = (gsgd_layer){.in = in, .out = out, .w_off = off};
         off += w;
         in = out;
@@ -119,8 +119,8 @@ gsgd_status gsgd_model_alloc(gsgd_model *m) {
     return gsgd_mem_alloc(m->ctx, m->n_params * sizeof(float), (void **)&m->params);
 }
 
-gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_features,
-                              int n_classes, uint64_t seed, gsgd_model **out) {
+gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
+                              uint64_t seed, gsgd_model **out) {
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
@@ -185,8 +185,7 @@ gsgd_status gsgd_step_buffers_alloc(gsgd_model *m, size_t B, gsgd_step_buffers *
                     GSGD_STATUS_TOO_LARGE, "batch of %zu rows is too large", B);
     sb->B = B;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, B * m->n_features * sizeof(float), (void **)&sb->Xb),
-               fail);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, B * m->n_features * sizeof(float), (void **)&sb->Xb), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, B * sizeof(float), (void **)&sb->yb), fail);
     for (int l = 0; l < m->n_layers; l++) {
         size_t b = B * m->layers[l].out * sizeof(float);
@@ -221,8 +220,8 @@ gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
         const gsgd_layer *L = &m->layers[l];
         FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
                                   m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
-        FORWARD_IF_ERROR(be->bias_act(m->ctx, sb->act[l], m->params + L->b_off, B, L->out,
-                                      l < m->n_layers - 1));
+        FORWARD_IF_ERROR(
+            be->bias_act(m->ctx, sb->act[l], m->params + L->b_off, B, L->out, l < m->n_layers - 1));
         in = sb->act[l];
     }
     return GSGD_STATUS_OK;

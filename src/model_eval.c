@@ -67,13 +67,13 @@ gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_
     RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                     "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
     RETURN_ERROR_IF((m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes,
-                    ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "evaluate: model has %d classes, data has %d", m->n_classes, ds->n_classes);
+                    ctx, GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d",
+                    m->n_classes, ds->n_classes);
     FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0; start < ds->n; start += sb->B) {
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
-        FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B,
-                                         m->mean, m->inv_std, sb->Xb, sb->yb));
+        FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B, m->mean,
+                                         m->inv_std, sb->Xb, sb->yb));
         FORWARD_IF_ERROR(gsgd_model_forward(m, sb, B));
         FORWARD_IF_ERROR(gsgd_model_score(m, sb, B));
     }
@@ -119,12 +119,13 @@ gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
     for (size_t start = 0; start < n; start += rows) {
         size_t B = n - start < rows ? n - start : rows;
         CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        CHECK_GOTO(st, ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
-                                       m->inv_std, sb.Xb, sb.yb),
+        CHECK_GOTO(st,
+                   ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
+                                   m->inv_std, sb.Xb, sb.yb),
                    done);
         CHECK_GOTO(st, gsgd_model_forward(m, &sb, B), done);
-        CHECK_GOTO(st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1],
-                                         B * K * sizeof(float)),
+        CHECK_GOTO(st,
+                   ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
                    done);
         for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
     }

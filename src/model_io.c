@@ -54,8 +54,7 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     if (has_std) {
         CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->mean, d * sizeof(float)), done);
         b.len += d * sizeof(float);
-        CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)),
-                   done);
+        CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)), done);
         b.len += d * sizeof(float);
     }
     gsgd_bytes_put_crc(&b);
@@ -94,8 +93,8 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
                     "load: %s: malformed header", path);
     gsgd_status st = gsgd_model_layout(ctx, spec, (size_t)nf, nc, m);
     RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
-                    path, spec, (unsigned long long)nf, (int)nc);
+                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)", path,
+                    spec, (unsigned long long)nf, (int)nc);
     const int has_std = (int)(flags & 1u);
     size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4;
     RETURN_ERROR_IF(np != m->n_params || len != expect, ctx, GSGD_STATUS_BAD_FORMAT,
@@ -117,8 +116,8 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
     gsgd_model_offsets off = {0};
     FORWARD_IF_ERROR(gsgd_read_whole_file(ctx, path, &data, &len));
     gsgd_model *m = calloc(1, sizeof *m);
-    gsgd_status st = m ? GSGD_STATUS_OK
-                       : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: out of memory");
+    gsgd_status st =
+        m ? GSGD_STATUS_OK : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: out of memory");
     if (st) goto fail;
     /* A checkpoint holds a model too: the one evaluation would see. */
     if (gsgd_is_checkpoint(data, len))
@@ -132,8 +131,7 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), fail);
         CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), fail);
         CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, data + off.mean, d * sizeof(float)), fail);
-        CHECK_GOTO(st,
-                   ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
+        CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
                    fail);
     }
     free(data);

@@ -14,8 +14,8 @@ struct gsgd_optimizer {
     float *state[2]; /* backend memory, n floats each (gsgd_rule_state_count) */
     float *work;     /* backend memory, gsgd_rule_work_floats floats */
     size_t work_floats;
-    float *lr;       /* backend memory, 1 float */
-    uint64_t t;      /* steps taken */
+    float *lr;  /* backend memory, 1 float */
+    uint64_t t; /* steps taken */
 };
 
 void gsgd_resolve_options(const gsgd_options *in, gsgd_options *out) {
@@ -123,8 +123,7 @@ double gsgd_base_lr(const gsgd_options *o) {
 
 int gsgd_schedule_per_step(const gsgd_options *o) {
     const gsgd_schedule s = (gsgd_schedule)o->v[GSGD_SCHEDULE];
-    return s == GSGD_SCHEDULE_COSINE || s == GSGD_SCHEDULE_INVSCALING ||
-           s == GSGD_SCHEDULE_OPTIMAL;
+    return s == GSGD_SCHEDULE_COSINE || s == GSGD_SCHEDULE_INVSCALING || s == GSGD_SCHEDULE_OPTIMAL;
 }
 
 int gsgd_lr_per_step(const gsgd_options *o) {
@@ -175,8 +174,8 @@ double gsgd_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t st
     case GSGD_SCHEDULE_EXPONENTIAL:
         return base * pow(o->v[GSGD_LR_GAMMA], (double)epoch);
     case GSGD_SCHEDULE_COSINE: {
-        const double T0 = o->v[GSGD_COSINE_PERIOD] > 0.0 ? o->v[GSGD_COSINE_PERIOD]
-                                                         : o->v[GSGD_EPOCHS];
+        const double T0 =
+            o->v[GSGD_COSINE_PERIOD] > 0.0 ? o->v[GSGD_COSINE_PERIOD] : o->v[GSGD_EPOCHS];
         double into, T;
         cosine_cycle(e, T0, o->v[GSGD_COSINE_MULT], &into, &T);
         const double lo = o->v[GSGD_LR_MIN];
@@ -287,8 +286,12 @@ gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float 
      * for it during this one enqueue. The update makes no cuBLAS call, so
      * the handle's stream need not follow. The CPU ignores streams. */
     gsgd_context *ctx = opt->ctx;
-    gsgd_update_args a = {.lr = opt->lr, .params = params, .grads = grads, .n = n,
-                          .state = {opt->state[0], opt->state[1]}, .work = opt->work,
+    gsgd_update_args a = {.lr = opt->lr,
+                          .params = params,
+                          .grads = grads,
+                          .n = n,
+                          .state = {opt->state[0], opt->state[1]},
+                          .work = opt->work,
                           .t = ++opt->t};
     void *saved = ctx->stream;
     if (stream) ctx->stream = stream;

@@ -76,21 +76,15 @@ static gsgd_status verify(verify_ctx *v, size_t B, gsgd_trainer **out) {
     ctx->bytes_peak = ctx->bytes_in_use;
     gsgd_trainer *tr = NULL;
     gsgd_status st = gsgd_trainer_alloc(v->m, v->data, v->opts, B, &tr);
-    if (st == GSGD_STATUS_OK)
-        st = gsgd_trainer_probe(tr, B, 1, NULL);
-    if (st == GSGD_STATUS_OK)
-        st = gsgd_trainer_probe_eval(tr);
-    if (st == GSGD_STATUS_OK)
-        st = ctx->be->sync(ctx);
+    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe(tr, B, 1, NULL);
+    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe_eval(tr);
+    if (st == GSGD_STATUS_OK) st = ctx->be->sync(ctx);
     const size_t peak = ctx->bytes_peak;
-    if (st != GSGD_STATUS_OK || !out)
-        gsgd_trainer_free(tr);
+    if (st != GSGD_STATUS_OK || !out) gsgd_trainer_free(tr);
     ctx->bytes_peak = peak > saved_peak ? peak : saved_peak;
-    if (st != GSGD_STATUS_OK)
-        return st;
+    if (st != GSGD_STATUS_OK) return st;
     v->measured = peak;
-    if (out)
-        *out = tr;
+    if (out) *out = tr;
     return GSGD_STATUS_OK;
 }
 
@@ -123,8 +117,7 @@ static gsgd_status time_candidates(gsgd_batch_plan *p, gsgd_trainer *tr, size_t 
             best_sps = sps;
             *best = c;
         }
-        if (c == B)
-            break;
+        if (c == B) break;
         c = c * 2 <= B ? c * 2 : B;
     }
     return GSGD_STATUS_OK;
@@ -138,8 +131,7 @@ static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
         b += data->n * sizeof(float);
         if (!data->host_mapped) b += gsgd_dataset_x_bytes(data);
     }
-    if (m->mean)
-        b += 2 * m->n_features * sizeof(float);
+    if (m->mean) b += 2 * m->n_features * sizeof(float);
     return b;
 }
 
@@ -250,8 +242,7 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
     const double t0 = now_seconds();
     gsgd_context *ctx = m->ctx;
     *out = NULL;
-    if (keep)
-        *keep = NULL;
+    if (keep) *keep = NULL;
     FORWARD_IF_ERROR(gsgd_trainer_check(m, data));
     gsgd_batch_plan *p = calloc(1, sizeof *p);
     RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
@@ -287,10 +278,8 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
             ctx->bytes_peak = ctx->bytes_in_use;
             st = gsgd_trainer_alloc(m, data, o, p->batch, &tr);
             p->measured = ctx->bytes_peak;
-            if (saved_peak > ctx->bytes_peak)
-                ctx->bytes_peak = saved_peak;
-            if (st != GSGD_STATUS_OK)
-                goto fail;
+            if (saved_peak > ctx->bytes_peak) ctx->bytes_peak = saved_peak;
+            if (st != GSGD_STATUS_OK) goto fail;
         } else {
             CHECK_GOTO(st, verify(&v, p->batch, NULL), fail);
             p->measured = v.measured;
@@ -334,8 +323,7 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
     explain(p, planned, max_batch, default_cap, tries);
     p->seconds = now_seconds() - t0;
     *out = p;
-    if (keep)
-        *keep = tr;
+    if (keep) *keep = tr;
     return GSGD_STATUS_OK;
 fail:
     gsgd_trainer_free(tr);
@@ -347,11 +335,9 @@ fail:
 
 gsgd_status gsgd_plan(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *data,
                       const gsgd_options *opts, gsgd_batch_plan **out) {
-    if (!out)
-        return GSGD_STATUS_INVALID_ARGUMENT;
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
-    if (!ctx || !model || !data || !opts)
-        return GSGD_STATUS_INVALID_ARGUMENT;
+    if (!ctx || !model || !data || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
     RETURN_ERROR_IF(model->ctx != ctx || data->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "plan: the model and the data must belong to the context given");
     return gsgd_plan_run(model, data, opts, out, NULL);
@@ -374,42 +360,29 @@ int gsgd_plan_curve_count(const gsgd_batch_plan *p) { return p ? p->n_curve : 0;
 
 gsgd_status gsgd_plan_memory(const gsgd_batch_plan *p, size_t *free_bytes, size_t *total_bytes,
                              size_t *cap, size_t *headroom) {
-    if (!p)
-        return GSGD_STATUS_INVALID_ARGUMENT;
-    if (free_bytes)
-        *free_bytes = p->free_bytes;
-    if (total_bytes)
-        *total_bytes = p->total_bytes;
-    if (cap)
-        *cap = p->budget.cap;
-    if (headroom)
-        *headroom = p->budget.headroom;
+    if (!p) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (free_bytes) *free_bytes = p->free_bytes;
+    if (total_bytes) *total_bytes = p->total_bytes;
+    if (cap) *cap = p->budget.cap;
+    if (headroom) *headroom = p->budget.headroom;
     return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgd_plan_item(const gsgd_batch_plan *p, int i, const char **name, size_t *bytes,
                            int *per_sample, int *resident) {
-    if (!p || i < 0 || i >= p->mm.n_items)
-        return GSGD_STATUS_INVALID_ARGUMENT;
+    if (!p || i < 0 || i >= p->mm.n_items) return GSGD_STATUS_INVALID_ARGUMENT;
     const gsgd_mem_item *it = &p->mm.items[i];
-    if (name)
-        *name = it->name;
-    if (bytes)
-        *bytes = it->bytes;
-    if (per_sample)
-        *per_sample = it->per_sample;
-    if (resident)
-        *resident = it->resident;
+    if (name) *name = it->name;
+    if (bytes) *bytes = it->bytes;
+    if (per_sample) *per_sample = it->per_sample;
+    if (resident) *resident = it->resident;
     return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgd_plan_curve(const gsgd_batch_plan *p, int i, size_t *batch,
                             double *samples_per_second) {
-    if (!p || i < 0 || i >= p->n_curve)
-        return GSGD_STATUS_INVALID_ARGUMENT;
-    if (batch)
-        *batch = p->curve_batch[i];
-    if (samples_per_second)
-        *samples_per_second = p->curve_sps[i];
+    if (!p || i < 0 || i >= p->n_curve) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (batch) *batch = p->curve_batch[i];
+    if (samples_per_second) *samples_per_second = p->curve_sps[i];
     return GSGD_STATUS_OK;
 }

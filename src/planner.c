@@ -33,8 +33,7 @@ static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resid
         mm->per_sample = add_sat(mm->per_sample, bytes);
     else
         mm->fixed = add_sat(mm->fixed, bytes);
-    if (!resident)
-        mm->n_buffers++;
+    if (!resident) mm->n_buffers++;
 }
 
 void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
@@ -46,8 +45,7 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
     /* Held before the trainer exists: they count against the budget all
      * the same, since the budget covers gsgd's whole footprint. */
     add_item(mm, pbytes, 0, in->model_resident, "parameters (%zu floats)", m->n_params);
-    if (m->mean)
-        add_item(mm, 2 * d * F, 0, in->model_resident, "standardiser (mean, 1/std)");
+    if (m->mean) add_item(mm, 2 * d * F, 0, in->model_resident, "standardiser (mean, 1/std)");
     /* The caller's own arrays are already out of the free memory and are
      * not gsgd's to budget: listed, at 0 bytes. */
     if (in->data_borrowed) {
@@ -60,8 +58,8 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
             add_item(mm, mul_sat(n, d), 0, in->data_resident, "training X (%zu x %zu, uint8)", n,
                      d);
         else
-            add_item(mm, mul_sat(mul_sat(n, d), F), 0, in->data_resident,
-                     "training X (%zu x %zu)", n, d);
+            add_item(mm, mul_sat(mul_sat(n, d), F), 0, in->data_resident, "training X (%zu x %zu)",
+                     n, d);
         add_item(mm, mul_sat(n, F), 0, in->data_resident, "training y (%zu)", n);
     }
     if (in->other_in_use)
@@ -93,8 +91,7 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
     if (in->work_floats)
         add_item(mm, mul_sat(in->work_floats, F), 0, 0, "update scratch (%zu floats)",
                  in->work_floats);
-    if (in->average)
-        add_item(mm, pbytes, 0, 0, "averaged parameters");
+    if (in->average) add_item(mm, pbytes, 0, 0, "averaged parameters");
     add_item(mm, sizeof(gsgd_guard), 0, 0, "NaN/Inf guard");
     /* A warmup or schedule changes the rate every step; one entry per step
      * of an epoch, uploaded once per epoch, keeps the copy out of the step
@@ -189,8 +186,7 @@ gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
      * batch >= grid_batch(hi) fails. lo_ok off the grid is rounded down,
      * which keeps the invariant since smaller batches fit too. */
     size_t lo = lo_ok ? grid_ceil(gsgd_plan_round(lo_ok)) : 0, hi = grid_ceil(hi_fail);
-    if (lo >= hi)
-        lo = hi - 1;
+    if (lo >= hi) lo = hi - 1;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
         gsgd_status st = try_batch(grid_batch(mid), user);
@@ -204,8 +200,7 @@ gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
     }
     if (lo == 0) {
         char why[GSGD_ERROR_LEN] = "allocation failed";
-        if (ctx)
-            snprintf(why, sizeof why, "%s", gsgd_last_error(ctx));
+        if (ctx) snprintf(why, sizeof why, "%s", gsgd_last_error(ctx));
         return GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
                           "model does not fit: the buffers for a batch of 1 row could not be "
                           "allocated (%s)",

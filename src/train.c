@@ -13,8 +13,8 @@ double gsgd_now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
-                                const gsgd_options *opts, gsgd_trainer **out) {
+gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
+                                gsgd_trainer **out) {
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!m || !train || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
@@ -25,8 +25,8 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train,
     if (vf > 0.0) {
         FORWARD_IF_ERROR(gsgd_trainer_check(m, train));
         gsgd_status st = gsgd_dataset_split(train, vf, (uint64_t)opts->v[GSGD_SEED], &part, &val);
-        RETURN_ERROR_IF(st != GSGD_STATUS_OK, m->ctx, st,
-                        "validation_fraction %g: %s", vf, gsgd_last_error(m->ctx));
+        RETURN_ERROR_IF(st != GSGD_STATUS_OK, m->ctx, st, "validation_fraction %g: %s", vf,
+                        gsgd_last_error(m->ctx));
     }
     gsgd_batch_plan *plan = NULL;
     gsgd_trainer *tr = NULL;
@@ -61,11 +61,10 @@ gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train) {
     RETURN_ERROR_IF(train->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                     "trainer: model '%s' expects %zu features, data has %zu", m->spec,
                     m->n_features, train->d);
-    RETURN_ERROR_IF((m->n_classes == 0) != (train->n_classes == 0) ||
-                        train->n_classes > m->n_classes,
-                    ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "trainer: model '%s' has %d classes, data has %d", m->spec, m->n_classes,
-                    train->n_classes);
+    RETURN_ERROR_IF(
+        (m->n_classes == 0) != (train->n_classes == 0) || train->n_classes > m->n_classes, ctx,
+        GSGD_STATUS_SHAPE_MISMATCH, "trainer: model '%s' has %d classes, data has %d", m->spec,
+        m->n_classes, train->n_classes);
     RETURN_ERROR_IF(train->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "trainer: no samples");
     return GSGD_STATUS_OK;
 }
@@ -85,8 +84,8 @@ static gsgd_status clear_state(gsgd_trainer *tr) {
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
-                               const gsgd_options *opts, size_t B, gsgd_trainer **out) {
+gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
+                               size_t B, gsgd_trainer **out) {
     *out = NULL;
     gsgd_context *ctx = m->ctx;
     RETURN_ERROR_IF(B == 0, ctx, GSGD_STATUS_INTERNAL, "trainer: batch 0");
@@ -126,8 +125,7 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train,
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(gsgd_guard), (void **)&tr->guard), fail);
     CHECK_GOTO(st, reset_guard(tr), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr), fail);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr_host),
-               fail);
+    CHECK_GOTO(st, gsgd_host_alloc(ctx, tr->lr_len * sizeof(float), (void **)&tr->lr_host), fail);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, train->n * sizeof(uint32_t), (void **)&tr->perm), fail);
     tr->perm_scratch_bytes = be->perm_scratch_bytes(train->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->perm_scratch_bytes, &tr->perm_scratch), fail);
@@ -181,16 +179,20 @@ gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *se
     /* p -= 0 * direction leaves every finite parameter exactly as it was. */
     const float zero = 0.0f;
     FORWARD_IF_ERROR(be->upload(ctx, tr->lr, &zero, sizeof zero));
-    FORWARD_IF_ERROR(be->permutation(ctx, (uint64_t)tr->opts.v[GSGD_SEED], 0, n, tr->perm,
-                                     tr->perm_scratch));
+    FORWARD_IF_ERROR(
+        be->permutation(ctx, (uint64_t)tr->opts.v[GSGD_SEED], 0, n, tr->perm, tr->perm_scratch));
     gsgd_trainer_use_average(tr, 0);
     for (int s = 0; s < steps; s++) {
         const double t0 = gsgd_now_seconds();
         FORWARD_IF_ERROR(gsgd_trainer_local_gradient(tr, (size_t)s * b % (n - b + 1), b, b));
         /* No guard, no average: a probe leaves no trace in either. */
-        gsgd_update_args a = {.lr = tr->lr, .params = m->params, .grads = tr->grads,
-                              .n = m->n_params, .state = {tr->state[0], tr->state[1]},
-                              .work = tr->work, .t = 1};
+        gsgd_update_args a = {.lr = tr->lr,
+                              .params = m->params,
+                              .grads = tr->grads,
+                              .n = m->n_params,
+                              .state = {tr->state[0], tr->state[1]},
+                              .work = tr->work,
+                              .t = 1};
         FORWARD_IF_ERROR(be->update(ctx, &tr->rule, &a));
         if (seconds) {
             FORWARD_IF_ERROR(be->sync(ctx));
@@ -205,8 +207,8 @@ gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr) {
     gsgd_context *ctx = tr->ctx;
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
-    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, 0, tr->B,
-                                     m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, 0, tr->B, m->mean,
+                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
     FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, tr->B));
     return gsgd_model_score(m, &tr->sb, tr->B);
 }
@@ -220,10 +222,9 @@ gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, v
 
 gsgd_status gsgd_trainer_set_replica(gsgd_trainer *tr, int rank, int n_replicas, int shard) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(n_replicas < 1 || rank < 0 || rank >= n_replicas, tr->ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "set_replica: rank %d of %d replicas is not in [0, n_replicas)", rank,
-                    n_replicas);
+    RETURN_ERROR_IF(
+        n_replicas < 1 || rank < 0 || rank >= n_replicas, tr->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+        "set_replica: rank %d of %d replicas is not in [0, n_replicas)", rank, n_replicas);
     RETURN_ERROR_IF(shard != 0 && shard != 1, tr->ctx, GSGD_STATUS_INVALID_ARGUMENT,
                     "set_replica: shard must be 0 or 1, got %d", shard);
     /* The step schedule (rows per step, seed) must not change mid-run. */

@@ -30,8 +30,8 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
         const size_t e = steps_per_epoch ? (first - 1) / steps_per_epoch : 0;
         char where[96];
         if (first == last)
-            snprintf(where, sizeof where, "at step %zu (epoch %zu, step %zu of %zu)", first,
-                     e + 1, first - e * steps_per_epoch, steps_per_epoch);
+            snprintf(where, sizeof where, "at step %zu (epoch %zu, step %zu of %zu)", first, e + 1,
+                     first - e * steps_per_epoch, steps_per_epoch);
         else
             snprintf(where, sizeof where, "between steps %zu and %zu (epoch %zu)", first, last,
                      e + 1);
@@ -45,8 +45,8 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
         gsgd_log(ctx, GSGD_LOG_WARNING,
                  "%u step%s with a non-finite gradient skipped by step %zu (%u in all); the "
                  "learning rate is now %g of the schedule's",
-                 g.bad_steps - tr->bad_seen, g.bad_steps - tr->bad_seen == 1 ? "" : "s",
-                 tr->steps, g.bad_steps, (double)g.lr_factor);
+                 g.bad_steps - tr->bad_seen, g.bad_steps - tr->bad_seen == 1 ? "" : "s", tr->steps,
+                 g.bad_steps, (double)g.lr_factor);
     tr->bad_seen = g.bad_steps;
     if (isfinite(acc[0])) {
         *loss_sum += acc[0];
@@ -61,9 +61,9 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
  * to the device. */
 static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
     const size_t Bg = tr->B * (size_t)tr->n_replicas; /* the global batch */
-    *per_step = tr->lr_len >= steps &&
-                (gsgd_schedule_per_step(&tr->opts) ||
-                 (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps));
+    *per_step =
+        tr->lr_len >= steps && (gsgd_schedule_per_step(&tr->opts) ||
+                                (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps));
     const size_t count = *per_step ? steps : 1;
     for (size_t s = 0; s < count; s++)
         tr->lr_host[s] =
@@ -108,8 +108,8 @@ gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, s
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
     if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
-    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b,
-                                     m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
+    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b, m->mean,
+                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
     FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
     return gsgd_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
 }
@@ -135,7 +135,7 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
     FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
     double loss_sum = 0.0;
     size_t loss_samples = 0, chunk = 0; /* samples behind loss_sum, since the last check */
-    size_t seen_all = 0; /* samples of all replicas */
+    size_t seen_all = 0;                /* samples of all replicas */
     for (size_t s = tr->epoch_step; s < steps; s++) {
         const size_t start = s * G, g = n - start < G ? n - start : G;
         size_t lo = start, b = g, global = tr->shard ? g * R : g;
@@ -145,11 +145,10 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
         }
         FORWARD_IF_ERROR(gsgd_trainer_local_gradient(tr, lo, b, global));
         if (tr->grad_hook) {
-            gsgd_status hs = tr->grad_hook(tr->grads, m->n_params, ctx->stream,
-                                           tr->grad_hook_user);
+            gsgd_status hs = tr->grad_hook(tr->grads, m->n_params, ctx->stream, tr->grad_hook_user);
             RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
-                            "gradient hook failed (%s) at epoch %d step %zu",
-                            gsgd_status_name(hs), tr->epoch + 1, s + 1);
+                            "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
+                            tr->epoch + 1, s + 1);
         }
         FORWARD_IF_ERROR(apply_update(tr, per_step ? tr->lr + s : tr->lr));
         tr->lr_now = tr->lr_host[per_step ? s : 0];

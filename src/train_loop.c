@@ -9,8 +9,7 @@ static size_t epoch_samples(const gsgd_trainer *tr) {
     return tr->shard ? tr->train->n * (size_t)tr->n_replicas : tr->train->n;
 }
 
-gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
-                                  gsgd_eval_result *out) {
+gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds, gsgd_eval_result *out) {
     if (!tr || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
     const int swapped = tr->avg_swapped;
     gsgd_trainer_use_average(tr, 1);
@@ -58,8 +57,11 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     const int epochs = (int)tr->opts.v[GSGD_EPOCHS];
     const double target = tr->opts.v[GSGD_TARGET_ACC];
     gsgd_progress_state ps = {.fn = progress, .user = user, .t0 = gsgd_now_seconds()};
-    gsgd_train_result r = {.batch = tr->B, .test_accuracy = NAN, .test_loss = NAN,
-                           .time_to_target_s = NAN, .train_loss = NAN,
+    gsgd_train_result r = {.batch = tr->B,
+                           .test_accuracy = NAN,
+                           .test_loss = NAN,
+                           .time_to_target_s = NAN,
+                           .train_loss = NAN,
                            .validation_accuracy = NAN};
     double train_seconds = 0.0;
     size_t samples = 0;
@@ -104,8 +106,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             ps.p.test_accuracy = ev.accuracy;
             ps.p.lr = tr->lr_now;
             RETURN_ERROR_IF(progress(&ps.p, user), tr->ctx, GSGD_STATUS_INTERRUPTED,
-                            "training stopped by the progress callback after epoch %d",
-                            tr->epoch);
+                            "training stopped by the progress callback after epoch %d", tr->epoch);
         }
         if (reached) {
             r.time_to_target_s = gsgd_now_seconds() - ps.t0;

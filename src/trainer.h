@@ -17,34 +17,34 @@ struct gsgd_trainer {
     gsgd_update_rule rule;
     size_t B;
     gsgd_step_buffers sb;
-    float *grads;       /* flat, same layout as the parameters */
-    float *state[2];    /* optimizer state (gsgd_rule_state_count buffers) */
-    float *work;        /* the update's scratch, work_floats floats */
+    float *grads;    /* flat, same layout as the parameters */
+    float *state[2]; /* optimizer state (gsgd_rule_state_count buffers) */
+    float *work;     /* the update's scratch, work_floats floats */
     size_t work_floats;
-    float *average;     /* AVERAGE: the running average of the iterates */
-    size_t avg_count;   /* iterates averaged so far */
-    int avg_swapped;    /* m->params and average are swapped (see gsgd_trainer_use_average) */
-    gsgd_guard *guard;  /* backend memory: the device-side NaN/Inf record */
-    float *lr;          /* backend memory: lr_len rates, one per step of an
-                           epoch when the rate changes within epochs
-                           (uploaded once per epoch), else one */
+    float *average;    /* AVERAGE: the running average of the iterates */
+    size_t avg_count;  /* iterates averaged so far */
+    int avg_swapped;   /* m->params and average are swapped (see gsgd_trainer_use_average) */
+    gsgd_guard *guard; /* backend memory: the device-side NaN/Inf record */
+    float *lr;         /* backend memory: lr_len rates, one per step of an
+                          epoch when the rate changes within epochs
+                          (uploaded once per epoch), else one */
     size_t lr_len;
-    float *lr_host;     /* host staging for the rates, lr_len floats */
+    float *lr_host;        /* host staging for the rates, lr_len floats */
     gsgd_batch_plan *plan; /* how the batch was chosen (owned) */
-    double lr_now;      /* rate of the latest step, for messages and progress */
-    double lr_factor;   /* ADAPTIVE's division by 5s (1 otherwise) */
-    double best;        /* early stopping / ADAPTIVE: best monitored value */
-    int no_improve;     /* epochs since the monitored value last improved */
-    uint32_t bad_seen;  /* guard->bad_steps already reported */
-    size_t checked_steps; /* steps at the last health check */
-    uint32_t *perm;     /* this epoch's permutation */
-    void *perm_scratch; /* backend scratch for building it */
+    double lr_now;         /* rate of the latest step, for messages and progress */
+    double lr_factor;      /* ADAPTIVE's division by 5s (1 otherwise) */
+    double best;           /* early stopping / ADAPTIVE: best monitored value */
+    int no_improve;        /* epochs since the monitored value last improved */
+    uint32_t bad_seen;     /* guard->bad_steps already reported */
+    size_t checked_steps;  /* steps at the last health check */
+    uint32_t *perm;        /* this epoch's permutation */
+    void *perm_scratch;    /* backend scratch for building it */
     size_t perm_scratch_bytes;
-    int epoch;          /* epochs completed */
-    size_t epoch_step;  /* steps done of the epoch in progress: nonzero only
-                           after a stop mid-epoch, where the next epoch
-                           call resumes (same permutation, same rates) */
-    size_t steps;       /* optimizer steps taken */
+    int epoch;                   /* epochs completed */
+    size_t epoch_step;           /* steps done of the epoch in progress: nonzero only
+                                    after a stop mid-epoch, where the next epoch
+                                    call resumes (same permutation, same rates) */
+    size_t steps;                /* optimizer steps taken */
     gsgd_grad_hook_fn grad_hook; /* between backward and update (data parallel) */
     void *grad_hook_user;
     int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */

@@ -123,9 +123,8 @@ GSGD_HD float gsgd_adam_denom(const gsgd_step_consts *c, float s) {
  * constant the compiler folds the switch with. q is LARS's trust
  * ratio of the element's segment; decay says whether it is a weight. LAMB
  * only updates its moments here and leaves its direction in *u. */
-GSGD_HD void gsgd_rule_step(gsgd_optim kind, const gsgd_step_consts *c,
-                            const gsgd_step_scalars *d, float q, int decay, float g, float *w,
-                            float *s0, float *s1, float *u) {
+GSGD_HD void gsgd_rule_step(gsgd_optim kind, const gsgd_step_consts *c, const gsgd_step_scalars *d,
+                            float q, int decay, float g, float *w, float *s0, float *s1, float *u) {
     const int coupled = decay && kind != GSGD_OPTIM_ADAMW && kind != GSGD_OPTIM_LAMB;
     if (coupled) g = GSGD_FADD(g, GSGD_FMUL(c->wd, *w));
     if (decay && kind == GSGD_OPTIM_ADAMW) *w = GSGD_FMUL(*w, d->shrink); /* then Adam */
@@ -185,9 +184,9 @@ GSGD_HD float gsgd_prox(float w, float thr) {
  * or LAMB's second pass (pass 1: w -= seg_step u, seg_step = lr r_k), then
  * the prox step and the average. q is LARS's ratio; kind is c->kind. Returns whether the new
  * w is finite (LAMB's first pass leaves w alone and returns 1). */
-GSGD_HD int gsgd_update_elem(gsgd_optim kind, const gsgd_step_consts *c,
-                             const gsgd_step_scalars *d, int pass, float q, int decay, float g,
-                             float *w, float *s0, float *s1, float *u, float *avg) {
+GSGD_HD int gsgd_update_elem(gsgd_optim kind, const gsgd_step_consts *c, const gsgd_step_scalars *d,
+                             int pass, float q, int decay, float g, float *w, float *s0, float *s1,
+                             float *u, float *avg) {
     if (pass == 1) {
         *w = GSGD_FSUB(*w, GSGD_FMUL(q, *u));
     } else {

@@ -37,8 +37,7 @@ static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
     float *C0 = malloc(M * N * sizeof *C0);
     memcpy(C0, C, M * N * sizeof *C);
     size_t lda = ta ? M : K, ldb = tb ? K : N;
-    cr_assert_eq(be->gemm(ctx, ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C, N),
-                 GSGD_STATUS_OK);
+    cr_assert_eq(be->gemm(ctx, ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C, N), GSGD_STATUS_OK);
     /* Sum of K products of magnitude <= 1 plus 2*|C0| <= 2: fp32 error is
      * bounded by gamma_{K+2} * (K*0.5 + 2). */
     double bound = (K + 2) * FLT_EPSILON * (0.5 * K + 2.0);
@@ -49,8 +48,8 @@ static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
                 s += (double)(ta ? A[k * M + i] : A[i * K + k]) *
                      (tb ? Bm[j * K + k] : Bm[k * N + j]);
             double ref = 0.5 * s + 2.0 * C0[i * N + j];
-            cr_assert(fabs(C[i * N + j] - ref) <= bound, "ta=%d tb=%d C[%zu][%zu] %g vs %g", ta,
-                      tb, i, j, C[i * N + j], ref);
+            cr_assert(fabs(C[i * N + j] - ref) <= bound, "ta=%d tb=%d C[%zu][%zu] %g vs %g", ta, tb,
+                      i, j, C[i * N + j], ref);
         }
     free(A);
     free(Bm);
@@ -111,8 +110,7 @@ Test(backend_cpu, gather_reads_bytes_as_pixels_scaled_to_unit_range) {
     float Xb[4], yb[2];
     cr_assert_eq(be->gather(ctx, X, GSGD_XTYPE_U8, y, 2, perm, 0, 2, NULL, NULL, Xb, yb),
                  GSGD_STATUS_OK);
-    cr_expect(Xb[0] == 1.0f / 255.0f && Xb[1] == 17.0f / 255.0f && Xb[2] == 0.0f &&
-              Xb[3] == 1.0f);
+    cr_expect(Xb[0] == 1.0f / 255.0f && Xb[1] == 17.0f / 255.0f && Xb[2] == 0.0f && Xb[3] == 1.0f);
     cr_expect(yb[0] == 7 && yb[1] == 5);
 }
 

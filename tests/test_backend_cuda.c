@@ -165,8 +165,8 @@ Test(backend_cuda, col_sum_agrees_to_the_final_rounding) {
 /* Copies, byte conversions (a correctly rounded division on both sides)
  * and (x - mean) * inv_std (no FMA can form): bitwise equal. Byte storage
  * takes the vectorised kernel when d % 4 == 0, the scalar one otherwise. */
-static void check_gather(gsgd_xtype xt, size_t n, size_t d, size_t start, size_t B,
-                         int use_perm, int standardise) {
+static void check_gather(gsgd_xtype xt, size_t n, size_t d, size_t start, size_t B, int use_perm,
+                         int standardise) {
     const size_t xbytes = n * d * gsgd_xtype_size(xt);
     void *X;
     if (xt == GSGD_XTYPE_U8) {
@@ -244,8 +244,8 @@ static void check_copy_2d(size_t dpitch, size_t spitch, size_t width, size_t hei
     ok(gpu, gpu->be->copy_2d(gpu, dd, dpitch, ds, spitch, width, height));
     ok(cpu, cpu->be->copy_2d(cpu, want, dpitch, src, spitch, width, height));
     fetch(got, dd, dbytes);
-    cr_expect(memcmp(got, want, dbytes) == 0, "dpitch=%zu spitch=%zu width=%zu height=%zu",
-              dpitch, spitch, width, height);
+    cr_expect(memcmp(got, want, dbytes) == 0, "dpitch=%zu spitch=%zu width=%zu height=%zu", dpitch,
+              spitch, width, height);
     gsgd_mem_free(gpu, ds, sbytes);
     gsgd_mem_free(gpu, dd, dbytes);
     free(src), free(want), free(got);
@@ -294,10 +294,19 @@ typedef struct {
 static int layerwise(gsgd_optim k) { return k == GSGD_OPTIM_LARS || k == GSGD_OPTIM_LAMB; }
 
 static gsgd_update_rule case_rule(const upd_case *c, size_t n) {
-    gsgd_update_rule r = {.kind = c->kind, .momentum = c->mu, .weight_decay = c->wd,
-                          .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-6f, .alpha = 0.99f,
-                          .trust_coef = 0.02f, .clip_norm = c->clip, .l1 = c->l1,
-                          .skip_nonfinite = c->guard == 1, .n_decay = n / 3, .n_segments = 1,
+    gsgd_update_rule r = {.kind = c->kind,
+                          .momentum = c->mu,
+                          .weight_decay = c->wd,
+                          .beta1 = 0.9f,
+                          .beta2 = 0.999f,
+                          .eps = 1e-6f,
+                          .alpha = 0.99f,
+                          .trust_coef = 0.02f,
+                          .clip_norm = c->clip,
+                          .l1 = c->l1,
+                          .skip_nonfinite = c->guard == 1,
+                          .n_decay = n / 3,
+                          .n_segments = 1,
                           .seg = {0, n}};
     if (layerwise(c->kind)) { /* uneven segments, empty ones at small n; weights first */
         const size_t cut[5] = {0, n / 7, n / 3, n / 2, n};
@@ -332,8 +341,8 @@ static void bufs_open(upd_bufs *b, size_t n, size_t offset, float lr) {
                            GSGD_WORK_HEAD + n + offset};
     for (int k = 0; k < 5; k++) {
         b->len[k] = len[k];
-        b->h[k] = k == B_P || k == B_AVG ? rnd(len[k], n + 70 + (size_t)k, -1, 1)
-                                         : calloc(len[k], 4);
+        b->h[k] =
+            k == B_P || k == B_AVG ? rnd(len[k], n + 70 + (size_t)k, -1, 1) : calloc(len[k], 4);
         b->d[k] = dev(b->h[k], len[k] * 4);
     }
     b->hg = (gsgd_guard){.lr_factor = 1.0f};
@@ -355,11 +364,15 @@ static void bufs_close(upd_bufs *b) {
 static gsgd_update_args bufs_args(upd_bufs *b, int on_dev, const upd_case *c, size_t n,
                                   size_t offset, const float *lr, const float *g, uint64_t t) {
     float **x = on_dev ? b->d : b->h;
-    return (gsgd_update_args){.lr = lr, .params = x[B_P] + offset, .grads = g + offset, .n = n,
+    return (gsgd_update_args){.lr = lr,
+                              .params = x[B_P] + offset,
+                              .grads = g + offset,
+                              .n = n,
                               .state = {x[B_S0] + offset, x[B_S1] + offset},
                               .work = x[B_WORK] + offset,
                               .average = c->average ? x[B_AVG] + offset : NULL,
-                              .avg_rate = 1.0f / (float)t, .t = t,
+                              .avg_rate = 1.0f / (float)t,
+                              .t = t,
                               .guard = c->guard ? (on_dev ? b->dg : &b->hg) : NULL};
 }
 
@@ -474,8 +487,8 @@ Test(backend_cuda, sumsq_agrees_to_the_final_rounding_and_is_reproducible) {
         for (int k = 0; k < 5; k++) {
             const double tol =
                 FLT_EPSILON * fabs(want[k]) + 2.0 * (double)n * DBL_EPSILON * fabs(want[k]);
-            cr_expect(fabs((double)got[k] - want[k]) <= tol, "n %zu seg %d: %.9g vs cpu %.9g", n,
-                      k, got[k], want[k]);
+            cr_expect(fabs((double)got[k] - want[k]) <= tol, "n %zu seg %d: %.9g vs cpu %.9g", n, k,
+                      got[k], want[k]);
             cr_expect(memcmp(&got[k], &again[k], 4) == 0, "n %zu seg %d: rerun differs", n, k);
         }
         gsgd_mem_free(gpu, dx, n * 4);

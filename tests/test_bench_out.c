@@ -30,8 +30,8 @@ static bench_report *report(void) {
     r.planner_batch = 1600;
     r.target_acc = 0.8;
     r.noise_run = 1;
-    r.noise = (noise_estimate){.g2 = 0.5, .trace = 40, .b_simple = 80, .b_simple_se = 4,
-                               .n_small = 10, .n_big = 10};
+    r.noise = (noise_estimate){
+        .g2 = 0.5, .trace = 40, .b_simple = 80, .b_simple_se = 4, .n_small = 10, .n_big = 10};
     r.n_points = 3;
     for (int i = 0; i < 3; i++) {
         bench_point *p = &r.pts[i];
@@ -64,8 +64,10 @@ static char *written(void (*fn)(FILE *, const bench_report *), const bench_repor
 static int csv_fields(const char *line) {
     int n = 1, quoted = 0;
     for (const char *p = line; *p && *p != '\n'; p++) {
-        if (*p == '"') quoted = !quoted;
-        else if (*p == ',' && !quoted) n++;
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == ',' && !quoted)
+            n++;
     }
     return n;
 }

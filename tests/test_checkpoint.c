@@ -110,8 +110,7 @@ static void expect_same_state(const run *a, const run *b, const char *what) {
     cr_assert_eq(b->m->n_params, n);
     cr_expect(memcmp(a->m->params, b->m->params, bytes) == 0, "%s: parameters differ", what);
     if (a->tr->average)
-        cr_expect(memcmp(a->tr->average, b->tr->average, bytes) == 0, "%s: average differs",
-                  what);
+        cr_expect(memcmp(a->tr->average, b->tr->average, bytes) == 0, "%s: average differs", what);
     for (int k = 0; k < gsgd_rule_state_count(&a->tr->rule); k++)
         cr_expect(memcmp(a->tr->state[k], b->tr->state[k], bytes) == 0,
                   "%s: optimizer state %d differs", what, k);
@@ -146,8 +145,7 @@ static void check_exact_resume(config c, const char *name) {
     cr_expect_eq(done, 2);
     cr_expect_eq(step, 0u);
     run second = start(saved, 77, 0);
-    cr_assert_eq(gsgd_trainer_resume(second.tr, path), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_trainer_resume(second.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     cr_assert_eq(train_run(&second, NULL, NULL), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     expect_same_state(&straight, &second, name);
 
@@ -186,8 +184,7 @@ Test(checkpoint, stop_mid_epoch_save_and_resume_equals_straight) {
         cr_assert_eq(train_run(&first, stop_mid_epoch_2, NULL), GSGD_STATUS_INTERRUPTED);
         cr_assert_eq(first.tr->epoch_step, 8u);
         const char *path = tu_path("mid.ckpt");
-        cr_assert_eq(gsgd_trainer_save(first.tr, path), GSGD_STATUS_OK, "%s",
-                     gsgd_last_error(ctx));
+        cr_assert_eq(gsgd_trainer_save(first.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
         stop(&first);
 
         int done;
@@ -327,8 +324,8 @@ Test(checkpoint, incompatible_trainer_is_refused_naming_what_differs) {
     gsgd_set(other, GSGD_LR, 0.5);
     run lr = start(other, 1, 1);
     cr_expect_eq(gsgd_trainer_resume(lr.tr, path), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_expect(strstr(gsgd_last_error(ctx), "option lr") && strstr(gsgd_last_error(ctx), path),
-              "%s", gsgd_last_error(ctx));
+    cr_expect(strstr(gsgd_last_error(ctx), "option lr") && strstr(gsgd_last_error(ctx), path), "%s",
+              gsgd_last_error(ctx));
     cr_expect_eq(lr.tr->steps, 0u, "the trainer is unchanged");
     stop(&lr);
 

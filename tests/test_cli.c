@@ -330,8 +330,9 @@ Test(cli, optimizer_and_schedule_names_are_checked) {
     rc = gsgd(out, "train --on-nan maybe --data " SYNTH " --model softmax");
     cr_expect_eq(rc, 2, "%s", out);
     /* A known rule trains; an option the rule never reads is a warning. */
-    rc = gsgd(out, "train --optim adam --beta1 0.8 --trust-coef 0.01 --quiet --epochs 1 --data " SYNTH
-                   " --model softmax");
+    rc = gsgd(out,
+              "train --optim adam --beta1 0.8 --trust-coef 0.01 --quiet --epochs 1 --data " SYNTH
+              " --model softmax");
     cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "--trust-coef is ignored: only lars reads it"), "%s", out);
     cr_expect(!strstr(out, "--beta1 is ignored"), "%s", out);

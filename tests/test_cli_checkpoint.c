@@ -24,8 +24,9 @@
 #define SMALL "--data synth:600,6,3:seed=4 --batch 32"
 /* For the signal tests: 100 steps of 32 per epoch, a few ms per epoch, and
  * far more epochs than a test waits for. */
-#define LONG_RUN "--data", "synth:4000,20,5:seed=2", "--model", "mlp:32", "--batch", "32", \
-                 "--epochs", "1000000", "--device", "cpu"
+#define LONG_RUN                                                                                   \
+    "--data", "synth:4000,20,5:seed=2", "--model", "mlp:32", "--batch", "32", "--epochs",          \
+        "1000000", "--device", "cpu"
 
 /* The checkpoint's fixed header and options (checkpoint.c's layout). */
 #define OPTIONS_OFF 280
@@ -67,29 +68,35 @@ Test(cli_checkpoint, two_epochs_and_a_resume_of_two_equal_four_straight) {
     for (int k = 0; k < 2; k++) {
         char out[OUT_SIZE], straight_line[OUT_SIZE];
         const char *a = tu_path("a.ckpt"), *b = tu_path("b.ckpt"), *c = tu_path("c.ckpt");
-        int rc = gsgd(out, "train --quiet " SMALL " --model mlp:8 --standardize %s --epochs 4 "
-                           "--save '%s'", opts[k], a);
+        int rc = gsgd(out,
+                      "train --quiet " SMALL " --model mlp:8 --standardize %s --epochs 4 "
+                      "--save '%s'",
+                      opts[k], a);
         cr_assert_eq(rc, 0, "%s", out);
         snprintf(straight_line, sizeof straight_line, "%s", out);
-        rc = gsgd(out, "train --quiet " SMALL " --model mlp:8 --standardize %s --epochs 2 "
-                       "--save '%s'", opts[k], b);
+        rc = gsgd(out,
+                  "train --quiet " SMALL " --model mlp:8 --standardize %s --epochs 2 "
+                  "--save '%s'",
+                  opts[k], b);
         cr_assert_eq(rc, 0, "%s", out);
-        rc = gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --epochs 2 "
-                       "--save '%s'", b, c);
+        rc = gsgd(out,
+                  "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --epochs 2 "
+                  "--save '%s'",
+                  b, c);
         cr_assert_eq(rc, 0, "%s", out);
         expect_same_state(a, c);
         /* Same model, same test set: the same accuracy and loss printed. */
-        cr_expect(strncmp(strstr(out, "test accuracy"), strstr(straight_line, "test accuracy"),
-                          30) == 0,
-                  "%s vs %s", out, straight_line);
+        cr_expect(
+            strncmp(strstr(out, "test accuracy"), strstr(straight_line, "test accuracy"), 30) == 0,
+            "%s vs %s", out, straight_line);
     }
 }
 
 Test(cli_checkpoint, eval_reads_a_checkpoint) {
     char out[OUT_SIZE];
     const char *f = tu_path("eval.ckpt");
-    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f),
-                 0, "%s", out);
+    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f), 0,
+                 "%s", out);
     cr_expect_eq(gsgd(out, "eval --quiet --model-file '%s' --data synth:600,6,3:seed=4", f), 0,
                  "%s", out);
     cr_expect(strstr(out, "accuracy "), "%s", out);
@@ -100,8 +107,8 @@ Test(cli_checkpoint, eval_reads_a_checkpoint) {
 Test(cli_checkpoint, corrupt_checkpoint_exits_2_with_one_line_naming_it) {
     char out[OUT_SIZE];
     const char *f = tu_path("bad.ckpt");
-    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f),
-                 0, "%s", out);
+    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f), 0,
+                 "%s", out);
     size_t n;
     unsigned char *b = slurp(f, &n);
     b[n / 2] ^= 0x10;
@@ -123,13 +130,13 @@ Test(cli_checkpoint, corrupt_checkpoint_exits_2_with_one_line_naming_it) {
 Test(cli_checkpoint, options_that_change_the_run_are_refused_with_resume) {
     char out[OUT_SIZE];
     const char *f = tu_path("opts.ckpt");
-    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f),
-                 0, "%s", out);
+    cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f), 0,
+                 "%s", out);
     const char *refused[] = {"--lr 0.5", "--model mlp:4", "--batch 16", "--seed 3",
                              "--standardize"};
     for (size_t k = 0; k < sizeof refused / sizeof refused[0]; k++) {
-        int rc = gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s' %s", f,
-                      refused[k]);
+        int rc =
+            gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s' %s", f, refused[k]);
         cr_expect_eq(rc, 2, "%s: %s", refused[k], out);
         cr_expect_eq(tu_count_lines(out), 1, "%s", out);
         char name[32];
@@ -215,8 +222,7 @@ Test(cli_checkpoint, sigint_saves_a_checkpoint_that_resumes_and_exits_130) {
     int status = wait_exit(pid);
     const char *text = tu_read_text(log);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d: %s", status, text);
-    cr_expect(strstr(text, "interrupted by SIGINT") && strstr(text, f) &&
-                  strstr(text, "--resume"),
+    cr_expect(strstr(text, "interrupted by SIGINT") && strstr(text, f) && strstr(text, "--resume"),
               "%s", text);
     int done = -1;
     size_t step = 0;
@@ -249,8 +255,7 @@ Test(cli_checkpoint, sigterm_without_save_writes_gsgd_interrupted_ckpt_and_exits
 
 Test(cli_checkpoint, checkpoint_every_writes_during_the_run) {
     const char *f = tu_path("every.ckpt"), *log = tu_path("every.log");
-    const char *argv[] = {"gsgd", "train", LONG_RUN, "--save", f, "--checkpoint-every", "2",
-                          NULL};
+    const char *argv[] = {"gsgd", "train", LONG_RUN, "--save", f, "--checkpoint-every", "2", NULL};
     pid_t pid = spawn(tu_tmpdir(), log, argv);
     wait_for_text(log, "epoch 5/");
     kill(pid, SIGKILL); /* no chance to save on the way out */

@@ -203,9 +203,9 @@ Test(cli_plan, ubyte_images_are_planned_as_bytes_when_asked_and_floats_by_defaul
     cr_expect(strstr(json, "\"name\": \"training X (300 x 16, uint8)\", \"bytes\": 4800"), "%s",
               json);
     cr_expect_eq(json_number(json, "measured_bytes"), json_number(json, "predicted_bytes"));
-    cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s:storage=f32' --model softmax",
-                      files),
-                 0, "%s", out);
+    cr_assert_eq(
+        gsgd(out, "plan --quiet --device cpu --data 'idx:%s:storage=f32' --model softmax", files),
+        0, "%s", out);
     expect_row(out, "training X (300 x 16)", "19200");
     cr_assert_eq(gsgd(out, "plan --quiet --device cpu --data 'idx:%s' --model softmax", files), 0,
                  "%s", out);

@@ -7,9 +7,9 @@
 #include "gsgd.h"
 
 Test(status, every_status_has_a_name_and_a_description) {
-#define CHECK_STATUS(name, value, text)                                             \
-    cr_expect_str_eq(gsgd_status_name(GSGD_STATUS_##name), #name);                  \
-    cr_expect_str_eq(gsgd_status_string(GSGD_STATUS_##name), text);                 \
+#define CHECK_STATUS(name, value, text)                                                            \
+    cr_expect_str_eq(gsgd_status_name(GSGD_STATUS_##name), #name);                                 \
+    cr_expect_str_eq(gsgd_status_string(GSGD_STATUS_##name), text);                                \
     cr_expect_eq((int)GSGD_STATUS_##name, value, "status values are pinned");
     GSGD_STATUS_MAP(CHECK_STATUS)
 #undef CHECK_STATUS

@@ -66,8 +66,8 @@ Test(csv, skips_the_header_line) {
 
 Test(csv, accepts_crlf_blanks_around_fields_and_trailing_blank_lines) {
     gsgd_host_data h;
-    cr_assert_eq(load("crlf.csv", "1, 2 ,3\r\n0,4,\t5\r\n\r\n\n  \n", 0, 0, 0, &h),
-                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(load("crlf.csv", "1, 2 ,3\r\n0,4,\t5\r\n\r\n\n  \n", 0, 0, 0, &h), GSGD_STATUS_OK,
+                 "%s", gsgd_last_error(ctx));
     cr_assert_eq(h.n, 2);
     cr_assert_eq(h.X[1], 3.0f);
     cr_assert_eq(h.X[3], 5.0f);
@@ -84,8 +84,11 @@ Test(csv, accepts_a_last_line_without_newline) {
 
 Test(csv, ignores_a_utf8_byte_order_mark) {
     gsgd_host_data h;
-    cr_assert_eq(load("bom.csv", "\xEF\xBB\xBF" "1,2\n0,3\n", 0, 0, 0, &h), GSGD_STATUS_OK,
-                 "%s", gsgd_last_error(ctx));
+    cr_assert_eq(load("bom.csv",
+                      "\xEF\xBB\xBF"
+                      "1,2\n0,3\n",
+                      0, 0, 0, &h),
+                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     cr_assert_eq(h.y[0], 1.0f);
     gsgd_host_data_free(&h);
 }
@@ -138,15 +141,13 @@ Test(csv, rejects_ragged_rows_naming_the_line) {
 
 Test(csv, counts_the_header_in_line_numbers) {
     gsgd_host_data h;
-    cr_assert_eq(load("ragged-hdr.csv", "y,a\n1,2\n1,2,3\n", 0, 1, 0, &h),
-                 GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(load("ragged-hdr.csv", "y,a\n1,2\n1,2,3\n", 0, 1, 0, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error("ragged-hdr.csv", "line 3: expected 2 fields, got 3");
 }
 
 Test(csv, rejects_non_numeric_fields_naming_line_and_field) {
     gsgd_host_data h;
-    cr_assert_eq(load("text.csv", "1,2,3\n0,4,5\n1,abc,6\n", 0, 0, 0, &h),
-                 GSGD_STATUS_BAD_VALUE);
+    cr_assert_eq(load("text.csv", "1,2,3\n0,4,5\n1,abc,6\n", 0, 0, 0, &h), GSGD_STATUS_BAD_VALUE);
     expect_error("text.csv", "line 3, field 2: 'abc' is not a number");
 }
 

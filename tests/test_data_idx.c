@@ -418,8 +418,7 @@ Test(idx, bytes_past_the_first_buffer_match_the_float_load) {
     gsgd_host_data b, f;
     cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &b), 0, "%s",
                  gsgd_last_error(ctx));
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &f), 0, "%s",
-                 gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &f), 0, "%s", gsgd_last_error(ctx));
     cr_assert_arr_eq(b.X8, px, n * d);
     for (size_t i = 0; i < n * d; i++)
         cr_assert_eq(f.X[i], GSGD_U8_FEATURE(b.X8[i]), "value %zu", i);

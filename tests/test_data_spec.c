@@ -264,8 +264,9 @@ Test(spec, synth_spec_drops_the_test_part_when_not_asked_for) {
 }
 
 Test(spec, synth_spec_rejects_malformed_sizes) {
-    const char *bad[] = {"synth:", "synth:10,2", "synth:10,2,x", "synth:10,-2,3",
-                         "synth:10,2,3:seed=", "synth:10,2,3:sed=1", "synth:10,2,3,4"};
+    const char *bad[] = {"synth:",        "synth:10,2",         "synth:10,2,x",
+                         "synth:10,-2,3", "synth:10,2,3:seed=", "synth:10,2,3:sed=1",
+                         "synth:10,2,3,4"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         gsgd_dataset *tr, *te;
         cr_assert_eq(gsgd_dataset_load(ctx, bad[i], &tr, &te), GSGD_STATUS_INVALID_ARGUMENT,

@@ -161,8 +161,7 @@ Test(synth, rejects_bad_sizes) {
     cr_assert_eq(gsgd_synth(ctx, 10, 0, 2, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert_eq(gsgd_synth(ctx, 10, 4, 0, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert_eq(gsgd_synth(ctx, 10, 4, 65537, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_synth(ctx, (size_t)1 << 30, 1 << 10, 2, 0, &tr, &te),
-                 GSGD_STATUS_TOO_LARGE);
+    cr_assert_eq(gsgd_synth(ctx, (size_t)1 << 30, 1 << 10, 2, 0, &tr, &te), GSGD_STATUS_TOO_LARGE);
     cr_assert_null(tr.X);
     cr_assert_null(te.X);
 }

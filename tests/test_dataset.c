@@ -92,14 +92,11 @@ Test(dataset, rejects_labels_outside_the_classes) {
 Test(dataset, rejects_invalid_arguments) {
     const float X[2] = {1, 2}, y[2] = {0, 1};
     gsgd_dataset *ds;
-    cr_assert_eq(gsgd_dataset_from_host(ctx, NULL, y, 2, 1, 2, &ds),
-                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, NULL, y, 2, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 0, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 0, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 1, -1, &ds),
-                 GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_dataset_from_host(NULL, X, y, 2, 1, 2, &ds),
-                 GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 2, 1, -1, &ds), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgd_dataset_from_host(NULL, X, y, 2, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert_eq(gsgd_dataset_shape(NULL, NULL, NULL, NULL), GSGD_STATUS_INVALID_ARGUMENT);
 }
 

@@ -21,8 +21,8 @@ typedef struct {
 
 static void make_problem(problem *pb, const char *spec, int n_classes, uint64_t seed) {
     cr_assert_eq(gsgd_context_create(&pb->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_model_create(pb->ctx, spec, D, n_classes, seed, &pb->m), GSGD_STATUS_OK,
-                 "%s", gsgd_last_error(pb->ctx));
+    cr_assert_eq(gsgd_model_create(pb->ctx, spec, D, n_classes, seed, &pb->m), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(pb->ctx));
     gsgd_rng r = {seed * 7919 + 1};
     for (int i = 0; i < B * D; i++) pb->X[i] = (float)(4.0 * gsgd_rng_uniform(&r) - 2.0);
     for (int i = 0; i < B; i++)

@@ -30,10 +30,8 @@ static double normal(void) {
 static double batch_sq_norm(const double *G, double sigma, int B) {
     double m[D] = {0}, s = 0;
     for (int b = 0; b < B; b++)
-        for (int i = 0; i < D; i++)
-            m[i] += G[i] + sigma * normal();
-    for (int i = 0; i < D; i++)
-        s += (m[i] / B) * (m[i] / B);
+        for (int i = 0; i < D; i++) m[i] += G[i] + sigma * normal();
+    for (int i = 0; i < D; i++) s += (m[i] / B) * (m[i] / B);
     return s;
 }
 
@@ -41,8 +39,7 @@ Test(noise_scale, recovers_known_trace_and_gradient_norm_from_synthetic_gradient
     const double sigma = 1.0, g_i = 0.25; /* |G|^2 = 64/16 = 4, tr = 64: B_simple 16 */
     const int Bs = 4, Bb = 64, K = 2000;
     double G[D];
-    for (int i = 0; i < D; i++)
-        G[i] = g_i;
+    for (int i = 0; i < D; i++) G[i] = g_i;
     const double g2 = D * g_i * g_i, tr = D * sigma * sigma;
     noise_acc a;
     noise_init(&a, noise_inverse_batch(Bs, 0), noise_inverse_batch(Bb, 0));
@@ -135,10 +132,8 @@ Test(noise_scale, recovers_a_finite_population_sampled_without_replacement) {
             G[i] += x[j][i] / N;
         }
     for (int j = 0; j < N; j++)
-        for (int i = 0; i < DD; i++)
-            tr += (x[j][i] - G[i]) * (x[j][i] - G[i]) / N;
-    for (int i = 0; i < DD; i++)
-        g2 += G[i] * G[i];
+        for (int i = 0; i < DD; i++) tr += (x[j][i] - G[i]) * (x[j][i] - G[i]) / N;
+    for (int i = 0; i < DD; i++) g2 += G[i] * G[i];
     const int Bs = 10, Bb = 150;
     noise_acc a;
     noise_init(&a, noise_inverse_batch(Bs, N), noise_inverse_batch(Bb, N));
@@ -146,8 +141,7 @@ Test(noise_scale, recovers_a_finite_population_sampled_without_replacement) {
     for (int k = 0; k < K; k++)
         for (int big = 0; big < 2; big++) {
             const int B = big ? Bb : Bs;
-            for (int j = 0; j < N; j++)
-                perm[j] = j;
+            for (int j = 0; j < N; j++) perm[j] = j;
             for (int j = 0; j < B; j++) { /* partial Fisher-Yates */
                 int r = j + (int)(uniform() * (N - j));
                 int t = perm[j];
@@ -156,10 +150,8 @@ Test(noise_scale, recovers_a_finite_population_sampled_without_replacement) {
             }
             double m[DD] = {0}, s = 0;
             for (int j = 0; j < B; j++)
-                for (int i = 0; i < DD; i++)
-                    m[i] += x[perm[j]][i] / B;
-            for (int i = 0; i < DD; i++)
-                s += m[i] * m[i];
+                for (int i = 0; i < DD; i++) m[i] += x[perm[j]][i] / B;
+            for (int i = 0; i < DD; i++) s += m[i] * m[i];
             (big ? noise_add_big : noise_add_small)(&a, s);
         }
     noise_estimate e;

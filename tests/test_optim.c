@@ -48,9 +48,9 @@ Test(optim, sgd_is_x_minus_lr_dx) {
     fixture f = setup(GSGD_OPTIM_SGD, 0.1, 0.0, 0.0, 3);
     float p[3] = {1.0f, -2.0f, 0.5f}, g[3] = {0.5f, -1.0f, 4.0f};
     cr_assert_eq(gsgd_optimizer_step(f.opt, p, g, 3, NULL), GSGD_STATUS_OK);
-    cr_expect(ulp_close(p[0], 0.95, 4));  /* 1 - 0.1*0.5 */
-    cr_expect(ulp_close(p[1], -1.9, 4));  /* -2 - 0.1*(-1) */
-    cr_expect(ulp_close(p[2], 0.1, 4));   /* 0.5 - 0.1*4 */
+    cr_expect(ulp_close(p[0], 0.95, 4)); /* 1 - 0.1*0.5 */
+    cr_expect(ulp_close(p[1], -1.9, 4)); /* -2 - 0.1*(-1) */
+    cr_expect(ulp_close(p[2], 0.1, 4));  /* 0.5 - 0.1*4 */
     teardown(&f);
 }
 
@@ -73,8 +73,7 @@ Test(optim, momentum_matches_pytorch_over_three_steps) {
     const double expect[3] = {0.9, 0.61, 0.449};
     for (int t = 0; t < 3; t++) {
         cr_assert_eq(gsgd_optimizer_step(f.opt, p, &g[t], 1, NULL), GSGD_STATUS_OK);
-        cr_expect(ulp_close(p[0], expect[t], 8), "step %d: %.9g vs %.9g", t + 1, p[0],
-                  expect[t]);
+        cr_expect(ulp_close(p[0], expect[t], 8), "step %d: %.9g vs %.9g", t + 1, p[0], expect[t]);
     }
     teardown(&f);
 }
@@ -89,8 +88,7 @@ Test(optim, nesterov_matches_pytorch_over_three_steps) {
     const double expect[3] = {0.81, 0.349, 0.3041};
     for (int t = 0; t < 3; t++) {
         cr_assert_eq(gsgd_optimizer_step(f.opt, p, &g[t], 1, NULL), GSGD_STATUS_OK);
-        cr_expect(ulp_close(p[0], expect[t], 16), "step %d: %.9g vs %.9g", t + 1, p[0],
-                  expect[t]);
+        cr_expect(ulp_close(p[0], expect[t], 16), "step %d: %.9g vs %.9g", t + 1, p[0], expect[t]);
     }
     teardown(&f);
 }
@@ -151,12 +149,13 @@ Test(optim, adam_keeps_its_moments_and_step_count_across_calls) {
         for (int i = 0; i < 2; i++) {
             m[i] = b1 * m[i] + (1.0 - b1) * g[i];
             s[i] = b2 * s[i] + (1.0 - b2) * g[i] * g[i];
-            const double D = lr / (1.0 - pow(b1, t)) * m[i] / (sqrt(s[i]) / sqrt(1.0 - pow(b2, t)) + eps);
+            const double D =
+                lr / (1.0 - pow(b1, t)) * m[i] / (sqrt(s[i]) / sqrt(1.0 - pow(b2, t)) + eps);
             w[i] -= D;
             bound[i] += u * (fabs(w[i]) + (6.0 * t + 10.0) * fabs(D));
             cr_expect(fabs(D - copysign(lr, g[i])) <= 1e-7 * lr, "step %d: D = %.9g", t, D);
-            cr_expect(fabs(p[i] - w[i]) <= 1.1 * bound[i], "step %d w[%d] = %.9g, exact %.9g", t,
-                      i, p[i], w[i]);
+            cr_expect(fabs(p[i] - w[i]) <= 1.1 * bound[i], "step %d w[%d] = %.9g, exact %.9g", t, i,
+                      p[i], w[i]);
         }
     }
     teardown(&f);
@@ -179,12 +178,12 @@ static gsgd_options *lr_options(double lr, gsgd_lr_scaling scaling, double warmu
 
 Test(lr_scaling, linear_and_sqrt_follow_the_batch_from_the_reference) {
     gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 0); /* reference 256 */
-    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.4));  /* 0.1 * 4 */
-    cr_expect(close_to(gsgd_lr_at_step(o, 64, 10, 0, 0), 0.025));  /* 0.1 / 4 */
+    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.4)); /* 0.1 * 4 */
+    cr_expect(close_to(gsgd_lr_at_step(o, 64, 10, 0, 0), 0.025)); /* 0.1 / 4 */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_SQRT);
-    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.2));  /* 0.1 * 2 */
+    cr_expect(close_to(gsgd_lr_at_step(o, 1024, 10, 0, 0), 0.2)); /* 0.1 * 2 */
     gsgd_set(o, GSGD_LR_REF_BATCH, 64);
-    cr_expect(close_to(gsgd_lr_at_step(o, 256, 10, 0, 0), 0.2));   /* 0.1 * sqrt(4) */
+    cr_expect(close_to(gsgd_lr_at_step(o, 256, 10, 0, 0), 0.2)); /* 0.1 * sqrt(4) */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_NONE);
     cr_expect(close_to(gsgd_lr_at_step(o, 4096, 10, 3, 7), 0.1));
     gsgd_options_free(o);

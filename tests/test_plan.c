@@ -154,8 +154,7 @@ static size_t brute_force(setup *s, size_t n) {
     size_t best = 0;
     for (size_t B = 1; B <= n; B = B < 32 ? B + 1 : B + 32) {
         gsgd_trainer *tr;
-        if (gsgd_trainer_alloc(s->model, s->train, s->opts, B, &tr) == GSGD_STATUS_OK)
-            best = B;
+        if (gsgd_trainer_alloc(s->model, s->train, s->opts, B, &tr) == GSGD_STATUS_OK) best = B;
         gsgd_trainer_free(tr);
     }
     return best;
@@ -220,8 +219,7 @@ Test(plan, planning_leaves_the_model_and_training_unchanged) {
         gsgd_plan_free(plan);
         gsgd_trainer *tr;
         cr_assert_eq(gsgd_trainer_create(s.model, s.train, s.opts, &tr), GSGD_STATUS_OK);
-        for (int e = 0; e < 2; e++)
-            cr_assert_eq(gsgd_train_epoch(tr, NULL), GSGD_STATUS_OK);
+        for (int e = 0; e < 2; e++) cr_assert_eq(gsgd_train_epoch(tr, NULL), GSGD_STATUS_OK);
         memcpy(after[planned], p, sizeof after[planned]);
         gsgd_trainer_free(tr);
         finish(&s);
@@ -248,8 +246,7 @@ Test(plan, fastest_times_powers_of_two_and_takes_the_best) {
         cr_assert_eq(gsgd_plan_curve(p, i, &b, &sps), GSGD_STATUS_OK);
         cr_expect_eq(b, expect[i]);
         cr_expect(sps > 0, "%g samples/s", sps);
-        if (sps > best)
-            best = sps, best_b = b;
+        if (sps > best) best = sps, best_b = b;
     }
     cr_expect_eq(gsgd_plan_batch(p), best_b);
     cr_expect_eq(gsgd_plan_measured(p), gsgd_plan_predicted(p));
@@ -289,11 +286,10 @@ Test(plan, a_dataset_that_leaves_no_room_is_named_as_the_reason) {
     /* Room for what gsgd holds now (mostly the data) and little more. */
     cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, s.ctx->bytes_in_use + 10000), 0);
     gsgd_batch_plan *p;
-    cr_expect_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p),
-                 GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    cr_expect_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
     const char *msg = gsgd_last_error(s.ctx);
-    cr_expect(strstr(msg, "model does not fit: needs") && strstr(msg, "streamed from pinned"),
-              "%s", msg);
+    cr_expect(strstr(msg, "model does not fit: needs") && strstr(msg, "streamed from pinned"), "%s",
+              msg);
     gsgd_context_set_mem_limit(s.ctx, 0);
     finish(&s);
 }
@@ -302,8 +298,8 @@ Test(plan, a_dataset_that_leaves_no_room_is_named_as_the_reason) {
  * the test's directory. */
 static const char *pixel_spec(size_t n, size_t d) {
     uint8_t *img = malloc(12 + n * d), *lab = malloc(8 + n);
-    const uint8_t ih[12] = {0, 0, 8, 2, 0, 0, (uint8_t)(n >> 8), (uint8_t)n,
-                            0, 0, (uint8_t)(d >> 8), (uint8_t)d};
+    const uint8_t ih[12] = {
+        0, 0, 8, 2, 0, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, 0, (uint8_t)(d >> 8), (uint8_t)d};
     const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
     memcpy(img, ih, 12);
     memcpy(lab, lh, 8);

@@ -93,10 +93,9 @@ static void model_is_within_5_percent(const char *spec) {
     cr_log_info("%s: true max %zu rows; memory model (no headroom) %zu = %.4f; default "
                 "headroom %zu = %.4f; predicted %zu measured %zu bytes at batch %zu; "
                 "planned in %.3f s",
-                spec, truth, model_max, (double)model_max / (double)truth,
-                gsgd_plan_max_fit(dflt), (double)gsgd_plan_max_fit(dflt) / (double)truth,
-                gsgd_plan_predicted(dflt), gsgd_plan_measured(dflt), gsgd_plan_batch(dflt),
-                gsgd_plan_seconds(dflt));
+                spec, truth, model_max, (double)model_max / (double)truth, gsgd_plan_max_fit(dflt),
+                (double)gsgd_plan_max_fit(dflt) / (double)truth, gsgd_plan_predicted(dflt),
+                gsgd_plan_measured(dflt), gsgd_plan_batch(dflt), gsgd_plan_seconds(dflt));
     cr_expect_leq(model_max, truth, "the model must not promise rows that do not fit");
     cr_expect_geq((double)model_max, 0.95 * (double)truth, "%zu of %zu rows", model_max, truth);
     gsgd_plan_free(dflt);

@@ -24,7 +24,9 @@ static gsgd_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim)
     gsgd_mem_inputs in = {.m = m,
                           .n_train = n,
                           .optim = optim,
-                          .n_state = optim == GSGD_OPTIM_SGD ? 0 : optim == GSGD_OPTIM_ADAM ? 2 : 1,
+                          .n_state = optim == GSGD_OPTIM_SGD    ? 0
+                                     : optim == GSGD_OPTIM_ADAM ? 2
+                                                                : 1,
                           .model_resident = 1,
                           .data_resident = 1,
                           .perm_scratch_bytes = n * 8};
@@ -75,8 +77,12 @@ static void expect_model(const char *spec, size_t d, int k, size_t n_params,
 Test(planner, features_off_the_device_take_no_device_bytes) {
     const size_t n = 1000, d = 784;
     gsgd_model m = layout("softmax", d, 10);
-    gsgd_mem_inputs in = {.m = &m, .n_train = n, .optim = GSGD_OPTIM_SGD, .model_resident = 1,
-                          .data_resident = 1, .perm_scratch_bytes = n * 8};
+    gsgd_mem_inputs in = {.m = &m,
+                          .n_train = n,
+                          .optim = GSGD_OPTIM_SGD,
+                          .model_resident = 1,
+                          .data_resident = 1,
+                          .perm_scratch_bytes = n * 8};
     gsgd_mem_model on, mapped, borrowed;
     gsgd_mem_model_build(&in, &on);
     in.x_host_mapped = 1;
@@ -139,8 +145,7 @@ Test(planner, warmup_other_memory_and_workspace_are_fixed_items) {
      * by the trainer. */
     cr_expect_eq(mm.n_buffers, base.n_buffers + 2);
     int resident = 0;
-    for (int i = 0; i < mm.n_items; i++)
-        resident += mm.items[i].resident;
+    for (int i = 0; i < mm.n_items; i++) resident += mm.items[i].resident;
     cr_expect_eq(resident, 2, "parameters and other memory in use");
 }
 
@@ -276,8 +281,7 @@ typedef struct {
 
 static gsgd_status fake_try(size_t B, void *user) {
     fake_device *f = user;
-    if (++f->calls == f->other_error_at)
-        return GSGD_STATUS_INTERNAL;
+    if (++f->calls == f->other_error_at) return GSGD_STATUS_INTERNAL;
     return B <= f->threshold ? GSGD_STATUS_OK : GSGD_STATUS_DEVICE_OUT_OF_MEMORY;
 }
 
@@ -286,8 +290,7 @@ static gsgd_status fake_try(size_t B, void *user) {
 static size_t brute_force(size_t threshold, size_t hi_fail) {
     size_t best = 0;
     for (size_t B = 1; B < hi_fail; B = B < 32 ? B + 1 : B + 32)
-        if (B <= threshold)
-            best = B;
+        if (B <= threshold) best = B;
     return best;
 }
 

@@ -21,11 +21,11 @@ static gsgd_options *schedule(gsgd_schedule kind, double lr) {
     return o;
 }
 
-#define EXPECT_RATE(o, epoch, step, steps, want)                                         \
-    do {                                                                                 \
-        double got_ = gsgd_schedule_lr((o), (epoch), (step), (steps));                  \
-        cr_expect(close_to(got_, (want)), "epoch %d step %d: %.17g, want %.17g", (epoch), \
-                  (int)(step), got_, (double)(want));                                   \
+#define EXPECT_RATE(o, epoch, step, steps, want)                                                   \
+    do {                                                                                           \
+        double got_ = gsgd_schedule_lr((o), (epoch), (step), (steps));                             \
+        cr_expect(close_to(got_, (want)), "epoch %d step %d: %.17g, want %.17g", (epoch),          \
+                  (int)(step), got_, (double)(want));                                              \
     } while (0)
 
 Test(schedule, constant_and_adaptive_hold_the_rate) {
@@ -66,7 +66,7 @@ Test(schedule, cosine_anneals_per_step_over_all_epochs) {
     gsgd_set(o, GSGD_EPOCHS, 4);
     gsgd_set(o, GSGD_LR_MIN, 0.01);
     EXPECT_RATE(o, 0, 0, 10, 0.1);
-    EXPECT_RATE(o, 2, 0, 10, 0.055);                     /* cos(pi/2) = 0 */
+    EXPECT_RATE(o, 2, 0, 10, 0.055); /* cos(pi/2) = 0 */
     EXPECT_RATE(o, 1, 5, 10, 0.01 + 0.045 * (1 + cos(3.14159265358979323846 * 1.5 / 4)));
     EXPECT_RATE(o, 3, 9, 10, 0.01 + 0.045 * (1 + cos(3.14159265358979323846 * 3.9 / 4)));
     gsgd_options_free(o);
@@ -97,8 +97,8 @@ Test(schedule, invscaling_is_eta0_over_t_to_the_power_t) {
     gsgd_options *o = schedule(GSGD_SCHEDULE_INVSCALING, 0.5);
     gsgd_set(o, GSGD_POWER_T, 0.5);
     EXPECT_RATE(o, 0, 0, 10, 0.5);
-    EXPECT_RATE(o, 0, 3, 10, 0.25);    /* t = 4 */
-    EXPECT_RATE(o, 1, 5, 10, 0.125);   /* t = 16 */
+    EXPECT_RATE(o, 0, 3, 10, 0.25);  /* t = 4 */
+    EXPECT_RATE(o, 1, 5, 10, 0.125); /* t = 16 */
     gsgd_options_free(o);
 }
 
@@ -160,8 +160,7 @@ Test(defaults, each_rule_resolves_pytorchs_defaults) {
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         gsgd_set(o, GSGD_OPTIMIZER, want[k].rule);
         gsgd_resolve_options(o, &r);
-        cr_expect(close_to(r.v[GSGD_LR], want[k].lr), "rule %d: lr %g", want[k].rule,
-                  r.v[GSGD_LR]);
+        cr_expect(close_to(r.v[GSGD_LR], want[k].lr), "rule %d: lr %g", want[k].rule, r.v[GSGD_LR]);
         cr_expect_eq(r.v[GSGD_MOMENTUM], want[k].momentum, "rule %d", want[k].rule);
         cr_expect_eq(r.v[GSGD_WEIGHT_DECAY], want[k].wd, "rule %d", want[k].rule);
         cr_expect_eq(r.v[GSGD_EPS], want[k].eps, "rule %d", want[k].rule);

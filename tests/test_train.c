@@ -125,14 +125,12 @@ Test(train_synth, mlp_with_momentum_learns) {
     finish(&r);
 }
 
-static void params_after(const char *spec, uint64_t seed, int standardize, float *out,
-                         size_t n) {
+static void params_after(const char *spec, uint64_t seed, int standardize, float *out, size_t n) {
     run r;
     start(&r, "synth:500,6,3:seed=9", spec, seed);
     gsgd_set(r.opts, GSGD_OPTIMIZER, GSGD_OPTIM_NESTEROV);
     gsgd_set(r.opts, GSGD_BATCH, 16);
-    if (standardize)
-        cr_assert_eq(gsgd_model_fit_standardizer(r.model, r.train), GSGD_STATUS_OK);
+    if (standardize) cr_assert_eq(gsgd_model_fit_standardizer(r.model, r.train), GSGD_STATUS_OK);
     train(&r, 3);
     float *p;
     size_t np;
@@ -187,14 +185,16 @@ Test(train_memory, step_loop_allocates_nothing) {
 Test(train_fashion_mnist, softmax_reaches_0_84_with_default_options) {
     const char *dir = "/usr/share/datasets/fashion-mnist";
     FILE *probe = fopen("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", "rb");
-    if (!probe) cr_skip_test("Fashion-MNIST not installed in %s (apt-get install dataset-fashion-mnist)", dir);
+    if (!probe)
+        cr_skip_test("Fashion-MNIST not installed in %s (apt-get install dataset-fashion-mnist)",
+                     dir);
     fclose(probe);
     run r;
     start(&r, "fashion-mnist", "softmax", 0);
     gsgd_set(r.opts, GSGD_TARGET_ACC, 0.84);
     gsgd_train_result res = train(&r, 20);
-    cr_expect(res.test_accuracy >= 0.84, "test accuracy %.4f after %d epochs",
-              res.test_accuracy, res.epochs);
+    cr_expect(res.test_accuracy >= 0.84, "test accuracy %.4f after %d epochs", res.test_accuracy,
+              res.epochs);
     cr_expect(!isnan(res.time_to_target_s));
     finish(&r);
 }
@@ -208,11 +208,20 @@ static const char *write_pixel_pair(size_t n, size_t d) {
     const size_t head = 4 + 2 * 4;
     uint8_t *img = malloc(head + n * d), lab[8 + 1024];
     cr_assert(n <= 1024 && d >= 10);
-    const uint8_t ih[] = {0, 0, 8, 2, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-                          (uint8_t)n, (uint8_t)(d >> 24), (uint8_t)(d >> 16), (uint8_t)(d >> 8),
+    const uint8_t ih[] = {0,
+                          0,
+                          8,
+                          2,
+                          (uint8_t)(n >> 24),
+                          (uint8_t)(n >> 16),
+                          (uint8_t)(n >> 8),
+                          (uint8_t)n,
+                          (uint8_t)(d >> 24),
+                          (uint8_t)(d >> 16),
+                          (uint8_t)(d >> 8),
                           (uint8_t)d};
-    const uint8_t lh[] = {0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-                          (uint8_t)n};
+    const uint8_t lh[] = {
+        0, 0, 8, 1, (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
     memcpy(img, ih, head);
     memcpy(lab, lh, 8);
     uint64_t z = 12345;

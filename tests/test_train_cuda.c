@@ -225,8 +225,8 @@ Test(train_cuda, optimizer_step_updates_user_buffers_on_the_user_stream) {
 static const char *pixel_spec(size_t n) {
     const size_t d = 784;
     uint8_t *img = malloc(16 + n * d), *lab = malloc(8 + n);
-    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, (uint8_t)(n >> 8), (uint8_t)n,
-                            0, 0, 0, 28, 0, 0, 0, 28};
+    const uint8_t ih[16] = {0, 0,  8, 3, 0, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, 0,
+                            0, 28, 0, 0, 0, 28};
     const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
     memcpy(img, ih, 16);
     memcpy(lab, lh, 8);
@@ -286,8 +286,8 @@ Test(train_cuda, bytes_train_bit_identically_to_floats) {
             run_finish(&r);
         }
         cr_expect_eq(x_bytes[1], 4 * x_bytes[0]);
-        cr_expect(memcmp(p[0], p[1], np * sizeof(float)) == 0,
-                  "standardize %d: parameters differ", standardize);
+        cr_expect(memcmp(p[0], p[1], np * sizeof(float)) == 0, "standardize %d: parameters differ",
+                  standardize);
         free(p[0]);
         free(p[1]);
     }

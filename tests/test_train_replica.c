@@ -124,8 +124,15 @@ static void run_replicas(int R, int batch, int epochs, int shard, job *jobs, red
     pthread_barrier_init(&red->barrier, NULL, (unsigned)R);
     for (int r = 0; r < R; r++) {
         job *j = &jobs[r];
-        *j = (job){.X = X, .y = Y, .n = N, .batch = batch, .epochs = epochs, .rank = r,
-                   .n_replicas = R, .shard = shard, .hook = sum_over_replicas};
+        *j = (job){.X = X,
+                   .y = Y,
+                   .n = N,
+                   .batch = batch,
+                   .epochs = epochs,
+                   .rank = r,
+                   .n_replicas = R,
+                   .shard = shard,
+                   .hook = sum_over_replicas};
         if (shard) {
             j->n = N / R;
             for (size_t i = 0; i < j->n; i++) {
@@ -141,8 +148,9 @@ static void run_replicas(int R, int batch, int epochs, int shard, job *jobs, red
     }
     for (int r = 0; r < R; r++) pthread_join(th[r], NULL);
     pthread_barrier_destroy(&red->barrier);
-    for (int r = 0; r < R; r++) cr_assert_eq(jobs[r].st, GSGD_STATUS_OK, "replica %d: %s", r,
-                                             gsgd_status_string(jobs[r].st));
+    for (int r = 0; r < R; r++)
+        cr_assert_eq(jobs[r].st, GSGD_STATUS_OK, "replica %d: %s", r,
+                     gsgd_status_string(jobs[r].st));
 }
 
 /* See testutil.h for the derivation (|x_ij| <= 1 here by construction). */
@@ -212,8 +220,8 @@ static gsgd_status failing_hook(float *grads, size_t n, void *stream, void *user
 
 Test(train_replica, a_failing_hook_stops_training_with_its_status) {
     make_data();
-    job j = {.X = X, .y = Y, .n = N, .batch = 10, .epochs = 1, .n_replicas = 1,
-             .hook = failing_hook};
+    job j = {
+        .X = X, .y = Y, .n = N, .batch = 10, .epochs = 1, .n_replicas = 1, .hook = failing_hook};
     run_job(&j);
     cr_expect_eq(j.st, GSGD_STATUS_IO);
 }

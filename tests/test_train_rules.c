@@ -130,7 +130,8 @@ Test(average, the_model_holds_the_mean_of_the_iterates_from_step_average_on) {
     }
     /* The average differs from the last iterate (else the test is moot). */
     double diff = 0;
-    for (size_t i = 0; i < n; i++) diff = fmax(diff, fabs(avg[i] - rec.iterates[(STEPS - 1) * n + i]));
+    for (size_t i = 0; i < n; i++)
+        diff = fmax(diff, fabs(avg[i] - rec.iterates[(STEPS - 1) * n + i]));
     cr_expect(diff > 1e-4, "average equals the last iterate (%g)", diff);
     free(rec.iterates);
     finish(&a);
@@ -263,7 +264,7 @@ static void named_steps(const char *msg, size_t *lo, size_t *hi) {
         char *end;
         *lo = (size_t)strtoull(between + 14, &end, 10);
         const char *and = strstr(end, " and ");
-        if (and) *hi = (size_t)strtoull(and + 5, NULL, 10);
+        if (and) *hi = (size_t)strtoull(and+5, NULL, 10);
     }
 }
 

@@ -40,9 +40,16 @@ static runner make_runner(gsgd_optim kind, size_t n, size_t n_decay, float lr) {
     runner r;
     memset(&r, 0, sizeof r);
     cr_assert_eq(gsgd_context_create(&r.ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    r.rule = (gsgd_update_rule){.kind = kind, .momentum = 0.9f, .weight_decay = 0.1f,
-                                .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .alpha = 0.99f,
-                                .trust_coef = 0.02f, .n_decay = n_decay, .n_segments = 1,
+    r.rule = (gsgd_update_rule){.kind = kind,
+                                .momentum = 0.9f,
+                                .weight_decay = 0.1f,
+                                .beta1 = 0.9f,
+                                .beta2 = 0.999f,
+                                .eps = 1e-8f,
+                                .alpha = 0.99f,
+                                .trust_coef = 0.02f,
+                                .n_decay = n_decay,
+                                .n_segments = 1,
                                 .seg = {0, n}};
     r.lr = lr;
     return r;
@@ -50,10 +57,16 @@ static runner make_runner(gsgd_optim kind, size_t n, size_t n_decay, float lr) {
 
 /* One update of p by g through the backend's op; avg_rate < 0: no average. */
 static gsgd_status step(runner *r, float *p, const float *g, size_t n, float avg_rate) {
-    gsgd_update_args a = {.lr = &r->lr, .params = p, .grads = g, .n = n,
-                          .state = {r->s0, r->s1}, .work = r->work,
+    gsgd_update_args a = {.lr = &r->lr,
+                          .params = p,
+                          .grads = g,
+                          .n = n,
+                          .state = {r->s0, r->s1},
+                          .work = r->work,
                           .average = avg_rate >= 0.0f ? r->avg : NULL,
-                          .avg_rate = avg_rate, .t = ++r->t, .guard = r->guard};
+                          .avg_rate = avg_rate,
+                          .t = ++r->t,
+                          .guard = r->guard};
     return r->ctx->be->update(r->ctx, &r->rule, &a);
 }
 
@@ -124,8 +137,8 @@ static void check_elementwise(gsgd_optim kind, float mu) {
             double D = ref_step(&r.rule, r.lr, t, i < ND, g[i], &w[i], &s0[i], &s1[i]);
             bound[i] += U * (fabs(w[i]) + (6.0 * t + 10.0) * D);
             cr_expect(fabs(p[i] - w[i]) <= 1.1 * bound[i],
-                      "rule %d mu %g step %d w[%d] = %.9g, exact %.9g (bound %.3g)", kind, mu, t,
-                      i, p[i], w[i], bound[i]);
+                      "rule %d mu %g step %d w[%d] = %.9g, exact %.9g (bound %.3g)", kind, mu, t, i,
+                      p[i], w[i], bound[i]);
         }
     }
     gsgd_context_free(r.ctx);
@@ -308,10 +321,10 @@ Test(update, lars_scales_each_segment_by_its_trust_ratio) {
         for (int k = 0; k < S; k++) {
             const int decay = seg[k + 1] <= 4;
             const double wd = decay ? r.rule.weight_decay : 0.0;
-            const double wn = seg_norm(w, seg[k], seg[k + 1]), gn = seg_norm(gd, seg[k], seg[k + 1]);
-            const double q = wn == 0.0 || gn == 0.0
-                                 ? 1.0
-                                 : r.rule.trust_coef * wn / (gn + wd * wn + r.rule.eps);
+            const double wn = seg_norm(w, seg[k], seg[k + 1]),
+                         gn = seg_norm(gd, seg[k], seg[k + 1]);
+            const double q =
+                wn == 0.0 || gn == 0.0 ? 1.0 : r.rule.trust_coef * wn / (gn + wd * wn + r.rule.eps);
             if (t == 1 && k == 0) cr_expect(fabs(q - 0.02 * 5.0 / 1.5) < 1e-6, "trust %g", q);
             for (size_t i = seg[k]; i < seg[k + 1]; i++) {
                 const double w0 = w[i];
@@ -429,8 +442,8 @@ Test(update, stop_mode_records_a_non_finite_result_without_skipping) {
 Test(update, a_rule_without_its_state_buffers_is_an_internal_error) {
     runner r = make_runner(GSGD_OPTIM_ADAM, 1, 0, 0.01f);
     float p[1] = {1.0f}, g[1] = {1.0f};
-    gsgd_update_args a = {.lr = &r.lr, .params = p, .grads = g, .n = 1, .state = {r.s0, NULL},
-                          .t = 1};
+    gsgd_update_args a = {
+        .lr = &r.lr, .params = p, .grads = g, .n = 1, .state = {r.s0, NULL}, .t = 1};
     cr_expect_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_INTERNAL);
     cr_expect(strstr(gsgd_last_error(r.ctx), "state[1]") != NULL, "%s", gsgd_last_error(r.ctx));
     gsgd_context_free(r.ctx);

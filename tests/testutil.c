@@ -112,19 +112,15 @@ char *tu_read_text(const char *path) {
 static const char *json_value(const char *p);
 
 static const char *json_ws(const char *p) {
-    while (*p && strchr(" \t\r\n", *p))
-        p++;
+    while (*p && strchr(" \t\r\n", *p)) p++;
     return p;
 }
 
 static const char *json_string(const char *p) {
-    if (*p++ != '"')
-        return NULL;
+    if (*p++ != '"') return NULL;
     for (; *p && *p != '"'; p++) {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\' && !*++p)
-            return NULL;
+        if ((unsigned char)*p < 0x20) return NULL;
+        if (*p == '\\' && !*++p) return NULL;
     }
     return *p == '"' ? p + 1 : NULL;
 }
@@ -132,38 +128,27 @@ static const char *json_string(const char *p) {
 /* Members (object) or elements (array) up to the closing bracket. */
 static const char *json_sequence(const char *p, char close, int keyed) {
     p = json_ws(p + 1);
-    if (*p == close)
-        return p + 1;
+    if (*p == close) return p + 1;
     for (;;) {
         if (keyed) {
-            if (!(p = json_string(p)))
-                return NULL;
+            if (!(p = json_string(p))) return NULL;
             p = json_ws(p);
-            if (*p++ != ':')
-                return NULL;
+            if (*p++ != ':') return NULL;
         }
-        if (!(p = json_value(json_ws(p))))
-            return NULL;
+        if (!(p = json_value(json_ws(p)))) return NULL;
         p = json_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
+        if (*p == close) return p + 1;
+        if (*p++ != ',') return NULL;
         p = json_ws(p);
     }
 }
 
 static const char *json_value(const char *p) {
-    if (*p == '{')
-        return json_sequence(p, '}', 1);
-    if (*p == '[')
-        return json_sequence(p, ']', 0);
-    if (*p == '"')
-        return json_string(p);
-    if (strncmp(p, "null", 4) == 0)
-        return p + 4;
-    if (*p != '-' && !isdigit((unsigned char)*p))
-        return NULL;
+    if (*p == '{') return json_sequence(p, '}', 1);
+    if (*p == '[') return json_sequence(p, ']', 0);
+    if (*p == '"') return json_string(p);
+    if (strncmp(p, "null", 4) == 0) return p + 4;
+    if (*p != '-' && !isdigit((unsigned char)*p)) return NULL;
     char *end;
     strtod(p, &end);
     return end > p ? end : NULL;
@@ -173,4 +158,3 @@ int tu_json_valid(const char *s) {
     const char *p = json_ws(s);
     return *p == '{' && (p = json_value(p)) && *json_ws(p) == '\0';
 }
-

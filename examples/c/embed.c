@@ -9,14 +9,13 @@
 #define N 600
 #define D 8
 #define K 3
-#define CHECK(call)                                                                  \
-    do {                                                                             \
-        gsgd_status s_ = (call);                                                     \
-        if (s_ != GSGD_STATUS_OK) {                                                  \
-            fprintf(stderr, "%s: %s: %s\n", #call, gsgd_status_name(s_),             \
-                    gsgd_last_error(ctx));                                           \
-            return 1;                                                                \
-        }                                                                            \
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        gsgd_status s_ = (call);                                                                   \
+        if (s_ != GSGD_STATUS_OK) {                                                                \
+            fprintf(stderr, "%s: %s: %s\n", #call, gsgd_status_name(s_), gsgd_last_error(ctx));    \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 int main(int argc, char **argv) {
@@ -30,7 +29,8 @@ int main(int argc, char **argv) {
             X[i * D + j] = (float)q / 100.0f;
             for (int k = 0; k < K; k++) score[k] += ((k * 5 + j * 3) % 7 - 3) * q;
         }
-        for (int k = 1; k < K; k++) if (score[k] > score[best]) best = k;
+        for (int k = 1; k < K; k++)
+            if (score[k] > score[best]) best = k;
         y[i] = (float)best;
     }
     gsgd_context *ctx = NULL;

@@ -31,13 +31,13 @@ typedef struct {
     size_t steps_per_epoch; /* ceil(n / batch) */
     int timed_steps;
     double step_s, step_p25, step_p75, step_min; /* whole step: median, quartiles, min */
-    double phase_s[PH_COUNT];                     /* median of each phase */
-    double samples_per_s, epoch_s;                /* batch / step_s, steps_per_epoch x step_s */
+    double phase_s[PH_COUNT];                    /* median of each phase */
+    double samples_per_s, epoch_s;               /* batch / step_s, steps_per_epoch x step_s */
     /* yardsticks, against figures measured in the same run */
     double update_bytes, update_gbs, update_over_copy; /* fused update vs the copy */
     double fwd_flops, bwd_flops, fwd_gflops, bwd_gflops;
-    double fwd_sgemm_gflops, bwd_sgemm_gflops; /* sgemm alone on the same shapes */
-    double fwd_over_sgemm, bwd_over_sgemm;     /* phase rate / sgemm rate */
+    double fwd_sgemm_gflops, bwd_sgemm_gflops;    /* sgemm alone on the same shapes */
+    double fwd_over_sgemm, bwd_over_sgemm;        /* phase rate / sgemm rate */
     double floor_bytes, floor_s, step_over_floor; /* bandwidth floor of the step */
     /* time to target (--target-acc) */
     int ttt_reached; /* -1 not run, 0 not reached, 1 reached */
@@ -52,16 +52,16 @@ typedef struct {
     char device[16];
     size_t n_train, n_features, n_params;
     int n_classes;
-    double lr;                /* base rate before scaling */
+    double lr; /* base rate before scaling */
     int warmup_steps, timed_steps;
-    size_t planner_batch;     /* B*: the planner's batch, uncapped unless --max-batch */
-    double target_acc;        /* 0: not asked */
-    int epochs;               /* cap of the time-to-target runs */
+    size_t planner_batch; /* B*: the planner's batch, uncapped unless --max-batch */
+    double target_acc;    /* 0: not asked */
+    int epochs;           /* cap of the time-to-target runs */
     /* the machine */
     gsgd_machine machine;
     char cpu_model[256];
     int cpu_cores;
-    const char *clock;        /* "cuda events" or "monotonic clock" */
+    const char *clock;           /* "cuda events" or "monotonic clock" */
     double copy_bytes, copy_gbs; /* device-to-device copy (memcpy on the CPU) */
     /* gradient noise scale */
     int noise_run;

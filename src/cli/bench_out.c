@@ -229,7 +229,6 @@ void bench_write_json(FILE *f, const bench_report *r) {
 
 /* ---- the terminal table ------------------------------------------------------ */
 
-
 void bench_print_table(FILE *f, const bench_report *r) {
     const gsgd_machine *m = &r->machine;
     fprintf(f, "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s)\n",

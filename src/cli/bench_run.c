@@ -43,8 +43,7 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
     bb->scratch_bytes = be->perm_scratch_bytes(ds->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
     CHECK_GOTO(st,
-               be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm,
-                               bb->scratch),
+               be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),
                fail);
     return GSGD_STATUS_OK;
 fail:
@@ -69,8 +68,8 @@ void bench_bufs_free(bench_bufs *bb) {
 static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
     const gsgd_dataset *ds = bb->ds;
     gsgd_model *m = bb->m;
-    return bb->ctx->be->gather(bb->ctx, ds->X, ds->xt, ds->y, ds->d, bb->perm, lo, b,
-                               m->mean, m->inv_std, bb->sb.Xb, bb->sb.yb);
+    return bb->ctx->be->gather(bb->ctx, ds->X, ds->xt, ds->y, ds->d, bb->perm, lo, b, m->mean,
+                               m->inv_std, bb->sb.Xb, bb->sb.yb);
 }
 
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
@@ -81,9 +80,13 @@ gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
 
 gsgd_status bench_update(bench_bufs *bb) {
     gsgd_model *m = bb->m;
-    const gsgd_update_args a = {.lr = bb->lr, .params = m->params, .grads = bb->grads,
-                                .n = m->n_params, .state = {bb->state[0], bb->state[1]},
-                                .work = bb->work, .t = 1};
+    const gsgd_update_args a = {.lr = bb->lr,
+                                .params = m->params,
+                                .grads = bb->grads,
+                                .n = m->n_params,
+                                .state = {bb->state[0], bb->state[1]},
+                                .work = bb->work,
+                                .t = 1};
     return bb->ctx->be->update(bb->ctx, &bb->rule, &a);
 }
 
@@ -126,9 +129,9 @@ double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *
     for (int l = 0; l < m->n_layers; l++) {
         const double in = (double)m->layers[l].in, out = (double)m->layers[l].out;
         const double gemm = b * in + in * out + b * out;
-        floats += gemm;                  /* forward */
-        floats += gemm;                  /* dW = X^T dY */
-        if (l > 0) floats += gemm;       /* dX = dY W^T */
+        floats += gemm;            /* forward */
+        floats += gemm;            /* dW = X^T dY */
+        if (l > 0) floats += gemm; /* dX = dY W^T */
     }
     floats += 2.0 * b * K + b; /* loss: logits and labels in, dlogits out */
     return 4.0 * floats + bench_update_bytes(m->n_params, rule);
@@ -182,13 +185,24 @@ static int step_gemms(bench_bufs *bb, size_t B, gemm_call *g) {
     for (int l = 0; l < m->n_layers; l++) {
         const gsgd_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
-        g[n++] = (gemm_call){0, 0, B, L->out, L->in, in, m->params + L->w_off,
+        g[n++] = (gemm_call){0,     0,      B,          L->out, L->in, in, m->params + L->w_off,
                              L->in, L->out, sb->act[l], L->out, 0};
-        g[n++] = (gemm_call){1, 0, L->in, L->out, B, in, sb->dact[l],
-                             L->in, L->out, bb->grads + L->w_off, L->out, 1};
+        g[n++] = (gemm_call){
+            1,      0, L->in, L->out, B, in, sb->dact[l], L->in, L->out, bb->grads + L->w_off,
+            L->out, 1};
         if (l > 0)
-            g[n++] = (gemm_call){0, 1, B, L->in, L->out, sb->dact[l], m->params + L->w_off,
-                                 L->out, L->out, sb->dact[l - 1], L->in, 1};
+            g[n++] = (gemm_call){0,
+                                 1,
+                                 B,
+                                 L->in,
+                                 L->out,
+                                 sb->dact[l],
+                                 m->params + L->w_off,
+                                 L->out,
+                                 L->out,
+                                 sb->dact[l - 1],
+                                 L->in,
+                                 1};
     }
     return n;
 }
@@ -255,14 +269,15 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->steps_per_epoch = (n + B - 1) / B;
     for (int p = 0; p < PH_COUNT; p++) {
         for (int s = 0; s < steps; s++)
-            CHECK_GOTO(st, gsgd_timer_seconds(t, (PH_COUNT + 1) * s + p,
-                                              (PH_COUNT + 1) * s + p + 1, &v[s]),
-                       done);
+            CHECK_GOTO(
+                st,
+                gsgd_timer_seconds(t, (PH_COUNT + 1) * s + p, (PH_COUNT + 1) * s + p + 1, &v[s]),
+                done);
         pt->phase_s[p] = quantile(v, steps, 0.5);
     }
     for (int s = 0; s < steps; s++)
-        CHECK_GOTO(st, gsgd_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT,
-                                          &v[s]),
+        CHECK_GOTO(st,
+                   gsgd_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT, &v[s]),
                    done);
     pt->step_s = quantile(v, steps, 0.5);
     pt->step_p25 = quantile(v, steps, 0.25);

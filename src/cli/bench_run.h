@@ -18,9 +18,9 @@ typedef struct {
     gsgd_update_rule rule;
     size_t B;
     gsgd_step_buffers sb;
-    float *grads, *lr;  /* lr: one float of backend memory */
-    float *state[2];    /* the rule's optimizer state (gsgd_rule_state_count) */
-    float *work;        /* the update's scratch (gsgd_rule_work_floats) */
+    float *grads, *lr; /* lr: one float of backend memory */
+    float *state[2];   /* the rule's optimizer state (gsgd_rule_state_count) */
+    float *work;       /* the update's scratch (gsgd_rule_work_floats) */
     size_t work_floats;
     uint32_t *perm;
     void *scratch;

@@ -17,8 +17,8 @@ static gsgd_status fresh_model(gsgd_context *ctx, const char *spec, const gsgd_d
 
 /* Trains m on train with opts at batch B for epochs epochs. */
 static gsgd_status train_for(gsgd_model *m, const gsgd_dataset *train, const gsgd_dataset *test,
-                         const gsgd_options *opts, size_t B, double target, int epochs,
-                         gsgd_train_result *r) {
+                             const gsgd_options *opts, size_t B, double target, int epochs,
+                             gsgd_train_result *r) {
     gsgd_options o = *opts;
     gsgd_trainer *tr = NULL;
     FORWARD_IF_ERROR(gsgd_set(&o, GSGD_BATCH, (double)B));
@@ -64,8 +64,8 @@ static gsgd_status next_batch(bench_bufs *bb, uint64_t seed, uint64_t *epoch, si
     if (*pos + b > bb->ds->n) {
         ++*epoch;
         *pos = 0;
-        FORWARD_IF_ERROR(bb->ctx->be->permutation(bb->ctx, seed, *epoch, bb->ds->n, bb->perm,
-                                                  bb->scratch));
+        FORWARD_IF_ERROR(
+            bb->ctx->be->permutation(bb->ctx, seed, *epoch, bb->ds->n, bb->perm, bb->scratch));
     }
     FORWARD_IF_ERROR(bench_gradient(bb, *pos, b));
     *pos += b;
@@ -79,8 +79,8 @@ static double squared_norm(const float *g, size_t n) {
 }
 
 gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                              const gsgd_options *opts, size_t b_small, size_t b_big,
-                              int epochs, int samples, noise_estimate *out) {
+                              const gsgd_options *opts, size_t b_small, size_t b_big, int epochs,
+                              int samples, noise_estimate *out) {
     gsgd_model *m = NULL;
     bench_bufs bb = {0};
     float *host = NULL;
@@ -100,8 +100,7 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
     for (int i = 0; i < samples; i++) {
         for (int big = 0; big < 2; big++) {
             CHECK_GOTO(st, next_batch(&bb, seed, &epoch, &pos, big ? b_big : b_small), done);
-            CHECK_GOTO(st,
-                       ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
+            CHECK_GOTO(st, ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
                        done);
             (big ? noise_add_big : noise_add_small)(&acc, squared_norm(host, m->n_params));
         }

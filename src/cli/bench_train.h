@@ -21,7 +21,7 @@ gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd
  * batches of each size b_small < b_big, drawn without replacement, and
  * estimates B_simple (noise_scale.h). */
 gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                              const gsgd_options *opts, size_t b_small, size_t b_big,
-                              int epochs, int samples, noise_estimate *out);
+                              const gsgd_options *opts, size_t b_small, size_t b_big, int epochs,
+                              int samples, noise_estimate *out);
 
 #endif

@@ -21,12 +21,12 @@
 typedef struct {
     gsgd_trainer *tr;
     gsgd_context *ctx;
-    const char *path;       /* --save, or NULL */
-    unsigned long every;    /* --checkpoint-every N epochs; 0 = never */
-    cli_progress *pr;       /* progress output, or NULL when none is wanted */
-    gsgd_progress last;     /* the latest progress the library reported */
-    int save_failed;        /* a periodic save failed: message in error */
-    int save_exit;          /* its exit code */
+    const char *path;    /* --save, or NULL */
+    unsigned long every; /* --checkpoint-every N epochs; 0 = never */
+    cli_progress *pr;    /* progress output, or NULL when none is wanted */
+    gsgd_progress last;  /* the latest progress the library reported */
+    int save_failed;     /* a periodic save failed: message in error */
+    int save_exit;       /* its exit code */
     char error[1024];
 } cli_ckpt;
 

@@ -56,8 +56,7 @@ typedef struct {
 static int build_options(plan_run *run) {
     const char **v = run->v;
     gsgd_status st = gsgd_options_create(&run->opts);
-    if (st != GSGD_STATUS_OK)
-        return cli_fail(NULL, st);
+    if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
     cli_plan_args a = {.batch = v[O_BATCH],
                        .max_batch = v[O_MAX_BATCH],
                        .mem_limit = v[O_MEM_LIMIT],
@@ -67,8 +66,7 @@ static int build_options(plan_run *run) {
                        .lr_ref_batch = v[O_LR_REF_BATCH],
                        .warmup = v[O_WARMUP]};
     int rc = cli_plan_options(run->opts, &a);
-    if (rc == CLI_OK && v[O_LR])
-        rc = cli_set_param(run->opts, GSGD_LR, "--lr", v[O_LR], 0);
+    if (rc == CLI_OK && v[O_LR]) rc = cli_set_param(run->opts, GSGD_LR, "--lr", v[O_LR], 0);
     if (rc == CLI_OK && v[O_OPTIM]) {
         int optim = cli_optim_parse(v[O_OPTIM]);
         if (optim < 0) {
@@ -76,8 +74,7 @@ static int build_options(plan_run *run) {
             return CLI_USAGE;
         }
         st = gsgd_set(run->opts, GSGD_OPTIMIZER, optim);
-        if (st != GSGD_STATUS_OK)
-            return cli_fail(NULL, st);
+        if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
     }
     return rc;
 }
@@ -86,8 +83,7 @@ static int build_options(plan_run *run) {
  * the plan counts exactly what `gsgd train` would hold. */
 static int load(plan_run *run) {
     gsgd_status st = gsgd_dataset_load(run->ctx, run->v[O_DATA], &run->train, &run->test);
-    if (st != GSGD_STATUS_OK)
-        return cli_fail(run->ctx, st);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     size_t d = 0;
     int k = 0;
     gsgd_dataset_shape(run->train, NULL, &d, &k);
@@ -215,23 +211,16 @@ static int run_plan(plan_run *run) {
         return CLI_USAGE;
     }
     int rc = build_options(run);
-    if (rc == CLI_OK && v[O_JSON])
-        rc = cli_check_writable("--json", v[O_JSON]);
-    if (rc == CLI_OK)
-        rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
-    if (rc == CLI_OK)
-        rc = load(run);
-    if (rc != CLI_OK)
-        return rc;
+    if (rc == CLI_OK && v[O_JSON]) rc = cli_check_writable("--json", v[O_JSON]);
+    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
+    if (rc == CLI_OK) rc = load(run);
+    if (rc != CLI_OK) return rc;
     gsgd_status st = gsgd_plan(run->ctx, run->model, run->train, run->opts, &run->plan);
-    if (st != GSGD_STATUS_OK)
-        return cli_fail(run->ctx, st);
-    if (!v[O_QUIET])
-        cli_print_curve(stderr, run->plan);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    if (!v[O_QUIET]) cli_print_curve(stderr, run->plan);
     print_table(stdout, run);
     fflush(stdout);
-    if (!v[O_JSON])
-        return CLI_OK;
+    if (!v[O_JSON]) return CLI_OK;
     cli_outfile out;
     if (cli_outfile_open(&out, v[O_JSON]) != 0) {
         cli_error("--json: cannot write '%s': %s", v[O_JSON], strerror(errno));
@@ -249,8 +238,7 @@ int cli_cmd_plan(int argc, char **argv) {
     plan_run run;
     memset(&run, 0, sizeof run);
     int rc = cli_parse_options("plan", argc, argv, OPTIONS, run.v);
-    if (rc != CLI_OK)
-        return rc;
+    if (rc != CLI_OK) return rc;
     if (run.v[O_HELP]) {
         cli_usage_plan(stdout);
         return CLI_OK;

@@ -24,14 +24,14 @@
 
 /* Same order as the enum of train_run.h, up to O_OPTIM_FIRST. */
 static const cli_optdef OWN_OPTIONS[O_OPTIM_FIRST] = {
-    {"--data", 1},         {"--test", 1},         {"--model", 1},
-    {"--batch", 1},        {"--max-batch", 1},    {"--mem-limit", 1},
-    {"--mem-headroom", 1}, {"--mem-reserve", 1},  {"--lr-scaling", 1},
-    {"--lr-ref-batch", 1}, {"--warmup", 1},       {"--epochs", 1},
-    {"--target-acc", 1},   {"--device", 1},       {"--seed", 1},
-    {"--save", 1},         {"--resume", 1},       {"--checkpoint-every", 1},
-    {"--standardize", 0},  {"--summary", 1},      {"--log", 1},
-    {"--quiet", 0},        {"--distributed", 0},  {"--shard", 0},
+    {"--data", 1},         {"--test", 1},        {"--model", 1},
+    {"--batch", 1},        {"--max-batch", 1},   {"--mem-limit", 1},
+    {"--mem-headroom", 1}, {"--mem-reserve", 1}, {"--lr-scaling", 1},
+    {"--lr-ref-batch", 1}, {"--warmup", 1},      {"--epochs", 1},
+    {"--target-acc", 1},   {"--device", 1},      {"--seed", 1},
+    {"--save", 1},         {"--resume", 1},      {"--checkpoint-every", 1},
+    {"--standardize", 0},  {"--summary", 1},     {"--log", 1},
+    {"--quiet", 0},        {"--distributed", 0}, {"--shard", 0},
     {"--help", 0}};
 
 void cli_train_option_table(cli_optdef *defs) {
@@ -154,8 +154,8 @@ static int train(train_run *run) {
         cli_print_curve(stderr, plan);
     const int root = run->dist.rank == 0; /* only rank 0 reports and writes */
     if (run->v[O_DISTRIBUTED]) {
-        int rc = cli_dist_attach(&run->dist, run->ctx, run->model, run->tr,
-                                 run->v[O_SHARD] != NULL);
+        int rc =
+            cli_dist_attach(&run->dist, run->ctx, run->model, run->tr, run->v[O_SHARD] != NULL);
         if (rc != CLI_OK) return rc;
         if (root && !run->v[O_QUIET])
             fprintf(stderr, "gsgd: %d ranks x batch %s = global batch %.0f%s\n", run->dist.size,
@@ -166,8 +166,7 @@ static int train(train_run *run) {
     int want = cli_progress_wanted(&run->pr);
     /* Ranks must stop at the same step: no signals or checkpoints there. */
     if (run->v[O_DISTRIBUTED])
-        st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr,
-                        &run->rep.res);
+        st = gsgd_train(run->tr, run->test, want ? cli_progress_cb : NULL, &run->pr, &run->rep.res);
     else
         st = cli_train_with_checkpoints(run, want);
     if (st == GSGD_STATUS_OK && run->v[O_DISTRIBUTED]) {

@@ -66,10 +66,10 @@ const char *cli_device_name(gsgd_device d) {
 
 /* Indexed by gsgd_optim; the names are the --optim values. */
 static const char *const OPTIM_NAMES[] = {
-    [GSGD_OPTIM_SGD] = "sgd",         [GSGD_OPTIM_MOMENTUM] = "momentum",
+    [GSGD_OPTIM_SGD] = "sgd",           [GSGD_OPTIM_MOMENTUM] = "momentum",
     [GSGD_OPTIM_NESTEROV] = "nesterov", [GSGD_OPTIM_ADAM] = "adam",
-    [GSGD_OPTIM_ADAMW] = "adamw",     [GSGD_OPTIM_ADAGRAD] = "adagrad",
-    [GSGD_OPTIM_RMSPROP] = "rmsprop", [GSGD_OPTIM_LARS] = "lars",
+    [GSGD_OPTIM_ADAMW] = "adamw",       [GSGD_OPTIM_ADAGRAD] = "adagrad",
+    [GSGD_OPTIM_RMSPROP] = "rmsprop",   [GSGD_OPTIM_LARS] = "lars",
     [GSGD_OPTIM_LAMB] = "lamb"};
 #define N_OPTIM ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
 

@@ -50,7 +50,8 @@ int cli_dist_prepare_data(cli_dist *d, gsgd_context *ctx, int shard, gsgd_datase
      * permutation means different things on different ranks. */
     if (!all_equal(n) || !all_equal(dim)) {
         cli_error("--distributed: the ranks loaded training sets of different shapes "
-                  "(rank %d: %zu samples of %zu features)", d->rank, n, dim);
+                  "(rank %d: %zu samples of %zu features)",
+                  d->rank, n, dim);
         return CLI_USAGE;
     }
     if (!shard) return CLI_OK;

@@ -44,8 +44,7 @@ const char *cli_dist_device(const cli_dist *d, const char *device, char *buf, si
  * one-allreduce-per-step gradient hook (MPI on the CPU, NCCL on CUDA);
  * training may start after this.
  * Clear d->in_collective once training has succeeded. */
-int cli_dist_attach(cli_dist *d, gsgd_context *ctx, gsgd_model *model, gsgd_trainer *tr,
-                    int shard);
+int cli_dist_attach(cli_dist *d, gsgd_context *ctx, gsgd_model *model, gsgd_trainer *tr, int shard);
 /* Replaces res->train_loss, this rank's mean over its own samples, by the
  * mean over every rank's samples (one allreduce; call on every rank after
  * training succeeded). n_train: this rank's training samples. */

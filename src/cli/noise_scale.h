@@ -25,8 +25,8 @@ typedef struct {
 } noise_acc;
 
 typedef struct {
-    double g2, g2_se;         /* |G|^2 and its standard error */
-    double trace, trace_se;   /* tr(Sigma) and its standard error */
+    double g2, g2_se;             /* |G|^2 and its standard error */
+    double trace, trace_se;       /* tr(Sigma) and its standard error */
     double b_simple, b_simple_se; /* the ratio; NaN when |G|^2 is not resolved */
     long n_small, n_big;
 } noise_estimate;

@@ -58,9 +58,9 @@ static const struct {
 };
 
 static const char *const SCHEDULES[] = {
-    [GSGD_SCHEDULE_CONSTANT] = "constant",     [GSGD_SCHEDULE_STEP] = "step",
+    [GSGD_SCHEDULE_CONSTANT] = "constant",       [GSGD_SCHEDULE_STEP] = "step",
     [GSGD_SCHEDULE_EXPONENTIAL] = "exponential", [GSGD_SCHEDULE_COSINE] = "cosine",
-    [GSGD_SCHEDULE_INVSCALING] = "invscaling", [GSGD_SCHEDULE_OPTIMAL] = "optimal",
+    [GSGD_SCHEDULE_INVSCALING] = "invscaling",   [GSGD_SCHEDULE_OPTIMAL] = "optimal",
     [GSGD_SCHEDULE_ADAPTIVE] = "adaptive"};
 #define N_SCHEDULES ((int)(sizeof SCHEDULES / sizeof SCHEDULES[0]))
 
@@ -125,14 +125,14 @@ static int set_choice(gsgd_options *opts, int k, const char *s) {
 static void warn_unread(const gsgd_options *o, const char *const *values) {
     const gsgd_optim rule = (gsgd_optim)get(o, GSGD_OPTIMIZER);
     const gsgd_schedule sched = (gsgd_schedule)get(o, GSGD_SCHEDULE);
-    const int adam_like = rule == GSGD_OPTIM_ADAM || rule == GSGD_OPTIM_ADAMW ||
-                          rule == GSGD_OPTIM_LAMB;
+    const int adam_like =
+        rule == GSGD_OPTIM_ADAM || rule == GSGD_OPTIM_ADAMW || rule == GSGD_OPTIM_LAMB;
     for (int k = 0; k < CLI_OPTIM_N; k++) {
         if (!values[k]) continue;
         const gsgd_param p = TABLE[k].param;
         const char *why = NULL;
-        if (p == GSGD_MOMENTUM && (rule == GSGD_OPTIM_SGD || adam_like ||
-                                   rule == GSGD_OPTIM_ADAGRAD))
+        if (p == GSGD_MOMENTUM &&
+            (rule == GSGD_OPTIM_SGD || adam_like || rule == GSGD_OPTIM_ADAGRAD))
             why = "the rule has no momentum (momentum, nesterov, rmsprop and lars do)";
         else if ((p == GSGD_BETA1 || p == GSGD_BETA2) && !adam_like)
             why = "only adam, adamw and lamb read it";
@@ -156,10 +156,10 @@ int cli_optim_options(gsgd_options *opts, const char *const *values) {
     for (int k = 0; k < CLI_OPTIM_N; k++) {
         const char *s = values[k];
         if (!s) continue;
-        int rc = TABLE[k].kind == K_PARAM || TABLE[k].kind == K_INTEGER
-                     ? cli_set_param(opts, TABLE[k].param, TABLE[k].name, s,
-                                     TABLE[k].kind == K_INTEGER)
-                     : set_choice(opts, k, s);
+        int rc =
+            TABLE[k].kind == K_PARAM || TABLE[k].kind == K_INTEGER
+                ? cli_set_param(opts, TABLE[k].param, TABLE[k].name, s, TABLE[k].kind == K_INTEGER)
+                : set_choice(opts, k, s);
         if (rc != CLI_OK) return rc;
     }
     const gsgd_schedule sched = (gsgd_schedule)get(opts, GSGD_SCHEDULE);
@@ -183,7 +183,9 @@ static void usage_line(FILE *f, int k) {
     char opt[40];
     const kind kd = TABLE[k].kind;
     snprintf(opt, sizeof opt, "%s %s", TABLE[k].name,
-             kd == K_PARAM ? "X" : kd == K_INTEGER ? "N" : "NAME");
+             kd == K_PARAM     ? "X"
+             : kd == K_INTEGER ? "N"
+                               : "NAME");
     fprintf(f, "  %-22s ", opt);
     for (const char *h = TABLE[k].help; *h; h++) {
         fputc(*h, f);

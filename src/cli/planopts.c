@@ -50,8 +50,7 @@ int cli_parse_size(const char *opt, const char *s, int allow_percent, double *by
         return CLI_OK;
     }
     for (size_t k = 0; k < sizeof UNITS / sizeof UNITS[0]; k++) {
-        if (strcasecmp(end, UNITS[k].name) != 0)
-            continue;
+        if (strcasecmp(end, UNITS[k].name) != 0) continue;
         double b = floor(v * UNITS[k].factor);
         if (b > 9007199254740992.0) { /* 2^53: what a double holds exactly */
             cli_error("%s: %s is too large", opt, s);
@@ -67,8 +66,7 @@ int cli_parse_size(const char *opt, const char *s, int allow_percent, double *by
 
 static int set(gsgd_options *opts, gsgd_param p, const char *opt, double v) {
     gsgd_status st = gsgd_set(opts, p, v);
-    if (st == GSGD_STATUS_OK)
-        return CLI_OK;
+    if (st == GSGD_STATUS_OK) return CLI_OK;
     cli_error("%s: %s", opt, gsgd_status_string(st));
     return cli_exit_code(st);
 }
@@ -99,16 +97,14 @@ static int set_lr_scaling(gsgd_options *opts, const char *s) {
                                         [GSGD_LR_SCALING_LINEAR] = "linear",
                                         [GSGD_LR_SCALING_SQRT] = "sqrt"};
     for (int k = 0; k < 3; k++)
-        if (strcmp(s, names[k]) == 0)
-            return set(opts, GSGD_LR_SCALING, "--lr-scaling", k);
+        if (strcmp(s, names[k]) == 0) return set(opts, GSGD_LR_SCALING, "--lr-scaling", k);
     cli_error("--lr-scaling: '%s' is not one of none, linear, sqrt", s);
     return CLI_USAGE;
 }
 
 int cli_plan_options(gsgd_options *opts, const cli_plan_args *a) {
     int rc = CLI_OK;
-    if (rc == CLI_OK && a->batch)
-        rc = set_batch(opts, a->batch);
+    if (rc == CLI_OK && a->batch) rc = set_batch(opts, a->batch);
     if (rc == CLI_OK && a->max_batch) {
         double hi = 0;
         gsgd_param_bounds(GSGD_MAX_BATCH, NULL, &hi, NULL);
@@ -130,25 +126,20 @@ int cli_plan_options(gsgd_options *opts, const cli_plan_args *a) {
     if (rc == CLI_OK && a->mem_reserve) {
         double bytes, fraction;
         rc = cli_parse_size("--mem-reserve", a->mem_reserve, 0, &bytes, &fraction);
-        if (rc == CLI_OK)
-            rc = set(opts, GSGD_MEM_RESERVE, "--mem-reserve", bytes);
+        if (rc == CLI_OK) rc = set(opts, GSGD_MEM_RESERVE, "--mem-reserve", bytes);
     }
     if (rc == CLI_OK && a->mem_headroom)
         rc = cli_set_param(opts, GSGD_MEM_HEADROOM, "--mem-headroom", a->mem_headroom, 0);
-    if (rc == CLI_OK && a->lr_scaling)
-        rc = set_lr_scaling(opts, a->lr_scaling);
+    if (rc == CLI_OK && a->lr_scaling) rc = set_lr_scaling(opts, a->lr_scaling);
     if (rc == CLI_OK && a->lr_ref_batch)
         rc = cli_set_param(opts, GSGD_LR_REF_BATCH, "--lr-ref-batch", a->lr_ref_batch, 1);
-    if (rc == CLI_OK && a->warmup)
-        rc = cli_set_param(opts, GSGD_WARMUP, "--warmup", a->warmup, 0);
+    if (rc == CLI_OK && a->warmup) rc = cli_set_param(opts, GSGD_WARMUP, "--warmup", a->warmup, 0);
     return rc;
 }
 
-
 void cli_print_curve(FILE *f, const gsgd_batch_plan *plan) {
     int n = gsgd_plan_curve_count(plan);
-    if (n == 0)
-        return;
+    if (n == 0) return;
     fprintf(f, "gsgd: --batch fastest, samples/s by batch (median of timed steps):");
     for (int i = 0; i < n; i++) {
         size_t b = 0;

@@ -16,9 +16,21 @@
  * the outputs and how long to go on, never the steps themselves. */
 static int allowed_with_resume(int opt) {
     switch (opt) {
-    case O_DATA: case O_TEST: case O_EPOCHS: case O_TARGET_ACC: case O_DEVICE:
-    case O_SAVE: case O_RESUME: case O_CHECKPOINT_EVERY: case O_SUMMARY: case O_LOG:
-    case O_QUIET: case O_MEM_LIMIT: case O_MEM_HEADROOM: case O_MEM_RESERVE: case O_HELP:
+    case O_DATA:
+    case O_TEST:
+    case O_EPOCHS:
+    case O_TARGET_ACC:
+    case O_DEVICE:
+    case O_SAVE:
+    case O_RESUME:
+    case O_CHECKPOINT_EVERY:
+    case O_SUMMARY:
+    case O_LOG:
+    case O_QUIET:
+    case O_MEM_LIMIT:
+    case O_MEM_HEADROOM:
+    case O_MEM_RESERVE:
+    case O_HELP:
         return 1;
     default:
         return 0;
@@ -67,8 +79,7 @@ int cli_train_check_checkpoint_options(const train_run *run) {
     int rc = cli_parse_u64("--checkpoint-every", v[O_CHECKPOINT_EVERY], &every);
     if (rc != CLI_OK) return rc;
     if (every == 0 || every > 1000000) {
-        cli_error("--checkpoint-every: '%s' is not in [1, 1000000] epochs",
-                  v[O_CHECKPOINT_EVERY]);
+        cli_error("--checkpoint-every: '%s' is not in [1, 1000000] epochs", v[O_CHECKPOINT_EVERY]);
         return CLI_USAGE;
     }
     if (!v[O_SAVE]) {
@@ -79,15 +90,13 @@ int cli_train_check_checkpoint_options(const train_run *run) {
 }
 
 gsgd_status cli_train_with_checkpoints(train_run *run, int want) {
-    run->ck = (cli_ckpt){.tr = run->tr,
-                         .ctx = run->ctx,
-                         .path = run->v[O_SAVE],
-                         .pr = want ? &run->pr : NULL};
+    run->ck = (cli_ckpt){
+        .tr = run->tr, .ctx = run->ctx, .path = run->v[O_SAVE], .pr = want ? &run->pr : NULL};
     if (run->v[O_CHECKPOINT_EVERY]) run->ck.every = strtoul(run->v[O_CHECKPOINT_EVERY], NULL, 10);
     const int per_epoch = want || cli_train_param(run->opts, GSGD_TARGET_ACC) > 0;
     cli_stop_install();
-    gsgd_status st = gsgd_train(run->tr, per_epoch ? run->test : NULL, cli_ckpt_cb, &run->ck,
-                                &run->rep.res);
+    gsgd_status st =
+        gsgd_train(run->tr, per_epoch ? run->test : NULL, cli_ckpt_cb, &run->ck, &run->rep.res);
     cli_stop_restore();
     if (st == GSGD_STATUS_OK && !per_epoch && run->test) {
         struct timespec t0, t1;
