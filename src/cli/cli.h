@@ -47,6 +47,10 @@ const char *cli_device_name(gsgd_device d);
  * "unknown"; and the reverse, returning -1 for an unknown name. */
 const char *cli_optim_name(int optim);
 int cli_optim_parse(const char *name);
+/* Leaves only the library's warnings on stderr (cli_context_open shows its
+ * informational lines too, unless quiet): for commands that create many
+ * trainers of their own, such as bench. */
+void cli_log_warnings_only(gsgd_context *ctx);
 /* The --optim values, for messages and help. */
 #define CLI_OPTIM_LIST "sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lars, lamb"
 

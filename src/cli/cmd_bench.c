@@ -365,6 +365,8 @@ static int run_bench(bench_cli *b, int argc, char **argv) {
     int rc = build_options(b);
     if (rc == CLI_OK) rc = check_outputs(b);
     if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &b->ctx);
+    /* Its trainers' plans are bench's own choices, reported in its table. */
+    if (rc == CLI_OK) cli_log_warnings_only(b->ctx);
     if (rc == CLI_OK) rc = load(b);
     if (rc != CLI_OK) return rc;
     rc = describe(b, argc, argv);

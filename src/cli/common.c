@@ -114,6 +114,8 @@ static void log_line(gsgd_log_level level, const char *message, void *user) {
     if (level >= GSGD_LOG_WARNING || !quiet) fprintf(stderr, "gsgd: %s\n", message);
 }
 
+void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
+
 int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     gsgd_device dev;
     int index;
