@@ -16,7 +16,6 @@ Usage: bench/compare_sklearn.py [--gsgd build/gsgd] [--threads 2] [--quick]
 Writes bench/results/cpu_vs_sklearn.{json,md}. Never downloads anything.
 """
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -26,24 +25,7 @@ import sys
 import tempfile
 import time
 
-DATA_DIR = "/usr/share/datasets/fashion-mnist"
-
-
-def load_idx(path):
-    import numpy as np
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_fashion():
-    import numpy as np
-    part = lambda name: load_idx(os.path.join(DATA_DIR, name))
-    Xtr = part("train-images-idx3-ubyte.gz").reshape(60000, -1).astype(np.float32) / 255.0
-    Xte = part("t10k-images-idx3-ubyte.gz").reshape(10000, -1).astype(np.float32) / 255.0
-    return Xtr, part("train-labels-idx1-ubyte.gz"), Xte, part("t10k-labels-idx1-ubyte.gz")
+from fashion_mnist import DATA_DIR, load_fashion
 
 
 def gsgd_run(gsgd, args, env):

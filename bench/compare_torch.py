@@ -20,7 +20,6 @@ Skips with a message (exit 0) without torch, without a CUDA device, or
 without the data. Never downloads anything.
 """
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -30,25 +29,7 @@ import sys
 import tempfile
 import time
 
-DATA_DIR = "/usr/share/datasets/fashion-mnist"
-
-
-def load_idx(path):
-    import numpy as np
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_fashion():
-    import numpy as np
-    part = lambda name: load_idx(os.path.join(DATA_DIR, name))
-    Xtr = part("train-images-idx3-ubyte.gz").reshape(60000, -1).astype(np.float32) / 255.0
-    Xte = part("t10k-images-idx3-ubyte.gz").reshape(10000, -1).astype(np.float32) / 255.0
-    return (Xtr, part("train-labels-idx1-ubyte.gz").astype(np.int64),
-            Xte, part("t10k-labels-idx1-ubyte.gz").astype(np.int64))
+from fashion_mnist import DATA_DIR, load_fashion
 
 
 def hidden_widths(model):
@@ -174,6 +155,7 @@ def main():
     print("gsgd", res["gsgd"], flush=True)
 
     Xtr, ytr, Xte, yte = load_fashion()
+    ytr, yte = ytr.astype("int64"), yte.astype("int64")  # torch's class indices
     data = tuple(torch.from_numpy(v).cuda() for v in (Xtr, ytr, Xte, yte))
     variants = [("torch_eager", False)]
     if not a.no_compile and hasattr(torch, "compile"):

@@ -25,12 +25,6 @@ struct gsgd_timer {
 
 static int on_cuda(const gsgd_context *ctx) { return ctx->device == GSGD_DEVICE_CUDA; }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 const char *gsgd_timer_clock(const gsgd_context *ctx) {
     return on_cuda(ctx) ? "cuda events" : "monotonic clock";
 }
@@ -90,7 +84,7 @@ gsgd_status gsgd_timer_mark(gsgd_timer *t, int i) {
         return GSGD_STATUS_OK;
     }
 #endif
-    t->clock[i] = now_seconds();
+    t->clock[i] = gsgd_now_seconds();
     return GSGD_STATUS_OK;
 }
 

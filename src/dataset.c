@@ -15,6 +15,19 @@ void gsgd_host_data_free(gsgd_host_data *h) {
     memset(h, 0, sizeof *h);
 }
 
+/* Target t of sample i: finite, and a class index when n_classes > 0; who
+ * starts the message. */
+static gsgd_status validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
+                                   int n_classes) {
+    RETURN_ERROR_IF(!isfinite(t), ctx, GSGD_STATUS_BAD_VALUE,
+                    "%s: sample %zu: target %g is not finite", who, i, (double)t);
+    RETURN_ERROR_IF(n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)), ctx,
+                    GSGD_STATUS_BAD_VALUE,
+                    "%s: sample %zu: label %g is not a class index in [0, %d)", who, i, (double)t,
+                    n_classes);
+    return GSGD_STATUS_OK;
+}
+
 /* Checks every value a model will read, so that training never meets a NaN
  * that came from the input rather than from divergence. */
 static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
@@ -25,13 +38,7 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
             RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
                             "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
                             (double)row[j]);
-        RETURN_ERROR_IF(!isfinite(y[i]), ctx, GSGD_STATUS_BAD_VALUE,
-                        "dataset: sample %zu: target %g is not finite", i, (double)y[i]);
-        if (n_classes > 0)
-            RETURN_ERROR_IF(y[i] < 0 || y[i] >= (float)n_classes || y[i] != floorf(y[i]), ctx,
-                            GSGD_STATUS_BAD_VALUE,
-                            "dataset: sample %zu: label %g is not a class index in [0, %d)", i,
-                            (double)y[i], n_classes);
+        FORWARD_IF_ERROR(validate_target(ctx, "dataset", i, y[i], n_classes));
     }
     return GSGD_STATUS_OK;
 }
@@ -143,18 +150,8 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     float *host_y = NULL;
     FORWARD_IF_ERROR(gsgd_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
-    for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++) {
-        const float t = host_y[i];
-        if (!isfinite(t))
-            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_VALUE,
-                            "dataset_from_device: sample %zu: target %g is not finite", i,
-                            (double)t);
-        else if (n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)))
-            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_VALUE,
-                            "dataset_from_device: sample %zu: label %g is not a class index in "
-                            "[0, %d)",
-                            i, (double)t, n_classes);
-    }
+    for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++)
+        st = validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
     free(host_y);
     FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);

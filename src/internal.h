@@ -78,6 +78,10 @@ static inline int gsgd_mul_ok(size_t a, size_t b, size_t *out) {
     return 1;
 }
 
+/* Monotonic wall clock in seconds (train.c): rates, time to target, the
+ * planner's and the bench's timings. */
+double gsgd_now_seconds(void);
+
 /* Number of OpenMP threads the CPU backend uses. */
 int gsgd_cpu_threads(void);
 

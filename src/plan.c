@@ -50,12 +50,6 @@ struct gsgd_batch_plan {
     double curve_sps[MAX_CURVE];
 };
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- verification ------------------------------------------------------ */
 
 typedef struct {
@@ -239,7 +233,7 @@ static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int de
 
 gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *o,
                           gsgd_batch_plan **out, gsgd_trainer **keep) {
-    const double t0 = now_seconds();
+    const double t0 = gsgd_now_seconds();
     gsgd_context *ctx = m->ctx;
     *out = NULL;
     if (keep) *keep = NULL;
@@ -321,7 +315,7 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
     p->predicted = gsgd_mem_model_bytes(&p->mm, p->batch);
     p->lr = gsgd_base_lr(o) * gsgd_lr_scale(o, p->batch);
     explain(p, planned, max_batch, default_cap, tries);
-    p->seconds = now_seconds() - t0;
+    p->seconds = gsgd_now_seconds() - t0;
     *out = p;
     if (keep) *keep = tr;
     return GSGD_STATUS_OK;

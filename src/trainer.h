@@ -58,9 +58,6 @@ typedef struct {
     double t0; /* wall clock at the start of gsgd_train */
 } gsgd_progress_state;
 
-/* Monotonic wall clock in seconds, for rates and time to target. */
-double gsgd_now_seconds(void);
-
 /* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
  * model's parameter pointer (train.c). */
 void gsgd_trainer_use_average(gsgd_trainer *tr, int on);
