@@ -1,136 +1,186 @@
 #!/usr/bin/env bash
-# GPU checks of the CUDA backend (issue 4), in one go, for a session that
-# has a device:
-#   1. configure for sm_90 into build-gpu and build;
-#   2. the whole test suite, the GPU suites verbose and required to RUN
-#      (a "no CUDA device" skip there counts as a failure);
-#   3. compute-sanitizer memcheck and racecheck on a short training run;
-#   4. the update kernel's GB/s against a device-to-device copy at 100M
-#      parameters, and Fashion-MNIST softmax / mlp:256,128 samples/s at
-#      batch 4096;
-#   5. the adaptive rules' update, `gsgd bench` (sweep, time to 0.84),
-#      every rule with a cosine schedule and warmup, and compare_torch.py;
-#   6. `train --distributed` through NCCL with one rank, when mpirun exists.
-# Every step runs even when an earlier one failed. Logs, figures and a
-# summary with each step's exit code go to $OUT (default ./gpu-out), six
-# files at most:
-#   summary.txt build.log ctest.log sanitizer.log bench.log results.jsonl
-# Usage: OUT=dir bench/gpu_check.sh      (exit status: failed step count)
-set -x
+# GPU checks of the CUDA backend (issues 4-8), in one go, for a session that
+# has a device, in order of importance, so that a deadline cuts the least:
+#   1. configure for sm_90 into build-gpu and build, or, with
+#      GSGD_BUNDLE=.gpu/bundle.tar.xz (bench/gpu_bundle.sh), unpack the
+#      build made on the developer's machine with its libraries and data;
+#   2. the GPU suites, verbose and required to RUN (a "no CUDA device" skip
+#      there counts as a failure);
+#   3. the update kernel's GB/s against a device-to-device copy at 100M
+#      parameters (SGD, Adam, LAMB), and Fashion-MNIST softmax /
+#      mlp:256,128 samples/s at batch 4096;
+#   4. compute-sanitizer memcheck on a short training run and on the byte
+#      gather;
+#   5. `gsgd bench` (sweep, time to 0.84), compare_torch.py for softmax
+#      and mlp:256,128, every rule with a cosine schedule and warmup;
+#   6. racecheck, the CPU suites, and `train --distributed` through NCCL
+#      with one rank when mpirun exists.
+# Every step runs even when an earlier one failed; with DEADLINE_S set, a
+# step starts only while time is left and is cut at the deadline. Logs,
+# figures and a summary with each step's exit code go to $OUT (default
+# ./gpu-out), five files at most (six with build.log):
+#   summary.txt ctest.log sanitizer.log bench.log results.jsonl
+# Usage: [GSGD_BUNDLE=F] [DEADLINE_S=N] OUT=dir bench/gpu_check.sh
+# (exit status: failed step count)
 cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-./gpu-out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 BUILD=build-gpu
+GSGD=$BUILD/gsgd
 JOBS=$(nproc 2>/dev/null || echo 4)
 export PATH=/usr/local/cuda/bin:$PATH
 SUMMARY=$OUT/summary.txt
-for f in summary.txt build.log ctest.log sanitizer.log bench.log results.jsonl; do
+for f in summary.txt ctest.log sanitizer.log bench.log results.jsonl; do
     : >"$OUT/$f"
 done
 FAILED=0
+START=$SECONDS
 
 # step NAME LOG TIMEOUT_S CMD...: runs CMD, appends its output to LOG and
-# its exit code to the summary.
+# its exit code and seconds to the summary; past DEADLINE_S it does not run.
 step() {
     local name=$1 log=$2 limit=$3
     shift 3
+    if [ -n "${DEADLINE_S:-}" ]; then
+        local left=$((DEADLINE_S - (SECONDS - START)))
+        if [ "$left" -le 5 ]; then
+            echo "$name: not run, deadline" >>"$SUMMARY"
+            return 125
+        fi
+        [ "$left" -lt "$limit" ] && limit=$left
+    fi
+    local t0=$SECONDS
     echo "=== $name: $*" >>"$OUT/$log"
+    echo "=== $name" >&2
     timeout "$limit" "$@" >>"$OUT/$log" 2>&1
     local rc=$?
-    echo "$name: exit $rc" >>"$SUMMARY"
+    echo "$name: exit $rc ($((SECONDS - t0)) s)" >>"$SUMMARY"
     [ "$rc" -eq 0 ] || FAILED=$((FAILED + 1))
     return "$rc"
+}
+
+# json_line LABEL FILE: FILE's JSON object as one line of results.jsonl.
+json_line() {
+    [ -s "$2" ] || return 0
+    { printf '{"bench": "%s", "result": ' "$1"; tr -d '\n' <"$2"; echo '}'; } >>"$OUT/results.jsonl"
+    rm -f "$2"
 }
 
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(git rev-parse --short HEAD 2>/dev/null) $(git status --porcelain 2>/dev/null | wc -l) files changed"
-    nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | sed 's/^/device: /'
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv,noheader 2>&1 | sed 's/^/device: /'
     nvcc --version 2>&1 | tail -1 | sed 's/^/nvcc: /'
 } >>"$SUMMARY"
 
-# 1. build
-step configure build.log 300 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CUDA_ARCHITECTURES=90
-step build build.log 600 cmake --build "$BUILD" -j"$JOBS"
-grep -iE "warning|error" "$OUT/build.log" | grep -v "^=== " | head -20 | sed 's/^/build diagnostic: /' >>"$SUMMARY"
+# 1. the build: made here, or unpacked with what the image lacks
+if [ -n "${GSGD_BUNDLE:-}" ]; then
+    mkdir -p .gpu/unpacked && tar -xJf "$GSGD_BUNDLE" -C .gpu/unpacked && tar -xf .gpu/unpacked/build.tar
+    # The CTest files name the tree by the path it was built at.
+    src=$(sed -n 's/^# Source directory: //p' "$BUILD/CTestTestfile.cmake")
+    if [ "$src" != "$PWD" ] && [ ! -e "$src" ]; then
+        mkdir -p "$(dirname "$src")" && ln -s "$PWD" "$src"
+    fi
+    [ "$(cd "$src" && pwd -P)" = "$(pwd -P)" ] || echo "bundle: $src is another tree" >>"$SUMMARY"
+    if [ ! -e /usr/share/datasets/fashion-mnist ]; then
+        mkdir -p /usr/share/datasets && ln -s "$PWD/.gpu/fashion-mnist" /usr/share/datasets/fashion-mnist
+    fi
+    libs=$PWD/.gpu/unpacked/lib
+    for l in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10; do
+        ldconfig -p | grep -q "$l" && continue
+        f=$(find /usr/local/cuda/ /usr/local/ /usr/lib/ /opt/ -name "$l" -print -quit 2>/dev/null)
+        [ -n "$f" ] && libs=$libs:$(dirname "$f")
+    done
+    export LD_LIBRARY_PATH=$libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    echo "bundle: LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$SUMMARY"
+    ldd "$GSGD" "$BUILD/tests/test_train_cuda" | grep "not found" | sed 's/^/bundle: /' >>"$SUMMARY"
+else
+    : >"$OUT/build.log"
+    step configure build.log 300 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_CUDA_ARCHITECTURES=90
+    step build build.log 600 cmake --build "$BUILD" -j"$JOBS"
+    grep -iE "warning|error" "$OUT/build.log" | grep -v "^=== " | head -20 | sed 's/^/build diagnostic: /' >>"$SUMMARY"
+fi
+# The peer scripts run gsgd with these libraries, python without them.
+printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "${LD_LIBRARY_PATH:-}" "$PWD/$GSGD" >.gpu-gsgd
+chmod +x .gpu-gsgd
 
-# 2. tests: CPU suites in parallel, GPU suites one at a time and verbose
-step ctest-cpu ctest.log 600 ctest --test-dir "$BUILD" -LE gpu -j"$JOBS" --output-on-failure
-step ctest-gpu ctest.log 600 ctest --test-dir "$BUILD" -L gpu -V
+# 2. the GPU suites, one at a time and verbose
+step ctest-gpu ctest.log 300 ctest --test-dir "$BUILD" -L gpu -V
 nodev=$(grep -c "SKIP.*no CUDA device" "$OUT/ctest.log")
 echo "gpu suites skipped for lack of a device: $nodev (must be 0)" >>"$SUMMARY"
 [ "$nodev" -eq 0 ] || FAILED=$((FAILED + 1))
-grep -E "\[(SKIP|FAIL)\]|\[----\] (one epoch|fashion)|Synthesis|tests passed|Failed" \
+grep -E "\[(SKIP|FAIL)\]|\[----\] (one epoch|fashion|softmax|mlp)|Synthesis|tests passed|Failed" \
     "$OUT/ctest.log" | head -60 | sed 's/^/ctest: /' >>"$SUMMARY"
 
-# 3. sanitizers on one short run: gather with standardisation, every GEMM
+# 3. figures (ratios measured in the same run, as design.md asks)
+tmp=$OUT/update.json.tmp
+step bench-update bench.log 90 "$BUILD/gsgd_bench_update" 100000000 "$tmp" # SGD, momentum, Nesterov
+json_line "update" "$tmp"
+for rule in adam lamb; do
+    step "bench-update-$rule" bench.log 90 "$BUILD/gsgd_bench_update" 100000000 "$tmp" --optim "$rule"
+    json_line "update $rule" "$tmp"
+done
+grep -E "^(device-to-device|update )" "$OUT/bench.log" | sed 's/^/bench: /' >>"$SUMMARY"
+for model in softmax mlp:256,128; do
+    tmp=$OUT/train.json.tmp
+    step "train-$model" bench.log 90 "$GSGD" train --device cuda --data fashion-mnist \
+        --model "$model" --batch 4096 --epochs 3 --summary "$tmp"
+    [ -s "$tmp" ] && echo "train $model batch 4096: $(tr -d '\n' <"$tmp")" >>"$SUMMARY"
+    json_line "fashion-mnist $model batch 4096" "$tmp"
+done
+
+# 4. memcheck on one short run: gather with standardisation, every GEMM
 # shape, ReLU, softmax loss, column sums, permutation, momentum update; and
-# memcheck on the byte gather
+# on the byte gather (Fashion-MNIST is stored as bytes on the device)
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/compute-sanitizer/compute-sanitizer 2>/dev/null)
-RUN=("$BUILD/gsgd" train --device cuda --data synth:20000,100,10 --model mlp:64 --epochs 1
+RUN=("$GSGD" train --device cuda --data synth:20000,100,10 --model mlp:64 --epochs 1
      --batch 256 --optim momentum --standardize --quiet)
 if [ -n "$SAN" ]; then
-    step memcheck sanitizer.log 300 "$SAN" --tool memcheck --leak-check full --error-exitcode 3 "${RUN[@]}"
-    step racecheck sanitizer.log 300 "$SAN" --tool racecheck --error-exitcode 3 "${RUN[@]}"
-    # Fashion-MNIST is stored as bytes: the four-bytes-a-thread gather.
-    step memcheck-u8 sanitizer.log 300 "$SAN" --tool memcheck --error-exitcode 3 \
-        "$BUILD/gsgd" train --device cuda --data fashion-mnist --model softmax --epochs 1 \
-        --batch 4096 --standardize --quiet
-    grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$OUT/sanitizer.log" | sed 's/^/sanitizer: /' >>"$SUMMARY"
+    step memcheck sanitizer.log 150 "$SAN" --tool memcheck --leak-check full --error-exitcode 3 "${RUN[@]}"
+    step memcheck-u8 sanitizer.log 150 "$SAN" --tool memcheck --error-exitcode 3 \
+        "$GSGD" train --device cuda --data fashion-mnist --model softmax --epochs 1 \
+        --batch 4096 --standardize --optim adam --quiet
 else
     echo "sanitizer: compute-sanitizer not found" >>"$SUMMARY"
     FAILED=$((FAILED + 1))
 fi
 
-# 4. figures (ratios measured in the same run, as design.md asks)
-step bench-update bench.log 300 "$BUILD/gsgd_bench_update" 100000000 "$OUT/update.json.tmp"
-[ -f "$OUT/update.json.tmp" ] && { printf '{"bench": "update", "result": '; tr -d '\n' <"$OUT/update.json.tmp"; echo '}'; } >>"$OUT/results.jsonl"
-rm -f "$OUT/update.json.tmp"
-grep -E "^(device-to-device|update )" "$OUT/bench.log" | sed 's/^/bench: /' >>"$SUMMARY"
-for model in softmax mlp:256,128; do
-    tmp=$OUT/train.json.tmp
-    rm -f "$tmp"
-    step "train-$model" bench.log 300 "$BUILD/gsgd" train --device cuda --data fashion-mnist \
-        --model "$model" --batch 4096 --epochs 3 --summary "$tmp"
-    if [ -f "$tmp" ]; then
-        { printf '{"bench": "fashion-mnist %s batch 4096", "result": ' "$model"; tr -d '\n' <"$tmp"; echo '}'; } >>"$OUT/results.jsonl"
-        echo "train $model batch 4096: $(tr -d '\n' <"$tmp")" >>"$SUMMARY"
-    fi
-    rm -f "$tmp"
-done
-
-# 5. issue 6 and 7 on the device: the update of the adaptive rules, the
-# bench harness's sweep with time to target, every rule with a schedule,
-# and the PyTorch comparison (it skips, exit 0, without torch)
-for rule in adam lamb; do
-    step "bench-update-$rule" bench.log 300 "$BUILD/gsgd_bench_update" 100000000 /dev/null --optim "$rule"
-done
-grep -E "^update " "$OUT/bench.log" | sed 's/^/bench: /' >>"$SUMMARY"
+# 5. the bench harness, PyTorch, every rule
 tmp=$OUT/bench.json.tmp
-step gsgd-bench bench.log 600 "$BUILD/gsgd" bench --device cuda --data fashion-mnist \
+step gsgd-bench bench.log 180 "$GSGD" bench --device cuda --data fashion-mnist \
     --batches sweep --target-acc 0.84 --json "$tmp"
-[ -f "$tmp" ] && { printf '{"bench": "gsgd bench sweep", "result": '; tr -d '\n' <"$tmp"; echo '}'; } >>"$OUT/results.jsonl"
-rm -f "$tmp"
+json_line "gsgd bench sweep" "$tmp"
+for model in softmax mlp:256,128; do
+    tmpd=$(mktemp -d)
+    step "compare-torch-$model" bench.log 180 env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 \
+        python3 bench/compare_torch.py --gsgd "$PWD/.gpu-gsgd" --model "$model" --out "$tmpd/r"
+    json_line "compare_torch $model" "$tmpd/r.json"
+    [ -f "$tmpd/r.md" ] && cat "$tmpd/r.md" >>"$OUT/bench.log"
+    rm -rf "$tmpd"
+done
+grep -iE "samples/s|skip" "$OUT/bench.log" | tail -12 | sed 's/^/torch: /' >>"$SUMMARY"
 for rule in sgd momentum nesterov adam adamw adagrad rmsprop lars lamb; do
-    step "train-$rule" bench.log 300 "$BUILD/gsgd" train --device cuda --data fashion-mnist \
+    step "train-$rule" bench.log 60 "$GSGD" train --device cuda --data fashion-mnist \
         --model mlp:256,128 --optim "$rule" --schedule cosine --warmup 1 --epochs 5 --quiet
 done
 grep -E "^test accuracy" "$OUT/bench.log" | sed 's/^/train: /' >>"$SUMMARY"
-step compare-torch bench.log 600 python3 bench/compare_torch.py --gsgd "$BUILD/gsgd"
-grep -iE "samples/s|skip" "$OUT/bench.log" | tail -12 | sed 's/^/torch: /' >>"$SUMMARY"
 
-# 6. issue 8: the NCCL path with one rank (needs mpirun on the machine)
-if command -v mpirun >/dev/null; then
-    step nccl-1-rank bench.log 300 mpirun -np 1 --allow-run-as-root --oversubscribe \
-        "$BUILD/gsgd" train --distributed --batch 256 --device cuda --data fashion-mnist \
+# 6. racecheck, the CPU suites, NCCL
+[ -n "$SAN" ] && step racecheck sanitizer.log 150 "$SAN" --tool racecheck --error-exitcode 3 "${RUN[@]}"
+grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$OUT/sanitizer.log" | sed 's/^/sanitizer: /' >>"$SUMMARY"
+step ctest-cpu ctest.log 300 ctest --test-dir "$BUILD" -LE gpu -j"$JOBS" --output-on-failure
+grep -E "tests passed|Failed|\(Failed\)" "$OUT/ctest.log" | tail -8 | sed 's/^/ctest: /' >>"$SUMMARY"
+if command -v mpirun >/dev/null && [ -z "${GSGD_BUNDLE:-}" ]; then
+    step nccl-1-rank bench.log 120 mpirun -np 1 --allow-run-as-root --oversubscribe \
+        "$GSGD" train --distributed --batch 256 --device cuda --data fashion-mnist \
         --model softmax --epochs 2 --quiet
     grep -E "^test accuracy" "$OUT/bench.log" | tail -1 | sed 's/^/nccl 1 rank: /' >>"$SUMMARY"
 else
-    echo "nccl 1 rank: mpirun not found, not run" >>"$SUMMARY"
+    echo "nccl 1 rank: not run (mpirun: $(command -v mpirun || echo none); bundle builds without MPI)" >>"$SUMMARY"
 fi
 
-echo "failed steps: $FAILED" >>"$SUMMARY"
+echo "failed steps: $FAILED; $((SECONDS - START)) s" >>"$SUMMARY"
 cat "$SUMMARY"
 exit "$FAILED"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Packs a GPU build made on this machine for a lent device machine, whose
+# image has the CUDA toolkit but none of Debian's libraries or datasets:
+#   .gpu/bundle.tar.xz   the build's programs and CTest files (no objects),
+#                        and the shared libraries they need that are not
+#                        glibc, libstdc++ or CUDA's (Criterion and its
+#                        dependencies, OpenBLAS, gfortran);
+#   .gpu/fashion-mnist/  Debian's Fashion-MNIST IDX files.
+# bench/gpu_check.sh unpacks it there when GSGD_BUNDLE=.gpu/bundle.tar.xz.
+# The programs are built here, against this machine's glibc 2.36, which a
+# newer glibc runs; CUDA 13.0 matches on both sides.
+#
+# Usage: bench/gpu_bundle.sh [BUILD]     (default build-gpu; configure it with
+#   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
+#         -DCMAKE_CUDA_ARCHITECTURES=90 -DGSGD_WITH_MPI=OFF
+#   and build it first: MPI and NCCL would add libraries the image lacks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build-gpu}
+[ -x "$BUILD/gsgd" ] || { echo "gpu_bundle: $BUILD/gsgd not built" >&2; exit 2; }
+rm -rf .gpu
+mkdir -p .gpu/stage/lib .gpu/fashion-mnist
+cp /usr/share/datasets/fashion-mnist/*.gz .gpu/fashion-mnist/
+
+# Programs and the CTest files that name them, at their paths in the tree.
+find "$BUILD" -path "*/CMakeFiles" -prune -o -type f \
+    \( -name CTestTestfile.cmake -o -perm -u+x \) -print >.gpu/files
+tar -cf .gpu/stage/build.tar -T .gpu/files
+
+# Shared libraries outside glibc, the C++ runtime and CUDA.
+skip='^(linux-vdso|ld-linux|libc\.|libm\.|libpthread|librt|libdl|libresolv|libstdc\+\+|libgcc_s|libcuda|libcudart|libcublas|libcurand|libnccl|libz\.)'
+while read -r exe; do
+    ldd "$exe" | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
+done < <(grep -v CTestTestfile .gpu/files) | sort -u | while read -r name path; do
+    [[ $name =~ $skip ]] || cp -L "$path" ".gpu/stage/lib/$name"
+done
+tar -C .gpu/stage -cJf .gpu/bundle.tar.xz build.tar lib
+rm -rf .gpu/stage .gpu/files
+du -sh .gpu/bundle.tar.xz .gpu/fashion-mnist
