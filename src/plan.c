@@ -172,9 +172,21 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
     return GSGD_STATUS_OK;
 }
 
-/* When the resident dataset is what leaves no room, says so: the way out
- * is streaming it from pinned host memory (design.md, data flow step 2),
- * which this version does not do yet. */
+/* Says where the budget came from: the cap less the headroom, which on a
+ * GPU includes the reserve for the runtime, and can be all of a small cap. */
+static void explain_budget(gsgd_batch_plan *p, gsgd_context *ctx) {
+    char a[32], b[32], msg[GSGD_ERROR_LEN];
+    snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
+    (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                     "%s; the budget is the %s, %s, less %s of headroom (the margin "
+                     "GSGD_MEM_HEADROOM, the reserve GSGD_MEM_RESERVE for the device's runtime "
+                     "and libraries, allocation rounding)",
+                     msg, p->budget.cap_source, gsgd_fmt_bytes(p->budget.cap, a, sizeof a),
+                     gsgd_fmt_bytes(p->budget.headroom, b, sizeof b));
+}
+
+/* When the resident dataset is what leaves no room, says so, and how to
+ * keep it in pinned host memory where the backend can (dataset.c). */
 static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
     gsgd_context *ctx = data->ctx;
     const size_t data_bytes = gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
@@ -183,9 +195,12 @@ static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
     snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
     (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
                      "%s; the training set (%s) is what leaves no room for the batch "
-                     "buffers: it would have to be streamed from pinned host memory, which "
-                     "gsgd does not do yet",
-                     msg, gsgd_fmt_bytes(data_bytes, a, sizeof a));
+                     "buffers%s",
+                     msg, gsgd_fmt_bytes(data_bytes, a, sizeof a),
+                     ctx->be->alloc_host_mapped
+                         ? ": loaded under a context memory limit below its size "
+                           "(gsgd_context_set_mem_limit), it stays in pinned host memory"
+                         : "");
 }
 
 /* The one sentence gsgd_plan_reason returns. planned: the batch before
@@ -284,6 +299,7 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
         st = gsgd_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
                               max_batch, &planned, &p->max_fit, &p->why);
         if (st != GSGD_STATUS_OK) {
+            explain_budget(p, ctx);
             explain_no_fit(p, data);
             goto fail;
         }

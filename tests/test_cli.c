@@ -216,7 +216,9 @@ static const char *const SUMMARY_KEYS[] = {"test_accuracy",
 Test(cli, summary_of_tiny_run_is_json_with_required_keys) {
     char out[OUT_SIZE];
     const char *summary = tu_path("run.json");
-    int rc = gsgd(out, "train --quiet --data " SYNTH " --model softmax --epochs 3 --summary '%s'",
+    int rc = gsgd(out,
+                  "train --quiet --device cpu --data " SYNTH
+                  " --model softmax --epochs 3 --summary '%s'",
                   summary);
     cr_assert_eq(rc, 0, "%s", out);
     const char *json = read_text(summary);
