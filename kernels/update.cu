@@ -75,21 +75,36 @@ static __device__ __forceinline__ int segment_of(const size_t *seg, int S, size_
     return lo;
 }
 
+/* KIND: the rule, fixed at compile time for the elementwise rules so that
+ * each gets a kernel of its own (fewer registers, no per-element switch);
+ * GENERIC for LARS and LAMB, which read it from the arguments and look up
+ * each element's segment. */
+#define GENERIC (-1)
+
+template <int KIND> static __device__ __forceinline__ gsgd_optim kind_of(const args_t &a) {
+    return KIND == GENERIC ? a.c.kind : (gsgd_optim)KIND;
+}
+
 /* One element, its values in registers; loads and stores are the
  * caller's. Returns whether w is finite. */
+template <int KIND>
 static __device__ __forceinline__ int lane(const args_t &a, const gsgd_step_scalars &d,
                                            const size_t *seg, const float *q, const int *decay,
-                                           size_t i, float &w, float g, float &s0, float &s1,
-                                           float &u, float &avg) {
+                                           size_t i, bool avg_on, float &w, float g, float &s0,
+                                           float &s1, float &u, float &avg) {
     float qi = 1.0f;
     int di = i < a.c.n_decay;
-    if (a.n_segments > 0) {
+    if (KIND == GENERIC && a.n_segments > 0) {
         const int k = segment_of(seg, a.n_segments, i);
         qi = q[k];
         di = decay[k];
     }
-    return gsgd_update_elem(a.c.kind, &a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u,
-                            a.average ? &avg : NULL);
+    const int ok =
+        gsgd_update_elem(kind_of<KIND>(a), &a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u, NULL);
+    /* The average's step, as gsgd_update_elem takes it, here: a pointer
+     * that is either &avg or NULL would put the quads in local memory. */
+    if (avg_on) avg = GSGD_FADD(avg, GSGD_FMUL(a.c.avg_rate, GSGD_FSUB(w, avg)));
+    return ok;
 }
 
 /* What a pass reads and writes. LAMB's first pass leaves w and the
@@ -98,8 +113,8 @@ struct io {
     bool w_out, g_in, s0, s1, u_in, u_out, avg;
 };
 
-static __device__ __forceinline__ io io_of(const args_t &a) {
-    const bool lamb = a.c.kind == GSGD_OPTIM_LAMB;
+template <int KIND> static __device__ __forceinline__ io io_of(const args_t &a) {
+    const bool lamb = kind_of<KIND>(a) == GSGD_OPTIM_LAMB;
     io f;
     f.w_out = !(lamb && a.pass == 0);
     f.g_in = a.pass == 0;
@@ -111,13 +126,14 @@ static __device__ __forceinline__ io io_of(const args_t &a) {
     return f;
 }
 
+template <int KIND>
 static __device__ __forceinline__ int scalar_at(const args_t &a, const io &f,
                                                 const gsgd_step_scalars &d, const size_t *seg,
                                                 const float *q, const int *decay, size_t i) {
     float *u = a.work + GSGD_WORK_HEAD;
     float w = a.params[i], g = f.g_in ? a.grads[i] : 0.0f, s0 = f.s0 ? a.s0[i] : 0.0f,
           s1 = f.s1 ? a.s1[i] : 0.0f, ui = f.u_in ? u[i] : 0.0f, av = f.avg ? a.average[i] : 0.0f;
-    const int ok = lane(a, d, seg, q, decay, i, w, g, s0, s1, ui, av);
+    const int ok = lane<KIND>(a, d, seg, q, decay, i, f.avg, w, g, s0, s1, ui, av);
     if (f.w_out) a.params[i] = w;
     if (f.s0) a.s0[i] = s0;
     if (f.s1) a.s1[i] = s1;
@@ -134,41 +150,81 @@ static __device__ __forceinline__ void store4(float *p, size_t q, bool on, float
     if (on) reinterpret_cast<float4 *>(p)[q] = v;
 }
 
-static __device__ __forceinline__ int vec4_at(const args_t &a, const io &f,
-                                              const gsgd_step_scalars &d, const size_t *seg,
-                                              const float *q, const int *decay, size_t qi) {
-    float *u = a.work + GSGD_WORK_HEAD;
-    float4 w = load4(a.params, qi, true), g = load4(a.grads, qi, f.g_in),
-           s0 = load4(a.s0, qi, f.s0), s1 = load4(a.s1, qi, f.s1), ui = load4(u, qi, f.u_in),
-           av = load4(a.average, qi, f.avg);
+/* Four consecutive elements of every buffer a pass touches. */
+struct quad {
+    float4 w, g, s0, s1, u, av;
+};
+
+static __device__ __forceinline__ void quad_load(const args_t &a, const io &f, size_t qi, quad &v) {
+    const float *u = a.work + GSGD_WORK_HEAD;
+    v.w = load4(a.params, qi, true);
+    v.g = load4(a.grads, qi, f.g_in);
+    v.s0 = load4(a.s0, qi, f.s0);
+    v.s1 = load4(a.s1, qi, f.s1);
+    v.u = load4(u, qi, f.u_in);
+    v.av = load4(a.average, qi, f.avg);
+}
+
+template <int KIND>
+static __device__ __forceinline__ int
+quad_step(const args_t &a, const io &f, const gsgd_step_scalars &d, const size_t *seg,
+          const float *q, const int *decay, size_t qi, quad &v) {
     const size_t i = 4 * qi;
-    int ok = lane(a, d, seg, q, decay, i, w.x, g.x, s0.x, s1.x, ui.x, av.x);
-    ok &= lane(a, d, seg, q, decay, i + 1, w.y, g.y, s0.y, s1.y, ui.y, av.y);
-    ok &= lane(a, d, seg, q, decay, i + 2, w.z, g.z, s0.z, s1.z, ui.z, av.z);
-    ok &= lane(a, d, seg, q, decay, i + 3, w.w, g.w, s0.w, s1.w, ui.w, av.w);
-    store4(a.params, qi, f.w_out, w);
-    store4(a.s0, qi, f.s0, s0);
-    store4(a.s1, qi, f.s1, s1);
-    store4(u, qi, f.u_out, ui);
-    store4(a.average, qi, f.avg, av);
+    const bool m = f.avg;
+    int ok = lane<KIND>(a, d, seg, q, decay, i, m, v.w.x, v.g.x, v.s0.x, v.s1.x, v.u.x, v.av.x);
+    ok &= lane<KIND>(a, d, seg, q, decay, i + 1, m, v.w.y, v.g.y, v.s0.y, v.s1.y, v.u.y, v.av.y);
+    ok &= lane<KIND>(a, d, seg, q, decay, i + 2, m, v.w.z, v.g.z, v.s0.z, v.s1.z, v.u.z, v.av.z);
+    ok &= lane<KIND>(a, d, seg, q, decay, i + 3, m, v.w.w, v.g.w, v.s0.w, v.s1.w, v.u.w, v.av.w);
     return ok;
 }
 
-template <bool VEC4> __global__ void update_kernel(const args_t a) {
+static __device__ __forceinline__ void quad_store(const args_t &a, const io &f, size_t qi,
+                                                  const quad &v) {
+    float *u = a.work + GSGD_WORK_HEAD;
+    store4(a.params, qi, f.w_out, v.w);
+    store4(a.s0, qi, f.s0, v.s0);
+    store4(a.s1, qi, f.s1, v.s1);
+    store4(u, qi, f.u_out, v.u);
+    store4(a.average, qi, f.avg, v.av);
+}
+
+/* The vector loop takes two quads a stride apart per iteration and issues
+ * both quads' loads before either is used: twice the bytes in flight per
+ * thread, which the rules with few buffers (SGD: two loads) need to keep
+ * the memory system busy. */
+template <int KIND, bool VEC4> __global__ void update_kernel(const args_t a) {
     __shared__ size_t seg[GSGD_MAX_SEGMENTS + 1];
     __shared__ float q[GSGD_MAX_SEGMENTS];
     __shared__ int decay[GSGD_MAX_SEGMENTS];
     gsgd_step_scalars d;
     if (!step_begin(a, &d, seg, q, decay)) return;
-    const io f = io_of(a);
+    const io f = io_of<KIND>(a);
     const size_t first = (size_t)blockIdx.x * blockDim.x + threadIdx.x,
                  stride = (size_t)gridDim.x * blockDim.x;
-    const size_t from = VEC4 ? a.n / 4 * 4 : 0;
+    size_t from = 0; /* where the scalar loop starts */
     int ok = 1;
-    if (VEC4)
-        for (size_t qi = first; qi < a.n / 4; qi += stride)
-            ok &= vec4_at(a, f, d, seg, q, decay, qi);
-    for (size_t i = from + first; i < a.n; i += stride) ok &= scalar_at(a, f, d, seg, q, decay, i);
+    if (VEC4) {
+        const size_t nq = a.n / 4;
+        from = 4 * nq;
+        size_t qi = first;
+        for (; qi + stride < nq; qi += 2 * stride) {
+            quad v0, v1;
+            quad_load(a, f, qi, v0);
+            quad_load(a, f, qi + stride, v1);
+            ok &= quad_step<KIND>(a, f, d, seg, q, decay, qi, v0);
+            ok &= quad_step<KIND>(a, f, d, seg, q, decay, qi + stride, v1);
+            quad_store(a, f, qi, v0);
+            quad_store(a, f, qi + stride, v1);
+        }
+        if (qi < nq) {
+            quad v;
+            quad_load(a, f, qi, v);
+            ok &= quad_step<KIND>(a, f, d, seg, q, decay, qi, v);
+            quad_store(a, f, qi, v);
+        }
+    }
+    for (size_t i = from + first; i < a.n; i += stride)
+        ok &= scalar_at<KIND>(a, f, d, seg, q, decay, i);
     if (a.bad_flag && __syncthreads_or(!ok) && threadIdx.x == 0) atomicOr(a.bad_flag, 1u);
 }
 
@@ -178,6 +234,16 @@ __global__ void update_finish_kernel(unsigned *flag, gsgd_guard *g, uint64_t t) 
     *flag = 0;
     g->bad_steps++;
     if (g->first_bad == 0) g->first_bad = t;
+}
+
+template <int KIND> static int launch(const gsgd_k_update_args *a, bool vec4, cudaStream_t s) {
+    if (vec4) {
+        const size_t pairs = (a->n / 4 + 1) / 2 + 1; /* two quads per thread */
+        update_kernel<KIND, true><<<gsgd_blocks(pairs, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
+    } else {
+        update_kernel<KIND, false><<<gsgd_blocks(a->n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
+    }
+    return (int)cudaGetLastError();
 }
 
 static bool aligned(const void *p) { return ((uintptr_t)p & 15) == 0; }
@@ -190,11 +256,24 @@ extern "C" int gsgd_k_update(const gsgd_k_update_args *a, void *stream) {
                       (a->n_state < 1 || aligned(a->s0)) && (a->n_state < 2 || aligned(a->s1)) &&
                       (!a->average || aligned(a->average)) &&
                       (!lamb || aligned(a->work + GSGD_WORK_HEAD));
-    if (vec4)
-        update_kernel<true><<<gsgd_blocks(a->n / 4 + 1, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
-    else
-        update_kernel<false><<<gsgd_blocks(a->n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
-    return (int)cudaGetLastError();
+    switch (a->c.kind) {
+    case GSGD_OPTIM_SGD:
+        return launch<GSGD_OPTIM_SGD>(a, vec4, s);
+    case GSGD_OPTIM_MOMENTUM:
+        return launch<GSGD_OPTIM_MOMENTUM>(a, vec4, s);
+    case GSGD_OPTIM_NESTEROV:
+        return launch<GSGD_OPTIM_NESTEROV>(a, vec4, s);
+    case GSGD_OPTIM_ADAM:
+        return launch<GSGD_OPTIM_ADAM>(a, vec4, s);
+    case GSGD_OPTIM_ADAMW:
+        return launch<GSGD_OPTIM_ADAMW>(a, vec4, s);
+    case GSGD_OPTIM_ADAGRAD:
+        return launch<GSGD_OPTIM_ADAGRAD>(a, vec4, s);
+    case GSGD_OPTIM_RMSPROP:
+        return launch<GSGD_OPTIM_RMSPROP>(a, vec4, s);
+    default:
+        return launch<GENERIC>(a, vec4, s);
+    }
 }
 
 extern "C" int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, void *stream) {

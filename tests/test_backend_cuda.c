@@ -462,10 +462,13 @@ Test(backend_cuda, update_matches_the_cpu_for_every_rule_and_variant) {
             for (size_t s = 0; s < 5; s++)
                 for (size_t off = 0; off < 2; off++) check_update(&variants[v], sizes[s], off);
     }
+    const upd_case variants_sgd = {GSGD_OPTIM_SGD, 0.0f, 0.01f, 0.0f, 0.0f, 1, 0};
     const upd_case big[] = {{GSGD_OPTIM_MOMENTUM, 0.9f, 0.01f, 0.0f, 0.0f, 0, 0},
                             {GSGD_OPTIM_LAMB, 0.9f, 0.01f, 1.0f, 0.0f, 0, 0}};
     check_update(&big[0], 9000001, 0);
     check_update(&big[1], 9000001, 0);
+    /* Past 8192 blocks of 256 threads x 2 quads: each thread loops. */
+    check_update(&variants_sgd, 20000001, 0);
 }
 
 /* Both sum exact double products, each within n DBL_EPSILON of the exact
