@@ -79,14 +79,17 @@ typedef struct {
     float *s0, *s1, *average, *work;
     size_t n;
     uint64_t t;
+    int t_in_epoch;     /* the guard records guard->t_base + t (backend.h) */
     unsigned *bad_flag; /* stop mode: set when a w is not finite; else NULL */
     int n_segments;     /* lars, lamb: seg as in the rule; else 0 */
     size_t seg[GSGD_MAX_SEGMENTS + 1];
 } gsgd_k_update_args;
 int gsgd_k_update(const gsgd_k_update_args *a, void *stream);
 /* Stop mode, after a step's passes: when *flag is set, clears it and
- * records step t in the guard (bad_steps, first_bad). */
-int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, void *stream);
+ * records step t (guard->t_base + t when t_in_epoch) in the guard
+ * (bad_steps, first_bad). */
+int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, int t_in_epoch,
+                         void *stream);
 
 /* Whether this build's kernels can run on the current device: the error
  * of loading one of them (cudaErrorNoKernelImageForDevice when the device's

@@ -38,7 +38,7 @@ static __device__ bool step_begin(const args_t &a, gsgd_step_scalars *d, size_t 
             if (a.pass == 0 && blockIdx.x == 0 && threadIdx.x == 0) {
                 gsgd_guard *g = a.guard;
                 g->bad_steps++;
-                if (g->first_bad == 0) g->first_bad = a.t;
+                if (g->first_bad == 0) g->first_bad = a.t + (a.t_in_epoch ? g->t_base : 0);
                 g->lr_factor = __fmul_rn(g->lr_factor, 0.5f);
             }
             return false;
@@ -229,11 +229,11 @@ template <int KIND, bool VEC4> __global__ void update_kernel(const args_t a) {
 }
 
 /* Stop mode: one guard record per step, from the flag the passes set. */
-__global__ void update_finish_kernel(unsigned *flag, gsgd_guard *g, uint64_t t) {
+__global__ void update_finish_kernel(unsigned *flag, gsgd_guard *g, uint64_t t, int t_in_epoch) {
     if (*flag == 0) return;
     *flag = 0;
     g->bad_steps++;
-    if (g->first_bad == 0) g->first_bad = t;
+    if (g->first_bad == 0) g->first_bad = t + (t_in_epoch ? g->t_base : 0);
 }
 
 template <int KIND> static int launch(const gsgd_k_update_args *a, bool vec4, cudaStream_t s) {
@@ -276,8 +276,9 @@ extern "C" int gsgd_k_update(const gsgd_k_update_args *a, void *stream) {
     }
 }
 
-extern "C" int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, void *stream) {
-    update_finish_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(flag, guard, t);
+extern "C" int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, int t_in_epoch,
+                                    void *stream) {
+    update_finish_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(flag, guard, t, t_in_epoch);
     return (int)cudaGetLastError();
 }
 

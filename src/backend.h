@@ -80,6 +80,8 @@ typedef struct {
     float lr_factor;    /* multiplies every learning rate (halved per skip) */
     uint32_t bad_steps; /* steps whose gradient or result was not finite */
     uint64_t first_bad; /* t of the first of them; 0 = none */
+    uint64_t t_base;    /* steps before this epoch, for updates whose t counts
+                           within the epoch (t_in_epoch), written by the host */
 } gsgd_guard;
 
 /* Everything one update touches besides the rule. */
@@ -97,6 +99,11 @@ typedef struct {
     float avg_rate;    /* 1 / (iterates averaged including this one) */
     uint64_t t;        /* 1-based step: Adam's bias correction, the guard */
     gsgd_guard *guard; /* backend memory, or NULL: no checks */
+    int t_in_epoch;    /* with a guard: t counts within the epoch and the guard
+                          records guard->t_base + t, so that a step captured in
+                          a CUDA Graph replays right in any epoch; only for
+                          rules whose scalars do not depend on t (not the Adam
+                          family, no average) */
 } gsgd_update_args;
 
 /* Optimizer state buffers (n floats each) the rule needs: 0, 1 or 2. */
@@ -123,6 +130,16 @@ typedef struct gsgd_backend {
      * backends whose memory is host memory already. */
     gsgd_status (*alloc_host_mapped)(gsgd_context *ctx, size_t bytes, void **p);
     void (*release_host_mapped)(gsgd_context *ctx, void *p);
+    /* Optional (NULL where launches cost nothing, on the CPU): between
+     * graph_begin and graph_end the ops of this context are recorded into a
+     * graph instead of run (on CUDA: stream capture into a CUDA Graph);
+     * graph_end always ends the recording and, when graph is not NULL,
+     * instantiates what was recorded into *graph. graph_launch runs it on
+     * the context's stream; graph_free releases it. */
+    gsgd_status (*graph_begin)(gsgd_context *ctx);
+    gsgd_status (*graph_end)(gsgd_context *ctx, void **graph);
+    gsgd_status (*graph_launch)(gsgd_context *ctx, void *graph);
+    void (*graph_free)(gsgd_context *ctx, void *graph);
     /* Free and total bytes of the memory this backend allocates from
      * (device memory on CUDA, available RAM on the CPU). */
     gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);

@@ -223,7 +223,7 @@ gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
         const size_t whole[2] = {0, a->n};
         gsgd_cpu_sumsq(ctx, a->grads, whole, 1, a->work);
         if (guard && rule->skip_nonfinite && !isfinite(a->work[0])) {
-            guard_skip(guard, a->t);
+            guard_skip(guard, gsgd_guard_step(a));
             return GSGD_STATUS_OK;
         }
         clip = gsgd_clip_scale(c.clip_norm, a->work[0]);
@@ -239,7 +239,7 @@ gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
         ok = update_range(&c, &d, 0, 1.0f, -1, a, NULL, 0, a->n);
     if (guard && !rule->skip_nonfinite && !ok) { /* stop mode: the host stops on it */
         guard->bad_steps++;
-        if (guard->first_bad == 0) guard->first_bad = a->t;
+        if (guard->first_bad == 0) guard->first_bad = gsgd_guard_step(a);
     }
     return GSGD_STATUS_OK;
 }

@@ -25,11 +25,27 @@ typedef struct {
     double *colsum_scratch; /* GSGD_K_COLSUM_SCRATCH doubles of partial sums */
     double *sumsq_scratch;  /* GSGD_K_SUMSQ_SCRATCH doubles of partial sums */
     unsigned *update_flag;  /* stop mode's "a weight went non-finite", zeroed */
+    void *blas_workspace;   /* cuBLAS's, ours: see set_blas_stream */
+    cudaStream_t capture;   /* where CUDA Graphs are recorded (created at first use) */
+    void *captured_from;    /* the context's stream while recording */
     char name[256];
 } cuda_state;
 
+/* cuBLAS's workspace: its default size on Hopper, what the planner counts. */
+#define BLAS_WORKSPACE ((size_t)32 << 20)
+
 static cuda_state *state(gsgd_context *ctx) { return (cuda_state *)ctx->be_state; }
 static cudaStream_t stream_of(const gsgd_context *ctx) { return (cudaStream_t)ctx->stream; }
+
+/* Points cuBLAS at a stream, and at our workspace, which cublasSetStream
+ * resets: recording a CUDA Graph with cuBLAS's own workspace pool would
+ * allocate a workspace per graph, memory the planner never saw. */
+static gsgd_status set_blas_stream(gsgd_context *ctx, cudaStream_t stream) {
+    cuda_state *s = state(ctx);
+    CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream));
+    CUBLAS_CHECK(ctx, cublasSetWorkspace(s->blas, s->blas_workspace, BLAS_WORKSPACE));
+    return GSGD_STATUS_OK;
+}
 
 /* Maps a launcher's return value (a cudaError_t) to a status naming the
  * kernel. */
@@ -254,6 +270,7 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
     k.work = a->work;
     k.n = a->n;
     k.t = a->t;
+    k.t_in_epoch = a->t_in_epoch;
     k.bad_flag = a->guard && !rule->skip_nonfinite ? state(ctx)->update_flag : NULL;
     if (lars || lamb) {
         k.n_segments = S;
@@ -275,8 +292,61 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
         FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
     }
     if (k.bad_flag)
-        FORWARD_IF_ERROR(LAUNCH(ctx, update_finish, k.bad_flag, a->guard, a->t, ctx->stream));
+        FORWARD_IF_ERROR(
+            LAUNCH(ctx, update_finish, k.bad_flag, a->guard, a->t, a->t_in_epoch, ctx->stream));
     return GSGD_STATUS_OK;
+}
+
+/* ---- CUDA Graphs ------------------------------------------------------------ */
+
+/* Records on a stream of our own: the default stream cannot be captured.
+ * Thread-local mode: another thread's CUDA calls do not spoil the capture,
+ * and a synchronising call of ours fails it (graph_end then says why). */
+static gsgd_status cuda_graph_begin(gsgd_context *ctx) {
+    cuda_state *s = state(ctx);
+    if (!s->capture) CUDA_CHECK(ctx, cudaStreamCreateWithFlags(&s->capture, cudaStreamNonBlocking));
+    s->captured_from = ctx->stream;
+    ctx->stream = s->capture;
+    gsgd_status st = set_blas_stream(ctx, s->capture);
+    cudaError_t e = st == GSGD_STATUS_OK
+                        ? cudaStreamBeginCapture(s->capture, cudaStreamCaptureModeThreadLocal)
+                        : cudaSuccess;
+    if (st == GSGD_STATUS_OK && e == cudaSuccess) return GSGD_STATUS_OK;
+    ctx->stream = s->captured_from;
+    (void)set_blas_stream(ctx, stream_of(ctx));
+    return st != GSGD_STATUS_OK
+               ? st
+               : gsgd_cuda_fail(ctx, e, "cudaStreamBeginCapture", __FILE__, __LINE__);
+}
+
+static gsgd_status cuda_graph_end(gsgd_context *ctx, void **graph) {
+    cuda_state *s = state(ctx);
+    cudaGraph_t g = NULL;
+    cudaError_t e = cudaStreamEndCapture(s->capture, &g);
+    ctx->stream = s->captured_from;
+    gsgd_status st = set_blas_stream(ctx, stream_of(ctx));
+    const char *what = "cudaStreamEndCapture";
+    if (graph) *graph = NULL;
+    if (e == cudaSuccess && graph) {
+        cudaGraphExec_t x = NULL;
+        e = cudaGraphInstantiate(&x, g, 0);
+        what = "cudaGraphInstantiate";
+        if (e == cudaSuccess) *graph = x;
+    }
+    if (g) cudaGraphDestroy(g);
+    if (e != cudaSuccess) return gsgd_cuda_fail(ctx, e, what, __FILE__, __LINE__);
+    return st;
+}
+
+static gsgd_status cuda_graph_launch(gsgd_context *ctx, void *graph) {
+    CUDA_CHECK(ctx, cudaGraphLaunch((cudaGraphExec_t)graph, stream_of(ctx)));
+    return GSGD_STATUS_OK;
+}
+
+static void cuda_graph_free(gsgd_context *ctx, void *graph) {
+    (void)ctx;
+    if (graph && cudaGraphExecDestroy((cudaGraphExec_t)graph) != cudaSuccess)
+        (void)cudaGetLastError();
 }
 
 static const gsgd_backend cuda_backend = {
@@ -290,6 +360,10 @@ static const gsgd_backend cuda_backend = {
     .copy = cuda_copy,
     .zero = cuda_zero,
     .sync = cuda_sync,
+    .graph_begin = cuda_graph_begin,
+    .graph_end = cuda_graph_end,
+    .graph_launch = cuda_graph_launch,
+    .graph_free = cuda_graph_free,
     .mem_info = cuda_mem_info,
     .gemm = cuda_gemm,
     .bias_act = cuda_bias_act,
@@ -351,7 +425,9 @@ static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
                           s->cc_major, s->cc_minor);
     }
     CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
-    CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream_of(ctx)));
+    CUDA_CHECK(ctx, cudaMalloc(&s->blas_workspace, BLAS_WORKSPACE));
+    ctx->be_state = s; /* for set_blas_stream */
+    FORWARD_IF_ERROR(set_blas_stream(ctx, stream_of(ctx)));
     CUDA_CHECK(ctx,
                cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
     CUDA_CHECK(ctx, cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
@@ -366,6 +442,8 @@ static void free_state(cuda_state *s) {
     if (s->colsum_scratch) cudaFree(s->colsum_scratch);
     if (s->sumsq_scratch) cudaFree(s->sumsq_scratch);
     if (s->update_flag) cudaFree(s->update_flag);
+    if (s->blas_workspace) cudaFree(s->blas_workspace);
+    if (s->capture) cudaStreamDestroy(s->capture);
     (void)cudaGetLastError();
     free(s);
 }
@@ -376,6 +454,7 @@ gsgd_status gsgd_backend_cuda_open(gsgd_context *ctx, int device_index) {
     gsgd_status st = open_state(ctx, s, device_index);
     if (st != GSGD_STATUS_OK) {
         free_state(s);
+        ctx->be_state = NULL;
         return st;
     }
     ctx->be_state = s;
@@ -392,8 +471,7 @@ void gsgd_backend_cuda_close(gsgd_context *ctx) {
 }
 
 gsgd_status gsgd_backend_cuda_set_stream(gsgd_context *ctx, void *stream) {
-    CUBLAS_CHECK(ctx, cublasSetStream(state(ctx)->blas, (cudaStream_t)stream));
-    return GSGD_STATUS_OK;
+    return set_blas_stream(ctx, (cudaStream_t)stream);
 }
 
 void gsgd_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size) {

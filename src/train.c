@@ -152,6 +152,7 @@ void gsgd_trainer_free(gsgd_trainer *tr) {
     gsgd_context *ctx = tr->ctx;
     const size_t pbytes = tr->m->n_params * sizeof(float);
     gsgd_trainer_use_average(tr, 1); /* the model keeps the average, as gsgd_train left it */
+    gsgd_trainer_drop_graphs(tr);
     gsgd_step_buffers_free(tr->m, &tr->sb);
     gsgd_mem_free(ctx, tr->grads, pbytes);
     for (int k = 0; k < 2; k++) gsgd_mem_free(ctx, tr->state[k], pbytes);

@@ -2,6 +2,8 @@
  * per-epoch learning rates and the fused update of each step. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "trainer.h"
 
@@ -72,9 +74,9 @@ static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
     return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }
 
-/* The update of the step just computed: the rule's one fused pass. */
-static gsgd_status apply_update(gsgd_trainer *tr, const float *lr) {
-    const uint64_t t = (uint64_t)tr->steps + 1;
+/* The update of the step just computed: the rule's one fused pass. t is
+ * the step's number, within the epoch when t_in_epoch (a recorded step). */
+static gsgd_status apply_update(gsgd_trainer *tr, const float *lr, uint64_t t, int t_in_epoch) {
     gsgd_update_args a = {.lr = lr,
                           .params = tr->m->params,
                           .grads = tr->grads,
@@ -82,7 +84,8 @@ static gsgd_status apply_update(gsgd_trainer *tr, const float *lr) {
                           .state = {tr->state[0], tr->state[1]},
                           .work = tr->work,
                           .t = t,
-                          .guard = tr->guard};
+                          .guard = tr->guard,
+                          .t_in_epoch = t_in_epoch};
     if (tr->average && t >= (uint64_t)tr->opts.v[GSGD_AVERAGE]) {
         a.average = tr->average;
         a.avg_rate = 1.0f / (float)(tr->avg_count + 1);
@@ -114,53 +117,149 @@ gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, s
     return gsgd_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
 }
 
+/* The rows of step s of an epoch of `steps`: this replica's perm[lo, lo +
+ * b) of a step of `global` rows in all. */
+static void step_rows(const gsgd_trainer *tr, size_t s, size_t *lo, size_t *b, size_t *global) {
+    const size_t n = tr->train->n, G = gsgd_trainer_step_rows(tr), R = (size_t)tr->n_replicas,
+                 r = (size_t)tr->rank;
+    const size_t start = s * G, g = n - start < G ? n - start : G;
+    *lo = start;
+    *b = g;
+    *global = tr->shard ? g * R : g;
+    if (!tr->shard && R > 1) { /* contiguous, even split of the global batch */
+        *lo = start + g * r / R;
+        *b = start + g * (r + 1) / R - *lo;
+    }
+}
+
+/* Issues step s's work: gradient, the gradient hook, update. t: its
+ * number (within the epoch when t_in_epoch). */
+static gsgd_status issue_step(gsgd_trainer *tr, size_t s, int per_step, uint64_t t,
+                              int t_in_epoch) {
+    gsgd_context *ctx = tr->ctx;
+    size_t lo, b, global;
+    step_rows(tr, s, &lo, &b, &global);
+    FORWARD_IF_ERROR(gsgd_trainer_local_gradient(tr, lo, b, global));
+    if (tr->grad_hook) {
+        gsgd_status hs = tr->grad_hook(tr->grads, tr->m->n_params, ctx->stream, tr->grad_hook_user);
+        RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
+                        "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
+                        tr->epoch + 1, s + 1);
+    }
+    return apply_update(tr, per_step ? tr->lr + s : tr->lr, t, t_in_epoch);
+}
+
+void gsgd_trainer_drop_graphs(gsgd_trainer *tr) {
+    for (size_t k = 0; k < tr->n_graphs; k++)
+        if (tr->graphs[k]) tr->ctx->be->graph_free(tr->ctx, tr->graphs[k]);
+    free(tr->graphs);
+    tr->graphs = NULL;
+    tr->n_graphs = 0;
+}
+
+/* Whether this epoch's whole chunks of steps can be recorded once and
+ * replayed: a backend that records (CUDA), no hook between backward and
+ * update (it may talk to other ranks), and an update whose scalars are the
+ * same every epoch (not the Adam family's bias correction, no average).
+ * GSGD_CUDA_GRAPHS=0 in the environment turns it off. */
+static int graphs_usable(const gsgd_trainer *tr) {
+    const char *env = getenv("GSGD_CUDA_GRAPHS");
+    const gsgd_optim k = tr->rule.kind;
+    return !tr->graphs_off && tr->ctx->be->graph_begin && !(env && strcmp(env, "0") == 0) &&
+           !tr->grad_hook && !tr->average && k != GSGD_OPTIM_ADAM && k != GSGD_OPTIM_ADAMW &&
+           k != GSGD_OPTIM_LAMB;
+}
+
+/* Records steps [s0, s1) into *graph. On failure nothing ran, and the
+ * caller issues the steps itself. */
+static gsgd_status record_steps(gsgd_trainer *tr, size_t s0, size_t s1, int per_step,
+                                void **graph) {
+    const gsgd_backend *be = tr->ctx->be;
+    FORWARD_IF_ERROR(be->graph_begin(tr->ctx));
+    gsgd_status st = GSGD_STATUS_OK;
+    for (size_t s = s0; s < s1 && st == GSGD_STATUS_OK; s++)
+        st = issue_step(tr, s, per_step, (uint64_t)s + 1, 1);
+    gsgd_status end = be->graph_end(tr->ctx, st == GSGD_STATUS_OK ? graph : NULL);
+    return st != GSGD_STATUS_OK ? st : end;
+}
+
+/* Steps [s0, s1) of the epoch, between two health checks: replayed from a
+ * recording when the chunk is whole and recordable (the first epoch
+ * records it), else issued one by one. A recording that fails is said once
+ * in the log, and the trainer goes on without. */
+static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t steps,
+                             size_t check_every, int per_step) {
+    gsgd_context *ctx = tr->ctx;
+    const size_t k = s0 / check_every;
+    if (graphs_usable(tr) && s0 % check_every == 0) {
+        if (!tr->graphs || tr->graphs_per_step != per_step) {
+            gsgd_trainer_drop_graphs(tr);
+            tr->n_graphs = (steps + check_every - 1) / check_every;
+            tr->graphs = calloc(tr->n_graphs, sizeof *tr->graphs);
+            RETURN_ERROR_IF(!tr->graphs, ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of host memory");
+            tr->graphs_per_step = per_step;
+        }
+        if (!tr->graphs[k]) {
+            gsgd_status st = record_steps(tr, s0, s1, per_step, &tr->graphs[k]);
+            if (st != GSGD_STATUS_OK) {
+                gsgd_log(ctx, GSGD_LOG_WARNING,
+                         "steps run without CUDA Graphs: recording them failed (%s)",
+                         gsgd_last_error(ctx));
+                tr->graphs_off = 1;
+                gsgd_trainer_drop_graphs(tr);
+            }
+        }
+        if (tr->graphs && tr->graphs[k]) return ctx->be->graph_launch(ctx, tr->graphs[k]);
+    }
+    for (size_t s = s0; s < s1; s++)
+        FORWARD_IF_ERROR(issue_step(tr, s, per_step, (uint64_t)(tr->steps + (s - s0)) + 1, 0));
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, double *mean_loss) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_backend *be = ctx->be;
-    gsgd_model *m = tr->m;
     const size_t n = tr->train->n, G = gsgd_trainer_step_rows(tr), steps = (n + G - 1) / G;
-    const size_t R = (size_t)tr->n_replicas, r = (size_t)tr->rank;
     const size_t check_every = (size_t)tr->opts.v[GSGD_CHECK_EVERY];
     const double t_start = gsgd_now_seconds();
     /* Shards shuffle independently; replicas sharing the data must all
      * draw the same permutation. Rank 0 keeps the seed of a lone run. */
     uint64_t seed = (uint64_t)tr->opts.v[GSGD_SEED];
-    if (tr->shard) seed += (uint64_t)r * 0x9e3779b97f4a7c15ull;
+    if (tr->shard) seed += (uint64_t)tr->rank * 0x9e3779b97f4a7c15ull;
 
     gsgd_trainer_use_average(tr, 0);
     int per_step;
     FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
+    if (graphs_usable(tr)) { /* recorded steps number themselves from here */
+        const uint64_t t_base = (uint64_t)(tr->steps - tr->epoch_step);
+        FORWARD_IF_ERROR(be->upload(ctx, &tr->guard->t_base, &t_base, sizeof t_base));
+    }
     FORWARD_IF_ERROR(
         be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
     FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
     double loss_sum = 0.0;
     size_t loss_samples = 0, chunk = 0; /* samples behind loss_sum, since the last check */
     size_t seen_all = 0;                /* samples of all replicas */
-    for (size_t s = tr->epoch_step; s < steps; s++) {
-        const size_t start = s * G, g = n - start < G ? n - start : G;
-        size_t lo = start, b = g, global = tr->shard ? g * R : g;
-        if (!tr->shard && R > 1) { /* contiguous, even split of the global batch */
-            lo = start + g * r / R;
-            b = start + g * (r + 1) / R - lo;
+    while (tr->epoch_step < steps) {
+        const size_t s0 = tr->epoch_step;
+        const size_t s1 = (s0 / check_every + 1) * check_every < steps
+                              ? (s0 / check_every + 1) * check_every
+                              : steps;
+        FORWARD_IF_ERROR(run_chunk(tr, s0, s1, steps, check_every, per_step));
+        for (size_t s = s0; s < s1; s++) {
+            size_t lo, b, global;
+            step_rows(tr, s, &lo, &b, &global);
+            chunk += b;
+            seen_all += global;
         }
-        FORWARD_IF_ERROR(gsgd_trainer_local_gradient(tr, lo, b, global));
-        if (tr->grad_hook) {
-            gsgd_status hs = tr->grad_hook(tr->grads, m->n_params, ctx->stream, tr->grad_hook_user);
-            RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
-                            "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
-                            tr->epoch + 1, s + 1);
-        }
-        FORWARD_IF_ERROR(apply_update(tr, per_step ? tr->lr + s : tr->lr));
-        tr->lr_now = tr->lr_host[per_step ? s : 0];
-        tr->steps++;
-        tr->epoch_step = s + 1;
-        chunk += b;
-        seen_all += global;
-        if ((s + 1) % check_every == 0 && s + 1 < steps) {
+        tr->lr_now = tr->lr_host[per_step ? s1 - 1 : 0];
+        tr->steps += s1 - s0;
+        tr->epoch_step = s1;
+        if (s1 % check_every == 0 && s1 < steps) {
             FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
             chunk = 0;
             if (ps && ps->fn) {
-                ps->p.step = s + 1;
+                ps->p.step = s1;
                 ps->p.steps = steps;
                 ps->p.loss = loss_samples ? loss_sum / (double)loss_samples : NAN;
                 ps->p.samples_per_second = (double)seen_all / (gsgd_now_seconds() - t_start);
@@ -170,7 +269,7 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
                 ps->p.lr = tr->lr_now;
                 RETURN_ERROR_IF(ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
                                 "training stopped by the progress callback at epoch %d step %zu",
-                                tr->epoch + 1, s + 1);
+                                tr->epoch + 1, s1);
             }
         }
     }

@@ -48,6 +48,11 @@ struct gsgd_trainer {
     gsgd_grad_hook_fn grad_hook; /* between backward and update (data parallel) */
     void *grad_hook_user;
     int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */
+    void **graphs;               /* recorded steps (CUDA Graphs), one per chunk of
+                                    CHECK_EVERY steps of an epoch, or NULL */
+    size_t n_graphs;
+    int graphs_per_step; /* the rate table's layout they were recorded with */
+    int graphs_off;      /* a recording failed: steps are issued one by one */
 };
 
 /* What the step loop reports to a progress callback. */
@@ -68,6 +73,9 @@ size_t gsgd_trainer_step_rows(const gsgd_trainer *tr);
 /* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global
  * (train_epoch.c); the planner's probes share it with the step loop. */
 gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
+
+/* Releases the recorded steps (train_epoch.c). */
+void gsgd_trainer_drop_graphs(gsgd_trainer *tr);
 
 /* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
  * ps when not NULL (train_epoch.c). */

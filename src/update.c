@@ -42,6 +42,11 @@ static gsgd_status check_buffers(gsgd_context *ctx, const gsgd_update_rule *rule
                     "update: rule %d needs a work buffer", (int)rule->kind);
     RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
                     "update: step t is 1-based (bias correction of step 0)");
+    RETURN_ERROR_IF(a->t_in_epoch && (adam_family(rule->kind) || a->average || !a->guard), ctx,
+                    GSGD_STATUS_INTERNAL,
+                    "update: t within the epoch needs a guard, and a rule whose scalars do not "
+                    "depend on t (rule %d, average %d)",
+                    (int)rule->kind, a->average != NULL);
     if (layerwise(rule->kind)) FORWARD_IF_ERROR(check_segments(ctx, rule, a->n));
     return GSGD_STATUS_OK;
 }

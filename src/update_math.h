@@ -202,6 +202,11 @@ GSGD_HD int gsgd_update_elem(gsgd_optim kind, const gsgd_step_consts *c, const g
 #ifndef __CUDACC__
 #include "internal.h"
 
+/* The step number a guard records (host reads of guard; see t_in_epoch). */
+static inline uint64_t gsgd_guard_step(const gsgd_update_args *a) {
+    return a->t_in_epoch ? a->guard->t_base + a->t : a->t;
+}
+
 /* Checks an update's buffers against its rule (state, work, segments) and
  * resolves its host scalars. INTERNAL with the reason when a buffer the rule
  * needs is missing or the segments do not tile [0, n). */

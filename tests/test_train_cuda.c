@@ -15,6 +15,7 @@
 
 #include "cudatest.h"
 #include "internal.h"
+#include "trainer.h"
 #include "testutil.h"
 
 #define CU(expr)                                                                                   \
@@ -379,5 +380,96 @@ Test(train_cuda, features_over_the_memory_limit_stay_in_pinned_host_memory_and_t
     gsgd_dataset_free(mapped);
     gsgd_dataset_free(resident);
     free(X);
+    gsgd_context_free(gpu);
+}
+
+/* Trains mlp:16 on a synthetic set for 3 epochs of 24 steps, health checks
+ * every 7 (chunks of 7, 7, 7 and 3 steps), momentum with clipping under a
+ * cosine schedule with warmup: the rates change every step. Returns the
+ * parameters and each epoch's mean loss; *graphs: chunks recorded. */
+static float *train_chunks(gsgd_context *gpu, double loss[3], size_t *n_params, size_t *graphs) {
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_BATCH, 100);
+    gsgd_set(o, GSGD_CHECK_EVERY, 7);
+    gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+    gsgd_set(o, GSGD_CLIP_NORM, 1.0);
+    gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_COSINE);
+    gsgd_set(o, GSGD_WARMUP, 1.0);
+    gsgd_set(o, GSGD_EPOCHS, 3);
+    gsgd_set(o, GSGD_SEED, 9);
+    run r;
+    run_start(&r, gpu, "synth:3000,20,4", "mlp:16", o);
+    for (int e = 0; e < 3; e++)
+        cr_assert_eq(gsgd_train_epoch(r.tr, &loss[e]), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+    *graphs = 0;
+    for (size_t k = 0; k < r.tr->n_graphs; k++) *graphs += r.tr->graphs[k] != NULL;
+    *n_params = r.model->n_params;
+    float *p = malloc(*n_params * sizeof *p);
+    cr_assert_eq(gpu->be->download(gpu, p, r.model->params, *n_params * sizeof *p), 0);
+    run_finish(&r);
+    gsgd_options_free(o);
+    return p;
+}
+
+/* Steps recorded into CUDA Graphs in the first epoch and replayed in the
+ * next ones compute what steps issued one by one compute, bit for bit
+ * (cuBLAS, with the same workspace, picks the same kernels either way). */
+Test(train_cuda, recorded_steps_train_bitwise_as_issued_ones) {
+    gsgd_context *gpu = cuda_context_or_skip();
+    double loss[2][3];
+    size_t n[2], graphs[2];
+    setenv("GSGD_CUDA_GRAPHS", "0", 1);
+    float *eager = train_chunks(gpu, loss[0], &n[0], &graphs[0]);
+    unsetenv("GSGD_CUDA_GRAPHS");
+    float *replayed = train_chunks(gpu, loss[1], &n[1], &graphs[1]);
+    cr_expect_eq(graphs[0], 0, "GSGD_CUDA_GRAPHS=0 records nothing");
+    cr_expect_eq(graphs[1], 4, "one graph per chunk of 7, 7, 7 and 3 steps: %zu", graphs[1]);
+    cr_assert_eq(n[0], n[1]);
+    cr_expect(memcmp(eager, replayed, n[0] * sizeof *eager) == 0, "parameters differ");
+    /* The loss kernel's blocks add into one double with atomics, in any
+     * order: equal to a few double roundings, not bitwise. */
+    for (int e = 0; e < 3; e++)
+        cr_expect(fabs(loss[0][e] - loss[1][e]) <= 1e-12 * fabs(loss[0][e]),
+                  "epoch %d loss %.17g vs %.17g", e + 1, loss[0][e], loss[1][e]);
+    free(eager);
+    free(replayed);
+    gsgd_context_free(gpu);
+}
+
+/* The kernels' side of a recorded step's numbering: the guard records its
+ * epoch's t_base plus the step's t within the epoch, in either mode. */
+Test(train_cuda, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_base) {
+    gsgd_context *gpu = cuda_context_or_skip();
+    for (int skip = 0; skip < 2; skip++) {
+        const gsgd_update_rule rule = {.kind = GSGD_OPTIM_SGD, .skip_nonfinite = skip};
+        const float h_lr = 0.5f, h_g = NAN, h_p = 1.0f;
+        const gsgd_guard h_guard = {.lr_factor = 1.0f, .t_base = 1000};
+        float *lr, *g, *p, *work;
+        gsgd_guard *guard;
+        CU(cudaMalloc((void **)&lr, 4));
+        CU(cudaMalloc((void **)&g, 4));
+        CU(cudaMalloc((void **)&p, 4));
+        CU(cudaMalloc((void **)&work, GSGD_WORK_HEAD * 4));
+        CU(cudaMalloc((void **)&guard, sizeof *guard));
+        CU(cudaMemcpy(lr, &h_lr, 4, cudaMemcpyHostToDevice));
+        CU(cudaMemcpy(g, &h_g, 4, cudaMemcpyHostToDevice));
+        CU(cudaMemcpy(p, &h_p, 4, cudaMemcpyHostToDevice));
+        CU(cudaMemcpy(guard, &h_guard, sizeof h_guard, cudaMemcpyHostToDevice));
+        gsgd_update_args a = {.lr = lr,
+                              .params = p,
+                              .grads = g,
+                              .n = 1,
+                              .work = work,
+                              .t = 7,
+                              .guard = guard,
+                              .t_in_epoch = 1};
+        cr_assert_eq(gpu->be->update(gpu, &rule, &a), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+        gsgd_guard got;
+        CU(cudaMemcpy(&got, guard, sizeof got, cudaMemcpyDeviceToHost));
+        cr_expect_eq(got.bad_steps, 1, "skip %d", skip);
+        cr_expect_eq(got.first_bad, 1007, "skip %d: %llu", skip, (unsigned long long)got.first_bad);
+        cudaFree(lr), cudaFree(g), cudaFree(p), cudaFree(work), cudaFree(guard);
+    }
     gsgd_context_free(gpu);
 }

@@ -439,6 +439,53 @@ Test(update, stop_mode_records_a_non_finite_result_without_skipping) {
     gsgd_context_free(r.ctx);
 }
 
+/* A recorded step (a CUDA Graph) replays in later epochs with the t it was
+ * recorded with, its number within the epoch; the guard adds the epoch's
+ * t_base, so both modes record the step's number in the whole run. */
+Test(update, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_base) {
+    for (int skip = 0; skip < 2; skip++) {
+        runner r = make_runner(GSGD_OPTIM_MOMENTUM, 1, 0, 0.5f);
+        r.rule.skip_nonfinite = skip;
+        gsgd_guard guard = {.lr_factor = 1.0f, .t_base = 1000};
+        float p[1] = {1.0f};
+        const float nan_g[1] = {NAN};
+        gsgd_update_args a = {.lr = &r.lr,
+                              .params = p,
+                              .grads = nan_g,
+                              .n = 1,
+                              .state = {r.s0, NULL},
+                              .work = r.work,
+                              .t = 7,
+                              .guard = &guard,
+                              .t_in_epoch = 1};
+        cr_assert_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(r.ctx));
+        cr_expect_eq(guard.bad_steps, 1, "skip %d", skip);
+        cr_expect_eq(guard.first_bad, 1007, "skip %d: %llu", skip,
+                     (unsigned long long)guard.first_bad);
+        gsgd_context_free(r.ctx);
+    }
+}
+
+/* Adam's bias correction needs the step's number in the whole run. */
+Test(update, a_step_numbered_within_its_epoch_is_refused_where_the_rule_needs_t) {
+    runner r = make_runner(GSGD_OPTIM_ADAM, 1, 0, 0.01f);
+    gsgd_guard guard = {.lr_factor = 1.0f};
+    float p[1] = {1.0f}, g[1] = {1.0f};
+    gsgd_update_args a = {.lr = &r.lr,
+                          .params = p,
+                          .grads = g,
+                          .n = 1,
+                          .state = {r.s0, r.s1},
+                          .work = r.work,
+                          .t = 1,
+                          .guard = &guard,
+                          .t_in_epoch = 1};
+    cr_expect_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_INTERNAL);
+    cr_expect(strstr(gsgd_last_error(r.ctx), "t within the epoch"), "%s", gsgd_last_error(r.ctx));
+    gsgd_context_free(r.ctx);
+}
+
 Test(update, a_rule_without_its_state_buffers_is_an_internal_error) {
     runner r = make_runner(GSGD_OPTIM_ADAM, 1, 0, 0.01f);
     float p[1] = {1.0f}, g[1] = {1.0f};
