@@ -577,7 +577,12 @@ GSGD_API void gsgd_trainer_free(gsgd_trainer *tr);
 GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_plan **plan);
 
 /* Runs one epoch: shuffle, then one update per minibatch (the last, partial
- * batch included). *mean_loss may be NULL. */
+ * batch included). *mean_loss may be NULL. On CUDA the steps between two
+ * health checks (CHECK_EVERY) are recorded into a CUDA Graph in the first
+ * epoch and replayed in the next ones, with the same results bit for bit,
+ * for SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP and LARS without AVERAGE and
+ * without a gradient hook (the Adam family's bias correction changes every
+ * step). The environment variable GSGD_CUDA_GRAPHS=0 turns this off. */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
 /* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
