@@ -7,6 +7,8 @@
  * along the features, so every read of X and every write of Xb is
  * coalesced; no per-element division to recover (row, column).
  */
+#include <stdint.h>
+
 #include "kernels.h"
 #include "launch.cuh"
 
@@ -37,31 +39,42 @@ __global__ void gather_kernel(const T *__restrict__ X, const float *__restrict__
     }
 }
 
-/* Bytes four at a time when d is a multiple of 4: one 4-byte load and one
- * 16-byte store per thread (rows of X then start on 4-byte and rows of Xb
- * on 16-byte boundaries; cudaMalloc aligns to 256, and the launcher checks).
- * Each element's arithmetic is gather_kernel's. */
-__global__ void gather_u8x4_kernel(const uint8_t *__restrict__ X, const float *__restrict__ y,
-                                   size_t d, const uint32_t *__restrict__ perm, size_t start,
-                                   size_t B, const float *__restrict__ mean,
-                                   const float *__restrict__ inv_std, float *__restrict__ Xb,
-                                   float *__restrict__ yb) {
-    const size_t d4 = d / 4;
-    for (size_t i = blockIdx.y; i < B; i += gridDim.y) {
+/* Four features at a time when d is a multiple of 4: one 4-byte (bytes)
+ * or 16-byte (floats) load and one 16-byte store per thread, over the
+ * batch flattened to B x d/4 quads, so that every thread has work
+ * whatever d is (one block per row left most threads idle at d = 784,
+ * and ran at a third of the copy bandwidth). Rows of X then start on 4- or
+ * 16-byte boundaries and rows of Xb on 16-byte ones (cudaMalloc aligns to
+ * 256; the launcher checks). Each element's arithmetic is gather_kernel's.
+ * Quad indices fit 32 bits (the launcher checks): a 64-bit division per
+ * quad would cost more than the quad's bytes. */
+__device__ __forceinline__ float4 quad_of(const uint8_t *X, size_t row, unsigned d, unsigned q) {
+    const uchar4 b = reinterpret_cast<const uchar4 *>(X + (size_t)row * d)[q];
+    return make_float4(feature(b.x), feature(b.y), feature(b.z), feature(b.w));
+}
+
+__device__ __forceinline__ float4 quad_of(const float *X, size_t row, unsigned d, unsigned q) {
+    return reinterpret_cast<const float4 *>(X + (size_t)row * d)[q];
+}
+
+template <typename T>
+__global__ void gather_quads_kernel(const T *__restrict__ X, const float *__restrict__ y,
+                                    unsigned d, const uint32_t *__restrict__ perm, size_t start,
+                                    unsigned B, const float *__restrict__ mean,
+                                    const float *__restrict__ inv_std, float *__restrict__ Xb,
+                                    float *__restrict__ yb) {
+    const unsigned d4 = d / 4, total = B * d4;
+    for (unsigned e = blockIdx.x * blockDim.x + threadIdx.x; e < total;
+         e += gridDim.x * blockDim.x) {
+        const unsigned i = e / d4, q = e - i * d4;
         const size_t row = perm ? (size_t)perm[start + i] : start + i;
-        const uchar4 *src = reinterpret_cast<const uchar4 *>(X + row * d);
-        float4 *dst = reinterpret_cast<float4 *>(Xb + i * d);
-        for (size_t q = (size_t)blockIdx.x * blockDim.x + threadIdx.x; q < d4;
-             q += (size_t)gridDim.x * blockDim.x) {
-            const uchar4 b = src[q];
-            float4 v;
-            v.x = standardise(feature(b.x), mean, inv_std, 4 * q);
-            v.y = standardise(feature(b.y), mean, inv_std, 4 * q + 1);
-            v.z = standardise(feature(b.z), mean, inv_std, 4 * q + 2);
-            v.w = standardise(feature(b.w), mean, inv_std, 4 * q + 3);
-            dst[q] = v;
-        }
-        if (blockIdx.x == 0 && threadIdx.x == 0) yb[i] = y[row];
+        float4 v = quad_of(X, row, d, q);
+        v.x = standardise(v.x, mean, inv_std, 4 * q);
+        v.y = standardise(v.y, mean, inv_std, 4 * q + 1);
+        v.z = standardise(v.z, mean, inv_std, 4 * q + 2);
+        v.w = standardise(v.w, mean, inv_std, 4 * q + 3);
+        reinterpret_cast<float4 *>(Xb)[e] = v; /* Xb + i d + 4 q */
+        if (q == 0) yb[i] = y[row];
     }
 }
 
@@ -72,14 +85,22 @@ extern "C" int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_
                              const float *inv_std, float *Xb, float *yb, void *stream) {
     if (B == 0) return (int)cudaSuccess;
     cudaStream_t s = (cudaStream_t)stream;
-    if (xt == GSGD_XTYPE_F32) {
+    /* Half the 32-bit range: the grid-stride index must not wrap. */
+    const bool quads = d % 4 == 0 && d <= UINT32_MAX && B * (d / 4) <= UINT32_MAX / 2 &&
+                       aligned(Xb, 16) && aligned(X, xt == GSGD_XTYPE_F32 ? 16 : 4);
+    if (quads) {
+        const unsigned blocks = gsgd_blocks(B * (d / 4), GSGD_THREADS);
+        if (xt == GSGD_XTYPE_F32)
+            gather_quads_kernel<float><<<blocks, GSGD_THREADS, 0, s>>>(
+                (const float *)X, y, (unsigned)d, perm, start, (unsigned)B, mean, inv_std, Xb, yb);
+        else
+            gather_quads_kernel<uint8_t>
+                <<<blocks, GSGD_THREADS, 0, s>>>((const uint8_t *)X, y, (unsigned)d, perm, start,
+                                                 (unsigned)B, mean, inv_std, Xb, yb);
+    } else if (xt == GSGD_XTYPE_F32) {
         dim3 grid(gsgd_row_blocks(d), gsgd_rows_grid(B));
         gather_kernel<float><<<grid, gsgd_row_threads(d), 0, s>>>((const float *)X, y, d, perm,
                                                                   start, B, mean, inv_std, Xb, yb);
-    } else if (d % 4 == 0 && aligned(X, 4) && aligned(Xb, 16)) {
-        dim3 grid(gsgd_row_blocks(d / 4), gsgd_rows_grid(B));
-        gather_u8x4_kernel<<<grid, gsgd_row_threads(d / 4), 0, s>>>(
-            (const uint8_t *)X, y, d, perm, start, B, mean, inv_std, Xb, yb);
     } else {
         dim3 grid(gsgd_row_blocks(d), gsgd_rows_grid(B));
         gather_kernel<uint8_t><<<grid, gsgd_row_threads(d), 0, s>>>(

@@ -123,9 +123,11 @@ void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     }
 }
 
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule) {
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule,
+                         size_t x_size) {
     const double b = (double)B, d = (double)m->n_features, K = (double)m->n_outputs;
-    double floats = 2.0 * b * d + 3.0 * b; /* perm, rows, labels in; batch out */
+    double floats = b * d * (1.0 + (double)x_size / 4.0) + 3.0 * b; /* perm, rows, labels in;
+                                                                        batch out */
     for (int l = 0; l < m->n_layers; l++) {
         const double in = (double)m->layers[l].in, out = (double)m->layers[l].out;
         const double gemm = b * in + in * out + b * out;
@@ -289,7 +291,8 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->update_bytes = bench_update_bytes(bb->m->n_params, &bb->rule);
     pt->update_gbs = pt->update_bytes / pt->phase_s[PH_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes = bench_floor_bytes(bb->m, B, &bb->rule);
+    pt->floor_bytes =
+        bench_floor_bytes(bb->m, B, &bb->rule, bb->ds->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float));
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_s / pt->floor_s;
 

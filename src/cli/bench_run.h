@@ -53,10 +53,12 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
 
 /* Bytes one step must move at batch B (each GEMM reads its operands and
  * writes its result once; bias, ReLU and column sums counted as fused into
- * the GEMMs beside them; gather reads the rows and writes the batch; the
- * loss reads logits and writes their gradient; the update reads and writes
- * what its rule needs). Flops of the forward and backward GEMMs. */
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule);
+ * the GEMMs beside them; gather reads the rows as stored, x_size bytes a
+ * feature, and writes the float batch; the loss reads logits and writes
+ * their gradient; the update reads and writes what its rule needs). Flops
+ * of the forward and backward GEMMs. */
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule,
+                         size_t x_size);
 double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule);
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd);
 
