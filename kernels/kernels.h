@@ -64,18 +64,6 @@ int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, 
 int gsgd_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out, double *scratch,
                  void *stream);
 
-/* skinny.cu: C = alpha op(A) B + beta C for a result of N <= NMAX columns
- * (row-major, op(A) = A or A^T), where cuBLAS is far from the bandwidth:
- * gsgd_k_skinny_fits says whether a product is one (A^T needs M N floats
- * of scratch per slice of K). Deterministic: fixed summation order. */
-#define GSGD_K_SKINNY_NMAX 16
-#define GSGD_K_SKINNY_MIN_ROWS 8192             /* below this many rows cuBLAS is as fast */
-#define GSGD_K_SKINNY_SCRATCH ((size_t)4 << 20) /* floats */
-int gsgd_k_skinny_fits(int trans_a, size_t M, size_t N, size_t K, size_t scratch_floats);
-int gsgd_k_skinny_gemm(int trans_a, size_t M, size_t N, size_t K, float alpha, const float *A,
-                       size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc,
-                       float *scratch, size_t scratch_floats, int n_sm, void *stream);
-
 /* update.cu: one pass of backend.h's update, everything by value; the
  * norms it reads are already in work (gsgd_k_sumsq on the same stream). */
 typedef struct {

@@ -26,7 +26,6 @@ typedef struct {
     double *sumsq_scratch;  /* GSGD_K_SUMSQ_SCRATCH doubles of partial sums */
     unsigned *update_flag;  /* stop mode's "a weight went non-finite", zeroed */
     void *blas_workspace;   /* cuBLAS's, ours: see set_blas_stream */
-    float *skinny_scratch;  /* GSGD_K_SKINNY_SCRATCH floats of partial sums */
     cudaStream_t capture;   /* where CUDA Graphs are recorded (created at first use) */
     void *captured_from;    /* the context's stream while recording */
     char name[256];
@@ -191,9 +190,6 @@ static gsgd_status cuda_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t
                     M, N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
     cuda_state *s = state(ctx);
-    if (!trans_b && gsgd_k_skinny_fits(trans_a, M, N, K, GSGD_K_SKINNY_SCRATCH))
-        return LAUNCH(ctx, skinny_gemm, trans_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                      s->skinny_scratch, GSGD_K_SKINNY_SCRATCH, s->n_sm, ctx->stream);
     CUBLAS_CHECK(ctx, cublasSgemm(s->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                                   trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
                                   &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
@@ -431,8 +427,6 @@ static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
     }
     CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
     CUDA_CHECK(ctx, cudaMalloc(&s->blas_workspace, BLAS_WORKSPACE));
-    CUDA_CHECK(ctx, cudaMalloc((void **)&s->skinny_scratch,
-                               GSGD_K_SKINNY_SCRATCH * sizeof *s->skinny_scratch));
     ctx->be_state = s; /* for set_blas_stream */
     FORWARD_IF_ERROR(set_blas_stream(ctx, stream_of(ctx)));
     CUDA_CHECK(ctx,
@@ -450,7 +444,6 @@ static void free_state(cuda_state *s) {
     if (s->sumsq_scratch) cudaFree(s->sumsq_scratch);
     if (s->update_flag) cudaFree(s->update_flag);
     if (s->blas_workspace) cudaFree(s->blas_workspace);
-    if (s->skinny_scratch) cudaFree(s->skinny_scratch);
     if (s->capture) cudaStreamDestroy(s->capture);
     (void)cudaGetLastError();
     free(s);

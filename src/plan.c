@@ -28,10 +28,10 @@
  * library handles. granularity: what one allocation may be rounded up to
  * (cpu_alloc: 64-byte lines; cudaMalloc: 2 MiB pages). workspace: what
  * cuBLAS may still allocate itself; its 32 MiB workspace (ours, see
- * backend_cuda.c) and the narrow products' scratch are allocated when the
- * context opens, so free memory already leaves them out, and counting 32
- * MiB again costs that much headroom (measured: the model's largest batch
- * is 0.9997 of the true one on an H200). */
+ * backend_cuda.c) is allocated when the context opens, so free memory
+ * already leaves it out, and counting 32 MiB again costs that much
+ * headroom (measured: the model's largest batch is 0.9997 of the true one
+ * on an H200). */
 static const struct {
     size_t max_batch, reserve, granularity, workspace;
 } DEVICE[] = {

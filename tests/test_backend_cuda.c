@@ -96,55 +96,6 @@ Test(backend_cuda, gemm_is_row_major_for_all_transposes_and_non_square_shapes) {
                 check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
-/* n integers in [-2, 2] as floats, fresh malloc. */
-static float *small_ints(size_t n, uint64_t seed) {
-    float *a = malloc((n ? n : 1) * sizeof *a);
-    gsgd_rng r = {gsgd_mix64(seed)};
-    for (size_t i = 0; i < n; i++) a[i] = (float)((int)(5.0 * gsgd_rng_uniform(&r)) - 2);
-    return a;
-}
-
-/* Products of narrow results (kernels/skinny.cu) on integer data, whose
- * every partial sum (|s| <= 4 K < 2^24) and 0.5 s + 2 C are exact in
- * float, whatever the order: any dropped, doubled or misplaced term
- * shows as an inexact result. */
-static void check_gemm_exact(int ta, size_t M, size_t N, size_t K) {
-    float *A = small_ints(M * K, 11), *B = small_ints(K * N, 12), *C = small_ints(M * N, 13);
-    float *dA = dev(A, M * K * 4), *dB = dev(B, K * N * 4), *dC = dev(C, M * N * 4);
-    ok(gpu, gpu->be->gemm(gpu, ta, 0, M, N, K, 0.5f, dA, ta ? M : K, dB, N, 2.0f, dC, N));
-    float *got = malloc(M * N * 4);
-    fetch(got, dC, M * N * 4);
-    for (size_t i = 0; i < M; i++)
-        for (size_t j = 0; j < N; j++) {
-            double sum = 0.0;
-            for (size_t k = 0; k < K; k++)
-                sum += (double)(ta ? A[k * M + i] : A[i * K + k]) * B[k * N + j];
-            const double want = 0.5 * sum + 2.0 * C[i * N + j];
-            if ((double)got[i * N + j] != want)
-                cr_assert_fail("ta=%d %zux%zux%zu C[%zu][%zu] = %.9g, exact %.9g", ta, M, N, K, i,
-                               j, got[i * N + j], want);
-        }
-    gsgd_mem_free(gpu, dA, M * K * 4);
-    gsgd_mem_free(gpu, dB, K * N * 4);
-    gsgd_mem_free(gpu, dC, M * N * 4);
-    free(A), free(B), free(C), free(got);
-}
-
-/* Past GSGD_K_SKINNY_MIN_ROWS rows: a softmax layer's forward (X W) and
- * weight gradient (X^T dZ), every width up to 16 that pads differently,
- * sizes off the tiles and slices. */
-Test(backend_cuda, narrow_products_are_exact_on_integers) {
-    open_both();
-    const size_t widths[] = {1, 3, 4, 10, 16};
-    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
-        check_gemm_exact(0, 9000, widths[w], 784);
-        check_gemm_exact(1, 784, widths[w], 9000);
-    }
-    check_gemm_exact(0, 9001, 10, 785);
-    check_gemm_exact(1, 785, 10, 9001);
-    check_gemm_exact(1, 33, 7, 70001); /* many slices of a short row */
-}
-
 /* One IEEE add and a compare per element on both sides: bitwise equal. */
 Test(backend_cuda, bias_act_is_bitwise_the_cpu_result) {
     open_both();
