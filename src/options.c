@@ -36,7 +36,7 @@ static const param_info params[GSGD_N_PARAMS] = {
     [GSGD_MAX_BATCH] = {"max_batch", 0, 2147483647.0, 0, 1},
     [GSGD_MEM_LIMIT] = {"mem_limit", 0, 9007199254740992.0, 0, 1},
     [GSGD_MEM_FRACTION] = {"mem_fraction", 0.0, 1.0, 0.0, 0},
-    [GSGD_MEM_HEADROOM] = {"mem_headroom", 0.0, 0.9, 0.05, 0},
+    [GSGD_MEM_HEADROOM] = {"mem_headroom", 0.0, 0.9, 0.02, 0},
     [GSGD_MEM_RESERVE] = {"mem_reserve", -1, 9007199254740992.0, -1, 1},
     /* No scaling by default. On Fashion-MNIST softmax (20 epochs, CPU) lr
      * 0.1 is already near its stable limit, and scaling it up for a larger

@@ -113,7 +113,7 @@ Test(plan, training_with_a_planned_batch_never_exceeds_the_context_limit) {
     gsgd_trainer_plan(tr, &p);
     cr_expect(gsgd_plan_batch(p) > 32 && gsgd_plan_batch(p) < 3200, "memory-bound batch %zu",
               gsgd_plan_batch(p));
-    cr_expect_leq(gsgd_plan_budget(p), limit - limit / 20, "5%% headroom below the limit");
+    cr_expect_leq(gsgd_plan_budget(p), limit - limit / 50, "2%% headroom below the limit");
     gsgd_train_result res;
     cr_assert_eq(gsgd_train(tr, s.test, NULL, NULL, &res), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(s.ctx));
