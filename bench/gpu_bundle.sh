@@ -10,13 +10,18 @@
 # The programs are built here, against this machine's glibc 2.36, which a
 # newer glibc runs; CUDA 13.0 matches on both sides.
 #
-# Usage: bench/gpu_bundle.sh [BUILD]     (default build-gpu; configure it with
-#   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
-#         -DCMAKE_CUDA_ARCHITECTURES=90 -DGSGD_WITH_MPI=OFF
-#   and build it first: MPI and NCCL would add libraries the image lacks)
+# Usage: bench/gpu_bundle.sh [BUILD [MPI_BUILD]]
+#   BUILD (default build-gpu): configure it with
+#     cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release \
+#           -DCMAKE_CUDA_ARCHITECTURES=90 -DGSGD_WITH_MPI=OFF
+#   and build it first: MPI and NCCL would add libraries the image may lack.
+#   MPI_BUILD (default build-gpu-mpi, when it holds a gsgd): the same with
+#   -DGSGD_WITH_MPI=ON; its gsgd alone travels, as mpi/gsgd, for the NCCL
+#   check, and finds MPI and NCCL on the device machine or fails there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-gpu}
+MPI_BUILD=${2:-build-gpu-mpi}
 [ -x "$BUILD/gsgd" ] || { echo "gpu_bundle: $BUILD/gsgd not built" >&2; exit 2; }
 rm -rf .gpu
 mkdir -p .gpu/stage/lib .gpu/fashion-mnist
@@ -34,6 +39,10 @@ while read -r exe; do
 done < <(grep -v CTestTestfile .gpu/files) | sort -u | while read -r name path; do
     [[ $name =~ $skip ]] || cp -L "$path" ".gpu/stage/lib/$name"
 done
-tar -C .gpu/stage -cJf .gpu/bundle.tar.xz build.tar lib
+parts=(build.tar lib)
+if [ -x "$MPI_BUILD/gsgd" ]; then
+    mkdir -p .gpu/stage/mpi && cp "$MPI_BUILD/gsgd" .gpu/stage/mpi/gsgd && parts+=(mpi)
+fi
+tar -C .gpu/stage -cJf .gpu/bundle.tar.xz "${parts[@]}"
 rm -rf .gpu/stage .gpu/files
 du -sh .gpu/bundle.tar.xz .gpu/fashion-mnist

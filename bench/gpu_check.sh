@@ -193,13 +193,22 @@ grep -E "^test accuracy" "$OUT/bench.log" | sed 's/^/train: /' >>"$SUMMARY"
 grep -E "ERROR SUMMARY|RACECHECK SUMMARY|LEAK SUMMARY" "$OUT/sanitizer.log" | sed 's/^/sanitizer: /' >>"$SUMMARY"
 step ctest-cpu ctest.log 300 ctest --test-dir "$BUILD" -LE gpu -j"$JOBS" --output-on-failure
 grep -E "tests passed|Failed|\(Failed\)" "$OUT/ctest.log" | tail -8 | sed 's/^/ctest: /' >>"$SUMMARY"
-if command -v mpirun >/dev/null && [ -z "${GSGD_BUNDLE:-}" ]; then
-    step nccl-1-rank bench.log 120 mpirun -np 1 --allow-run-as-root --oversubscribe \
-        "$GSGD" train --distributed --batch 256 --device cuda --data fashion-mnist \
-        --model softmax --epochs 2 --quiet
+# The NCCL path needs an MPI build: the tree's own, or the bundle's mpi/gsgd,
+# which takes MPI and NCCL from the machine (it says what it misses).
+MPI_GSGD=$GSGD
+[ -n "${GSGD_BUNDLE:-}" ] && MPI_GSGD=.gpu/unpacked/mpi/gsgd
+if command -v mpirun >/dev/null && [ -x "$MPI_GSGD" ]; then
+    nccl=$(find /usr/local/cuda/ /usr/local/ /usr/lib/ /opt/ -name libnccl.so.2 -print -quit 2>/dev/null)
+    echo "nccl 1 rank: mpirun $(mpirun --version 2>&1 | head -1); libnccl ${nccl:-not found}" >>"$SUMMARY"
+    LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}${nccl:+:$(dirname "$nccl")} ldd "$MPI_GSGD" | grep "not found" |
+        sed 's/^/nccl 1 rank: /' >>"$SUMMARY"
+    LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}${nccl:+:$(dirname "$nccl")} \
+        step nccl-1-rank bench.log 120 mpirun -np 1 --allow-run-as-root --oversubscribe \
+        "$MPI_GSGD" train --distributed --batch 256 --device cuda --data fashion-mnist \
+        --model softmax --epochs 2
     grep -E "^test accuracy" "$OUT/bench.log" | tail -1 | sed 's/^/nccl 1 rank: /' >>"$SUMMARY"
 else
-    echo "nccl 1 rank: not run (mpirun: $(command -v mpirun || echo none); bundle builds without MPI)" >>"$SUMMARY"
+    echo "nccl 1 rank: not run (mpirun: $(command -v mpirun || echo none); MPI build: $MPI_GSGD)" >>"$SUMMARY"
 fi
 
 echo "failed steps: $FAILED; $((SECONDS - START)) s" >>"$SUMMARY"
