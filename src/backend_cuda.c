@@ -189,8 +189,7 @@ static gsgd_status cuda_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t
                     ctx, GSGD_STATUS_TOO_LARGE, "cuda gemm: %zux%zux%zu exceeds cuBLAS int range",
                     M, N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
-    cuda_state *s = state(ctx);
-    CUBLAS_CHECK(ctx, cublasSgemm(s->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+    CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
                                   trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
                                   &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
     return GSGD_STATUS_OK;
