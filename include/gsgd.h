@@ -541,22 +541,26 @@ typedef struct {
 typedef int (*gsgd_progress_fn)(const gsgd_progress *p, void *user);
 
 typedef struct {
-    int epochs;                 /* epochs completed */
-    size_t steps;               /* optimizer steps taken */
-    size_t batch;               /* minibatch size used */
-    double train_loss;          /* mean training loss of the last epoch */
-    double test_accuracy;       /* on the test set after training; NaN without */
-    double test_loss;           /* NaN without a test set */
-    double seconds;             /* wall time of gsgd_train, evaluation included */
-    double samples_per_second;  /* training samples / training time (no eval) */
-    double time_to_target_s;    /* wall time until TARGET_ACC reached; NaN if not */
-    double lr;                  /* learning rate of the first epoch after warmup
-                                   (LR resolved, scaled to the batch) */
-    size_t skipped_steps;       /* steps ON_NAN = SKIP left out (0 with STOP) */
-    int stopped_early;          /* 1 when early stopping (TOL, a validation
-                                   set, ADAPTIVE's floor) ended the run */
-    double validation_accuracy; /* on the held-out part after the last epoch
-                                  (VALIDATION_FRACTION); NaN without */
+    int epochs;                     /* epochs completed */
+    size_t steps;                   /* optimizer steps taken */
+    size_t batch;                   /* minibatch size used */
+    double train_loss;              /* mean training loss of the last epoch */
+    double test_accuracy;           /* on the test set after training; NaN without */
+    double test_loss;               /* NaN without a test set */
+    double seconds;                 /* wall time of gsgd_train, evaluation included */
+    double samples_per_second;      /* training samples / training time (no eval) */
+    double time_to_target_s;        /* wall time until TARGET_ACC reached; NaN if not */
+    double lr;                      /* learning rate of the first epoch after warmup
+                                       (LR resolved, scaled to the batch) */
+    size_t skipped_steps;           /* steps ON_NAN = SKIP left out (0 with STOP) */
+    int stopped_early;              /* 1 when early stopping (TOL, a validation
+                                       set, ADAPTIVE's floor) ended the run */
+    double validation_accuracy;     /* on the held-out part after the last epoch
+                                      (VALIDATION_FRACTION); NaN without */
+    double samples_per_second_warm; /* the same over the epochs after the first:
+                                       warm-up excluded (the first carries lazy
+                                       loading of the GPU's kernels and the CUDA
+                                       Graph recording); NaN with one epoch */
 } gsgd_train_result;
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,

@@ -62,9 +62,10 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
                            .test_loss = NAN,
                            .time_to_target_s = NAN,
                            .train_loss = NAN,
-                           .validation_accuracy = NAN};
-    double train_seconds = 0.0;
-    size_t samples = 0;
+                           .validation_accuracy = NAN,
+                           .samples_per_second_warm = NAN};
+    double train_seconds = 0.0, first_seconds = 0.0;
+    size_t samples = 0, first_samples = 0;
     int evaluated_last = 0;
     for (int e = 0; e < epochs; e++) {
         ps.p.epoch = tr->epoch + 1;
@@ -73,6 +74,10 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         FORWARD_IF_ERROR(gsgd_trainer_run_epoch(tr, &ps, &r.train_loss));
         train_seconds += gsgd_now_seconds() - t;
         samples += epoch_samples(tr);
+        if (r.epochs == 0) {
+            first_seconds = train_seconds;
+            first_samples = samples;
+        }
         r.epochs++;
         evaluated_last = 0;
         gsgd_eval_result ev = {.accuracy = NAN, .loss = NAN};
@@ -129,6 +134,9 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     r.lr = gsgd_base_lr(&tr->opts) * gsgd_lr_scale(&tr->opts, tr->B * (size_t)tr->n_replicas);
     r.seconds = gsgd_now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
+    if (r.epochs > 1 && train_seconds > first_seconds)
+        r.samples_per_second_warm =
+            (double)(samples - first_samples) / (train_seconds - first_seconds);
     if (out) *out = r;
     return GSGD_STATUS_OK;
 }

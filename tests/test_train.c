@@ -73,6 +73,24 @@ Test(train_synth, softmax_learns_a_linear_teacher) {
     finish(&r);
 }
 
+/* Throughput with and without the first epoch: every epoch trains the
+ * training set once, so the warm figure is samples of epochs 2.. over
+ * their time, and there is none for a single epoch. */
+Test(train_synth, throughput_after_the_first_epoch_is_reported_apart) {
+    run r;
+    start(&r, "synth:4000,10,3:seed=1", "softmax", 1);
+    gsgd_train_result res = train(&r, 3);
+    cr_expect(isfinite(res.samples_per_second_warm) && res.samples_per_second_warm > 0.0, "%g",
+              res.samples_per_second_warm);
+    cr_expect(isfinite(res.samples_per_second) && res.samples_per_second > 0.0, "%g",
+              res.samples_per_second);
+    finish(&r);
+    start(&r, "synth:4000,10,3:seed=1", "softmax", 1);
+    res = train(&r, 1);
+    cr_expect(isnan(res.samples_per_second_warm), "one epoch: %g", res.samples_per_second_warm);
+    finish(&r);
+}
+
 Test(train_synth, logistic_learns_a_linear_teacher) {
     run r;
     start(&r, "synth:4000,10,2:seed=2", "logistic", 2);

@@ -156,6 +156,7 @@ module gsgd
     integer(c_size_t) :: skipped_steps
     integer(c_int) :: stopped_early
     real(c_double) :: validation_accuracy
+    real(c_double) :: samples_per_second_warm
   end type gsgd_train_result
 
   interface

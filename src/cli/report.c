@@ -12,8 +12,11 @@ void cli_report_line(FILE *f, const cli_train_report *r) {
         fprintf(f, "test accuracy %.4f  ", s->test_accuracy);
     else if (!isnan(s->test_loss))
         fprintf(f, "test loss %.4f  ", s->test_loss);
-    fprintf(f, "train loss %.4f  %d epoch%s  batch %zu  %.0f samples/s  %.2f s", s->train_loss,
-            s->epochs, s->epochs == 1 ? "" : "s", s->batch, s->samples_per_second, s->seconds);
+    fprintf(f, "train loss %.4f  %d epoch%s  batch %zu  %.0f samples/s", s->train_loss, s->epochs,
+            s->epochs == 1 ? "" : "s", s->batch, s->samples_per_second);
+    if (!isnan(s->samples_per_second_warm))
+        fprintf(f, " (%.0f after epoch 1)", s->samples_per_second_warm);
+    fprintf(f, "  %.2f s", s->seconds);
     if (r->target_acc > 0) {
         if (!isnan(s->time_to_target_s))
             fprintf(f, "  (time to %g: %.2f s)", r->target_acc, s->time_to_target_s);
@@ -40,6 +43,7 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_int(&j, "steps", (long long)s->steps);
     cli_json_int(&j, "batch", (long long)s->batch);
     cli_json_num(&j, "samples_per_second", s->samples_per_second);
+    cli_json_num(&j, "samples_per_second_warm", s->samples_per_second_warm);
     cli_json_num(&j, "seconds", s->seconds);
     cli_json_num(&j, "time_to_target_s", s->time_to_target_s);
     cli_json_num(&j, "target_acc", r->target_acc > 0 ? r->target_acc : NAN);
