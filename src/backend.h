@@ -108,6 +108,10 @@ typedef struct {
 
 /* Optimizer state buffers (n floats each) the rule needs: 0, 1 or 2. */
 int gsgd_rule_state_count(const gsgd_update_rule *rule);
+/* Whether the rule's per-step scalars depend on the step number t (the
+ * Adam family's bias correction): such steps cannot be recorded once and
+ * replayed (gsgd_update_args.t_in_epoch). */
+int gsgd_rule_uses_t(const gsgd_update_rule *rule);
 /* Floats of scratch an update with this rule needs (norms, LAMB's
  * direction). */
 size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n);

@@ -160,14 +160,30 @@ void gsgd_trainer_drop_graphs(gsgd_trainer *tr) {
 /* Whether this epoch's whole chunks of steps can be recorded once and
  * replayed: a backend that records (CUDA), no hook between backward and
  * update (it may talk to other ranks), and an update whose scalars are the
- * same every epoch (not the Adam family's bias correction, no average).
- * GSGD_CUDA_GRAPHS=0 in the environment turns it off. */
+ * same every epoch (gsgd_rule_uses_t, no average). GSGD_CUDA_GRAPHS=0 in
+ * the environment turns it off. */
 static int graphs_usable(const gsgd_trainer *tr) {
     const char *env = getenv("GSGD_CUDA_GRAPHS");
-    const gsgd_optim k = tr->rule.kind;
     return !tr->graphs_off && tr->ctx->be->graph_begin && !(env && strcmp(env, "0") == 0) &&
-           !tr->grad_hook && !tr->average && k != GSGD_OPTIM_ADAM && k != GSGD_OPTIM_ADAMW &&
-           k != GSGD_OPTIM_LAMB;
+           !tr->grad_hook && !tr->average && !gsgd_rule_uses_t(&tr->rule);
+}
+
+/* At an epoch's start, before its steps: one slot per chunk of
+ * check_every steps, emptied when the rate table's layout changed (the
+ * recorded steps read rates at per_step's offsets), and the number of the
+ * steps before this epoch, from which recorded steps count theirs. */
+static gsgd_status prepare_graphs(gsgd_trainer *tr, size_t steps, size_t check_every,
+                                  int per_step) {
+    const size_t n = (steps + check_every - 1) / check_every;
+    if (!tr->graphs || tr->n_graphs != n || tr->graphs_per_step != per_step) {
+        gsgd_trainer_drop_graphs(tr);
+        tr->graphs = calloc(n, sizeof *tr->graphs);
+        RETURN_ERROR_IF(!tr->graphs, tr->ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of host memory");
+        tr->n_graphs = n;
+        tr->graphs_per_step = per_step;
+    }
+    const uint64_t t_base = (uint64_t)(tr->steps - tr->epoch_step);
+    return tr->ctx->be->upload(tr->ctx, &tr->guard->t_base, &t_base, sizeof t_base);
 }
 
 /* Records steps [s0, s1) into *graph. On failure nothing ran, and the
@@ -183,24 +199,17 @@ static gsgd_status record_steps(gsgd_trainer *tr, size_t s0, size_t s1, int per_
     return st != GSGD_STATUS_OK ? st : end;
 }
 
-/* Steps [s0, s1) of the epoch, between two health checks: replayed from a
- * recording when the chunk is whole and recordable (the first epoch
- * records it), else issued one by one. A recording that fails is said once
- * in the log, and the trainer goes on without. */
-static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t steps,
-                             size_t check_every, int per_step) {
+/* Steps [s0, s1) of the epoch, between two health checks: with graphs
+ * (prepare_graphs done), a whole chunk is replayed from its recording,
+ * made the first time; else the steps are issued one by one. A recording
+ * that fails is said once in the log, and the trainer goes on without. */
+static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t check_every,
+                             int per_step, int graphs) {
     gsgd_context *ctx = tr->ctx;
-    const size_t k = s0 / check_every;
-    if (graphs_usable(tr) && s0 % check_every == 0) {
-        if (!tr->graphs || tr->graphs_per_step != per_step) {
-            gsgd_trainer_drop_graphs(tr);
-            tr->n_graphs = (steps + check_every - 1) / check_every;
-            tr->graphs = calloc(tr->n_graphs, sizeof *tr->graphs);
-            RETURN_ERROR_IF(!tr->graphs, ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of host memory");
-            tr->graphs_per_step = per_step;
-        }
-        if (!tr->graphs[k]) {
-            gsgd_status st = record_steps(tr, s0, s1, per_step, &tr->graphs[k]);
+    if (graphs && !tr->graphs_off && s0 % check_every == 0) {
+        void **slot = tr->graphs + s0 / check_every;
+        if (!*slot) {
+            gsgd_status st = record_steps(tr, s0, s1, per_step, slot);
             if (st != GSGD_STATUS_OK) {
                 gsgd_log(ctx, GSGD_LOG_WARNING,
                          "steps run without CUDA Graphs: recording them failed (%s)",
@@ -209,7 +218,7 @@ static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t step
                 gsgd_trainer_drop_graphs(tr);
             }
         }
-        if (tr->graphs && tr->graphs[k]) return ctx->be->graph_launch(ctx, tr->graphs[k]);
+        if (!tr->graphs_off) return ctx->be->graph_launch(ctx, *slot);
     }
     for (size_t s = s0; s < s1; s++)
         FORWARD_IF_ERROR(issue_step(tr, s, per_step, (uint64_t)(tr->steps + (s - s0)) + 1, 0));
@@ -230,10 +239,8 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
     gsgd_trainer_use_average(tr, 0);
     int per_step;
     FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
-    if (graphs_usable(tr)) { /* recorded steps number themselves from here */
-        const uint64_t t_base = (uint64_t)(tr->steps - tr->epoch_step);
-        FORWARD_IF_ERROR(be->upload(ctx, &tr->guard->t_base, &t_base, sizeof t_base));
-    }
+    const int graphs = graphs_usable(tr);
+    if (graphs) FORWARD_IF_ERROR(prepare_graphs(tr, steps, check_every, per_step));
     FORWARD_IF_ERROR(
         be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
     FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
@@ -245,7 +252,7 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
         const size_t s1 = (s0 / check_every + 1) * check_every < steps
                               ? (s0 / check_every + 1) * check_every
                               : steps;
-        FORWARD_IF_ERROR(run_chunk(tr, s0, s1, steps, check_every, per_step));
+        FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
         for (size_t s = s0; s < s1; s++) {
             size_t lo, b, global;
             step_rows(tr, s, &lo, &b, &global);

@@ -10,6 +10,8 @@ static int adam_family(gsgd_optim k) {
     return k == GSGD_OPTIM_ADAM || k == GSGD_OPTIM_ADAMW || k == GSGD_OPTIM_LAMB;
 }
 
+int gsgd_rule_uses_t(const gsgd_update_rule *rule) { return adam_family(rule->kind); }
+
 int gsgd_update_needs_total(const gsgd_update_rule *rule, const gsgd_update_args *a) {
     return rule->clip_norm > 0.0f || (rule->skip_nonfinite && a->guard);
 }
@@ -42,7 +44,7 @@ static gsgd_status check_buffers(gsgd_context *ctx, const gsgd_update_rule *rule
                     "update: rule %d needs a work buffer", (int)rule->kind);
     RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
                     "update: step t is 1-based (bias correction of step 0)");
-    RETURN_ERROR_IF(a->t_in_epoch && (adam_family(rule->kind) || a->average || !a->guard), ctx,
+    RETURN_ERROR_IF(a->t_in_epoch && (gsgd_rule_uses_t(rule) || a->average || !a->guard), ctx,
                     GSGD_STATUS_INTERNAL,
                     "update: t within the epoch needs a guard, and a rule whose scalars do not "
                     "depend on t (rule %d, average %d)",
