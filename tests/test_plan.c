@@ -12,36 +12,13 @@
 #include "internal.h"
 #include "testutil.h"
 
-typedef struct {
-    gsgd_context *ctx;
-    gsgd_dataset *train, *test;
-    gsgd_model *model;
-    gsgd_options *opts;
-} setup;
+typedef tu_fixture setup;
 
 static void start(setup *s, const char *data, const char *spec) {
-    memset(s, 0, sizeof *s);
-    cr_assert_eq(gsgd_context_create(&s->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_dataset_load(s->ctx, data, &s->train, &s->test), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(s->ctx));
-    size_t d;
-    int k;
-    gsgd_dataset_shape(s->train, NULL, &d, &k);
-    cr_assert_eq(gsgd_model_create(s->ctx, spec, d, k, 1, &s->model), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(s->ctx));
-    cr_assert_eq(gsgd_options_create(&s->opts), GSGD_STATUS_OK);
+    tu_fixture_start(s, data, spec, 1);
 }
 
-static void finish(setup *s) {
-    gsgd_options_free(s->opts);
-    gsgd_model_free(s->model);
-    gsgd_dataset_free(s->train);
-    gsgd_dataset_free(s->test);
-    size_t in_use;
-    gsgd_context_memory(s->ctx, &in_use, NULL);
-    cr_expect_eq(in_use, 0u, "every buffer released");
-    gsgd_context_free(s->ctx);
-}
+static void finish(setup *s) { tu_fixture_finish(s); }
 
 /* Creates a trainer with the planned batch, runs an epoch and an
  * evaluation, and checks the plan's prediction against the peak of

@@ -11,25 +11,10 @@
 #include "internal.h"
 #include "testutil.h"
 
-typedef struct {
-    gsgd_context *ctx;
-    gsgd_dataset *train, *test;
-    gsgd_model *model;
-    gsgd_options *opts;
-    gsgd_trainer *tr;
-} run;
+typedef tu_fixture run;
 
 static void start(run *r, const char *data, const char *spec, uint64_t seed) {
-    memset(r, 0, sizeof *r);
-    cr_assert_eq(gsgd_context_create(&r->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_dataset_load(r->ctx, data, &r->train, &r->test), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(r->ctx));
-    size_t d;
-    int k;
-    gsgd_dataset_shape(r->train, NULL, &d, &k);
-    cr_assert_eq(gsgd_model_create(r->ctx, spec, d, k, seed, &r->model), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(r->ctx));
-    cr_assert_eq(gsgd_options_create(&r->opts), GSGD_STATUS_OK);
+    tu_fixture_start(r, data, spec, seed);
     gsgd_set(r->opts, GSGD_SEED, (double)seed);
 }
 
@@ -38,17 +23,7 @@ static void make_trainer(run *r) {
                  gsgd_last_error(r->ctx));
 }
 
-static void finish(run *r) {
-    gsgd_trainer_free(r->tr);
-    gsgd_options_free(r->opts);
-    gsgd_model_free(r->model);
-    gsgd_dataset_free(r->train);
-    gsgd_dataset_free(r->test);
-    size_t in_use;
-    gsgd_context_memory(r->ctx, &in_use, NULL);
-    cr_expect_eq(in_use, 0u, "every backend buffer was released");
-    gsgd_context_free(r->ctx);
-}
+static void finish(run *r) { tu_fixture_finish(r); }
 
 /* Trains and returns the result; asserts success. */
 static gsgd_train_result train(run *r, int epochs) {

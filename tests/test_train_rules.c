@@ -12,26 +12,12 @@
 #include <string.h>
 
 #include "internal.h"
+#include "testutil.h"
 
-typedef struct {
-    gsgd_context *ctx;
-    gsgd_dataset *train, *test;
-    gsgd_model *model;
-    gsgd_options *opts;
-    gsgd_trainer *tr;
-} run;
+typedef tu_fixture run;
 
 static void start(run *r, const char *data, const char *spec) {
-    memset(r, 0, sizeof *r);
-    cr_assert_eq(gsgd_context_create(&r->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_dataset_load(r->ctx, data, &r->train, &r->test), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(r->ctx));
-    size_t d;
-    int k;
-    gsgd_dataset_shape(r->train, NULL, &d, &k);
-    cr_assert_eq(gsgd_model_create(r->ctx, spec, d, k, 1, &r->model), GSGD_STATUS_OK, "%s",
-                 gsgd_last_error(r->ctx));
-    cr_assert_eq(gsgd_options_create(&r->opts), GSGD_STATUS_OK);
+    tu_fixture_start(r, data, spec, 1);
     gsgd_set(r->opts, GSGD_BATCH, 32);
 }
 
@@ -43,17 +29,7 @@ static gsgd_status train(run *r, int epochs, gsgd_progress_fn fn, void *user,
     return gsgd_train(r->tr, r->test, fn, user, res);
 }
 
-static void finish(run *r) {
-    gsgd_trainer_free(r->tr);
-    gsgd_options_free(r->opts);
-    gsgd_model_free(r->model);
-    gsgd_dataset_free(r->train);
-    gsgd_dataset_free(r->test);
-    size_t in_use;
-    gsgd_context_memory(r->ctx, &in_use, NULL);
-    cr_expect_eq(in_use, 0u, "every backend buffer was released");
-    gsgd_context_free(r->ctx);
-}
+static void finish(run *r) { tu_fixture_finish(r); }
 
 static float *params_of(run *r, size_t *n, size_t *n_decay) {
     float *p;

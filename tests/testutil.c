@@ -158,3 +158,28 @@ int tu_json_valid(const char *s) {
     const char *p = json_ws(s);
     return *p == '{' && (p = json_value(p)) && *json_ws(p) == '\0';
 }
+
+void tu_fixture_start(tu_fixture *f, const char *data, const char *spec, uint64_t seed) {
+    memset(f, 0, sizeof *f);
+    cr_assert_eq(gsgd_context_create(&f->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load(f->ctx, data, &f->train, &f->test), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(f->ctx));
+    size_t d;
+    int k;
+    gsgd_dataset_shape(f->train, NULL, &d, &k);
+    cr_assert_eq(gsgd_model_create(f->ctx, spec, d, k, seed, &f->model), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(f->ctx));
+    cr_assert_eq(gsgd_options_create(&f->opts), GSGD_STATUS_OK);
+}
+
+void tu_fixture_finish(tu_fixture *f) {
+    gsgd_trainer_free(f->tr);
+    gsgd_options_free(f->opts);
+    gsgd_model_free(f->model);
+    gsgd_dataset_free(f->train);
+    gsgd_dataset_free(f->test);
+    size_t in_use;
+    gsgd_context_memory(f->ctx, &in_use, NULL);
+    cr_expect_eq(in_use, 0u, "every backend buffer was released");
+    gsgd_context_free(f->ctx);
+}

@@ -3,6 +3,9 @@
 #define GSGD_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "gsgd.h"
 
 /* A fresh private directory under $TMPDIR (or /tmp); never NULL. The caller
  * may leave files in it (tests run in throwaway processes). */
@@ -43,5 +46,19 @@ int tu_json_valid(const char *s);
  * e_{t+1} <= (1 + lr L) e_t + lr |dg| sums to |dg| ((1 + lr L)^T - 1) / L;
  * twice that covers rounding lr * g differently in the update. */
 double tu_softmax_sgd_order_bound(int G, int T, double lr, int d);
+
+/* The common start of a training test on the CPU: a context, the data of
+ * a spec, a model over its shape with weights from seed, default options;
+ * tr is the test's to create. tu_fixture_finish frees all of it (the
+ * trainer too) and expects every backend buffer released. */
+typedef struct {
+    gsgd_context *ctx;
+    gsgd_dataset *train, *test;
+    gsgd_model *model;
+    gsgd_options *opts;
+    gsgd_trainer *tr;
+} tu_fixture;
+void tu_fixture_start(tu_fixture *f, const char *data, const char *spec, uint64_t seed);
+void tu_fixture_finish(tu_fixture *f);
 
 #endif
