@@ -229,18 +229,6 @@ Test(checkpoint, model_load_reads_the_average_and_evaluates_as_the_trainer) {
 
 /* ---- bad files -------------------------------------------------------------- */
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *b = malloc(*n);
-    cr_assert(b && fread(b, 1, *n, f) == *n);
-    fclose(f);
-    return b;
-}
-
 /* The three readers refuse the file as BAD_FORMAT, naming it and the
  * problem, and the trainer keeps its state. */
 static void expect_rejected(run *r, const char *name, const unsigned char *bytes, size_t n,
@@ -273,7 +261,7 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     const char *path = tu_path("good.ckpt");
     cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK);
     size_t n;
-    unsigned char *b = slurp(path, &n);
+    unsigned char *b = tu_read_file(path, &n);
     size_t in_use_before;
     gsgd_context_memory(ctx, &in_use_before, NULL);
 

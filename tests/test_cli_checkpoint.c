@@ -32,23 +32,11 @@
 #define OPTIONS_OFF 280
 #define OPTIONS_END (OPTIONS_OFF + 8 * GSGD_N_PARAMS)
 
-static unsigned char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    rewind(f);
-    unsigned char *b = malloc(*n);
-    cr_assert(b && fread(b, 1, *n, f) == *n);
-    fclose(f);
-    return b;
-}
-
 /* Two checkpoints hold the same state when they agree on every byte but
  * the options (where only EPOCHS may differ) and the CRC. */
 static void expect_same_state(const char *a_path, const char *b_path) {
     size_t na, nb;
-    unsigned char *a = slurp(a_path, &na), *b = slurp(b_path, &nb);
+    unsigned char *a = tu_read_file(a_path, &na), *b = tu_read_file(b_path, &nb);
     cr_assert_eq(na, nb);
     cr_expect(memcmp(a, b, OPTIONS_OFF) == 0, "headers (counters, guard) differ");
     cr_expect(memcmp(a + OPTIONS_END, b + OPTIONS_END, na - 4 - OPTIONS_END) == 0,
@@ -110,7 +98,7 @@ Test(cli_checkpoint, corrupt_checkpoint_exits_2_with_one_line_naming_it) {
     cr_assert_eq(gsgd(out, "train --quiet " SMALL " --model softmax --epochs 1 --save '%s'", f), 0,
                  "%s", out);
     size_t n;
-    unsigned char *b = slurp(f, &n);
+    unsigned char *b = tu_read_file(f, &n);
     b[n / 2] ^= 0x10;
     cr_assert_eq(tu_write_file(f, b, n), 0);
     int rc = gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s'", f);

@@ -183,3 +183,15 @@ void tu_fixture_finish(tu_fixture *f) {
     cr_expect_eq(in_use, 0u, "every backend buffer was released");
     gsgd_context_free(f->ctx);
 }
+
+unsigned char *tu_read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    rewind(f);
+    unsigned char *b = malloc(*n ? *n : 1);
+    cr_assert(b && fread(b, 1, *n, f) == *n);
+    fclose(f);
+    return b;
+}

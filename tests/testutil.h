@@ -29,6 +29,9 @@ int tu_count_lines(const char *s);
 /* The first 64 KiB of a text file, NUL-terminated, in a static buffer;
  * fails the current test when the file cannot be opened. */
 char *tu_read_text(const char *path);
+/* The whole of a file in a fresh malloc, its size in *n; fails the current
+ * test when it cannot be read. */
+unsigned char *tu_read_file(const char *path, size_t *n);
 /* 1 when path exists. */
 int tu_exists(const char *path);
 /* 1 when s is exactly one JSON object (objects, arrays, strings, numbers,
