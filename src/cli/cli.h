@@ -30,6 +30,10 @@ int cli_fail(const gsgd_context *ctx, gsgd_status s);
  * Tells on stderr which device "auto" chose unless quiet. Returns CLI_OK or
  * an exit code after printing the reason. */
 int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
+/* A model of spec over train's shape, weights from seed, fitted to train's
+ * standardisation when standardize; a CLI exit code, the error said. */
+int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
+                  int standardize, gsgd_model **model);
 
 /* Checks before a long run that path can be created later: its directory
  * exists and is writable. Creates nothing. Returns CLI_OK or CLI_USAGE

@@ -197,13 +197,9 @@ static int load(bench_cli *b) {
         cli_error("--target-acc needs a test set, and '%s' has none", b->v[O_DATA]);
         return CLI_USAGE;
     }
-    size_t d = 0;
-    int k = 0;
-    gsgd_dataset_shape(b->train, NULL, &d, &k);
     double seed = 0;
     gsgd_get(b->opts, GSGD_SEED, &seed);
-    st = gsgd_model_create(b->ctx, b->v[O_MODEL], d, k, (uint64_t)seed, &b->model);
-    return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(b->ctx, st);
+    return cli_model_for(b->ctx, b->v[O_MODEL], b->train, (uint64_t)seed, 0, &b->model);
 }
 
 static int describe(bench_cli *b, int argc, char **argv) {

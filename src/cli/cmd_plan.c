@@ -84,13 +84,8 @@ static int build_options(plan_run *run) {
 static int load(plan_run *run) {
     gsgd_status st = gsgd_dataset_load(run->ctx, run->v[O_DATA], &run->train, &run->test);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    size_t d = 0;
-    int k = 0;
-    gsgd_dataset_shape(run->train, NULL, &d, &k);
-    st = gsgd_model_create(run->ctx, run->v[O_MODEL], d, k, 0, &run->model);
-    if (st == GSGD_STATUS_OK && run->v[O_STANDARDIZE])
-        st = gsgd_model_fit_standardizer(run->model, run->train);
-    return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->ctx, st);
+    return cli_model_for(run->ctx, run->v[O_MODEL], run->train, 0, run->v[O_STANDARDIZE] != NULL,
+                         &run->model);
 }
 
 static const char *human(size_t bytes, char *buf, size_t size) {

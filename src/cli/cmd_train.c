@@ -124,19 +124,10 @@ static int create_model(train_run *run) {
         gsgd_status st = gsgd_model_load(run->ctx, run->v[O_RESUME], &run->model);
         return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->ctx, st);
     }
-    size_t d = 0;
-    int k = 0;
-    gsgd_status st = gsgd_dataset_shape(run->train, NULL, &d, &k);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     /* One --seed drives both the initialisation and the shuffle. */
-    uint64_t seed = (uint64_t)cli_train_param(run->opts, GSGD_SEED);
-    st = gsgd_model_create(run->ctx, run->v[O_MODEL], d, k, seed, &run->model);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    if (run->v[O_STANDARDIZE]) {
-        st = gsgd_model_fit_standardizer(run->model, run->train);
-        if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    }
-    return CLI_OK;
+    return cli_model_for(run->ctx, run->v[O_MODEL], run->train,
+                         (uint64_t)cli_train_param(run->opts, GSGD_SEED),
+                         run->v[O_STANDARDIZE] != NULL, &run->model);
 }
 
 static int report_log_error(const train_run *run) {

@@ -116,6 +116,16 @@ static void log_line(gsgd_log_level level, const char *message, void *user) {
 
 void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
 
+int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
+                  int standardize, gsgd_model **model) {
+    size_t d = 0;
+    int k = 0;
+    gsgd_status st = gsgd_dataset_shape(train, NULL, &d, &k);
+    if (st == GSGD_STATUS_OK) st = gsgd_model_create(ctx, spec, d, k, seed, model);
+    if (st == GSGD_STATUS_OK && standardize) st = gsgd_model_fit_standardizer(*model, train);
+    return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
+}
+
 int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     gsgd_device dev;
     int index;
