@@ -116,6 +116,35 @@ int gsgd_rule_uses_t(const gsgd_update_rule *rule);
  * direction). */
 size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n);
 
+/* The gradient of a one-layer model (weights W, d x K row-major, then bias
+ * b, K) over rows row_i = perm[start + i] (start + i when perm is NULL),
+ * i < B, of a dataset: what gather, the forward GEMM and bias, the loss,
+ * and the backward GEMM and column sum compute one after another, fused so
+ * that no batch matrix, logits or logit gradients go through memory:
+ *   x_i = standardise(feature(X[row_i]))      (as gather)
+ *   z_i = x_i W + b                           (as gemm, then bias_act)
+ *   acc[0] += sum_i loss(z_i, y[row_i]); acc[1] += correct (classify)
+ *   dz_i = grad_scale * dloss/dz_i            (as the loss op)
+ *   dW = sum_i x_i^T dz_i, db = sum_i dz_i    (written, not added)
+ * Agrees with the composed ops to float rounding (another summation
+ * order), not bitwise. */
+typedef struct {
+    gsgd_loss kind;
+    int classify;
+    const void *X; /* n x d values of type xt */
+    gsgd_xtype xt;
+    const float *y;
+    size_t d, K;
+    const uint32_t *perm; /* or NULL */
+    size_t start, B;
+    const float *mean, *inv_std; /* or NULL: no standardisation */
+    const float *W, *b;
+    float grad_scale;
+    float *dW, *db;
+    double *acc;   /* 2 doubles */
+    void *scratch; /* linear_grad_scratch bytes */
+} gsgd_linear_grad_args;
+
 typedef struct gsgd_backend {
     const char *name;
 
@@ -194,6 +223,17 @@ typedef struct gsgd_backend {
     gsgd_status (*permutation)(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
                                uint32_t *perm, void *scratch);
     size_t (*perm_scratch_bytes)(size_t n);
+
+    /* Optional (NULL where not offered): bytes of scratch linear_grad
+     * needs over features X (n x d of type xt) with K outputs; 0 when this
+     * backend does not fuse that shape or layout (the model then composes
+     * the ops above). */
+    size_t (*linear_grad_scratch)(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+                                  size_t K);
+    gsgd_status (*linear_grad)(gsgd_context *ctx, const gsgd_linear_grad_args *a);
+    /* Whether models use linear_grad unless GSGD_FUSED_GRADIENT says
+     * otherwise: only where it was measured to be faster. */
+    int linear_grad_default;
 
     /* The in-place update of gsgd_update_rule over a->n floats: one fused
      * pass, preceded by one norm reduction when the rule clips, skips

@@ -240,6 +240,48 @@ static gsgd_status cpu_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, c
     return GSGD_STATUS_OK;
 }
 
+/* The fused one-layer gradient, tile by tile: each tile of FUSED_ROWS rows
+ * is gathered, multiplied, scored and multiplied back while it is in the
+ * cache, so the batch never goes through memory as one matrix. The tile
+ * ops are the composed ones (the reference); only the order of the sums
+ * over tiles differs. Measured on 2 threads, Fashion-MNIST softmax, warm
+ * samples/s composed -> fused: batch 256 884k -> 889k, 4096 836k -> 915k,
+ * 60000 698k -> 911k; tiles of 256 rows gave the same, of 1024 less. */
+#define FUSED_ROWS 512
+
+static size_t cpu_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+                                      size_t K) {
+    (void)ctx, (void)X, (void)xt;
+    /* tile rows, targets, logits, logit gradients, bias partial */
+    return (FUSED_ROWS * (d + 1 + 2 * K) + K) * sizeof(float);
+}
+
+static gsgd_status cpu_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_args *a) {
+    const size_t d = a->d, K = a->K;
+    float *Xt = a->scratch, *yt = Xt + FUSED_ROWS * d, *Zt = yt + FUSED_ROWS,
+          *dZt = Zt + FUSED_ROWS * K, *db = dZt + FUSED_ROWS * K;
+    if (a->B == 0) {
+        memset(a->dW, 0, d * K * sizeof(float));
+        memset(a->db, 0, K * sizeof(float));
+        return GSGD_STATUS_OK;
+    }
+    for (size_t lo = 0; lo < a->B; lo += FUSED_ROWS) {
+        const size_t t = a->B - lo < FUSED_ROWS ? a->B - lo : FUSED_ROWS;
+        FORWARD_IF_ERROR(cpu_gather(ctx, a->X, a->xt, a->y, d, a->perm, a->start + lo, t, a->mean,
+                                    a->inv_std, Xt, yt));
+        FORWARD_IF_ERROR(cpu_gemm(ctx, 0, 0, t, K, d, 1.0f, Xt, d, a->W, K, 0.0f, Zt, K));
+        FORWARD_IF_ERROR(cpu_bias_act(ctx, Zt, a->b, t, K, 0));
+        FORWARD_IF_ERROR(
+            cpu_loss(ctx, a->kind, Zt, yt, t, K, a->classify, a->grad_scale, dZt, a->acc));
+        FORWARD_IF_ERROR(
+            cpu_gemm(ctx, 1, 0, d, K, t, 1.0f, Xt, d, dZt, K, lo ? 1.0f : 0.0f, a->dW, K));
+        FORWARD_IF_ERROR(cpu_col_sum(ctx, dZt, t, K, lo ? db : a->db));
+        if (lo)
+            for (size_t k = 0; k < K; k++) a->db[k] += db[k];
+    }
+    return GSGD_STATUS_OK;
+}
+
 static int cmp_u64(const void *a, const void *b) {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
@@ -281,6 +323,9 @@ static const gsgd_backend cpu_backend = {
     .perm_scratch_bytes = cpu_perm_scratch_bytes,
     .update = gsgd_cpu_update,
     .sumsq = gsgd_cpu_sumsq,
+    .linear_grad_scratch = cpu_linear_grad_scratch,
+    .linear_grad = cpu_linear_grad,
+    .linear_grad_default = 1,
 };
 
 const gsgd_backend *gsgd_backend_cpu(void) { return &cpu_backend; }

@@ -183,6 +183,20 @@ gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, siz
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
 
+/* Bytes of scratch the fused gradient (backend.h's linear_grad) needs for
+ * m over ds, or 0 when steps compose gather, forward and backward instead:
+ * a model with hidden layers, a backend that does not fuse this shape,
+ * features read over the bus, or GSGD_FUSED_GRADIENT=0 (and, unset, a
+ * backend where the fusion is not the default). */
+size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds);
+/* What gather, gsgd_model_forward and gsgd_model_backward_scaled compute
+ * for rows perm[start, start + B) of ds, in one fused op: the gradient into
+ * grads, loss and correct count added to acc. scratch holds
+ * gsgd_model_fused_bytes(m, ds) bytes, which must be nonzero. */
+gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
+                                      size_t start, size_t B, float grad_scale, float *grads,
+                                      double *acc, void *scratch);
+
 /* Evaluates with given buffers (reused by the trainer). */
 gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,
                                gsgd_eval_result *out);

@@ -255,3 +255,46 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
     return m->ctx->be->loss(m->ctx, m->loss, sb->act[m->n_layers - 1], sb->yb, B, m->n_outputs,
                             m->n_classes > 0, 1.0f, NULL, sb->acc);
 }
+
+/* ---- the fused one-layer gradient ------------------------------------------ */
+
+/* GSGD_FUSED_GRADIENT=0 keeps the composed ops, any other value asks for
+ * the fusion where the backend offers it; unset, the backend's default. */
+static int fusion_wanted(const gsgd_backend *be) {
+    const char *env = getenv("GSGD_FUSED_GRADIENT");
+    if (env && *env) return strcmp(env, "0") != 0;
+    return be->linear_grad_default;
+}
+
+size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds) {
+    const gsgd_backend *be = m->ctx->be;
+    /* Rows read over the bus would cross it twice (logits, then dW). */
+    if (m->n_layers != 1 || !be->linear_grad || !fusion_wanted(be) || ds->host_mapped) return 0;
+    return be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
+}
+
+gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
+                                      size_t start, size_t B, float grad_scale, float *grads,
+                                      double *acc, void *scratch) {
+    const gsgd_layer *L = &m->layers[0];
+    const gsgd_linear_grad_args a = {.kind = m->loss,
+                                     .classify = m->n_classes > 0,
+                                     .X = ds->X,
+                                     .xt = ds->xt,
+                                     .y = ds->y,
+                                     .d = ds->d,
+                                     .K = L->out,
+                                     .perm = perm,
+                                     .start = start,
+                                     .B = B,
+                                     .mean = m->mean,
+                                     .inv_std = m->inv_std,
+                                     .W = m->params + L->w_off,
+                                     .b = m->params + L->b_off,
+                                     .grad_scale = grad_scale,
+                                     .dW = grads + L->w_off,
+                                     .db = grads + L->b_off,
+                                     .acc = acc,
+                                     .scratch = scratch};
+    return m->ctx->be->linear_grad(m->ctx, &a);
+}

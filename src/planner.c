@@ -103,6 +103,7 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
         add_item(mm, F, 0, 0, "learning rate");
     add_item(mm, mul_sat(n, sizeof(uint32_t)), 0, 0, "permutation (%zu)", n);
     add_item(mm, in->perm_scratch_bytes, 0, 0, "permutation scratch");
+    if (in->fused_bytes) add_item(mm, in->fused_bytes, 0, 0, "fused gradient scratch");
     if (in->workspace_bytes) {
         add_item(mm, in->workspace_bytes, 0, 0, "library workspace (cuBLAS)");
         mm->n_buffers--; /* the library allocates it, not gsgd_mem_alloc */

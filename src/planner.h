@@ -45,6 +45,7 @@ typedef struct {
                                   device bytes */
     size_t other_in_use;       /* other gsgd memory already allocated (a test set) */
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
+    size_t fused_bytes;        /* the fused gradient's scratch (gsgd_model_fused_bytes) */
     size_t workspace_bytes;    /* library workspace outside gsgd_mem_alloc (cuBLAS) */
 } gsgd_mem_inputs;
 

@@ -129,6 +129,8 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const g
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, train->n * sizeof(uint32_t), (void **)&tr->perm), fail);
     tr->perm_scratch_bytes = be->perm_scratch_bytes(train->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->perm_scratch_bytes, &tr->perm_scratch), fail);
+    tr->fused_bytes = gsgd_model_fused_bytes(m, train);
+    if (tr->fused_bytes) CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->fused_bytes, &tr->fused), fail);
     *out = tr;
     return GSGD_STATUS_OK;
 fail:
@@ -164,6 +166,7 @@ void gsgd_trainer_free(gsgd_trainer *tr) {
     gsgd_plan_free(tr->plan);
     gsgd_mem_free(ctx, tr->perm, tr->train->n * sizeof(uint32_t));
     gsgd_mem_free(ctx, tr->perm_scratch, tr->perm_scratch_bytes);
+    gsgd_mem_free(ctx, tr->fused, tr->fused_bytes);
     gsgd_dataset_free(tr->own_train);
     gsgd_dataset_free(tr->val);
     free(tr);

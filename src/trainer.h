@@ -40,6 +40,9 @@ struct gsgd_trainer {
     uint32_t *perm;        /* this epoch's permutation */
     void *perm_scratch;    /* backend scratch for building it */
     size_t perm_scratch_bytes;
+    void *fused; /* the fused gradient's scratch (gsgd_model_fused_bytes),
+                    or NULL: steps compose gather, forward, backward */
+    size_t fused_bytes;
     int epoch;                   /* epochs completed */
     size_t epoch_step;           /* steps done of the epoch in progress: nonzero only
                                     after a stop mid-epoch, where the next epoch

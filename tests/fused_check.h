@@ -1,0 +1,257 @@
+/*
+ * The fused one-layer gradient (backend.h's linear_grad) of any backend
+ * against the composed CPU ops it replaces (gather, gemm, bias_act, loss,
+ * gemm, col_sum), shared by the CPU and CUDA suites.
+ *
+ * On random data the two differ only by rounding: the logits are summed in
+ * another order, so each z_ik may differ by up to gamma_{d+1} S_i, where
+ * S_i = max_k sum_j |x_ij W_jk| + max |b| (Higham 3.1); every loss here has
+ * a gradient that is 1-Lipschitz in z (max norm), so dz_ik moves by at most
+ * grad_scale times that, and dW, db sum B such terms in another order
+ * again. The bounds below are those sums with a factor 4 of slack for the
+ * rounding of the bounds themselves. The hinge loss's gradient is not
+ * continuous, so it is checked on exact data only: integer features and
+ * weights on a 1/16 grid with a power-of-two batch, where every sum is
+ * exact and the two must agree bitwise.
+ */
+#ifndef GSGD_FUSED_CHECK_H
+#define GSGD_FUSED_CHECK_H
+
+#include <criterion/criterion.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "rng.h"
+
+typedef struct {
+    gsgd_loss kind;
+    size_t n, d, K, start, B;
+    gsgd_xtype xt;
+    int standardise, permute;
+    int exact; /* exact data: bitwise agreement expected */
+    uint64_t seed;
+} fc_case;
+
+static void fc_ok(gsgd_context *ctx, gsgd_status st) {
+    cr_assert_eq(st, GSGD_STATUS_OK, "%s: %s", ctx->be->name, gsgd_last_error(ctx));
+}
+
+/* A copy of host bytes (nonzero) in ctx's memory. */
+static void *fc_put(gsgd_context *ctx, const void *host, size_t bytes) {
+    void *p;
+    fc_ok(ctx, gsgd_mem_alloc(ctx, bytes, &p));
+    if (host) fc_ok(ctx, ctx->be->upload(ctx, p, host, bytes));
+    return p;
+}
+
+static double fc_uniform(gsgd_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * gsgd_rng_uniform(r);
+}
+
+/* Runs one case on ctx (any backend offering the fusion) and checks it
+ * against the composed ops on cpu. */
+static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
+    const size_t n = c->n, d = c->d, K = c->K, B = c->B, xs = gsgd_xtype_size(c->xt);
+    const int classify = c->kind != LOSS_SQUARED || K > 1;
+    gsgd_rng r = {gsgd_mix64(c->seed)};
+    unsigned char *X = malloc(n * d * xs);
+    float *y = malloc(n * sizeof *y), *W = malloc(d * K * sizeof *W), *b = malloc(K * sizeof *b);
+    float *mean = malloc(d * sizeof *mean), *inv_std = malloc(d * sizeof *inv_std);
+    uint32_t *perm = malloc(n * sizeof *perm);
+    for (size_t i = 0; i < n * d; i++) {
+        if (c->xt == GSGD_XTYPE_U8)
+            X[i] = (unsigned char)(gsgd_rng_next(&r) & 255);
+        else
+            ((float *)X)[i] =
+                c->exact ? (float)((int)(gsgd_rng_next(&r) % 7) - 3) : (float)fc_uniform(&r, -1, 1);
+    }
+    for (size_t i = 0; i < n; i++)
+        y[i] = classify ? (float)(gsgd_rng_next(&r) % K)
+                        : (c->exact ? (float)((int)(gsgd_rng_next(&r) % 5) - 2)
+                                    : (float)fc_uniform(&r, -1, 1));
+    const double wscale = 1.0 / sqrt((double)d);
+    for (size_t i = 0; i < d * K; i++)
+        W[i] = c->exact ? (float)((int)(gsgd_rng_next(&r) % 17) - 8) / 16.0f
+                        : (float)fc_uniform(&r, -3 * wscale, 3 * wscale);
+    for (size_t k = 0; k < K; k++)
+        b[k] = c->exact ? (float)((int)(gsgd_rng_next(&r) % 17) - 8) / 16.0f
+                        : (float)fc_uniform(&r, -0.5, 0.5);
+    for (size_t j = 0; j < d; j++) {
+        mean[j] = (float)fc_uniform(&r, 0, 1);
+        inv_std[j] = (float)fc_uniform(&r, 0.5, 4);
+    }
+    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+    for (size_t i = n; c->permute && i > 1; i--) { /* Fisher-Yates */
+        size_t k = (size_t)(gsgd_rng_next(&r) % i);
+        uint32_t t = perm[i - 1];
+        perm[i - 1] = perm[k];
+        perm[k] = t;
+    }
+    const float gs = 1.0f / (float)(B ? B : 1);
+    const float *m_or_null = c->standardise ? mean : NULL;
+    const float *s_or_null = c->standardise ? inv_std : NULL;
+    const uint32_t *p_or_null = c->permute ? perm : NULL;
+
+    /* The reference: the composed ops on the CPU backend. */
+    const gsgd_backend *cb = cpu->be;
+    float *Xb = malloc((B ? B : 1) * d * sizeof *Xb), *yb = malloc((B ? B : 1) * sizeof *yb);
+    float *Z = malloc((B ? B : 1) * K * sizeof *Z), *dZ = malloc((B ? B : 1) * K * sizeof *dZ);
+    float *dW_ref = calloc(d * K, sizeof *dW_ref), *db_ref = calloc(K, sizeof *db_ref);
+    double acc_ref[2] = {0, 0};
+    fc_ok(cpu,
+          cb->gather(cpu, X, c->xt, y, d, p_or_null, c->start, B, m_or_null, s_or_null, Xb, yb));
+    fc_ok(cpu, cb->gemm(cpu, 0, 0, B, K, d, 1.0f, Xb, d, W, K, 0.0f, Z, K));
+    fc_ok(cpu, cb->bias_act(cpu, Z, b, B, K, 0));
+    fc_ok(cpu, cb->loss(cpu, c->kind, Z, yb, B, K, classify, gs, dZ, acc_ref));
+    fc_ok(cpu, cb->gemm(cpu, 1, 0, d, K, B, 1.0f, Xb, d, dZ, K, 0.0f, dW_ref, K));
+    fc_ok(cpu, cb->col_sum(cpu, dZ, B, K, db_ref));
+
+    /* The fusion on ctx. */
+    const gsgd_backend *be = ctx->be;
+    cr_assert(be->linear_grad && be->linear_grad_scratch, "%s offers no fused gradient", be->name);
+    void *dX = fc_put(ctx, X, n * d * xs);
+    const size_t scratch_bytes = be->linear_grad_scratch(ctx, dX, c->xt, d, K);
+    cr_assert_gt(scratch_bytes, 0, "%s does not fuse d=%zu K=%zu", be->name, d, K);
+    float *dy = fc_put(ctx, y, n * sizeof *y), *dWp = fc_put(ctx, W, d * K * sizeof *W),
+          *dbp = fc_put(ctx, b, K * sizeof *b), *dmean = fc_put(ctx, mean, d * sizeof *mean),
+          *dinv = fc_put(ctx, inv_std, d * sizeof *inv_std);
+    uint32_t *dperm = fc_put(ctx, perm, n * sizeof *perm);
+    float *ddW = fc_put(ctx, NULL, d * K * sizeof *ddW), *ddb = fc_put(ctx, NULL, K * sizeof *ddb);
+    double *dacc = fc_put(ctx, NULL, 2 * sizeof(double));
+    fc_ok(ctx, be->zero(ctx, dacc, 2 * sizeof(double)));
+    void *scratch = fc_put(ctx, NULL, scratch_bytes);
+    const gsgd_linear_grad_args a = {.kind = c->kind,
+                                     .classify = classify,
+                                     .X = dX,
+                                     .xt = c->xt,
+                                     .y = dy,
+                                     .d = d,
+                                     .K = K,
+                                     .perm = c->permute ? dperm : NULL,
+                                     .start = c->start,
+                                     .B = B,
+                                     .mean = c->standardise ? dmean : NULL,
+                                     .inv_std = c->standardise ? dinv : NULL,
+                                     .W = dWp,
+                                     .b = dbp,
+                                     .grad_scale = gs,
+                                     .dW = ddW,
+                                     .db = ddb,
+                                     .acc = dacc,
+                                     .scratch = scratch};
+    fc_ok(ctx, be->linear_grad(ctx, &a));
+    /* Twice: a second call must overwrite dW and db, not add to them. */
+    fc_ok(ctx, be->zero(ctx, dacc, 2 * sizeof(double)));
+    fc_ok(ctx, be->linear_grad(ctx, &a));
+    float *dW = malloc(d * K * sizeof *dW), *db = malloc(K * sizeof *db);
+    double acc[2];
+    fc_ok(ctx, be->download(ctx, dW, ddW, d * K * sizeof *dW));
+    fc_ok(ctx, be->download(ctx, db, ddb, K * sizeof *db));
+    fc_ok(ctx, be->download(ctx, acc, dacc, sizeof acc));
+
+    /* Bounds. */
+    const double u = FLT_EPSILON / 2;
+    double bmax = 0.0;
+    for (size_t k = 0; k < K; k++) bmax = fmax(bmax, fabs(b[k]));
+    double *dz_shift = malloc((B ? B : 1) * sizeof *dz_shift); /* |dz change| bound, scaled */
+    double loss_tol = 0.0;
+    size_t near_ties = 0;
+    for (size_t i = 0; i < B; i++) {
+        double S = 0.0, g1 = 0.0;
+        for (size_t k = 0; k < K; k++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++) s += fabs((double)Xb[i * d + j] * W[j * K + k]);
+            S = fmax(S, s);
+            g1 += fabs(dZ[i * K + k]) / gs;
+        }
+        const double z_err = 4.0 * (d + 2) * u * (S + bmax); /* both sides' logit error */
+        dz_shift[i] = gs * z_err;
+        /* The loss moves by at most its gradient's 1-norm (<= 2 for
+         * softmax, |r|_1 for squared) times the logit change, plus its
+         * own roundings. */
+        loss_tol += 2.0 * (g1 + 2.0) * z_err + 16.0 * u * (S + bmax + 2.0) * (S + bmax + 2.0);
+        /* A row whose best two logits are within the error may be
+         * classified either way. */
+        if (classify && K > 1) {
+            double best = -INFINITY, second = -INFINITY;
+            for (size_t k = 0; k < K; k++) {
+                double z = Z[i * K + k];
+                if (z > best) {
+                    second = best;
+                    best = z;
+                } else if (z > second) {
+                    second = z;
+                }
+            }
+            near_ties += best - second <= 2.0 * z_err;
+        }
+    }
+    /* dW_jk = sum_i x_ij dz_ik: the dz change carried through, plus each
+     * side's summation error over B terms (gamma_{B+2} of the absolute
+     * sum), doubled for slack. */
+    const double sum_err = 2.0 * (B + 2) * u + 2.0 * u;
+    for (size_t k = 0; k < K; k++) {
+        for (size_t j = 0; j < d; j++) {
+            double carried = 0.0, mag = 0.0;
+            for (size_t i = 0; i < B; i++) {
+                carried += fabs(Xb[i * d + j]) * dz_shift[i];
+                mag += fabs((double)Xb[i * d + j] * dZ[i * K + k]);
+            }
+            const double tol = 2.0 * (carried + sum_err * mag);
+            const double ref = dW_ref[j * K + k], got = dW[j * K + k];
+            if (c->exact)
+                cr_assert_eq(got, ref, "%s: dW[%zu][%zu] %.9g, composed %.9g (exact data)",
+                             be->name, j, k, got, ref);
+            else
+                cr_assert(fabs(got - ref) <= tol,
+                          "%s: dW[%zu][%zu] %.9g, composed %.9g (bound %.3g)", be->name, j, k, got,
+                          ref, tol);
+        }
+        double carried = 0.0, mag = 0.0;
+        for (size_t i = 0; i < B; i++) {
+            carried += dz_shift[i];
+            mag += fabs(dZ[i * K + k]);
+        }
+        const double tol = 2.0 * (carried + sum_err * mag);
+        if (c->exact)
+            cr_assert_eq(db[k], db_ref[k], "%s: db[%zu] %.9g, composed %.9g (exact data)", be->name,
+                         k, db[k], db_ref[k]);
+        else
+            cr_assert(fabs(db[k] - db_ref[k]) <= tol,
+                      "%s: db[%zu] %.9g, composed %.9g (bound %.3g)", be->name, k, db[k], db_ref[k],
+                      tol);
+    }
+    if (c->exact) {
+        cr_assert_eq(acc[0], acc_ref[0], "%s: loss %.17g, composed %.17g", be->name, acc[0],
+                     acc_ref[0]);
+        cr_assert_eq(acc[1], acc_ref[1], "%s: correct %g, composed %g", be->name, acc[1],
+                     acc_ref[1]);
+    } else {
+        cr_assert(fabs(acc[0] - acc_ref[0]) <= loss_tol,
+                  "%s: loss %.17g, composed %.17g (bound %.3g)", be->name, acc[0], acc_ref[0],
+                  loss_tol);
+        cr_assert(fabs(acc[1] - acc_ref[1]) <= (double)near_ties,
+                  "%s: correct %g, composed %g, %zu near ties", be->name, acc[1], acc_ref[1],
+                  near_ties);
+    }
+
+    gsgd_mem_free(ctx, dX, n * d * xs);
+    gsgd_mem_free(ctx, dy, n * sizeof *y);
+    gsgd_mem_free(ctx, dWp, d * K * sizeof *W);
+    gsgd_mem_free(ctx, dbp, K * sizeof *b);
+    gsgd_mem_free(ctx, dmean, d * sizeof *mean);
+    gsgd_mem_free(ctx, dinv, d * sizeof *inv_std);
+    gsgd_mem_free(ctx, dperm, n * sizeof *perm);
+    gsgd_mem_free(ctx, ddW, d * K * sizeof *ddW);
+    gsgd_mem_free(ctx, ddb, K * sizeof *ddb);
+    gsgd_mem_free(ctx, dacc, 2 * sizeof(double));
+    gsgd_mem_free(ctx, scratch, scratch_bytes);
+    free(X), free(y), free(W), free(b), free(mean), free(inv_std), free(perm);
+    free(Xb), free(yb), free(Z), free(dZ), free(dW_ref), free(db_ref), free(dW), free(db);
+    free(dz_shift);
+}
+
+#endif
