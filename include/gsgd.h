@@ -589,7 +589,13 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * epoch and replayed in the next ones, with the same results bit for bit,
  * for SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP and LARS without AVERAGE and
  * without a gradient hook (the Adam family's bias correction changes every
- * step). The environment variable GSGD_CUDA_GRAPHS=0 turns this off. */
+ * step). The environment variable GSGD_CUDA_GRAPHS=0 turns this off.
+ * Models without hidden layers take each batch's gradient in one fused op
+ * where the backend offers it (gather, logits, loss and weight gradient
+ * without the batch matrix in memory; the same results up to the order of
+ * float sums): the default on the CPU, opt-in on CUDA until timed there.
+ * GSGD_FUSED_GRADIENT=1 or 0 in the environment, read when the trainer is
+ * created, turns it on or off. */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
 /* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each

@@ -247,6 +247,23 @@ static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *s
     return LAUNCH(ctx, sumsq, x, seg, n_segments, out, state(ctx)->sumsq_scratch, ctx->stream);
 }
 
+/* The fused one-layer gradient (kernels/linear_grad.cu): 0 bytes, and so
+ * the composed ops, where the kernel does not take the shape or layout,
+ * or where the device cannot be asked. */
+static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+                                       size_t K) {
+    size_t bytes = 0;
+    if (gsgd_k_linear_grad_scratch(X, xt, d, K, state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return bytes;
+}
+
+static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_args *a) {
+    return LAUNCH(ctx, linear_grad, a, state(ctx)->n_sm, ctx->stream);
+}
+
 /* The passes of one update, in stream order: the norms into work, the
  * rule, and for LAMB its direction's norms and second pass; in stop mode
  * the guard's record last. Nothing waits for the device. */
@@ -376,6 +393,11 @@ static const gsgd_backend cuda_backend = {
     .perm_scratch_bytes = cuda_perm_scratch_bytes,
     .update = cuda_update,
     .sumsq = cuda_sumsq,
+    .linear_grad_scratch = cuda_linear_grad_scratch,
+    .linear_grad = cuda_linear_grad,
+    /* Off until measured on a device (GSGD_FUSED_GRADIENT=1 turns it on):
+     * the kernel has been checked against the CPU in tests, not timed. */
+    .linear_grad_default = 0,
 };
 
 const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }

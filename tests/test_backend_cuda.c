@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cudatest.h"
+#include "fused_check.h"
 #include "internal.h"
 #include "rng.h"
 
@@ -570,4 +571,86 @@ Test(backend_cuda, losses_and_gradients_match_the_cpu) {
     }
     check_loss(LOSS_SOFTMAX_CE, 70000, 10, 1, 3.0); /* more rows than one grid sweep */
     check_loss(LOSS_SOFTMAX_CE, 64, 10, 1, 1000.0); /* huge logits stay finite */
+}
+
+/* The fused one-layer gradient against the composed CPU ops
+ * (fused_check.h derives the bounds): every loss, every kernel width,
+ * both storages, with and without standardisation and a permutation, a
+ * batch of one row, partial tiles, more tiles than blocks, and the
+ * Fashion-MNIST shape. */
+Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
+    open_both();
+    static const struct {
+        gsgd_loss kind;
+        size_t K;
+    } losses[] = {{LOSS_SOFTMAX_CE, 10}, {LOSS_SOFTMAX_CE, 3}, {LOSS_SOFTMAX_CE, 16},
+                  {LOSS_SOFTMAX_CE, 7},  {LOSS_SOFTMAX_CE, 2}, {LOSS_LOGISTIC, 1},
+                  {LOSS_SQUARED, 1},     {LOSS_SQUARED, 4}};
+    const size_t batches[] = {1, 45, 20000};
+    uint64_t seed = 1;
+    for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
+        for (size_t bi = 0; bi < 3; bi++)
+            for (int variant = 0; variant < 8; variant++) {
+                fc_case c = {.kind = losses[l].kind,
+                             .n = 20300,
+                             .d = variant & 4 ? 20 : 36,
+                             .K = losses[l].K,
+                             .start = 150,
+                             .B = batches[bi],
+                             .xt = variant & 1 ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
+                             .standardise = (variant >> 1) & 1,
+                             .permute = (variant >> 2) & 1,
+                             .seed = seed++};
+                fc_check(gpu, cpu, &c);
+            }
+    for (int xt = 0; xt < 2; xt++) {
+        fc_case c = {.kind = LOSS_SOFTMAX_CE,
+                     .n = 12000,
+                     .d = 784,
+                     .K = 10,
+                     .B = 12000,
+                     .xt = xt ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
+                     .standardise = xt,
+                     .permute = 1,
+                     .seed = 99};
+        fc_check(gpu, cpu, &c);
+    }
+}
+
+Test(backend_cuda, fused_gradient_is_exact_on_exact_data) {
+    open_both();
+    static const struct {
+        gsgd_loss kind;
+        size_t K;
+    } losses[] = {{LOSS_HINGE, 5}, {LOSS_HINGE, 10}, {LOSS_SQUARED, 1}, {LOSS_SQUARED, 3}};
+    for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++) {
+        fc_case c = {.kind = losses[l].kind,
+                     .n = 9000,
+                     .d = 24,
+                     .K = losses[l].K,
+                     .start = 100,
+                     .B = 4096, /* every partial sum stays exact (fused_check.h) */
+                     .xt = GSGD_XTYPE_F32,
+                     .permute = 1,
+                     .exact = 1,
+                     .seed = 200 + l};
+        fc_check(gpu, cpu, &c);
+    }
+}
+
+/* Shapes the kernel does not take report 0 bytes, so models compose the
+ * ops there instead of failing. */
+Test(backend_cuda, fused_gradient_declines_shapes_it_does_not_take) {
+    open_both();
+    void *X;
+    ok(gpu, gsgd_mem_alloc(gpu, 4096 * 4, &X));
+    const gsgd_backend *be = gpu->be;
+    cr_expect_gt(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 10), 0);
+    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 785, 10), 0, "d % 4 != 0");
+    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 17), 0, "K > 16");
+    cr_expect_eq(be->linear_grad_scratch(gpu, (char *)X + 4, GSGD_XTYPE_F32, 784, 10), 0,
+                 "rows not on 16 bytes");
+    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 1 << 20, 10), 0,
+                 "weights past shared memory");
+    gsgd_mem_free(gpu, X, 4096 * 4);
 }

@@ -25,6 +25,7 @@ static bench_report *report(void) {
     snprintf(r.cpu_model, sizeof r.cpu_model, "Test CPU, 2 cores");
     snprintf(r.machine.blas, sizeof r.machine.blas, "OpenBLAS 0.3.21");
     r.clock = "monotonic clock";
+    r.gradient = "composed";
     r.n_train = 1600;
     r.copy_gbs = 12.5;
     r.planner_batch = 1600;
@@ -40,7 +41,8 @@ static bench_report *report(void) {
         for (int k = 0; k < PH_COUNT; k++) p->phase_s[k] = p->step_s / PH_COUNT;
         p->samples_per_s = (double)p->batch / p->step_s;
         p->update_over_copy = NAN; /* not measured: empty / null */
-        p->ttt_reached = i - 1;    /* not run, not reached, reached */
+        p->fused_s = NAN;
+        p->ttt_reached = i - 1; /* not run, not reached, reached */
         p->ttt_s = 1.5;
     }
     return &r;

@@ -20,7 +20,9 @@
 #define BENCH_MAX_POINTS 32
 
 /* The step's phases, in order. The loss (fused softmax + cross-entropy
- * writing dlogits) belongs to backward, as in gsgd_model_backward. */
+ * writing dlogits) belongs to backward, as in gsgd_model_backward. Where
+ * the model takes the fused gradient (gsgd_model_fused_bytes), gather,
+ * forward and backward are one op: the point's fused_s, the three NaN. */
 enum { PH_GATHER, PH_FORWARD, PH_BACKWARD, PH_UPDATE, PH_COUNT };
 extern const char *const BENCH_PHASE_NAMES[PH_COUNT];
 
@@ -32,6 +34,8 @@ typedef struct {
     int timed_steps;
     double step_s, step_p25, step_p75, step_min; /* whole step: median, quartiles, min */
     double phase_s[PH_COUNT];                    /* median of each phase */
+    int fused;                                   /* gradient by the fused op */
+    double fused_s;                              /* its median (NaN if composed) */
     double samples_per_s, epoch_s;               /* batch / step_s, steps_per_epoch x step_s */
     /* yardsticks, against figures measured in the same run */
     double update_bytes, update_gbs, update_over_copy; /* fused update vs the copy */
@@ -62,6 +66,7 @@ typedef struct {
     char cpu_model[256];
     int cpu_cores;
     const char *clock;           /* "cuda events" or "monotonic clock" */
+    const char *gradient;        /* "fused" or "composed" (bench_run.h) */
     double copy_bytes, copy_gbs; /* device-to-device copy (memcpy on the CPU) */
     /* gradient noise scale */
     int noise_run;

@@ -30,6 +30,9 @@
     X(forward_share, 0, p->phase_s[PH_FORWARD] / p->step_s)                                        \
     X(backward_share, 0, p->phase_s[PH_BACKWARD] / p->step_s)                                      \
     X(update_share, 0, p->phase_s[PH_UPDATE] / p->step_s)                                          \
+    X(fused, 1, (double)p->fused)                                                                  \
+    X(fused_s, 0, p->fused_s)                                                                      \
+    X(fused_share, 0, p->fused_s / p->step_s)                                                      \
     X(update_bytes, 1, p->update_bytes)                                                            \
     X(update_gbs, 0, p->update_gbs)                                                                \
     X(update_over_copy, 0, p->update_over_copy)                                                    \
@@ -91,6 +94,7 @@ static double point_value(const bench_point *p, int c) {
     X(blas, S, r->machine.blas, 0)                                                                 \
     X(gsgd_version, S, gsgd_version_string(), 0)                                                   \
     X(clock, S, r->clock, 0)                                                                       \
+    X(gradient, S, r->gradient, 0)                                                                 \
     X(data, S, r->data, 0)                                                                         \
     X(model, S, r->model, 0)                                                                       \
     X(optim, S, r->optim, 0)                                                                       \
@@ -242,9 +246,9 @@ void bench_print_table(FILE *f, const bench_report *r) {
             m->blas);
     fprintf(f,
             "copy %.1f GB/s (%.0f MiB, median); B* %zu (planner); step times: median of %d "
-            "steps after %d warm-up, %s\n",
+            "steps after %d warm-up, %s; gradient %s\n",
             r->copy_gbs, r->copy_bytes / 1048576.0, r->planner_batch, r->timed_steps,
-            r->warmup_steps, r->clock);
+            r->warmup_steps, r->clock, r->gradient);
     if (r->noise_run) {
         if (isfinite(r->noise.b_simple))
             fprintf(f, "noise scale B_simple %.0f +- %.0f", r->noise.b_simple,
@@ -265,13 +269,20 @@ void bench_print_table(FILE *f, const bench_report *r) {
     for (int i = 0; i < r->n_points; i++) {
         const bench_point *p = &r->pts[i];
         char sps[32], shares[32];
-        snprintf(shares, sizeof shares, "%2.0f/%2.0f/%2.0f/%2.0f", 100 * p->phase_s[0] / p->step_s,
-                 100 * p->phase_s[1] / p->step_s, 100 * p->phase_s[2] / p->step_s,
-                 100 * p->phase_s[3] / p->step_s);
-        fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6.2f %6.2f %7.1f\n", p->batch,
+        if (p->fused)
+            snprintf(shares, sizeof shares, "fused %2.0f, upd %2.0f", 100 * p->fused_s / p->step_s,
+                     100 * p->phase_s[PH_UPDATE] / p->step_s);
+        else
+            snprintf(shares, sizeof shares, "%2.0f/%2.0f/%2.0f/%2.0f",
+                     100 * p->phase_s[0] / p->step_s, 100 * p->phase_s[1] / p->step_s,
+                     100 * p->phase_s[2] / p->step_s, 100 * p->phase_s[3] / p->step_s);
+        char fwd[16], bwd[16]; /* "-" where there is no GEMM phase (fused) */
+        snprintf(fwd, sizeof fwd, isfinite(p->fwd_over_sgemm) ? "%.2f" : "-", p->fwd_over_sgemm);
+        snprintf(bwd, sizeof bwd, isfinite(p->bwd_over_sgemm) ? "%.2f" : "-", p->bwd_over_sgemm);
+        fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f\n", p->batch,
                 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s,
                 cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
-                p->update_over_copy, p->fwd_over_sgemm, p->bwd_over_sgemm, p->step_over_floor);
+                p->update_over_copy, fwd, bwd, p->step_over_floor);
     }
     if (r->target_acc <= 0) return;
     fprintf(f, "\ntime to test accuracy %g (at most %d epochs):\n", r->target_acc, r->epochs);

@@ -42,6 +42,8 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
     bb->scratch_bytes = be->perm_scratch_bytes(ds->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
+    bb->fused_bytes = gsgd_model_fused_bytes(m, ds);
+    if (bb->fused_bytes) CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->fused_bytes, &bb->fused), fail);
     CHECK_GOTO(st,
                be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),
                fail);
@@ -62,6 +64,7 @@ void bench_bufs_free(bench_bufs *bb) {
     gsgd_mem_free(ctx, bb->lr, sizeof(float));
     gsgd_mem_free(ctx, bb->perm, bb->ds->n * sizeof(uint32_t));
     gsgd_mem_free(ctx, bb->scratch, bb->scratch_bytes);
+    gsgd_mem_free(ctx, bb->fused, bb->fused_bytes);
     memset(bb, 0, sizeof *bb);
 }
 
@@ -73,6 +76,9 @@ static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
 }
 
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
+    if (bb->fused)
+        return gsgd_model_fused_gradient(bb->m, bb->ds, bb->perm, lo, b, 1.0f / (float)b, bb->grads,
+                                         bb->sb.acc, bb->fused);
     FORWARD_IF_ERROR(gather(bb, lo, b));
     FORWARD_IF_ERROR(gsgd_model_forward(bb->m, &bb->sb, b));
     return gsgd_model_backward(bb->m, &bb->sb, b, bb->grads);
@@ -123,9 +129,12 @@ void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     }
 }
 
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule,
-                         size_t x_size) {
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule, size_t x_size,
+                         int fused) {
     const double b = (double)B, d = (double)m->n_features, K = (double)m->n_outputs;
+    if (fused) /* rows, index and target in; weights in, gradient out */
+        return b * d * (double)x_size + 8.0 * b + 8.0 * (double)m->n_params +
+               bench_update_bytes(m->n_params, rule);
     double floats = b * d * (1.0 + (double)x_size / 4.0) + 3.0 * b; /* perm, rows, labels in;
                                                                         batch out */
     for (int l = 0; l < m->n_layers; l++) {
@@ -257,11 +266,14 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
         const size_t lo = (size_t)(s + warmup) * B % (n - B + 1);
         const int k = (PH_COUNT + 1) * s; /* marks k .. k + PH_COUNT of this step */
         if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k), done);
-        CHECK_GOTO(st, gather(bb, lo, B), done);
+        if (bb->fused) /* the whole gradient in the first phase, the next two empty */
+            CHECK_GOTO(st, bench_gradient(bb, lo, B), done);
+        else
+            CHECK_GOTO(st, gather(bb, lo, B), done);
         if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 1), done);
-        CHECK_GOTO(st, gsgd_model_forward(bb->m, &bb->sb, B), done);
+        if (!bb->fused) CHECK_GOTO(st, gsgd_model_forward(bb->m, &bb->sb, B), done);
         if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 2), done);
-        CHECK_GOTO(st, gsgd_model_backward(bb->m, &bb->sb, B, bb->grads), done);
+        if (!bb->fused) CHECK_GOTO(st, gsgd_model_backward(bb->m, &bb->sb, B, bb->grads), done);
         if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 3), done);
         CHECK_GOTO(st, bench_update(bb), done);
         if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 4), done);
@@ -277,6 +289,12 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
                 done);
         pt->phase_s[p] = quantile(v, steps, 0.5);
     }
+    pt->fused = bb->fused != NULL;
+    pt->fused_s = NAN;
+    if (pt->fused) {
+        pt->fused_s = pt->phase_s[PH_GATHER];
+        pt->phase_s[PH_GATHER] = pt->phase_s[PH_FORWARD] = pt->phase_s[PH_BACKWARD] = NAN;
+    }
     for (int s = 0; s < steps; s++)
         CHECK_GOTO(st,
                    gsgd_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT, &v[s]),
@@ -291,8 +309,8 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->update_bytes = bench_update_bytes(bb->m->n_params, &bb->rule);
     pt->update_gbs = pt->update_bytes / pt->phase_s[PH_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes =
-        bench_floor_bytes(bb->m, B, &bb->rule, bb->ds->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float));
+    pt->floor_bytes = bench_floor_bytes(bb->m, B, &bb->rule,
+                                        bb->ds->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_s / pt->floor_s;
 

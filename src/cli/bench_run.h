@@ -25,6 +25,8 @@ typedef struct {
     uint32_t *perm;
     void *scratch;
     size_t scratch_bytes;
+    void *fused; /* the fused gradient's scratch, or NULL: composed ops */
+    size_t fused_bytes;
 } bench_bufs;
 
 /* Buffers for steps of up to B rows of ds on model m, with opts' update
@@ -34,7 +36,7 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
 void bench_bufs_free(bench_bufs *bb);
 
 /* The gradient of the mean loss over rows perm[lo, lo + b) into bb->grads
- * (gather, forward, backward). */
+ * (gather, forward, backward; or the fused op, as training takes it). */
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b);
 /* The fused update of the parameters at bb->lr: the one call of the
  * backend's update op in the program. */
@@ -51,14 +53,16 @@ gsgd_status bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gb
 gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_gbs,
                              bench_point *pt);
 
-/* Bytes one step must move at batch B (each GEMM reads its operands and
- * writes its result once; bias, ReLU and column sums counted as fused into
- * the GEMMs beside them; gather reads the rows as stored, x_size bytes a
- * feature, and writes the float batch; the loss reads logits and writes
- * their gradient; the update reads and writes what its rule needs). Flops
- * of the forward and backward GEMMs. */
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule,
-                         size_t x_size);
+/* Bytes one step must move at batch B. Composed (fused = 0): each GEMM
+ * reads its operands and writes its result once; bias, ReLU and column
+ * sums counted as fused into the GEMMs beside them; gather reads the rows
+ * as stored, x_size bytes a feature, and writes the float batch; the loss
+ * reads logits and writes their gradient. Fused: the rows as stored, their
+ * index and target once, the weights read and the gradient written. Both:
+ * the update reads and writes what its rule needs. Flops of the forward
+ * and backward GEMMs. */
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule, size_t x_size,
+                         int fused);
 double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule);
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd);
 

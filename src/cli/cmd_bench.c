@@ -223,6 +223,7 @@ static int describe(bench_cli *b, int argc, char **argv) {
     r->target_acc = target;
     r->epochs = b->epochs;
     r->clock = gsgd_timer_clock(b->ctx);
+    r->gradient = gsgd_model_fused_bytes(b->model, b->train) ? "fused" : "composed";
     snprintf(r->cpu_model, sizeof r->cpu_model, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
