@@ -146,6 +146,28 @@ for batch in 64 1024; do
     done
 done
 
+# The fused one-layer gradient (kernels/linear_grad.cu, off by default on
+# CUDA until these figures exist): the step composed and fused, in the same
+# run, then training through it, and the sanitizers on it.
+for fused in 1 0; do
+    tmp=$OUT/fused.json.tmp
+    GSGD_FUSED_GRADIENT=$fused step "bench-fused-$fused" bench.log 90 "$GSGD" bench --device cuda \
+        --data fashion-mnist --batches 256,1024,4096,60000 --noise-samples 0 --json "$tmp"
+    json_line "gsgd bench GSGD_FUSED_GRADIENT=$fused" "$tmp"
+    grep -E "^ +(256|1024|4096|60000) " "$OUT/bench.log" | tail -4 |
+        sed "s/^/fused $fused: /" >>"$SUMMARY"
+done
+tmp=$OUT/train.json.tmp
+GSGD_FUSED_GRADIENT=1 step train-softmax-fused bench.log 90 "$GSGD" train --device cuda \
+    --data fashion-mnist --model softmax --batch 4096 --epochs 3 --summary "$tmp"
+[ -s "$tmp" ] && echo "train softmax fused batch 4096: $(tr -d '\n' <"$tmp")" >>"$SUMMARY"
+json_line "fashion-mnist softmax fused batch 4096" "$tmp"
+for batch in 64 1024; do
+    GSGD_FUSED_GRADIENT=1 step "fused-batch-$batch" bench.log 60 "$GSGD" train \
+        --device cuda --data fashion-mnist --model softmax --batch "$batch" --epochs 5
+    echo "fused batch $batch: $(grep '^epoch 5/5' "$OUT/bench.log" | tail -1)" >>"$SUMMARY"
+done
+
 # 4. memcheck on one short run: gather with standardisation, every GEMM
 # shape, ReLU, softmax loss, column sums, permutation, momentum update; and
 # on the byte gather (Fashion-MNIST is stored as bytes on the device)
@@ -158,6 +180,12 @@ if [ -n "$SAN" ]; then
     step memcheck-u8 sanitizer.log 150 "$SAN" --tool memcheck --error-exitcode 3 \
         "$GSGD" train --device cuda --data fashion-mnist --model softmax --epochs 1 \
         --batch 16384 --standardize --optim adam --quiet
+    GSGD_FUSED_GRADIENT=1 step memcheck-fused sanitizer.log 150 "$SAN" --tool memcheck \
+        --error-exitcode 3 "$GSGD" train --device cuda --data fashion-mnist --model softmax \
+        --epochs 1 --batch 4000 --standardize --quiet
+    GSGD_FUSED_GRADIENT=1 step racecheck-fused sanitizer.log 150 "$SAN" --tool racecheck \
+        --error-exitcode 3 "$GSGD" train --device cuda --data fashion-mnist --model softmax \
+        --epochs 1 --batch 4000 --standardize --quiet
 else
     echo "sanitizer: compute-sanitizer not found" >>"$SUMMARY"
     FAILED=$((FAILED + 1))
