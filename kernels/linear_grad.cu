@@ -68,8 +68,8 @@ __device__ __forceinline__ float4 lg_quad(const float *X, size_t row, unsigned d
 
 /* The gather's standardisation, (x - mean) * inv_std, element by element
  * (a subtract then a multiply: nothing to contract). */
-__device__ __forceinline__ float4 lg_standardise(float4 v, const float *mean_s,
-                                                 const float *istd_s, unsigned q) {
+__device__ __forceinline__ float4 lg_standardise(float4 v, const float *mean_s, const float *istd_s,
+                                                 unsigned q) {
     const float4 m = reinterpret_cast<const float4 *>(mean_s)[q];
     const float4 s = reinterpret_cast<const float4 *>(istd_s)[q];
     return make_float4((v.x - m.x) * s.x, (v.y - m.y) * s.y, (v.z - m.z) * s.z, (v.w - m.w) * s.w);
@@ -263,8 +263,8 @@ typedef void (*lg_kernel_fn)(lg_params);
  * holds K, or NULL past 16 outputs (wider layers compose the ops). */
 template <typename T> static lg_kernel_fn lg_pick(size_t K, int *KP) {
     static const int widths[] = {1, 2, 4, 8, 10, 16};
-    static const lg_kernel_fn fns[] = {linear_grad_kernel<T, 1>, linear_grad_kernel<T, 2>,
-                                       linear_grad_kernel<T, 4>, linear_grad_kernel<T, 8>,
+    static const lg_kernel_fn fns[] = {linear_grad_kernel<T, 1>,  linear_grad_kernel<T, 2>,
+                                       linear_grad_kernel<T, 4>,  linear_grad_kernel<T, 8>,
                                        linear_grad_kernel<T, 10>, linear_grad_kernel<T, 16>};
     for (int i = 0; i < 6; i++)
         if (K <= (size_t)widths[i]) {
@@ -331,21 +331,21 @@ extern "C" int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, int n_sm, void
     unsigned max_blocks;
     int e = lg_setup(a->X, a->xt, a->d, a->K, n_sm, &fn, &smem, &max_blocks);
     if (e != (int)cudaSuccess) return e;
-    if (!max_blocks) return (int)cudaErrorInvalidValue; /* the backend asked first */
+    /* The backend asked for the scratch first, on this device. */
+    if (!max_blocks || a->scratch_bytes < lg_scratch_bytes(max_blocks, a->d, a->K))
+        return (int)cudaErrorInvalidValue;
     const size_t tiles = (a->B + LG_TILE - 1) / LG_TILE;
     const unsigned blocks = (unsigned)(tiles < max_blocks ? tiles : max_blocks);
     double *part_acc = (double *)a->scratch;
     float *part = (float *)(part_acc + 2 * (size_t)max_blocks);
     if (blocks) {
-        const lg_params p = {a->kind,  a->classify, a->X,     a->y,   (unsigned)a->d,
-                             (unsigned)a->K, a->perm, a->start, a->B,   a->mean,
-                             a->inv_std, a->W,     a->b,     a->grad_scale, part,
-                             part_acc};
+        const lg_params p = {a->kind, a->classify,   a->X, a->y,    (unsigned)a->d, (unsigned)a->K,
+                             a->perm, a->start,      a->B, a->mean, a->inv_std,     a->W,
+                             a->b,    a->grad_scale, part, part_acc};
         fn<<<blocks, LG_THREADS, smem, s>>>(p);
     }
     const size_t stride = a->K * a->d + a->K;
     linear_grad_reduce_kernel<<<gsgd_blocks(stride, GSGD_THREADS), GSGD_THREADS, 0, s>>>(
-        part, part_acc, blocks, (unsigned)a->d, (unsigned)a->K, a->classify, a->dW, a->db,
-        a->acc);
+        part, part_acc, blocks, (unsigned)a->d, (unsigned)a->K, a->classify, a->dW, a->db, a->acc);
     return (int)cudaGetLastError();
 }

@@ -141,8 +141,9 @@ typedef struct {
     const float *W, *b;
     float grad_scale;
     float *dW, *db;
-    double *acc;   /* 2 doubles */
-    void *scratch; /* linear_grad_scratch bytes */
+    double *acc;          /* 2 doubles */
+    void *scratch;        /* linear_grad_scratch bytes, */
+    size_t scratch_bytes; /* that many */
 } gsgd_linear_grad_args;
 
 typedef struct gsgd_backend {

@@ -192,10 +192,11 @@ size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds);
 /* What gather, gsgd_model_forward and gsgd_model_backward_scaled compute
  * for rows perm[start, start + B) of ds, in one fused op: the gradient into
  * grads, loss and correct count added to acc. scratch holds
- * gsgd_model_fused_bytes(m, ds) bytes, which must be nonzero. */
+ * gsgd_model_fused_bytes(m, ds) bytes (scratch_bytes), which must be
+ * nonzero. */
 gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
                                       size_t start, size_t B, float grad_scale, float *grads,
-                                      double *acc, void *scratch);
+                                      double *acc, void *scratch, size_t scratch_bytes);
 
 /* Evaluates with given buffers (reused by the trainer). */
 gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,

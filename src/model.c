@@ -275,7 +275,7 @@ size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds) {
 
 gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
                                       size_t start, size_t B, float grad_scale, float *grads,
-                                      double *acc, void *scratch) {
+                                      double *acc, void *scratch, size_t scratch_bytes) {
     const gsgd_layer *L = &m->layers[0];
     const gsgd_linear_grad_args a = {.kind = m->loss,
                                      .classify = m->n_classes > 0,
@@ -295,6 +295,7 @@ gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, con
                                      .dW = grads + L->w_off,
                                      .db = grads + L->b_off,
                                      .acc = acc,
-                                     .scratch = scratch};
+                                     .scratch = scratch,
+                                     .scratch_bytes = scratch_bytes};
     return m->ctx->be->linear_grad(m->ctx, &a);
 }

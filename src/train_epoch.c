@@ -113,7 +113,7 @@ gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, s
     if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
     if (tr->fused)
         return gsgd_model_fused_gradient(m, ds, tr->perm, lo, b, 1.0f / (float)global, tr->grads,
-                                         tr->sb.acc, tr->fused);
+                                         tr->sb.acc, tr->fused, tr->fused_bytes);
     FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b, m->mean,
                                      m->inv_std, tr->sb.Xb, tr->sb.yb));
     FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));

@@ -141,7 +141,8 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
                                      .dW = ddW,
                                      .db = ddb,
                                      .acc = dacc,
-                                     .scratch = scratch};
+                                     .scratch = scratch,
+                                     .scratch_bytes = scratch_bytes};
     fc_ok(ctx, be->linear_grad(ctx, &a));
     /* Twice: a second call must overwrite dW and db, not add to them. */
     fc_ok(ctx, be->zero(ctx, dacc, 2 * sizeof(double)));

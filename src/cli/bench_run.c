@@ -78,7 +78,7 @@ static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
     if (bb->fused)
         return gsgd_model_fused_gradient(bb->m, bb->ds, bb->perm, lo, b, 1.0f / (float)b, bb->grads,
-                                         bb->sb.acc, bb->fused);
+                                         bb->sb.acc, bb->fused, bb->fused_bytes);
     FORWARD_IF_ERROR(gather(bb, lo, b));
     FORWARD_IF_ERROR(gsgd_model_forward(bb->m, &bb->sb, b));
     return gsgd_model_backward(bb->m, &bb->sb, b, bb->grads);
