@@ -79,11 +79,16 @@ __device__ __forceinline__ size_t lg_row(const lg_params &p, size_t i) {
     return p.perm ? (size_t)p.perm[p.start + i] : p.start + i;
 }
 
+/* Row stride of the tile's logits and their gradients: KP rounded up to
+ * whole float4s, so the dW phase reads a row's dz four at a time. */
+#define LG_ZS(KP) (((KP) + 3) / 4 * 4)
+
 /* Shared memory of a block, in floats: weights and dW (KP x d each,
  * transposed), mean and 1/std (d each), the byte-to-feature table (256),
- * logits and their gradients (LG_TILE x KP each). */
+ * logits and their gradients (LG_TILE x LG_ZS(KP) each). */
 static size_t lg_smem_bytes(unsigned d, int KP) {
-    return sizeof(float) * (2 * (size_t)KP * d + 2 * (size_t)d + 256 + 2 * (size_t)LG_TILE * KP);
+    return sizeof(float) *
+           (2 * (size_t)KP * d + 2 * (size_t)d + 256 + 2 * (size_t)LG_TILE * LG_ZS(KP));
 }
 
 /* KP: K rounded up to the instance's width; weights and dz beyond K are
@@ -95,7 +100,8 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
     float *Wt = reinterpret_cast<float *>(smem4); /* Wt[k d + j] = W[j][k] */
     float *dWs = Wt + KP * d;                     /* dWs[k d + j]: the block's dW */
     float *mean_s = dWs + KP * d, *istd_s = mean_s + d, *feat = istd_s + d;
-    float *zs = feat + 256, *dzs = zs + LG_TILE * KP; /* [tile row][KP] */
+    constexpr int ZS = LG_ZS(KP);
+    float *zs = feat + 256, *dzs = zs + LG_TILE * ZS; /* [tile row][ZS] */
     __shared__ double warp_loss[LG_WARPS], warp_correct[LG_WARPS];
     const T *X = static_cast<const T *>(p.X);
     const bool stdz = p.mean != nullptr;
@@ -110,7 +116,7 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
         istd_s[j] = p.inv_std[j];
     }
     for (unsigned e = threadIdx.x; e < 256; e += LG_THREADS) feat[e] = GSGD_U8_FEATURE(e);
-    for (unsigned e = threadIdx.x; e < 2 * LG_TILE * KP; e += LG_THREADS) zs[e] = 0.0f;
+    for (unsigned e = threadIdx.x; e < 2 * LG_TILE * ZS; e += LG_THREADS) zs[e] = 0.0f;
     __syncthreads();
 
     const unsigned warp = threadIdx.x / 32, lane = threadIdx.x % 32;
@@ -165,7 +171,7 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
             for (int r = 0; r < LG_RPW; r++)
 #pragma unroll
                 for (int k = 0; k < KP; k++)
-                    if (k < (int)K) zs[(warp * LG_RPW + r) * KP + k] = acc[r][k] + p.b[k];
+                    if (k < (int)K) zs[(warp * LG_RPW + r) * ZS + k] = acc[r][k] + p.b[k];
         __syncwarp();
 
         /* Loss and dz of each row: the whole warp, as the loss kernel. */
@@ -174,8 +180,8 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
             const unsigned t = warp * LG_RPW + r;
             if (t >= rows_here) continue; /* the same for every lane */
             const float yv = p.y[rows[r]];
-            loss += row_loss(p.kind, zs + t * KP, yv, K, p.grad_scale, dzs + t * KP, lane);
-            if (p.classify) correct += row_correct(p.kind, zs + t * KP, yv, K, lane);
+            loss += row_loss(p.kind, zs + t * ZS, yv, K, p.grad_scale, dzs + t * ZS, lane);
+            if (p.classify) correct += row_correct(p.kind, zs + t * ZS, yv, K, lane);
         }
         __syncthreads();
 
@@ -190,12 +196,19 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
                 float4 x = lg_quad(X, lg_row(p, base + t), d4, q, feat);
                 if (stdz) x = lg_standardise(x, mean_s, istd_s, q);
 #pragma unroll
-                for (int k = 0; k < KP; k++) {
-                    const float dz = dzs[t * KP + k];
-                    g[0][k] = fmaf(x.x, dz, g[0][k]);
-                    g[1][k] = fmaf(x.y, dz, g[1][k]);
-                    g[2][k] = fmaf(x.z, dz, g[2][k]);
-                    g[3][k] = fmaf(x.w, dz, g[3][k]);
+                for (int k4 = 0; k4 < ZS; k4 += 4) { /* one broadcast load per 4 dz */
+                    const float4 dz4 = reinterpret_cast<const float4 *>(dzs + t * ZS)[k4 / 4];
+                    const float dz[4] = {dz4.x, dz4.y, dz4.z, dz4.w};
+#pragma unroll
+                    for (int c = 0; c < 4; c++) {
+                        const int k = k4 + c;
+                        if (k < KP) {
+                            g[0][k] = fmaf(x.x, dz[c], g[0][k]);
+                            g[1][k] = fmaf(x.y, dz[c], g[1][k]);
+                            g[2][k] = fmaf(x.z, dz[c], g[2][k]);
+                            g[3][k] = fmaf(x.w, dz[c], g[3][k]);
+                        }
+                    }
                 }
             }
 #pragma unroll
@@ -204,7 +217,7 @@ __global__ void __launch_bounds__(LG_THREADS) linear_grad_kernel(lg_params p) {
                 for (int v = 0; v < 4; v++) dWs[k * d + 4 * q + v] += g[v][k];
         }
         if (threadIdx.x < K)
-            for (unsigned t = 0; t < rows_here; t++) db += dzs[t * KP + threadIdx.x];
+            for (unsigned t = 0; t < rows_here; t++) db += dzs[t * ZS + threadIdx.x];
         __syncthreads(); /* before the next tile's logits overwrite zs, dzs */
     }
 

@@ -28,6 +28,8 @@ static bench_report *report(void) {
     r.gradient = "composed";
     r.n_train = 1600;
     r.copy_gbs = 12.5;
+    r.peak_n = 1024;
+    r.peak_gflops = 300;
     r.planner_batch = 1600;
     r.target_acc = 0.8;
     r.noise_run = 1;

@@ -43,6 +43,8 @@ typedef struct {
     double fwd_sgemm_gflops, bwd_sgemm_gflops;    /* sgemm alone on the same shapes */
     double fwd_over_sgemm, bwd_over_sgemm;        /* phase rate / sgemm rate */
     double floor_bytes, floor_s, step_over_floor; /* bandwidth floor of the step */
+    /* its flops at the sgemm peak; the step over the larger of the floors */
+    double compute_floor_s, step_over_roofline;
     /* time to target (--target-acc) */
     int ttt_reached; /* -1 not run, 0 not reached, 1 reached */
     int ttt_epochs;
@@ -68,6 +70,8 @@ typedef struct {
     const char *clock;           /* "cuda events" or "monotonic clock" */
     const char *gradient;        /* "fused" or "composed" (bench_run.h) */
     double copy_bytes, copy_gbs; /* device-to-device copy (memcpy on the CPU) */
+    size_t peak_n;               /* sgemm on peak_n^3: */
+    double peak_gflops;          /* its rate */
     /* gradient noise scale */
     int noise_run;
     size_t noise_small, noise_big;

@@ -47,6 +47,8 @@
     X(floor_bytes, 1, p->floor_bytes)                                                              \
     X(floor_s, 0, p->floor_s)                                                                      \
     X(step_over_floor, 0, p->step_over_floor)                                                      \
+    X(compute_floor_s, 0, p->compute_floor_s)                                                      \
+    X(step_over_roofline, 0, p->step_over_roofline)                                                \
     X(target_reached, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_reached)                        \
     X(target_epochs, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_epochs)                          \
     X(target_steps, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_steps)                            \
@@ -107,6 +109,8 @@ static double point_value(const bench_point *p, int c) {
     X(planner_batch, I, 0, (double)r->planner_batch)                                               \
     X(copy_bytes, I, 0, r->copy_bytes)                                                             \
     X(copy_gbs, N, 0, r->copy_gbs)                                                                 \
+    X(sgemm_peak_n, I, 0, (double)r->peak_n)                                                       \
+    X(sgemm_peak_gflops, N, 0, r->peak_gflops)                                                     \
     X(target_acc, N, 0, r->target_acc > 0 ? r->target_acc : NAN)                                   \
     X(noise_batch_small, I, 0, r->noise_run ? (double)r->noise_small : NAN)                        \
     X(noise_batch_big, I, 0, r->noise_run ? (double)r->noise_big : NAN)                            \
@@ -245,10 +249,10 @@ void bench_print_table(FILE *f, const bench_report *r) {
     fprintf(f, "\ncpu %s, %d cores, %d threads; %.60s\n", r->cpu_model, r->cpu_cores, m->threads,
             m->blas);
     fprintf(f,
-            "copy %.1f GB/s (%.0f MiB, median); B* %zu (planner); step times: median of %d "
-            "steps after %d warm-up, %s; gradient %s\n",
-            r->copy_gbs, r->copy_bytes / 1048576.0, r->planner_batch, r->timed_steps,
-            r->warmup_steps, r->clock, r->gradient);
+            "copy %.1f GB/s (%.0f MiB, median); sgemm %.0f GFLOP/s (%zu^3, median); B* %zu "
+            "(planner); step times: median of %d steps after %d warm-up, %s; gradient %s\n",
+            r->copy_gbs, r->copy_bytes / 1048576.0, r->peak_gflops, r->peak_n, r->planner_batch,
+            r->timed_steps, r->warmup_steps, r->clock, r->gradient);
     if (r->noise_run) {
         if (isfinite(r->noise.b_simple))
             fprintf(f, "noise scale B_simple %.0f +- %.0f", r->noise.b_simple,
@@ -261,11 +265,11 @@ void bench_print_table(FILE *f, const bench_report *r) {
                 r->noise.trace, r->noise.g2, r->noise_small, r->noise_big, r->noise.n_small,
                 r->noise_epochs, r->noise_small);
     }
-    fprintf(f, "\n%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s\n", "batch", "step ms", "IQR %",
-            "samples/s", "epoch s", "gath/fwd/bwd/upd %", "upd GB/s", "x copy", "fwd x", "bwd x",
-            "x floor");
-    fprintf(f, "%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s\n", "", "(median)", "", "", "", "",
-            "", "", "sgemm", "sgemm", "");
+    fprintf(f, "\n%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "batch", "step ms",
+            "IQR %", "samples/s", "epoch s", "gath/fwd/bwd/upd %", "upd GB/s", "x copy", "fwd x",
+            "bwd x", "x floor", "x roof");
+    fprintf(f, "%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "", "(median)", "", "", "",
+            "", "", "", "sgemm", "sgemm", "(bytes)", "");
     for (int i = 0; i < r->n_points; i++) {
         const bench_point *p = &r->pts[i];
         char sps[32], shares[32];
@@ -279,10 +283,10 @@ void bench_print_table(FILE *f, const bench_report *r) {
         char fwd[16], bwd[16]; /* "-" where there is no GEMM phase (fused) */
         snprintf(fwd, sizeof fwd, isfinite(p->fwd_over_sgemm) ? "%.2f" : "-", p->fwd_over_sgemm);
         snprintf(bwd, sizeof bwd, isfinite(p->bwd_over_sgemm) ? "%.2f" : "-", p->bwd_over_sgemm);
-        fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f\n", p->batch,
-                1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s,
+        fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f %7.1f\n",
+                p->batch, 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s,
                 cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
-                p->update_over_copy, fwd, bwd, p->step_over_floor);
+                p->update_over_copy, fwd, bwd, p->step_over_floor, p->step_over_roofline);
     }
     if (r->target_acc <= 0) return;
     fprintf(f, "\ntime to test accuracy %g (at most %d epochs):\n", r->target_acc, r->epochs);

@@ -253,8 +253,35 @@ done:
     return st;
 }
 
+/* sgemm alone on n x n x n, the rate the step's arithmetic is held to. */
+gsgd_status bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
+    const size_t bytes = n * n * sizeof(float);
+    float *A = NULL, *Bm = NULL, *C = NULL;
+    gsgd_timer *t = NULL;
+    double *s = calloc((size_t)reps, sizeof *s);
+    gsgd_status st = GSGD_STATUS_OK;
+    RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&A), done);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&Bm), done);
+    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&C), done);
+    CHECK_GOTO(st, ctx->be->zero(ctx, A, bytes), done); /* the rate does not depend on values */
+    CHECK_GOTO(st, ctx->be->zero(ctx, Bm, bytes), done);
+    CHECK_GOTO(st, gsgd_timer_create(ctx, reps + 1, &t), done);
+    const gemm_call g = {0, 0, n, n, n, A, Bm, n, n, C, n, 0};
+    double median;
+    CHECK_GOTO(st, time_gemm(ctx, &g, reps, t, s, &median), done);
+    *gflops = 2.0 * (double)n * (double)n * (double)n / median / 1e9;
+done:
+    gsgd_timer_free(t);
+    gsgd_mem_free(ctx, A, bytes);
+    gsgd_mem_free(ctx, Bm, bytes);
+    gsgd_mem_free(ctx, C, bytes);
+    free(s);
+    return st;
+}
+
 gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_gbs,
-                             bench_point *pt) {
+                             double peak_gflops, bench_point *pt) {
     gsgd_context *ctx = bb->ctx;
     const size_t B = bb->B, n = bb->ds->n;
     gsgd_timer *t = NULL;
@@ -323,6 +350,8 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->bwd_sgemm_gflops = pt->bwd_flops / bwd_gemm / 1e9;
     pt->fwd_over_sgemm = pt->fwd_gflops / pt->fwd_sgemm_gflops;
     pt->bwd_over_sgemm = pt->bwd_gflops / pt->bwd_sgemm_gflops;
+    pt->compute_floor_s = (pt->fwd_flops + pt->bwd_flops) / (peak_gflops * 1e9);
+    pt->step_over_roofline = pt->step_s / fmax(pt->floor_s, pt->compute_floor_s);
 done:
     gsgd_timer_free(t);
     free(v);

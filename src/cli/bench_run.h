@@ -46,12 +46,17 @@ gsgd_status bench_update(bench_bufs *bb);
  * buffer: 2 x bytes moved (read + write) over the median of reps copies. */
 gsgd_status bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gbs);
 
+/* sgemm's rate on n x n x n (median of reps after one untimed call), in
+ * GFLOP/s: the arithmetic yardstick of a step whose floor is its flops. */
+gsgd_status bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops);
+
 /* Times warmup + steps steps of bb->B rows (learning rate 0: the model is
  * left as it is, so every batch size is timed at the same point), each
  * phase apart, then sgemm alone on the step's shapes, and fills pt's
- * timing and yardstick fields (copy_gbs: bench_copy_gbs's figure). */
+ * timing and yardstick fields (copy_gbs: bench_copy_gbs's figure;
+ * peak_gflops: bench_sgemm_peak's). */
 gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_gbs,
-                             bench_point *pt);
+                             double peak_gflops, bench_point *pt);
 
 /* Bytes one step must move at batch B. Composed (fused = 0): each GEMM
  * reads its operands and writes its result once; bias, ReLU and column

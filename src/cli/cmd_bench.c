@@ -76,6 +76,10 @@ static const cli_optdef OPTIONS[O_COUNT + 1] = {
  * large enough on a GPU for the copy to reach its plateau. */
 #define COPY_BYTES_CPU ((size_t)64 << 20)
 #define COPY_BYTES_CUDA ((size_t)256 << 20)
+/* The sgemm that gives the arithmetic peak: large enough to run at the
+ * library's best rate (on the CPU, 2 GFLOP: a fraction of a second). */
+#define PEAK_N_CPU ((size_t)1024)
+#define PEAK_N_CUDA ((size_t)8192)
 
 typedef struct {
     const char *v[O_COUNT];
@@ -275,6 +279,10 @@ static int measure(bench_cli *b) {
     gsgd_status st = bench_copy_gbs(b->ctx, (size_t)r->copy_bytes, 11, &r->copy_gbs);
     if (st != GSGD_STATUS_OK) return cli_fail(b->ctx, st);
     say(b, "copy %.1f GB/s", r->copy_gbs);
+    r->peak_n = cuda ? PEAK_N_CUDA : PEAK_N_CPU;
+    st = bench_sgemm_peak(b->ctx, r->peak_n, 5, &r->peak_gflops);
+    if (st != GSGD_STATUS_OK) return cli_fail(b->ctx, st);
+    say(b, "sgemm %zu^3: %.0f GFLOP/s", r->peak_n, r->peak_gflops);
     for (int i = 0; i < b->n_batches; i++) {
         bench_bufs bb;
         bench_point *p = &r->pts[r->n_points];
@@ -282,7 +290,7 @@ static int measure(bench_cli *b) {
         p->ttt_reached = -1;
         st = bench_bufs_alloc(&bb, b->model, b->train, b->opts, b->batches[i]);
         if (st == GSGD_STATUS_OK)
-            st = bench_time_point(&bb, b->warmup_steps, b->steps, r->copy_gbs, p);
+            st = bench_time_point(&bb, b->warmup_steps, b->steps, r->copy_gbs, r->peak_gflops, p);
         bench_bufs_free(&bb);
         if (st != GSGD_STATUS_OK) {
             cli_error("batch %zu: %s", b->batches[i], gsgd_last_error(b->ctx));
