@@ -248,9 +248,10 @@ static gsgd_status cpu_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, c
  * in thread order: the result depends only on the thread count, and a
  * step opens one parallel region instead of one per op. Measured on 2
  * threads, Fashion-MNIST softmax, gsgd bench samples/s composed -> fused:
- * batch 1024 0.84M -> 1.4M, 4096 0.88M -> 1.7M, 60000 0.72M -> 1.8M;
- * tiles of 256 rows split batches from 512 up between the threads. */
-#define FUSED_ROWS 256
+ * batch 128 0.46M -> 0.79M, 256 0.59M -> 1.16M, 2048 0.84M -> 1.8M, 60000
+ * 0.73M -> 2.1M; 32 and 64 (one tile, the same ops) 0.8-1.0M either way.
+ * Tiles of 64 rows beat 32, 128 and 256 from batch 64 up. */
+#define FUSED_ROWS 64
 
 /* Floats of one thread's share of the scratch: the tile's rows, targets,
  * logits and their gradients and a bias sum, then its partial dW and db and
