@@ -40,11 +40,13 @@ static void quoted(FILE *g, const char *s) {
 }
 
 /* A dashed vertical line at batch x with a label near the top. */
-static void marker(FILE *g, double x, const char *label, double y, const char *color) {
+/* A dashed vertical line at x with its label beside it: on its left when
+ * left is nonzero (a line at the right edge, whose label would be cut). */
+static void marker(FILE *g, double x, const char *label, double y, const char *color, int left) {
     fprintf(g, "set arrow from %g, graph 0 to %g, graph 1 nohead dashtype 2 lw 1.5 lc rgb '%s'\n",
             x, x, color);
-    fprintf(g, "set label %s at %g, graph %g offset 0.5,0 textcolor rgb '%s'\n", label, x, y,
-            color);
+    fprintf(g, "set label %s at %g, graph %g %s textcolor rgb '%s'\n", label, x, y,
+            left ? "right offset -0.5,0" : "offset 0.5,0", color);
 }
 
 static void script(FILE *g, const char *out, const bench_report *r) {
@@ -76,7 +78,7 @@ static void script(FILE *g, const char *out, const bench_report *r) {
             hi * 1.5);
     fputs("set yrange [0:*]\nset offsets 0, 0, graph 0.12, 0\n"
           "set ylabel 'samples/s (median step)'\nset ytics nomirror\n"
-          "set format y '%.0s%c'\nset grid\nset key outside below\n"
+          "set format y '%.1s%c'\nset grid\nset key outside below\n"
           "set datafile missing '?'\n",
           g);
     if (ttt)
@@ -85,11 +87,12 @@ static void script(FILE *g, const char *out, const bench_report *r) {
     char label[64];
     if (r->planner_batch) {
         snprintf(label, sizeof label, "'B* = %zu'", r->planner_batch);
-        marker(g, (double)r->planner_batch, label, 0.96, "#333333");
+        marker(g, (double)r->planner_batch, label, 0.96, "#333333",
+               (double)r->planner_batch >= (double)r->pts[r->n_points - 1].batch);
     }
     if (isfinite(bs) && bs > 0) {
         snprintf(label, sizeof label, "'B_simple = %.0f'", bs);
-        marker(g, bs, label, 0.90, "#b00000");
+        marker(g, bs, label, 0.90, "#b00000", bs >= (double)r->pts[r->n_points - 1].batch);
     }
     for (int i = 0; ttt && i < r->n_points; i++)
         if (r->pts[i].ttt_reached == 0)
