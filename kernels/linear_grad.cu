@@ -29,6 +29,8 @@
  */
 #include <stdint.h>
 
+#include <mutex>
+
 #include "kernels.h"
 #include "launch.cuh"
 #include "loss_row.cuh"
@@ -289,6 +291,50 @@ template <typename T> static lg_kernel_fn lg_pick(size_t K, int *KP) {
 
 static bool lg_aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
 
+/* Blocks of an instance with smem bytes of shared memory that fit on one
+ * multiprocessor of the current device (0: none, the weights are too large
+ * to stage), after raising the instance's shared-memory limit.
+ * Remembered per (device, instance, smem), so that the launches after the
+ * backend's first query, CUDA Graph recordings among them, make no
+ * attribute calls. */
+static int lg_blocks_per_sm(lg_kernel_fn fn, size_t smem, int *per_sm) {
+    struct entry {
+        int dev;
+        lg_kernel_fn fn;
+        size_t smem;
+        int per_sm;
+    };
+    static entry seen[32];
+    static int n_seen = 0;
+    static std::mutex lock;
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e != cudaSuccess) return (int)e;
+    std::lock_guard<std::mutex> hold(lock);
+    for (int i = 0; i < n_seen; i++)
+        if (seen[i].dev == dev && seen[i].fn == fn && seen[i].smem == smem) {
+            *per_sm = seen[i].per_sm;
+            return (int)cudaSuccess;
+        }
+    int optin = 0;
+    cudaFuncAttributes attr;
+    e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, fn);
+    if (e != cudaSuccess) return (int)e;
+    *per_sm = 0;
+    if (smem + attr.sharedSizeBytes <= (size_t)optin) {
+        /* The device's whole allowance, not smem: a later shape with less
+         * shared memory must not lower the limit a remembered one needs. */
+        e = cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 optin - (int)attr.sharedSizeBytes);
+        if (e == cudaSuccess)
+            e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(per_sm, fn, LG_THREADS, smem);
+        if (e != cudaSuccess) return (int)e;
+    }
+    if (n_seen < 32) seen[n_seen++] = entry{dev, fn, smem, *per_sm};
+    return (int)cudaSuccess;
+}
+
 /* The instance, its shared memory and the most blocks that run at once on
  * n_sm multiprocessors; *blocks = 0 when the shape or layout is not taken. */
 static int lg_setup(const void *X, gsgd_xtype xt, size_t d, size_t K, int n_sm, lg_kernel_fn *fn,
@@ -302,20 +348,9 @@ static int lg_setup(const void *X, gsgd_xtype xt, size_t d, size_t K, int n_sm, 
     *fn = xt == GSGD_XTYPE_U8 ? lg_pick<uint8_t>(K, &KP) : lg_pick<float>(K, &KP);
     if (!*fn) return (int)cudaSuccess;
     *smem = lg_smem_bytes((unsigned)d, KP);
-    int dev = 0, optin = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e == cudaSuccess)
-        e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-    cudaFuncAttributes attr;
-    if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, *fn);
-    if (e != cudaSuccess) return (int)e;
-    if (*smem + attr.sharedSizeBytes > (size_t)optin)
-        return (int)cudaSuccess; /* weights too large to stage */
-    e = cudaFuncSetAttribute(*fn, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)*smem);
     int per_sm = 0;
-    if (e == cudaSuccess)
-        e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, *fn, LG_THREADS, *smem);
-    if (e != cudaSuccess) return (int)e;
+    const int e = lg_blocks_per_sm(*fn, *smem, &per_sm);
+    if (e != (int)cudaSuccess) return e;
     *blocks = (unsigned)(per_sm * n_sm);
     return (int)cudaSuccess;
 }
