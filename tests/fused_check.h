@@ -255,4 +255,26 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     free(dz_shift);
 }
 
+/* fc_check over each storage, with and without standardisation, with and
+ * without a permutation (the permuted variants with d2 features, the
+ * others with d1), for one loss, width and batch: rows start + [0, B) of
+ * n. seed advances by one per variant. */
+static void fc_check_variants(gsgd_context *ctx, gsgd_context *cpu, gsgd_loss kind, size_t K,
+                              size_t n, size_t start, size_t B, size_t d1, size_t d2,
+                              uint64_t *seed) {
+    for (int variant = 0; variant < 8; variant++) {
+        fc_case c = {.kind = kind,
+                     .n = n,
+                     .d = variant & 4 ? d2 : d1,
+                     .K = K,
+                     .start = start,
+                     .B = B,
+                     .xt = variant & 1 ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
+                     .standardise = (variant >> 1) & 1,
+                     .permute = (variant >> 2) & 1,
+                     .seed = (*seed)++};
+        fc_check(ctx, cpu, &c);
+    }
+}
+
 #endif

@@ -38,19 +38,8 @@ Test(fused_gradient, matches_the_composed_ops_for_the_smooth_losses) {
     uint64_t seed = 1;
     for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
         for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
-            for (int variant = 0; variant < 8; variant++) {
-                fc_case c = {.kind = losses[l].kind,
-                             .n = 1300,
-                             .d = variant & 4 ? 20 : 33,
-                             .K = losses[l].K,
-                             .start = 150,
-                             .B = batches[bi],
-                             .xt = variant & 1 ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
-                             .standardise = (variant >> 1) & 1,
-                             .permute = (variant >> 2) & 1,
-                             .seed = seed++};
-                fc_check(cpu, cpu, &c);
-            }
+            fc_check_variants(cpu, cpu, losses[l].kind, losses[l].K, 1300, 150, batches[bi], 33, 20,
+                              &seed);
 }
 
 Test(fused_gradient, is_exact_on_exact_data_for_every_loss) {
