@@ -29,24 +29,6 @@ static void teardown(void) {
 
 TestSuite(model_io, .init = setup, .fini = teardown);
 
-static long file_size(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fclose(f);
-    return n;
-}
-
-static unsigned char *slurp(const char *path, long *n) {
-    *n = file_size(path);
-    unsigned char *b = malloc((size_t)*n);
-    FILE *f = fopen(path, "rb");
-    cr_assert(b && f && fread(b, 1, (size_t)*n, f) == (size_t)*n);
-    fclose(f);
-    return b;
-}
-
 Test(model_io, round_trip_keeps_parameters_standardiser_and_predictions) {
     const char *path = tu_path("m.gsgd");
     cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
@@ -83,10 +65,10 @@ Test(model_io, save_into_a_missing_directory_fails_cleanly) {
     cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent-dir/m.gsgd"));
 }
 
-static void expect_rejected(const char *name, const unsigned char *bytes, long n,
+static void expect_rejected(const char *name, const unsigned char *bytes, size_t n,
                             const char *needle) {
     const char *path = tu_path(name);
-    cr_assert_eq(tu_write_file(path, bytes, (size_t)n), 0);
+    cr_assert_eq(tu_write_file(path, bytes, n), 0);
     gsgd_model *back = (gsgd_model *)1;
     cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT, "%s", name);
     cr_expect_null(back);
@@ -97,8 +79,8 @@ static void expect_rejected(const char *name, const unsigned char *bytes, long n
 Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
     const char *path = tu_path("good.gsgd");
     cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
-    long n;
-    unsigned char *b = slurp(path, &n);
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
     size_t in_use_before;
     gsgd_context_memory(ctx, &in_use_before, NULL);
 
@@ -108,8 +90,8 @@ Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
     b[200] ^= 0x40;
     expect_rejected("flipped.gsgd", b, n, "CRC");
     b[200] ^= 0x40;
-    unsigned char *v = malloc((size_t)n);
-    memcpy(v, b, (size_t)n);
+    unsigned char *v = malloc(n);
+    memcpy(v, b, n);
     v[8] = 2; /* version 2, CRC left stale: the version is checked first */
     expect_rejected("version.gsgd", v, n, "format version 2");
     memcpy(v, "NOTAMODL", 8);
