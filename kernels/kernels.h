@@ -49,14 +49,15 @@ int gsgd_k_loss(gsgd_loss kind, const float *Z, const float *y, size_t B, size_t
                 float grad_scale, float *dZ, double *acc, void *stream);
 
 /* linear_grad.cu: backend.h's linear_grad. gsgd_k_linear_grad_scratch
- * gives the bytes of scratch it needs on a device of n_sm multiprocessors
- * (into host *bytes), or 0 where the kernel does not take the shape: d not
- * a multiple of 4, X not aligned to 4 features, more than 16 outputs, or
- * weights too large for shared memory. gsgd_k_linear_grad fails with
- * cudaErrorInvalidValue on such a shape. */
+ * gives the bytes of scratch it needs on the current device, of n_sm
+ * multiprocessors (into host *bytes), or 0 where the kernel does not take
+ * the shape: d not a multiple of 4, X not aligned to 4 features, more than
+ * 16 outputs, or weights too large for shared memory. It prepares the
+ * kernel for gsgd_k_linear_grad, which must come after it on that device,
+ * and which fails with cudaErrorInvalidValue on a shape not taken. */
 int gsgd_k_linear_grad_scratch(const void *X, gsgd_xtype xt, size_t d, size_t K, int n_sm,
                                size_t *bytes);
-int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, int n_sm, void *stream);
+int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, void *stream);
 
 /* permutation.cu: bytes of scratch gsgd_k_permutation needs for n samples
  * (into host *bytes); then perm = stable argsort of gsgd_perm_key(seed,

@@ -29,8 +29,6 @@
  */
 #include <stdint.h>
 
-#include <mutex>
-
 #include "kernels.h"
 #include "launch.cuh"
 #include "loss_row.cuh"
@@ -291,101 +289,65 @@ template <typename T> static lg_kernel_fn lg_pick(size_t K, int *KP) {
 
 static bool lg_aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
 
-/* Blocks of an instance with smem bytes of shared memory that fit on one
- * multiprocessor of the current device (0: none, the weights are too large
- * to stage), after raising the instance's shared-memory limit.
- * Remembered per (device, instance, smem), so that the launches after the
- * backend's first query, CUDA Graph recordings among them, make no
- * attribute calls. */
-static int lg_blocks_per_sm(lg_kernel_fn fn, size_t smem, int *per_sm) {
-    struct entry {
-        int dev;
-        lg_kernel_fn fn;
-        size_t smem;
-        int per_sm;
-    };
-    static entry seen[32];
-    static int n_seen = 0;
-    static std::mutex lock;
-    int dev = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e != cudaSuccess) return (int)e;
-    std::lock_guard<std::mutex> hold(lock);
-    for (int i = 0; i < n_seen; i++)
-        if (seen[i].dev == dev && seen[i].fn == fn && seen[i].smem == smem) {
-            *per_sm = seen[i].per_sm;
-            return (int)cudaSuccess;
-        }
-    int optin = 0;
-    cudaFuncAttributes attr;
-    e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-    if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, fn);
-    if (e != cudaSuccess) return (int)e;
-    *per_sm = 0;
-    if (smem + attr.sharedSizeBytes <= (size_t)optin) {
-        /* The device's whole allowance, not smem: a later shape with less
-         * shared memory must not lower the limit a remembered one needs. */
-        e = cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 optin - (int)attr.sharedSizeBytes);
-        if (e == cudaSuccess)
-            e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(per_sm, fn, LG_THREADS, smem);
-        if (e != cudaSuccess) return (int)e;
-    }
-    if (n_seen < 32) seen[n_seen++] = entry{dev, fn, smem, *per_sm};
-    return (int)cudaSuccess;
-}
-
-/* The instance, its shared memory and the most blocks that run at once on
- * n_sm multiprocessors; *blocks = 0 when the shape or layout is not taken. */
-static int lg_setup(const void *X, gsgd_xtype xt, size_t d, size_t K, int n_sm, lg_kernel_fn *fn,
-                    size_t *smem, unsigned *blocks) {
-    *blocks = 0;
-    int KP = 0;
-    *fn = NULL;
-    if (d == 0 || d % 4 != 0 || d > (1u << 30) || K == 0 || n_sm <= 0 ||
+/* The instance for this shape and layout and its shared memory, or NULL
+ * where the kernel does not take them. No CUDA call. */
+static lg_kernel_fn lg_instance(const void *X, gsgd_xtype xt, size_t d, size_t K, size_t *smem) {
+    if (d == 0 || d % 4 != 0 || d > (1u << 30) || K == 0 ||
         !lg_aligned(X, xt == GSGD_XTYPE_U8 ? 4 : 16))
-        return (int)cudaSuccess;
-    *fn = xt == GSGD_XTYPE_U8 ? lg_pick<uint8_t>(K, &KP) : lg_pick<float>(K, &KP);
-    if (!*fn) return (int)cudaSuccess;
-    *smem = lg_smem_bytes((unsigned)d, KP);
-    int per_sm = 0;
-    const int e = lg_blocks_per_sm(*fn, *smem, &per_sm);
-    if (e != (int)cudaSuccess) return e;
-    *blocks = (unsigned)(per_sm * n_sm);
-    return (int)cudaSuccess;
+        return NULL;
+    int KP = 0;
+    const lg_kernel_fn fn = xt == GSGD_XTYPE_U8 ? lg_pick<uint8_t>(K, &KP) : lg_pick<float>(K, &KP);
+    if (fn) *smem = lg_smem_bytes((unsigned)d, KP);
+    return fn;
 }
 
-/* Scratch: per block, the loss pair (doubles first, for alignment), then
- * the partial dW and db. */
-static size_t lg_scratch_bytes(unsigned blocks, size_t d, size_t K) {
-    return (size_t)blocks * (2 * sizeof(double) + (K * d + K) * sizeof(float));
+/* Scratch of one block: its loss pair (the doubles first, for alignment)
+ * and its partial dW and db. */
+static size_t lg_block_bytes(size_t d, size_t K) {
+    return 2 * sizeof(double) + (K * d + K) * sizeof(float);
 }
 
+/* Sizes the grid, once, where the backend asks for the scratch: raises the
+ * instance's shared-memory limit (to the device's whole allowance, so no
+ * later shape lowers it) and takes as many blocks as run at once. The
+ * scratch holds one partial per block, so the launch reads the grid back
+ * from its size and makes no CUDA call besides the two launches (nothing
+ * to repeat per step, nothing a CUDA Graph recording could object to). */
 extern "C" int gsgd_k_linear_grad_scratch(const void *X, gsgd_xtype xt, size_t d, size_t K,
                                           int n_sm, size_t *bytes) {
-    lg_kernel_fn fn;
-    size_t smem = 0;
-    unsigned blocks;
     *bytes = 0;
-    const int e = lg_setup(X, xt, d, K, n_sm, &fn, &smem, &blocks);
-    if (e == (int)cudaSuccess && blocks) *bytes = lg_scratch_bytes(blocks, d, K);
-    return e;
+    size_t smem = 0;
+    const lg_kernel_fn fn = lg_instance(X, xt, d, K, &smem);
+    if (!fn || n_sm <= 0) return (int)cudaSuccess;
+    int dev = 0, optin = 0, per_sm = 0;
+    cudaFuncAttributes attr;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e == cudaSuccess)
+        e = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+    if (e == cudaSuccess) e = cudaFuncGetAttributes(&attr, fn);
+    if (e != cudaSuccess) return (int)e;
+    if (smem + attr.sharedSizeBytes > (size_t)optin)
+        return (int)cudaSuccess; /* weights too large to stage */
+    e = cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             optin - (int)attr.sharedSizeBytes);
+    if (e == cudaSuccess)
+        e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, LG_THREADS, smem);
+    if (e != cudaSuccess) return (int)e;
+    *bytes = (size_t)per_sm * (size_t)n_sm * lg_block_bytes(d, K);
+    return (int)cudaSuccess;
 }
 
-extern "C" int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, int n_sm, void *stream) {
+extern "C" int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, void *stream) {
     cudaStream_t s = (cudaStream_t)stream;
-    lg_kernel_fn fn;
     size_t smem = 0;
-    unsigned max_blocks;
-    int e = lg_setup(a->X, a->xt, a->d, a->K, n_sm, &fn, &smem, &max_blocks);
-    if (e != (int)cudaSuccess) return e;
+    const lg_kernel_fn fn = lg_instance(a->X, a->xt, a->d, a->K, &smem);
+    const size_t max_blocks = a->scratch_bytes / lg_block_bytes(a->d, a->K);
     /* The backend asked for the scratch first, on this device. */
-    if (!max_blocks || a->scratch_bytes < lg_scratch_bytes(max_blocks, a->d, a->K))
-        return (int)cudaErrorInvalidValue;
+    if (!fn || max_blocks == 0 || max_blocks > UINT32_MAX) return (int)cudaErrorInvalidValue;
     const size_t tiles = (a->B + LG_TILE - 1) / LG_TILE;
     const unsigned blocks = (unsigned)(tiles < max_blocks ? tiles : max_blocks);
     double *part_acc = (double *)a->scratch;
-    float *part = (float *)(part_acc + 2 * (size_t)max_blocks);
+    float *part = (float *)(part_acc + 2 * max_blocks);
     if (blocks) {
         const lg_params p = {a->kind, a->classify,   a->X, a->y,    (unsigned)a->d, (unsigned)a->K,
                              a->perm, a->start,      a->B, a->mean, a->inv_std,     a->W,

@@ -261,7 +261,7 @@ static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgd_xt
 }
 
 static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_args *a) {
-    return LAUNCH(ctx, linear_grad, a, state(ctx)->n_sm, ctx->stream);
+    return LAUNCH(ctx, linear_grad, a, ctx->stream);
 }
 
 /* The passes of one update, in stream order: the norms into work, the
