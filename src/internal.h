@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "backend.h"
 #include "gsgd.h"
@@ -182,6 +184,13 @@ gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, siz
                                        float grad_scale, float *grads);
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
+
+/* An on/off switch from the environment: "0" off, any other value on,
+ * unset or empty dflt (GSGD_CUDA_GRAPHS, GSGD_FUSED_GRADIENT). */
+static inline int gsgd_env_switch(const char *name, int dflt) {
+    const char *v = getenv(name);
+    return v && *v ? strcmp(v, "0") != 0 : dflt;
+}
 
 /* Bytes of scratch the fused gradient (backend.h's linear_grad) needs for
  * m over ds, or 0 when steps compose gather, forward and backward instead:

@@ -258,18 +258,12 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
 
 /* ---- the fused one-layer gradient ------------------------------------------ */
 
-/* GSGD_FUSED_GRADIENT=0 keeps the composed ops, any other value asks for
- * the fusion where the backend offers it; unset, the backend's default. */
-static int fusion_wanted(const gsgd_backend *be) {
-    const char *env = getenv("GSGD_FUSED_GRADIENT");
-    if (env && *env) return strcmp(env, "0") != 0;
-    return be->linear_grad_default;
-}
-
 size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds) {
     const gsgd_backend *be = m->ctx->be;
     /* Rows read over the bus would cross it twice (logits, then dW). */
-    if (m->n_layers != 1 || !be->linear_grad || !fusion_wanted(be) || ds->host_mapped) return 0;
+    if (m->n_layers != 1 || !be->linear_grad ||
+        !gsgd_env_switch("GSGD_FUSED_GRADIENT", be->linear_grad_default) || ds->host_mapped)
+        return 0;
     return be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
 }
 

@@ -166,8 +166,7 @@ void gsgd_trainer_drop_graphs(gsgd_trainer *tr) {
  * same every epoch (gsgd_rule_uses_t, no average). GSGD_CUDA_GRAPHS=0 in
  * the environment turns it off. */
 static int graphs_usable(const gsgd_trainer *tr) {
-    const char *env = getenv("GSGD_CUDA_GRAPHS");
-    return !tr->graphs_off && tr->ctx->be->graph_begin && !(env && strcmp(env, "0") == 0) &&
+    return !tr->graphs_off && tr->ctx->be->graph_begin && gsgd_env_switch("GSGD_CUDA_GRAPHS", 1) &&
            !tr->grad_hook && !tr->average && !gsgd_rule_uses_t(&tr->rule);
 }
 
