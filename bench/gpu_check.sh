@@ -18,8 +18,8 @@
 # Every step runs even when an earlier one failed; with DEADLINE_S set, a
 # step starts only while time is left and is cut at the deadline. Logs,
 # figures and a summary with each step's exit code go to $OUT (default
-# ./gpu-out), five files at most (six with build.log):
-#   summary.txt ctest.log sanitizer.log bench.log results.jsonl
+# ./gpu-out), six files at most (seven with build.log):
+#   summary.txt ctest.log sanitizer.log bench.log results.jsonl profile.log
 # Usage: [GSGD_BUNDLE=F] [DEADLINE_S=N] [SKIP=REGEX] OUT=dir bench/gpu_check.sh
 # (SKIP: steps whose names match are not run, e.g. SKIP='^train-|ctest-cpu')
 # (exit status: failed step count)
@@ -32,7 +32,7 @@ GSGD=$BUILD/gsgd
 JOBS=$(nproc 2>/dev/null || echo 4)
 export PATH=/usr/local/cuda/bin:$PATH
 SUMMARY=$OUT/summary.txt
-for f in summary.txt ctest.log sanitizer.log bench.log results.jsonl; do
+for f in summary.txt ctest.log sanitizer.log bench.log results.jsonl profile.log; do
     : >"$OUT/$f"
 done
 FAILED=0
@@ -157,6 +157,21 @@ for fused in 1 0; do
     grep -E "^ +(256|1024|4096|60000) " "$OUT/bench.log" | tail -4 |
         sed "s/^/fused $fused: /" >>"$SUMMARY"
 done
+# Nsight Compute on the fused kernel and its reduction (one step's pair,
+# after a warm-up step), at B* and at 4096: what bounds it.
+NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+for batch in 60000 4096; do
+    [ -n "$NCU" ] || break
+    GSGD_FUSED_GRADIENT=1 step "ncu-fused-$batch" profile.log 90 "$NCU" --clock-control none \
+        --kernel-name regex:linear_grad --launch-skip 2 --launch-count 2 \
+        --section SpeedOfLight --section MemoryWorkloadAnalysis --section ComputeWorkloadAnalysis \
+        --section Occupancy --section LaunchStats --section WarpStateStats --section SchedulerStats \
+        "$GSGD" bench --device cuda --data fashion-mnist --batches "$batch" --steps 3 \
+        --warmup-steps 1 --noise-samples 0
+done
+[ -n "$NCU" ] || echo "ncu: not found" >>"$SUMMARY"
+grep -E "^  [a-z_]+.*\(|Duration|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Achieved Occupancy|Registers Per" \
+    "$OUT/profile.log" | head -40 | sed 's/^/ncu: /' >>"$SUMMARY"
 tmp=$OUT/train.json.tmp
 GSGD_FUSED_GRADIENT=1 step train-softmax-fused bench.log 90 "$GSGD" train --device cuda \
     --data fashion-mnist --model softmax --batch 4096 --epochs 3 --summary "$tmp"
