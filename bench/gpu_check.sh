@@ -152,10 +152,16 @@ done
 for fused in 1 0; do
     tmp=$OUT/fused.json.tmp
     GSGD_FUSED_GRADIENT=$fused step "bench-fused-$fused" bench.log 90 "$GSGD" bench --device cuda \
-        --data fashion-mnist --batches 256,1024,4096,60000 --noise-samples 0 --json "$tmp"
+        --data fashion-mnist --batches 64,256,1024,4096,60000 --noise-samples 0 --json "$tmp"
     json_line "gsgd bench GSGD_FUSED_GRADIENT=$fused" "$tmp"
-    grep -E "^ +(256|1024|4096|60000) " "$OUT/bench.log" | tail -4 |
+    grep -E "^ +(64|256|1024|4096|60000) " "$OUT/bench.log" | tail -5 |
         sed "s/^/fused $fused: /" >>"$SUMMARY"
+done
+# Float features (synthetic, 784 of them: one stage of rows in shared memory).
+for fused in 1 0; do
+    GSGD_FUSED_GRADIENT=$fused step "bench-fused-f32-$fused" bench.log 60 "$GSGD" bench \
+        --device cuda --data synth:60000,784,10 --batches 4096,60000 --noise-samples 0
+    grep -E "^ +(4096|60000) " "$OUT/bench.log" | tail -2 | sed "s/^/fused f32 $fused: /" >>"$SUMMARY"
 done
 # Nsight Compute on the fused kernel and its reduction (one step's pair,
 # after a warm-up step), at B* and at 4096: what bounds it.
@@ -198,6 +204,9 @@ if [ -n "$SAN" ]; then
     GSGD_FUSED_GRADIENT=1 step memcheck-fused sanitizer.log 150 "$SAN" --tool memcheck \
         --error-exitcode 3 "$GSGD" train --device cuda --data fashion-mnist --model softmax \
         --epochs 1 --batch 4000 --standardize --quiet
+    GSGD_FUSED_GRADIENT=1 step memcheck-fused-f32 sanitizer.log 150 "$SAN" --tool memcheck \
+        --error-exitcode 3 "$GSGD" train --device cuda --data synth:20000,100,10 --model softmax \
+        --epochs 1 --batch 1000 --quiet
     GSGD_FUSED_GRADIENT=1 step racecheck-fused sanitizer.log 150 "$SAN" --tool racecheck \
         --error-exitcode 3 "$GSGD" train --device cuda --data fashion-mnist --model softmax \
         --epochs 1 --batch 4000 --standardize --quiet

@@ -260,9 +260,10 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
 
 size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds) {
     const gsgd_backend *be = m->ctx->be;
-    /* Rows read over the bus would cross it twice (logits, then dW). */
+    /* Rows in mapped host memory too: the op reads each row once, as the
+     * gather does (the CUDA kernel stages a tile's rows in shared memory). */
     if (m->n_layers != 1 || !be->linear_grad ||
-        !gsgd_env_switch("GSGD_FUSED_GRADIENT", be->linear_grad_default) || ds->host_mapped)
+        !gsgd_env_switch("GSGD_FUSED_GRADIENT", be->linear_grad_default))
         return 0;
     return be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
 }
