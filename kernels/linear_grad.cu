@@ -182,10 +182,11 @@ __global__ void __launch_bounds__(LG_THREADS, 2) linear_grad_kernel(lg_params p)
 
     for (unsigned st = 0; st < stages; st++)
         lg_tile_rows(p, blockIdx.x + st * grid, n_tiles, rows_s[st]);
-    for (unsigned e = threadIdx.x; e < KP * d; e += LG_THREADS) {
-        const unsigned k = e / d, j = e - k * d;
-        Wt[e] = k < K ? p.W[(size_t)j * K + k] : 0.0f;
+    for (unsigned e = threadIdx.x; e < K * d; e += LG_THREADS) { /* W read in order */
+        const unsigned j = e / K, k = e - j * K;
+        Wt[k * d + j] = p.W[e];
     }
+    for (unsigned e = K * d + threadIdx.x; e < KP * d; e += LG_THREADS) Wt[e] = 0.0f;
     for (unsigned e = threadIdx.x; e < KP * dx; e += LG_THREADS) dWx[e] = 0.0f;
     for (unsigned j = threadIdx.x; stdz && j < d; j += LG_THREADS) {
         mean_s[j] = p.mean[j];

@@ -232,9 +232,10 @@ typedef struct gsgd_backend {
     size_t (*linear_grad_scratch)(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
                                   size_t K);
     gsgd_status (*linear_grad)(gsgd_context *ctx, const gsgd_linear_grad_args *a);
-    /* Whether models use linear_grad unless GSGD_FUSED_GRADIENT says
-     * otherwise: only where it was measured to be faster. */
-    int linear_grad_default;
+    /* The smallest batch at which models use linear_grad unless
+     * GSGD_FUSED_GRADIENT says otherwise (0: at none), from where it was
+     * measured to be faster than the composed ops. */
+    size_t linear_grad_min_batch;
 
     /* The in-place update of gsgd_update_rule over a->n floats: one fused
      * pass, preceded by one norm reduction when the rule clips, skips

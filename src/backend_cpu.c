@@ -387,7 +387,7 @@ static const gsgd_backend cpu_backend = {
     .sumsq = gsgd_cpu_sumsq,
     .linear_grad_scratch = cpu_linear_grad_scratch,
     .linear_grad = cpu_linear_grad,
-    .linear_grad_default = 1,
+    .linear_grad_min_batch = 1, /* measured faster, or alike, from batch 32 */
 };
 
 const gsgd_backend *gsgd_backend_cpu(void) { return &cpu_backend; }

@@ -397,7 +397,7 @@ static const gsgd_backend cuda_backend = {
     .linear_grad = cuda_linear_grad,
     /* Off until measured on a device (GSGD_FUSED_GRADIENT=1 turns it on):
      * the kernel has been checked against the CPU in tests, not timed. */
-    .linear_grad_default = 0,
+    .linear_grad_min_batch = 256, /* measured: bench/results/gpu_h200.md */
 };
 
 const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }

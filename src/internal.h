@@ -185,23 +185,26 @@ gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, siz
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
 
-/* An on/off switch from the environment: "0" off, any other value on,
- * unset or empty dflt (GSGD_CUDA_GRAPHS, GSGD_FUSED_GRADIENT). */
+/* An on/off switch from the environment: "0" off (0), any other value on
+ * (1), unset or empty dflt (GSGD_CUDA_GRAPHS, GSGD_FUSED_GRADIENT). */
 static inline int gsgd_env_switch(const char *name, int dflt) {
     const char *v = getenv(name);
     return v && *v ? strcmp(v, "0") != 0 : dflt;
 }
 
-/* Bytes of scratch the fused gradient (backend.h's linear_grad) needs for
- * m over ds, or 0 when steps compose gather, forward and backward instead:
- * a model with hidden layers, a backend that does not fuse this shape,
- * features read over the bus, or GSGD_FUSED_GRADIENT=0 (and, unset, a
- * backend where the fusion is not the default). */
-size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds);
+/* The smallest batch from which steps of m over ds take the fused gradient
+ * (backend.h's linear_grad), or 0 when none do and steps compose gather,
+ * forward and backward: a model with hidden layers, a backend that does not
+ * fuse this shape, or GSGD_FUSED_GRADIENT=0. GSGD_FUSED_GRADIENT=1 makes
+ * it 1; unset, it is the backend's linear_grad_min_batch. */
+size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds);
+/* Bytes of scratch the fused gradient needs for steps of `batch` rows of m
+ * over ds, or 0 when those steps compose the ops (gsgd_model_fused_from). */
+size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch);
 /* What gather, gsgd_model_forward and gsgd_model_backward_scaled compute
  * for rows perm[start, start + B) of ds, in one fused op: the gradient into
  * grads, loss and correct count added to acc. scratch holds
- * gsgd_model_fused_bytes(m, ds) bytes (scratch_bytes), which must be
+ * gsgd_model_fused_bytes(m, ds, B) bytes (scratch_bytes), which must be
  * nonzero. */
 gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
                                       size_t start, size_t B, float grad_scale, float *grads,

@@ -258,14 +258,23 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
 
 /* ---- the fused one-layer gradient ------------------------------------------ */
 
-size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds) {
+/* Rows in mapped host memory take it too: the op reads each row once, as
+ * the gather does (the CUDA kernel stages a tile's rows in shared memory). */
+size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds) {
     const gsgd_backend *be = m->ctx->be;
-    /* Rows in mapped host memory too: the op reads each row once, as the
-     * gather does (the CUDA kernel stages a tile's rows in shared memory). */
-    if (m->n_layers != 1 || !be->linear_grad ||
-        !gsgd_env_switch("GSGD_FUSED_GRADIENT", be->linear_grad_default))
+    const int forced = gsgd_env_switch("GSGD_FUSED_GRADIENT", -1);
+    if (m->n_layers != 1 || !be->linear_grad || forced == 0 ||
+        (forced < 0 && be->linear_grad_min_batch == 0) ||
+        !be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs))
         return 0;
-    return be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
+    return forced > 0 ? 1 : be->linear_grad_min_batch;
+}
+
+size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch) {
+    const size_t from = gsgd_model_fused_from(m, ds);
+    return from && batch >= from
+               ? m->ctx->be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs)
+               : 0;
 }
 
 gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,

@@ -156,7 +156,9 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .x_host_mapped = data->host_mapped,
         .other_in_use = ctx->bytes_in_use > res ? ctx->bytes_in_use - res : 0,
         .perm_scratch_bytes = be->perm_scratch_bytes(data->n),
-        .fused_bytes = gsgd_model_fused_bytes(m, data),
+        /* Counted at any batch the op may take (a few MB, conservative
+         * below the backend's smallest fused batch). */
+        .fused_bytes = gsgd_model_fused_bytes(m, data, SIZE_MAX),
         .workspace_bytes = DEVICE[p->device].workspace,
     };
     gsgd_mem_model_build(&in, &p->mm);

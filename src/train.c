@@ -129,7 +129,7 @@ gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const g
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, train->n * sizeof(uint32_t), (void **)&tr->perm), fail);
     tr->perm_scratch_bytes = be->perm_scratch_bytes(train->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->perm_scratch_bytes, &tr->perm_scratch), fail);
-    tr->fused_bytes = gsgd_model_fused_bytes(m, train);
+    tr->fused_bytes = gsgd_model_fused_bytes(m, train, tr->B);
     if (tr->fused_bytes) CHECK_GOTO(st, gsgd_mem_alloc(ctx, tr->fused_bytes, &tr->fused), fail);
     *out = tr;
     return GSGD_STATUS_OK;

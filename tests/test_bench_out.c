@@ -25,7 +25,7 @@ static bench_report *report(void) {
     snprintf(r.cpu_model, sizeof r.cpu_model, "Test CPU, 2 cores");
     snprintf(r.machine.blas, sizeof r.machine.blas, "OpenBLAS 0.3.21");
     r.clock = "monotonic clock";
-    r.gradient = "composed";
+    snprintf(r.gradient, sizeof r.gradient, "composed");
     r.n_train = 1600;
     r.copy_gbs = 12.5;
     r.peak_n = 1024;

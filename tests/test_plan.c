@@ -57,9 +57,9 @@ Test(plan, predicted_bytes_equal_allocated_bytes_for_every_model) {
             gsgd_set(s.opts, GSGD_OPTIMIZER, optim);
             /* A limit that binds: the batch is memory's, not the cap's. */
             gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
-            gsgd_set(
-                s.opts, GSGD_MEM_LIMIT,
-                (double)(s.ctx->bytes_in_use + gsgd_model_fused_bytes(s.model, s.train) + 20000));
+            gsgd_set(s.opts, GSGD_MEM_LIMIT,
+                     (double)(s.ctx->bytes_in_use +
+                              gsgd_model_fused_bytes(s.model, s.train, SIZE_MAX) + 20000));
             char what[96];
             snprintf(what, sizeof what, "%s/%s optim %d", cases[c].data, cases[c].spec, optim);
             expect_exact(&s, what);

@@ -68,7 +68,7 @@ typedef struct {
     char cpu_model[256];
     int cpu_cores;
     const char *clock;           /* "cuda events" or "monotonic clock" */
-    const char *gradient;        /* "fused" or "composed" (bench_run.h) */
+    char gradient[40];           /* "fused", "composed" or "fused from batch N" */
     double copy_bytes, copy_gbs; /* device-to-device copy (memcpy on the CPU) */
     size_t peak_n;               /* sgemm on peak_n^3: */
     double peak_gflops;          /* its rate */

@@ -42,7 +42,7 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
     bb->scratch_bytes = be->perm_scratch_bytes(ds->n);
     CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
-    bb->fused_bytes = gsgd_model_fused_bytes(m, ds);
+    bb->fused_bytes = gsgd_model_fused_bytes(m, ds, bb->B);
     if (bb->fused_bytes) CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->fused_bytes, &bb->fused), fail);
     CHECK_GOTO(st,
                be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),

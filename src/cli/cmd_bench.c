@@ -227,7 +227,11 @@ static int describe(bench_cli *b, int argc, char **argv) {
     r->target_acc = target;
     r->epochs = b->epochs;
     r->clock = gsgd_timer_clock(b->ctx);
-    r->gradient = gsgd_model_fused_bytes(b->model, b->train) ? "fused" : "composed";
+    const size_t fused_from = gsgd_model_fused_from(b->model, b->train);
+    if (fused_from > 1)
+        snprintf(r->gradient, sizeof r->gradient, "fused from batch %zu", fused_from);
+    else
+        snprintf(r->gradient, sizeof r->gradient, "%s", fused_from ? "fused" : "composed");
     snprintf(r->cpu_model, sizeof r->cpu_model, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     char line[512];
