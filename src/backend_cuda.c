@@ -397,7 +397,11 @@ static const gsgd_backend cuda_backend = {
     .linear_grad = cuda_linear_grad,
     /* Off until measured on a device (GSGD_FUSED_GRADIENT=1 turns it on):
      * the kernel has been checked against the CPU in tests, not timed. */
-    .linear_grad_min_batch = 256, /* measured: bench/results/gpu_h200.md */
+    /* Under CUDA Graph replay (the trainer's default) the composed ops were
+     * faster below 1024 rows on an H200 (softmax, Fashion-MNIST: 2.73M
+     * against 2.01M samples/s at 64, alike at 256 and 512), the fused op
+     * from 1024 (28.8M against 24.8M): bench/results/gpu_h200.md. */
+    .linear_grad_min_batch = 1024,
 };
 
 const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }
