@@ -182,16 +182,19 @@ __global__ void __launch_bounds__(LG_THREADS, 2) linear_grad_kernel(lg_params p)
 
     for (unsigned st = 0; st < stages; st++)
         lg_tile_rows(p, blockIdx.x + st * grid, n_tiles, rows_s[st]);
-    for (unsigned e = threadIdx.x; e < K * d; e += LG_THREADS) { /* W read in order */
+    /* W (read in order, written transposed), mean and 1/std by cp.async
+     * too: they arrive with the first tile's rows (the first wait below),
+     * and no thread waits on each load in turn. */
+    for (unsigned e = threadIdx.x; e < K * d; e += LG_THREADS) {
         const unsigned j = e / K, k = e - j * K;
-        Wt[k * d + j] = p.W[e];
+        __pipeline_memcpy_async(Wt + k * d + j, p.W + e, sizeof(float));
+    }
+    for (unsigned j = threadIdx.x; stdz && j < d; j += LG_THREADS) {
+        __pipeline_memcpy_async(mean_s + j, p.mean + j, sizeof(float));
+        __pipeline_memcpy_async(istd_s + j, p.inv_std + j, sizeof(float));
     }
     for (unsigned e = K * d + threadIdx.x; e < KP * d; e += LG_THREADS) Wt[e] = 0.0f;
     for (unsigned e = threadIdx.x; e < KP * dx; e += LG_THREADS) dWx[e] = 0.0f;
-    for (unsigned j = threadIdx.x; stdz && j < d; j += LG_THREADS) {
-        mean_s[j] = p.mean[j];
-        istd_s[j] = p.inv_std[j];
-    }
     for (unsigned e = threadIdx.x; e < 256; e += LG_THREADS) feat[e] = GSGD_U8_FEATURE(e);
     for (unsigned e = threadIdx.x; e < 2 * LG_TILE * ZS; e += LG_THREADS) zs[e] = 0.0f;
     __syncthreads();
@@ -210,8 +213,6 @@ __global__ void __launch_bounds__(LG_THREADS, 2) linear_grad_kernel(lg_params p)
         for (int k = 0; k < KP; k++) g_own[v][k] = 0.0f;
     const bool owns = threadIdx.x < d4;
     const float4 zero4 = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-    const float4 m_own = owns && stdz ? lg_f4(mean_s, threadIdx.x) : zero4;
-    const float4 s_own = owns && stdz ? lg_f4(istd_s, threadIdx.x) : zero4;
     unsigned it = 0;
     for (size_t tile = blockIdx.x; tile < n_tiles; tile += grid, it++) {
         /* Issue this tile's rows (one stage) or the next tile's (two), then
@@ -291,8 +292,11 @@ __global__ void __launch_bounds__(LG_THREADS, 2) linear_grad_kernel(lg_params p)
         __syncthreads();
 
         /* dW: the first quad into registers, any others into shared memory. */
-        if (owns)
-            lg_tile_dw<T, KP>(xt, d, threadIdx.x, rows_here, dzs, feat, stdz, m_own, s_own, g_own);
+        if (owns) {
+            const float4 m = stdz ? lg_f4(mean_s, threadIdx.x) : zero4;
+            const float4 sd = stdz ? lg_f4(istd_s, threadIdx.x) : zero4;
+            lg_tile_dw<T, KP>(xt, d, threadIdx.x, rows_here, dzs, feat, stdz, m, sd, g_own);
+        }
         for (unsigned q = threadIdx.x + LG_THREADS; q < d4; q += LG_THREADS) {
             float g[4][KP];
 #pragma unroll

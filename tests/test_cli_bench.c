@@ -30,6 +30,7 @@ Test(cli_bench, short_cpu_run_writes_table_csv_and_json) {
     cr_expect(strstr(text, "\"batch\": 256"), "%s", text);
     cr_expect(strstr(text, "\"cpu_model\": "), "%s", text);
     cr_expect(strstr(text, "\"copy_gbs\": "), "%s", text);
+    cr_expect(strstr(text, "\"step_graph_s\": null"), "no graphs on the CPU:\n%s", text);
     text = tu_read_text(csv);
     cr_expect_eq(tu_count_lines(text), 4, "header + 3 batch sizes:\n%s", text);
     cr_expect(strncmp(text, "batch,", 6) == 0, "%s", text);

@@ -36,14 +36,19 @@ typedef struct {
     double phase_s[PH_COUNT];                    /* median of each phase */
     int fused;                                   /* gradient by the fused op */
     double fused_s;                              /* its median (NaN if composed) */
-    double samples_per_s, epoch_s;               /* batch / step_s, steps_per_epoch x step_s */
+    /* The step replayed from a CUDA Graph, as the trainer runs steps there
+     * (median over replays of all the timed steps; NaN where the backend
+     * records none), and the step as training runs it: that, else step_s. */
+    double step_graph_s, step_train_s;
+    double samples_per_s, epoch_s; /* batch / step_train_s, steps_per_epoch x step_train_s */
     /* yardsticks, against figures measured in the same run */
     double update_bytes, update_gbs, update_over_copy; /* fused update vs the copy */
     double fwd_flops, bwd_flops, fwd_gflops, bwd_gflops;
-    double fwd_sgemm_gflops, bwd_sgemm_gflops;    /* sgemm alone on the same shapes */
-    double fwd_over_sgemm, bwd_over_sgemm;        /* phase rate / sgemm rate */
-    double floor_bytes, floor_s, step_over_floor; /* bandwidth floor of the step */
-    /* its flops at the sgemm peak; the step over the larger of the floors */
+    double fwd_sgemm_gflops, bwd_sgemm_gflops; /* sgemm alone on the same shapes */
+    double fwd_over_sgemm, bwd_over_sgemm;     /* phase rate / sgemm rate */
+    /* bandwidth floor of the step, step_train_s over it */
+    double floor_bytes, floor_s, step_over_floor;
+    /* its flops at the sgemm peak; step_train_s over the larger of the floors */
     double compute_floor_s, step_over_roofline;
     /* time to target (--target-acc) */
     int ttt_reached; /* -1 not run, 0 not reached, 1 reached */

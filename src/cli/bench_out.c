@@ -20,6 +20,8 @@
     X(step_s_p25, 0, p->step_p25)                                                                  \
     X(step_s_p75, 0, p->step_p75)                                                                  \
     X(step_s_min, 0, p->step_min)                                                                  \
+    X(step_graph_s, 0, p->step_graph_s)                                                            \
+    X(step_train_s, 0, p->step_train_s)                                                            \
     X(samples_per_s, 0, p->samples_per_s)                                                          \
     X(epoch_s, 0, p->epoch_s)                                                                      \
     X(gather_s, 0, p->phase_s[PH_GATHER])                                                          \
@@ -253,6 +255,9 @@ void bench_print_table(FILE *f, const bench_report *r) {
             "(planner); step times: median of %d steps after %d warm-up, %s; gradient %s\n",
             r->copy_gbs, r->copy_bytes / 1048576.0, r->peak_gflops, r->peak_n, r->planner_batch,
             r->timed_steps, r->warmup_steps, r->clock, r->gradient);
+    if (r->n_points > 0 && isfinite(r->pts[0].step_graph_s))
+        fprintf(f, "graph ms: the timed steps replayed from one CUDA Graph, as training runs "
+                   "them; samples/s, epoch s, x floor and x roof are of it\n");
     if (r->noise_run) {
         if (isfinite(r->noise.b_simple))
             fprintf(f, "noise scale B_simple %.0f +- %.0f", r->noise.b_simple,
@@ -265,11 +270,11 @@ void bench_print_table(FILE *f, const bench_report *r) {
                 r->noise.trace, r->noise.g2, r->noise_small, r->noise_big, r->noise.n_small,
                 r->noise_epochs, r->noise_small);
     }
-    fprintf(f, "\n%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "batch", "step ms",
-            "IQR %", "samples/s", "epoch s", "gath/fwd/bwd/upd %", "upd GB/s", "x copy", "fwd x",
-            "bwd x", "x floor", "x roof");
-    fprintf(f, "%7s %10s %7s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "", "(median)", "", "", "",
-            "", "", "", "sgemm", "sgemm", "(bytes)", "");
+    fprintf(f, "\n%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "batch", "step ms",
+            "IQR %", "graph ms", "samples/s", "epoch s", "gath/fwd/bwd/upd %", "upd GB/s", "x copy",
+            "fwd x", "bwd x", "x floor", "x roof");
+    fprintf(f, "%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "", "(median)", "", "",
+            "", "", "", "", "", "sgemm", "sgemm", "(bytes)", "");
     for (int i = 0; i < r->n_points; i++) {
         const bench_point *p = &r->pts[i];
         char sps[32], shares[32];
@@ -283,8 +288,11 @@ void bench_print_table(FILE *f, const bench_report *r) {
         char fwd[16], bwd[16]; /* "-" where there is no GEMM phase (fused) */
         snprintf(fwd, sizeof fwd, isfinite(p->fwd_over_sgemm) ? "%.2f" : "-", p->fwd_over_sgemm);
         snprintf(bwd, sizeof bwd, isfinite(p->bwd_over_sgemm) ? "%.2f" : "-", p->bwd_over_sgemm);
-        fprintf(f, "%7zu %10.4f %7.1f %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f %7.1f\n",
-                p->batch, 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s,
+        char graph[16]; /* "-" where no graph was recorded (the CPU) */
+        snprintf(graph, sizeof graph, isfinite(p->step_graph_s) ? "%.4f" : "-",
+                 1e3 * p->step_graph_s);
+        fprintf(f, "%7zu %10.4f %7.1f %9s %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f %7.1f\n",
+                p->batch, 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s, graph,
                 cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
                 p->update_over_copy, fwd, bwd, p->step_over_floor, p->step_over_roofline);
     }

@@ -301,8 +301,8 @@ static int measure(bench_cli *b) {
             return cli_exit_code(st);
         }
         r->n_points++;
-        say(b, "batch %zu: %.4f ms/step, %.0f samples/s", p->batch, 1e3 * p->step_s,
-            p->samples_per_s);
+        say(b, "batch %zu: %.4f ms/step (%.4f as trained), %.0f samples/s", p->batch,
+            1e3 * p->step_s, 1e3 * p->step_train_s, p->samples_per_s);
     }
     return CLI_OK;
 }
