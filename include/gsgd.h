@@ -594,7 +594,7 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * where the backend offers it (gather, logits, loss and weight gradient
  * without the batch matrix in memory; the same results up to the order of
  * float sums), from the batch where it was measured faster than the
- * composed ops: every batch on the CPU, batches of 1024 rows and more on CUDA.
+ * composed ops: every batch on the CPU, batches of 256 rows and more on CUDA.
  * GSGD_FUSED_GRADIENT=1 or 0 in the environment, read when the trainer is
  * created, turns it on or off at every batch. */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);

@@ -398,10 +398,11 @@ static const gsgd_backend cuda_backend = {
     /* Off until measured on a device (GSGD_FUSED_GRADIENT=1 turns it on):
      * the kernel has been checked against the CPU in tests, not timed. */
     /* Under CUDA Graph replay (the trainer's default) the composed ops were
-     * faster below 1024 rows on an H200 (softmax, Fashion-MNIST: 2.73M
-     * against 2.01M samples/s at 64, alike at 256 and 512), the fused op
-     * from 1024 (28.8M against 24.8M): bench/results/gpu_h200.md. */
-    .linear_grad_min_batch = 1024,
+     * faster below 256 rows on an H200 (softmax, Fashion-MNIST: 2.74M
+     * against 2.12M samples/s at 64, 4.55M against 4.23M at 128), the fused
+     * op from 256 (8.41M against 8.14M; 30.2M against 25.1M at 1024):
+     * bench/results/gpu_h200.md. */
+    .linear_grad_min_batch = 256,
 };
 
 const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }

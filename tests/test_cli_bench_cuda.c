@@ -34,7 +34,7 @@ Test(cli_bench_cuda, graph_replayed_steps_are_timed_and_set_the_rate) {
     gsgd_context_free(cuda_context_or_skip());
     char out[OUT_SIZE];
     const char *json = tu_path("bc.json");
-    /* softmax: composed at 64, fused at 1024 (the CUDA default) */
+    /* softmax: composed at 64, fused at 1024 (the CUDA default from 256) */
     int rc = tu_gsgd(out, sizeof out,
                      "bench --quiet --device cuda --data synth:4000,20,4 --model softmax "
                      "--batches 64,1024 --steps 5 --warmup-steps 1 --noise-samples 0 --json '%s'",
