@@ -146,9 +146,9 @@ for batch in 64 1024; do
     done
 done
 
-# The fused one-layer gradient (kernels/linear_grad.cu, off by default on
-# CUDA until these figures exist): the step composed and fused, in the same
-# run, then training through it, and the sanitizers on it.
+# The fused one-layer gradient (kernels/linear_grad.cu; CUDA takes it from
+# backend_cuda.c's linear_grad_min_batch): the step composed and fused, in
+# the same run, then training through it, and the sanitizers on it.
 for fused in 1 0; do
     tmp=$OUT/fused.json.tmp
     GSGD_FUSED_GRADIENT=$fused step "bench-fused-$fused" bench.log 90 "$GSGD" bench --device cuda \

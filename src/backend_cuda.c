@@ -395,8 +395,6 @@ static const gsgd_backend cuda_backend = {
     .sumsq = cuda_sumsq,
     .linear_grad_scratch = cuda_linear_grad_scratch,
     .linear_grad = cuda_linear_grad,
-    /* Off until measured on a device (GSGD_FUSED_GRADIENT=1 turns it on):
-     * the kernel has been checked against the CPU in tests, not timed. */
     /* Under CUDA Graph replay (the trainer's default) the composed ops were
      * faster below 256 rows on an H200 (softmax, Fashion-MNIST: 2.74M
      * against 2.12M samples/s at 64, 4.55M against 4.23M at 128), the fused
