@@ -285,14 +285,16 @@ done:
 /* Median seconds of a step replayed from a CUDA Graph, as the trainer runs
  * steps on CUDA: `steps` steps (gradient and update, at the offsets the
  * timed steps took) recorded into one graph, replayed once untimed, then
- * GRAPH_REPLAYS times, each over `steps`. */
-static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s) {
+ * GRAPH_REPLAYS times, each over `steps`. *recorded: whether the recording
+ * succeeded (where it did not, the error is the recording's). */
+static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s, int *recorded) {
     gsgd_context *ctx = bb->ctx;
     const gsgd_backend *be = ctx->be;
     const size_t B = bb->B, n = bb->ds->n;
     void *graph = NULL;
     gsgd_timer *t = NULL;
     double s[GRAPH_REPLAYS];
+    *recorded = 0;
     FORWARD_IF_ERROR(be->graph_begin(ctx));
     gsgd_status st = GSGD_STATUS_OK;
     for (int i = 0; i < steps && st == GSGD_STATUS_OK; i++) {
@@ -302,6 +304,7 @@ static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s) {
     const gsgd_status end = be->graph_end(ctx, st == GSGD_STATUS_OK ? &graph : NULL);
     if (st == GSGD_STATUS_OK) st = end;
     if (st != GSGD_STATUS_OK) return st;
+    *recorded = 1;
     CHECK_GOTO(st, gsgd_timer_create(ctx, GRAPH_REPLAYS + 1, &t), done);
     CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
     CHECK_GOTO(st, gsgd_timer_mark(t, 0), done);
@@ -370,8 +373,23 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->step_p25 = quantile(v, steps, 0.25);
     pt->step_p75 = quantile(v, steps, 0.75);
     pt->step_min = v[0];
+    /* As the trainer: replayed unless GSGD_CUDA_GRAPHS=0, issued one by one
+     * when recording fails (a failed replay is an error). */
     pt->step_graph_s = NAN;
-    if (ctx->be->graph_begin) CHECK_GOTO(st, time_graphed(bb, steps, &pt->step_graph_s), done);
+    if (ctx->be->graph_begin && gsgd_env_switch("GSGD_CUDA_GRAPHS", 1)) {
+        int recorded;
+        st = time_graphed(bb, steps, &pt->step_graph_s, &recorded);
+        if (st != GSGD_STATUS_OK && !recorded) {
+            gsgd_log(ctx, GSGD_LOG_WARNING,
+                     "bench: batch %zu: steps not replayed from a CUDA Graph (recording them "
+                     "failed: %s); its rates are of the steps issued one by one, as training "
+                     "would run them",
+                     B, gsgd_last_error(ctx));
+            pt->step_graph_s = NAN;
+            st = GSGD_STATUS_OK;
+        }
+        if (st != GSGD_STATUS_OK) goto done;
+    }
     pt->step_train_s = isfinite(pt->step_graph_s) ? pt->step_graph_s : pt->step_s;
     pt->samples_per_s = (double)B / pt->step_train_s;
     pt->epoch_s = (double)pt->steps_per_epoch * pt->step_train_s;
