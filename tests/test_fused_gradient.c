@@ -124,3 +124,26 @@ Test(fused_gradient, training_through_it_is_training_through_the_composed_ops) {
      * untouched models. */
     cr_assert_gt(moved, (TD * TK + TK) / 2, "only %zu parameters moved", moved);
 }
+
+/* Steps take the fused op from the backend's smallest batch (every batch on
+ * the CPU), at every batch with GSGD_FUSED_GRADIENT=1, at none with 0 or
+ * with hidden layers. */
+Test(fused_gradient, is_taken_from_the_backends_smallest_batch_unless_the_environment_says) {
+    tu_fixture f, h;
+    tu_fixture_start(&f, "synth:300,8,3", "softmax", 1);
+    tu_fixture_start(&h, "synth:300,8,3", "mlp:4", 1);
+    const size_t min_batch = f.ctx->be->linear_grad_min_batch;
+    unsetenv("GSGD_FUSED_GRADIENT");
+    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), min_batch);
+    cr_expect_gt(gsgd_model_fused_bytes(f.model, f.train, min_batch), 0);
+    cr_expect_eq(gsgd_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
+    setenv("GSGD_FUSED_GRADIENT", "0", 1);
+    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), 0);
+    cr_expect_eq(gsgd_model_fused_bytes(f.model, f.train, SIZE_MAX), 0);
+    setenv("GSGD_FUSED_GRADIENT", "1", 1);
+    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), 1);
+    cr_expect_gt(gsgd_model_fused_bytes(f.model, f.train, 1), 0);
+    cr_expect_eq(gsgd_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
+    tu_fixture_finish(&h);
+    tu_fixture_finish(&f);
+}
