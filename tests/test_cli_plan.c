@@ -165,15 +165,12 @@ Test(cli_plan, bad_batch_and_scaling_values_exit_2) {
 /* Writes 300 ubyte images of 16 pixels and their labels; returns the
  * "IMAGES,LABELS" part of an idx: spec. */
 static const char *pixel_files(void) {
-    static uint8_t img[16 + 300 * 16], lab[8 + 300];
-    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, 1, 44, 0, 0, 0, 4, 0, 0, 0, 4};
-    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, 1, 44};
-    memcpy(img, ih, 16);
-    memcpy(lab, lh, 8);
-    for (int i = 0; i < 300 * 16; i++) img[16 + i] = (uint8_t)(i * 7);
-    for (int i = 0; i < 300; i++) lab[8 + i] = (uint8_t)(i % 3);
-    cr_assert_eq(tu_write_file(tu_path("img"), img, sizeof img), 0);
-    cr_assert_eq(tu_write_file(tu_path("lab"), lab, sizeof lab), 0);
+    static uint8_t img[300 * 16], lab[300];
+    for (int i = 0; i < 300 * 16; i++) img[i] = (uint8_t)(i * 7);
+    for (int i = 0; i < 300; i++) lab[i] = (uint8_t)(i % 3);
+    cr_assert_eq(tu_write_idx(tu_path("img"), 0x08, 3, (uint32_t[]){300, 4, 4}, img, sizeof img),
+                 0);
+    cr_assert_eq(tu_write_idx(tu_path("lab"), 0x08, 1, (uint32_t[]){300}, lab, sizeof lab), 0);
     static char files[1200];
     snprintf(files, sizeof files, "%s,%s", tu_path("img"), tu_path("lab"));
     return files;

@@ -19,26 +19,14 @@ TestSuite(idx, .init = setup, .fini = teardown);
 /* Builds an IDX file image in buf: header for (type, dims) then payload. */
 static size_t idx_build(uint8_t *buf, uint8_t type, int ndims, const uint32_t *dims,
                         const void *payload, size_t payload_len) {
-    size_t k = 0;
-    buf[k++] = 0;
-    buf[k++] = 0;
-    buf[k++] = type;
-    buf[k++] = (uint8_t)ndims;
-    for (int i = 0; i < ndims; i++) {
-        buf[k++] = (uint8_t)(dims[i] >> 24);
-        buf[k++] = (uint8_t)(dims[i] >> 16);
-        buf[k++] = (uint8_t)(dims[i] >> 8);
-        buf[k++] = (uint8_t)dims[i];
-    }
+    const size_t k = tu_idx_header(buf, type, ndims, dims);
     if (payload_len) memcpy(buf + k, payload, payload_len);
     return k + payload_len;
 }
 
 static void write_idx(const char *path, uint8_t type, int ndims, const uint32_t *dims,
                       const void *payload, size_t payload_len) {
-    static uint8_t buf[1 << 16];
-    size_t len = idx_build(buf, type, ndims, dims, payload, payload_len);
-    cr_assert_eq(tu_write_file(path, buf, len), 0);
+    cr_assert_eq(tu_write_idx(path, type, ndims, dims, payload, payload_len), 0);
 }
 
 /* Three 2x2 ubyte images and their labels 0, 2, 1. */

@@ -278,16 +278,13 @@ Test(plan, a_dataset_that_leaves_no_room_is_named_as_the_reason) {
 /* An idx: spec of n ubyte images of d pixels (labels i % 10), written to
  * the test's directory. */
 static const char *pixel_spec(size_t n, size_t d) {
-    uint8_t *img = malloc(12 + n * d), *lab = malloc(8 + n);
-    const uint8_t ih[12] = {
-        0, 0, 8, 2, 0, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, 0, (uint8_t)(d >> 8), (uint8_t)d};
-    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
-    memcpy(img, ih, 12);
-    memcpy(lab, lh, 8);
-    for (size_t i = 0; i < n * d; i++) img[12 + i] = (uint8_t)(i * 29);
-    for (size_t i = 0; i < n; i++) lab[8 + i] = (uint8_t)(i % 10);
-    cr_assert_eq(tu_write_file(tu_path("img"), img, 12 + n * d), 0);
-    cr_assert_eq(tu_write_file(tu_path("lab"), lab, 8 + n), 0);
+    uint8_t *img = malloc(n * d), *lab = malloc(n);
+    for (size_t i = 0; i < n * d; i++) img[i] = (uint8_t)(i * 29);
+    for (size_t i = 0; i < n; i++) lab[i] = (uint8_t)(i % 10);
+    cr_assert_eq(
+        tu_write_idx(tu_path("img"), 0x08, 2, (uint32_t[]){(uint32_t)n, (uint32_t)d}, img, n * d),
+        0);
+    cr_assert_eq(tu_write_idx(tu_path("lab"), 0x08, 1, (uint32_t[]){(uint32_t)n}, lab, n), 0);
     free(img);
     free(lab);
     static char spec[1200];

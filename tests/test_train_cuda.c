@@ -225,25 +225,21 @@ Test(train_cuda, optimizer_step_updates_user_buffers_on_the_user_stream) {
  * written as an IDX pair; returns the idx: spec. */
 static const char *pixel_spec(size_t n) {
     const size_t d = 784;
-    uint8_t *img = malloc(16 + n * d), *lab = malloc(8 + n);
-    const uint8_t ih[16] = {0, 0,  8, 3, 0, 0, (uint8_t)(n >> 8), (uint8_t)n, 0, 0,
-                            0, 28, 0, 0, 0, 28};
-    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, (uint8_t)(n >> 8), (uint8_t)n};
-    memcpy(img, ih, 16);
-    memcpy(lab, lh, 8);
+    uint8_t *img = malloc(n * d), *lab = malloc(n);
     uint64_t z = 99;
     for (size_t i = 0; i < n; i++) {
-        uint8_t *px = img + 16 + i * d;
+        uint8_t *px = img + i * d;
         size_t best = 0;
         for (size_t j = 0; j < d; j++) {
             z = z * 6364136223846793005ull + 1442695040888963407ull;
             px[j] = (uint8_t)(z >> 56);
             if (j < 10 && px[j] > px[best]) best = j;
         }
-        lab[8 + i] = (uint8_t)best;
+        lab[i] = (uint8_t)best;
     }
-    cr_assert_eq(tu_write_file(tu_path("px"), img, 16 + n * d), 0);
-    cr_assert_eq(tu_write_file(tu_path("lab"), lab, 8 + n), 0);
+    cr_assert_eq(
+        tu_write_idx(tu_path("px"), 0x08, 3, (uint32_t[]){(uint32_t)n, 28, 28}, img, n * d), 0);
+    cr_assert_eq(tu_write_idx(tu_path("lab"), 0x08, 1, (uint32_t[]){(uint32_t)n}, lab, n), 0);
     free(img);
     free(lab);
     static char spec[1200];

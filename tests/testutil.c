@@ -43,6 +43,27 @@ int tu_write_file(const char *path, const void *data, size_t len) {
     return (fclose(f) == 0 && w == len) ? 0 : -1;
 }
 
+size_t tu_idx_header(uint8_t *buf, uint8_t type, int ndims, const uint32_t *dims) {
+    size_t k = 0;
+    buf[k++] = 0;
+    buf[k++] = 0;
+    buf[k++] = type;
+    buf[k++] = (uint8_t)ndims;
+    for (int i = 0; i < ndims; i++)
+        for (int shift = 24; shift >= 0; shift -= 8) buf[k++] = (uint8_t)(dims[i] >> shift);
+    return k;
+}
+
+int tu_write_idx(const char *path, uint8_t type, int ndims, const uint32_t *dims,
+                 const void *payload, size_t len) {
+    uint8_t header[4 + 4 * 255];
+    const size_t h = tu_idx_header(header, type, ndims, dims);
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    const int ok = fwrite(header, 1, h, f) == h && (!len || fwrite(payload, 1, len, f) == len);
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
 int tu_write_text(const char *path, const char *text) {
     return tu_write_file(path, text, strlen(text));
 }

@@ -18,6 +18,14 @@ int tu_write_file(const char *path, const void *data, size_t len);
 int tu_write_text(const char *path, const char *text);
 /* Writes len bytes gzip-compressed to path; returns 0 on success. */
 int tu_write_gzip(const char *path, const void *data, size_t len);
+/* The header of an IDX file into buf (4 + 4 ndims bytes): the magic with
+ * the element type (0x08 unsigned byte, ...) and rank, then the dimensions
+ * big-endian. Returns its length. */
+size_t tu_idx_header(uint8_t *buf, uint8_t type, int ndims, const uint32_t *dims);
+/* Writes an IDX file: that header, then len bytes of payload (fewer than
+ * the dimensions call for, to make a truncated file). 0 on success. */
+int tu_write_idx(const char *path, uint8_t type, int ndims, const uint32_t *dims,
+                 const void *payload, size_t len);
 /* Runs a shell command, captures stdout+stderr into out (NUL-terminated,
  * truncated to size) and returns the exit status (or -1). */
 int tu_run(const char *cmd, char *out, size_t size);
