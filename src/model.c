@@ -258,23 +258,32 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
 
 /* ---- the fused one-layer gradient ------------------------------------------ */
 
-/* Rows in mapped host memory take it too: the op reads each row once, as
- * the gather does (the CUDA kernel stages a tile's rows in shared memory). */
-size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds) {
+/* The fused op's scratch for m over ds, and in *from the smallest batch
+ * that takes it (both 0 where none does), with one scratch query. Rows in
+ * mapped host memory take it too: the op reads each row once, as the
+ * gather does (the CUDA kernel stages a tile's rows in shared memory). */
+static size_t fused_scratch(const gsgd_model *m, const gsgd_dataset *ds, size_t *from) {
     const gsgd_backend *be = m->ctx->be;
     const int forced = gsgd_env_switch("GSGD_FUSED_GRADIENT", -1);
+    *from = 0;
     if (m->n_layers != 1 || !be->linear_grad || forced == 0 ||
-        (forced < 0 && be->linear_grad_min_batch == 0) ||
-        !be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs))
+        (forced < 0 && be->linear_grad_min_batch == 0))
         return 0;
-    return forced > 0 ? 1 : be->linear_grad_min_batch;
+    const size_t bytes = be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
+    if (bytes) *from = forced > 0 ? 1 : be->linear_grad_min_batch;
+    return bytes;
+}
+
+size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds) {
+    size_t from;
+    fused_scratch(m, ds, &from);
+    return from;
 }
 
 size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch) {
-    const size_t from = gsgd_model_fused_from(m, ds);
-    return from && batch >= from
-               ? m->ctx->be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs)
-               : 0;
+    size_t from;
+    const size_t bytes = fused_scratch(m, ds, &from);
+    return from && batch >= from ? bytes : 0;
 }
 
 gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
