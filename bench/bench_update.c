@@ -19,7 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
 
 #define REPS 21
 

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "backend.h"
-#include "update_math.h"
+#include "backend/backend.h"
+#include "backend/update_math.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "backend.h"
+#include "backend/backend.h"
 
 static __device__ __forceinline__ double warp_sum(double v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

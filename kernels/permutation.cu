@@ -16,7 +16,7 @@
 
 #include "kernels.h"
 #include "launch.cuh"
-#include "rng.h"
+#include "core/rng.h"
 
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
 

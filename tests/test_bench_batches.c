@@ -1,8 +1,8 @@
 /* The batch sizes gsgd bench measures (src/cli/bench_batches.c). */
 #include <criterion/criterion.h>
 
-#include "bench.h"
-#include "cli.h"
+#include "cli/bench/bench.h"
+#include "cli/cli.h"
 
 static void expect_list(const size_t *got, int n, const size_t *want, int m) {
     cr_assert_eq(n, m, "%d sizes, expected %d", n, m);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "cli/bench/bench.h"
 #include "testutil.h"
 
 static bench_report *report(void) {

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "trainer.h"
+#include "train/trainer.h"
 #include "testutil.h"
 
 /* 480 training samples of 6 features, 3 classes: at batch 32, 15 steps per

@@ -14,7 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
 #include "testutil.h"
 
 #define OUT_SIZE 16384

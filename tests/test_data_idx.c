@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "data.h"
+#include "data/loaders.h"
 #include "testutil.h"
 
 static gsgd_context *ctx;

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
+#include "data/loaders.h"
 #include "testutil.h"
 
 #define FMNIST_DIR "/usr/share/datasets/fashion-mnist"

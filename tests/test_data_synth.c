@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "data.h"
+#include "data/loaders.h"
 
 static gsgd_context *ctx;
 

@@ -10,7 +10,7 @@
 
 #include "fused_check.h"
 #include "testutil.h"
-#include "trainer.h"
+#include "train/trainer.h"
 
 static gsgd_context *cpu;
 

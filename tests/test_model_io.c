@@ -6,7 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
 #include "testutil.h"
 
 static gsgd_context *ctx;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "noise_scale.h"
+#include "cli/bench/noise_scale.h"
 
 /* xorshift64* and Box-Muller: a reproducible normal stream. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

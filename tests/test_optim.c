@@ -13,7 +13,15 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h" /* the learning-rate rules are internal: gsgd_lr_at_step */
+#include "backend/backend.h" /* the learning-rate rules are internal: gsgd_lr_at_step */
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "optim/schedule.h"
 
 static int ulp_close(float a, double b, int ulps) {
     double diff = fabs((double)a - b);

@@ -9,8 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
 #include "testutil.h"
+#include "train/trainer.h"
 
 typedef tu_fixture setup;
 

@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "planner.h"
+#include "plan/planner.h"
+#include "core/memory.h"
 
 #define F 4 /* sizeof(float) */
 

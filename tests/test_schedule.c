@@ -7,7 +7,16 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "optim/rule.h"
+#include "optim/schedule.h"
 
 /* Each rate is a few double operations from the decimals in the comments:
  * equal to 1e-12 relative. */

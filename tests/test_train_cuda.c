@@ -14,8 +14,15 @@
 #include <string.h>
 
 #include "cudatest.h"
-#include "internal.h"
-#include "trainer.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+#include "train/trainer.h"
 #include "testutil.h"
 
 #define CU(expr)                                                                                   \

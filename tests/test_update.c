@@ -21,7 +21,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
 
 #define U (FLT_EPSILON / 2.0)
 #define N_MAX 16

@@ -1,5 +1,5 @@
 /* Option tables and strict number parsing (see args.h). */
-#include "args.h"
+#include "cli/args.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* Index of the option called name (len bytes) in defs, or -1. */
 static int find_option(const cli_optdef *defs, const char *name, size_t len) {

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
-#include "json.h"
-#include "outfile.h"
-#include "usage.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/outfile.h"
+#include "cli/usage.h"
 
 enum { O_MODEL_FILE, O_DATA, O_SUMMARY, O_DEVICE, O_QUIET, O_HELP, O_COUNT };
 

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
-#include "usage.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/usage.h"
 
 enum { O_HELP, O_COUNT };
 static const cli_optdef OPTIONS[O_COUNT + 1] = {{"--help", 0}, {NULL, 0}};

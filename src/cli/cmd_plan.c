@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
-#include "cli.h"
-#include "json.h"
-#include "outfile.h"
-#include "planopts.h"
-#include "usage.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/outfile.h"
+#include "cli/planopts.h"
+#include "cli/usage.h"
 
 enum {
     O_DATA,

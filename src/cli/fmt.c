@@ -1,5 +1,5 @@
 /* Number formats shared by the CLI's tables (see fmt.h). */
-#include "fmt.h"
+#include "cli/fmt.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Flat JSON objects (see json.h). */
-#include "json.h"
+#include "cli/json.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "usage.h"
+#include "cli/cli.h"
+#include "cli/usage.h"
 
 static const struct {
     const char *name;

@@ -1,9 +1,9 @@
 /* Optimizer, schedule and stopping options (see optimopts.h). */
-#include "optimopts.h"
+#include "cli/optimopts.h"
 
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 typedef enum { K_PARAM, K_INTEGER, K_OPTIM, K_SCHEDULE, K_ON_NAN } kind;
 

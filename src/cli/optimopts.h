@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "args.h"
+#include "cli/args.h"
 #include "gsgd.h"
 
 /* Number of options in the table. */

@@ -1,5 +1,5 @@
 /* Atomic output files (see outfile.h). */
-#include "outfile.h"
+#include "cli/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

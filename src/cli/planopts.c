@@ -1,5 +1,5 @@
 /* Batch, memory and learning-rate scaling options (see planopts.h). */
-#include "planopts.h"
+#include "cli/planopts.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "args.h"
-#include "cli.h"
-#include "fmt.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/fmt.h"
 
 static const struct {
     const char *name;

@@ -1,12 +1,12 @@
 /* Progress lines and the per-epoch log (see progress.h). */
-#include "progress.h"
+#include "cli/progress.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "cli/json.h"
 
 /* Redraws of the live line per second: enough to look live, few enough
  * that a fast small model does not spend its time writing to a terminal. */

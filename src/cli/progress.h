@@ -11,7 +11,7 @@
 #define GSGD_CLI_PROGRESS_H
 
 #include "gsgd.h"
-#include "outfile.h"
+#include "cli/outfile.h"
 
 typedef struct {
     int show;             /* print progress at all (not --quiet) */

@@ -1,9 +1,9 @@
 /* Final result line and summary JSON of `gsgd train` (see report.h). */
-#include "report.h"
+#include "cli/report.h"
 
 #include <math.h>
 
-#include "json.h"
+#include "cli/json.h"
 
 void cli_report_line(FILE *f, const cli_train_report *r) {
     const gsgd_train_result *s = &r->res;

@@ -1,12 +1,12 @@
 /* Help texts (see usage.h). */
-#include "usage.h"
+#include "cli/usage.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "cli.h"
-#include "distributed.h"
-#include "optimopts.h"
+#include "cli/cli.h"
+#include "cli/train/distributed.h"
+#include "cli/optimopts.h"
 
 static const char *const DATA_SPECS =
     "Data SPEC:\n"

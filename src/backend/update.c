@@ -1,0 +1,113 @@
+/* Host side of an update, shared by the backends: the checks of its
+ * buffers and the scalars every element's step uses (update_math.h). */
+#include <math.h>
+
+#include "backend/update_math.h"
+#include "core/error.h"
+
+static int layerwise(gsgd_optim k) { return k == GSGD_OPTIM_LARS || k == GSGD_OPTIM_LAMB; }
+
+static int adam_family(gsgd_optim k) {
+    return k == GSGD_OPTIM_ADAM || k == GSGD_OPTIM_ADAMW || k == GSGD_OPTIM_LAMB;
+}
+
+int gsgd_rule_uses_t(const gsgd_update_rule *rule) { return adam_family(rule->kind); }
+
+int gsgd_update_needs_total(const gsgd_update_rule *rule, const gsgd_update_args *a) {
+    return rule->clip_norm > 0.0f || (rule->skip_nonfinite && a->guard);
+}
+
+/* Segments must tile [0, n) in order: every element belongs to exactly one,
+ * so the layer-wise passes touch each once. */
+static gsgd_status check_segments(gsgd_context *ctx, const gsgd_update_rule *rule, size_t n) {
+    const int S = rule->n_segments;
+    RETURN_ERROR_IF(S < 1 || S > GSGD_MAX_SEGMENTS, ctx, GSGD_STATUS_INTERNAL,
+                    "update: %d segments (1 to %d)", S, GSGD_MAX_SEGMENTS);
+    RETURN_ERROR_IF(rule->seg[0] != 0 || rule->seg[S] != n, ctx, GSGD_STATUS_INTERNAL,
+                    "update: segments cover [%zu, %zu), the buffer [0, %zu)", rule->seg[0],
+                    rule->seg[S], n);
+    for (int k = 0; k < S; k++)
+        RETURN_ERROR_IF(rule->seg[k + 1] < rule->seg[k], ctx, GSGD_STATUS_INTERNAL,
+                        "update: segment %d ends before it starts", k);
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status check_buffers(gsgd_context *ctx, const gsgd_update_rule *rule,
+                                 const gsgd_update_args *a) {
+    RETURN_ERROR_IF(!a->lr || (a->n && (!a->params || !a->grads)), ctx, GSGD_STATUS_INTERNAL,
+                    "update: NULL learning rate, parameters or gradients");
+    const int n_state = gsgd_rule_state_count(rule);
+    for (int k = 0; k < n_state; k++)
+        RETURN_ERROR_IF(!a->state[k], ctx, GSGD_STATUS_INTERNAL,
+                        "update: rule %d needs %d state buffers, state[%d] is NULL",
+                        (int)rule->kind, n_state, k);
+    RETURN_ERROR_IF(gsgd_rule_work_floats(rule, a->n) > 0 && !a->work, ctx, GSGD_STATUS_INTERNAL,
+                    "update: rule %d needs a work buffer", (int)rule->kind);
+    RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
+                    "update: step t is 1-based (bias correction of step 0)");
+    RETURN_ERROR_IF(a->t_in_epoch && (gsgd_rule_uses_t(rule) || a->average || !a->guard), ctx,
+                    GSGD_STATUS_INTERNAL,
+                    "update: t within the epoch needs a guard, and a rule whose scalars do not "
+                    "depend on t (rule %d, average %d)",
+                    (int)rule->kind, a->average != NULL);
+    if (layerwise(rule->kind)) FORWARD_IF_ERROR(check_segments(ctx, rule, a->n));
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_update_prepare(gsgd_context *ctx, const gsgd_update_rule *rule,
+                                const gsgd_update_args *a, gsgd_step_consts *out) {
+    FORWARD_IF_ERROR(check_buffers(ctx, rule, a));
+    gsgd_step_consts c = {
+        .kind = rule->kind,
+        .mu = rule->momentum,
+        .wd = rule->weight_decay,
+        .b1 = rule->beta1,
+        .b2 = rule->beta2,
+        .eps = rule->eps,
+        .alpha = rule->alpha,
+        .eta = rule->trust_coef,
+        .clip_norm = rule->clip_norm,
+        .l1 = rule->l1,
+        .omb1 = 1.0f - rule->beta1,
+        .omb2 = 1.0f - rule->beta2,
+        .oma = 1.0f - rule->alpha,
+        .bc1 = 1.0f,
+        .bc2_sqrt = 1.0f,
+        .avg_rate = a->average ? a->avg_rate : 0.0f,
+        .n_decay = rule->n_decay < a->n ? rule->n_decay : a->n,
+    };
+    if (adam_family(rule->kind)) {
+        /* In double, as torch does in Python, then rounded once. */
+        const double t = (double)a->t;
+        c.bc1 = (float)(1.0 - pow((double)rule->beta1, t));
+        c.bc2_sqrt = (float)sqrt(1.0 - pow((double)rule->beta2, t));
+    }
+    *out = c;
+    return GSGD_STATUS_OK;
+}
+
+int gsgd_rule_state_count(const gsgd_update_rule *rule) {
+    switch (rule->kind) {
+    case GSGD_OPTIM_SGD:
+        return 0;
+    case GSGD_OPTIM_MOMENTUM:
+    case GSGD_OPTIM_NESTEROV:
+    case GSGD_OPTIM_LARS:
+    case GSGD_OPTIM_ADAGRAD:
+        return 1;
+    case GSGD_OPTIM_RMSPROP:
+        return rule->momentum > 0.0f ? 2 : 1;
+    case GSGD_OPTIM_ADAM:
+    case GSGD_OPTIM_ADAMW:
+    case GSGD_OPTIM_LAMB:
+        return 2;
+    }
+    return 0;
+}
+
+size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n) {
+    if (rule->kind == GSGD_OPTIM_LAMB) return GSGD_WORK_HEAD + n;
+    if (rule->kind == GSGD_OPTIM_LARS || rule->clip_norm > 0.0f || rule->skip_nonfinite)
+        return GSGD_WORK_HEAD;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * What `gsgd bench` needs from the library beyond the public API: timers
+ * that read the backend's own clock (CUDA events on the context's stream,
+ * so timing a phase never adds a host synchronisation; the monotonic clock
+ * on the CPU, whose ops are synchronous) and a description of the machine
+ * (device, memory, CUDA runtime and driver, BLAS). Internal: never
+ * installed, no CUDA header needed by its users.
+ */
+#ifndef GSGD_BENCH_SUPPORT_H
+#define GSGD_BENCH_SUPPORT_H
+
+#include <stddef.h>
+
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+
+typedef struct gsgd_timer gsgd_timer;
+
+/* A timer with n_marks time stamps on ctx's backend. */
+gsgd_status gsgd_timer_create(gsgd_context *ctx, int n_marks, gsgd_timer **out);
+void gsgd_timer_free(gsgd_timer *t);
+/* Stamps mark i once the work enqueued so far has run (a CUDA event
+ * recorded on the stream; the clock now on the CPU). Never waits. */
+gsgd_status gsgd_timer_mark(gsgd_timer *t, int i);
+/* Seconds from mark i to mark j; waits for mark j. */
+gsgd_status gsgd_timer_seconds(gsgd_timer *t, int i, int j, double *seconds);
+/* "cuda events" or "monotonic clock". */
+const char *gsgd_timer_clock(const gsgd_context *ctx);
+
+typedef struct {
+    char device_name[256]; /* "NVIDIA H100 80GB HBM3", or the CPU backend's "cpu" */
+    size_t device_memory;  /* total bytes of the device (RAM on the CPU) */
+    char cuda_runtime[32]; /* "12.4", or "" on the CPU backend */
+    char cuda_driver[32];
+    char blas[256]; /* OpenBLAS's configuration string */
+    int threads;    /* OpenMP threads of the CPU backend */
+} gsgd_machine;
+
+/* Fills m for ctx's device. */
+gsgd_status gsgd_machine_describe(gsgd_context *ctx, gsgd_machine *m);
+
+#endif

@@ -1,0 +1,70 @@
+/* Checkpoint files, as far as the rest of the library needs them: model
+ * loading reads the model part of a checkpoint, and resuming
+ * (checkpoint_resume.c) the parsed image checkpoint.c reads. Never
+ * installed. */
+#ifndef GSGD_CHECKPOINT_H
+#define GSGD_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+
+/* Where a model's arrays lie in a file image (byte offsets; mean and
+ * inv_std are 0 without a standardiser). */
+typedef struct {
+    size_t params, mean, inv_std;
+} gsgd_model_offsets;
+
+/* 1 when data starts with the checkpoint magic. */
+int gsgd_is_checkpoint(const unsigned char *data, size_t len);
+
+/* Checks a checkpoint image read from path (magic, version, CRC, sizes),
+ * lays out m for its model (gsgd_model_layout, no allocation) and says
+ * where the parameters evaluation should see lie: the average when the run
+ * averaged, else the iterate. BAD_FORMAT naming path. */
+gsgd_status gsgd_checkpoint_model_part(gsgd_context *ctx, const char *path,
+                                       const unsigned char *data, size_t len, gsgd_model *m,
+                                       gsgd_model_offsets *off);
+
+/* ---- the image, shared by checkpoint.c and checkpoint_resume.c --------- */
+
+/* A checkpoint's fixed header as read or written (layout: checkpoint.c). */
+typedef struct {
+    char magic[8];
+    uint32_t version, bom;
+    char spec[GSGD_SPEC_LEN];
+    uint64_t n_features;
+    int32_t n_classes;
+    uint32_t flags;
+    uint64_t n_params;
+    int32_t optim;
+    uint32_t n_state;
+    uint64_t batch, n_train;
+    int32_t n_replicas, shard, epoch, no_improve;
+    uint64_t epoch_step, steps, avg_count;
+    double lr_factor, best, lr_now;
+    uint32_t bad_seen;
+    float guard_lr_factor;
+    uint32_t guard_bad_steps, n_options;
+    uint64_t guard_first_bad;
+    double v[GSGD_N_PARAMS];
+} gsgd_ckpt_header;
+
+/* Payload offsets of a parsed image. */
+typedef struct {
+    size_t params, mean, inv_std, average, state[2];
+} gsgd_ckpt_layout;
+
+/* Reads and parses path; *data is the image (freed by the caller), NULL
+ * on failure. */
+gsgd_status gsgd_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
+                                 gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m);
+
+#endif

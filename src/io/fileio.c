@@ -1,0 +1,134 @@
+/* Whole-file binary I/O (see fileio.h). */
+#include "io/fileio.h"
+#include "core/error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+int gsgd_bytes_put(gsgd_bytes *b, const void *p, size_t n) {
+    if (n > b->cap - b->len) return -1;
+    memcpy(b->buf + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+void gsgd_bytes_put_crc(gsgd_bytes *b) {
+    uint32_t crc = (uint32_t)crc32_z(0L, b->buf, b->len);
+    gsgd_bytes_put(b, &crc, 4);
+}
+
+int gsgd_crc_ok(const unsigned char *data, size_t len) {
+    if (len < 4) return 0;
+    uint32_t stored;
+    memcpy(&stored, data + len - 4, 4);
+    return stored == (uint32_t)crc32_z(0L, data, len - 4);
+}
+
+/* Opens "<path>.tmp" and holds an exclusive flock on it. A waiter may wake
+ * holding the lock of a file that the previous holder has meanwhile renamed
+ * over path: it then checks that its descriptor is still the file named
+ * tmp, and starts over if not. Returns the descriptor or -1 (errno set). */
+static int open_locked_temp(const char *tmp) {
+    for (;;) {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) return -1;
+        int rc;
+        do rc = flock(fd, LOCK_EX);
+        while (rc != 0 && errno == EINTR);
+        /* A file system without locks still gets the atomic rename. */
+        if (rc != 0 && errno != ENOLCK && errno != EOPNOTSUPP) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && stat(tmp, &named) == 0 && held.st_dev == named.st_dev &&
+            held.st_ino == named.st_ino)
+            return fd;
+        close(fd);
+    }
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len) {
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const void *data,
+                                  size_t len) {
+    const size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    int fd = open_locked_temp(tmp);
+    if (fd < 0) {
+        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s", path,
+                                    strerror(errno));
+        free(tmp);
+        return st;
+    }
+    /* The temporary may be a stale one of a killed save: truncate first. */
+    int ok = ftruncate(fd, 0) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 &&
+             rename(tmp, path) == 0;
+    if (!ok) {
+        gsgd_status st =
+            GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path, strerror(errno));
+        unlink(tmp); /* still under the lock: no other save is using it */
+        close(fd);
+        free(tmp);
+        return st;
+    }
+    close(fd); /* after the rename: releases the lock to the next save */
+    free(tmp);
+    /* Make the rename itself durable. */
+    char *dir_copy = strdup(path);
+    if (dir_copy) {
+        int dfd = open(dirname(dir_copy), O_RDONLY);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        free(dir_copy);
+    }
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
+                                 size_t *len) {
+    FILE *f = fopen(path, "rb");
+    RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: not a regular file", path);
+    }
+    *len = (size_t)sb.st_size;
+    *data = malloc(*len ? *len : 1);
+    if (!*data) {
+        fclose(f);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: out of memory", path);
+    }
+    size_t got = fread(*data, 1, *len, f);
+    fclose(f);
+    if (got != *len) {
+        free(*data);
+        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
+    }
+    return GSGD_STATUS_OK;
+}

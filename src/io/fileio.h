@@ -1,0 +1,53 @@
+/* Whole-file binary I/O shared by model files (model_io.c) and checkpoints
+ * (checkpoint.c): an append buffer, atomic replacement, whole-file reads.
+ * Never installed. */
+#ifndef GSGD_FILEIO_H
+#define GSGD_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+
+/* Files are native little-endian; this mark in the header tells a reader
+ * on a host of the other byte order that it cannot use the file. */
+#define GSGD_FILE_BOM 0x01020304u
+
+/* A fixed-capacity byte buffer that a file image is assembled in. */
+typedef struct {
+    unsigned char *buf;
+    size_t len, cap;
+} gsgd_bytes;
+
+/* Appends n bytes; returns -1 (and appends nothing) past cap. */
+int gsgd_bytes_put(gsgd_bytes *b, const void *p, size_t n);
+
+/* Appends the zlib CRC32 of every byte so far. */
+void gsgd_bytes_put_crc(gsgd_bytes *b);
+
+/* 1 when the last 4 bytes of data[0, len) are the CRC32 of the rest. */
+int gsgd_crc_ok(const unsigned char *data, size_t len);
+
+/* Replaces path by len bytes so that path is never seen half-written: the
+ * bytes go to "<path>.tmp", which is fsynced and renamed over path, then
+ * the directory is fsynced. The temporary's name is fixed so that a save
+ * killed half-way leaves one stale "<path>.tmp" that the next save to path
+ * truncates and reuses (readers never look at it). Concurrent saves to the
+ * same path take turns through an flock on the temporary. Fails with
+ * GSGD_STATUS_IO naming path. */
+gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const void *data,
+                                  size_t len);
+
+/* Reads a whole regular file into a malloc'd buffer (*data, freed by the
+ * caller). GSGD_STATUS_IO naming path when it cannot be read. */
+gsgd_status gsgd_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
+                                 size_t *len);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * gsgd_plan: the memory model checked against reality. The pure rules live
+ * in planner.c; this file reads the device (free memory, limits), verifies
+ * the planned batch by allocating every buffer and running one step and one
+ * evaluation batch, bisects when that fails, times candidate batches for
+ * BATCH_POLICY = FASTEST, and hands the trainer its verified buffers.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "plan/planner.h"
+#include "optim/rule.h"
+#include "optim/schedule.h"
+#include "core/util.h"
+#include "train/trainer.h"
+#include "core/error.h"
+
+#define MAX_CURVE 40
+#define FASTEST_WARMUP_STEPS 2
+#define FASTEST_TIMED_STEPS 5
+
+/* Device facts the vtable does not carry. max_batch: the default cap on an
+ * automatic batch. On the CPU throughput stops growing at about 64 rows
+ * (measured on Fashion-MNIST softmax: 0.91M samples/s at 64, 0.76M at
+ * 1024, one thread) while larger batches train worse per epoch (test
+ * accuracy after 20 epochs 0.845 at 64, 0.824 at 1024), so larger buys
+ * nothing there. On CUDA small models need about a thousand rows to fill
+ * the GPU; 1024 is provisional until measured with --batch fastest.
+ * reserve: kept free for the CUDA context, lazily loaded kernels and
+ * library handles. granularity: what one allocation may be rounded up to
+ * (cpu_alloc: 64-byte lines; cudaMalloc: 2 MiB pages). workspace: what
+ * cuBLAS may still allocate itself; its 32 MiB workspace (ours, see
+ * backend_cuda.c) is allocated when the context opens, so free memory
+ * already leaves it out, and counting 32 MiB again costs that much
+ * headroom (measured: the model's largest batch is 0.9997 of the true one
+ * on an H200). */
+static const struct {
+    size_t max_batch, reserve, granularity, workspace;
+} DEVICE[] = {
+    [GSGD_DEVICE_AUTO] = {64, 0, 64, 0},
+    [GSGD_DEVICE_CPU] = {64, 0, 64, 0},
+    [GSGD_DEVICE_CUDA] = {1024, (size_t)256 << 20, (size_t)2 << 20, (size_t)32 << 20},
+};
+
+struct gsgd_batch_plan {
+    gsgd_device device;
+    gsgd_mem_model mm;
+    gsgd_budget budget;
+    size_t free_bytes, total_bytes;
+    size_t batch, max_fit, predicted, measured;
+    gsgd_plan_why why;
+    double lr, seconds;
+    char reason[768];
+    int n_curve;
+    size_t curve_batch[MAX_CURVE];
+    double curve_sps[MAX_CURVE];
+};
+
+/* ---- verification ------------------------------------------------------ */
+
+typedef struct {
+    gsgd_model *m;
+    const gsgd_dataset *data;
+    const gsgd_options *opts;
+    size_t measured; /* peak footprint of the last successful try */
+} verify_ctx;
+
+/* Allocates a trainer at B and runs one step (learning rate 0, so the
+ * model is unchanged) and one evaluation batch: every buffer is touched,
+ * and a backend that allocates lazily (cuBLAS) does so now, not in the
+ * step loop. Measures gsgd's peak footprint meanwhile. On success *out
+ * holds the trainer when out is not NULL, else it is freed. */
+static gsgd_status verify(verify_ctx *v, size_t B, gsgd_trainer **out) {
+    gsgd_context *ctx = v->m->ctx;
+    const size_t saved_peak = ctx->bytes_peak;
+    ctx->bytes_peak = ctx->bytes_in_use;
+    gsgd_trainer *tr = NULL;
+    gsgd_status st = gsgd_trainer_alloc(v->m, v->data, v->opts, B, &tr);
+    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe(tr, B, 1, NULL);
+    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe_eval(tr);
+    if (st == GSGD_STATUS_OK) st = ctx->be->sync(ctx);
+    const size_t peak = ctx->bytes_peak;
+    if (st != GSGD_STATUS_OK || !out) gsgd_trainer_free(tr);
+    ctx->bytes_peak = peak > saved_peak ? peak : saved_peak;
+    if (st != GSGD_STATUS_OK) return st;
+    v->measured = peak;
+    if (out) *out = tr;
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status verify_try(size_t B, void *user) { return verify(user, B, NULL); }
+
+/* ---- --batch fastest --------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Times powers of two from 32 up to tr's batch B (and B itself) on tr's
+ * buffers, which serve any smaller batch; records the curve and returns
+ * the batch with the highest samples/s (median step, warm-up excluded). */
+static gsgd_status time_candidates(gsgd_batch_plan *p, gsgd_trainer *tr, size_t B, size_t *best) {
+    size_t c = B < 32 ? B : 32;
+    double best_sps = -1.0;
+    *best = B;
+    p->n_curve = 0;
+    while (p->n_curve < MAX_CURVE) {
+        double t[FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS];
+        FORWARD_IF_ERROR(gsgd_trainer_probe(tr, c, FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS, t));
+        qsort(t + FASTEST_WARMUP_STEPS, FASTEST_TIMED_STEPS, sizeof *t, cmp_double);
+        double median = t[FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS / 2];
+        double sps = median > 0.0 ? (double)c / median : INFINITY;
+        p->curve_batch[p->n_curve] = c;
+        p->curve_sps[p->n_curve++] = sps;
+        if (sps > best_sps) {
+            best_sps = sps;
+            *best = c;
+        }
+        if (c == B) break;
+        c = c * 2 <= B ? c * 2 : B;
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
+    size_t b = m->n_params * sizeof(float);
+    if (!data->borrowed) {
+        b += data->n * sizeof(float);
+        if (!data->host_mapped) b += gsgd_dataset_x_bytes(data);
+    }
+    if (m->mean) b += 2 * m->n_features * sizeof(float);
+    return b;
+}
+
+/* Memory model and budget from the options and the device. */
+static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_dataset *data,
+                                  const gsgd_options *o) {
+    gsgd_context *ctx = m->ctx;
+    const gsgd_backend *be = ctx->be;
+    const size_t res = resident_bytes(m, data);
+    p->device = ctx->device;
+    const gsgd_update_rule rule = gsgd_rule_from_options(o, m, m->n_params);
+    gsgd_mem_inputs in = {
+        .m = m,
+        .n_train = data->n,
+        .x_type = data->xt,
+        .optim = rule.kind,
+        .n_state = gsgd_rule_state_count(&rule),
+        .work_floats = gsgd_rule_work_floats(&rule, m->n_params),
+        .average = o->v[GSGD_AVERAGE] > 0.0,
+        .lr_table = gsgd_lr_per_step(o),
+        .model_resident = 1,
+        .data_resident = 1,
+        .data_borrowed = data->borrowed,
+        .x_host_mapped = data->host_mapped,
+        .other_in_use = ctx->bytes_in_use > res ? ctx->bytes_in_use - res : 0,
+        .perm_scratch_bytes = be->perm_scratch_bytes(data->n),
+        /* Counted at any batch the op may take (a few MB, conservative
+         * below the backend's smallest fused batch). */
+        .fused_bytes = gsgd_model_fused_bytes(m, data, SIZE_MAX),
+        .workspace_bytes = DEVICE[p->device].workspace,
+    };
+    gsgd_mem_model_build(&in, &p->mm);
+    FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
+    double reserve = o->v[GSGD_MEM_RESERVE];
+    gsgd_budget_inputs bi = {
+        .free_bytes = p->free_bytes,
+        .total_bytes = p->total_bytes,
+        .in_use = ctx->bytes_in_use,
+        .ctx_limit = ctx->mem_limit,
+        .opt_limit = (size_t)o->v[GSGD_MEM_LIMIT],
+        .opt_fraction = o->v[GSGD_MEM_FRACTION],
+        .margin = o->v[GSGD_MEM_HEADROOM],
+        .reserve = reserve < 0.0 ? DEVICE[p->device].reserve : (size_t)reserve,
+        .rounding = (size_t)p->mm.n_buffers * (DEVICE[p->device].granularity - 1),
+    };
+    gsgd_budget_compute(&bi, &p->budget);
+    return GSGD_STATUS_OK;
+}
+
+/* Says where the budget came from: the cap less the headroom, which on a
+ * GPU includes the reserve for the runtime, and can be all of a small cap. */
+static void explain_budget(gsgd_batch_plan *p, gsgd_context *ctx) {
+    char a[32], b[32], msg[GSGD_ERROR_LEN];
+    snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
+    (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                     "%s; the budget is the %s, %s, less %s of headroom (the margin "
+                     "GSGD_MEM_HEADROOM, the reserve GSGD_MEM_RESERVE for the device's runtime "
+                     "and libraries, allocation rounding)",
+                     msg, p->budget.cap_source, gsgd_fmt_bytes(p->budget.cap, a, sizeof a),
+                     gsgd_fmt_bytes(p->budget.headroom, b, sizeof b));
+}
+
+/* When the resident dataset is what leaves no room, says so, and how to
+ * keep it in pinned host memory where the backend can (dataset.c). */
+static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
+    gsgd_context *ctx = data->ctx;
+    const size_t data_bytes = gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
+    if (p->mm.fixed - data_bytes + p->mm.per_sample > p->budget.budget) return;
+    char a[32], msg[GSGD_ERROR_LEN];
+    snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
+    (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                     "%s; the training set (%s) is what leaves no room for the batch "
+                     "buffers%s",
+                     msg, gsgd_fmt_bytes(data_bytes, a, sizeof a),
+                     ctx->be->alloc_host_mapped
+                         ? ": loaded under a context memory limit below its size "
+                           "(gsgd_context_set_mem_limit), it stays in pinned host memory"
+                         : "");
+}
+
+/* The one sentence gsgd_plan_reason returns. planned: the batch before
+ * bisection or timing; max_batch: the cap in force (0 for a fixed batch). */
+static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int default_cap,
+                    int tries) {
+    char b1[32], b2[32];
+    const char *budget = gsgd_fmt_bytes(p->budget.budget, b1, sizeof b1);
+    switch (p->why) {
+    case GSGD_WHY_MEMORY:
+        snprintf(p->reason, sizeof p->reason,
+                 "the largest batch that fits the budget of %s (%s minus headroom), rounded "
+                 "down to a multiple of 32",
+                 budget, p->budget.cap_source);
+        break;
+    case GSGD_WHY_N_TRAIN:
+        snprintf(p->reason, sizeof p->reason,
+                 "every training sample fits in one batch (the budget of %s allows %zu rows)",
+                 budget, p->max_fit);
+        break;
+    case GSGD_WHY_MAX_BATCH:
+        snprintf(p->reason, sizeof p->reason,
+                 "the budget of %s allows %zu rows; capped at the max useful batch %zu (%s)",
+                 budget, p->max_fit, max_batch,
+                 default_cap ? "this device's default; set max_batch to change it" : "max_batch");
+        break;
+    case GSGD_WHY_FIXED:
+        snprintf(p->reason, sizeof p->reason, "fixed by the caller (batch %zu)", p->batch);
+        break;
+    case GSGD_WHY_BISECTED:
+        snprintf(p->reason, sizeof p->reason,
+                 "the planned batch %zu (predicted %s) failed to allocate; bisection found "
+                 "%zu in %d tries",
+                 planned, gsgd_fmt_bytes(gsgd_mem_model_bytes(&p->mm, planned), b2, sizeof b2),
+                 p->batch, tries);
+        break;
+    case GSGD_WHY_FASTEST:
+        snprintf(p->reason, sizeof p->reason,
+                 "the highest samples/s of %d batches timed up to %zu, the largest allowed "
+                 "(by the budget of %s, the training set and max_batch %zu)",
+                 p->n_curve, planned, budget, max_batch);
+        break;
+    }
+}
+
+gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *o,
+                          gsgd_batch_plan **out, gsgd_trainer **keep) {
+    const double t0 = gsgd_now_seconds();
+    gsgd_context *ctx = m->ctx;
+    *out = NULL;
+    if (keep) *keep = NULL;
+    FORWARD_IF_ERROR(gsgd_trainer_check(m, data));
+    gsgd_batch_plan *p = calloc(1, sizeof *p);
+    RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
+    gsgd_trainer *tr = NULL;
+    verify_ctx v = {.m = m, .data = data, .opts = o};
+    int tries = 0, default_cap = 0;
+    size_t planned = 0, max_batch = 0;
+    gsgd_status st;
+    CHECK_GOTO(st, measure_device(p, m, data, o), fail);
+
+    const size_t fixed_batch = (size_t)o->v[GSGD_BATCH];
+    if (fixed_batch > 0) {
+        /* The caller's batch is described, checked against the cap (not the
+         * headroom, which only protects the planner's own choice) and, for
+         * a trainer, allocated as it is. */
+        p->batch = planned = fixed_batch < data->n ? fixed_batch : data->n;
+        p->why = GSGD_WHY_FIXED;
+        p->max_fit = p->budget.budget >= p->mm.fixed && p->mm.per_sample
+                         ? (p->budget.budget - p->mm.fixed) / p->mm.per_sample
+                         : 0;
+        size_t need = gsgd_mem_model_bytes(&p->mm, p->batch);
+        if (need > p->budget.cap) {
+            char a[32], b[32];
+            st = GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                            "model does not fit: batch %zu needs %s, has %s (%s)", p->batch,
+                            gsgd_fmt_bytes(need, a, sizeof a),
+                            gsgd_fmt_bytes(p->budget.cap, b, sizeof b), p->budget.cap_source);
+            goto fail;
+        }
+        if (keep) {
+            /* A trainer at a fixed batch only allocates: no extra step. */
+            const size_t saved_peak = ctx->bytes_peak;
+            ctx->bytes_peak = ctx->bytes_in_use;
+            st = gsgd_trainer_alloc(m, data, o, p->batch, &tr);
+            p->measured = ctx->bytes_peak;
+            if (saved_peak > ctx->bytes_peak) ctx->bytes_peak = saved_peak;
+            if (st != GSGD_STATUS_OK) goto fail;
+        } else {
+            CHECK_GOTO(st, verify(&v, p->batch, NULL), fail);
+            p->measured = v.measured;
+        }
+    } else {
+        default_cap = !(o->v[GSGD_MAX_BATCH] > 0);
+        max_batch = default_cap ? DEVICE[p->device].max_batch : (size_t)o->v[GSGD_MAX_BATCH];
+        st = gsgd_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
+                              max_batch, &planned, &p->max_fit, &p->why);
+        if (st != GSGD_STATUS_OK) {
+            explain_budget(p, ctx);
+            explain_no_fit(p, data);
+            goto fail;
+        }
+        p->batch = planned;
+        const int fastest = (int)o->v[GSGD_BATCH_POLICY] == GSGD_BATCH_FASTEST;
+        st = verify(&v, planned, keep || fastest ? &tr : NULL);
+        if (st == GSGD_STATUS_OUT_OF_MEMORY || st == GSGD_STATUS_DEVICE_OUT_OF_MEMORY) {
+            CHECK_GOTO(st, gsgd_plan_bisect(ctx, 0, planned, verify_try, &v, &p->batch, &tries),
+                       fail);
+            p->why = GSGD_WHY_BISECTED;
+            CHECK_GOTO(st, verify(&v, p->batch, keep || fastest ? &tr : NULL), fail);
+        } else if (st != GSGD_STATUS_OK) {
+            goto fail;
+        }
+        if (fastest) {
+            size_t best;
+            CHECK_GOTO(st, time_candidates(p, tr, p->batch, &best), fail);
+            planned = p->batch;
+            p->why = GSGD_WHY_FASTEST;
+            if (best != p->batch || !keep) {
+                gsgd_trainer_free(tr);
+                tr = NULL;
+                p->batch = best;
+                CHECK_GOTO(st, verify(&v, best, keep ? &tr : NULL), fail);
+            }
+        }
+        p->measured = v.measured;
+    }
+    p->predicted = gsgd_mem_model_bytes(&p->mm, p->batch);
+    p->lr = gsgd_base_lr(o) * gsgd_lr_scale(o, p->batch);
+    explain(p, planned, max_batch, default_cap, tries);
+    p->seconds = gsgd_now_seconds() - t0;
+    *out = p;
+    if (keep) *keep = tr;
+    return GSGD_STATUS_OK;
+fail:
+    gsgd_trainer_free(tr);
+    free(p);
+    return st;
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+gsgd_status gsgd_plan(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *data,
+                      const gsgd_options *opts, gsgd_batch_plan **out) {
+    if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!ctx || !model || !data || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
+    RETURN_ERROR_IF(model->ctx != ctx || data->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                    "plan: the model and the data must belong to the context given");
+    return gsgd_plan_run(model, data, opts, out, NULL);
+}
+
+void gsgd_plan_free(gsgd_batch_plan *plan) { free(plan); }
+
+size_t gsgd_plan_batch(const gsgd_batch_plan *p) { return p ? p->batch : 0; }
+size_t gsgd_plan_max_fit(const gsgd_batch_plan *p) { return p ? p->max_fit : 0; }
+size_t gsgd_plan_budget(const gsgd_batch_plan *p) { return p ? p->budget.budget : 0; }
+size_t gsgd_plan_fixed(const gsgd_batch_plan *p) { return p ? p->mm.fixed : 0; }
+size_t gsgd_plan_per_sample(const gsgd_batch_plan *p) { return p ? p->mm.per_sample : 0; }
+size_t gsgd_plan_predicted(const gsgd_batch_plan *p) { return p ? p->predicted : 0; }
+size_t gsgd_plan_measured(const gsgd_batch_plan *p) { return p ? p->measured : 0; }
+const char *gsgd_plan_reason(const gsgd_batch_plan *p) { return p ? p->reason : ""; }
+double gsgd_plan_lr(const gsgd_batch_plan *p) { return p ? p->lr : 0.0; }
+double gsgd_plan_seconds(const gsgd_batch_plan *p) { return p ? p->seconds : 0.0; }
+int gsgd_plan_item_count(const gsgd_batch_plan *p) { return p ? p->mm.n_items : 0; }
+int gsgd_plan_curve_count(const gsgd_batch_plan *p) { return p ? p->n_curve : 0; }
+
+gsgd_status gsgd_plan_memory(const gsgd_batch_plan *p, size_t *free_bytes, size_t *total_bytes,
+                             size_t *cap, size_t *headroom) {
+    if (!p) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (free_bytes) *free_bytes = p->free_bytes;
+    if (total_bytes) *total_bytes = p->total_bytes;
+    if (cap) *cap = p->budget.cap;
+    if (headroom) *headroom = p->budget.headroom;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_plan_item(const gsgd_batch_plan *p, int i, const char **name, size_t *bytes,
+                           int *per_sample, int *resident) {
+    if (!p || i < 0 || i >= p->mm.n_items) return GSGD_STATUS_INVALID_ARGUMENT;
+    const gsgd_mem_item *it = &p->mm.items[i];
+    if (name) *name = it->name;
+    if (bytes) *bytes = it->bytes;
+    if (per_sample) *per_sample = it->per_sample;
+    if (resident) *resident = it->resident;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_plan_curve(const gsgd_batch_plan *p, int i, size_t *batch,
+                            double *samples_per_second) {
+    if (!p || i < 0 || i >= p->n_curve) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (batch) *batch = p->curve_batch[i];
+    if (samples_per_second) *samples_per_second = p->curve_sps[i];
+    return GSGD_STATUS_OK;
+}

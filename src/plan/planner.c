@@ -1,0 +1,230 @@
+/*
+ * The batch-size planner, pure part: memory model, budget, choice of B and
+ * the bisection rule (see planner.h). Nothing here allocates device memory
+ * or reads the clock; plan.c does, around these functions.
+ */
+#include "plan/planner.h"
+#include "core/memory.h"
+#include "core/error.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+static size_t mul_sat(size_t a, size_t b) {
+    size_t r;
+    return gsgd_mul_ok(a, b, &r) ? r : SIZE_MAX;
+}
+
+static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resident,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resident,
+                     const char *fmt, ...) {
+    gsgd_mem_item *it = &mm->items[mm->n_items++];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(it->name, sizeof it->name, fmt, ap);
+    va_end(ap);
+    it->bytes = bytes;
+    it->per_sample = per_sample;
+    it->resident = resident;
+    if (per_sample)
+        mm->per_sample = add_sat(mm->per_sample, bytes);
+    else
+        mm->fixed = add_sat(mm->fixed, bytes);
+    if (!resident) mm->n_buffers++;
+}
+
+void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
+    memset(mm, 0, sizeof *mm);
+    const gsgd_model *m = in->m;
+    const size_t F = sizeof(float), n = in->n_train, d = m->n_features;
+    const size_t pbytes = mul_sat(m->n_params, F);
+
+    /* Held before the trainer exists: they count against the budget all
+     * the same, since the budget covers gsgd's whole footprint. */
+    add_item(mm, pbytes, 0, in->model_resident, "parameters (%zu floats)", m->n_params);
+    if (m->mean) add_item(mm, 2 * d * F, 0, in->model_resident, "standardiser (mean, 1/std)");
+    /* The caller's own arrays are already out of the free memory and are
+     * not gsgd's to budget: listed, at 0 bytes. */
+    if (in->data_borrowed) {
+        add_item(mm, 0, 0, 1, "training X (%zu x %zu, caller's memory)", n, d);
+        add_item(mm, 0, 0, 1, "training y (%zu, caller's memory)", n);
+    } else {
+        if (in->x_host_mapped)
+            add_item(mm, 0, 0, 1, "training X (%zu x %zu, pinned host)", n, d);
+        else if (in->x_type == GSGD_XTYPE_U8)
+            add_item(mm, mul_sat(n, d), 0, in->data_resident, "training X (%zu x %zu, uint8)", n,
+                     d);
+        else
+            add_item(mm, mul_sat(mul_sat(n, d), F), 0, in->data_resident, "training X (%zu x %zu)",
+                     n, d);
+        add_item(mm, mul_sat(n, F), 0, in->data_resident, "training y (%zu)", n);
+    }
+    if (in->other_in_use)
+        add_item(mm, in->other_in_use, 0, 1, "other gsgd memory in use (test set, ...)");
+
+    /* The trainer's buffers, in the order gsgd_trainer_create allocates
+     * them: the step buffers (gsgd_step_buffers_alloc), then the rest. */
+    add_item(mm, d * F, 1, 0, "batch input (%zu floats)", d);
+    add_item(mm, F, 1, 0, "batch targets (1 float)");
+    for (int l = 0; l < m->n_layers; l++) {
+        size_t out = m->layers[l].out;
+        if (l == m->n_layers - 1) {
+            add_item(mm, out * F, 1, 0, "logits (%zu floats)", out);
+            add_item(mm, out * F, 1, 0, "logit gradients (%zu floats)", out);
+        } else {
+            add_item(mm, out * F, 1, 0, "hidden %d activations (%zu floats)", l + 1, out);
+            add_item(mm, out * F, 1, 0, "hidden %d gradients (%zu floats)", l + 1, out);
+        }
+    }
+    add_item(mm, 2 * sizeof(double), 0, 0, "loss accumulators");
+    add_item(mm, pbytes, 0, 0, "gradients");
+    for (int k = 0; k < in->n_state; k++) {
+        if (in->optim == GSGD_OPTIM_MOMENTUM || in->optim == GSGD_OPTIM_NESTEROV ||
+            in->optim == GSGD_OPTIM_LARS)
+            add_item(mm, pbytes, 0, 0, "momentum buffer");
+        else
+            add_item(mm, pbytes, 0, 0, "optimizer state %d of %d", k + 1, in->n_state);
+    }
+    if (in->work_floats)
+        add_item(mm, mul_sat(in->work_floats, F), 0, 0, "update scratch (%zu floats)",
+                 in->work_floats);
+    if (in->average) add_item(mm, pbytes, 0, 0, "averaged parameters");
+    add_item(mm, sizeof(gsgd_guard), 0, 0, "NaN/Inf guard");
+    /* A warmup or schedule changes the rate every step; one entry per step
+     * of an epoch, uploaded once per epoch, keeps the copy out of the step
+     * loop. Sized for n_train steps (batch 1) so that it does not depend
+     * on B. */
+    if (in->lr_table)
+        add_item(mm, mul_sat(n, F), 0, 0, "learning rates (one per step, %zu)", n);
+    else
+        add_item(mm, F, 0, 0, "learning rate");
+    add_item(mm, mul_sat(n, sizeof(uint32_t)), 0, 0, "permutation (%zu)", n);
+    add_item(mm, in->perm_scratch_bytes, 0, 0, "permutation scratch");
+    if (in->fused_bytes) add_item(mm, in->fused_bytes, 0, 0, "fused gradient scratch");
+    if (in->workspace_bytes) {
+        add_item(mm, in->workspace_bytes, 0, 0, "library workspace (cuBLAS)");
+        mm->n_buffers--; /* the library allocates it, not gsgd_mem_alloc */
+    }
+}
+
+size_t gsgd_mem_model_bytes(const gsgd_mem_model *mm, size_t B) {
+    return add_sat(mm->fixed, mul_sat(B, mm->per_sample));
+}
+
+void gsgd_budget_compute(const gsgd_budget_inputs *in, gsgd_budget *out) {
+    out->cap = add_sat(in->free_bytes, in->in_use);
+    out->cap_source = "free memory";
+    if (in->ctx_limit && in->ctx_limit < out->cap) {
+        out->cap = in->ctx_limit;
+        out->cap_source = "context memory limit";
+    }
+    if (in->opt_limit && in->opt_limit < out->cap) {
+        out->cap = in->opt_limit;
+        out->cap_source = "memory limit";
+    }
+    if (in->opt_fraction > 0.0) {
+        double f = floor(in->opt_fraction * (double)in->total_bytes);
+        size_t frac = f >= (double)SIZE_MAX ? SIZE_MAX : (size_t)f;
+        if (frac < out->cap) {
+            out->cap = frac;
+            out->cap_source = "memory limit (fraction of total)";
+        }
+    }
+    double m = ceil(in->margin * (double)out->cap);
+    size_t margin = m >= (double)SIZE_MAX ? SIZE_MAX : (size_t)m;
+    out->headroom = add_sat(add_sat(margin, in->reserve), in->rounding);
+    out->budget = out->cap > out->headroom ? out->cap - out->headroom : 0;
+}
+
+size_t gsgd_plan_round(size_t B) { return B > 32 ? B / 32 * 32 : B; }
+
+gsgd_status gsgd_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
+                             size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
+                             gsgd_plan_why *why) {
+    RETURN_ERROR_IF(n_train == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "planner: no samples");
+    size_t need = add_sat(fixed, per_sample);
+    if (budget < need) {
+        char a[32], b[32];
+        return GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                          "model does not fit: needs %s (%zu bytes: %zu fixed + %zu for one "
+                          "batch row), has %s (%zu bytes, the budget after headroom)",
+                          gsgd_fmt_bytes(need, a, sizeof a), need, fixed, per_sample,
+                          gsgd_fmt_bytes(budget, b, sizeof b), budget);
+    }
+    size_t fit = per_sample ? (budget - fixed) / per_sample : SIZE_MAX;
+    *max_fit = fit;
+    if (fit >= n_train) {
+        *batch = n_train;
+        *why = GSGD_WHY_N_TRAIN;
+    } else {
+        *batch = gsgd_plan_round(fit);
+        *why = GSGD_WHY_MEMORY;
+    }
+    if (max_batch && max_batch < *batch) {
+        *batch = max_batch;
+        *why = GSGD_WHY_MAX_BATCH;
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* The grid as indices 1, 2, ...: batches 1..32, then 64, 96, ... */
+static size_t grid_batch(size_t i) { return i <= 32 ? i : 32 * (i - 31); }
+/* Index of the smallest grid batch >= B. */
+static size_t grid_ceil(size_t B) { return B <= 32 ? B : 31 + (B + 31) / 32; }
+
+static int is_alloc_failure(gsgd_status st) {
+    return st == GSGD_STATUS_OUT_OF_MEMORY || st == GSGD_STATUS_DEVICE_OUT_OF_MEMORY;
+}
+
+gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
+                             gsgd_plan_try_fn try_batch, void *user, size_t *best, int *tries) {
+    *best = 0;
+    *tries = 0;
+    /* Invariant: grid_batch(lo) succeeded (lo = 0: none yet) and every
+     * batch >= grid_batch(hi) fails. lo_ok off the grid is rounded down,
+     * which keeps the invariant since smaller batches fit too. */
+    size_t lo = lo_ok ? grid_ceil(gsgd_plan_round(lo_ok)) : 0, hi = grid_ceil(hi_fail);
+    if (lo >= hi) lo = hi - 1;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        gsgd_status st = try_batch(grid_batch(mid), user);
+        ++*tries;
+        if (st == GSGD_STATUS_OK)
+            lo = mid;
+        else if (is_alloc_failure(st))
+            hi = mid;
+        else
+            return st;
+    }
+    if (lo == 0) {
+        char why[GSGD_ERROR_LEN] = "allocation failed";
+        if (ctx) snprintf(why, sizeof why, "%s", gsgd_last_error(ctx));
+        return GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                          "model does not fit: the buffers for a batch of 1 row could not be "
+                          "allocated (%s)",
+                          why);
+    }
+    *best = grid_batch(lo);
+    return GSGD_STATUS_OK;
+}
+
+const char *gsgd_fmt_bytes(size_t bytes, char *buf, size_t size) {
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (bytes < 1024) {
+        snprintf(buf, size, "%zu B", bytes);
+        return buf;
+    }
+    double v = (double)bytes / 1024.0;
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, size, "%.2f %s", v, units[u]);
+    return buf;
+}

@@ -1,0 +1,109 @@
+/* The trainer's state, shared by train.c (its lifetime), train_epoch.c (the
+ * step loop), train_loop.c (the multi-epoch driver), checkpoint.c and
+ * checkpoint_resume.c (which save and restore all of it). Never installed. */
+#ifndef GSGD_TRAINER_H
+#define GSGD_TRAINER_H
+
+#include "backend/backend.h"
+#include "core/context.h"
+#include "core/error.h"
+#include "core/memory.h"
+#include "core/options.h"
+#include "core/util.h"
+#include "data/dataset.h"
+#include "model/model.h"
+
+struct gsgd_trainer {
+    gsgd_context *ctx;
+    gsgd_model *m;
+    const gsgd_dataset *train; /* what the steps draw from */
+    gsgd_dataset *own_train;   /* with VALIDATION_FRACTION: the training part
+                                  of the caller's set (owned), else NULL */
+    gsgd_dataset *val;         /* the held-out part (owned), else NULL */
+    gsgd_options opts;
+    gsgd_update_rule rule;
+    size_t B;
+    gsgd_step_buffers sb;
+    float *grads;    /* flat, same layout as the parameters */
+    float *state[2]; /* optimizer state (gsgd_rule_state_count buffers) */
+    float *work;     /* the update's scratch, work_floats floats */
+    size_t work_floats;
+    float *average;    /* AVERAGE: the running average of the iterates */
+    size_t avg_count;  /* iterates averaged so far */
+    int avg_swapped;   /* m->params and average are swapped (see gsgd_trainer_use_average) */
+    gsgd_guard *guard; /* backend memory: the device-side NaN/Inf record */
+    float *lr;         /* backend memory: lr_len rates, one per step of an
+                          epoch when the rate changes within epochs
+                          (uploaded once per epoch), else one */
+    size_t lr_len;
+    float *lr_host;        /* host staging for the rates, lr_len floats */
+    gsgd_batch_plan *plan; /* how the batch was chosen (owned) */
+    double lr_now;         /* rate of the latest step, for messages and progress */
+    double lr_factor;      /* ADAPTIVE's division by 5s (1 otherwise) */
+    double best;           /* early stopping / ADAPTIVE: best monitored value */
+    int no_improve;        /* epochs since the monitored value last improved */
+    uint32_t bad_seen;     /* guard->bad_steps already reported */
+    size_t checked_steps;  /* steps at the last health check */
+    uint32_t *perm;        /* this epoch's permutation */
+    void *perm_scratch;    /* backend scratch for building it */
+    size_t perm_scratch_bytes;
+    void *fused; /* the fused gradient's scratch (gsgd_model_fused_bytes),
+                    or NULL: steps compose gather, forward, backward */
+    size_t fused_bytes;
+    int epoch;                   /* epochs completed */
+    size_t epoch_step;           /* steps done of the epoch in progress: nonzero only
+                                    after a stop mid-epoch, where the next epoch
+                                    call resumes (same permutation, same rates) */
+    size_t steps;                /* optimizer steps taken */
+    gsgd_grad_hook_fn grad_hook; /* between backward and update (data parallel) */
+    void *grad_hook_user;
+    int rank, n_replicas, shard; /* see gsgd_trainer_set_replica; 1 replica alone */
+    void **graphs;               /* recorded steps (CUDA Graphs), one per chunk of
+                                    CHECK_EVERY steps of an epoch, or NULL */
+    size_t n_graphs;
+    int graphs_per_step; /* the rate table's layout they were recorded with */
+    int graphs_off;      /* a recording failed: steps are issued one by one */
+};
+
+/* What the step loop reports to a progress callback. */
+typedef struct {
+    gsgd_progress_fn fn;
+    void *user;
+    gsgd_progress p;
+    double t0; /* wall clock at the start of gsgd_train */
+} gsgd_progress_state;
+
+/* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
+ * model's parameter pointer (train.c). */
+void gsgd_trainer_use_average(gsgd_trainer *tr, int on);
+
+/* Rows of the trainer's dataset that one step consumes (train_epoch.c). */
+size_t gsgd_trainer_step_rows(const gsgd_trainer *tr);
+
+/* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global
+ * (train_epoch.c); the planner's probes share it with the step loop. */
+gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
+
+/* Releases the recorded steps (train_epoch.c). */
+void gsgd_trainer_drop_graphs(gsgd_trainer *tr);
+
+/* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
+ * ps when not NULL (train_epoch.c). */
+gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, double *mean_loss);
+
+/* ---- what the planner builds on (trainer.c) ------------------------------ */
+
+/* Checks that a model and a training set can train together. */
+gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
+/* Creates a trainer with every buffer for batch B (clamped to the data),
+ * without planning: what gsgd_trainer_create does for a fixed BATCH. */
+gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
+                               size_t B, gsgd_trainer **out);
+/* Runs steps steps of b <= B rows at learning rate 0, which leaves the
+ * parameters as they are, then clears the optimizer state the steps left.
+ * With seconds not NULL, times each step (synchronised) into seconds[s]. */
+gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds);
+/* Evaluates one batch of the training data on the trainer's buffers. */
+gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr);
+
+#endif
