@@ -58,8 +58,8 @@ enum { N_RULES = sizeof NAMES / sizeof NAMES[0] };
 
 /* Bytes one update of rule `kind` moves over n parameters (header). */
 static double bytes_moved(gsgd_optim kind, size_t n) {
-    gsgd_update_rule rule = {.kind = kind, .momentum = 0.9f};
-    double per = 12.0 + 8.0 * gsgd_rule_state_count(&rule);
+    gsgdi_update_rule rule = {.kind = kind, .momentum = 0.9f};
+    double per = 12.0 + 8.0 * gsgdi_rule_state_count(&rule);
     if (kind == GSGD_OPTIM_LARS) per += 8.0;
     if (kind == GSGD_OPTIM_LAMB) per += 20.0; /* u out, p and u norms, p and u in again */
     return per * (double)n;
@@ -69,29 +69,29 @@ static double bytes_moved(gsgd_optim kind, size_t n) {
  * of p into s[0] (kind < 0), after two warm-up runs. */
 static float median_ms(gsgd_context *ctx, int kind, float *lr, float *p, float *g, float **s,
                        float *work, size_t n) {
-    gsgd_update_rule rule = {.kind = (gsgd_optim)(kind < 0 ? 0 : kind),
-                             .momentum = 0.9f,
-                             .weight_decay = 1e-4f,
-                             .beta1 = 0.9f,
-                             .beta2 = 0.999f,
-                             .eps = 1e-8f,
-                             .alpha = 0.99f,
-                             .trust_coef = 0.001f,
-                             .n_decay = n,
-                             .n_segments = 1,
-                             .seg = {0, n}};
+    gsgdi_update_rule rule = {.kind = (gsgd_optim)(kind < 0 ? 0 : kind),
+                              .momentum = 0.9f,
+                              .weight_decay = 1e-4f,
+                              .beta1 = 0.9f,
+                              .beta2 = 0.999f,
+                              .eps = 1e-8f,
+                              .alpha = 0.99f,
+                              .trust_coef = 0.001f,
+                              .n_decay = n,
+                              .n_segments = 1,
+                              .seg = {0, n}};
     cudaEvent_t t0, t1;
     CU(cudaEventCreate(&t0));
     CU(cudaEventCreate(&t1));
     float ms[REPS];
     for (int r = -2; r < REPS; r++) {
-        gsgd_update_args a = {.lr = lr,
-                              .params = p,
-                              .grads = g,
-                              .n = n,
-                              .state = {s[0], s[1]},
-                              .work = work,
-                              .t = (uint64_t)r + 3};
+        gsgdi_update_args a = {.lr = lr,
+                               .params = p,
+                               .grads = g,
+                               .n = n,
+                               .state = {s[0], s[1]},
+                               .work = work,
+                               .t = (uint64_t)r + 3};
         CU(cudaEventRecord(t0, (cudaStream_t)ctx->stream));
         if (kind < 0)
             OK(ctx, ctx->be->copy(ctx, s[0], p, n * sizeof(float)));
@@ -134,12 +134,12 @@ int main(int argc, char **argv) {
     float *p, *g, *s[2], *work, *lr;
     const float lr_host = 1e-3f;
     const size_t bytes = n * sizeof(float), work_bytes = (GSGD_WORK_HEAD + n) * sizeof(float);
-    OK(ctx, gsgd_mem_alloc(ctx, bytes, (void **)&p));
-    OK(ctx, gsgd_mem_alloc(ctx, bytes, (void **)&g));
-    OK(ctx, gsgd_mem_alloc(ctx, bytes, (void **)&s[0]));
-    OK(ctx, gsgd_mem_alloc(ctx, bytes, (void **)&s[1]));
-    OK(ctx, gsgd_mem_alloc(ctx, work_bytes, (void **)&work));
-    OK(ctx, gsgd_mem_alloc(ctx, sizeof(float), (void **)&lr));
+    OK(ctx, gsgdi_mem_alloc(ctx, bytes, (void **)&p));
+    OK(ctx, gsgdi_mem_alloc(ctx, bytes, (void **)&g));
+    OK(ctx, gsgdi_mem_alloc(ctx, bytes, (void **)&s[0]));
+    OK(ctx, gsgdi_mem_alloc(ctx, bytes, (void **)&s[1]));
+    OK(ctx, gsgdi_mem_alloc(ctx, work_bytes, (void **)&work));
+    OK(ctx, gsgdi_mem_alloc(ctx, sizeof(float), (void **)&lr));
     OK(ctx, ctx->be->upload(ctx, lr, &lr_host, sizeof lr_host));
     OK(ctx, ctx->be->zero(ctx, p, bytes));
     OK(ctx, ctx->be->zero(ctx, g, bytes));
@@ -175,12 +175,12 @@ int main(int argc, char **argv) {
         fprintf(f, "}\n");
         fclose(f);
     }
-    gsgd_mem_free(ctx, p, bytes);
-    gsgd_mem_free(ctx, g, bytes);
-    gsgd_mem_free(ctx, s[0], bytes);
-    gsgd_mem_free(ctx, s[1], bytes);
-    gsgd_mem_free(ctx, work, work_bytes);
-    gsgd_mem_free(ctx, lr, sizeof(float));
+    gsgdi_mem_free(ctx, p, bytes);
+    gsgdi_mem_free(ctx, g, bytes);
+    gsgdi_mem_free(ctx, s[0], bytes);
+    gsgdi_mem_free(ctx, s[1], bytes);
+    gsgdi_mem_free(ctx, work, work_bytes);
+    gsgdi_mem_free(ctx, lr, sizeof(float));
     gsgd_context_free(ctx);
     return 0;
 }

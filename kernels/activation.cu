@@ -29,18 +29,18 @@ __global__ void relu_backward_kernel(float *__restrict__ dY, const float *__rest
         if (!(A[i] > 0.0f)) dY[i] = 0.0f;
 }
 
-extern "C" int gsgd_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu,
-                               void *stream) {
+extern "C" int gsgdi_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu,
+                                void *stream) {
     if (rows == 0 || cols == 0) return (int)cudaSuccess;
-    dim3 grid(gsgd_row_blocks(cols), gsgd_rows_grid(rows));
-    bias_act_kernel<<<grid, gsgd_row_threads(cols), 0, (cudaStream_t)stream>>>(Y, b, rows, cols,
-                                                                               relu);
+    dim3 grid(gsgdi_row_blocks(cols), gsgdi_rows_grid(rows));
+    bias_act_kernel<<<grid, gsgdi_row_threads(cols), 0, (cudaStream_t)stream>>>(Y, b, rows, cols,
+                                                                                relu);
     return (int)cudaGetLastError();
 }
 
-extern "C" int gsgd_k_relu_backward(float *dY, const float *A, size_t n, void *stream) {
+extern "C" int gsgdi_k_relu_backward(float *dY, const float *A, size_t n, void *stream) {
     if (n == 0) return (int)cudaSuccess;
-    relu_backward_kernel<<<gsgd_blocks(n, GSGD_THREADS), GSGD_THREADS, 0, (cudaStream_t)stream>>>(
+    relu_backward_kernel<<<gsgdi_blocks(n, GSGD_THREADS), GSGD_THREADS, 0, (cudaStream_t)stream>>>(
         dY, A, n);
     return (int)cudaGetLastError();
 }

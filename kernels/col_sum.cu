@@ -49,8 +49,8 @@ __global__ void col_sum_finish_kernel(const double *__restrict__ partial, unsign
     }
 }
 
-extern "C" int gsgd_k_col_sum(const float *dY, size_t rows, size_t cols, float *db, double *scratch,
-                              size_t scratch_doubles, int n_sm, void *stream) {
+extern "C" int gsgdi_k_col_sum(const float *dY, size_t rows, size_t cols, float *db,
+                               double *scratch, size_t scratch_doubles, int n_sm, void *stream) {
     if (cols == 0) return (int)cudaSuccess;
     cudaStream_t s = (cudaStream_t)stream;
     const size_t gx = (cols + CS_X - 1) / CS_X;
@@ -68,7 +68,7 @@ extern "C" int gsgd_k_col_sum(const float *dY, size_t rows, size_t cols, float *
     col_sum_partial_kernel<<<grid, block, 0, s>>>(dY, rows, cols, db, scratch);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess || gy == 1) return (int)e;
-    col_sum_finish_kernel<<<gsgd_blocks(cols, GSGD_THREADS), GSGD_THREADS, 0, s>>>(
+    col_sum_finish_kernel<<<gsgdi_blocks(cols, GSGD_THREADS), GSGD_THREADS, 0, s>>>(
         scratch, (unsigned)gy, cols, db);
     return (int)cudaGetLastError();
 }

@@ -80,16 +80,16 @@ __global__ void gather_quads_kernel(const T *__restrict__ X, const float *__rest
 
 static bool aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
 
-extern "C" int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_t d,
-                             const uint32_t *perm, size_t start, size_t B, const float *mean,
-                             const float *inv_std, float *Xb, float *yb, void *stream) {
+extern "C" int gsgdi_k_gather(const void *X, gsgdi_xtype xt, const float *y, size_t d,
+                              const uint32_t *perm, size_t start, size_t B, const float *mean,
+                              const float *inv_std, float *Xb, float *yb, void *stream) {
     if (B == 0) return (int)cudaSuccess;
     cudaStream_t s = (cudaStream_t)stream;
     /* Half the 32-bit range: the grid-stride index must not wrap. */
     const bool quads = d % 4 == 0 && d <= UINT32_MAX && B * (d / 4) <= UINT32_MAX / 2 &&
                        aligned(Xb, 16) && aligned(X, xt == GSGD_XTYPE_F32 ? 16 : 4);
     if (quads) {
-        const unsigned blocks = gsgd_blocks(B * (d / 4), GSGD_THREADS);
+        const unsigned blocks = gsgdi_blocks(B * (d / 4), GSGD_THREADS);
         if (xt == GSGD_XTYPE_F32)
             gather_quads_kernel<float><<<blocks, GSGD_THREADS, 0, s>>>(
                 (const float *)X, y, (unsigned)d, perm, start, (unsigned)B, mean, inv_std, Xb, yb);
@@ -98,12 +98,12 @@ extern "C" int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_
                 <<<blocks, GSGD_THREADS, 0, s>>>((const uint8_t *)X, y, (unsigned)d, perm, start,
                                                  (unsigned)B, mean, inv_std, Xb, yb);
     } else if (xt == GSGD_XTYPE_F32) {
-        dim3 grid(gsgd_row_blocks(d), gsgd_rows_grid(B));
-        gather_kernel<float><<<grid, gsgd_row_threads(d), 0, s>>>((const float *)X, y, d, perm,
-                                                                  start, B, mean, inv_std, Xb, yb);
+        dim3 grid(gsgdi_row_blocks(d), gsgdi_rows_grid(B));
+        gather_kernel<float><<<grid, gsgdi_row_threads(d), 0, s>>>((const float *)X, y, d, perm,
+                                                                   start, B, mean, inv_std, Xb, yb);
     } else {
-        dim3 grid(gsgd_row_blocks(d), gsgd_rows_grid(B));
-        gather_kernel<uint8_t><<<grid, gsgd_row_threads(d), 0, s>>>(
+        dim3 grid(gsgdi_row_blocks(d), gsgdi_rows_grid(B));
+        gather_kernel<uint8_t><<<grid, gsgdi_row_threads(d), 0, s>>>(
             (const uint8_t *)X, y, d, perm, start, B, mean, inv_std, Xb, yb);
     }
     return (int)cudaGetLastError();

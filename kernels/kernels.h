@@ -25,46 +25,46 @@ extern "C" {
 
 /* gather.cu: Xb[i] = standardise(feature(X[row_i])), yb[i] = y[row_i] with
  * row_i = perm[start + i] (start + i when perm is NULL), i < B; X holds
- * floats or bytes (xt, see backend.h's gsgd_xtype). */
-int gsgd_k_gather(const void *X, gsgd_xtype xt, const float *y, size_t d, const uint32_t *perm,
-                  size_t start, size_t B, const float *mean, const float *inv_std, float *Xb,
-                  float *yb, void *stream);
+ * floats or bytes (xt, see backend.h's gsgdi_xtype). */
+int gsgdi_k_gather(const void *X, gsgdi_xtype xt, const float *y, size_t d, const uint32_t *perm,
+                   size_t start, size_t B, const float *mean, const float *inv_std, float *Xb,
+                   float *yb, void *stream);
 
 /* activation.cu: Y[r][c] = act(Y[r][c] + b[c]); dY[i] = A[i] > 0 ? dY[i] : 0. */
-int gsgd_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu, void *stream);
-int gsgd_k_relu_backward(float *dY, const float *A, size_t n, void *stream);
+int gsgdi_k_bias_act(float *Y, const float *b, size_t rows, size_t cols, int relu, void *stream);
+int gsgdi_k_relu_backward(float *dY, const float *A, size_t n, void *stream);
 
 /* col_sum.cu: db[c] = sum_r dY[r][c], accumulated in double. scratch holds
  * scratch_doubles doubles for per-block partial sums (GSGD_K_COLSUM_SCRATCH
  * is enough); n_sm is the device's multiprocessor count (sizes the grid).
  * The result is deterministic for a given device. */
 #define GSGD_K_COLSUM_SCRATCH ((size_t)1 << 16)
-int gsgd_k_col_sum(const float *dY, size_t rows, size_t cols, float *db, double *scratch,
-                   size_t scratch_doubles, int n_sm, void *stream);
+int gsgdi_k_col_sum(const float *dY, size_t rows, size_t cols, float *db, double *scratch,
+                    size_t scratch_doubles, int n_sm, void *stream);
 
 /* loss.cu: per-sample losses of B rows of K logits, summed into acc[0] and
  * correct predictions into acc[1] (both double, added atomically); dZ (may
  * be NULL) = grad_scale * dloss/dZ. */
-int gsgd_k_loss(gsgd_loss kind, const float *Z, const float *y, size_t B, size_t K, int classify,
-                float grad_scale, float *dZ, double *acc, void *stream);
+int gsgdi_k_loss(gsgdi_loss kind, const float *Z, const float *y, size_t B, size_t K, int classify,
+                 float grad_scale, float *dZ, double *acc, void *stream);
 
-/* linear_grad.cu: backend.h's linear_grad. gsgd_k_linear_grad_scratch
+/* linear_grad.cu: backend.h's linear_grad. gsgdi_k_linear_grad_scratch
  * gives the bytes of scratch it needs on the current device, of n_sm
  * multiprocessors (into host *bytes), or 0 where the kernel does not take
  * the shape: d not a multiple of 4, X not aligned to 4 features, more than
  * 16 outputs, or weights too large for shared memory. It prepares the
- * kernel for gsgd_k_linear_grad, which must come after it on that device,
+ * kernel for gsgdi_k_linear_grad, which must come after it on that device,
  * and which fails with cudaErrorInvalidValue on a shape not taken. */
-int gsgd_k_linear_grad_scratch(const void *X, gsgd_xtype xt, size_t d, size_t K, int n_sm,
-                               size_t *bytes);
-int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, void *stream);
+int gsgdi_k_linear_grad_scratch(const void *X, gsgdi_xtype xt, size_t d, size_t K, int n_sm,
+                                size_t *bytes);
+int gsgdi_k_linear_grad(const gsgdi_linear_grad_args *a, void *stream);
 
-/* permutation.cu: bytes of scratch gsgd_k_permutation needs for n samples
- * (into host *bytes); then perm = stable argsort of gsgd_perm_key(seed,
+/* permutation.cu: bytes of scratch gsgdi_k_permutation needs for n samples
+ * (into host *bytes); then perm = stable argsort of gsgdi_perm_key(seed,
  * epoch, i), i < n (n <= UINT32_MAX). */
-int gsgd_k_perm_scratch_bytes(size_t n, size_t *bytes);
-int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, void *scratch,
-                       size_t scratch_bytes, void *stream);
+int gsgdi_k_perm_scratch_bytes(size_t n, size_t *bytes);
+int gsgdi_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, void *scratch,
+                        size_t scratch_bytes, void *stream);
 
 /* sumsq.cu: out[k] = sum of x[i]^2 over i in [seg[k], seg[k+1]) for
  * k < n_segments (<= GSGD_MAX_SEGMENTS), accumulated in double, reduced in
@@ -72,19 +72,19 @@ int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm, 
  * host memory; scratch holds GSGD_K_SUMSQ_SCRATCH doubles. */
 #define GSGD_K_SUMSQ_BLOCKS 512
 #define GSGD_K_SUMSQ_SCRATCH ((size_t)GSGD_MAX_SEGMENTS * GSGD_K_SUMSQ_BLOCKS)
-int gsgd_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out, double *scratch,
-                 void *stream);
+int gsgdi_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out, double *scratch,
+                  void *stream);
 
 /* update.cu: one pass of backend.h's update, everything by value; the
- * norms it reads are already in work (gsgd_k_sumsq on the same stream). */
+ * norms it reads are already in work (gsgdi_k_sumsq on the same stream). */
 typedef struct {
-    gsgd_step_consts c;
+    gsgdi_step_consts c;
     int pass;           /* 0: the rule (LAMB: its direction); 1: LAMB's step */
-    int n_state;        /* gsgd_rule_state_count */
+    int n_state;        /* gsgdi_rule_state_count */
     int needs_total;    /* work[0] holds the gradient's sum of squares */
     int skip_nonfinite; /* with a guard: skip a step whose work[0] is not finite */
     const float *lr;    /* the rate */
-    gsgd_guard *guard;  /* or NULL */
+    gsgdi_guard *guard; /* or NULL */
     float *params;
     const float *grads;
     float *s0, *s1, *average, *work;
@@ -94,18 +94,18 @@ typedef struct {
     unsigned *bad_flag; /* stop mode: set when a w is not finite; else NULL */
     int n_segments;     /* lars, lamb: seg as in the rule; else 0 */
     size_t seg[GSGD_MAX_SEGMENTS + 1];
-} gsgd_k_update_args;
-int gsgd_k_update(const gsgd_k_update_args *a, void *stream);
+} gsgdi_k_update_args;
+int gsgdi_k_update(const gsgdi_k_update_args *a, void *stream);
 /* Stop mode, after a step's passes: when *flag is set, clears it and
  * records step t (guard->t_base + t when t_in_epoch) in the guard
  * (bad_steps, first_bad). */
-int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, int t_in_epoch,
-                         void *stream);
+int gsgdi_k_update_finish(unsigned *flag, gsgdi_guard *guard, uint64_t t, int t_in_epoch,
+                          void *stream);
 
 /* Whether this build's kernels can run on the current device: the error
  * of loading one of them (cudaErrorNoKernelImageForDevice when the device's
  * architecture is not in CMAKE_CUDA_ARCHITECTURES). */
-int gsgd_k_probe(void);
+int gsgdi_k_probe(void);
 
 #ifdef __cplusplus
 }

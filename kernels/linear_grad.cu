@@ -49,7 +49,7 @@
 #define LGR_SLICES 8 /* the reduction's warps: slices of the block partials */
 
 typedef struct {
-    gsgd_loss kind;
+    gsgdi_loss kind;
     int classify;
     const void *X;
     const float *y;
@@ -435,7 +435,7 @@ typedef struct {
 /* The instance for this shape and layout, its shared memory and stages, or
  * fn NULL where the kernel does not take them. No CUDA call, so the launch
  * repeats it for nothing. */
-static lg_plan lg_instance(const void *X, gsgd_xtype xt, size_t d, size_t K) {
+static lg_plan lg_instance(const void *X, gsgdi_xtype xt, size_t d, size_t K) {
     lg_plan pl = {NULL, 0, 1, 0};
     const size_t xsize = xt == GSGD_XTYPE_U8 ? 1 : sizeof(float);
     if (d == 0 || d % 4 != 0 || d > (1u << 24) || K == 0 ||
@@ -462,8 +462,8 @@ static size_t lg_block_bytes(size_t d, size_t K) {
  * scratch holds one partial per block, so the launch reads the grid back
  * from its size and makes no CUDA call besides the two launches (nothing
  * to repeat per step, nothing a CUDA Graph recording could object to). */
-extern "C" int gsgd_k_linear_grad_scratch(const void *X, gsgd_xtype xt, size_t d, size_t K,
-                                          int n_sm, size_t *bytes) {
+extern "C" int gsgdi_k_linear_grad_scratch(const void *X, gsgdi_xtype xt, size_t d, size_t K,
+                                           int n_sm, size_t *bytes) {
     *bytes = 0;
     const lg_plan pl = lg_instance(X, xt, d, K);
     if (!pl.fn || n_sm <= 0) return (int)cudaSuccess;
@@ -485,7 +485,7 @@ extern "C" int gsgd_k_linear_grad_scratch(const void *X, gsgd_xtype xt, size_t d
     return (int)cudaSuccess;
 }
 
-extern "C" int gsgd_k_linear_grad(const gsgd_linear_grad_args *a, void *stream) {
+extern "C" int gsgdi_k_linear_grad(const gsgdi_linear_grad_args *a, void *stream) {
     cudaStream_t s = (cudaStream_t)stream;
     const lg_plan pl = lg_instance(a->X, a->xt, a->d, a->K);
     const size_t max_blocks = a->scratch_bytes / lg_block_bytes(a->d, a->K);

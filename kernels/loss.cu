@@ -18,7 +18,7 @@
 
 #define WARPS (GSGD_THREADS / 32)
 
-__global__ void loss_kernel(gsgd_loss kind, const float *__restrict__ Z,
+__global__ void loss_kernel(gsgdi_loss kind, const float *__restrict__ Z,
                             const float *__restrict__ y, size_t B, size_t K, int classify,
                             float grad_scale, float *__restrict__ dZ, double *__restrict__ acc) {
     __shared__ double s_loss[WARPS], s_correct[WARPS];
@@ -47,8 +47,8 @@ __global__ void loss_kernel(gsgd_loss kind, const float *__restrict__ Z,
     }
 }
 
-extern "C" int gsgd_k_loss(gsgd_loss kind, const float *Z, const float *y, size_t B, size_t K,
-                           int classify, float grad_scale, float *dZ, double *acc, void *stream) {
+extern "C" int gsgdi_k_loss(gsgdi_loss kind, const float *Z, const float *y, size_t B, size_t K,
+                            int classify, float grad_scale, float *dZ, double *acc, void *stream) {
     if (B == 0) return (int)cudaSuccess;
     /* At most 1024 blocks: each adds one pair of atomics, and 1024 blocks
      * of 8 warps already cover 8192 rows per sweep. */

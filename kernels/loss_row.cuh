@@ -48,10 +48,10 @@ static __device__ __forceinline__ size_t warp_argmax(const float *z, size_t K, u
 
 /* Loss of row z (K logits, target yv); writes grad_scale * dloss/dz into dz
  * when not NULL. All lanes return the same loss. */
-static __device__ double row_loss(gsgd_loss kind, const float *z, float yv, size_t K,
+static __device__ double row_loss(gsgdi_loss kind, const float *z, float yv, size_t K,
                                   float grad_scale, float *dz, unsigned lane) {
     switch (kind) {
-    case LOSS_SOFTMAX_CE: {
+    case GSGD_LOSS_SOFTMAX_CE: {
         const size_t label = (size_t)yv;
         const float m = z[warp_argmax(z, K, lane)];
         double s = 0.0;
@@ -67,12 +67,12 @@ static __device__ double row_loss(gsgd_loss kind, const float *z, float yv, size
         const float zl = label < K ? z[label] : NAN;
         return log(s) + m - zl;
     }
-    case LOSS_LOGISTIC: {
+    case GSGD_LOSS_LOGISTIC: {
         const double zz = z[0], t = yv;
         if (dz && lane == 0) dz[0] = (float)(1.0 / (1.0 + exp(-zz)) - t) * grad_scale;
         return fmax(zz, 0.0) - t * zz + log1p(exp(-fabs(zz)));
     }
-    case LOSS_SQUARED: {
+    case GSGD_LOSS_SQUARED: {
         const size_t label = K == 1 ? 0 : (size_t)yv;
         double l = 0.0;
         for (size_t k = lane; k < K; k += 32) {
@@ -83,7 +83,7 @@ static __device__ double row_loss(gsgd_loss kind, const float *z, float yv, size
         }
         return warp_sum(l);
     }
-    case LOSS_HINGE: {
+    case GSGD_LOSS_HINGE: {
         const size_t label = (size_t)yv;
         const float zl = label < K ? z[label] : NAN;
         double l = 0.0;
@@ -104,9 +104,9 @@ static __device__ double row_loss(gsgd_loss kind, const float *z, float yv, size
     return NAN;
 }
 
-static __device__ int row_correct(gsgd_loss kind, const float *z, float yv, size_t K,
+static __device__ int row_correct(gsgdi_loss kind, const float *z, float yv, size_t K,
                                   unsigned lane) {
-    if (kind == LOSS_LOGISTIC) return (z[0] > 0.0f) == (yv > 0.5f);
+    if (kind == GSGD_LOSS_LOGISTIC) return (z[0] > 0.0f) == (yv > 0.5f);
     return warp_argmax(z, K, lane) == (size_t)yv;
 }
 

@@ -2,7 +2,7 @@
  * Per-epoch permutation on the device: keys, then a device radix sort.
  * CPU reference: cpu_permutation in src/backend_cpu.c.
  *
- * The keys are gsgd_perm_key(seed, epoch, i) from src/rng.h, the same
+ * The keys are gsgdi_perm_key(seed, epoch, i) from src/rng.h, the same
  * function the CPU uses (it is __host__ __device__), and CUB's radix sort
  * is stable, so sorting (key, i) pairs with i in increasing order gives the
  * CPU's argsort with ties broken by index: identical permutations on both
@@ -24,7 +24,7 @@ __global__ void perm_keys_kernel(uint64_t seed, uint64_t epoch, size_t n,
                                  uint32_t *__restrict__ keys, uint32_t *__restrict__ index) {
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
-        keys[i] = gsgd_perm_key(seed, epoch, i);
+        keys[i] = gsgdi_perm_key(seed, epoch, i);
         index[i] = (uint32_t)i;
     }
 }
@@ -37,7 +37,7 @@ static cudaError_t sort_temp_bytes(size_t n, size_t *bytes) {
                                            32);
 }
 
-extern "C" int gsgd_k_perm_scratch_bytes(size_t n, size_t *bytes) {
+extern "C" int gsgdi_k_perm_scratch_bytes(size_t n, size_t *bytes) {
     *bytes = 0;
     if (n > UINT32_MAX) return (int)cudaErrorInvalidValue;
     size_t temp;
@@ -47,8 +47,8 @@ extern "C" int gsgd_k_perm_scratch_bytes(size_t n, size_t *bytes) {
     return (int)cudaSuccess;
 }
 
-extern "C" int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm,
-                                  void *scratch, size_t scratch_bytes, void *stream) {
+extern "C" int gsgdi_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint32_t *perm,
+                                   void *scratch, size_t scratch_bytes, void *stream) {
     if (n == 0) return (int)cudaSuccess;
     if (n > UINT32_MAX) return (int)cudaErrorInvalidValue;
     cudaStream_t s = (cudaStream_t)stream;
@@ -60,8 +60,8 @@ extern "C" int gsgd_k_permutation(uint64_t seed, uint64_t epoch, size_t n, uint3
     char *base = (char *)scratch;
     uint32_t *keys_in = (uint32_t *)base, *keys_out = (uint32_t *)(base + part);
     uint32_t *index = (uint32_t *)(base + 2 * part);
-    perm_keys_kernel<<<gsgd_blocks(n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(seed, epoch, n, keys_in,
-                                                                           index);
+    perm_keys_kernel<<<gsgdi_blocks(n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(seed, epoch, n, keys_in,
+                                                                            index);
     e = cudaGetLastError();
     if (e != cudaSuccess) return (int)e;
     return (int)cub::DeviceRadixSort::SortPairs(base + 3 * part, temp, keys_in, keys_out, index,

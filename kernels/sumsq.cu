@@ -1,6 +1,6 @@
 /*
  * Per-segment sums of squares: the norms the update clips and scales by.
- * CPU reference: gsgd_cpu_sumsq in src/backend_cpu_update.c (double accumulation,
+ * CPU reference: gsgdi_cpu_sumsq in src/backend_cpu_update.c (double accumulation,
  * rounded to float once).
  *
  * A float squared is exact in double, so only the order of the additions
@@ -56,8 +56,8 @@ __global__ void sumsq_finish_kernel(const double *__restrict__ partial, unsigned
     if (threadIdx.x == 0) out[blockIdx.x] = (float)t;
 }
 
-extern "C" int gsgd_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out,
-                            double *scratch, void *stream) {
+extern "C" int gsgdi_k_sumsq(const float *x, const size_t *seg, int n_segments, float *out,
+                             double *scratch, void *stream) {
     if (n_segments <= 0) return (int)cudaSuccess;
     if (n_segments > GSGD_MAX_SEGMENTS) return (int)cudaErrorInvalidValue;
     cudaStream_t st = (cudaStream_t)stream;

@@ -1,6 +1,6 @@
 /*
  * The fused in-place optimizer update over the whole flat buffer.
- * CPU reference: gsgd_cpu_update in src/backend_cpu_update.c; the per-element
+ * CPU reference: gsgdi_cpu_update in src/backend_cpu_update.c; the per-element
  * arithmetic of both is src/update_math.h, where every product, sum,
  * quotient and root is a round-to-nearest intrinsic that nvcc never
  * contracts into an FMA, so elementwise results are bitwise the CPU's. The
@@ -24,36 +24,36 @@
 #include "kernels.h"
 #include "launch.cuh"
 
-typedef gsgd_k_update_args args_t;
+typedef gsgdi_k_update_args args_t;
 
 /* Per block: this step's scalars, and for the layer-wise rules each
  * segment's ratio (LARS's trust, LAMB's step) and decay. False when the
  * step is skipped: every thread of every block returns. */
-static __device__ bool step_begin(const args_t &a, gsgd_step_scalars *d, size_t *seg, float *q,
+static __device__ bool step_begin(const args_t &a, gsgdi_step_scalars *d, size_t *seg, float *q,
                                   int *decay) {
     float clip = 1.0f;
     if (a.needs_total) {
         const float total = a.work[0];
         if (a.guard && a.skip_nonfinite && !isfinite(total)) {
             if (a.pass == 0 && blockIdx.x == 0 && threadIdx.x == 0) {
-                gsgd_guard *g = a.guard;
+                gsgdi_guard *g = a.guard;
                 g->bad_steps++;
                 if (g->first_bad == 0) g->first_bad = a.t + (a.t_in_epoch ? g->t_base : 0);
                 g->lr_factor = __fmul_rn(g->lr_factor, 0.5f);
             }
             return false;
         }
-        clip = gsgd_clip_scale(a.c.clip_norm, total);
+        clip = gsgdi_clip_scale(a.c.clip_norm, total);
     }
-    *d = gsgd_step_scalars_make(&a.c, *a.lr, a.guard ? a.guard->lr_factor : 1.0f, clip);
+    *d = gsgdi_step_scalars_make(&a.c, *a.lr, a.guard ? a.guard->lr_factor : 1.0f, clip);
     const int S = a.n_segments;
     if (S > 0) {
         for (int k = threadIdx.x; k <= S; k += blockDim.x) seg[k] = a.seg[k];
         for (int k = threadIdx.x; k < S; k += blockDim.x) {
             const float w2 = a.work[1 + k], x2 = a.work[1 + S + k];
             decay[k] = a.seg[k + 1] <= a.c.n_decay;
-            q[k] = a.c.kind == GSGD_OPTIM_LARS ? gsgd_lars_trust(&a.c, w2, x2, d->clip, decay[k])
-                   : a.pass == 1               ? gsgd_lamb_step(d->lr, w2, x2)
+            q[k] = a.c.kind == GSGD_OPTIM_LARS ? gsgdi_lars_trust(&a.c, w2, x2, d->clip, decay[k])
+                   : a.pass == 1               ? gsgdi_lamb_step(d->lr, w2, x2)
                                                : 1.0f;
         }
         __syncthreads();
@@ -88,7 +88,7 @@ template <int KIND> static __device__ __forceinline__ gsgd_optim kind_of(const a
 /* One element, its values in registers; loads and stores are the
  * caller's. Returns whether w is finite. */
 template <int KIND>
-static __device__ __forceinline__ int lane(const args_t &a, const gsgd_step_scalars &d,
+static __device__ __forceinline__ int lane(const args_t &a, const gsgdi_step_scalars &d,
                                            const size_t *seg, const float *q, const int *decay,
                                            size_t i, bool avg_on, float &w, float g, float &s0,
                                            float &s1, float &u, float &avg) {
@@ -100,8 +100,8 @@ static __device__ __forceinline__ int lane(const args_t &a, const gsgd_step_scal
         di = decay[k];
     }
     const int ok =
-        gsgd_update_elem(kind_of<KIND>(a), &a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u, NULL);
-    /* The average's step, as gsgd_update_elem takes it, here: a pointer
+        gsgdi_update_elem(kind_of<KIND>(a), &a.c, &d, a.pass, qi, di, g, &w, &s0, &s1, &u, NULL);
+    /* The average's step, as gsgdi_update_elem takes it, here: a pointer
      * that is either &avg or NULL would put the quads in local memory. */
     if (avg_on) avg = GSGD_FADD(avg, GSGD_FMUL(a.c.avg_rate, GSGD_FSUB(w, avg)));
     return ok;
@@ -128,7 +128,7 @@ template <int KIND> static __device__ __forceinline__ io io_of(const args_t &a) 
 
 template <int KIND>
 static __device__ __forceinline__ int scalar_at(const args_t &a, const io &f,
-                                                const gsgd_step_scalars &d, const size_t *seg,
+                                                const gsgdi_step_scalars &d, const size_t *seg,
                                                 const float *q, const int *decay, size_t i) {
     float *u = a.work + GSGD_WORK_HEAD;
     float w = a.params[i], g = f.g_in ? a.grads[i] : 0.0f, s0 = f.s0 ? a.s0[i] : 0.0f,
@@ -167,7 +167,7 @@ static __device__ __forceinline__ void quad_load(const args_t &a, const io &f, s
 
 template <int KIND>
 static __device__ __forceinline__ int
-quad_step(const args_t &a, const io &f, const gsgd_step_scalars &d, const size_t *seg,
+quad_step(const args_t &a, const io &f, const gsgdi_step_scalars &d, const size_t *seg,
           const float *q, const int *decay, size_t qi, quad &v) {
     const size_t i = 4 * qi;
     const bool m = f.avg;
@@ -196,7 +196,7 @@ template <int KIND, bool VEC4> __global__ void update_kernel(const args_t a) {
     __shared__ size_t seg[GSGD_MAX_SEGMENTS + 1];
     __shared__ float q[GSGD_MAX_SEGMENTS];
     __shared__ int decay[GSGD_MAX_SEGMENTS];
-    gsgd_step_scalars d;
+    gsgdi_step_scalars d;
     if (!step_begin(a, &d, seg, q, decay)) return;
     const io f = io_of<KIND>(a);
     const size_t first = (size_t)blockIdx.x * blockDim.x + threadIdx.x,
@@ -229,26 +229,26 @@ template <int KIND, bool VEC4> __global__ void update_kernel(const args_t a) {
 }
 
 /* Stop mode: one guard record per step, from the flag the passes set. */
-__global__ void update_finish_kernel(unsigned *flag, gsgd_guard *g, uint64_t t, int t_in_epoch) {
+__global__ void update_finish_kernel(unsigned *flag, gsgdi_guard *g, uint64_t t, int t_in_epoch) {
     if (*flag == 0) return;
     *flag = 0;
     g->bad_steps++;
     if (g->first_bad == 0) g->first_bad = t + (t_in_epoch ? g->t_base : 0);
 }
 
-template <int KIND> static int launch(const gsgd_k_update_args *a, bool vec4, cudaStream_t s) {
+template <int KIND> static int launch(const gsgdi_k_update_args *a, bool vec4, cudaStream_t s) {
     if (vec4) {
         const size_t pairs = (a->n / 4 + 1) / 2 + 1; /* two quads per thread */
-        update_kernel<KIND, true><<<gsgd_blocks(pairs, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
+        update_kernel<KIND, true><<<gsgdi_blocks(pairs, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
     } else {
-        update_kernel<KIND, false><<<gsgd_blocks(a->n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
+        update_kernel<KIND, false><<<gsgdi_blocks(a->n, GSGD_THREADS), GSGD_THREADS, 0, s>>>(*a);
     }
     return (int)cudaGetLastError();
 }
 
 static bool aligned(const void *p) { return ((uintptr_t)p & 15) == 0; }
 
-extern "C" int gsgd_k_update(const gsgd_k_update_args *a, void *stream) {
+extern "C" int gsgdi_k_update(const gsgdi_k_update_args *a, void *stream) {
     if (a->n == 0) return (int)cudaSuccess;
     cudaStream_t s = (cudaStream_t)stream;
     const bool lamb = a->c.kind == GSGD_OPTIM_LAMB;
@@ -276,13 +276,13 @@ extern "C" int gsgd_k_update(const gsgd_k_update_args *a, void *stream) {
     }
 }
 
-extern "C" int gsgd_k_update_finish(unsigned *flag, gsgd_guard *guard, uint64_t t, int t_in_epoch,
-                                    void *stream) {
+extern "C" int gsgdi_k_update_finish(unsigned *flag, gsgdi_guard *guard, uint64_t t, int t_in_epoch,
+                                     void *stream) {
     update_finish_kernel<<<1, 1, 0, (cudaStream_t)stream>>>(flag, guard, t, t_in_epoch);
     return (int)cudaGetLastError();
 }
 
-extern "C" int gsgd_k_probe(void) {
+extern "C" int gsgdi_k_probe(void) {
     cudaFuncAttributes attr;
     return (int)cudaFuncGetAttributes(&attr, update_finish_kernel);
 }

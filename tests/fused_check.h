@@ -34,9 +34,9 @@
 #include "core/rng.h"
 
 typedef struct {
-    gsgd_loss kind;
+    gsgdi_loss kind;
     size_t n, d, K, start, B;
-    gsgd_xtype xt;
+    gsgdi_xtype xt;
     int standardise, permute;
     int exact; /* exact data: bitwise agreement expected */
     uint64_t seed;
@@ -49,42 +49,42 @@ static void fc_ok(gsgd_context *ctx, gsgd_status st) {
 /* A copy of host bytes (nonzero) in ctx's memory. */
 static void *fc_put(gsgd_context *ctx, const void *host, size_t bytes) {
     void *p;
-    fc_ok(ctx, gsgd_mem_alloc(ctx, bytes, &p));
+    fc_ok(ctx, gsgdi_mem_alloc(ctx, bytes, &p));
     if (host) fc_ok(ctx, ctx->be->upload(ctx, p, host, bytes));
     return p;
 }
 
-static double fc_uniform(gsgd_rng *r, double lo, double hi) {
-    return lo + (hi - lo) * gsgd_rng_uniform(r);
+static double fc_uniform(gsgdi_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * gsgdi_rng_uniform(r);
 }
 
 /* Runs one case on ctx (any backend offering the fusion) and checks it
  * against the composed ops on cpu. */
 static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
-    const size_t n = c->n, d = c->d, K = c->K, B = c->B, xs = gsgd_xtype_size(c->xt);
-    const int classify = c->kind != LOSS_SQUARED || K > 1;
-    gsgd_rng r = {gsgd_mix64(c->seed)};
+    const size_t n = c->n, d = c->d, K = c->K, B = c->B, xs = gsgdi_xtype_size(c->xt);
+    const int classify = c->kind != GSGD_LOSS_SQUARED || K > 1;
+    gsgdi_rng r = {gsgdi_mix64(c->seed)};
     unsigned char *X = malloc(n * d * xs);
     float *y = malloc(n * sizeof *y), *W = malloc(d * K * sizeof *W), *b = malloc(K * sizeof *b);
     float *mean = malloc(d * sizeof *mean), *inv_std = malloc(d * sizeof *inv_std);
     uint32_t *perm = malloc(n * sizeof *perm);
     for (size_t i = 0; i < n * d; i++) {
         if (c->xt == GSGD_XTYPE_U8)
-            X[i] = (unsigned char)(gsgd_rng_next(&r) & 255);
+            X[i] = (unsigned char)(gsgdi_rng_next(&r) & 255);
         else
-            ((float *)X)[i] =
-                c->exact ? (float)((int)(gsgd_rng_next(&r) % 7) - 3) : (float)fc_uniform(&r, -1, 1);
+            ((float *)X)[i] = c->exact ? (float)((int)(gsgdi_rng_next(&r) % 7) - 3)
+                                       : (float)fc_uniform(&r, -1, 1);
     }
     for (size_t i = 0; i < n; i++)
-        y[i] = classify ? (float)(gsgd_rng_next(&r) % K)
-                        : (c->exact ? (float)((int)(gsgd_rng_next(&r) % 5) - 2)
+        y[i] = classify ? (float)(gsgdi_rng_next(&r) % K)
+                        : (c->exact ? (float)((int)(gsgdi_rng_next(&r) % 5) - 2)
                                     : (float)fc_uniform(&r, -1, 1));
     const double wscale = 1.0 / sqrt((double)d);
     for (size_t i = 0; i < d * K; i++)
-        W[i] = c->exact ? (float)((int)(gsgd_rng_next(&r) % 17) - 8) / 16.0f
+        W[i] = c->exact ? (float)((int)(gsgdi_rng_next(&r) % 17) - 8) / 16.0f
                         : (float)fc_uniform(&r, -3 * wscale, 3 * wscale);
     for (size_t k = 0; k < K; k++)
-        b[k] = c->exact ? (float)((int)(gsgd_rng_next(&r) % 17) - 8) / 16.0f
+        b[k] = c->exact ? (float)((int)(gsgdi_rng_next(&r) % 17) - 8) / 16.0f
                         : (float)fc_uniform(&r, -0.5, 0.5);
     for (size_t j = 0; j < d; j++) {
         mean[j] = (float)fc_uniform(&r, 0, 1);
@@ -92,7 +92,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     }
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     for (size_t i = n; c->permute && i > 1; i--) { /* Fisher-Yates */
-        size_t k = (size_t)(gsgd_rng_next(&r) % i);
+        size_t k = (size_t)(gsgdi_rng_next(&r) % i);
         uint32_t t = perm[i - 1];
         perm[i - 1] = perm[k];
         perm[k] = t;
@@ -103,7 +103,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     const uint32_t *p_or_null = c->permute ? perm : NULL;
 
     /* The reference: the composed ops on the CPU backend. */
-    const gsgd_backend *cb = cpu->be;
+    const gsgdi_backend *cb = cpu->be;
     float *Xb = malloc((B ? B : 1) * d * sizeof *Xb), *yb = malloc((B ? B : 1) * sizeof *yb);
     float *Z = malloc((B ? B : 1) * K * sizeof *Z), *dZ = malloc((B ? B : 1) * K * sizeof *dZ);
     float *dW_ref = calloc(d * K, sizeof *dW_ref), *db_ref = calloc(K, sizeof *db_ref);
@@ -117,7 +117,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     fc_ok(cpu, cb->col_sum(cpu, dZ, B, K, db_ref));
 
     /* The fusion on ctx. */
-    const gsgd_backend *be = ctx->be;
+    const gsgdi_backend *be = ctx->be;
     cr_assert(be->linear_grad && be->linear_grad_scratch, "%s offers no fused gradient", be->name);
     void *dX = fc_put(ctx, X, n * d * xs);
     const size_t scratch_bytes = be->linear_grad_scratch(ctx, dX, c->xt, d, K);
@@ -130,26 +130,26 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     double *dacc = fc_put(ctx, NULL, 2 * sizeof(double));
     fc_ok(ctx, be->zero(ctx, dacc, 2 * sizeof(double)));
     void *scratch = fc_put(ctx, NULL, scratch_bytes);
-    const gsgd_linear_grad_args a = {.kind = c->kind,
-                                     .classify = classify,
-                                     .X = dX,
-                                     .xt = c->xt,
-                                     .y = dy,
-                                     .d = d,
-                                     .K = K,
-                                     .perm = c->permute ? dperm : NULL,
-                                     .start = c->start,
-                                     .B = B,
-                                     .mean = c->standardise ? dmean : NULL,
-                                     .inv_std = c->standardise ? dinv : NULL,
-                                     .W = dWp,
-                                     .b = dbp,
-                                     .grad_scale = gs,
-                                     .dW = ddW,
-                                     .db = ddb,
-                                     .acc = dacc,
-                                     .scratch = scratch,
-                                     .scratch_bytes = scratch_bytes};
+    const gsgdi_linear_grad_args a = {.kind = c->kind,
+                                      .classify = classify,
+                                      .X = dX,
+                                      .xt = c->xt,
+                                      .y = dy,
+                                      .d = d,
+                                      .K = K,
+                                      .perm = c->permute ? dperm : NULL,
+                                      .start = c->start,
+                                      .B = B,
+                                      .mean = c->standardise ? dmean : NULL,
+                                      .inv_std = c->standardise ? dinv : NULL,
+                                      .W = dWp,
+                                      .b = dbp,
+                                      .grad_scale = gs,
+                                      .dW = ddW,
+                                      .db = ddb,
+                                      .acc = dacc,
+                                      .scratch = scratch,
+                                      .scratch_bytes = scratch_bytes};
     fc_ok(ctx, be->linear_grad(ctx, &a));
     /* Twice: a second call must overwrite dW and db, not add to them. */
     fc_ok(ctx, be->zero(ctx, dacc, 2 * sizeof(double)));
@@ -246,17 +246,17 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
                   near_ties);
     }
 
-    gsgd_mem_free(ctx, dX, n * d * xs);
-    gsgd_mem_free(ctx, dy, n * sizeof *y);
-    gsgd_mem_free(ctx, dWp, d * K * sizeof *W);
-    gsgd_mem_free(ctx, dbp, K * sizeof *b);
-    gsgd_mem_free(ctx, dmean, d * sizeof *mean);
-    gsgd_mem_free(ctx, dinv, d * sizeof *inv_std);
-    gsgd_mem_free(ctx, dperm, n * sizeof *perm);
-    gsgd_mem_free(ctx, ddW, d * K * sizeof *ddW);
-    gsgd_mem_free(ctx, ddb, K * sizeof *ddb);
-    gsgd_mem_free(ctx, dacc, 2 * sizeof(double));
-    gsgd_mem_free(ctx, scratch, scratch_bytes);
+    gsgdi_mem_free(ctx, dX, n * d * xs);
+    gsgdi_mem_free(ctx, dy, n * sizeof *y);
+    gsgdi_mem_free(ctx, dWp, d * K * sizeof *W);
+    gsgdi_mem_free(ctx, dbp, K * sizeof *b);
+    gsgdi_mem_free(ctx, dmean, d * sizeof *mean);
+    gsgdi_mem_free(ctx, dinv, d * sizeof *inv_std);
+    gsgdi_mem_free(ctx, dperm, n * sizeof *perm);
+    gsgdi_mem_free(ctx, ddW, d * K * sizeof *ddW);
+    gsgdi_mem_free(ctx, ddb, K * sizeof *ddb);
+    gsgdi_mem_free(ctx, dacc, 2 * sizeof(double));
+    gsgdi_mem_free(ctx, scratch, scratch_bytes);
     free(X), free(y), free(W), free(b), free(mean), free(inv_std), free(perm);
     free(Xb), free(yb), free(Z), free(dZ), free(dW_ref), free(db_ref), free(dW), free(db);
     free(dz_shift);
@@ -266,7 +266,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
  * without a permutation (the permuted variants with d2 features, the
  * others with d1), for one loss, width and batch: rows start + [0, B) of
  * n. seed advances by one per variant. */
-static void fc_check_variants(gsgd_context *ctx, gsgd_context *cpu, gsgd_loss kind, size_t K,
+static void fc_check_variants(gsgd_context *ctx, gsgd_context *cpu, gsgdi_loss kind, size_t K,
                               size_t n, size_t start, size_t B, size_t d1, size_t d2,
                               uint64_t *seed) {
     for (int variant = 0; variant < 8; variant++) {

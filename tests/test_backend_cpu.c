@@ -20,7 +20,7 @@
 #include "core/rng.h"
 
 static gsgd_context *ctx;
-static const gsgd_backend *be;
+static const gsgdi_backend *be;
 
 static void setup(void) {
     cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
@@ -31,8 +31,8 @@ static void teardown(void) { gsgd_context_free(ctx); }
 TestSuite(backend_cpu, .init = setup, .fini = teardown);
 
 static void fill(float *a, size_t n, uint64_t seed) {
-    gsgd_rng r = {seed};
-    for (size_t i = 0; i < n; i++) a[i] = (float)(2.0 * gsgd_rng_uniform(&r) - 1.0);
+    gsgdi_rng r = {seed};
+    for (size_t i = 0; i < n; i++) a[i] = (float)(2.0 * gsgdi_rng_uniform(&r) - 1.0);
 }
 
 static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
@@ -133,9 +133,9 @@ static void check_u8_gather(size_t n, size_t d, size_t start, size_t B, int use_
     uint8_t *X8 = malloc(n * d);
     float *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y);
     float *mean = malloc(d * sizeof *mean), *inv = malloc(d * sizeof *inv);
-    gsgd_rng r = {gsgd_mix64(n * 31 + d)};
+    gsgdi_rng r = {gsgdi_mix64(n * 31 + d)};
     for (size_t i = 0; i < n * d; i++) {
-        X8[i] = (uint8_t)(gsgd_rng_next(&r) >> 56);
+        X8[i] = (uint8_t)(gsgdi_rng_next(&r) >> 56);
         X[i] = idx_pixel(X8[i]);
     }
     for (size_t i = 0; i < n; i++) y[i] = (float)(i % 10);
@@ -164,7 +164,7 @@ Test(backend_cpu, gather_from_bytes_is_bitwise_the_gather_from_their_floats) {
             check_u8_gather(300, 784, 44, 64, p, s);
             check_u8_gather(1000, 33, 17, 500, p, s);
             check_u8_gather(5, 1, 4, 1, p, s);
-            /* B * d past PAR_MIN: the OpenMP path. */
+            /* B * d past GSGD_CPU_PAR_MIN: the OpenMP path. */
             check_u8_gather(2000, 100, 0, 2000, p, s);
         }
 }
@@ -215,32 +215,36 @@ Test(backend_cpu, losses_match_hand_computed_values) {
     /* softmax: z = (0, ln 3), y = 1: p = (1/4, 3/4), loss = ln(4/3),
      * dZ = (1/4, -1/4) */
     float z[2] = {0.0f, (float)log(3.0)}, y = 1.0f, dz[2];
-    cr_assert_eq(be->loss(ctx, LOSS_SOFTMAX_CE, z, &y, 1, 2, 1, 1.0f, dz, acc), GSGD_STATUS_OK);
+    cr_assert_eq(be->loss(ctx, GSGD_LOSS_SOFTMAX_CE, z, &y, 1, 2, 1, 1.0f, dz, acc),
+                 GSGD_STATUS_OK);
     cr_expect(fabs(acc[0] - log(4.0 / 3.0)) < 1e-6 && acc[1] == 1.0);
     cr_expect(fabs(dz[0] - 0.25) < 1e-6 && fabs(dz[1] + 0.25) < 1e-6);
     /* logistic: z = 0, y = 1: loss ln 2, dz = -1/2, scaled by 0.5 */
     float zl = 0.0f, yl = 1.0f, dl;
     acc[0] = acc[1] = 0;
-    cr_assert_eq(be->loss(ctx, LOSS_LOGISTIC, &zl, &yl, 1, 1, 1, 0.5f, &dl, acc), GSGD_STATUS_OK);
+    cr_assert_eq(be->loss(ctx, GSGD_LOSS_LOGISTIC, &zl, &yl, 1, 1, 1, 0.5f, &dl, acc),
+                 GSGD_STATUS_OK);
     cr_expect(fabs(acc[0] - log(2.0)) < 1e-7 && dl == -0.25f && acc[1] == 0.0);
     /* hinge: z = (1, 2, 0.5), y = 0: margins 2, 0.5 -> loss 2.5,
      * dZ = (-2, 1, 1); argmax is 1, so incorrect */
     float zh[3] = {1.0f, 2.0f, 0.5f}, yh = 0.0f, dh[3];
     acc[0] = acc[1] = 0;
-    cr_assert_eq(be->loss(ctx, LOSS_HINGE, zh, &yh, 1, 3, 1, 1.0f, dh, acc), GSGD_STATUS_OK);
+    cr_assert_eq(be->loss(ctx, GSGD_LOSS_HINGE, zh, &yh, 1, 3, 1, 1.0f, dh, acc), GSGD_STATUS_OK);
     cr_expect(acc[0] == 2.5 && acc[1] == 0.0);
     cr_expect(dh[0] == -2.0f && dh[1] == 1.0f && dh[2] == 1.0f);
     /* squared, regression: z = 3, y = 1: loss 2, dz = 2 */
     float zs = 3.0f, ys = 1.0f, ds;
     acc[0] = acc[1] = 0;
-    cr_assert_eq(be->loss(ctx, LOSS_SQUARED, &zs, &ys, 1, 1, 0, 1.0f, &ds, acc), GSGD_STATUS_OK);
+    cr_assert_eq(be->loss(ctx, GSGD_LOSS_SQUARED, &zs, &ys, 1, 1, 0, 1.0f, &ds, acc),
+                 GSGD_STATUS_OK);
     cr_expect(acc[0] == 2.0 && ds == 2.0f);
 }
 
 Test(backend_cpu, softmax_loss_is_stable_for_huge_logits) {
     float z[2] = {1000.0f, -1000.0f}, y = 1.0f, dz[2];
     double acc[2] = {0, 0};
-    cr_assert_eq(be->loss(ctx, LOSS_SOFTMAX_CE, z, &y, 1, 2, 1, 1.0f, dz, acc), GSGD_STATUS_OK);
+    cr_assert_eq(be->loss(ctx, GSGD_LOSS_SOFTMAX_CE, z, &y, 1, 2, 1, 1.0f, dz, acc),
+                 GSGD_STATUS_OK);
     cr_expect(fabs(acc[0] - 2000.0) < 1e-3, "loss %g", acc[0]);
     cr_expect(isfinite(dz[0]) && isfinite(dz[1]));
 }

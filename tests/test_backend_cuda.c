@@ -43,7 +43,7 @@ TestSuite(backend_cuda, .fini = close_both);
 /* Device copy of bytes of host memory (uninitialised when host is NULL). */
 static void *dev(const void *host, size_t bytes) {
     void *p;
-    cr_assert_eq(gsgd_mem_alloc(gpu, bytes, &p), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
+    cr_assert_eq(gsgdi_mem_alloc(gpu, bytes, &p), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
     if (host)
         cr_assert_eq(gpu->be->upload(gpu, p, host, bytes), GSGD_STATUS_OK, "%s",
                      gsgd_last_error(gpu));
@@ -62,8 +62,8 @@ static void ok(gsgd_context *ctx, gsgd_status st) {
 /* n uniform floats in [lo, hi), fresh malloc. */
 static float *rnd(size_t n, uint64_t seed, double lo, double hi) {
     float *a = malloc((n ? n : 1) * sizeof *a);
-    gsgd_rng r = {gsgd_mix64(seed)};
-    for (size_t i = 0; i < n; i++) a[i] = (float)(lo + (hi - lo) * gsgd_rng_uniform(&r));
+    gsgdi_rng r = {gsgdi_mix64(seed)};
+    for (size_t i = 0; i < n; i++) a[i] = (float)(lo + (hi - lo) * gsgdi_rng_uniform(&r));
     return a;
 }
 
@@ -89,9 +89,9 @@ static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
                 cr_assert_fail("ta=%d tb=%d %zux%zux%zu C[%zu][%zu] = %.9g, exact %.9g", ta, tb, M,
                                N, K, i, j, got[i * N + j], ref);
         }
-    gsgd_mem_free(gpu, dA, M * K * 4);
-    gsgd_mem_free(gpu, dB, K * N * 4);
-    gsgd_mem_free(gpu, dC, M * N * 4);
+    gsgdi_mem_free(gpu, dA, M * K * 4);
+    gsgdi_mem_free(gpu, dB, K * N * 4);
+    gsgdi_mem_free(gpu, dC, M * N * 4);
     free(A), free(B), free(C), free(got);
 }
 
@@ -117,8 +117,8 @@ Test(backend_cuda, bias_act_is_bitwise_the_cpu_result) {
             ok(cpu, cpu->be->bias_act(cpu, Y, b, rows, cols, relu));
             fetch(got, dY, n * 4);
             cr_expect(memcmp(got, Y, n * 4) == 0, "%zux%zu relu=%d", rows, cols, relu);
-            gsgd_mem_free(gpu, dY, n * 4);
-            gsgd_mem_free(gpu, db, cols * 4);
+            gsgdi_mem_free(gpu, dY, n * 4);
+            gsgdi_mem_free(gpu, db, cols * 4);
             free(Y), free(b), free(got);
         }
 }
@@ -135,8 +135,8 @@ Test(backend_cuda, relu_backward_is_bitwise_the_cpu_result) {
         ok(cpu, cpu->be->relu_backward(cpu, g, A, n));
         fetch(got, dg, n * 4);
         cr_expect(memcmp(got, g, n * 4) == 0, "n = %zu", n);
-        gsgd_mem_free(gpu, dA, n * 4);
-        gsgd_mem_free(gpu, dg, n * 4);
+        gsgdi_mem_free(gpu, dA, n * 4);
+        gsgdi_mem_free(gpu, dg, n * 4);
         free(A), free(g), free(got);
     }
 }
@@ -164,8 +164,8 @@ Test(backend_cuda, col_sum_agrees_to_the_final_rounding) {
                     cr_assert_fail("%zux%zu column %zu: %.9g vs cpu %.9g", rows, cols, j, got[j],
                                    ref[j]);
             }
-            gsgd_mem_free(gpu, dY, n * 4);
-            gsgd_mem_free(gpu, db, cols * 4);
+            gsgdi_mem_free(gpu, dY, n * 4);
+            gsgdi_mem_free(gpu, db, cols * 4);
             free(Y), free(ref), free(got);
         }
 }
@@ -173,14 +173,14 @@ Test(backend_cuda, col_sum_agrees_to_the_final_rounding) {
 /* Copies, byte conversions (a correctly rounded division on both sides)
  * and (x - mean) * inv_std (no FMA can form): bitwise equal. Byte storage
  * takes the vectorised kernel when d % 4 == 0, the scalar one otherwise. */
-static void check_gather(gsgd_xtype xt, size_t n, size_t d, size_t start, size_t B, int use_perm,
+static void check_gather(gsgdi_xtype xt, size_t n, size_t d, size_t start, size_t B, int use_perm,
                          int standardise) {
-    const size_t xbytes = n * d * gsgd_xtype_size(xt);
+    const size_t xbytes = n * d * gsgdi_xtype_size(xt);
     void *X;
     if (xt == GSGD_XTYPE_U8) {
         uint8_t *X8 = malloc(n * d);
-        gsgd_rng r = {gsgd_mix64(n + d)};
-        for (size_t i = 0; i < n * d; i++) X8[i] = (uint8_t)(gsgd_rng_next(&r) >> 56);
+        gsgdi_rng r = {gsgdi_mix64(n + d)};
+        for (size_t i = 0; i < n * d; i++) X8[i] = (uint8_t)(gsgdi_rng_next(&r) >> 56);
         X = X8;
     } else {
         X = rnd(n * d, n + d, -2, 2);
@@ -205,13 +205,13 @@ static void check_gather(gsgd_xtype xt, size_t n, size_t d, size_t start, size_t
     cr_expect(memcmp(gX, Xb, B * d * 4) == 0 && memcmp(gy, yb, B * 4) == 0,
               "%s n=%zu d=%zu start=%zu B=%zu perm=%d standardise=%d",
               xt == GSGD_XTYPE_U8 ? "u8" : "f32", n, d, start, B, use_perm, standardise);
-    gsgd_mem_free(gpu, dX, xbytes);
-    gsgd_mem_free(gpu, dy, n * 4);
-    gsgd_mem_free(gpu, dm, d * 4);
-    gsgd_mem_free(gpu, di, d * 4);
-    gsgd_mem_free(gpu, dp, n * 4);
-    gsgd_mem_free(gpu, dXb, B * d * 4);
-    gsgd_mem_free(gpu, dyb, B * 4);
+    gsgdi_mem_free(gpu, dX, xbytes);
+    gsgdi_mem_free(gpu, dy, n * 4);
+    gsgdi_mem_free(gpu, dm, d * 4);
+    gsgdi_mem_free(gpu, di, d * 4);
+    gsgdi_mem_free(gpu, dp, n * 4);
+    gsgdi_mem_free(gpu, dXb, B * d * 4);
+    gsgdi_mem_free(gpu, dyb, B * 4);
     free(X), free(y), free(mean), free(inv), free(perm), free(scratch);
     free(Xb), free(yb), free(gX), free(gy);
 }
@@ -257,8 +257,8 @@ static void check_copy_2d(size_t dpitch, size_t spitch, size_t width, size_t hei
     fetch(got, dd, dbytes);
     cr_expect(memcmp(got, want, dbytes) == 0, "dpitch=%zu spitch=%zu width=%zu height=%zu", dpitch,
               spitch, width, height);
-    gsgd_mem_free(gpu, ds, sbytes);
-    gsgd_mem_free(gpu, dd, dbytes);
+    gsgdi_mem_free(gpu, ds, sbytes);
+    gsgdi_mem_free(gpu, dd, dbytes);
     free(src), free(want), free(got);
 }
 
@@ -286,8 +286,8 @@ Test(backend_cuda, permutation_is_the_cpus_permutation) {
             fetch(got, dp, n * 4);
             cr_expect(memcmp(got, want, n * 4) == 0, "n = %zu seed %llu epoch %llu", n,
                       (unsigned long long)seeds[k][0], (unsigned long long)seeds[k][1]);
-            gsgd_mem_free(gpu, dp, n * 4);
-            gsgd_mem_free(gpu, dscratch, sb);
+            gsgdi_mem_free(gpu, dp, n * 4);
+            gsgdi_mem_free(gpu, dscratch, sb);
             free(want), free(got), free(scratch);
         }
 }
@@ -304,21 +304,21 @@ typedef struct {
 
 static int layerwise(gsgd_optim k) { return k == GSGD_OPTIM_LARS || k == GSGD_OPTIM_LAMB; }
 
-static gsgd_update_rule case_rule(const upd_case *c, size_t n) {
-    gsgd_update_rule r = {.kind = c->kind,
-                          .momentum = c->mu,
-                          .weight_decay = c->wd,
-                          .beta1 = 0.9f,
-                          .beta2 = 0.999f,
-                          .eps = 1e-6f,
-                          .alpha = 0.99f,
-                          .trust_coef = 0.02f,
-                          .clip_norm = c->clip,
-                          .l1 = c->l1,
-                          .skip_nonfinite = c->guard == 1,
-                          .n_decay = n / 3,
-                          .n_segments = 1,
-                          .seg = {0, n}};
+static gsgdi_update_rule case_rule(const upd_case *c, size_t n) {
+    gsgdi_update_rule r = {.kind = c->kind,
+                           .momentum = c->mu,
+                           .weight_decay = c->wd,
+                           .beta1 = 0.9f,
+                           .beta2 = 0.999f,
+                           .eps = 1e-6f,
+                           .alpha = 0.99f,
+                           .trust_coef = 0.02f,
+                           .clip_norm = c->clip,
+                           .l1 = c->l1,
+                           .skip_nonfinite = c->guard == 1,
+                           .n_decay = n / 3,
+                           .n_segments = 1,
+                           .seg = {0, n}};
     if (layerwise(c->kind)) { /* uneven segments, empty ones at small n; weights first */
         const size_t cut[5] = {0, n / 7, n / 3, n / 2, n};
         r.n_segments = 4;
@@ -341,7 +341,7 @@ static int near(float a, float b, double tol) {
 typedef struct {
     float *h[5], *d[5]; /* params, state 0, state 1, average, work */
     size_t len[5];
-    gsgd_guard hg, *dg;
+    gsgdi_guard hg, *dg;
     float *dlr;
 } upd_bufs;
 
@@ -356,35 +356,35 @@ static void bufs_open(upd_bufs *b, size_t n, size_t offset, float lr) {
             k == B_P || k == B_AVG ? rnd(len[k], n + 70 + (size_t)k, -1, 1) : calloc(len[k], 4);
         b->d[k] = dev(b->h[k], len[k] * 4);
     }
-    b->hg = (gsgd_guard){.lr_factor = 1.0f};
+    b->hg = (gsgdi_guard){.lr_factor = 1.0f};
     b->dg = dev(&b->hg, sizeof b->hg);
     b->dlr = dev(&lr, 4);
 }
 
 static void bufs_close(upd_bufs *b) {
     for (int k = 0; k < 5; k++) {
-        gsgd_mem_free(gpu, b->d[k], b->len[k] * 4);
+        gsgdi_mem_free(gpu, b->d[k], b->len[k] * 4);
         free(b->h[k]);
     }
-    gsgd_mem_free(gpu, b->dg, sizeof b->hg);
-    gsgd_mem_free(gpu, b->dlr, 4);
+    gsgdi_mem_free(gpu, b->dg, sizeof b->hg);
+    gsgdi_mem_free(gpu, b->dlr, 4);
 }
 
 /* The args of one step on host (dev = 0) or device buffers, every pointer
  * offset by `offset` floats (offset 1 forces the scalar path). */
-static gsgd_update_args bufs_args(upd_bufs *b, int on_dev, const upd_case *c, size_t n,
-                                  size_t offset, const float *lr, const float *g, uint64_t t) {
+static gsgdi_update_args bufs_args(upd_bufs *b, int on_dev, const upd_case *c, size_t n,
+                                   size_t offset, const float *lr, const float *g, uint64_t t) {
     float **x = on_dev ? b->d : b->h;
-    return (gsgd_update_args){.lr = lr,
-                              .params = x[B_P] + offset,
-                              .grads = g + offset,
-                              .n = n,
-                              .state = {x[B_S0] + offset, x[B_S1] + offset},
-                              .work = x[B_WORK] + offset,
-                              .average = c->average ? x[B_AVG] + offset : NULL,
-                              .avg_rate = 1.0f / (float)t,
-                              .t = t,
-                              .guard = c->guard ? (on_dev ? b->dg : &b->hg) : NULL};
+    return (gsgdi_update_args){.lr = lr,
+                               .params = x[B_P] + offset,
+                               .grads = g + offset,
+                               .n = n,
+                               .state = {x[B_S0] + offset, x[B_S1] + offset},
+                               .work = x[B_WORK] + offset,
+                               .average = c->average ? x[B_AVG] + offset : NULL,
+                               .avg_rate = 1.0f / (float)t,
+                               .t = t,
+                               .guard = c->guard ? (on_dev ? b->dg : &b->hg) : NULL};
 }
 
 /* Three steps on both backends, then params, state and average compared.
@@ -399,7 +399,7 @@ static gsgd_update_args bufs_args(upd_bufs *b, int on_dev, const upd_case *c, si
  * the state. Over 3 steps the difference is within 24 FLT_EPSILON of
  * M = sum_t (|w_t| + |w_t - w_(t-1)|) (and of sum_t |state_t| for state). */
 static void check_update(const upd_case *c, size_t n, size_t offset) {
-    const gsgd_update_rule rule = case_rule(c, n);
+    const gsgdi_update_rule rule = case_rule(c, n);
     const float lr = c->kind == GSGD_OPTIM_LARS ? 0.5f : 0.05f;
     const size_t bytes = (n + offset) * 4;
     upd_bufs b;
@@ -411,8 +411,8 @@ static void check_update(const upd_case *c, size_t n, size_t offset) {
         if (c->guard && t == 2) g[offset + n / 2] = c->guard == 1 ? NAN : INFINITY;
         cr_assert_eq(gpu->be->upload(gpu, dgr, g, bytes), GSGD_STATUS_OK);
         for (size_t i = 0; i < n + offset; i++) mag[i] += fabs(b.h[B_P][i]);
-        gsgd_update_args hc = bufs_args(&b, 0, c, n, offset, &lr, g, t),
-                         gc = bufs_args(&b, 1, c, n, offset, b.dlr, dgr, t);
+        gsgdi_update_args hc = bufs_args(&b, 0, c, n, offset, &lr, g, t),
+                          gc = bufs_args(&b, 1, c, n, offset, b.dlr, dgr, t);
         ok(cpu, cpu->be->update(cpu, &rule, &hc));
         ok(gpu, gpu->be->update(gpu, &rule, &gc));
         for (size_t i = 0; i < n + offset; i++) {
@@ -438,7 +438,7 @@ static void check_update(const upd_case *c, size_t n, size_t offset) {
                                got[i], b.h[cmp[k]][i]);
         }
     }
-    gsgd_guard gg;
+    gsgdi_guard gg;
     fetch(&gg, b.dg, sizeof gg);
     cr_expect(gg.bad_steps == b.hg.bad_steps && gg.first_bad == b.hg.first_bad &&
                   gg.lr_factor == b.hg.lr_factor,
@@ -446,7 +446,7 @@ static void check_update(const upd_case *c, size_t n, size_t offset) {
               c->guard, n, gg.lr_factor, gg.bad_steps, (unsigned long long)gg.first_bad,
               b.hg.lr_factor, b.hg.bad_steps, (unsigned long long)b.hg.first_bad);
     if (c->guard) cr_expect_eq(b.hg.first_bad, 2, "the bad step is t = 2");
-    gsgd_mem_free(gpu, dgr, bytes);
+    gsgdi_mem_free(gpu, dgr, bytes);
     bufs_close(&b);
     free(mag), free(got);
 }
@@ -505,20 +505,20 @@ Test(backend_cuda, sumsq_agrees_to_the_final_rounding_and_is_reproducible) {
                       got[k], want[k]);
             cr_expect(memcmp(&got[k], &again[k], 4) == 0, "n %zu seg %d: rerun differs", n, k);
         }
-        gsgd_mem_free(gpu, dx, n * 4);
-        gsgd_mem_free(gpu, dout, 5 * 4);
+        gsgdi_mem_free(gpu, dx, n * 4);
+        gsgdi_mem_free(gpu, dout, 5 * 4);
         free(x);
     }
 }
 
 /* Runs one loss on both backends and compares. zmax bounds |z|. */
-static void check_loss(gsgd_loss kind, size_t B, size_t K, int classify, double zmax) {
+static void check_loss(gsgdi_loss kind, size_t B, size_t K, int classify, double zmax) {
     const size_t n = B * K;
     float *Z = rnd(n, B * 31 + K, -zmax, zmax), *y = rnd(B, B + K, 0, 1);
     for (size_t i = 0; i < B; i++) /* class index, {0,1} for logistic, real for regression */
-        y[i] = kind == LOSS_LOGISTIC ? (y[i] < 0.5f ? 0.0f : 1.0f)
-               : classify            ? floorf(y[i] * (float)K)
-                                     : 4.0f * y[i] - 2.0f;
+        y[i] = kind == GSGD_LOSS_LOGISTIC ? (y[i] < 0.5f ? 0.0f : 1.0f)
+               : classify                 ? floorf(y[i] * (float)K)
+                                          : 4.0f * y[i] - 2.0f;
     const float gs = 1.0f / (float)B;
     double acc[2] = {1.5, 2.0}, gacc[2] = {1.5, 2.0};
     float *dZ = malloc(n * 4), *got = malloc(n * 4);
@@ -555,10 +555,10 @@ static void check_loss(gsgd_loss kind, size_t B, size_t K, int classify, double 
     /* Same argmax rule (first maximum) on the same floats: equal counts. */
     cr_expect(gacc[1] == acc[1], "loss %d B=%zu K=%zu: correct %g vs cpu %g", kind, B, K, gacc[1],
               acc[1]);
-    gsgd_mem_free(gpu, dZd, n * 4);
-    gsgd_mem_free(gpu, dyd, B * 4);
-    gsgd_mem_free(gpu, dgd, n * 4);
-    gsgd_mem_free(gpu, dacc, sizeof gacc);
+    gsgdi_mem_free(gpu, dZd, n * 4);
+    gsgdi_mem_free(gpu, dyd, B * 4);
+    gsgdi_mem_free(gpu, dgd, n * 4);
+    gsgdi_mem_free(gpu, dacc, sizeof gacc);
     free(Z), free(y), free(dZ), free(got);
 }
 
@@ -568,16 +568,16 @@ Test(backend_cuda, losses_and_gradients_match_the_cpu) {
     const size_t classes[] = {2, 10, 37, 100};
     for (size_t b = 0; b < 3; b++) {
         size_t B = batches[b];
-        check_loss(LOSS_LOGISTIC, B, 1, 1, 3.0);
-        check_loss(LOSS_SQUARED, B, 1, 0, 3.0);
+        check_loss(GSGD_LOSS_LOGISTIC, B, 1, 1, 3.0);
+        check_loss(GSGD_LOSS_SQUARED, B, 1, 0, 3.0);
         for (size_t k = 0; k < 4; k++) {
-            check_loss(LOSS_SOFTMAX_CE, B, classes[k], 1, 3.0);
-            check_loss(LOSS_HINGE, B, classes[k], 1, 3.0);
-            check_loss(LOSS_SQUARED, B, classes[k], 1, 3.0);
+            check_loss(GSGD_LOSS_SOFTMAX_CE, B, classes[k], 1, 3.0);
+            check_loss(GSGD_LOSS_HINGE, B, classes[k], 1, 3.0);
+            check_loss(GSGD_LOSS_SQUARED, B, classes[k], 1, 3.0);
         }
     }
-    check_loss(LOSS_SOFTMAX_CE, 70000, 10, 1, 3.0); /* more rows than one grid sweep */
-    check_loss(LOSS_SOFTMAX_CE, 64, 10, 1, 1000.0); /* huge logits stay finite */
+    check_loss(GSGD_LOSS_SOFTMAX_CE, 70000, 10, 1, 3.0); /* more rows than one grid sweep */
+    check_loss(GSGD_LOSS_SOFTMAX_CE, 64, 10, 1, 1000.0); /* huge logits stay finite */
 }
 
 /* The fused one-layer gradient against the composed CPU ops
@@ -588,11 +588,11 @@ Test(backend_cuda, losses_and_gradients_match_the_cpu) {
 Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
     open_both();
     static const struct {
-        gsgd_loss kind;
+        gsgdi_loss kind;
         size_t K;
-    } losses[] = {{LOSS_SOFTMAX_CE, 10}, {LOSS_SOFTMAX_CE, 3}, {LOSS_SOFTMAX_CE, 16},
-                  {LOSS_SOFTMAX_CE, 7},  {LOSS_SOFTMAX_CE, 2}, {LOSS_LOGISTIC, 1},
-                  {LOSS_SQUARED, 1},     {LOSS_SQUARED, 4}};
+    } losses[] = {{GSGD_LOSS_SOFTMAX_CE, 10}, {GSGD_LOSS_SOFTMAX_CE, 3}, {GSGD_LOSS_SOFTMAX_CE, 16},
+                  {GSGD_LOSS_SOFTMAX_CE, 7},  {GSGD_LOSS_SOFTMAX_CE, 2}, {GSGD_LOSS_LOGISTIC, 1},
+                  {GSGD_LOSS_SQUARED, 1},     {GSGD_LOSS_SQUARED, 4}};
     const size_t batches[] = {1, 45, 20000};
     uint64_t seed = 1;
     /* d a multiple of 4, as the kernel takes (36 = 9 quads: lanes idle) */
@@ -601,7 +601,7 @@ Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
             fc_check_variants(gpu, cpu, losses[l].kind, losses[l].K, 20300, 150, batches[bi], 36,
                               20, &seed);
     for (int xt = 0; xt < 2; xt++) {
-        fc_case c = {.kind = LOSS_SOFTMAX_CE,
+        fc_case c = {.kind = GSGD_LOSS_SOFTMAX_CE,
                      .n = 12000,
                      .d = 784,
                      .K = 10,
@@ -617,9 +617,12 @@ Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
 Test(backend_cuda, fused_gradient_is_exact_on_exact_data) {
     open_both();
     static const struct {
-        gsgd_loss kind;
+        gsgdi_loss kind;
         size_t K;
-    } losses[] = {{LOSS_HINGE, 5}, {LOSS_HINGE, 10}, {LOSS_SQUARED, 1}, {LOSS_SQUARED, 3}};
+    } losses[] = {{GSGD_LOSS_HINGE, 5},
+                  {GSGD_LOSS_HINGE, 10},
+                  {GSGD_LOSS_SQUARED, 1},
+                  {GSGD_LOSS_SQUARED, 3}};
     for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++) {
         fc_case c = {.kind = losses[l].kind,
                      .n = 9000,
@@ -640,8 +643,8 @@ Test(backend_cuda, fused_gradient_is_exact_on_exact_data) {
 Test(backend_cuda, fused_gradient_declines_shapes_it_does_not_take) {
     open_both();
     void *X;
-    ok(gpu, gsgd_mem_alloc(gpu, 4096 * 4, &X));
-    const gsgd_backend *be = gpu->be;
+    ok(gpu, gsgdi_mem_alloc(gpu, 4096 * 4, &X));
+    const gsgdi_backend *be = gpu->be;
     cr_expect_gt(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 10), 0);
     cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 785, 10), 0, "d % 4 != 0");
     cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 17), 0, "K > 16");
@@ -649,5 +652,5 @@ Test(backend_cuda, fused_gradient_declines_shapes_it_does_not_take) {
                  "rows not on 16 bytes");
     cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 1 << 20, 10), 0,
                  "weights past shared memory");
-    gsgd_mem_free(gpu, X, 4096 * 4);
+    gsgdi_mem_free(gpu, X, 4096 * 4);
 }

@@ -111,7 +111,7 @@ static void expect_same_state(const run *a, const run *b, const char *what) {
     cr_expect(memcmp(a->m->params, b->m->params, bytes) == 0, "%s: parameters differ", what);
     if (a->tr->average)
         cr_expect(memcmp(a->tr->average, b->tr->average, bytes) == 0, "%s: average differs", what);
-    for (int k = 0; k < gsgd_rule_state_count(&a->tr->rule); k++)
+    for (int k = 0; k < gsgdi_rule_state_count(&a->tr->rule); k++)
         cr_expect(memcmp(a->tr->state[k], b->tr->state[k], bytes) == 0,
                   "%s: optimizer state %d differs", what, k);
     cr_expect(memcmp(a->m->mean, b->m->mean, 6 * sizeof(float)) == 0, "%s: mean", what);

@@ -38,7 +38,7 @@ static void write_good_pair(const char *img, const char *lab) {
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
 }
 
-static void expect_good_pair(const gsgd_host_data *h) {
+static void expect_good_pair(const gsgdi_host_data *h) {
     cr_assert_eq(h->n, 3);
     cr_assert_eq(h->d, 4);
     cr_assert_eq(h->n_classes, 3);
@@ -57,11 +57,11 @@ static void expect_error(const char *path, const char *detail) {
 Test(idx, parses_ubyte_images_scaled_to_unit_range) {
     const char *img = tu_path("img"), *lab = tu_path("lab");
     write_good_pair(img, lab);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     expect_good_pair(&h);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 Test(idx, reads_gzip_files_like_plain_ones) {
@@ -71,11 +71,11 @@ Test(idx, reads_gzip_files_like_plain_ones) {
     cr_assert_eq(tu_write_gzip(img, buf, len), 0);
     len = idx_build(buf, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
     cr_assert_eq(tu_write_gzip(lab, buf, len), 0);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     expect_good_pair(&h);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 Test(idx, reads_big_endian_floats_unscaled) {
@@ -89,13 +89,13 @@ Test(idx, reads_big_endian_floats_unscaled) {
     const char *img = tu_path("float-img"), *lab = tu_path("lab");
     write_idx(img, 0x0D, 2, (uint32_t[]){2, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){1, 0}, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     cr_assert_eq(h.n, 2);
     cr_assert_eq(h.d, 2);
     for (int i = 0; i < 4; i++) cr_assert_eq(h.X[i], values[i]);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 Test(idx, reads_signed_short_images_and_int_labels) {
@@ -104,25 +104,25 @@ Test(idx, reads_signed_short_images_and_int_labels) {
     const char *img = tu_path("short-img"), *lab = tu_path("int-lab");
     write_idx(img, 0x0B, 2, (uint32_t[]){2, 1}, shorts, sizeof shorts);
     write_idx(lab, 0x0C, 1, (uint32_t[]){2}, ints, sizeof ints);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     cr_assert_eq(h.X[0], -2.0f);
     cr_assert_eq(h.X[1], 256.0f);
     cr_assert_eq(h.y[0], 4.0f);
     cr_assert_eq(h.n_classes, 5);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 Test(idx, has_at_least_two_classes_when_all_labels_are_zero) {
     const char *img = tu_path("img"), *lab = tu_path("lab");
     write_idx(img, 0x08, 2, (uint32_t[]){2, 1}, (uint8_t[]){1, 2}, 2);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 0}, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     cr_assert_eq(h.n_classes, 2);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 Test(idx, rejects_wrong_magic) {
@@ -130,8 +130,8 @@ Test(idx, rejects_wrong_magic) {
     const uint8_t bytes[8] = {0x13, 0x37, 0x08, 0x03, 0, 0, 0, 1};
     cr_assert_eq(tu_write_file(img, bytes, sizeof bytes), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "expected magic 0x00000803, got 0x13370803");
     cr_assert_null(h.X);
 }
@@ -139,8 +139,8 @@ Test(idx, rejects_wrong_magic) {
 Test(idx, rejects_label_file_given_as_images) {
     const char *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, lab, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, lab, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "got 0x00000801");
 }
 
@@ -148,20 +148,20 @@ Test(idx, rejects_unknown_element_type) {
     const char *img = tu_path("bad-type"), *lab = tu_path("lab");
     write_idx(img, 0x0A, 2, (uint32_t[]){1, 1}, (uint8_t[]){0}, 1);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "unknown element type 0x0a");
 }
 
 Test(idx, rejects_zero_or_more_than_four_dimensions) {
     const char *img = tu_path("dims"), *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
+    gsgdi_host_data h;
     write_idx(img, 0x08, 0, NULL, (uint8_t[]){0, 0, 0, 1}, 4);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "0 dimensions");
     write_idx(img, 0x08, 5, (uint32_t[]){1, 1, 1, 1, 1}, (uint8_t[]){0}, 1);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "5 dimensions");
 }
 
@@ -169,8 +169,8 @@ Test(idx, rejects_a_zero_dimension) {
     const char *img = tu_path("zero-dim"), *lab = tu_path("lab");
     write_idx(img, 0x08, 3, (uint32_t[]){1, 28, 0}, NULL, 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "dimension 2 is zero");
 }
 
@@ -179,11 +179,11 @@ Test(idx, rejects_dimensions_whose_product_overflows_as_too_large) {
     /* 2^32-1 cubed overflows 64 bits; 2^16 x 2^16 x 2 is 2^33 elements. */
     write_idx(img, 0x08, 4, (uint32_t[]){UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX}, NULL, 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
     expect_error(img, "2^32 elements");
     write_idx(img, 0x08, 3, (uint32_t[]){65536, 65536, 2}, NULL, 0);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_TOO_LARGE);
     expect_error(img, "2^32 elements");
 }
 
@@ -199,8 +199,8 @@ Test(idx, huge_header_on_tiny_file_fails_fast_as_truncated) {
     write_idx(lab, 0x08, 1, (uint32_t[]){65536}, (uint8_t[]){0}, 1);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     expect_error(img, "truncated at record 0 of 65536");
@@ -213,8 +213,8 @@ Test(idx, rejects_truncated_data_naming_the_record) {
     /* 5 records of 4 bytes declared; 2 full records and 1 byte present. */
     write_idx(img, 0x08, 3, (uint32_t[]){5, 2, 2}, pixels, 9);
     write_idx(lab, 0x08, 1, (uint32_t[]){5}, (uint8_t[]){0, 1, 0, 1, 0}, 5);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated at record 2 of 5");
 }
 
@@ -224,8 +224,8 @@ Test(idx, rejects_truncated_gzip_naming_the_record) {
     size_t len = idx_build(buf, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, 6);
     cr_assert_eq(tu_write_gzip(img, buf, len), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 3);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated at record 1 of 3");
 }
 
@@ -233,8 +233,8 @@ Test(idx, rejects_truncated_labels) {
     const char *img = tu_path("img"), *lab = tu_path("short-labels");
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "truncated at record 2 of 3");
 }
 
@@ -242,8 +242,8 @@ Test(idx, rejects_trailing_data) {
     const char *img = tu_path("img"), *lab = tu_path("long-labels");
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, (uint8_t[]){0, 1, 2, 3}, 4);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "trailing data");
 }
 
@@ -251,8 +251,8 @@ Test(idx, rejects_truncated_header) {
     const char *img = tu_path("short-header"), *lab = tu_path("lab");
     cr_assert_eq(tu_write_file(img, (uint8_t[]){0, 0, 8, 3, 0, 0}, 6), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated header");
 }
 
@@ -260,24 +260,24 @@ Test(idx, rejects_empty_file) {
     const char *img = tu_path("empty"), *lab = tu_path("lab");
     cr_assert_eq(tu_write_file(img, "", 0), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "empty file");
 }
 
 Test(idx, reports_missing_file_as_io_error) {
     const char *img = tu_path("does-not-exist"), *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
     expect_error(img, "No such file or directory");
 }
 
 Test(idx, reports_a_directory_as_io_error) {
     const char *lab = tu_path("lab");
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, tu_tmpdir(), lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, tu_tmpdir(), lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_IO);
     expect_error(tu_tmpdir(), "Is a directory");
 }
 
@@ -295,8 +295,8 @@ Test(idx, rejects_corrupt_gzip_data) {
     for (size_t i = 10; i < glen - 8; i++) gz[i] ^= 0x5A;
     cr_assert_eq(tu_write_file(img, gz, glen), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, 3);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "corrupt gzip data");
     cr_assert_null(h.X);
 }
@@ -305,8 +305,8 @@ Test(idx, rejects_label_count_mismatch) {
     const char *img = tu_path("img"), *lab = tu_path("lab2");
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, labels3, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "has 2 labels but");
     expect_error(img, "has 3 images");
 }
@@ -317,8 +317,8 @@ Test(idx, rejects_nan_in_float_images_naming_record_and_feature) {
     const char *img = tu_path("nan-img"), *lab = tu_path("lab");
     write_idx(img, 0x0D, 2, (uint32_t[]){2, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 1}, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(img, "record 1, feature 0");
 }
 
@@ -334,8 +334,8 @@ Test(idx, rejects_infinity_in_double_images) {
     const char *img = tu_path("double-img"), *lab = tu_path("lab");
     write_idx(img, 0x0E, 2, (uint32_t[]){1, 2}, be, sizeof be);
     write_idx(lab, 0x08, 1, (uint32_t[]){1}, (uint8_t[]){0}, 1);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(img, "record 0, feature 1");
 }
 
@@ -344,8 +344,8 @@ Test(idx, rejects_negative_labels_naming_the_record) {
     const char *img = tu_path("img"), *lab = tu_path("neg-labels");
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, sizeof pixels);
     write_idx(lab, 0x0C, 1, (uint32_t[]){3}, ints, sizeof ints);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(lab, "record 1: negative label -1");
 }
 
@@ -354,8 +354,8 @@ Test(idx, rejects_labels_beyond_the_class_limit) {
     const char *img = tu_path("img"), *lab = tu_path("huge-label");
     write_idx(img, 0x08, 3, (uint32_t[]){1, 2, 2}, pixels, 4);
     write_idx(lab, 0x0C, 1, (uint32_t[]){1}, ints, sizeof ints);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_VALUE);
     expect_error(lab, "record 0: label 70000 exceeds");
 }
 
@@ -363,8 +363,8 @@ Test(idx, rejects_float_labels) {
     const char *img = tu_path("img"), *lab = tu_path("float-labels");
     write_idx(img, 0x08, 3, (uint32_t[]){1, 2, 2}, pixels, 4);
     write_idx(lab, 0x0D, 1, (uint32_t[]){1}, (uint8_t[]){0, 0, 0, 0}, 4);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(lab, "integer type");
 }
 
@@ -377,8 +377,8 @@ Test(idx, keeps_ubyte_images_as_bytes_by_default) {
     cr_assert_eq(tu_write_gzip(img, buf, len), 0);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
     for (int s = 0; s < 2; s++) {
-        gsgd_host_data h;
-        cr_assert_eq(gsgd_load_idx(ctx, img, lab, s ? GSGD_STORAGE_U8 : GSGD_STORAGE_AUTO, &h),
+        gsgdi_host_data h;
+        cr_assert_eq(gsgdi_load_idx(ctx, img, lab, s ? GSGD_STORAGE_U8 : GSGD_STORAGE_AUTO, &h),
                      GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
         cr_assert_null(h.X, "no float copy of the pixels");
         cr_assert_not_null(h.X8);
@@ -387,7 +387,7 @@ Test(idx, keeps_ubyte_images_as_bytes_by_default) {
         cr_assert_eq(h.d, 4);
         cr_assert_eq(h.n_classes, 3);
         for (size_t i = 0; i < 3; i++) cr_assert_eq(h.y[i], (float)labels3[i]);
-        gsgd_host_data_free(&h);
+        gsgdi_host_data_free(&h);
     }
 }
 
@@ -403,15 +403,16 @@ Test(idx, bytes_past_the_first_buffer_match_the_float_load) {
     uint8_t labels[100];
     for (int i = 0; i < 100; i++) labels[i] = (uint8_t)(i % 10);
     write_idx(lab, 0x08, 1, (uint32_t[]){100}, labels, sizeof labels);
-    gsgd_host_data b, f;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &b), 0, "%s",
+    gsgdi_host_data b, f;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &b), 0, "%s",
                  gsgd_last_error(ctx));
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &f), 0, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_F32, &f), 0, "%s",
+                 gsgd_last_error(ctx));
     cr_assert_arr_eq(b.X8, px, n * d);
     for (size_t i = 0; i < n * d; i++)
         cr_assert_eq(f.X[i], GSGD_U8_FEATURE(b.X8[i]), "value %zu", i);
-    gsgd_host_data_free(&b);
-    gsgd_host_data_free(&f);
+    gsgdi_host_data_free(&b);
+    gsgdi_host_data_free(&f);
     free(px);
     free(buf);
 }
@@ -421,12 +422,12 @@ Test(idx, keeps_other_image_types_as_floats_by_default) {
     const char *img = tu_path("short-img"), *lab = tu_path("lab");
     write_idx(img, 0x0B, 2, (uint32_t[]){2, 1}, shorts, sizeof shorts);
     write_idx(lab, 0x08, 1, (uint32_t[]){2}, (uint8_t[]){0, 1}, 2);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_OK);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_OK);
     cr_assert_null(h.X8);
     cr_assert_eq(h.X[0], -2.0f);
-    gsgd_host_data_free(&h);
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_U8, &h), GSGD_STATUS_INVALID_ARGUMENT);
+    gsgdi_host_data_free(&h);
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_U8, &h), GSGD_STATUS_INVALID_ARGUMENT);
     expect_error(img, "storage=u8 needs ubyte images (type 0x08), this file has type 0x0b");
     cr_assert_null(h.X);
     cr_assert_null(h.X8);
@@ -436,8 +437,8 @@ Test(idx, truncated_bytes_are_refused_and_nothing_is_kept) {
     const char *img = tu_path("short-bytes"), *lab = tu_path("lab");
     write_idx(img, 0x08, 3, (uint32_t[]){3, 2, 2}, pixels, 10);
     write_idx(lab, 0x08, 1, (uint32_t[]){3}, labels3, sizeof labels3);
-    gsgd_host_data h;
-    cr_assert_eq(gsgd_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_BAD_FORMAT);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_idx(ctx, img, lab, GSGD_STORAGE_AUTO, &h), GSGD_STATUS_BAD_FORMAT);
     expect_error(img, "truncated at record 2 of 3");
     cr_assert_null(h.X8);
 }

@@ -45,7 +45,7 @@ Test(spec, loads_debian_fashion_mnist) {
     cr_assert_eq(tr->xt, GSGD_XTYPE_F32);
     cr_assert_eq(te->xt, GSGD_XTYPE_F32);
     float *X = malloc(te->n * te->d * sizeof(float)), *y = malloc(te->n * sizeof(float));
-    cr_assert_eq(gsgd_dataset_read_rows(te, 0, te->n, X), 0);
+    cr_assert_eq(gsgdi_dataset_read_rows(te, 0, te->n, X), 0);
     cr_assert_eq(ctx->be->download(ctx, y, te->y, te->n * sizeof(float)), 0);
     float lo = 1, hi = 0;
     for (size_t i = 0; i < te->n * te->d; i++) {
@@ -100,14 +100,14 @@ Test(spec, idx_spec_loads_images_and_labels_without_a_test_part) {
 /* The features of ds as floats (the gather's conversion), fresh malloc. */
 static float *features(const gsgd_dataset *ds) {
     float *X = malloc(ds->n * ds->d * sizeof *X);
-    cr_assert_eq(gsgd_dataset_read_rows(ds, 0, ds->n, X), GSGD_STATUS_OK, "%s",
+    cr_assert_eq(gsgdi_dataset_read_rows(ds, 0, ds->n, X), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     return X;
 }
 
 /* Loads spec's training part and checks its storage and the backend
  * memory it takes: X at xsize bytes a value, plus the float targets. */
-static gsgd_dataset *load_expecting(const char *spec, gsgd_xtype xt, size_t xsize) {
+static gsgd_dataset *load_expecting(const char *spec, gsgdi_xtype xt, size_t xsize) {
     size_t before, after;
     cr_assert_eq(gsgd_context_memory(ctx, &before, NULL), 0);
     gsgd_dataset *tr;
@@ -242,13 +242,13 @@ Test(spec, synth_spec_gives_train_and_test_parts) {
 Test(spec, synth_spec_matches_gsgd_synth_for_the_same_seed) {
     gsgd_dataset *tr, *te;
     cr_assert_eq(gsgd_dataset_load(ctx, "synth:10,2,2:seed=12", &tr, &te), GSGD_STATUS_OK);
-    gsgd_host_data htr, hte;
-    cr_assert_eq(gsgd_synth(ctx, 10, 2, 2, 12, &htr, &hte), GSGD_STATUS_OK);
+    gsgdi_host_data htr, hte;
+    cr_assert_eq(gsgdi_synth(ctx, 10, 2, 2, 12, &htr, &hte), GSGD_STATUS_OK);
     float X[16];
     cr_assert_eq(ctx->be->download(ctx, X, tr->X, sizeof X), 0);
     cr_assert_arr_eq(X, htr.X, sizeof X);
-    gsgd_host_data_free(&htr);
-    gsgd_host_data_free(&hte);
+    gsgdi_host_data_free(&htr);
+    gsgdi_host_data_free(&hte);
     gsgd_dataset_free(tr);
     gsgd_dataset_free(te);
 }

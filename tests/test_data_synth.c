@@ -12,82 +12,82 @@ static void teardown(void) { gsgd_context_free(ctx); }
 
 TestSuite(synth, .init = setup, .fini = teardown);
 
-static int same_data(const gsgd_host_data *a, const gsgd_host_data *b) {
+static int same_data(const gsgdi_host_data *a, const gsgdi_host_data *b) {
     return a->n == b->n && a->d == b->d && a->n_classes == b->n_classes &&
            memcmp(a->X, b->X, a->n * a->d * sizeof(float)) == 0 &&
            memcmp(a->y, b->y, a->n * sizeof(float)) == 0;
 }
 
 Test(synth, is_deterministic_for_a_seed) {
-    gsgd_host_data tr1, te1, tr2, te2;
-    cr_assert_eq(gsgd_synth(ctx, 500, 7, 3, 42, &tr1, &te1), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_synth(ctx, 500, 7, 3, 42, &tr2, &te2), GSGD_STATUS_OK);
+    gsgdi_host_data tr1, te1, tr2, te2;
+    cr_assert_eq(gsgdi_synth(ctx, 500, 7, 3, 42, &tr1, &te1), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_synth(ctx, 500, 7, 3, 42, &tr2, &te2), GSGD_STATUS_OK);
     cr_assert(same_data(&tr1, &tr2));
     cr_assert(same_data(&te1, &te2));
-    gsgd_host_data_free(&tr1);
-    gsgd_host_data_free(&te1);
-    gsgd_host_data_free(&tr2);
-    gsgd_host_data_free(&te2);
+    gsgdi_host_data_free(&tr1);
+    gsgdi_host_data_free(&te1);
+    gsgdi_host_data_free(&tr2);
+    gsgdi_host_data_free(&te2);
 }
 
 Test(synth, differs_for_another_seed) {
-    gsgd_host_data tr1, te1, tr2, te2;
-    cr_assert_eq(gsgd_synth(ctx, 500, 7, 3, 1, &tr1, &te1), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_synth(ctx, 500, 7, 3, 2, &tr2, &te2), GSGD_STATUS_OK);
+    gsgdi_host_data tr1, te1, tr2, te2;
+    cr_assert_eq(gsgdi_synth(ctx, 500, 7, 3, 1, &tr1, &te1), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_synth(ctx, 500, 7, 3, 2, &tr2, &te2), GSGD_STATUS_OK);
     cr_assert_not(same_data(&tr1, &tr2));
     cr_assert_neq(tr1.X[0], tr2.X[0]);
-    gsgd_host_data_free(&tr1);
-    gsgd_host_data_free(&te1);
-    gsgd_host_data_free(&tr2);
-    gsgd_host_data_free(&te2);
+    gsgdi_host_data_free(&tr1);
+    gsgdi_host_data_free(&te1);
+    gsgdi_host_data_free(&tr2);
+    gsgdi_host_data_free(&te2);
 }
 
 Test(synth, splits_80_20_with_both_parts_non_empty) {
     const size_t n[] = {2, 3, 10, 11, 1000}, train[] = {1, 2, 8, 8, 800};
     for (int i = 0; i < 5; i++) {
-        gsgd_host_data tr, te;
-        cr_assert_eq(gsgd_synth(ctx, n[i], 4, 2, 0, &tr, &te), GSGD_STATUS_OK);
+        gsgdi_host_data tr, te;
+        cr_assert_eq(gsgdi_synth(ctx, n[i], 4, 2, 0, &tr, &te), GSGD_STATUS_OK);
         cr_assert_eq(tr.n, train[i], "n = %zu: %zu train samples", n[i], tr.n);
         cr_assert_eq(te.n, n[i] - train[i]);
         cr_assert_eq(tr.d, 4);
         cr_assert_eq(te.d, 4);
-        gsgd_host_data_free(&tr);
-        gsgd_host_data_free(&te);
+        gsgdi_host_data_free(&tr);
+        gsgdi_host_data_free(&te);
     }
 }
 
 Test(synth, labels_are_class_indices_in_range) {
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 2000, 10, 5, 3, &tr, &te), GSGD_STATUS_OK);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 2000, 10, 5, 3, &tr, &te), GSGD_STATUS_OK);
     cr_assert_eq(tr.n_classes, 5);
     cr_assert_eq(te.n_classes, 5);
     for (size_t i = 0; i < tr.n; i++)
         cr_assert(tr.y[i] >= 0 && tr.y[i] < 5 && tr.y[i] == floorf(tr.y[i]), "y[%zu] = %g", i,
                   (double)tr.y[i]);
-    gsgd_host_data_free(&tr);
-    gsgd_host_data_free(&te);
+    gsgdi_host_data_free(&tr);
+    gsgdi_host_data_free(&te);
 }
 
 Test(synth, classes_are_reasonably_balanced_for_three_classes) {
     /* With d = 50 the teacher's columns are nearly orthogonal and of equal
      * norm, so each class holds close to a third; 0.2 leaves room for the
      * teacher's own randomness (column norms vary by ~1/sqrt(d)). */
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 10000, 50, 3, 7, &tr, &te), GSGD_STATUS_OK);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 10000, 50, 3, 7, &tr, &te), GSGD_STATUS_OK);
     size_t count[3] = {0};
     for (size_t i = 0; i < tr.n; i++) count[(int)tr.y[i]]++;
     for (int c = 0; c < 3; c++)
         cr_assert_gt((double)count[c] / (double)tr.n, 0.2, "class %d: %zu of %zu", c, count[c],
                      tr.n);
-    gsgd_host_data_free(&tr);
-    gsgd_host_data_free(&te);
+    gsgdi_host_data_free(&tr);
+    gsgdi_host_data_free(&te);
 }
 
 Test(synth, features_are_standard_normal) {
     /* 8000 x 10 draws: the mean's standard error is 1/sqrt(80000) = 0.0035
      * and the variance's sqrt(2/80000) = 0.005; 5 standard errors each. */
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 10000, 10, 2, 11, &tr, &te), GSGD_STATUS_OK);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 10000, 10, 2, 11, &tr, &te), GSGD_STATUS_OK);
     double sum = 0, sq = 0;
     const size_t m = tr.n * tr.d;
     for (size_t i = 0; i < m; i++) {
@@ -97,8 +97,8 @@ Test(synth, features_are_standard_normal) {
     double mean = sum / (double)m, var = sq / (double)m - mean * mean;
     cr_assert_lt(fabs(mean), 5 * 0.0035, "mean %g", mean);
     cr_assert_lt(fabs(var - 1), 5 * 0.005, "variance %g", var);
-    gsgd_host_data_free(&tr);
-    gsgd_host_data_free(&te);
+    gsgdi_host_data_free(&tr);
+    gsgdi_host_data_free(&te);
 }
 
 /* Nearest class mean, fitted on train and scored on test: a crude linear
@@ -106,8 +106,8 @@ Test(synth, features_are_standard_normal) {
  * labels really are a linear function of x. */
 Test(synth, labels_are_learnable_by_a_linear_rule) {
     enum { D = 20, K = 3 };
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 20000, D, K, 5, &tr, &te), GSGD_STATUS_OK);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 20000, D, K, 5, &tr, &te), GSGD_STATUS_OK);
     double mu[K][D] = {{0}}, cnt[K] = {0};
     for (size_t i = 0; i < tr.n; i++) {
         int c = (int)tr.y[i];
@@ -129,13 +129,13 @@ Test(synth, labels_are_learnable_by_a_linear_rule) {
     }
     double acc = (double)correct / (double)te.n;
     cr_assert_gt(acc, 0.8, "nearest-mean accuracy %g", acc);
-    gsgd_host_data_free(&tr);
-    gsgd_host_data_free(&te);
+    gsgdi_host_data_free(&tr);
+    gsgdi_host_data_free(&te);
 }
 
 Test(synth, k_one_is_regression_with_small_noise) {
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 5000, 8, 1, 9, &tr, &te), GSGD_STATUS_OK);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 5000, 8, 1, 9, &tr, &te), GSGD_STATUS_OK);
     cr_assert_eq(tr.n_classes, 0);
     cr_assert_eq(te.n_classes, 0);
     /* y = x.w + 0.1 e with |w|^2 ~ 1: the targets vary with unit-ish
@@ -150,18 +150,18 @@ Test(synth, k_one_is_regression_with_small_noise) {
     double var = sq / (double)tr.n - (sum / (double)tr.n) * (sum / (double)tr.n);
     cr_assert(fractional);
     cr_assert(var > 0.2 && var < 5, "target variance %g", var);
-    gsgd_host_data_free(&tr);
-    gsgd_host_data_free(&te);
+    gsgdi_host_data_free(&tr);
+    gsgdi_host_data_free(&te);
 }
 
 Test(synth, rejects_bad_sizes) {
-    gsgd_host_data tr, te;
-    cr_assert_eq(gsgd_synth(ctx, 1, 4, 2, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    gsgdi_host_data tr, te;
+    cr_assert_eq(gsgdi_synth(ctx, 1, 4, 2, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
     cr_assert(strstr(gsgd_last_error(ctx), "N = 1"), "%s", gsgd_last_error(ctx));
-    cr_assert_eq(gsgd_synth(ctx, 10, 0, 2, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_synth(ctx, 10, 4, 0, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_synth(ctx, 10, 4, 65537, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
-    cr_assert_eq(gsgd_synth(ctx, (size_t)1 << 30, 1 << 10, 2, 0, &tr, &te), GSGD_STATUS_TOO_LARGE);
+    cr_assert_eq(gsgdi_synth(ctx, 10, 0, 2, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgdi_synth(ctx, 10, 4, 0, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgdi_synth(ctx, 10, 4, 65537, 0, &tr, &te), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert_eq(gsgdi_synth(ctx, (size_t)1 << 30, 1 << 10, 2, 0, &tr, &te), GSGD_STATUS_TOO_LARGE);
     cr_assert_null(tr.X);
     cr_assert_null(te.X);
 }

@@ -236,7 +236,7 @@ Test(dataset, subset_refuses_rows_past_the_end_and_leaks_nothing) {
 /* The same n x d pixels twice: as bytes (the IDX loader's default) and as
  * the floats the loader would otherwise have produced. */
 static void pixel_pair(size_t n, size_t d, gsgd_dataset **bytes, gsgd_dataset **floats) {
-    gsgd_host_data h = {.n = n, .d = d, .n_classes = 10};
+    gsgdi_host_data h = {.n = n, .d = d, .n_classes = 10};
     h.X8 = malloc(n * d);
     h.y = malloc(n * sizeof(float));
     float *X = malloc(n * d * sizeof(float));
@@ -245,11 +245,11 @@ static void pixel_pair(size_t n, size_t d, gsgd_dataset **bytes, gsgd_dataset **
         X[i] = (float)h.X8[i] / 255.0f;
     }
     for (size_t i = 0; i < n; i++) h.y[i] = (float)(i % 10);
-    cr_assert_eq(gsgd_dataset_from_host_data(ctx, &h, bytes), GSGD_STATUS_OK, "%s",
+    cr_assert_eq(gsgdi_dataset_from_host_data(ctx, &h, bytes), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     cr_assert_eq(gsgd_dataset_from_host(ctx, X, h.y, n, d, 10, floats), GSGD_STATUS_OK);
     free(X);
-    gsgd_host_data_free(&h);
+    gsgdi_host_data_free(&h);
 }
 
 /* Both datasets hold the same features and targets, a in bytes. */
@@ -261,8 +261,8 @@ static void expect_same_rows(const gsgd_dataset *a, const gsgd_dataset *b) {
     const size_t m = a->n * a->d;
     float *Xa = malloc(m * sizeof(float)), *Xb = malloc(m * sizeof(float));
     float *ya = malloc(a->n * sizeof(float)), *yb = malloc(a->n * sizeof(float));
-    cr_assert_eq(gsgd_dataset_read_rows(a, 0, a->n, Xa), GSGD_STATUS_OK);
-    cr_assert_eq(gsgd_dataset_read_rows(b, 0, b->n, Xb), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_dataset_read_rows(a, 0, a->n, Xa), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_dataset_read_rows(b, 0, b->n, Xb), GSGD_STATUS_OK);
     cr_assert_eq(ctx->be->download(ctx, ya, a->y, a->n * sizeof(float)), 0);
     cr_assert_eq(ctx->be->download(ctx, yb, b->y, b->n * sizeof(float)), 0);
     cr_assert_arr_eq(Xa, Xb, m * sizeof(float));

@@ -27,13 +27,13 @@ TestSuite(fused_gradient, .init = open_cpu, .fini = close_cpu);
 
 Test(fused_gradient, matches_the_composed_ops_for_the_smooth_losses) {
     static const struct {
-        gsgd_loss kind;
+        gsgdi_loss kind;
         size_t K;
-    } losses[] = {{LOSS_SOFTMAX_CE, 10},
-                  {LOSS_SOFTMAX_CE, 3},
-                  {LOSS_LOGISTIC, 1},
-                  {LOSS_SQUARED, 1},
-                  {LOSS_SQUARED, 4}};
+    } losses[] = {{GSGD_LOSS_SOFTMAX_CE, 10},
+                  {GSGD_LOSS_SOFTMAX_CE, 3},
+                  {GSGD_LOSS_LOGISTIC, 1},
+                  {GSGD_LOSS_SQUARED, 1},
+                  {GSGD_LOSS_SQUARED, 4}};
     const size_t batches[] = {1, 37, 64, 1100}; /* tiles are 64 rows */
     uint64_t seed = 1;
     for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
@@ -44,9 +44,9 @@ Test(fused_gradient, matches_the_composed_ops_for_the_smooth_losses) {
 
 Test(fused_gradient, is_exact_on_exact_data_for_every_loss) {
     static const struct {
-        gsgd_loss kind;
+        gsgdi_loss kind;
         size_t K;
-    } losses[] = {{LOSS_HINGE, 5}, {LOSS_SQUARED, 1}, {LOSS_SQUARED, 3}};
+    } losses[] = {{GSGD_LOSS_HINGE, 5}, {GSGD_LOSS_SQUARED, 1}, {GSGD_LOSS_SQUARED, 3}};
     for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
         for (int permute = 0; permute < 2; permute++) {
             fc_case c = {.kind = losses[l].kind,
@@ -78,9 +78,9 @@ static void train_two_epochs(const char *fused, float *start, float *params) {
     gsgd_context *ctx;
     cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
     static float X[TN * TD], y[TN];
-    gsgd_rng r = {gsgd_mix64(42)};
-    for (size_t i = 0; i < TN * TD; i++) X[i] = (float)((int)(gsgd_rng_next(&r) % 7) - 3);
-    for (size_t i = 0; i < TN; i++) y[i] = (float)(gsgd_rng_next(&r) % TK);
+    gsgdi_rng r = {gsgdi_mix64(42)};
+    for (size_t i = 0; i < TN * TD; i++) X[i] = (float)((int)(gsgdi_rng_next(&r) % 7) - 3);
+    for (size_t i = 0; i < TN; i++) y[i] = (float)(gsgdi_rng_next(&r) % TK);
     gsgd_dataset *ds;
     cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, TN, TD, TK, &ds), GSGD_STATUS_OK);
     gsgd_model *m;
@@ -88,7 +88,7 @@ static void train_two_epochs(const char *fused, float *start, float *params) {
     float *p;
     size_t n;
     cr_assert_eq(gsgd_model_params(m, &p, &n, NULL), GSGD_STATUS_OK);
-    for (size_t i = 0; i < n; i++) p[i] = (float)((int)(gsgd_rng_next(&r) % 17) - 8) / 16.0f;
+    for (size_t i = 0; i < n; i++) p[i] = (float)((int)(gsgdi_rng_next(&r) % 17) - 8) / 16.0f;
     memcpy(start, p, n * sizeof *p);
     gsgd_options *o;
     cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
@@ -134,16 +134,16 @@ Test(fused_gradient, is_taken_from_the_backends_smallest_batch_unless_the_enviro
     tu_fixture_start(&h, "synth:300,8,3", "mlp:4", 1);
     const size_t min_batch = f.ctx->be->linear_grad_min_batch;
     unsetenv("GSGD_FUSED_GRADIENT");
-    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), min_batch);
-    cr_expect_gt(gsgd_model_fused_bytes(f.model, f.train, min_batch), 0);
-    cr_expect_eq(gsgd_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
+    cr_expect_eq(gsgdi_model_fused_from(f.model, f.train), min_batch);
+    cr_expect_gt(gsgdi_model_fused_bytes(f.model, f.train, min_batch), 0);
+    cr_expect_eq(gsgdi_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
     setenv("GSGD_FUSED_GRADIENT", "0", 1);
-    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), 0);
-    cr_expect_eq(gsgd_model_fused_bytes(f.model, f.train, SIZE_MAX), 0);
+    cr_expect_eq(gsgdi_model_fused_from(f.model, f.train), 0);
+    cr_expect_eq(gsgdi_model_fused_bytes(f.model, f.train, SIZE_MAX), 0);
     setenv("GSGD_FUSED_GRADIENT", "1", 1);
-    cr_expect_eq(gsgd_model_fused_from(f.model, f.train), 1);
-    cr_expect_gt(gsgd_model_fused_bytes(f.model, f.train, 1), 0);
-    cr_expect_eq(gsgd_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
+    cr_expect_eq(gsgdi_model_fused_from(f.model, f.train), 1);
+    cr_expect_gt(gsgdi_model_fused_bytes(f.model, f.train, 1), 0);
+    cr_expect_eq(gsgdi_model_fused_from(h.model, h.train), 0, "hidden layers compose the ops");
     tu_fixture_finish(&h);
     tu_fixture_finish(&f);
 }

@@ -30,11 +30,11 @@ static void make_problem(problem *pb, const char *spec, int n_classes, uint64_t 
     cr_assert_eq(gsgd_context_create(&pb->ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
     cr_assert_eq(gsgd_model_create(pb->ctx, spec, D, n_classes, seed, &pb->m), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(pb->ctx));
-    gsgd_rng r = {seed * 7919 + 1};
-    for (int i = 0; i < B * D; i++) pb->X[i] = (float)(4.0 * gsgd_rng_uniform(&r) - 2.0);
+    gsgdi_rng r = {seed * 7919 + 1};
+    for (int i = 0; i < B * D; i++) pb->X[i] = (float)(4.0 * gsgdi_rng_uniform(&r) - 2.0);
     for (int i = 0; i < B; i++)
-        pb->y[i] = n_classes ? (float)(gsgd_rng_next(&r) % (uint64_t)n_classes)
-                             : (float)(2.0 * gsgd_rng_uniform(&r) - 1.0);
+        pb->y[i] = n_classes ? (float)(gsgdi_rng_next(&r) % (uint64_t)n_classes)
+                             : (float)(2.0 * gsgdi_rng_uniform(&r) - 1.0);
     /* Larger biases keep ReLUs and hinge margins away from their kinks,
      * where a finite difference is not a derivative. */
     float *p;
@@ -57,7 +57,7 @@ static double ref_loss(const gsgd_model *m, const double *p, const float *X, con
         size_t width = D;
         for (size_t j = 0; j < D; j++) a[j] = X[i * D + j];
         for (int l = 0; l < m->n_layers; l++) {
-            const gsgd_layer *L = &m->layers[l];
+            const gsgdi_layer *L = &m->layers[l];
             for (size_t o = 0; o < L->out; o++) {
                 double s = p[L->b_off + o];
                 for (size_t k = 0; k < L->in; k++) s += a[k] * p[L->w_off + k * L->out + o];
@@ -69,23 +69,23 @@ static double ref_loss(const gsgd_model *m, const double *p, const float *X, con
         size_t K = width, t = (size_t)y[i];
         double loss = 0.0;
         switch (m->loss) {
-        case LOSS_SOFTMAX_CE: {
+        case GSGD_LOSS_SOFTMAX_CE: {
             double mx = a[0], s = 0.0;
             for (size_t k = 1; k < K; k++) mx = fmax(mx, a[k]);
             for (size_t k = 0; k < K; k++) s += exp(a[k] - mx);
             loss = log(s) + mx - a[t];
             break;
         }
-        case LOSS_LOGISTIC:
+        case GSGD_LOSS_LOGISTIC:
             loss = log1p(exp(a[0])) - y[i] * a[0];
             break;
-        case LOSS_SQUARED:
+        case GSGD_LOSS_SQUARED:
             for (size_t k = 0; k < K; k++) {
                 double target = K == 1 ? y[i] : (k == t ? 1.0 : 0.0);
                 loss += 0.5 * (a[k] - target) * (a[k] - target);
             }
             break;
-        case LOSS_HINGE:
+        case GSGD_LOSS_HINGE:
             for (size_t k = 0; k < K; k++)
                 if (k != t) loss += fmax(0.0, a[k] - a[t] + 1.0);
             break;
@@ -100,15 +100,15 @@ static void check_gradient(const char *spec, int n_classes) {
         problem pb;
         make_problem(&pb, spec, n_classes, seed);
         gsgd_model *m = pb.m;
-        gsgd_step_buffers sb;
-        cr_assert_eq(gsgd_step_buffers_alloc(m, B, &sb), GSGD_STATUS_OK);
+        gsgdi_step_buffers sb;
+        cr_assert_eq(gsgdi_step_buffers_alloc(m, B, &sb), GSGD_STATUS_OK);
         memcpy(sb.Xb, pb.X, sizeof pb.X);
         memcpy(sb.yb, pb.y, sizeof pb.y);
         float *grads = calloc(m->n_params, sizeof *grads);
         double *p = malloc(m->n_params * sizeof *p);
         cr_assert(grads && p);
-        cr_assert_eq(gsgd_model_forward(m, &sb, B), GSGD_STATUS_OK);
-        cr_assert_eq(gsgd_model_backward(m, &sb, B, grads), GSGD_STATUS_OK);
+        cr_assert_eq(gsgdi_model_forward(m, &sb, B), GSGD_STATUS_OK);
+        cr_assert_eq(gsgdi_model_backward(m, &sb, B, grads), GSGD_STATUS_OK);
 
         /* The analytic gradient is computed in fp32: each entry is a sum of
          * at most n = B + max fan-in + K products whose accumulated rounding
@@ -148,7 +148,7 @@ static void check_gradient(const char *spec, int n_classes) {
                   "%s: loss %.9g, reference %.9g", spec, acc[0] / B, ref);
         free(grads);
         free(p);
-        gsgd_step_buffers_free(m, &sb);
+        gsgdi_step_buffers_free(m, &sb);
         free_problem(&pb);
     }
 }

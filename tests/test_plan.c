@@ -67,7 +67,7 @@ Test(plan, predicted_bytes_equal_allocated_bytes_for_every_model) {
             gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
             gsgd_set(s.opts, GSGD_MEM_LIMIT,
                      (double)(s.ctx->bytes_in_use +
-                              gsgd_model_fused_bytes(s.model, s.train, SIZE_MAX) + 20000));
+                              gsgdi_model_fused_bytes(s.model, s.train, SIZE_MAX) + 20000));
             char what[96];
             snprintf(what, sizeof what, "%s/%s optim %d", cases[c].data, cases[c].spec, optim);
             expect_exact(&s, what);
@@ -117,12 +117,12 @@ Test(plan, limit_is_enforced_on_every_allocation) {
     start(&s, "synth:400,5,3", "softmax");
     cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, s.ctx->bytes_in_use + 1000), 0);
     void *p = NULL;
-    cr_expect_eq(gsgd_mem_alloc(s.ctx, 1001, &p), GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
+    cr_expect_eq(gsgdi_mem_alloc(s.ctx, 1001, &p), GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
     cr_expect_null(p);
     cr_expect(strstr(gsgd_last_error(s.ctx), "over the memory limit"), "%s",
               gsgd_last_error(s.ctx));
-    cr_assert_eq(gsgd_mem_alloc(s.ctx, 1000, &p), GSGD_STATUS_OK);
-    gsgd_mem_free(s.ctx, p, 1000);
+    cr_assert_eq(gsgdi_mem_alloc(s.ctx, 1000, &p), GSGD_STATUS_OK);
+    gsgdi_mem_free(s.ctx, p, 1000);
     /* A fixed batch beyond the limit is refused before allocating. */
     gsgd_set(s.opts, GSGD_BATCH, 100);
     gsgd_trainer *tr;
@@ -135,13 +135,13 @@ Test(plan, limit_is_enforced_on_every_allocation) {
     finish(&s);
 }
 
-/* The largest batch gsgd_trainer_alloc manages under the injected failure,
+/* The largest batch gsgdi_trainer_alloc manages under the injected failure,
  * trying every batch of the planner's grid. */
 static size_t brute_force(setup *s, size_t n) {
     size_t best = 0;
     for (size_t B = 1; B <= n; B = B < 32 ? B + 1 : B + 32) {
         gsgd_trainer *tr;
-        if (gsgd_trainer_alloc(s->model, s->train, s->opts, B, &tr) == GSGD_STATUS_OK) best = B;
+        if (gsgdi_trainer_alloc(s->model, s->train, s->opts, B, &tr) == GSGD_STATUS_OK) best = B;
         gsgd_trainer_free(tr);
     }
     return best;

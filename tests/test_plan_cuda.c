@@ -64,20 +64,20 @@ static void finish(gpu_run *r) {
  * step buffers still allocate, by bisection, plus that one row. */
 static size_t true_max_rows(gpu_run *r, size_t hint) {
     gsgd_trainer *tr;
-    cr_assert_eq(gsgd_trainer_alloc(r->model, r->train, r->opts, 1, &tr), 0, "%s",
+    cr_assert_eq(gsgdi_trainer_alloc(r->model, r->train, r->opts, 1, &tr), 0, "%s",
                  gsgd_last_error(r->ctx));
-    cr_assert_eq(gsgd_trainer_probe(tr, 1, 1, NULL), 0, "%s", gsgd_last_error(r->ctx));
+    cr_assert_eq(gsgdi_trainer_probe(tr, 1, 1, NULL), 0, "%s", gsgd_last_error(r->ctx));
     size_t lo = 0, hi = hint * 2;
-    gsgd_step_buffers sb;
-    while (gsgd_step_buffers_alloc(r->model, hi, &sb) == GSGD_STATUS_OK) {
-        gsgd_step_buffers_free(r->model, &sb);
+    gsgdi_step_buffers sb;
+    while (gsgdi_step_buffers_alloc(r->model, hi, &sb) == GSGD_STATUS_OK) {
+        gsgdi_step_buffers_free(r->model, &sb);
         lo = hi;
         hi *= 2;
     }
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (gsgd_step_buffers_alloc(r->model, mid, &sb) == GSGD_STATUS_OK) {
-            gsgd_step_buffers_free(r->model, &sb);
+        if (gsgdi_step_buffers_alloc(r->model, mid, &sb) == GSGD_STATUS_OK) {
+            gsgdi_step_buffers_free(r->model, &sb);
             lo = mid;
         } else {
             hi = mid;

@@ -17,22 +17,22 @@
  * samples: permutation scratch is n uint64 keys there. */
 static gsgd_model layout(const char *spec, size_t d, int k) {
     gsgd_model m;
-    cr_assert_eq(gsgd_model_layout(NULL, spec, d, k, &m), GSGD_STATUS_OK, "%s", spec);
+    cr_assert_eq(gsgdi_model_layout(NULL, spec, d, k, &m), GSGD_STATUS_OK, "%s", spec);
     return m;
 }
 
-static gsgd_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim) {
-    gsgd_mem_inputs in = {.m = m,
-                          .n_train = n,
-                          .optim = optim,
-                          .n_state = optim == GSGD_OPTIM_SGD    ? 0
-                                     : optim == GSGD_OPTIM_ADAM ? 2
-                                                                : 1,
-                          .model_resident = 1,
-                          .data_resident = 1,
-                          .perm_scratch_bytes = n * 8};
-    gsgd_mem_model mm;
-    gsgd_mem_model_build(&in, &mm);
+static gsgdi_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim) {
+    gsgdi_mem_inputs in = {.m = m,
+                           .n_train = n,
+                           .optim = optim,
+                           .n_state = optim == GSGD_OPTIM_SGD    ? 0
+                                      : optim == GSGD_OPTIM_ADAM ? 2
+                                                                 : 1,
+                           .model_resident = 1,
+                           .data_resident = 1,
+                           .perm_scratch_bytes = n * 8};
+    gsgdi_mem_model mm;
+    gsgdi_mem_model_build(&in, &mm);
     return mm;
 }
 
@@ -40,7 +40,7 @@ static gsgd_mem_model model_for(const gsgd_model *m, size_t n, gsgd_optim optim)
  * loss accumulators (2 doubles), the NaN guard, one learning rate,
  * permutation (uint32) and its scratch (uint64). */
 static size_t common_fixed(size_t n, size_t d) {
-    return n * d * F + n * F + 16 + sizeof(gsgd_guard) + F + n * 4 + n * 8;
+    return n * d * F + n * F + 16 + sizeof(gsgdi_guard) + F + n * 4 + n * 8;
 }
 
 static void expect_model(const char *spec, size_t d, int k, size_t n_params,
@@ -49,21 +49,21 @@ static void expect_model(const char *spec, size_t d, int k, size_t n_params,
     gsgd_model m = layout(spec, d, k);
     cr_assert_eq(m.n_params, n_params, "%s: %zu parameters", spec, m.n_params);
     /* SGD: parameters and gradients. */
-    gsgd_mem_model sgd = model_for(&m, n, GSGD_OPTIM_SGD);
+    gsgdi_mem_model sgd = model_for(&m, n, GSGD_OPTIM_SGD);
     cr_expect_eq(sgd.per_sample, per_sample_floats * F, "%s: per sample %zu", spec, sgd.per_sample);
     cr_expect_eq(sgd.fixed, 2 * n_params * F + common_fixed(n, d), "%s: fixed %zu", spec,
                  sgd.fixed);
     /* Momentum adds one buffer the size of the parameters. */
-    gsgd_mem_model mom = model_for(&m, n, GSGD_OPTIM_MOMENTUM);
+    gsgdi_mem_model mom = model_for(&m, n, GSGD_OPTIM_MOMENTUM);
     cr_expect_eq(mom.fixed, sgd.fixed + n_params * F, "%s: momentum", spec);
     cr_expect_eq(mom.per_sample, sgd.per_sample);
     cr_expect_eq(mom.n_buffers, sgd.n_buffers + 1);
     /* Adam keeps two: first and second moments. */
-    gsgd_mem_model adam = model_for(&m, n, GSGD_OPTIM_ADAM);
+    gsgdi_mem_model adam = model_for(&m, n, GSGD_OPTIM_ADAM);
     cr_expect_eq(adam.fixed, sgd.fixed + 2 * n_params * F, "%s: adam", spec);
     /* The per-sample part is what the step buffers take per row; their
      * fixed part is the loss accumulators. */
-    cr_expect_eq(gsgd_step_buffers_bytes(&m, 7), 7 * sgd.per_sample + 16, "%s", spec);
+    cr_expect_eq(gsgdi_step_buffers_bytes(&m, 7), 7 * sgd.per_sample + 16, "%s", spec);
     /* The sums are the sums of the items. */
     size_t fixed = 0, per = 0;
     for (int i = 0; i < sgd.n_items; i++)
@@ -78,19 +78,19 @@ static void expect_model(const char *spec, size_t d, int k, size_t n_params,
 Test(planner, features_off_the_device_take_no_device_bytes) {
     const size_t n = 1000, d = 784;
     gsgd_model m = layout("softmax", d, 10);
-    gsgd_mem_inputs in = {.m = &m,
-                          .n_train = n,
-                          .optim = GSGD_OPTIM_SGD,
-                          .model_resident = 1,
-                          .data_resident = 1,
-                          .perm_scratch_bytes = n * 8};
-    gsgd_mem_model on, mapped, borrowed;
-    gsgd_mem_model_build(&in, &on);
+    gsgdi_mem_inputs in = {.m = &m,
+                           .n_train = n,
+                           .optim = GSGD_OPTIM_SGD,
+                           .model_resident = 1,
+                           .data_resident = 1,
+                           .perm_scratch_bytes = n * 8};
+    gsgdi_mem_model on, mapped, borrowed;
+    gsgdi_mem_model_build(&in, &on);
     in.x_host_mapped = 1;
-    gsgd_mem_model_build(&in, &mapped);
+    gsgdi_mem_model_build(&in, &mapped);
     in.x_host_mapped = 0;
     in.data_borrowed = 1;
-    gsgd_mem_model_build(&in, &borrowed);
+    gsgdi_mem_model_build(&in, &borrowed);
     cr_expect_eq(on.fixed - mapped.fixed, n * d * F);
     cr_expect_eq(on.fixed - borrowed.fixed, n * d * F + n * F);
     cr_expect_eq(mapped.per_sample, on.per_sample);
@@ -127,22 +127,22 @@ Test(planner, mlp_bytes_match_the_hand_count) {
 Test(planner, warmup_other_memory_and_workspace_are_fixed_items) {
     gsgd_model m = layout("softmax", 10, 3);
     const size_t n = 500;
-    gsgd_mem_model base = model_for(&m, n, GSGD_OPTIM_SGD);
-    gsgd_mem_inputs in = {.m = &m,
-                          .n_train = n,
-                          .optim = GSGD_OPTIM_SGD,
-                          .lr_table = 1,
-                          .model_resident = 1,
-                          .data_resident = 0,
-                          .other_in_use = 12345,
-                          .perm_scratch_bytes = n * 8,
-                          .workspace_bytes = 1 << 20};
-    gsgd_mem_model mm;
-    gsgd_mem_model_build(&in, &mm);
+    gsgdi_mem_model base = model_for(&m, n, GSGD_OPTIM_SGD);
+    gsgdi_mem_inputs in = {.m = &m,
+                           .n_train = n,
+                           .optim = GSGD_OPTIM_SGD,
+                           .lr_table = 1,
+                           .model_resident = 1,
+                           .data_resident = 0,
+                           .other_in_use = 12345,
+                           .perm_scratch_bytes = n * 8,
+                           .workspace_bytes = 1 << 20};
+    gsgdi_mem_model mm;
+    gsgdi_mem_model_build(&in, &mm);
     /* One rate per possible step (n) instead of one rate. */
     cr_expect_eq(mm.fixed, base.fixed + (n - 1) * F + 12345 + (1 << 20));
     /* The dataset is now the trainer's to allocate (not resident); the
-     * workspace and the memory already in use are never gsgd_mem_alloc'd
+     * workspace and the memory already in use are never gsgdi_mem_alloc'd
      * by the trainer. */
     cr_expect_eq(mm.n_buffers, base.n_buffers + 2);
     int resident = 0;
@@ -153,34 +153,34 @@ Test(planner, warmup_other_memory_and_workspace_are_fixed_items) {
 /* ---- budget ---------------------------------------------------------- */
 
 Test(planner, budget_adds_back_what_gsgd_holds_to_free_memory) {
-    gsgd_budget_inputs in = {.free_bytes = 1000000, .total_bytes = 4000000, .in_use = 200000};
-    gsgd_budget b;
-    gsgd_budget_compute(&in, &b);
+    gsgdi_budget_inputs in = {.free_bytes = 1000000, .total_bytes = 4000000, .in_use = 200000};
+    gsgdi_budget b;
+    gsgdi_budget_compute(&in, &b);
     cr_expect_eq(b.cap, 1200000);
     cr_expect_str_eq(b.cap_source, "free memory");
     cr_expect_eq(b.budget, 1200000, "no headroom asked for");
 }
 
 Test(planner, budget_takes_the_smallest_cap_then_headroom) {
-    gsgd_budget_inputs in = {.free_bytes = 1000000,
-                             .total_bytes = 4000000,
-                             .ctx_limit = 900000,
-                             .opt_limit = 800000,
-                             .opt_fraction = 0.25, /* 1000000 */
-                             .margin = 0.05,
-                             .reserve = 1000,
-                             .rounding = 63 * 10};
-    gsgd_budget b;
-    gsgd_budget_compute(&in, &b);
+    gsgdi_budget_inputs in = {.free_bytes = 1000000,
+                              .total_bytes = 4000000,
+                              .ctx_limit = 900000,
+                              .opt_limit = 800000,
+                              .opt_fraction = 0.25, /* 1000000 */
+                              .margin = 0.05,
+                              .reserve = 1000,
+                              .rounding = 63 * 10};
+    gsgdi_budget b;
+    gsgdi_budget_compute(&in, &b);
     cr_expect_eq(b.cap, 800000);
     cr_expect_str_eq(b.cap_source, "memory limit");
     cr_expect_eq(b.headroom, 40000 + 1000 + 630);
     cr_expect_eq(b.budget, 800000 - 41630);
     in.opt_fraction = 0.1; /* 400000 */
-    gsgd_budget_compute(&in, &b);
+    gsgdi_budget_compute(&in, &b);
     cr_expect_eq(b.cap, 400000);
     in.reserve = 10000000; /* more than the cap: nothing left, not a wrap */
-    gsgd_budget_compute(&in, &b);
+    gsgdi_budget_compute(&in, &b);
     cr_expect_eq(b.budget, 0);
 }
 
@@ -190,24 +190,24 @@ Test(planner, round_keeps_small_batches_and_multiples_of_32) {
     const size_t in[] = {1, 31, 32, 33, 63, 64, 65, 1000, 1024};
     const size_t out[] = {1, 31, 32, 32, 32, 64, 64, 992, 1024};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
-        cr_expect_eq(gsgd_plan_round(in[i]), out[i], "round(%zu)", in[i]);
+        cr_expect_eq(gsgdi_plan_round(in[i]), out[i], "round(%zu)", in[i]);
 }
 
 Test(planner, batch_is_largest_that_fits_rounded_to_32) {
     size_t B, fit;
-    gsgd_plan_why why;
+    gsgdi_plan_why why;
     /* Room for exactly 1000 rows (and 50 bytes to spare). */
     cr_assert_eq(
-        gsgd_plan_choose(NULL, 1000, 100, 1000 + 100 * 1000 + 50, 1000000, 0, &B, &fit, &why),
+        gsgdi_plan_choose(NULL, 1000, 100, 1000 + 100 * 1000 + 50, 1000000, 0, &B, &fit, &why),
         GSGD_STATUS_OK);
     cr_expect_eq(fit, 1000);
     cr_expect_eq(B, 992);
     cr_expect_eq(why, GSGD_WHY_MEMORY);
     cr_expect_leq(1000 + B * 100, 1000 + 100 * 1000 + 50);
     /* One byte short of 1000 rows: 999 fit, still 992. Below 32 rows: as is. */
-    cr_assert_eq(gsgd_plan_choose(NULL, 0, 100, 100 * 1000 - 1, 1000000, 0, &B, &fit, &why), 0);
+    cr_assert_eq(gsgdi_plan_choose(NULL, 0, 100, 100 * 1000 - 1, 1000000, 0, &B, &fit, &why), 0);
     cr_expect_eq(fit, 999);
-    cr_assert_eq(gsgd_plan_choose(NULL, 0, 100, 100 * 31 + 99, 1000000, 0, &B, &fit, &why), 0);
+    cr_assert_eq(gsgdi_plan_choose(NULL, 0, 100, 100 * 31 + 99, 1000000, 0, &B, &fit, &why), 0);
     cr_expect_eq(B, 31);
 }
 
@@ -215,28 +215,28 @@ Test(planner, budget_below_fixed_part_is_a_clear_error) {
     gsgd_context *ctx;
     cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
     size_t B = 7, fit = 7;
-    gsgd_plan_why why;
-    gsgd_status st = gsgd_plan_choose(ctx, 3 << 20, 1024, 2 << 20, 1000, 0, &B, &fit, &why);
+    gsgdi_plan_why why;
+    gsgd_status st = gsgdi_plan_choose(ctx, 3 << 20, 1024, 2 << 20, 1000, 0, &B, &fit, &why);
     cr_expect_eq(st, GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
     const char *msg = gsgd_last_error(ctx);
     cr_expect(strstr(msg, "model does not fit: needs 3.00 MiB (3146752 bytes: 3145728 fixed + "
                           "1024 for one batch row), has 2.00 MiB (2097152 bytes"),
               "%s", msg);
     /* The fixed part fits but not one row beside it: the same error. */
-    st = gsgd_plan_choose(ctx, 1000, 1024, 1000 + 1023, 1000, 0, &B, &fit, &why);
+    st = gsgdi_plan_choose(ctx, 1000, 1024, 1000 + 1023, 1000, 0, &B, &fit, &why);
     cr_expect_eq(st, GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
     cr_expect(strstr(gsgd_last_error(ctx), "needs 1.98 KiB (2024 bytes"), "%s",
               gsgd_last_error(ctx));
     /* Exactly one row: B = 1. */
-    cr_assert_eq(gsgd_plan_choose(ctx, 1000, 1024, 1000 + 1024, 1000, 0, &B, &fit, &why), 0);
+    cr_assert_eq(gsgdi_plan_choose(ctx, 1000, 1024, 1000 + 1024, 1000, 0, &B, &fit, &why), 0);
     cr_expect_eq(B, 1);
     gsgd_context_free(ctx);
 }
 
 Test(planner, batch_larger_than_the_training_set_is_the_training_set) {
     size_t B, fit;
-    gsgd_plan_why why;
-    cr_assert_eq(gsgd_plan_choose(NULL, 0, 100, 100 * 5000, 1000, 0, &B, &fit, &why), 0);
+    gsgdi_plan_why why;
+    cr_assert_eq(gsgdi_plan_choose(NULL, 0, 100, 100 * 5000, 1000, 0, &B, &fit, &why), 0);
     cr_expect_eq(fit, 5000);
     cr_expect_eq(B, 1000, "all samples, not rounded down to 992");
     cr_expect_eq(why, GSGD_WHY_N_TRAIN);
@@ -244,31 +244,31 @@ Test(planner, batch_larger_than_the_training_set_is_the_training_set) {
 
 Test(planner, max_batch_caps_the_choice_as_given) {
     size_t B, fit;
-    gsgd_plan_why why;
-    cr_assert_eq(gsgd_plan_choose(NULL, 0, 100, 100 * 5000, 100000, 100, &B, &fit, &why), 0);
+    gsgdi_plan_why why;
+    cr_assert_eq(gsgdi_plan_choose(NULL, 0, 100, 100 * 5000, 100000, 100, &B, &fit, &why), 0);
     cr_expect_eq(B, 100);
     cr_expect_eq(why, GSGD_WHY_MAX_BATCH);
-    cr_assert_eq(gsgd_plan_choose(NULL, 0, 100, 100 * 70, 100000, 100, &B, &fit, &why), 0);
+    cr_assert_eq(gsgdi_plan_choose(NULL, 0, 100, 100 * 70, 100000, 100, &B, &fit, &why), 0);
     cr_expect_eq(B, 64, "a cap above the memory bound changes nothing");
     cr_expect_eq(why, GSGD_WHY_MEMORY);
 }
 
 Test(planner, tiny_per_sample_sizes_do_not_overflow) {
     size_t B, fit;
-    gsgd_plan_why why;
+    gsgdi_plan_why why;
     /* 4 bytes a row and an enormous budget: the bound exceeds any real n. */
-    cr_assert_eq(gsgd_plan_choose(NULL, 1 << 20, 4, SIZE_MAX / 2, UINT32_MAX, 0, &B, &fit, &why),
+    cr_assert_eq(gsgdi_plan_choose(NULL, 1 << 20, 4, SIZE_MAX / 2, UINT32_MAX, 0, &B, &fit, &why),
                  0);
     cr_expect_eq(fit, (SIZE_MAX / 2 - (1 << 20)) / 4);
     cr_expect_eq(B, UINT32_MAX);
     /* 4 bytes a row, a budget of 4 GiB + 100 bytes past the fixed part. */
     cr_assert_eq(
-        gsgd_plan_choose(NULL, 64, 4, 64 + ((size_t)1 << 32) + 100, SIZE_MAX, 0, &B, &fit, &why),
+        gsgdi_plan_choose(NULL, 64, 4, 64 + ((size_t)1 << 32) + 100, SIZE_MAX, 0, &B, &fit, &why),
         0);
     cr_expect_eq(fit, ((size_t)1 << 30) + 25);
     cr_expect_eq(B, (size_t)1 << 30);
     /* The fixed part near SIZE_MAX saturates instead of wrapping to "fits". */
-    cr_expect_eq(gsgd_plan_choose(NULL, SIZE_MAX - 2, 4, SIZE_MAX - 1, 10, 0, &B, &fit, &why),
+    cr_expect_eq(gsgdi_plan_choose(NULL, SIZE_MAX - 2, 4, SIZE_MAX - 1, 10, 0, &B, &fit, &why),
                  GSGD_STATUS_DEVICE_OUT_OF_MEMORY);
 }
 
@@ -302,7 +302,7 @@ Test(planner, bisection_finds_what_brute_force_finds) {
             fake_device f = {.threshold = t};
             size_t best = 99;
             int tries;
-            gsgd_status st = gsgd_plan_bisect(NULL, 0, his[h], fake_try, &f, &best, &tries);
+            gsgd_status st = gsgdi_plan_bisect(NULL, 0, his[h], fake_try, &f, &best, &tries);
             size_t expect = brute_force(t, his[h]);
             if (expect == 0) {
                 cr_expect_eq(st, GSGD_STATUS_DEVICE_OUT_OF_MEMORY, "hi %zu t %zu", his[h], t);
@@ -320,7 +320,7 @@ Test(planner, bisection_starts_from_a_known_success) {
     fake_device f = {.threshold = 500};
     size_t best;
     int tries;
-    cr_assert_eq(gsgd_plan_bisect(NULL, 480, 512, fake_try, &f, &best, &tries), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_plan_bisect(NULL, 480, 512, fake_try, &f, &best, &tries), GSGD_STATUS_OK);
     cr_expect_eq(best, 480);
     cr_expect_eq(tries, 0, "nothing on the grid between 480 and 512");
 }
@@ -329,7 +329,7 @@ Test(planner, bisection_stops_at_an_error_other_than_memory) {
     fake_device f = {.threshold = 500, .other_error_at = 2};
     size_t best;
     int tries;
-    cr_expect_eq(gsgd_plan_bisect(NULL, 0, 4096, fake_try, &f, &best, &tries),
+    cr_expect_eq(gsgdi_plan_bisect(NULL, 0, 4096, fake_try, &f, &best, &tries),
                  GSGD_STATUS_INTERNAL);
     cr_expect_eq(tries, 2);
 }

@@ -32,7 +32,7 @@ static gsgd_options *schedule(gsgd_schedule kind, double lr) {
 
 #define EXPECT_RATE(o, epoch, step, steps, want)                                                   \
     do {                                                                                           \
-        double got_ = gsgd_schedule_lr((o), (epoch), (step), (steps));                             \
+        double got_ = gsgdi_schedule_lr((o), (epoch), (step), (steps));                            \
         cr_expect(close_to(got_, (want)), "epoch %d step %d: %.17g, want %.17g", (epoch),          \
                   (int)(step), got_, (double)(want));                                              \
     } while (0)
@@ -123,7 +123,7 @@ Test(schedule, optimal_follows_scikit_learns_heuristic) {
     EXPECT_RATE(o, 0, 0, 100, sqrt(10.0));
     /* It ignores LR and LR_SCALING. */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_LINEAR);
-    cr_expect(close_to(gsgd_lr_at_step(o, 4096, 100, 0, 0), sqrt(10.0)));
+    cr_expect(close_to(gsgdi_lr_at_step(o, 4096, 100, 0, 0), sqrt(10.0)));
     gsgd_options_free(o);
 }
 
@@ -133,19 +133,19 @@ Test(schedule, warmup_scales_the_schedule_it_precedes) {
     gsgd_options *o = schedule(GSGD_SCHEDULE_COSINE, 0.1);
     gsgd_set(o, GSGD_EPOCHS, 1);
     gsgd_set(o, GSGD_WARMUP, 0.5);
-    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 0, 0), 0.05));
-    cr_expect(close_to(gsgd_lr_at_step(o, 64, 4, 0, 1), gsgd_schedule_lr(o, 0, 1, 4)));
-    cr_expect(gsgd_lr_per_step(o));
+    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 0), 0.05));
+    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 1), gsgdi_schedule_lr(o, 0, 1, 4)));
+    cr_expect(gsgdi_lr_per_step(o));
     gsgd_options_free(o);
 }
 
 Test(schedule, per_step_tables_only_where_the_rate_moves_within_an_epoch) {
     gsgd_options *o = schedule(GSGD_SCHEDULE_EXPONENTIAL, 0.1);
-    cr_expect(!gsgd_lr_per_step(o));
+    cr_expect(!gsgdi_lr_per_step(o));
     gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_INVSCALING);
-    cr_expect(gsgd_lr_per_step(o));
+    cr_expect(gsgdi_lr_per_step(o));
     gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_OPTIMAL);
-    cr_expect(gsgd_lr_per_step(o));
+    cr_expect(gsgdi_lr_per_step(o));
     gsgd_options_free(o);
 }
 
@@ -168,7 +168,7 @@ Test(defaults, each_rule_resolves_pytorchs_defaults) {
     cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
     for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
         gsgd_set(o, GSGD_OPTIMIZER, want[k].rule);
-        gsgd_resolve_options(o, &r);
+        gsgdi_resolve_options(o, &r);
         cr_expect(close_to(r.v[GSGD_LR], want[k].lr), "rule %d: lr %g", want[k].rule, r.v[GSGD_LR]);
         cr_expect_eq(r.v[GSGD_MOMENTUM], want[k].momentum, "rule %d", want[k].rule);
         cr_expect_eq(r.v[GSGD_WEIGHT_DECAY], want[k].wd, "rule %d", want[k].rule);
@@ -178,7 +178,7 @@ Test(defaults, each_rule_resolves_pytorchs_defaults) {
     gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_ADAMW);
     gsgd_set(o, GSGD_WEIGHT_DECAY, 0.0);
     gsgd_set(o, GSGD_LR, 0.5);
-    gsgd_resolve_options(o, &r);
+    gsgdi_resolve_options(o, &r);
     cr_expect_eq(r.v[GSGD_WEIGHT_DECAY], 0.0);
     cr_expect_eq(r.v[GSGD_LR], 0.5);
     gsgd_options_free(o);
@@ -193,7 +193,7 @@ Test(defaults, elastic_net_splits_alpha_between_the_prox_and_l2) {
     gsgd_set(o, GSGD_L1, 0.01);
     gsgd_set(o, GSGD_L1_RATIO, 0.25);
     gsgd_set(o, GSGD_WEIGHT_DECAY, 0.001);
-    gsgd_update_rule r = gsgd_rule_from_options(o, NULL, 10);
+    gsgdi_update_rule r = gsgdi_rule_from_options(o, NULL, 10);
     cr_expect_eq(r.l1, (float)0.0025);
     cr_expect_eq(r.weight_decay, (float)(0.001 + 0.0075));
     cr_expect_eq(r.n_segments, 1);

@@ -247,7 +247,7 @@ static const char *write_pixel_pair(size_t n, size_t d) {
 /* Trains `model` for 2 epochs on data (with the standardiser and a 20%
  * validation split when standardize is set) and copies the parameters and
  * the final losses out. */
-static void train_pixels(const char *data, gsgd_xtype want, const char *model, int standardize,
+static void train_pixels(const char *data, gsgdi_xtype want, const char *model, int standardize,
                          float *params, size_t n_params, gsgd_train_result *res) {
     run r;
     start(&r, data, model, 3);

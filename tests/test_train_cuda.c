@@ -90,7 +90,7 @@ Test(train_cuda, one_epoch_matches_the_cpu_from_the_same_seed) {
     float *pc = malloc(np * 4), *pg = malloc(np * 4), *p0 = malloc(np * 4);
     memcpy(pc, rc.model->params, np * 4); /* CPU backend memory is host memory */
     cr_assert_eq(gpu->be->download(gpu, pg, rg.model->params, np * 4), GSGD_STATUS_OK);
-    gsgd_model_init_host(rc.model, 42, p0);
+    gsgdi_model_init_host(rc.model, 42, p0);
     /* The bound. Softmax cross-entropy is convex and L-smooth with
      * L <= max ||(x,1)||^2 / 2, so with lr <= 2/L an exact SGD step is
      * non-expansive and the two runs drift apart by at most the sum of
@@ -277,7 +277,7 @@ Test(train_cuda, bytes_train_bit_identically_to_floats) {
             cr_assert_eq(gsgd_dataset_load(gpu, s ? f32 : u8, &r.train, NULL), 0, "%s",
                          gsgd_last_error(gpu));
             cr_assert_eq(r.train->xt, s ? GSGD_XTYPE_F32 : GSGD_XTYPE_U8);
-            x_bytes[s] = gsgd_dataset_x_bytes(r.train);
+            x_bytes[s] = gsgdi_dataset_x_bytes(r.train);
             cr_assert_eq(gsgd_model_create(gpu, "mlp:32", 784, 10, 42, &r.model), 0);
             if (standardize) cr_assert_eq(gsgd_model_fit_standardizer(r.model, r.train), 0);
             cr_assert_eq(gsgd_trainer_create(r.model, r.train, o, &r.tr), 0, "%s",
@@ -445,11 +445,11 @@ Test(train_cuda, recorded_steps_train_bitwise_as_issued_ones) {
 Test(train_cuda, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_base) {
     gsgd_context *gpu = cuda_context_or_skip();
     for (int skip = 0; skip < 2; skip++) {
-        const gsgd_update_rule rule = {.kind = GSGD_OPTIM_SGD, .skip_nonfinite = skip};
+        const gsgdi_update_rule rule = {.kind = GSGD_OPTIM_SGD, .skip_nonfinite = skip};
         const float h_lr = 0.5f, h_g = NAN, h_p = 1.0f;
-        const gsgd_guard h_guard = {.lr_factor = 1.0f, .t_base = 1000};
+        const gsgdi_guard h_guard = {.lr_factor = 1.0f, .t_base = 1000};
         float *lr, *g, *p, *work;
-        gsgd_guard *guard;
+        gsgdi_guard *guard;
         CU(cudaMalloc((void **)&lr, 4));
         CU(cudaMalloc((void **)&g, 4));
         CU(cudaMalloc((void **)&p, 4));
@@ -459,16 +459,16 @@ Test(train_cuda, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_ba
         CU(cudaMemcpy(g, &h_g, 4, cudaMemcpyHostToDevice));
         CU(cudaMemcpy(p, &h_p, 4, cudaMemcpyHostToDevice));
         CU(cudaMemcpy(guard, &h_guard, sizeof h_guard, cudaMemcpyHostToDevice));
-        gsgd_update_args a = {.lr = lr,
-                              .params = p,
-                              .grads = g,
-                              .n = 1,
-                              .work = work,
-                              .t = 7,
-                              .guard = guard,
-                              .t_in_epoch = 1};
+        gsgdi_update_args a = {.lr = lr,
+                               .params = p,
+                               .grads = g,
+                               .n = 1,
+                               .work = work,
+                               .t = 7,
+                               .guard = guard,
+                               .t_in_epoch = 1};
         cr_assert_eq(gpu->be->update(gpu, &rule, &a), GSGD_STATUS_OK, "%s", gsgd_last_error(gpu));
-        gsgd_guard got;
+        gsgdi_guard got;
         CU(cudaMemcpy(&got, guard, sizeof got, cudaMemcpyDeviceToHost));
         cr_expect_eq(got.bad_steps, 1, "skip %d", skip);
         cr_expect_eq(got.first_bad, 1007, "skip %d: %llu", skip, (unsigned long long)got.first_bad);

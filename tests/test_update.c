@@ -35,45 +35,45 @@
 
 typedef struct {
     gsgd_context *ctx;
-    gsgd_update_rule rule;
+    gsgdi_update_rule rule;
     float lr;
     float s0[N_MAX], s1[N_MAX], avg[N_MAX];
     float work[GSGD_WORK_HEAD + N_MAX];
     uint64_t t;
-    gsgd_guard *guard;
+    gsgdi_guard *guard;
 } runner;
 
 static runner make_runner(gsgd_optim kind, size_t n, size_t n_decay, float lr) {
     runner r;
     memset(&r, 0, sizeof r);
     cr_assert_eq(gsgd_context_create(&r.ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
-    r.rule = (gsgd_update_rule){.kind = kind,
-                                .momentum = 0.9f,
-                                .weight_decay = 0.1f,
-                                .beta1 = 0.9f,
-                                .beta2 = 0.999f,
-                                .eps = 1e-8f,
-                                .alpha = 0.99f,
-                                .trust_coef = 0.02f,
-                                .n_decay = n_decay,
-                                .n_segments = 1,
-                                .seg = {0, n}};
+    r.rule = (gsgdi_update_rule){.kind = kind,
+                                 .momentum = 0.9f,
+                                 .weight_decay = 0.1f,
+                                 .beta1 = 0.9f,
+                                 .beta2 = 0.999f,
+                                 .eps = 1e-8f,
+                                 .alpha = 0.99f,
+                                 .trust_coef = 0.02f,
+                                 .n_decay = n_decay,
+                                 .n_segments = 1,
+                                 .seg = {0, n}};
     r.lr = lr;
     return r;
 }
 
 /* One update of p by g through the backend's op; avg_rate < 0: no average. */
 static gsgd_status step(runner *r, float *p, const float *g, size_t n, float avg_rate) {
-    gsgd_update_args a = {.lr = &r->lr,
-                          .params = p,
-                          .grads = g,
-                          .n = n,
-                          .state = {r->s0, r->s1},
-                          .work = r->work,
-                          .average = avg_rate >= 0.0f ? r->avg : NULL,
-                          .avg_rate = avg_rate,
-                          .t = ++r->t,
-                          .guard = r->guard};
+    gsgdi_update_args a = {.lr = &r->lr,
+                           .params = p,
+                           .grads = g,
+                           .n = n,
+                           .state = {r->s0, r->s1},
+                           .work = r->work,
+                           .average = avg_rate >= 0.0f ? r->avg : NULL,
+                           .avg_rate = avg_rate,
+                           .t = ++r->t,
+                           .guard = r->guard};
     return r->ctx->be->update(r->ctx, &r->rule, &a);
 }
 
@@ -83,7 +83,7 @@ static void step_ok(runner *r, float *p, const float *g, size_t n, float avg_rat
 
 /* One step of an elementwise rule on one element, in double, as gsgd.h
  * writes it. Returns |D|, the size of the step. */
-static double ref_step(const gsgd_update_rule *r, double lr, int t, int decay, double g, double *w,
+static double ref_step(const gsgdi_update_rule *r, double lr, int t, int decay, double g, double *w,
                        double *s0, double *s1) {
     const double w0 = *w, wd = decay ? r->weight_decay : 0.0, mu = r->momentum;
     const double b1 = r->beta1, b2 = r->beta2, eps = r->eps, a = r->alpha;
@@ -392,7 +392,7 @@ Test(update, skip_mode_leaves_params_and_state_bitwise_and_halves_the_rate) {
     enum { N = 4 };
     runner r = make_runner(GSGD_OPTIM_ADAM, N, N, 0.01f);
     r.rule.skip_nonfinite = 1;
-    gsgd_guard guard = {.lr_factor = 1.0f};
+    gsgdi_guard guard = {.lr_factor = 1.0f};
     r.guard = &guard;
     float p[N] = {1.0f, -2.0f, 0.5f, 3.0f};
     const float g[N] = {0.1f, 0.2f, -0.3f, 0.4f};
@@ -415,7 +415,7 @@ Test(update, skip_mode_leaves_params_and_state_bitwise_and_halves_the_rate) {
 Test(update, skipped_steps_leave_the_next_step_at_the_reduced_rate) {
     runner r = make_runner(GSGD_OPTIM_SGD, 1, 0, 0.5f);
     r.rule.skip_nonfinite = 1;
-    gsgd_guard guard = {.lr_factor = 1.0f};
+    gsgdi_guard guard = {.lr_factor = 1.0f};
     r.guard = &guard;
     float p[1] = {1.0f};
     const float nan_g[1] = {NAN}, g[1] = {1.0f};
@@ -429,7 +429,7 @@ Test(update, skipped_steps_leave_the_next_step_at_the_reduced_rate) {
 
 Test(update, stop_mode_records_a_non_finite_result_without_skipping) {
     runner r = make_runner(GSGD_OPTIM_SGD, 2, 0, 0.5f);
-    gsgd_guard guard = {.lr_factor = 1.0f};
+    gsgdi_guard guard = {.lr_factor = 1.0f};
     r.guard = &guard;
     float p[2] = {1.0f, 1.0f};
     const float fine[2] = {1.0f, 1.0f}, inf_g[2] = {INFINITY, 1.0f};
@@ -453,18 +453,18 @@ Test(update, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_base) 
     for (int skip = 0; skip < 2; skip++) {
         runner r = make_runner(GSGD_OPTIM_MOMENTUM, 1, 0, 0.5f);
         r.rule.skip_nonfinite = skip;
-        gsgd_guard guard = {.lr_factor = 1.0f, .t_base = 1000};
+        gsgdi_guard guard = {.lr_factor = 1.0f, .t_base = 1000};
         float p[1] = {1.0f};
         const float nan_g[1] = {NAN};
-        gsgd_update_args a = {.lr = &r.lr,
-                              .params = p,
-                              .grads = nan_g,
-                              .n = 1,
-                              .state = {r.s0, NULL},
-                              .work = r.work,
-                              .t = 7,
-                              .guard = &guard,
-                              .t_in_epoch = 1};
+        gsgdi_update_args a = {.lr = &r.lr,
+                               .params = p,
+                               .grads = nan_g,
+                               .n = 1,
+                               .state = {r.s0, NULL},
+                               .work = r.work,
+                               .t = 7,
+                               .guard = &guard,
+                               .t_in_epoch = 1};
         cr_assert_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_OK, "%s",
                      gsgd_last_error(r.ctx));
         cr_expect_eq(guard.bad_steps, 1, "skip %d", skip);
@@ -477,17 +477,17 @@ Test(update, a_step_numbered_within_its_epoch_is_recorded_from_the_epochs_base) 
 /* Adam's bias correction needs the step's number in the whole run. */
 Test(update, a_step_numbered_within_its_epoch_is_refused_where_the_rule_needs_t) {
     runner r = make_runner(GSGD_OPTIM_ADAM, 1, 0, 0.01f);
-    gsgd_guard guard = {.lr_factor = 1.0f};
+    gsgdi_guard guard = {.lr_factor = 1.0f};
     float p[1] = {1.0f}, g[1] = {1.0f};
-    gsgd_update_args a = {.lr = &r.lr,
-                          .params = p,
-                          .grads = g,
-                          .n = 1,
-                          .state = {r.s0, r.s1},
-                          .work = r.work,
-                          .t = 1,
-                          .guard = &guard,
-                          .t_in_epoch = 1};
+    gsgdi_update_args a = {.lr = &r.lr,
+                           .params = p,
+                           .grads = g,
+                           .n = 1,
+                           .state = {r.s0, r.s1},
+                           .work = r.work,
+                           .t = 1,
+                           .guard = &guard,
+                           .t_in_epoch = 1};
     cr_expect_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_INTERNAL);
     cr_expect(strstr(gsgd_last_error(r.ctx), "t within the epoch"), "%s", gsgd_last_error(r.ctx));
     gsgd_context_free(r.ctx);
@@ -496,7 +496,7 @@ Test(update, a_step_numbered_within_its_epoch_is_refused_where_the_rule_needs_t)
 Test(update, a_rule_without_its_state_buffers_is_an_internal_error) {
     runner r = make_runner(GSGD_OPTIM_ADAM, 1, 0, 0.01f);
     float p[1] = {1.0f}, g[1] = {1.0f};
-    gsgd_update_args a = {
+    gsgdi_update_args a = {
         .lr = &r.lr, .params = p, .grads = g, .n = 1, .state = {r.s0, NULL}, .t = 1};
     cr_expect_eq(r.ctx->be->update(r.ctx, &r.rule, &a), GSGD_STATUS_INTERNAL);
     cr_expect(strstr(gsgd_last_error(r.ctx), "state[1]") != NULL, "%s", gsgd_last_error(r.ctx));

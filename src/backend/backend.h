@@ -19,13 +19,18 @@
 
 typedef struct gsgd_context gsgd_context;
 
-typedef enum { LOSS_SQUARED, LOSS_LOGISTIC, LOSS_SOFTMAX_CE, LOSS_HINGE } gsgd_loss;
+typedef enum {
+    GSGD_LOSS_SQUARED,
+    GSGD_LOSS_LOGISTIC,
+    GSGD_LOSS_SOFTMAX_CE,
+    GSGD_LOSS_HINGE
+} gsgdi_loss;
 
 /* How a dataset stores its features X. F32 holds the features as they are;
  * U8 holds ubyte IDX pixels, one byte each, and the feature is
  * GSGD_U8_FEATURE(byte): a quarter of the memory, and bitwise the floats
  * the IDX loader would have produced, so training is the same either way. */
-typedef enum { GSGD_XTYPE_F32 = 0, GSGD_XTYPE_U8 = 1 } gsgd_xtype;
+typedef enum { GSGD_XTYPE_F32 = 0, GSGD_XTYPE_U8 = 1 } gsgdi_xtype;
 
 /* The feature a stored byte stands for: the IDX loader's scaling of ubyte
  * pixels to [0, 1]. One expression for the loader, the CPU gather and the
@@ -34,12 +39,12 @@ typedef enum { GSGD_XTYPE_F32 = 0, GSGD_XTYPE_U8 = 1 } gsgd_xtype;
 #define GSGD_U8_FEATURE(b) ((float)(b) / 255.0f)
 
 /* Bytes per stored feature. */
-static inline size_t gsgd_xtype_size(gsgd_xtype xt) { return xt == GSGD_XTYPE_U8 ? 1 : 4; }
+static inline size_t gsgdi_xtype_size(gsgdi_xtype xt) { return xt == GSGD_XTYPE_U8 ? 1 : 4; }
 
 /* Layer-wise rules (LARS, LAMB) take norms per segment of the flat buffer:
  * each weight matrix and each bias vector. */
 #define GSGD_MAX_SEGMENTS 32
-/* Layout of an update's work buffer (gsgd_rule_work_floats floats):
+/* Layout of an update's work buffer (gsgdi_rule_work_floats floats):
  *   work[0]                   sum of squares of the whole gradient
  *   work[1 + k]               |w|^2 of segment k            (lars, lamb)
  *   work[1 + S + k]           |g|^2 (lars) or |u|^2 (lamb)  (S = n_segments)
@@ -71,7 +76,7 @@ typedef struct {
     size_t n_decay;     /* weights occupy [0, n_decay) */
     int n_segments;     /* lars, lamb: segments [seg[k], seg[k+1]) */
     size_t seg[GSGD_MAX_SEGMENTS + 1];
-} gsgd_update_rule;
+} gsgdi_update_rule;
 
 /* Device-side health of a run, in backend memory, zeroed but for
  * lr_factor = 1 at the start. The update writes it; the host reads it every
@@ -82,7 +87,7 @@ typedef struct {
     uint64_t first_bad; /* t of the first of them; 0 = none */
     uint64_t t_base;    /* steps before this epoch, for updates whose t counts
                            within the epoch (t_in_epoch), written by the host */
-} gsgd_guard;
+} gsgdi_guard;
 
 /* Everything one update touches besides the rule. */
 typedef struct {
@@ -90,31 +95,31 @@ typedef struct {
     float *params;
     const float *grads;
     size_t n;
-    float *state[2];   /* optimizer state, n floats each, zeroed at the
-                          start; gsgd_rule_state_count says how many:
-                          momentum/nesterov/lars v; adam/adamw/lamb m, s;
-                          adagrad s; rmsprop s and, with momentum, v */
-    float *work;       /* backend memory of gsgd_rule_work_floats floats */
-    float *average;    /* averaged parameters, or NULL */
-    float avg_rate;    /* 1 / (iterates averaged including this one) */
-    uint64_t t;        /* 1-based step: Adam's bias correction, the guard */
-    gsgd_guard *guard; /* backend memory, or NULL: no checks */
-    int t_in_epoch;    /* with a guard: t counts within the epoch and the guard
-                          records guard->t_base + t, so that a step captured in
-                          a CUDA Graph replays right in any epoch; only for
-                          rules whose scalars do not depend on t (not the Adam
-                          family, no average) */
-} gsgd_update_args;
+    float *state[2];    /* optimizer state, n floats each, zeroed at the
+                           start; gsgdi_rule_state_count says how many:
+                           momentum/nesterov/lars v; adam/adamw/lamb m, s;
+                           adagrad s; rmsprop s and, with momentum, v */
+    float *work;        /* backend memory of gsgdi_rule_work_floats floats */
+    float *average;     /* averaged parameters, or NULL */
+    float avg_rate;     /* 1 / (iterates averaged including this one) */
+    uint64_t t;         /* 1-based step: Adam's bias correction, the guard */
+    gsgdi_guard *guard; /* backend memory, or NULL: no checks */
+    int t_in_epoch;     /* with a guard: t counts within the epoch and the guard
+                           records guard->t_base + t, so that a step captured in
+                           a CUDA Graph replays right in any epoch; only for
+                           rules whose scalars do not depend on t (not the Adam
+                           family, no average) */
+} gsgdi_update_args;
 
 /* Optimizer state buffers (n floats each) the rule needs: 0, 1 or 2. */
-int gsgd_rule_state_count(const gsgd_update_rule *rule);
+int gsgdi_rule_state_count(const gsgdi_update_rule *rule);
 /* Whether the rule's per-step scalars depend on the step number t (the
  * Adam family's bias correction): such steps cannot be recorded once and
- * replayed (gsgd_update_args.t_in_epoch). */
-int gsgd_rule_uses_t(const gsgd_update_rule *rule);
+ * replayed (gsgdi_update_args.t_in_epoch). */
+int gsgdi_rule_uses_t(const gsgdi_update_rule *rule);
 /* Floats of scratch an update with this rule needs (norms, LAMB's
  * direction). */
-size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n);
+size_t gsgdi_rule_work_floats(const gsgdi_update_rule *rule, size_t n);
 
 /* The gradient of a one-layer model (weights W, d x K row-major, then bias
  * b, K) over rows row_i = perm[start + i] (start + i when perm is NULL),
@@ -129,10 +134,10 @@ size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n);
  * Agrees with the composed ops to float rounding (another summation
  * order), not bitwise. */
 typedef struct {
-    gsgd_loss kind;
+    gsgdi_loss kind;
     int classify;
     const void *X; /* n x d values of type xt */
-    gsgd_xtype xt;
+    gsgdi_xtype xt;
     const float *y;
     size_t d, K;
     const uint32_t *perm; /* or NULL */
@@ -144,9 +149,9 @@ typedef struct {
     double *acc;          /* 2 doubles */
     void *scratch;        /* linear_grad_scratch bytes, */
     size_t scratch_bytes; /* that many */
-} gsgd_linear_grad_args;
+} gsgdi_linear_grad_args;
 
-typedef struct gsgd_backend {
+typedef struct gsgdi_backend {
     const char *name;
 
     /* memory */
@@ -197,8 +202,8 @@ typedef struct gsgd_backend {
      * holds n x d values of type xt: floats as they are, or bytes b read as
      * GSGD_U8_FEATURE(b). mean/inv_std may be NULL (no standardisation):
      * x' = (x - mean) * inv_std. */
-    gsgd_status (*gather)(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y, size_t d,
-                          const uint32_t *perm, size_t start, size_t B, const float *mean,
+    gsgd_status (*gather)(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
+                          size_t d, const uint32_t *perm, size_t start, size_t B, const float *mean,
                           const float *inv_std, float *Xb, float *yb);
     /* Copies height rows of width bytes from src (rows spitch bytes apart)
      * to dst (rows dpitch bytes apart): strided rows of a dataset, of
@@ -215,8 +220,8 @@ typedef struct gsgd_backend {
      *   LOGISTIC:   log(1 + exp(z)) - y z   (K=1, y in {0,1})
      *   SOFTMAX_CE: logsumexp(z) - z_y
      *   HINGE:      sum_{k != y} max(0, z_k - z_y + 1)  */
-    gsgd_status (*loss)(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y, size_t B,
-                        size_t K, int classify, float grad_scale, float *dZ, double *acc);
+    gsgd_status (*loss)(gsgd_context *ctx, gsgdi_loss kind, const float *Z, const float *y,
+                        size_t B, size_t K, int classify, float grad_scale, float *dZ, double *acc);
 
     /* Writes a uniformly random permutation of 0..n-1 for (seed, epoch):
      * the stable argsort of keys perm_key(seed, epoch, i), identical on every
@@ -229,26 +234,26 @@ typedef struct gsgd_backend {
      * needs over features X (n x d of type xt) with K outputs; 0 when this
      * backend does not fuse that shape or layout (the model then composes
      * the ops above). */
-    size_t (*linear_grad_scratch)(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+    size_t (*linear_grad_scratch)(gsgd_context *ctx, const void *X, gsgdi_xtype xt, size_t d,
                                   size_t K);
-    gsgd_status (*linear_grad)(gsgd_context *ctx, const gsgd_linear_grad_args *a);
+    gsgd_status (*linear_grad)(gsgd_context *ctx, const gsgdi_linear_grad_args *a);
     /* The smallest batch at which models use linear_grad unless
      * GSGD_FUSED_GRADIENT says otherwise (0: at none), from where it was
      * measured to be faster than the composed ops. */
     size_t linear_grad_min_batch;
 
-    /* The in-place update of gsgd_update_rule over a->n floats: one fused
+    /* The in-place update of gsgdi_update_rule over a->n floats: one fused
      * pass, preceded by one norm reduction when the rule clips, skips
      * non-finite steps or is layer-wise (LAMB takes a second pass). */
-    gsgd_status (*update)(gsgd_context *ctx, const gsgd_update_rule *rule,
-                          const gsgd_update_args *a);
+    gsgd_status (*update)(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                          const gsgdi_update_args *a);
 
     /* out[k] = sum of x[i]^2 over segment k, i in [seg[k], seg[k+1]),
      * k < n_segments, accumulated in double (out is backend memory). */
     gsgd_status (*sumsq)(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
                          float *out);
-} gsgd_backend;
+} gsgdi_backend;
 
-const gsgd_backend *gsgd_backend_cpu(void);
+const gsgdi_backend *gsgdi_backend_cpu(void);
 
 #endif

@@ -17,14 +17,14 @@
 #include "core/rng.h"
 #include "core/error.h"
 
-int gsgd_cpu_threads(void) { return omp_get_max_threads(); }
+int gsgdi_cpu_threads(void) { return omp_get_max_threads(); }
 
 static gsgd_status cpu_alloc(gsgd_context *ctx, size_t bytes, void **p) {
     /* 64-byte alignment: whole cache lines, and 16-byte vector loads. */
     size_t rounded = (bytes + 63) / 64 * 64;
     *p = aligned_alloc(64, rounded);
-    RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cpu: allocation of %zu bytes failed",
-                    bytes);
+    GSGD_RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cpu: allocation of %zu bytes failed",
+                         bytes);
     return GSGD_STATUS_OK;
 }
 
@@ -55,8 +55,8 @@ static gsgd_status cpu_sync(gsgd_context *ctx) {
 static gsgd_status cpu_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes) {
     long pages = sysconf(_SC_PHYS_PAGES), avail = sysconf(_SC_AVPHYS_PAGES);
     long page = sysconf(_SC_PAGESIZE);
-    RETURN_ERROR_IF(pages <= 0 || page <= 0, ctx, GSGD_STATUS_INTERNAL,
-                    "cpu: cannot read the memory size");
+    GSGD_RETURN_ERROR_IF(pages <= 0 || page <= 0, ctx, GSGD_STATUS_INTERNAL,
+                         "cpu: cannot read the memory size");
     size_t total = (size_t)pages * (size_t)page, avail_bytes = (size_t)avail * (size_t)page;
     FILE *f = fopen("/proc/meminfo", "r");
     if (f) {
@@ -74,8 +74,9 @@ static gsgd_status cpu_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *t
 static gsgd_status cpu_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
                             size_t K, float alpha, const float *A, size_t lda, const float *B,
                             size_t ldb, float beta, float *C, size_t ldc) {
-    RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
-                    "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M, N, K);
+    GSGD_RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx,
+                         GSGD_STATUS_TOO_LARGE, "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M,
+                         N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
     cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
                 trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
@@ -86,7 +87,7 @@ static gsgd_status cpu_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t 
 static gsgd_status cpu_bias_act(gsgd_context *ctx, float *Y, const float *b, size_t rows,
                                 size_t cols, int relu) {
     (void)ctx;
-#pragma omp parallel for schedule(static) if (rows * cols >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (rows * cols >= GSGD_CPU_PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         float *y = Y + r * cols;
         for (size_t c = 0; c < cols; c++) {
@@ -99,7 +100,7 @@ static gsgd_status cpu_bias_act(gsgd_context *ctx, float *Y, const float *b, siz
 
 static gsgd_status cpu_relu_backward(gsgd_context *ctx, float *dY, const float *A, size_t n) {
     (void)ctx;
-#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (n >= GSGD_CPU_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         if (!(A[i] > 0.0f)) dY[i] = 0.0f;
     return GSGD_STATUS_OK;
@@ -108,7 +109,7 @@ static gsgd_status cpu_relu_backward(gsgd_context *ctx, float *dY, const float *
 static gsgd_status cpu_col_sum(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
                                float *db) {
     (void)ctx;
-#pragma omp parallel for schedule(static) if (rows * cols >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (rows * cols >= GSGD_CPU_PAR_MIN)
     for (size_t c = 0; c < cols; c++) {
         double s = 0.0;
         for (size_t r = 0; r < rows; r++) s += dY[r * cols + c];
@@ -139,11 +140,11 @@ static void gather_row_u8(const uint8_t *src, size_t d, const float *mean, const
     }
 }
 
-static gsgd_status cpu_gather(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+static gsgd_status cpu_gather(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                               size_t d, const uint32_t *perm, size_t start, size_t B,
                               const float *mean, const float *inv_std, float *Xb, float *yb) {
     (void)ctx;
-#pragma omp parallel for schedule(static) if (B * d >= PAR_MIN)
+#pragma omp parallel for schedule(static) if (B * d >= GSGD_CPU_PAR_MIN)
     for (size_t i = 0; i < B; i++) {
         size_t row = perm ? perm[start + i] : start + i;
         float *dst = Xb + i * d;
@@ -173,10 +174,10 @@ static size_t argmax(const float *z, size_t K) {
 
 /* Loss of one row; writes its gradient (unscaled) into dz when not NULL and
  * returns the loss. */
-static double row_loss(gsgd_loss kind, const float *z, float yv, size_t K, float *dz) {
+static double row_loss(gsgdi_loss kind, const float *z, float yv, size_t K, float *dz) {
     size_t label = (size_t)yv;
     switch (kind) {
-    case LOSS_SOFTMAX_CE: {
+    case GSGD_LOSS_SOFTMAX_CE: {
         float m = z[argmax(z, K)];
         double s = 0.0;
         for (size_t k = 0; k < K; k++) s += exp((double)(z[k] - m));
@@ -185,12 +186,12 @@ static double row_loss(gsgd_loss kind, const float *z, float yv, size_t K, float
                 dz[k] = (float)(exp((double)(z[k] - m)) / s) - (k == label ? 1.0f : 0.0f);
         return log(s) + m - z[label];
     }
-    case LOSS_LOGISTIC: {
+    case GSGD_LOSS_LOGISTIC: {
         double zz = z[0], t = yv;
         if (dz) dz[0] = (float)(1.0 / (1.0 + exp(-zz)) - t);
         return fmax(zz, 0.0) - t * zz + log1p(exp(-fabs(zz)));
     }
-    case LOSS_SQUARED: {
+    case GSGD_LOSS_SQUARED: {
         double l = 0.0;
         for (size_t k = 0; k < K; k++) {
             double t = K == 1 ? yv : (k == label ? 1.0 : 0.0);
@@ -200,7 +201,7 @@ static double row_loss(gsgd_loss kind, const float *z, float yv, size_t K, float
         }
         return l;
     }
-    case LOSS_HINGE: {
+    case GSGD_LOSS_HINGE: {
         double l = 0.0;
         float violations = 0.0f;
         for (size_t k = 0; k < K; k++) {
@@ -218,17 +219,17 @@ static double row_loss(gsgd_loss kind, const float *z, float yv, size_t K, float
     return NAN;
 }
 
-static int row_correct(gsgd_loss kind, const float *z, float yv, size_t K) {
-    if (kind == LOSS_LOGISTIC) return (z[0] > 0.0f) == (yv > 0.5f);
+static int row_correct(gsgdi_loss kind, const float *z, float yv, size_t K) {
+    if (kind == GSGD_LOSS_LOGISTIC) return (z[0] > 0.0f) == (yv > 0.5f);
     return argmax(z, K) == (size_t)yv;
 }
 
-static gsgd_status cpu_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
+static gsgd_status cpu_loss(gsgd_context *ctx, gsgdi_loss kind, const float *Z, const float *y,
                             size_t B, size_t K, int classify, float grad_scale, float *dZ,
                             double *acc) {
     (void)ctx;
     double loss = 0.0, correct = 0.0;
-#pragma omp parallel for schedule(static) reduction(+ : loss, correct) if (B * K >= PAR_MIN)
+#pragma omp parallel for schedule(static) reduction(+ : loss, correct) if (B * K >= GSGD_CPU_PAR_MIN)
     for (size_t i = 0; i < B; i++) {
         float *dz = dZ ? dZ + i * K : NULL;
         loss += row_loss(kind, Z + i * K, y[i], K, dz);
@@ -262,16 +263,16 @@ static size_t fused_slot_floats(size_t d, size_t K) {
     return fused_tile_floats(d, K) + d * K + K + 4;
 }
 
-static size_t cpu_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+static size_t cpu_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_xtype xt, size_t d,
                                       size_t K) {
     (void)ctx, (void)X, (void)xt;
-    return (size_t)gsgd_cpu_threads() * fused_slot_floats(d, K) * sizeof(float);
+    return (size_t)gsgdi_cpu_threads() * fused_slot_floats(d, K) * sizeof(float);
 }
 
 /* Tiles [t0, t1) with the tile buffers at slot: their dW and db written
  * into dW and db (overwritten), their loss and correct count added to
  * acc. */
-static gsgd_status fused_tiles(gsgd_context *ctx, const gsgd_linear_grad_args *a, float *slot,
+static gsgd_status fused_tiles(gsgd_context *ctx, const gsgdi_linear_grad_args *a, float *slot,
                                size_t t0, size_t t1, float *dW, float *db, double *acc) {
     const size_t d = a->d, K = a->K;
     float *Xt = slot, *yt = Xt + FUSED_ROWS * d, *Zt = yt + FUSED_ROWS, *dZt = Zt + FUSED_ROWS * K,
@@ -283,29 +284,29 @@ static gsgd_status fused_tiles(gsgd_context *ctx, const gsgd_linear_grad_args *a
     for (size_t tile = t0; tile < t1; tile++) {
         const size_t lo = tile * FUSED_ROWS, t = a->B - lo < FUSED_ROWS ? a->B - lo : FUSED_ROWS;
         const int first = tile == t0;
-        FORWARD_IF_ERROR(cpu_gather(ctx, a->X, a->xt, a->y, d, a->perm, a->start + lo, t, a->mean,
-                                    a->inv_std, Xt, yt));
-        FORWARD_IF_ERROR(cpu_gemm(ctx, 0, 0, t, K, d, 1.0f, Xt, d, a->W, K, 0.0f, Zt, K));
-        FORWARD_IF_ERROR(cpu_bias_act(ctx, Zt, a->b, t, K, 0));
-        FORWARD_IF_ERROR(
+        GSGD_FORWARD_IF_ERROR(cpu_gather(ctx, a->X, a->xt, a->y, d, a->perm, a->start + lo, t,
+                                         a->mean, a->inv_std, Xt, yt));
+        GSGD_FORWARD_IF_ERROR(cpu_gemm(ctx, 0, 0, t, K, d, 1.0f, Xt, d, a->W, K, 0.0f, Zt, K));
+        GSGD_FORWARD_IF_ERROR(cpu_bias_act(ctx, Zt, a->b, t, K, 0));
+        GSGD_FORWARD_IF_ERROR(
             cpu_loss(ctx, a->kind, Zt, yt, t, K, a->classify, a->grad_scale, dZt, acc));
-        FORWARD_IF_ERROR(
+        GSGD_FORWARD_IF_ERROR(
             cpu_gemm(ctx, 1, 0, d, K, t, 1.0f, Xt, d, dZt, K, first ? 0.0f : 1.0f, dW, K));
-        FORWARD_IF_ERROR(cpu_col_sum(ctx, dZt, t, K, first ? db : db_tile));
+        GSGD_FORWARD_IF_ERROR(cpu_col_sum(ctx, dZt, t, K, first ? db : db_tile));
         if (!first)
             for (size_t k = 0; k < K; k++) db[k] += db_tile[k];
     }
     return GSGD_STATUS_OK;
 }
 
-static gsgd_status cpu_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_args *a) {
+static gsgd_status cpu_linear_grad(gsgd_context *ctx, const gsgdi_linear_grad_args *a) {
     const size_t d = a->d, K = a->K, slot = fused_slot_floats(d, K);
     const size_t tiles = (a->B + FUSED_ROWS - 1) / FUSED_ROWS;
-    RETURN_ERROR_IF(a->scratch_bytes < slot * sizeof(float), ctx, GSGD_STATUS_INTERNAL,
-                    "fused gradient: %zu bytes of scratch, needs %zu", a->scratch_bytes,
-                    slot * sizeof(float));
+    GSGD_RETURN_ERROR_IF(a->scratch_bytes < slot * sizeof(float), ctx, GSGD_STATUS_INTERNAL,
+                         "fused gradient: %zu bytes of scratch, needs %zu", a->scratch_bytes,
+                         slot * sizeof(float));
     size_t nt = a->scratch_bytes / (slot * sizeof(float));
-    if (nt > (size_t)gsgd_cpu_threads()) nt = (size_t)gsgd_cpu_threads();
+    if (nt > (size_t)gsgdi_cpu_threads()) nt = (size_t)gsgdi_cpu_threads();
     if (nt > tiles) nt = tiles;
     float *base = a->scratch;
     if (nt <= 1) {
@@ -326,7 +327,7 @@ static gsgd_status cpu_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_arg
                          s + part + d * K, acc) == GSGD_STATUS_OK;
         memcpy(s + part + d * K + K, acc, sizeof acc);
     }
-    RETURN_ERROR_IF(!ok, ctx, GSGD_STATUS_INTERNAL, "fused gradient failed in a worker");
+    GSGD_RETURN_ERROR_IF(!ok, ctx, GSGD_STATUS_INTERNAL, "fused gradient failed in a worker");
     /* The shares in thread order. */
     for (size_t i = 0; i < d * K + K; i++) {
         double sum = 0.0;
@@ -352,12 +353,12 @@ static int cmp_u64(const void *a, const void *b) {
 
 static gsgd_status cpu_permutation(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
                                    uint32_t *perm, void *scratch) {
-    RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
-                    "permutation: %zu samples exceed 2^32", n);
+    GSGD_RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                         "permutation: %zu samples exceed 2^32", n);
     /* (key << 32 | index) sorts by key, ties by index: a stable argsort. */
     uint64_t *pairs = scratch;
     for (size_t i = 0; i < n; i++)
-        pairs[i] = ((uint64_t)gsgd_perm_key(seed, epoch, i) << 32) | (uint64_t)i;
+        pairs[i] = ((uint64_t)gsgdi_perm_key(seed, epoch, i) << 32) | (uint64_t)i;
     qsort(pairs, n, sizeof *pairs, cmp_u64);
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)pairs[i];
     return GSGD_STATUS_OK;
@@ -365,7 +366,7 @@ static gsgd_status cpu_permutation(gsgd_context *ctx, uint64_t seed, uint64_t ep
 
 static size_t cpu_perm_scratch_bytes(size_t n) { return n * sizeof(uint64_t); }
 
-static const gsgd_backend cpu_backend = {
+static const gsgdi_backend cpu_backend = {
     .name = "cpu",
     .alloc = cpu_alloc,
     .release = cpu_release,
@@ -384,11 +385,11 @@ static const gsgd_backend cpu_backend = {
     .loss = cpu_loss,
     .permutation = cpu_permutation,
     .perm_scratch_bytes = cpu_perm_scratch_bytes,
-    .update = gsgd_cpu_update,
-    .sumsq = gsgd_cpu_sumsq,
+    .update = gsgdi_cpu_update,
+    .sumsq = gsgdi_cpu_sumsq,
     .linear_grad_scratch = cpu_linear_grad_scratch,
     .linear_grad = cpu_linear_grad,
     .linear_grad_min_batch = 1, /* measured faster, or alike, from batch 32 */
 };
 
-const gsgd_backend *gsgd_backend_cpu(void) { return &cpu_backend; }
+const gsgdi_backend *gsgdi_backend_cpu(void) { return &cpu_backend; }

@@ -12,18 +12,18 @@
  * fork/join is microseconds on an idle machine, and when the cores are
  * shared, OpenMP workers spinning at the barrier cost far more (measured:
  * softmax epochs 100x slower under load with per-step parallel loops). */
-#define PAR_MIN (1u << 17)
+#define GSGD_CPU_PAR_MIN (1u << 17)
 
 /* The backend's sumsq op: out[k] = sum of x[seg[k], seg[k + 1]) squared,
  * accumulated in double, independent of the thread count. */
-gsgd_status gsgd_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
-                           float *out);
+gsgd_status gsgdi_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
+                            float *out);
 
 /* The backend's update op: the rule's fused pass over the flat buffer. */
-gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
-                            const gsgd_update_args *a);
+gsgd_status gsgdi_cpu_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                             const gsgdi_update_args *a);
 
 /* Number of OpenMP threads the CPU backend uses. */
-int gsgd_cpu_threads(void);
+int gsgdi_cpu_threads(void);
 
 #endif

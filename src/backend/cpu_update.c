@@ -15,7 +15,7 @@
  * (an OpenMP reduction combines in arrival order). */
 static double sumsq_range(const float *x, size_t n) {
     enum { CHUNKS = 64 };
-    if (n < PAR_MIN) {
+    if (n < GSGD_CPU_PAR_MIN) {
         double s = 0.0;
         for (size_t i = 0; i < n; i++) s += (double)x[i] * x[i];
         return s;
@@ -33,8 +33,8 @@ static double sumsq_range(const float *x, size_t n) {
     return s;
 }
 
-gsgd_status gsgd_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
-                           float *out) {
+gsgd_status gsgdi_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
+                            float *out) {
     (void)ctx;
     for (int k = 0; k < n_segments; k++)
         out[k] = (float)sumsq_range(x + seg[k], seg[k + 1] - seg[k]);
@@ -75,13 +75,14 @@ static inline int reads_s1(gsgd_optim kind, const pass_bufs *b) {
 }
 
 /* One element of an update pass (update_math.h). */
-static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gsgd_step_scalars *d,
-                            int pass, float q, int decay, pass_bufs b, size_t i) {
+static inline int update_at(gsgd_optim kind, const gsgdi_step_consts *c,
+                            const gsgdi_step_scalars *d, int pass, float q, int decay, pass_bufs b,
+                            size_t i) {
     const int has_s0 = reads_s0(kind), has_s1 = reads_s1(kind, &b);
     float w = b.w[i], s0 = has_s0 ? b.s0[i] : 0.0f, s1 = has_s1 ? b.s1[i] : 0.0f,
           ui = b.u ? b.u[i] : 0.0f, avg = b.avg ? b.avg[i] : 0.0f;
-    int ok = gsgd_update_elem(kind, c, d, pass, q, decay, pass == 1 ? 0.0f : b.g[i], &w, &s0, &s1,
-                              &ui, b.avg ? &avg : NULL);
+    int ok = gsgdi_update_elem(kind, c, d, pass, q, decay, pass == 1 ? 0.0f : b.g[i], &w, &s0, &s1,
+                               &ui, b.avg ? &avg : NULL);
     b.w[i] = w;
     if (has_s0) b.s0[i] = s0;
     if (has_s1) b.s1[i] = s1;
@@ -90,13 +91,13 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gs
     return ok;
 }
 
-/* Runs BODY for i in [FROM, TO) on OpenMP threads (past PAR_MIN elements),
+/* Runs BODY for i in [FROM, TO) on OpenMP threads (past GSGD_CPU_PAR_MIN elements),
  * each flushing denormals for the loop's duration; BODY may AND into the
  * caller's ok. Every update loop below is one of these. */
 #define PARALLEL_RANGE(FROM, TO, BODY)                                                             \
     {                                                                                              \
         const size_t from_ = (FROM), to_ = (TO);                                                   \
-        const int par_ = to_ - from_ >= PAR_MIN;                                                   \
+        const int par_ = to_ - from_ >= GSGD_CPU_PAR_MIN;                                          \
         _Pragma("omp parallel reduction(& : ok) if (par_)") {                                      \
             FLUSH_DENORMALS_BEGIN                                                                  \
             _Pragma("omp for schedule(static)") for (size_t i = from_; i < to_;                    \
@@ -110,7 +111,7 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gs
 #define PLAIN_BODY(KIND, DECAY)                                                                    \
     float w = b.w[i], s0 = reads_s0(KIND) ? b.s0[i] : 0.0f,                                        \
           s1 = reads_s1(KIND, &b) ? b.s1[i] : 0.0f;                                                \
-    gsgd_rule_step(KIND, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, NULL);                           \
+    gsgdi_rule_step(KIND, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, NULL);                          \
     b.w[i] = w;                                                                                    \
     if (reads_s0(KIND)) b.s0[i] = s0;                                                              \
     if (reads_s1(KIND, &b)) b.s1[i] = s1;                                                          \
@@ -121,13 +122,13 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gs
  * LAMB's step w -= q u (pass 1). Same arithmetic as update_at. */
 #define LARS_BODY(DECAY)                                                                           \
     float w = b.w[i], s0 = b.s0[i];                                                                \
-    gsgd_rule_step(GSGD_OPTIM_LARS, c, d, q, DECAY, b.g[i], &w, &s0, NULL, NULL);                  \
+    gsgdi_rule_step(GSGD_OPTIM_LARS, c, d, q, DECAY, b.g[i], &w, &s0, NULL, NULL);                 \
     b.w[i] = w;                                                                                    \
     b.s0[i] = s0;                                                                                  \
     ok &= isfinite(w) ? 1 : 0;
 #define LAMB_DIR_BODY(DECAY)                                                                       \
     float w = b.w[i], s0 = b.s0[i], s1 = b.s1[i], ui;                                              \
-    gsgd_rule_step(GSGD_OPTIM_LAMB, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, &ui);                 \
+    gsgdi_rule_step(GSGD_OPTIM_LAMB, c, d, 1.0f, DECAY, b.g[i], &w, &s0, &s1, &ui);                \
     b.s0[i] = s0;                                                                                  \
     b.s1[i] = s1;                                                                                  \
     b.u[i] = ui;
@@ -140,7 +141,7 @@ static inline int update_at(gsgd_optim kind, const gsgd_step_consts *c, const gs
  * takes it: no clipping, prox or average (each an extra step per element
  * that update_at takes). Measured on one core, a whole update of 1M floats
  * in two segments, norms included: LARS 3.2 -> 1.6 ms, LAMB 6.0 -> 3.5 ms. */
-static int segment_plain(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass, float q,
+static int segment_plain(const gsgdi_step_consts *c, const gsgdi_step_scalars *d, int pass, float q,
                          int decay, pass_bufs b, size_t lo, size_t hi, int *ok_out) {
     if (decay < 0 || b.avg || c->l1 > 0.0f || c->clip_norm > 0.0f) return 0;
     int ok = 1;
@@ -183,8 +184,8 @@ static int segment_plain(const gsgd_step_consts *c, const gsgd_step_scalars *d, 
 
 /* Elements [lo, hi) of one pass; decay < 0 means "i < n_decay" per element.
  * Returns whether every updated weight is finite. */
-static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, int pass, float q,
-                        int decay, const gsgd_update_args *a, float *u, size_t lo, size_t hi) {
+static int update_range(const gsgdi_step_consts *c, const gsgdi_step_scalars *d, int pass, float q,
+                        int decay, const gsgdi_update_args *a, float *u, size_t lo, size_t hi) {
     const pass_bufs b = {.w = a->params,
                          .s0 = a->state[0],
                          .s1 = a->state[1],
@@ -211,20 +212,20 @@ static int update_range(const gsgd_step_consts *c, const gsgd_step_scalars *d, i
 }
 
 /* A layer-wise rule's segment is decayed when it lies among the weights. */
-static int segment_decayed(const gsgd_update_rule *rule, int k) {
+static int segment_decayed(const gsgdi_update_rule *rule, int k) {
     return rule->seg[k + 1] <= rule->n_decay;
 }
 
-static int cpu_lars(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_step_consts *c,
-                    const gsgd_step_scalars *d, const gsgd_update_args *a) {
+static int cpu_lars(gsgd_context *ctx, const gsgdi_update_rule *rule, const gsgdi_step_consts *c,
+                    const gsgdi_step_scalars *d, const gsgdi_update_args *a) {
     const int S = rule->n_segments;
     float *w2 = a->work + 1, *g2 = a->work + 1 + S;
-    gsgd_cpu_sumsq(ctx, a->params, rule->seg, S, w2);
-    gsgd_cpu_sumsq(ctx, a->grads, rule->seg, S, g2);
+    gsgdi_cpu_sumsq(ctx, a->params, rule->seg, S, w2);
+    gsgdi_cpu_sumsq(ctx, a->grads, rule->seg, S, g2);
     int ok = 1;
     for (int k = 0; k < S; k++) {
         const int decay = segment_decayed(rule, k);
-        const float q = gsgd_lars_trust(c, w2[k], g2[k], d->clip, decay);
+        const float q = gsgdi_lars_trust(c, w2[k], g2[k], d->clip, decay);
         ok &= update_range(c, d, 0, q, decay, a, NULL, rule->seg[k], rule->seg[k + 1]);
     }
     return ok;
@@ -232,17 +233,17 @@ static int cpu_lars(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_
 
 /* Pass 1 leaves LAMB's direction u in the work buffer; its norms and the
  * weights' give each segment's step for pass 2. */
-static int cpu_lamb(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_step_consts *c,
-                    const gsgd_step_scalars *d, const gsgd_update_args *a) {
+static int cpu_lamb(gsgd_context *ctx, const gsgdi_update_rule *rule, const gsgdi_step_consts *c,
+                    const gsgdi_step_scalars *d, const gsgdi_update_args *a) {
     const int S = rule->n_segments;
     float *w2 = a->work + 1, *u2 = a->work + 1 + S, *u = a->work + GSGD_WORK_HEAD;
     for (int k = 0; k < S; k++)
         update_range(c, d, 0, 1.0f, segment_decayed(rule, k), a, u, rule->seg[k], rule->seg[k + 1]);
-    gsgd_cpu_sumsq(ctx, a->params, rule->seg, S, w2);
-    gsgd_cpu_sumsq(ctx, u, rule->seg, S, u2);
+    gsgdi_cpu_sumsq(ctx, a->params, rule->seg, S, w2);
+    gsgdi_cpu_sumsq(ctx, u, rule->seg, S, u2);
     int ok = 1;
     for (int k = 0; k < S; k++) {
-        const float step = gsgd_lamb_step(d->lr, w2[k], u2[k]);
+        const float step = gsgdi_lamb_step(d->lr, w2[k], u2[k]);
         ok &= update_range(c, d, 1, step, segment_decayed(rule, k), a, u, rule->seg[k],
                            rule->seg[k + 1]);
     }
@@ -251,30 +252,30 @@ static int cpu_lamb(gsgd_context *ctx, const gsgd_update_rule *rule, const gsgd_
 
 /* A step whose gradient is not finite under a skipping guard: nothing
  * changes but the guard's record and the halved rate. */
-static void guard_skip(gsgd_guard *g, uint64_t t) {
+static void guard_skip(gsgdi_guard *g, uint64_t t) {
     g->bad_steps++;
     if (g->first_bad == 0) g->first_bad = t;
     g->lr_factor *= 0.5f;
 }
 
-gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
-                            const gsgd_update_args *a) {
-    gsgd_step_consts c;
-    FORWARD_IF_ERROR(gsgd_update_prepare(ctx, rule, a, &c));
+gsgd_status gsgdi_cpu_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                             const gsgdi_update_args *a) {
+    gsgdi_step_consts c;
+    GSGD_FORWARD_IF_ERROR(gsgdi_update_prepare(ctx, rule, a, &c));
     if (a->n == 0) return GSGD_STATUS_OK;
-    gsgd_guard *guard = a->guard;
+    gsgdi_guard *guard = a->guard;
     float clip = 1.0f;
-    if (gsgd_update_needs_total(rule, a)) {
+    if (gsgdi_update_needs_total(rule, a)) {
         const size_t whole[2] = {0, a->n};
-        gsgd_cpu_sumsq(ctx, a->grads, whole, 1, a->work);
+        gsgdi_cpu_sumsq(ctx, a->grads, whole, 1, a->work);
         if (guard && rule->skip_nonfinite && !isfinite(a->work[0])) {
-            guard_skip(guard, gsgd_guard_step(a));
+            guard_skip(guard, gsgdi_guard_step(a));
             return GSGD_STATUS_OK;
         }
-        clip = gsgd_clip_scale(c.clip_norm, a->work[0]);
+        clip = gsgdi_clip_scale(c.clip_norm, a->work[0]);
     }
-    const gsgd_step_scalars d =
-        gsgd_step_scalars_make(&c, *a->lr, guard ? guard->lr_factor : 1.0f, clip);
+    const gsgdi_step_scalars d =
+        gsgdi_step_scalars_make(&c, *a->lr, guard ? guard->lr_factor : 1.0f, clip);
     int ok;
     if (rule->kind == GSGD_OPTIM_LARS)
         ok = cpu_lars(ctx, rule, &c, &d, a);
@@ -284,7 +285,7 @@ gsgd_status gsgd_cpu_update(gsgd_context *ctx, const gsgd_update_rule *rule,
         ok = update_range(&c, &d, 0, 1.0f, -1, a, NULL, 0, a->n);
     if (guard && !rule->skip_nonfinite && !ok) { /* stop mode: the host stops on it */
         guard->bad_steps++;
-        if (guard->first_bad == 0) guard->first_bad = gsgd_guard_step(a);
+        if (guard->first_bad == 0) guard->first_bad = gsgdi_guard_step(a);
     }
     return GSGD_STATUS_OK;
 }

@@ -43,8 +43,8 @@ static cudaStream_t stream_of(const gsgd_context *ctx) { return (cudaStream_t)ct
  * allocate a workspace per graph, memory the planner never saw. */
 static gsgd_status set_blas_stream(gsgd_context *ctx, cudaStream_t stream) {
     cuda_state *s = state(ctx);
-    CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream));
-    CUBLAS_CHECK(ctx, cublasSetWorkspace(s->blas, s->blas_workspace, BLAS_WORKSPACE));
+    GSGD_CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream));
+    GSGD_CUBLAS_CHECK(ctx, cublasSetWorkspace(s->blas, s->blas_workspace, BLAS_WORKSPACE));
     return GSGD_STATUS_OK;
 }
 
@@ -52,9 +52,9 @@ static gsgd_status set_blas_stream(gsgd_context *ctx, cudaStream_t stream) {
  * kernel. */
 static gsgd_status launched(gsgd_context *ctx, int err, const char *kernel, int line) {
     if (err == (int)cudaSuccess) return GSGD_STATUS_OK;
-    return gsgd_cuda_fail(ctx, (cudaError_t)err, kernel, __FILE__, line);
+    return gsgdi_cuda_fail(ctx, (cudaError_t)err, kernel, __FILE__, line);
 }
-#define LAUNCH(ctx, kernel, ...) launched((ctx), gsgd_k_##kernel(__VA_ARGS__), #kernel, __LINE__)
+#define LAUNCH(ctx, kernel, ...) launched((ctx), gsgdi_k_##kernel(__VA_ARGS__), #kernel, __LINE__)
 
 /* ---- memory --------------------------------------------------------------- */
 
@@ -67,7 +67,7 @@ static gsgd_status cuda_alloc(gsgd_context *ctx, size_t bytes, void **p) {
     size_t free_b = 0, total_b = 0;
     if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
     gsgd_status st = e == cudaErrorMemoryAllocation ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
-                     : gsgd_cuda_is_no_device(e)    ? GSGD_STATUS_NO_DEVICE
+                     : gsgdi_cuda_is_no_device(e)   ? GSGD_STATUS_NO_DEVICE
                                                     : GSGD_STATUS_DEVICE_ERROR;
     return GSGD_ERROR(ctx, st, "cuda: cudaMalloc of %zu bytes failed: %s (%zu MiB free of %zu MiB)",
                       bytes, cudaGetErrorString(e), free_b >> 20, total_b >> 20);
@@ -119,21 +119,21 @@ static void cuda_release_host_mapped(gsgd_context *ctx, void *p) {
  * at once (as with the CPU backend), even when that buffer is pinned. */
 static gsgd_status cuda_upload(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
-    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_download(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
-    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_copy(gsgd_context *ctx, void *dst, const void *src, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
@@ -147,30 +147,30 @@ static gsgd_status cuda_copy_2d(gsgd_context *ctx, void *dst, size_t dpitch, con
     if (height == 1 || (dpitch == width && spitch == width))
         return cuda_copy(ctx, dst, src, width * height);
     if (dpitch <= CUDA_MAX_PITCH && spitch <= CUDA_MAX_PITCH) {
-        CUDA_CHECK(ctx, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height,
-                                          cudaMemcpyDefault, stream_of(ctx)));
+        GSGD_CUDA_CHECK(ctx, cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height,
+                                               cudaMemcpyDefault, stream_of(ctx)));
         return GSGD_STATUS_OK;
     }
     for (size_t r = 0; r < height; r++)
-        FORWARD_IF_ERROR(
+        GSGD_FORWARD_IF_ERROR(
             cuda_copy(ctx, (char *)dst + r * dpitch, (const char *)src + r * spitch, width));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_zero(gsgd_context *ctx, void *p, size_t bytes) {
     if (!bytes) return GSGD_STATUS_OK;
-    CUDA_CHECK(ctx, cudaMemsetAsync(p, 0, bytes, stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaMemsetAsync(p, 0, bytes, stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_sync(gsgd_context *ctx) {
-    CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaStreamSynchronize(stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status cuda_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes) {
     size_t f = 0, t = 0;
-    CUDA_CHECK(ctx, cudaMemGetInfo(&f, &t));
+    GSGD_CUDA_CHECK(ctx, cudaMemGetInfo(&f, &t));
     if (free_bytes) *free_bytes = f;
     if (total_bytes) *total_bytes = t;
     return GSGD_STATUS_OK;
@@ -185,14 +185,14 @@ static gsgd_status cuda_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *
 static gsgd_status cuda_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
                              size_t K, float alpha, const float *A, size_t lda, const float *B,
                              size_t ldb, float beta, float *C, size_t ldc) {
-    RETURN_ERROR_IF(M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX || ldb > INT_MAX ||
-                        ldc > INT_MAX,
-                    ctx, GSGD_STATUS_TOO_LARGE, "cuda gemm: %zux%zux%zu exceeds cuBLAS int range",
-                    M, N, K);
+    GSGD_RETURN_ERROR_IF(M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX ||
+                             ldb > INT_MAX || ldc > INT_MAX,
+                         ctx, GSGD_STATUS_TOO_LARGE,
+                         "cuda gemm: %zux%zux%zu exceeds cuBLAS int range", M, N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
-    CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                  trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
-                                  &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
+    GSGD_CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                       trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
+                                       &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
     return GSGD_STATUS_OK;
 }
 
@@ -212,13 +212,13 @@ static gsgd_status cuda_col_sum(gsgd_context *ctx, const float *dY, size_t rows,
                   s->n_sm, ctx->stream);
 }
 
-static gsgd_status cuda_gather(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y,
+static gsgd_status cuda_gather(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                                size_t d, const uint32_t *perm, size_t start, size_t B,
                                const float *mean, const float *inv_std, float *Xb, float *yb) {
     return LAUNCH(ctx, gather, X, xt, y, d, perm, start, B, mean, inv_std, Xb, yb, ctx->stream);
 }
 
-static gsgd_status cuda_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, const float *y,
+static gsgd_status cuda_loss(gsgd_context *ctx, gsgdi_loss kind, const float *Z, const float *y,
                              size_t B, size_t K, int classify, float grad_scale, float *dZ,
                              double *acc) {
     return LAUNCH(ctx, loss, kind, Z, y, B, K, classify, grad_scale, dZ, acc, ctx->stream);
@@ -226,7 +226,7 @@ static gsgd_status cuda_loss(gsgd_context *ctx, gsgd_loss kind, const float *Z, 
 
 static size_t cuda_perm_scratch_bytes(size_t n) {
     size_t bytes = 0;
-    if (gsgd_k_perm_scratch_bytes(n, &bytes) != (int)cudaSuccess) {
+    if (gsgdi_k_perm_scratch_bytes(n, &bytes) != (int)cudaSuccess) {
         /* No context to report to here: the permutation itself repeats the
          * query and reports the error. */
         (void)cudaGetLastError();
@@ -237,8 +237,8 @@ static size_t cuda_perm_scratch_bytes(size_t n) {
 
 static gsgd_status cuda_permutation(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
                                     uint32_t *perm, void *scratch) {
-    RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
-                    "permutation: %zu samples exceed 2^32", n);
+    GSGD_RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                         "permutation: %zu samples exceed 2^32", n);
     return LAUNCH(ctx, permutation, seed, epoch, n, perm, scratch, cuda_perm_scratch_bytes(n),
                   ctx->stream);
 }
@@ -251,32 +251,32 @@ static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *s
 /* The fused one-layer gradient (kernels/linear_grad.cu): 0 bytes, and so
  * the composed ops, where the kernel does not take the shape or layout,
  * or where the device cannot be asked. */
-static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgd_xtype xt, size_t d,
+static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_xtype xt, size_t d,
                                        size_t K) {
     size_t bytes = 0;
-    if (gsgd_k_linear_grad_scratch(X, xt, d, K, state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
+    if (gsgdi_k_linear_grad_scratch(X, xt, d, K, state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
         (void)cudaGetLastError();
         return 0;
     }
     return bytes;
 }
 
-static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgd_linear_grad_args *a) {
+static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgdi_linear_grad_args *a) {
     return LAUNCH(ctx, linear_grad, a, ctx->stream);
 }
 
 /* The passes of one update, in stream order: the norms into work, the
  * rule, and for LAMB its direction's norms and second pass; in stop mode
  * the guard's record last. Nothing waits for the device. */
-static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
-                               const gsgd_update_args *a) {
-    gsgd_k_update_args k = {.pass = 0};
-    FORWARD_IF_ERROR(gsgd_update_prepare(ctx, rule, a, &k.c));
+static gsgd_status cuda_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                               const gsgdi_update_args *a) {
+    gsgdi_k_update_args k = {.pass = 0};
+    GSGD_FORWARD_IF_ERROR(gsgdi_update_prepare(ctx, rule, a, &k.c));
     if (a->n == 0) return GSGD_STATUS_OK;
     const int S = rule->n_segments, lars = rule->kind == GSGD_OPTIM_LARS,
               lamb = rule->kind == GSGD_OPTIM_LAMB;
-    k.n_state = gsgd_rule_state_count(rule);
-    k.needs_total = gsgd_update_needs_total(rule, a);
+    k.n_state = gsgdi_rule_state_count(rule);
+    k.needs_total = gsgdi_update_needs_total(rule, a);
     k.skip_nonfinite = rule->skip_nonfinite;
     k.lr = a->lr;
     k.guard = a->guard;
@@ -296,21 +296,22 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
     }
     if (k.needs_total) {
         const size_t whole[2] = {0, a->n};
-        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, whole, 1, a->work));
+        GSGD_FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, whole, 1, a->work));
     }
     if (lars) {
-        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
-        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, rule->seg, S, a->work + 1 + S));
+        GSGD_FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
+        GSGD_FORWARD_IF_ERROR(cuda_sumsq(ctx, a->grads, rule->seg, S, a->work + 1 + S));
     }
-    FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
+    GSGD_FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
     if (lamb) {
-        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
-        FORWARD_IF_ERROR(cuda_sumsq(ctx, a->work + GSGD_WORK_HEAD, rule->seg, S, a->work + 1 + S));
+        GSGD_FORWARD_IF_ERROR(cuda_sumsq(ctx, a->params, rule->seg, S, a->work + 1));
+        GSGD_FORWARD_IF_ERROR(
+            cuda_sumsq(ctx, a->work + GSGD_WORK_HEAD, rule->seg, S, a->work + 1 + S));
         k.pass = 1;
-        FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
+        GSGD_FORWARD_IF_ERROR(LAUNCH(ctx, update, &k, ctx->stream));
     }
     if (k.bad_flag)
-        FORWARD_IF_ERROR(
+        GSGD_FORWARD_IF_ERROR(
             LAUNCH(ctx, update_finish, k.bad_flag, a->guard, a->t, a->t_in_epoch, ctx->stream));
     return GSGD_STATUS_OK;
 }
@@ -322,7 +323,8 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgd_update_rule *rule,
  * and a synchronising call of ours fails it (graph_end then says why). */
 static gsgd_status cuda_graph_begin(gsgd_context *ctx) {
     cuda_state *s = state(ctx);
-    if (!s->capture) CUDA_CHECK(ctx, cudaStreamCreateWithFlags(&s->capture, cudaStreamNonBlocking));
+    if (!s->capture)
+        GSGD_CUDA_CHECK(ctx, cudaStreamCreateWithFlags(&s->capture, cudaStreamNonBlocking));
     s->captured_from = ctx->stream;
     ctx->stream = s->capture;
     gsgd_status st = set_blas_stream(ctx, s->capture);
@@ -334,7 +336,7 @@ static gsgd_status cuda_graph_begin(gsgd_context *ctx) {
     (void)set_blas_stream(ctx, stream_of(ctx));
     return st != GSGD_STATUS_OK
                ? st
-               : gsgd_cuda_fail(ctx, e, "cudaStreamBeginCapture", __FILE__, __LINE__);
+               : gsgdi_cuda_fail(ctx, e, "cudaStreamBeginCapture", __FILE__, __LINE__);
 }
 
 static gsgd_status cuda_graph_end(gsgd_context *ctx, void **graph) {
@@ -352,12 +354,12 @@ static gsgd_status cuda_graph_end(gsgd_context *ctx, void **graph) {
         if (e == cudaSuccess) *graph = x;
     }
     if (g) cudaGraphDestroy(g);
-    if (e != cudaSuccess) return gsgd_cuda_fail(ctx, e, what, __FILE__, __LINE__);
+    if (e != cudaSuccess) return gsgdi_cuda_fail(ctx, e, what, __FILE__, __LINE__);
     return st;
 }
 
 static gsgd_status cuda_graph_launch(gsgd_context *ctx, void *graph) {
-    CUDA_CHECK(ctx, cudaGraphLaunch((cudaGraphExec_t)graph, stream_of(ctx)));
+    GSGD_CUDA_CHECK(ctx, cudaGraphLaunch((cudaGraphExec_t)graph, stream_of(ctx)));
     return GSGD_STATUS_OK;
 }
 
@@ -367,7 +369,7 @@ static void cuda_graph_free(gsgd_context *ctx, void *graph) {
         (void)cudaGetLastError();
 }
 
-static const gsgd_backend cuda_backend = {
+static const gsgdi_backend cuda_backend = {
     .name = "cuda",
     .alloc = cuda_alloc,
     .release = cuda_release,
@@ -404,7 +406,7 @@ static const gsgd_backend cuda_backend = {
     .linear_grad_min_batch = 256,
 };
 
-const gsgd_backend *gsgd_backend_cuda(void) { return &cuda_backend; }
+const gsgdi_backend *gsgdi_backend_cuda(void) { return &cuda_backend; }
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
@@ -417,31 +419,31 @@ static gsgd_status device_count(gsgd_context *ctx, int *count) {
         (void)cudaGetLastError();
         *count = 0;
         return GSGD_ERROR(
-            ctx, gsgd_cuda_is_no_device(e) ? GSGD_STATUS_NO_DEVICE : GSGD_STATUS_DEVICE_ERROR,
+            ctx, gsgdi_cuda_is_no_device(e) ? GSGD_STATUS_NO_DEVICE : GSGD_STATUS_DEVICE_ERROR,
             "no CUDA device: %s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
     }
-    RETURN_ERROR_IF(*count == 0, ctx, GSGD_STATUS_NO_DEVICE,
-                    "no CUDA device: the driver reports none");
+    GSGD_RETURN_ERROR_IF(*count == 0, ctx, GSGD_STATUS_NO_DEVICE,
+                         "no CUDA device: the driver reports none");
     return GSGD_STATUS_OK;
 }
 
 static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
     int count;
-    FORWARD_IF_ERROR(device_count(ctx, &count));
-    RETURN_ERROR_IF(index < 0 || index >= count, ctx, GSGD_STATUS_NO_DEVICE,
-                    "no CUDA device %d: %d device(s) present (cuda:0 to cuda:%d)", index, count,
-                    count - 1);
+    GSGD_FORWARD_IF_ERROR(device_count(ctx, &count));
+    GSGD_RETURN_ERROR_IF(index < 0 || index >= count, ctx, GSGD_STATUS_NO_DEVICE,
+                         "no CUDA device %d: %d device(s) present (cuda:0 to cuda:%d)", index,
+                         count, count - 1);
     s->device = index;
-    CUDA_CHECK(ctx, cudaSetDevice(index));
+    GSGD_CUDA_CHECK(ctx, cudaSetDevice(index));
     struct cudaDeviceProp prop;
-    CUDA_CHECK(ctx, cudaGetDeviceProperties(&prop, index));
+    GSGD_CUDA_CHECK(ctx, cudaGetDeviceProperties(&prop, index));
     snprintf(s->name, sizeof s->name, "%s", prop.name);
     s->n_sm = prop.multiProcessorCount;
     s->cc_major = prop.major;
     s->cc_minor = prop.minor;
     s->total_mem = prop.totalGlobalMem;
     /* Fail here, with advice, rather than at the first launch of a step. */
-    cudaError_t e = (cudaError_t)gsgd_k_probe();
+    cudaError_t e = (cudaError_t)gsgdi_k_probe();
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
         return GSGD_ERROR(ctx, GSGD_STATUS_NO_DEVICE,
@@ -450,15 +452,16 @@ static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
                           index, s->name, s->cc_major, s->cc_minor, cudaGetErrorString(e),
                           s->cc_major, s->cc_minor);
     }
-    CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
-    CUDA_CHECK(ctx, cudaMalloc(&s->blas_workspace, BLAS_WORKSPACE));
+    GSGD_CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
+    GSGD_CUDA_CHECK(ctx, cudaMalloc(&s->blas_workspace, BLAS_WORKSPACE));
     ctx->be_state = s; /* for set_blas_stream */
-    FORWARD_IF_ERROR(set_blas_stream(ctx, stream_of(ctx)));
-    CUDA_CHECK(ctx,
-               cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
-    CUDA_CHECK(ctx, cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
-    CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
-    CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
+    GSGD_FORWARD_IF_ERROR(set_blas_stream(ctx, stream_of(ctx)));
+    GSGD_CUDA_CHECK(
+        ctx, cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
+    GSGD_CUDA_CHECK(ctx,
+                    cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
+    GSGD_CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
+    GSGD_CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
     return GSGD_STATUS_OK;
 }
 
@@ -474,9 +477,9 @@ static void free_state(cuda_state *s) {
     free(s);
 }
 
-gsgd_status gsgd_backend_cuda_open(gsgd_context *ctx, int device_index) {
+gsgd_status gsgdi_backend_cuda_open(gsgd_context *ctx, int device_index) {
     cuda_state *s = calloc(1, sizeof *s);
-    RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cuda: out of host memory");
+    GSGD_RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cuda: out of host memory");
     gsgd_status st = open_state(ctx, s, device_index);
     if (st != GSGD_STATUS_OK) {
         free_state(s);
@@ -490,17 +493,17 @@ gsgd_status gsgd_backend_cuda_open(gsgd_context *ctx, int device_index) {
     return GSGD_STATUS_OK;
 }
 
-void gsgd_backend_cuda_close(gsgd_context *ctx) {
+void gsgdi_backend_cuda_close(gsgd_context *ctx) {
     if (!ctx || ctx->be != &cuda_backend) return;
     free_state(state(ctx));
     ctx->be_state = NULL;
 }
 
-gsgd_status gsgd_backend_cuda_set_stream(gsgd_context *ctx, void *stream) {
+gsgd_status gsgdi_backend_cuda_set_stream(gsgd_context *ctx, void *stream) {
     return set_blas_stream(ctx, (cudaStream_t)stream);
 }
 
-void gsgd_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size) {
+void gsgdi_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size) {
     if (!size) return;
     if (ctx && ctx->be == &cuda_backend) {
         cuda_state *s = state(ctx);

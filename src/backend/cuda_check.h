@@ -25,7 +25,7 @@
 
 /* Errors meaning "there is no usable device here" rather than "the device
  * failed": what gsgd_context_create reports as NO_DEVICE. */
-static inline int gsgd_cuda_is_no_device(cudaError_t e) {
+static inline int gsgdi_cuda_is_no_device(cudaError_t e) {
     switch (e) {
     case cudaErrorNoDevice:
     case cudaErrorInsufficientDriver:
@@ -42,29 +42,29 @@ static inline int gsgd_cuda_is_no_device(cudaError_t e) {
     }
 }
 
-static inline gsgd_status gsgd_cuda_fail(gsgd_context *ctx, cudaError_t e, const char *what,
-                                         const char *file, int line) {
+static inline gsgd_status gsgdi_cuda_fail(gsgd_context *ctx, cudaError_t e, const char *what,
+                                          const char *file, int line) {
     /* Clear the runtime's record of a non-sticky error (a failed cudaMalloc
      * when the planner probes), or the next launch check would report it. */
     (void)cudaGetLastError();
     gsgd_status st = e == cudaErrorMemoryAllocation ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
-                     : gsgd_cuda_is_no_device(e)    ? GSGD_STATUS_NO_DEVICE
+                     : gsgdi_cuda_is_no_device(e)   ? GSGD_STATUS_NO_DEVICE
                                                     : GSGD_STATUS_DEVICE_ERROR;
-    return gsgd_error_at(ctx, st, file, line, "cuda: %s: %s (%s)", what, cudaGetErrorString(e),
-                         cudaGetErrorName(e));
+    return gsgdi_error_at(ctx, st, file, line, "cuda: %s: %s (%s)", what, cudaGetErrorString(e),
+                          cudaGetErrorName(e));
 }
 
-static inline gsgd_status gsgd_cublas_fail(gsgd_context *ctx, cublasStatus_t s, const char *what,
-                                           const char *file, int line) {
+static inline gsgd_status gsgdi_cublas_fail(gsgd_context *ctx, cublasStatus_t s, const char *what,
+                                            const char *file, int line) {
     (void)cudaGetLastError(); /* e.g. its workspace allocation failed: clear that too */
     gsgd_status st = s == CUBLAS_STATUS_ALLOC_FAILED ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
                                                      : GSGD_STATUS_DEVICE_ERROR;
-    return gsgd_error_at(ctx, st, file, line, "cublas: %s: %s (%s)", what, cublasGetStatusString(s),
-                         cublasGetStatusName(s));
+    return gsgdi_error_at(ctx, st, file, line, "cublas: %s: %s (%s)", what,
+                          cublasGetStatusString(s), cublasGetStatusName(s));
 }
 
 /* cuRAND has no status-to-text function; these are its enum's names. */
-static inline const char *gsgd_curand_name(curandStatus_t s) {
+static inline const char *gsgdi_curand_name(curandStatus_t s) {
     switch (s) {
 #define GSGD_CURAND_NAME_(x)                                                                       \
     case x:                                                                                        \
@@ -87,35 +87,35 @@ static inline const char *gsgd_curand_name(curandStatus_t s) {
     return "unknown cuRAND status";
 }
 
-static inline gsgd_status gsgd_curand_fail(gsgd_context *ctx, curandStatus_t s, const char *what,
-                                           const char *file, int line) {
+static inline gsgd_status gsgdi_curand_fail(gsgd_context *ctx, curandStatus_t s, const char *what,
+                                            const char *file, int line) {
     gsgd_status st = s == CURAND_STATUS_ALLOCATION_FAILED ? GSGD_STATUS_DEVICE_OUT_OF_MEMORY
                                                           : GSGD_STATUS_DEVICE_ERROR;
-    return gsgd_error_at(ctx, st, file, line, "curand: %s: %s (%d)", what, gsgd_curand_name(s),
-                         (int)s);
+    return gsgdi_error_at(ctx, st, file, line, "curand: %s: %s (%d)", what, gsgdi_curand_name(s),
+                          (int)s);
 }
 
 /* Evaluate a call; on failure return its gsgd_status from the enclosing
  * function, with the detail recorded on ctx. */
-#define CUDA_CHECK(ctx, expr)                                                                      \
+#define GSGD_CUDA_CHECK(ctx, expr)                                                                 \
     do {                                                                                           \
         cudaError_t cuda_check_e_ = (expr);                                                        \
         if (cuda_check_e_ != cudaSuccess)                                                          \
-            return gsgd_cuda_fail((ctx), cuda_check_e_, #expr, __FILE__, __LINE__);                \
+            return gsgdi_cuda_fail((ctx), cuda_check_e_, #expr, __FILE__, __LINE__);               \
     } while (0)
 
-#define CUBLAS_CHECK(ctx, expr)                                                                    \
+#define GSGD_CUBLAS_CHECK(ctx, expr)                                                               \
     do {                                                                                           \
         cublasStatus_t cublas_check_s_ = (expr);                                                   \
         if (cublas_check_s_ != CUBLAS_STATUS_SUCCESS)                                              \
-            return gsgd_cublas_fail((ctx), cublas_check_s_, #expr, __FILE__, __LINE__);            \
+            return gsgdi_cublas_fail((ctx), cublas_check_s_, #expr, __FILE__, __LINE__);           \
     } while (0)
 
-#define CURAND_CHECK(ctx, expr)                                                                    \
+#define GSGD_CURAND_CHECK(ctx, expr)                                                               \
     do {                                                                                           \
         curandStatus_t curand_check_s_ = (expr);                                                   \
         if (curand_check_s_ != CURAND_STATUS_SUCCESS)                                              \
-            return gsgd_curand_fail((ctx), curand_check_s_, #expr, __FILE__, __LINE__);            \
+            return gsgdi_curand_fail((ctx), curand_check_s_, #expr, __FILE__, __LINE__);           \
     } while (0)
 
 #endif

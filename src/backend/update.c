@@ -11,53 +11,55 @@ static int adam_family(gsgd_optim k) {
     return k == GSGD_OPTIM_ADAM || k == GSGD_OPTIM_ADAMW || k == GSGD_OPTIM_LAMB;
 }
 
-int gsgd_rule_uses_t(const gsgd_update_rule *rule) { return adam_family(rule->kind); }
+int gsgdi_rule_uses_t(const gsgdi_update_rule *rule) { return adam_family(rule->kind); }
 
-int gsgd_update_needs_total(const gsgd_update_rule *rule, const gsgd_update_args *a) {
+int gsgdi_update_needs_total(const gsgdi_update_rule *rule, const gsgdi_update_args *a) {
     return rule->clip_norm > 0.0f || (rule->skip_nonfinite && a->guard);
 }
 
 /* Segments must tile [0, n) in order: every element belongs to exactly one,
  * so the layer-wise passes touch each once. */
-static gsgd_status check_segments(gsgd_context *ctx, const gsgd_update_rule *rule, size_t n) {
+static gsgd_status check_segments(gsgd_context *ctx, const gsgdi_update_rule *rule, size_t n) {
     const int S = rule->n_segments;
-    RETURN_ERROR_IF(S < 1 || S > GSGD_MAX_SEGMENTS, ctx, GSGD_STATUS_INTERNAL,
-                    "update: %d segments (1 to %d)", S, GSGD_MAX_SEGMENTS);
-    RETURN_ERROR_IF(rule->seg[0] != 0 || rule->seg[S] != n, ctx, GSGD_STATUS_INTERNAL,
-                    "update: segments cover [%zu, %zu), the buffer [0, %zu)", rule->seg[0],
-                    rule->seg[S], n);
+    GSGD_RETURN_ERROR_IF(S < 1 || S > GSGD_MAX_SEGMENTS, ctx, GSGD_STATUS_INTERNAL,
+                         "update: %d segments (1 to %d)", S, GSGD_MAX_SEGMENTS);
+    GSGD_RETURN_ERROR_IF(rule->seg[0] != 0 || rule->seg[S] != n, ctx, GSGD_STATUS_INTERNAL,
+                         "update: segments cover [%zu, %zu), the buffer [0, %zu)", rule->seg[0],
+                         rule->seg[S], n);
     for (int k = 0; k < S; k++)
-        RETURN_ERROR_IF(rule->seg[k + 1] < rule->seg[k], ctx, GSGD_STATUS_INTERNAL,
-                        "update: segment %d ends before it starts", k);
+        GSGD_RETURN_ERROR_IF(rule->seg[k + 1] < rule->seg[k], ctx, GSGD_STATUS_INTERNAL,
+                             "update: segment %d ends before it starts", k);
     return GSGD_STATUS_OK;
 }
 
-static gsgd_status check_buffers(gsgd_context *ctx, const gsgd_update_rule *rule,
-                                 const gsgd_update_args *a) {
-    RETURN_ERROR_IF(!a->lr || (a->n && (!a->params || !a->grads)), ctx, GSGD_STATUS_INTERNAL,
-                    "update: NULL learning rate, parameters or gradients");
-    const int n_state = gsgd_rule_state_count(rule);
+static gsgd_status check_buffers(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                 const gsgdi_update_args *a) {
+    GSGD_RETURN_ERROR_IF(!a->lr || (a->n && (!a->params || !a->grads)), ctx, GSGD_STATUS_INTERNAL,
+                         "update: NULL learning rate, parameters or gradients");
+    const int n_state = gsgdi_rule_state_count(rule);
     for (int k = 0; k < n_state; k++)
-        RETURN_ERROR_IF(!a->state[k], ctx, GSGD_STATUS_INTERNAL,
-                        "update: rule %d needs %d state buffers, state[%d] is NULL",
-                        (int)rule->kind, n_state, k);
-    RETURN_ERROR_IF(gsgd_rule_work_floats(rule, a->n) > 0 && !a->work, ctx, GSGD_STATUS_INTERNAL,
-                    "update: rule %d needs a work buffer", (int)rule->kind);
-    RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
-                    "update: step t is 1-based (bias correction of step 0)");
-    RETURN_ERROR_IF(a->t_in_epoch && (gsgd_rule_uses_t(rule) || a->average || !a->guard), ctx,
-                    GSGD_STATUS_INTERNAL,
-                    "update: t within the epoch needs a guard, and a rule whose scalars do not "
-                    "depend on t (rule %d, average %d)",
-                    (int)rule->kind, a->average != NULL);
-    if (layerwise(rule->kind)) FORWARD_IF_ERROR(check_segments(ctx, rule, a->n));
+        GSGD_RETURN_ERROR_IF(!a->state[k], ctx, GSGD_STATUS_INTERNAL,
+                             "update: rule %d needs %d state buffers, state[%d] is NULL",
+                             (int)rule->kind, n_state, k);
+    GSGD_RETURN_ERROR_IF(gsgdi_rule_work_floats(rule, a->n) > 0 && !a->work, ctx,
+                         GSGD_STATUS_INTERNAL, "update: rule %d needs a work buffer",
+                         (int)rule->kind);
+    GSGD_RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
+                         "update: step t is 1-based (bias correction of step 0)");
+    GSGD_RETURN_ERROR_IF(
+        a->t_in_epoch && (gsgdi_rule_uses_t(rule) || a->average || !a->guard), ctx,
+        GSGD_STATUS_INTERNAL,
+        "update: t within the epoch needs a guard, and a rule whose scalars do not "
+        "depend on t (rule %d, average %d)",
+        (int)rule->kind, a->average != NULL);
+    if (layerwise(rule->kind)) GSGD_FORWARD_IF_ERROR(check_segments(ctx, rule, a->n));
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_update_prepare(gsgd_context *ctx, const gsgd_update_rule *rule,
-                                const gsgd_update_args *a, gsgd_step_consts *out) {
-    FORWARD_IF_ERROR(check_buffers(ctx, rule, a));
-    gsgd_step_consts c = {
+gsgd_status gsgdi_update_prepare(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                 const gsgdi_update_args *a, gsgdi_step_consts *out) {
+    GSGD_FORWARD_IF_ERROR(check_buffers(ctx, rule, a));
+    gsgdi_step_consts c = {
         .kind = rule->kind,
         .mu = rule->momentum,
         .wd = rule->weight_decay,
@@ -86,7 +88,7 @@ gsgd_status gsgd_update_prepare(gsgd_context *ctx, const gsgd_update_rule *rule,
     return GSGD_STATUS_OK;
 }
 
-int gsgd_rule_state_count(const gsgd_update_rule *rule) {
+int gsgdi_rule_state_count(const gsgdi_update_rule *rule) {
     switch (rule->kind) {
     case GSGD_OPTIM_SGD:
         return 0;
@@ -105,7 +107,7 @@ int gsgd_rule_state_count(const gsgd_update_rule *rule) {
     return 0;
 }
 
-size_t gsgd_rule_work_floats(const gsgd_update_rule *rule, size_t n) {
+size_t gsgdi_rule_work_floats(const gsgdi_update_rule *rule, size_t n) {
     if (rule->kind == GSGD_OPTIM_LAMB) return GSGD_WORK_HEAD + n;
     if (rule->kind == GSGD_OPTIM_LARS || rule->clip_norm > 0.0f || rule->skip_nonfinite)
         return GSGD_WORK_HEAD;

@@ -20,18 +20,18 @@
 #include "data/dataset.h"
 #include "model/model.h"
 
-typedef struct gsgd_timer gsgd_timer;
+typedef struct gsgdi_timer gsgdi_timer;
 
 /* A timer with n_marks time stamps on ctx's backend. */
-gsgd_status gsgd_timer_create(gsgd_context *ctx, int n_marks, gsgd_timer **out);
-void gsgd_timer_free(gsgd_timer *t);
+gsgd_status gsgdi_timer_create(gsgd_context *ctx, int n_marks, gsgdi_timer **out);
+void gsgdi_timer_free(gsgdi_timer *t);
 /* Stamps mark i once the work enqueued so far has run (a CUDA event
  * recorded on the stream; the clock now on the CPU). Never waits. */
-gsgd_status gsgd_timer_mark(gsgd_timer *t, int i);
+gsgd_status gsgdi_timer_mark(gsgdi_timer *t, int i);
 /* Seconds from mark i to mark j; waits for mark j. */
-gsgd_status gsgd_timer_seconds(gsgd_timer *t, int i, int j, double *seconds);
+gsgd_status gsgdi_timer_seconds(gsgdi_timer *t, int i, int j, double *seconds);
 /* "cuda events" or "monotonic clock". */
-const char *gsgd_timer_clock(const gsgd_context *ctx);
+const char *gsgdi_timer_clock(const gsgd_context *ctx);
 
 typedef struct {
     char device_name[256]; /* "NVIDIA H100 80GB HBM3", or the CPU backend's "cpu" */
@@ -40,9 +40,9 @@ typedef struct {
     char cuda_driver[32];
     char blas[256]; /* OpenBLAS's configuration string */
     int threads;    /* OpenMP threads of the CPU backend */
-} gsgd_machine;
+} gsgdi_machine;
 
 /* Fills m for ctx's device. */
-gsgd_status gsgd_machine_describe(gsgd_context *ctx, gsgd_machine *m);
+gsgd_status gsgdi_machine_describe(gsgd_context *ctx, gsgdi_machine *m);
 
 #endif

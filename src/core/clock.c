@@ -3,7 +3,7 @@
 
 #include "core/util.h"
 
-double gsgd_now_seconds(void) {
+double gsgdi_now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;

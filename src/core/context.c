@@ -23,7 +23,7 @@ gsgd_status gsgd_context_set_log(gsgd_context *ctx, gsgd_log_fn fn, void *user) 
  * and its last error says why. */
 static gsgd_status open_cuda(gsgd_context *ctx, int device_index) {
 #ifdef GSGD_HAVE_CUDA
-    return gsgd_backend_cuda_open(ctx, device_index);
+    return gsgdi_backend_cuda_open(ctx, device_index);
 #else
     (void)device_index;
     return GSGD_ERROR(ctx, GSGD_STATUS_NO_DEVICE,
@@ -33,23 +33,25 @@ static gsgd_status open_cuda(gsgd_context *ctx, int device_index) {
 }
 
 gsgd_status gsgd_context_create(gsgd_context **out, gsgd_device device, int device_index) {
-    RETURN_ERROR_IF(!out, NULL, GSGD_STATUS_INVALID_ARGUMENT, "gsgd_context_create: out is NULL");
+    GSGD_RETURN_ERROR_IF(!out, NULL, GSGD_STATUS_INVALID_ARGUMENT,
+                         "gsgd_context_create: out is NULL");
     *out = NULL;
-    RETURN_ERROR_IF(
+    GSGD_RETURN_ERROR_IF(
         device != GSGD_DEVICE_AUTO && device != GSGD_DEVICE_CPU && device != GSGD_DEVICE_CUDA, NULL,
         GSGD_STATUS_INVALID_ARGUMENT,
         "gsgd_context_create: unknown device %d (expected AUTO, CPU or CUDA)", (int)device);
     gsgd_context *ctx = calloc(1, sizeof *ctx);
-    RETURN_ERROR_IF(!ctx, NULL, GSGD_STATUS_OUT_OF_MEMORY, "gsgd_context_create: out of memory");
+    GSGD_RETURN_ERROR_IF(!ctx, NULL, GSGD_STATUS_OUT_OF_MEMORY,
+                         "gsgd_context_create: out of memory");
     ctx->device = GSGD_DEVICE_CPU;
     ctx->device_index = device_index;
-    ctx->be = gsgd_backend_cpu();
+    ctx->be = gsgdi_backend_cpu();
     if (device != GSGD_DEVICE_CPU) {
         gsgd_status st = open_cuda(ctx, device_index);
         if (st != GSGD_STATUS_OK) {
             /* The context is about to go (CUDA) or to forget it (AUTO):
              * keep the reason where gsgd_last_error(NULL) finds it. */
-            gsgd_error_to_thread(ctx);
+            gsgdi_error_to_thread(ctx);
             if (device == GSGD_DEVICE_CUDA) {
                 free(ctx);
                 return st;
@@ -64,7 +66,7 @@ gsgd_status gsgd_context_create(gsgd_context **out, gsgd_device device, int devi
 void gsgd_context_free(gsgd_context *ctx) {
     if (!ctx) return;
 #ifdef GSGD_HAVE_CUDA
-    gsgd_backend_cuda_close(ctx);
+    gsgdi_backend_cuda_close(ctx);
 #endif
     free(ctx);
 }
@@ -84,7 +86,7 @@ gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
 #ifdef GSGD_HAVE_CUDA
     if (ctx->device == GSGD_DEVICE_CUDA)
-        FORWARD_IF_ERROR(gsgd_backend_cuda_set_stream(ctx, stream));
+        GSGD_FORWARD_IF_ERROR(gsgdi_backend_cuda_set_stream(ctx, stream));
 #endif
     ctx->stream = stream;
     return GSGD_STATUS_OK;
@@ -100,7 +102,7 @@ gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
     if (!ctx || !buf || size == 0) return GSGD_STATUS_INVALID_ARGUMENT;
     char cuda[512];
 #ifdef GSGD_HAVE_CUDA
-    gsgd_backend_cuda_describe(ctx, cuda, sizeof cuda);
+    gsgdi_backend_cuda_describe(ctx, cuda, sizeof cuda);
 #else
     snprintf(cuda, sizeof cuda, "cuda backend: not built in\n");
 #endif
@@ -109,6 +111,6 @@ gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size) {
              "backend: %s\n"
              "%s"
              "openmp threads: %d\n",
-             gsgd_version_string(), ctx->be->name, cuda, gsgd_cpu_threads());
+             gsgd_version_string(), ctx->be->name, cuda, gsgdi_cpu_threads());
     return GSGD_STATUS_OK;
 }

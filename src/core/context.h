@@ -8,14 +8,14 @@
 #include "core/error.h"
 #include "gsgd.h"
 
-struct gsgd_backend;
+struct gsgdi_backend;
 
 struct gsgd_context {
     gsgd_device device;
     int device_index;
-    const struct gsgd_backend *be;
+    const struct gsgdi_backend *be;
     void *be_state;      /* backend-private (cuBLAS handle, stream, ...) */
-    size_t bytes_in_use; /* backend memory allocated through gsgd_mem_alloc */
+    size_t bytes_in_use; /* backend memory allocated through gsgdi_mem_alloc */
     size_t bytes_peak;
     size_t mem_limit;        /* caller's cap on backend memory; 0 = none */
     size_t fail_alloc_above; /* tests: allocations that would bring bytes_in_use

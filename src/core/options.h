@@ -14,7 +14,7 @@
  * geometric series of gradients, 1 / (1 - momentum) of them). */
 #define GSGD_PARAM_TABLE(X)                                                                        \
     X(LR, "lr", 0.0, 100.0, 0.0, 0)                                                                \
-    /* -1: the rule's own default (gsgd_resolve_options). */                                       \
+    /* -1: the rule's own default (gsgdi_resolve_options). */                                      \
     X(MOMENTUM, "momentum", -1.0, 0.999999, -1.0, 0)                                               \
     X(WEIGHT_DECAY, "weight_decay", -1.0, 1.0, -1.0, 0)                                            \
     X(OPTIMIZER, "optim", 0, GSGD_OPTIM_LAMB, GSGD_OPTIM_SGD, 1)                                   \

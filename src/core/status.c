@@ -42,8 +42,8 @@ const char *gsgd_version_string(void) {
  * there is none): one buffer per thread, read by gsgd_last_error(NULL). */
 static _Thread_local char thread_error[GSGD_ERROR_LEN];
 
-gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
-                          const char *fmt, ...) {
+gsgd_status gsgdi_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
+                           const char *fmt, ...) {
     char *buf = ctx ? ctx->last_error : thread_error;
     const size_t size = GSGD_ERROR_LEN;
     va_list ap;
@@ -57,7 +57,7 @@ gsgd_status gsgd_error_at(gsgd_context *ctx, gsgd_status status, const char *fil
     return status;
 }
 
-void gsgd_log(gsgd_context *ctx, gsgd_log_level level, const char *fmt, ...) {
+void gsgdi_log(gsgd_context *ctx, gsgd_log_level level, const char *fmt, ...) {
     if (!ctx || !ctx->log) return;
     char line[GSGD_ERROR_LEN];
     va_list ap;
@@ -72,6 +72,6 @@ const char *gsgd_last_error(const gsgd_context *ctx) {
     return thread_error[0] ? thread_error : "gsgd_last_error: context is NULL";
 }
 
-void gsgd_error_to_thread(const gsgd_context *ctx) {
+void gsgdi_error_to_thread(const gsgd_context *ctx) {
     memcpy(thread_error, ctx->last_error, sizeof thread_error);
 }

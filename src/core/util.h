@@ -8,11 +8,11 @@
 
 /* Monotonic wall clock in seconds: rates, time to target, the planner's
  * and the bench's timings. */
-double gsgd_now_seconds(void);
+double gsgdi_now_seconds(void);
 
 /* An on/off switch from the environment: "0" off (0), any other value on
  * (1), unset or empty dflt (GSGD_CUDA_GRAPHS, GSGD_FUSED_GRADIENT). */
-static inline int gsgd_env_switch(const char *name, int dflt) {
+static inline int gsgdi_env_switch(const char *name, int dflt) {
     const char *v = getenv(name);
     return v && *v ? strcmp(v, "0") != 0 : dflt;
 }

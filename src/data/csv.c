@@ -38,8 +38,8 @@ static size_t count_fields(const char *s) {
 static gsgd_status parse_field(csv_state *cs, char *s, char *end, size_t field, float *out) {
     while (s < end && (*s == ' ' || *s == '\t')) s++;
     while (end > s && (end[-1] == ' ' || end[-1] == '\t')) end--;
-    RETURN_ERROR_IF(s == end, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                    "csv: %s: line %zu, field %zu: empty field", cs->path, cs->line, field);
+    GSGD_RETURN_ERROR_IF(s == end, cs->ctx, GSGD_STATUS_BAD_FORMAT,
+                         "csv: %s: line %zu, field %zu: empty field", cs->path, cs->line, field);
     char saved = *end;
     *end = '\0'; /* strtod needs a terminated string; restored below */
     char *stop;
@@ -62,19 +62,20 @@ static gsgd_status parse_field(csv_state *cs, char *s, char *end, size_t field, 
  * ever hold about twice the rows that were read. */
 static gsgd_status grow(csv_state *cs, size_t d) {
     const size_t max_rows = (size_t)(GSGD_MAX_ELEMENTS / d);
-    RETURN_ERROR_IF(cs->cap >= max_rows, cs->ctx, GSGD_STATUS_TOO_LARGE,
-                    "csv: %s: line %zu: more than 2^32 values in the file", cs->path, cs->line);
+    GSGD_RETURN_ERROR_IF(cs->cap >= max_rows, cs->ctx, GSGD_STATUS_TOO_LARGE,
+                         "csv: %s: line %zu: more than 2^32 values in the file", cs->path,
+                         cs->line);
     size_t ncap = cs->cap ? cs->cap * 2 : 256;
     if (ncap > max_rows) ncap = max_rows;
     size_t bytes = ncap * d * sizeof(float); /* <= 2^34: no overflow on 64-bit size_t */
     float *X = realloc(cs->X, bytes);
-    RETURN_ERROR_IF(!X, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
-                    "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line, bytes);
+    GSGD_RETURN_ERROR_IF(!X, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                         "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line, bytes);
     cs->X = X;
     float *y = realloc(cs->y, ncap * sizeof(float));
-    RETURN_ERROR_IF(!y, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
-                    "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line,
-                    ncap * sizeof(float));
+    GSGD_RETURN_ERROR_IF(!y, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                         "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line,
+                         ncap * sizeof(float));
     cs->y = y;
     cs->cap = ncap;
     return GSGD_STATUS_OK;
@@ -82,17 +83,17 @@ static gsgd_status grow(csv_state *cs, size_t d) {
 
 /* Checks a classification target: a class index, small enough to be one. */
 static gsgd_status check_label(csv_state *cs, float v, size_t field) {
-    RETURN_ERROR_IF(v != floorf(v), cs->ctx, GSGD_STATUS_BAD_VALUE,
-                    "csv: %s: line %zu, field %zu: class label %g is not an integer (use "
-                    "target=real for regression)",
-                    cs->path, cs->line, field, (double)v);
-    RETURN_ERROR_IF(v < 0, cs->ctx, GSGD_STATUS_BAD_VALUE,
-                    "csv: %s: line %zu, field %zu: class label %g is negative", cs->path, cs->line,
-                    field, (double)v);
-    RETURN_ERROR_IF(v >= GSGD_MAX_CLASSES, cs->ctx, GSGD_STATUS_BAD_VALUE,
-                    "csv: %s: line %zu, field %zu: class label %g exceeds the limit of %d "
-                    "classes",
-                    cs->path, cs->line, field, (double)v, GSGD_MAX_CLASSES);
+    GSGD_RETURN_ERROR_IF(v != floorf(v), cs->ctx, GSGD_STATUS_BAD_VALUE,
+                         "csv: %s: line %zu, field %zu: class label %g is not an integer (use "
+                         "target=real for regression)",
+                         cs->path, cs->line, field, (double)v);
+    GSGD_RETURN_ERROR_IF(v < 0, cs->ctx, GSGD_STATUS_BAD_VALUE,
+                         "csv: %s: line %zu, field %zu: class label %g is negative", cs->path,
+                         cs->line, field, (double)v);
+    GSGD_RETURN_ERROR_IF(v >= GSGD_MAX_CLASSES, cs->ctx, GSGD_STATUS_BAD_VALUE,
+                         "csv: %s: line %zu, field %zu: class label %g exceeds the limit of %d "
+                         "classes",
+                         cs->path, cs->line, field, (double)v, GSGD_MAX_CLASSES);
     if (v > cs->max_label) cs->max_label = v;
     return GSGD_STATUS_OK;
 }
@@ -101,17 +102,18 @@ static gsgd_status check_label(csv_state *cs, float v, size_t field) {
 static gsgd_status parse_row(csv_state *cs, char *line, int label_last, int regression) {
     size_t k = count_fields(line);
     if (cs->fields == 0) {
-        RETURN_ERROR_IF(k < 2, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                        "csv: %s: line %zu: a row needs a target and at least one feature, got "
-                        "%zu field",
-                        cs->path, cs->line, k);
+        GSGD_RETURN_ERROR_IF(
+            k < 2, cs->ctx, GSGD_STATUS_BAD_FORMAT,
+            "csv: %s: line %zu: a row needs a target and at least one feature, got "
+            "%zu field",
+            cs->path, cs->line, k);
         cs->fields = k;
     }
-    RETURN_ERROR_IF(k != cs->fields, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                    "csv: %s: line %zu: expected %zu fields, got %zu", cs->path, cs->line,
-                    cs->fields, k);
+    GSGD_RETURN_ERROR_IF(k != cs->fields, cs->ctx, GSGD_STATUS_BAD_FORMAT,
+                         "csv: %s: line %zu: expected %zu fields, got %zu", cs->path, cs->line,
+                         cs->fields, k);
     const size_t d = k - 1;
-    if (cs->n == cs->cap) FORWARD_IF_ERROR(grow(cs, d));
+    if (cs->n == cs->cap) GSGD_FORWARD_IF_ERROR(grow(cs, d));
     const size_t label_field = label_last ? k : 1;
     float *row = cs->X + cs->n * d;
     char *s = line;
@@ -119,9 +121,9 @@ static gsgd_status parse_row(csv_state *cs, char *line, int label_last, int regr
         char *end = strchr(s, ',');
         if (!end) end = s + strlen(s);
         float v = 0.0f; /* set by parse_field on success */
-        FORWARD_IF_ERROR(parse_field(cs, s, end, f, &v));
+        GSGD_FORWARD_IF_ERROR(parse_field(cs, s, end, f, &v));
         if (f == label_field) {
-            if (!regression) FORWARD_IF_ERROR(check_label(cs, v, f));
+            if (!regression) GSGD_FORWARD_IF_ERROR(check_label(cs, v, f));
             cs->y[cs->n] = v;
         } else {
             row[j++] = v;
@@ -157,7 +159,7 @@ static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int head
                             "csv: %s: line %zu: blank line inside the data", cs->path, blank_at);
             break;
         }
-        CHECK_GOTO(st, parse_row(cs, line, label_last, regression), done);
+        GSGD_CHECK_GOTO(st, parse_row(cs, line, label_last, regression), done);
     }
     if (st == GSGD_STATUS_OK && ferror(fp))
         st = GSGD_ERROR(cs->ctx, GSGD_STATUS_IO, "csv: %s: read failed after line %zu: %s",
@@ -167,13 +169,15 @@ done:
     return st;
 }
 
-gsgd_status gsgd_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
-                          int regression, gsgd_host_data *out) {
+gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
+                           int regression, gsgdi_host_data *out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "csv: NULL path or output");
+    GSGD_RETURN_ERROR_IF(!path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "csv: NULL path or output");
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "rb");
-    RETURN_ERROR_IF(!fp, ctx, GSGD_STATUS_IO, "csv: %s: cannot open: %s", path, strerror(errno));
+    GSGD_RETURN_ERROR_IF(!fp, ctx, GSGD_STATUS_IO, "csv: %s: cannot open: %s", path,
+                         strerror(errno));
     csv_state cs = {.ctx = ctx, .path = path};
     gsgd_status st = parse_lines(&cs, fp, label_last, header, regression);
     fclose(fp);

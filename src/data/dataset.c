@@ -9,7 +9,7 @@
 #include "core/memory.h"
 #include "core/error.h"
 
-void gsgd_host_data_free(gsgd_host_data *h) {
+void gsgdi_host_data_free(gsgdi_host_data *h) {
     if (!h) return;
     free(h->X);
     free(h->X8);
@@ -21,12 +21,12 @@ void gsgd_host_data_free(gsgd_host_data *h) {
  * starts the message. */
 static gsgd_status validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
                                    int n_classes) {
-    RETURN_ERROR_IF(!isfinite(t), ctx, GSGD_STATUS_BAD_VALUE,
-                    "%s: sample %zu: target %g is not finite", who, i, (double)t);
-    RETURN_ERROR_IF(n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)), ctx,
-                    GSGD_STATUS_BAD_VALUE,
-                    "%s: sample %zu: label %g is not a class index in [0, %d)", who, i, (double)t,
-                    n_classes);
+    GSGD_RETURN_ERROR_IF(!isfinite(t), ctx, GSGD_STATUS_BAD_VALUE,
+                         "%s: sample %zu: target %g is not finite", who, i, (double)t);
+    GSGD_RETURN_ERROR_IF(n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)), ctx,
+                         GSGD_STATUS_BAD_VALUE,
+                         "%s: sample %zu: label %g is not a class index in [0, %d)", who, i,
+                         (double)t, n_classes);
     return GSGD_STATUS_OK;
 }
 
@@ -37,10 +37,10 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
     for (size_t i = 0; i < n; i++) {
         const float *row = X + i * d;
         for (size_t j = 0; j < d; j++)
-            RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
-                            "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
-                            (double)row[j]);
-        FORWARD_IF_ERROR(validate_target(ctx, "dataset", i, y[i], n_classes));
+            GSGD_RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
+                                 "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
+                                 (double)row[j]);
+        GSGD_FORWARD_IF_ERROR(validate_target(ctx, "dataset", i, y[i], n_classes));
     }
     return GSGD_STATUS_OK;
 }
@@ -49,17 +49,17 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
  * function in the message. Clears *out first. */
 static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const void *X, const void *y,
                                    size_t n, size_t d, int n_classes, gsgd_dataset **out) {
-    RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: out is NULL", who);
+    GSGD_RETURN_ERROR_IF(!out, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: out is NULL", who);
     *out = NULL;
-    RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: X or y is NULL", who);
-    RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "%s: n = %zu and d = %zu must both be positive", who, n, d);
-    RETURN_ERROR_IF(
+    GSGD_RETURN_ERROR_IF(!X || !y, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: X or y is NULL", who);
+    GSGD_RETURN_ERROR_IF(n == 0 || d == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "%s: n = %zu and d = %zu must both be positive", who, n, d);
+    GSGD_RETURN_ERROR_IF(
         n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
         "%s: n_classes = %d outside [0, %d] (0 = regression)", who, n_classes, GSGD_MAX_CLASSES);
     size_t nd;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE, "%s: %zu x %zu overflows",
-                    who, n, d);
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, d, &nd), ctx, GSGD_STATUS_TOO_LARGE,
+                         "%s: %zu x %zu overflows", who, n, d);
     return GSGD_STATUS_OK;
 }
 
@@ -69,16 +69,16 @@ static gsgd_status check_arguments(gsgd_context *ctx, const char *who, const voi
  * then works as before, slower; planning leaves the features out of the
  * device budget. */
 static gsgd_status alloc_features(gsgd_context *ctx, gsgd_dataset *ds, size_t x_bytes) {
-    gsgd_status st = gsgd_mem_alloc(ctx, x_bytes, &ds->X);
+    gsgd_status st = gsgdi_mem_alloc(ctx, x_bytes, &ds->X);
     if (st != GSGD_STATUS_DEVICE_OUT_OF_MEMORY || !ctx->be->alloc_host_mapped) return st;
     char why[GSGD_ERROR_LEN];
     snprintf(why, sizeof why, "%s", ctx->last_error);
-    FORWARD_IF_ERROR(ctx->be->alloc_host_mapped(ctx, x_bytes, &ds->X));
+    GSGD_FORWARD_IF_ERROR(ctx->be->alloc_host_mapped(ctx, x_bytes, &ds->X));
     ds->host_mapped = 1;
-    gsgd_log(ctx, GSGD_LOG_WARNING,
-             "dataset: %zu x %zu features (%zu bytes) do not fit the device's memory (%s); "
-             "kept in pinned host memory, which every batch's gather reads over the bus",
-             ds->n, ds->d, x_bytes, why);
+    gsgdi_log(ctx, GSGD_LOG_WARNING,
+              "dataset: %zu x %zu features (%zu bytes) do not fit the device's memory (%s); "
+              "kept in pinned host memory, which every batch's gather reads over the bus",
+              ds->n, ds->d, x_bytes, why);
     return GSGD_STATUS_OK;
 }
 
@@ -94,22 +94,23 @@ static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void 
 
 /* Allocates backend memory for n x d features of type xt and n targets and
  * copies the host arrays in. */
-static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const float *y, size_t n,
-                          size_t d, int n_classes, gsgd_dataset **out) {
+static gsgd_status upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
+                          size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
     size_t nd, x_bytes;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || !gsgd_mul_ok(nd, gsgd_xtype_size(xt), &x_bytes) ||
-                        (uint64_t)nd > GSGD_MAX_ELEMENTS,
-                    ctx, GSGD_STATUS_TOO_LARGE,
-                    "dataset: %zu x %zu features exceed the limit of "
-                    "2^32 values",
-                    n, d);
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, d, &nd) ||
+                             !gsgdi_mul_ok(nd, gsgdi_xtype_size(xt), &x_bytes) ||
+                             (uint64_t)nd > GSGD_MAX_ELEMENTS,
+                         ctx, GSGD_STATUS_TOO_LARGE,
+                         "dataset: %zu x %zu features exceed the limit of "
+                         "2^32 values",
+                         n, d);
     /* Epoch permutations index samples with uint32 (backend.h). */
-    RETURN_ERROR_IF((uint64_t)n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
-                    "dataset: %zu samples exceed the limit of 2^32-1", n);
+    GSGD_RETURN_ERROR_IF((uint64_t)n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                         "dataset: %zu samples exceed the limit of 2^32-1", n);
 
     gsgd_dataset *ds = calloc(1, sizeof *ds);
-    RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset: allocation failed");
+    GSGD_RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset: allocation failed");
     ds->ctx = ctx;
     ds->n = n;
     ds->d = d;
@@ -117,11 +118,11 @@ static gsgd_status upload(gsgd_context *ctx, const void *X, gsgd_xtype xt, const
     ds->xt = xt;
     void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, alloc_features(ctx, ds, x_bytes), fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, n * sizeof(float), &py), fail);
+    GSGD_CHECK_GOTO(st, alloc_features(ctx, ds, x_bytes), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, n * sizeof(float), &py), fail);
     ds->y = py;
-    CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
-    CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
+    GSGD_CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
     *out = ds;
     return GSGD_STATUS_OK;
 fail:
@@ -132,8 +133,8 @@ fail:
 gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
                                    size_t d, int n_classes, gsgd_dataset **out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
-    FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
+    GSGD_FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
+    GSGD_FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
     return upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out);
 }
 
@@ -142,22 +143,22 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
 gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n, size_t d,
                                      int n_classes, gsgd_dataset **out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_device", X, y, n, d, n_classes, out));
+    GSGD_FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_device", X, y, n, d, n_classes, out));
     size_t nd = n * d; /* checked above */
-    RETURN_ERROR_IF((uint64_t)nd > GSGD_MAX_ELEMENTS || (uint64_t)n > UINT32_MAX, ctx,
-                    GSGD_STATUS_TOO_LARGE,
-                    "dataset_from_device: %zu x %zu exceeds the limits (2^32 values, 2^32-1 "
-                    "samples)",
-                    n, d);
+    GSGD_RETURN_ERROR_IF((uint64_t)nd > GSGD_MAX_ELEMENTS || (uint64_t)n > UINT32_MAX, ctx,
+                         GSGD_STATUS_TOO_LARGE,
+                         "dataset_from_device: %zu x %zu exceeds the limits (2^32 values, 2^32-1 "
+                         "samples)",
+                         n, d);
     float *host_y = NULL;
-    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
     for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++)
         st = validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
     free(host_y);
-    FORWARD_IF_ERROR(st);
+    GSGD_FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);
-    RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_from_device: out of memory");
+    GSGD_RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_from_device: out of memory");
     *ds = (gsgd_dataset){.ctx = ctx,
                          .n = n,
                          .d = d,
@@ -172,21 +173,21 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
 
 /* The loaders have already validated h, with messages that name the file
  * and record; checking again here would only repeat that pass. */
-gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
-                                        gsgd_dataset **out) {
+gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
+                                         gsgd_dataset **out) {
     *out = NULL;
-    RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
-                    "dataset: empty host data");
+    GSGD_RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
+                         GSGD_STATUS_INTERNAL, "dataset: empty host data");
     if (h->X8) return upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out);
     return upload(ctx, h->X, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out);
 }
 
 /* Unbiased integer in [0, bound) by rejection: a plain modulo would favour
  * small values by up to bound/2^64, which is tiny but free to avoid. */
-static uint64_t rng_below(gsgd_rng *r, uint64_t bound) {
+static uint64_t rng_below(gsgdi_rng *r, uint64_t bound) {
     uint64_t threshold = (0 - bound) % bound; /* 2^64 mod bound */
     for (;;) {
-        uint64_t x = gsgd_rng_next(r);
+        uint64_t x = gsgdi_rng_next(r);
         if (x >= threshold) return x % bound;
     }
 }
@@ -195,7 +196,7 @@ static uint64_t rng_below(gsgd_rng *r, uint64_t bound) {
  * dataset it serves was size-checked when created). */
 static gsgd_status alloc_floats(gsgd_context *ctx, size_t count, float **p) {
     void *v = NULL;
-    gsgd_status st = gsgd_host_alloc(ctx, count * sizeof(float), &v);
+    gsgd_status st = gsgdi_host_alloc(ctx, count * sizeof(float), &v);
     *p = v;
     return st;
 }
@@ -215,15 +216,16 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
     if (!ds || !train || !test) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = ds->ctx;
     *train = *test = NULL;
-    RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_split: test_fraction %g is not in (0, 1)", test_fraction);
+    GSGD_RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset_split: test_fraction %g is not in (0, 1)", test_fraction);
     const size_t n = ds->n, d = ds->d;
     const size_t n_test = (size_t)floor((double)n * test_fraction + 0.5);
-    RETURN_ERROR_IF(n_test == 0 || n_test >= n, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_split: test_fraction %g of %zu samples leaves %zu test and %zu "
-                    "training samples; both parts must be non-empty",
-                    test_fraction, n, n_test, n - n_test);
-    const size_t n_train = n - n_test, row_bytes = d * gsgd_xtype_size(ds->xt);
+    GSGD_RETURN_ERROR_IF(n_test == 0 || n_test >= n, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset_split: test_fraction %g of %zu samples leaves %zu test and %zu "
+                         "training samples; both parts must be non-empty",
+                         test_fraction, n, n_test, n - n_test);
+    const size_t n_train = n - n_test, row_bytes = d * gsgdi_xtype_size(ds->xt);
 
     /* Host copies: the whole dataset, the permutation, and the two parts,
      * in the dataset's own storage type (a byte dataset splits into byte
@@ -233,17 +235,17 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
     size_t *perm = NULL;
     gsgd_status st;
     void *pv = NULL;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, n * row_bytes, &pv), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * row_bytes, &pv), done);
     X = pv;
-    CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, n * sizeof(size_t), &pv), done);
+    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * sizeof(size_t), &pv), done);
     perm = pv;
-    CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * row_bytes), done);
-    CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * row_bytes), done);
+    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
 
     /* Fisher-Yates driven by the seed alone, so a split is reproducible on
      * any backend and any machine. */
-    gsgd_rng rng = {gsgd_mix64(seed ^ 0x73706c6974ull /* "split" */)};
+    gsgdi_rng rng = {gsgdi_mix64(seed ^ 0x73706c6974ull /* "split" */)};
     for (size_t i = 0; i < n; i++) perm[i] = i;
     for (size_t i = n - 1; i > 0; i--) {
         size_t j = (size_t)rng_below(&rng, (uint64_t)i + 1);
@@ -252,15 +254,15 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
         perm[j] = t;
     }
 
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, n_train * row_bytes, &pv), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n_train * row_bytes, &pv), done);
     Xtr = pv;
-    CHECK_GOTO(st, alloc_floats(ctx, n_train, &ytr), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, n_test * row_bytes, &pv), done);
+    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n_train, &ytr), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n_test * row_bytes, &pv), done);
     Xte = pv;
-    CHECK_GOTO(st, alloc_floats(ctx, n_test, &yte), done);
+    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n_test, &yte), done);
     gather_rows(X, y, row_bytes, perm, n_train, Xtr, ytr);
     gather_rows(X, y, row_bytes, perm + n_train, n_test, Xte, yte);
-    CHECK_GOTO(st, upload(ctx, Xtr, ds->xt, ytr, n_train, d, ds->n_classes, train), done);
+    GSGD_CHECK_GOTO(st, upload(ctx, Xtr, ds->xt, ytr, n_train, d, ds->n_classes, train), done);
     st = upload(ctx, Xte, ds->xt, yte, n_test, d, ds->n_classes, test);
     if (st != GSGD_STATUS_OK) {
         gsgd_dataset_free(*train);
@@ -291,8 +293,8 @@ void gsgd_dataset_free(gsgd_dataset *ds) {
         if (ds->host_mapped)
             ds->ctx->be->release_host_mapped(ds->ctx, ds->X);
         else
-            gsgd_mem_free(ds->ctx, ds->X, gsgd_dataset_x_bytes(ds));
-        gsgd_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
+            gsgdi_mem_free(ds->ctx, ds->X, gsgdi_dataset_x_bytes(ds));
+        gsgdi_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
     }
     free(ds);
 }
@@ -303,18 +305,18 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
     *out = NULL;
     if (!ds) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = ds->ctx;
-    RETURN_ERROR_IF(count == 0 || stride == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_subset: count %zu and stride %zu must both be positive", count,
-                    stride);
-    RETURN_ERROR_IF(first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx,
-                    GSGD_STATUS_OUT_OF_RANGE,
-                    "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples",
-                    count, first, stride, ds->n);
+    GSGD_RETURN_ERROR_IF(count == 0 || stride == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset_subset: count %zu and stride %zu must both be positive", count,
+                         stride);
+    GSGD_RETURN_ERROR_IF(
+        first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx, GSGD_STATUS_OUT_OF_RANGE,
+        "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples", count, first,
+        stride, ds->n);
     /* Strided rows copied on the device, in the dataset's own storage type:
      * no host round trip of the (possibly large) full dataset. */
-    const size_t row_bytes = ds->d * gsgd_xtype_size(ds->xt);
+    const size_t row_bytes = ds->d * gsgdi_xtype_size(ds->xt);
     gsgd_dataset *sub = calloc(1, sizeof *sub);
-    RETURN_ERROR_IF(!sub, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_subset: allocation failed");
+    GSGD_RETURN_ERROR_IF(!sub, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_subset: allocation failed");
     sub->ctx = ctx;
     sub->n = count;
     sub->d = ds->d;
@@ -322,18 +324,18 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
     sub->xt = ds->xt;
     void *py = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, alloc_features(ctx, sub, count * row_bytes), fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, count * sizeof(float), &py), fail);
+    GSGD_CHECK_GOTO(st, alloc_features(ctx, sub, count * row_bytes), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, count * sizeof(float), &py), fail);
     sub->y = py;
     const uint8_t *X = ds->X;
-    CHECK_GOTO(st,
-               ctx->be->copy_2d(ctx, sub->X, row_bytes, X + first * row_bytes, stride * row_bytes,
-                                row_bytes, count),
-               fail);
-    CHECK_GOTO(st,
-               ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first, stride * sizeof(float),
-                                sizeof(float), count),
-               fail);
+    GSGD_CHECK_GOTO(st,
+                    ctx->be->copy_2d(ctx, sub->X, row_bytes, X + first * row_bytes,
+                                     stride * row_bytes, row_bytes, count),
+                    fail);
+    GSGD_CHECK_GOTO(st,
+                    ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first,
+                                     stride * sizeof(float), sizeof(float), count),
+                    fail);
     *out = sub;
     return GSGD_STATUS_OK;
 fail:
@@ -341,14 +343,15 @@ fail:
     return st;
 }
 
-gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out) {
+gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count,
+                                    float *out) {
     gsgd_context *ctx = ds->ctx;
     const size_t m = count * ds->d;
     if (ds->xt == GSGD_XTYPE_F32)
         return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d, m * sizeof(float));
     uint8_t *bytes = NULL;
     void *p = NULL;
-    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, m, &p));
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, m, &p));
     bytes = p;
     gsgd_status st = ctx->be->download(ctx, bytes, (const uint8_t *)ds->X + start * ds->d, m);
     if (st == GSGD_STATUS_OK)

@@ -13,7 +13,7 @@ struct gsgd_dataset {
     gsgd_context *ctx;
     size_t n, d;
     int n_classes;   /* 0 = regression */
-    gsgd_xtype xt;   /* how X stores the features (backend.h) */
+    gsgdi_xtype xt;  /* how X stores the features (backend.h) */
     void *X;         /* backend memory, n x d values of type xt */
     float *y;        /* backend memory, n */
     int borrowed;    /* X and y are the caller's (gsgd_dataset_from_device):
@@ -25,13 +25,13 @@ struct gsgd_dataset {
 };
 
 /* Bytes of backend memory the dataset's X takes. */
-static inline size_t gsgd_dataset_x_bytes(const gsgd_dataset *ds) {
-    return ds->n * ds->d * gsgd_xtype_size(ds->xt);
+static inline size_t gsgdi_dataset_x_bytes(const gsgd_dataset *ds) {
+    return ds->n * ds->d * gsgdi_xtype_size(ds->xt);
 }
 
 /* Copies rows [start, start + count) of ds's features to host floats out
  * (count x d), converting stored bytes exactly as the gather does. */
-gsgd_status gsgd_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
+gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
 
 /* Host-side data as produced by the loaders before upload. */
 typedef struct {
@@ -40,11 +40,11 @@ typedef struct {
     float *y;    /* n, malloc'd */
     size_t n, d;
     int n_classes;
-} gsgd_host_data;
+} gsgdi_host_data;
 
-void gsgd_host_data_free(gsgd_host_data *h);
+void gsgdi_host_data_free(gsgdi_host_data *h);
 /* Uploads h into a dataset (h keeps ownership of its arrays). */
-gsgd_status gsgd_dataset_from_host_data(gsgd_context *ctx, const gsgd_host_data *h,
-                                        gsgd_dataset **out);
+gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
+                                         gsgd_dataset **out);
 
 #endif

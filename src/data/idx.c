@@ -71,8 +71,8 @@ static gsgd_status idx_read(gsgd_context *ctx, idx_file *f, void *buf, size_t le
             /* zlib prefixes "<fd:N>: " for gzdopen'd files; we name the path. */
             const char *sep = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
             if (sep) msg = sep + 2;
-            RETURN_ERROR_IF(zerr == Z_ERRNO, ctx, GSGD_STATUS_IO, "idx: %s: read failed: %s",
-                            f->path, strerror(errno));
+            GSGD_RETURN_ERROR_IF(zerr == Z_ERRNO, ctx, GSGD_STATUS_IO, "idx: %s: read failed: %s",
+                                 f->path, strerror(errno));
             return GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s: corrupt gzip data: %s",
                               f->path, msg);
         }
@@ -89,7 +89,8 @@ static gsgd_status idx_open(gsgd_context *ctx, const char *path, idx_role role, 
     f->path = path;
     /* open(2) first so that a missing file reports errno exactly. */
     int fd = open(path, O_RDONLY);
-    RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "idx: %s: cannot open: %s", path, strerror(errno));
+    GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "idx: %s: cannot open: %s", path,
+                         strerror(errno));
     f->gz = gzdopen(fd, "rb");
     if (!f->gz) {
         close(fd);
@@ -99,55 +100,56 @@ static gsgd_status idx_open(gsgd_context *ctx, const char *path, idx_role role, 
 
     uint8_t head[4 + 4 * IDX_MAX_DIMS];
     size_t got;
-    FORWARD_IF_ERROR(idx_read(ctx, f, head, 4, &got));
-    RETURN_ERROR_IF(got == 0, ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s: empty file", path);
-    RETURN_ERROR_IF(got < 4, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: truncated header (%zu of 4 magic bytes)", path, got);
+    GSGD_FORWARD_IF_ERROR(idx_read(ctx, f, head, 4, &got));
+    GSGD_RETURN_ERROR_IF(got == 0, ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s: empty file", path);
+    GSGD_RETURN_ERROR_IF(got < 4, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "idx: %s: truncated header (%zu of 4 magic bytes)", path, got);
     uint32_t magic = (uint32_t)be_read(head, 4);
     unsigned expect = role == ROLE_IMAGES ? 0x803u : 0x801u;
-    RETURN_ERROR_IF(head[0] != 0 || head[1] != 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: expected magic 0x%08x, got 0x%08x (not an IDX file?)", path, expect,
-                    magic);
+    GSGD_RETURN_ERROR_IF(head[0] != 0 || head[1] != 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "idx: %s: expected magic 0x%08x, got 0x%08x (not an IDX file?)", path,
+                         expect, magic);
     f->type = head[2];
     f->esize = type_size(f->type);
-    RETURN_ERROR_IF(f->esize == 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: unknown element type 0x%02x in magic 0x%08x", path, f->type, magic);
+    GSGD_RETURN_ERROR_IF(f->esize == 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "idx: %s: unknown element type 0x%02x in magic 0x%08x", path, f->type,
+                         magic);
     f->ndims = head[3];
-    RETURN_ERROR_IF(f->ndims < 1 || f->ndims > IDX_MAX_DIMS, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: %d dimensions in magic 0x%08x (1 to %d supported)", path, f->ndims,
-                    magic, IDX_MAX_DIMS);
+    GSGD_RETURN_ERROR_IF(f->ndims < 1 || f->ndims > IDX_MAX_DIMS, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "idx: %s: %d dimensions in magic 0x%08x (1 to %d supported)", path,
+                         f->ndims, magic, IDX_MAX_DIMS);
     if (role == ROLE_IMAGES) {
-        RETURN_ERROR_IF(f->ndims < 2, ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s: expected magic 0x%08x, got 0x%08x (an image file needs at "
-                        "least 2 dimensions; is this a label file?)",
-                        path, ((unsigned)f->type << 8) | 3u, magic);
+        GSGD_RETURN_ERROR_IF(f->ndims < 2, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "idx: %s: expected magic 0x%08x, got 0x%08x (an image file needs at "
+                             "least 2 dimensions; is this a label file?)",
+                             path, ((unsigned)f->type << 8) | 3u, magic);
     } else {
-        RETURN_ERROR_IF(f->ndims != 1, ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s: expected magic 0x%08x, got 0x%08x (a label file has 1 "
-                        "dimension; is this an image file?)",
-                        path, expect, magic);
-        RETURN_ERROR_IF(f->type == 0x0D || f->type == 0x0E, ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s: labels must have an integer type, got %s", path,
-                        f->type == 0x0D ? "float" : "double");
+        GSGD_RETURN_ERROR_IF(f->ndims != 1, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "idx: %s: expected magic 0x%08x, got 0x%08x (a label file has 1 "
+                             "dimension; is this an image file?)",
+                             path, expect, magic);
+        GSGD_RETURN_ERROR_IF(f->type == 0x0D || f->type == 0x0E, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "idx: %s: labels must have an integer type, got %s", path,
+                             f->type == 0x0D ? "float" : "double");
     }
 
     size_t dlen = 4 * (size_t)f->ndims;
-    FORWARD_IF_ERROR(idx_read(ctx, f, head + 4, dlen, &got));
-    RETURN_ERROR_IF(got < dlen, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "idx: %s: truncated header (%zu of %zu dimension bytes)", path, got, dlen);
+    GSGD_FORWARD_IF_ERROR(idx_read(ctx, f, head + 4, dlen, &got));
+    GSGD_RETURN_ERROR_IF(got < dlen, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "idx: %s: truncated header (%zu of %zu dimension bytes)", path, got, dlen);
     /* 64-bit product with a check per factor: four 32-bit sizes can
      * overflow even 64 bits, and any product above the limit is refused
      * before it is used for anything. */
     uint64_t total = 1;
     for (int i = 0; i < f->ndims; i++) {
         f->dims[i] = (uint32_t)be_read(head + 4 + 4 * i, 4);
-        RETURN_ERROR_IF(f->dims[i] == 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                        "idx: %s: dimension %d is zero", path, i);
+        GSGD_RETURN_ERROR_IF(f->dims[i] == 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "idx: %s: dimension %d is zero", path, i);
         total *= f->dims[i];
-        RETURN_ERROR_IF(total > GSGD_MAX_ELEMENTS, ctx, GSGD_STATUS_TOO_LARGE,
-                        "idx: %s: dimensions exceed the limit of 2^32 elements (2^34 bytes as "
-                        "float)",
-                        path);
+        GSGD_RETURN_ERROR_IF(total > GSGD_MAX_ELEMENTS, ctx, GSGD_STATUS_TOO_LARGE,
+                             "idx: %s: dimensions exceed the limit of 2^32 elements (2^34 bytes as "
+                             "float)",
+                             path);
     }
     f->n = f->dims[0];
     f->per = (size_t)(total / f->dims[0]);
@@ -185,23 +187,23 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
     default: { /* 0x0E */
         double v;
         memcpy(&v, &raw, sizeof v);
-        RETURN_ERROR_IF(isfinite(v) && !isfinite((float)v), ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu, feature %zu: %g is outside the float range", f->path,
-                        index / f->per, index % f->per, v);
+        GSGD_RETURN_ERROR_IF(isfinite(v) && !isfinite((float)v), ctx, GSGD_STATUS_BAD_VALUE,
+                             "idx: %s: record %zu, feature %zu: %g is outside the float range",
+                             f->path, index / f->per, index % f->per, v);
         *out = (float)v;
         break;
     }
     }
-    RETURN_ERROR_IF(!isfinite(*out), ctx, GSGD_STATUS_BAD_VALUE,
-                    "idx: %s: record %zu, feature %zu: value %g is not finite", f->path,
-                    index / f->per, index % f->per, (double)*out);
+    GSGD_RETURN_ERROR_IF(!isfinite(*out), ctx, GSGD_STATUS_BAD_VALUE,
+                         "idx: %s: record %zu, feature %zu: value %g is not finite", f->path,
+                         index / f->per, index % f->per, (double)*out);
     if (role == ROLE_LABELS) {
-        RETURN_ERROR_IF(iv < 0, ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu: negative label %lld", f->path, index / f->per,
-                        (long long)iv);
-        RETURN_ERROR_IF(iv >= GSGD_MAX_CLASSES, ctx, GSGD_STATUS_BAD_VALUE,
-                        "idx: %s: record %zu: label %lld exceeds the limit of %d classes", f->path,
-                        index / f->per, (long long)iv, GSGD_MAX_CLASSES);
+        GSGD_RETURN_ERROR_IF(iv < 0, ctx, GSGD_STATUS_BAD_VALUE,
+                             "idx: %s: record %zu: negative label %lld", f->path, index / f->per,
+                             (long long)iv);
+        GSGD_RETURN_ERROR_IF(iv >= GSGD_MAX_CLASSES, ctx, GSGD_STATUS_BAD_VALUE,
+                             "idx: %s: record %zu: label %lld exceeds the limit of %d classes",
+                             f->path, index / f->per, (long long)iv, GSGD_MAX_CLASSES);
     }
     return GSGD_STATUS_OK;
 }
@@ -217,15 +219,15 @@ static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, 
     uint8_t *data = NULL, *raw = NULL;
     gsgd_status st = GSGD_STATUS_OK;
     void *p = NULL;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, IDX_CHUNK, &p), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, IDX_CHUNK, &p), fail);
     raw = p;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, cap * osize, &p), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, cap * osize, &p), fail);
     data = p;
 
     while (count < total) {
         size_t want = (total - count) * f->esize, got;
         if (want > IDX_CHUNK) want = IDX_CHUNK; /* IDX_CHUNK is a multiple of esize */
-        CHECK_GOTO(st, idx_read(ctx, f, raw, want, &got), fail);
+        GSGD_CHECK_GOTO(st, idx_read(ctx, f, raw, want, &got), fail);
         size_t elems = got / f->esize;
         if (count + elems > cap) {
             /* Doubling keeps the copies O(total); the cap at the declared
@@ -249,9 +251,9 @@ static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, 
             for (size_t i = 0; i < elems; i++) fdata[count + i] = GSGD_U8_FEATURE(raw[i]);
         } else {
             for (size_t i = 0; i < elems; i++)
-                CHECK_GOTO(st,
-                           convert(ctx, f, role, raw + i * f->esize, count + i, &fdata[count + i]),
-                           fail);
+                GSGD_CHECK_GOTO(
+                    st, convert(ctx, f, role, raw + i * f->esize, count + i, &fdata[count + i]),
+                    fail);
         }
         count += elems;
         if (got < want) {
@@ -265,7 +267,7 @@ static gsgd_status idx_read_body(gsgd_context *ctx, idx_file *f, idx_role role, 
     /* A file longer than its header says was most likely written with the
      * wrong dimensions; refusing it beats training on misaligned rows. */
     size_t extra;
-    CHECK_GOTO(st, idx_read(ctx, f, raw, 1, &extra), fail);
+    GSGD_CHECK_GOTO(st, idx_read(ctx, f, raw, 1, &extra), fail);
     if (extra) {
         st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
                         "idx: %s: trailing data after the %zu records the header declares", f->path,
@@ -286,19 +288,19 @@ static void idx_close(idx_file *f) {
     f->gz = NULL;
 }
 
-gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                          gsgd_storage storage, gsgd_host_data *out) {
+gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
+                           gsgdi_storage storage, gsgdi_host_data *out) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!images_path || !labels_path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "idx: NULL path or output");
+    GSGD_RETURN_ERROR_IF(!images_path || !labels_path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "idx: NULL path or output");
     memset(out, 0, sizeof *out);
     idx_file img = {0}, lab = {0};
     void *X = NULL, *yv = NULL;
     float *y = NULL;
     gsgd_status st;
     /* Both headers first: a count mismatch is found before any data is read. */
-    CHECK_GOTO(st, idx_open(ctx, images_path, ROLE_IMAGES, &img), done);
-    CHECK_GOTO(st, idx_open(ctx, labels_path, ROLE_LABELS, &lab), done);
+    GSGD_CHECK_GOTO(st, idx_open(ctx, images_path, ROLE_IMAGES, &img), done);
+    GSGD_CHECK_GOTO(st, idx_open(ctx, labels_path, ROLE_LABELS, &lab), done);
     if (img.n != lab.n) {
         st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s has %zu labels but %s has %zu images",
                         labels_path, lab.n, images_path, img.n);
@@ -313,8 +315,8 @@ gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char
                         images_path, img.type);
         goto done;
     }
-    CHECK_GOTO(st, idx_read_body(ctx, &img, ROLE_IMAGES, keep_bytes, &X), done);
-    CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, 0, &yv), done);
+    GSGD_CHECK_GOTO(st, idx_read_body(ctx, &img, ROLE_IMAGES, keep_bytes, &X), done);
+    GSGD_CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, 0, &yv), done);
     y = yv;
 
     float max_label = 0;

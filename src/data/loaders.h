@@ -1,9 +1,9 @@
-/* Data loaders: files and generators that produce host data (gsgd_host_data,
+/* Data loaders: files and generators that produce host data (gsgdi_host_data,
  * see internal.h) before it is uploaded into a gsgd_dataset.
  *
  * Every loader validates what it reads and names the file and the record or
  * line in gsgd_last_error. On failure *out is left empty ({0}) and nothing
- * is leaked; on success the caller frees it with gsgd_host_data_free. */
+ * is leaked; on success the caller frees it with gsgdi_host_data_free. */
 #ifndef GSGD_DATA_H
 #define GSGD_DATA_H
 
@@ -33,7 +33,7 @@ typedef enum {
                           the specs ask for F32 on a CPU context (data_spec.c) */
     GSGD_STORAGE_F32,  /* floats always */
     GSGD_STORAGE_U8    /* bytes; only ubyte IDX images can be stored so */
-} gsgd_storage;
+} gsgdi_storage;
 
 /* Reads an IDX image file (ubyte, byte, short, int, float or double; 2 to 4
  * dimensions, the first one is the sample count) and an IDX label file (one
@@ -45,16 +45,16 @@ typedef enum {
  * (header, truncation, count mismatch), BAD_VALUE (NaN/Inf, negative
  * label), TOO_LARGE (absurd dimensions), INVALID_ARGUMENT (storage U8 for
  * images that are not ubyte). */
-gsgd_status gsgd_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                          gsgd_storage storage, gsgd_host_data *out);
+gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
+                           gsgdi_storage storage, gsgdi_host_data *out);
 
 /* Reads comma-separated numbers, one sample per line, the target in the first
  * column (label_last == 0) or the last one. header skips the first line.
  * Classification targets (regression == 0) must be non-negative integers and
  * n_classes is the largest + 1 (at least 2); regression gives n_classes 0.
  * Statuses: IO, BAD_FORMAT (ragged rows, empty file), BAD_VALUE. */
-gsgd_status gsgd_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
-                          int regression, gsgd_host_data *out);
+gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
+                           int regression, gsgdi_host_data *out);
 
 /* A learnable problem from a random teacher: x ~ N(0, I_d), teacher W (d x k)
  * ~ N(0, 1/d); label = argmax_k (x W)_k for k >= 2, and for k == 1 a
@@ -62,7 +62,7 @@ gsgd_status gsgd_load_csv(gsgd_context *ctx, const char *path, int label_last, i
  * (at least 1, at most n-1) go to train, the rest to test. Deterministic for
  * a seed. Statuses: INVALID_ARGUMENT (n < 2, d < 1, k outside [1, 65536]),
  * TOO_LARGE (n x d above GSGD_MAX_ELEMENTS). */
-gsgd_status gsgd_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
-                       gsgd_host_data *train, gsgd_host_data *test);
+gsgd_status gsgdi_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
+                        gsgdi_host_data *train, gsgdi_host_data *test);
 
 #endif

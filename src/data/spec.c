@@ -20,18 +20,18 @@ static int starts_with(const char *s, const char *prefix) {
 }
 
 /* Uploads the parts and frees the host copies whatever happens. */
-static gsgd_status upload_parts(gsgd_context *ctx, gsgd_host_data *tr, gsgd_host_data *te,
+static gsgd_status upload_parts(gsgd_context *ctx, gsgdi_host_data *tr, gsgdi_host_data *te,
                                 gsgd_dataset **train, gsgd_dataset **test) {
-    gsgd_status st = gsgd_dataset_from_host_data(ctx, tr, train);
-    gsgd_host_data_free(tr);
+    gsgd_status st = gsgdi_dataset_from_host_data(ctx, tr, train);
+    gsgdi_host_data_free(tr);
     if (st == GSGD_STATUS_OK && (te->X || te->X8)) {
-        st = gsgd_dataset_from_host_data(ctx, te, test);
+        st = gsgdi_dataset_from_host_data(ctx, te, test);
         if (st != GSGD_STATUS_OK) {
             gsgd_dataset_free(*train);
             *train = NULL;
         }
     }
-    gsgd_host_data_free(te);
+    gsgdi_host_data_free(te);
     return st;
 }
 
@@ -56,7 +56,7 @@ static gsgd_status fmnist_file(gsgd_context *ctx, const char *dir, const char *n
  * and the division per pixel costs (measured, Fashion-MNIST softmax at
  * batch 64 on 2 threads: 822k samples/s from bytes, 960k from floats). */
 static gsgd_status peel_storage(gsgd_context *ctx, const char *what, char *spec,
-                                gsgd_storage *storage) {
+                                gsgdi_storage *storage) {
     *storage = ctx && ctx->device == GSGD_DEVICE_CPU ? GSGD_STORAGE_F32 : GSGD_STORAGE_AUTO;
     char *colon = strrchr(spec, ':'), *opt = colon ? colon + 1 : spec;
     if (!starts_with(opt, "storage=")) return GSGD_STATUS_OK;
@@ -75,36 +75,36 @@ static gsgd_status peel_storage(gsgd_context *ctx, const char *what, char *spec,
 }
 
 /* "fashion-mnist[:DIR][:storage=u8|f32]", spec is what follows the name. */
-static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgd_host_data *tr,
-                               gsgd_host_data *te) {
+static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr,
+                               gsgdi_host_data *te) {
     char dir[PATH_LEN];
-    RETURN_ERROR_IF(strlen(spec) >= sizeof dir, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "fashion-mnist: spec too long");
+    GSGD_RETURN_ERROR_IF(strlen(spec) >= sizeof dir, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "fashion-mnist: spec too long");
     strcpy(dir, spec);
-    gsgd_storage storage;
-    FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &storage));
+    gsgdi_storage storage;
+    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &storage));
     if (!dir[0]) strcpy(dir, FMNIST_DEFAULT_DIR);
     struct stat sb;
     const char *why = stat(dir, &sb) != 0    ? strerror(errno)
                       : !S_ISDIR(sb.st_mode) ? "not a directory"
                                              : NULL;
-    RETURN_ERROR_IF(why, ctx, GSGD_STATUS_IO,
-                    "fashion-mnist: directory %s: %s; install the data with `apt-get install "
-                    "dataset-fashion-mnist` or give its directory as fashion-mnist:DIR",
-                    dir, why);
+    GSGD_RETURN_ERROR_IF(why, ctx, GSGD_STATUS_IO,
+                         "fashion-mnist: directory %s: %s; install the data with `apt-get install "
+                         "dataset-fashion-mnist` or give its directory as fashion-mnist:DIR",
+                         dir, why);
     static const char *names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char paths[4][PATH_LEN];
-    for (int i = 0; i < 4; i++) FORWARD_IF_ERROR(fmnist_file(ctx, dir, names[i], paths[i]));
-    FORWARD_IF_ERROR(gsgd_load_idx(ctx, paths[0], paths[1], storage, tr));
-    gsgd_status st = gsgd_load_idx(ctx, paths[2], paths[3], storage, te);
+    for (int i = 0; i < 4; i++) GSGD_FORWARD_IF_ERROR(fmnist_file(ctx, dir, names[i], paths[i]));
+    GSGD_FORWARD_IF_ERROR(gsgdi_load_idx(ctx, paths[0], paths[1], storage, tr));
+    gsgd_status st = gsgdi_load_idx(ctx, paths[2], paths[3], storage, te);
     if (st == GSGD_STATUS_OK && te->d != tr->d)
         st = GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "fashion-mnist: %s has %zu features per image but %s has %zu", paths[2],
                         te->d, paths[0], tr->d);
     if (st != GSGD_STATUS_OK) {
-        gsgd_host_data_free(tr);
-        gsgd_host_data_free(te);
+        gsgdi_host_data_free(tr);
+        gsgdi_host_data_free(te);
         return st;
     }
     /* A test set may miss a class; both parts must agree on the count. */
@@ -115,10 +115,10 @@ static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgd_host_da
 
 /* "csv:PATH[:label=first|last][:header][:target=real]": options are peeled
  * off the end, so a PATH containing ':' still works. */
-static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgd_host_data *tr) {
+static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr) {
     char path[PATH_LEN];
-    RETURN_ERROR_IF(strlen(spec) >= sizeof path, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "csv: spec too long");
+    GSGD_RETURN_ERROR_IF(strlen(spec) >= sizeof path, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "csv: spec too long");
     strcpy(path, spec);
     int label_last = 0, header = 0, regression = 0;
     char *colon;
@@ -148,9 +148,10 @@ static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgd_host_
             break;
         *colon = '\0';
     }
-    RETURN_ERROR_IF(!path[0], ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "csv: no file in spec (csv:PATH[:label=first|last][:header][:target=real])");
-    return gsgd_load_csv(ctx, path, label_last, header, regression, tr);
+    GSGD_RETURN_ERROR_IF(
+        !path[0], ctx, GSGD_STATUS_INVALID_ARGUMENT,
+        "csv: no file in spec (csv:PATH[:label=first|last][:header][:target=real])");
+    return gsgdi_load_csv(ctx, path, label_last, header, regression, tr);
 }
 
 /* Parses a decimal unsigned number that must fill [s, end). */
@@ -165,50 +166,50 @@ static int parse_u64(const char *s, const char *end, uint64_t *v) {
 }
 
 /* "synth:N,D,K[:seed=S]" */
-static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, gsgd_host_data *tr,
-                                   gsgd_host_data *te) {
+static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr,
+                                   gsgdi_host_data *te) {
     uint64_t v[3], seed = 0;
     const char *s = spec, *opts = strchr(spec, ':');
     const char *stop = opts ? opts : spec + strlen(spec);
     for (int i = 0; i < 3; i++) {
         const char *end = i < 2 ? memchr(s, ',', (size_t)(stop - s)) : stop;
-        RETURN_ERROR_IF(!end || !parse_u64(s, end, &v[i]), ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                        "synth: '%s' is not N,D,K (three non-negative integers, e.g. "
-                        "synth:10000,20,3)",
-                        spec);
+        GSGD_RETURN_ERROR_IF(!end || !parse_u64(s, end, &v[i]), ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "synth: '%s' is not N,D,K (three non-negative integers, e.g. "
+                             "synth:10000,20,3)",
+                             spec);
         s = end + 1;
     }
     if (opts) {
-        RETURN_ERROR_IF(!starts_with(opts, ":seed=") ||
-                            !parse_u64(opts + 6, opts + strlen(opts), &seed),
-                        ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                        "synth: option '%s' not understood (expected :seed=S)", opts + 1);
+        GSGD_RETURN_ERROR_IF(!starts_with(opts, ":seed=") ||
+                                 !parse_u64(opts + 6, opts + strlen(opts), &seed),
+                             ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "synth: option '%s' not understood (expected :seed=S)", opts + 1);
     }
-    /* N and D are range-checked by gsgd_synth; K must fit an int first. */
-    RETURN_ERROR_IF(v[2] > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "synth: K = %llu outside [1, %d] (1 = regression)", (unsigned long long)v[2],
-                    GSGD_MAX_CLASSES);
-    return gsgd_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te);
+    /* N and D are range-checked by gsgdi_synth; K must fit an int first. */
+    GSGD_RETURN_ERROR_IF(v[2] > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "synth: K = %llu outside [1, %d] (1 = regression)",
+                         (unsigned long long)v[2], GSGD_MAX_CLASSES);
+    return gsgdi_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te);
 }
 
 /* "idx:IMAGES,LABELS[:storage=u8|f32]" */
-static gsgd_status load_idx_spec(gsgd_context *ctx, const char *full, gsgd_host_data *tr) {
+static gsgd_status load_idx_spec(gsgd_context *ctx, const char *full, gsgdi_host_data *tr) {
     char spec[2 * PATH_LEN];
-    RETURN_ERROR_IF(strlen(full) >= sizeof spec, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "idx: spec too long");
+    GSGD_RETURN_ERROR_IF(strlen(full) >= sizeof spec, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "idx: spec too long");
     strcpy(spec, full);
-    gsgd_storage storage;
-    FORWARD_IF_ERROR(peel_storage(ctx, "idx", spec, &storage));
+    gsgdi_storage storage;
+    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "idx", spec, &storage));
     const char *comma = strchr(spec, ',');
-    RETURN_ERROR_IF(!comma || comma == spec || !comma[1], ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "idx: '%s' is not IMAGES,LABELS", spec);
+    GSGD_RETURN_ERROR_IF(!comma || comma == spec || !comma[1], ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "idx: '%s' is not IMAGES,LABELS", spec);
     char images[PATH_LEN];
     size_t len = (size_t)(comma - spec);
-    RETURN_ERROR_IF(len >= sizeof images, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "idx: image path too long");
+    GSGD_RETURN_ERROR_IF(len >= sizeof images, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "idx: image path too long");
     memcpy(images, spec, len);
     images[len] = '\0';
-    return gsgd_load_idx(ctx, images, comma + 1, storage, tr);
+    return gsgdi_load_idx(ctx, images, comma + 1, storage, tr);
 }
 
 gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
@@ -216,9 +217,9 @@ gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset 
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     if (train) *train = NULL;
     if (test) *test = NULL;
-    RETURN_ERROR_IF(!spec || !train, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "dataset_load: spec or train is NULL");
-    gsgd_host_data tr = {0}, te = {0};
+    GSGD_RETURN_ERROR_IF(!spec || !train, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset_load: spec or train is NULL");
+    gsgdi_host_data tr = {0}, te = {0};
     gsgd_status st;
     if (strcmp(spec, "fashion-mnist") == 0)
         st = load_fmnist(ctx, "", &tr, &te);
@@ -233,9 +234,9 @@ gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset 
     else
         return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                           "dataset: unknown spec '%.200s'; valid forms: " SPEC_FORMS, spec);
-    FORWARD_IF_ERROR(st);
+    GSGD_FORWARD_IF_ERROR(st);
     /* A caller that passes no test pointer does not want the test part. */
-    if (!test) gsgd_host_data_free(&te);
+    if (!test) gsgdi_host_data_free(&te);
     gsgd_dataset *dummy = NULL;
     return upload_parts(ctx, &tr, &te, train, test ? test : &dummy);
 }

@@ -13,7 +13,7 @@
 /* Standard normal draws by Box-Muller, caching the second value of each
  * pair so no randomness is wasted. */
 typedef struct {
-    gsgd_rng rng;
+    gsgdi_rng rng;
     int has_spare;
     double spare;
 } normal_gen;
@@ -24,8 +24,8 @@ static double normal(normal_gen *g) {
         return g->spare;
     }
     /* 1 - u lies in (0, 1], so the logarithm is finite. */
-    double u1 = 1.0 - gsgd_rng_uniform(&g->rng);
-    double u2 = gsgd_rng_uniform(&g->rng);
+    double u1 = 1.0 - gsgdi_rng_uniform(&g->rng);
+    double u2 = gsgdi_rng_uniform(&g->rng);
     double r = sqrt(-2.0 * log(u1)), t = 6.283185307179586 * u2;
     g->spare = r * sin(t);
     g->has_spare = 1;
@@ -47,10 +47,10 @@ static float teach(const float *x, const double *W, size_t d, int k, normal_gen 
 }
 
 static gsgd_status alloc_part(gsgd_context *ctx, size_t n, size_t d, int n_classes,
-                              gsgd_host_data *h) {
+                              gsgdi_host_data *h) {
     void *X = NULL, *y = NULL;
-    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, n * d * sizeof(float), &X));
-    gsgd_status st = gsgd_host_alloc(ctx, n * sizeof(float), &y);
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * d * sizeof(float), &X));
+    gsgd_status st = gsgdi_host_alloc(ctx, n * sizeof(float), &y);
     if (st != GSGD_STATUS_OK) {
         free(X);
         return st;
@@ -63,22 +63,23 @@ static gsgd_status alloc_part(gsgd_context *ctx, size_t n, size_t d, int n_class
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
-                       gsgd_host_data *train, gsgd_host_data *test) {
+gsgd_status gsgdi_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
+                        gsgdi_host_data *train, gsgdi_host_data *test) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!train || !test, ctx, GSGD_STATUS_INVALID_ARGUMENT, "synth: NULL output");
+    GSGD_RETURN_ERROR_IF(!train || !test, ctx, GSGD_STATUS_INVALID_ARGUMENT, "synth: NULL output");
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    RETURN_ERROR_IF(n < 2, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "synth: N = %zu, need at least 2 samples (one train, one test)", n);
-    RETURN_ERROR_IF(d < 1, ctx, GSGD_STATUS_INVALID_ARGUMENT, "synth: D = 0, need a feature");
-    RETURN_ERROR_IF(k < 1 || k > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "synth: K = %d outside [1, %d] (1 = regression)", k, GSGD_MAX_CLASSES);
+    GSGD_RETURN_ERROR_IF(n < 2, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "synth: N = %zu, need at least 2 samples (one train, one test)", n);
+    GSGD_RETURN_ERROR_IF(d < 1, ctx, GSGD_STATUS_INVALID_ARGUMENT, "synth: D = 0, need a feature");
+    GSGD_RETURN_ERROR_IF(k < 1 || k > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "synth: K = %d outside [1, %d] (1 = regression)", k, GSGD_MAX_CLASSES);
     size_t nd, dk;
-    RETURN_ERROR_IF(!gsgd_mul_ok(n, d, &nd) || (uint64_t)nd > GSGD_MAX_ELEMENTS ||
-                        !gsgd_mul_ok(d, (size_t)k, &dk) || (uint64_t)dk > GSGD_MAX_ELEMENTS,
-                    ctx, GSGD_STATUS_TOO_LARGE,
-                    "synth: N x D = %zu x %zu or D x K = %zu x %d exceeds 2^32 values", n, d, d, k);
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, d, &nd) || (uint64_t)nd > GSGD_MAX_ELEMENTS ||
+                             !gsgdi_mul_ok(d, (size_t)k, &dk) || (uint64_t)dk > GSGD_MAX_ELEMENTS,
+                         ctx, GSGD_STATUS_TOO_LARGE,
+                         "synth: N x D = %zu x %zu or D x K = %zu x %d exceeds 2^32 values", n, d,
+                         d, k);
 
     size_t n_train = n * 4 / 5 >= 1 ? n * 4 / 5 : 1; /* n * 4 cannot overflow: n <= 2^32 */
     if (n_train > n - 1) n_train = n - 1;
@@ -86,20 +87,20 @@ gsgd_status gsgd_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t se
     double *W = NULL, *scores = NULL;
     void *p = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, dk * sizeof(double), &p), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, dk * sizeof(double), &p), fail);
     W = p;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, (size_t)k * sizeof(double), &p), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, (size_t)k * sizeof(double), &p), fail);
     scores = p;
-    CHECK_GOTO(st, alloc_part(ctx, n_train, d, n_classes, train), fail);
-    CHECK_GOTO(st, alloc_part(ctx, n - n_train, d, n_classes, test), fail);
+    GSGD_CHECK_GOTO(st, alloc_part(ctx, n_train, d, n_classes, train), fail);
+    GSGD_CHECK_GOTO(st, alloc_part(ctx, n - n_train, d, n_classes, test), fail);
 
     /* The seed is mixed so that nearby seeds (0, 1, 2...) give unrelated
      * streams. Teacher first, then the samples in order. */
-    normal_gen g = {.rng = {gsgd_mix64(seed ^ 0x73796e7468ull /* "synth" */)}};
+    normal_gen g = {.rng = {gsgdi_mix64(seed ^ 0x73796e7468ull /* "synth" */)}};
     const double w_scale = 1.0 / sqrt((double)d); /* keeps x.w of unit variance */
     for (size_t i = 0; i < dk; i++) W[i] = normal(&g) * w_scale;
     for (size_t i = 0; i < n; i++) {
-        gsgd_host_data *h = i < n_train ? train : test;
+        gsgdi_host_data *h = i < n_train ? train : test;
         size_t r = i < n_train ? i : i - n_train;
         float *x = h->X + r * d;
         for (size_t j = 0; j < d; j++) x[j] = (float)normal(&g);
@@ -111,7 +112,7 @@ gsgd_status gsgd_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t se
 fail:
     free(W);
     free(scores);
-    gsgd_host_data_free(train);
-    gsgd_host_data_free(test);
+    gsgdi_host_data_free(train);
+    gsgdi_host_data_free(test);
     return st;
 }

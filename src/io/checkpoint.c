@@ -22,7 +22,7 @@
  *   156     4     flags (bit 0: standardiser, bit 1: average)
  *   160     8     n_params
  *   168     4     optimizer (a gsgd_optim; also among the options)
- *   172     4     optimizer state buffers (gsgd_rule_state_count: 0-2)
+ *   172     4     optimizer state buffers (gsgdi_rule_state_count: 0-2)
  *   176     8     batch B
  *   184     8     training samples (after VALIDATION_FRACTION's split)
  *   192     4     replicas        196  4  shard
@@ -61,7 +61,7 @@
  * two cannot disagree on the order. */
 typedef void (*field_fn)(void *io, void *field, size_t size);
 
-static void visit_fixed(gsgd_ckpt_header *h, field_fn f, void *io) {
+static void visit_fixed(gsgdi_ckpt_header *h, field_fn f, void *io) {
     f(io, h->magic, 8);
     f(io, &h->version, 4);
     f(io, &h->bom, 4);
@@ -91,7 +91,7 @@ static void visit_fixed(gsgd_ckpt_header *h, field_fn f, void *io) {
     f(io, &h->guard_first_bad, 8);
 }
 
-static void put_field(void *io, void *field, size_t size) { gsgd_bytes_put(io, field, size); }
+static void put_field(void *io, void *field, size_t size) { gsgdi_bytes_put(io, field, size); }
 
 typedef struct {
     const unsigned char *p;
@@ -104,7 +104,7 @@ static void get_field(void *io, void *field, size_t size) {
     r->off += size;
 }
 
-int gsgd_is_checkpoint(const unsigned char *data, size_t len) {
+int gsgdi_is_checkpoint(const unsigned char *data, size_t len) {
     return len >= 8 && memcmp(data, CKPT_MAGIC, 8) == 0;
 }
 
@@ -118,11 +118,11 @@ static const float *average_of(const gsgd_trainer *tr) {
     return tr->avg_swapped ? tr->m->params : tr->average;
 }
 
-static gsgd_status fill_header(const gsgd_trainer *tr, gsgd_ckpt_header *h) {
+static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     const gsgd_model *m = tr->m;
     gsgd_context *ctx = tr->ctx;
-    gsgd_guard g;
-    FORWARD_IF_ERROR(ctx->be->download(ctx, &g, tr->guard, sizeof g));
+    gsgdi_guard g;
+    GSGD_FORWARD_IF_ERROR(ctx->be->download(ctx, &g, tr->guard, sizeof g));
     memset(h, 0, sizeof *h); /* NUL-padded spec: the file never holds stack garbage */
     memcpy(h->magic, CKPT_MAGIC, 8);
     h->version = CKPT_VERSION;
@@ -134,7 +134,7 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgd_ckpt_header *h) {
     h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u);
     h->n_params = m->n_params;
     h->optim = (int32_t)tr->opts.v[GSGD_OPTIMIZER];
-    h->n_state = (uint32_t)gsgd_rule_state_count(&tr->rule);
+    h->n_state = (uint32_t)gsgdi_rule_state_count(&tr->rule);
     h->batch = tr->B;
     h->n_train = tr->train->n;
     h->n_replicas = tr->n_replicas;
@@ -157,8 +157,8 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgd_ckpt_header *h) {
 }
 
 /* Appends bytes of backend memory src to b. */
-static gsgd_status put_device(gsgd_context *ctx, gsgd_bytes *b, const void *src, size_t bytes) {
-    FORWARD_IF_ERROR(ctx->be->download(ctx, b->buf + b->len, src, bytes));
+static gsgd_status put_device(gsgd_context *ctx, gsgdi_bytes *b, const void *src, size_t bytes) {
+    GSGD_FORWARD_IF_ERROR(ctx->be->download(ctx, b->buf + b->len, src, bytes));
     b->len += bytes;
     return GSGD_STATUS_OK;
 }
@@ -167,28 +167,28 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
-    RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
-    gsgd_ckpt_header h;
-    FORWARD_IF_ERROR(fill_header(tr, &h));
+    GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
+    gsgdi_ckpt_header h;
+    GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
-    gsgd_bytes b = {0};
+    gsgdi_bytes b = {0};
     b.cap = FIXED_BYTES + sizeof h.v + pbytes * (1 + (size_t)has_avg + h.n_state) +
             (has_std ? 2 * dbytes : 0) + 4;
-    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, b.cap, (void **)&b.buf));
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     visit_fixed(&h, put_field, &b);
-    gsgd_bytes_put(&b, h.v, sizeof h.v);
+    gsgdi_bytes_put(&b, h.v, sizeof h.v);
     gsgd_status st;
-    CHECK_GOTO(st, put_device(ctx, &b, iterate_of(tr), pbytes), done);
+    GSGD_CHECK_GOTO(st, put_device(ctx, &b, iterate_of(tr), pbytes), done);
     if (has_std) {
-        CHECK_GOTO(st, put_device(ctx, &b, m->mean, dbytes), done);
-        CHECK_GOTO(st, put_device(ctx, &b, m->inv_std, dbytes), done);
+        GSGD_CHECK_GOTO(st, put_device(ctx, &b, m->mean, dbytes), done);
+        GSGD_CHECK_GOTO(st, put_device(ctx, &b, m->inv_std, dbytes), done);
     }
-    if (has_avg) CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
+    if (has_avg) GSGD_CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
     for (uint32_t k = 0; k < h.n_state; k++)
-        CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
-    gsgd_bytes_put_crc(&b);
-    st = b.len == b.cap ? gsgd_write_atomically(ctx, path, b.buf, b.len)
+        GSGD_CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
+    gsgdi_bytes_put_crc(&b);
+    st = b.len == b.cap ? gsgdi_write_atomically(ctx, path, b.buf, b.len)
                         : GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL,
                                      "save: %s: image is %zu bytes, "
                                      "expected %zu",
@@ -202,42 +202,43 @@ done:
 
 /* Checks an image and fills h, the layout and m's layout (no allocation). */
 static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned char *p, size_t len,
-                         gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m) {
+                         gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m) {
     const size_t min = FIXED_BYTES + 4;
-    RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path, len,
-                    min);
-    RETURN_ERROR_IF(memcmp(p, "GSGDMDL", 8) == 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: a model file, not a checkpoint: it holds no optimizer state "
-                    "to resume from",
-                    path);
-    RETURN_ERROR_IF(!gsgd_is_checkpoint(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: not a gsgd checkpoint (bad magic)", path);
+    GSGD_RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path,
+                         len, min);
+    GSGD_RETURN_ERROR_IF(memcmp(p, "GSGDMDL", 8) == 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: a model file, not a checkpoint: it holds no optimizer state "
+                         "to resume from",
+                         path);
+    GSGD_RETURN_ERROR_IF(!gsgdi_is_checkpoint(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: not a gsgd checkpoint (bad magic)", path);
     reader r = {p, 0};
     memset(h, 0, sizeof *h);
     visit_fixed(h, get_field, &r);
-    RETURN_ERROR_IF(h->version != CKPT_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: checkpoint format version %u, this build reads version %u", path,
-                    h->version, CKPT_VERSION);
-    RETURN_ERROR_IF(h->bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: written on a host of another byte order", path);
-    RETURN_ERROR_IF(!gsgd_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: CRC mismatch (file corrupt or truncated)", path);
+    GSGD_RETURN_ERROR_IF(h->version != CKPT_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: checkpoint format version %u, this build reads version %u",
+                         path, h->version, CKPT_VERSION);
+    GSGD_RETURN_ERROR_IF(h->bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: written on a host of another byte order", path);
+    GSGD_RETURN_ERROR_IF(!gsgdi_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: CRC mismatch (file corrupt or truncated)", path);
     /* Past the CRC the file is as written; these guard against a file
      * crafted to pass it. */
-    RETURN_ERROR_IF(h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > 3u || h->n_state > 2u ||
-                        h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
-                        h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
-                        len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
-                    ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
+    GSGD_RETURN_ERROR_IF(h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > 3u || h->n_state > 2u ||
+                             h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
+                             h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) ||
+                             h->epoch < 0 || len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
+                         ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header",
+                         path);
     /* A checkpoint of an older build with fewer options: the newer ones
      * keep their defaults. */
     for (int k = 0; k < GSGD_N_PARAMS; k++) gsgd_param_bounds((gsgd_param)k, NULL, NULL, &h->v[k]);
     memcpy(h->v, p + FIXED_BYTES, 8 * (size_t)h->n_options);
-    gsgd_status st = gsgd_model_layout(ctx, h->spec, (size_t)h->n_features, h->n_classes, m);
-    RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)", path,
-                    h->spec, (unsigned long long)h->n_features, (int)h->n_classes);
+    gsgd_status st = gsgdi_model_layout(ctx, h->spec, (size_t)h->n_features, h->n_classes, m);
+    GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
+                         path, h->spec, (unsigned long long)h->n_features, (int)h->n_classes);
     const size_t pbytes = m->n_params * 4, dbytes = m->n_features * 4;
     size_t off = FIXED_BYTES + 8 * (size_t)h->n_options;
     lay->params = off;
@@ -256,28 +257,28 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         lay->state[k] = off;
         off += pbytes;
     }
-    RETURN_ERROR_IF(h->n_params != m->n_params || len != off + 4, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: size %zu does not match the checkpoint's model (expected %zu)", path,
-                    len, off + 4);
+    GSGD_RETURN_ERROR_IF(h->n_params != m->n_params || len != off + 4, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: size %zu does not match the checkpoint's model (expected %zu)",
+                         path, len, off + 4);
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_checkpoint_model_part(gsgd_context *ctx, const char *path,
-                                       const unsigned char *data, size_t len, gsgd_model *m,
-                                       gsgd_model_offsets *off) {
-    gsgd_ckpt_header h;
-    gsgd_ckpt_layout lay;
-    FORWARD_IF_ERROR(parse(ctx, path, data, len, &h, &lay, m));
+gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
+                                        const unsigned char *data, size_t len, gsgd_model *m,
+                                        gsgdi_model_offsets *off) {
+    gsgdi_ckpt_header h;
+    gsgdi_ckpt_layout lay;
+    GSGD_FORWARD_IF_ERROR(parse(ctx, path, data, len, &h, &lay, m));
     off->params = lay.average ? lay.average : lay.params;
     off->mean = lay.mean;
     off->inv_std = lay.inv_std;
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
-                                 gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m) {
+gsgd_status gsgdi_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
+                                  gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m) {
     size_t len = 0;
-    FORWARD_IF_ERROR(gsgd_read_whole_file(ctx, path, data, &len));
+    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, data, &len));
     gsgd_status st = parse(ctx, path, *data, len, h, lay, m);
     if (st != GSGD_STATUS_OK) {
         free(*data);
@@ -288,24 +289,24 @@ gsgd_status gsgd_checkpoint_read(gsgd_context *ctx, const char *path, unsigned c
 
 gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path, gsgd_options *opts,
                                     int *epochs_done, size_t *epoch_step) {
-    RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "checkpoint: NULL path");
+    GSGD_RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "checkpoint: NULL path");
     unsigned char *data = NULL;
-    gsgd_ckpt_header h;
-    gsgd_ckpt_layout lay;
+    gsgdi_ckpt_header h;
+    gsgdi_ckpt_layout lay;
     gsgd_model m = {0};
-    FORWARD_IF_ERROR(gsgd_checkpoint_read(ctx, path, &data, &h, &lay, &m));
+    GSGD_FORWARD_IF_ERROR(gsgdi_checkpoint_read(ctx, path, &data, &h, &lay, &m));
     free(data);
     if (opts) {
         gsgd_options o;
         for (int k = 0; k < GSGD_N_PARAMS; k++) {
             gsgd_status st = gsgd_set(&o, (gsgd_param)k, h.v[k]);
-            RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
-                            "load: %s: option %s = %g is out of range", path,
-                            gsgd_param_name((gsgd_param)k), h.v[k]);
+            GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
+                                 "load: %s: option %s = %g is out of range", path,
+                                 gsgd_param_name((gsgd_param)k), h.v[k]);
         }
-        RETURN_ERROR_IF(gsgd_set(&o, GSGD_BATCH, (double)h.batch) != GSGD_STATUS_OK, ctx,
-                        GSGD_STATUS_BAD_FORMAT, "load: %s: batch %llu is out of range", path,
-                        (unsigned long long)h.batch);
+        GSGD_RETURN_ERROR_IF(gsgd_set(&o, GSGD_BATCH, (double)h.batch) != GSGD_STATUS_OK, ctx,
+                             GSGD_STATUS_BAD_FORMAT, "load: %s: batch %llu is out of range", path,
+                             (unsigned long long)h.batch);
         *opts = o;
     }
     if (epochs_done) *epochs_done = h.epoch;

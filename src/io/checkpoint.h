@@ -20,18 +20,18 @@
  * inv_std are 0 without a standardiser). */
 typedef struct {
     size_t params, mean, inv_std;
-} gsgd_model_offsets;
+} gsgdi_model_offsets;
 
 /* 1 when data starts with the checkpoint magic. */
-int gsgd_is_checkpoint(const unsigned char *data, size_t len);
+int gsgdi_is_checkpoint(const unsigned char *data, size_t len);
 
 /* Checks a checkpoint image read from path (magic, version, CRC, sizes),
- * lays out m for its model (gsgd_model_layout, no allocation) and says
+ * lays out m for its model (gsgdi_model_layout, no allocation) and says
  * where the parameters evaluation should see lie: the average when the run
  * averaged, else the iterate. BAD_FORMAT naming path. */
-gsgd_status gsgd_checkpoint_model_part(gsgd_context *ctx, const char *path,
-                                       const unsigned char *data, size_t len, gsgd_model *m,
-                                       gsgd_model_offsets *off);
+gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
+                                        const unsigned char *data, size_t len, gsgd_model *m,
+                                        gsgdi_model_offsets *off);
 
 /* ---- the image, shared by checkpoint.c and checkpoint_resume.c --------- */
 
@@ -55,16 +55,16 @@ typedef struct {
     uint32_t guard_bad_steps, n_options;
     uint64_t guard_first_bad;
     double v[GSGD_N_PARAMS];
-} gsgd_ckpt_header;
+} gsgdi_ckpt_header;
 
 /* Payload offsets of a parsed image. */
 typedef struct {
     size_t params, mean, inv_std, average, state[2];
-} gsgd_ckpt_layout;
+} gsgdi_ckpt_layout;
 
 /* Reads and parses path; *data is the image (freed by the caller), NULL
  * on failure. */
-gsgd_status gsgd_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
-                                 gsgd_ckpt_header *h, gsgd_ckpt_layout *lay, gsgd_model *m);
+gsgd_status gsgdi_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
+                                  gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m);
 
 #endif

@@ -37,29 +37,29 @@ static double cosine_span(const double *v) {
 
 /* Whether tr can take the checkpoint's state, naming what differs. */
 static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
-                                    const gsgd_ckpt_header *h, const gsgd_model *saved) {
+                                    const gsgdi_ckpt_header *h, const gsgd_model *saved) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
-    RETURN_ERROR_IF(strcmp(saved->spec, m->spec) != 0 || saved->n_features != m->n_features ||
-                        saved->n_classes != m->n_classes,
-                    ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "resume: %s: the checkpoint is of model '%s' with %zu features and %d "
-                    "classes, the trainer's is '%s' with %zu and %d",
-                    path, saved->spec, saved->n_features, saved->n_classes, m->spec, m->n_features,
-                    m->n_classes);
-    RETURN_ERROR_IF(h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu "
-                    "(not the same data?)",
-                    path, (unsigned long long)h->n_train, tr->train->n);
-    RETURN_ERROR_IF(h->batch != tr->B, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "resume: %s: the checkpoint's batch is %llu, the trainer's %zu (create it "
-                    "with BATCH = %llu)",
-                    path, (unsigned long long)h->batch, tr->B, (unsigned long long)h->batch);
-    RETURN_ERROR_IF(h->n_replicas != tr->n_replicas || h->shard != tr->shard, ctx,
-                    GSGD_STATUS_INVALID_ARGUMENT,
-                    "resume: %s: the checkpoint ran as %d replicas (shard %d), the trainer as "
-                    "%d (shard %d)",
-                    path, h->n_replicas, h->shard, tr->n_replicas, tr->shard);
+    GSGD_RETURN_ERROR_IF(strcmp(saved->spec, m->spec) != 0 || saved->n_features != m->n_features ||
+                             saved->n_classes != m->n_classes,
+                         ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "resume: %s: the checkpoint is of model '%s' with %zu features and %d "
+                         "classes, the trainer's is '%s' with %zu and %d",
+                         path, saved->spec, saved->n_features, saved->n_classes, m->spec,
+                         m->n_features, m->n_classes);
+    GSGD_RETURN_ERROR_IF(h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu "
+                         "(not the same data?)",
+                         path, (unsigned long long)h->n_train, tr->train->n);
+    GSGD_RETURN_ERROR_IF(h->batch != tr->B, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "resume: %s: the checkpoint's batch is %llu, the trainer's %zu (create it "
+                         "with BATCH = %llu)",
+                         path, (unsigned long long)h->batch, tr->B, (unsigned long long)h->batch);
+    GSGD_RETURN_ERROR_IF(h->n_replicas != tr->n_replicas || h->shard != tr->shard, ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT,
+                         "resume: %s: the checkpoint ran as %d replicas (shard %d), the trainer as "
+                         "%d (shard %d)",
+                         path, h->n_replicas, h->shard, tr->n_replicas, tr->shard);
     const double *now = tr->opts.v;
     const int cosine = (gsgd_schedule)now[GSGD_SCHEDULE] == GSGD_SCHEDULE_COSINE &&
                        h->v[GSGD_SCHEDULE] == now[GSGD_SCHEDULE];
@@ -67,23 +67,24 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
         const gsgd_param p = (gsgd_param)k;
         if (free_option(p)) continue;
         if (p == GSGD_COSINE_PERIOD && cosine) {
-            RETURN_ERROR_IF(cosine_span(h->v) != cosine_span(now), ctx,
-                            GSGD_STATUS_INVALID_ARGUMENT,
-                            "resume: %s: the cosine cycle spans %g epochs in the checkpoint, "
-                            "%g in the trainer (set cosine_period to %g to continue it)",
-                            path, cosine_span(h->v), cosine_span(now), cosine_span(h->v));
+            GSGD_RETURN_ERROR_IF(cosine_span(h->v) != cosine_span(now), ctx,
+                                 GSGD_STATUS_INVALID_ARGUMENT,
+                                 "resume: %s: the cosine cycle spans %g epochs in the checkpoint, "
+                                 "%g in the trainer (set cosine_period to %g to continue it)",
+                                 path, cosine_span(h->v), cosine_span(now), cosine_span(h->v));
             continue;
         }
-        RETURN_ERROR_IF(h->v[k] != now[k], ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                        "resume: %s: option %s is %g in the checkpoint, %g in the trainer "
-                        "(gsgd_checkpoint_options gives the checkpoint's)",
-                        path, gsgd_param_name(p), h->v[k], now[k]);
+        GSGD_RETURN_ERROR_IF(h->v[k] != now[k], ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "resume: %s: option %s is %g in the checkpoint, %g in the trainer "
+                             "(gsgd_checkpoint_options gives the checkpoint's)",
+                             path, gsgd_param_name(p), h->v[k], now[k]);
     }
     /* Implied by equal options; checked because the buffers must match. */
-    RETURN_ERROR_IF(h->n_state != (uint32_t)gsgd_rule_state_count(&tr->rule) ||
-                        ((h->flags & 2u) && !tr->average),
-                    ctx, GSGD_STATUS_INTERNAL,
-                    "resume: %s: the checkpoint's optimizer state does not fit the trainer", path);
+    GSGD_RETURN_ERROR_IF(h->n_state != (uint32_t)gsgdi_rule_state_count(&tr->rule) ||
+                             ((h->flags & 2u) && !tr->average),
+                         ctx, GSGD_STATUS_INTERNAL,
+                         "resume: %s: the checkpoint's optimizer state does not fit the trainer",
+                         path);
     return GSGD_STATUS_OK;
 }
 
@@ -92,36 +93,37 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
 static gsgd_status match_standardiser(gsgd_model *m, int want) {
     const size_t dbytes = m->n_features * sizeof(float);
     if (!want) {
-        gsgd_mem_free(m->ctx, m->mean, dbytes);
-        gsgd_mem_free(m->ctx, m->inv_std, dbytes);
+        gsgdi_mem_free(m->ctx, m->mean, dbytes);
+        gsgdi_mem_free(m->ctx, m->inv_std, dbytes);
         m->mean = m->inv_std = NULL;
         return GSGD_STATUS_OK;
     }
-    if (!m->mean) FORWARD_IF_ERROR(gsgd_mem_alloc(m->ctx, dbytes, (void **)&m->mean));
-    if (!m->inv_std) FORWARD_IF_ERROR(gsgd_mem_alloc(m->ctx, dbytes, (void **)&m->inv_std));
+    if (!m->mean) GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(m->ctx, dbytes, (void **)&m->mean));
+    if (!m->inv_std) GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(m->ctx, dbytes, (void **)&m->inv_std));
     return GSGD_STATUS_OK;
 }
 
-static gsgd_status restore(gsgd_trainer *tr, const gsgd_ckpt_header *h, const gsgd_ckpt_layout *lay,
-                           const unsigned char *data) {
+static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
+                           const gsgdi_ckpt_layout *lay, const unsigned char *data) {
     gsgd_context *ctx = tr->ctx;
-    const gsgd_backend *be = ctx->be;
+    const gsgdi_backend *be = ctx->be;
     gsgd_model *m = tr->m;
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
-    gsgd_trainer_use_average(tr, 0); /* the iterate back in the model */
-    FORWARD_IF_ERROR(match_standardiser(m, (h->flags & 1u) != 0));
-    FORWARD_IF_ERROR(be->upload(ctx, m->params, data + lay->params, pbytes));
+    gsgdi_trainer_use_average(tr, 0); /* the iterate back in the model */
+    GSGD_FORWARD_IF_ERROR(match_standardiser(m, (h->flags & 1u) != 0));
+    GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->params, data + lay->params, pbytes));
     if (m->mean) {
-        FORWARD_IF_ERROR(be->upload(ctx, m->mean, data + lay->mean, dbytes));
-        FORWARD_IF_ERROR(be->upload(ctx, m->inv_std, data + lay->inv_std, dbytes));
+        GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->mean, data + lay->mean, dbytes));
+        GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->inv_std, data + lay->inv_std, dbytes));
     }
-    if (lay->average) FORWARD_IF_ERROR(be->upload(ctx, tr->average, data + lay->average, pbytes));
+    if (lay->average)
+        GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->average, data + lay->average, pbytes));
     for (uint32_t k = 0; k < h->n_state; k++)
-        FORWARD_IF_ERROR(be->upload(ctx, tr->state[k], data + lay->state[k], pbytes));
-    const gsgd_guard g = {.lr_factor = h->guard_lr_factor,
-                          .bad_steps = h->guard_bad_steps,
-                          .first_bad = h->guard_first_bad};
-    FORWARD_IF_ERROR(be->upload(ctx, tr->guard, &g, sizeof g));
+        GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->state[k], data + lay->state[k], pbytes));
+    const gsgdi_guard g = {.lr_factor = h->guard_lr_factor,
+                           .bad_steps = h->guard_bad_steps,
+                           .first_bad = h->guard_first_bad};
+    GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->guard, &g, sizeof g));
     tr->epoch = h->epoch;
     tr->no_improve = h->no_improve;
     tr->epoch_step = (size_t)h->epoch_step;
@@ -132,19 +134,19 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgd_ckpt_header *h, const gs
     tr->best = h->best;
     tr->lr_now = h->lr_now;
     tr->bad_seen = h->bad_seen;
-    gsgd_trainer_use_average(tr, 1); /* as gsgd_train leaves it */
+    gsgdi_trainer_use_average(tr, 1); /* as gsgd_train leaves it */
     return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = tr->ctx;
-    RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "resume: NULL path");
+    GSGD_RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "resume: NULL path");
     unsigned char *data = NULL;
-    gsgd_ckpt_header h;
-    gsgd_ckpt_layout lay;
+    gsgdi_ckpt_header h;
+    gsgdi_ckpt_layout lay;
     gsgd_model saved = {0};
-    FORWARD_IF_ERROR(gsgd_checkpoint_read(ctx, path, &data, &h, &lay, &saved));
+    GSGD_FORWARD_IF_ERROR(gsgdi_checkpoint_read(ctx, path, &data, &h, &lay, &saved));
     gsgd_status st = check_compatible(tr, path, &h, &saved);
     if (st == GSGD_STATUS_OK) st = restore(tr, &h, &lay, data);
     free(data);

@@ -13,19 +13,19 @@
 #include <unistd.h>
 #include <zlib.h>
 
-int gsgd_bytes_put(gsgd_bytes *b, const void *p, size_t n) {
+int gsgdi_bytes_put(gsgdi_bytes *b, const void *p, size_t n) {
     if (n > b->cap - b->len) return -1;
     memcpy(b->buf + b->len, p, n);
     b->len += n;
     return 0;
 }
 
-void gsgd_bytes_put_crc(gsgd_bytes *b) {
+void gsgdi_bytes_put_crc(gsgdi_bytes *b) {
     uint32_t crc = (uint32_t)crc32_z(0L, b->buf, b->len);
-    gsgd_bytes_put(b, &crc, 4);
+    gsgdi_bytes_put(b, &crc, 4);
 }
 
-int gsgd_crc_ok(const unsigned char *data, size_t len) {
+int gsgdi_crc_ok(const unsigned char *data, size_t len) {
     if (len < 4) return 0;
     uint32_t stored;
     memcpy(&stored, data + len - 4, 4);
@@ -69,11 +69,11 @@ static int write_all(int fd, const unsigned char *p, size_t len) {
     return 0;
 }
 
-gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const void *data,
-                                  size_t len) {
+gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
+                                   size_t len) {
     const size_t plen = strlen(path);
     char *tmp = malloc(plen + 5);
-    RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
+    GSGD_RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
     int fd = open_locked_temp(tmp);
@@ -109,10 +109,10 @@ gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const voi
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                 size_t *len) {
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
+                                  size_t *len) {
     FILE *f = fopen(path, "rb");
-    RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
+    GSGD_RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
         fclose(f);

@@ -24,16 +24,16 @@
 typedef struct {
     unsigned char *buf;
     size_t len, cap;
-} gsgd_bytes;
+} gsgdi_bytes;
 
 /* Appends n bytes; returns -1 (and appends nothing) past cap. */
-int gsgd_bytes_put(gsgd_bytes *b, const void *p, size_t n);
+int gsgdi_bytes_put(gsgdi_bytes *b, const void *p, size_t n);
 
 /* Appends the zlib CRC32 of every byte so far. */
-void gsgd_bytes_put_crc(gsgd_bytes *b);
+void gsgdi_bytes_put_crc(gsgdi_bytes *b);
 
 /* 1 when the last 4 bytes of data[0, len) are the CRC32 of the rest. */
-int gsgd_crc_ok(const unsigned char *data, size_t len);
+int gsgdi_crc_ok(const unsigned char *data, size_t len);
 
 /* Replaces path by len bytes so that path is never seen half-written: the
  * bytes go to "<path>.tmp", which is fsynced and renamed over path, then
@@ -42,12 +42,12 @@ int gsgd_crc_ok(const unsigned char *data, size_t len);
  * truncates and reuses (readers never look at it). Concurrent saves to the
  * same path take turns through an flock on the temporary. Fails with
  * GSGD_STATUS_IO naming path. */
-gsgd_status gsgd_write_atomically(gsgd_context *ctx, const char *path, const void *data,
-                                  size_t len);
+gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
+                                   size_t len);
 
 /* Reads a whole regular file into a malloc'd buffer (*data, freed by the
  * caller). GSGD_STATUS_IO naming path when it cannot be read. */
-gsgd_status gsgd_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                 size_t *len);
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
+                                  size_t *len);
 
 #endif

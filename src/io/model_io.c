@@ -31,48 +31,50 @@
 gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     if (!m) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = m->ctx;
-    RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
+    GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
     const size_t d = m->n_features;
     const int has_std = m->mean != NULL;
-    gsgd_bytes b = {0};
+    gsgdi_bytes b = {0};
     b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) + 4;
-    FORWARD_IF_ERROR(gsgd_host_alloc(ctx, b.cap, (void **)&b.buf));
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
     memcpy(spec, m->spec, strlen(m->spec));
     uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM, flags = has_std ? 1u : 0u;
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;
-    gsgd_bytes_put(&b, MODEL_MAGIC, 8);
-    gsgd_bytes_put(&b, &version, 4);
-    gsgd_bytes_put(&b, &bom, 4);
-    gsgd_bytes_put(&b, spec, sizeof spec);
-    gsgd_bytes_put(&b, &nf, 8);
-    gsgd_bytes_put(&b, &nc, 4);
-    gsgd_bytes_put(&b, &flags, 4);
-    gsgd_bytes_put(&b, &np, 8);
+    gsgdi_bytes_put(&b, MODEL_MAGIC, 8);
+    gsgdi_bytes_put(&b, &version, 4);
+    gsgdi_bytes_put(&b, &bom, 4);
+    gsgdi_bytes_put(&b, spec, sizeof spec);
+    gsgdi_bytes_put(&b, &nf, 8);
+    gsgdi_bytes_put(&b, &nc, 4);
+    gsgdi_bytes_put(&b, &flags, 4);
+    gsgdi_bytes_put(&b, &np, 8);
     gsgd_status st;
-    CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->params, np * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->params, np * sizeof(float)), done);
     b.len += np * sizeof(float);
     if (has_std) {
-        CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->mean, d * sizeof(float)), done);
+        GSGD_CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->mean, d * sizeof(float)),
+                        done);
         b.len += d * sizeof(float);
-        CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)), done);
+        GSGD_CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)),
+                        done);
         b.len += d * sizeof(float);
     }
-    gsgd_bytes_put_crc(&b);
-    st = gsgd_write_atomically(ctx, path, b.buf, b.len);
+    gsgdi_bytes_put_crc(&b);
+    st = gsgdi_write_atomically(ctx, path, b.buf, b.len);
 done:
     free(b.buf);
     return st;
 }
 
 static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsigned char *p,
-                               size_t len, gsgd_model *m, gsgd_model_offsets *off) {
-    RETURN_ERROR_IF(len < HEADER_BYTES + 4, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: truncated (%zu bytes, header needs %d)", path, len,
-                    HEADER_BYTES + 4);
-    RETURN_ERROR_IF(memcmp(p, MODEL_MAGIC, 8) != 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: not a gsgd model file (bad magic)", path);
+                               size_t len, gsgd_model *m, gsgdi_model_offsets *off) {
+    GSGD_RETURN_ERROR_IF(len < HEADER_BYTES + 4, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: truncated (%zu bytes, header needs %d)", path, len,
+                         HEADER_BYTES + 4);
+    GSGD_RETURN_ERROR_IF(memcmp(p, MODEL_MAGIC, 8) != 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: not a gsgd model file (bad magic)", path);
     uint32_t version, bom, flags;
     uint64_t nf, np;
     int32_t nc;
@@ -84,24 +86,24 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
     memcpy(&nc, p + 152, 4);
     memcpy(&flags, p + 156, 4);
     memcpy(&np, p + 160, 8);
-    RETURN_ERROR_IF(version != MODEL_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: format version %u, this build reads version %u", path, version,
-                    MODEL_VERSION);
-    RETURN_ERROR_IF(bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: written on a host of another byte order", path);
-    RETURN_ERROR_IF(!gsgd_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: CRC mismatch (file corrupt or truncated)", path);
-    RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > 1u, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: malformed header", path);
-    gsgd_status st = gsgd_model_layout(ctx, spec, (size_t)nf, nc, m);
-    RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: invalid model header (spec '%s', %llu features, %d classes)", path,
-                    spec, (unsigned long long)nf, (int)nc);
+    GSGD_RETURN_ERROR_IF(version != MODEL_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: format version %u, this build reads version %u", path, version,
+                         MODEL_VERSION);
+    GSGD_RETURN_ERROR_IF(bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: written on a host of another byte order", path);
+    GSGD_RETURN_ERROR_IF(!gsgdi_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: CRC mismatch (file corrupt or truncated)", path);
+    GSGD_RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > 1u, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: malformed header", path);
+    gsgd_status st = gsgdi_model_layout(ctx, spec, (size_t)nf, nc, m);
+    GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
+                         path, spec, (unsigned long long)nf, (int)nc);
     const int has_std = (int)(flags & 1u);
     size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4;
-    RETURN_ERROR_IF(np != m->n_params || len != expect, ctx, GSGD_STATUS_BAD_FORMAT,
-                    "load: %s: size %zu does not match the model (expected %zu)", path, len,
-                    expect);
+    GSGD_RETURN_ERROR_IF(np != m->n_params || len != expect, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: size %zu does not match the model (expected %zu)", path, len,
+                         expect);
     off->params = HEADER_BYTES;
     off->mean = has_std ? HEADER_BYTES + m->n_params * 4 : 0;
     off->inv_std = has_std ? off->mean + m->n_features * 4 : 0;
@@ -112,29 +114,30 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "load: NULL path");
+    GSGD_RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "load: NULL path");
     unsigned char *data = NULL;
     size_t len = 0;
-    gsgd_model_offsets off = {0};
-    FORWARD_IF_ERROR(gsgd_read_whole_file(ctx, path, &data, &len));
+    gsgdi_model_offsets off = {0};
+    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, &data, &len));
     gsgd_model *m = calloc(1, sizeof *m);
     gsgd_status st =
         m ? GSGD_STATUS_OK : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: out of memory");
     if (st) goto fail;
     /* A checkpoint holds a model too: the one evaluation would see. */
-    if (gsgd_is_checkpoint(data, len))
-        CHECK_GOTO(st, gsgd_checkpoint_model_part(ctx, path, data, len, m, &off), fail);
+    if (gsgdi_is_checkpoint(data, len))
+        GSGD_CHECK_GOTO(st, gsgdi_checkpoint_model_part(ctx, path, data, len, m, &off), fail);
     else
-        CHECK_GOTO(st, parse_model(ctx, path, data, len, m, &off), fail);
+        GSGD_CHECK_GOTO(st, parse_model(ctx, path, data, len, m, &off), fail);
     const size_t d = m->n_features, pbytes = m->n_params * sizeof(float);
-    CHECK_GOTO(st, gsgd_model_alloc(m), fail);
-    CHECK_GOTO(st, ctx->be->upload(ctx, m->params, data + off.params, pbytes), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_model_alloc(m), fail);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->params, data + off.params, pbytes), fail);
     if (off.mean) {
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), fail);
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), fail);
-        CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, data + off.mean, d * sizeof(float)), fail);
-        CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
-                   fail);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), fail);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), fail);
+        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, data + off.mean, d * sizeof(float)),
+                        fail);
+        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
+                        fail);
     }
     free(data);
     *out = m;

@@ -21,16 +21,17 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     if (!m || !ds) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features;
-    RETURN_ERROR_IF(ds->d != d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "standardize: model has %zu features, data has %zu", d, ds->d);
-    RETURN_ERROR_IF(ds->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "standardize: empty dataset");
+    GSGD_RETURN_ERROR_IF(ds->d != d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "standardize: model has %zu features, data has %zu", d, ds->d);
+    GSGD_RETURN_ERROR_IF(ds->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "standardize: empty dataset");
     size_t rows = ds->n < STAT_ROWS ? ds->n : STAT_ROWS;
     float *chunk = NULL, *mean = NULL, *inv = NULL;
     double *sum = NULL, *sumsq = NULL, *shift = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, rows * d * sizeof(float), (void **)&chunk), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, 2 * d * sizeof(float), (void **)&mean), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, 3 * d * sizeof(double), (void **)&sum), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * d * sizeof(float), (void **)&chunk), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 2 * d * sizeof(float), (void **)&mean), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 3 * d * sizeof(double), (void **)&sum), done);
     inv = mean + d;
     sumsq = sum + d;
     shift = sum + 2 * d;
@@ -38,7 +39,7 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     /* Shifted sums (by the first row) avoid cancellation in the variance. */
     for (size_t start = 0; start < ds->n; start += rows) {
         size_t r = ds->n - start < rows ? ds->n - start : rows;
-        CHECK_GOTO(st, gsgd_dataset_read_rows(ds, start, r, chunk), done);
+        GSGD_CHECK_GOTO(st, gsgdi_dataset_read_rows(ds, start, r, chunk), done);
         if (start == 0)
             for (size_t j = 0; j < d; j++) shift[j] = chunk[j];
         for (size_t i = 0; i < r; i++)
@@ -56,11 +57,11 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
         inv[j] = var > 0.0 ? (float)(1.0 / sqrt(var)) : 1.0f;
     }
     if (!m->mean) {
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), done);
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), done);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), done);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), done);
     }
-    CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, mean, d * sizeof(float)), done);
-    CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, inv, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, mean, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, inv, d * sizeof(float)), done);
 done:
     free(chunk);
     free(mean);
@@ -68,24 +69,25 @@ done:
     return st;
 }
 
-gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,
-                               gsgd_eval_result *out) {
+gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
+                                gsgd_eval_result *out) {
     gsgd_context *ctx = m->ctx;
-    RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
-    RETURN_ERROR_IF((m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes,
-                    ctx, GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d",
-                    m->n_classes, ds->n_classes);
-    FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
+    GSGD_RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
+    GSGD_RETURN_ERROR_IF(
+        (m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes, ctx,
+        GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d", m->n_classes,
+        ds->n_classes);
+    GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0; start < ds->n; start += sb->B) {
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
-        FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B, m->mean,
-                                         m->inv_std, sb->Xb, sb->yb));
-        FORWARD_IF_ERROR(gsgd_model_forward(m, sb, B));
-        FORWARD_IF_ERROR(gsgd_model_score(m, sb, B));
+        GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B,
+                                              m->mean, m->inv_std, sb->Xb, sb->yb));
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, sb, B));
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_score(m, sb, B));
     }
     double acc[2];
-    FORWARD_IF_ERROR(ctx->be->download(ctx, acc, sb->acc, sizeof acc));
+    GSGD_FORWARD_IF_ERROR(ctx->be->download(ctx, acc, sb->acc, sizeof acc));
     out->n = ds->n;
     out->loss = ds->n ? acc[0] / (double)ds->n : NAN;
     out->accuracy = (m->n_classes > 0 && ds->n) ? acc[1] / (double)ds->n : NAN;
@@ -94,16 +96,16 @@ gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_
 
 gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_result *out) {
     if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
-    gsgd_step_buffers sb;
-    FORWARD_IF_ERROR(gsgd_step_buffers_alloc(m, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, &sb));
-    gsgd_status st = gsgd_evaluate_with(m, &sb, ds, out);
-    gsgd_step_buffers_free(m, &sb);
+    gsgdi_step_buffers sb;
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, &sb));
+    gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, out);
+    gsgdi_step_buffers_free(m, &sb);
     return st;
 }
 
 static float prediction(const gsgd_model *m, const float *z) {
     if (m->n_classes == 0) return z[0];
-    if (m->loss == LOSS_LOGISTIC) return z[0] > 0.0f ? 1.0f : 0.0f;
+    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1.0f : 0.0f;
     size_t best = 0;
     for (size_t k = 1; k < m->n_outputs; k++)
         if (z[k] > z[best]) best = k;
@@ -115,31 +117,31 @@ gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
     if (n == 0) return GSGD_STATUS_OK;
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features, rows = n < EVAL_ROWS ? n : EVAL_ROWS, K = m->n_outputs;
-    gsgd_step_buffers sb;
+    gsgdi_step_buffers sb;
     float *Xdev = NULL, *ydev = NULL, *logits = NULL;
     gsgd_status st = GSGD_STATUS_OK;
-    FORWARD_IF_ERROR(gsgd_step_buffers_alloc(m, rows, &sb));
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, rows * d * sizeof(float), (void **)&Xdev), done);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, rows * sizeof(float), (void **)&ydev), done);
-    CHECK_GOTO(st, ctx->be->zero(ctx, ydev, rows * sizeof(float)), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, rows, &sb));
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * d * sizeof(float), (void **)&Xdev), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * sizeof(float), (void **)&ydev), done);
+    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, ydev, rows * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
     for (size_t start = 0; start < n; start += rows) {
         size_t B = n - start < rows ? n - start : rows;
-        CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        CHECK_GOTO(st,
-                   ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
-                                   m->inv_std, sb.Xb, sb.yb),
-                   done);
-        CHECK_GOTO(st, gsgd_model_forward(m, &sb, B), done);
-        CHECK_GOTO(st,
-                   ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
-                   done);
+        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
+        GSGD_CHECK_GOTO(st,
+                        ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
+                                        m->inv_std, sb.Xb, sb.yb),
+                        done);
+        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
+        GSGD_CHECK_GOTO(
+            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
+            done);
         for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
     }
 done:
     free(logits);
-    gsgd_mem_free(ctx, Xdev, rows * d * sizeof(float));
-    gsgd_mem_free(ctx, ydev, rows * sizeof(float));
-    gsgd_step_buffers_free(m, &sb);
+    gsgdi_mem_free(ctx, Xdev, rows * d * sizeof(float));
+    gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
+    gsgdi_step_buffers_free(m, &sb);
     return st;
 }

@@ -25,37 +25,38 @@ static gsgd_status parse_hidden(gsgd_context *ctx, const char *spec, const char 
                                 size_t *widths, int *count) {
     *count = 0;
     const char *p = list;
-    RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "model '%s': mlp needs hidden widths, e.g. mlp:256,128", spec);
+    GSGD_RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "model '%s': mlp needs hidden widths, e.g. mlp:256,128", spec);
     while (*p) {
-        RETURN_ERROR_IF(*count >= GSGD_MAX_LAYERS - 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                        "model '%s': at most %d hidden layers", spec, GSGD_MAX_LAYERS - 1);
+        GSGD_RETURN_ERROR_IF(*count >= GSGD_MAX_LAYERS - 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "model '%s': at most %d hidden layers", spec, GSGD_MAX_LAYERS - 1);
         char *end;
         errno = 0;
         unsigned long long w = strtoull(p, &end, 10);
-        RETURN_ERROR_IF(end == p || errno || w == 0 || w > (1ull << 20) || *p == '-', ctx,
-                        GSGD_STATUS_INVALID_ARGUMENT,
-                        "model '%s': hidden width must be an integer in [1, 1048576]", spec);
+        GSGD_RETURN_ERROR_IF(end == p || errno || w == 0 || w > (1ull << 20) || *p == '-', ctx,
+                             GSGD_STATUS_INVALID_ARGUMENT,
+                             "model '%s': hidden width must be an integer in [1, 1048576]", spec);
         widths[(*count)++] = (size_t)w;
         if (*end == ',')
             end++;
         else
-            RETURN_ERROR_IF(*end, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                            "model '%s': unexpected '%c' in hidden widths", spec, *end);
+            GSGD_RETURN_ERROR_IF(*end, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                                 "model '%s': unexpected '%c' in hidden widths", spec, *end);
         p = end;
     }
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
-                              gsgd_model *m) {
-    RETURN_ERROR_IF(!spec || strlen(spec) >= GSGD_SPEC_LEN, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "model spec missing or longer than %d characters", GSGD_SPEC_LEN - 1);
-    RETURN_ERROR_IF(n_features == 0 || n_features > (1u << 30), ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "model '%s': %zu features", spec, n_features);
-    RETURN_ERROR_IF(n_classes < 0 || n_classes == 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "model '%s': n_classes must be 0 (regression) or >= 2, got %d", spec,
-                    n_classes);
+gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
+                               int n_classes, gsgd_model *m) {
+    GSGD_RETURN_ERROR_IF(!spec || strlen(spec) >= GSGD_SPEC_LEN, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "model spec missing or longer than %d characters", GSGD_SPEC_LEN - 1);
+    GSGD_RETURN_ERROR_IF(n_features == 0 || n_features > (1u << 30), ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT, "model '%s': %zu features", spec,
+                         n_features);
+    GSGD_RETURN_ERROR_IF(n_classes < 0 || n_classes == 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "model '%s': n_classes must be 0 (regression) or >= 2, got %d", spec,
+                         n_classes);
     memset(m, 0, sizeof *m);
     strcpy(m->spec, spec);
     m->ctx = ctx;
@@ -66,21 +67,21 @@ gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_feat
     int n_hidden = 0;
     int needs_classes = 1;
     if (strcmp(spec, "linear") == 0) {
-        m->loss = LOSS_SQUARED;
+        m->loss = GSGD_LOSS_SQUARED;
         m->n_outputs = n_classes == 0 ? 1 : (size_t)n_classes;
         needs_classes = 0;
     } else if (strcmp(spec, "logistic") == 0) {
-        RETURN_ERROR_IF(n_classes != 2, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                        "model 'logistic' is binary but the data has %d classes; use softmax",
-                        n_classes);
-        m->loss = LOSS_LOGISTIC;
+        GSGD_RETURN_ERROR_IF(n_classes != 2, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                             "model 'logistic' is binary but the data has %d classes; use softmax",
+                             n_classes);
+        m->loss = GSGD_LOSS_LOGISTIC;
         m->n_outputs = 1;
     } else if (strcmp(spec, "softmax") == 0 || strcmp(spec, "hinge") == 0) {
-        m->loss = spec[0] == 's' ? LOSS_SOFTMAX_CE : LOSS_HINGE;
+        m->loss = spec[0] == 's' ? GSGD_LOSS_SOFTMAX_CE : GSGD_LOSS_HINGE;
         m->n_outputs = (size_t)n_classes;
     } else if (strncmp(spec, "mlp:", 4) == 0) {
-        FORWARD_IF_ERROR(parse_hidden(ctx, spec, spec + 4, hidden, &n_hidden));
-        m->loss = LOSS_SOFTMAX_CE;
+        GSGD_FORWARD_IF_ERROR(parse_hidden(ctx, spec, spec + 4, hidden, &n_hidden));
+        m->loss = GSGD_LOSS_SOFTMAX_CE;
         m->n_outputs = (size_t)n_classes;
     } else {
         return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
@@ -88,16 +89,18 @@ gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_feat
                           "mlp:H1[,H2...]",
                           spec);
     }
-    RETURN_ERROR_IF(needs_classes && n_classes == 0, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                    "model '%s' needs class labels but the data is a regression problem", spec);
+    GSGD_RETURN_ERROR_IF(needs_classes && n_classes == 0, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "model '%s' needs class labels but the data is a regression problem",
+                         spec);
 
     m->n_layers = n_hidden + 1;
     size_t in = n_features, off = 0;
     for (int l = 0; l < m->n_layers; l++) {
         size_t out = l < n_hidden ? hidden[l] : m->n_outputs, w;
-        RETURN_ERROR_IF(!gsgd_mul_ok(in, out, &w) || w > (1ull << 34), ctx, GSGD_STATUS_TOO_LARGE,
-                        "model '%s': layer %d has too many weights", spec, l + 1);
-        m->layers[l] = (gsgd_layer){.in = in, .out = out, .w_off = off};
+        GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(in, out, &w) || w > (1ull << 34), ctx,
+                             GSGD_STATUS_TOO_LARGE, "model '%s': layer %d has too many weights",
+                             spec, l + 1);
+        m->layers[l] = (gsgdi_layer){.in = in, .out = out, .w_off = off};
         off += w;
         in = out;
     }
@@ -110,20 +113,20 @@ gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_feat
     return GSGD_STATUS_OK;
 }
 
-void gsgd_model_init_host(const gsgd_model *m, uint64_t seed, float *p) {
-    gsgd_rng rng = {gsgd_mix64(seed ^ 0x6a09e667f3bcc908ull)};
+void gsgdi_model_init_host(const gsgd_model *m, uint64_t seed, float *p) {
+    gsgdi_rng rng = {gsgdi_mix64(seed ^ 0x6a09e667f3bcc908ull)};
     for (int l = 0; l < m->n_layers; l++) {
-        const gsgd_layer *L = &m->layers[l];
+        const gsgdi_layer *L = &m->layers[l];
         double bound = 1.0 / sqrt((double)L->in);
         for (size_t i = 0; i < L->in * L->out; i++)
-            p[L->w_off + i] = (float)((2.0 * gsgd_rng_uniform(&rng) - 1.0) * bound);
+            p[L->w_off + i] = (float)((2.0 * gsgdi_rng_uniform(&rng) - 1.0) * bound);
         for (size_t i = 0; i < L->out; i++)
-            p[L->b_off + i] = (float)((2.0 * gsgd_rng_uniform(&rng) - 1.0) * bound);
+            p[L->b_off + i] = (float)((2.0 * gsgdi_rng_uniform(&rng) - 1.0) * bound);
     }
 }
 
-gsgd_status gsgd_model_alloc(gsgd_model *m) {
-    return gsgd_mem_alloc(m->ctx, m->n_params * sizeof(float), (void **)&m->params);
+gsgd_status gsgdi_model_alloc(gsgd_model *m) {
+    return gsgdi_mem_alloc(m->ctx, m->n_params * sizeof(float), (void **)&m->params);
 }
 
 gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
@@ -132,14 +135,14 @@ gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_feat
     *out = NULL;
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_model *m = calloc(1, sizeof *m);
-    RETURN_ERROR_IF(!m, ctx, GSGD_STATUS_OUT_OF_MEMORY, "model: out of memory");
+    GSGD_RETURN_ERROR_IF(!m, ctx, GSGD_STATUS_OUT_OF_MEMORY, "model: out of memory");
     float *host = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_model_layout(ctx, spec, n_features, n_classes, m), fail);
-    CHECK_GOTO(st, gsgd_model_alloc(m), fail);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), fail);
-    gsgd_model_init_host(m, seed, host);
-    CHECK_GOTO(st, ctx->be->upload(ctx, m->params, host, m->n_params * sizeof(float)), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_model_layout(ctx, spec, n_features, n_classes, m), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_model_alloc(m), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), fail);
+    gsgdi_model_init_host(m, seed, host);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->params, host, m->n_params * sizeof(float)), fail);
     free(host);
     *out = m;
     return GSGD_STATUS_OK;
@@ -152,9 +155,9 @@ fail:
 void gsgd_model_free(gsgd_model *m) {
     if (!m) return;
     if (m->ctx) {
-        gsgd_mem_free(m->ctx, m->params, m->n_params * sizeof(float));
-        gsgd_mem_free(m->ctx, m->mean, m->n_features * sizeof(float));
-        gsgd_mem_free(m->ctx, m->inv_std, m->n_features * sizeof(float));
+        gsgdi_mem_free(m->ctx, m->params, m->n_params * sizeof(float));
+        gsgdi_mem_free(m->ctx, m->mean, m->n_features * sizeof(float));
+        gsgdi_mem_free(m->ctx, m->inv_std, m->n_features * sizeof(float));
     }
     free(m);
 }
@@ -178,87 +181,89 @@ gsgd_status gsgd_model_shape(const gsgd_model *m, const char **spec, size_t *n_f
 
 /* ---- step buffers ------------------------------------------------------- */
 
-size_t gsgd_step_buffers_bytes(const gsgd_model *m, size_t B) {
+size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B) {
     size_t floats = B * (m->n_features + 1);
     for (int l = 0; l < m->n_layers; l++) floats += 2 * B * m->layers[l].out;
     return floats * sizeof(float) + 2 * sizeof(double);
 }
 
-gsgd_status gsgd_step_buffers_alloc(gsgd_model *m, size_t B, gsgd_step_buffers *sb) {
+gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb) {
     memset(sb, 0, sizeof *sb);
     gsgd_context *ctx = m->ctx;
     size_t bytes;
-    RETURN_ERROR_IF(B == 0 || !gsgd_mul_ok(B, m->n_features + 1, &bytes), ctx,
-                    GSGD_STATUS_TOO_LARGE, "batch of %zu rows is too large", B);
+    GSGD_RETURN_ERROR_IF(B == 0 || !gsgdi_mul_ok(B, m->n_features + 1, &bytes), ctx,
+                         GSGD_STATUS_TOO_LARGE, "batch of %zu rows is too large", B);
     sb->B = B;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, B * m->n_features * sizeof(float), (void **)&sb->Xb), fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, B * sizeof(float), (void **)&sb->yb), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, B * m->n_features * sizeof(float), (void **)&sb->Xb),
+                    fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, B * sizeof(float), (void **)&sb->yb), fail);
     for (int l = 0; l < m->n_layers; l++) {
         size_t b = B * m->layers[l].out * sizeof(float);
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, b, (void **)&sb->act[l]), fail);
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, b, (void **)&sb->dact[l]), fail);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, b, (void **)&sb->act[l]), fail);
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, b, (void **)&sb->dact[l]), fail);
     }
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, 2 * sizeof(double), (void **)&sb->acc), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, 2 * sizeof(double), (void **)&sb->acc), fail);
     return ctx->be->zero(ctx, sb->acc, 2 * sizeof(double));
 fail:
-    gsgd_step_buffers_free(m, sb);
+    gsgdi_step_buffers_free(m, sb);
     return st;
 }
 
-void gsgd_step_buffers_free(gsgd_model *m, gsgd_step_buffers *sb) {
+void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
     gsgd_context *ctx = m->ctx;
-    gsgd_mem_free(ctx, sb->Xb, sb->B * m->n_features * sizeof(float));
-    gsgd_mem_free(ctx, sb->yb, sb->B * sizeof(float));
+    gsgdi_mem_free(ctx, sb->Xb, sb->B * m->n_features * sizeof(float));
+    gsgdi_mem_free(ctx, sb->yb, sb->B * sizeof(float));
     for (int l = 0; l < m->n_layers; l++) {
-        gsgd_mem_free(ctx, sb->act[l], sb->B * m->layers[l].out * sizeof(float));
-        gsgd_mem_free(ctx, sb->dact[l], sb->B * m->layers[l].out * sizeof(float));
+        gsgdi_mem_free(ctx, sb->act[l], sb->B * m->layers[l].out * sizeof(float));
+        gsgdi_mem_free(ctx, sb->dact[l], sb->B * m->layers[l].out * sizeof(float));
     }
-    gsgd_mem_free(ctx, sb->acc, 2 * sizeof(double));
+    gsgdi_mem_free(ctx, sb->acc, 2 * sizeof(double));
     memset(sb, 0, sizeof *sb);
 }
 
 /* ---- forward / backward -------------------------------------------------- */
 
-gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
-    const gsgd_backend *be = m->ctx->be;
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
+    const gsgdi_backend *be = m->ctx->be;
     const float *in = sb->Xb;
     for (int l = 0; l < m->n_layers; l++) {
-        const gsgd_layer *L = &m->layers[l];
-        FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
-                                  m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
-        FORWARD_IF_ERROR(
+        const gsgdi_layer *L = &m->layers[l];
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
+                                       m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
+        GSGD_FORWARD_IF_ERROR(
             be->bias_act(m->ctx, sb->act[l], m->params + L->b_off, B, L->out, l < m->n_layers - 1));
         in = sb->act[l];
     }
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_model_backward(gsgd_model *m, gsgd_step_buffers *sb, size_t B, float *grads) {
-    return gsgd_model_backward_scaled(m, sb, B, 1.0f / (float)B, grads);
+gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads) {
+    return gsgdi_model_backward_scaled(m, sb, B, 1.0f / (float)B, grads);
 }
 
-gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, size_t B,
-                                       float grad_scale, float *grads) {
-    const gsgd_backend *be = m->ctx->be;
+gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                        float grad_scale, float *grads) {
+    const gsgdi_backend *be = m->ctx->be;
     int last = m->n_layers - 1;
-    FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
-                              m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
+    GSGD_FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
+                                   m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
     for (int l = last; l >= 0; l--) {
-        const gsgd_layer *L = &m->layers[l];
+        const gsgdi_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
-        FORWARD_IF_ERROR(be->gemm(m->ctx, 1, 0, L->in, L->out, B, 1.0f, in, L->in, sb->dact[l],
-                                  L->out, 0.0f, grads + L->w_off, L->out));
-        FORWARD_IF_ERROR(be->col_sum(m->ctx, sb->dact[l], B, L->out, grads + L->b_off));
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 1, 0, L->in, L->out, B, 1.0f, in, L->in, sb->dact[l],
+                                       L->out, 0.0f, grads + L->w_off, L->out));
+        GSGD_FORWARD_IF_ERROR(be->col_sum(m->ctx, sb->dact[l], B, L->out, grads + L->b_off));
         if (l == 0) break;
-        FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l], L->out,
-                                  m->params + L->w_off, L->out, 0.0f, sb->dact[l - 1], L->in));
-        FORWARD_IF_ERROR(be->relu_backward(m->ctx, sb->dact[l - 1], sb->act[l - 1], B * L->in));
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l], L->out,
+                                       m->params + L->w_off, L->out, 0.0f, sb->dact[l - 1], L->in));
+        GSGD_FORWARD_IF_ERROR(
+            be->relu_backward(m->ctx, sb->dact[l - 1], sb->act[l - 1], B * L->in));
     }
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
+gsgd_status gsgdi_model_score(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
     return m->ctx->be->loss(m->ctx, m->loss, sb->act[m->n_layers - 1], sb->yb, B, m->n_outputs,
                             m->n_classes > 0, 1.0f, NULL, sb->acc);
 }
@@ -270,8 +275,8 @@ gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B) {
  * mapped host memory take it too: the op reads each row once, as the
  * gather does (the CUDA kernel stages a tile's rows in shared memory). */
 static size_t fused_scratch(const gsgd_model *m, const gsgd_dataset *ds, size_t *from) {
-    const gsgd_backend *be = m->ctx->be;
-    const int forced = gsgd_env_switch("GSGD_FUSED_GRADIENT", -1);
+    const gsgdi_backend *be = m->ctx->be;
+    const int forced = gsgdi_env_switch("GSGD_FUSED_GRADIENT", -1);
     *from = 0;
     if (m->n_layers != 1 || !be->linear_grad || forced == 0 ||
         (forced < 0 && be->linear_grad_min_batch == 0))
@@ -281,41 +286,41 @@ static size_t fused_scratch(const gsgd_model *m, const gsgd_dataset *ds, size_t 
     return bytes;
 }
 
-size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds) {
+size_t gsgdi_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds) {
     size_t from;
     fused_scratch(m, ds, &from);
     return from;
 }
 
-size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch) {
+size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch) {
     size_t from;
     const size_t bytes = fused_scratch(m, ds, &from);
     return from && batch >= from ? bytes : 0;
 }
 
-gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                      size_t start, size_t B, float grad_scale, float *grads,
-                                      double *acc, void *scratch, size_t scratch_bytes) {
-    const gsgd_layer *L = &m->layers[0];
-    const gsgd_linear_grad_args a = {.kind = m->loss,
-                                     .classify = m->n_classes > 0,
-                                     .X = ds->X,
-                                     .xt = ds->xt,
-                                     .y = ds->y,
-                                     .d = ds->d,
-                                     .K = L->out,
-                                     .perm = perm,
-                                     .start = start,
-                                     .B = B,
-                                     .mean = m->mean,
-                                     .inv_std = m->inv_std,
-                                     .W = m->params + L->w_off,
-                                     .b = m->params + L->b_off,
-                                     .grad_scale = grad_scale,
-                                     .dW = grads + L->w_off,
-                                     .db = grads + L->b_off,
-                                     .acc = acc,
-                                     .scratch = scratch,
-                                     .scratch_bytes = scratch_bytes};
+gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
+                                       size_t start, size_t B, float grad_scale, float *grads,
+                                       double *acc, void *scratch, size_t scratch_bytes) {
+    const gsgdi_layer *L = &m->layers[0];
+    const gsgdi_linear_grad_args a = {.kind = m->loss,
+                                      .classify = m->n_classes > 0,
+                                      .X = ds->X,
+                                      .xt = ds->xt,
+                                      .y = ds->y,
+                                      .d = ds->d,
+                                      .K = L->out,
+                                      .perm = perm,
+                                      .start = start,
+                                      .B = B,
+                                      .mean = m->mean,
+                                      .inv_std = m->inv_std,
+                                      .W = m->params + L->w_off,
+                                      .b = m->params + L->b_off,
+                                      .grad_scale = grad_scale,
+                                      .dW = grads + L->w_off,
+                                      .db = grads + L->b_off,
+                                      .acc = acc,
+                                      .scratch = scratch,
+                                      .scratch_bytes = scratch_bytes};
     return m->ctx->be->linear_grad(m->ctx, &a);
 }

@@ -17,28 +17,28 @@ typedef struct {
     size_t in, out;
     size_t w_off; /* offset of the in x out weight matrix in the flat buffer */
     size_t b_off; /* offset of the out biases */
-} gsgd_layer;
+} gsgdi_layer;
 
 struct gsgd_model {
     gsgd_context *ctx;
     char spec[GSGD_SPEC_LEN];
-    gsgd_loss loss;
+    gsgdi_loss loss;
     int n_classes;
     size_t n_features, n_outputs;
     int n_layers;
-    gsgd_layer layers[GSGD_MAX_LAYERS];
+    gsgdi_layer layers[GSGD_MAX_LAYERS];
     size_t n_params, n_decay; /* weights occupy [0, n_decay) */
     float *params;            /* backend memory */
     float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
 };
 
 /* Parses spec and fills the layout (layers, sizes); allocates nothing. */
-gsgd_status gsgd_model_layout(gsgd_context *ctx, const char *spec, size_t n_features, int n_classes,
-                              gsgd_model *m);
+gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
+                               int n_classes, gsgd_model *m);
 /* Fills host buffer p (n_params) with PyTorch nn.Linear's init from seed. */
-void gsgd_model_init_host(const gsgd_model *m, uint64_t seed, float *p);
+void gsgdi_model_init_host(const gsgd_model *m, uint64_t seed, float *p);
 /* Allocates the parameter buffer of a laid-out model. */
-gsgd_status gsgd_model_alloc(gsgd_model *m);
+gsgd_status gsgdi_model_alloc(gsgd_model *m);
 
 /* Buffers for forward/backward of up to B rows. */
 typedef struct {
@@ -47,47 +47,47 @@ typedef struct {
     float *act[GSGD_MAX_LAYERS];  /* B x out_l: layer outputs (post-ReLU) */
     float *dact[GSGD_MAX_LAYERS]; /* B x out_l: gradients w.r.t. pre-activations */
     double *acc;                  /* [loss sum, correct count] */
-} gsgd_step_buffers;
+} gsgdi_step_buffers;
 
-/* Bytes of backend memory gsgd_step_buffers_alloc takes for B rows. */
-size_t gsgd_step_buffers_bytes(const gsgd_model *m, size_t B);
-gsgd_status gsgd_step_buffers_alloc(gsgd_model *m, size_t B, gsgd_step_buffers *sb);
-void gsgd_step_buffers_free(gsgd_model *m, gsgd_step_buffers *sb);
+/* Bytes of backend memory gsgdi_step_buffers_alloc takes for B rows. */
+size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B);
+gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb);
+void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb);
 
 /* Forward pass of rows already gathered in sb->Xb (B <= sb->B); logits end
  * in sb->act[n_layers-1]. */
-gsgd_status gsgd_model_forward(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
 /* Loss + backward: writes the gradient of the mean loss over the B rows
  * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
-gsgd_status gsgd_model_backward(gsgd_model *m, gsgd_step_buffers *sb, size_t B, float *grads);
+gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads);
 /* The same with the loss gradient scaled by grad_scale instead of 1/B: a
  * data-parallel replica scales by 1/(global batch) so that the sum over
  * replicas is the global mean, with no extra pass over the buffer. */
-gsgd_status gsgd_model_backward_scaled(gsgd_model *m, gsgd_step_buffers *sb, size_t B,
-                                       float grad_scale, float *grads);
+gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                        float grad_scale, float *grads);
 /* Loss and accuracy counts only (evaluation). */
-gsgd_status gsgd_model_score(gsgd_model *m, gsgd_step_buffers *sb, size_t B);
+gsgd_status gsgdi_model_score(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
 
 /* The smallest batch from which steps of m over ds take the fused gradient
  * (backend.h's linear_grad), or 0 when none do and steps compose gather,
  * forward and backward: a model with hidden layers, a backend that does not
  * fuse this shape, or GSGD_FUSED_GRADIENT=0. GSGD_FUSED_GRADIENT=1 makes
  * it 1; unset, it is the backend's linear_grad_min_batch. */
-size_t gsgd_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds);
+size_t gsgdi_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds);
 /* Bytes of scratch the fused gradient needs for steps of `batch` rows of m
- * over ds, or 0 when those steps compose the ops (gsgd_model_fused_from). */
-size_t gsgd_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch);
-/* What gather, gsgd_model_forward and gsgd_model_backward_scaled compute
+ * over ds, or 0 when those steps compose the ops (gsgdi_model_fused_from). */
+size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch);
+/* What gather, gsgdi_model_forward and gsgdi_model_backward_scaled compute
  * for rows perm[start, start + B) of ds, in one fused op: the gradient into
  * grads, loss and correct count added to acc. scratch holds
- * gsgd_model_fused_bytes(m, ds, B) bytes (scratch_bytes), which must be
+ * gsgdi_model_fused_bytes(m, ds, B) bytes (scratch_bytes), which must be
  * nonzero. */
-gsgd_status gsgd_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                      size_t start, size_t B, float grad_scale, float *grads,
-                                      double *acc, void *scratch, size_t scratch_bytes);
+gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
+                                       size_t start, size_t B, float grad_scale, float *grads,
+                                       double *acc, void *scratch, size_t scratch_bytes);
 
 /* Evaluates with given buffers (reused by the trainer). */
-gsgd_status gsgd_evaluate_with(gsgd_model *m, gsgd_step_buffers *sb, const gsgd_dataset *ds,
-                               gsgd_eval_result *out);
+gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
+                                gsgd_eval_result *out);
 
 #endif

@@ -5,7 +5,7 @@
 
 #include "model/model.h"
 
-void gsgd_resolve_options(const gsgd_options *in, gsgd_options *out) {
+void gsgdi_resolve_options(const gsgd_options *in, gsgd_options *out) {
     *out = *in;
     double *v = out->v;
     const gsgd_optim k = (gsgd_optim)v[GSGD_OPTIMIZER];
@@ -44,11 +44,11 @@ void gsgd_resolve_options(const gsgd_options *in, gsgd_options *out) {
     }
 }
 
-gsgd_update_rule gsgd_rule_from_options(const gsgd_options *opts, const gsgd_model *m, size_t n) {
+gsgdi_update_rule gsgdi_rule_from_options(const gsgd_options *opts, const gsgd_model *m, size_t n) {
     gsgd_options o;
-    gsgd_resolve_options(opts, &o);
+    gsgdi_resolve_options(opts, &o);
     const double alpha = o.v[GSGD_L1], ratio = o.v[GSGD_L1_RATIO];
-    gsgd_update_rule r = {
+    gsgdi_update_rule r = {
         .kind = (gsgd_optim)o.v[GSGD_OPTIMIZER],
         .momentum = (float)o.v[GSGD_MOMENTUM],
         .weight_decay = (float)(o.v[GSGD_WEIGHT_DECAY] + alpha * (1.0 - ratio)),
@@ -76,8 +76,8 @@ gsgd_update_rule gsgd_rule_from_options(const gsgd_options *opts, const gsgd_mod
     return r;
 }
 
-double gsgd_base_lr(const gsgd_options *o) {
+double gsgdi_base_lr(const gsgd_options *o) {
     gsgd_options r;
-    gsgd_resolve_options(o, &r);
+    gsgdi_resolve_options(o, &r);
     return r.v[GSGD_LR];
 }

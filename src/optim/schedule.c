@@ -8,13 +8,13 @@
 
 static const double PI = 3.14159265358979323846;
 
-int gsgd_schedule_per_step(const gsgd_options *o) {
+int gsgdi_schedule_per_step(const gsgd_options *o) {
     const gsgd_schedule s = (gsgd_schedule)o->v[GSGD_SCHEDULE];
     return s == GSGD_SCHEDULE_COSINE || s == GSGD_SCHEDULE_INVSCALING || s == GSGD_SCHEDULE_OPTIMAL;
 }
 
-int gsgd_lr_per_step(const gsgd_options *o) {
-    return o->v[GSGD_WARMUP] > 0.0 || gsgd_schedule_per_step(o);
+int gsgdi_lr_per_step(const gsgd_options *o) {
+    return o->v[GSGD_WARMUP] > 0.0 || gsgdi_schedule_per_step(o);
 }
 
 /* Epochs into the current cosine cycle and that cycle's length (SGDR,
@@ -44,8 +44,8 @@ static double optimal_lr(double alpha, double t) {
     return 1.0 / (alpha * (t0 + t - 1.0));
 }
 
-double gsgd_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t steps_per_epoch) {
-    const double base = gsgd_base_lr(o);
+double gsgdi_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t steps_per_epoch) {
+    const double base = gsgdi_base_lr(o);
     const double e = (double)epoch + (double)step / (double)steps_per_epoch;
     const double t = (double)epoch * (double)steps_per_epoch + (double)step + 1.0;
     gsgd_schedule kind = (gsgd_schedule)o->v[GSGD_SCHEDULE];
@@ -78,11 +78,11 @@ double gsgd_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t st
     return base;
 }
 
-double gsgd_lr_at_epoch(const gsgd_options *o, int epoch) {
-    return gsgd_schedule_lr(o, epoch, 0, 1);
+double gsgdi_lr_at_epoch(const gsgd_options *o, int epoch) {
+    return gsgdi_schedule_lr(o, epoch, 0, 1);
 }
 
-double gsgd_lr_scale(const gsgd_options *o, size_t B) {
+double gsgdi_lr_scale(const gsgd_options *o, size_t B) {
     if ((gsgd_schedule)o->v[GSGD_SCHEDULE] == GSGD_SCHEDULE_OPTIMAL) return 1.0;
     double ratio = (double)B / o->v[GSGD_LR_REF_BATCH];
     switch ((gsgd_lr_scaling)o->v[GSGD_LR_SCALING]) {
@@ -96,7 +96,7 @@ double gsgd_lr_scale(const gsgd_options *o, size_t B) {
     return 1.0;
 }
 
-size_t gsgd_warmup_steps(const gsgd_options *o, size_t steps_per_epoch) {
+size_t gsgdi_warmup_steps(const gsgd_options *o, size_t steps_per_epoch) {
     return (size_t)ceil(o->v[GSGD_WARMUP] * (double)steps_per_epoch);
 }
 
@@ -106,12 +106,12 @@ size_t gsgd_warmup_steps(const gsgd_options *o, size_t steps_per_epoch) {
  * smaller rate to start from, and the ramp starts from zero instead (the
  * usual linear warmup); either way step T-1 reaches the target. The
  * schedule runs on its own clock: warmup only scales it. */
-double gsgd_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
-                       size_t step) {
-    const double scale = gsgd_lr_scale(o, B);
-    const double base = gsgd_schedule_lr(o, epoch, step, steps_per_epoch);
+double gsgdi_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
+                        size_t step) {
+    const double scale = gsgdi_lr_scale(o, B);
+    const double base = gsgdi_schedule_lr(o, epoch, step, steps_per_epoch);
     const double target = base * scale;
-    const size_t T = gsgd_warmup_steps(o, steps_per_epoch);
+    const size_t T = gsgdi_warmup_steps(o, steps_per_epoch);
     const size_t t = (size_t)epoch * steps_per_epoch + step;
     if (t >= T) return target;
     const double start = scale > 1.0 ? base : 0.0;

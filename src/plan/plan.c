@@ -47,11 +47,11 @@ static const struct {
 
 struct gsgd_batch_plan {
     gsgd_device device;
-    gsgd_mem_model mm;
-    gsgd_budget budget;
+    gsgdi_mem_model mm;
+    gsgdi_budget budget;
     size_t free_bytes, total_bytes;
     size_t batch, max_fit, predicted, measured;
-    gsgd_plan_why why;
+    gsgdi_plan_why why;
     double lr, seconds;
     char reason[768];
     int n_curve;
@@ -78,9 +78,9 @@ static gsgd_status verify(verify_ctx *v, size_t B, gsgd_trainer **out) {
     const size_t saved_peak = ctx->bytes_peak;
     ctx->bytes_peak = ctx->bytes_in_use;
     gsgd_trainer *tr = NULL;
-    gsgd_status st = gsgd_trainer_alloc(v->m, v->data, v->opts, B, &tr);
-    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe(tr, B, 1, NULL);
-    if (st == GSGD_STATUS_OK) st = gsgd_trainer_probe_eval(tr);
+    gsgd_status st = gsgdi_trainer_alloc(v->m, v->data, v->opts, B, &tr);
+    if (st == GSGD_STATUS_OK) st = gsgdi_trainer_probe(tr, B, 1, NULL);
+    if (st == GSGD_STATUS_OK) st = gsgdi_trainer_probe_eval(tr);
     if (st == GSGD_STATUS_OK) st = ctx->be->sync(ctx);
     const size_t peak = ctx->bytes_peak;
     if (st != GSGD_STATUS_OK || !out) gsgd_trainer_free(tr);
@@ -110,7 +110,8 @@ static gsgd_status time_candidates(gsgd_batch_plan *p, gsgd_trainer *tr, size_t 
     p->n_curve = 0;
     while (p->n_curve < MAX_CURVE) {
         double t[FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS];
-        FORWARD_IF_ERROR(gsgd_trainer_probe(tr, c, FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS, t));
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_trainer_probe(tr, c, FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS, t));
         qsort(t + FASTEST_WARMUP_STEPS, FASTEST_TIMED_STEPS, sizeof *t, cmp_double);
         double median = t[FASTEST_WARMUP_STEPS + FASTEST_TIMED_STEPS / 2];
         double sps = median > 0.0 ? (double)c / median : INFINITY;
@@ -132,7 +133,7 @@ static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
     size_t b = m->n_params * sizeof(float);
     if (!data->borrowed) {
         b += data->n * sizeof(float);
-        if (!data->host_mapped) b += gsgd_dataset_x_bytes(data);
+        if (!data->host_mapped) b += gsgdi_dataset_x_bytes(data);
     }
     if (m->mean) b += 2 * m->n_features * sizeof(float);
     return b;
@@ -142,19 +143,19 @@ static size_t resident_bytes(const gsgd_model *m, const gsgd_dataset *data) {
 static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_dataset *data,
                                   const gsgd_options *o) {
     gsgd_context *ctx = m->ctx;
-    const gsgd_backend *be = ctx->be;
+    const gsgdi_backend *be = ctx->be;
     const size_t res = resident_bytes(m, data);
     p->device = ctx->device;
-    const gsgd_update_rule rule = gsgd_rule_from_options(o, m, m->n_params);
-    gsgd_mem_inputs in = {
+    const gsgdi_update_rule rule = gsgdi_rule_from_options(o, m, m->n_params);
+    gsgdi_mem_inputs in = {
         .m = m,
         .n_train = data->n,
         .x_type = data->xt,
         .optim = rule.kind,
-        .n_state = gsgd_rule_state_count(&rule),
-        .work_floats = gsgd_rule_work_floats(&rule, m->n_params),
+        .n_state = gsgdi_rule_state_count(&rule),
+        .work_floats = gsgdi_rule_work_floats(&rule, m->n_params),
         .average = o->v[GSGD_AVERAGE] > 0.0,
-        .lr_table = gsgd_lr_per_step(o),
+        .lr_table = gsgdi_lr_per_step(o),
         .model_resident = 1,
         .data_resident = 1,
         .data_borrowed = data->borrowed,
@@ -163,13 +164,13 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .perm_scratch_bytes = be->perm_scratch_bytes(data->n),
         /* Counted at any batch the op may take (a few MB, conservative
          * below the backend's smallest fused batch). */
-        .fused_bytes = gsgd_model_fused_bytes(m, data, SIZE_MAX),
+        .fused_bytes = gsgdi_model_fused_bytes(m, data, SIZE_MAX),
         .workspace_bytes = DEVICE[p->device].workspace,
     };
-    gsgd_mem_model_build(&in, &p->mm);
-    FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
+    gsgdi_mem_model_build(&in, &p->mm);
+    GSGD_FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
     double reserve = o->v[GSGD_MEM_RESERVE];
-    gsgd_budget_inputs bi = {
+    gsgdi_budget_inputs bi = {
         .free_bytes = p->free_bytes,
         .total_bytes = p->total_bytes,
         .in_use = ctx->bytes_in_use,
@@ -180,7 +181,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .reserve = reserve < 0.0 ? DEVICE[p->device].reserve : (size_t)reserve,
         .rounding = (size_t)p->mm.n_buffers * (DEVICE[p->device].granularity - 1),
     };
-    gsgd_budget_compute(&bi, &p->budget);
+    gsgdi_budget_compute(&bi, &p->budget);
     return GSGD_STATUS_OK;
 }
 
@@ -193,22 +194,22 @@ static void explain_budget(gsgd_batch_plan *p, gsgd_context *ctx) {
                      "%s; the budget is the %s, %s, less %s of headroom (the margin "
                      "GSGD_MEM_HEADROOM, the reserve GSGD_MEM_RESERVE for the device's runtime "
                      "and libraries, allocation rounding)",
-                     msg, p->budget.cap_source, gsgd_fmt_bytes(p->budget.cap, a, sizeof a),
-                     gsgd_fmt_bytes(p->budget.headroom, b, sizeof b));
+                     msg, p->budget.cap_source, gsgdi_fmt_bytes(p->budget.cap, a, sizeof a),
+                     gsgdi_fmt_bytes(p->budget.headroom, b, sizeof b));
 }
 
 /* When the resident dataset is what leaves no room, says so, and how to
  * keep it in pinned host memory where the backend can (dataset.c). */
 static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
     gsgd_context *ctx = data->ctx;
-    const size_t data_bytes = gsgd_dataset_x_bytes(data) + data->n * sizeof(float);
+    const size_t data_bytes = gsgdi_dataset_x_bytes(data) + data->n * sizeof(float);
     if (p->mm.fixed - data_bytes + p->mm.per_sample > p->budget.budget) return;
     char a[32], msg[GSGD_ERROR_LEN];
     snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
     (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
                      "%s; the training set (%s) is what leaves no room for the batch "
                      "buffers%s",
-                     msg, gsgd_fmt_bytes(data_bytes, a, sizeof a),
+                     msg, gsgdi_fmt_bytes(data_bytes, a, sizeof a),
                      ctx->be->alloc_host_mapped
                          ? ": loaded under a context memory limit below its size "
                            "(gsgd_context_set_mem_limit), it stays in pinned host memory"
@@ -220,7 +221,7 @@ static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
 static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int default_cap,
                     int tries) {
     char b1[32], b2[32];
-    const char *budget = gsgd_fmt_bytes(p->budget.budget, b1, sizeof b1);
+    const char *budget = gsgdi_fmt_bytes(p->budget.budget, b1, sizeof b1);
     switch (p->why) {
     case GSGD_WHY_MEMORY:
         snprintf(p->reason, sizeof p->reason,
@@ -246,7 +247,7 @@ static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int de
         snprintf(p->reason, sizeof p->reason,
                  "the planned batch %zu (predicted %s) failed to allocate; bisection found "
                  "%zu in %d tries",
-                 planned, gsgd_fmt_bytes(gsgd_mem_model_bytes(&p->mm, planned), b2, sizeof b2),
+                 planned, gsgdi_fmt_bytes(gsgdi_mem_model_bytes(&p->mm, planned), b2, sizeof b2),
                  p->batch, tries);
         break;
     case GSGD_WHY_FASTEST:
@@ -258,21 +259,21 @@ static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int de
     }
 }
 
-gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *o,
-                          gsgd_batch_plan **out, gsgd_trainer **keep) {
-    const double t0 = gsgd_now_seconds();
+gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *o,
+                           gsgd_batch_plan **out, gsgd_trainer **keep) {
+    const double t0 = gsgdi_now_seconds();
     gsgd_context *ctx = m->ctx;
     *out = NULL;
     if (keep) *keep = NULL;
-    FORWARD_IF_ERROR(gsgd_trainer_check(m, data));
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_check(m, data));
     gsgd_batch_plan *p = calloc(1, sizeof *p);
-    RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
+    GSGD_RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
     gsgd_trainer *tr = NULL;
     verify_ctx v = {.m = m, .data = data, .opts = o};
     int tries = 0, default_cap = 0;
     size_t planned = 0, max_batch = 0;
     gsgd_status st;
-    CHECK_GOTO(st, measure_device(p, m, data, o), fail);
+    GSGD_CHECK_GOTO(st, measure_device(p, m, data, o), fail);
 
     const size_t fixed_batch = (size_t)o->v[GSGD_BATCH];
     if (fixed_batch > 0) {
@@ -284,32 +285,32 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
         p->max_fit = p->budget.budget >= p->mm.fixed && p->mm.per_sample
                          ? (p->budget.budget - p->mm.fixed) / p->mm.per_sample
                          : 0;
-        size_t need = gsgd_mem_model_bytes(&p->mm, p->batch);
+        size_t need = gsgdi_mem_model_bytes(&p->mm, p->batch);
         if (need > p->budget.cap) {
             char a[32], b[32];
             st = GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
                             "model does not fit: batch %zu needs %s, has %s (%s)", p->batch,
-                            gsgd_fmt_bytes(need, a, sizeof a),
-                            gsgd_fmt_bytes(p->budget.cap, b, sizeof b), p->budget.cap_source);
+                            gsgdi_fmt_bytes(need, a, sizeof a),
+                            gsgdi_fmt_bytes(p->budget.cap, b, sizeof b), p->budget.cap_source);
             goto fail;
         }
         if (keep) {
             /* A trainer at a fixed batch only allocates: no extra step. */
             const size_t saved_peak = ctx->bytes_peak;
             ctx->bytes_peak = ctx->bytes_in_use;
-            st = gsgd_trainer_alloc(m, data, o, p->batch, &tr);
+            st = gsgdi_trainer_alloc(m, data, o, p->batch, &tr);
             p->measured = ctx->bytes_peak;
             if (saved_peak > ctx->bytes_peak) ctx->bytes_peak = saved_peak;
             if (st != GSGD_STATUS_OK) goto fail;
         } else {
-            CHECK_GOTO(st, verify(&v, p->batch, NULL), fail);
+            GSGD_CHECK_GOTO(st, verify(&v, p->batch, NULL), fail);
             p->measured = v.measured;
         }
     } else {
         default_cap = !(o->v[GSGD_MAX_BATCH] > 0);
         max_batch = default_cap ? DEVICE[p->device].max_batch : (size_t)o->v[GSGD_MAX_BATCH];
-        st = gsgd_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
-                              max_batch, &planned, &p->max_fit, &p->why);
+        st = gsgdi_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
+                               max_batch, &planned, &p->max_fit, &p->why);
         if (st != GSGD_STATUS_OK) {
             explain_budget(p, ctx);
             explain_no_fit(p, data);
@@ -319,31 +320,31 @@ gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_op
         const int fastest = (int)o->v[GSGD_BATCH_POLICY] == GSGD_BATCH_FASTEST;
         st = verify(&v, planned, keep || fastest ? &tr : NULL);
         if (st == GSGD_STATUS_OUT_OF_MEMORY || st == GSGD_STATUS_DEVICE_OUT_OF_MEMORY) {
-            CHECK_GOTO(st, gsgd_plan_bisect(ctx, 0, planned, verify_try, &v, &p->batch, &tries),
-                       fail);
+            GSGD_CHECK_GOTO(
+                st, gsgdi_plan_bisect(ctx, 0, planned, verify_try, &v, &p->batch, &tries), fail);
             p->why = GSGD_WHY_BISECTED;
-            CHECK_GOTO(st, verify(&v, p->batch, keep || fastest ? &tr : NULL), fail);
+            GSGD_CHECK_GOTO(st, verify(&v, p->batch, keep || fastest ? &tr : NULL), fail);
         } else if (st != GSGD_STATUS_OK) {
             goto fail;
         }
         if (fastest) {
             size_t best;
-            CHECK_GOTO(st, time_candidates(p, tr, p->batch, &best), fail);
+            GSGD_CHECK_GOTO(st, time_candidates(p, tr, p->batch, &best), fail);
             planned = p->batch;
             p->why = GSGD_WHY_FASTEST;
             if (best != p->batch || !keep) {
                 gsgd_trainer_free(tr);
                 tr = NULL;
                 p->batch = best;
-                CHECK_GOTO(st, verify(&v, best, keep ? &tr : NULL), fail);
+                GSGD_CHECK_GOTO(st, verify(&v, best, keep ? &tr : NULL), fail);
             }
         }
         p->measured = v.measured;
     }
-    p->predicted = gsgd_mem_model_bytes(&p->mm, p->batch);
-    p->lr = gsgd_base_lr(o) * gsgd_lr_scale(o, p->batch);
+    p->predicted = gsgdi_mem_model_bytes(&p->mm, p->batch);
+    p->lr = gsgdi_base_lr(o) * gsgdi_lr_scale(o, p->batch);
     explain(p, planned, max_batch, default_cap, tries);
-    p->seconds = gsgd_now_seconds() - t0;
+    p->seconds = gsgdi_now_seconds() - t0;
     *out = p;
     if (keep) *keep = tr;
     return GSGD_STATUS_OK;
@@ -360,9 +361,9 @@ gsgd_status gsgd_plan(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *
     if (!out) return GSGD_STATUS_INVALID_ARGUMENT;
     *out = NULL;
     if (!ctx || !model || !data || !opts) return GSGD_STATUS_INVALID_ARGUMENT;
-    RETURN_ERROR_IF(model->ctx != ctx || data->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                    "plan: the model and the data must belong to the context given");
-    return gsgd_plan_run(model, data, opts, out, NULL);
+    GSGD_RETURN_ERROR_IF(model->ctx != ctx || data->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "plan: the model and the data must belong to the context given");
+    return gsgdi_plan_run(model, data, opts, out, NULL);
 }
 
 void gsgd_plan_free(gsgd_batch_plan *plan) { free(plan); }
@@ -393,7 +394,7 @@ gsgd_status gsgd_plan_memory(const gsgd_batch_plan *p, size_t *free_bytes, size_
 gsgd_status gsgd_plan_item(const gsgd_batch_plan *p, int i, const char **name, size_t *bytes,
                            int *per_sample, int *resident) {
     if (!p || i < 0 || i >= p->mm.n_items) return GSGD_STATUS_INVALID_ARGUMENT;
-    const gsgd_mem_item *it = &p->mm.items[i];
+    const gsgdi_mem_item *it = &p->mm.items[i];
     if (name) *name = it->name;
     if (bytes) *bytes = it->bytes;
     if (per_sample) *per_sample = it->per_sample;

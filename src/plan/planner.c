@@ -16,14 +16,14 @@ static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX :
 
 static size_t mul_sat(size_t a, size_t b) {
     size_t r;
-    return gsgd_mul_ok(a, b, &r) ? r : SIZE_MAX;
+    return gsgdi_mul_ok(a, b, &r) ? r : SIZE_MAX;
 }
 
-static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resident,
+static void add_item(gsgdi_mem_model *mm, size_t bytes, int per_sample, int resident,
                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resident,
+static void add_item(gsgdi_mem_model *mm, size_t bytes, int per_sample, int resident,
                      const char *fmt, ...) {
-    gsgd_mem_item *it = &mm->items[mm->n_items++];
+    gsgdi_mem_item *it = &mm->items[mm->n_items++];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(it->name, sizeof it->name, fmt, ap);
@@ -38,7 +38,7 @@ static void add_item(gsgd_mem_model *mm, size_t bytes, int per_sample, int resid
     if (!resident) mm->n_buffers++;
 }
 
-void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
+void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
     memset(mm, 0, sizeof *mm);
     const gsgd_model *m = in->m;
     const size_t F = sizeof(float), n = in->n_train, d = m->n_features;
@@ -68,7 +68,7 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
         add_item(mm, in->other_in_use, 0, 1, "other gsgd memory in use (test set, ...)");
 
     /* The trainer's buffers, in the order gsgd_trainer_create allocates
-     * them: the step buffers (gsgd_step_buffers_alloc), then the rest. */
+     * them: the step buffers (gsgdi_step_buffers_alloc), then the rest. */
     add_item(mm, d * F, 1, 0, "batch input (%zu floats)", d);
     add_item(mm, F, 1, 0, "batch targets (1 float)");
     for (int l = 0; l < m->n_layers; l++) {
@@ -94,7 +94,7 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
         add_item(mm, mul_sat(in->work_floats, F), 0, 0, "update scratch (%zu floats)",
                  in->work_floats);
     if (in->average) add_item(mm, pbytes, 0, 0, "averaged parameters");
-    add_item(mm, sizeof(gsgd_guard), 0, 0, "NaN/Inf guard");
+    add_item(mm, sizeof(gsgdi_guard), 0, 0, "NaN/Inf guard");
     /* A warmup or schedule changes the rate every step; one entry per step
      * of an epoch, uploaded once per epoch, keeps the copy out of the step
      * loop. Sized for n_train steps (batch 1) so that it does not depend
@@ -108,15 +108,15 @@ void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm) {
     if (in->fused_bytes) add_item(mm, in->fused_bytes, 0, 0, "fused gradient scratch");
     if (in->workspace_bytes) {
         add_item(mm, in->workspace_bytes, 0, 0, "library workspace (cuBLAS)");
-        mm->n_buffers--; /* the library allocates it, not gsgd_mem_alloc */
+        mm->n_buffers--; /* the library allocates it, not gsgdi_mem_alloc */
     }
 }
 
-size_t gsgd_mem_model_bytes(const gsgd_mem_model *mm, size_t B) {
+size_t gsgdi_mem_model_bytes(const gsgdi_mem_model *mm, size_t B) {
     return add_sat(mm->fixed, mul_sat(B, mm->per_sample));
 }
 
-void gsgd_budget_compute(const gsgd_budget_inputs *in, gsgd_budget *out) {
+void gsgdi_budget_compute(const gsgdi_budget_inputs *in, gsgdi_budget *out) {
     out->cap = add_sat(in->free_bytes, in->in_use);
     out->cap_source = "free memory";
     if (in->ctx_limit && in->ctx_limit < out->cap) {
@@ -141,20 +141,20 @@ void gsgd_budget_compute(const gsgd_budget_inputs *in, gsgd_budget *out) {
     out->budget = out->cap > out->headroom ? out->cap - out->headroom : 0;
 }
 
-size_t gsgd_plan_round(size_t B) { return B > 32 ? B / 32 * 32 : B; }
+size_t gsgdi_plan_round(size_t B) { return B > 32 ? B / 32 * 32 : B; }
 
-gsgd_status gsgd_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
-                             size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
-                             gsgd_plan_why *why) {
-    RETURN_ERROR_IF(n_train == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "planner: no samples");
+gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
+                              size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
+                              gsgdi_plan_why *why) {
+    GSGD_RETURN_ERROR_IF(n_train == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "planner: no samples");
     size_t need = add_sat(fixed, per_sample);
     if (budget < need) {
         char a[32], b[32];
         return GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
                           "model does not fit: needs %s (%zu bytes: %zu fixed + %zu for one "
                           "batch row), has %s (%zu bytes, the budget after headroom)",
-                          gsgd_fmt_bytes(need, a, sizeof a), need, fixed, per_sample,
-                          gsgd_fmt_bytes(budget, b, sizeof b), budget);
+                          gsgdi_fmt_bytes(need, a, sizeof a), need, fixed, per_sample,
+                          gsgdi_fmt_bytes(budget, b, sizeof b), budget);
     }
     size_t fit = per_sample ? (budget - fixed) / per_sample : SIZE_MAX;
     *max_fit = fit;
@@ -162,7 +162,7 @@ gsgd_status gsgd_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample,
         *batch = n_train;
         *why = GSGD_WHY_N_TRAIN;
     } else {
-        *batch = gsgd_plan_round(fit);
+        *batch = gsgdi_plan_round(fit);
         *why = GSGD_WHY_MEMORY;
     }
     if (max_batch && max_batch < *batch) {
@@ -181,14 +181,14 @@ static int is_alloc_failure(gsgd_status st) {
     return st == GSGD_STATUS_OUT_OF_MEMORY || st == GSGD_STATUS_DEVICE_OUT_OF_MEMORY;
 }
 
-gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
-                             gsgd_plan_try_fn try_batch, void *user, size_t *best, int *tries) {
+gsgd_status gsgdi_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
+                              gsgdi_plan_try_fn try_batch, void *user, size_t *best, int *tries) {
     *best = 0;
     *tries = 0;
     /* Invariant: grid_batch(lo) succeeded (lo = 0: none yet) and every
      * batch >= grid_batch(hi) fails. lo_ok off the grid is rounded down,
      * which keeps the invariant since smaller batches fit too. */
-    size_t lo = lo_ok ? grid_ceil(gsgd_plan_round(lo_ok)) : 0, hi = grid_ceil(hi_fail);
+    size_t lo = lo_ok ? grid_ceil(gsgdi_plan_round(lo_ok)) : 0, hi = grid_ceil(hi_fail);
     if (lo >= hi) lo = hi - 1;
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
@@ -213,7 +213,7 @@ gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
     return GSGD_STATUS_OK;
 }
 
-const char *gsgd_fmt_bytes(size_t bytes, char *buf, size_t size) {
+const char *gsgdi_fmt_bytes(size_t bytes, char *buf, size_t size) {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
     if (bytes < 1024) {
         snprintf(buf, size, "%zu B", bytes);

@@ -6,7 +6,7 @@
  *
  * The model is linear in the batch size B:
  *     bytes(B) = fixed + B * per_sample
- * counted in the unit gsgd_mem_alloc accounts (requested bytes), so that on
+ * counted in the unit gsgdi_mem_alloc accounts (requested bytes), so that on
  * the CPU backend the prediction equals ctx->bytes_peak exactly. What the
  * device's allocator adds on top (rounding) is kept out of the items and
  * reserved in the headroom instead.
@@ -30,13 +30,13 @@ typedef struct {
     size_t bytes;   /* the whole buffer (fixed) or bytes per batch row (per_sample) */
     int per_sample; /* scales with B */
     int resident;   /* allocated before planning (model, dataset): counted, not made */
-} gsgd_mem_item;
+} gsgdi_mem_item;
 
 /* Everything that sizes a buffer of a training run. */
 typedef struct {
     const gsgd_model *m;       /* layout; m->mean != NULL means a standardiser */
     size_t n_train;            /* training samples */
-    gsgd_xtype x_type;         /* storage of the training X (F32 = 0) */
+    gsgdi_xtype x_type;        /* storage of the training X (F32 = 0) */
     gsgd_optim optim;          /* names the optimizer state */
     int n_state;               /* optimizer state buffers, n_params floats each */
     size_t work_floats;        /* the update's scratch (norms, LAMB's direction) */
@@ -50,24 +50,24 @@ typedef struct {
                                   device bytes */
     size_t other_in_use;       /* other gsgd memory already allocated (a test set) */
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
-    size_t fused_bytes;        /* the fused gradient's scratch (gsgd_model_fused_bytes) */
-    size_t workspace_bytes;    /* library workspace outside gsgd_mem_alloc (cuBLAS) */
-} gsgd_mem_inputs;
+    size_t fused_bytes;        /* the fused gradient's scratch (gsgdi_model_fused_bytes) */
+    size_t workspace_bytes;    /* library workspace outside gsgdi_mem_alloc (cuBLAS) */
+} gsgdi_mem_inputs;
 
 typedef struct {
-    gsgd_mem_item items[GSGD_PLAN_MAX_ITEMS];
+    gsgdi_mem_item items[GSGD_PLAN_MAX_ITEMS];
     int n_items;
     size_t fixed;      /* sum of the fixed items, resident ones included */
     size_t per_sample; /* sum of the per-sample items */
     int n_buffers;     /* buffers the trainer allocates (for the rounding bound) */
-} gsgd_mem_model;
+} gsgdi_mem_model;
 
 /* Fills mm with one line item per buffer a training run holds, in the
  * order the trainer allocates them. Allocates nothing. */
-void gsgd_mem_model_build(const gsgd_mem_inputs *in, gsgd_mem_model *mm);
+void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm);
 
 /* fixed + B * per_sample, saturating at SIZE_MAX. */
-size_t gsgd_mem_model_bytes(const gsgd_mem_model *mm, size_t B);
+size_t gsgdi_mem_model_bytes(const gsgdi_mem_model *mm, size_t B);
 
 /* What the budget is derived from. Limits of 0 mean "none". */
 typedef struct {
@@ -79,20 +79,20 @@ typedef struct {
     double margin;                  /* GSGD_MEM_HEADROOM: fraction of the cap kept free */
     size_t reserve;                 /* bytes kept free besides (the CUDA context) */
     size_t rounding;                /* bound on what the allocator's rounding adds */
-} gsgd_budget_inputs;
+} gsgdi_budget_inputs;
 
 typedef struct {
     size_t cap;             /* smallest of free_bytes + in_use and the limits */
     const char *cap_source; /* which one: "free memory", "context limit", ... */
     size_t headroom;        /* margin * cap + reserve + rounding */
     size_t budget;          /* cap - headroom (0 when headroom exceeds cap) */
-} gsgd_budget;
+} gsgdi_budget;
 
 /* The budget for the whole footprint bytes(B), resident items included.
  * Free memory is turned into such a cap by adding back what gsgd already
  * holds (in_use), since those bytes are already missing from free_bytes
  * but are part of bytes(B); the limits cap gsgd's total use directly. */
-void gsgd_budget_compute(const gsgd_budget_inputs *in, gsgd_budget *out);
+void gsgdi_budget_compute(const gsgdi_budget_inputs *in, gsgdi_budget *out);
 
 /* Why the planner settled on its batch. */
 typedef enum {
@@ -102,22 +102,22 @@ typedef enum {
     GSGD_WHY_FIXED = 3,     /* given by the caller (GSGD_BATCH > 0) */
     GSGD_WHY_BISECTED = 4,  /* the planned batch failed to allocate; bisected */
     GSGD_WHY_FASTEST = 5    /* highest measured samples/s */
-} gsgd_plan_why;
+} gsgdi_plan_why;
 
 /* Rounds a batch down to a multiple of 32 above 32 (warp and GEMM tile
  * friendly); batches up to 32 stay as they are. */
-size_t gsgd_plan_round(size_t B);
+size_t gsgdi_plan_round(size_t B);
 
 /* B* = the largest B with fixed + B * per_sample <= budget, rounded by
- * gsgd_plan_round, then clamped to n_train and to max_batch (0 = no cap).
+ * gsgdi_plan_round, then clamped to n_train and to max_batch (0 = no cap).
  * The clamps are taken as they are, not rounded: a batch of all n_train
  * rows gives one full step per epoch where n_train rounded down would
  * leave a tiny last batch. *max_fit receives the memory bound before any
  * clamp or rounding. GSGD_STATUS_DEVICE_OUT_OF_MEMORY with "model does not
  * fit: needs X, has Y" (on ctx) when not even one row fits. */
-gsgd_status gsgd_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
-                             size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
-                             gsgd_plan_why *why);
+gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
+                              size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
+                              gsgdi_plan_why *why);
 
 /* Bisection over the planner's grid of batches (1..32, then multiples of
  * 32), for when the planned batch failed to allocate: try(B) returns OK,
@@ -126,16 +126,16 @@ gsgd_status gsgd_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample,
  * that lo_ok succeeded (0: nothing known), finds the largest grid batch
  * below hi_fail that succeeds, assuming success is monotone in B. *tries
  * counts the calls. DEVICE_OUT_OF_MEMORY when even B = 1 fails. */
-typedef gsgd_status (*gsgd_plan_try_fn)(size_t B, void *user);
-gsgd_status gsgd_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
-                             gsgd_plan_try_fn try_batch, void *user, size_t *best, int *tries);
+typedef gsgd_status (*gsgdi_plan_try_fn)(size_t B, void *user);
+gsgd_status gsgdi_plan_bisect(gsgd_context *ctx, size_t lo_ok, size_t hi_fail,
+                              gsgdi_plan_try_fn try_batch, void *user, size_t *best, int *tries);
 
 /* Formats bytes for messages: "1.50 GiB", "512 B". Returns buf. */
-const char *gsgd_fmt_bytes(size_t bytes, char *buf, size_t size);
+const char *gsgdi_fmt_bytes(size_t bytes, char *buf, size_t size);
 
 /* Plans as gsgd_plan does. With keep not NULL, *keep receives the trainer
  * at the planned batch with its verified buffers (gsgd_trainer_create). */
-gsgd_status gsgd_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *opts,
-                          gsgd_batch_plan **out, gsgd_trainer **keep);
+gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_options *opts,
+                           gsgd_batch_plan **out, gsgd_trainer **keep);
 
 #endif

@@ -19,10 +19,10 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
                                 size_t *loss_samples, size_t chunk_samples) {
     gsgd_context *ctx = tr->ctx;
     double acc[2];
-    gsgd_guard g;
-    FORWARD_IF_ERROR(ctx->be->download(ctx, &g, tr->guard, sizeof g));
-    FORWARD_IF_ERROR(ctx->be->download(ctx, acc, tr->sb.acc, sizeof acc));
-    FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->sb.acc, sizeof acc));
+    gsgdi_guard g;
+    GSGD_FORWARD_IF_ERROR(ctx->be->download(ctx, &g, tr->guard, sizeof g));
+    GSGD_FORWARD_IF_ERROR(ctx->be->download(ctx, acc, tr->sb.acc, sizeof acc));
+    GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->sb.acc, sizeof acc));
     const int skip = tr->rule.skip_nonfinite;
     const size_t since = tr->checked_steps + 1; /* first step of this chunk */
     tr->checked_steps = tr->steps;
@@ -47,11 +47,11 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
                           tr->lr_now, tr->B);
     }
     if (g.bad_steps > tr->bad_seen)
-        gsgd_log(ctx, GSGD_LOG_WARNING,
-                 "%u step%s with a non-finite gradient skipped by step %zu (%u in all); the "
-                 "learning rate is now %g of the schedule's",
-                 g.bad_steps - tr->bad_seen, g.bad_steps - tr->bad_seen == 1 ? "" : "s", tr->steps,
-                 g.bad_steps, (double)g.lr_factor);
+        gsgdi_log(ctx, GSGD_LOG_WARNING,
+                  "%u step%s with a non-finite gradient skipped by step %zu (%u in all); the "
+                  "learning rate is now %g of the schedule's",
+                  g.bad_steps - tr->bad_seen, g.bad_steps - tr->bad_seen == 1 ? "" : "s", tr->steps,
+                  g.bad_steps, (double)g.lr_factor);
     tr->bad_seen = g.bad_steps;
     if (isfinite(acc[0])) {
         *loss_sum += acc[0];
@@ -67,12 +67,12 @@ static gsgd_status check_health(gsgd_trainer *tr, size_t steps_per_epoch, double
 static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
     const size_t Bg = tr->B * (size_t)tr->n_replicas; /* the global batch */
     *per_step =
-        tr->lr_len >= steps && (gsgd_schedule_per_step(&tr->opts) ||
-                                (size_t)tr->epoch * steps < gsgd_warmup_steps(&tr->opts, steps));
+        tr->lr_len >= steps && (gsgdi_schedule_per_step(&tr->opts) ||
+                                (size_t)tr->epoch * steps < gsgdi_warmup_steps(&tr->opts, steps));
     const size_t count = *per_step ? steps : 1;
     for (size_t s = 0; s < count; s++)
         tr->lr_host[s] =
-            (float)(tr->lr_factor * gsgd_lr_at_step(&tr->opts, Bg, steps, tr->epoch, s));
+            (float)(tr->lr_factor * gsgdi_lr_at_step(&tr->opts, Bg, steps, tr->epoch, s));
     tr->lr_now = tr->lr_host[0];
     return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }
@@ -80,20 +80,20 @@ static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
 /* The update of the step just computed: the rule's one fused pass. t is
  * the step's number, within the epoch when t_in_epoch (a recorded step). */
 static gsgd_status apply_update(gsgd_trainer *tr, const float *lr, uint64_t t, int t_in_epoch) {
-    gsgd_update_args a = {.lr = lr,
-                          .params = tr->m->params,
-                          .grads = tr->grads,
-                          .n = tr->m->n_params,
-                          .state = {tr->state[0], tr->state[1]},
-                          .work = tr->work,
-                          .t = t,
-                          .guard = tr->guard,
-                          .t_in_epoch = t_in_epoch};
+    gsgdi_update_args a = {.lr = lr,
+                           .params = tr->m->params,
+                           .grads = tr->grads,
+                           .n = tr->m->n_params,
+                           .state = {tr->state[0], tr->state[1]},
+                           .work = tr->work,
+                           .t = t,
+                           .guard = tr->guard,
+                           .t_in_epoch = t_in_epoch};
     if (tr->average && t >= (uint64_t)tr->opts.v[GSGD_AVERAGE]) {
         a.average = tr->average;
         a.avg_rate = 1.0f / (float)(tr->avg_count + 1);
     }
-    FORWARD_IF_ERROR(tr->ctx->be->update(tr->ctx, &tr->rule, &a));
+    GSGD_FORWARD_IF_ERROR(tr->ctx->be->update(tr->ctx, &tr->rule, &a));
     if (a.average) tr->avg_count++;
     return GSGD_STATUS_OK;
 }
@@ -101,7 +101,7 @@ static gsgd_status apply_update(gsgd_trainer *tr, const float *lr, uint64_t t, i
 /* Rows of this trainer's dataset that one step consumes: the whole global
  * batch when replicas share the data (each computes a slice of it), this
  * replica's own BATCH when the data is sharded. */
-size_t gsgd_trainer_step_rows(const gsgd_trainer *tr) {
+size_t gsgdi_trainer_step_rows(const gsgd_trainer *tr) {
     return tr->shard ? tr->B : tr->B * (size_t)tr->n_replicas;
 }
 
@@ -109,24 +109,24 @@ size_t gsgd_trainer_step_rows(const gsgd_trainer *tr) {
  * that summing it over the replicas gives the mean over the global batch
  * (alone, global == b: the plain mean). A replica whose slice of a short
  * last batch is empty contributes zeros. */
-gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global) {
+gsgd_status gsgdi_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global) {
     gsgd_context *ctx = tr->ctx;
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
     if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
     if (tr->fused)
-        return gsgd_model_fused_gradient(m, ds, tr->perm, lo, b, 1.0f / (float)global, tr->grads,
-                                         tr->sb.acc, tr->fused, tr->fused_bytes);
-    FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b, m->mean,
-                                     m->inv_std, tr->sb.Xb, tr->sb.yb));
-    FORWARD_IF_ERROR(gsgd_model_forward(m, &tr->sb, b));
-    return gsgd_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
+        return gsgdi_model_fused_gradient(m, ds, tr->perm, lo, b, 1.0f / (float)global, tr->grads,
+                                          tr->sb.acc, tr->fused, tr->fused_bytes);
+    GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b,
+                                          m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, b));
+    return gsgdi_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
 }
 
 /* The rows of step s of an epoch of `steps`: this replica's perm[lo, lo +
  * b) of a step of `global` rows in all. */
 static void step_rows(const gsgd_trainer *tr, size_t s, size_t *lo, size_t *b, size_t *global) {
-    const size_t n = tr->train->n, G = gsgd_trainer_step_rows(tr), R = (size_t)tr->n_replicas,
+    const size_t n = tr->train->n, G = gsgdi_trainer_step_rows(tr), R = (size_t)tr->n_replicas,
                  r = (size_t)tr->rank;
     const size_t start = s * G, g = n - start < G ? n - start : G;
     *lo = start;
@@ -145,17 +145,17 @@ static gsgd_status issue_step(gsgd_trainer *tr, size_t s, int per_step, uint64_t
     gsgd_context *ctx = tr->ctx;
     size_t lo, b, global;
     step_rows(tr, s, &lo, &b, &global);
-    FORWARD_IF_ERROR(gsgd_trainer_local_gradient(tr, lo, b, global));
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_local_gradient(tr, lo, b, global));
     if (tr->grad_hook) {
         gsgd_status hs = tr->grad_hook(tr->grads, tr->m->n_params, ctx->stream, tr->grad_hook_user);
-        RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
-                        "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
-                        tr->epoch + 1, s + 1);
+        GSGD_RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
+                             "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
+                             tr->epoch + 1, s + 1);
     }
     return apply_update(tr, per_step ? tr->lr + s : tr->lr, t, t_in_epoch);
 }
 
-void gsgd_trainer_drop_graphs(gsgd_trainer *tr) {
+void gsgdi_trainer_drop_graphs(gsgd_trainer *tr) {
     for (size_t k = 0; k < tr->n_graphs; k++)
         if (tr->graphs[k]) tr->ctx->be->graph_free(tr->ctx, tr->graphs[k]);
     free(tr->graphs);
@@ -166,11 +166,11 @@ void gsgd_trainer_drop_graphs(gsgd_trainer *tr) {
 /* Whether this epoch's whole chunks of steps can be recorded once and
  * replayed: a backend that records (CUDA), no hook between backward and
  * update (it may talk to other ranks), and an update whose scalars are the
- * same every epoch (gsgd_rule_uses_t, no average). GSGD_CUDA_GRAPHS=0 in
+ * same every epoch (gsgdi_rule_uses_t, no average). GSGD_CUDA_GRAPHS=0 in
  * the environment turns it off. */
 static int graphs_usable(const gsgd_trainer *tr) {
-    return !tr->graphs_off && tr->ctx->be->graph_begin && gsgd_env_switch("GSGD_CUDA_GRAPHS", 1) &&
-           !tr->grad_hook && !tr->average && !gsgd_rule_uses_t(&tr->rule);
+    return !tr->graphs_off && tr->ctx->be->graph_begin && gsgdi_env_switch("GSGD_CUDA_GRAPHS", 1) &&
+           !tr->grad_hook && !tr->average && !gsgdi_rule_uses_t(&tr->rule);
 }
 
 /* At an epoch's start, before its steps: one slot per chunk of
@@ -181,9 +181,9 @@ static gsgd_status prepare_graphs(gsgd_trainer *tr, size_t steps, size_t check_e
                                   int per_step) {
     const size_t n = (steps + check_every - 1) / check_every;
     if (!tr->graphs || tr->n_graphs != n || tr->graphs_per_step != per_step) {
-        gsgd_trainer_drop_graphs(tr);
+        gsgdi_trainer_drop_graphs(tr);
         tr->graphs = calloc(n, sizeof *tr->graphs);
-        RETURN_ERROR_IF(!tr->graphs, tr->ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of host memory");
+        GSGD_RETURN_ERROR_IF(!tr->graphs, tr->ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of host memory");
         tr->n_graphs = n;
         tr->graphs_per_step = per_step;
     }
@@ -195,8 +195,8 @@ static gsgd_status prepare_graphs(gsgd_trainer *tr, size_t steps, size_t check_e
  * caller issues the steps itself. */
 static gsgd_status record_steps(gsgd_trainer *tr, size_t s0, size_t s1, int per_step,
                                 void **graph) {
-    const gsgd_backend *be = tr->ctx->be;
-    FORWARD_IF_ERROR(be->graph_begin(tr->ctx));
+    const gsgdi_backend *be = tr->ctx->be;
+    GSGD_FORWARD_IF_ERROR(be->graph_begin(tr->ctx));
     gsgd_status st = GSGD_STATUS_OK;
     for (size_t s = s0; s < s1 && st == GSGD_STATUS_OK; s++)
         st = issue_step(tr, s, per_step, (uint64_t)s + 1, 1);
@@ -216,39 +216,39 @@ static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t chec
         if (!*slot) {
             gsgd_status st = record_steps(tr, s0, s1, per_step, slot);
             if (st != GSGD_STATUS_OK) {
-                gsgd_log(ctx, GSGD_LOG_WARNING,
-                         "steps run without CUDA Graphs: recording them failed (%s)",
-                         gsgd_last_error(ctx));
+                gsgdi_log(ctx, GSGD_LOG_WARNING,
+                          "steps run without CUDA Graphs: recording them failed (%s)",
+                          gsgd_last_error(ctx));
                 tr->graphs_off = 1;
-                gsgd_trainer_drop_graphs(tr);
+                gsgdi_trainer_drop_graphs(tr);
             }
         }
         if (!tr->graphs_off) return ctx->be->graph_launch(ctx, *slot);
     }
     for (size_t s = s0; s < s1; s++)
-        FORWARD_IF_ERROR(issue_step(tr, s, per_step, (uint64_t)(tr->steps + (s - s0)) + 1, 0));
+        GSGD_FORWARD_IF_ERROR(issue_step(tr, s, per_step, (uint64_t)(tr->steps + (s - s0)) + 1, 0));
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, double *mean_loss) {
+gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, double *mean_loss) {
     gsgd_context *ctx = tr->ctx;
-    const gsgd_backend *be = ctx->be;
-    const size_t n = tr->train->n, G = gsgd_trainer_step_rows(tr), steps = (n + G - 1) / G;
+    const gsgdi_backend *be = ctx->be;
+    const size_t n = tr->train->n, G = gsgdi_trainer_step_rows(tr), steps = (n + G - 1) / G;
     const size_t check_every = (size_t)tr->opts.v[GSGD_CHECK_EVERY];
-    const double t_start = gsgd_now_seconds();
+    const double t_start = gsgdi_now_seconds();
     /* Shards shuffle independently; replicas sharing the data must all
      * draw the same permutation. Rank 0 keeps the seed of a lone run. */
     uint64_t seed = (uint64_t)tr->opts.v[GSGD_SEED];
     if (tr->shard) seed += (uint64_t)tr->rank * 0x9e3779b97f4a7c15ull;
 
-    gsgd_trainer_use_average(tr, 0);
+    gsgdi_trainer_use_average(tr, 0);
     int per_step;
-    FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
+    GSGD_FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
     const int graphs = graphs_usable(tr);
-    if (graphs) FORWARD_IF_ERROR(prepare_graphs(tr, steps, check_every, per_step));
-    FORWARD_IF_ERROR(
+    if (graphs) GSGD_FORWARD_IF_ERROR(prepare_graphs(tr, steps, check_every, per_step));
+    GSGD_FORWARD_IF_ERROR(
         be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
-    FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
+    GSGD_FORWARD_IF_ERROR(be->zero(ctx, tr->sb.acc, 2 * sizeof(double)));
     double loss_sum = 0.0;
     size_t loss_samples = 0, chunk = 0; /* samples behind loss_sum, since the last check */
     size_t seen_all = 0;                /* samples of all replicas */
@@ -257,7 +257,7 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
         const size_t s1 = (s0 / check_every + 1) * check_every < steps
                               ? (s0 / check_every + 1) * check_every
                               : steps;
-        FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
+        GSGD_FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
         for (size_t s = s0; s < s1; s++) {
             size_t lo, b, global;
             step_rows(tr, s, &lo, &b, &global);
@@ -268,24 +268,25 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
         tr->steps += s1 - s0;
         tr->epoch_step = s1;
         if (s1 % check_every == 0 && s1 < steps) {
-            FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
+            GSGD_FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
             chunk = 0;
             if (ps && ps->fn) {
                 ps->p.step = s1;
                 ps->p.steps = steps;
                 ps->p.loss = loss_samples ? loss_sum / (double)loss_samples : NAN;
-                ps->p.samples_per_second = (double)seen_all / (gsgd_now_seconds() - t_start);
-                ps->p.seconds = gsgd_now_seconds() - ps->t0;
+                ps->p.samples_per_second = (double)seen_all / (gsgdi_now_seconds() - t_start);
+                ps->p.seconds = gsgdi_now_seconds() - ps->t0;
                 ps->p.epoch_done = 0;
                 ps->p.test_accuracy = NAN;
                 ps->p.lr = tr->lr_now;
-                RETURN_ERROR_IF(ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
-                                "training stopped by the progress callback at epoch %d step %zu",
-                                tr->epoch + 1, s1);
+                GSGD_RETURN_ERROR_IF(
+                    ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
+                    "training stopped by the progress callback at epoch %d step %zu", tr->epoch + 1,
+                    s1);
             }
         }
     }
-    FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
+    GSGD_FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
     tr->epoch++;
     tr->epoch_step = 0;
     /* A replica reports the mean over its own samples. */
@@ -295,5 +296,5 @@ gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, do
 
 gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
-    return gsgd_trainer_run_epoch(tr, NULL, mean_loss);
+    return gsgdi_trainer_run_epoch(tr, NULL, mean_loss);
 }

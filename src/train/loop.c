@@ -16,9 +16,9 @@ static size_t epoch_samples(const gsgd_trainer *tr) {
 gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds, gsgd_eval_result *out) {
     if (!tr || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
     const int swapped = tr->avg_swapped;
-    gsgd_trainer_use_average(tr, 1);
-    gsgd_status st = gsgd_evaluate_with(tr->m, &tr->sb, ds, out);
-    gsgd_trainer_use_average(tr, swapped);
+    gsgdi_trainer_use_average(tr, 1);
+    gsgd_status st = gsgdi_evaluate_with(tr->m, &tr->sb, ds, out);
+    gsgdi_trainer_use_average(tr, swapped);
     return st;
 }
 
@@ -44,14 +44,14 @@ static int should_stop(gsgd_trainer *tr, double value, int higher_is_better) {
     if (adaptive && tr->lr_now > 1e-6) { /* scikit-learn: eta > 1e-6 */
         tr->lr_factor /= 5.0;
         tr->no_improve = 0;
-        gsgd_log(tr->ctx, GSGD_LOG_INFO,
-                 "epoch %d: no improvement by %g for %d epochs; learning rate divided by 5 "
-                 "to %g",
-                 tr->epoch, tol, n, tr->lr_now / 5.0);
+        gsgdi_log(tr->ctx, GSGD_LOG_INFO,
+                  "epoch %d: no improvement by %g for %d epochs; learning rate divided by 5 "
+                  "to %g",
+                  tr->epoch, tol, n, tr->lr_now / 5.0);
         return 0;
     }
-    gsgd_log(tr->ctx, GSGD_LOG_INFO, "stopping after epoch %d: no improvement by %g for %d epochs",
-             tr->epoch, tol, n);
+    gsgdi_log(tr->ctx, GSGD_LOG_INFO, "stopping after epoch %d: no improvement by %g for %d epochs",
+              tr->epoch, tol, n);
     return 1;
 }
 
@@ -60,7 +60,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
     const int epochs = (int)tr->opts.v[GSGD_EPOCHS];
     const double target = tr->opts.v[GSGD_TARGET_ACC];
-    gsgd_progress_state ps = {.fn = progress, .user = user, .t0 = gsgd_now_seconds()};
+    gsgdi_progress_state ps = {.fn = progress, .user = user, .t0 = gsgdi_now_seconds()};
     gsgd_train_result r = {.batch = tr->B,
                            .test_accuracy = NAN,
                            .test_loss = NAN,
@@ -74,9 +74,9 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     for (int e = 0; e < epochs; e++) {
         ps.p.epoch = tr->epoch + 1;
         ps.p.epochs = tr->epoch + epochs - e;
-        double t = gsgd_now_seconds();
-        FORWARD_IF_ERROR(gsgd_trainer_run_epoch(tr, &ps, &r.train_loss));
-        train_seconds += gsgd_now_seconds() - t;
+        double t = gsgdi_now_seconds();
+        GSGD_FORWARD_IF_ERROR(gsgdi_trainer_run_epoch(tr, &ps, &r.train_loss));
+        train_seconds += gsgdi_now_seconds() - t;
         samples += epoch_samples(tr);
         if (r.epochs == 0) {
             first_seconds = train_seconds;
@@ -86,7 +86,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         evaluated_last = 0;
         gsgd_eval_result ev = {.accuracy = NAN, .loss = NAN};
         if (test && (target > 0.0 || progress)) {
-            FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
+            GSGD_FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
             r.test_accuracy = ev.accuracy;
             r.test_loss = ev.loss;
             evaluated_last = 1;
@@ -95,7 +95,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         int higher = 0;
         if (tr->val) {
             gsgd_eval_result vr;
-            FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, tr->val, &vr));
+            GSGD_FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, tr->val, &vr));
             r.validation_accuracy = vr.accuracy;
             /* Regression has no accuracy: its validation loss, lower better. */
             monitored = isnan(vr.accuracy) ? vr.loss : vr.accuracy;
@@ -106,19 +106,20 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         const int reached = target > 0.0 && ev.accuracy >= target;
         const int stop = !reached && should_stop(tr, monitored, higher);
         if (progress) {
-            const size_t G = gsgd_trainer_step_rows(tr);
+            const size_t G = gsgdi_trainer_step_rows(tr);
             ps.p.step = ps.p.steps = (tr->train->n + G - 1) / G;
             ps.p.loss = r.train_loss;
-            ps.p.samples_per_second = (double)epoch_samples(tr) / (gsgd_now_seconds() - t);
-            ps.p.seconds = gsgd_now_seconds() - ps.t0;
+            ps.p.samples_per_second = (double)epoch_samples(tr) / (gsgdi_now_seconds() - t);
+            ps.p.seconds = gsgdi_now_seconds() - ps.t0;
             ps.p.epoch_done = 1;
             ps.p.test_accuracy = ev.accuracy;
             ps.p.lr = tr->lr_now;
-            RETURN_ERROR_IF(progress(&ps.p, user), tr->ctx, GSGD_STATUS_INTERRUPTED,
-                            "training stopped by the progress callback after epoch %d", tr->epoch);
+            GSGD_RETURN_ERROR_IF(progress(&ps.p, user), tr->ctx, GSGD_STATUS_INTERRUPTED,
+                                 "training stopped by the progress callback after epoch %d",
+                                 tr->epoch);
         }
         if (reached) {
-            r.time_to_target_s = gsgd_now_seconds() - ps.t0;
+            r.time_to_target_s = gsgdi_now_seconds() - ps.t0;
             break;
         }
         if (stop) {
@@ -126,17 +127,17 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             break;
         }
     }
-    gsgd_trainer_use_average(tr, 1);
+    gsgdi_trainer_use_average(tr, 1);
     if (test && !evaluated_last) {
         gsgd_eval_result ev;
-        FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
+        GSGD_FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
         r.test_accuracy = ev.accuracy;
         r.test_loss = ev.loss;
     }
     r.steps = tr->steps;
     r.skipped_steps = tr->bad_seen;
-    r.lr = gsgd_base_lr(&tr->opts) * gsgd_lr_scale(&tr->opts, tr->B * (size_t)tr->n_replicas);
-    r.seconds = gsgd_now_seconds() - ps.t0;
+    r.lr = gsgdi_base_lr(&tr->opts) * gsgdi_lr_scale(&tr->opts, tr->B * (size_t)tr->n_replicas);
+    r.seconds = gsgdi_now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
     if (r.epochs > 1 && train_seconds > first_seconds)
         r.samples_per_second_warm =

@@ -21,20 +21,20 @@ struct gsgd_trainer {
                                   of the caller's set (owned), else NULL */
     gsgd_dataset *val;         /* the held-out part (owned), else NULL */
     gsgd_options opts;
-    gsgd_update_rule rule;
+    gsgdi_update_rule rule;
     size_t B;
-    gsgd_step_buffers sb;
+    gsgdi_step_buffers sb;
     float *grads;    /* flat, same layout as the parameters */
-    float *state[2]; /* optimizer state (gsgd_rule_state_count buffers) */
+    float *state[2]; /* optimizer state (gsgdi_rule_state_count buffers) */
     float *work;     /* the update's scratch, work_floats floats */
     size_t work_floats;
-    float *average;    /* AVERAGE: the running average of the iterates */
-    size_t avg_count;  /* iterates averaged so far */
-    int avg_swapped;   /* m->params and average are swapped (see gsgd_trainer_use_average) */
-    gsgd_guard *guard; /* backend memory: the device-side NaN/Inf record */
-    float *lr;         /* backend memory: lr_len rates, one per step of an
-                          epoch when the rate changes within epochs
-                          (uploaded once per epoch), else one */
+    float *average;     /* AVERAGE: the running average of the iterates */
+    size_t avg_count;   /* iterates averaged so far */
+    int avg_swapped;    /* m->params and average are swapped (see gsgdi_trainer_use_average) */
+    gsgdi_guard *guard; /* backend memory: the device-side NaN/Inf record */
+    float *lr;          /* backend memory: lr_len rates, one per step of an
+                           epoch when the rate changes within epochs
+                           (uploaded once per epoch), else one */
     size_t lr_len;
     float *lr_host;        /* host staging for the rates, lr_len floats */
     gsgd_batch_plan *plan; /* how the batch was chosen (owned) */
@@ -47,7 +47,7 @@ struct gsgd_trainer {
     uint32_t *perm;        /* this epoch's permutation */
     void *perm_scratch;    /* backend scratch for building it */
     size_t perm_scratch_bytes;
-    void *fused; /* the fused gradient's scratch (gsgd_model_fused_bytes),
+    void *fused; /* the fused gradient's scratch (gsgdi_model_fused_bytes),
                     or NULL: steps compose gather, forward, backward */
     size_t fused_bytes;
     int epoch;                   /* epochs completed */
@@ -71,39 +71,39 @@ typedef struct {
     void *user;
     gsgd_progress p;
     double t0; /* wall clock at the start of gsgd_train */
-} gsgd_progress_state;
+} gsgdi_progress_state;
 
 /* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
  * model's parameter pointer (train.c). */
-void gsgd_trainer_use_average(gsgd_trainer *tr, int on);
+void gsgdi_trainer_use_average(gsgd_trainer *tr, int on);
 
 /* Rows of the trainer's dataset that one step consumes (train_epoch.c). */
-size_t gsgd_trainer_step_rows(const gsgd_trainer *tr);
+size_t gsgdi_trainer_step_rows(const gsgd_trainer *tr);
 
 /* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global
  * (train_epoch.c); the planner's probes share it with the step loop. */
-gsgd_status gsgd_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
+gsgd_status gsgdi_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
 
 /* Releases the recorded steps (train_epoch.c). */
-void gsgd_trainer_drop_graphs(gsgd_trainer *tr);
+void gsgdi_trainer_drop_graphs(gsgd_trainer *tr);
 
 /* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
  * ps when not NULL (train_epoch.c). */
-gsgd_status gsgd_trainer_run_epoch(gsgd_trainer *tr, gsgd_progress_state *ps, double *mean_loss);
+gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, double *mean_loss);
 
 /* ---- what the planner builds on (trainer.c) ------------------------------ */
 
 /* Checks that a model and a training set can train together. */
-gsgd_status gsgd_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
+gsgd_status gsgdi_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
 /* Creates a trainer with every buffer for batch B (clamped to the data),
  * without planning: what gsgd_trainer_create does for a fixed BATCH. */
-gsgd_status gsgd_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
-                               size_t B, gsgd_trainer **out);
+gsgd_status gsgdi_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
+                                size_t B, gsgd_trainer **out);
 /* Runs steps steps of b <= B rows at learning rate 0, which leaves the
  * parameters as they are, then clears the optimizer state the steps left.
  * With seconds not NULL, times each step (synchronised) into seconds[s]. */
-gsgd_status gsgd_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds);
+gsgd_status gsgdi_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds);
 /* Evaluates one batch of the training data on the trainer's buffers. */
-gsgd_status gsgd_trainer_probe_eval(gsgd_trainer *tr);
+gsgd_status gsgdi_trainer_probe_eval(gsgd_trainer *tr);
 
 #endif

@@ -20,8 +20,8 @@
 #define BENCH_MAX_POINTS 32
 
 /* The step's phases, in order. The loss (fused softmax + cross-entropy
- * writing dlogits) belongs to backward, as in gsgd_model_backward. Where
- * the model takes the fused gradient (gsgd_model_fused_bytes), gather,
+ * writing dlogits) belongs to backward, as in gsgdi_model_backward. Where
+ * the model takes the fused gradient (gsgdi_model_fused_bytes), gather,
  * forward and backward are one op: the point's fused_s, the three NaN. */
 enum { PH_GATHER, PH_FORWARD, PH_BACKWARD, PH_UPDATE, PH_COUNT };
 extern const char *const BENCH_PHASE_NAMES[PH_COUNT];
@@ -69,7 +69,7 @@ typedef struct {
     double target_acc;    /* 0: not asked */
     int epochs;           /* cap of the time-to-target runs */
     /* the machine */
-    gsgd_machine machine;
+    gsgdi_machine machine;
     char cpu_model[256];
     int cpu_cores;
     const char *clock;           /* "cuda events" or "monotonic clock" */

@@ -240,7 +240,7 @@ void bench_write_json(FILE *f, const bench_report *r) {
 /* ---- the terminal table ------------------------------------------------------ */
 
 void bench_print_table(FILE *f, const bench_report *r) {
-    const gsgd_machine *m = &r->machine;
+    const gsgdi_machine *m = &r->machine;
     fprintf(f, "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s)\n",
             r->model, r->data, r->n_train, r->n_features, r->n_classes, r->n_params, r->optim,
             r->lr, r->lr_scaling);

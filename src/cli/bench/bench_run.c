@@ -1,6 +1,6 @@
 /*
  * Timing of the step's phases and of the yardsticks they are measured
- * against (see bench_run.h). Phases are stamped with gsgd_timer marks:
+ * against (see bench_run.h). Phases are stamped with gsgdi_timer marks:
  * CUDA events recorded on the context's stream, so the timed steps run
  * back to back with no host synchronisation between phases (as in
  * training); on the CPU, whose ops are synchronous, the monotonic clock.
@@ -21,36 +21,37 @@ gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *
                              const gsgd_options *opts, size_t B) {
     memset(bb, 0, sizeof *bb);
     gsgd_context *ctx = m->ctx;
-    const gsgd_backend *be = ctx->be;
+    const gsgdi_backend *be = ctx->be;
     bb->ctx = ctx;
     bb->m = m;
     bb->ds = ds;
-    bb->rule = gsgd_rule_from_options(opts, m, m->n_params);
+    bb->rule = gsgdi_rule_from_options(opts, m, m->n_params);
     bb->rule.skip_nonfinite = 0; /* no guard: lr 0 steps change nothing */
-    bb->work_floats = gsgd_rule_work_floats(&bb->rule, m->n_params);
+    bb->work_floats = gsgdi_rule_work_floats(&bb->rule, m->n_params);
     bb->B = B < ds->n ? B : ds->n;
     const size_t pbytes = m->n_params * sizeof(float);
     const float zero = 0.0f;
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_step_buffers_alloc(m, bb->B, &bb->sb), fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&bb->grads), fail);
-    for (int k = 0; k < gsgd_rule_state_count(&bb->rule); k++) {
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, pbytes, (void **)&bb->state[k]), fail);
-        CHECK_GOTO(st, be->zero(ctx, bb->state[k], pbytes), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_step_buffers_alloc(m, bb->B, &bb->sb), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&bb->grads), fail);
+    for (int k = 0; k < gsgdi_rule_state_count(&bb->rule); k++) {
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&bb->state[k]), fail);
+        GSGD_CHECK_GOTO(st, be->zero(ctx, bb->state[k], pbytes), fail);
     }
     if (bb->work_floats)
-        CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->work_floats * sizeof(float), (void **)&bb->work),
-                   fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, sizeof(float), (void **)&bb->lr), fail);
-    CHECK_GOTO(st, be->upload(ctx, bb->lr, &zero, sizeof zero), fail);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
+        GSGD_CHECK_GOTO(
+            st, gsgdi_mem_alloc(ctx, bb->work_floats * sizeof(float), (void **)&bb->work), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, sizeof(float), (void **)&bb->lr), fail);
+    GSGD_CHECK_GOTO(st, be->upload(ctx, bb->lr, &zero, sizeof zero), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
     bb->scratch_bytes = be->perm_scratch_bytes(ds->n);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
-    bb->fused_bytes = gsgd_model_fused_bytes(m, ds, bb->B);
-    if (bb->fused_bytes) CHECK_GOTO(st, gsgd_mem_alloc(ctx, bb->fused_bytes, &bb->fused), fail);
-    CHECK_GOTO(st,
-               be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),
-               fail);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
+    bb->fused_bytes = gsgdi_model_fused_bytes(m, ds, bb->B);
+    if (bb->fused_bytes)
+        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bb->fused_bytes, &bb->fused), fail);
+    GSGD_CHECK_GOTO(
+        st, be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),
+        fail);
     return GSGD_STATUS_OK;
 fail:
     bench_bufs_free(bb);
@@ -61,14 +62,14 @@ void bench_bufs_free(bench_bufs *bb) {
     if (!bb->ctx) return;
     gsgd_context *ctx = bb->ctx;
     const size_t pbytes = bb->m->n_params * sizeof(float);
-    if (bb->sb.B) gsgd_step_buffers_free(bb->m, &bb->sb);
-    gsgd_mem_free(ctx, bb->grads, pbytes);
-    for (int k = 0; k < 2; k++) gsgd_mem_free(ctx, bb->state[k], pbytes);
-    gsgd_mem_free(ctx, bb->work, bb->work_floats * sizeof(float));
-    gsgd_mem_free(ctx, bb->lr, sizeof(float));
-    gsgd_mem_free(ctx, bb->perm, bb->ds->n * sizeof(uint32_t));
-    gsgd_mem_free(ctx, bb->scratch, bb->scratch_bytes);
-    gsgd_mem_free(ctx, bb->fused, bb->fused_bytes);
+    if (bb->sb.B) gsgdi_step_buffers_free(bb->m, &bb->sb);
+    gsgdi_mem_free(ctx, bb->grads, pbytes);
+    for (int k = 0; k < 2; k++) gsgdi_mem_free(ctx, bb->state[k], pbytes);
+    gsgdi_mem_free(ctx, bb->work, bb->work_floats * sizeof(float));
+    gsgdi_mem_free(ctx, bb->lr, sizeof(float));
+    gsgdi_mem_free(ctx, bb->perm, bb->ds->n * sizeof(uint32_t));
+    gsgdi_mem_free(ctx, bb->scratch, bb->scratch_bytes);
+    gsgdi_mem_free(ctx, bb->fused, bb->fused_bytes);
     memset(bb, 0, sizeof *bb);
 }
 
@@ -81,22 +82,22 @@ static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
 
 gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
     if (bb->fused)
-        return gsgd_model_fused_gradient(bb->m, bb->ds, bb->perm, lo, b, 1.0f / (float)b, bb->grads,
-                                         bb->sb.acc, bb->fused, bb->fused_bytes);
-    FORWARD_IF_ERROR(gather(bb, lo, b));
-    FORWARD_IF_ERROR(gsgd_model_forward(bb->m, &bb->sb, b));
-    return gsgd_model_backward(bb->m, &bb->sb, b, bb->grads);
+        return gsgdi_model_fused_gradient(bb->m, bb->ds, bb->perm, lo, b, 1.0f / (float)b,
+                                          bb->grads, bb->sb.acc, bb->fused, bb->fused_bytes);
+    GSGD_FORWARD_IF_ERROR(gather(bb, lo, b));
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(bb->m, &bb->sb, b));
+    return gsgdi_model_backward(bb->m, &bb->sb, b, bb->grads);
 }
 
 gsgd_status bench_update(bench_bufs *bb) {
     gsgd_model *m = bb->m;
-    const gsgd_update_args a = {.lr = bb->lr,
-                                .params = m->params,
-                                .grads = bb->grads,
-                                .n = m->n_params,
-                                .state = {bb->state[0], bb->state[1]},
-                                .work = bb->work,
-                                .t = 1};
+    const gsgdi_update_args a = {.lr = bb->lr,
+                                 .params = m->params,
+                                 .grads = bb->grads,
+                                 .n = m->n_params,
+                                 .state = {bb->state[0], bb->state[1]},
+                                 .work = bb->work,
+                                 .t = 1};
     return bb->ctx->be->update(bb->ctx, &bb->rule, &a);
 }
 
@@ -117,11 +118,11 @@ static double quantile(double *v, int n, double q) {
 
 /* ---- models of the work ---------------------------------------------------- */
 
-double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule) {
+double bench_update_bytes(size_t n_params, const gsgdi_update_rule *rule) {
     /* Every rule reads p, g and writes p; each state buffer is read and
      * written too (the convention of bench/bench_update.c). Norms and
      * LAMB's second pass are extra traffic the floor does not count. */
-    return (12.0 + 8.0 * gsgd_rule_state_count(rule)) * (double)n_params;
+    return (12.0 + 8.0 * gsgdi_rule_state_count(rule)) * (double)n_params;
 }
 
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
@@ -133,8 +134,8 @@ void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     }
 }
 
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule, size_t x_size,
-                         int fused) {
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgdi_update_rule *rule,
+                         size_t x_size, int fused) {
     const double b = (double)B, d = (double)m->n_features, K = (double)m->n_outputs;
     if (fused) /* rows, index and target in; weights in, gradient out */
         return b * d * (double)x_size + 8.0 * b + 8.0 * (double)m->n_params +
@@ -156,33 +157,34 @@ double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *
 
 gsgd_status bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gbs) {
     void *src = NULL, *dst = NULL;
-    gsgd_timer *t = NULL;
+    gsgdi_timer *t = NULL;
     double *s = calloc((size_t)reps, sizeof *s);
     gsgd_status st = GSGD_STATUS_OK;
-    RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, &src), done);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, &dst), done);
-    CHECK_GOTO(st, ctx->be->zero(ctx, src, bytes), done); /* touch every page */
-    CHECK_GOTO(st, ctx->be->copy(ctx, dst, src, bytes), done);
-    CHECK_GOTO(st, gsgd_timer_create(ctx, reps + 1, &t), done);
-    CHECK_GOTO(st, gsgd_timer_mark(t, 0), done);
+    GSGD_RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bytes, &src), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bytes, &dst), done);
+    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, src, bytes), done); /* touch every page */
+    GSGD_CHECK_GOTO(st, ctx->be->copy(ctx, dst, src, bytes), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, reps + 1, &t), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, 0), done);
     for (int r = 0; r < reps; r++) {
-        CHECK_GOTO(st, ctx->be->copy(ctx, dst, src, bytes), done);
-        CHECK_GOTO(st, gsgd_timer_mark(t, r + 1), done);
+        GSGD_CHECK_GOTO(st, ctx->be->copy(ctx, dst, src, bytes), done);
+        GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, r + 1), done);
     }
-    for (int r = 0; r < reps; r++) CHECK_GOTO(st, gsgd_timer_seconds(t, r, r + 1, &s[r]), done);
+    for (int r = 0; r < reps; r++)
+        GSGD_CHECK_GOTO(st, gsgdi_timer_seconds(t, r, r + 1, &s[r]), done);
     *gbs = 2.0 * (double)bytes / quantile(s, reps, 0.5) / 1e9;
 done:
-    gsgd_timer_free(t);
-    gsgd_mem_free(ctx, src, bytes);
-    gsgd_mem_free(ctx, dst, bytes);
+    gsgdi_timer_free(t);
+    gsgdi_mem_free(ctx, src, bytes);
+    gsgdi_mem_free(ctx, dst, bytes);
     free(s);
     return st;
 }
 
 /* ---- the timed steps --------------------------------------------------------- */
 
-/* One GEMM call of the step, as gsgd_model_forward/backward make it. */
+/* One GEMM call of the step, as gsgdi_model_forward/backward make it. */
 typedef struct {
     int ta, tb;
     size_t M, N, K;
@@ -195,10 +197,10 @@ typedef struct {
 
 static int step_gemms(bench_bufs *bb, size_t B, gemm_call *g) {
     gsgd_model *m = bb->m;
-    gsgd_step_buffers *sb = &bb->sb;
+    gsgdi_step_buffers *sb = &bb->sb;
     int n = 0;
     for (int l = 0; l < m->n_layers; l++) {
-        const gsgd_layer *L = &m->layers[l];
+        const gsgdi_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
         g[n++] = (gemm_call){0,     0,      B,          L->out, L->in, in, m->params + L->w_off,
                              L->in, L->out, sb->act[l], L->out, 0};
@@ -223,14 +225,14 @@ static int step_gemms(bench_bufs *bb, size_t B, gemm_call *g) {
 }
 
 /* Median seconds of reps calls of one GEMM, after one untimed call. */
-static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gsgd_timer *t,
+static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gsgdi_timer *t,
                              double *s, double *median) {
     for (int r = -1; r < reps; r++) {
-        FORWARD_IF_ERROR(ctx->be->gemm(ctx, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A, g->lda,
-                                       g->Bm, g->ldb, 0.0f, g->C, g->ldc));
-        FORWARD_IF_ERROR(gsgd_timer_mark(t, r + 1));
+        GSGD_FORWARD_IF_ERROR(ctx->be->gemm(ctx, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A, g->lda,
+                                            g->Bm, g->ldb, 0.0f, g->C, g->ldc));
+        GSGD_FORWARD_IF_ERROR(gsgdi_timer_mark(t, r + 1));
     }
-    for (int r = 0; r < reps; r++) FORWARD_IF_ERROR(gsgd_timer_seconds(t, r, r + 1, &s[r]));
+    for (int r = 0; r < reps; r++) GSGD_FORWARD_IF_ERROR(gsgdi_timer_seconds(t, r, r + 1, &s[r]));
     *median = quantile(s, reps, 0.5);
     return GSGD_STATUS_OK;
 }
@@ -240,19 +242,19 @@ static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gs
 static gsgd_status time_sgemm(bench_bufs *bb, int reps, double *fwd_s, double *bwd_s) {
     gemm_call g[3 * GSGD_MAX_LAYERS];
     const int n = step_gemms(bb, bb->B, g);
-    gsgd_timer *t = NULL;
+    gsgdi_timer *t = NULL;
     double *s = calloc((size_t)reps, sizeof *s);
-    RETURN_ERROR_IF(!s, bb->ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    GSGD_RETURN_ERROR_IF(!s, bb->ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
     gsgd_status st;
     *fwd_s = *bwd_s = 0.0;
-    CHECK_GOTO(st, gsgd_timer_create(bb->ctx, reps + 1, &t), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(bb->ctx, reps + 1, &t), done);
     for (int i = 0; i < n; i++) {
         double med;
-        CHECK_GOTO(st, time_gemm(bb->ctx, &g[i], reps, t, s, &med), done);
+        GSGD_CHECK_GOTO(st, time_gemm(bb->ctx, &g[i], reps, t, s, &med), done);
         *(g[i].backward ? bwd_s : fwd_s) += med;
     }
 done:
-    gsgd_timer_free(t);
+    gsgdi_timer_free(t);
     free(s);
     return st;
 }
@@ -261,25 +263,26 @@ done:
 gsgd_status bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
     const size_t bytes = n * n * sizeof(float);
     float *A = NULL, *Bm = NULL, *C = NULL;
-    gsgd_timer *t = NULL;
+    gsgdi_timer *t = NULL;
     double *s = calloc((size_t)reps, sizeof *s);
     gsgd_status st = GSGD_STATUS_OK;
-    RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&A), done);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&Bm), done);
-    CHECK_GOTO(st, gsgd_mem_alloc(ctx, bytes, (void **)&C), done);
-    CHECK_GOTO(st, ctx->be->zero(ctx, A, bytes), done); /* the rate does not depend on values */
-    CHECK_GOTO(st, ctx->be->zero(ctx, Bm, bytes), done);
-    CHECK_GOTO(st, gsgd_timer_create(ctx, reps + 1, &t), done);
+    GSGD_RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bytes, (void **)&A), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bytes, (void **)&Bm), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bytes, (void **)&C), done);
+    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, A, bytes),
+                    done); /* the rate does not depend on values */
+    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, Bm, bytes), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, reps + 1, &t), done);
     const gemm_call g = {0, 0, n, n, n, A, Bm, n, n, C, n, 0};
     double median;
-    CHECK_GOTO(st, time_gemm(ctx, &g, reps, t, s, &median), done);
+    GSGD_CHECK_GOTO(st, time_gemm(ctx, &g, reps, t, s, &median), done);
     *gflops = 2.0 * (double)n * (double)n * (double)n / median / 1e9;
 done:
-    gsgd_timer_free(t);
-    gsgd_mem_free(ctx, A, bytes);
-    gsgd_mem_free(ctx, Bm, bytes);
-    gsgd_mem_free(ctx, C, bytes);
+    gsgdi_timer_free(t);
+    gsgdi_mem_free(ctx, A, bytes);
+    gsgdi_mem_free(ctx, Bm, bytes);
+    gsgdi_mem_free(ctx, C, bytes);
     free(s);
     return st;
 }
@@ -293,13 +296,13 @@ done:
  * succeeded (where it did not, the error is the recording's). */
 static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s, int *recorded) {
     gsgd_context *ctx = bb->ctx;
-    const gsgd_backend *be = ctx->be;
+    const gsgdi_backend *be = ctx->be;
     const size_t B = bb->B, n = bb->ds->n;
     void *graph = NULL;
-    gsgd_timer *t = NULL;
+    gsgdi_timer *t = NULL;
     double s[GRAPH_REPLAYS];
     *recorded = 0;
-    FORWARD_IF_ERROR(be->graph_begin(ctx));
+    GSGD_FORWARD_IF_ERROR(be->graph_begin(ctx));
     gsgd_status st = GSGD_STATUS_OK;
     for (int i = 0; i < steps && st == GSGD_STATUS_OK; i++) {
         st = bench_gradient(bb, (size_t)i * B % (n - B + 1), B);
@@ -309,20 +312,20 @@ static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s, int *
     if (st == GSGD_STATUS_OK) st = end;
     if (st != GSGD_STATUS_OK) return st;
     *recorded = 1;
-    CHECK_GOTO(st, gsgd_timer_create(ctx, GRAPH_REPLAYS + 1, &t), done);
-    CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
-    CHECK_GOTO(st, gsgd_timer_mark(t, 0), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, GRAPH_REPLAYS + 1, &t), done);
+    GSGD_CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, 0), done);
     for (int r = 0; r < GRAPH_REPLAYS; r++) {
-        CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
-        CHECK_GOTO(st, gsgd_timer_mark(t, r + 1), done);
+        GSGD_CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
+        GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, r + 1), done);
     }
     for (int r = 0; r < GRAPH_REPLAYS; r++) {
-        CHECK_GOTO(st, gsgd_timer_seconds(t, r, r + 1, &s[r]), done);
+        GSGD_CHECK_GOTO(st, gsgdi_timer_seconds(t, r, r + 1, &s[r]), done);
         s[r] /= steps;
     }
     *step_s = quantile(s, GRAPH_REPLAYS, 0.5);
 done:
-    gsgd_timer_free(t);
+    gsgdi_timer_free(t);
     be->graph_free(ctx, graph);
     return st;
 }
@@ -331,35 +334,36 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
                              double peak_gflops, bench_point *pt) {
     gsgd_context *ctx = bb->ctx;
     const size_t B = bb->B, n = bb->ds->n;
-    gsgd_timer *t = NULL;
+    gsgdi_timer *t = NULL;
     double *v = calloc((size_t)steps, sizeof *v);
-    RETURN_ERROR_IF(!v || steps < 1, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    GSGD_RETURN_ERROR_IF(!v || steps < 1, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
     gsgd_status st;
-    CHECK_GOTO(st, gsgd_timer_create(ctx, (PH_COUNT + 1) * steps, &t), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, (PH_COUNT + 1) * steps, &t), done);
     for (int s = -warmup; s < steps; s++) {
         const size_t lo = (size_t)(s + warmup) * B % (n - B + 1);
         const int k = (PH_COUNT + 1) * s; /* marks k .. k + PH_COUNT of this step */
-        if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k), done);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k), done);
         if (bb->fused) /* the whole gradient in the first phase, the next two empty */
-            CHECK_GOTO(st, bench_gradient(bb, lo, B), done);
+            GSGD_CHECK_GOTO(st, bench_gradient(bb, lo, B), done);
         else
-            CHECK_GOTO(st, gather(bb, lo, B), done);
-        if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 1), done);
-        if (!bb->fused) CHECK_GOTO(st, gsgd_model_forward(bb->m, &bb->sb, B), done);
-        if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 2), done);
-        if (!bb->fused) CHECK_GOTO(st, gsgd_model_backward(bb->m, &bb->sb, B, bb->grads), done);
-        if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 3), done);
-        CHECK_GOTO(st, bench_update(bb), done);
-        if (s >= 0) CHECK_GOTO(st, gsgd_timer_mark(t, k + 4), done);
+            GSGD_CHECK_GOTO(st, gather(bb, lo, B), done);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 1), done);
+        if (!bb->fused) GSGD_CHECK_GOTO(st, gsgdi_model_forward(bb->m, &bb->sb, B), done);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 2), done);
+        if (!bb->fused)
+            GSGD_CHECK_GOTO(st, gsgdi_model_backward(bb->m, &bb->sb, B, bb->grads), done);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 3), done);
+        GSGD_CHECK_GOTO(st, bench_update(bb), done);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 4), done);
     }
     pt->batch = B;
     pt->timed_steps = steps;
     pt->steps_per_epoch = (n + B - 1) / B;
     for (int p = 0; p < PH_COUNT; p++) {
         for (int s = 0; s < steps; s++)
-            CHECK_GOTO(
+            GSGD_CHECK_GOTO(
                 st,
-                gsgd_timer_seconds(t, (PH_COUNT + 1) * s + p, (PH_COUNT + 1) * s + p + 1, &v[s]),
+                gsgdi_timer_seconds(t, (PH_COUNT + 1) * s + p, (PH_COUNT + 1) * s + p + 1, &v[s]),
                 done);
         pt->phase_s[p] = quantile(v, steps, 0.5);
     }
@@ -370,9 +374,9 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
         pt->phase_s[PH_GATHER] = pt->phase_s[PH_FORWARD] = pt->phase_s[PH_BACKWARD] = NAN;
     }
     for (int s = 0; s < steps; s++)
-        CHECK_GOTO(st,
-                   gsgd_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT, &v[s]),
-                   done);
+        GSGD_CHECK_GOTO(
+            st, gsgdi_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT, &v[s]),
+            done);
     pt->step_s = quantile(v, steps, 0.5);
     pt->step_p25 = quantile(v, steps, 0.25);
     pt->step_p75 = quantile(v, steps, 0.75);
@@ -380,15 +384,15 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     /* As the trainer: replayed unless GSGD_CUDA_GRAPHS=0, issued one by one
      * when recording fails (a failed replay is an error). */
     pt->step_graph_s = NAN;
-    if (ctx->be->graph_begin && gsgd_env_switch("GSGD_CUDA_GRAPHS", 1)) {
+    if (ctx->be->graph_begin && gsgdi_env_switch("GSGD_CUDA_GRAPHS", 1)) {
         int recorded;
         st = time_graphed(bb, steps, &pt->step_graph_s, &recorded);
         if (st != GSGD_STATUS_OK && !recorded) {
-            gsgd_log(ctx, GSGD_LOG_WARNING,
-                     "bench: batch %zu: steps not replayed from a CUDA Graph (recording them "
-                     "failed: %s); its rates are of the steps issued one by one, as training "
-                     "would run them",
-                     B, gsgd_last_error(ctx));
+            gsgdi_log(ctx, GSGD_LOG_WARNING,
+                      "bench: batch %zu: steps not replayed from a CUDA Graph (recording them "
+                      "failed: %s); its rates are of the steps issued one by one, as training "
+                      "would run them",
+                      B, gsgd_last_error(ctx));
             pt->step_graph_s = NAN;
             st = GSGD_STATUS_OK;
         }
@@ -407,7 +411,7 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->step_over_floor = pt->step_train_s / pt->floor_s;
 
     double fwd_gemm = 0, bwd_gemm = 0;
-    CHECK_GOTO(st, time_sgemm(bb, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
+    GSGD_CHECK_GOTO(st, time_sgemm(bb, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
     bench_gemm_flops(bb->m, B, &pt->fwd_flops, &pt->bwd_flops);
     pt->fwd_gflops = pt->fwd_flops / pt->phase_s[PH_FORWARD] / 1e9;
     pt->bwd_gflops = pt->bwd_flops / pt->phase_s[PH_BACKWARD] / 1e9;
@@ -418,7 +422,7 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->compute_floor_s = (pt->fwd_flops + pt->bwd_flops) / (peak_gflops * 1e9);
     pt->step_over_roofline = pt->step_train_s / fmax(pt->floor_s, pt->compute_floor_s);
 done:
-    gsgd_timer_free(t);
+    gsgdi_timer_free(t);
     free(v);
     return st;
 }

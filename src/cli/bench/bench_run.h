@@ -22,12 +22,12 @@ typedef struct {
     gsgd_context *ctx;
     gsgd_model *m;
     const gsgd_dataset *ds;
-    gsgd_update_rule rule;
+    gsgdi_update_rule rule;
     size_t B;
-    gsgd_step_buffers sb;
+    gsgdi_step_buffers sb;
     float *grads, *lr; /* lr: one float of backend memory */
-    float *state[2];   /* the rule's optimizer state (gsgd_rule_state_count) */
-    float *work;       /* the update's scratch (gsgd_rule_work_floats) */
+    float *state[2];   /* the rule's optimizer state (gsgdi_rule_state_count) */
+    float *work;       /* the update's scratch (gsgdi_rule_work_floats) */
     size_t work_floats;
     uint32_t *perm;
     void *scratch;
@@ -73,9 +73,9 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
  * index and target once, the weights read and the gradient written. Both:
  * the update reads and writes what its rule needs. Flops of the forward
  * and backward GEMMs. */
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgd_update_rule *rule, size_t x_size,
-                         int fused);
-double bench_update_bytes(size_t n_params, const gsgd_update_rule *rule);
+double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgdi_update_rule *rule,
+                         size_t x_size, int fused);
+double bench_update_bytes(size_t n_params, const gsgdi_update_rule *rule);
 void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd);
 
 #endif

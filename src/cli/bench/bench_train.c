@@ -13,7 +13,7 @@ static gsgd_status fresh_model(gsgd_context *ctx, const char *spec, const gsgd_d
                                const gsgd_options *opts, gsgd_model **m) {
     size_t d = 0;
     int k = 0;
-    FORWARD_IF_ERROR(gsgd_dataset_shape(train, NULL, &d, &k));
+    GSGD_FORWARD_IF_ERROR(gsgd_dataset_shape(train, NULL, &d, &k));
     return gsgd_model_create(ctx, spec, d, k, (uint64_t)opts->v[GSGD_SEED], m);
 }
 
@@ -23,10 +23,10 @@ static gsgd_status train_for(gsgd_model *m, const gsgd_dataset *train, const gsg
                              gsgd_train_result *r) {
     gsgd_options o = *opts;
     gsgd_trainer *tr = NULL;
-    FORWARD_IF_ERROR(gsgd_set(&o, GSGD_BATCH, (double)B));
-    FORWARD_IF_ERROR(gsgd_set(&o, GSGD_EPOCHS, epochs));
-    FORWARD_IF_ERROR(gsgd_set(&o, GSGD_TARGET_ACC, target));
-    FORWARD_IF_ERROR(gsgd_trainer_create(m, train, &o, &tr));
+    GSGD_FORWARD_IF_ERROR(gsgd_set(&o, GSGD_BATCH, (double)B));
+    GSGD_FORWARD_IF_ERROR(gsgd_set(&o, GSGD_EPOCHS, epochs));
+    GSGD_FORWARD_IF_ERROR(gsgd_set(&o, GSGD_TARGET_ACC, target));
+    GSGD_FORWARD_IF_ERROR(gsgd_trainer_create(m, train, &o, &tr));
     gsgd_status st = gsgd_train(tr, test, NULL, NULL, r);
     gsgd_trainer_free(tr);
     return st;
@@ -37,7 +37,7 @@ gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd
                                  double target, int epochs, bench_point *pt, int *diverged) {
     gsgd_model *m = NULL;
     *diverged = 0;
-    FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, &m));
+    GSGD_FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, &m));
     gsgd_train_result r;
     gsgd_status st = train_for(m, train, test, opts, B, target, epochs, &r);
     gsgd_model_free(m);
@@ -49,7 +49,7 @@ gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd
         pt->ttt_s = pt->ttt_accuracy = pt->ttt_lr = NAN;
         return GSGD_STATUS_OK;
     }
-    FORWARD_IF_ERROR(st);
+    GSGD_FORWARD_IF_ERROR(st);
     pt->ttt_reached = isfinite(r.time_to_target_s) ? 1 : 0;
     pt->ttt_epochs = r.epochs;
     pt->ttt_steps = r.steps;
@@ -66,10 +66,10 @@ static gsgd_status next_batch(bench_bufs *bb, uint64_t seed, uint64_t *epoch, si
     if (*pos + b > bb->ds->n) {
         ++*epoch;
         *pos = 0;
-        FORWARD_IF_ERROR(
+        GSGD_FORWARD_IF_ERROR(
             bb->ctx->be->permutation(bb->ctx, seed, *epoch, bb->ds->n, bb->perm, bb->scratch));
     }
-    FORWARD_IF_ERROR(bench_gradient(bb, *pos, b));
+    GSGD_FORWARD_IF_ERROR(bench_gradient(bb, *pos, b));
     *pos += b;
     return GSGD_STATUS_OK;
 }
@@ -87,13 +87,13 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
     bench_bufs bb = {0};
     float *host = NULL;
     gsgd_status st;
-    CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, &m), done);
+    GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, &m), done);
     if (epochs > 0) {
         gsgd_train_result r;
-        CHECK_GOTO(st, train_for(m, train, NULL, opts, b_small, 0.0, epochs, &r), done);
+        GSGD_CHECK_GOTO(st, train_for(m, train, NULL, opts, b_small, 0.0, epochs, &r), done);
     }
-    CHECK_GOTO(st, bench_bufs_alloc(&bb, m, train, opts, b_big), done);
-    CHECK_GOTO(st, gsgd_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), done);
+    GSGD_CHECK_GOTO(st, bench_bufs_alloc(&bb, m, train, opts, b_big), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), done);
     const size_t n = train->n;
     noise_acc acc;
     noise_init(&acc, noise_inverse_batch(b_small, n), noise_inverse_batch(b_big, n));
@@ -101,9 +101,9 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
     size_t pos = 0;
     for (int i = 0; i < samples; i++) {
         for (int big = 0; big < 2; big++) {
-            CHECK_GOTO(st, next_batch(&bb, seed, &epoch, &pos, big ? b_big : b_small), done);
-            CHECK_GOTO(st, ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
-                       done);
+            GSGD_CHECK_GOTO(st, next_batch(&bb, seed, &epoch, &pos, big ? b_big : b_small), done);
+            GSGD_CHECK_GOTO(st, ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
+                            done);
             (big ? noise_add_big : noise_add_small)(&acc, squared_norm(host, m->n_params));
         }
     }

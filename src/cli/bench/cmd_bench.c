@@ -218,7 +218,7 @@ static int describe(bench_cli *b, int argc, char **argv) {
     r->data = b->v[O_DATA];
     r->model = b->model->spec;
     r->optim = cli_optim_name((int)optim);
-    r->lr = gsgd_base_lr(b->opts);
+    r->lr = gsgdi_base_lr(b->opts);
     r->lr_scaling = scalings[(int)scaling % 3];
     snprintf(r->device, sizeof r->device, "%s", cli_device_name(gsgd_context_device(b->ctx)));
     gsgd_dataset_shape(b->train, &r->n_train, &r->n_features, &r->n_classes);
@@ -227,8 +227,8 @@ static int describe(bench_cli *b, int argc, char **argv) {
     r->timed_steps = b->steps;
     r->target_acc = target;
     r->epochs = b->epochs;
-    r->clock = gsgd_timer_clock(b->ctx);
-    const size_t fused_from = gsgd_model_fused_from(b->model, b->train);
+    r->clock = gsgdi_timer_clock(b->ctx);
+    const size_t fused_from = gsgdi_model_fused_from(b->model, b->train);
     if (fused_from > 1)
         snprintf(r->gradient, sizeof r->gradient, "fused from batch %zu", fused_from);
     else
@@ -246,7 +246,7 @@ static int describe(bench_cli *b, int argc, char **argv) {
     }
     if (f) fclose(f);
     r->cpu_cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    gsgd_status st = gsgd_machine_describe(b->ctx, &r->machine);
+    gsgd_status st = gsgdi_machine_describe(b->ctx, &r->machine);
     if (st != GSGD_STATUS_OK) return cli_fail(b->ctx, st);
     if (!r->machine.cuda_runtime[0]) /* the CPU backend runs on the CPU model */
         snprintf(r->machine.device_name, sizeof r->machine.device_name, "%s", r->cpu_model);
