@@ -46,10 +46,8 @@ static int check_shapes(const eval_run *run, const gsgd_dataset *ds) {
 static int write_summary(const char *path, const gsgd_eval_result *r, const eval_run *run,
                          const char *part) {
     cli_outfile out;
-    if (cli_outfile_open(&out, path) != 0) {
-        cli_error("--summary: cannot write '%s': %s", path, strerror(errno));
-        return CLI_USAGE;
-    }
+    int rc = cli_outfile_open(&out, "--summary", path);
+    if (rc != CLI_OK) return rc;
     cli_json j;
     cli_json_begin(&j, out.f, 1);
     cli_json_num(&j, "test_accuracy", r->accuracy);
@@ -60,11 +58,7 @@ static int write_summary(const char *path, const gsgd_eval_result *r, const eval
     cli_json_str(&j, "data", run->v[O_DATA]);
     cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->ctx)));
     cli_json_end(&j);
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("--summary: cannot write '%s': %s", path, strerror(errno));
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_outfile_commit(&out);
 }
 
 static int run_eval(eval_run *run) {
@@ -75,7 +69,7 @@ static int run_eval(eval_run *run) {
         return CLI_USAGE;
     }
     if (v[O_SUMMARY]) {
-        int rc = cli_check_writable("--summary", v[O_SUMMARY]);
+        int rc = cli_check_output("--summary", v[O_SUMMARY], 1);
         if (rc != CLI_OK) return rc;
     }
     int rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
@@ -91,9 +85,10 @@ static int run_eval(eval_run *run) {
     gsgd_eval_result r;
     st = gsgd_evaluate(run->model, ds, &r);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    if (!isnan(r.accuracy)) printf("accuracy %.4f  ", r.accuracy);
-    printf("loss %.4f  n %zu  (%s part of %s)\n", r.loss, r.n, part, v[O_DATA]);
-    fflush(stdout);
+    FILE *out = cli_results_stream();
+    if (!isnan(r.accuracy)) fprintf(out, "accuracy %.4f  ", r.accuracy);
+    fprintf(out, "loss %.4f  n %zu  (%s part of %s)\n", r.loss, r.n, part, v[O_DATA]);
+    fflush(out);
     if (v[O_SUMMARY]) return write_summary(v[O_SUMMARY], &r, run, part);
     return CLI_OK;
 }

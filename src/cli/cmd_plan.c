@@ -206,27 +206,21 @@ static int run_plan(plan_run *run) {
         return CLI_USAGE;
     }
     int rc = build_options(run);
-    if (rc == CLI_OK && v[O_JSON]) rc = cli_check_writable("--json", v[O_JSON]);
+    if (rc == CLI_OK && v[O_JSON]) rc = cli_check_output("--json", v[O_JSON], 1);
     if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
     if (rc == CLI_OK) rc = load(run);
     if (rc != CLI_OK) return rc;
     gsgd_status st = gsgd_plan(run->ctx, run->model, run->train, run->opts, &run->plan);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     if (!v[O_QUIET]) cli_print_curve(stderr, run->plan);
-    print_table(stdout, run);
-    fflush(stdout);
+    print_table(cli_results_stream(), run);
+    fflush(cli_results_stream());
     if (!v[O_JSON]) return CLI_OK;
     cli_outfile out;
-    if (cli_outfile_open(&out, v[O_JSON]) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[O_JSON], strerror(errno));
-        return CLI_USAGE;
-    }
+    rc = cli_outfile_open(&out, "--json", v[O_JSON]);
+    if (rc != CLI_OK) return rc;
     write_json(out.f, run);
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[O_JSON], strerror(errno));
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_outfile_commit(&out);
 }
 
 int cli_cmd_plan(int argc, char **argv) {

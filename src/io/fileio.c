@@ -1,5 +1,6 @@
 /* Whole-file binary I/O (see fileio.h). */
 #include "io/fileio.h"
+#include "io/outpath.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -69,44 +70,68 @@ static int write_all(int fd, const unsigned char *p, size_t len) {
     return 0;
 }
 
+/* The status of a failure (errno e) to write path: the caller's path
+ * (IO, bad input) or the system at the time (WRITE_FAILED). */
+static gsgd_status write_status(int e, int creating) {
+    if (e == ENOMEM) return GSGD_STATUS_OUT_OF_MEMORY;
+    return creating && gsgdi_output_path_fault(e) ? GSGD_STATUS_IO : GSGD_STATUS_WRITE_FAILED;
+}
+
+/* fsync of the directory makes the rename itself durable. Failure is
+ * ignored: some file systems refuse fsync on directories. */
+static void sync_dir(const char *target) {
+    char *dir_copy = strdup(target);
+    if (!dir_copy) return;
+    int dfd = open(dirname(dir_copy), O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir_copy);
+}
+
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len) {
-    const size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    GSGD_RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
+    char *target = NULL, why[96];
+    mode_t mode = 0;
+    int r = gsgdi_output_target(path, &target, &mode, why, sizeof why);
+    GSGD_RETURN_ERROR_IF(r > 0, ctx, GSGD_STATUS_IO,
+                         "save: %s is %s; gsgd writes a regular file or a new path", path, why);
+    GSGD_RETURN_ERROR_IF(r < 0, ctx, write_status(errno, 1), "save: %s: %s", path, strerror(errno));
+    /* A link is followed: its target is replaced, from its own directory. */
+    const int linked = strcmp(target, path) != 0;
+    const char *arrow = linked ? " -> " : "", *shown = linked ? target : "";
+    const size_t tlen = strlen(target);
+    char *tmp = malloc(tlen + 5);
+    if (!tmp) {
+        free(target);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
+    }
+    memcpy(tmp, target, tlen);
+    memcpy(tmp + tlen, ".tmp", 5);
+    gsgd_status st = GSGD_STATUS_OK;
     int fd = open_locked_temp(tmp);
     if (fd < 0) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s", path,
-                                    strerror(errno));
-        free(tmp);
-        return st;
+        st = GSGD_ERROR(ctx, write_status(errno, 1), "save: %s%s%s: cannot create %s: %s", path,
+                        arrow, shown, tmp, strerror(errno));
+        goto done;
     }
-    /* The temporary may be a stale one of a killed save: truncate first. */
-    int ok = ftruncate(fd, 0) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 &&
-             rename(tmp, path) == 0;
+    /* The temporary may be a stale one of a killed save: truncate first.
+     * A file replaced keeps its permissions. */
+    int ok = ftruncate(fd, 0) == 0 && (!mode || fchmod(fd, mode) == 0) &&
+             write_all(fd, data, len) == 0 && fsync(fd) == 0 && rename(tmp, target) == 0;
     if (!ok) {
-        gsgd_status st =
-            GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path, strerror(errno));
+        st = GSGD_ERROR(ctx, write_status(errno, 0),
+                        "save: %s%s%s: writing failed: %s; the file is left as it was", path, arrow,
+                        shown, strerror(errno));
         unlink(tmp); /* still under the lock: no other save is using it */
-        close(fd);
-        free(tmp);
-        return st;
     }
     close(fd); /* after the rename: releases the lock to the next save */
+    if (ok) sync_dir(target);
+done:
     free(tmp);
-    /* Make the rename itself durable. */
-    char *dir_copy = strdup(path);
-    if (dir_copy) {
-        int dfd = open(dirname(dir_copy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir_copy);
-    }
-    return GSGD_STATUS_OK;
+    free(target);
+    return st;
 }
 
 gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,

@@ -40,8 +40,12 @@ int gsgdi_crc_ok(const unsigned char *data, size_t len);
  * the directory is fsynced. The temporary's name is fixed so that a save
  * killed half-way leaves one stale "<path>.tmp" that the next save to path
  * truncates and reuses (readers never look at it). Concurrent saves to the
- * same path take turns through an flock on the temporary. Fails with
- * GSGD_STATUS_IO naming path. */
+ * same path take turns through an flock on the temporary. path follows
+ * outpath.h's rule: a symbolic link's target is replaced (the temporary is
+ * "<target>.tmp") and the link kept; a device, FIFO, socket or directory
+ * is refused. Fails naming path: IO when the path is refused or cannot be
+ * created (its directory missing or unwritable), WRITE_FAILED when writing
+ * fails (disk full, I/O error), which leaves path as it was. */
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len);
 

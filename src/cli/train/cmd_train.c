@@ -130,10 +130,8 @@ static int create_model(train_run *run) {
                          run->v[O_STANDARDIZE] != NULL, &run->model);
 }
 
-static int report_log_error(const train_run *run) {
-    cli_error("--log: cannot write '%s': %s", run->v[O_LOG], strerror(run->pr.log_errno));
-    return CLI_USAGE;
-}
+/* The log's failure was said when it happened (progress.c). */
+static int report_log_error(const train_run *run) { return run->pr.log_exit; }
 
 static int train(train_run *run) {
     gsgd_status st = gsgd_trainer_create(run->model, run->train, run->opts, &run->tr);
@@ -173,7 +171,7 @@ static int train(train_run *run) {
     }
     if (st == GSGD_STATUS_INTERRUPTED && cli_stop_signal())
         return cli_ckpt_interrupted(&run->ck, run->v[O_DATA]);
-    if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_errno) return report_log_error(run);
+    if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_exit) return report_log_error(run);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
     if (!log_ok) return report_log_error(run);
     return CLI_OK;
@@ -195,15 +193,13 @@ static int finish(train_run *run) {
     r->device = cli_device_name(gsgd_context_device(run->ctx));
     r->lr = r->res.lr;
     r->target_acc = cli_train_param(run->opts, GSGD_TARGET_ACC);
-    cli_report_line(stdout, r);
-    fflush(stdout);
+    cli_report_line(cli_results_stream(), r);
+    fflush(cli_results_stream());
 
     cli_outfile summary = {0};
     if (run->v[O_SUMMARY]) {
-        if (cli_outfile_open(&summary, run->v[O_SUMMARY]) != 0) {
-            cli_error("--summary: cannot write '%s': %s", run->v[O_SUMMARY], strerror(errno));
-            return CLI_USAGE;
-        }
+        int rc = cli_outfile_open(&summary, "--summary", run->v[O_SUMMARY]);
+        if (rc != CLI_OK) return rc;
         cli_report_json(summary.f, r);
     }
     if (run->v[O_SAVE]) {
@@ -213,11 +209,12 @@ static int finish(train_run *run) {
             return cli_fail(run->ctx, st);
         }
     }
-    if (run->v[O_SUMMARY] && cli_outfile_commit(&summary) != 0) {
-        int e = errno;
-        if (run->v[O_SAVE]) remove(run->v[O_SAVE]);
-        cli_error("--summary: cannot write '%s': %s", run->v[O_SUMMARY], strerror(e));
-        return CLI_USAGE;
+    if (run->v[O_SUMMARY]) {
+        int rc = cli_outfile_commit(&summary);
+        if (rc != CLI_OK) {
+            if (run->v[O_SAVE]) remove(run->v[O_SAVE]);
+            return rc;
+        }
     }
     return CLI_OK;
 }
@@ -246,8 +243,8 @@ static int run_train(train_run *run) {
     const int root = run->dist.rank == 0;
     /* Refuse unusable output paths now rather than after a long run. */
     if (rc == CLI_OK && v[O_SAVE]) rc = cli_check_writable("--save", v[O_SAVE]);
-    if (rc == CLI_OK && v[O_SUMMARY]) rc = cli_check_writable("--summary", v[O_SUMMARY]);
-    if (rc == CLI_OK && v[O_LOG]) rc = cli_check_writable("--log", v[O_LOG]);
+    if (rc == CLI_OK && v[O_SUMMARY]) rc = cli_check_output("--summary", v[O_SUMMARY], 1);
+    if (rc == CLI_OK && v[O_LOG]) rc = cli_check_output("--log", v[O_LOG], 1);
     char dev_buf[32];
     const char *device = v[O_DISTRIBUTED]
                              ? cli_dist_device(&run->dist, v[O_DEVICE], dev_buf, sizeof dev_buf)
