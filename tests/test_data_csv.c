@@ -219,6 +219,24 @@ Test(csv, rejects_labels_beyond_the_class_limit) {
     expect_error("huge-label.csv", "line 2, field 1: class label 70000 exceeds");
 }
 
+Test(csv, rejects_a_nul_byte_naming_line_and_column) {
+    /* Was "expected 3 fields, got 2": the string functions stopped at the
+     * NUL. A UTF-16 file is the usual source: half its bytes are NULs. */
+    const char text[] = "1,2,3\n0,4\0,5\n";
+    const char *path = tu_path("nul.csv");
+    cr_assert_eq(tu_write_file(path, text, sizeof text - 1), 0);
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_csv(ctx, path, 0, 0, 0, &h), GSGD_STATUS_BAD_FORMAT);
+    expect_error("nul.csv", "line 2, column 4: a NUL byte");
+    cr_assert_null(h.X);
+    const char utf16[] = "\xff\xfe"
+                         "1\0,\0"
+                         "2\0\n\0";
+    cr_assert_eq(tu_write_file(path, utf16, sizeof utf16 - 1), 0);
+    cr_assert_eq(gsgdi_load_csv(ctx, path, 0, 1, 0, &h), GSGD_STATUS_BAD_FORMAT);
+    expect_error("nul.csv", "line 1, column 4: a NUL byte; the file is binary or UTF-16");
+}
+
 Test(csv, reports_missing_file_as_io_error) {
     gsgdi_host_data h;
     const char *path = tu_path("missing.csv");

@@ -143,6 +143,16 @@ static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int head
     errno = 0;
     while ((len = getline(&line, &linecap, fp)) >= 0) {
         cs->line++;
+        /* The string functions below would stop at a NUL and misreport the
+         * rest of the line (a UTF-16 file is half NULs). */
+        const char *nul = memchr(line, '\0', (size_t)len);
+        if (nul) {
+            st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_FORMAT,
+                            "csv: %s: line %zu, column %zu: a NUL byte; the file is binary or "
+                            "UTF-16, not CSV text",
+                            cs->path, cs->line, (size_t)(nul - line) + 1);
+            break;
+        }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
         if (header && cs->line == 1) continue;
         /* Spreadsheet exports often start with a UTF-8 byte-order mark. */
