@@ -402,3 +402,32 @@ Test(checkpoint, a_save_killed_at_any_moment_never_leaves_a_half_written_file) {
     stop(&r);
     gsgd_options_free(o);
 }
+
+/* Checkpoints above 1 MiB are checked against their header before they are
+ * read (fileio.c): a large checkpoint reads, a sparse 64 GiB file that
+ * starts as one is refused at once. */
+Test(checkpoint, a_large_file_is_checked_against_its_header_before_it_is_read) {
+    gsgd_options *o = options_for(CFG_ADAM, 1);
+    gsgd_model *m;
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:2048,128", 6, 3, 1, &m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(m, train, o, &tr), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    const char *path = tu_path("big.ckpt");
+    cr_assert_eq(gsgd_trainer_save(tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    size_t n;
+    free(tu_read_file(path, &n));
+    cr_assert_gt(n, (size_t)1 << 20, "the iterate and Adam's two moments");
+    int epochs = -1;
+    cr_expect_eq(gsgd_checkpoint_options(ctx, path, NULL, &epochs, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_expect_eq(gsgd_trainer_resume(tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(truncate(path, (off_t)64 << 30), 0);
+    cr_expect_eq(gsgd_checkpoint_options(ctx, path, NULL, &epochs, NULL), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "but its header describes"), "%s", gsgd_last_error(ctx));
+    gsgd_model *back = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect_null(back);
+    gsgd_trainer_free(tr);
+    gsgd_model_free(m);
+    gsgd_options_free(o);
+}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -115,4 +116,40 @@ Test(model_io, missing_file_is_an_io_error_naming_it) {
     gsgd_model *back;
     cr_expect_eq(gsgd_model_load(ctx, "/nonexistent/model.gsgd", &back), GSGD_STATUS_IO);
     cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/model.gsgd"));
+}
+
+/* A file above 1 MiB must be the size its header describes before anything
+ * is allocated for it: a sparse 64 GiB file (no disk space) that starts as
+ * a model file, or holds no header at all, is refused at once instead of
+ * being read into 64 GiB of memory. */
+Test(model_io, a_large_file_is_checked_against_its_header_before_it_is_read) {
+    const char *path = tu_path("huge.gsgd");
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
+    cr_assert_eq(truncate(path, (off_t)64 << 30), 0);
+    const double t0 = gsgdi_now_seconds();
+    gsgd_model *back = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect_null(back);
+    cr_expect(strstr(gsgd_last_error(ctx), "68719476736 bytes, but its header describes"), "%s",
+              gsgd_last_error(ctx));
+    const char *zeros = tu_path("zeros.gsgd");
+    cr_assert_eq(tu_write_text(zeros, ""), 0);
+    cr_assert_eq(truncate(zeros, (off_t)64 << 30), 0);
+    cr_expect_eq(gsgd_model_load(ctx, zeros, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "bad magic"), "%s", gsgd_last_error(ctx));
+    cr_expect_lt(gsgdi_now_seconds() - t0, 2.0, "refused from the header alone");
+}
+
+Test(model_io, a_model_above_1_mib_round_trips_through_the_checked_read) {
+    gsgd_model *big, *back;
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:2048,128", 4, 3, 1, &big), GSGD_STATUS_OK);
+    const char *path = tu_path("big.gsgd");
+    cr_assert_eq(gsgd_model_save(big, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    size_t n;
+    free(tu_read_file(path, &n));
+    cr_assert_gt(n, (size_t)1 << 20);
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_expect(memcmp(back->params, big->params, big->n_params * sizeof(float)) == 0);
+    gsgd_model_free(back);
+    gsgd_model_free(big);
 }

@@ -108,6 +108,24 @@ int gsgdi_is_checkpoint(const unsigned char *data, size_t len) {
     return len >= 8 && memcmp(data, CKPT_MAGIC, 8) == 0;
 }
 
+gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path,
+                                       const unsigned char *head, size_t n, uint64_t *size) {
+    GSGD_RETURN_ERROR_IF(n < FIXED_BYTES || !gsgdi_is_checkpoint(head, n), ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: not a gsgd checkpoint (bad magic)",
+                         path);
+    gsgdi_ckpt_header h;
+    reader r = {head, 0};
+    visit_fixed(&h, get_field, &r);
+    GSGD_RETURN_ERROR_IF(h.flags > 3u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
+    /* The arrays of the layout comment above, in units of 4 bytes. */
+    const uint64_t arrays = 1 + ((h.flags & 2u) ? 1 : 0) + h.n_state;
+    uint64_t words = gsgdi_size_mad(h.n_params, arrays, 0);
+    if (h.flags & 1u) words = gsgdi_size_mad(h.n_features, 2, words);
+    *size = gsgdi_size_mad(words, 4, FIXED_BYTES + 8 * (uint64_t)h.n_options + 4);
+    return GSGD_STATUS_OK;
+}
+
 /* ---- saving ---------------------------------------------------------------- */
 
 /* The iterate and the average, wherever use_average has put them. */
@@ -278,7 +296,7 @@ gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
 gsgd_status gsgdi_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
                                   gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m) {
     size_t len = 0;
-    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, data, &len));
+    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, gsgdi_checkpoint_file_size, data, &len));
     gsgd_status st = parse(ctx, path, *data, len, h, lay, m);
     if (st != GSGD_STATUS_OK) {
         free(*data);

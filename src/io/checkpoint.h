@@ -25,6 +25,12 @@ typedef struct {
 /* 1 when data starts with the checkpoint magic. */
 int gsgdi_is_checkpoint(const unsigned char *data, size_t len);
 
+/* The size of the checkpoint whose first n >= GSGD_FILE_HEAD bytes are
+ * head, from its fields (a gsgdi_file_size_fn, fileio.h); BAD_FORMAT
+ * naming path when head is no checkpoint's. */
+gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path,
+                                       const unsigned char *head, size_t n, uint64_t *size);
+
 /* Checks a checkpoint image read from path (magic, version, CRC, sizes),
  * lays out m for its model (gsgdi_model_layout, no allocation) and says
  * where the parameters evaluation should see lie: the average when the run

@@ -134,8 +134,15 @@ done:
     return st;
 }
 
-gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                  size_t *len) {
+uint64_t gsgdi_size_mad(uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t ab, r;
+    if (__builtin_mul_overflow(a, b, &ab) || __builtin_add_overflow(ab, c, &r)) return UINT64_MAX;
+    return r;
+}
+
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
+                                  unsigned char **data, size_t *len) {
+    *data = NULL;
     FILE *f = fopen(path, "rb");
     GSGD_RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
     struct stat sb;
@@ -143,16 +150,43 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned 
         fclose(f);
         return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: not a regular file", path);
     }
-    *len = (size_t)sb.st_size;
+    const uint64_t size = (uint64_t)sb.st_size;
+    if (size > GSGD_FILE_READ_UNCHECKED) {
+        unsigned char head[GSGD_FILE_HEAD];
+        const size_t n = fread(head, 1, sizeof head, f);
+        uint64_t want = 0;
+        gsgd_status st = n == sizeof head
+                             ? size_of(ctx, path, head, n, &want)
+                             : GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
+        if (st == GSGD_STATUS_OK && want != size)
+            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
+                            "load: %s: %llu bytes, but its header describes a file of %llu "
+                            "(corrupt, or not a gsgd file)",
+                            path, (unsigned long long)size, (unsigned long long)want);
+        if (st != GSGD_STATUS_OK || fseek(f, 0, SEEK_SET) != 0) {
+            fclose(f);
+            return st != GSGD_STATUS_OK
+                       ? st
+                       : GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
+        }
+    }
+    if (size > SIZE_MAX - 1) {
+        fclose(f);
+        return GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE, "load: %s: %llu bytes do not fit in memory",
+                          path, (unsigned long long)size);
+    }
+    *len = (size_t)size;
     *data = malloc(*len ? *len : 1);
     if (!*data) {
         fclose(f);
-        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: out of memory", path);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: cannot allocate %zu bytes",
+                          path, *len);
     }
     size_t got = fread(*data, 1, *len, f);
     fclose(f);
     if (got != *len) {
         free(*data);
+        *data = NULL;
         return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
     }
     return GSGD_STATUS_OK;

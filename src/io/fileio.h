@@ -49,9 +49,26 @@ int gsgdi_crc_ok(const unsigned char *data, size_t len);
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len);
 
+/* The size in bytes that the first n bytes of a file (n <= GSGD_FILE_HEAD,
+ * fewer only when the file is shorter) describe, in *size; BAD_FORMAT
+ * naming path when they describe no file of the format. */
+typedef gsgd_status (*gsgdi_file_size_fn)(gsgd_context *ctx, const char *path,
+                                          const unsigned char *head, size_t n, uint64_t *size);
+#define GSGD_FILE_HEAD 512
+/* Files up to this size are read whole before their header is looked at. */
+#define GSGD_FILE_READ_UNCHECKED ((uint64_t)1 << 20)
+
 /* Reads a whole regular file into a malloc'd buffer (*data, freed by the
- * caller). GSGD_STATUS_IO naming path when it cannot be read. */
-gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                  size_t *len);
+ * caller). A file larger than GSGD_FILE_READ_UNCHECKED must be the size
+ * its header describes (size_of) before anything is allocated for it: a
+ * large file that is not what it claims (a data set given as a model)
+ * costs a header read, not its size in memory. GSGD_STATUS_IO naming path
+ * when it cannot be read, BAD_FORMAT when its size is not its header's. */
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
+                                  unsigned char **data, size_t *len);
+
+/* Checked size arithmetic for file sizes: a * b + c, or UINT64_MAX when it
+ * overflows. */
+uint64_t gsgdi_size_mad(uint64_t a, uint64_t b, uint64_t c);
 
 #endif
