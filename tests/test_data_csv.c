@@ -237,6 +237,24 @@ Test(csv, rejects_a_nul_byte_naming_line_and_column) {
     expect_error("nul.csv", "line 1, column 4: a NUL byte; the file is binary or UTF-16");
 }
 
+/* A file without line breaks cannot make the reader take all of memory:
+ * /dev/zero stops at its first NUL, a line of digits past 64 MiB. */
+Test(csv, a_line_without_end_is_refused_at_the_first_nul_or_past_64_mib) {
+    gsgdi_host_data h;
+    cr_assert_eq(gsgdi_load_csv(ctx, "/dev/zero", 0, 0, 0, &h), GSGD_STATUS_BAD_FORMAT);
+    expect_error("/dev/zero", "line 1, column 1: a NUL byte");
+    const char *path = tu_path("endless.csv");
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    static char chunk[1 << 20];
+    for (size_t i = 0; i < sizeof chunk; i += 2) memcpy(chunk + i, "1,", 2);
+    for (int k = 0; k < 65; k++) cr_assert_eq(fwrite(chunk, 1, sizeof chunk, f), sizeof chunk);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert_eq(gsgdi_load_csv(ctx, path, 0, 0, 0, &h), GSGD_STATUS_TOO_LARGE);
+    expect_error("endless.csv", "line 1 is longer than 64 MiB");
+    cr_assert_null(h.X);
+}
+
 Test(csv, reports_missing_file_as_io_error) {
     gsgdi_host_data h;
     const char *path = tu_path("missing.csv");

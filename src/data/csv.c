@@ -134,18 +134,84 @@ static gsgd_status parse_row(csv_state *cs, char *line, int label_last, int regr
     return GSGD_STATUS_OK;
 }
 
+/* Lines are read through a buffer of their own rather than getline, which
+ * grows its buffer for as long as no newline comes: /dev/zero, or a
+ * binary file without one, as CSV would take all of memory. A line is cut
+ * at CSV_MAX_LINE (no row of numbers comes near) or at the first NUL in
+ * the bytes read, which the caller then reports. */
+#define CSV_MAX_LINE ((size_t)1 << 26)
+#define CSV_CHUNK ((size_t)1 << 16)
+
+typedef struct {
+    FILE *fp;
+    char *buf;
+    size_t cap, start, end; /* unread bytes are buf[start, end) */
+    int eof;
+} line_reader;
+
+/* The next line, NUL-terminated, without its '\n' (a '\r' is kept), its
+ * length in *len; NULL at the end of the file, or on an allocation
+ * failure or a line past CSV_MAX_LINE (*too_long set). The line stays
+ * valid until the next call. */
+static char *next_line(line_reader *r, size_t *len, int *too_long) {
+    size_t scanned = 0; /* of the line so far: no '\n' and no NUL there */
+    for (;;) {
+        char *p = r->buf + r->start, *stop = NULL;
+        const size_t have = r->end - r->start;
+        char *nl = have > scanned ? memchr(p + scanned, '\n', have - scanned) : NULL;
+        char *nul = have > scanned
+                        ? memchr(p + scanned, '\0', (nl ? (size_t)(nl - p) : have) - scanned)
+                        : NULL;
+        if (nul)
+            stop = nul + 1; /* handed over with its NUL: reported */
+        else if (nl)
+            stop = nl; /* the line */
+        else if (r->eof && have)
+            stop = p + have; /* a last line without newline */
+        else if (r->eof)
+            return NULL;
+        if (stop) {
+            *len = (size_t)(stop - p);
+            r->start += *len + (stop == nl); /* past the newline */
+            p[*len] = '\0';                  /* over the '\n', or one past the end: cap > end */
+            return p;
+        }
+        scanned = have;
+        if (r->start > 0) { /* keep the partial line at the front */
+            memmove(r->buf, p, have);
+            r->start = 0;
+            r->end = have;
+        }
+        if (r->cap - r->end < CSV_CHUNK + 1) {
+            if (r->cap >= CSV_MAX_LINE) {
+                *too_long = 1;
+                return NULL;
+            }
+            size_t ncap = r->cap ? 2 * r->cap : 4 * CSV_CHUNK;
+            char *grown = realloc(r->buf, ncap);
+            if (!grown) return NULL;
+            r->buf = grown;
+            r->cap = ncap;
+        }
+        size_t got = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
+        r->end += got;
+        if (got == 0) r->eof = 1; /* end of file or error: ferror tells */
+    }
+}
+
 static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int header,
                                int regression) {
-    char *line = NULL;
-    size_t linecap = 0, blank_at = 0;
-    ssize_t len;
+    line_reader r = {.fp = fp};
+    size_t blank_at = 0, len = 0;
+    int too_long = 0;
+    char *line;
     gsgd_status st = GSGD_STATUS_OK;
     errno = 0;
-    while ((len = getline(&line, &linecap, fp)) >= 0) {
+    while ((line = next_line(&r, &len, &too_long)) != NULL) {
         cs->line++;
         /* The string functions below would stop at a NUL and misreport the
          * rest of the line (a UTF-16 file is half NULs). */
-        const char *nul = memchr(line, '\0', (size_t)len);
+        const char *nul = memchr(line, '\0', len);
         if (nul) {
             st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_FORMAT,
                             "csv: %s: line %zu, column %zu: a NUL byte; the file is binary or "
@@ -153,7 +219,7 @@ static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int head
                             cs->path, cs->line, (size_t)(nul - line) + 1);
             break;
         }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+        while (len > 0 && line[len - 1] == '\r') line[--len] = '\0';
         if (header && cs->line == 1) continue;
         /* Spreadsheet exports often start with a UTF-8 byte-order mark. */
         if (cs->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
@@ -171,11 +237,20 @@ static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int head
         }
         GSGD_CHECK_GOTO(st, parse_row(cs, line, label_last, regression), done);
     }
+    if (st == GSGD_STATUS_OK && too_long)
+        st = GSGD_ERROR(cs->ctx, GSGD_STATUS_TOO_LARGE,
+                        "csv: %s: line %zu is longer than %zu MiB (a binary file, or no line "
+                        "breaks?)",
+                        cs->path, cs->line + 1, CSV_MAX_LINE >> 20);
+    else if (st == GSGD_STATUS_OK && !r.eof)
+        st = GSGD_ERROR(cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                        "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line + 1,
+                        2 * r.cap);
     if (st == GSGD_STATUS_OK && ferror(fp))
         st = GSGD_ERROR(cs->ctx, GSGD_STATUS_IO, "csv: %s: read failed after line %zu: %s",
                         cs->path, cs->line, strerror(errno));
 done:
-    free(line);
+    free(r.buf);
     return st;
 }
 
