@@ -3,7 +3,8 @@
  * client of the public API (gsgd.h): it parses options, calls the library
  * and turns statuses into messages and exit codes. It never reaches into
  * the library's internals, except `gsgd bench`, which must time the
- * step's phases apart (bench.h).
+ * step's phases apart (bench.h), and the output files, which take the
+ * library's rule for paths (io/outpath.h) so that the two cannot differ.
  */
 #ifndef GSGD_CLI_H
 #define GSGD_CLI_H
