@@ -155,6 +155,11 @@ typedef struct {
  * valid until the next call. */
 static char *next_line(line_reader *r, size_t *len, int *too_long) {
     size_t scanned = 0; /* of the line so far: no '\n' and no NUL there */
+    if (!r->buf) {      /* the first call: p below is never NULL + 0 */
+        r->buf = malloc(4 * CSV_CHUNK);
+        if (!r->buf) return NULL;
+        r->cap = 4 * CSV_CHUNK;
+    }
     for (;;) {
         char *p = r->buf + r->start, *stop = NULL;
         const size_t have = r->end - r->start;
@@ -187,7 +192,7 @@ static char *next_line(line_reader *r, size_t *len, int *too_long) {
                 *too_long = 1;
                 return NULL;
             }
-            size_t ncap = r->cap ? 2 * r->cap : 4 * CSV_CHUNK;
+            size_t ncap = 2 * r->cap;
             char *grown = realloc(r->buf, ncap);
             if (!grown) return NULL;
             r->buf = grown;
