@@ -280,8 +280,8 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     b[300] ^= 0x01;
     unsigned char *v = malloc(n);
     memcpy(v, b, n);
-    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
-    expect_rejected(&r, "version.ckpt", v, n, "version 2");
+    v[8] = 3; /* version 3, CRC left stale: the version is checked first */
+    expect_rejected(&r, "version.ckpt", v, n, "version 3");
     memcpy(v, "GSGDCKQ", 8);
     expect_rejected(&r, "magic.ckpt", v, n, "bad magic");
     const char *model_file = tu_path("model.gsgd");

@@ -99,8 +99,8 @@ Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
     b[200] ^= 0x40;
     unsigned char *v = malloc(n);
     memcpy(v, b, n);
-    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
-    expect_rejected("version.gsgd", v, n, "format version 2");
+    v[8] = 3; /* version 3, CRC left stale: the version is checked first */
+    expect_rejected("version.gsgd", v, n, "format version 3");
     memcpy(v, "NOTAMODL", 8);
     expect_rejected("magic.gsgd", v, n, "bad magic");
     free(v);

@@ -78,6 +78,11 @@ gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsg
         (m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes, ctx,
         GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d", m->n_classes,
         ds->n_classes);
+    GSGD_RETURN_ERROR_IF(ds->meta.no_targets, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "evaluate: %s has no targets to evaluate against (predict gives the "
+                         "model's outputs for such rows)",
+                         ds->meta.source[0] ? ds->meta.source : "the data");
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_labels(m, ds, "evaluate"));
     GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0; start < ds->n; start += sb->B) {
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
@@ -103,18 +108,22 @@ gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_resul
     return st;
 }
 
-static float prediction(const gsgd_model *m, const float *z) {
-    if (m->n_classes == 0) return z[0];
-    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1.0f : 0.0f;
+/* The class of a row's outputs z: the first largest (as the loss kernels
+ * count accuracy), or z > 0 for logistic. */
+size_t gsgdi_model_class_of(const gsgd_model *m, const float *z) {
+    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1 : 0;
     size_t best = 0;
     for (size_t k = 1; k < m->n_outputs; k++)
         if (z[k] > z[best]) best = k;
-    return (float)best;
+    return best;
 }
 
-gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (n == 0) return GSGD_STATUS_OK;
+/* The model's outputs for n host rows X, chunk by chunk: each chunk's
+ * B x n_outputs outputs (host) are handed to fn with the first row. */
+typedef void (*outputs_fn)(const gsgd_model *m, const float *z, size_t first, size_t B, void *user);
+
+static gsgd_status forward_host(gsgd_model *m, const float *X, size_t n, outputs_fn fn,
+                                void *user) {
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features, rows = n < EVAL_ROWS ? n : EVAL_ROWS, K = m->n_outputs;
     gsgdi_step_buffers sb;
@@ -136,7 +145,7 @@ gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
         GSGD_CHECK_GOTO(
             st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
             done);
-        for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
+        fn(m, logits, start, B, user);
     }
 done:
     free(logits);
@@ -144,4 +153,33 @@ done:
     gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
     gsgdi_step_buffers_free(m, &sb);
     return st;
+}
+
+static void write_values(const gsgd_model *m, const float *z, size_t first, size_t B, void *user) {
+    float *out = (float *)user + first;
+    const size_t K = m->n_outputs;
+    for (size_t i = 0; i < B; i++)
+        out[i] = m->n_classes == 0 ? z[i * K]
+                                   : gsgdi_model_label_value(m, gsgdi_model_class_of(m, z + i * K));
+}
+
+static void write_classes(const gsgd_model *m, const float *z, size_t first, size_t B, void *user) {
+    int32_t *out = (int32_t *)user + first;
+    for (size_t i = 0; i < B; i++) out[i] = (int32_t)gsgdi_model_class_of(m, z + i * m->n_outputs);
+}
+
+gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
+    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (n == 0) return GSGD_STATUS_OK;
+    return forward_host(m, X, n, write_values, out);
+}
+
+gsgd_status gsgd_predict_classes(gsgd_model *m, const float *X, size_t n, int32_t *out) {
+    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
+    GSGD_RETURN_ERROR_IF(m->n_classes == 0, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "predict_classes: model '%s' predicts real values, not classes "
+                         "(gsgd_predict gives them)",
+                         m->spec);
+    if (n == 0) return GSGD_STATUS_OK;
+    return forward_host(m, X, n, write_classes, out);
 }

@@ -143,6 +143,7 @@ gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_feat
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), fail);
     gsgdi_model_init_host(m, seed, host);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->params, host, m->n_params * sizeof(float)), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_model_default_labels(m), fail);
     free(host);
     *out = m;
     return GSGD_STATUS_OK;
@@ -159,6 +160,7 @@ void gsgd_model_free(gsgd_model *m) {
         gsgdi_mem_free(m->ctx, m->mean, m->n_features * sizeof(float));
         gsgdi_mem_free(m->ctx, m->inv_std, m->n_features * sizeof(float));
     }
+    gsgdi_labels_free(m->labels);
     free(m);
 }
 
