@@ -300,8 +300,8 @@ static int all_numbers(const gsgdi_raw_targets *t) {
     return 1;
 }
 
-gsgd_status gsgdi_targets_finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
-                                 const gsgdi_target_rules *r, gsgdi_host_data *h) {
+static gsgd_status finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
+                          const gsgdi_target_rules *r, gsgdi_host_data *h) {
     void *p = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, (h->n ? h->n : 1) * sizeof(float), &p));
     h->y = p;
@@ -323,4 +323,17 @@ gsgd_status gsgdi_targets_finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
         return gsgdi_labels_identity(ctx, r->identity, &h->meta.labels);
     }
     return all_numbers(t) ? build_numeric(ctx, t, h) : build_text(ctx, t, h);
+}
+
+gsgd_status gsgdi_targets_finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
+                                 const gsgdi_target_rules *r, gsgdi_host_data *h) {
+    const gsgd_status st = finish(ctx, t, r, h);
+    if (st != GSGD_STATUS_OK) { /* nothing half-made: no targets, no map */
+        free(h->y);
+        h->y = NULL;
+        gsgdi_labels_free(h->meta.labels);
+        h->meta.labels = NULL;
+        h->n_classes = 0;
+    }
+    return st;
 }
