@@ -15,7 +15,7 @@
 #include "optim/rule.h"
 #include "optim/schedule.h"
 #include "core/util.h"
-#include "train/trainer.h"
+#include "train/step.h"
 #include "core/error.h"
 
 #define MAX_CURVE 40
@@ -83,7 +83,7 @@ static gsgd_status verify(verify_ctx *v, size_t B, gsgd_trainer **out) {
     if (st == GSGD_STATUS_OK) st = gsgdi_trainer_probe_eval(tr);
     if (st == GSGD_STATUS_OK) st = ctx->be->sync(ctx);
     const size_t peak = ctx->bytes_peak;
-    if (st != GSGD_STATUS_OK || !out) gsgd_trainer_free(tr);
+    if (st != GSGD_STATUS_OK || !out) gsgdi_trainer_release(tr);
     ctx->bytes_peak = peak > saved_peak ? peak : saved_peak;
     if (st != GSGD_STATUS_OK) return st;
     v->measured = peak;
@@ -333,7 +333,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
             planned = p->batch;
             p->why = GSGD_WHY_FASTEST;
             if (best != p->batch || !keep) {
-                gsgd_trainer_free(tr);
+                gsgdi_trainer_release(tr);
                 tr = NULL;
                 p->batch = best;
                 GSGD_CHECK_GOTO(st, verify(&v, best, keep ? &tr : NULL), fail);
@@ -349,7 +349,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     if (keep) *keep = tr;
     return GSGD_STATUS_OK;
 fail:
-    gsgd_trainer_free(tr);
+    gsgdi_trainer_release(tr);
     free(p);
     return st;
 }
