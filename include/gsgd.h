@@ -7,6 +7,18 @@
  *  - Every call returns a gsgd_status; outputs go through pointer arguments.
  *  - gsgd_status_string() names any status; gsgd_last_error(ctx) gives the
  *    detail of the last failure on that context (file, record, what was wrong).
+ *  - Each function's comment says which statuses it returns, without the
+ *    GSGD_STATUS_ prefix: "Returns OK; INVALID_ARGUMENT (NULL ds); ...".
+ *    OUT_OF_MEMORY is host memory (on the CPU backend, all of gsgd's);
+ *    DEVICE_OUT_OF_MEMORY is gsgd's backend memory going past the context's
+ *    cap (gsgd_context_set_mem_limit, on the CPU backend too) or past what
+ *    the GPU has. "DEVICE_ERROR, NO_DEVICE (CUDA)" ends the list of every
+ *    call that runs device work: on a CUDA context a failed CUDA, cuBLAS or
+ *    cuRAND call returns DEVICE_ERROR, NO_DEVICE where the runtime finds the
+ *    device unusable, or DEVICE_OUT_OF_MEMORY where the library itself ran
+ *    out, with the library's message in gsgd_last_error. INTERNAL, a broken
+ *    invariant (a bug in gsgd, reported with file and line), is left out of
+ *    the lists, which name it only where it has another cause.
  *  - Objects are opaque handles with create/free pairs. free(NULL) is a no-op.
  *  - No call prints, exits or aborts the process.
  *  - One context per thread; objects created from a context belong to it.
@@ -70,15 +82,16 @@ typedef enum {
 #undef GSGD_STATUS_ENUM_
 } gsgd_status;
 
-/* Short human-readable description of a status ("malformed input data").
- * Never NULL; unknown values give "unknown status". */
+/* Short human-readable description of a status ("malformed input data"):
+ * a static string, never NULL; unknown values give "unknown status". */
 GSGD_API const char *gsgd_status_string(gsgd_status s);
-/* The enum name without prefix ("BAD_FORMAT"); "UNKNOWN" for unknown values. */
+/* The enum name without prefix ("BAD_FORMAT"): a static string, never NULL;
+ * "UNKNOWN" for unknown values. */
 GSGD_API const char *gsgd_status_name(gsgd_status s);
 
 /* Library version as MAJOR*10000 + MINOR*100 + PATCH. */
 GSGD_API unsigned gsgd_version(void);
-/* Version as text, e.g. "0.1.0". */
+/* Version as text, e.g. "0.1.0" (a static string). */
 GSGD_API const char *gsgd_version_string(void);
 
 /* ------------------------------------------------------------------------ */
@@ -96,22 +109,31 @@ typedef enum {
  * (and for AUTO). CUDA returns GSGD_STATUS_NO_DEVICE when no usable GPU is
  * present or the CUDA backend is not built in; AUTO then falls back to the
  * CPU. On failure *ctx is NULL and gsgd_last_error(NULL) says why; after an
- * AUTO fallback it says why CUDA was not used. */
+ * AUTO fallback it says why CUDA was not used. *ctx is the caller's, freed
+ * with gsgd_context_free. Returns OK; INVALID_ARGUMENT (NULL ctx, unknown
+ * device); OUT_OF_MEMORY; NO_DEVICE (CUDA: as above, or device_index out of
+ * range, or this build's kernels cannot run on the GPU); DEVICE_ERROR,
+ * DEVICE_OUT_OF_MEMORY (CUDA: setting the device up failed). AUTO returns
+ * OK, on the CPU, whatever made CUDA fail. */
 GSGD_API gsgd_status gsgd_context_create(gsgd_context **ctx, gsgd_device device, int device_index);
-/* Frees the context. Every object created from it must be freed first. */
+/* Frees the context (NULL: no-op). Every object created from it must be
+ * freed first. */
 GSGD_API void gsgd_context_free(gsgd_context *ctx);
-/* The device the context actually runs on (never AUTO). */
+/* The device the context actually runs on (never AUTO); CPU for NULL. */
 GSGD_API gsgd_device gsgd_context_device(const gsgd_context *ctx);
 /* Detail of the last failure on ctx ("" if none). Valid until the next call
  * on ctx. With NULL: the last failure this thread met without a context to
  * record it in, kept in a thread-local buffer, above all why the thread's
  * last gsgd_context_create failed (or why AUTO fell back to the CPU);
- * valid until the thread's next such failure. Never NULL. */
+ * valid until the thread's next such failure, and a note that ctx is NULL
+ * when the thread has met none. Owned by gsgd; never NULL. */
 GSGD_API const char *gsgd_last_error(const gsgd_context *ctx);
 /* Runs all of the context's device work on the caller's stream
  * (cudaStream_t on CUDA: every kernel, copy and cuBLAS call; ignored on the
  * CPU). NULL selects the default stream. The caller keeps ownership of the
- * stream and must keep it alive while the context uses it. */
+ * stream and must keep it alive while the context uses it. Returns OK;
+ * INVALID_ARGUMENT (NULL ctx); DEVICE_ERROR (CUDA: cuBLAS refused the
+ * stream). */
 GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
 /* What the library has to say besides errors: the batch the planner chose
  * and why, a learning rate divided by the adaptive schedule, steps skipped
@@ -120,19 +142,24 @@ GSGD_API gsgd_status gsgd_context_set_stream(gsgd_context *ctx, void *stream);
  * with one line, no newline, valid for the call only. */
 typedef enum { GSGD_LOG_INFO = 0, GSGD_LOG_WARNING = 1 } gsgd_log_level;
 typedef void (*gsgd_log_fn)(gsgd_log_level level, const char *message, void *user);
-/* Installs (fn non-NULL) or removes (NULL, the default) ctx's log callback. */
+/* Installs (fn non-NULL) or removes (NULL, the default) ctx's log callback;
+ * user is handed back to fn, never read. Returns OK; INVALID_ARGUMENT (NULL
+ * ctx). */
 GSGD_API gsgd_status gsgd_context_set_log(gsgd_context *ctx, gsgd_log_fn fn, void *user);
 /* Caps the memory gsgd may allocate on the context's device at bytes (0 =
  * no cap beyond what the device has): the batch-size planner plans within
  * it, leaving the rest to the embedding code. Enforced on every allocation:
  * one that would take gsgd past the cap fails with
- * GSGD_STATUS_DEVICE_OUT_OF_MEMORY. Lowering it frees nothing. */
+ * GSGD_STATUS_DEVICE_OUT_OF_MEMORY. Lowering it frees nothing. Returns OK;
+ * INVALID_ARGUMENT (NULL ctx). */
 GSGD_API gsgd_status gsgd_context_set_mem_limit(gsgd_context *ctx, size_t bytes);
 /* Bytes currently allocated by gsgd on the context's device, and the peak
- * since creation (datasets, parameters, buffers). */
+ * since creation (datasets, parameters, buffers). Either output may be
+ * NULL. Returns OK; INVALID_ARGUMENT (NULL ctx). */
 GSGD_API gsgd_status gsgd_context_memory(const gsgd_context *ctx, size_t *in_use, size_t *peak);
 /* Writes a short description of the build and the device into buf (always
- * NUL-terminated, truncated to size). */
+ * NUL-terminated, truncated to size). Returns OK; INVALID_ARGUMENT (NULL ctx
+ * or buf, size 0). */
 GSGD_API gsgd_status gsgd_info(gsgd_context *ctx, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------ */
@@ -149,7 +176,14 @@ typedef struct gsgd_dataset gsgd_dataset;
  * context's limit (gsgd_context_set_mem_limit) are kept in pinned host
  * memory instead, which each batch's gather reads over the bus: training
  * works the same, slower, and the log callback says so. This holds for
- * every dataset constructor below (load, split, subset). */
+ * every dataset constructor below (load, split, subset); where the GPU's
+ * pinned memory is not at the same address for host and device (no
+ * unified addressing), they fail with UNSUPPORTED instead. X and y stay
+ * the caller's; *out is the caller's, freed with gsgd_dataset_free.
+ * Returns OK; INVALID_ARGUMENT (NULL ctx, X, y or out; n or d 0; n_classes
+ * outside [0, 65536]); BAD_VALUE; TOO_LARGE (over 2^32 values or 2^32 - 1
+ * samples); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED (CUDA: as
+ * above); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const float *y,
                                             size_t n, size_t d, int n_classes, gsgd_dataset **out);
 
@@ -160,7 +194,11 @@ GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, c
  * is the caller's, so it counts neither in gsgd_context_memory nor against
  * gsgd's limits, and plans list it at 0 bytes. The targets are checked as
  * gsgd_dataset_from_host checks them (GSGD_STATUS_BAD_VALUE naming the
- * sample), through a copy of y alone; X is not read until training. */
+ * sample), through a copy of y alone; X is not read until training. *out
+ * is the caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, X, y or out; n
+ * or d 0; n_classes outside [0, 65536]); BAD_VALUE; TOO_LARGE (over 2^32
+ * values or 2^32 - 1 samples); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE
+ * (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n,
                                               size_t d, int n_classes, gsgd_dataset **out);
 
@@ -183,20 +221,35 @@ GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float
  * 14% of softmax's throughput (measured). Other IDX types, csv and
  * synth data are floats; storage=u8 on non-ubyte images is
  * GSGD_STATUS_INVALID_ARGUMENT, as is an unknown storage value.
- * Errors name the file and the record: see gsgd_last_error. */
+ * Errors name the file and the record: see gsgd_last_error. test may be
+ * NULL when the test part is not wanted; *train and *test are the
+ * caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, spec or train; a
+ * malformed spec, an unknown option, synth sizes out of range; storage as
+ * above); IO (a file missing or unreadable); BAD_FORMAT (a malformed or
+ * truncated file); BAD_VALUE (a non-finite value, a bad label); TOO_LARGE
+ * (over 2^32 values); SHAPE_MISMATCH (fashion-mnist's training and test
+ * images differ in size); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED
+ * (CUDA: see gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
                                        gsgd_dataset **test);
 
 /* Splits ds into a shuffled training part and a test part holding
  * test_fraction of the samples (0 < test_fraction < 1), seeded. ds is
- * unchanged and still owned by the caller. */
+ * unchanged and still owned by the caller; *train and *test are new
+ * datasets on its context, the caller's too. Returns OK; INVALID_ARGUMENT
+ * (NULL ds, train or test; test_fraction outside (0, 1) or leaving a part
+ * empty); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED (CUDA: see
+ * gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
                                         gsgd_dataset **train, gsgd_dataset **test);
 
 /* Number of samples, features and classes (0 for regression). Any output
- * pointer may be NULL. */
+ * pointer may be NULL. Returns OK; INVALID_ARGUMENT (NULL ds). */
 GSGD_API gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d,
                                         int *n_classes);
+/* Frees ds and the memory gsgd allocated for it (NULL: no-op); the arrays
+ * of gsgd_dataset_from_device stay the caller's. Free the trainers that
+ * train on it first. */
 GSGD_API void gsgd_dataset_free(gsgd_dataset *ds);
 
 /* ------------------------------------------------------------------------ */
@@ -213,27 +266,39 @@ typedef struct gsgd_model gsgd_model;
  *   hinge        multiclass SVM loss, sum_j!=y max(0, s_j - s_y + 1)
  *   mlp:H1,H2,.. ReLU hidden layers of the given widths, softmax output
  * Parameters are initialised as PyTorch's nn.Linear does,
- * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from seed. */
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from seed. *out is the caller's.
+ * Returns OK; INVALID_ARGUMENT (NULL ctx, spec or out; an unknown or
+ * malformed spec; n_features 0 or above 2^30; n_classes negative or 1);
+ * SHAPE_MISMATCH (logistic without 2 classes; softmax, hinge or mlp with
+ * n_classes 0); TOO_LARGE (a layer of over 2^34 weights); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_features,
                                        int n_classes, uint64_t seed, gsgd_model **out);
+/* Frees the model with its parameters and standardiser (NULL: no-op).
+ * Free its trainers first. */
 GSGD_API void gsgd_model_free(gsgd_model *model);
 
 /* The flat parameter buffer (device memory on CUDA, host memory on the
  * CPU backend) and its length. Owned by the model; the caller may read and
  * write it between calls. *n_decay is the length of the leading part that
- * holds weights (weight decay applies there; biases follow). */
+ * holds weights (weight decay applies there; biases follow). Any output may
+ * be NULL. Returns OK; INVALID_ARGUMENT (NULL model). */
 GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t *n,
                                        size_t *n_decay);
 
 /* Computes per-feature mean and standard deviation from ds and stores them
  * with the model: every later forward pass (training, evaluation, predict)
  * standardises its input, and gsgd_model_save keeps them. Features with
- * zero spread are centred only. */
+ * zero spread are centred only. Returns OK; INVALID_ARGUMENT (NULL model or
+ * ds); SHAPE_MISMATCH (feature counts differ); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
 
 /* Writes n_out = n rows of predictions for n x d host features X into host
  * array out: the class index (as float) for classifiers, the prediction
- * for regression. */
+ * for regression. Both arrays stay the caller's; n = 0 does nothing.
+ * Returns OK; INVALID_ARGUMENT (NULL model; NULL X or out with n > 0);
+ * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
 
 typedef struct {
@@ -242,19 +307,30 @@ typedef struct {
     size_t n;        /* samples evaluated */
 } gsgd_eval_result;
 
-/* Evaluates the model on ds in batches (its own buffers, at most 1024 rows). */
+/* Evaluates the model on ds in batches (its own buffers, at most 1024 rows).
+ * Returns OK; INVALID_ARGUMENT (NULL model, ds or out); SHAPE_MISMATCH
+ * (feature counts differ, regression against classes, or ds has more
+ * classes than the model); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
                                    gsgd_eval_result *out);
 
 /* Saves the model (spec, shapes, standardiser, parameters) to path:
  * versioned binary with a CRC32, written to a temporary file, fsynced and
- * renamed, so path is never left half-written. */
+ * renamed, so path is never left half-written. Returns OK;
+ * INVALID_ARGUMENT (NULL model, NULL or empty path); IO (path cannot be
+ * written, naming it); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_save(const gsgd_model *model, const char *path);
 /* Loads a model written by gsgd_model_save, or the model of a checkpoint
- * (gsgd_trainer_save). Corrupt, truncated or other-version files give
- * GSGD_STATUS_BAD_FORMAT naming the file. */
+ * (gsgd_trainer_save); *out is the caller's. Returns OK; INVALID_ARGUMENT
+ * (NULL ctx, path or out); IO (path cannot be read or is not a regular
+ * file); BAD_FORMAT (a corrupt or truncated file, or one of another format
+ * version or byte order, naming it); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **out);
-/* The model's spec string ("mlp:256,128"), feature and class counts. */
+/* The model's spec string ("mlp:256,128", owned by the model), feature and
+ * class counts. Any output may be NULL. Returns OK; INVALID_ARGUMENT (NULL
+ * model). */
 GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec,
                                       size_t *n_features, int *n_classes);
 
@@ -418,15 +494,24 @@ typedef enum {
     GSGD_LR_SCALING_SQRT = 2    /* LR * sqrt(B / LR_REF_BATCH) (Krizhevsky 2014) */
 } gsgd_lr_scaling;
 
+/* Creates an options object holding every parameter's default; *out is the
+ * caller's. Returns OK; INVALID_ARGUMENT (NULL out); OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_options_create(gsgd_options **out);
+/* Frees opts (NULL: no-op). Plans, trainers and optimizers keep copies of
+ * what they need, so opts may go as soon as they are created. */
 GSGD_API void gsgd_options_free(gsgd_options *opts);
-/* Sets a parameter; GSGD_STATUS_OUT_OF_RANGE outside gsgd_param_bounds, or
- * for a non-integer value of an integer parameter. */
+/* Sets a parameter. Returns OK; INVALID_ARGUMENT (NULL opts, unknown p);
+ * OUT_OF_RANGE (outside gsgd_param_bounds, NaN, or a non-integer value of
+ * an integer parameter). */
 GSGD_API gsgd_status gsgd_set(gsgd_options *opts, gsgd_param p, double value);
+/* Reads a parameter into *value. Returns OK; INVALID_ARGUMENT (NULL opts or
+ * value, unknown p). */
 GSGD_API gsgd_status gsgd_get(const gsgd_options *opts, gsgd_param p, double *value);
-/* Inclusive bounds and default of a parameter. Any output may be NULL. */
+/* Inclusive bounds and default of a parameter. Any output may be NULL.
+ * Returns OK; INVALID_ARGUMENT (unknown p). */
 GSGD_API gsgd_status gsgd_param_bounds(gsgd_param p, double *lo, double *hi, double *dflt);
-/* The parameter's name as on the command line ("weight_decay"), or NULL. */
+/* The parameter's name as on the command line ("weight_decay"), a static
+ * string; NULL for an unknown p. */
 GSGD_API const char *gsgd_param_name(gsgd_param p);
 
 /* ------------------------------------------------------------------------ */
@@ -464,13 +549,16 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * A fixed BATCH > 0 is checked against the cap and verified the same way,
  * never changed.
  *
- * Returns GSGD_STATUS_DEVICE_OUT_OF_MEMORY with "model does not fit: needs
- * X, has Y" in gsgd_last_error(ctx) when not even one row fits (or a fixed
- * BATCH exceeds the cap); SHAPE_MISMATCH or INVALID_ARGUMENT when model
- * and data do not go together. *out is NULL on failure; free it with
- * gsgd_plan_free. */
+ * *out is the caller's, freed with gsgd_plan_free; NULL on failure.
+ * Returns OK; INVALID_ARGUMENT (NULL argument; model or data of another
+ * context); SHAPE_MISMATCH (model and data do not go together);
+ * DEVICE_OUT_OF_MEMORY (with "model does not fit: needs X, has Y" in
+ * gsgd_last_error(ctx) when not even one row fits, or a fixed BATCH
+ * exceeds the cap); OUT_OF_MEMORY; INTERNAL (the CPU backend cannot read
+ * the memory size); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_plan(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *data,
                                const gsgd_options *opts, gsgd_batch_plan **out);
+/* Frees plan (NULL: no-op). */
 GSGD_API void gsgd_plan_free(gsgd_batch_plan *plan);
 
 /* Accessors. Each returns 0 (or "") for a NULL plan. */
@@ -482,8 +570,9 @@ GSGD_API size_t gsgd_plan_batch(const gsgd_batch_plan *plan);
 GSGD_API size_t gsgd_plan_max_fit(const gsgd_batch_plan *plan);
 /* The bytes the plan may use: the cap minus the headroom. */
 GSGD_API size_t gsgd_plan_budget(const gsgd_batch_plan *plan);
-/* Sum of the fixed items and of the per-sample items (bytes per row). */
+/* Sum of the fixed items (bytes). */
 GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
+/* Sum of the per-sample items (bytes per batch row). */
 GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
 /* fixed + batch x per_sample: gsgd's predicted footprint at the batch. */
 GSGD_API size_t gsgd_plan_predicted(const gsgd_batch_plan *plan);
@@ -500,21 +589,24 @@ GSGD_API double gsgd_plan_lr(const gsgd_batch_plan *plan);
 GSGD_API double gsgd_plan_seconds(const gsgd_batch_plan *plan);
 /* Where the budget came from: the device's free and total memory, the cap
  * (smallest of free + gsgd's use and the limits) and the headroom taken
- * off it. Any output may be NULL. */
+ * off it. Any output may be NULL. Returns OK; INVALID_ARGUMENT (NULL
+ * plan). */
 GSGD_API gsgd_status gsgd_plan_memory(const gsgd_batch_plan *plan, size_t *free_bytes,
                                       size_t *total_bytes, size_t *cap, size_t *headroom);
-/* The memory table: gsgd_plan_item_count line items; item i's name (owned
- * by the plan), bytes (of the whole buffer, or per batch row when
- * *per_sample), and *resident when it was allocated before planning.
- * Outputs may be NULL; GSGD_STATUS_INVALID_ARGUMENT for i out of range. */
+/* The memory table: the number of line items (0 for a NULL plan). */
 GSGD_API int gsgd_plan_item_count(const gsgd_batch_plan *plan);
+/* Line item i of the memory table: its name (owned by the plan), bytes (of
+ * the whole buffer, or per batch row when *per_sample), and *resident when
+ * it was allocated before planning. Outputs may be NULL. Returns OK;
+ * INVALID_ARGUMENT (NULL plan, i out of range). */
 GSGD_API gsgd_status gsgd_plan_item(const gsgd_batch_plan *plan, int i, const char **name,
                                     size_t *bytes, int *per_sample, int *resident);
-/* The throughput curve BATCH_POLICY = FASTEST measured (no points
- * otherwise): point i's batch and samples per second (median of timed
- * steps, warm-up excluded). GSGD_STATUS_INVALID_ARGUMENT for i out of
- * range. */
+/* The throughput curve BATCH_POLICY = FASTEST measured: its number of
+ * points (0 under another policy, or for a NULL plan). */
 GSGD_API int gsgd_plan_curve_count(const gsgd_batch_plan *plan);
+/* Point i of the curve: the batch and samples per second (median of timed
+ * steps, warm-up excluded). Outputs may be NULL. Returns OK;
+ * INVALID_ARGUMENT (NULL plan, i out of range). */
 GSGD_API gsgd_status gsgd_plan_curve(const gsgd_batch_plan *plan, int i, size_t *batch,
                                      double *samples_per_second);
 
@@ -573,14 +665,22 @@ typedef struct {
  * AVERAGE > 0 the model's parameter buffer and the trainer's average trade
  * places: after gsgd_train (and gsgd_trainer_free) the model holds the
  * average, so call gsgd_model_params again rather than keeping its
- * pointer. */
+ * pointer. *out is the caller's. Returns OK; INVALID_ARGUMENT (NULL
+ * argument; model and data of different contexts; VALIDATION_FRACTION
+ * leaving a part empty); SHAPE_MISMATCH (model and data do not go
+ * together); DEVICE_OUT_OF_MEMORY (the model does not fit, as in
+ * gsgd_plan); OUT_OF_MEMORY; UNSUPPORTED (CUDA: VALIDATION_FRACTION's
+ * copies, see gsgd_dataset_from_host); INTERNAL (the CPU backend cannot
+ * read the memory size); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_create(gsgd_model *model, const gsgd_dataset *train,
                                          const gsgd_options *opts, gsgd_trainer **out);
+/* Frees the trainer and its buffers (NULL: no-op); with AVERAGE the model
+ * keeps the average. Free it before its model and datasets. */
 GSGD_API void gsgd_trainer_free(gsgd_trainer *tr);
 
 /* The plan the trainer was created with: batch, memory table, predicted
  * and measured bytes, reason. Owned by the trainer, valid until
- * gsgd_trainer_free. */
+ * gsgd_trainer_free. Returns OK; INVALID_ARGUMENT (NULL tr or plan). */
 GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_plan **plan);
 
 /* Runs one epoch: shuffle, then one update per minibatch (the last, partial
@@ -596,17 +696,25 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * float sums), from the batch where it was measured faster than the
  * composed ops: every batch on the CPU, batches of 256 rows and more on CUDA.
  * GSGD_FUSED_GRADIENT=1 or 0 in the environment, read when the trainer is
- * created, turns it on or off at every batch. */
+ * created, turns it on or off at every batch. Returns OK; INVALID_ARGUMENT
+ * (NULL tr); DIVERGED (a step went NaN or Inf under ON_NAN = STOP, naming
+ * it); the status a gradient hook returned; OUT_OF_MEMORY (CUDA Graphs'
+ * table); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
 /* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
  * epoch when TARGET_ACC is set or a progress callback is given, and once at
- * the end. progress may be NULL. */
+ * the end. progress and out may be NULL; *out is written on success only.
+ * Returns OK; INVALID_ARGUMENT (NULL tr); DIVERGED (as gsgd_train_epoch);
+ * INTERRUPTED (the progress callback returned nonzero); SHAPE_MISMATCH
+ * (test does not fit the model); the status a gradient hook returned;
+ * OUT_OF_MEMORY (CUDA Graphs' table); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test,
                                 gsgd_progress_fn progress, void *user, gsgd_train_result *out);
 
 /* Evaluates the trainer's model on ds with the trainer's own buffers (no
- * allocation). */
+ * allocation). Returns OK; INVALID_ARGUMENT (NULL tr, ds or out);
+ * SHAPE_MISMATCH (as gsgd_evaluate); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
                                            gsgd_eval_result *out);
 
@@ -621,7 +729,9 @@ GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset 
  * "<path>.tmp" of a killed save is reused by the next. gsgd_model_load
  * reads a checkpoint's model (the average when the run averaged). Call it
  * between gsgd_train calls or from the progress callback, also after a
- * stop mid-epoch. Returns IO naming path when it cannot be written. */
+ * stop mid-epoch. Returns OK; INVALID_ARGUMENT (NULL tr, NULL or empty
+ * path); IO (path cannot be written, naming it); OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path);
 
 /* Restores a checkpoint into tr, which gsgd_trainer_create made for a
@@ -635,21 +745,25 @@ GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path)
  * the epochs on top, the partial one included (its mean training loss
  * covers the steps after the resume only). The model's parameters and
  * standardiser are replaced; with AVERAGE the model holds the average, as
- * after gsgd_train. Returns BAD_FORMAT naming the file when it is corrupt,
- * truncated, not a checkpoint or of another format version; IO when it
- * cannot be read; SHAPE_MISMATCH (model, number of samples) or
- * INVALID_ARGUMENT (batch, an option, replicas) naming what differs. On
- * these errors tr is unchanged. */
+ * after gsgd_train. Returns OK; INVALID_ARGUMENT (NULL tr or path; the
+ * batch, an option or the replicas differ, naming it); IO (path cannot be
+ * read); BAD_FORMAT (corrupt, truncated, not a checkpoint, or of another
+ * format version or byte order, naming the file); SHAPE_MISMATCH (model,
+ * number of samples, naming what differs); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY (a standardiser the model lacked); DEVICE_ERROR,
+ * NO_DEVICE (CUDA). tr is unchanged after the errors up to OUT_OF_MEMORY
+ * in this list; after the others it may be left partly restored. */
 GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
 
 /* Sets opts to the options of the run a checkpoint saved, BATCH to the
  * batch it used: what gsgd_trainer_create needs before
  * gsgd_trainer_resume. *epochs_done receives the epochs it completed and
  * *epoch_step the steps it had done of the next one (nonzero after a stop
- * mid-epoch); opts and both outputs may be NULL. Errors as
- * gsgd_trainer_resume's for the file. ctx may be NULL (the options are
- * needed before a device is chosen): the detail then goes to
- * gsgd_last_error(NULL). */
+ * mid-epoch); opts and both outputs may be NULL. ctx may be NULL (the
+ * options are needed before a device is chosen): the detail then goes to
+ * gsgd_last_error(NULL). Returns OK; INVALID_ARGUMENT (NULL path); IO and
+ * BAD_FORMAT as gsgd_trainer_resume (BAD_FORMAT also for a saved option
+ * out of range); OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_checkpoint_options(gsgd_context *ctx, const char *path,
                                              gsgd_options *opts, int *epochs_done,
                                              size_t *epoch_step);
@@ -667,9 +781,13 @@ typedef struct gsgd_optimizer gsgd_optimizer;
  * Weight decay and the L1 step apply to all n entries; LARS and LAMB see
  * the buffer as one segment. The rate is LR, unscheduled; the step count
  * for Adam's bias correction is the number of gsgd_optimizer_step calls.
- * ON_NAN has no effect here (no NaN guard on caller buffers). */
+ * ON_NAN has no effect here (no NaN guard on caller buffers). *out is the
+ * caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, opts or out);
+ * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
                                            gsgd_optimizer **out);
+/* Frees the optimizer and its state (NULL: no-op); the buffers it updated
+ * stay the caller's. */
 GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
 /* Applies one update in place: params -= lr * direction(grads). Both
  * buffers hold n floats in the context's device memory (host memory on the
@@ -677,7 +795,10 @@ GSGD_API void gsgd_optimizer_free(gsgd_optimizer *opt);
  * cudaStream_t; NULL = the context's stream, see gsgd_context_set_stream)
  * and the call returns without waiting for it: the caller orders later
  * reads of params after it on that stream. The CPU ignores stream and
- * returns when the update is done. */
+ * returns when the update is done. params, grads and stream stay the
+ * caller's. Returns OK; INVALID_ARGUMENT (NULL opt, params or grads);
+ * SHAPE_MISMATCH (n is not the optimizer's); DEVICE_ERROR, NO_DEVICE
+ * (CUDA). */
 GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, const float *grads,
                                          size_t n, void *stream);
 
@@ -690,8 +811,10 @@ GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, con
 /* Copies count rows of ds, first, first + stride, first + 2*stride, ...,
  * into a new dataset on the same context (stride >= 1). A rank keeping
  * every n_ranks-th sample gets a shard that stays balanced even when the
- * file is sorted by label. GSGD_STATUS_OUT_OF_RANGE when a row is past the
- * end. */
+ * file is sorted by label. *out is the caller's. Returns OK;
+ * INVALID_ARGUMENT (NULL ds or out; count or stride 0); OUT_OF_RANGE (a
+ * row past the end); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED
+ * (CUDA: see gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t count,
                                          size_t stride, gsgd_dataset **out);
 
@@ -703,7 +826,9 @@ GSGD_API gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, s
  * that status. */
 typedef gsgd_status (*gsgd_grad_hook_fn)(float *grads, size_t n, void *stream, void *user);
 
-/* Installs (fn non-NULL) or removes (fn NULL) the trainer's gradient hook. */
+/* Installs (fn non-NULL) or removes (fn NULL) the trainer's gradient hook;
+ * user is handed back to fn, never read. Returns OK; INVALID_ARGUMENT (NULL
+ * tr). */
 GSGD_API gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user);
 
 /* Makes tr replica `rank` of n_replicas that train one model together. A
@@ -717,7 +842,9 @@ GSGD_API gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook
  *   shard == 1: every replica holds its own part of the data, of the SAME
  *     size on every replica (the caller makes sure; otherwise the replicas
  *     take different numbers of steps), and shuffles it with its own seed.
- * Call before the first epoch. n_replicas == 1 restores the default. */
+ * Call before the first epoch. n_replicas == 1 restores the default.
+ * Returns OK; INVALID_ARGUMENT (NULL tr; rank < 0 or >= n_replicas;
+ * shard not 0 or 1; the trainer has taken steps). */
 GSGD_API gsgd_status gsgd_trainer_set_replica(gsgd_trainer *tr, int rank, int n_replicas,
                                               int shard);
 
