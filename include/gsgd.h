@@ -289,9 +289,11 @@ GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t
 /* Computes per-feature mean and standard deviation from ds and stores them
  * with the model: every later forward pass (training, evaluation, predict)
  * standardises its input, and gsgd_model_save keeps them. Features with
- * zero spread are centred only. Returns OK; INVALID_ARGUMENT (NULL model or
- * ds); SHAPE_MISMATCH (feature counts differ); OUT_OF_MEMORY;
- * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * zero spread are centred only. On failure the model keeps the
+ * standardiser it had (or none). Returns OK; INVALID_ARGUMENT (NULL model
+ * or ds, or ds of another context); SHAPE_MISMATCH (feature counts
+ * differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE
+ * (CUDA). */
 GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
 
 /* Writes n_out = n rows of predictions for n x d host features X into host
@@ -308,9 +310,9 @@ typedef struct {
 } gsgd_eval_result;
 
 /* Evaluates the model on ds in batches (its own buffers, at most 1024 rows).
- * Returns OK; INVALID_ARGUMENT (NULL model, ds or out); SHAPE_MISMATCH
- * (feature counts differ, regression against classes, or ds has more
- * classes than the model); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * Returns OK; INVALID_ARGUMENT (NULL model, ds or out, or ds of another
+ * context); SHAPE_MISMATCH (feature counts differ, regression against
+ * classes, or ds has more classes than the model); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
  * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
                                    gsgd_eval_result *out);
@@ -705,7 +707,8 @@ GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 /* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
  * epoch when TARGET_ACC is set or a progress callback is given, and once at
  * the end. progress and out may be NULL; *out is written on success only.
- * Returns OK; INVALID_ARGUMENT (NULL tr); DIVERGED (as gsgd_train_epoch);
+ * Returns OK; INVALID_ARGUMENT (NULL tr, or test of another context);
+ * DIVERGED (as gsgd_train_epoch);
  * INTERRUPTED (the progress callback returned nonzero); SHAPE_MISMATCH
  * (test does not fit the model); the status a gradient hook returned;
  * OUT_OF_MEMORY (CUDA Graphs' table); DEVICE_ERROR, NO_DEVICE (CUDA). */
@@ -713,8 +716,8 @@ GSGD_API gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test,
                                 gsgd_progress_fn progress, void *user, gsgd_train_result *out);
 
 /* Evaluates the trainer's model on ds with the trainer's own buffers (no
- * allocation). Returns OK; INVALID_ARGUMENT (NULL tr, ds or out);
- * SHAPE_MISMATCH (as gsgd_evaluate); DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * allocation). Returns OK; INVALID_ARGUMENT (NULL tr, ds or out, or ds of
+ * another context); SHAPE_MISMATCH (as gsgd_evaluate); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds,
                                            gsgd_eval_result *out);
 
@@ -783,7 +786,8 @@ typedef struct gsgd_optimizer gsgd_optimizer;
  * for Adam's bias correction is the number of gsgd_optimizer_step calls.
  * ON_NAN has no effect here (no NaN guard on caller buffers). *out is the
  * caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, opts or out);
- * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * OUT_OF_RANGE (n floats overflow size_t); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, size_t n,
                                            gsgd_optimizer **out);
 /* Frees the optimizer and its state (NULL: no-op); the buffers it updated
