@@ -115,8 +115,16 @@ static gsgd_status match_standardiser(gsgd_model *m, int want) {
         m->mean = m->inv_std = NULL;
         return GSGD_STATUS_OK;
     }
-    if (!m->mean) GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(m->ctx, dbytes, (void **)&m->mean));
-    if (!m->inv_std) GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(m->ctx, dbytes, (void **)&m->inv_std));
+    if (m->mean) return GSGD_STATUS_OK; /* mean and inv_std come and go together */
+    float *mean = NULL, *inv_std = NULL;
+    gsgd_status st = gsgdi_mem_alloc(m->ctx, dbytes, (void **)&mean);
+    if (st == GSGD_STATUS_OK) st = gsgdi_mem_alloc(m->ctx, dbytes, (void **)&inv_std);
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_mem_free(m->ctx, mean, dbytes);
+        return st;
+    }
+    m->mean = mean;
+    m->inv_std = inv_std;
     return GSGD_STATUS_OK;
 }
 

@@ -21,12 +21,14 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     if (!m || !ds) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features;
+    GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "standardize: the model and the data belong to different contexts");
     GSGD_RETURN_ERROR_IF(ds->d != d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "standardize: model has %zu features, data has %zu", d, ds->d);
     GSGD_RETURN_ERROR_IF(ds->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "standardize: empty dataset");
     size_t rows = ds->n < STAT_ROWS ? ds->n : STAT_ROWS;
-    float *chunk = NULL, *mean = NULL, *inv = NULL;
+    float *chunk = NULL, *mean = NULL, *inv = NULL, *dev_mean = NULL, *dev_inv = NULL;
     double *sum = NULL, *sumsq = NULL, *shift = NULL;
     gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * d * sizeof(float), (void **)&chunk), done);
@@ -56,13 +58,21 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
         /* Constant features are centred only, as scikit-learn's StandardScaler. */
         inv[j] = var > 0.0 ? (float)(1.0 / sqrt(var)) : 1.0f;
     }
-    if (!m->mean) {
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), done);
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), done);
-    }
-    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, mean, d * sizeof(float)), done);
-    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, inv, d * sizeof(float)), done);
+    /* Into new buffers, which replace the model's only once both hold the
+     * statistics: a failure leaves the model as it was, never with one of
+     * the two (every forward pass reads both when mean is set). */
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_mean), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_inv), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_mean, mean, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_inv, inv, d * sizeof(float)), done);
+    gsgdi_mem_free(ctx, m->mean, d * sizeof(float));
+    gsgdi_mem_free(ctx, m->inv_std, d * sizeof(float));
+    m->mean = dev_mean;
+    m->inv_std = dev_inv;
+    dev_mean = dev_inv = NULL;
 done:
+    gsgdi_mem_free(ctx, dev_mean, d * sizeof(float));
+    gsgdi_mem_free(ctx, dev_inv, d * sizeof(float));
     free(chunk);
     free(mean);
     free(sum);
@@ -72,6 +82,8 @@ done:
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
                                 gsgd_eval_result *out) {
     gsgd_context *ctx = m->ctx;
+    GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "evaluate: the model and the data belong to different contexts");
     GSGD_RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
     GSGD_RETURN_ERROR_IF(

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cli/bench/bench_run.h"
+#include "train/step.h"
 #include "core/memory.h"
 #include "core/error.h"
 
@@ -59,17 +59,20 @@ gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd
     return GSGD_STATUS_OK;
 }
 
-/* The next b rows of the shuffle; a new epoch's permutation when the
- * current one has fewer than b left, so no batch repeats a row. */
-static gsgd_status next_batch(bench_bufs *bb, uint64_t seed, uint64_t *epoch, size_t *pos,
+/* The gradient the trainer takes of the next b rows of the shuffle; a new
+ * epoch's permutation when the current one has fewer than b left, so no
+ * batch repeats a row. */
+static gsgd_status next_batch(gsgd_trainer *tr, uint64_t seed, uint64_t *epoch, size_t *pos,
                               size_t b) {
-    if (*pos + b > bb->ds->n) {
+    const size_t n = tr->train->n;
+    if (*pos + b > n) {
         ++*epoch;
         *pos = 0;
         GSGD_FORWARD_IF_ERROR(
-            bb->ctx->be->permutation(bb->ctx, seed, *epoch, bb->ds->n, bb->perm, bb->scratch));
+            tr->ctx->be->permutation(tr->ctx, seed, *epoch, n, tr->perm, tr->perm_scratch));
     }
-    GSGD_FORWARD_IF_ERROR(bench_gradient(bb, *pos, b));
+    const gsgdi_step st = {.lo = *pos, .b = b, .global = b};
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_gradient(tr, &st, NULL));
     *pos += b;
     return GSGD_STATUS_OK;
 }
@@ -84,7 +87,7 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
                               const gsgd_options *opts, size_t b_small, size_t b_big, int epochs,
                               int samples, noise_estimate *out) {
     gsgd_model *m = NULL;
-    bench_bufs bb = {0};
+    gsgd_trainer *tr = NULL;
     float *host = NULL;
     gsgd_status st;
     GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, &m), done);
@@ -92,7 +95,8 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
         gsgd_train_result r;
         GSGD_CHECK_GOTO(st, train_for(m, train, NULL, opts, b_small, 0.0, epochs, &r), done);
     }
-    GSGD_CHECK_GOTO(st, bench_bufs_alloc(&bb, m, train, opts, b_big), done);
+    GSGD_CHECK_GOTO(st, gsgdi_trainer_alloc(m, train, opts, b_big, &tr), done);
+    GSGD_CHECK_GOTO(st, gsgdi_step_prepare_probe(tr), done);
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), done);
     const size_t n = train->n;
     noise_acc acc;
@@ -101,9 +105,9 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
     size_t pos = 0;
     for (int i = 0; i < samples; i++) {
         for (int big = 0; big < 2; big++) {
-            GSGD_CHECK_GOTO(st, next_batch(&bb, seed, &epoch, &pos, big ? b_big : b_small), done);
-            GSGD_CHECK_GOTO(st, ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
-                            done);
+            GSGD_CHECK_GOTO(st, next_batch(tr, seed, &epoch, &pos, big ? b_big : b_small), done);
+            GSGD_CHECK_GOTO(
+                st, ctx->be->download(ctx, host, tr->grads, m->n_params * sizeof(float)), done);
             (big ? noise_add_big : noise_add_small)(&acc, squared_norm(host, m->n_params));
         }
     }
@@ -113,7 +117,7 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
                         b_big);
 done:
     free(host);
-    bench_bufs_free(&bb);
+    gsgdi_trainer_release(tr);
     gsgd_model_free(m);
     return st;
 }

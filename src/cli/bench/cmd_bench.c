@@ -18,7 +18,6 @@
 
 #include "cli/args.h"
 #include "cli/bench/bench.h"
-#include "cli/bench/bench_run.h"
 #include "cli/bench/bench_train.h"
 #include "cli/cli.h"
 #include "cli/outfile.h"
@@ -281,22 +280,24 @@ static int measure(bench_cli *b) {
     bench_report *r = &b->rep;
     const int cuda = gsgd_context_device(b->ctx) == GSGD_DEVICE_CUDA;
     r->copy_bytes = (double)(cuda ? COPY_BYTES_CUDA : COPY_BYTES_CPU);
-    gsgd_status st = bench_copy_gbs(b->ctx, (size_t)r->copy_bytes, 11, &r->copy_gbs);
+    gsgd_status st = gsgdi_bench_copy_gbs(b->ctx, (size_t)r->copy_bytes, 11, &r->copy_gbs);
     if (st != GSGD_STATUS_OK) return cli_fail(b->ctx, st);
     say(b, "copy %.1f GB/s", r->copy_gbs);
     r->peak_n = cuda ? PEAK_N_CUDA : PEAK_N_CPU;
-    st = bench_sgemm_peak(b->ctx, r->peak_n, 5, &r->peak_gflops);
+    st = gsgdi_bench_sgemm_peak(b->ctx, r->peak_n, 5, &r->peak_gflops);
     if (st != GSGD_STATUS_OK) return cli_fail(b->ctx, st);
     say(b, "sgemm %zu^3: %.0f GFLOP/s", r->peak_n, r->peak_gflops);
     for (int i = 0; i < b->n_batches; i++) {
-        bench_bufs bb;
+        gsgd_trainer *tr = NULL;
         bench_point *p = &r->pts[r->n_points];
         memset(p, 0, sizeof *p);
         p->ttt_reached = -1;
-        st = bench_bufs_alloc(&bb, b->model, b->train, b->opts, b->batches[i]);
+        /* The trainer's own buffers and step, as training at this batch. */
+        st = gsgdi_trainer_alloc(b->model, b->train, b->opts, b->batches[i], &tr);
         if (st == GSGD_STATUS_OK)
-            st = bench_time_point(&bb, b->warmup_steps, b->steps, r->copy_gbs, r->peak_gflops, p);
-        bench_bufs_free(&bb);
+            st = gsgdi_bench_time_step(tr, b->warmup_steps, b->steps, r->copy_gbs, r->peak_gflops,
+                                       p);
+        gsgdi_trainer_release(tr);
         if (st != GSGD_STATUS_OK) {
             cli_error("batch %zu: %s", b->batches[i], gsgd_last_error(b->ctx));
             return cli_exit_code(st);

@@ -1,105 +1,13 @@
-/*
- * Timing of the step's phases and of the yardsticks they are measured
- * against (see bench_run.h). Phases are stamped with gsgdi_timer marks:
- * CUDA events recorded on the context's stream, so the timed steps run
- * back to back with no host synchronisation between phases (as in
- * training); on the CPU, whose ops are synchronous, the monotonic clock.
- */
-#include "cli/bench/bench_run.h"
-#include "optim/rule.h"
-#include "core/util.h"
-#include "core/memory.h"
-#include "core/error.h"
+/* The bench's measurements inside the library (see step_bench.h). */
+#include "bench/step_bench.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const BENCH_PHASE_NAMES[PH_COUNT] = {"gather", "forward", "backward", "update"};
-
-gsgd_status bench_bufs_alloc(bench_bufs *bb, gsgd_model *m, const gsgd_dataset *ds,
-                             const gsgd_options *opts, size_t B) {
-    memset(bb, 0, sizeof *bb);
-    gsgd_context *ctx = m->ctx;
-    const gsgdi_backend *be = ctx->be;
-    bb->ctx = ctx;
-    bb->m = m;
-    bb->ds = ds;
-    bb->rule = gsgdi_rule_from_options(opts, m, m->n_params);
-    bb->rule.skip_nonfinite = 0; /* no guard: lr 0 steps change nothing */
-    bb->work_floats = gsgdi_rule_work_floats(&bb->rule, m->n_params);
-    bb->B = B < ds->n ? B : ds->n;
-    const size_t pbytes = m->n_params * sizeof(float);
-    const float zero = 0.0f;
-    gsgd_status st;
-    GSGD_CHECK_GOTO(st, gsgdi_step_buffers_alloc(m, bb->B, &bb->sb), fail);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&bb->grads), fail);
-    for (int k = 0; k < gsgdi_rule_state_count(&bb->rule); k++) {
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&bb->state[k]), fail);
-        GSGD_CHECK_GOTO(st, be->zero(ctx, bb->state[k], pbytes), fail);
-    }
-    if (bb->work_floats)
-        GSGD_CHECK_GOTO(
-            st, gsgdi_mem_alloc(ctx, bb->work_floats * sizeof(float), (void **)&bb->work), fail);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, sizeof(float), (void **)&bb->lr), fail);
-    GSGD_CHECK_GOTO(st, be->upload(ctx, bb->lr, &zero, sizeof zero), fail);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, ds->n * sizeof(uint32_t), (void **)&bb->perm), fail);
-    bb->scratch_bytes = be->perm_scratch_bytes(ds->n);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bb->scratch_bytes, &bb->scratch), fail);
-    bb->fused_bytes = gsgdi_model_fused_bytes(m, ds, bb->B);
-    if (bb->fused_bytes)
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, bb->fused_bytes, &bb->fused), fail);
-    GSGD_CHECK_GOTO(
-        st, be->permutation(ctx, (uint64_t)opts->v[GSGD_SEED], 0, ds->n, bb->perm, bb->scratch),
-        fail);
-    return GSGD_STATUS_OK;
-fail:
-    bench_bufs_free(bb);
-    return st;
-}
-
-void bench_bufs_free(bench_bufs *bb) {
-    if (!bb->ctx) return;
-    gsgd_context *ctx = bb->ctx;
-    const size_t pbytes = bb->m->n_params * sizeof(float);
-    if (bb->sb.B) gsgdi_step_buffers_free(bb->m, &bb->sb);
-    gsgdi_mem_free(ctx, bb->grads, pbytes);
-    for (int k = 0; k < 2; k++) gsgdi_mem_free(ctx, bb->state[k], pbytes);
-    gsgdi_mem_free(ctx, bb->work, bb->work_floats * sizeof(float));
-    gsgdi_mem_free(ctx, bb->lr, sizeof(float));
-    gsgdi_mem_free(ctx, bb->perm, bb->ds->n * sizeof(uint32_t));
-    gsgdi_mem_free(ctx, bb->scratch, bb->scratch_bytes);
-    gsgdi_mem_free(ctx, bb->fused, bb->fused_bytes);
-    memset(bb, 0, sizeof *bb);
-}
-
-static gsgd_status gather(bench_bufs *bb, size_t lo, size_t b) {
-    const gsgd_dataset *ds = bb->ds;
-    gsgd_model *m = bb->m;
-    return bb->ctx->be->gather(bb->ctx, ds->X, ds->xt, ds->y, ds->d, bb->perm, lo, b, m->mean,
-                               m->inv_std, bb->sb.Xb, bb->sb.yb);
-}
-
-gsgd_status bench_gradient(bench_bufs *bb, size_t lo, size_t b) {
-    if (bb->fused)
-        return gsgdi_model_fused_gradient(bb->m, bb->ds, bb->perm, lo, b, 1.0f / (float)b,
-                                          bb->grads, bb->sb.acc, bb->fused, bb->fused_bytes);
-    GSGD_FORWARD_IF_ERROR(gather(bb, lo, b));
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(bb->m, &bb->sb, b));
-    return gsgdi_model_backward(bb->m, &bb->sb, b, bb->grads);
-}
-
-gsgd_status bench_update(bench_bufs *bb) {
-    gsgd_model *m = bb->m;
-    const gsgdi_update_args a = {.lr = bb->lr,
-                                 .params = m->params,
-                                 .grads = bb->grads,
-                                 .n = m->n_params,
-                                 .state = {bb->state[0], bb->state[1]},
-                                 .work = bb->work,
-                                 .t = 1};
-    return bb->ctx->be->update(bb->ctx, &bb->rule, &a);
-}
+#include "bench/support.h"
+#include "core/error.h"
+#include "core/memory.h"
 
 /* ---- statistics ---------------------------------------------------------- */
 
@@ -118,14 +26,14 @@ static double quantile(double *v, int n, double q) {
 
 /* ---- models of the work ---------------------------------------------------- */
 
-double bench_update_bytes(size_t n_params, const gsgdi_update_rule *rule) {
+double gsgdi_bench_update_bytes(size_t n_params, const gsgdi_update_rule *rule) {
     /* Every rule reads p, g and writes p; each state buffer is read and
      * written too (the convention of bench/bench_update.c). Norms and
      * LAMB's second pass are extra traffic the floor does not count. */
     return (12.0 + 8.0 * gsgdi_rule_state_count(rule)) * (double)n_params;
 }
 
-void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
+void gsgdi_bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     *fwd = *bwd = 0.0;
     for (int l = 0; l < m->n_layers; l++) {
         double mnk = 2.0 * (double)B * (double)m->layers[l].in * (double)m->layers[l].out;
@@ -134,12 +42,12 @@ void bench_gemm_flops(const gsgd_model *m, size_t B, double *fwd, double *bwd) {
     }
 }
 
-double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgdi_update_rule *rule,
-                         size_t x_size, int fused) {
+double gsgdi_bench_floor_bytes(const gsgd_model *m, size_t B, const gsgdi_update_rule *rule,
+                               size_t x_size, int fused) {
     const double b = (double)B, d = (double)m->n_features, K = (double)m->n_outputs;
     if (fused) /* rows, index and target in; weights in, gradient out */
         return b * d * (double)x_size + 8.0 * b + 8.0 * (double)m->n_params +
-               bench_update_bytes(m->n_params, rule);
+               gsgdi_bench_update_bytes(m->n_params, rule);
     double floats = b * d * (1.0 + (double)x_size / 4.0) + 3.0 * b; /* perm, rows, labels in;
                                                                         batch out */
     for (int l = 0; l < m->n_layers; l++) {
@@ -150,12 +58,12 @@ double bench_floor_bytes(const gsgd_model *m, size_t B, const gsgdi_update_rule 
         if (l > 0) floats += gemm; /* dX = dY W^T */
     }
     floats += 2.0 * b * K + b; /* loss: logits and labels in, dlogits out */
-    return 4.0 * floats + bench_update_bytes(m->n_params, rule);
+    return 4.0 * floats + gsgdi_bench_update_bytes(m->n_params, rule);
 }
 
 /* ---- copy bandwidth ---------------------------------------------------------- */
 
-gsgd_status bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gbs) {
+gsgd_status gsgdi_bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gbs) {
     void *src = NULL, *dst = NULL;
     gsgdi_timer *t = NULL;
     double *s = calloc((size_t)reps, sizeof *s);
@@ -195,9 +103,9 @@ typedef struct {
     int backward;
 } gemm_call;
 
-static int step_gemms(bench_bufs *bb, size_t B, gemm_call *g) {
-    gsgd_model *m = bb->m;
-    gsgdi_step_buffers *sb = &bb->sb;
+static int step_gemms(gsgd_trainer *tr, size_t B, gemm_call *g) {
+    gsgd_model *m = tr->m;
+    gsgdi_step_buffers *sb = &tr->sb;
     int n = 0;
     for (int l = 0; l < m->n_layers; l++) {
         const gsgdi_layer *L = &m->layers[l];
@@ -205,7 +113,7 @@ static int step_gemms(bench_bufs *bb, size_t B, gemm_call *g) {
         g[n++] = (gemm_call){0,     0,      B,          L->out, L->in, in, m->params + L->w_off,
                              L->in, L->out, sb->act[l], L->out, 0};
         g[n++] = (gemm_call){
-            1,      0, L->in, L->out, B, in, sb->dact[l], L->in, L->out, bb->grads + L->w_off,
+            1,      0, L->in, L->out, B, in, sb->dact[l], L->in, L->out, tr->grads + L->w_off,
             L->out, 1};
         if (l > 0)
             g[n++] = (gemm_call){0,
@@ -239,18 +147,18 @@ static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gs
 
 /* sgemm alone on the step's shapes: the summed medians of the forward
  * and of the backward GEMMs. */
-static gsgd_status time_sgemm(bench_bufs *bb, int reps, double *fwd_s, double *bwd_s) {
+static gsgd_status time_sgemm(gsgd_trainer *tr, int reps, double *fwd_s, double *bwd_s) {
     gemm_call g[3 * GSGD_MAX_LAYERS];
-    const int n = step_gemms(bb, bb->B, g);
+    const int n = step_gemms(tr, tr->B, g);
     gsgdi_timer *t = NULL;
     double *s = calloc((size_t)reps, sizeof *s);
-    GSGD_RETURN_ERROR_IF(!s, bb->ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    GSGD_RETURN_ERROR_IF(!s, tr->ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
     gsgd_status st;
     *fwd_s = *bwd_s = 0.0;
-    GSGD_CHECK_GOTO(st, gsgdi_timer_create(bb->ctx, reps + 1, &t), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(tr->ctx, reps + 1, &t), done);
     for (int i = 0; i < n; i++) {
         double med;
-        GSGD_CHECK_GOTO(st, time_gemm(bb->ctx, &g[i], reps, t, s, &med), done);
+        GSGD_CHECK_GOTO(st, time_gemm(tr->ctx, &g[i], reps, t, s, &med), done);
         *(g[i].backward ? bwd_s : fwd_s) += med;
     }
 done:
@@ -260,7 +168,7 @@ done:
 }
 
 /* sgemm alone on n x n x n, the rate the step's arithmetic is held to. */
-gsgd_status bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
+gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
     const size_t bytes = n * n * sizeof(float);
     float *A = NULL, *Bm = NULL, *C = NULL;
     gsgdi_timer *t = NULL;
@@ -289,29 +197,50 @@ done:
 
 #define GRAPH_REPLAYS 7
 
-/* Median seconds of a step replayed from a CUDA Graph, as the trainer runs
- * steps on CUDA: `steps` steps (gradient and update, at the offsets the
- * timed steps took) recorded into one graph, replayed once untimed, then
- * GRAPH_REPLAYS times, each over `steps`. *recorded: whether the recording
- * succeeded (where it did not, the error is the recording's). */
-static gsgd_status time_graphed(bench_bufs *bb, int steps, double *step_s, int *recorded) {
-    gsgd_context *ctx = bb->ctx;
+/* The rows of the k-th timed step (warm-up included): consecutive batches,
+ * wrapping within the data. */
+static gsgdi_step timed_step(const gsgd_trainer *tr, int k, int t_in_epoch) {
+    const size_t B = tr->B, n = tr->train->n;
+    const gsgdi_step st = {.index = (size_t)k,
+                           .lo = (size_t)k * B % (n - B + 1),
+                           .b = B,
+                           .global = B,
+                           .lr = tr->lr,
+                           .t = (uint64_t)k + 1,
+                           .t_in_epoch = t_in_epoch};
+    return st;
+}
+
+typedef struct {
+    int steps;
+} graphed_steps;
+
+/* As the trainer records a chunk: every step's t counted within it. */
+static gsgd_status issue_timed(gsgd_trainer *tr, void *user) {
+    const graphed_steps *g = user;
+    for (int k = 0; k < g->steps; k++) {
+        const gsgdi_step st = timed_step(tr, k, 1);
+        GSGD_FORWARD_IF_ERROR(gsgdi_step_run(tr, &st, NULL));
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* Median seconds of a step replayed from a graph, as the trainer runs
+ * steps on CUDA: `steps` steps recorded into one graph, replayed once
+ * untimed, then GRAPH_REPLAYS times, each over `steps`. *recorded: whether
+ * the recording succeeded (where it did not, the error is the
+ * recording's). */
+static gsgd_status time_graphed(gsgd_trainer *tr, int steps, double *step_s, int *recorded) {
+    gsgd_context *ctx = tr->ctx;
     const gsgdi_backend *be = ctx->be;
-    const size_t B = bb->B, n = bb->ds->n;
     void *graph = NULL;
     gsgdi_timer *t = NULL;
     double s[GRAPH_REPLAYS];
+    graphed_steps g = {steps};
     *recorded = 0;
-    GSGD_FORWARD_IF_ERROR(be->graph_begin(ctx));
-    gsgd_status st = GSGD_STATUS_OK;
-    for (int i = 0; i < steps && st == GSGD_STATUS_OK; i++) {
-        st = bench_gradient(bb, (size_t)i * B % (n - B + 1), B);
-        if (st == GSGD_STATUS_OK) st = bench_update(bb);
-    }
-    const gsgd_status end = be->graph_end(ctx, st == GSGD_STATUS_OK ? &graph : NULL);
-    if (st == GSGD_STATUS_OK) st = end;
-    if (st != GSGD_STATUS_OK) return st;
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_record(tr, issue_timed, &g, &graph));
     *recorded = 1;
+    gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, GRAPH_REPLAYS + 1, &t), done);
     GSGD_CHECK_GOTO(st, be->graph_launch(ctx, graph), done);
     GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, 0), done);
@@ -330,63 +259,65 @@ done:
     return st;
 }
 
-gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_gbs,
-                             double peak_gflops, bench_point *pt) {
-    gsgd_context *ctx = bb->ctx;
-    const size_t B = bb->B, n = bb->ds->n;
+/* The step driver's marks on a timer: mark base + phase + 1 after each
+ * phase, the step's start stamped at base beforehand. */
+typedef struct {
+    gsgdi_timer *t;
+    int base;
+} phase_stamps;
+
+static gsgd_status stamp(void *user, gsgdi_phase done) {
+    const phase_stamps *ps = user;
+    return gsgdi_timer_mark(ps->t, ps->base + (int)done + 1);
+}
+
+gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, double copy_gbs,
+                                  double peak_gflops, gsgdi_bench_point *pt) {
+    gsgd_context *ctx = tr->ctx;
+    const size_t B = tr->B, n = tr->train->n;
+    const int P = GSGDI_PHASE_COUNT;
     gsgdi_timer *t = NULL;
     double *v = calloc((size_t)steps, sizeof *v);
     GSGD_RETURN_ERROR_IF(!v || steps < 1, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
     gsgd_status st;
-    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, (PH_COUNT + 1) * steps, &t), done);
+    GSGD_CHECK_GOTO(st, gsgdi_step_prepare_probe(tr), done);
+    GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, (P + 1) * steps, &t), done);
     for (int s = -warmup; s < steps; s++) {
-        const size_t lo = (size_t)(s + warmup) * B % (n - B + 1);
-        const int k = (PH_COUNT + 1) * s; /* marks k .. k + PH_COUNT of this step */
-        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k), done);
-        if (bb->fused) /* the whole gradient in the first phase, the next two empty */
-            GSGD_CHECK_GOTO(st, bench_gradient(bb, lo, B), done);
-        else
-            GSGD_CHECK_GOTO(st, gather(bb, lo, B), done);
-        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 1), done);
-        if (!bb->fused) GSGD_CHECK_GOTO(st, gsgdi_model_forward(bb->m, &bb->sb, B), done);
-        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 2), done);
-        if (!bb->fused)
-            GSGD_CHECK_GOTO(st, gsgdi_model_backward(bb->m, &bb->sb, B, bb->grads), done);
-        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 3), done);
-        GSGD_CHECK_GOTO(st, bench_update(bb), done);
-        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, k + 4), done);
+        phase_stamps ps = {t, (P + 1) * s}; /* marks base .. base + P of this step */
+        const gsgdi_phase_marks marks = {stamp, &ps};
+        const gsgdi_step step = timed_step(tr, s + warmup, 0);
+        if (s >= 0) GSGD_CHECK_GOTO(st, gsgdi_timer_mark(t, ps.base), done);
+        GSGD_CHECK_GOTO(st, gsgdi_step_run(tr, &step, s >= 0 ? &marks : NULL), done);
     }
     pt->batch = B;
     pt->timed_steps = steps;
     pt->steps_per_epoch = (n + B - 1) / B;
-    for (int p = 0; p < PH_COUNT; p++) {
+    for (int p = 0; p < P; p++) {
         for (int s = 0; s < steps; s++)
-            GSGD_CHECK_GOTO(
-                st,
-                gsgdi_timer_seconds(t, (PH_COUNT + 1) * s + p, (PH_COUNT + 1) * s + p + 1, &v[s]),
-                done);
+            GSGD_CHECK_GOTO(st, gsgdi_timer_seconds(t, (P + 1) * s + p, (P + 1) * s + p + 1, &v[s]),
+                            done);
         pt->phase_s[p] = quantile(v, steps, 0.5);
     }
-    pt->fused = bb->fused != NULL;
+    pt->fused = tr->fused != NULL;
     pt->fused_s = NAN;
-    if (pt->fused) {
-        pt->fused_s = pt->phase_s[PH_GATHER];
-        pt->phase_s[PH_GATHER] = pt->phase_s[PH_FORWARD] = pt->phase_s[PH_BACKWARD] = NAN;
+    if (pt->fused) { /* the whole gradient in the first phase, the next two empty */
+        pt->fused_s = pt->phase_s[GSGDI_PHASE_GATHER];
+        pt->phase_s[GSGDI_PHASE_GATHER] = pt->phase_s[GSGDI_PHASE_FORWARD] =
+            pt->phase_s[GSGDI_PHASE_BACKWARD] = NAN;
     }
     for (int s = 0; s < steps; s++)
-        GSGD_CHECK_GOTO(
-            st, gsgdi_timer_seconds(t, (PH_COUNT + 1) * s, (PH_COUNT + 1) * s + PH_COUNT, &v[s]),
-            done);
+        GSGD_CHECK_GOTO(st, gsgdi_timer_seconds(t, (P + 1) * s, (P + 1) * s + P, &v[s]), done);
     pt->step_s = quantile(v, steps, 0.5);
     pt->step_p25 = quantile(v, steps, 0.25);
     pt->step_p75 = quantile(v, steps, 0.75);
     pt->step_min = v[0];
-    /* As the trainer: replayed unless GSGD_CUDA_GRAPHS=0, issued one by one
-     * when recording fails (a failed replay is an error). */
+    /* As the trainer: replayed where it would replay them (not with
+     * GSGD_CUDA_GRAPHS=0, nor for rules it issues one by one), issued one
+     * by one when recording fails (a failed replay is an error). */
     pt->step_graph_s = NAN;
-    if (ctx->be->graph_begin && gsgdi_env_switch("GSGD_CUDA_GRAPHS", 1)) {
+    if (gsgdi_trainer_replays(tr)) {
         int recorded;
-        st = time_graphed(bb, steps, &pt->step_graph_s, &recorded);
+        st = time_graphed(tr, steps, &pt->step_graph_s, &recorded);
         if (st != GSGD_STATUS_OK && !recorded) {
             gsgdi_log(ctx, GSGD_LOG_WARNING,
                       "bench: batch %zu: steps not replayed from a CUDA Graph (recording them "
@@ -402,19 +333,19 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
     pt->samples_per_s = (double)B / pt->step_train_s;
     pt->epoch_s = (double)pt->steps_per_epoch * pt->step_train_s;
 
-    pt->update_bytes = bench_update_bytes(bb->m->n_params, &bb->rule);
-    pt->update_gbs = pt->update_bytes / pt->phase_s[PH_UPDATE] / 1e9;
+    pt->update_bytes = gsgdi_bench_update_bytes(tr->m->n_params, &tr->rule);
+    pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes = bench_floor_bytes(bb->m, B, &bb->rule,
-                                        bb->ds->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
+    pt->floor_bytes = gsgdi_bench_floor_bytes(
+        tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_train_s / pt->floor_s;
 
     double fwd_gemm = 0, bwd_gemm = 0;
-    GSGD_CHECK_GOTO(st, time_sgemm(bb, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
-    bench_gemm_flops(bb->m, B, &pt->fwd_flops, &pt->bwd_flops);
-    pt->fwd_gflops = pt->fwd_flops / pt->phase_s[PH_FORWARD] / 1e9;
-    pt->bwd_gflops = pt->bwd_flops / pt->phase_s[PH_BACKWARD] / 1e9;
+    GSGD_CHECK_GOTO(st, time_sgemm(tr, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
+    gsgdi_bench_gemm_flops(tr->m, B, &pt->fwd_flops, &pt->bwd_flops);
+    pt->fwd_gflops = pt->fwd_flops / pt->phase_s[GSGDI_PHASE_FORWARD] / 1e9;
+    pt->bwd_gflops = pt->bwd_flops / pt->phase_s[GSGDI_PHASE_BACKWARD] / 1e9;
     pt->fwd_sgemm_gflops = pt->fwd_flops / fwd_gemm / 1e9;
     pt->bwd_sgemm_gflops = pt->bwd_flops / bwd_gemm / 1e9;
     pt->fwd_over_sgemm = pt->fwd_gflops / pt->fwd_sgemm_gflops;
@@ -424,5 +355,7 @@ gsgd_status bench_time_point(bench_bufs *bb, int warmup, int steps, double copy_
 done:
     gsgdi_timer_free(t);
     free(v);
+    /* The timed steps' momentum and moments must not reach training. */
+    if (st == GSGD_STATUS_OK) st = gsgdi_trainer_clear_state(tr);
     return st;
 }
