@@ -125,3 +125,18 @@ Test(npz, reads_the_archives_numpy_wrote) {
         gsgdi_input_close(&in);
     }
 }
+
+Test(npz, refuses_a_member_that_claims_more_than_deflate_can_give) {
+    size_t n, size;
+    unsigned char *zip = archive(1, &n), *owned;
+    const unsigned char *data;
+    /* The central directory's uncompressed size of the first member: the
+     * entry starts after both members; its size field is at +24. */
+    size_t cd = n - 22;
+    cd = zip[cd + 16] | zip[cd + 17] << 8 | zip[cd + 18] << 16 | (size_t)zip[cd + 19] << 24;
+    zip[cd + 24 + 3] = 0x7F; /* about 2 GiB from a few bytes */
+    cr_assert_eq(gsgdi_zip_member(ctx, "a.npz", zip, n, "one.bin", &data, &size, &owned),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("more than deflate can give");
+    free(zip);
+}

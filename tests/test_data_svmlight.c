@@ -119,3 +119,12 @@ Test(svmlight, rejects_rows_too_wide_to_store_dense_before_allocating) {
     cr_assert_eq(parse("1 1:1\n0 4294967296:1\n", -1, 0, &h, &t), GSGD_STATUS_TOO_LARGE);
     expect_error("exceed the limit of 2^32 values");
 }
+
+Test(svmlight, refuses_a_dense_array_of_almost_only_zeros) {
+    /* One value at index 2^31: 8 GiB stored dense, within the 2^32 values. */
+    gsgdi_host_data h;
+    gsgdi_raw_targets t;
+    cr_assert_eq(parse("1 2147483648:1\n0 1:1\n", -1, 0, &h, &t), GSGD_STATUS_TOO_LARGE);
+    expect_error("2 rows x 2147483648 features stored dense would take 16.0 GiB for 2 values");
+    cr_assert_null(h.X);
+}

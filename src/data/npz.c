@@ -109,6 +109,13 @@ static gsgd_status inflate_member(gsgd_context *ctx, const char *what, const cha
     GSGD_RETURN_ERROR_IF(en->usize > GSGD_MAX_ELEMENTS * 8 + 65536, ctx, GSGD_STATUS_TOO_LARGE,
                          "%s: member %s inflates to %llu bytes, past the limit of 2^32 values",
                          what, member, (unsigned long long)en->usize);
+    /* Deflate expands at most 1032:1 (zlib's own bound), so a size beyond
+     * that is a lie the allocation must not believe. */
+    GSGD_RETURN_ERROR_IF(en->usize / 1032 > en->csize + 64, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "%s: member %s claims %llu bytes from %llu compressed, more than "
+                         "deflate can give; the archive is corrupt",
+                         what, member, (unsigned long long)en->usize,
+                         (unsigned long long)en->csize);
     void *p = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, en->usize ? (size_t)en->usize : 1, &p));
     unsigned char *buf = p;

@@ -119,10 +119,12 @@ static gsgd_status target(const text *x, size_t line, const char *ls, const toke
 }
 
 /* Pass 1: rows, the index range, and every token checked. */
-static gsgd_status scan(const text *x, size_t *rows, uint64_t *max_index, int *has_zero) {
+static gsgd_status scan(const text *x, size_t *rows, uint64_t *max_index, int *has_zero,
+                        uint64_t *pairs) {
     const char *p = x->start, *ls, *le;
     size_t line = 0;
     *rows = 0;
+    *pairs = 0;
     *max_index = 0;
     *has_zero = 0;
     while (next_line(x, &p, &line, &ls, &le)) {
@@ -146,6 +148,7 @@ static gsgd_status scan(const text *x, size_t *rows, uint64_t *max_index, int *h
                                  (unsigned long long)last);
             first = 0;
             last = idx;
+            (*pairs)++;
             *has_zero |= idx == 0;
             if (idx > *max_index) *max_index = idx;
         }
@@ -163,7 +166,8 @@ gsgd_status gsgdi_svmlight_parse(gsgd_context *ctx, const char *what, const void
     size_t n;
     uint64_t max_index;
     int has_zero;
-    GSGD_FORWARD_IF_ERROR(scan(&x, &n, &max_index, &has_zero));
+    uint64_t pairs;
+    GSGD_FORWARD_IF_ERROR(scan(&x, &n, &max_index, &has_zero, &pairs));
     GSGD_RETURN_ERROR_IF(n == 0, ctx, GSGD_STATUS_BAD_FORMAT,
                          len ? "%s: no data rows (only blank or comment lines)" : "%s: empty file",
                          what);
@@ -181,6 +185,14 @@ gsgd_status gsgdi_svmlight_parse(gsgd_context *ctx, const char *what, const void
                          "%s: %zu rows x %llu features exceed the limit of 2^32 values (stored "
                          "dense); reduce the feature indices",
                          what, n, (unsigned long long)d);
+    /* Dense storage of a file that is almost all zeros (a few large
+     * indices) would take gigabytes for a few values. */
+    const uint64_t values = (uint64_t)n * d;
+    GSGD_RETURN_ERROR_IF(
+        values > ((uint64_t)1 << 26) && pairs < values / 4096, ctx, GSGD_STATUS_TOO_LARGE,
+        "%s: %zu rows x %llu features stored dense would take %.1f GiB for %llu "
+        "values (density below 1/4096); renumber the feature indices densely",
+        what, n, (unsigned long long)d, (double)values * 4 / (1 << 30), (unsigned long long)pairs);
     void *pX = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * (size_t)d * sizeof(float), &pX));
     float *X = pX;
