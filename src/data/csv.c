@@ -15,8 +15,6 @@
 
 #include "data/loaders.h"
 
-#define SNIFF_LINES 30
-
 typedef struct {
     const char *s; /* first byte of the field (inside the quotes when quoted) */
     size_t len;
@@ -137,80 +135,6 @@ static gsgd_status next_record(reader *r, int *more) {
     return GSGD_STATUS_OK;
 }
 
-/* Counts c outside quotes on the line from p; *next is the next line. */
-static size_t count_on_line(const char *p, const char *end, char c, const char **next) {
-    size_t k = 0;
-    int in_quotes = 0;
-    for (; p < end; p++) {
-        if (*p == '"') in_quotes = !in_quotes;
-        if (!in_quotes && (*p == '\n' || *p == '\r')) break;
-        k += !in_quotes && *p == c;
-    }
-    while (p < end && (*p == '\n' || *p == '\r')) p++;
-    *next = p;
-    return k;
-}
-
-/* The delimiter: of tab, ';', ',' and '|' the first found equally often on
- * each of the first lines (tab and ';' before ',', which is also a decimal
- * comma in some locales); else the one most frequent on the first line;
- * else runs of blanks when the first line has two words; else ','. */
-static char sniff_delimiter(const char *p, const char *end) {
-    static const char cand[4] = {'\t', ';', ',', '|'};
-    size_t first[4] = {0}, consistent[4] = {1, 1, 1, 1};
-    const char *q = p;
-    int lines = 0;
-    while (q < end && lines < SNIFF_LINES) {
-        const char *next = q;
-        size_t blank = 1;
-        for (const char *c = q; c < end && *c != '\n' && *c != '\r'; c++)
-            blank &= is_blank_char(*c);
-        if (blank) {
-            count_on_line(q, end, ',', &next);
-            if (next == q) break;
-            q = next;
-            continue;
-        }
-        for (int k = 0; k < 4; k++) {
-            const size_t n = count_on_line(q, end, cand[k], &next);
-            if (lines == 0) first[k] = n;
-            consistent[k] &= n == first[k];
-        }
-        q = next;
-        lines++;
-    }
-    for (int k = 0; k < 4; k++)
-        if (first[k] > 0 && consistent[k]) return cand[k];
-    int best = -1;
-    for (int k = 0; k < 4; k++)
-        if (first[k] > 0 && (best < 0 || first[k] > first[best])) best = k;
-    if (best >= 0) return cand[best];
-    /* Words separated by blanks on the first line. */
-    int words = 0, in_word = 0;
-    for (q = p; q < end && *q != '\n' && *q != '\r'; q++) {
-        const int b = is_blank_char(*q);
-        words += !b && !in_word;
-        in_word = !b;
-    }
-    return words >= 2 ? 0 : ',';
-}
-
-static const char *delimiter_name(char d) {
-    switch (d) {
-    case ',':
-        return "comma";
-    case '\t':
-        return "tab";
-    case ';':
-        return "semicolon";
-    case 0:
-        return "blank";
-    case '|':
-        return "'|'";
-    }
-    return "custom";
-}
-
 static int field_is_number(const field *f) {
     double v;
     return gsgdi_parse_number(f->s, f->len, &v);
@@ -320,11 +244,11 @@ static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L)
                          "%zu columns, or %zu with the target); check the delimiter (detected %s) "
                          "and --label",
                          r->what, r->rec_line, C, col >= 0 ? " with the target" : "", F, F, F + 1,
-                         delimiter_name(r->delim));
+                         gsgdi_csv_delimiter_name(r->delim));
     GSGD_RETURN_ERROR_IF(d == 0, r->ctx, GSGD_STATUS_BAD_FORMAT,
                          "%s: line %zu: one column only (%s-separated): a row needs a target and "
                          "at least one feature; if the file uses another delimiter, give it",
-                         r->what, r->rec_line, delimiter_name(r->delim));
+                         r->what, r->rec_line, gsgdi_csv_delimiter_name(r->delim));
     return GSGD_STATUS_OK;
 }
 
@@ -389,7 +313,7 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
     GSGD_RETURN_ERROR_IF(r->nf != L->cols, r->ctx, GSGD_STATUS_BAD_FORMAT,
                          "%s: line %zu: expected %zu fields, got %zu (%s-separated%s); check the "
                          "delimiter and the quotes",
-                         r->what, r->rec_line, L->cols, r->nf, delimiter_name(r->delim),
+                         r->what, r->rec_line, L->cols, r->nf, gsgdi_csv_delimiter_name(r->delim),
                          header ? ", as the header" : "");
     if (R->n == R->cap) GSGD_FORWARD_IF_ERROR(grow(r, R));
     float *row = R->X + R->n * R->d;
@@ -506,7 +430,7 @@ gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *dat
     GSGD_RETURN_ERROR_IF(r.p == r.end, ctx, GSGD_STATUS_BAD_FORMAT, "%s: empty file", what);
     r.delim = o->delimiter == ' ' ? 0
               : o->delimiter      ? (char)o->delimiter
-                                  : sniff_delimiter(r.p, r.end);
+                                  : gsgdi_csv_sniff_delimiter(r.p, r.end);
     layout L = {0};
     rows R = {0};
     int header = 0;
@@ -530,8 +454,8 @@ gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *dat
     h->X = R.X;
     h->n = R.n;
     h->d = R.d;
-    snprintf(h->meta.detail, sizeof h->meta.detail, "%s-separated, %s", delimiter_name(r.delim),
-             header ? "header" : "no header");
+    snprintf(h->meta.detail, sizeof h->meta.detail, "%s-separated, %s",
+             gsgdi_csv_delimiter_name(r.delim), header ? "header" : "no header");
     if (L.label < 0) {
         /* No target column: the raw targets stay empty. */
         t->column = 0;
