@@ -1,0 +1,68 @@
+"""scikit-learn's own estimator checks (check_estimator, one test per check)
+on the estimators with their defaults and with the other losses, on the
+CPU; the checks that cannot pass would be listed in docs/python.md with
+their reason: none is expected to fail, none is skipped here."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import gsgd
+
+ESTIMATORS = [
+    gsgd.SGDClassifier(device="cpu"),
+    gsgd.SGDClassifier(loss="log_loss", device="cpu"),
+    gsgd.SGDClassifier(loss="squared_error", device="cpu", standardize=True),
+    gsgd.SGDRegressor(device="cpu"),
+    gsgd.MLPClassifier(device="cpu"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_the_checks_ran_with_the_scikit_learn_expected():
+    # scripts/test runs this suite with Debian's scikit-learn and with
+    # PyPI's current one; GSGD_EXPECT_SKLEARN names the one meant.
+    import os
+    want = os.environ.get("GSGD_EXPECT_SKLEARN")
+    if not want:
+        pytest.skip("GSGD_EXPECT_SKLEARN not set (scripts/test sets it)")
+    assert sklearn.__version__.startswith(want), sklearn.__version__
+
+
+def test_get_set_params_and_clone_keep_gsgd_options():
+    from sklearn.base import clone
+    clf = gsgd.SGDClassifier(loss="log_loss", optimizer="adam", lr=1e-3,
+                             options={"beta2": 0.99})
+    c2 = clone(clf).set_params(epochs=3)
+    assert c2.get_params()["optimizer"] == "adam"
+    assert c2.get_params()["options"] == {"beta2": 0.99}
+    assert c2.epochs == 3 and clf.epochs == 1000
+
+
+def test_predict_proba_exists_only_where_the_loss_has_probabilities():
+    assert hasattr(gsgd.SGDClassifier(loss="log_loss"), "predict_proba")
+    assert not hasattr(gsgd.SGDClassifier(loss="hinge"), "predict_proba")
+    assert hasattr(gsgd.MLPClassifier(), "predict_proba")
+
+
+def test_sparse_input_is_refused_with_a_type_error():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.random(20, 5, density=0.3, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="sparse input is not supported yet"):
+        gsgd.SGDClassifier(device="cpu").fit(X, np.arange(20) % 2)
+
+
+def test_bad_parameters_raise_value_errors_at_fit(blobs):
+    X, y = blobs
+    for params in ({"loss": "perceptron"}, {"optimizer": "adamax"}, {"batch_size": 0},
+                   {"batch_size": "big"}, {"schedule": "linear"}, {"epochs": 0},
+                   {"device": "tpu"}, {"mem_limit": "lots"}, {"options": {"nope": 1}}):
+        with pytest.raises(ValueError):
+            gsgd.SGDClassifier(**{"device": "cpu", **params}).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        gsgd.MLPClassifier(hidden_layer_sizes=(0,), device="cpu").fit(X, y)
