@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._arrays import is_device_array
-from ._core import Context, Dataset, Model, Options, parse_mem_limit
+from ._core import Context, Dataset, Model, Options, host_array, parse_mem_limit
 from ._progress import ProgressBar
 from ._train import Trainer, checkpoint_options
 
@@ -92,6 +92,8 @@ class GsgdEstimator(BaseEstimator):
         if is_device_array(X):
             return self._check_device_X(X, reset)
         _reject_sparse(X)
+        if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
+            X = host_array(X)
         return _validate_data(self, X, reset=reset, dtype=np.float32, order="C")
 
     def _check_device_X(self, X, reset):
@@ -120,6 +122,8 @@ class GsgdEstimator(BaseEstimator):
                                  f"{tuple(y.shape)}")
             return X, y
         _reject_sparse(X)
+        if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
+            X = host_array(X)
         return _validate_data(self, X, y, reset=reset, dtype=np.float32, order="C",
                               y_numeric=not self._is_classifier)
 
@@ -154,7 +158,7 @@ class GsgdEstimator(BaseEstimator):
         seed = self._seed() if first else self._seed_ + self._calls_
         epochs = 1 if partial else self.epochs
         if resume_from is not None:
-            opts, done, _ = checkpoint_options(resume_from)
+            opts, _, _ = checkpoint_options(resume_from)
             opts["epochs"] = epochs
             ctx = Context(self.device)
             model = Model.load(ctx, resume_from)
@@ -163,7 +167,6 @@ class GsgdEstimator(BaseEstimator):
             if partial:  # one epoch over the rows given, no early stopping
                 values.update(tol=0.0, validation_fraction=0.0)
             opts = Options(values)
-            done = 0
             if first:
                 ctx = Context(self.device)
                 model = Model(ctx, self._spec(n_classes), X.shape[1], n_classes, seed)
@@ -180,7 +183,8 @@ class GsgdEstimator(BaseEstimator):
         box[0] = tr = Trainer(model, ds, opts)
         if resume_from is not None:
             tr.resume(resume_from)
-        epoch0 = len(self.history_) if partial or resume_from is None else done
+        # A resumed trainer counts on from the checkpoint's epochs itself.
+        epoch0 = len(self.history_) if partial else 0
         result = tr.train(callback=self._progress(box, epoch0))
         if self.checkpoint:
             tr.save(self.checkpoint)

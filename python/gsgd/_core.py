@@ -149,9 +149,18 @@ class Context(Handle):
 
 
 
+def host_array(a):
+    """a as a NumPy array without a copy where it can be: NumPy arrays as
+    they are, host DLPack producers through np.from_dlpack."""
+    if not isinstance(a, np.ndarray) and hasattr(a, "__dlpack__") and \
+            not hasattr(a, "__array__"):
+        return np.from_dlpack(a)
+    return np.asarray(a)
+
+
 def _host_f32c(a, name):
     """C-contiguous float32 NumPy array: a itself when it already is one."""
-    a = np.asarray(a)
+    a = host_array(a)
     if a.dtype == np.float32 and a.flags.c_contiguous:
         return a, False
     return np.ascontiguousarray(a, dtype=np.float32), True

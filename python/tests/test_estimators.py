@@ -24,14 +24,17 @@ def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 
 
-def test_the_checks_ran_with_the_scikit_learn_expected():
-    # scripts/test runs this suite with Debian's scikit-learn and with
-    # PyPI's current one; GSGD_EXPECT_SKLEARN names the one meant.
+def test_the_suite_runs_on_the_installed_package_and_the_scikit_learn_meant():
+    # scripts/test-python runs this suite in fresh venvs: the package must
+    # be the one pip installed, and the first run Debian's scikit-learn.
     import os
+    if not os.environ.get("GSGD_EXPECT_INSTALLED"):
+        pytest.skip("not run by scripts/test-python (GSGD_EXPECT_INSTALLED unset)")
+    assert "site-packages" in gsgd.__file__, gsgd.__file__
+    assert os.path.exists(os.path.join(os.path.dirname(gsgd.__file__), "libgsgd.so"))
     want = os.environ.get("GSGD_EXPECT_SKLEARN")
-    if not want:
-        pytest.skip("GSGD_EXPECT_SKLEARN not set (scripts/test sets it)")
-    assert sklearn.__version__.startswith(want), sklearn.__version__
+    if want:
+        assert sklearn.__version__ == want, sklearn.__version__
 
 
 def test_get_set_params_and_clone_keep_gsgd_options():
