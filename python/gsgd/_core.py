@@ -103,6 +103,9 @@ class Handle:
             self._close()
 
 
+_said_why_cpu = False
+
+
 class Context(Handle):
     """A gsgd context: the device everything made from it runs on.
     device: "auto" (CUDA when usable, else the CPU, saying why in the log),
@@ -118,10 +121,12 @@ class Context(Handle):
             raise _capi.error(st, None, _capi.last_error_null())
         self._own(ptr, lib.gsgd_context_free)
         check(lib.gsgd_context_set_log(ptr, _capi.log_callback, None), ptr)
-        if code == 0 and self.device == "cpu":
+        global _said_why_cpu
+        if code == 0 and self.device == "cpu" and not _said_why_cpu:
             why = _capi.last_error_null()
-            if why:
+            if why:  # once per process: every estimator makes a context
                 _capi.logger.info("device auto: running on the CPU (%s)", why)
+                _said_why_cpu = True
         if mem_limit is not None:
             check(lib.gsgd_context_set_mem_limit(ptr, int(mem_limit)), ptr)
 
