@@ -123,11 +123,13 @@ def main():
     py_run(X[:2000], y[:2000], Xt, yt, 1)  # first touch of the library
     Xs = without_huge_pages(X)
     cli, py, pys = [], [], []
-    for _ in range(a.runs):  # alternated, so that load on the machine hits all
-        cli.append(cli_run(a.gsgd, a.epochs))
-        py.append(py_run(X, y, Xt, yt, a.epochs))
-        if Xs is not None:
-            pys.append(py_run(Xs, y, Xt, yt, a.epochs))
+    sides = [lambda: cli.append(cli_run(a.gsgd, a.epochs)),
+             lambda: py.append(py_run(X, y, Xt, yt, a.epochs))]
+    if Xs is not None:
+        sides.append(lambda: pys.append(py_run(Xs, y, Xt, yt, a.epochs)))
+    for i in range(a.runs):  # alternated, the order rotated: load on the machine hits all
+        for k in range(len(sides)):
+            sides[(i + k) % len(sides)]()
     med = {side: {k: statistics.median(r[k] for r in runs) for k in ("wall", "train")}
            for side, runs in (("cli", cli), ("py", py), ("pys", pys)) if runs}
     accs = {r["accuracy"] for r in cli + py + pys}
@@ -135,16 +137,18 @@ def main():
     ratio = med[like]["wall"] / med["cli"]["train"]
     gpu, why = gpu_partial_fit(X, y, a.gsgd)
 
+    load = os.getloadavg()
     cmd = " ".join([os.path.basename(sys.executable)] + sys.argv)
     env = {k: os.environ.get(k, "(unset)") for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}
     lines = [
         "# The Python binding against the CLI",
         "",
         f"Command: `{cmd}` ({time.strftime('%Y-%m-%d')}, {platform.node()}, "
-        f"{os.cpu_count()} CPUs, {env}), gsgd {gsgd.__version__}.",
+        f"{os.cpu_count()} CPUs, {env}, load average at the end {load[0]:.1f} / "
+        f"{load[1]:.1f} / {load[2]:.1f}), gsgd {gsgd.__version__}.",
         "",
         f"CPU, Fashion-MNIST softmax, {a.epochs} epochs, seed 0, batch planned (64), "
-        f"median of {a.runs} alternated runs each:",
+        f"median of {a.runs} runs each, alternated in a rotating order:",
         "",
         "| side | wall (s) | training (s) |",
         "| --- | ---: | ---: |",
@@ -160,6 +164,9 @@ def main():
         f"({(ratio - 1) * 100:+.1f}%; the goal is within 5%). "
         f"What fit adds around training (wall - training clock): "
         f"{(med[like]['wall'] - med[like]['train']) * 1000:.0f} ms.",
+        "(fit's training clock is gsgd_train's, as the CLI's `seconds`; what is left between "
+        "the like-for-like training clocks is the same engine timed in two processes, "
+        "within the runs' spread below on a loaded machine.)",
         f"Test accuracy: {sorted(accs)} ({'the same on both sides' if len(accs) == 1 else 'DIFFERENT'}).",
         f"Loading Fashion-MNIST into NumPy (not part of fit): {load_s:.2f} s.",
         "",

@@ -209,6 +209,8 @@ class Dataset(Handle):
                 raise TypeError("gsgd: X is in CUDA memory but the context runs on the CPU")
             X, cx = _device_f32c(X, "X")
             y, cy = _device_f32c(y, "y")
+            # Once per dataset, not per step: the producer's pending writes.
+            cuda_synchronize()
         else:
             X, cx = _host_f32c(X, "X")
             y, cy = _host_f32c(y, "y")
@@ -422,9 +424,8 @@ class _HostRef:
 _cudart = None
 
 
-def _cuda_download(out, addr):
-    """Copies device memory at addr into the host array out (cudaMemcpy of
-    the CUDA runtime libgsgd is linked with, after the device is idle)."""
+def cudart():
+    """The CUDA runtime libgsgd is linked with (loaded already with it)."""
     global _cudart
     if _cudart is None:
         for name in ("libcudart.so.12", "libcudart.so.13", "libcudart.so.11.0", "libcudart.so"):
@@ -435,9 +436,22 @@ def _cuda_download(out, addr):
                 continue
         else:
             raise RuntimeError("gsgd: the CUDA runtime library is not loadable")
-    st = _cudart.cudaDeviceSynchronize()
-    if st == 0:
-        st = _cudart.cudaMemcpy(c_void_p(out.ctypes.data), c_void_p(addr),
-                                c_size_t(out.nbytes), c_int(2))  # DeviceToHost
+    return _cudart
+
+
+def cuda_synchronize():
+    """Waits for all work on the device: what __cuda_array_interface__ asks
+    of a consumer before reading an array another library just wrote."""
+    st = cudart().cudaDeviceSynchronize()
+    if st != 0:
+        raise RuntimeError(f"gsgd: cudaDeviceSynchronize failed (CUDA error {st})")
+
+
+def _cuda_download(out, addr):
+    """Copies device memory at addr into the host array out (cudaMemcpy,
+    after the device is idle)."""
+    cuda_synchronize()
+    st = cudart().cudaMemcpy(c_void_p(out.ctypes.data), c_void_p(addr), c_size_t(out.nbytes),
+                             c_int(2))  # cudaMemcpyDeviceToHost
     if st != 0:
         raise RuntimeError(f"gsgd: reading the parameters from the GPU failed (CUDA error {st})")
