@@ -439,6 +439,25 @@ module gsgd
       integer(c_size_t), value :: n
       real(c_float), intent(out) :: out(*)
     end function
+    ! out(n_outputs, n): column i holds sample i's raw outputs (C's row-major
+    ! n x n_outputs), as X(n_features, n) holds its features.
+    integer(c_int) function gsgd_decision_function(model, X, n, out) &
+        bind(C, name="gsgd_decision_function")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      real(c_float), intent(out) :: out(*)
+    end function
+    ! out(n_classes, n): sample i's class probabilities in column i.
+    integer(c_int) function gsgd_predict_proba(model, X, n, out) &
+        bind(C, name="gsgd_predict_proba")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      real(c_float), intent(out) :: out(*)
+    end function
     integer(c_int) function gsgd_evaluate(model, ds, out) bind(C, name="gsgd_evaluate")
       import :: c_ptr, c_int, gsgd_eval_result
       type(c_ptr), value :: model, ds
