@@ -490,18 +490,18 @@ GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, f
  * and for linear regression), for n x n_features host features X, into
  * host out (row-major): the model's forward pass, standardiser included,
  * as gsgd_predict computes it (linear on classes: one column per class).
- * Returns INVALID_ARGUMENT for a NULL model, or X or out NULL with n > 0;
- * OUT_OF_MEMORY or DEVICE_OUT_OF_MEMORY when its buffers (at most 1024
- * rows) cannot be allocated; DEVICE_ERROR. n == 0 is OK and writes
- * nothing. */
+ * n == 0 writes nothing. Returns OK; INVALID_ARGUMENT (NULL model; NULL X
+ * or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY (its buffers, at
+ * most 1024 rows); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_decision_function(gsgd_model *model, const float *X, size_t n,
                                             float *out);
 /* n x n_classes class probabilities (softmax of the logits; logistic:
  * [1 - p, p], p the sigmoid of its one output) for softmax, logistic and
  * mlp models, into host out (row-major); computed in double from the
- * float logits and rounded once. GSGD_STATUS_UNSUPPORTED for linear and
- * hinge, which have no probabilities; otherwise the statuses of
- * gsgd_decision_function. */
+ * float logits and rounded once. Returns OK; UNSUPPORTED (linear and
+ * hinge, which have no probabilities); INVALID_ARGUMENT (NULL model; NULL
+ * X or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_t n, float *out);
 
 typedef struct {

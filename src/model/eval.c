@@ -1,4 +1,4 @@
-/* Evaluation, prediction and the input standardiser of a model. */
+/* Evaluation and the input standardiser of a model (predictions: predict.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,80 +118,4 @@ gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_resul
     gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, out);
     gsgdi_step_buffers_free(m, &sb);
     return st;
-}
-
-/* The class of a row's outputs z: the first largest (as the loss kernels
- * count accuracy), or z > 0 for logistic. */
-size_t gsgdi_model_class_of(const gsgd_model *m, const float *z) {
-    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1 : 0;
-    size_t best = 0;
-    for (size_t k = 1; k < m->n_outputs; k++)
-        if (z[k] > z[best]) best = k;
-    return best;
-}
-
-/* The model's outputs for n host rows X, chunk by chunk: each chunk's
- * B x n_outputs outputs (host) are handed to fn with the first row. */
-typedef void (*outputs_fn)(const gsgd_model *m, const float *z, size_t first, size_t B, void *user);
-
-static gsgd_status forward_host(gsgd_model *m, const float *X, size_t n, outputs_fn fn,
-                                void *user) {
-    gsgd_context *ctx = m->ctx;
-    const size_t d = m->n_features, rows = n < EVAL_ROWS ? n : EVAL_ROWS, K = m->n_outputs;
-    gsgdi_step_buffers sb;
-    float *Xdev = NULL, *ydev = NULL, *logits = NULL;
-    gsgd_status st = GSGD_STATUS_OK;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, rows, &sb));
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * d * sizeof(float), (void **)&Xdev), done);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * sizeof(float), (void **)&ydev), done);
-    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, ydev, rows * sizeof(float)), done);
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
-    for (size_t start = 0; start < n; start += rows) {
-        size_t B = n - start < rows ? n - start : rows;
-        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        GSGD_CHECK_GOTO(st,
-                        ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
-                                        m->inv_std, sb.Xb, sb.yb),
-                        done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
-        GSGD_CHECK_GOTO(
-            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
-            done);
-        fn(m, logits, start, B, user);
-    }
-done:
-    free(logits);
-    gsgdi_mem_free(ctx, Xdev, rows * d * sizeof(float));
-    gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
-    gsgdi_step_buffers_free(m, &sb);
-    return st;
-}
-
-static void write_values(const gsgd_model *m, const float *z, size_t first, size_t B, void *user) {
-    float *out = (float *)user + first;
-    const size_t K = m->n_outputs;
-    for (size_t i = 0; i < B; i++)
-        out[i] = m->n_classes == 0 ? z[i * K]
-                                   : gsgdi_model_label_value(m, gsgdi_model_class_of(m, z + i * K));
-}
-
-static void write_classes(const gsgd_model *m, const float *z, size_t first, size_t B, void *user) {
-    int32_t *out = (int32_t *)user + first;
-    for (size_t i = 0; i < B; i++) out[i] = (int32_t)gsgdi_model_class_of(m, z + i * m->n_outputs);
-}
-
-gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (n == 0) return GSGD_STATUS_OK;
-    return forward_host(m, X, n, write_values, out);
-}
-
-gsgd_status gsgd_predict_classes(gsgd_model *m, const float *X, size_t n, int32_t *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
-    GSGD_RETURN_ERROR_IF(m->n_classes == 0, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "predict_classes: model '%s' predicts real values, not classes "
-                         "(gsgd_predict gives them)",
-                         m->spec);
-    if (n == 0) return GSGD_STATUS_OK;
-    return forward_host(m, X, n, write_classes, out);
 }
