@@ -443,7 +443,9 @@ typedef struct gsgd_model gsgd_model;
  *   logistic     binary logistic regression (n_classes must be 2)
  *   softmax      multinomial logistic regression (cross-entropy)
  *   hinge        multiclass SVM loss, sum_j!=y max(0, s_j - s_y + 1)
- *   mlp:H1,H2,.. ReLU hidden layers of the given widths, softmax output
+ *   mlp:H1,H2,.. ReLU hidden layers of the given widths; a softmax output
+ *                for classes, one linear output under the squared loss
+ *                for regression (n_classes 0)
  * Parameters are initialised as PyTorch's nn.Linear does,
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from seed. *out is the caller's.
  * Returns OK; INVALID_ARGUMENT (NULL ctx, spec or out; an unknown or

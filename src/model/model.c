@@ -81,8 +81,12 @@ gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_fea
         m->n_outputs = (size_t)n_classes;
     } else if (strncmp(spec, "mlp:", 4) == 0) {
         GSGD_FORWARD_IF_ERROR(parse_hidden(ctx, spec, spec + 4, hidden, &n_hidden));
-        m->loss = GSGD_LOSS_SOFTMAX_CE;
-        m->n_outputs = (size_t)n_classes;
+        /* Classes: a softmax output (scikit-learn's MLPClassifier); real
+         * targets: one linear output under the squared loss, as
+         * MLPRegressor. */
+        m->loss = n_classes ? GSGD_LOSS_SOFTMAX_CE : GSGD_LOSS_SQUARED;
+        m->n_outputs = n_classes ? (size_t)n_classes : 1;
+        needs_classes = 0;
     } else {
         return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                           "unknown model '%s': expected linear, logistic, softmax, hinge or "
