@@ -69,6 +69,17 @@ int tu_json_valid(const char *s);
  * twice that covers rounding lr * g differently in the update. */
 double tu_softmax_sgd_order_bound(int G, int T, double lr, int d);
 
+/* A learnable table as delimited text (delim ',', ';', '\t'): n rows of d
+ * features f0, f1, ... of growing scale and one target, from seed. k > 0:
+ * classes, class c's label names[c], its rows 2.5 out on feature c % d;
+ * k == 0: regression, about 3 f0 - 2 f1 + f2 / 6 + 10 (f2's weight 1/6
+ * against its scale 3). The target goes in column col (0..d; -1 for rows
+ * of features only) under the header's target_name when header. The same
+ * n and seed give the same rows whatever col and header. Labels are
+ * written as given (no quoting). Returns 0 on success. */
+int tu_write_table(const char *path, size_t n, int d, int k, const char *const *names, int col,
+                   const char *target_name, int header, char delim, uint64_t seed);
+
 /* The common start of a training test on the CPU: a context, the data of
  * a spec, a model over its shape with weights from seed, default options;
  * tr is the test's to create. tu_fixture_finish frees all of it (the

@@ -86,7 +86,9 @@ static int describe_file(gsgd_context *ctx, const char *path, const char *descri
         if (step) printf(" and %zu step%s of the next", step, step == 1 ? "" : "s");
         printf("; 'gsgd train --resume %s' goes on from there\n%s\n", path, described);
         print_options(opts);
-    } else if (st == GSGD_STATUS_BAD_FORMAT && strstr(gsgd_last_error(ctx), "model file")) {
+    } else if (st == GSGD_STATUS_BAD_FORMAT) {
+        /* gsgd_model_load read path, so it is a model file or a checkpoint;
+         * a checkpoint it reads is one gsgd_checkpoint_options reads. */
         printf("%s: model file, no training state (a checkpoint of 'gsgd train --save' has it)\n"
                "%s\n",
                path, described);

@@ -42,6 +42,20 @@ static int check_proba(const predict_run *run) {
     return CLI_USAGE;
 }
 
+/* Whether source is surely CSV (--format csv, a csv: or tsv: spec, a .csv
+ * or .tsv name): the one format whose target column is a choice. */
+static int surely_csv(const char *const *v) {
+    const char *s = v[CLI_O_DATA];
+    if (v[CLI_O_FORMAT]) return strcmp(v[CLI_O_FORMAT], "csv") == 0;
+    if (strncmp(s, "csv:", 4) == 0 || strncmp(s, "tsv:", 4) == 0) return 1;
+    size_t len = strlen(s);
+    if (len > 3 && strcmp(s + len - 3, ".gz") == 0) len -= 3;
+    static const char *const EXT[] = {".csv", ".tsv"};
+    for (size_t k = 0; k < sizeof EXT / sizeof EXT[0]; k++)
+        if (len > 4 && strncmp(s + len - 4, EXT[k], 4) == 0) return 1;
+    return 0;
+}
+
 static int load(predict_run *run) {
     const char **v = run->s.v;
     int rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, v[CLI_O_VERBOSE] != NULL,
@@ -53,15 +67,15 @@ static int load(predict_run *run) {
     if (rc == CLI_OK) rc = cli_load_data(&run->s, 0);
     if (rc != CLI_OK) return rc;
     if (!v[CLI_O_QUIET]) cli_describe_data("predicting for", run->s.train);
-    /* The model does not know which column held its training targets: a
-     * row with one column more than its features has its target picked
+    /* The model does not know which CSV column held its training targets:
+     * a row with one column more than its features has its target picked
      * by the loader's rule, which --label overrides. */
     int has_targets = 0;
     gsgd_dataset_targets(run->s.train, &has_targets, NULL, NULL);
-    if (has_targets && !v[CLI_O_LABEL])
-        cli_warn("%s: one column besides the model's features was taken as the target and left "
-                 "out: the one named label, target, class or y, else the first; --label "
-                 "NAME|INDEX picks another",
+    if (has_targets && !v[CLI_O_LABEL] && surely_csv(v))
+        cli_warn("%s: one column besides the model's features was read as the target and left "
+                 "out (the one named label, target, class or y, else the first); --label "
+                 "NAME|INDEX names it and silences this",
                  v[CLI_O_DATA]);
     return CLI_OK;
 }
