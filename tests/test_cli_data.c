@@ -30,18 +30,6 @@ static void write_wine(void) {
                  0);
 }
 
-/* The number stored under key in a JSON text; fails the test when absent. */
-static double json_number(const char *json, const char *key) {
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(json, pat);
-    cr_assert_not_null(p, "key %s missing in %s", key, json);
-    char *end;
-    double v = strtod(p + strlen(pat), &end);
-    cr_assert(end > p + strlen(pat), "key %s is not a number in %s", key, json);
-    return v;
-}
-
 Test(cli_data, csv_with_header_and_string_labels_is_said_and_trained) {
     char out[OUT_SIZE];
     write_wine();
@@ -62,12 +50,13 @@ Test(cli_data, csv_with_header_and_string_labels_is_said_and_trained) {
     cr_expect(strstr(out, want), "%s", out);
     const char *json = tu_read_text(summary);
     cr_expect(tu_json_valid(json), "%s", json);
-    cr_expect_eq(json_number(json, "n_classes"), 3);
+    cr_expect_eq(tu_json_number(json, "n_classes"), 3);
     cr_expect(strstr(json, "\"labels\": [\"barbera\", \"barolo\", \"grignolino\"]"), "%s", json);
     cr_expect(strstr(json, "\"loss_function\": \"cross-entropy\""), "%s", json);
-    const double acc = json_number(json, "accuracy");
-    cr_expect(acc > 0.8 && acc == json_number(json, "test_accuracy"), "%s", json);
-    cr_expect(json_number(json, "log_loss") > 0 && json_number(json, "macro_f1") > 0.8, "%s", json);
+    const double acc = tu_json_number(json, "accuracy");
+    cr_expect(acc > 0.8 && acc == tu_json_number(json, "test_accuracy"), "%s", json);
+    cr_expect(tu_json_number(json, "log_loss") > 0 && tu_json_number(json, "macro_f1") > 0.8, "%s",
+              json);
     cr_expect(strstr(out, "test accuracy ") && strstr(out, "log loss ") &&
                   strstr(out, "macro F1 ") && strstr(out, "train loss ") &&
                   strstr(out, "(cross-entropy)"),
@@ -105,16 +94,16 @@ Test(cli_data, regression_csv_with_a_named_target_gives_r2_rmse_mae) {
               "%s", out);
     const char *json = tu_read_text(summary);
     cr_expect(tu_json_valid(json), "%s", json);
-    cr_expect_eq(json_number(json, "n_classes"), 0);
+    cr_expect_eq(tu_json_number(json, "n_classes"), 0);
     cr_expect(strstr(json, "\"labels\": null"), "%s", json);
     cr_expect(strstr(json, "\"loss_function\": \"half the squared error\""), "%s", json);
     /* The noise is 0.1 against a signal of spread about 7: r2 near 1. */
-    const double mse = json_number(json, "mse"), rmse = json_number(json, "rmse");
-    cr_expect(json_number(json, "r2") > 0.99, "%s", json);
+    const double mse = tu_json_number(json, "mse"), rmse = tu_json_number(json, "rmse");
+    cr_expect(tu_json_number(json, "r2") > 0.99, "%s", json);
     cr_expect(fabs(rmse * rmse - mse) <= 1e-12 * mse, "%s", json);
-    cr_expect(json_number(json, "mae") <= rmse, "%s", json);
+    cr_expect(tu_json_number(json, "mae") <= rmse, "%s", json);
     /* test_loss is the loss trained on: half the mse, summed in float. */
-    cr_expect(fabs(json_number(json, "test_loss") - mse / 2) <= 1e-5 * mse, "%s", json);
+    cr_expect(fabs(tu_json_number(json, "test_loss") - mse / 2) <= 1e-5 * mse, "%s", json);
 }
 
 Test(cli_data, test_fraction_holds_out_a_seeded_part_that_eval_finds_again) {
@@ -128,7 +117,7 @@ Test(cli_data, test_fraction_holds_out_a_seeded_part_that_eval_finds_again) {
     cr_assert_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "(train part") && strstr(out, "225 rows x 5 features"), "%s", out);
     cr_expect(strstr(out, "(test part") && strstr(out, "75 rows x 5 features"), "%s", out);
-    const double acc = json_number(tu_read_text(summary), "accuracy");
+    const double acc = tu_json_number(tu_read_text(summary), "accuracy");
     rc = gsgd(out,
               "eval --quiet --model-file '%s' --data '%s' --label cultivar --test-fraction 0.25 "
               "--seed 5 --summary '%s'",
@@ -136,8 +125,8 @@ Test(cli_data, test_fraction_holds_out_a_seeded_part_that_eval_finds_again) {
     cr_assert_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "test part of "), "%s", out);
     const char *json = tu_read_text(summary);
-    cr_expect_eq(json_number(json, "n"), 75);
-    cr_expect_eq(json_number(json, "accuracy"), acc, "%s", json);
+    cr_expect_eq(tu_json_number(json, "n"), 75);
+    cr_expect_eq(tu_json_number(json, "accuracy"), acc, "%s", json);
 }
 
 /* Every format the loader knows, through --data (and standard input). */

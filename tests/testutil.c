@@ -280,6 +280,17 @@ static const char *json_value(const char *p) {
     return end > p ? end : NULL;
 }
 
+double tu_json_number(const char *json, const char *key) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    cr_assert_not_null(p, "key %s missing in %s", key, json);
+    char *end;
+    double v = strtod(p + strlen(pat), &end);
+    cr_assert(end > p + strlen(pat), "key %s is not a number in %s", key, json);
+    return v;
+}
+
 int tu_json_valid(const char *s) {
     const char *p = json_ws(s);
     return *p == '{' && (p = json_value(p)) && *json_ws(p) == '\0';

@@ -53,6 +53,9 @@ char *tu_read_text(const char *path);
 unsigned char *tu_read_file(const char *path, size_t *n);
 /* 1 when path exists. */
 int tu_exists(const char *path);
+/* The number stored under "key": in a JSON text; fails the current test
+ * when the key is absent or its value is not a number. */
+double tu_json_number(const char *json, const char *key);
 /* 1 when s is exactly one JSON object (objects, arrays, strings, numbers,
  * null; blanks around it allowed). */
 int tu_json_valid(const char *s);
