@@ -39,7 +39,7 @@ int cli_exit_code(gsgd_status s) {
 }
 
 int cli_fail(const gsgd_context *ctx, gsgd_status s) {
-    const char *detail = ctx ? gsgd_last_error(ctx) : gsgd_last_error(NULL);
+    const char *detail = ctx ? gsgd_last_error(ctx) : "";
     char line[2048];
     snprintf(line, sizeof line, "%s", detail && *detail ? detail : gsgd_status_string(s));
     /* One line, whatever the message holds: scripts read errors by line. */

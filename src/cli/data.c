@@ -50,6 +50,8 @@ static int delimiter_code(const char *s, double *code) {
     return CLI_USAGE;
 }
 
+/* Sets p to value (the option opt's text s); why is said when the
+ * library finds the value out of range. */
 static int set(gsgd_data_options *o, gsgd_data_param p, double value, const char *opt,
                const char *s, const char *why) {
     gsgd_status st = gsgd_data_set(o, p, value);
@@ -65,38 +67,59 @@ static int set_text(gsgd_data_options *o, gsgd_data_text p, const char *value, c
     return cli_exit_code(st);
 }
 
-static int apply(gsgd_data_options *o, const char *const *v, uint64_t seed, int real) {
-    int rc = CLI_OK, k = 0;
+static int set_format(gsgd_data_options *o, const char *s) {
+    int k = 0;
+    int rc = pick("--format", s, FORMATS, N_FORMATS, &k);
+    return rc == CLI_OK ? set(o, GSGD_DATA_FORMAT, k, "--format", s, "is out of range") : rc;
+}
+
+static int set_header(gsgd_data_options *o, const char *s) {
+    static const char *const HEADERS[] = {"no", "yes", "auto"}; /* 0, 1, and -1 */
+    int k = 0;
+    int rc = pick("--header", s, HEADERS, 3, &k);
+    return rc == CLI_OK
+               ? set(o, GSGD_DATA_HEADER, k == 2 ? -1 : k, "--header", s, "is out of range")
+               : rc;
+}
+
+static int set_delimiter(gsgd_data_options *o, const char *s) {
+    double code = 0;
+    int rc = delimiter_code(s, &code);
+    return rc == CLI_OK ? set(o, GSGD_DATA_DELIMITER, code, "--delimiter", s,
+                              "cannot separate numbers (a letter, digit, quote, '.', '-', '+' or "
+                              "a control character); use ',', tab, ';' or space")
+                        : rc;
+}
+
+/* --test-fraction F, its split seeded by seed (--seed's). */
+static int set_fraction(gsgd_data_options *o, const char *s, uint64_t seed) {
     double x = 0;
-    if (v[CLI_O_FORMAT] && (rc = pick("--format", v[CLI_O_FORMAT], FORMATS, N_FORMATS, &k)) == 0)
-        rc = set(o, GSGD_DATA_FORMAT, k, "--format", v[CLI_O_FORMAT], "");
-    if (rc == CLI_OK && v[CLI_O_HEADER]) {
-        static const char *const HEADERS[] = {"no", "yes", "auto"}; /* value + 0, 1, -1 */
-        rc = pick("--header", v[CLI_O_HEADER], HEADERS, 3, &k);
-        if (rc == CLI_OK) rc = set(o, GSGD_DATA_HEADER, k == 2 ? -1 : k, "--header", "", "");
+    int rc = cli_parse_double("--test-fraction", s, &x);
+    if (rc != CLI_OK) return rc;
+    if (!(x > 0 && x < 1)) {
+        cli_error("--test-fraction: %s is not a share in (0, 1), e.g. 0.2", s);
+        return CLI_USAGE;
     }
-    if (rc == CLI_OK && v[CLI_O_DELIMITER] && (rc = delimiter_code(v[CLI_O_DELIMITER], &x)) == 0)
-        rc = set(o, GSGD_DATA_DELIMITER, x, "--delimiter", v[CLI_O_DELIMITER],
-                 "cannot separate numbers (a letter, digit, quote, '.', '-', '+' or a control "
-                 "character); use ',', tab, ';' or space");
-    if (rc == CLI_OK && v[CLI_O_TEST_FRACTION] &&
-        (rc = cli_parse_double("--test-fraction", v[CLI_O_TEST_FRACTION], &x)) == 0) {
-        if (!(x > 0 && x < 1)) {
-            cli_error("--test-fraction: %s is not a share in (0, 1), e.g. 0.2",
-                      v[CLI_O_TEST_FRACTION]);
-            return CLI_USAGE;
-        }
-        rc = set(o, GSGD_DATA_TEST_FRACTION, x, "--test-fraction", v[CLI_O_TEST_FRACTION],
-                 "is out of range");
-        if (rc == CLI_OK)
-            rc = set(o, GSGD_DATA_SEED, (double)seed, "--seed", "", "is out of range");
-    }
+    char seed_text[32];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+    rc = set(o, GSGD_DATA_TEST_FRACTION, x, "--test-fraction", s, "is out of range");
+    return rc == CLI_OK ? set(o, GSGD_DATA_SEED, (double)seed, "--seed", seed_text,
+                              "is too large to seed --test-fraction's split")
+                        : rc;
+}
+
+static int apply(gsgd_data_options *o, const char *const *v, uint64_t seed, int real) {
+    int rc = CLI_OK;
+    if (v[CLI_O_FORMAT]) rc = set_format(o, v[CLI_O_FORMAT]);
+    if (rc == CLI_OK && v[CLI_O_HEADER]) rc = set_header(o, v[CLI_O_HEADER]);
+    if (rc == CLI_OK && v[CLI_O_DELIMITER]) rc = set_delimiter(o, v[CLI_O_DELIMITER]);
+    if (rc == CLI_OK && v[CLI_O_TEST_FRACTION]) rc = set_fraction(o, v[CLI_O_TEST_FRACTION], seed);
     if (rc == CLI_OK && v[CLI_O_LABEL])
         rc = set_text(o, GSGD_DATA_LABEL, v[CLI_O_LABEL], "--label");
     if (rc == CLI_OK && v[CLI_O_LABELS_FILE])
         rc = set_text(o, GSGD_DATA_LABELS_FILE, v[CLI_O_LABELS_FILE], "--labels");
     if (rc == CLI_OK && real)
-        rc = set(o, GSGD_DATA_TARGET, GSGD_TARGET_REAL, "--model", "linear", "");
+        rc = set(o, GSGD_DATA_TARGET, GSGD_TARGET_REAL, "--model", "linear", "is out of range");
     return rc;
 }
 
