@@ -166,6 +166,8 @@ static int finish(train_run *run) {
     r->target_acc = cli_get(run->s.opts, GSGD_TARGET_ACC);
     cli_report_line(stdout, r);
     if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(stdout, r->metrics, run->s.model);
+    if (v[CLI_O_REPORT] && !r->metrics)
+        cli_warn("--report: no test set to report on (give --test or --test-fraction)");
     fflush(stdout);
     if (rc != CLI_OK) return rc;
 
