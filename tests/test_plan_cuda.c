@@ -23,7 +23,7 @@
 #include "core/util.h"
 #include "data/dataset.h"
 #include "model/model.h"
-#include "train/trainer.h"
+#include "train/step.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
 

@@ -31,11 +31,13 @@ int cli_exit_code(gsgd_status s);
 int cli_fail(const gsgd_context *ctx, gsgd_status s);
 
 /* Parses a --device value (auto, cpu, cuda, cuda:N) and creates the context.
- * Tells on stderr which device "auto" chose unless quiet. Returns CLI_OK or
- * an exit code after printing the reason. */
-int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
-/* A model of spec over train's shape, weights from seed, fitted to train's
- * standardisation when standardize; a CLI exit code, the error said. */
+ * Unless quiet, says which device "auto" chose: on the CPU in plain words,
+ * with the reason no GPU was taken when verbose. Returns CLI_OK or an exit
+ * code after printing the reason. */
+int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx);
+/* A model of spec over train's shape, weights from seed, with train's
+ * labels, fitted to train's standardisation when standardize; a CLI exit
+ * code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   int standardize, gsgd_model **model);
 
@@ -58,19 +60,18 @@ FILE *cli_results_stream(void);
  * rather than %g's "2.14748e+09"), other values with %g. Returns buf. */
 const char *cli_fmt_num(double v, char *buf, unsigned size);
 
+/* text with the library's parameter names that the program sets by a flag
+ * ("max_batch") written as that flag ("--max-batch"), in buf (cut to
+ * size). Returns buf. */
+const char *cli_flag_words(const char *text, char *buf, size_t size);
+
 /* Lower-case name of a device for output ("cpu", "cuda"). */
 const char *cli_device_name(gsgd_device d);
 
-/* Command-line name of an optimizer ("sgd", "momentum", "nesterov"), or
- * "unknown"; and the reverse, returning -1 for an unknown name. */
-const char *cli_optim_name(int optim);
-int cli_optim_parse(const char *name);
 /* Leaves only the library's warnings on stderr (cli_context_open shows its
  * informational lines too, unless quiet): for commands that create many
  * trainers of their own, such as bench. */
 void cli_log_warnings_only(gsgd_context *ctx);
-/* The --optim values, for messages and help. */
-#define CLI_OPTIM_LIST "sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lars, lamb"
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int cli_cmd_train(int argc, char **argv);
@@ -78,5 +79,6 @@ int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
+int cli_cmd_predict(int argc, char **argv);
 
 #endif

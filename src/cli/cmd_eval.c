@@ -1,111 +1,91 @@
-/* `gsgd eval`: a saved model on the test part of a dataset (or its training
- * part when the spec has no test part). */
+/* `gsgd eval`: a saved model on the test part of a dataset (or --test, or
+ * its training part when the spec has no test part): accuracy, log loss
+ * and macro F1 for classes, r2, rmse, mae and mse for regression, with
+ * --report each class's figures and the confusion matrix. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/cmdline.h"
+#include "cli/data.h"
 #include "cli/json.h"
+#include "cli/metrics_out.h"
 #include "cli/outfile.h"
-#include "cli/usage.h"
-
-enum { O_MODEL_FILE, O_DATA, O_SUMMARY, O_DEVICE, O_QUIET, O_HELP, O_COUNT };
-
-static const cli_optdef OPTIONS[O_COUNT + 1] = {
-    {"--model-file", 1}, {"--data", 1}, {"--summary", 1}, {"--device", 1},
-    {"--quiet", 0},      {"--help", 0}, {NULL, 0}};
 
 typedef struct {
-    const char *v[O_COUNT];
-    gsgd_context *ctx;
-    gsgd_model *model;
-    gsgd_dataset *train, *test;
+    cli_session s;
+    const char *source; /* the spec evaluated: --test, else --data */
+    const char *part;   /* "test" or "train" */
+    gsgd_metrics *metrics;
 } eval_run;
 
-/* gsgd_evaluate would also refuse a mismatch, but only the CLI knows both
- * names to put in the message. */
-static int check_shapes(const eval_run *run, const gsgd_dataset *ds) {
-    size_t md = 0, dd = 0;
-    int mk = 0, dk = 0;
-    const char *spec = NULL;
-    gsgd_status st = gsgd_model_shape(run->model, &spec, &md, &mk);
-    if (st == GSGD_STATUS_OK) st = gsgd_dataset_shape(ds, NULL, &dd, &dk);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    /* The data may lack some classes (a small test file), never have more. */
-    if (md != dd || dk > mk || (mk == 0) != (dk == 0)) {
-        cli_error("%s: model '%s' expects %zu features and %d classes, but '%s' has %zu "
-                  "features and %d classes",
-                  run->v[O_MODEL_FILE], spec ? spec : "?", md, mk, run->v[O_DATA], dd, dk);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
-
-static int write_summary(const char *path, const gsgd_eval_result *r, const eval_run *run,
-                         const char *part) {
+static int write_summary(const char *path, const eval_run *run) {
     cli_outfile out;
     int rc = cli_outfile_open(&out, "--summary", path);
     if (rc != CLI_OK) return rc;
+    const gsgd_metrics *m = run->metrics;
     cli_json j;
     cli_json_begin(&j, out.f, 1);
-    cli_json_num(&j, "test_accuracy", r->accuracy);
-    cli_json_num(&j, "loss", r->loss);
-    cli_json_int(&j, "n", (long long)r->n);
-    cli_json_str(&j, "part", part);
-    cli_json_str(&j, "model_file", run->v[O_MODEL_FILE]);
-    cli_json_str(&j, "data", run->v[O_DATA]);
-    cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->ctx)));
+    cli_json_num(&j, "test_accuracy", cli_metric(m, GSGD_METRIC_ACCURACY));
+    cli_json_num(&j, "loss", cli_metric(m, GSGD_METRIC_LOSS));
+    cli_json_int(&j, "n", (long long)cli_metric(m, GSGD_METRIC_N));
+    cli_metrics_json(&j, m, run->s.model);
+    cli_json_str(&j, "part", run->part);
+    cli_json_str(&j, "model_file", run->s.v[CLI_O_MODEL_FILE]);
+    cli_json_str(&j, "data", run->source);
+    cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->s.ctx)));
     cli_json_end(&j);
     return cli_outfile_commit(&out);
 }
 
+/* The model, then the data as its input (its features, its labels). */
+static int load(eval_run *run) {
+    const char **v = run->s.v;
+    uint64_t seed = 0;
+    int rc = cli_data_seed(v, &seed);
+    if (rc == CLI_OK)
+        rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, v[CLI_O_VERBOSE] != NULL,
+                              &run->s.ctx);
+    if (rc != CLI_OK) return rc;
+    gsgd_status st = gsgd_model_load(run->s.ctx, v[CLI_O_MODEL_FILE], &run->s.model);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    return cli_load_data(&run->s, seed);
+}
+
 static int run_eval(eval_run *run) {
-    const char **v = run->v;
-    if (!v[O_MODEL_FILE] || !v[O_DATA]) {
-        cli_error("eval: %s is required (see 'gsgd eval --help')",
-                  !v[O_MODEL_FILE] ? "--model-file F" : "--data SPEC");
-        return CLI_USAGE;
-    }
-    if (v[O_SUMMARY]) {
-        int rc = cli_check_output("--summary", v[O_SUMMARY], 1);
+    const char **v = run->s.v;
+    if (v[CLI_O_SUMMARY]) {
+        int rc = cli_check_output("--summary", v[CLI_O_SUMMARY], 1);
         if (rc != CLI_OK) return rc;
     }
-    int rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
+    int rc = load(run);
     if (rc != CLI_OK) return rc;
-    gsgd_status st = gsgd_model_load(run->ctx, v[O_MODEL_FILE], &run->model);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    st = gsgd_dataset_load(run->ctx, v[O_DATA], &run->train, &run->test);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    const gsgd_dataset *ds = run->test ? run->test : run->train;
-    const char *part = run->test ? "test" : "train";
-    rc = check_shapes(run, ds);
-    if (rc != CLI_OK) return rc;
-    gsgd_eval_result r;
-    st = gsgd_evaluate(run->model, ds, &r);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
+    /* --test's training part stands in for the test part of --data. */
+    const gsgd_dataset *ds = run->s.test ? run->s.test : run->s.train;
+    run->part = run->s.test && !v[CLI_O_TEST] ? "test" : "train";
+    run->source = v[CLI_O_TEST] ? v[CLI_O_TEST] : v[CLI_O_DATA];
+    if (!v[CLI_O_QUIET]) cli_describe_data("evaluating on", ds);
+    gsgd_status st = gsgd_evaluate_metrics(run->s.model, ds, &run->metrics);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    /* Standard output may be --summary's ('-'): the results go to stderr. */
     FILE *out = cli_results_stream();
-    if (!isnan(r.accuracy)) fprintf(out, "accuracy %.4f  ", r.accuracy);
-    fprintf(out, "loss %.4f  n %zu  (%s part of %s)\n", r.loss, r.n, part, v[O_DATA]);
+    const gsgd_metrics *m = run->metrics;
+    cli_metrics_line(out, m);
+    fprintf(out, "  loss %.4f (%s)  n %.0f  (%s%s)\n", cli_metric(m, GSGD_METRIC_LOSS),
+            cli_loss_name(run->s.model), cli_metric(m, GSGD_METRIC_N),
+            strcmp(run->part, "test") == 0 ? "test part of " : "", run->source);
+    if (v[CLI_O_REPORT]) rc = cli_metrics_report(out, m, run->s.model);
     fflush(out);
-    if (v[O_SUMMARY]) return write_summary(v[O_SUMMARY], &r, run, part);
-    return CLI_OK;
+    if (rc == CLI_OK && v[CLI_O_SUMMARY]) rc = write_summary(v[CLI_O_SUMMARY], run);
+    return rc;
 }
 
 int cli_cmd_eval(int argc, char **argv) {
-    eval_run run;
-    memset(&run, 0, sizeof run);
-    int rc = cli_parse_options("eval", argc, argv, OPTIONS, run.v);
-    if (rc != CLI_OK) return rc;
-    if (run.v[O_HELP]) {
-        cli_usage_eval(stdout);
-        return CLI_OK;
-    }
-    rc = run_eval(&run);
-    gsgd_dataset_free(run.test);
-    gsgd_dataset_free(run.train);
-    gsgd_model_free(run.model);
-    gsgd_context_free(run.ctx);
-    return rc;
+    eval_run run = {.source = NULL};
+    int rc = cli_session_begin(&run.s, &CLI_CMD_EVAL, argc, argv);
+    if (rc == CLI_OK) rc = run_eval(&run);
+    gsgd_metrics_free(run.metrics);
+    return cli_session_end(&run.s, rc);
 }

@@ -43,7 +43,12 @@ int cli_exit_code(gsgd_status s) {
 
 int cli_fail(const gsgd_context *ctx, gsgd_status s) {
     const char *detail = ctx ? gsgd_last_error(ctx) : "";
-    cli_error("%s", detail && *detail ? detail : gsgd_status_string(s));
+    char line[2048];
+    snprintf(line, sizeof line, "%s", detail && *detail ? detail : gsgd_status_string(s));
+    /* One line, whatever the message holds: scripts read errors by line. */
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    cli_error("%s", line);
     return cli_exit_code(s);
 }
 
@@ -65,25 +70,6 @@ const char *cli_device_name(gsgd_device d) {
         return "auto";
     }
     return "unknown";
-}
-
-/* Indexed by gsgd_optim; the names are the --optim values. */
-static const char *const OPTIM_NAMES[] = {
-    [GSGD_OPTIM_SGD] = "sgd",           [GSGD_OPTIM_MOMENTUM] = "momentum",
-    [GSGD_OPTIM_NESTEROV] = "nesterov", [GSGD_OPTIM_ADAM] = "adam",
-    [GSGD_OPTIM_ADAMW] = "adamw",       [GSGD_OPTIM_ADAGRAD] = "adagrad",
-    [GSGD_OPTIM_RMSPROP] = "rmsprop",   [GSGD_OPTIM_LARS] = "lars",
-    [GSGD_OPTIM_LAMB] = "lamb"};
-#define N_OPTIM ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
-
-const char *cli_optim_name(int optim) {
-    return optim >= 0 && optim < N_OPTIM ? OPTIM_NAMES[optim] : "unknown";
-}
-
-int cli_optim_parse(const char *name) {
-    for (int k = 0; k < N_OPTIM; k++)
-        if (strcmp(name, OPTIM_NAMES[k]) == 0) return k;
-    return -1;
 }
 
 /* Parses auto | cpu | cuda | cuda:N. */
@@ -114,7 +100,31 @@ static int parse_device(const char *s, gsgd_device *dev, int *index) {
  * --quiet. */
 static void log_line(gsgd_log_level level, const char *message, void *user) {
     const int quiet = user != NULL;
-    if (level >= GSGD_LOG_WARNING || !quiet) fprintf(stderr, "gsgd: %s\n", message);
+    char buf[1024];
+    if (level >= GSGD_LOG_WARNING || !quiet)
+        fprintf(stderr, "gsgd: %s\n", cli_flag_words(message, buf, sizeof buf));
+}
+
+const char *cli_flag_words(const char *text, char *buf, size_t size) {
+    /* The library names its parameters as its API does; here the user
+     * changes them with the program's flags. */
+    static const struct { const char *param, *flag; } WORDS[] = {{"max_batch", "--max-batch"}};
+    size_t n = 0;
+    for (const char *p = text; *p && n + 1 < size;) {
+        size_t k = 0;
+        while (k < sizeof WORDS / sizeof WORDS[0] &&
+               strncmp(p, WORDS[k].param, strlen(WORDS[k].param)) != 0)
+            k++;
+        if (k < sizeof WORDS / sizeof WORDS[0]) {
+            n += (size_t)snprintf(buf + n, size - n, "%s", WORDS[k].flag);
+            if (n >= size) n = size - 1;
+            p += strlen(WORDS[k].param);
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
@@ -125,11 +135,14 @@ int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train
     int k = 0;
     gsgd_status st = gsgd_dataset_shape(train, NULL, &d, &k);
     if (st == GSGD_STATUS_OK) st = gsgd_model_create(ctx, spec, d, k, seed, model);
+    /* The data's labels, so that saved files, predictions and reports
+     * speak them (a regression model has none to take). */
+    if (st == GSGD_STATUS_OK) st = gsgd_model_set_labels(*model, train);
     if (st == GSGD_STATUS_OK && standardize) st = gsgd_model_fit_standardizer(*model, train);
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
 }
 
-int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
+int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx) {
     gsgd_device dev;
     int index;
     *ctx = NULL;
@@ -145,11 +158,15 @@ int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     /* Any non-NULL user pointer says "quiet". */
     gsgd_context_set_log(*ctx, log_line, quiet ? (void *)ctx : NULL);
     if (dev == GSGD_DEVICE_AUTO && !quiet) {
-        if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
-            fprintf(stderr, "gsgd: using cpu (--device auto fell back to the CPU: %s)\n",
+        /* No GPU is a normal machine, not a fault: the CUDA runtime's
+         * reason (a driver, a missing device) only for who asks. */
+        if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU && verbose)
+            fprintf(stderr, "gsgd: running on the CPU (no usable GPU: %s)\n",
                     gsgd_last_error(NULL));
+        else if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
+            fprintf(stderr, "gsgd: running on the CPU (no usable GPU; --verbose says why)\n");
         else
-            fprintf(stderr, "gsgd: using cuda (--device auto)\n");
+            fprintf(stderr, "gsgd: running on cuda (--device auto)\n");
     }
     return CLI_OK;
 }

@@ -6,6 +6,7 @@
 #define GSGD_CHECKPOINT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -20,15 +21,24 @@
  * inv_std are 0 without a standardiser). */
 typedef struct {
     size_t params, mean, inv_std;
+    size_t labels, labels_len; /* the label map's image, 0 when none */
 } gsgdi_model_offsets;
+
+/* Sets m's label map from the image at off->labels of data (the default
+ * map of class indices when there is none), checking that it fits the
+ * model: BAD_FORMAT naming path. */
+gsgd_status gsgdi_model_labels_from_image(gsgd_context *ctx, const char *path,
+                                          const unsigned char *data, const gsgdi_model_offsets *off,
+                                          gsgd_model *m);
 
 /* 1 when data starts with the checkpoint magic. */
 int gsgdi_is_checkpoint(const unsigned char *data, size_t len);
 
-/* The size of the checkpoint whose first n >= GSGD_FILE_HEAD bytes are
- * head, from its fields (a gsgdi_file_size_fn, fileio.h); BAD_FORMAT
- * naming path when head is no checkpoint's. */
-gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path,
+/* The size of the checkpoint f (path) whose first n >= GSGD_FILE_HEAD
+ * bytes are head, from its fields and its label map's header (a
+ * gsgdi_file_size_fn, fileio.h); BAD_FORMAT naming path when head is no
+ * checkpoint's. */
+gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path, FILE *f,
                                        const unsigned char *head, size_t n, uint64_t *size);
 
 /* Checks a checkpoint image read from path (magic, version, CRC, sizes),
@@ -66,6 +76,7 @@ typedef struct {
 /* Payload offsets of a parsed image. */
 typedef struct {
     size_t params, mean, inv_std, average, state[2];
+    size_t labels, labels_len; /* the label map's image (version 2), 0 when none */
 } gsgdi_ckpt_layout;
 
 /* Reads and parses path; *data is the image (freed by the caller), NULL

@@ -140,6 +140,32 @@ uint64_t gsgdi_size_mad(uint64_t a, uint64_t b, uint64_t c) {
     return r;
 }
 
+int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n) {
+    if (off > (uint64_t)INT64_MAX) return -1;
+    size_t done = 0;
+    while (done < n) {
+        const ssize_t r = pread(fileno(f), (char *)buf + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+gsgd_status gsgdi_file_label_map_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                     uint64_t *end) {
+    unsigned char head[16];
+    uint64_t bytes = 0;
+    GSGD_RETURN_ERROR_IF(gsgdi_file_read_at(f, at, head, sizeof head) != 0 ||
+                             !gsgdi_labels_image_size(head, sizeof head, &bytes),
+                         ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: no label map at byte %llu, where its header puts one "
+                         "(corrupt, or not a gsgd file)",
+                         path, (unsigned long long)at);
+    *end = gsgdi_size_mad(1, at, bytes);
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
                                   unsigned char **data, size_t *len) {
     *data = NULL;
@@ -156,7 +182,7 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_fil
         const size_t n = fread(head, 1, sizeof head, f);
         uint64_t want = 0;
         gsgd_status st = n == sizeof head
-                             ? size_of(ctx, path, head, n, &want)
+                             ? size_of(ctx, path, f, head, n, &want)
                              : GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
         if (st == GSGD_STATUS_OK && want != size)
             st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,

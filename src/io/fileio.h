@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -49,10 +50,12 @@ int gsgdi_crc_ok(const unsigned char *data, size_t len);
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len);
 
-/* The size in bytes that the first n bytes of a file (n <= GSGD_FILE_HEAD,
- * fewer only when the file is shorter) describe, in *size; BAD_FORMAT
- * naming path when they describe no file of the format. */
-typedef gsgd_status (*gsgdi_file_size_fn)(gsgd_context *ctx, const char *path,
+/* The size in bytes of the file f (path) whose first n bytes are head (n
+ * <= GSGD_FILE_HEAD, fewer only when the file is shorter), from its header
+ * and, where a part's length is in that part's own header (a label map),
+ * the few bytes read there (gsgdi_file_read_at); BAD_FORMAT naming path
+ * when they describe no file of the format. */
+typedef gsgd_status (*gsgdi_file_size_fn)(gsgd_context *ctx, const char *path, FILE *f,
                                           const unsigned char *head, size_t n, uint64_t *size);
 #define GSGD_FILE_HEAD 512
 /* Files up to this size are read whole before their header is looked at. */
@@ -66,6 +69,16 @@ typedef gsgd_status (*gsgdi_file_size_fn)(gsgd_context *ctx, const char *path,
  * when it cannot be read, BAD_FORMAT when its size is not its header's. */
 gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
                                   unsigned char **data, size_t *len);
+
+/* Reads n bytes at offset off of f (without moving its position); 0, or
+ * -1 when the file ends before them. */
+int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n);
+
+/* Where the label map that starts at offset at of f (path) ends, from the
+ * map's own header (data/labels.h's image), in *end; BAD_FORMAT naming
+ * path when there is no map there. For a gsgdi_file_size_fn. */
+gsgd_status gsgdi_file_label_map_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                     uint64_t *end);
 
 /* Checked size arithmetic for file sizes: a * b + c, or UINT64_MAX when it
  * overflows. */

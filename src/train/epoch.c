@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/trainer.h"
+#include "train/step.h"
 #include "optim/schedule.h"
 #include "core/util.h"
 #include "core/error.h"
@@ -77,90 +77,14 @@ static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
     return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }
 
-/* The update of the step just computed: the rule's one fused pass. t is
- * the step's number, within the epoch when t_in_epoch (a recorded step). */
-static gsgd_status apply_update(gsgd_trainer *tr, const float *lr, uint64_t t, int t_in_epoch) {
-    gsgdi_update_args a = {.lr = lr,
-                           .params = tr->m->params,
-                           .grads = tr->grads,
-                           .n = tr->m->n_params,
-                           .state = {tr->state[0], tr->state[1]},
-                           .work = tr->work,
-                           .t = t,
-                           .guard = tr->guard,
-                           .t_in_epoch = t_in_epoch};
-    if (tr->average && t >= (uint64_t)tr->opts.v[GSGD_AVERAGE]) {
-        a.average = tr->average;
-        a.avg_rate = 1.0f / (float)(tr->avg_count + 1);
-    }
-    GSGD_FORWARD_IF_ERROR(tr->ctx->be->update(tr->ctx, &tr->rule, &a));
-    if (a.average) tr->avg_count++;
-    return GSGD_STATUS_OK;
-}
-
-/* Rows of this trainer's dataset that one step consumes: the whole global
- * batch when replicas share the data (each computes a slice of it), this
- * replica's own BATCH when the data is sharded. */
-size_t gsgdi_trainer_step_rows(const gsgd_trainer *tr) {
-    return tr->shard ? tr->B : tr->B * (size_t)tr->n_replicas;
-}
-
-/* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global so
- * that summing it over the replicas gives the mean over the global batch
- * (alone, global == b: the plain mean). A replica whose slice of a short
- * last batch is empty contributes zeros. */
-gsgd_status gsgdi_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global) {
-    gsgd_context *ctx = tr->ctx;
-    gsgd_model *m = tr->m;
-    const gsgd_dataset *ds = tr->train;
-    if (b == 0) return ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float));
-    if (tr->fused)
-        return gsgdi_model_fused_gradient(m, ds, tr->perm, lo, b, 1.0f / (float)global, tr->grads,
-                                          tr->sb.acc, tr->fused, tr->fused_bytes);
-    GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, lo, b,
-                                          m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, b));
-    return gsgdi_model_backward_scaled(m, &tr->sb, b, 1.0f / (float)global, tr->grads);
-}
-
-/* The rows of step s of an epoch of `steps`: this replica's perm[lo, lo +
- * b) of a step of `global` rows in all. */
-static void step_rows(const gsgd_trainer *tr, size_t s, size_t *lo, size_t *b, size_t *global) {
-    const size_t n = tr->train->n, G = gsgdi_trainer_step_rows(tr), R = (size_t)tr->n_replicas,
-                 r = (size_t)tr->rank;
-    const size_t start = s * G, g = n - start < G ? n - start : G;
-    *lo = start;
-    *b = g;
-    *global = tr->shard ? g * R : g;
-    if (!tr->shard && R > 1) { /* contiguous, even split of the global batch */
-        *lo = start + g * r / R;
-        *b = start + g * (r + 1) / R - *lo;
-    }
-}
-
 /* Issues step s's work: gradient, the gradient hook, update. t: its
  * number (within the epoch when t_in_epoch). */
 static gsgd_status issue_step(gsgd_trainer *tr, size_t s, int per_step, uint64_t t,
                               int t_in_epoch) {
-    gsgd_context *ctx = tr->ctx;
-    size_t lo, b, global;
-    step_rows(tr, s, &lo, &b, &global);
-    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_local_gradient(tr, lo, b, global));
-    if (tr->grad_hook) {
-        gsgd_status hs = tr->grad_hook(tr->grads, tr->m->n_params, ctx->stream, tr->grad_hook_user);
-        GSGD_RETURN_ERROR_IF(hs != GSGD_STATUS_OK, ctx, hs,
-                             "gradient hook failed (%s) at epoch %d step %zu", gsgd_status_name(hs),
-                             tr->epoch + 1, s + 1);
-    }
-    return apply_update(tr, per_step ? tr->lr + s : tr->lr, t, t_in_epoch);
-}
-
-void gsgdi_trainer_drop_graphs(gsgd_trainer *tr) {
-    for (size_t k = 0; k < tr->n_graphs; k++)
-        if (tr->graphs[k]) tr->ctx->be->graph_free(tr->ctx, tr->graphs[k]);
-    free(tr->graphs);
-    tr->graphs = NULL;
-    tr->n_graphs = 0;
+    gsgdi_step st = {
+        .index = s, .lr = per_step ? tr->lr + s : tr->lr, .t = t, .t_in_epoch = t_in_epoch};
+    gsgdi_step_rows(tr, s, &st.lo, &st.b, &st.global);
+    return gsgdi_step_run(tr, &st, NULL);
 }
 
 /* Whether this epoch's whole chunks of steps can be recorded once and
@@ -168,7 +92,7 @@ void gsgdi_trainer_drop_graphs(gsgd_trainer *tr) {
  * update (it may talk to other ranks), and an update whose scalars are the
  * same every epoch (gsgdi_rule_uses_t, no average). GSGD_CUDA_GRAPHS=0 in
  * the environment turns it off. */
-static int graphs_usable(const gsgd_trainer *tr) {
+int gsgdi_trainer_replays(const gsgd_trainer *tr) {
     return !tr->graphs_off && tr->ctx->be->graph_begin && gsgdi_env_switch("GSGD_CUDA_GRAPHS", 1) &&
            !tr->grad_hook && !tr->average && !gsgdi_rule_uses_t(&tr->rule);
 }
@@ -191,17 +115,17 @@ static gsgd_status prepare_graphs(gsgd_trainer *tr, size_t steps, size_t check_e
     return tr->ctx->be->upload(tr->ctx, &tr->guard->t_base, &t_base, sizeof t_base);
 }
 
-/* Records steps [s0, s1) into *graph. On failure nothing ran, and the
- * caller issues the steps itself. */
-static gsgd_status record_steps(gsgd_trainer *tr, size_t s0, size_t s1, int per_step,
-                                void **graph) {
-    const gsgdi_backend *be = tr->ctx->be;
-    GSGD_FORWARD_IF_ERROR(be->graph_begin(tr->ctx));
-    gsgd_status st = GSGD_STATUS_OK;
-    for (size_t s = s0; s < s1 && st == GSGD_STATUS_OK; s++)
-        st = issue_step(tr, s, per_step, (uint64_t)s + 1, 1);
-    gsgd_status end = be->graph_end(tr->ctx, st == GSGD_STATUS_OK ? graph : NULL);
-    return st != GSGD_STATUS_OK ? st : end;
+/* Steps [s0, s1) of an epoch, recorded as one graph. */
+typedef struct {
+    size_t s0, s1;
+    int per_step;
+} chunk_steps;
+
+static gsgd_status issue_chunk(gsgd_trainer *tr, void *user) {
+    const chunk_steps *c = user;
+    for (size_t s = c->s0; s < c->s1; s++)
+        GSGD_FORWARD_IF_ERROR(issue_step(tr, s, c->per_step, (uint64_t)s + 1, 1));
+    return GSGD_STATUS_OK;
 }
 
 /* Steps [s0, s1) of the epoch, between two health checks: with graphs
@@ -214,7 +138,8 @@ static gsgd_status run_chunk(gsgd_trainer *tr, size_t s0, size_t s1, size_t chec
     if (graphs && !tr->graphs_off && s0 % check_every == 0) {
         void **slot = tr->graphs + s0 / check_every;
         if (!*slot) {
-            gsgd_status st = record_steps(tr, s0, s1, per_step, slot);
+            chunk_steps c = {s0, s1, per_step};
+            gsgd_status st = gsgdi_step_record(tr, issue_chunk, &c, slot);
             if (st != GSGD_STATUS_OK) {
                 gsgdi_log(ctx, GSGD_LOG_WARNING,
                           "steps run without CUDA Graphs: recording them failed (%s)",
@@ -244,7 +169,7 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
     gsgdi_trainer_use_average(tr, 0);
     int per_step;
     GSGD_FORWARD_IF_ERROR(upload_rates(tr, steps, &per_step));
-    const int graphs = graphs_usable(tr);
+    const int graphs = gsgdi_trainer_replays(tr);
     if (graphs) GSGD_FORWARD_IF_ERROR(prepare_graphs(tr, steps, check_every, per_step));
     GSGD_FORWARD_IF_ERROR(
         be->permutation(ctx, seed, (uint64_t)tr->epoch, n, tr->perm, tr->perm_scratch));
@@ -260,7 +185,7 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
         GSGD_FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
         for (size_t s = s0; s < s1; s++) {
             size_t lo, b, global;
-            step_rows(tr, s, &lo, &b, &global);
+            gsgdi_step_rows(tr, s, &lo, &b, &global);
             chunk += b;
             seen_all += global;
         }

@@ -2,7 +2,7 @@
  * ADAPTIVE, and the end-of-epoch progress report. */
 #include <math.h>
 
-#include "train/trainer.h"
+#include "train/step.h"
 #include "optim/rule.h"
 #include "optim/schedule.h"
 #include "core/util.h"

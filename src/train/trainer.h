@@ -1,6 +1,8 @@
-/* The trainer's state, shared by train.c (its lifetime), train_epoch.c (the
- * step loop), train_loop.c (the multi-epoch driver), checkpoint.c and
- * checkpoint_resume.c (which save and restore all of it). Never installed. */
+/* The trainer's state, shared by buffers.c (its buffers), step.c (the one
+ * step driver), epoch.c (the step loop), loop.c (the multi-epoch driver),
+ * trainer.c (the planned trainer of the public API), the planner, the
+ * bench, and io/checkpoint*.c (which save and restore all of it). Never
+ * installed. */
 #ifndef GSGD_TRAINER_H
 #define GSGD_TRAINER_H
 
@@ -73,25 +75,7 @@ typedef struct {
     double t0; /* wall clock at the start of gsgd_train */
 } gsgdi_progress_state;
 
-/* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
- * model's parameter pointer (train.c). */
-void gsgdi_trainer_use_average(gsgd_trainer *tr, int on);
-
-/* Rows of the trainer's dataset that one step consumes (train_epoch.c). */
-size_t gsgdi_trainer_step_rows(const gsgd_trainer *tr);
-
-/* Gradient of rows perm[lo, lo + b) into tr->grads, scaled by 1/global
- * (train_epoch.c); the planner's probes share it with the step loop. */
-gsgd_status gsgdi_trainer_local_gradient(gsgd_trainer *tr, size_t lo, size_t b, size_t global);
-
-/* Releases the recorded steps (train_epoch.c). */
-void gsgdi_trainer_drop_graphs(gsgd_trainer *tr);
-
-/* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
- * ps when not NULL (train_epoch.c). */
-gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, double *mean_loss);
-
-/* ---- what the planner builds on (trainer.c) ------------------------------ */
+/* ---- buffers.c: the trainer's buffers, allocated once ---------------------- */
 
 /* Checks that a model and a training set can train together. */
 gsgd_status gsgdi_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
@@ -99,11 +83,28 @@ gsgd_status gsgdi_trainer_check(const gsgd_model *m, const gsgd_dataset *train);
  * without planning: what gsgd_trainer_create does for a fixed BATCH. */
 gsgd_status gsgdi_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
                                 size_t B, gsgd_trainer **out);
-/* Runs steps steps of b <= B rows at learning rate 0, which leaves the
- * parameters as they are, then clears the optimizer state the steps left.
- * With seconds not NULL, times each step (synchronised) into seconds[s]. */
-gsgd_status gsgdi_trainer_probe(gsgd_trainer *tr, size_t b, int steps, double *seconds);
-/* Evaluates one batch of the training data on the trainer's buffers. */
-gsgd_status gsgdi_trainer_probe_eval(gsgd_trainer *tr);
+/* Frees what gsgdi_trainer_alloc allocated (and the recorded steps), the
+ * model keeping the average when there is one; not the plan or the
+ * datasets gsgd_trainer_create adds (gsgd_trainer_free). NULL: no-op. */
+void gsgdi_trainer_release(gsgd_trainer *tr);
+/* Zeroes the optimizer state: a fresh optimizer's. */
+gsgd_status gsgdi_trainer_clear_state(gsgd_trainer *tr);
+/* With AVERAGE, puts the average (on = 1) or the iterate (on = 0) in the
+ * model's parameter pointer. */
+void gsgdi_trainer_use_average(gsgd_trainer *tr, int on);
+/* Releases the recorded steps. */
+void gsgdi_trainer_drop_graphs(gsgd_trainer *tr);
+
+/* ---- epoch.c: the step loop ------------------------------------------------ */
+
+/* Whether the epoch loop records its steps once and replays them (CUDA
+ * Graphs): a backend that records, no gradient hook (it may talk to other
+ * ranks), an update whose scalars are the same every epoch (no Adam-family
+ * bias correction, no average), GSGD_CUDA_GRAPHS not 0, no failed
+ * recording. */
+int gsgdi_trainer_replays(const gsgd_trainer *tr);
+/* One epoch of steps (or the rest of one stopped mid-epoch), reporting to
+ * ps when not NULL. */
+gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, double *mean_loss);
 
 #endif

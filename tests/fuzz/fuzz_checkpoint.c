@@ -4,8 +4,9 @@
  * trailing CRC32 is put right so that mutations reach the checks behind
  * it. Every reader of a checkpoint runs on it: gsgd_checkpoint_options,
  * gsgd_model_load, and, when the checkpoint is of a small run, a trainer
- * built from its options on data of its shape resumes from it, trains one
- * epoch and saves again, and the new checkpoint reads back.
+ * of its model with its options on data of its shape resumes from it (as
+ * new data when its labels are not the data's), trains one epoch and saves
+ * again, and the new checkpoint reads back.
  */
 #include <math.h>
 
@@ -32,24 +33,26 @@ static gsgd_dataset *make_data(gsgd_context *ctx, size_t n, size_t d, int k) {
     return ds;
 }
 
-/* Resumes a trainer of the checkpoint's shape from path, trains an epoch
- * and saves; the new file must read back. */
-static void resume(gsgd_context *ctx, const char *path, gsgd_options *opts, const char *spec,
-                   size_t d, int k, size_t n_train) {
+/* Resumes a trainer of m (the checkpoint's model, as gsgd train --resume
+ * loads it) from path on data of its shape, trains an epoch and saves; the
+ * new file must read back. */
+static void resume(gsgd_context *ctx, const char *path, gsgd_options *opts, gsgd_model *m, size_t d,
+                   int k, size_t n_train) {
     gsgd_dataset *ds = make_data(ctx, n_train, d, k);
     if (!ds) return;
-    gsgd_model *m = NULL;
     gsgd_trainer *tr = NULL;
-    gsgd_status st = gsgd_model_create(ctx, spec, d, k, 1, &m);
+    gsgd_set(opts, GSGD_EPOCHS, 1);
+    gsgd_status st = gsgd_trainer_create(m, ds, opts, &tr);
     fuzz_check_failure(ctx, st);
-    if (st == GSGD_STATUS_OK) {
-        gsgd_set(opts, GSGD_EPOCHS, 1);
-        st = gsgd_trainer_create(m, ds, opts, &tr);
-        fuzz_check_failure(ctx, st);
-    }
     if (tr) {
+        /* The data's labels are the class indices: a checkpoint with other
+         * labels resumes on it as new data, or is refused. */
         st = gsgd_trainer_resume(tr, path);
         fuzz_check_failure(ctx, st);
+        if (st != GSGD_STATUS_OK) {
+            st = gsgd_trainer_resume_new_data(tr, path);
+            fuzz_check_failure(ctx, st);
+        }
         if (st == GSGD_STATUS_OK) {
             gsgd_train_result r;
             st = gsgd_train(tr, NULL, NULL, NULL, &r);
@@ -65,7 +68,6 @@ static void resume(gsgd_context *ctx, const char *path, gsgd_options *opts, cons
         }
         gsgd_trainer_free(tr);
     }
-    gsgd_model_free(m);
     gsgd_dataset_free(ds);
 }
 
@@ -98,16 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t d = 0;
         int k = -1;
         FUZZ_CHECK(gsgd_model_shape(m, &spec, &d, &k) == GSGD_STATUS_OK);
-        char spec_copy[128];
-        snprintf(spec_copy, sizeof spec_copy, "%s", spec);
         size_t n_params = 0;
         float *p;
         gsgd_model_params(m, &p, &n_params, NULL);
-        gsgd_model_free(m);
-        m = NULL;
         const uint64_t n_train = u64_at(img, len, 184);
         if (n_train >= 1 && n_train <= 256 && d <= 64 && k <= 16 && n_params <= (1u << 16))
-            resume(ctx, path, opts, spec_copy, d, k, (size_t)n_train);
+            resume(ctx, path, opts, m, d, k, (size_t)n_train);
     }
     gsgd_model_free(m);
     gsgd_options_free(opts);

@@ -2,9 +2,12 @@
 #include "fuzz_common.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "data/loaders.h"
 
 static char fuzz_dir_path[256];
 
@@ -119,4 +122,64 @@ void fuzz_fix_crc(unsigned char *p, size_t len) {
     if (len < 4) return;
     uint32_t crc = (uint32_t)crc32_z(0L, p, len - 4);
     memcpy(p + len - 4, &crc, 4);
+}
+
+/* Row i's raw target names the label of class k. */
+static int raw_names_class(const gsgdi_raw_targets *t, size_t i, const gsgdi_labels *l, int k) {
+    if (t->num) {
+        const double v = t->num[i];
+        return v == floor(v) && fabs(v) < 9.0e18 && gsgdi_labels_find_value(l, (int64_t)v) == k;
+    }
+    return gsgdi_labels_find_text(l, t->pool + t->off[i]) == k;
+}
+
+void fuzz_check_host_data(gsgd_context *ctx, void *hp, void *tp, int real) {
+    gsgdi_host_data *h = hp;
+    gsgdi_raw_targets *t = tp;
+    const gsgdi_target_rules rules = {.real = real};
+    gsgd_status st = gsgdi_targets_finish(ctx, t->n ? t : NULL, &rules, h);
+    fuzz_check_failure(ctx, st);
+    if (st != GSGD_STATUS_OK) {
+        FUZZ_CHECK(!h->y && !h->meta.labels && h->n_classes == 0); /* nothing half-made */
+        gsgdi_raw_targets_free(t);
+        gsgdi_host_data_free(h);
+        return;
+    }
+    FUZZ_CHECK(h->n >= 1 && h->d >= 1 && h->y && (h->X != NULL) != (h->X8 != NULL));
+    if (h->X)
+        for (size_t i = 0; i < h->n * h->d; i++) FUZZ_CHECK(isfinite(h->X[i]));
+    const gsgdi_labels *l = h->meta.labels;
+    if (!t->n) {
+        FUZZ_CHECK(h->meta.no_targets && h->n_classes == 0 && !l);
+        for (size_t i = 0; i < h->n; i++) FUZZ_CHECK(h->y[i] == 0);
+    } else if (real) {
+        FUZZ_CHECK(h->n_classes == 0 && !l && h->meta.target_min <= h->meta.target_max);
+        for (size_t i = 0; i < h->n; i++)
+            FUZZ_CHECK(isfinite(h->y[i]) && h->y[i] >= (float)h->meta.target_min &&
+                       h->y[i] <= (float)h->meta.target_max);
+    } else {
+        const int K = h->n_classes;
+        FUZZ_CHECK(K >= 2 && K <= 65536 && l && l->n == K && t->n == h->n);
+        for (int k = 1; k < K; k++)
+            FUZZ_CHECK(l->numeric ? l->values[k - 1] < l->values[k]
+                                  : strcmp(l->text[k - 1], l->text[k]) < 0);
+        for (int k = 0; k < K; k++) FUZZ_CHECK(strlen(l->text[k]) <= GSGD_MAX_LABEL_TEXT);
+        char *seen = calloc((size_t)K, 1);
+        FUZZ_CHECK(seen != NULL);
+        for (size_t i = 0; i < h->n; i++) {
+            const float y = h->y[i];
+            FUZZ_CHECK(y >= 0 && y < (float)K && y == floorf(y));
+            seen[(int)y] = 1;
+            FUZZ_CHECK(raw_names_class(t, i, l, (int)y));
+        }
+        for (int k = 0; k < K; k++) FUZZ_CHECK(seen[k]); /* a new map holds what was found */
+        free(seen);
+    }
+    gsgdi_raw_targets_free(t);
+    gsgd_dataset *ds = NULL;
+    st = gsgdi_dataset_from_host_data(ctx, h, &ds);
+    fuzz_check_failure(ctx, st);
+    gsgd_dataset_free(ds);
+    gsgdi_host_data_free(h);
+    fuzz_check_no_leak(ctx);
 }

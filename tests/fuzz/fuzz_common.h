@@ -47,6 +47,14 @@ void fuzz_check_failure(gsgd_context *ctx, gsgd_status st);
 /* No gsgd memory outlives an input: what one input allocated and did not
  * free would accumulate until the cap refused everything. */
 void fuzz_check_no_leak(gsgd_context *ctx);
+/* What every text and array reader promises of the data it accepts,
+ * checked on h (features read) and t (its target column as read, t->n == 0
+ * for none; freed here): the targets are finished as a loader finishes
+ * them (a new label map, or real values when real), then the features are
+ * finite, every class index is an integer below the class count, the map
+ * is sorted and distinct with every class present, and each row's raw
+ * target names the label of its class; the data uploads, and h is freed. */
+void fuzz_check_host_data(gsgd_context *ctx, void *h, void *t, int real);
 /* Puts right the CRC32 that model files and checkpoints end with, so that
  * mutations reach the checks behind it. */
 void fuzz_fix_crc(unsigned char *p, size_t len);

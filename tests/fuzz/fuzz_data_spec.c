@@ -1,15 +1,21 @@
 /*
- * Dataset specs (src/data/spec.c, through gsgd_dataset_load). Input: the
- * spec. A '@' in it stands for the harness's fixture directory (small CSV,
- * IDX and gzip IDX files, and a Fashion-MNIST-like directory "fm"), and an
- * input holding '/' is skipped, so the fuzzer reads those files and no
- * others. Skipped too: the default Fashion-MNIST directory (a real data
- * set, seconds per input) and synth specs of more than 2^20 values of
- * work (their cost is bounded by the library, tested in test_data_synth,
- * but far above what keeps the fuzzer fast).
+ * Dataset specs and sources (src/data/spec.c, load.c, detect.c, through
+ * gsgd_dataset_load). Input: the spec. The load runs in the harness's
+ * fixture directory, so a relative path names a fixture: small CSV, TSV,
+ * svmlight, .npy, .npz, IDX and gzip IDX files and a Fashion-MNIST-like
+ * directory "fm"; a '@' in the spec stands for that directory's absolute
+ * path. An input holding '/' is skipped, so the fuzzer reads those files
+ * and no others, and standard input ("-") is /dev/null. Skipped too: the
+ * default Fashion-MNIST directory (a real data set, seconds per input) and
+ * synth specs of more than 2^20 values of work (their cost is bounded by
+ * the library, tested in test_data_synth, but far above what keeps the
+ * fuzzer fast). What loads is checked: shapes, and a test part that fits
+ * the training part.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fuzz_common.h"
 
@@ -37,7 +43,30 @@ static void write_idx(const char *images, const char *labels, int n, int gz) {
     free(z);
 }
 
+/* Copies tests/data/name into the fixture directory. */
+static void copy_fixture(const char *name) {
+    char from[1024];
+    snprintf(from, sizeof from, "%s/%s", FUZZ_DATA_DIR, name);
+    FILE *f = fopen(from, "rb");
+    if (!f) {
+        perror(from);
+        abort();
+    }
+    unsigned char buf[4096];
+    const size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    fuzz_write(name, 0, buf, n);
+}
+
 static void make_fixtures(void) {
+    const char *tsv = "label\ta\tb\ncat\t1\t2\ndog\t3\t4\ncat\t5\t6\n";
+    fuzz_write("t.tsv", 0, tsv, strlen(tsv));
+    const char *svm = "1 1:0.5 3:2\n-1 2:1\n1 1:1 2:1 # c\n";
+    fuzz_write("s.svm", 0, svm, strlen(svm));
+    copy_fixture("X_f4.npy");
+    copy_fixture("y_pm1.npy");
+    copy_fixture("labels379.npz");
+    copy_fixture("strings_fortran.npz");
     const char *csv = "0,1.5,2\n1,0.5,-1\n2,3,4\n1,1,1\n";
     fuzz_write("a.csv", 0, csv, strlen(csv));
     const char *hdr = "y,a,b\n0,1,2\n1,2,3\n";
@@ -70,9 +99,11 @@ static uint64_t synth_work(const char *spec) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    static int ready;
+    static int ready, home = -1;
     if (!ready) {
         make_fixtures();
+        home = open(".", O_RDONLY | O_DIRECTORY);
+        if (home < 0 || !freopen("/dev/null", "r", stdin)) abort(); /* "-" reads nothing */
         ready = 1;
     }
     if (size > 512 || memchr(data, '/', size) || memchr(data, '\0', size)) return 0;
@@ -88,12 +119,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (len >= sizeof spec - 300) return 0;
     }
     spec[len] = '\0';
-    if (strncmp(spec, "fashion-mnist", 13) == 0 && !memchr(data, '@', size)) return 0;
+    if (strncmp(spec, "fashion-mnist", 13) == 0) { /* the default directory: a real data set */
+        const char *rest = spec + 13 + (spec[13] == ':');
+        if (!*rest || strncmp(rest, "storage=", 8) == 0) return 0;
+    }
     if (strncmp(spec, "synth:", 6) == 0 && synth_work(spec) > ((uint64_t)1 << 20)) return 0;
 
     gsgd_context *ctx = fuzz_context();
     gsgd_dataset *train = NULL, *test = NULL;
+    /* Relative paths name fixtures; libFuzzer's own paths are relative to
+     * the directory it started in, so the harness returns there at once. */
+    if (chdir(dir) != 0) abort();
     gsgd_status st = gsgd_dataset_load(ctx, spec, &train, &test);
+    if (fchdir(home) != 0) abort();
     fuzz_check_failure(ctx, st);
     if (st != GSGD_STATUS_OK) {
         FUZZ_CHECK(!train && !test);

@@ -3,7 +3,8 @@
  * checkpoints too). Input: a mode byte, then the file. Unless mode bit 0
  * is set, the trailing CRC32 is put right so that mutations reach the
  * checks behind it. A model that loads is saved again and reloaded (the
- * same parameters, bit for bit) and evaluated on a few rows of its shape.
+ * same parameters, bit for bit, and the same labels) and evaluated on a
+ * few rows of its shape.
  */
 #include <math.h>
 
@@ -69,6 +70,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(gsgd_model_params(m2, &p2, &n2, &nd2) == GSGD_STATUS_OK);
     FUZZ_CHECK(strcmp(spec, spec2) == 0 && d == d2 && k == k2 && n == n2 && n_decay == nd2);
     FUZZ_CHECK(memcmp(p, p2, n * sizeof(float)) == 0);
+    /* The label map (version 2 files) read back as it was. */
+    for (int c = 0; c < k; c++) {
+        const char *a = NULL, *b = NULL;
+        FUZZ_CHECK(gsgd_model_label(m, c, &a) == GSGD_STATUS_OK && a);
+        FUZZ_CHECK(gsgd_model_label(m2, c, &b) == GSGD_STATUS_OK && b && strcmp(a, b) == 0);
+    }
     gsgd_model_free(m2);
 
     evaluate(ctx, m, d, k);

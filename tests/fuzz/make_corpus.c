@@ -2,8 +2,10 @@
  * Writes the seed corpora of the harnesses that read binary files the
  * library writes (model files, checkpoints) into DIR/<harness>/: small
  * files of every kind the format has (each model family, a standardiser,
- * optimizer state of 0 to 2 buffers, an average, a stop mid-epoch). Run
- * it again after a format change: scripts/fuzz --seeds.
+ * optimizer state of 0 to 2 buffers, an average, a stop mid-epoch, label
+ * maps of integers and of texts). Run it again after a format change:
+ * scripts/fuzz --seeds. The seeds of format version 1 (v1_*) were written
+ * by the code before label maps and are kept: version 1 still loads.
  * Usage: make_corpus DIR
  */
 #include <errno.h>
@@ -48,8 +50,9 @@ static int stop_mid_epoch(const gsgd_progress *p, void *user) {
     return p->epoch == 2 && p->step > 0 && !p->epoch_done;
 }
 
-/* Trains spec on synth data with the options given as (param, value)
- * pairs and writes a checkpoint, and the model file of the same model. */
+/* Trains spec on data (a spec) with the options given as (param, value)
+ * pairs and writes a checkpoint, and the model file of the same model;
+ * a classifier keeps the data's label map, as gsgd train does. */
 static void run(const char *name, const char *data, const char *spec, int standardize,
                 int stop_early, const double *pv, int npv) {
     gsgd_dataset *tr, *te;
@@ -58,9 +61,11 @@ static void run(const char *name, const char *data, const char *spec, int standa
     gsgd_trainer *t;
     size_t d;
     int k;
+    te = NULL;
     CHECK(gsgd_dataset_load(ctx, data, &tr, &te));
     CHECK(gsgd_dataset_shape(tr, NULL, &d, &k));
     CHECK(gsgd_model_create(ctx, spec, d, k, 3, &m));
+    if (k) CHECK(gsgd_model_set_labels(m, tr));
     if (standardize) CHECK(gsgd_model_fit_standardizer(m, tr));
     CHECK(gsgd_options_create(&o));
     CHECK(gsgd_set(o, GSGD_BATCH, 8));
@@ -76,6 +81,8 @@ static void run(const char *name, const char *data, const char *spec, int standa
     CHECK(gsgd_trainer_save(t, tmp));
     snprintf(file, sizeof file, "%s.ckpt", name);
     add("fuzz_checkpoint", file, tmp);
+    CHECK(gsgd_trainer_save(t, tmp)); /* gsgd_model_load reads checkpoints too */
+    add("fuzz_model_file", file, tmp);
     CHECK(gsgd_model_save(m, tmp));
     snprintf(file, sizeof file, "%s.gsgd", name);
     add("fuzz_model_file", file, tmp);
@@ -101,6 +108,22 @@ int main(int argc, char **argv) {
     run("linear_regression", "synth:40,2,1:seed=3", "linear", 0, 0, sgd, 2);
     run("hinge_adam_avg", "synth:40,3,3:seed=4", "hinge", 0, 0, adam_avg, 4);
     run("mlp_mid_epoch", "synth:40,3,3:seed=5", "mlp:4,3", 1, 1, mom, 4);
+    /* Label maps of other integers and of texts, from a CSV. */
+    char csv[1100], spec[1200];
+    snprintf(csv, sizeof csv, "%s/labels.csv", dir);
+    FILE *f = fopen(csv, "w");
+    if (!f) return 1;
+    fprintf(f, "label,a,b\n");
+    for (int i = 0; i < 30; i++) fprintf(f, "%s,%d,%d\n", i % 3 ? "dog" : "cat", i % 7, i % 5 - 2);
+    fclose(f);
+    run("text_labels", csv, "softmax", 0, 0, sgd, 2);
+    f = fopen(csv, "w");
+    if (!f) return 1;
+    for (int i = 0; i < 30; i++) fprintf(f, "%d,%d,%d\n", i % 3 ? 7 : -3, i % 7, i % 5 - 2);
+    fclose(f);
+    snprintf(spec, sizeof spec, "csv:%s", csv);
+    run("labels_m3_7", spec, "logistic", 1, 0, adam_avg, 4);
+    remove(csv);
     gsgd_context_free(ctx);
     return 0;
 }

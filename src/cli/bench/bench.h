@@ -1,10 +1,10 @@
 /*
  * `gsgd bench`: what one run measures and reports. cmd_bench.c parses the
  * options and drives the run; bench_batches.c picks the batch sizes;
- * bench_run.c times the step's phases and the hardware yardsticks through
- * the library's internal API (the one part of the program that reaches past
- * gsgd.h: a harness must time gather, forward, backward and update
- * separately); bench_train.c trains (time to target, noise scale);
+ * the library's bench/step_bench.c times the trainer's step, phase by
+ * phase, and the hardware yardsticks (the one part of the program that
+ * reaches past gsgd.h: a harness must time gather, forward, backward and
+ * update separately); bench_train.c trains (time to target, noise scale);
  * noise_scale.c is the estimator; bench_out.c and bench_plot.c write the
  * table, CSV, JSON and the gnuplot figure.
  */
@@ -14,48 +14,26 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bench/step_bench.h"
 #include "bench/support.h"
 #include "cli/bench/noise_scale.h"
 
 #define BENCH_MAX_POINTS 32
 
-/* The step's phases, in order. The loss (fused softmax + cross-entropy
- * writing dlogits) belongs to backward, as in gsgdi_model_backward. Where
- * the model takes the fused gradient (gsgdi_model_fused_bytes), gather,
- * forward and backward are one op: the point's fused_s, the three NaN. */
-enum { PH_GATHER, PH_FORWARD, PH_BACKWARD, PH_UPDATE, PH_COUNT };
+/* The step's phases, in order (train/step.h's gsgdi_phase). Where the
+ * model takes the fused gradient, gather, forward and backward are one op:
+ * the point's fused_s, the three NaN. */
+enum {
+    PH_GATHER = GSGDI_PHASE_GATHER,
+    PH_FORWARD = GSGDI_PHASE_FORWARD,
+    PH_BACKWARD = GSGDI_PHASE_BACKWARD,
+    PH_UPDATE = GSGDI_PHASE_UPDATE,
+    PH_COUNT = GSGDI_PHASE_COUNT
+};
 extern const char *const BENCH_PHASE_NAMES[PH_COUNT];
 
-/* One batch size. Times in seconds, rates in bytes or flops per second;
- * NaN where not measured. */
-typedef struct {
-    size_t batch;
-    size_t steps_per_epoch; /* ceil(n / batch) */
-    int timed_steps;
-    double step_s, step_p25, step_p75, step_min; /* whole step: median, quartiles, min */
-    double phase_s[PH_COUNT];                    /* median of each phase */
-    int fused;                                   /* gradient by the fused op */
-    double fused_s;                              /* its median (NaN if composed) */
-    /* The step replayed from a CUDA Graph, as the trainer runs steps there
-     * (median over replays of all the timed steps; NaN where the backend
-     * records none), and the step as training runs it: that, else step_s. */
-    double step_graph_s, step_train_s;
-    double samples_per_s, epoch_s; /* batch / step_train_s, steps_per_epoch x step_train_s */
-    /* yardsticks, against figures measured in the same run */
-    double update_bytes, update_gbs, update_over_copy; /* fused update vs the copy */
-    double fwd_flops, bwd_flops, fwd_gflops, bwd_gflops;
-    double fwd_sgemm_gflops, bwd_sgemm_gflops; /* sgemm alone on the same shapes */
-    double fwd_over_sgemm, bwd_over_sgemm;     /* phase rate / sgemm rate */
-    /* bandwidth floor of the step, step_train_s over it */
-    double floor_bytes, floor_s, step_over_floor;
-    /* its flops at the sgemm peak; step_train_s over the larger of the floors */
-    double compute_floor_s, step_over_roofline;
-    /* time to target (--target-acc) */
-    int ttt_reached; /* -1 not run, 0 not reached, 1 reached */
-    int ttt_epochs;
-    size_t ttt_steps;
-    double ttt_s, ttt_accuracy, ttt_lr;
-} bench_point;
+/* One batch size (bench/step_bench.h). */
+typedef gsgdi_bench_point bench_point;
 
 typedef struct {
     /* what was measured */

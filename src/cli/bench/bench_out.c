@@ -11,6 +11,8 @@
 #include "cli/fmt.h"
 #include "cli/json.h"
 
+const char *const BENCH_PHASE_NAMES[PH_COUNT] = {"gather", "forward", "backward", "update"};
+
 /* name, integer-valued (1) or not, value for point p. NaN: not measured. */
 #define POINT_COLUMNS(X)                                                                           \
     X(batch, 1, (double)p->batch)                                                                  \

@@ -4,17 +4,24 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cli/bench/bench_run.h"
+#include "train/step.h"
 #include "core/memory.h"
 #include "core/error.h"
 
-/* A fresh model as gsgd train makes it: one seed for init and shuffle. */
+/* A fresh model as gsgd train makes it: one seed for init and shuffle,
+ * the training set's standardisation when asked. */
 static gsgd_status fresh_model(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                               const gsgd_options *opts, gsgd_model **m) {
+                               const gsgd_options *opts, int standardize, gsgd_model **m) {
     size_t d = 0;
     int k = 0;
     GSGD_FORWARD_IF_ERROR(gsgd_dataset_shape(train, NULL, &d, &k));
-    return gsgd_model_create(ctx, spec, d, k, (uint64_t)opts->v[GSGD_SEED], m);
+    GSGD_FORWARD_IF_ERROR(gsgd_model_create(ctx, spec, d, k, (uint64_t)opts->v[GSGD_SEED], m));
+    gsgd_status st = standardize ? gsgd_model_fit_standardizer(*m, train) : GSGD_STATUS_OK;
+    if (st != GSGD_STATUS_OK) {
+        gsgd_model_free(*m);
+        *m = NULL;
+    }
+    return st;
 }
 
 /* Trains m on train with opts at batch B for epochs epochs. */
@@ -33,11 +40,12 @@ static gsgd_status train_for(gsgd_model *m, const gsgd_dataset *train, const gsg
 }
 
 gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                                 const gsgd_dataset *test, const gsgd_options *opts, size_t B,
-                                 double target, int epochs, bench_point *pt, int *diverged) {
+                                 const gsgd_dataset *test, const gsgd_options *opts,
+                                 int standardize, size_t B, double target, int epochs,
+                                 bench_point *pt, int *diverged) {
     gsgd_model *m = NULL;
     *diverged = 0;
-    GSGD_FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, &m));
+    GSGD_FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, standardize, &m));
     gsgd_train_result r;
     gsgd_status st = train_for(m, train, test, opts, B, target, epochs, &r);
     gsgd_model_free(m);
@@ -59,17 +67,20 @@ gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd
     return GSGD_STATUS_OK;
 }
 
-/* The next b rows of the shuffle; a new epoch's permutation when the
- * current one has fewer than b left, so no batch repeats a row. */
-static gsgd_status next_batch(bench_bufs *bb, uint64_t seed, uint64_t *epoch, size_t *pos,
+/* The gradient the trainer takes of the next b rows of the shuffle; a new
+ * epoch's permutation when the current one has fewer than b left, so no
+ * batch repeats a row. */
+static gsgd_status next_batch(gsgd_trainer *tr, uint64_t seed, uint64_t *epoch, size_t *pos,
                               size_t b) {
-    if (*pos + b > bb->ds->n) {
+    const size_t n = tr->train->n;
+    if (*pos + b > n) {
         ++*epoch;
         *pos = 0;
         GSGD_FORWARD_IF_ERROR(
-            bb->ctx->be->permutation(bb->ctx, seed, *epoch, bb->ds->n, bb->perm, bb->scratch));
+            tr->ctx->be->permutation(tr->ctx, seed, *epoch, n, tr->perm, tr->perm_scratch));
     }
-    GSGD_FORWARD_IF_ERROR(bench_gradient(bb, *pos, b));
+    const gsgdi_step st = {.lo = *pos, .b = b, .global = b};
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_gradient(tr, &st, NULL));
     *pos += b;
     return GSGD_STATUS_OK;
 }
@@ -81,18 +92,19 @@ static double squared_norm(const float *g, size_t n) {
 }
 
 gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                              const gsgd_options *opts, size_t b_small, size_t b_big, int epochs,
-                              int samples, noise_estimate *out) {
+                              const gsgd_options *opts, int standardize, size_t b_small,
+                              size_t b_big, int epochs, int samples, noise_estimate *out) {
     gsgd_model *m = NULL;
-    bench_bufs bb = {0};
+    gsgd_trainer *tr = NULL;
     float *host = NULL;
     gsgd_status st;
-    GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, &m), done);
+    GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, standardize, &m), done);
     if (epochs > 0) {
         gsgd_train_result r;
         GSGD_CHECK_GOTO(st, train_for(m, train, NULL, opts, b_small, 0.0, epochs, &r), done);
     }
-    GSGD_CHECK_GOTO(st, bench_bufs_alloc(&bb, m, train, opts, b_big), done);
+    GSGD_CHECK_GOTO(st, gsgdi_trainer_alloc(m, train, opts, b_big, &tr), done);
+    GSGD_CHECK_GOTO(st, gsgdi_step_prepare_probe(tr), done);
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), done);
     const size_t n = train->n;
     noise_acc acc;
@@ -101,9 +113,9 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
     size_t pos = 0;
     for (int i = 0; i < samples; i++) {
         for (int big = 0; big < 2; big++) {
-            GSGD_CHECK_GOTO(st, next_batch(&bb, seed, &epoch, &pos, big ? b_big : b_small), done);
-            GSGD_CHECK_GOTO(st, ctx->be->download(ctx, host, bb.grads, m->n_params * sizeof(float)),
-                            done);
+            GSGD_CHECK_GOTO(st, next_batch(tr, seed, &epoch, &pos, big ? b_big : b_small), done);
+            GSGD_CHECK_GOTO(
+                st, ctx->be->download(ctx, host, tr->grads, m->n_params * sizeof(float)), done);
             (big ? noise_add_big : noise_add_small)(&acc, squared_norm(host, m->n_params));
         }
     }
@@ -113,7 +125,7 @@ gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_da
                         b_big);
 done:
     free(host);
-    bench_bufs_free(&bb);
+    gsgdi_trainer_release(tr);
     gsgd_model_free(m);
     return st;
 }
