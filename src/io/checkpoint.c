@@ -299,6 +299,22 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
                          path, len, off + 4);
     lay->labels = has_labels ? off : 0;
     lay->labels_len = has_labels ? len - 4 - off : 0;
+    /* The label map must fit the model for every reader: gsgd_checkpoint_
+     * options took options from a file gsgd_model_load refused (found by
+     * fuzz_checkpoint). */
+    if (has_labels) {
+        char what[300];
+        snprintf(what, sizeof what, "load: %s", path);
+        gsgdi_labels *l = NULL;
+        size_t used = 0;
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_labels_image_read(ctx, what, p + off, len - 4 - off, &used, &l));
+        const int fits = used == len - 4 - off && m->n_classes != 0 && l->n == m->n_classes;
+        gsgdi_labels_free(l);
+        GSGD_RETURN_ERROR_IF(!fits, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "load: %s: the label map does not fit the model (%d classes)", path,
+                             m->n_classes);
+    }
     return GSGD_STATUS_OK;
 }
 
