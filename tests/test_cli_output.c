@@ -229,3 +229,15 @@ Test(cli_output, a_write_past_the_file_size_limit_exits_1_and_leaves_the_file) {
     }
     cr_expect_eq(tu_count_entries(tu_tmpdir(), "tmp"), 0, "no temporary is left");
 }
+
+Test(cli_output, the_help_names_both_exit_codes_of_an_output) {
+    char out[OUT_SIZE];
+    cr_assert_eq(gsgd(out, "train --help"), 0, "%s", out);
+    const char *exit = strstr(out, "Exit status:");
+    cr_assert(exit, "%s", out);
+    cr_expect(strstr(exit, "1 runtime failure") &&
+                  strstr(exit, "an output that\ncould not be written: disk full"),
+              "%s", exit);
+    cr_expect(strstr(exit, "an output path refused"), "%s", exit);
+    cr_expect(strstr(out, "--summary F.json") && strstr(out, "- is standard"), "%s", out);
+}
