@@ -308,7 +308,16 @@ typedef enum {
     GSGD_OPTIMIZER = 3,            /* a gsgd_optim value */
     GSGD_BATCH = 4,                /* minibatch size B; 0 (the default) = planned for
                                       the memory available: see gsgd_plan */
-    GSGD_EPOCHS = 5,               /* number of passes over the training data */
+    GSGD_EPOCHS = 5,               /* number of passes over the training data; 0 (the
+                                      default) = automatic: until the monitored loss
+                                      (training loss, or validation accuracy with
+                                      VALIDATION_FRACTION) stops improving by TOL for
+                                      N_ITER_NO_CHANGE epochs, not before MIN_STEPS
+                                      steps, at most MAX_EPOCHS epochs; with the
+                                      COSINE schedule (COSINE_PERIOD 0) the rate
+                                      holds until then and decays to LR_MIN over
+                                      COOLDOWN x the epochs so far, then training
+                                      stops (gsgd_train_result's stop_reason) */
     GSGD_SEED = 6,                 /* seed of the per-epoch shuffle */
     GSGD_LR_STEP = 7,              /* step decay: multiply lr by LR_GAMMA every LR_STEP
                                       epochs; 0 = constant learning rate */
@@ -369,9 +378,26 @@ typedef enum {
                                0 = stop on the training loss */
     GSGD_N_ITER_NO_CHANGE = 35,    /* epochs without improvement by TOL before
                                   stopping (or, with ADAPTIVE, dividing lr by 5) */
-    GSGD_TOL = 36,                 /* improvement that counts; 0 (the default) = never
-                                      stop early (scikit-learn's default is 1e-3) */
-    GSGD_ON_NAN = 37               /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_TOL = 36,                 /* improvement that counts; 0 = never stop early;
+                                      -1 (the default) = automatic: scikit-learn's
+                                      1e-3 with EPOCHS 0, else 0 (a given EPOCHS
+                                      runs all its epochs) */
+    GSGD_ON_NAN = 37,              /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_MAX_EPOCHS = 38,          /* EPOCHS 0: at most this many epochs (default
+                                      1000, scikit-learn's max_iter) */
+    GSGD_MIN_STEPS = 39,           /* EPOCHS 0: no stop (and no cooldown) before
+                                      this many optimizer steps, so that a small
+                                      training set gets enough updates (default
+                                      2000, measured: bench/results/defaults_grid.md) */
+    GSGD_STANDARDIZE = 40,         /* a gsgd_standardize: whether gsgd_trainer_create
+                                      gives the model a standardiser */
+    GSGD_MIN_EPOCH_STEPS = 41,     /* a planned batch (BATCH 0) leaves at least this
+                                      many steps per epoch: at most ceil(n / this)
+                                      rows (default 16, measured); 0 = no minimum */
+    GSGD_COOLDOWN = 42             /* EPOCHS 0 with COSINE (COSINE_PERIOD 0): the
+                                      final decay lasts this fraction of the epochs
+                                      trained before it, at least one (default 0.2,
+                                      measured) */
 } gsgd_param;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
@@ -381,9 +407,14 @@ typedef enum {
     GSGD_SCHEDULE_CONSTANT = 0,    /* lr; with LR_STEP > 0, STEP decay */
     GSGD_SCHEDULE_STEP = 1,        /* lr * LR_GAMMA^floor(epoch / LR_STEP) */
     GSGD_SCHEDULE_EXPONENTIAL = 2, /* lr * LR_GAMMA^epoch (per epoch) */
-    GSGD_SCHEDULE_COSINE = 3,      /* LR_MIN + (lr - LR_MIN)(1 + cos(pi e_c/T))/2,
-                                      e_c the epochs into the current cycle of
-                                      T epochs (COSINE_PERIOD, COSINE_MULT) */
+    GSGD_SCHEDULE_COSINE = 3,      /* the default: LR_MIN + (lr - LR_MIN)(1 +
+                                      cos(pi e_c/T))/2, e_c the epochs into the
+                                      current cycle of T epochs (COSINE_PERIOD,
+                                      COSINE_MULT; period 0 = all of EPOCHS). With
+                                      EPOCHS 0 and period 0: lr until the loss
+                                      stops improving at epoch E, then one half
+                                      cycle of T = max(1, round(COOLDOWN x E))
+                                      epochs from E, then the run stops */
     GSGD_SCHEDULE_INVSCALING = 4,  /* lr / t^POWER_T (scikit-learn) */
     GSGD_SCHEDULE_OPTIMAL = 5,     /* 1 / (alpha (t + t0)), alpha = L1 or else
                                       WEIGHT_DECAY, t0 by Bottou's heuristic
@@ -402,6 +433,18 @@ typedef enum {
                              were and halve the learning rate for the rest of
                              the run */
 } gsgd_on_nan;
+
+/* Whether gsgd_trainer_create standardises the features (see
+ * gsgd_model_standardize). */
+typedef enum {
+    GSGD_STANDARDIZE_OFF = 0, /* never (a standardiser the model has stays) */
+    GSGD_STANDARDIZE_ON = 1,  /* always */
+    GSGD_STANDARDIZE_AUTO = 2 /* the default: when the columns' scales differ by
+                                 more than a factor of 10 (the largest root mean
+                                 square of a column over the median one), or
+                                 a column's exceeds 10: the scales the default
+                                 rates were measured at are ~1 */
+} gsgd_standardize;
 
 /* How a planned batch (BATCH = 0) is chosen. */
 typedef enum {
@@ -447,7 +490,9 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * the averaged parameters, the NaN/Inf guard, learning rate(s), permutation
  * and its scratch, and on CUDA cuBLAS's workspace; per sample are the batch
  * input and targets, and each layer's output and its gradient. Evaluation
- * reuses the training buffers, so it never needs more.
+ * reuses the training buffers, so it never needs more. The standardiser
+ * gsgd_trainer_create may add (STANDARDIZE, 2 x d floats) is counted when
+ * the model has it already.
  *
  * Budget: the smallest of the device's free memory plus what gsgd already
  * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
@@ -456,7 +501,9 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  *
  * Batch (BATCH = 0): the largest B with bytes(B) <= budget, rounded down to
  * a multiple of 32 above 32, then clamped to the training set and to
- * MAX_BATCH. It is verified by allocating every buffer and running one step
+ * MAX_BATCH, then to max(1, floor(n / MIN_EPOCH_STEPS)) rows (rounded the
+ * same way) so that an epoch of n rows takes at least MIN_EPOCH_STEPS
+ * steps. It is verified by allocating every buffer and running one step
  * (at learning rate 0: the model is left unchanged) and one evaluation
  * batch; should that fail to allocate, the batch is bisected between the
  * last success and the failure. BATCH_POLICY = FASTEST then times powers
@@ -525,7 +572,9 @@ typedef struct gsgd_trainer gsgd_trainer;
 
 typedef struct {
     int epoch;                 /* 1-based epoch in progress */
-    int epochs;                /* planned epochs */
+    int epochs;                /* planned epochs: with EPOCHS 0, MAX_EPOCHS until
+                                  the cooldown is known, then its end (at the
+                                  last epoch's end: the epochs trained) */
     size_t step;               /* steps done in this epoch */
     size_t steps;              /* steps per epoch */
     double loss;               /* mean training loss so far this epoch */
@@ -561,7 +610,40 @@ typedef struct {
                                        warm-up excluded (the first carries lazy
                                        loading of the GPU's kernels and the CUDA
                                        Graph recording); NaN with one epoch */
+    int stop_reason;                /* a gsgd_stop_reason: why training ended */
+    int cooldown_epochs;            /* EPOCHS 0 with COSINE: epochs of the final
+                                       decay (the loss stopped improving after
+                                       epoch epochs - cooldown_epochs); else 0 */
 } gsgd_train_result;
+
+/* Why gsgd_train ended (gsgd_train_result's stop_reason). */
+typedef enum {
+    GSGD_STOP_EPOCHS = 0,         /* ran the EPOCHS asked */
+    GSGD_STOP_CONVERGED = 1,      /* EPOCHS 0: the monitored loss stopped improving
+                                     by TOL for N_ITER_NO_CHANGE epochs, after
+                                     MIN_STEPS steps (with COSINE: and the cooldown
+                                     that followed ran to its end) */
+    GSGD_STOP_MAX_EPOCHS = 2,     /* EPOCHS 0: MAX_EPOCHS came first (with COSINE
+                                     the cooldown was placed to end there) */
+    GSGD_STOP_TARGET = 3,         /* TARGET_ACC reached */
+    GSGD_STOP_NO_IMPROVEMENT = 4, /* a given EPOCHS cut short by TOL > 0 or by a
+                                     validation set (VALIDATION_FRACTION) */
+    GSGD_STOP_LR_FLOOR = 5        /* ADAPTIVE: no improvement with the rate at
+                                     its floor, 1e-6 */
+} gsgd_stop_reason;
+
+/* Applies opts' STANDARDIZE to model for training data ds, as
+ * gsgd_trainer_create does before planning: ON fits a standardiser
+ * (gsgd_model_fit_standardizer), AUTO fits one when ds's columns differ in
+ * scale (see GSGD_STANDARDIZE_AUTO), OFF fits none; a model that already
+ * has a standardiser keeps it, unmeasured. Call it yourself to decide on
+ * the whole data before cutting it into shards, or to report the
+ * decision. *standardized (may be NULL) receives 1 when the model now
+ * standardises its input; *scale_ratio (may be NULL) the measure AUTO
+ * compares (NaN when nothing was measured). */
+GSGD_API gsgd_status gsgd_model_standardize(gsgd_model *model, const gsgd_dataset *ds,
+                                            const gsgd_options *opts, int *standardized,
+                                            double *scale_ratio);
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
  * activations, gradients, optimizer state), so the step loop allocates
@@ -569,7 +651,10 @@ typedef struct {
  * buffers verified there are the ones kept. Fails as gsgd_plan does when
  * the model does not fit. The model and dataset must outlive the trainer.
  * With VALIDATION_FRACTION > 0 the trainer holds out that seeded share of
- * train (a copy, which planning counts) and trains on the rest. With
+ * train (a copy, which planning counts) and trains on the rest. First it
+ * applies STANDARDIZE to the model (gsgd_model_standardize, on the rows it
+ * trains on): by default a model whose features' scales differ gets a
+ * standardiser, which stays with it (evaluation, prediction, saving). With
  * AVERAGE > 0 the model's parameter buffer and the trainer's average trade
  * places: after gsgd_train (and gsgd_trainer_free) the model holds the
  * average, so call gsgd_model_params again rather than keeping its
@@ -599,9 +684,11 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * created, turns it on or off at every batch. */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
-/* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
- * epoch when TARGET_ACC is set or a progress callback is given, and once at
- * the end. progress may be NULL. */
+/* Runs EPOCHS epochs, or with EPOCHS 0 (the default) until the monitored
+ * loss stops improving (see GSGD_EPOCHS), evaluating on test (may be NULL)
+ * after each epoch when TARGET_ACC is set or a progress callback is given,
+ * and once at the end. progress may be NULL. out->stop_reason says why it
+ * ended. */
 GSGD_API gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test,
                                 gsgd_progress_fn progress, void *user, gsgd_train_result *out);
 
