@@ -114,6 +114,43 @@ Test(standardize, auto_scales_spread_columns_and_predict_applies_it_to_raw_featu
     gsgd_dataset_free(ds);
 }
 
+Test(standardize, auto_decides_on_a_sample_and_fits_on_every_row) {
+    /* Above 8192 rows AUTO measures a sample to decide; the standardiser
+     * it fits is the one gsgd_model_fit_standardizer fits on all rows. */
+    enum { BIG = 20000 };
+    float *X = malloc(BIG * D * sizeof *X), *y = malloc(BIG * sizeof *y);
+    uint64_t s = 3;
+    for (int i = 0; i < BIG; i++) {
+        const double x0 = draw(&s), z1 = draw(&s);
+        X[i * D + 0] = (float)x0;
+        X[i * D + 1] = (float)(100.0 + 15.0 * z1 + (i >= BIG / 2 ? 10.0 : 0.0));
+        X[i * D + 2] = (float)draw(&s);
+        y[i] = i >= BIG / 2 ? 1.0f : 0.0f; /* sorted by label, as files often are */
+    }
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, BIG, D, 2, &ds), GSGD_STATUS_OK);
+    gsgd_model *a, *b;
+    gsgd_options *o;
+    cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", D, 2, 1, &a), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", D, 2, 1, &b), GSGD_STATUS_OK);
+    int yes = 0;
+    double ratio = 0;
+    cr_assert_eq(gsgd_model_standardize(a, ds, o, &yes, &ratio), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_fit_standardizer(b, ds), GSGD_STATUS_OK);
+    cr_expect(yes && ratio > 100.0, "ratio %g", ratio);
+    cr_expect(memcmp(a->mean, b->mean, D * sizeof(float)) == 0 &&
+              memcmp(a->inv_std, b->inv_std, D * sizeof(float)) == 0);
+    /* Fitted on every row: column 1's mean is ~105 (both halves), not ~100. */
+    cr_expect(fabs(a->mean[1] - 105.0) < 0.5, "mean %g", a->mean[1]);
+    gsgd_model_free(a);
+    gsgd_model_free(b);
+    gsgd_options_free(o);
+    gsgd_dataset_free(ds);
+    free(X);
+    free(y);
+}
+
 Test(standardize, auto_leaves_unit_scale_features_alone_and_on_off_do_as_told) {
     gsgd_dataset *tr_ds, *te_ds;
     cr_assert_eq(gsgd_dataset_load(ctx, "synth:500,6,3:seed=2", &tr_ds, &te_ds), GSGD_STATUS_OK);

@@ -22,11 +22,23 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Per-column mean and variance (population) of ds, in double: shifted sums
- * (by the first row) avoid cancellation in the variance. */
-static gsgd_status column_stats(gsgd_context *ctx, const gsgd_dataset *ds, double *mean,
+/* Rows STANDARDIZE = AUTO measures to decide: a pass over all of
+ * Fashion-MNIST's 60000 took 0.43-0.73 s on this machine's shared cores
+ * (load 16), longer than training to 0.84; a deterministic sample of 8192
+ * 0.03-0.06 s, with the scales' ratio 2.151 against 2.147 (the threshold
+ * is 10). A standardiser is then fitted on every row. */
+#define DECIDE_ROWS 8192
+#define DECIDE_BLOCK 64
+
+/* Per-column mean and variance (population) of ds's rows, or with sample
+ * of at most DECIDE_ROWS of them in blocks of DECIDE_BLOCK spread evenly
+ * over the set (files sorted by label are sampled across the labels), in
+ * double: shifted sums (by the first row) avoid cancellation. */
+static gsgd_status column_stats(gsgd_context *ctx, const gsgd_dataset *ds, int sample, double *mean,
                                 double *var) {
     const size_t d = ds->d, rows = ds->n < STAT_ROWS ? ds->n : STAT_ROWS;
+    const int sampled = sample && ds->n > DECIDE_ROWS;
+    const size_t n_blocks = DECIDE_ROWS / DECIDE_BLOCK;
     float *chunk = NULL;
     double *sum = NULL;
     gsgd_status st;
@@ -34,10 +46,17 @@ static gsgd_status column_stats(gsgd_context *ctx, const gsgd_dataset *ds, doubl
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 3 * d * sizeof(double), (void **)&sum), done);
     double *sumsq = sum + d, *shift = sum + 2 * d;
     memset(sum, 0, 2 * d * sizeof(double));
-    for (size_t start = 0; start < ds->n; start += rows) {
-        size_t r = ds->n - start < rows ? ds->n - start : rows;
+    size_t seen = 0;
+    for (size_t k = 0, start = 0; sampled ? k < n_blocks : start < ds->n; k++) {
+        size_t r;
+        if (sampled) {
+            start = k * (ds->n - DECIDE_BLOCK) / (n_blocks - 1);
+            r = DECIDE_BLOCK;
+        } else {
+            r = ds->n - start < rows ? ds->n - start : rows;
+        }
         GSGD_CHECK_GOTO(st, gsgdi_dataset_read_rows(ds, start, r, chunk), done);
-        if (start == 0)
+        if (seen == 0)
             for (size_t j = 0; j < d; j++) shift[j] = chunk[j];
         for (size_t i = 0; i < r; i++)
             for (size_t j = 0; j < d; j++) {
@@ -45,10 +64,12 @@ static gsgd_status column_stats(gsgd_context *ctx, const gsgd_dataset *ds, doubl
                 sum[j] += v;
                 sumsq[j] += v * v;
             }
+        seen += r;
+        if (!sampled) start += r;
     }
     for (size_t j = 0; j < d; j++) {
-        double mu = sum[j] / (double)ds->n;
-        var[j] = fmax(sumsq[j] / (double)ds->n - mu * mu, 0.0);
+        double mu = sum[j] / (double)seen;
+        var[j] = fmax(sumsq[j] / (double)seen - mu * mu, 0.0);
         mean[j] = shift[j] + mu;
     }
 done:
@@ -89,19 +110,23 @@ done:
     return st;
 }
 
-/* Fits the standardiser from column statistics computed into a scratch of
- * 2 d doubles. */
+/* Fits the standardiser from the statistics of all of ds; with
+ * only_if_spread, first decides on a sample whether the scales call for
+ * one (*scale_ratio). */
 static gsgd_status fit_from_data(gsgd_model *m, const gsgd_dataset *ds, double *scale_ratio,
                                  int only_if_spread) {
     const size_t d = m->n_features;
     double *stats = NULL;
     gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(m->ctx, 2 * d * sizeof(double), (void **)&stats), done);
-    GSGD_CHECK_GOTO(st, column_stats(m->ctx, ds, stats, stats + d), done);
-    const double ratio = gsgdi_scale_ratio(stats, stats + d, d);
-    if (scale_ratio) *scale_ratio = ratio;
-    if (!only_if_spread || ratio > GSGD_STANDARDIZE_AUTO_RATIO)
-        st = install_standardizer(m, stats, stats + d);
+    if (only_if_spread) {
+        GSGD_CHECK_GOTO(st, column_stats(m->ctx, ds, 1, stats, stats + d), done);
+        const double ratio = gsgdi_scale_ratio(stats, stats + d, d);
+        if (scale_ratio) *scale_ratio = ratio;
+        if (!(ratio > GSGD_STANDARDIZE_AUTO_RATIO)) goto done;
+    }
+    GSGD_CHECK_GOTO(st, column_stats(m->ctx, ds, 0, stats, stats + d), done);
+    st = install_standardizer(m, stats, stats + d);
 done:
     free(stats);
     return st;
