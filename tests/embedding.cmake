@@ -27,6 +27,20 @@ add_test(NAME header_namespace_and_no_cuda
   COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DINCLUDE_DIR=${PROJECT_SOURCE_DIR}/include
     -DHERE=${hdr} -P ${hdr}/check.cmake)
 set_tests_properties(header_c99 header_c11 header_namespace_and_no_cuda PROPERTIES LABELS cpu)
+# Style rule 12: every function has a doc comment right above it, and one
+# returning a gsgd_status names the statuses ("Returns OK; ..."), each one
+# a row of GSGD_STATUS_MAP. The fixture breaks each rule once: the check
+# must name all five problems and pass its one good function.
+add_test(NAME header_documents_statuses
+  COMMAND ${CMAKE_COMMAND} -DHEADER=${PROJECT_SOURCE_DIR}/include/gsgd.h
+    -P ${hdr}/status_docs.cmake)
+add_test(NAME header_status_docs_catch_each_problem
+  COMMAND ${CMAKE_COMMAND} -DHEADER=${hdr}/bad_status_docs.h -P ${hdr}/status_docs.cmake)
+set_tests_properties(header_status_docs_catch_each_problem PROPERTIES
+  PASS_REGULAR_EXPRESSION "GSGD_STATUS_NO_SUCH_THING is mentioned but is not a status.*gsgd_bad_no_returns: its comment has no sentence.*gsgd_bad_no_comment: no doc comment.*gsgd_bad_unknown_status: 'NOT_A_STATUS'.*gsgd_bad_blank_line: no doc comment"
+  FAIL_REGULAR_EXPRESSION "gsgd_good")
+set_tests_properties(header_documents_statuses header_status_docs_catch_each_problem
+  PROPERTIES LABELS cpu)
 include(CheckLanguage)
 check_language(CXX)
 if(CMAKE_CXX_COMPILER)

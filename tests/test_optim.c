@@ -227,3 +227,19 @@ Test(lr_scaling, warmup_without_upward_scaling_ramps_from_zero_across_epochs) {
     cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 1, 0), 0.03125));
     gsgd_options_free(o);
 }
+
+Test(optim, refuses_a_length_whose_bytes_overflow) {
+    gsgd_context *ctx;
+    gsgd_options *opts;
+    gsgd_optimizer *opt = (gsgd_optimizer *)&opt; /* must come back NULL */
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_options_create(&opts), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_optimizer_create(ctx, opts, SIZE_MAX / 2, &opt), GSGD_STATUS_OUT_OF_RANGE);
+    cr_expect_null(opt);
+    cr_expect(strstr(gsgd_last_error(ctx), "floats") != NULL, "%s", gsgd_last_error(ctx));
+    size_t in_use = 1;
+    gsgd_context_memory(ctx, &in_use, NULL);
+    cr_expect_eq(in_use, 0);
+    gsgd_options_free(opts);
+    gsgd_context_free(ctx);
+}

@@ -372,3 +372,56 @@ Test(plan, byte_storage_counts_one_byte_a_feature_and_stays_exact) {
         finish(&s);
     }
 }
+
+/* Plans s on the CPU backend given the facts of be (a copy of it). */
+static gsgd_batch_plan *plan_on(setup *s, const gsgdi_backend *be) {
+    const gsgdi_backend *cpu = s->ctx->be;
+    s->ctx->be = be;
+    gsgd_batch_plan *p;
+    gsgd_status st = gsgd_plan(s->ctx, s->model, s->train, s->opts, &p);
+    s->ctx->be = cpu;
+    cr_assert_eq(st, GSGD_STATUS_OK, "%s", gsgd_last_error(s->ctx));
+    return p;
+}
+
+static size_t headroom_of(const gsgd_batch_plan *p) {
+    size_t h;
+    cr_assert_eq(gsgd_plan_memory(p, NULL, NULL, NULL, &h), GSGD_STATUS_OK);
+    return h;
+}
+
+/* The default cap on a batch, the reserve, the rounding of allocations and
+ * the libraries' workspace are facts of the device, which the planner
+ * takes from the context's backend: the CPU backend given other facts
+ * plans by them. */
+Test(plan, device_facts_come_from_the_contexts_backend) {
+    setup s;
+    start(&s, "synth:4000,7,3", "softmax");
+    cr_assert_eq(gsgd_context_set_mem_limit(s.ctx, (size_t)64 << 20), 0); /* a fixed cap */
+    const gsgdi_backend *cpu = s.ctx->be;
+    gsgd_batch_plan *base = plan_on(&s, cpu);
+    cr_expect_eq(gsgd_plan_batch(base), cpu->default_max_batch);
+
+    gsgdi_backend other = *cpu;
+    other.default_max_batch = 96;
+    other.library_workspace = 12345;
+    other.mem_reserve = (size_t)1 << 20;
+    gsgd_batch_plan *p = plan_on(&s, &other);
+    cr_expect_eq(gsgd_plan_batch(p), 96);
+    cr_expect(strstr(gsgd_plan_reason(p), "max useful batch 96 (this device's default"), "%s",
+              gsgd_plan_reason(p));
+    cr_expect_eq(gsgd_plan_fixed(p) - gsgd_plan_fixed(base), 12345,
+                 "the workspace is a fixed item");
+    cr_expect_eq(headroom_of(p) - headroom_of(base), (size_t)1 << 20, "the reserve is headroom");
+    gsgd_plan_free(p);
+
+    other = *cpu;
+    other.alloc_granularity = cpu->alloc_granularity + 1000;
+    p = plan_on(&s, &other);
+    const size_t more = headroom_of(p) - headroom_of(base);
+    cr_expect(more > 0 && more % 1000 == 0, "each buffer may be rounded up 1000 bytes more: %zu",
+              more);
+    gsgd_plan_free(p);
+    gsgd_plan_free(base);
+    finish(&s);
+}

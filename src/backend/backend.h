@@ -151,8 +151,74 @@ typedef struct {
     size_t scratch_bytes; /* that many */
 } gsgdi_linear_grad_args;
 
+/* What the bench reports of the machine a context runs on. */
+typedef struct {
+    char device_name[256]; /* "NVIDIA H100 80GB HBM3", or the CPU backend's "cpu" */
+    size_t device_memory;  /* total bytes of the device (RAM on the CPU) */
+    char cuda_runtime[32]; /* "12.4", or "" on the CPU backend */
+    char cuda_driver[32];
+    char blas[256]; /* OpenBLAS's configuration string */
+    int threads;    /* OpenMP threads of the CPU backend */
+} gsgdi_machine;
+
 typedef struct gsgdi_backend {
     const char *name;
+
+    /* ---- lifetime: what context.c reaches through the registry ---------- */
+
+    /* Readies device device_index of this backend for ctx, a context on no
+     * device yet (be_state NULL): on CUDA selects the device, checks that
+     * this build's kernels run on it and creates the cuBLAS handle (on
+     * ctx->stream) and the backend's workspaces in ctx->be_state; nothing
+     * on the CPU. The registry (registry.c), its one caller, then points
+     * ctx->be, ctx->device and ctx->device_index at it.
+     * GSGD_STATUS_NO_DEVICE, with the runtime's reason in ctx's last error,
+     * when the device is missing or unusable; ctx is then left as it was. */
+    gsgd_status (*open)(gsgd_context *ctx, int device_index);
+    /* Frees what open created. */
+    void (*close)(gsgd_context *ctx);
+    /* Points the backend's library handles at stream (a cudaStream_t on
+     * CUDA; NULL is the default stream). Ops read ctx->stream, which the
+     * caller sets once this succeeds. Nothing to point on the CPU, whose
+     * ops are synchronous. */
+    gsgd_status (*set_stream)(gsgd_context *ctx, void *stream);
+    /* The lines gsgd_info prints for this backend, whatever ctx's backend
+     * (on CUDA: the device of a CUDA context, or else whether devices are
+     * present, "cuda backend: built, no device (...)"; on the CPU: its
+     * OpenMP threads). Always NUL-terminates. */
+    void (*describe)(gsgd_context *ctx, char *buf, size_t size);
+    /* Fills m, zeroed by the caller, for ctx on this backend: the device,
+     * its memory, the CUDA runtime and driver where there are, and the
+     * host's BLAS and threads, which every backend shares. */
+    gsgd_status (*machine)(gsgd_context *ctx, gsgdi_machine *m);
+
+    /* ---- timers: the bench's clock ------------------------------------- */
+
+    /* n_marks time stamps on this backend's own clock (timer_clock names
+     * it). timer_mark stamps mark i once the work enqueued so far has run
+     * and never waits: on CUDA an event recorded on ctx->stream, so timing
+     * a phase adds no host synchronisation; on the CPU, whose ops are
+     * synchronous, the monotonic clock now. timer_seconds gives the seconds
+     * from mark i to mark j, waiting for mark j. Marks are in range (the
+     * caller, bench/support.c, checks). */
+    const char *timer_clock; /* "cuda events" or "monotonic clock" */
+    gsgd_status (*timer_create)(gsgd_context *ctx, int n_marks, void **timer);
+    gsgd_status (*timer_mark)(gsgd_context *ctx, void *timer, int i);
+    gsgd_status (*timer_seconds)(gsgd_context *ctx, void *timer, int i, int j, double *seconds);
+    void (*timer_free)(gsgd_context *ctx, void *timer);
+
+    /* ---- facts of the device, which the planner (plan.c) reads --------- */
+
+    /* The default cap on an automatic batch (GSGD_MAX_BATCH unset). */
+    size_t default_max_batch;
+    /* Bytes kept free for the device's runtime, lazily loaded kernels and
+     * library handles (GSGD_MEM_RESERVE's default). */
+    size_t mem_reserve;
+    /* What one allocation may be rounded up to. */
+    size_t alloc_granularity;
+    /* Bytes a library may still allocate itself, beyond what the planner
+     * counts buffer by buffer. */
+    size_t library_workspace;
 
     /* memory */
     gsgd_status (*alloc)(gsgd_context *ctx, size_t bytes, void **p);
@@ -254,6 +320,10 @@ typedef struct gsgdi_backend {
                          float *out);
 } gsgdi_backend;
 
+/* The backends' vtables. Only the registry (registry.c) names them: a
+ * context carries its own in ctx->be. gsgdi_backend_cuda exists in CUDA
+ * builds alone. */
 const gsgdi_backend *gsgdi_backend_cpu(void);
+const gsgdi_backend *gsgdi_backend_cuda(void);
 
 #endif

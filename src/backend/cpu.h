@@ -1,6 +1,7 @@
-/* What the CPU backend's two files share: backend_cpu.c holds the vtable
- * and the ops of the forward and backward pass, backend_cpu_update.c the
- * update and the norms it takes. Never installed. */
+/* What the CPU backend's files share: cpu.c holds the vtable and the ops
+ * of the forward and backward pass, cpu_update.c the update and the norms
+ * it takes, cpu_context.c the entry points of the backend as a device
+ * (lifetime, memory size, description, timers). Never installed. */
 #ifndef GSGD_BACKEND_CPU_H
 #define GSGD_BACKEND_CPU_H
 
@@ -25,5 +26,24 @@ gsgd_status gsgdi_cpu_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
 
 /* Number of OpenMP threads the CPU backend uses. */
 int gsgdi_cpu_threads(void);
+
+/* The backend's lifetime, memory and description ops (backend.h), in
+ * cpu_context.c. */
+gsgd_status gsgdi_cpu_open(gsgd_context *ctx, int device_index);
+void gsgdi_cpu_close(gsgd_context *ctx);
+gsgd_status gsgdi_cpu_set_stream(gsgd_context *ctx, void *stream);
+void gsgdi_cpu_describe(gsgd_context *ctx, char *buf, size_t size);
+gsgd_status gsgdi_cpu_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);
+gsgd_status gsgdi_cpu_machine(gsgd_context *ctx, gsgdi_machine *m);
+
+/* The host's part of a machine's description, the same on every backend:
+ * m->blas (OpenBLAS's configuration) and m->threads. */
+void gsgdi_cpu_host_facts(gsgdi_machine *m);
+
+/* The backend's timer ops: the monotonic clock at each mark. */
+gsgd_status gsgdi_cpu_timer_create(gsgd_context *ctx, int n_marks, void **timer);
+gsgd_status gsgdi_cpu_timer_mark(gsgd_context *ctx, void *timer, int i);
+gsgd_status gsgdi_cpu_timer_seconds(gsgd_context *ctx, void *timer, int i, int j, double *seconds);
+void gsgdi_cpu_timer_free(gsgd_context *ctx, void *timer);
 
 #endif

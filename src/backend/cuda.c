@@ -5,7 +5,8 @@
  * and returns without waiting, except upload, download and sync.
  *
  * Numerics follow the CPU backend op for op (each kernel file names its
- * reference); tests/test_backend_cuda.c compares the two.
+ * reference); tests/test_backend_cuda.c compares the two. Opening a
+ * device, its description and the timers are in cuda_context.c.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -13,40 +14,11 @@
 #include <string.h>
 
 #include "backend/cuda.h"
-#include "backend/cuda_check.h"
 #include "kernels.h"
 #include "core/error.h"
 
-typedef struct {
-    cublasHandle_t blas;
-    int device;
-    int n_sm;               /* multiprocessors: sizes the reduction grids */
-    int cc_major, cc_minor; /* compute capability */
-    size_t total_mem;       /* bytes */
-    double *colsum_scratch; /* GSGD_K_COLSUM_SCRATCH doubles of partial sums */
-    double *sumsq_scratch;  /* GSGD_K_SUMSQ_SCRATCH doubles of partial sums */
-    unsigned *update_flag;  /* stop mode's "a weight went non-finite", zeroed */
-    void *blas_workspace;   /* cuBLAS's, ours: see set_blas_stream */
-    cudaStream_t capture;   /* where CUDA Graphs are recorded (created at first use) */
-    void *captured_from;    /* the context's stream while recording */
-    char name[256];
-} cuda_state;
-
-/* cuBLAS's workspace: its default size on Hopper, what the planner counts. */
-#define BLAS_WORKSPACE ((size_t)32 << 20)
-
-static cuda_state *state(gsgd_context *ctx) { return (cuda_state *)ctx->be_state; }
+static gsgdi_cuda_state *state(gsgd_context *ctx) { return gsgdi_cuda_state_of(ctx); }
 static cudaStream_t stream_of(const gsgd_context *ctx) { return (cudaStream_t)ctx->stream; }
-
-/* Points cuBLAS at a stream, and at our workspace, which cublasSetStream
- * resets: recording a CUDA Graph with cuBLAS's own workspace pool would
- * allocate a workspace per graph, memory the planner never saw. */
-static gsgd_status set_blas_stream(gsgd_context *ctx, cudaStream_t stream) {
-    cuda_state *s = state(ctx);
-    GSGD_CUBLAS_CHECK(ctx, cublasSetStream(s->blas, stream));
-    GSGD_CUBLAS_CHECK(ctx, cublasSetWorkspace(s->blas, s->blas_workspace, BLAS_WORKSPACE));
-    return GSGD_STATUS_OK;
-}
 
 /* Maps a launcher's return value (a cudaError_t) to a status naming the
  * kernel. */
@@ -207,7 +179,7 @@ static gsgd_status cuda_relu_backward(gsgd_context *ctx, float *dY, const float 
 
 static gsgd_status cuda_col_sum(gsgd_context *ctx, const float *dY, size_t rows, size_t cols,
                                 float *db) {
-    cuda_state *s = state(ctx);
+    gsgdi_cuda_state *s = state(ctx);
     return LAUNCH(ctx, col_sum, dY, rows, cols, db, s->colsum_scratch, GSGD_K_COLSUM_SCRATCH,
                   s->n_sm, ctx->stream);
 }
@@ -248,13 +220,32 @@ static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *s
     return LAUNCH(ctx, sumsq, x, seg, n_segments, out, state(ctx)->sumsq_scratch, ctx->stream);
 }
 
-/* The fused one-layer gradient (kernels/linear_grad.cu): 0 bytes, and so
- * the composed ops, where the kernel does not take the shape or layout,
- * or where the device cannot be asked. */
+/* The version of the fused gradient (kernels/linear_grad.cu) this context
+ * runs: the measured best, or the one GSGD_LINEAR_GRAD_VERSION names (the
+ * bench and tests compare them); -1 where the variable names none, which
+ * the op reports. Read at the context's first scratch query and kept, so
+ * every launch runs the version its scratch was sized for. */
+static int linear_grad_version(gsgd_context *ctx) {
+    gsgdi_cuda_state *s = state(ctx);
+    if (s->lg_version == 0) {
+        const char *v = getenv("GSGD_LINEAR_GRAD_VERSION");
+        char *end = NULL;
+        const long n = v && *v ? strtol(v, &end, 10) : GSGD_K_LINEAR_GRAD_BEST;
+        s->lg_version = v && *v && (*end || n < 1 || n > GSGD_K_LINEAR_GRAD_VERSIONS) ? -1 : (int)n;
+    }
+    return s->lg_version;
+}
+
+/* The fused one-layer gradient: 0 bytes, and so the composed ops, where
+ * the kernel does not take the shape or layout, or where the device cannot
+ * be asked. A bad GSGD_LINEAR_GRAD_VERSION is sized as the default, so that
+ * the op, which can say why, fails. */
 static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_xtype xt, size_t d,
                                        size_t K) {
+    const int v = linear_grad_version(ctx);
     size_t bytes = 0;
-    if (gsgdi_k_linear_grad_scratch(X, xt, d, K, state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
+    if (gsgdi_k_linear_grad_scratch(v > 0 ? v : GSGD_K_LINEAR_GRAD_BEST, X, xt, d, K,
+                                    state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
         (void)cudaGetLastError();
         return 0;
     }
@@ -262,7 +253,14 @@ static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_x
 }
 
 static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgdi_linear_grad_args *a) {
-    return LAUNCH(ctx, linear_grad, a, ctx->stream);
+    const int v = linear_grad_version(ctx);
+    const char *named = getenv("GSGD_LINEAR_GRAD_VERSION");
+    GSGD_RETURN_ERROR_IF(v < 0, ctx, GSGD_STATUS_OUT_OF_RANGE,
+                         "GSGD_LINEAR_GRAD_VERSION=%s: no such version of the fused gradient "
+                         "kernel; set 1 to %d, or unset it for the measured best (%d)",
+                         named ? named : "(since unset)", GSGD_K_LINEAR_GRAD_VERSIONS,
+                         GSGD_K_LINEAR_GRAD_BEST);
+    return LAUNCH(ctx, linear_grad, v, a, ctx->stream);
 }
 
 /* The passes of one update, in stream order: the norms into work, the
@@ -322,29 +320,29 @@ static gsgd_status cuda_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
  * Thread-local mode: another thread's CUDA calls do not spoil the capture,
  * and a synchronising call of ours fails it (graph_end then says why). */
 static gsgd_status cuda_graph_begin(gsgd_context *ctx) {
-    cuda_state *s = state(ctx);
+    gsgdi_cuda_state *s = state(ctx);
     if (!s->capture)
         GSGD_CUDA_CHECK(ctx, cudaStreamCreateWithFlags(&s->capture, cudaStreamNonBlocking));
     s->captured_from = ctx->stream;
     ctx->stream = s->capture;
-    gsgd_status st = set_blas_stream(ctx, s->capture);
+    gsgd_status st = gsgdi_cuda_set_blas_stream(ctx, s->capture);
     cudaError_t e = st == GSGD_STATUS_OK
                         ? cudaStreamBeginCapture(s->capture, cudaStreamCaptureModeThreadLocal)
                         : cudaSuccess;
     if (st == GSGD_STATUS_OK && e == cudaSuccess) return GSGD_STATUS_OK;
     ctx->stream = s->captured_from;
-    (void)set_blas_stream(ctx, stream_of(ctx));
+    (void)gsgdi_cuda_set_blas_stream(ctx, stream_of(ctx));
     return st != GSGD_STATUS_OK
                ? st
                : gsgdi_cuda_fail(ctx, e, "cudaStreamBeginCapture", __FILE__, __LINE__);
 }
 
 static gsgd_status cuda_graph_end(gsgd_context *ctx, void **graph) {
-    cuda_state *s = state(ctx);
+    gsgdi_cuda_state *s = state(ctx);
     cudaGraph_t g = NULL;
     cudaError_t e = cudaStreamEndCapture(s->capture, &g);
     ctx->stream = s->captured_from;
-    gsgd_status st = set_blas_stream(ctx, stream_of(ctx));
+    gsgd_status st = gsgdi_cuda_set_blas_stream(ctx, stream_of(ctx));
     const char *what = "cudaStreamEndCapture";
     if (graph) *graph = NULL;
     if (e == cudaSuccess && graph) {
@@ -371,6 +369,29 @@ static void cuda_graph_free(gsgd_context *ctx, void *graph) {
 
 static const gsgdi_backend cuda_backend = {
     .name = "cuda",
+    .open = gsgdi_cuda_open,
+    .close = gsgdi_cuda_close,
+    .set_stream = gsgdi_cuda_set_stream,
+    .describe = gsgdi_cuda_describe,
+    .machine = gsgdi_cuda_machine,
+    .timer_clock = "cuda events",
+    .timer_create = gsgdi_cuda_timer_create,
+    .timer_mark = gsgdi_cuda_timer_mark,
+    .timer_seconds = gsgdi_cuda_timer_seconds,
+    .timer_free = gsgdi_cuda_timer_free,
+    /* Small models need about a thousand rows to fill the GPU; 1024 is
+     * provisional until measured with --batch fastest. */
+    .default_max_batch = 1024,
+    /* Kept free for the CUDA context, lazily loaded kernels and library
+     * handles. */
+    .mem_reserve = (size_t)256 << 20,
+    .alloc_granularity = (size_t)2 << 20, /* cudaMalloc's 2 MiB pages */
+    /* What cuBLAS may still allocate itself; its 32 MiB workspace (ours,
+     * see cuda_context.c) is allocated when the context opens, so free
+     * memory already leaves it out, and counting 32 MiB again costs that
+     * much headroom (measured: the model's largest batch is 0.9997 of the
+     * true one on an H200). */
+    .library_workspace = (size_t)32 << 20,
     .alloc = cuda_alloc,
     .release = cuda_release,
     .alloc_host_mapped = cuda_alloc_host_mapped,
@@ -407,128 +428,3 @@ static const gsgdi_backend cuda_backend = {
 };
 
 const gsgdi_backend *gsgdi_backend_cuda(void) { return &cuda_backend; }
-
-/* ---- lifetime ---------------------------------------------------------------- */
-
-/* How many devices there are; NO_DEVICE (with the runtime's reason) when
- * none can be used. */
-static gsgd_status device_count(gsgd_context *ctx, int *count) {
-    *count = 0;
-    cudaError_t e = cudaGetDeviceCount(count);
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        *count = 0;
-        return GSGD_ERROR(
-            ctx, gsgdi_cuda_is_no_device(e) ? GSGD_STATUS_NO_DEVICE : GSGD_STATUS_DEVICE_ERROR,
-            "no CUDA device: %s (%s)", cudaGetErrorString(e), cudaGetErrorName(e));
-    }
-    GSGD_RETURN_ERROR_IF(*count == 0, ctx, GSGD_STATUS_NO_DEVICE,
-                         "no CUDA device: the driver reports none");
-    return GSGD_STATUS_OK;
-}
-
-static gsgd_status open_state(gsgd_context *ctx, cuda_state *s, int index) {
-    int count;
-    GSGD_FORWARD_IF_ERROR(device_count(ctx, &count));
-    GSGD_RETURN_ERROR_IF(index < 0 || index >= count, ctx, GSGD_STATUS_NO_DEVICE,
-                         "no CUDA device %d: %d device(s) present (cuda:0 to cuda:%d)", index,
-                         count, count - 1);
-    s->device = index;
-    GSGD_CUDA_CHECK(ctx, cudaSetDevice(index));
-    struct cudaDeviceProp prop;
-    GSGD_CUDA_CHECK(ctx, cudaGetDeviceProperties(&prop, index));
-    snprintf(s->name, sizeof s->name, "%s", prop.name);
-    s->n_sm = prop.multiProcessorCount;
-    s->cc_major = prop.major;
-    s->cc_minor = prop.minor;
-    s->total_mem = prop.totalGlobalMem;
-    /* Fail here, with advice, rather than at the first launch of a step. */
-    cudaError_t e = (cudaError_t)gsgdi_k_probe();
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        return GSGD_ERROR(ctx, GSGD_STATUS_NO_DEVICE,
-                          "CUDA device %d (%s, compute capability %d.%d) cannot run this build's "
-                          "kernels: %s; rebuild with -DCMAKE_CUDA_ARCHITECTURES=%d%d",
-                          index, s->name, s->cc_major, s->cc_minor, cudaGetErrorString(e),
-                          s->cc_major, s->cc_minor);
-    }
-    GSGD_CUBLAS_CHECK(ctx, cublasCreate(&s->blas));
-    GSGD_CUDA_CHECK(ctx, cudaMalloc(&s->blas_workspace, BLAS_WORKSPACE));
-    ctx->be_state = s; /* for set_blas_stream */
-    GSGD_FORWARD_IF_ERROR(set_blas_stream(ctx, stream_of(ctx)));
-    GSGD_CUDA_CHECK(
-        ctx, cudaMalloc((void **)&s->colsum_scratch, GSGD_K_COLSUM_SCRATCH * sizeof(double)));
-    GSGD_CUDA_CHECK(ctx,
-                    cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
-    GSGD_CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
-    GSGD_CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
-    return GSGD_STATUS_OK;
-}
-
-static void free_state(cuda_state *s) {
-    if (!s) return;
-    if (s->blas) cublasDestroy(s->blas);
-    if (s->colsum_scratch) cudaFree(s->colsum_scratch);
-    if (s->sumsq_scratch) cudaFree(s->sumsq_scratch);
-    if (s->update_flag) cudaFree(s->update_flag);
-    if (s->blas_workspace) cudaFree(s->blas_workspace);
-    if (s->capture) cudaStreamDestroy(s->capture);
-    (void)cudaGetLastError();
-    free(s);
-}
-
-gsgd_status gsgdi_backend_cuda_open(gsgd_context *ctx, int device_index) {
-    cuda_state *s = calloc(1, sizeof *s);
-    GSGD_RETURN_ERROR_IF(!s, ctx, GSGD_STATUS_OUT_OF_MEMORY, "cuda: out of host memory");
-    gsgd_status st = open_state(ctx, s, device_index);
-    if (st != GSGD_STATUS_OK) {
-        free_state(s);
-        ctx->be_state = NULL;
-        return st;
-    }
-    ctx->be_state = s;
-    ctx->be = &cuda_backend;
-    ctx->device = GSGD_DEVICE_CUDA;
-    ctx->device_index = device_index;
-    return GSGD_STATUS_OK;
-}
-
-void gsgdi_backend_cuda_close(gsgd_context *ctx) {
-    if (!ctx || ctx->be != &cuda_backend) return;
-    free_state(state(ctx));
-    ctx->be_state = NULL;
-}
-
-gsgd_status gsgdi_backend_cuda_set_stream(gsgd_context *ctx, void *stream) {
-    return set_blas_stream(ctx, (cudaStream_t)stream);
-}
-
-void gsgdi_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size) {
-    if (!size) return;
-    if (ctx && ctx->be == &cuda_backend) {
-        cuda_state *s = state(ctx);
-        size_t free_b = 0, total_b = s->total_mem;
-        if (cudaMemGetInfo(&free_b, &total_b) != cudaSuccess) (void)cudaGetLastError();
-        int rt = 0, drv = 0;
-        if (cudaRuntimeGetVersion(&rt) != cudaSuccess) (void)cudaGetLastError();
-        if (cudaDriverGetVersion(&drv) != cudaSuccess) (void)cudaGetLastError();
-        snprintf(buf, size,
-                 "cuda device %d: %s (compute capability %d.%d, %d multiprocessors)\n"
-                 "cuda memory: %.2f GiB free of %.2f GiB\n"
-                 "cuda runtime %d.%d, driver %d.%d\n",
-                 s->device, s->name, s->cc_major, s->cc_minor, s->n_sm, (double)free_b / (1 << 30),
-                 (double)total_b / (1 << 30), rt / 1000, rt % 1000 / 10, drv / 1000,
-                 drv % 1000 / 10);
-        return;
-    }
-    int count = 0;
-    cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        snprintf(buf, size, "cuda backend: built, no device (%s)\n", cudaGetErrorString(e));
-    } else if (count == 0) {
-        snprintf(buf, size, "cuda backend: built, no device\n");
-    } else {
-        snprintf(buf, size, "cuda backend: built, %d device(s)\n", count);
-    }
-}

@@ -1,44 +1,53 @@
 /*
- * The CUDA backend's entry points for context.c (plain C, no CUDA header).
- * Built only when CMake finds nvcc (GSGD_HAVE_CUDA); context.c calls these
- * under that macro alone.
+ * What the CUDA backend's two files share: cuda.c holds the vtable and the
+ * ops (memory, compute, CUDA Graphs), cuda_context.c the entry points of
+ * the backend as a device (opening and closing one, the stream, what
+ * gsgd_info and the bench say of it, the timers). Built only when CMake
+ * finds nvcc (GSGD_HAVE_CUDA); only these two files include it.
  */
 #ifndef GSGD_BACKEND_CUDA_H
 #define GSGD_BACKEND_CUDA_H
 
 #include <stddef.h>
 
-#include "backend/backend.h"
-#include "core/context.h"
-#include "core/error.h"
-#include "core/memory.h"
-#include "core/options.h"
-#include "core/util.h"
-#include "data/dataset.h"
-#include "model/model.h"
+#include "backend/cuda_check.h"
 
-/* The vtable of src/backend.h for CUDA devices. */
-const gsgdi_backend *gsgdi_backend_cuda(void);
+/* A CUDA context's ctx->be_state. */
+typedef struct {
+    cublasHandle_t blas;
+    int device;
+    int n_sm;               /* multiprocessors: sizes the reduction grids */
+    int cc_major, cc_minor; /* compute capability */
+    size_t total_mem;       /* bytes */
+    double *colsum_scratch; /* GSGD_K_COLSUM_SCRATCH doubles of partial sums */
+    double *sumsq_scratch;  /* GSGD_K_SUMSQ_SCRATCH doubles of partial sums */
+    unsigned *update_flag;  /* stop mode's "a weight went non-finite", zeroed */
+    void *blas_workspace;   /* cuBLAS's, ours: see gsgdi_cuda_set_blas_stream */
+    cudaStream_t capture;   /* where CUDA Graphs are recorded (created at first use) */
+    void *captured_from;    /* the context's stream while recording */
+    int lg_version;         /* the fused gradient's: cuda.c's linear_grad_version */
+    char name[256];
+} gsgdi_cuda_state;
 
-/* Makes ctx a CUDA context on device device_index: selects the device,
- * checks that this build's kernels can run on it, creates the cuBLAS
- * handle (on ctx->stream) and the backend's workspaces in ctx->be_state,
- * and sets ctx->be and ctx->device. GSGD_STATUS_NO_DEVICE, with the CUDA
- * runtime's reason in ctx's last error, when the device is missing or
- * unusable; ctx is then left as it was. */
-gsgd_status gsgdi_backend_cuda_open(gsgd_context *ctx, int device_index);
+static inline gsgdi_cuda_state *gsgdi_cuda_state_of(gsgd_context *ctx) {
+    return (gsgdi_cuda_state *)ctx->be_state;
+}
 
-/* Frees what gsgdi_backend_cuda_open created (no-op when it did not). */
-void gsgdi_backend_cuda_close(gsgd_context *ctx);
+/* Points the context's cuBLAS handle at stream, and at our workspace,
+ * which cublasSetStream resets. */
+gsgd_status gsgdi_cuda_set_blas_stream(gsgd_context *ctx, cudaStream_t stream);
 
-/* Points the context's cuBLAS handle at stream (a cudaStream_t; NULL is the
- * default stream). Kernel launches read ctx->stream, which the caller
- * sets after this succeeds. */
-gsgd_status gsgdi_backend_cuda_set_stream(gsgd_context *ctx, void *stream);
+/* The backend's lifetime and description ops (backend.h). */
+gsgd_status gsgdi_cuda_open(gsgd_context *ctx, int device_index);
+void gsgdi_cuda_close(gsgd_context *ctx);
+gsgd_status gsgdi_cuda_set_stream(gsgd_context *ctx, void *stream);
+void gsgdi_cuda_describe(gsgd_context *ctx, char *buf, size_t size);
+gsgd_status gsgdi_cuda_machine(gsgd_context *ctx, gsgdi_machine *m);
 
-/* Describes the CUDA side for gsgd_info into buf: the device of a CUDA
- * context, or for another context whether CUDA devices are present
- * ("cuda backend: built, no device (...)"). Always NUL-terminates. */
-void gsgdi_backend_cuda_describe(gsgd_context *ctx, char *buf, size_t size);
+/* The backend's timer ops: one CUDA event per mark. */
+gsgd_status gsgdi_cuda_timer_create(gsgd_context *ctx, int n_marks, void **timer);
+gsgd_status gsgdi_cuda_timer_mark(gsgd_context *ctx, void *timer, int i);
+gsgd_status gsgdi_cuda_timer_seconds(gsgd_context *ctx, void *timer, int i, int j, double *seconds);
+void gsgdi_cuda_timer_free(gsgd_context *ctx, void *timer);
 
 #endif

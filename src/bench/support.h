@@ -30,19 +30,10 @@ void gsgdi_timer_free(gsgdi_timer *t);
 gsgd_status gsgdi_timer_mark(gsgdi_timer *t, int i);
 /* Seconds from mark i to mark j; waits for mark j. */
 gsgd_status gsgdi_timer_seconds(gsgdi_timer *t, int i, int j, double *seconds);
-/* "cuda events" or "monotonic clock". */
+/* The backend's clock: "cuda events" or "monotonic clock". */
 const char *gsgdi_timer_clock(const gsgd_context *ctx);
 
-typedef struct {
-    char device_name[256]; /* "NVIDIA H100 80GB HBM3", or the CPU backend's "cpu" */
-    size_t device_memory;  /* total bytes of the device (RAM on the CPU) */
-    char cuda_runtime[32]; /* "12.4", or "" on the CPU backend */
-    char cuda_driver[32];
-    char blas[256]; /* OpenBLAS's configuration string */
-    int threads;    /* OpenMP threads of the CPU backend */
-} gsgdi_machine;
-
-/* Fills m for ctx's device. */
+/* Fills m (backend.h's gsgdi_machine) for ctx's device. */
 gsgd_status gsgdi_machine_describe(gsgd_context *ctx, gsgdi_machine *m);
 
 #endif

@@ -1,4 +1,4 @@
-/* Evaluation, prediction and the input standardiser of a model. */
+/* Evaluation and the input standardiser of a model (predictions: predict.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +79,8 @@ done:
 }
 
 static gsgd_status check_stat_data(const gsgd_model *m, const gsgd_dataset *ds) {
+    GSGD_RETURN_ERROR_IF(ds->ctx != m->ctx, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "standardize: the model and the data belong to different contexts");
     GSGD_RETURN_ERROR_IF(ds->d != m->n_features, m->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "standardize: model has %zu features, data has %zu", m->n_features, ds->d);
     GSGD_RETURN_ERROR_IF(ds->n == 0, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
@@ -90,7 +92,7 @@ static gsgd_status check_stat_data(const gsgd_model *m, const gsgd_dataset *ds) 
 static gsgd_status install_standardizer(gsgd_model *m, const double *mean, const double *var) {
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features;
-    float *host = NULL;
+    float *host = NULL, *dev_mean = NULL, *dev_inv = NULL;
     gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 2 * d * sizeof(float), (void **)&host), done);
     float *inv = host + d;
@@ -99,13 +101,21 @@ static gsgd_status install_standardizer(gsgd_model *m, const double *mean, const
         /* Constant features are centred only, as scikit-learn's StandardScaler. */
         inv[j] = var[j] > 0.0 ? (float)(1.0 / sqrt(var[j])) : 1.0f;
     }
-    if (!m->mean) {
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->mean), done);
-        GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&m->inv_std), done);
-    }
-    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->mean, host, d * sizeof(float)), done);
-    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, inv, d * sizeof(float)), done);
+    /* Into new buffers, which replace the model's only once both hold the
+     * statistics: a failure leaves the model as it was, never with one of
+     * the two (every forward pass reads both when mean is set). */
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_mean), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_inv), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_mean, host, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_inv, inv, d * sizeof(float)), done);
+    gsgdi_mem_free(ctx, m->mean, d * sizeof(float));
+    gsgdi_mem_free(ctx, m->inv_std, d * sizeof(float));
+    m->mean = dev_mean;
+    m->inv_std = dev_inv;
+    dev_mean = dev_inv = NULL;
 done:
+    gsgdi_mem_free(ctx, dev_mean, d * sizeof(float));
+    gsgdi_mem_free(ctx, dev_inv, d * sizeof(float));
     free(host);
     return st;
 }
@@ -175,12 +185,19 @@ gsgd_status gsgd_model_standardize(gsgd_model *m, const gsgd_dataset *ds, const 
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
                                 gsgd_eval_result *out) {
     gsgd_context *ctx = m->ctx;
+    GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "evaluate: the model and the data belong to different contexts");
     GSGD_RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
     GSGD_RETURN_ERROR_IF(
         (m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes, ctx,
         GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d", m->n_classes,
         ds->n_classes);
+    GSGD_RETURN_ERROR_IF(ds->meta.no_targets, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "evaluate: %s has no targets to evaluate against (predict gives the "
+                         "model's outputs for such rows)",
+                         ds->meta.source[0] ? ds->meta.source : "the data");
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_labels(m, ds, "evaluate"));
     GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0; start < ds->n; start += sb->B) {
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
@@ -202,49 +219,6 @@ gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_resul
     gsgdi_step_buffers sb;
     GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, &sb));
     gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, out);
-    gsgdi_step_buffers_free(m, &sb);
-    return st;
-}
-
-static float prediction(const gsgd_model *m, const float *z) {
-    if (m->n_classes == 0) return z[0];
-    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1.0f : 0.0f;
-    size_t best = 0;
-    for (size_t k = 1; k < m->n_outputs; k++)
-        if (z[k] > z[best]) best = k;
-    return (float)best;
-}
-
-gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (n == 0) return GSGD_STATUS_OK;
-    gsgd_context *ctx = m->ctx;
-    const size_t d = m->n_features, rows = n < EVAL_ROWS ? n : EVAL_ROWS, K = m->n_outputs;
-    gsgdi_step_buffers sb;
-    float *Xdev = NULL, *ydev = NULL, *logits = NULL;
-    gsgd_status st = GSGD_STATUS_OK;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, rows, &sb));
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * d * sizeof(float), (void **)&Xdev), done);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * sizeof(float), (void **)&ydev), done);
-    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, ydev, rows * sizeof(float)), done);
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
-    for (size_t start = 0; start < n; start += rows) {
-        size_t B = n - start < rows ? n - start : rows;
-        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        GSGD_CHECK_GOTO(st,
-                        ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
-                                        m->inv_std, sb.Xb, sb.yb),
-                        done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
-        GSGD_CHECK_GOTO(
-            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
-            done);
-        for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
-    }
-done:
-    free(logits);
-    gsgdi_mem_free(ctx, Xdev, rows * d * sizeof(float));
-    gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
     gsgdi_step_buffers_free(m, &sb);
     return st;
 }

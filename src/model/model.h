@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "data/labels.h"
 #include "gsgd.h"
 
 #define GSGD_MAX_LAYERS 16
@@ -30,7 +31,21 @@ struct gsgd_model {
     size_t n_params, n_decay; /* weights occupy [0, n_decay) */
     float *params;            /* backend memory */
     float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
+    gsgdi_labels *labels;     /* classes: original label of each class (owned);
+                                 NULL for regression */
+    int labels_given;         /* set from data (gsgd_model_set_labels, a file),
+                                 not the default of the class indices */
 };
+
+/* Gives a classifier without a label map the default one (its class
+ * indices). */
+gsgd_status gsgdi_model_default_labels(gsgd_model *m);
+/* What gsgd_predict writes for class k: the label's value when the map
+ * holds integers, else k. */
+float gsgdi_model_label_value(const gsgd_model *m, size_t k);
+/* SHAPE_MISMATCH naming who when ds's label map is not the model's (only
+ * checked once the model has labels from data). */
+gsgd_status gsgdi_model_check_labels(const gsgd_model *m, const gsgd_dataset *ds, const char *who);
 
 /* Parses spec and fills the layout (layers, sizes); allocates nothing. */
 gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
@@ -85,6 +100,9 @@ size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
                                        size_t start, size_t B, float grad_scale, float *grads,
                                        double *acc, void *scratch, size_t scratch_bytes);
+
+/* The class index the outputs z of one row predict. */
+size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);
 
 /* STANDARDIZE = AUTO standardises when the columns' scales span more than
  * this factor (gsgdi_scale_ratio). Measured: bench/results/defaults_grid.md. */

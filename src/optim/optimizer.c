@@ -24,6 +24,9 @@ gsgd_status gsgd_optimizer_create(gsgd_context *ctx, const gsgd_options *opts, s
     *out = NULL;
     GSGD_RETURN_ERROR_IF(!ctx || !opts, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "optimizer_create: NULL context or options");
+    size_t bytes;
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, sizeof(float), &bytes), ctx, GSGD_STATUS_OUT_OF_RANGE,
+                         "optimizer_create: %zu floats do not fit in memory's address range", n);
     gsgd_optimizer *opt = calloc(1, sizeof *opt);
     GSGD_RETURN_ERROR_IF(!opt, ctx, GSGD_STATUS_OUT_OF_MEMORY, "optimizer_create: out of memory");
     opt->ctx = ctx;

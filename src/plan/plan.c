@@ -28,29 +28,6 @@
 #define FASTEST_WARMUP_STEPS 2
 #define FASTEST_TIMED_STEPS 5
 
-/* Device facts the vtable does not carry. max_batch: the default cap on an
- * automatic batch. On the CPU throughput stops growing at about 64 rows
- * (measured on Fashion-MNIST softmax: 0.91M samples/s at 64, 0.76M at
- * 1024, one thread) while larger batches train worse per epoch (test
- * accuracy after 20 epochs 0.845 at 64, 0.824 at 1024), so larger buys
- * nothing there. On CUDA small models need about a thousand rows to fill
- * the GPU; 1024 is provisional until measured with --batch fastest.
- * reserve: kept free for the CUDA context, lazily loaded kernels and
- * library handles. granularity: what one allocation may be rounded up to
- * (cpu_alloc: 64-byte lines; cudaMalloc: 2 MiB pages). workspace: what
- * cuBLAS may still allocate itself; its 32 MiB workspace (ours, see
- * backend_cuda.c) is allocated when the context opens, so free memory
- * already leaves it out, and counting 32 MiB again costs that much
- * headroom (measured: the model's largest batch is 0.9997 of the true one
- * on an H200). */
-static const struct {
-    size_t max_batch, reserve, granularity, workspace;
-} DEVICE[] = {
-    [GSGD_DEVICE_AUTO] = {64, 0, 64, 0},
-    [GSGD_DEVICE_CPU] = {64, 0, 64, 0},
-    [GSGD_DEVICE_CUDA] = {1024, (size_t)256 << 20, (size_t)2 << 20, (size_t)32 << 20},
-};
-
 struct gsgd_batch_plan {
     gsgd_device device;
     gsgdi_mem_model mm;
@@ -171,7 +148,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         /* Counted at any batch the op may take (a few MB, conservative
          * below the backend's smallest fused batch). */
         .fused_bytes = gsgdi_model_fused_bytes(m, data, SIZE_MAX),
-        .workspace_bytes = DEVICE[p->device].workspace,
+        .workspace_bytes = be->library_workspace,
     };
     gsgdi_mem_model_build(&in, &p->mm);
     GSGD_FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
@@ -184,8 +161,8 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .opt_limit = (size_t)o->v[GSGD_MEM_LIMIT],
         .opt_fraction = o->v[GSGD_MEM_FRACTION],
         .margin = o->v[GSGD_MEM_HEADROOM],
-        .reserve = reserve < 0.0 ? DEVICE[p->device].reserve : (size_t)reserve,
-        .rounding = (size_t)p->mm.n_buffers * (DEVICE[p->device].granularity - 1),
+        .reserve = reserve < 0.0 ? be->mem_reserve : (size_t)reserve,
+        .rounding = (size_t)p->mm.n_buffers * (be->alloc_granularity - 1),
     };
     gsgdi_budget_compute(&bi, &p->budget);
     return GSGD_STATUS_OK;
@@ -328,7 +305,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
         }
     } else {
         default_cap = !(o->v[GSGD_MAX_BATCH] > 0);
-        max_batch = default_cap ? DEVICE[p->device].max_batch : (size_t)o->v[GSGD_MAX_BATCH];
+        max_batch = default_cap ? ctx->be->default_max_batch : (size_t)o->v[GSGD_MAX_BATCH];
         st = gsgdi_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
                                max_batch, &planned, &p->max_fit, &p->why);
         if (st != GSGD_STATUS_OK) {
