@@ -204,7 +204,10 @@ def attempt(name, fn, *args):
 def gsgd_command(a, epochs, *extra):
     return [a.gsgd, "train", "--data", "fashion-mnist", "--device", "cuda", "--quiet",
             "--model", a.model, "--optim", "momentum", "--momentum", str(MOMENTUM),
-            "--lr", str(a.lr), "--batch", str(a.batch), "--epochs", str(epochs), *extra]
+            "--lr", str(a.lr), "--batch", str(a.batch), "--epochs", str(epochs),
+            # PyTorch's side steps at a constant rate; gsgd's default is a
+            # cosine since issue 17.
+            "--schedule", "constant", *extra]
 
 
 def shown(cmd, log):

@@ -679,7 +679,16 @@ typedef enum {
     GSGD_OPTIMIZER = 3,            /* a gsgd_optim value */
     GSGD_BATCH = 4,                /* minibatch size B; 0 (the default) = planned for
                                       the memory available: see gsgd_plan */
-    GSGD_EPOCHS = 5,               /* number of passes over the training data */
+    GSGD_EPOCHS = 5,               /* number of passes over the training data; 0 (the
+                                      default) = automatic: until the monitored loss
+                                      (training loss, or validation accuracy with
+                                      VALIDATION_FRACTION) stops improving by TOL for
+                                      N_ITER_NO_CHANGE epochs, not before MIN_STEPS
+                                      steps, at most MAX_EPOCHS epochs; with the
+                                      COSINE schedule (COSINE_PERIOD 0) the rate
+                                      holds until then and decays to LR_MIN over
+                                      COOLDOWN x the epochs so far, then training
+                                      stops (gsgd_train_result's stop_reason) */
     GSGD_SEED = 6,                 /* seed of the per-epoch shuffle */
     GSGD_LR_STEP = 7,              /* step decay: multiply lr by LR_GAMMA every LR_STEP
                                       epochs; 0 = constant learning rate */
@@ -740,9 +749,31 @@ typedef enum {
                                0 = stop on the training loss */
     GSGD_N_ITER_NO_CHANGE = 35,    /* epochs without improvement by TOL before
                                   stopping (or, with ADAPTIVE, dividing lr by 5) */
-    GSGD_TOL = 36,                 /* improvement that counts; 0 (the default) = never
-                                      stop early (scikit-learn's default is 1e-3) */
-    GSGD_ON_NAN = 37               /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_TOL = 36,                 /* improvement that counts; 0 = never stop early;
+                                      -1 (the default) = automatic: scikit-learn's
+                                      1e-3 with EPOCHS 0, else 0 (a given EPOCHS
+                                      runs all its epochs) */
+    GSGD_ON_NAN = 37,              /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_MAX_EPOCHS = 38,          /* EPOCHS 0: at most this many epochs (default
+                                      1000, scikit-learn's max_iter) */
+    GSGD_MIN_STEPS = 39,           /* EPOCHS 0: no stop (and no cooldown) before
+                                      this many optimizer steps, so that a small
+                                      training set gets enough updates (default
+                                      5000: against 500 and 2000 it gained on
+                                      digits, breast_cancer, diabetes and a
+                                      2000-row synth set, at under a second;
+                                      bench/results/defaults_grid.md) */
+    GSGD_STANDARDIZE = 40,         /* a gsgd_standardize: whether gsgd_trainer_create
+                                      gives the model a standardiser */
+    GSGD_MIN_EPOCH_STEPS = 41,     /* a planned batch (BATCH 0) leaves at least this
+                                      many steps per epoch: at most max(1, floor(n /
+                                      this)) rows (default 16, measured: 4 left iris
+                                      and wine at ~500 epochs, 64 at batch 1);
+                                      0 = no minimum */
+    GSGD_COOLDOWN = 42             /* EPOCHS 0 with COSINE (COSINE_PERIOD 0): the
+                                      final decay lasts this fraction of the epochs
+                                      trained before it, at least one (default 0.2,
+                                      measured) */
 } gsgd_param;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
@@ -752,9 +783,14 @@ typedef enum {
     GSGD_SCHEDULE_CONSTANT = 0,    /* lr; with LR_STEP > 0, STEP decay */
     GSGD_SCHEDULE_STEP = 1,        /* lr * LR_GAMMA^floor(epoch / LR_STEP) */
     GSGD_SCHEDULE_EXPONENTIAL = 2, /* lr * LR_GAMMA^epoch (per epoch) */
-    GSGD_SCHEDULE_COSINE = 3,      /* LR_MIN + (lr - LR_MIN)(1 + cos(pi e_c/T))/2,
-                                      e_c the epochs into the current cycle of
-                                      T epochs (COSINE_PERIOD, COSINE_MULT) */
+    GSGD_SCHEDULE_COSINE = 3,      /* the default: LR_MIN + (lr - LR_MIN)(1 +
+                                      cos(pi e_c/T))/2, e_c the epochs into the
+                                      current cycle of T epochs (COSINE_PERIOD,
+                                      COSINE_MULT; period 0 = all of EPOCHS). With
+                                      EPOCHS 0 and period 0: lr until the loss
+                                      stops improving at epoch E, then one half
+                                      cycle of T = max(1, round(COOLDOWN x E))
+                                      epochs from E, then the run stops */
     GSGD_SCHEDULE_INVSCALING = 4,  /* lr / t^POWER_T (scikit-learn) */
     GSGD_SCHEDULE_OPTIMAL = 5,     /* 1 / (alpha (t + t0)), alpha = L1 or else
                                       WEIGHT_DECAY, t0 by Bottou's heuristic
@@ -773,6 +809,24 @@ typedef enum {
                              were and halve the learning rate for the rest of
                              the run */
 } gsgd_on_nan;
+
+/* Whether gsgd_trainer_create standardises the features (see
+ * gsgd_model_standardize). */
+typedef enum {
+    GSGD_STANDARDIZE_OFF = 0, /* never (a standardiser the model has stays) */
+    GSGD_STANDARDIZE_ON = 1,  /* always */
+    GSGD_STANDARDIZE_AUTO = 2 /* the default: when r = max(s_max, 1) /
+                                 min(s_median, 1) > 10, s_j the root mean square
+                                 of column j (all-zero columns left out): the
+                                 columns' scales differ, or stray from the ~1
+                                 the default rates were measured at. Measured
+                                 (bench/results/defaults_grid.md): raw wine
+                                 (r 822), breast_cancer (4393), diabetes (192)
+                                 fail or diverge unscaled; digits (12.9) and
+                                 iris (5.9) train as well either way;
+                                 Fashion-MNIST (2.1) trains worse scaled
+                                 (0.840 against 0.846) */
+} gsgd_standardize;
 
 /* How a planned batch (BATCH = 0) is chosen. */
 typedef enum {
@@ -827,7 +881,9 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * the averaged parameters, the NaN/Inf guard, learning rate(s), permutation
  * and its scratch, and on CUDA cuBLAS's workspace; per sample are the batch
  * input and targets, and each layer's output and its gradient. Evaluation
- * reuses the training buffers, so it never needs more.
+ * reuses the training buffers, so it never needs more. The standardiser
+ * gsgd_trainer_create may add (STANDARDIZE, 2 x d floats) is counted when
+ * the model has it already.
  *
  * Budget: the smallest of the device's free memory plus what gsgd already
  * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
@@ -836,7 +892,9 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  *
  * Batch (BATCH = 0): the largest B with bytes(B) <= budget, rounded down to
  * a multiple of 32 above 32, then clamped to the training set and to
- * MAX_BATCH. It is verified by allocating every buffer and running one step
+ * MAX_BATCH, then to max(1, floor(n / MIN_EPOCH_STEPS)) rows (rounded the
+ * same way) so that an epoch of n rows takes at least MIN_EPOCH_STEPS
+ * steps. It is verified by allocating every buffer and running one step
  * (at learning rate 0: the model is left unchanged) and one evaluation
  * batch; should that fail to allocate, the batch is bisected between the
  * last success and the failure. BATCH_POLICY = FASTEST then times powers
@@ -912,7 +970,9 @@ typedef struct gsgd_trainer gsgd_trainer;
 
 typedef struct {
     int epoch;                 /* 1-based epoch in progress */
-    int epochs;                /* planned epochs */
+    int epochs;                /* planned epochs: with EPOCHS 0, MAX_EPOCHS until
+                                  the cooldown is known, then its end (at the
+                                  last epoch's end: the epochs trained) */
     size_t step;               /* steps done in this epoch */
     size_t steps;              /* steps per epoch */
     double loss;               /* mean training loss so far this epoch */
@@ -948,7 +1008,44 @@ typedef struct {
                                        warm-up excluded (the first carries lazy
                                        loading of the GPU's kernels and the CUDA
                                        Graph recording); NaN with one epoch */
+    int stop_reason;                /* a gsgd_stop_reason: why training ended */
+    int cooldown_epochs;            /* EPOCHS 0 with COSINE: epochs of the final
+                                       decay (the loss stopped improving after
+                                       epoch epochs - cooldown_epochs); else 0 */
 } gsgd_train_result;
+
+/* Why gsgd_train ended (gsgd_train_result's stop_reason). */
+typedef enum {
+    GSGD_STOP_EPOCHS = 0,         /* ran the EPOCHS asked */
+    GSGD_STOP_CONVERGED = 1,      /* EPOCHS 0: the monitored loss stopped improving
+                                     by TOL for N_ITER_NO_CHANGE epochs, after
+                                     MIN_STEPS steps (with COSINE: and the cooldown
+                                     that followed ran to its end) */
+    GSGD_STOP_MAX_EPOCHS = 2,     /* EPOCHS 0: MAX_EPOCHS came first (with COSINE
+                                     the cooldown was placed to end there) */
+    GSGD_STOP_TARGET = 3,         /* TARGET_ACC reached */
+    GSGD_STOP_NO_IMPROVEMENT = 4, /* a given EPOCHS cut short by TOL > 0 or by a
+                                     validation set (VALIDATION_FRACTION) */
+    GSGD_STOP_LR_FLOOR = 5        /* ADAPTIVE: no improvement with the rate at
+                                     its floor, 1e-6 */
+} gsgd_stop_reason;
+
+/* Applies opts' STANDARDIZE to model for training data ds, as
+ * gsgd_trainer_create does before planning: ON fits a standardiser
+ * (gsgd_model_fit_standardizer), AUTO fits one when ds's columns differ in
+ * scale (see GSGD_STANDARDIZE_AUTO), OFF fits none; a model that already
+ * has a standardiser keeps it, unmeasured. Call it yourself to decide on
+ * the whole data before cutting it into shards, or to report the
+ * decision. *standardized (may be NULL) receives 1 when the model now
+ * standardises its input; *scale_ratio (may be NULL) the measure AUTO
+ * compares (NaN when nothing was measured). On failure the model keeps the
+ * standardiser it had (or none). Returns OK; INVALID_ARGUMENT (NULL model,
+ * ds or opts, ds of another context, or ds empty); SHAPE_MISMATCH (feature
+ * counts differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_model_standardize(gsgd_model *model, const gsgd_dataset *ds,
+                                            const gsgd_options *opts, int *standardized,
+                                            double *scale_ratio);
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
  * activations, gradients, optimizer state), so the step loop allocates
@@ -956,7 +1053,10 @@ typedef struct {
  * buffers verified there are the ones kept. Fails as gsgd_plan does when
  * the model does not fit. The model and dataset must outlive the trainer.
  * With VALIDATION_FRACTION > 0 the trainer holds out that seeded share of
- * train (a copy, which planning counts) and trains on the rest. With
+ * train (a copy, which planning counts) and trains on the rest. First it
+ * applies STANDARDIZE to the model (gsgd_model_standardize, on the rows it
+ * trains on): by default a model whose features' scales differ gets a
+ * standardiser, which stays with it (evaluation, prediction, saving). With
  * AVERAGE > 0 the model's parameter buffer and the trainer's average trade
  * places: after gsgd_train (and gsgd_trainer_free) the model holds the
  * average, so call gsgd_model_params again rather than keeping its
@@ -997,9 +1097,11 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * table); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
-/* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
- * epoch when TARGET_ACC is set or a progress callback is given, and once at
- * the end. progress and out may be NULL; *out is written on success only.
+/* Runs EPOCHS epochs, or with EPOCHS 0 (the default) until the monitored
+ * loss stops improving (see GSGD_EPOCHS), evaluating on test (may be NULL)
+ * after each epoch when TARGET_ACC is set or a progress callback is given,
+ * and once at the end. progress and out may be NULL; *out is written on
+ * success only, and out->stop_reason says why training ended.
  * Returns OK; INVALID_ARGUMENT (NULL tr, or test of another context);
  * DIVERGED (as gsgd_train_epoch);
  * INTERRUPTED (the progress callback returned nonzero); SHAPE_MISMATCH
@@ -1064,7 +1166,8 @@ GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
  * gsgd_trainer_resume nothing is exact: the data may have any number of
  * rows (the batch is the trainer's, clamped to them), a stop mid-epoch is
  * not continued (the next epoch starts fresh over the new rows), and early
- * stopping forgets its best value (losses on other data do not compare).
+ * stopping forgets its best value (losses on other data do not compare):
+ * EPOCHS 0 looks for a new plateau, with COSINE a new cooldown after it.
  * The model spec, features, classes and label map must be the
  * checkpoint's (load the data with gsgd_data_set_model on the
  * checkpoint's model, so a part without some classes still maps them

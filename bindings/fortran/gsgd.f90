@@ -100,6 +100,24 @@ module gsgd
   integer(c_int), parameter :: GSGD_N_ITER_NO_CHANGE = 35
   integer(c_int), parameter :: GSGD_TOL = 36
   integer(c_int), parameter :: GSGD_ON_NAN = 37
+  integer(c_int), parameter :: GSGD_MAX_EPOCHS = 38
+  integer(c_int), parameter :: GSGD_MIN_STEPS = 39
+  integer(c_int), parameter :: GSGD_STANDARDIZE = 40
+  integer(c_int), parameter :: GSGD_MIN_EPOCH_STEPS = 41
+  integer(c_int), parameter :: GSGD_COOLDOWN = 42
+
+  ! gsgd_standardize
+  integer(c_int), parameter :: GSGD_STANDARDIZE_OFF = 0
+  integer(c_int), parameter :: GSGD_STANDARDIZE_ON = 1
+  integer(c_int), parameter :: GSGD_STANDARDIZE_AUTO = 2
+
+  ! gsgd_stop_reason
+  integer(c_int), parameter :: GSGD_STOP_EPOCHS = 0
+  integer(c_int), parameter :: GSGD_STOP_CONVERGED = 1
+  integer(c_int), parameter :: GSGD_STOP_MAX_EPOCHS = 2
+  integer(c_int), parameter :: GSGD_STOP_TARGET = 3
+  integer(c_int), parameter :: GSGD_STOP_NO_IMPROVEMENT = 4
+  integer(c_int), parameter :: GSGD_STOP_LR_FLOOR = 5
 
   ! gsgd_batch_policy
   integer(c_int), parameter :: GSGD_BATCH_LARGEST = 0
@@ -200,6 +218,8 @@ module gsgd
     integer(c_int) :: stopped_early
     real(c_double) :: validation_accuracy
     real(c_double) :: samples_per_second_warm
+    integer(c_int) :: stop_reason
+    integer(c_int) :: cooldown_epochs
   end type gsgd_train_result
 
   interface
@@ -431,6 +451,14 @@ module gsgd
         bind(C, name="gsgd_model_fit_standardizer")
       import :: c_ptr, c_int
       type(c_ptr), value :: model, ds
+    end function
+    ! STANDARDIZE of opts applied to model for ds, as gsgd_trainer_create does.
+    integer(c_int) function gsgd_model_standardize(model, ds, opts, standardized, scale_ratio) &
+        bind(C, name="gsgd_model_standardize")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: model, ds, opts
+      integer(c_int), intent(out) :: standardized
+      real(c_double), intent(out) :: scale_ratio
     end function
     integer(c_int) function gsgd_predict(model, X, n, out) bind(C, name="gsgd_predict")
       import :: c_ptr, c_int, c_size_t, c_float

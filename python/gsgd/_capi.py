@@ -121,10 +121,17 @@ class TrainResult(Structure):
                 ("seconds", c_double), ("samples_per_second", c_double),
                 ("time_to_target_s", c_double), ("lr", c_double), ("skipped_steps", c_size_t),
                 ("stopped_early", c_int), ("validation_accuracy", c_double),
-                ("samples_per_second_warm", c_double)]
+                ("samples_per_second_warm", c_double), ("stop_reason", c_int),
+                ("cooldown_epochs", c_int)]
+
+    # gsgd_stop_reason, by value
+    STOP_REASONS = ["epochs", "converged", "max_epochs", "target", "no_improvement", "lr_floor"]
 
     def as_dict(self):
-        return {name: getattr(self, name) for name, _ in self._fields_}
+        d = {name: getattr(self, name) for name, _ in self._fields_}
+        r = d["stop_reason"]
+        d["stop_reason"] = self.STOP_REASONS[r] if 0 <= r < len(self.STOP_REASONS) else r
+        return d
 
 
 PROGRESS_FN = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)

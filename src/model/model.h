@@ -104,6 +104,17 @@ gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, co
 /* The class index the outputs z of one row predict. */
 size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);
 
+/* STANDARDIZE = AUTO standardises when the columns' scales span more than
+ * this factor (gsgdi_scale_ratio). Measured: bench/results/defaults_grid.md. */
+#define GSGD_STANDARDIZE_AUTO_RATIO 10.0
+
+/* How far the columns' scales reach from the unit scale the default rates
+ * were measured at: with s_j = sqrt(mean_j^2 + var_j), the root mean
+ * square of column j, over the columns that are not all zero,
+ * r = max(s_max, 1) / min(s_median, 1). 1 for all-zero data; NaN when out
+ * of host memory. */
+double gsgdi_scale_ratio(const double *mean, const double *var, size_t d);
+
 /* Evaluates with given buffers (reused by the trainer). */
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
                                 gsgd_eval_result *out);

@@ -172,6 +172,16 @@ gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample
     return GSGD_STATUS_OK;
 }
 
+void gsgdi_plan_min_steps(size_t n_train, size_t min_steps, size_t *batch, gsgdi_plan_why *why) {
+    if (!min_steps) return;
+    size_t cap = n_train / min_steps;
+    cap = gsgdi_plan_round(cap ? cap : 1);
+    if (cap < *batch) {
+        *batch = cap;
+        *why = GSGD_WHY_MIN_STEPS;
+    }
+}
+
 /* The grid as indices 1, 2, ...: batches 1..32, then 64, 96, ... */
 static size_t grid_batch(size_t i) { return i <= 32 ? i : 32 * (i - 31); }
 /* Index of the smallest grid batch >= B. */

@@ -101,7 +101,8 @@ typedef enum {
     GSGD_WHY_MAX_BATCH = 2, /* capped at the max useful batch */
     GSGD_WHY_FIXED = 3,     /* given by the caller (GSGD_BATCH > 0) */
     GSGD_WHY_BISECTED = 4,  /* the planned batch failed to allocate; bisected */
-    GSGD_WHY_FASTEST = 5    /* highest measured samples/s */
+    GSGD_WHY_FASTEST = 5,   /* highest measured samples/s */
+    GSGD_WHY_MIN_STEPS = 6  /* capped so an epoch takes MIN_EPOCH_STEPS steps */
 } gsgdi_plan_why;
 
 /* Rounds a batch down to a multiple of 32 above 32 (warp and GEMM tile
@@ -118,6 +119,13 @@ size_t gsgdi_plan_round(size_t B);
 gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
                               size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
                               gsgdi_plan_why *why);
+
+/* Caps a planned batch so that an epoch of n_train rows takes at least
+ * min_steps steps (0: no cap): at most max(1, floor(n_train / min_steps))
+ * rows, rounded by gsgdi_plan_round (both keep ceil(n_train / B) >=
+ * min_steps when n_train >= min_steps). Sets *why to GSGD_WHY_MIN_STEPS
+ * when it lowers *batch. */
+void gsgdi_plan_min_steps(size_t n_train, size_t min_steps, size_t *batch, gsgdi_plan_why *why);
 
 /* Bisection over the planner's grid of batches (1..32, then multiples of
  * 32), for when the planned batch failed to allocate: try(B) returns OK,

@@ -71,8 +71,8 @@ static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
                                 (size_t)tr->epoch * steps < gsgdi_warmup_steps(&tr->opts, steps));
     const size_t count = *per_step ? steps : 1;
     for (size_t s = 0; s < count; s++)
-        tr->lr_host[s] =
-            (float)(tr->lr_factor * gsgdi_lr_at_step(&tr->opts, Bg, steps, tr->epoch, s));
+        tr->lr_host[s] = (float)(tr->lr_factor * gsgdi_lr_at_step(&tr->opts, &tr->cooldown, Bg,
+                                                                  steps, tr->epoch, s));
     tr->lr_now = tr->lr_host[0];
     return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }

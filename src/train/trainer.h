@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "optim/schedule.h"
 
 struct gsgd_trainer {
     gsgd_context *ctx;
@@ -38,16 +39,17 @@ struct gsgd_trainer {
                            epoch when the rate changes within epochs
                            (uploaded once per epoch), else one */
     size_t lr_len;
-    float *lr_host;        /* host staging for the rates, lr_len floats */
-    gsgd_batch_plan *plan; /* how the batch was chosen (owned) */
-    double lr_now;         /* rate of the latest step, for messages and progress */
-    double lr_factor;      /* ADAPTIVE's division by 5s (1 otherwise) */
-    double best;           /* early stopping / ADAPTIVE: best monitored value */
-    int no_improve;        /* epochs since the monitored value last improved */
-    uint32_t bad_seen;     /* guard->bad_steps already reported */
-    size_t checked_steps;  /* steps at the last health check */
-    uint32_t *perm;        /* this epoch's permutation */
-    void *perm_scratch;    /* backend scratch for building it */
+    float *lr_host;          /* host staging for the rates, lr_len floats */
+    gsgd_batch_plan *plan;   /* how the batch was chosen (owned) */
+    double lr_now;           /* rate of the latest step, for messages and progress */
+    double lr_factor;        /* ADAPTIVE's division by 5s (1 otherwise) */
+    double best;             /* early stopping / ADAPTIVE: best monitored value */
+    int no_improve;          /* epochs since the monitored value last improved */
+    gsgdi_cooldown cooldown; /* EPOCHS 0 with COSINE: the final decay, once found */
+    uint32_t bad_seen;       /* guard->bad_steps already reported */
+    size_t checked_steps;    /* steps at the last health check */
+    uint32_t *perm;          /* this epoch's permutation */
+    void *perm_scratch;      /* backend scratch for building it */
     size_t perm_scratch_bytes;
     void *fused; /* the fused gradient's scratch (gsgdi_model_fused_bytes),
                     or NULL: steps compose gather, forward, backward */

@@ -46,9 +46,18 @@ static int create_model(train_run *run) {
         return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
     }
     /* One --seed drives both the initialisation and the shuffle. */
-    return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
-                         (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
-                         &run->s.model);
+    int rc = cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
+                           (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
+                           &run->s.model);
+    /* Before --shard cuts the training set: the library's STANDARDIZE
+     * (auto by default) decides and fits on all of it, the same on every
+     * rank, rather than on each rank's shard in gsgd_trainer_create. */
+    if (rc == CLI_OK && v[CLI_O_DISTRIBUTED]) {
+        gsgd_status st =
+            gsgd_model_standardize(run->s.model, run->s.train, run->s.opts, NULL, NULL);
+        if (st != GSGD_STATUS_OK) rc = cli_fail(run->s.ctx, st);
+    }
+    return rc;
 }
 
 /* --resume: exactly on F's data; on other data (or with --new-data) as
