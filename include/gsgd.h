@@ -202,6 +202,66 @@ GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, c
 GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n,
                                               size_t d, int n_classes, gsgd_dataset **out);
 
+/* Sparse datasets: rows in CSR (compressed sparse row) form, the form of
+ * text (bag of words, TF-IDF) and hashed features: row i's nonzeros are
+ * values[indptr[i] .. indptr[i + 1]) at feature indices[same]. Values are
+ * float32, row pointers int64, indices int32 or int64. A sparse dataset
+ * stays sparse on every device: a step gathers its batch's rows as CSR
+ * and never forms a dense batch, the forward pass is CSR x W (the first
+ * layer of an MLP; the rest dense), the weight gradient has rows only for
+ * the features of the batch, and the update touches only those rows where
+ * the rule allows (gsgd_optim: "sparse data"). Everything that takes a
+ * dataset takes a sparse one: training, planning, evaluation,
+ * prediction, split, subset, standardisation (scaling only: a sparse row
+ * is never centred). */
+typedef enum { GSGD_INDEX_INT32 = 0, GSGD_INDEX_INT64 = 1 } gsgd_index_type;
+
+/* Copies a host CSR matrix of n rows (indptr n + 1 int64, from 0; indices
+ * and values indptr[n] each, indices of type index_type) and n targets y
+ * into a new sparse dataset on the context's device (CUDA: kept in pinned
+ * host memory when it does not fit, as gsgd_dataset_from_host). d is the
+ * feature count, or 0 to take the largest index + 1. Indices need not be
+ * sorted within a row; a repeated one adds up. Int64 indices are stored
+ * as int32 (every index is below 2^31). The arrays stay the caller's; *out
+ * is the caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, indptr, y or
+ * out, indices without values or the reverse; n 0; n_classes outside [0,
+ * 65536]; an unknown index_type; d 0 with no nonzero); BAD_VALUE (indptr
+ * not from 0 or decreasing, an index outside [0, d), a non-finite value or
+ * target, a bad label; naming the row); TOO_LARGE (d over 2^31 - 1, over
+ * 2^32 nonzeros or 2^32 - 1 rows); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * UNSUPPORTED, DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_from_csr(gsgd_context *ctx, size_t n, size_t d,
+                                           const int64_t *indptr, const void *indices,
+                                           gsgd_index_type index_type, const float *values,
+                                           const float *y, int n_classes, gsgd_dataset **out);
+
+/* Wraps a caller's CSR arrays in the context's device memory (host memory
+ * on the CPU backend) as a sparse dataset, without a copy, as
+ * gsgd_dataset_from_device does for dense arrays: the caller keeps them
+ * alive and unchanged until gsgd_dataset_free, which does not free them,
+ * and they count neither in gsgd's memory nor against its limits. The
+ * structure (indptr and indices) and the targets are checked through host
+ * copies; the values are not read until training. d as in
+ * gsgd_dataset_from_csr. Returns as gsgd_dataset_from_csr (no
+ * DEVICE_OUT_OF_MEMORY). */
+GSGD_API gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d,
+                                                  int64_t *indptr, void *indices,
+                                                  gsgd_index_type index_type, float *values,
+                                                  float *y, int n_classes, gsgd_dataset **out);
+
+/* Whether ds is sparse (1) or dense (0), and its stored values: the
+ * nonzeros of a sparse dataset, n x d of a dense one. Either output may be
+ * NULL. Returns OK; INVALID_ARGUMENT (NULL ds). */
+GSGD_API gsgd_status gsgd_dataset_sparse(const gsgd_dataset *ds, int *sparse, size_t *nnz);
+
+/* Declares that a sparse dataset has d features, at least as many as it
+ * has (the features past its largest index are zero): a test file whose
+ * largest index is below the training file's, or a hashed space of fixed
+ * width. Nothing is copied. Returns OK; INVALID_ARGUMENT (NULL ds; d below
+ * the dataset's feature count or above 2^31 - 1); UNSUPPORTED (a dense
+ * dataset). */
+GSGD_API gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d);
+
 /* Loads a dataset from a spec and returns its training and test parts
  * (*test is NULL when the spec has no test part). Specs:
  *   fashion-mnist[:DIR]            IDX files of Debian's dataset-fashion-mnist
@@ -210,6 +270,18 @@ GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float
  *   csv:PATH[:label=first|last][:header]
  *   synth:N,D,K[:seed=S]           a learnable problem from a random teacher,
  *                                  split 80/20 into train/test
+ *   synth-sparse:N,D,K,NNZ[:seed=S]  its sparse kin: N rows of about NNZ
+ *                                  nonzeros among D features drawn from a
+ *                                  power law (as words in text), rows of
+ *                                  unit norm; split 80/20
+ *   svmlight:PATH[:zero-based|one-based][:features=N], or a PATH ending
+ *   in .svm, .svmlight or .libsvm (each may end in .gz): svmlight/LIBSVM
+ *                                  text, stored sparse ("label idx:val
+ *                                  ..."; qid ignored; # comments; indices
+ *                                  1-based unless a 0 occurs; labels
+ *                                  non-negative integers or -1/+1)
+ *   npz-csr:MATRIX.npz,LABELS.npy  a CSR matrix of scipy.sparse.save_npz
+ *                                  with labels from a .npy or text file
  * IDX files may be gzip-compressed. ubyte images are scaled to [0,1]: each
  * feature is (float)byte / 255.0f. The two IDX forms take ":storage=u8|f32"
  * at the end. u8 keeps ubyte images as one byte per feature on the device
@@ -302,6 +374,15 @@ GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_d
  * Returns OK; INVALID_ARGUMENT (NULL model; NULL X or out with n > 0);
  * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
+
+/* gsgd_predict over the rows of a dataset, dense or sparse: out (host,
+ * ds's n floats) receives each row's prediction. Returns OK;
+ * INVALID_ARGUMENT (NULL model, ds or out; ds of another context);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (sparse data and a standardiser that centres, fitted on
+ * dense data); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_dataset(gsgd_model *model, const gsgd_dataset *ds, float *out);
 
 typedef struct {
     double loss;     /* mean data loss (no regularisation term) */
@@ -536,6 +617,15 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * input and targets, and each layer's output and its gradient. Evaluation
  * reuses the training buffers, so it never needs more.
  *
+ * Sparse training data: the batch holds its rows' nonzeros instead of a
+ * dense input, so bytes(B) = fixed + B x per_sample + nnz(B) x
+ * per_nonzero, where nnz(B) is the nonzeros of the B densest rows of the
+ * training set: no batch the permutation can form holds more, so the
+ * planned batch never runs out of memory. The per-nonzero items are the
+ * batch's features, values and rows, their grouping by feature and the
+ * first layer's compact weight gradient (gsgd_plan_item: *per_sample 2);
+ * B is the largest that fits, found by search.
+ *
  * Budget: the smallest of the device's free memory plus what gsgd already
  * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
  * MEM_FRACTION x total memory; minus headroom: MEM_HEADROOM of it, plus
@@ -576,7 +666,13 @@ GSGD_API size_t gsgd_plan_budget(const gsgd_batch_plan *plan);
 GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
 /* Sum of the per-sample items (bytes per batch row). */
 GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
-/* fixed + batch x per_sample: gsgd's predicted footprint at the batch. */
+/* Sparse data: the sum of the per-nonzero items (bytes per nonzero of
+ * the batch), and the nonzeros of the planned batch at most (those of the
+ * training set's densest batch rows); 0 for dense data. */
+GSGD_API size_t gsgd_plan_per_nonzero(const gsgd_batch_plan *plan);
+GSGD_API size_t gsgd_plan_batch_nonzeros(const gsgd_batch_plan *plan);
+/* fixed + batch x per_sample (+ its nonzeros x per_nonzero): gsgd's
+ * predicted footprint at the batch. */
 GSGD_API size_t gsgd_plan_predicted(const gsgd_batch_plan *plan);
 /* gsgd's peak footprint measured while verifying the batch, counted as
  * gsgd_context_memory counts (cuBLAS's own workspace is not); 0 when not
@@ -598,7 +694,8 @@ GSGD_API gsgd_status gsgd_plan_memory(const gsgd_batch_plan *plan, size_t *free_
 /* The memory table: the number of line items (0 for a NULL plan). */
 GSGD_API int gsgd_plan_item_count(const gsgd_batch_plan *plan);
 /* Line item i of the memory table: its name (owned by the plan), bytes (of
- * the whole buffer, or per batch row when *per_sample), and *resident when
+ * the whole buffer; per batch row when *per_sample is 1, per nonzero of
+ * the batch when it is 2, sparse data), and *resident when
  * it was allocated before planning. Outputs may be NULL. Returns OK;
  * INVALID_ARGUMENT (NULL plan, i out of range). */
 GSGD_API gsgd_status gsgd_plan_item(const gsgd_batch_plan *plan, int i, const char **name,

@@ -33,8 +33,11 @@ static int check_shapes(const eval_run *run, const gsgd_dataset *ds) {
     gsgd_status st = gsgd_model_shape(run->model, &spec, &md, &mk);
     if (st == GSGD_STATUS_OK) st = gsgd_dataset_shape(ds, NULL, &dd, &dk);
     if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    /* The data may lack some classes (a small test file), never have more. */
-    if (md != dd || dk > mk || (mk == 0) != (dk == 0)) {
+    /* The data may lack some classes (a small test file), never have more;
+     * sparse data may stop short of the model's last features. */
+    int sparse = 0;
+    gsgd_dataset_sparse(ds, &sparse, NULL);
+    if ((md != dd && !(sparse && dd < md)) || dk > mk || (mk == 0) != (dk == 0)) {
         cli_error("%s: model '%s' expects %zu features and %d classes, but '%s' has %zu "
                   "features and %d classes",
                   run->v[O_MODEL_FILE], spec ? spec : "?", md, mk, run->v[O_DATA], dd, dk);

@@ -30,6 +30,13 @@ static gsgd_status validate_target(gsgd_context *ctx, const char *who, size_t i,
     return GSGD_STATUS_OK;
 }
 
+gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const float *y, size_t n,
+                                   int n_classes) {
+    for (size_t i = 0; i < n; i++)
+        GSGD_FORWARD_IF_ERROR(validate_target(ctx, who, i, y[i], n_classes));
+    return GSGD_STATUS_OK;
+}
+
 /* Checks every value a model will read, so that training never meets a NaN
  * that came from the input rather than from divergence. */
 static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
@@ -192,6 +199,28 @@ static uint64_t rng_below(gsgdi_rng *r, uint64_t bound) {
     }
 }
 
+/* Fisher-Yates driven by the seed alone, so a split is reproducible on
+ * any backend and any machine. */
+static void shuffle_order(size_t *perm, size_t n, uint64_t seed) {
+    gsgdi_rng rng = {gsgdi_mix64(seed ^ 0x73706c6974ull /* "split" */)};
+    for (size_t i = 0; i < n; i++) perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)rng_below(&rng, (uint64_t)i + 1);
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+/* The split's order of n samples in a fresh host array. */
+static gsgd_status split_order(gsgd_context *ctx, size_t n, uint64_t seed, size_t **out) {
+    void *p = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * sizeof(size_t), &p));
+    *out = p;
+    shuffle_order(*out, n, seed);
+    return GSGD_STATUS_OK;
+}
+
 /* Host float array of count elements (count * 4 cannot overflow: the
  * dataset it serves was size-checked when created). */
 static gsgd_status alloc_floats(gsgd_context *ctx, size_t count, float **p) {
@@ -226,6 +255,13 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
                          "training samples; both parts must be non-empty",
                          test_fraction, n, n_test, n - n_test);
     const size_t n_train = n - n_test, row_bytes = d * gsgdi_xtype_size(ds->xt);
+    if (ds->sparse) {
+        size_t *order = NULL;
+        GSGD_FORWARD_IF_ERROR(split_order(ctx, n, seed, &order));
+        gsgd_status sst = gsgdi_csr_split(ds, order, n_train, train, test);
+        free(order);
+        return sst;
+    }
 
     /* Host copies: the whole dataset, the permutation, and the two parts,
      * in the dataset's own storage type (a byte dataset splits into byte
@@ -243,16 +279,7 @@ gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uin
     GSGD_CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * row_bytes), done);
     GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
 
-    /* Fisher-Yates driven by the seed alone, so a split is reproducible on
-     * any backend and any machine. */
-    gsgdi_rng rng = {gsgdi_mix64(seed ^ 0x73706c6974ull /* "split" */)};
-    for (size_t i = 0; i < n; i++) perm[i] = i;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rng_below(&rng, (uint64_t)i + 1);
-        size_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    shuffle_order(perm, n, seed);
 
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n_train * row_bytes, &pv), done);
     Xtr = pv;
@@ -289,7 +316,9 @@ gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int
 
 void gsgd_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
-    if (!ds->borrowed) {
+    if (ds->sparse) {
+        gsgdi_csr_release(ds);
+    } else if (!ds->borrowed) {
         if (ds->host_mapped)
             ds->ctx->be->release_host_mapped(ds->ctx, ds->X);
         else
@@ -312,6 +341,7 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
         first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx, GSGD_STATUS_OUT_OF_RANGE,
         "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples", count, first,
         stride, ds->n);
+    if (ds->sparse) return gsgdi_csr_subset(ds, first, count, stride, out);
     /* Strided rows copied on the device, in the dataset's own storage type:
      * no host round trip of the (possibly large) full dataset. */
     const size_t row_bytes = ds->d * gsgdi_xtype_size(ds->xt);
@@ -347,6 +377,7 @@ gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t
                                     float *out) {
     gsgd_context *ctx = ds->ctx;
     const size_t m = count * ds->d;
+    if (ds->sparse) return gsgdi_csr_read_rows(ds, start, count, out);
     if (ds->xt == GSGD_XTYPE_F32)
         return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d, m * sizeof(float));
     uint8_t *bytes = NULL;

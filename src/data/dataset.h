@@ -22,16 +22,38 @@ struct gsgd_dataset {
                         pinned host memory (be->alloc_host_mapped), read by
                         the gather over the bus; not counted as device
                         memory */
+    /* Sparse datasets (X NULL): the rows in CSR (backend/sparse.h). */
+    int sparse;
+    size_t nnz;
+    gsgdi_csr csr;        /* backend memory: one block of csr_bytes (gsgd's)
+                             or the caller's arrays (borrowed) */
+    void *csr_block;      /* that block, or NULL when borrowed */
+    size_t csr_bytes;     /* its bytes */
+    int64_t *host_indptr; /* host copy of csr.indptr (n + 1) */
+    uint64_t *top_nnz;    /* host, n + 1: top_nnz[B] = nonzeros of the B
+                             densest rows, the bound on any batch of B */
 };
 
-/* Bytes of backend memory the dataset's X takes. */
+/* Bytes of backend memory the dataset's features take (X, or the CSR). */
 static inline size_t gsgdi_dataset_x_bytes(const gsgd_dataset *ds) {
-    return ds->n * ds->d * gsgdi_xtype_size(ds->xt);
+    return ds->sparse ? ds->csr_bytes : ds->n * ds->d * gsgdi_xtype_size(ds->xt);
+}
+
+/* Nonzeros a batch of B rows of a sparse dataset can hold at most: those
+ * of its B densest rows, whatever the permutation (0 for dense data). */
+static inline size_t gsgdi_dataset_batch_nnz(const gsgd_dataset *ds, size_t B) {
+    if (!ds->sparse) return 0;
+    return (size_t)ds->top_nnz[B < ds->n ? B : ds->n];
 }
 
 /* Copies rows [start, start + count) of ds's features to host floats out
  * (count x d), converting stored bytes exactly as the gather does. */
 gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
+
+/* Every target of y finite, and a class index below n_classes when
+ * n_classes > 0 (BAD_VALUE naming who and the sample otherwise). */
+gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const float *y, size_t n,
+                                   int n_classes);
 
 /* Host-side data as produced by the loaders before upload. */
 typedef struct {
@@ -43,6 +65,37 @@ typedef struct {
 } gsgdi_host_data;
 
 void gsgdi_host_data_free(gsgdi_host_data *h);
+
+/* Host CSR data, the interface between the readers of sparse files
+ * (svmlight, scipy's save_npz, synth-sparse) and the sparse dataset: a
+ * reader fills it, gsgdi_dataset_from_csr_host uploads it. Row i's
+ * nonzeros are indices/values[indptr[i] .. indptr[i + 1]); every index is
+ * below d. All arrays malloc'd and owned by the struct. */
+typedef struct {
+    int64_t *indptr;  /* n + 1 */
+    int32_t *indices; /* nnz */
+    float *values;    /* nnz */
+    float *y;         /* n */
+    size_t n, d, nnz;
+    int n_classes;
+} gsgdi_csr_host;
+
+void gsgdi_csr_host_free(gsgdi_csr_host *h);
+/* Uploads h, which the reader validated (finite values and targets,
+ * indices below d), into a sparse dataset; h keeps its arrays. */
+gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_csr_host *h,
+                                        gsgd_dataset **out);
+/* A host copy of a sparse dataset's rows and targets (int32 indices). */
+gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_csr_host *out);
+/* The sparse cases of gsgd_dataset_split, gsgd_dataset_subset and
+ * gsgdi_dataset_read_rows (dense rows out of CSR), and the release of a
+ * sparse dataset's memory (gsgd_dataset_free). */
+gsgd_status gsgdi_csr_split(const gsgd_dataset *ds, const size_t *perm, size_t n_train,
+                            gsgd_dataset **train, gsgd_dataset **test);
+gsgd_status gsgdi_csr_subset(const gsgd_dataset *ds, size_t first, size_t count, size_t stride,
+                             gsgd_dataset **out);
+gsgd_status gsgdi_csr_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
+void gsgdi_csr_release(gsgd_dataset *ds);
 /* Uploads h into a dataset (h keeps ownership of its arrays). */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);

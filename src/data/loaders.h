@@ -65,4 +65,36 @@ gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, 
 gsgd_status gsgdi_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
                         gsgdi_host_data *train, gsgdi_host_data *test);
 
+/* ---- sparse (CSR) readers: gsgdi_csr_host (data/dataset.h) ------------- */
+
+/* STOPGAP (svmlight_csr.c), to be replaced by the data-in branch's svmlight
+ * parser filling the same struct: svmlight/LIBSVM text at path, gzip or
+ * plain, streamed. base: -1 detects (0-based when an index 0 occurs, else
+ * 1-based), 0 zero-based, 1 one-based; n_features 0 takes the largest index
+ * + 1. Errors name the file and the line. Statuses: IO, BAD_FORMAT (a
+ * malformed line), BAD_VALUE (a label, an index past n_features),
+ * OUT_OF_MEMORY. */
+gsgd_status gsgdi_load_svmlight_csr(gsgd_context *ctx, const char *path, int base,
+                                    size_t n_features, gsgdi_csr_host *out);
+/* Labels to out->y (allocated, n) and out->n_classes: all -1/+1 become
+ * classes 0/1, else each must be a class index (a non-negative integer);
+ * n_classes is the largest + 1, at least 2. BAD_VALUE naming what and the
+ * sample otherwise. */
+gsgd_status gsgdi_csr_classes(gsgd_context *ctx, const char *what, const double *labels, size_t n,
+                              gsgdi_csr_host *out);
+/* scipy.sparse.save_npz's CSR file at path and its labels (a 1-D .npy, or
+ * text with one label a line) (npz_csr.c). Statuses: IO, BAD_FORMAT (not a
+ * zip, a member missing or corrupt, not csr), BAD_VALUE, TOO_LARGE,
+ * OUT_OF_MEMORY. */
+gsgd_status gsgdi_load_npz_csr(gsgd_context *ctx, const char *path, const char *labels,
+                               gsgdi_csr_host *out);
+/* synth-sparse (synth_sparse.c): see gsgd_dataset_load. */
+gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, size_t nnz,
+                               uint64_t seed, gsgdi_csr_host *train, gsgdi_csr_host *test);
+/* The sparse specs of gsgd_dataset_load (sparse_spec.c): *handled is 0
+ * when spec is none of them (nothing done), else 1 and the datasets are
+ * loaded as gsgd_dataset_load returns them. */
+gsgd_status gsgdi_load_sparse_spec(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
+                                   gsgd_dataset **test, int *handled);
+
 #endif

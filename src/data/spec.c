@@ -11,7 +11,9 @@
 
 #define SPEC_FORMS                                                                                 \
     "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "                   \
-    "csv:PATH[:label=first|last][:header][:target=real], synth:N,D,K[:seed=S]"
+    "csv:PATH[:label=first|last][:header][:target=real], synth:N,D,K[:seed=S], "                   \
+    "synth-sparse:N,D,K,NNZ[:seed=S], svmlight:PATH[:zero-based|one-based][:features=N] (or a "    \
+    "PATH ending in .svm, .svmlight, .libsvm, maybe .gz), npz-csr:MATRIX.npz,LABELS"
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define PATH_LEN 4096
 
@@ -219,8 +221,10 @@ gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset 
     if (test) *test = NULL;
     GSGD_RETURN_ERROR_IF(!spec || !train, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "dataset_load: spec or train is NULL");
+    int sparse = 0;
+    gsgd_status st = gsgdi_load_sparse_spec(ctx, spec, train, test, &sparse);
+    if (sparse) return st;
     gsgdi_host_data tr = {0}, te = {0};
-    gsgd_status st;
     if (strcmp(spec, "fashion-mnist") == 0)
         st = load_fmnist(ctx, "", &tr, &te);
     else if (starts_with(spec, "fashion-mnist:"))

@@ -138,6 +138,7 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
                         fail);
         GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
                         fail);
+        m->centered = gsgdi_mean_centres(data + off.mean, d);
     }
     free(data);
     *out = m;

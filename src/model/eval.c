@@ -10,6 +10,7 @@
 #include "core/options.h"
 #include "core/util.h"
 #include "data/dataset.h"
+#include "data/loaders.h"
 #include "model/model.h"
 
 /* Rows per evaluation/prediction batch when the caller gives no buffers. */
@@ -17,16 +18,71 @@
 /* Rows per chunk when reading a dataset back to the host. */
 #define STAT_ROWS 4096
 
+/* Puts new statistics (backend memory) in the model, which frees its
+ * old ones; *mean and *inv become NULL. host_mean says whether it centres. */
+static gsgd_status install(gsgd_model *m, float **mean, float **inv, const float *host_mean) {
+    const size_t d = m->n_features;
+    gsgdi_mem_free(m->ctx, m->mean, d * sizeof(float));
+    gsgdi_mem_free(m->ctx, m->inv_std, d * sizeof(float));
+    m->mean = *mean;
+    m->inv_std = *inv;
+    *mean = *inv = NULL;
+    m->centered = 0;
+    for (size_t j = 0; j < d; j++) m->centered |= host_mean[j] != 0.0f;
+    return GSGD_STATUS_OK;
+}
+
+/* Scaling only, as scikit-learn's StandardScaler(with_mean=False) does for
+ * sparse input: x' = x / std, std over all n rows (zeros included), 1 for
+ * a constant feature; the mean stays 0, so every row stays sparse and a
+ * dense forward pass over the same model computes the same. */
+static gsgd_status fit_scale_sparse(gsgd_model *m, const gsgd_dataset *ds) {
+    gsgd_context *ctx = m->ctx;
+    const size_t d = m->n_features;
+    gsgdi_csr_host h = {0};
+    double *sum = NULL;
+    float *host = NULL, *dev_mean = NULL, *dev_inv = NULL;
+    gsgd_status st;
+    GSGD_CHECK_GOTO(st, gsgdi_dataset_csr_download(ds, &h), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 2 * d * sizeof(double), (void **)&sum), done);
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, 2 * d * sizeof(float), (void **)&host), done);
+    memset(sum, 0, 2 * d * sizeof(double));
+    for (size_t k = 0; k < h.nnz; k++) {
+        const double v = h.values[k];
+        sum[h.indices[k]] += v;
+        sum[d + (size_t)h.indices[k]] += v * v;
+    }
+    for (size_t j = 0; j < d; j++) {
+        const double mu = sum[j] / (double)ds->n;
+        const double var = fmax(sum[d + j] / (double)ds->n - mu * mu, 0.0);
+        host[j] = 0.0f;
+        host[d + j] = var > 0.0 ? (float)(1.0 / sqrt(var)) : 1.0f;
+    }
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_mean), done);
+    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_inv), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_mean, host, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_inv, host + d, d * sizeof(float)), done);
+    GSGD_CHECK_GOTO(st, install(m, &dev_mean, &dev_inv, host), done);
+done:
+    gsgdi_mem_free(ctx, dev_mean, d * sizeof(float));
+    gsgdi_mem_free(ctx, dev_inv, d * sizeof(float));
+    gsgdi_csr_host_free(&h);
+    free(sum);
+    free(host);
+    return st;
+}
+
 gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     if (!m || !ds) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features;
     GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "standardize: the model and the data belong to different contexts");
-    GSGD_RETURN_ERROR_IF(ds->d != d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+    GSGD_RETURN_ERROR_IF(ds->d != d && !(ds->sparse && ds->d < d), ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "standardize: model has %zu features, data has %zu", d, ds->d);
     GSGD_RETURN_ERROR_IF(ds->n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "standardize: empty dataset");
+    if (ds->sparse) return fit_scale_sparse(m, ds);
     size_t rows = ds->n < STAT_ROWS ? ds->n : STAT_ROWS;
     float *chunk = NULL, *mean = NULL, *inv = NULL, *dev_mean = NULL, *dev_inv = NULL;
     double *sum = NULL, *sumsq = NULL, *shift = NULL;
@@ -65,11 +121,7 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, d * sizeof(float), (void **)&dev_inv), done);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_mean, mean, d * sizeof(float)), done);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, dev_inv, inv, d * sizeof(float)), done);
-    gsgdi_mem_free(ctx, m->mean, d * sizeof(float));
-    gsgdi_mem_free(ctx, m->inv_std, d * sizeof(float));
-    m->mean = dev_mean;
-    m->inv_std = dev_inv;
-    dev_mean = dev_inv = NULL;
+    GSGD_CHECK_GOTO(st, install(m, &dev_mean, &dev_inv, mean), done);
 done:
     gsgdi_mem_free(ctx, dev_mean, d * sizeof(float));
     gsgdi_mem_free(ctx, dev_inv, d * sizeof(float));
@@ -79,23 +131,37 @@ done:
     return st;
 }
 
+/* Rows from start that one pass of sb takes: sb->B, fewer where sparse
+ * rows would overflow its nonzeros (0 when one row alone would). */
+static size_t chunk_rows(const gsgd_dataset *ds, const gsgdi_step_buffers *sb, size_t start) {
+    size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
+    if (!ds->sparse) return B;
+    const int64_t *p = ds->host_indptr;
+    while (B > 0 && (size_t)(p[start + B] - p[start]) > sb->csr.cap) B /= 2;
+    return B;
+}
+
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
                                 gsgd_eval_result *out) {
     gsgd_context *ctx = m->ctx;
     GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "evaluate: the model and the data belong to different contexts");
-    GSGD_RETURN_ERROR_IF(ds->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+    GSGD_RETURN_ERROR_IF(ds->d != m->n_features && !(ds->sparse && ds->d < m->n_features), ctx,
+                         GSGD_STATUS_SHAPE_MISMATCH,
                          "evaluate: model has %zu features, data has %zu", m->n_features, ds->d);
     GSGD_RETURN_ERROR_IF(
         (m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes, ctx,
         GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d", m->n_classes,
         ds->n_classes);
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, ds));
+    if (sb->sparse != ds->sparse) /* buffers of the other kind: own ones */
+        return gsgd_evaluate(m, ds, out);
     GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
-    for (size_t start = 0; start < ds->n; start += sb->B) {
-        size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
-        GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B,
-                                              m->mean, m->inv_std, sb->Xb, sb->yb));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, sb, B));
+    for (size_t start = 0, B; start < ds->n; start += B) {
+        B = chunk_rows(ds, sb, start);
+        if (B == 0) /* a row denser than the buffers were planned for */
+            return gsgd_evaluate(m, ds, out);
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_gather_forward(m, sb, ds, NULL, start, B));
         GSGD_FORWARD_IF_ERROR(gsgdi_model_score(m, sb, B));
     }
     double acc[2];
@@ -109,7 +175,8 @@ gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsg
 gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_result *out) {
     if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgdi_step_buffers sb;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, &sb));
+    GSGD_FORWARD_IF_ERROR(
+        gsgdi_step_buffers_alloc_for(m, ds, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, 0, &sb));
     gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, out);
     gsgdi_step_buffers_free(m, &sb);
     return st;
@@ -154,6 +221,35 @@ done:
     free(logits);
     gsgdi_mem_free(ctx, Xdev, rows * d * sizeof(float));
     gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
+    gsgdi_step_buffers_free(m, &sb);
+    return st;
+}
+
+gsgd_status gsgd_predict_dataset(gsgd_model *m, const gsgd_dataset *ds, float *out) {
+    if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_context *ctx = m->ctx;
+    GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "predict: the model and the data belong to different contexts");
+    GSGD_RETURN_ERROR_IF(ds->d != m->n_features && !(ds->sparse && ds->d < m->n_features), ctx,
+                         GSGD_STATUS_SHAPE_MISMATCH,
+                         "predict: model has %zu features, data has %zu", m->n_features, ds->d);
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, ds));
+    const size_t rows = ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, K = m->n_outputs;
+    gsgdi_step_buffers sb;
+    float *logits = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc_for(m, ds, rows, 0, &sb));
+    gsgd_status st;
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
+    for (size_t start = 0, B; start < ds->n; start += B) {
+        B = chunk_rows(ds, &sb, start); /* buffers sized for the densest rows: never 0 */
+        GSGD_CHECK_GOTO(st, gsgdi_model_gather_forward(m, &sb, ds, NULL, start, B), done);
+        GSGD_CHECK_GOTO(
+            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
+            done);
+        for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
+    }
+done:
+    free(logits);
     gsgdi_step_buffers_free(m, &sb);
     return st;
 }

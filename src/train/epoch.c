@@ -204,14 +204,17 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
                 ps->p.epoch_done = 0;
                 ps->p.test_accuracy = NAN;
                 ps->p.lr = tr->lr_now;
+                const int stop = ps->fn(&ps->p, ps->user);
+                if (stop) GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
                 GSGD_RETURN_ERROR_IF(
-                    ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
+                    stop, ctx, GSGD_STATUS_INTERRUPTED,
                     "training stopped by the progress callback at epoch %d step %zu", tr->epoch + 1,
                     s1);
             }
         }
     }
     GSGD_FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
     tr->epoch++;
     tr->epoch_step = 0;
     /* A replica reports the mean over its own samples. */

@@ -102,9 +102,17 @@ static int load_data(train_run *run) {
         gsgd_dataset_free(run->test);
         run->test = t_train;
         size_t d = 0, td = 0;
-        int k = 0, tk = 0;
+        int k = 0, tk = 0, sparse = 0, tsparse = 0;
         gsgd_dataset_shape(run->train, NULL, &d, &k);
         gsgd_dataset_shape(run->test, NULL, &td, &tk);
+        gsgd_dataset_sparse(run->train, &sparse, NULL);
+        gsgd_dataset_sparse(run->test, &tsparse, NULL);
+        /* Two sparse files (svmlight) are as wide as the larger index of
+         * the two: the features past a file's last index are zeros. */
+        if (sparse && tsparse && td != d) {
+            gsgd_dataset_set_features(td > d ? run->train : run->test, td > d ? td : d);
+            d = td = td > d ? td : d;
+        }
         /* A test set may lack some classes, but never has more features or
          * classes than the model trained on --data can handle. */
         if (td != d || tk > k) {
