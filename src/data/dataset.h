@@ -96,6 +96,8 @@ gsgd_status gsgdi_csr_subset(const gsgd_dataset *ds, size_t first, size_t count,
                              gsgd_dataset **out);
 gsgd_status gsgdi_csr_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
 void gsgdi_csr_release(gsgd_dataset *ds);
+/* Mean squared norm of a sparse dataset's rows (0 for dense data). */
+gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, double *out);
 /* Uploads h into a dataset (h keeps ownership of its arrays). */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);

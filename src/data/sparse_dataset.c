@@ -297,3 +297,17 @@ gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d) {
     ds->d = d;
     return GSGD_STATUS_OK;
 }
+
+gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, double *out) {
+    gsgd_context *ctx = ds->ctx;
+    *out = 0.0;
+    if (!ds->sparse || ds->nnz == 0) return GSGD_STATUS_OK;
+    float *sum = NULL, host = 0.0f;
+    const size_t seg[2] = {0, ds->nnz};
+    GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(ctx, sizeof(float), (void **)&sum));
+    gsgd_status st = ctx->be->sumsq(ctx, ds->csr.values, seg, 1, sum);
+    if (st == GSGD_STATUS_OK) st = ctx->be->download(ctx, &host, sum, sizeof host);
+    gsgdi_mem_free(ctx, sum, sizeof(float));
+    *out = (double)host / (double)ds->n;
+    return st;
+}

@@ -255,6 +255,16 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     *out = NULL;
     if (keep) *keep = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_trainer_check(m, data));
+    /* Sparse rows resolve the automatic rate from their norms first: the
+     * trainer and the plan keep the rate they run with. */
+    gsgd_options sparse_opts;
+    if (data->sparse) {
+        double sq;
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, &sq));
+        sparse_opts = *o;
+        gsgdi_sparse_auto_lr(&sparse_opts, sq);
+        o = &sparse_opts;
+    }
     gsgd_batch_plan *p = calloc(1, sizeof *p);
     GSGD_RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
     gsgd_trainer *tr = NULL;
