@@ -18,8 +18,8 @@
 #define PAR_IF(work) if ((work) >= GSGD_CPU_PAR_MIN)
 
 gsgd_status gsgdi_cpu_csr_gather(gsgd_context *ctx, const gsgdi_csr *X, const float *y,
-                                 const uint32_t *perm, size_t start, size_t B,
-                                 const float *inv_std, gsgdi_csr_batch *out, float *yb) {
+                                 const uint32_t *perm, size_t start, size_t B, const float *inv_std,
+                                 gsgdi_csr_batch *out, float *yb) {
     int32_t *ptr = out->ptr;
     size_t total = 0;
     ptr[0] = 0;
@@ -60,8 +60,7 @@ size_t gsgdi_cpu_csr_compact_scratch(gsgd_context *ctx, size_t d, size_t cap) {
 gsgd_status gsgdi_cpu_csr_compact(gsgd_context *ctx, gsgdi_csr_batch *b, size_t B, size_t d) {
     (void)d;
     GSGD_RETURN_ERROR_IF(b->scratch_bytes < d * sizeof(int32_t), ctx, GSGD_STATUS_INTERNAL,
-                         "csr compact: %zu bytes of scratch for %zu features", b->scratch_bytes,
-                         d);
+                         "csr compact: %zu bytes of scratch for %zu features", b->scratch_bytes, d);
     int32_t *mark = b->scratch;
     const int32_t nnz = b->ptr[B];
     int32_t r = 0;
@@ -109,8 +108,8 @@ gsgd_status gsgdi_cpu_csr_matmul(gsgd_context *ctx, const gsgdi_csr_batch *b, si
  * registers however wide the layer is. */
 #define GRAD_CHUNK 32
 
-gsgd_status gsgdi_cpu_csr_weight_grad(gsgd_context *ctx, const gsgdi_csr_batch *b,
-                                      const float *dZ, size_t K, float *gW) {
+gsgd_status gsgdi_cpu_csr_weight_grad(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *dZ,
+                                      size_t K, float *gW) {
     (void)ctx;
     const int32_t r = *b->n_feat;
 #pragma omp parallel for schedule(static) PAR_IF((size_t)b->fptr[r] * K)
@@ -144,8 +143,8 @@ static inline float catch_up_factor(const gsgdi_lazy_decay *z, uint32_t upto, si
     return (float)exp(z->logf[s] - z->logf[upto]);
 }
 
-gsgd_status gsgdi_cpu_csr_catch_up(gsgd_context *ctx, const gsgdi_csr_batch *b, float *W,
-                                   size_t K, const gsgdi_lazy_decay *z, size_t step) {
+gsgd_status gsgdi_cpu_csr_catch_up(gsgd_context *ctx, const gsgdi_csr_batch *b, float *W, size_t K,
+                                   const gsgdi_lazy_decay *z, size_t step) {
     (void)ctx;
     for (int32_t i = 0; i < *b->n_feat; i++) {
         const size_t j = (size_t)b->feat[i];
@@ -160,7 +159,7 @@ gsgd_status gsgdi_cpu_csr_catch_up(gsgd_context *ctx, const gsgdi_csr_batch *b, 
 gsgd_status gsgdi_cpu_csr_flush(gsgd_context *ctx, float *W, size_t d, size_t K,
                                 const gsgdi_lazy_decay *z, size_t step) {
     (void)ctx;
-#pragma omp parallel for schedule(static) PAR_IF(d * K)
+#pragma omp parallel for schedule(static) PAR_IF(d *K)
     for (size_t j = 0; j < d; j++) {
         if (z->upto[j] == step) continue;
         const float f = catch_up_factor(z, z->upto[j], step);
@@ -173,8 +172,8 @@ gsgd_status gsgdi_cpu_csr_flush(gsgd_context *ctx, float *W, size_t d, size_t K,
 
 /* One element of a touched row: the dense update's arithmetic
  * (update_math.h), every element a decayed weight. */
-static inline int row_elem(gsgd_optim kind, const gsgdi_step_consts *c,
-                           const gsgdi_step_scalars *d, float g, float *w, float *s0, float *s1) {
+static inline int row_elem(gsgd_optim kind, const gsgdi_step_consts *c, const gsgdi_step_scalars *d,
+                           float g, float *w, float *s0, float *s1) {
     float sv0 = s0 ? *s0 : 0.0f, sv1 = s1 ? *s1 : 0.0f;
     gsgdi_rule_step(kind, c, d, 1.0f, 1, g, w, &sv0, &sv1, NULL);
     if (s0) *s0 = sv0;
@@ -194,7 +193,7 @@ gsgd_status gsgdi_cpu_update_rows(gsgd_context *ctx, const gsgdi_update_rule *ru
     const size_t K = a->K;
     float *s0 = a->state[0], *s1 = a->state[1];
     int ok = 1;
-#pragma omp parallel for schedule(static) reduction(& : ok) PAR_IF((size_t)r * K)
+#pragma omp parallel for schedule(static) reduction(& : ok) PAR_IF((size_t)r *K)
     for (int32_t i = 0; i < r; i++) {
         const size_t base = (size_t)b->feat[i] * K;
         for (size_t k = 0; k < K; k++)
@@ -203,8 +202,7 @@ gsgd_status gsgdi_cpu_update_rows(gsgd_context *ctx, const gsgdi_update_rule *ru
         if (a->decay) a->decay->upto[b->feat[i]] = (uint32_t)(a->step + 1);
     }
     if (a->decay)
-        a->decay->logf[a->step + 1] =
-            a->decay->logf[a->step] + log1p(-(double)d.lr * (double)c.wd);
+        a->decay->logf[a->step + 1] = a->decay->logf[a->step] + log1p(-(double)d.lr * (double)c.wd);
     if (guard && !ok) {
         guard->bad_steps++;
         if (guard->first_bad == 0) guard->first_bad = a->t_in_epoch ? guard->t_base + a->t : a->t;

@@ -32,16 +32,16 @@ typedef struct {
  * layer over this batch is then row-sparse: n_feat rows, one per distinct
  * feature, in that order (a "compact" gradient). */
 typedef struct {
-    size_t cap;       /* nonzeros the arrays below hold */
-    int32_t *ptr;     /* B + 1: row i's nonzeros are [ptr[i], ptr[i + 1]) */
-    int32_t *col;     /* cap: the feature of each nonzero */
-    float *val;       /* cap: its value, scaled by 1/std when standardised */
-    int32_t *row;     /* cap: the batch row of each nonzero */
-    int32_t *feat;    /* cap: distinct features, ascending */
-    int32_t *n_feat;  /* 1: how many */
-    int32_t *fptr;    /* cap + 1 */
-    int32_t *order;   /* cap */
-    void *scratch;    /* csr_compact's scratch, csr_compact_scratch bytes */
+    size_t cap;      /* nonzeros the arrays below hold */
+    int32_t *ptr;    /* B + 1: row i's nonzeros are [ptr[i], ptr[i + 1]) */
+    int32_t *col;    /* cap: the feature of each nonzero */
+    float *val;      /* cap: its value, scaled by 1/std when standardised */
+    int32_t *row;    /* cap: the batch row of each nonzero */
+    int32_t *feat;   /* cap: distinct features, ascending */
+    int32_t *n_feat; /* 1: how many */
+    int32_t *fptr;   /* cap + 1 */
+    int32_t *order;  /* cap */
+    void *scratch;   /* csr_compact's scratch, csr_compact_scratch bytes */
     size_t scratch_bytes;
 } gsgdi_csr_batch;
 

@@ -59,8 +59,7 @@ gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_csr_host *o
 static gsgd_status take_rows(gsgd_context *ctx, const gsgdi_csr_host *h, const size_t *rows,
                              size_t count, gsgd_dataset **out) {
     size_t nnz = 0;
-    for (size_t i = 0; i < count; i++)
-        nnz += (size_t)(h->indptr[rows[i] + 1] - h->indptr[rows[i]]);
+    for (size_t i = 0; i < count; i++) nnz += (size_t)(h->indptr[rows[i] + 1] - h->indptr[rows[i]]);
     gsgdi_csr_host t;
     GSGD_FORWARD_IF_ERROR(host_csr_alloc(ctx, count, nnz, &t));
     t.d = h->d;
@@ -120,9 +119,9 @@ gsgd_status gsgdi_csr_read_rows(const gsgd_dataset *ds, size_t start, size_t cou
     gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, (m ? m : 1) * isz, &ind), done);
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, (m ? m : 1) * sizeof(float), &val), done);
-    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, ind, (const uint8_t *)ds->csr.indices + lo * isz,
-                                          m * isz),
-                    done);
+    GSGD_CHECK_GOTO(
+        st, ctx->be->download(ctx, ind, (const uint8_t *)ds->csr.indices + lo * isz, m * isz),
+        done);
     GSGD_CHECK_GOTO(st, ctx->be->download(ctx, val, ds->csr.values + lo, m * sizeof(float)), done);
     memset(out, 0, count * ds->d * sizeof(float));
     for (size_t i = 0; i < count; i++)

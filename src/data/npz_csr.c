@@ -26,7 +26,8 @@ static uint64_t le(const unsigned char *p, int bytes) {
     return v;
 }
 
-static gsgd_status read_all(gsgd_context *ctx, const char *path, unsigned char **data, size_t *len) {
+static gsgd_status read_all(gsgd_context *ctx, const char *path, unsigned char **data,
+                            size_t *len) {
     FILE *f = fopen(path, "rb");
     GSGD_RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0, got;
@@ -185,7 +186,8 @@ static gsgd_status load_labels(gsgd_context *ctx, const char *path, size_t n, gs
     size_t len = 0;
     GSGD_FORWARD_IF_ERROR(read_all(ctx, path, &b, &len));
     double *lab = malloc((n ? n : 1) * sizeof *lab);
-    gsgd_status st = lab ? GSGD_STATUS_OK : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of memory");
+    gsgd_status st =
+        lab ? GSGD_STATUS_OK : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "out of memory");
     size_t got = 0;
     if (st == GSGD_STATUS_OK && len >= 6 && memcmp(b, "\x93NUMPY", 6) == 0) {
         npy a;
@@ -202,15 +204,15 @@ static gsgd_status load_labels(gsgd_context *ctx, const char *path, size_t n, gs
             if (p < nl) {
                 const double v = strtod(p, &e);
                 if (e == p || got >= n)
-                    st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
-                                    "%s: line %zu: %s", path, line,
+                    st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "%s: line %zu: %s", path, line,
                                     e == p ? "not a number" : "more labels than rows");
                 else
                     lab[got++] = v;
             }
             p = nl + 1;
         }
-        if (st == GSGD_STATUS_OK && got != n) st = BADZ("%s: %zu labels for %zu rows", path, got, n);
+        if (st == GSGD_STATUS_OK && got != n)
+            st = BADZ("%s: %zu labels for %zu rows", path, got, n);
     }
     if (st == GSGD_STATUS_OK) st = gsgdi_csr_classes(ctx, path, lab, n, h);
     free(lab);
@@ -241,11 +243,12 @@ gsgd_status gsgdi_load_npz_csr(gsgd_context *ctx, const char *path, const char *
     const size_t d = st == GSGD_STATUS_OK ? (size_t)npy_at(&a[1], 1) : 0;
     if (st == GSGD_STATUS_OK &&
         (a[2].count != n + 1 || a[3].count != a[4].count || a[2].kind == 'f' || a[3].kind == 'f'))
-        st = BADZ("%s: %zu row pointers, %zu indices and %zu values for %zu rows", path,
-                  a[2].count, a[3].count, a[4].count, n);
-    if (st == GSGD_STATUS_OK && (n == 0 || d == 0 || d > INT32_MAX ||
-                                 (uint64_t)a[4].count > GSGD_MAX_ELEMENTS))
-        st = GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE, "%s: %zu x %zu with %zu nonzeros is outside "
+        st = BADZ("%s: %zu row pointers, %zu indices and %zu values for %zu rows", path, a[2].count,
+                  a[3].count, a[4].count, n);
+    if (st == GSGD_STATUS_OK &&
+        (n == 0 || d == 0 || d > INT32_MAX || (uint64_t)a[4].count > GSGD_MAX_ELEMENTS))
+        st = GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE,
+                        "%s: %zu x %zu with %zu nonzeros is outside "
                         "the limits (rows and features >= 1, features < 2^31, nonzeros <= 2^32)",
                         path, n, d, a[4].count);
     const size_t nnz = st == GSGD_STATUS_OK ? a[4].count : 0;

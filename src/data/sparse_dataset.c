@@ -90,8 +90,8 @@ static gsgd_status check_structure(gsgd_context *ctx, const char *who, size_t n,
 static gsgd_dataset *new_sparse(gsgd_context *ctx, size_t n, size_t d, size_t nnz, int n_classes) {
     gsgd_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return NULL;
-    *ds = (gsgd_dataset){
-        .ctx = ctx, .n = n, .d = d, .n_classes = n_classes, .sparse = 1, .nnz = nnz};
+    *ds =
+        (gsgd_dataset){.ctx = ctx, .n = n, .d = d, .n_classes = n_classes, .sparse = 1, .nnz = nnz};
     return ds;
 }
 
@@ -186,10 +186,9 @@ static gsgd_status check_common(gsgd_context *ctx, const char *who, size_t n, co
     GSGD_RETURN_ERROR_IF(!indptr || !y || (!indices != !values), ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "%s: indptr, indices, values or y is NULL", who);
     GSGD_RETURN_ERROR_IF(n == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: n = 0", who);
-    GSGD_RETURN_ERROR_IF(it != GSGD_INDEX_INT32 && it != GSGD_INDEX_INT64, ctx,
-                         GSGD_STATUS_INVALID_ARGUMENT,
-                         "%s: index type %d is neither GSGD_INDEX_INT32 nor GSGD_INDEX_INT64", who,
-                         (int)it);
+    GSGD_RETURN_ERROR_IF(
+        it != GSGD_INDEX_INT32 && it != GSGD_INDEX_INT64, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+        "%s: index type %d is neither GSGD_INDEX_INT32 nor GSGD_INDEX_INT64", who, (int)it);
     GSGD_RETURN_ERROR_IF(
         n_classes < 0 || n_classes > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
         "%s: n_classes = %d outside [0, %d] (0 = regression)", who, n_classes, GSGD_MAX_CLASSES);

@@ -153,8 +153,8 @@ static gsgd_status parse_line(reader *r, const char *p, const char *nl) {
                        (int)(nl - s < 40 ? nl - s : 40), s);
         const double v = number(p + 1, &e);
         if (e == p + 1 || !(e == nl || SPACE(*e) || *e == '#') || !isfinite(v))
-            return BAD(r, "%s: line %zu: index %lld: value '%.*s' is not a finite number",
-                       r->path, r->line, (long long)idx, (int)(e > p + 1 && e - p < 40 ? e - p - 1 : 20),
+            return BAD(r, "%s: line %zu: index %lld: value '%.*s' is not a finite number", r->path,
+                       r->line, (long long)idx, (int)(e > p + 1 && e - p < 40 ? e - p - 1 : 20),
                        p + 1);
         if (idx == 0 && r->base == 1)
             return BAD(r, "%s: line %zu: index 0 in a one-based file", r->path, r->line);
@@ -200,11 +200,10 @@ static gsgd_status finish(reader *r, size_t n_features, gsgdi_csr_host *out) {
     GSGD_RETURN_ERROR_IF(r->n == 0, r->ctx, GSGD_STATUS_BAD_FORMAT, "%s: no samples", r->path);
     const int64_t shift = r->base == 0 ? 0 : r->base == 1 ? 1 : r->min_idx == 0 ? 0 : 1;
     const int64_t top = r->max_idx - shift;
-    GSGD_RETURN_ERROR_IF(top >= INT32_MAX || (n_features && r->nnz && (uint64_t)top >= n_features),
-                         r->ctx, GSGD_STATUS_BAD_VALUE,
-                         "%s: line %zu: feature index %lld past the %zu features given",
-                         r->path, r->max_line, (long long)r->max_idx,
-                         n_features ? n_features : (size_t)INT32_MAX);
+    GSGD_RETURN_ERROR_IF(
+        top >= INT32_MAX || (n_features && r->nnz && (uint64_t)top >= n_features), r->ctx,
+        GSGD_STATUS_BAD_VALUE, "%s: line %zu: feature index %lld past the %zu features given",
+        r->path, r->max_line, (long long)r->max_idx, n_features ? n_features : (size_t)INT32_MAX);
     if (shift)
         for (size_t k = 0; k < r->nnz; k++) r->ind[k]--;
     out->d = n_features ? n_features : r->nnz ? (size_t)top + 1 : 1;
@@ -228,7 +227,8 @@ gsgd_status gsgdi_load_svmlight_csr(gsgd_context *ctx, const char *path, int bas
                          errno ? strerror(errno) : "out of memory");
     gzbuffer(f, 1 << 20);
     char *buf = malloc(CHUNK + 2);
-    gsgd_status st = buf ? grow(&r) : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
+    gsgd_status st =
+        buf ? grow(&r) : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", path);
     if (st == GSGD_STATUS_OK) r.indptr[0] = 0;
     size_t have = 0;
     int eof = 0;
@@ -236,8 +236,8 @@ gsgd_status gsgdi_load_svmlight_csr(gsgd_context *ctx, const char *path, int bas
         const int got = gzread(f, buf + have, (unsigned)(CHUNK - have));
         if (got < 0) {
             int zerr;
-            st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: read failed after line %zu: %s", path,
-                            r.line, gzerror(f, &zerr));
+            st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: read failed after line %zu: %s", path, r.line,
+                            gzerror(f, &zerr));
             break;
         }
         have += (size_t)got;

@@ -35,8 +35,7 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 /* One row into cols/vals (at most cap entries), its length returned. */
-static size_t make_row(gsgdi_rng *r, size_t D, size_t nnz, int32_t *cols, float *vals,
-                       size_t cap) {
+static size_t make_row(gsgdi_rng *r, size_t D, size_t nnz, int32_t *cols, float *vals, size_t cap) {
     size_t len = (size_t)floor((double)nnz * (0.5 + gsgdi_rng_uniform(r)) + 0.5);
     if (len < 1) len = 1;
     if (len > cap) len = cap;
@@ -105,7 +104,8 @@ gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, siz
     for (int p = 0; p < 2 && st == GSGD_STATUS_OK; p++)
         st = alloc_part(ctx, sizes[p], sizes[p] * row_cap, parts[p]);
     double *score = NULL;
-    if (st == GSGD_STATUS_OK) st = gsgdi_host_alloc(ctx, (size_t)k * sizeof(double), (void **)&score);
+    if (st == GSGD_STATUS_OK)
+        st = gsgdi_host_alloc(ctx, (size_t)k * sizeof(double), (void **)&score);
     if (st != GSGD_STATUS_OK) {
         gsgdi_csr_host_free(train);
         gsgdi_csr_host_free(test);
@@ -129,8 +129,8 @@ gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, siz
             int best = 0;
             for (int c = 1; c < k; c++)
                 if (score[c] > score[best]) best = c;
-            h->y[i] = k == 1 ? (float)(score[0] + 0.1 * hashed_normal(gsgdi_rng_next(&r)))
-                             : (float)best;
+            h->y[i] =
+                k == 1 ? (float)(score[0] + 0.1 * hashed_normal(gsgdi_rng_next(&r))) : (float)best;
         }
         h->nnz = (size_t)h->indptr[h->n];
     }

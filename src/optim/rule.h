@@ -20,9 +20,9 @@ gsgdi_update_rule gsgdi_rule_from_options(const gsgd_options *o, const gsgd_mode
  * automatic default. */
 double gsgdi_base_lr(const gsgd_options *o);
 
-/* The automatic rate on sparse data (LR 0, plain SGD, momentum or
- * Nesterov): GSGD_SPARSE_LR_NORM / mean |x|^2 over the training rows (times
- * 1 - momentum), clamped to [0.1, 100], written into o->v[GSGD_LR]; other
+/* The automatic rate on sparse data for models without hidden layers
+ * (LR 0, plain SGD, momentum or Nesterov; plan.c applies it): GSGD_SPARSE_LR_NORM / mean |x|^2 over
+ * the training rows (times 1 - momentum), clamped to [0.1, 100], written into o->v[GSGD_LR]; other
  * rules keep their defaults. Rows of text (TF-IDF, hashed, l2-normalised)
  * have |x| = 1, where 0.1, the dense default, is far too slow: on
  * bench/sparse_text.py's TF-IDF set (226k features, 20 classes) softmax

@@ -258,7 +258,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     /* Sparse rows resolve the automatic rate from their norms first: the
      * trainer and the plan keep the rate they run with. */
     gsgd_options sparse_opts;
-    if (data->sparse) {
+    if (data->sparse && m->n_layers == 1) { /* an MLP's later layers see other scales */
         double sq;
         GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, &sq));
         sparse_opts = *o;
