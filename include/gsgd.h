@@ -243,7 +243,8 @@ GSGD_API gsgd_status gsgd_dataset_from_csr(gsgd_context *ctx, size_t n, size_t d
  * structure (indptr and indices) and the targets are checked through host
  * copies; the values are not read until training. d as in
  * gsgd_dataset_from_csr. Returns as gsgd_dataset_from_csr (no
- * DEVICE_OUT_OF_MEMORY). */
+ * DEVICE_OUT_OF_MEMORY). Returns OK; INVALID_ARGUMENT; BAD_VALUE;
+ * TOO_LARGE; OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d,
                                                   int64_t *indptr, void *indices,
                                                   gsgd_index_type index_type, float *values,
@@ -667,9 +668,10 @@ GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
 /* Sum of the per-sample items (bytes per batch row). */
 GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
 /* Sparse data: the sum of the per-nonzero items (bytes per nonzero of
- * the batch), and the nonzeros of the planned batch at most (those of the
- * training set's densest batch rows); 0 for dense data. */
+ * the batch); 0 for dense data. */
 GSGD_API size_t gsgd_plan_per_nonzero(const gsgd_batch_plan *plan);
+/* Sparse data: the nonzeros the planned batch holds at most (those of the
+ * training set's densest rows); 0 for dense data. */
 GSGD_API size_t gsgd_plan_batch_nonzeros(const gsgd_batch_plan *plan);
 /* fixed + batch x per_sample (+ its nonzeros x per_nonzero): gsgd's
  * predicted footprint at the batch. */

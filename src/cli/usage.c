@@ -16,6 +16,11 @@ static const char *const DATA_SPECS =
     "                                  an IDX image file and its labels (.gz allowed)\n"
     "  csv:PATH[:label=first|last][:header]\n"
     "  synth:N,D,K[:seed=S]            a learnable synthetic problem, split 80/20\n"
+    "Sparse data (kept in CSR, never densified):\n"
+    "  PATH.svm[.gz], PATH.svmlight, PATH.libsvm, or svmlight:PATH, each optionally\n"
+    "      [:zero-based|one-based][:features=N]   svmlight/LIBSVM text\n"
+    "  npz-csr:MATRIX.npz,LABELS       scipy.sparse.save_npz CSR + labels (.npy or text)\n"
+    "  synth-sparse:N,D,K,NNZ[:seed=S] rows of ~NNZ power-law features, split 80/20\n"
     "storage: u8 (the default for ubyte images on cuda) keeps each pixel as one byte\n"
     "on the device, converted as batches are gathered: a quarter of the memory, the\n"
     "same training; f32 (the default on the cpu) keeps floats.\n";
@@ -87,7 +92,14 @@ void cli_usage_train(FILE *f) {
     param_line(f, "--seed S", "seed of the initialisation and the shuffle", GSGD_SEED);
     fprintf(f,
             "  --standardize          scale features to zero mean, unit variance (saved with\n"
-            "                         the model)\n"
+            "                         the model); sparse data is scaled only, never centred\n"
+            "Sparse data: the first layer's weights are updated only on the rows of the\n"
+            "features a batch holds (lazy) by sgd (weight decay deferred, the same result\n"
+            "as dense), adagrad without weight decay (the same as dense), adam and adamw\n"
+            "(as PyTorch's SparseAdam: absent rows keep their weights and moments); every\n"
+            "other rule, or --clip-norm, --l1, --average, --on-nan skip, updates every row\n"
+            "(dense). With --lr unset, sgd/momentum on sparse data without hidden layers\n"
+            "take lr = 30 / mean |x|^2.\n"
             "  --device DEV           auto | cpu | cuda | cuda:N (default auto)\n"
             "  --save F               write a checkpoint of the run to F (only after success;\n"
             "                         'gsgd eval --model-file F' reads its model)\n"

@@ -87,6 +87,17 @@ static gsgd_status check_structure(gsgd_context *ctx, const char *who, size_t n,
     return GSGD_STATUS_OK;
 }
 
+/* A backend without the sparse ops (backend.h's csr_*) takes no sparse
+ * data: said once, here, where every sparse dataset is made. */
+static gsgd_status check_backend(gsgd_context *ctx) {
+    GSGD_RETURN_ERROR_IF(!ctx->be->csr_gather || !ctx->be->update_rows, ctx,
+                         GSGD_STATUS_UNSUPPORTED,
+                         "the %s backend has no sparse (CSR) ops in this build; train sparse "
+                         "data on the CPU (--device cpu)",
+                         ctx->be->name);
+    return GSGD_STATUS_OK;
+}
+
 static gsgd_dataset *new_sparse(gsgd_context *ctx, size_t n, size_t d, size_t nnz, int n_classes) {
     gsgd_dataset *ds = calloc(1, sizeof *ds);
     if (!ds) return NULL;
@@ -135,6 +146,7 @@ static gsgd_status upload_csr(gsgd_context *ctx, size_t n, size_t d, const int64
                               const int32_t *indices, const float *values, const float *y,
                               int n_classes, gsgd_dataset **out) {
     *out = NULL;
+    GSGD_FORWARD_IF_ERROR(check_backend(ctx));
     GSGD_RETURN_ERROR_IF((uint64_t)n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
                          "dataset: %zu samples exceed the limit of 2^32-1", n);
     const size_t nnz = (size_t)indptr[n];
@@ -235,6 +247,7 @@ gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d, 
         check_common(ctx, who, n, indptr, indices, values, y, index_type, n_classes, out));
     GSGD_RETURN_ERROR_IF(d > CSR_MAX_FEATURES, ctx, GSGD_STATUS_TOO_LARGE,
                          "%s: %zu features exceed the limit of 2^31-1", who, d);
+    GSGD_FORWARD_IF_ERROR(check_backend(ctx));
     const int idx64 = index_type == GSGD_INDEX_INT64;
     const size_t isz = idx64 ? 8 : 4;
     void *hp = NULL, *hi = NULL, *hy = NULL;
