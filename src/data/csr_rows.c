@@ -86,7 +86,7 @@ gsgd_status gsgdi_csr_split(const gsgd_dataset *ds, const size_t *perm, size_t n
     if (st == GSGD_STATUS_OK) {
         st = take_rows(ctx, &h, perm + n_train, ds->n - n_train, test);
         if (st != GSGD_STATUS_OK) {
-            gsgd_dataset_free(*train);
+            gsgdi_csr_dataset_free(*train);
             *train = NULL;
         }
     }

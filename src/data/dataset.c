@@ -17,26 +17,6 @@ void gsgdi_host_data_free(gsgdi_host_data *h) {
     memset(h, 0, sizeof *h);
 }
 
-/* Target t of sample i: finite, and a class index when n_classes > 0; who
- * starts the message. */
-static gsgd_status validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
-                                   int n_classes) {
-    GSGD_RETURN_ERROR_IF(!isfinite(t), ctx, GSGD_STATUS_BAD_VALUE,
-                         "%s: sample %zu: target %g is not finite", who, i, (double)t);
-    GSGD_RETURN_ERROR_IF(n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)), ctx,
-                         GSGD_STATUS_BAD_VALUE,
-                         "%s: sample %zu: label %g is not a class index in [0, %d)", who, i,
-                         (double)t, n_classes);
-    return GSGD_STATUS_OK;
-}
-
-gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const float *y, size_t n,
-                                   int n_classes) {
-    for (size_t i = 0; i < n; i++)
-        GSGD_FORWARD_IF_ERROR(validate_target(ctx, who, i, y[i], n_classes));
-    return GSGD_STATUS_OK;
-}
-
 /* Checks every value a model will read, so that training never meets a NaN
  * that came from the input rather than from divergence. */
 static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
@@ -47,7 +27,7 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
             GSGD_RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
                                  "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
                                  (double)row[j]);
-        GSGD_FORWARD_IF_ERROR(validate_target(ctx, "dataset", i, y[i], n_classes));
+        GSGD_FORWARD_IF_ERROR(gsgdi_validate_target(ctx, "dataset", i, y[i], n_classes));
     }
     return GSGD_STATUS_OK;
 }
@@ -161,7 +141,7 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
     for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++)
-        st = validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
+        st = gsgdi_validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
     free(host_y);
     GSGD_FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);

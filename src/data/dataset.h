@@ -50,8 +50,11 @@ static inline size_t gsgdi_dataset_batch_nnz(const gsgd_dataset *ds, size_t B) {
  * (count x d), converting stored bytes exactly as the gather does. */
 gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
 
-/* Every target of y finite, and a class index below n_classes when
- * n_classes > 0 (BAD_VALUE naming who and the sample otherwise). */
+/* Target t of sample i finite, and a class index below n_classes when
+ * n_classes > 0 (BAD_VALUE naming who and the sample otherwise); and the
+ * same for every target of y (targets_check.c). */
+gsgd_status gsgdi_validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
+                                  int n_classes);
 gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const float *y, size_t n,
                                    int n_classes);
 
@@ -96,6 +99,9 @@ gsgd_status gsgdi_csr_subset(const gsgd_dataset *ds, size_t first, size_t count,
                              gsgd_dataset **out);
 gsgd_status gsgdi_csr_read_rows(const gsgd_dataset *ds, size_t start, size_t count, float *out);
 void gsgdi_csr_release(gsgd_dataset *ds);
+/* gsgd_dataset_free of a sparse dataset (NULL: no-op), for the sparse
+ * files, which sit below dataset.c. */
+void gsgdi_csr_dataset_free(gsgd_dataset *ds);
 /* Mean squared norm of a sparse dataset's rows (0 for dense data). */
 gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, double *out);
 /* Uploads h into a dataset (h keeps ownership of its arrays). */

@@ -165,7 +165,7 @@ static gsgd_status upload_csr(gsgd_context *ctx, size_t n, size_t d, const int64
     *out = ds;
     return GSGD_STATUS_OK;
 fail:
-    gsgd_dataset_free(ds);
+    gsgdi_csr_dataset_free(ds);
     return st;
 }
 
@@ -175,6 +175,12 @@ gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_csr_host 
     GSGD_RETURN_ERROR_IF(!h->indptr || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
                          "dataset: empty host CSR");
     return upload_csr(ctx, h->n, h->d, h->indptr, h->indices, h->values, h->y, h->n_classes, out);
+}
+
+void gsgdi_csr_dataset_free(gsgd_dataset *ds) {
+    if (!ds) return;
+    gsgdi_csr_release(ds);
+    free(ds);
 }
 
 void gsgdi_csr_release(gsgd_dataset *ds) {
@@ -282,7 +288,7 @@ gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d, 
     *out = ds;
     ds = NULL;
 done:
-    gsgd_dataset_free(ds);
+    gsgdi_csr_dataset_free(ds);
     free(hp);
     free(hi);
     free(hy);

@@ -206,16 +206,12 @@ gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, 2 * sizeof(double), (void **)&sb->acc), fail);
     return ctx->be->zero(ctx, sb->acc, 2 * sizeof(double));
 fail:
-    gsgdi_step_buffers_free(m, sb);
+    gsgdi_step_buffers_free_dense(m, sb);
     return st;
 }
 
-void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
+void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb) {
     gsgd_context *ctx = m->ctx;
-    if (sb->sparse) {
-        gsgdi_step_buffers_free_csr(m, sb);
-        return;
-    }
     gsgdi_mem_free(ctx, sb->Xb, sb->B * m->n_features * sizeof(float));
     gsgdi_mem_free(ctx, sb->yb, sb->B * sizeof(float));
     for (int l = 0; l < m->n_layers; l++) {

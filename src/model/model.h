@@ -115,8 +115,11 @@ gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B)
 /* The forward pass from layer `first` (its input sb->act[first - 1], or
  * sb->Xb for 0). */
 gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first);
-/* Frees what gsgdi_step_buffers_alloc_csr allocated (sparse.c). */
+/* Frees what gsgdi_step_buffers_alloc_csr allocated (sparse.c), and what
+ * gsgdi_step_buffers_alloc did (model.c); gsgdi_step_buffers_free (sparse.c)
+ * frees either. */
 void gsgdi_step_buffers_free_csr(gsgd_model *m, gsgdi_step_buffers *sb);
+void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb);
 /* Loss + backward: writes the gradient of the mean loss over the B rows
  * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads);

@@ -103,6 +103,13 @@ void gsgdi_step_buffers_free_csr(gsgd_model *m, gsgdi_step_buffers *sb) {
     memset(sb, 0, sizeof *sb);
 }
 
+void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
+    if (sb->sparse)
+        gsgdi_step_buffers_free_csr(m, sb);
+    else
+        gsgdi_step_buffers_free_dense(m, sb);
+}
+
 gsgd_status gsgdi_step_buffers_alloc_for(gsgd_model *m, const gsgd_dataset *ds, size_t B,
                                          int training, gsgdi_step_buffers *sb) {
     if (!ds->sparse) return gsgdi_step_buffers_alloc(m, B, sb);
