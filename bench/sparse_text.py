@@ -19,7 +19,7 @@ Then, with OMP_NUM_THREADS=2 and OMP_WAIT_POLICY=passive:
 Each timing is the median of --repeats runs; the load average is printed
 beside them. Usage: bench/sparse_text.py GSGD_BINARY [--repeats 3] [--json F]
 """
-import argparse, gzip, json, os, random, re, statistics, subprocess, sys, time
+import argparse, gzip, json, os, random, re, resource, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
@@ -83,15 +83,15 @@ def build(k):
 def sklearn_run(train, test, alpha):
     from sklearn.datasets import load_svmlight_files
     from sklearn.linear_model import SGDClassifier
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     Xtr, ytr, Xte, yte = load_svmlight_files([train, test])
     t1 = time.perf_counter()
     clf = SGDClassifier(alpha=alpha, n_jobs=2, random_state=0).fit(Xtr, ytr)
     t2 = time.perf_counter()
     acc = float((clf.predict(Xte) == yte).mean())
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     return {"alpha": alpha, "accuracy": acc, "load_s": t1 - t0, "fit_s": t2 - t1,
-            "predict_s": t3 - t2, "seconds": t3 - t0}
+            "predict_s": t3 - t2, "seconds": t3 - t0, "cpu_seconds": c3 - c0}
 
 
 def gsgd_run(binary, train, test, extra):
@@ -99,11 +99,14 @@ def gsgd_run(binary, train, test, extra):
     cmd = [binary, "train", "--device", "cpu", "--quiet", "--data", train, "--test", test,
            "--model", "softmax", "--summary", summary] + extra
     t0 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(cmd, check=True)
     s = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     with open(summary) as f:
         r = json.load(f)
-    return {"accuracy": r["test_accuracy"], "seconds": s, "epochs": r["epochs"],
+    return {"accuracy": r["test_accuracy"], "seconds": s, "cpu_seconds": cpu, "epochs": r["epochs"],
             "batch": r["batch"], "train_seconds": r.get("seconds")}
 
 
@@ -140,19 +143,23 @@ def main():
             "sklearn_seconds": statistics.median(r["seconds"] for r in sk),
             "sklearn_load_s": statistics.median(r["load_s"] for r in sk),
             "sklearn_fit_s": statistics.median(r["fit_s"] for r in sk),
+            "sklearn_cpu_seconds": statistics.median(r["cpu_seconds"] for r in sk),
+            "gsgd_cpu_seconds": statistics.median(r["cpu_seconds"] for r in gs),
             "gsgd_accuracy": statistics.median(r["accuracy"] for r in gs),
             "gsgd_seconds": statistics.median(r["seconds"] for r in gs),
             "gsgd_runs": gs,
         }
         row["time_ratio"] = row["gsgd_seconds"] / row["sklearn_seconds"]
+        row["cpu_time_ratio"] = row["gsgd_cpu_seconds"] / row["sklearn_cpu_seconds"]
         row["accuracy_gap"] = row["sklearn_accuracy"] - row["gsgd_accuracy"]
         result["sets"][name] = row
-        print("%-6s sklearn %.4f in %.2f s (alpha %g; load %.2f s, fit %.2f s) | gsgd %.4f in "
-              "%.2f s | time ratio %.2f, accuracy gap %+.4f | load avg %.1f" %
-              (name, row["sklearn_accuracy"], row["sklearn_seconds"], best["alpha"],
-               row["sklearn_load_s"], row["sklearn_fit_s"], row["gsgd_accuracy"],
-               row["gsgd_seconds"], row["time_ratio"], row["accuracy_gap"],
-               row["load_average"][0]), flush=True)
+        print("%-6s sklearn %.4f in %.2f s wall, %.2f s cpu (alpha %g; load %.2f s, fit %.2f s) "
+              "| gsgd %.4f in %.2f s wall, %.2f s cpu | time ratio %.2f wall, %.2f cpu, "
+              "accuracy gap %+.4f | load avg %.1f" %
+              (name, row["sklearn_accuracy"], row["sklearn_seconds"], row["sklearn_cpu_seconds"],
+               best["alpha"], row["sklearn_load_s"], row["sklearn_fit_s"], row["gsgd_accuracy"],
+               row["gsgd_seconds"], row["gsgd_cpu_seconds"], row["time_ratio"],
+               row["cpu_time_ratio"], row["accuracy_gap"], row["load_average"][0]), flush=True)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(result, f, indent=1)
