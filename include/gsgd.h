@@ -427,7 +427,18 @@ typedef struct gsgd_options gsgd_options;
 /* Update rules. g is the gradient (after clipping); "coupled" weight decay
  * adds wd * w to g, "decoupled" shrinks w by lr * wd directly; decay of
  * either kind touches the weights only, never the biases. t is the 1-based
- * step. Formulas and defaults are PyTorch's (torch.optim) unless noted. */
+ * step. Formulas and defaults are PyTorch's (torch.optim) unless noted.
+ *
+ * Sparse data: the first layer's weight gradient has rows only for the
+ * features of the batch. SGD updates only those rows (lazily: the weight
+ * decay the other rows miss is applied when a batch next touches them, at
+ * the end of each epoch, before evaluation and saving: the dense result up
+ * to rounding); so does Adagrad without weight decay (exactly the dense
+ * result); Adam and AdamW update only those rows as PyTorch's SparseAdam
+ * does (the other rows keep their weights and moments; not the dense
+ * algorithm). Momentum, Nesterov, RMSprop, LARS and LAMB, and any rule with
+ * CLIP_NORM, L1, AVERAGE or ON_NAN skip, update every row (dense), as does
+ * a trainer with a gradient hook. */
 typedef enum {
     GSGD_OPTIM_SGD = 0,      /* w -= lr * g (coupled decay) */
     GSGD_OPTIM_MOMENTUM = 1, /* SGD(momentum=mu): v = mu v + g; w -= lr v */
@@ -458,7 +469,10 @@ typedef enum {
                                       0.01 (1 - momentum) / TRUST_COEF for LARS (each
                                       layer moves ~1% per step), 1e-3 for Adam, AdamW
                                       and LAMB, 1e-2 for Adagrad and RMSprop
-                                      (PyTorch's defaults) */
+                                      (PyTorch's defaults); on sparse data, for models
+                                      without hidden layers, SGD takes 30 / mean |x|^2
+                                      (and momentum (1 - momentum) of it): 30 for
+                                      unit-norm text rows */
     GSGD_MOMENTUM = 1,             /* momentum mu (momentum, nesterov, rmsprop, lars);
                                       -1 (the default) = automatic: 0 for RMSprop
                                       (PyTorch's default), 0.9 for the others */

@@ -311,6 +311,12 @@ static gsgd_status sparse_figures(gsgd_trainer *tr, int warmup, int steps, gsgdi
     else
         bytes += r * K0 * (4.0 + 8.0) + w0 * 4.0 + gsgdi_bench_update_bytes(m->n_params, &tr->rule);
     pt->floor_bytes = bytes;
+    /* a lazy update moves the touched rows and the dense tail only */
+    if (tr->lazy) {
+        pt->update_bytes =
+            r * K0 * (12.0 + state) + gsgdi_bench_update_bytes(m->n_params - (size_t)w0, &tr->rule);
+        pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
+    }
     /* the flops of CSR x W and of the compact gradient, then the dense layers' */
     gsgdi_bench_gemm_flops(m, B, &pt->fwd_flops, &pt->bwd_flops);
     const double dense0 = 2.0 * (double)B * w0;
@@ -388,6 +394,7 @@ gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, doubl
     double fwd_gemm = NAN, bwd_gemm = NAN;
     if (tr->train->sparse) { /* no GEMM on the sparse layer: no sgemm yardstick */
         GSGD_CHECK_GOTO(st, sparse_figures(tr, warmup, steps, pt), done);
+        pt->update_over_copy = pt->update_gbs / copy_gbs;
     } else {
         pt->floor_bytes = gsgdi_bench_floor_bytes(
             tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
