@@ -25,7 +25,13 @@ step() {
     if "$@" >>"$LOG" 2>&1; then echo "ok   $name" | tee -a "$LOG"
     else echo "FAIL $name" | tee -a "$LOG"; FAILED=$((FAILED + 1)); fi
 }
-runs_not_skips() { "$@" 2>&1 | tee /dev/stderr | grep -q "no CUDA device" && return 1 || return 0; }
+runs_not_skips() {
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    echo "$out"
+    grep -q "no CUDA device" <<<"$out" && return 1
+    return $rc
+}
 if [[ -f bench/data/tfidf_train.svm.gz ]]; then
     TF=(bench/data/tfidf_train.svm.gz bench/data/tfidf_test.svm.gz)
     HS=(bench/data/hash_train.svm.gz bench/data/hash_test.svm.gz)
