@@ -40,6 +40,7 @@ gsgd_status gsgdi_trainer_clear_state(gsgd_trainer *tr) {
         if (tr->state[k])
             GSGD_FORWARD_IF_ERROR(
                 tr->ctx->be->zero(tr->ctx, tr->state[k], tr->m->n_params * sizeof(float)));
+    tr->decay_pending = 0;
     if (tr->decay.upto) { /* nothing pending: a fresh run's */
         GSGD_FORWARD_IF_ERROR(
             tr->ctx->be->zero(tr->ctx, tr->decay.upto, tr->m->n_features * sizeof(uint32_t)));
@@ -56,11 +57,14 @@ int gsgdi_trainer_lazy(const gsgdi_update_rule *rule, const gsgd_options *opts,
 }
 
 /* The rows of the first layer's weights W (d x K at offset 0). */
-gsgd_status gsgdi_trainer_flush(const gsgd_trainer *tr) {
-    if (!tr->lazy || !tr->decay.upto || !tr->decay.logf) return GSGD_STATUS_OK;
+gsgd_status gsgdi_trainer_flush(gsgd_trainer *tr) {
+    if (!tr->lazy || !tr->decay.upto || !tr->decay.logf || !tr->decay_pending)
+        return GSGD_STATUS_OK;
     const gsgdi_layer *L = &tr->m->layers[0];
-    return tr->ctx->be->csr_flush(tr->ctx, tr->m->params + L->w_off, L->in, L->out, &tr->decay,
-                                  tr->epoch_step);
+    GSGD_FORWARD_IF_ERROR(tr->ctx->be->csr_flush(tr->ctx, tr->m->params + L->w_off, L->in, L->out,
+                                                 &tr->decay, tr->epoch_step));
+    tr->decay_pending = 0;
+    return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgdi_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
@@ -147,7 +151,7 @@ void gsgdi_trainer_release(gsgd_trainer *tr) {
     gsgd_context *ctx = tr->ctx;
     const size_t pbytes = tr->m->n_params * sizeof(float);
     gsgdi_trainer_use_average(tr, 1); /* the model keeps the average, as gsgd_train left it */
-    if (tr->steps > 0) (void)gsgdi_trainer_flush(tr); /* and a lazy run's true weights */
+    (void)gsgdi_trainer_flush(tr);    /* and a lazy run's true weights */
     gsgdi_trainer_drop_graphs(tr);
     gsgdi_step_buffers_free(tr->m, &tr->sb);
     gsgdi_mem_free(ctx, tr->grads, pbytes);

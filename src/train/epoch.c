@@ -183,6 +183,8 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
                               ? (s0 / check_every + 1) * check_every
                               : steps;
         GSGD_FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
+        /* replayed steps run no host code: the lazy decay's record is here */
+        if (tr->lazy && tr->decay.upto) tr->decay_pending = 1;
         for (size_t s = s0; s < s1; s++) {
             size_t lo, b, global;
             gsgdi_step_rows(tr, s, &lo, &b, &global);

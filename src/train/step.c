@@ -122,6 +122,7 @@ static gsgd_status update_lazy(gsgd_trainer *tr, const gsgdi_step *st) {
                                       .step = st->index,
                                       .decay = tr->decay.upto ? &tr->decay : NULL};
     GSGD_FORWARD_IF_ERROR(ctx->be->update_rows(ctx, &tr->rule, &r));
+    if (r.decay) tr->decay_pending = 1;
     gsgdi_update_rule tail = tr->rule;
     tail.n_decay = tail.n_decay > off ? tail.n_decay - off : 0;
     const gsgdi_update_args a = {.lr = st->lr,

@@ -54,6 +54,7 @@ struct gsgd_trainer {
                                densely; else the whole buffer densely */
     gsgdi_lazy_decay decay; /* lazy plain SGD with weight decay: its state
                                (backend/sparse.h); else NULL arrays */
+    int decay_pending;      /* steps since the last flush: rows may lag */
     void *fused;            /* the fused gradient's scratch (gsgdi_model_fused_bytes),
                                or NULL: steps compose gather, forward, backward */
     size_t fused_bytes;
@@ -108,7 +109,7 @@ int gsgdi_trainer_lazy(const gsgdi_update_rule *rule, const gsgd_options *opts,
  * it has not had yet), so that the model holds the true weights: at the
  * end of each epoch, before evaluation, saving and release. Nothing to do
  * otherwise. */
-gsgd_status gsgdi_trainer_flush(const gsgd_trainer *tr);
+gsgd_status gsgdi_trainer_flush(gsgd_trainer *tr);
 
 /* ---- epoch.c: the step loop ------------------------------------------------ */
 
