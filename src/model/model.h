@@ -78,12 +78,10 @@ void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb);
 
 /* Buffers for forward/backward of up to B sparse rows holding at most cap
  * nonzeros; with training, also the batch's grouping by feature and the
- * compact gradient (min(cap, d) rows). */
+ * compact gradient (min(cap, d) rows). The planner counts the same buffers
+ * (planner.c's sparse_batch_items). */
 gsgd_status gsgdi_step_buffers_alloc_csr(gsgd_model *m, size_t B, size_t cap, int training,
                                          gsgdi_step_buffers *sb);
-/* Bytes of those buffers: per batch row, per nonzero, and fixed. */
-void gsgdi_step_buffers_csr_bytes(const gsgd_model *m, int training, size_t *per_row,
-                                  size_t *per_nnz, size_t *fixed);
 /* Buffers fit for ds (dense or sparse): B rows, and for a sparse ds room
  * for its densest B rows. */
 gsgd_status gsgdi_step_buffers_alloc_for(gsgd_model *m, const gsgd_dataset *ds, size_t B,

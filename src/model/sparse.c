@@ -19,22 +19,6 @@ static size_t grad_rows(const gsgd_model *m, size_t cap) {
     return cap < m->n_features ? cap : m->n_features;
 }
 
-void gsgdi_step_buffers_csr_bytes(const gsgd_model *m, int training, size_t *per_row,
-                                  size_t *per_nnz, size_t *fixed) {
-    /* a row pointer and a target; the layers' outputs and gradients */
-    size_t row = 2 * sizeof(float);
-    for (int l = 0; l < m->n_layers; l++) row += 2 * m->layers[l].out * sizeof(float);
-    *per_row = row;
-    /* feature, value and batch row of each nonzero; for training its
-     * place in the grouping (feature, pointer, order) and a row of the
-     * compact gradient */
-    *per_nnz = 3 * 4 + (training ? 3 * 4 + m->layers[0].out * sizeof(float) : 0);
-    *fixed = sizeof(int32_t) /* ptr[B] */ + 2 * sizeof(double) +
-             (training ? 2 * sizeof(int32_t) /* n_feat, fptr[cap] */ +
-                             m->ctx->be->csr_compact_scratch(m->ctx, m->n_features, 0)
-                       : 0);
-}
-
 gsgd_status gsgdi_step_buffers_alloc_csr(gsgd_model *m, size_t B, size_t cap, int training,
                                          gsgdi_step_buffers *sb) {
     memset(sb, 0, sizeof *sb);
