@@ -16,7 +16,7 @@
 #include "core/rng.h"
 #include "model/model.h"
 #include "testutil.h"
-#include "train/trainer.h"
+#include "train/step.h"
 
 enum { D = 7, K = 3 };
 
@@ -261,4 +261,35 @@ Test(lazy_training, decay_resumes_exactly) {
         tu_fixture_finish(&f);
     }
     free(p4);
+}
+
+/* A lazy trainer's step leaves the first layer's gradient compact; made
+ * flat it is the dense trainer's gradient, bit for bit (the bench's noise
+ * scale reads it so). */
+static void step_gradient(int lazy, float **out, size_t *n) {
+    setenv("GSGD_SPARSE_LAZY", lazy ? "1" : "0", 1);
+    tu_fixture f;
+    tu_fixture_start(&f, "synth-sparse:300,200,3,10:seed=5", "softmax", 2);
+    gsgd_set(f.opts, GSGD_BATCH, 32);
+    cr_assert_eq(gsgd_trainer_create(f.model, f.train, f.opts, &f.tr), GSGD_STATUS_OK);
+    cr_assert_eq(f.tr->lazy, lazy);
+    cr_assert_eq(gsgdi_step_prepare_probe(f.tr), GSGD_STATUS_OK);
+    const gsgdi_step st = {.lo = 40, .b = 32, .global = 32};
+    cr_assert_eq(gsgdi_step_gradient(f.tr, &st, NULL), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_step_flat_gradient(f.tr), GSGD_STATUS_OK);
+    *n = f.model->n_params;
+    *out = malloc(*n * sizeof **out);
+    memcpy(*out, f.tr->grads, *n * sizeof **out);
+    tu_fixture_finish(&f);
+}
+
+Test(lazy_training, flat_gradient_equals_the_dense_one) {
+    float *a, *b;
+    size_t na, nb;
+    step_gradient(1, &a, &na);
+    step_gradient(0, &b, &nb);
+    cr_assert_eq(na, nb);
+    cr_expect_eq(memcmp(a, b, na * sizeof *a), 0);
+    free(a);
+    free(b);
 }

@@ -69,6 +69,14 @@ static gsgd_status sparse_gradient(gsgd_trainer *tr, const gsgdi_step *st, float
     return mark(marks, GSGDI_PHASE_BACKWARD);
 }
 
+gsgd_status gsgdi_step_flat_gradient(gsgd_trainer *tr) {
+    if (!tr->lazy) return GSGD_STATUS_OK;
+    gsgd_context *ctx = tr->ctx;
+    const gsgdi_layer *L = &tr->m->layers[0];
+    GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->grads + L->w_off, L->in * L->out * sizeof(float)));
+    return ctx->be->csr_scatter(ctx, &tr->sb.csr, tr->sb.gW, L->out, tr->grads + L->w_off);
+}
+
 /* Scaled by 1/global so that summing it over the replicas gives the mean
  * over the global batch (alone, global == b: the plain mean). */
 gsgd_status gsgdi_step_gradient(gsgd_trainer *tr, const gsgdi_step *st,
