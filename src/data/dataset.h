@@ -102,8 +102,10 @@ void gsgdi_csr_release(gsgd_dataset *ds);
 /* gsgd_dataset_free of a sparse dataset (NULL: no-op), for the sparse
  * files, which sit below dataset.c. */
 void gsgdi_csr_dataset_free(gsgd_dataset *ds);
-/* Mean squared norm of a sparse dataset's rows (0 for dense data). */
-gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, double *out);
+/* Mean squared norm of a sparse dataset's rows, each value times
+ * inv_std[its feature] when inv_std (backend memory, d floats) is not
+ * NULL: the rows a scaled model sees (0 for dense data). */
+gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out);
 /* Uploads h into a dataset (h keeps ownership of its arrays). */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);

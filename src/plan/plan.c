@@ -260,7 +260,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     gsgd_options sparse_opts;
     if (data->sparse && m->n_layers == 1) { /* an MLP's later layers see other scales */
         double sq;
-        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, &sq));
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, m->inv_std, &sq));
         sparse_opts = *o;
         gsgdi_sparse_auto_lr(&sparse_opts, sq);
         o = &sparse_opts;
