@@ -82,10 +82,12 @@ static gsgd_status zip_member(gsgd_context *ctx, const char *path, span z, const
         for (const unsigned char *x = h + 46 + nl; x + 4 <= h + 46 + nl + xl;) {
             const unsigned id = (unsigned)le(x, 2), sz = (unsigned)le(x + 2, 2);
             const unsigned char *v = x + 4;
+            const unsigned char *vend = x + 4 + sz;
+            if (vend > h + 46 + nl + xl) break; /* a field past the extra block */
             if (id == 1) { /* zip64: the 32-bit fields that overflowed, in order */
-                if (usize == 0xffffffffu) usize = le(v, 8), v += 8;
-                if (csize == 0xffffffffu) csize = le(v, 8), v += 8;
-                if (off == 0xffffffffu) off = le(v, 8);
+                if (usize == 0xffffffffu && v + 8 <= vend) usize = le(v, 8), v += 8;
+                if (csize == 0xffffffffu && v + 8 <= vend) csize = le(v, 8), v += 8;
+                if (off == 0xffffffffu && v + 8 <= vend) off = le(v, 8);
             }
             x += 4 + sz;
         }
@@ -94,7 +96,9 @@ static gsgd_status zip_member(gsgd_context *ctx, const char *path, span z, const
         if (off + 30 > z.len || le(z.p + off, 4) != 0x04034b50u)
             return BADZ("%s: %s: bad local header", path, name);
         const uint64_t data = off + 30 + le(z.p + off + 26, 2) + le(z.p + off + 28, 2);
-        if (data + csize > z.len || usize > ((uint64_t)1 << 40))
+        /* deflate expands at most 1032-fold: a larger size is a lie, not
+         * an allocation to attempt */
+        if (data + csize > z.len || usize > csize * 1032 + 64)
             return BADZ("%s: %s: truncated or absurd member (%llu bytes)", path, name,
                         (unsigned long long)usize);
         unsigned char *u = malloc(usize ? usize : 1);
@@ -151,7 +155,9 @@ static gsgd_status npy_parse(gsgd_context *ctx, const char *what, const unsigned
     a->kind = d[2];
     a->size = atoi(d + 3);
     a->count = 1;
-    for (const char *p = strchr(sh, '(') + 1; *p && *p != ')'; p++)
+    const char *open = strchr(sh, '(');
+    if (!open) return BADZ("%s: .npy header '%s' has no shape tuple", what, hdr);
+    for (const char *p = open + 1; *p && *p != ')'; p++)
         if (*p >= '0' && *p <= '9') {
             a->count *= strtoull(p, (char **)&p, 10);
             p--;
