@@ -293,3 +293,42 @@ Test(lazy_training, flat_gradient_equals_the_dense_one) {
     free(a);
     free(b);
 }
+
+/* A gradient hook takes the whole flat gradient: a lazy trainer turns
+ * dense when one is installed, and trains as the dense run does. */
+static gsgd_status noop_hook(float *grads, size_t n, void *stream, void *user) {
+    (void)grads, (void)n, (void)stream;
+    ++*(int *)user;
+    return GSGD_STATUS_OK;
+}
+
+Test(lazy_training, a_gradient_hook_turns_updates_dense) {
+    float *hooked = NULL, *dense = NULL;
+    size_t n = 0;
+    for (int run = 0; run < 2; run++) {
+        setenv("GSGD_SPARSE_LAZY", run ? "0" : "1", 1);
+        tu_fixture f;
+        tu_fixture_start(&f, "synth-sparse:400,150,3,8:seed=6", "softmax", 4);
+        gsgd_set(f.opts, GSGD_BATCH, 32);
+        gsgd_set(f.opts, GSGD_EPOCHS, 1);
+        cr_assert_eq(gsgd_trainer_create(f.model, f.train, f.opts, &f.tr), GSGD_STATUS_OK);
+        int calls = 0;
+        if (run == 0) {
+            cr_assert(f.tr->lazy);
+            cr_assert_eq(gsgd_trainer_set_grad_hook(f.tr, noop_hook, &calls), GSGD_STATUS_OK);
+            cr_expect_not(f.tr->lazy, "the hook needs the flat gradient");
+        }
+        cr_assert_eq(gsgd_train(f.tr, NULL, NULL, NULL, NULL), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(f.ctx));
+        if (run == 0) cr_expect_eq(calls, 10, "one call per step (320 rows / 32)");
+        float *p;
+        gsgd_model_params(f.model, &p, &n, NULL);
+        float **dst = run ? &dense : &hooked;
+        *dst = malloc(n * sizeof **dst);
+        memcpy(*dst, p, n * sizeof **dst);
+        tu_fixture_finish(&f);
+    }
+    cr_expect_eq(memcmp(hooked, dense, n * sizeof *hooked), 0);
+    free(hooked);
+    free(dense);
+}
