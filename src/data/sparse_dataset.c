@@ -315,39 +315,3 @@ gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d) {
     ds->d = d;
     return GSGD_STATUS_OK;
 }
-
-/* Scaled rows: through a host copy (once per plan). */
-static gsgd_status scaled_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out) {
-    gsgd_context *ctx = ds->ctx;
-    gsgdi_csr_host h;
-    float *inv = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, ds->d * sizeof(float), (void **)&inv));
-    gsgd_status st = ctx->be->download(ctx, inv, inv_std, ds->d * sizeof(float));
-    if (st == GSGD_STATUS_OK) st = gsgdi_dataset_csr_download(ds, &h);
-    if (st == GSGD_STATUS_OK) {
-        double s = 0.0;
-        for (size_t k = 0; k < h.nnz; k++) {
-            const double v = (double)h.values[k] * inv[h.indices[k]];
-            s += v * v;
-        }
-        *out = s / (double)ds->n;
-        gsgdi_csr_host_free(&h);
-    }
-    free(inv);
-    return st;
-}
-
-gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out) {
-    gsgd_context *ctx = ds->ctx;
-    *out = 0.0;
-    if (!ds->sparse || ds->nnz == 0) return GSGD_STATUS_OK;
-    if (inv_std) return scaled_mean_sq_norm(ds, inv_std, out);
-    float *sum = NULL, host = 0.0f;
-    const size_t seg[2] = {0, ds->nnz};
-    GSGD_FORWARD_IF_ERROR(gsgdi_mem_alloc(ctx, sizeof(float), (void **)&sum));
-    gsgd_status st = ctx->be->sumsq(ctx, ds->csr.values, seg, 1, sum);
-    if (st == GSGD_STATUS_OK) st = ctx->be->download(ctx, &host, sum, sizeof host);
-    gsgdi_mem_free(ctx, sum, sizeof(float));
-    *out = (double)host / (double)ds->n;
-    return st;
-}
