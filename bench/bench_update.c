@@ -14,7 +14,6 @@
  * A copy of 4 N bytes moves 8 N. Times are the median of REPS runs, by
  * CUDA events on the context's stream.
  */
-#include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,29 +27,10 @@
 #include "data/dataset.h"
 #include "model/model.h"
 
+#define BENCH_NAME "bench_update"
+#include "bench_cuda.h"
+
 #define REPS 21
-
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-#define CU(expr)                                                                                   \
-    do {                                                                                           \
-        cudaError_t e_ = (expr);                                                                   \
-        if (e_ != cudaSuccess) {                                                                   \
-            fprintf(stderr, "bench_update: %s: %s\n", #expr, cudaGetErrorString(e_));              \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-#define OK(ctx, expr)                                                                              \
-    do {                                                                                           \
-        if ((expr) != GSGD_STATUS_OK) {                                                            \
-            fprintf(stderr, "bench_update: %s: %s\n", #expr, gsgd_last_error(ctx));                \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static const char *const NAMES[] = {"sgd",     "momentum", "nesterov", "adam", "adamw",
                                     "adagrad", "rmsprop",  "lars",     "lamb"};

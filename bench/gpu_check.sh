@@ -7,8 +7,10 @@
 #   2. the GPU suites, verbose and required to RUN (a "no CUDA device" skip
 #      there counts as a failure);
 #   3. the update kernel's GB/s against a device-to-device copy at 100M
-#      parameters (SGD, Adam, LAMB), and Fashion-MNIST softmax /
-#      mlp:256,128 samples/s at batch 4096;
+#      parameters (SGD, Adam, LAMB), the fused gradient's kernel versions
+#      checked against the CPU and timed side by side
+#      (gsgd_bench_linear_grad), and Fashion-MNIST softmax / mlp:256,128
+#      samples/s at batch 4096;
 #   4. compute-sanitizer memcheck on a short training run and on the byte
 #      gather at batch 16384;
 #   5. `gsgd bench` (sweep, time to 0.84), compare_torch.py for softmax
@@ -128,6 +130,13 @@ for rule in adam lamb; do
     json_line "update $rule" "$tmp"
 done
 grep -E "^(device-to-device|update )" "$OUT/bench.log" | sed 's/^/bench: /' >>"$SUMMARY"
+# The fused gradient's kernel versions (kernels/linear_grad.cu): each against
+# the CPU reference, then timed at Fashion-MNIST's shapes, in the same run.
+tmp=$OUT/linear_grad.json.tmp
+step bench-linear-grad bench.log 120 "$BUILD/gsgd_bench_linear_grad" --json "$tmp"
+json_line "linear_grad versions" "$tmp"
+grep -E "^(check .*FAILED|(u8|f32) +[0-9]+ +v[0-9]|checks failed)" "$OUT/bench.log" |
+    sed 's/^/linear_grad: /' >>"$SUMMARY"
 for model in softmax mlp:256,128; do
     tmp=$OUT/train.json.tmp
     step "train-$model" bench.log 90 "$GSGD" train --device cuda --data fashion-mnist \
@@ -146,9 +155,10 @@ for batch in 64 1024; do
     done
 done
 
-# The fused one-layer gradient (kernels/linear_grad.cu; CUDA takes it from
-# backend_cuda.c's linear_grad_min_batch): the step composed and fused, in
-# the same run, then training through it, and the sanitizers on it.
+# The fused one-layer gradient (kernels/linear_grad.cu, its default version;
+# CUDA takes it from backend_cuda.c's linear_grad_min_batch): the step
+# composed and fused, in the same run, then training through it, and the
+# sanitizers on it.
 for fused in 1 0; do
     tmp=$OUT/fused.json.tmp
     GSGD_FUSED_GRADIENT=$fused step "bench-fused-$fused" bench.log 90 "$GSGD" bench --device cuda \

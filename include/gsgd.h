@@ -121,7 +121,10 @@ GSGD_API gsgd_status gsgd_context_create(gsgd_context **ctx, gsgd_device device,
 GSGD_API void gsgd_context_free(gsgd_context *ctx);
 /* The device the context actually runs on (never AUTO); CPU for NULL. */
 GSGD_API gsgd_device gsgd_context_device(const gsgd_context *ctx);
-/* Detail of the last failure on ctx ("" if none). Valid until the next call
+/* Detail of the last failure on ctx ("" if none): what was wrong, where in
+ * the input, and the likely fix. In debug builds, and when the environment
+ * variable GSGD_DEBUG is set (to anything but "0"), the source location
+ * that raised it follows as " [file.c:line]". Valid until the next call
  * on ctx. With NULL: the last failure this thread met without a context to
  * record it in, kept in a thread-local buffer, above all why the thread's
  * last gsgd_context_create failed (or why AUTO fell back to the CPU);
@@ -263,26 +266,32 @@ GSGD_API gsgd_status gsgd_dataset_sparse(const gsgd_dataset *ds, int *sparse, si
  * dataset). */
 GSGD_API gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d);
 
-/* Loads a dataset from a spec and returns its training and test parts
- * (*test is NULL when the spec has no test part). Specs:
+/* Loads a dataset from a spec or a file and returns its training and test
+ * parts (*test is NULL when the spec has no test part); the same as
+ * gsgd_dataset_load_ex with default options (a PATH's format detected).
+ * Specs:
  *   fashion-mnist[:DIR]            IDX files of Debian's dataset-fashion-mnist
  *                                  (default DIR /usr/share/datasets/fashion-mnist)
  *   idx:IMAGES,LABELS              one IDX image file (ubyte or float) + labels
- *   csv:PATH[:label=first|last][:header]
+ *   csv:PATH[:label=first|last][:header][:target=real|class]
+ *   tsv:PATH, svmlight:PATH (or libsvm:PATH), npz:PATH, npy:X[,Y]
+ *                                  that format whatever the file's name
  *   synth:N,D,K[:seed=S]           a learnable problem from a random teacher,
- *                                  split 80/20 into train/test
+ *                                  split 80/20 into train/test (K = 1:
+ *                                  regression)
  *   synth-sparse:N,D,K,NNZ[:seed=S]  its sparse kin: N rows of about NNZ
  *                                  nonzeros among D features drawn from a
  *                                  power law (as words in text), rows of
  *                                  unit norm; split 80/20
- *   svmlight:PATH[:zero-based|one-based][:features=N], or a PATH ending
- *   in .svm, .svmlight or .libsvm (each may end in .gz): svmlight/LIBSVM
- *                                  text, stored sparse ("label idx:val
- *                                  ..."; qid ignored; # comments; indices
- *                                  1-based unless a 0 occurs; labels
- *                                  non-negative integers or -1/+1)
+ *   svmlight:PATH[:zero-based|one-based][:features=N]
+ *                                  svmlight/LIBSVM text, stored sparse
  *   npz-csr:MATRIX.npz,LABELS.npy  a CSR matrix of scipy.sparse.save_npz
  *                                  with labels from a .npy or text file
+ *   PATH                           a file of a format gsgd_dataset_load_ex
+ *                                  detects
+ * Class labels of files go through a label map (gsgd_dataset_label): an
+ * IDX file with labels 3, 7, 9 has 3 classes; synth's labels are its class
+ * indices.
  * IDX files may be gzip-compressed. ubyte images are scaled to [0,1]: each
  * feature is (float)byte / 255.0f. The two IDX forms take ":storage=u8|f32"
  * at the end. u8 keeps ubyte images as one byte per feature on the device
@@ -315,6 +324,18 @@ GSGD_API gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd
  * gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
                                         gsgd_dataset **train, gsgd_dataset **test);
+/* The same, stratified: each class goes to the test part in proportion to
+ * its size (floor(count x test share), the rows left over to the classes
+ * with the largest remainders, as scikit-learn's train_test_split with
+ * stratify=y), drawn at random within the class; both parts keep ds's
+ * label map. A regression dataset is split as gsgd_dataset_split does.
+ * Returns OK; INVALID_ARGUMENT (NULL ds, train or
+ * test; test_fraction outside (0, 1) or leaving a part empty);
+ * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED (CUDA: see
+ * gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_split_stratified(const gsgd_dataset *ds, double test_fraction,
+                                                   uint64_t seed, gsgd_dataset **train,
+                                                   gsgd_dataset **test);
 
 /* Number of samples, features and classes (0 for regression). Any output
  * pointer may be NULL. Returns OK; INVALID_ARGUMENT (NULL ds). */
@@ -324,6 +345,160 @@ GSGD_API gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_
  * of gsgd_dataset_from_device stay the caller's. Free the trainers that
  * train on it first. */
 GSGD_API void gsgd_dataset_free(gsgd_dataset *ds);
+
+/* ------------------------------------------------------------------------ */
+/* Your own data: formats, loading options, label maps, descriptions.       */
+/* ------------------------------------------------------------------------ */
+typedef struct gsgd_data_options gsgd_data_options;
+
+/* File formats (GSGD_DATA_FORMAT). AUTO detects: binary magic first
+ * (.npy's "\x93NUMPY", a zip's "PK", IDX's 0 0 type rank, gzip's 1f 8b
+ * around any of the text formats), then the extension (.csv .tsv .txt
+ * .svm .svmlight .libsvm .npy .npz, each also with .gz), then the text
+ * itself ("1 3:0.5 7:1" is svmlight, anything else CSV). */
+typedef enum {
+    GSGD_FORMAT_AUTO = 0,
+    GSGD_FORMAT_CSV = 1,      /* delimited text (CSV, TSV, ';', blanks), optional header,
+                                 quoted fields (RFC 4180) */
+    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]",
+                                 stored dense */
+    GSGD_FORMAT_NPY = 3,      /* NumPy .npy features (2 or more dimensions, flattened per
+                                 row); targets from GSGD_DATA_LABELS_FILE */
+    GSGD_FORMAT_NPZ = 4,      /* NumPy .npz (numpy.savez or savez_compressed) holding
+                                 arrays X and y */
+    GSGD_FORMAT_IDX = 5       /* IDX images; targets from GSGD_DATA_LABELS_FILE */
+} gsgd_data_format;
+
+/* What the target column holds (GSGD_DATA_TARGET). */
+typedef enum {
+    GSGD_TARGET_CLASSES = 0, /* class labels as the user has them: any integers
+                                (-1/+1, 3/7/9) or texts, through a sorted label map */
+    GSGD_TARGET_REAL = 1     /* real values: regression */
+} gsgd_target_kind;
+
+/* How features are stored on the device (GSGD_DATA_STORAGE). */
+typedef enum {
+    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA, f32 otherwise */
+    GSGD_STORAGE_F32 = 1,  /* floats */
+    GSGD_STORAGE_U8 = 2    /* bytes, converted as each batch is gathered (ubyte IDX only) */
+} gsgd_storage;
+
+typedef enum {
+    GSGD_DATA_FORMAT = 0,        /* a gsgd_data_format; default AUTO */
+    GSGD_DATA_TARGET = 1,        /* a gsgd_target_kind; default CLASSES */
+    GSGD_DATA_HEADER = 2,        /* CSV: -1 detect (default: the first row is a header
+                                    when a column is text there and a number in the
+                                    second row), 0 no header, 1 a header */
+    GSGD_DATA_DELIMITER = 3,     /* CSV: 0 detect (default: the one of tab, ';', ','
+                                    found as often on each of the first lines, else runs
+                                    of blanks), or the character's code: 44 ',', 9 tab,
+                                    59 ';', 32 runs of blanks, any other ASCII mark */
+    GSGD_DATA_ZERO_BASED = 4,    /* svmlight: -1 detect (default: 0-based when an index 0
+                                    occurs, as scikit-learn's "auto"), 0 indices from 1,
+                                    1 from 0 */
+    GSGD_DATA_TEST_FRACTION = 5, /* > 0: hold out this seeded share of the rows as the
+                                    test part (stratified by class for classes) when
+                                    the source has none; 0 (default) = no test part */
+    GSGD_DATA_SEED = 6,          /* seed of that split; default 0 */
+    GSGD_DATA_STORAGE = 7        /* a gsgd_storage; default AUTO */
+} gsgd_data_param;
+
+/* Text options (gsgd_data_set_text). */
+typedef enum {
+    GSGD_DATA_LABEL = 0,      /* CSV: the target column, by header name or by index
+                                 (0 the first column, -1 the last); "none" for rows of
+                                 features only. Default: the column named label,
+                                 target, class or y (any case) when there is a
+                                 header, else the first. */
+    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images: the file of the targets
+                                 (.npy, or IDX labels); without it the rows have no
+                                 targets (input for gsgd_predict) */
+} gsgd_data_text;
+
+/* Creates loading options holding every default; *out is the caller's,
+ * freed with gsgd_data_options_free. Returns OK; INVALID_ARGUMENT (NULL
+ * out); OUT_OF_MEMORY. */
+GSGD_API gsgd_status gsgd_data_options_create(gsgd_data_options **out);
+/* Frees o (NULL: no-op). Datasets keep nothing of it: o may go as soon as
+ * they are loaded. */
+GSGD_API void gsgd_data_options_free(gsgd_data_options *o);
+/* Sets a numeric option. Returns OK; INVALID_ARGUMENT (NULL o, unknown p);
+ * OUT_OF_RANGE (outside gsgd_data_param_bounds, NaN, a non-integer value
+ * of an integer option, or a DELIMITER that is a letter, digit, quote,
+ * '.', '-', '+' or control character other than tab). */
+GSGD_API gsgd_status gsgd_data_set(gsgd_data_options *o, gsgd_data_param p, double value);
+/* Reads a numeric option into *value. Returns OK; INVALID_ARGUMENT (NULL o
+ * or value, unknown p). */
+GSGD_API gsgd_status gsgd_data_get(const gsgd_data_options *o, gsgd_data_param p, double *value);
+/* Inclusive bounds and default of a numeric option; outputs may be NULL.
+ * Returns OK; INVALID_ARGUMENT (unknown p). */
+GSGD_API gsgd_status gsgd_data_param_bounds(gsgd_data_param p, double *lo, double *hi,
+                                            double *dflt);
+/* Sets a text option to a copy of value (NULL restores the default).
+ * Returns OK; INVALID_ARGUMENT (NULL o, unknown p); OUT_OF_MEMORY. */
+GSGD_API gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, const char *value);
+/* Loads the next data as a test set of train: its features must be
+ * train's, its class labels are mapped through train's label map (one it
+ * does not know is BAD_VALUE naming file, line and column), so a test file
+ * lacking some classes keeps their indices, and train decides classes or
+ * real targets. The shape and map are copied: train may be freed after.
+ * NULL removes the reference. gsgd_data_set_model does the same for a
+ * model. Returns OK; INVALID_ARGUMENT (NULL o); OUT_OF_MEMORY. */
+GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train);
+
+/* Loads a dataset from a source with options o (NULL: the defaults) and
+ * returns its training part and, when it has one (the spec's own, or
+ * TEST_FRACTION's), its test part (*test may then be NULL; test itself may
+ * be NULL when not wanted). Sources: a PATH of any gsgd_data_format
+ * (detected, or GSGD_DATA_FORMAT), "-" for CSV or svmlight on standard
+ * input, or a spec of gsgd_dataset_load; the spec's prefix and its options
+ * win over o. Classification targets become the sorted label map of the
+ * values found (gsgd_dataset_label); a target column that does not look
+ * like classes (numbers that are not whole, or more than max(1000, n/2)
+ * distinct labels) or holds one class only is refused, naming the column
+ * and the fix. Every value is checked: a missing one (empty, NA, NaN, ?),
+ * text among numbers, ragged rows, bad indices are BAD_VALUE or BAD_FORMAT
+ * with the file, line (record) and column in gsgd_last_error. On failure
+ * both outputs are NULL; *train and *test are the caller's. Returns OK;
+ * INVALID_ARGUMENT (NULL ctx, source or train; a source that is neither a
+ * file nor a spec; a LABEL that names no column; TEST_FRACTION with a
+ * source that has a test part of its own, or rows without targets; a
+ * binary format on standard input); IO (a file cannot be opened or read);
+ * BAD_FORMAT (malformed content: ragged rows, an unclosed quote, a bad
+ * header, magic, index or archive, truncation); BAD_VALUE (a missing,
+ * non-numeric or non-finite value, a target column that is not labels, a
+ * label the reference does not know); SHAPE_MISMATCH (features other than
+ * the reference's); TOO_LARGE (past 2^32 values or 65536 classes, found
+ * before allocating); UNSUPPORTED (multi-label rows, encrypted or
+ * otherwise compressed archive members); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source,
+                                          const gsgd_data_options *o, gsgd_dataset **train,
+                                          gsgd_dataset **test);
+
+/* One line on what ds holds, for a report before training: "wine.csv: CSV
+ * (comma-separated, header), 142 rows x 13 features, 3 classes (1, 2, 3),
+ * f32, 7.9 KiB" (regression: "target 0.5 .. 9.25"; a split part says
+ * which). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
+ * (NULL ds or buf, size 0). */
+GSGD_API gsgd_status gsgd_dataset_describe(const gsgd_dataset *ds, char *buf, size_t size);
+/* The original label of class k (0 <= k < n_classes) as text: "7",
+ * "setosa", "-1"; *text is owned by ds. Returns OK; INVALID_ARGUMENT (NULL
+ * ds or text, k out of range, a regression dataset). */
+GSGD_API gsgd_status gsgd_dataset_label(const gsgd_dataset *ds, int k, const char **text);
+/* Whether ds has targets (*has is 0 for rows loaded without a target
+ * column) and their range as given: the smallest and largest label of an
+ * integer map, 0 and n_classes - 1 for text labels, the real values' range
+ * for regression. Outputs may be NULL. Returns OK; INVALID_ARGUMENT (NULL
+ * ds). */
+GSGD_API gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, double *lo, double *hi);
+/* Copies rows [first, first + count) to host arrays: X (count x d floats,
+ * as the models see them before standardisation) and y (count targets:
+ * class indices as floats, or real values); either may be NULL; both stay
+ * the caller's. Returns OK; INVALID_ARGUMENT (NULL ds); OUT_OF_RANGE
+ * (rows past the end); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_read(const gsgd_dataset *ds, size_t first, size_t count, float *X,
+                                       float *y);
 
 /* ------------------------------------------------------------------------ */
 /* Models. All parameters live in ONE flat float buffer: every weight      */
@@ -337,7 +512,9 @@ typedef struct gsgd_model gsgd_model;
  *   logistic     binary logistic regression (n_classes must be 2)
  *   softmax      multinomial logistic regression (cross-entropy)
  *   hinge        multiclass SVM loss, sum_j!=y max(0, s_j - s_y + 1)
- *   mlp:H1,H2,.. ReLU hidden layers of the given widths, softmax output
+ *   mlp:H1,H2,.. ReLU hidden layers of the given widths; a softmax output
+ *                for classes, one linear output under the squared loss
+ *                for regression (n_classes 0)
  * Parameters are initialised as PyTorch's nn.Linear does,
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from seed. *out is the caller's.
  * Returns OK; INVALID_ARGUMENT (NULL ctx, spec or out; an unknown or
@@ -370,10 +547,14 @@ GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t
 GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
 
 /* Writes n_out = n rows of predictions for n x d host features X into host
- * array out: the class index (as float) for classifiers, the prediction
- * for regression. Both arrays stay the caller's; n = 0 does nothing.
- * Returns OK; INVALID_ARGUMENT (NULL model; NULL X or out with n > 0);
- * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * array out: for regression the predicted value; for classes the predicted
+ * label as the data had it when the label map holds integers (3, 7, 9;
+ * -1, 1; exact up to 2^24 in magnitude), else the class index, which
+ * gsgd_model_label turns into the label's text (gsgd_predict_classes gives
+ * the index in every case). Both arrays stay the caller's; n = 0 does
+ * nothing. Returns OK; INVALID_ARGUMENT (NULL model; NULL X or out with
+ * n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE
+ * (CUDA). */
 GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
 
 /* gsgd_predict over the rows of a dataset, dense or sparse: out (host,
@@ -385,38 +566,146 @@ GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, f
  * NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_dataset(gsgd_model *model, const gsgd_dataset *ds, float *out);
 
+/* n x n_outputs raw outputs of the model (logits; one column for logistic
+ * and for linear regression), for n x n_features host features X, into
+ * host out (row-major): the model's forward pass, standardiser included,
+ * as gsgd_predict computes it (linear on classes: one column per class).
+ * n == 0 writes nothing. Returns OK; INVALID_ARGUMENT (NULL model; NULL X
+ * or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY (its buffers, at
+ * most 1024 rows); DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_decision_function(gsgd_model *model, const float *X, size_t n,
+                                            float *out);
+/* n x n_classes class probabilities (softmax of the logits; logistic:
+ * [1 - p, p], p the sigmoid of its one output) for softmax, logistic and
+ * mlp models, into host out (row-major); computed in double from the
+ * float logits and rounded once. Returns OK; UNSUPPORTED (linear and
+ * hinge, which have no probabilities); INVALID_ARGUMENT (NULL model; NULL
+ * X or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_t n, float *out);
+
 typedef struct {
-    double loss;     /* mean data loss (no regularisation term) */
+    double loss;     /* mean data loss (no regularisation term): cross-entropy for
+                        softmax, mlp and logistic, the multiclass hinge, and HALF
+                        the squared error for linear (loss = mse / 2) */
     double accuracy; /* fraction correct; NaN for regression */
     size_t n;        /* samples evaluated */
 } gsgd_eval_result;
 
 /* Evaluates the model on ds in batches (its own buffers, at most 1024 rows).
- * Returns OK; INVALID_ARGUMENT (NULL model, ds or out, or ds of another
- * context); SHAPE_MISMATCH (feature counts differ, regression against
- * classes, or ds has more classes than the model); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
- * DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * gsgd_evaluate_metrics gives the other figures. Returns OK;
+ * INVALID_ARGUMENT (NULL model, ds or out, ds of another context, or rows
+ * loaded without targets); SHAPE_MISMATCH (feature counts differ,
+ * regression against classes, ds has more classes than the model, or its
+ * label map is not the model's: see gsgd_model_set_labels); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
                                    gsgd_eval_result *out);
 
-/* Saves the model (spec, shapes, standardiser, parameters) to path:
+/* Saves the model (spec, shapes, standardiser, label map, parameters) to path:
  * versioned binary with a CRC32, written to a temporary file, fsynced and
  * renamed, so path is never left half-written. Returns OK;
  * INVALID_ARGUMENT (NULL model, NULL or empty path); IO (path cannot be
  * written, naming it); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_save(const gsgd_model *model, const char *path);
 /* Loads a model written by gsgd_model_save, or the model of a checkpoint
- * (gsgd_trainer_save); *out is the caller's. Returns OK; INVALID_ARGUMENT
- * (NULL ctx, path or out); IO (path cannot be read or is not a regular
- * file); BAD_FORMAT (a corrupt or truncated file, or one of another format
- * version or byte order, naming it); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
- * DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * (gsgd_trainer_save), with its label map; files of the previous format
+ * version (without a map) load with the class indices as labels; *out is
+ * the caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, path or out); IO
+ * (path cannot be read or is not a regular file); BAD_FORMAT (a corrupt or
+ * truncated file, or one of an unknown format version or another byte
+ * order, or a label map that does not fit the model, naming it);
+ * OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **out);
 /* The model's spec string ("mlp:256,128", owned by the model), feature and
  * class counts. Any output may be NULL. Returns OK; INVALID_ARGUMENT (NULL
  * model). */
 GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec,
                                       size_t *n_features, int *n_classes);
+
+/* Gives the model ds's label map (a copy), so that saved files, predictions
+ * and gsgd_model_label speak the user's labels. ds must have the model's
+ * class count (SHAPE_MISMATCH otherwise); a regression model and dataset
+ * have no map (nothing to do). Until it is called a classifier's labels
+ * are its class indices "0", "1", ... Once set, evaluation refuses data
+ * whose label map differs: load such data with gsgd_data_set_model.
+ * Returns OK; INVALID_ARGUMENT (NULL model or ds); SHAPE_MISMATCH (class
+ * counts differ); OUT_OF_MEMORY. */
+GSGD_API gsgd_status gsgd_model_set_labels(gsgd_model *model, const gsgd_dataset *ds);
+/* The original label of class k as text ("setosa", "7", "-1"); *text is
+ * owned by the model. Returns OK; INVALID_ARGUMENT (NULL model or text, k
+ * out of range, a regression model). */
+GSGD_API gsgd_status gsgd_model_label(const gsgd_model *model, int k, const char **text);
+/* Loads the next data (gsgd_dataset_load_ex with o) as input of model: the
+ * features must be the model's (a CSV row may then lack the target
+ * column: n_features columns are features only, n_features + 1 have a
+ * target), class labels are mapped through the model's label map (one it
+ * does not know is BAD_VALUE naming file, line and column) and the model
+ * decides classes or real targets. The model's shape and map are copied:
+ * the model may be freed after. NULL removes the reference. Returns OK;
+ * INVALID_ARGUMENT (NULL o); OUT_OF_MEMORY. */
+GSGD_API gsgd_status gsgd_data_set_model(gsgd_data_options *o, const gsgd_model *model);
+/* Writes the predicted class index (0..n_classes-1: the column of
+ * gsgd_predict_proba, the argmax of gsgd_decision_function) of each of the
+ * n rows of host features X into out; gsgd_model_label names it. Both
+ * arrays stay the caller's. Returns OK; INVALID_ARGUMENT (NULL model; NULL
+ * X or out with n > 0; a regression model); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_classes(gsgd_model *model, const float *X, size_t n,
+                                          int32_t *out);
+/* A few lines on the model: spec, features, outputs and parameters, its
+ * labels, whether it standardises its input. Always NUL-terminated, cut to
+ * size. Returns OK; INVALID_ARGUMENT (NULL model or buf, size 0). */
+GSGD_API gsgd_status gsgd_model_describe(const gsgd_model *model, char *buf, size_t size);
+
+/* Evaluation metrics, scikit-learn's definitions. */
+typedef struct gsgd_metrics gsgd_metrics;
+
+typedef enum {
+    GSGD_METRIC_N = 0,         /* samples evaluated */
+    GSGD_METRIC_N_CLASSES = 1, /* the model's classes (0 for regression) */
+    GSGD_METRIC_LOSS = 2,      /* mean of the loss the model trains on (gsgd_eval_result's
+                                  loss): cross-entropy (softmax, mlp, logistic), multiclass
+                                  hinge, half the squared error (linear) */
+    GSGD_METRIC_ACCURACY = 3,  /* classes: fraction predicted right */
+    GSGD_METRIC_LOG_LOSS = 4,  /* classes: mean -ln p(true class) from the softmax
+                                  (sigmoid for logistic) of the outputs; NaN for hinge and
+                                  linear, which give no probabilities */
+    GSGD_METRIC_MACRO_F1 = 5,  /* classes: unweighted mean of the per-class F1 */
+    GSGD_METRIC_MSE = 6,       /* regression: mean squared error (twice LOSS) */
+    GSGD_METRIC_RMSE = 7,      /* regression: its square root */
+    GSGD_METRIC_MAE = 8,       /* regression: mean absolute error */
+    GSGD_METRIC_R2 = 9         /* regression: 1 - SS_res / SS_tot (1 when both are 0, 0
+                                  when only SS_tot is, as scikit-learn's r2_score) */
+} gsgd_metric;
+
+/* Evaluates model on ds (its own buffers, at most 1024 rows at a time)
+ * into a new metrics object: every gsgd_metric, and for classes the
+ * per-class figures and the confusion matrix. *out is the caller's, freed
+ * with gsgd_metrics_free; NULL on failure. Returns OK; INVALID_ARGUMENT
+ * (NULL model, ds or out; an empty ds, one of another context, or rows
+ * without targets); SHAPE_MISMATCH (as gsgd_evaluate: features, classes
+ * or the label map differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_evaluate_metrics(gsgd_model *model, const gsgd_dataset *ds,
+                                           gsgd_metrics **out);
+/* Frees metrics (NULL: no-op). */
+GSGD_API void gsgd_metrics_free(gsgd_metrics *metrics);
+/* One figure into *value: NaN where it does not apply (ACCURACY for
+ * regression, MSE for classes, LOG_LOSS for hinge and linear). Returns OK;
+ * INVALID_ARGUMENT (NULL metrics or value, unknown which). */
+GSGD_API gsgd_status gsgd_metrics_get(const gsgd_metrics *metrics, gsgd_metric which,
+                                      double *value);
+/* Class k's precision, recall and F1 (0 where undefined, as scikit-learn's
+ * zero_division=0) and support (samples of that true class). Outputs may
+ * be NULL. Returns OK; INVALID_ARGUMENT (NULL metrics, k out of range, a
+ * regression model). */
+GSGD_API gsgd_status gsgd_metrics_class(const gsgd_metrics *metrics, int k, double *precision,
+                                        double *recall, double *f1, size_t *support);
+/* The K x K confusion matrix into counts (caller-owned, K = n_classes):
+ * counts[t * K + p] samples of true class t predicted as p. Returns OK;
+ * INVALID_ARGUMENT (NULL metrics or counts, a regression model). */
+GSGD_API gsgd_status gsgd_metrics_confusion(const gsgd_metrics *metrics, size_t *counts);
 
 /* ------------------------------------------------------------------------ */
 /* Options: one enum-keyed setter with bounds, so new parameters never      */
@@ -860,16 +1149,41 @@ GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path)
  * middle of an epoch when the saved run stopped there; its EPOCHS counts
  * the epochs on top, the partial one included (its mean training loss
  * covers the steps after the resume only). The model's parameters and
- * standardiser are replaced; with AVERAGE the model holds the average, as
- * after gsgd_train. Returns OK; INVALID_ARGUMENT (NULL tr or path; the
- * batch, an option or the replicas differ, naming it); IO (path cannot be
- * read); BAD_FORMAT (corrupt, truncated, not a checkpoint, or of another
- * format version or byte order, naming the file); SHAPE_MISMATCH (model,
- * number of samples, naming what differs); OUT_OF_MEMORY;
+ * standardiser are replaced, and its label map by the checkpoint's (one
+ * that differs from the training data's is refused: load the data with
+ * gsgd_data_set_model on the checkpoint's model). With AVERAGE the model
+ * holds the average, as after gsgd_train. Other data than the saved run's
+ * is refused: gsgd_trainer_resume_new_data goes on with it. Returns OK;
+ * INVALID_ARGUMENT (NULL tr or path; the batch, an option or the replicas
+ * differ, naming it); IO (path cannot be read); BAD_FORMAT (corrupt,
+ * truncated, not a checkpoint, or of an unknown format version or another
+ * byte order, naming the file); SHAPE_MISMATCH (model, number of samples
+ * or label map, naming what differs); OUT_OF_MEMORY;
  * DEVICE_OUT_OF_MEMORY (a standardiser the model lacked); DEVICE_ERROR,
  * NO_DEVICE (CUDA). tr is unchanged after the errors up to OUT_OF_MEMORY
  * in this list; after the others it may be left partly restored. */
 GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
+
+/* Continues a checkpoint's run on other data, as scikit-learn's partial_fit
+ * goes on from the last fit: tr (created as for gsgd_trainer_resume, but
+ * on the new training data) takes the checkpoint's parameters,
+ * standardiser, optimizer state, average and step count, so the schedule,
+ * Adam's bias correction and the average go on where they were, and its
+ * epoch count, so EPOCHS counts the epochs on top. Unlike
+ * gsgd_trainer_resume nothing is exact: the data may have any number of
+ * rows (the batch is the trainer's, clamped to them), a stop mid-epoch is
+ * not continued (the next epoch starts fresh over the new rows), and early
+ * stopping forgets its best value (losses on other data do not compare).
+ * The model spec, features, classes and label map must be the
+ * checkpoint's (load the data with gsgd_data_set_model on the
+ * checkpoint's model, so a part without some classes still maps them
+ * right); the options as for gsgd_trainer_resume. tr is unchanged on
+ * error. Returns OK; INVALID_ARGUMENT (NULL tr or path; an option or the
+ * replicas differ); IO (path cannot be read); BAD_FORMAT (not a checkpoint,
+ * corrupt, truncated or of an unknown version); SHAPE_MISMATCH (model
+ * spec, features, classes or label map differ, naming them); OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_trainer_resume_new_data(gsgd_trainer *tr, const char *path);
 
 /* Sets opts to the options of the run a checkpoint saved, BATCH to the
  * batch it used: what gsgd_trainer_create needs before

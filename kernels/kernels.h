@@ -48,16 +48,22 @@ int gsgdi_k_col_sum(const float *dY, size_t rows, size_t cols, float *db, double
 int gsgdi_k_loss(gsgdi_loss kind, const float *Z, const float *y, size_t B, size_t K, int classify,
                  float grad_scale, float *dZ, double *acc, void *stream);
 
-/* linear_grad.cu: backend.h's linear_grad. gsgdi_k_linear_grad_scratch
- * gives the bytes of scratch it needs on the current device, of n_sm
- * multiprocessors (into host *bytes), or 0 where the kernel does not take
- * the shape: d not a multiple of 4, X not aligned to 4 features, more than
- * 16 outputs, or weights too large for shared memory. It prepares the
- * kernel for gsgdi_k_linear_grad, which must come after it on that device,
- * and which fails with cudaErrorInvalidValue on a shape not taken. */
-int gsgdi_k_linear_grad_scratch(const void *X, gsgdi_xtype xt, size_t d, size_t K, int n_sm,
-                                size_t *bytes);
-int gsgdi_k_linear_grad(const gsgdi_linear_grad_args *a, void *stream);
+/* linear_grad.cu: backend.h's linear_grad, in versions 1 to
+ * GSGD_K_LINEAR_GRAD_VERSIONS kept side by side (linear_grad_v1.cu, ...);
+ * GSGD_K_LINEAR_GRAD_BEST is the measured best, which the backend runs
+ * unless GSGD_LINEAR_GRAD_VERSION names another. gsgdi_k_linear_grad_scratch
+ * gives the bytes of scratch a version needs on the current device, of n_sm
+ * multiprocessors (into host *bytes), or 0 where it does not take the
+ * shape: d not a multiple of 4, X not aligned to 4 features, more than 16
+ * outputs, or weights too large for shared memory. It prepares that
+ * version's kernel for gsgdi_k_linear_grad of the same version, which must
+ * come after it on that device, and which fails with cudaErrorInvalidValue
+ * on a shape not taken. Both fail so on a version out of range. */
+#define GSGD_K_LINEAR_GRAD_VERSIONS 2
+#define GSGD_K_LINEAR_GRAD_BEST 2
+int gsgdi_k_linear_grad_scratch(int version, const void *X, gsgdi_xtype xt, size_t d, size_t K,
+                                int n_sm, size_t *bytes);
+int gsgdi_k_linear_grad(int version, const gsgdi_linear_grad_args *a, void *stream);
 
 /* permutation.cu: bytes of scratch gsgdi_k_permutation needs for n samples
  * (into host *bytes); then perm = stable argsort of gsgdi_perm_key(seed,

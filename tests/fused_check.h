@@ -3,16 +3,11 @@
  * against the composed CPU ops it replaces (gather, gemm, bias_act, loss,
  * gemm, col_sum), shared by the CPU and CUDA suites.
  *
- * On random data the two differ only by rounding: the logits are summed in
- * another order, so each z_ik may differ by up to gamma_{d+1} S_i, where
- * S_i = max_k sum_j |x_ij W_jk| + max |b| (Higham 3.1); every loss here has
- * a gradient that is 1-Lipschitz in z (max norm), so dz_ik moves by at most
- * grad_scale times that, and dW, db sum B such terms in another order
- * again. The bounds below are those sums with a factor 4 of slack for the
- * rounding of the bounds themselves. The hinge loss's gradient is not
- * continuous, so it is checked on exact data only: integer features and
- * weights on a 1/16 grid with a power-of-two batch, where every sum is
- * exact and the two must agree bitwise.
+ * On random data the two differ only by rounding, within the bounds that
+ * fused_bound.h derives. The hinge loss's gradient is not continuous, so
+ * it is checked on exact data only: integer features and weights on a 1/16
+ * grid with a power-of-two batch, where every sum is exact and the two
+ * must agree bitwise.
  */
 #ifndef GSGD_FUSED_CHECK_H
 #define GSGD_FUSED_CHECK_H
@@ -32,6 +27,7 @@
 #include "data/dataset.h"
 #include "model/model.h"
 #include "core/rng.h"
+#include "fused_bound.h"
 
 typedef struct {
     gsgdi_loss kind;
@@ -160,55 +156,12 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     fc_ok(ctx, be->download(ctx, db, ddb, K * sizeof *db));
     fc_ok(ctx, be->download(ctx, acc, dacc, sizeof acc));
 
-    /* Bounds. */
-    const double u = FLT_EPSILON / 2;
-    double bmax = 0.0;
-    for (size_t k = 0; k < K; k++) bmax = fmax(bmax, fabs(b[k]));
-    double *dz_shift = malloc((B ? B : 1) * sizeof *dz_shift); /* |dz change| bound, scaled */
-    double loss_tol = 0.0;
-    size_t near_ties = 0;
-    for (size_t i = 0; i < B; i++) {
-        double S = 0.0, g1 = 0.0;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
-            for (size_t j = 0; j < d; j++) s += fabs((double)Xb[i * d + j] * W[j * K + k]);
-            S = fmax(S, s);
-            g1 += fabs(dZ[i * K + k]) / gs;
-        }
-        const double z_err = 4.0 * (d + 2) * u * (S + bmax); /* both sides' logit error */
-        dz_shift[i] = gs * z_err;
-        /* The loss moves by at most its gradient's 1-norm (<= 2 for
-         * softmax, |r|_1 for squared) times the logit change, plus its
-         * own roundings. */
-        loss_tol += 2.0 * (g1 + 2.0) * z_err + 16.0 * u * (S + bmax + 2.0) * (S + bmax + 2.0);
-        /* A row whose best two logits are within the error may be
-         * classified either way. */
-        if (classify && K > 1) {
-            double best = -INFINITY, second = -INFINITY;
-            for (size_t k = 0; k < K; k++) {
-                double z = Z[i * K + k];
-                if (z > best) {
-                    second = best;
-                    best = z;
-                } else if (z > second) {
-                    second = z;
-                }
-            }
-            near_ties += best - second <= 2.0 * z_err;
-        }
-    }
-    /* dW_jk = sum_i x_ij dz_ik: the dz change carried through, plus each
-     * side's summation error over B terms (gamma_{B+2} of the absolute
-     * sum), doubled for slack. */
-    const double sum_err = 2.0 * (B + 2) * u + 2.0 * u;
+    /* Bounds (fused_bound.h). */
+    fc_bounds t;
+    fc_bounds_of(Xb, W, b, Z, dZ, B, d, K, gs, classify, &t);
     for (size_t k = 0; k < K; k++) {
         for (size_t j = 0; j < d; j++) {
-            double carried = 0.0, mag = 0.0;
-            for (size_t i = 0; i < B; i++) {
-                carried += fabs(Xb[i * d + j]) * dz_shift[i];
-                mag += fabs((double)Xb[i * d + j] * dZ[i * K + k]);
-            }
-            const double tol = 2.0 * (carried + sum_err * mag);
+            const double tol = t.dW[j * K + k];
             const double ref = dW_ref[j * K + k], got = dW[j * K + k];
             if (c->exact)
                 cr_assert_eq(got, ref, "%s: dW[%zu][%zu] %.9g, composed %.9g (exact data)",
@@ -218,12 +171,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
                           "%s: dW[%zu][%zu] %.9g, composed %.9g (bound %.3g)", be->name, j, k, got,
                           ref, tol);
         }
-        double carried = 0.0, mag = 0.0;
-        for (size_t i = 0; i < B; i++) {
-            carried += dz_shift[i];
-            mag += fabs(dZ[i * K + k]);
-        }
-        const double tol = 2.0 * (carried + sum_err * mag);
+        const double tol = t.db[k];
         if (c->exact)
             cr_assert_eq(db[k], db_ref[k], "%s: db[%zu] %.9g, composed %.9g (exact data)", be->name,
                          k, db[k], db_ref[k]);
@@ -238,12 +186,12 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
         cr_assert_eq(acc[1], acc_ref[1], "%s: correct %g, composed %g", be->name, acc[1],
                      acc_ref[1]);
     } else {
-        cr_assert(fabs(acc[0] - acc_ref[0]) <= loss_tol,
+        cr_assert(fabs(acc[0] - acc_ref[0]) <= t.loss,
                   "%s: loss %.17g, composed %.17g (bound %.3g)", be->name, acc[0], acc_ref[0],
-                  loss_tol);
-        cr_assert(fabs(acc[1] - acc_ref[1]) <= (double)near_ties,
+                  t.loss);
+        cr_assert(fabs(acc[1] - acc_ref[1]) <= (double)t.near_ties,
                   "%s: correct %g, composed %g, %zu near ties", be->name, acc[1], acc_ref[1],
-                  near_ties);
+                  t.near_ties);
     }
 
     gsgdi_mem_free(ctx, dX, n * d * xs);
@@ -259,7 +207,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     gsgdi_mem_free(ctx, scratch, scratch_bytes);
     free(X), free(y), free(W), free(b), free(mean), free(inv_std), free(perm);
     free(Xb), free(yb), free(Z), free(dZ), free(dW_ref), free(db_ref), free(dW), free(db);
-    free(dz_shift);
+    fc_bounds_free(&t);
 }
 
 /* fc_check over each storage, with and without standardisation, with and

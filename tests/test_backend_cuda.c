@@ -10,9 +10,11 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h" /* the fused gradient's versions */
 #include "cudatest.h"
 #include "fused_check.h"
 #include "backend/backend.h"
@@ -580,11 +582,29 @@ Test(backend_cuda, losses_and_gradients_match_the_cpu) {
     check_loss(GSGD_LOSS_SOFTMAX_CE, 64, 10, 1, 1000.0); /* huge logits stay finite */
 }
 
+/* Opens gpu anew running version v of the fused gradient
+ * (kernels/linear_grad.cu), which the backend reads from
+ * GSGD_LINEAR_GRAD_VERSION at a context's first scratch query; v = 0
+ * leaves the variable unset (the default version). */
+static void use_version(int v) {
+    gsgd_context_free(gpu);
+    gpu = NULL;
+    if (v > 0) {
+        char s[16];
+        snprintf(s, sizeof s, "%d", v);
+        setenv("GSGD_LINEAR_GRAD_VERSION", s, 1);
+        cr_log_info("fused gradient, version %d of %d", v, GSGD_K_LINEAR_GRAD_VERSIONS);
+    } else {
+        unsetenv("GSGD_LINEAR_GRAD_VERSION");
+    }
+    gpu = cuda_context_or_skip();
+}
+
 /* The fused one-layer gradient against the composed CPU ops
- * (fused_check.h derives the bounds): every loss, every kernel width,
- * both storages, with and without standardisation and a permutation, a
- * batch of one row, partial tiles, more tiles than blocks, and the
- * Fashion-MNIST shape. */
+ * (fused_check.h derives the bounds), every version of the kernel: every
+ * loss, every kernel width, both storages, with and without
+ * standardisation and a permutation, a batch of one row, partial tiles,
+ * more tiles than blocks, and the Fashion-MNIST shape. */
 Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
     open_both();
     static const struct {
@@ -594,23 +614,26 @@ Test(backend_cuda, fused_gradient_matches_the_composed_cpu_ops) {
                   {GSGD_LOSS_SOFTMAX_CE, 7},  {GSGD_LOSS_SOFTMAX_CE, 2}, {GSGD_LOSS_LOGISTIC, 1},
                   {GSGD_LOSS_SQUARED, 1},     {GSGD_LOSS_SQUARED, 4}};
     const size_t batches[] = {1, 45, 20000};
-    uint64_t seed = 1;
-    /* d a multiple of 4, as the kernel takes (36 = 9 quads: lanes idle) */
-    for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
-        for (size_t bi = 0; bi < 3; bi++)
-            fc_check_variants(gpu, cpu, losses[l].kind, losses[l].K, 20300, 150, batches[bi], 36,
-                              20, &seed);
-    for (int xt = 0; xt < 2; xt++) {
-        fc_case c = {.kind = GSGD_LOSS_SOFTMAX_CE,
-                     .n = 12000,
-                     .d = 784,
-                     .K = 10,
-                     .B = 12000,
-                     .xt = xt ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
-                     .standardise = xt,
-                     .permute = 1,
-                     .seed = 99};
-        fc_check(gpu, cpu, &c);
+    for (int v = 1; v <= GSGD_K_LINEAR_GRAD_VERSIONS; v++) {
+        use_version(v);
+        uint64_t seed = 1;
+        /* d a multiple of 4, as the kernel takes (36 = 9 quads: lanes idle) */
+        for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++)
+            for (size_t bi = 0; bi < 3; bi++)
+                fc_check_variants(gpu, cpu, losses[l].kind, losses[l].K, 20300, 150, batches[bi],
+                                  36, 20, &seed);
+        for (int xt = 0; xt < 2; xt++) {
+            fc_case c = {.kind = GSGD_LOSS_SOFTMAX_CE,
+                         .n = 12000,
+                         .d = 784,
+                         .K = 10,
+                         .B = 12000,
+                         .xt = xt ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
+                         .standardise = xt,
+                         .permute = 1,
+                         .seed = 99};
+            fc_check(gpu, cpu, &c);
+        }
     }
 }
 
@@ -623,34 +646,130 @@ Test(backend_cuda, fused_gradient_is_exact_on_exact_data) {
                   {GSGD_LOSS_HINGE, 10},
                   {GSGD_LOSS_SQUARED, 1},
                   {GSGD_LOSS_SQUARED, 3}};
-    for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++) {
-        fc_case c = {.kind = losses[l].kind,
-                     .n = 9000,
-                     .d = 24,
-                     .K = losses[l].K,
-                     .start = 100,
-                     .B = 4096, /* every partial sum stays exact (fused_check.h) */
-                     .xt = GSGD_XTYPE_F32,
-                     .permute = 1,
-                     .exact = 1,
-                     .seed = 200 + l};
-        fc_check(gpu, cpu, &c);
+    for (int v = 1; v <= GSGD_K_LINEAR_GRAD_VERSIONS; v++) {
+        use_version(v);
+        for (size_t l = 0; l < sizeof losses / sizeof losses[0]; l++) {
+            fc_case c = {.kind = losses[l].kind,
+                         .n = 9000,
+                         .d = 24,
+                         .K = losses[l].K,
+                         .start = 100,
+                         .B = 4096, /* every partial sum stays exact (fused_check.h) */
+                         .xt = GSGD_XTYPE_F32,
+                         .permute = 1,
+                         .exact = 1,
+                         .seed = 200 + l};
+            fc_check(gpu, cpu, &c);
+        }
     }
 }
 
-/* Shapes the kernel does not take report 0 bytes, so models compose the
+/* Shapes a version does not take report 0 bytes, so models compose the
  * ops there instead of failing. */
 Test(backend_cuda, fused_gradient_declines_shapes_it_does_not_take) {
     open_both();
-    void *X;
-    ok(gpu, gsgdi_mem_alloc(gpu, 4096 * 4, &X));
-    const gsgdi_backend *be = gpu->be;
-    cr_expect_gt(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 10), 0);
-    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 785, 10), 0, "d % 4 != 0");
-    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 17), 0, "K > 16");
-    cr_expect_eq(be->linear_grad_scratch(gpu, (char *)X + 4, GSGD_XTYPE_F32, 784, 10), 0,
-                 "rows not on 16 bytes");
-    cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 1 << 20, 10), 0,
-                 "weights past shared memory");
-    gsgdi_mem_free(gpu, X, 4096 * 4);
+    for (int v = 1; v <= GSGD_K_LINEAR_GRAD_VERSIONS; v++) {
+        use_version(v);
+        void *X;
+        ok(gpu, gsgdi_mem_alloc(gpu, 4096 * 4, &X));
+        const gsgdi_backend *be = gpu->be;
+        cr_expect_gt(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 10), 0);
+        cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 785, 10), 0, "d %% 4 != 0");
+        cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 17), 0, "K > 16");
+        cr_expect_eq(be->linear_grad_scratch(gpu, (char *)X + 4, GSGD_XTYPE_F32, 784, 10), 0,
+                     "rows not on 16 bytes");
+        cr_expect_eq(be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 1 << 20, 10), 0,
+                     "weights past shared memory");
+        gsgdi_mem_free(gpu, X, 4096 * 4);
+    }
+}
+
+/* One run of the fused op on gpu over n softmax rows of random bytes: its
+ * dW and db into out (d K + K floats), its loss into *loss. The same
+ * inputs on every call. */
+static void fused_run(size_t n, size_t d, size_t K, float *out, double *loss) {
+    gsgdi_rng r = {gsgdi_mix64(7)};
+    unsigned char *X = malloc(n * d);
+    float *y = malloc(n * sizeof *y), *W = rnd(d * K, 8, -0.1, 0.1), *b = rnd(K, 9, -0.5, 0.5);
+    for (size_t i = 0; i < n * d; i++) X[i] = (unsigned char)(gsgdi_rng_next(&r) & 255);
+    for (size_t i = 0; i < n; i++) y[i] = (float)(gsgdi_rng_next(&r) % K);
+    void *dX = dev(X, n * d);
+    float *dy = dev(y, n * 4), *dW = dev(W, d * K * 4), *db = dev(b, K * 4);
+    float *gW = dev(NULL, d * K * 4), *gb = dev(NULL, K * 4);
+    double *acc = dev(NULL, 2 * sizeof(double));
+    ok(gpu, gpu->be->zero(gpu, acc, 2 * sizeof(double)));
+    const size_t bytes = gpu->be->linear_grad_scratch(gpu, dX, GSGD_XTYPE_U8, d, K);
+    cr_assert_gt(bytes, 0);
+    void *scratch = dev(NULL, bytes);
+    const gsgdi_linear_grad_args a = {.kind = GSGD_LOSS_SOFTMAX_CE,
+                                      .classify = 1,
+                                      .X = dX,
+                                      .xt = GSGD_XTYPE_U8,
+                                      .y = dy,
+                                      .d = d,
+                                      .K = K,
+                                      .B = n,
+                                      .W = dW,
+                                      .b = db,
+                                      .grad_scale = 1.0f / (float)n,
+                                      .dW = gW,
+                                      .db = gb,
+                                      .acc = acc,
+                                      .scratch = scratch,
+                                      .scratch_bytes = bytes};
+    ok(gpu, gpu->be->linear_grad(gpu, &a));
+    fetch(out, gW, d * K * 4);
+    fetch(out + d * K, gb, K * 4);
+    double acc_h[2];
+    fetch(acc_h, acc, sizeof acc_h);
+    *loss = acc_h[0];
+    gsgdi_mem_free(gpu, dX, n * d);
+    gsgdi_mem_free(gpu, dy, n * 4);
+    gsgdi_mem_free(gpu, dW, d * K * 4);
+    gsgdi_mem_free(gpu, db, K * 4);
+    gsgdi_mem_free(gpu, gW, d * K * 4);
+    gsgdi_mem_free(gpu, gb, K * 4);
+    gsgdi_mem_free(gpu, acc, 2 * sizeof(double));
+    gsgdi_mem_free(gpu, scratch, bytes);
+    free(X), free(y), free(W), free(b);
+}
+
+/* Without GSGD_LINEAR_GRAD_VERSION the backend runs the measured best:
+ * bitwise what that version, named, gives (each version's result is
+ * reproducible on a device). */
+Test(backend_cuda, fused_gradient_runs_the_best_version_by_default) {
+    open_both();
+    const size_t n = 5000, d = 784, K = 10;
+    float *by_default = malloc((d * K + K) * 4), *named = malloc((d * K + K) * 4);
+    double loss_default, loss_named;
+    use_version(0);
+    fused_run(n, d, K, by_default, &loss_default);
+    use_version(GSGD_K_LINEAR_GRAD_BEST);
+    fused_run(n, d, K, named, &loss_named);
+    cr_assert(memcmp(by_default, named, (d * K + K) * 4) == 0,
+              "the default's dW, db differ from version %d's", GSGD_K_LINEAR_GRAD_BEST);
+    cr_assert_eq(loss_default, loss_named);
+    free(by_default), free(named);
+}
+
+/* A GSGD_LINEAR_GRAD_VERSION that names no version fails the op, saying
+ * which versions there are, rather than running another one unseen. */
+Test(backend_cuda, fused_gradient_refuses_an_unknown_version) {
+    open_both();
+    const char *bad[] = {"0", "3", "2x", "v2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gsgd_context_free(gpu);
+        setenv("GSGD_LINEAR_GRAD_VERSION", bad[i], 1);
+        gpu = cuda_context_or_skip();
+        void *X;
+        ok(gpu, gsgdi_mem_alloc(gpu, 4096 * 4, &X));
+        const size_t bytes = gpu->be->linear_grad_scratch(gpu, X, GSGD_XTYPE_F32, 784, 10);
+        cr_assert_gt(bytes, 0, "sized as the default, so that the op can say why it fails");
+        const gsgdi_linear_grad_args a = {.kind = GSGD_LOSS_SOFTMAX_CE, .X = X, .d = 784, .K = 10};
+        cr_assert_eq(gpu->be->linear_grad(gpu, &a), GSGD_STATUS_OUT_OF_RANGE, "%s", bad[i]);
+        cr_assert(strstr(gsgd_last_error(gpu), "GSGD_LINEAR_GRAD_VERSION") != NULL, "%s",
+                  gsgd_last_error(gpu));
+        cr_assert(strstr(gsgd_last_error(gpu), bad[i]) != NULL, "%s", gsgd_last_error(gpu));
+        gsgdi_mem_free(gpu, X, 4096 * 4);
+    }
 }

@@ -280,8 +280,8 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     b[300] ^= 0x01;
     unsigned char *v = malloc(n);
     memcpy(v, b, n);
-    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
-    expect_rejected(&r, "version.ckpt", v, n, "version 2");
+    v[8] = 3; /* version 3, CRC left stale: the version is checked first */
+    expect_rejected(&r, "version.ckpt", v, n, "version 3");
     memcpy(v, "GSGDCKQ", 8);
     expect_rejected(&r, "magic.ckpt", v, n, "bad magic");
     const char *model_file = tu_path("model.gsgd");
@@ -401,4 +401,216 @@ Test(checkpoint, a_save_killed_at_any_moment_never_leaves_a_half_written_file) {
     cr_expect_eq(gsgd_trainer_resume(r.tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     stop(&r);
     gsgd_options_free(o);
+}
+
+/* ---- label maps, files of version 1, resuming on new data ------------------ */
+
+/* A softmax model trained with batch 4 for epochs on ds, with ds's labels,
+ * checkpointed to path; freed after. */
+static void checkpoint_of(gsgd_dataset *ds, int epochs, const char *path) {
+    size_t d;
+    int k;
+    gsgd_dataset_shape(ds, NULL, &d, &k);
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", d, k, 3, &m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_set_labels(m, ds), GSGD_STATUS_OK);
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_BATCH, 4);
+    gsgd_set(o, GSGD_EPOCHS, epochs);
+    gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_ADAM);
+    gsgd_trainer *tr;
+    gsgd_train_result res;
+    cr_assert_eq(gsgd_trainer_create(m, ds, o, &tr), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_train(tr, NULL, NULL, NULL, &res), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_save(tr, path), GSGD_STATUS_OK);
+    gsgd_trainer_free(tr);
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+}
+
+/* What gsgd train --resume does: the model and options of the checkpoint,
+ * the data loaded against that model, a trainer on it. */
+typedef struct {
+    gsgd_model *m;
+    gsgd_dataset *ds;
+    gsgd_options *o;
+    gsgd_trainer *tr;
+} resumed;
+
+static gsgd_status resume_on(const char *ckpt, const char *source, int new_data, resumed *r) {
+    memset(r, 0, sizeof *r);
+    cr_assert_eq(gsgd_model_load(ctx, ckpt, &r->m), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    gsgd_data_options *d;
+    gsgd_data_options_create(&d);
+    cr_assert_eq(gsgd_data_set_model(d, r->m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load_ex(ctx, source, d, &r->ds, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    gsgd_data_options_free(d);
+    gsgd_options_create(&r->o);
+    cr_assert_eq(gsgd_checkpoint_options(ctx, ckpt, r->o, NULL, NULL), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_trainer_create(r->m, r->ds, r->o, &r->tr), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    return new_data ? gsgd_trainer_resume_new_data(r->tr, ckpt) : gsgd_trainer_resume(r->tr, ckpt);
+}
+
+static void resumed_free(resumed *r) {
+    gsgd_trainer_free(r->tr);
+    gsgd_options_free(r->o);
+    gsgd_dataset_free(r->ds);
+    gsgd_model_free(r->m);
+}
+
+Test(checkpoint, label_maps_survive_save_load_and_resume) {
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/strings_fortran.npz", &ds, NULL), 0);
+    const char *path = tu_path("labels.ckpt");
+    checkpoint_of(ds, 1, path);
+    resumed r;
+    cr_assert_eq(resume_on(path, GSGD_TEST_DATA_DIR "/strings_fortran.npz", 0, &r), GSGD_STATUS_OK,
+                 "%s", gsgd_last_error(ctx));
+    cr_assert(gsgdi_labels_equal(r.m->labels, ds->meta.labels));
+    cr_assert(r.m->labels_given);
+    /* Saved again, the map is still there. */
+    const char *again = tu_path("again.ckpt");
+    cr_assert_eq(gsgd_trainer_save(r.tr, again), GSGD_STATUS_OK);
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_load(ctx, again, &m), GSGD_STATUS_OK);
+    const char *t;
+    cr_assert_eq(gsgd_model_label(m, 0, &t), GSGD_STATUS_OK);
+    cr_assert_str_eq(t, "setosa");
+    gsgd_model_free(m);
+    resumed_free(&r);
+    gsgd_dataset_free(ds);
+}
+
+Test(checkpoint, resuming_on_data_whose_labels_map_elsewhere_is_refused) {
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/labels379.npz", &ds, NULL), 0);
+    const char *path = tu_path("379.ckpt");
+    checkpoint_of(ds, 1, path);
+    /* Rows of labels 7 and 9 only, loaded on their own: classes 0 and 1. */
+    cr_assert_eq(tu_write_text(tu_path("79.csv"), "7,1,2\n9,3,4\n7,5,6\n"), 0);
+    gsgd_dataset *alone;
+    cr_assert_eq(gsgd_dataset_load(ctx, tu_path("79.csv"), &alone, NULL), 0);
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_load(ctx, path, &m), 0);
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    cr_assert_eq(gsgd_checkpoint_options(ctx, path, o, NULL, NULL), 0);
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(m, alone, o, &tr), 0);
+    cr_assert_eq(gsgd_trainer_resume_new_data(tr, path), GSGD_STATUS_SHAPE_MISMATCH);
+    cr_assert(strstr(gsgd_last_error(ctx), "the checkpoint's labels are 3 classes (3, 7, 9), the "
+                                           "training data's 2 classes (7, 9)"),
+              "%s", gsgd_last_error(ctx));
+    gsgd_trainer_free(tr);
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+    gsgd_dataset_free(alone);
+    /* Loaded against the checkpoint's model, the same rows map right. */
+    resumed r;
+    cr_assert_eq(resume_on(path, tu_path("79.csv"), 1, &r), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    resumed_free(&r);
+    gsgd_dataset_free(ds);
+}
+
+Test(checkpoint, an_exact_resume_on_other_data_names_the_new_data_call) {
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/labels379.npz", &ds, NULL), 0);
+    const char *path = tu_path("exact.ckpt");
+    checkpoint_of(ds, 1, path);
+    cr_assert_eq(tu_write_text(tu_path("more.csv"), "7,1,2\n9,3,4\n3,5,6\n3,0,0\n9,1,1\n"), 0);
+    resumed r;
+    cr_assert_eq(resume_on(path, tu_path("more.csv"), 0, &r), GSGD_STATUS_SHAPE_MISMATCH);
+    cr_assert(
+        strstr(gsgd_last_error(ctx), "the checkpoint trained on 6 samples, the trainer has 5"),
+        "%s", gsgd_last_error(ctx));
+    cr_assert(strstr(gsgd_last_error(ctx), "gsgd_trainer_resume_new_data"));
+    resumed_free(&r);
+    gsgd_dataset_free(ds);
+}
+
+Test(checkpoint, resuming_on_new_data_goes_on_from_the_saved_state) {
+    /* Like partial_fit: 2 epochs on one part of the data, then more epochs
+     * on another part of other size, from the same optimizer state. */
+    gsgd_dataset *a, *b, *unused;
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:300,6,3:seed=4", &a, &unused), 0);
+    gsgd_dataset_free(unused);
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:250,6,3:seed=8", &b, &unused), 0);
+    gsgd_dataset_free(unused);
+    const char *path = tu_path("part1.ckpt");
+    checkpoint_of(a, 2, path);
+    gsgd_model *saved;
+    cr_assert_eq(gsgd_model_load(ctx, path, &saved), 0);
+    int epochs = 0;
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    cr_assert_eq(gsgd_checkpoint_options(ctx, path, o, &epochs, NULL), 0);
+    cr_assert_eq(epochs, 2);
+    /* The data as synth's spec gives it: the identity labels fit. */
+    resumed r = {0};
+    r.m = saved;
+    r.ds = b;
+    r.o = o;
+    cr_assert_eq(gsgd_trainer_create(r.m, r.ds, r.o, &r.tr), 0);
+    cr_assert_eq(gsgd_trainer_resume_new_data(r.tr, path), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    const size_t steps_before = r.tr->steps;
+    cr_assert_eq(steps_before, 2 * 60, "300 x 0.8 rows at batch 4, two epochs");
+    cr_assert_eq(r.tr->epoch, 2);
+    float *p0 = malloc(saved->n_params * sizeof *p0);
+    memcpy(p0, saved->params, saved->n_params * sizeof *p0);
+    gsgd_set(r.o, GSGD_EPOCHS, 1);
+    gsgd_trainer_free(r.tr);
+    cr_assert_eq(gsgd_trainer_create(r.m, r.ds, r.o, &r.tr), 0);
+    cr_assert_eq(gsgd_trainer_resume_new_data(r.tr, path), GSGD_STATUS_OK);
+    gsgd_train_result res;
+    cr_assert_eq(gsgd_train(r.tr, NULL, NULL, NULL, &res), GSGD_STATUS_OK);
+    cr_assert_eq(r.tr->steps, steps_before + 50, "one epoch of 200 rows at batch 4 on top");
+    cr_assert_eq(r.tr->epoch, 3);
+    cr_assert(memcmp(p0, saved->params, saved->n_params * sizeof *p0) != 0, "it trained");
+    free(p0);
+    resumed_free(&r);
+    gsgd_dataset_free(a);
+}
+
+Test(checkpoint, a_version_1_checkpoint_still_loads_and_resumes) {
+    /* Written by the code before label maps (tests/data/README.md): softmax
+     * on synth:40,3,3:seed=1, momentum, batch 8, one epoch. */
+    const char *path = GSGD_TEST_DATA_DIR "/checkpoint_v1.ckpt";
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    cr_assert_eq(b[8], 1, "the fixture is a version 1 checkpoint");
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_load(ctx, path, &m), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert(gsgdi_labels_is_identity(m->labels));
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    int epochs = 0;
+    cr_assert_eq(gsgd_checkpoint_options(ctx, path, o, &epochs, NULL), GSGD_STATUS_OK);
+    cr_assert_eq(epochs, 1);
+    double batch, optim;
+    gsgd_get(o, GSGD_BATCH, &batch);
+    gsgd_get(o, GSGD_OPTIMIZER, &optim);
+    cr_assert(batch == 8 && optim == GSGD_OPTIM_MOMENTUM);
+    gsgd_dataset *tr, *te;
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:40,3,3:seed=1", &tr, &te), 0);
+    gsgd_trainer *t;
+    cr_assert_eq(gsgd_trainer_create(m, tr, o, &t), 0);
+    cr_assert_eq(gsgd_trainer_resume(t, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    /* The options and the model are 38 + 12 values: parameters after them. */
+    const size_t params = 280 + 8 * 38;
+    cr_assert(memcmp(m->params, b + params, m->n_params * sizeof(float)) == 0);
+    cr_assert(
+        memcmp(t->state[0], b + params + 4 * m->n_params + 8 * 3, m->n_params * sizeof(float)) == 0,
+        "the velocity after the standardiser");
+    cr_assert_eq(t->steps, 4);
+    free(b);
+    gsgd_trainer_free(t);
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+    gsgd_dataset_free(tr);
+    gsgd_dataset_free(te);
 }

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gsgd.h"
@@ -23,6 +24,23 @@ Test(status, codes_are_grouped_by_range) {
     cr_expect(GSGD_STATUS_BAD_FORMAT >= 100 && GSGD_STATUS_BAD_FORMAT < 200);
     cr_expect(GSGD_STATUS_NO_DEVICE >= 200 && GSGD_STATUS_NO_DEVICE < 300);
     cr_expect_eq(GSGD_STATUS_INTERNAL, 999);
+}
+
+Test(status, messages_name_no_source_location_unless_debugging) {
+    gsgd_context *ctx;
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    gsgd_dataset *ds;
+    const float X[1] = {1}, y[1] = {0};
+    unsetenv("GSGD_DEBUG");
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 0, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
+#ifdef NDEBUG /* debug builds always add it */
+    cr_assert_null(strstr(gsgd_last_error(ctx), ".c:"), "%s", gsgd_last_error(ctx));
+#endif
+    setenv("GSGD_DEBUG", "1", 1);
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 0, 1, 2, &ds), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_assert(strstr(gsgd_last_error(ctx), " [dataset.c:"), "%s", gsgd_last_error(ctx));
+    unsetenv("GSGD_DEBUG");
+    gsgd_context_free(ctx);
 }
 
 Test(version, macros_and_function_agree) {

@@ -160,8 +160,8 @@ Test(spec, storage_option_rejects_unknown_values_naming_both_choices) {
 }
 
 Test(spec, storage_u8_refuses_images_that_are_not_ubyte) {
-    const uint8_t img[] = {0, 0, 0x0B, 2, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 2};
-    const uint8_t lab[] = {0, 0, 8, 1, 0, 0, 0, 1, 1};
+    const uint8_t img[] = {0, 0, 0x0B, 2, 0, 0, 0, 2, 0, 0, 0, 1, 0, 1, 0, 2};
+    const uint8_t lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 1, 0};
     cr_assert_eq(tu_write_file(tu_path("s.idx"), img, sizeof img), 0);
     cr_assert_eq(tu_write_file(tu_path("l.idx"), lab, sizeof lab), 0);
     char spec[1600];
@@ -226,7 +226,7 @@ Test(spec, csv_spec_reports_the_loader_error) {
     gsgd_dataset *tr, *te;
     cr_assert_eq(gsgd_dataset_load(ctx, spec, &tr, &te), GSGD_STATUS_BAD_VALUE);
     cr_assert_null(tr);
-    expect_error("line 2, field 2");
+    expect_error("line 2, column 2");
 }
 
 Test(spec, synth_spec_gives_train_and_test_parts) {

@@ -159,6 +159,21 @@ Test(model_gradient, linear_regression_matches_finite_differences) { check_gradi
 Test(model_gradient, linear_one_hot_matches_finite_differences) { check_gradient("linear", 4); }
 Test(model_gradient, hinge_matches_finite_differences) { check_gradient("hinge", 4); }
 Test(model_gradient, mlp_matches_finite_differences) { check_gradient("mlp:6,4", 3); }
+Test(model_gradient, mlp_regression_matches_finite_differences) { check_gradient("mlp:6,4", 0); }
+
+Test(model_layout, mlp_on_real_targets_ends_in_one_squared_loss_output) {
+    gsgd_context *ctx;
+    gsgd_model *m;
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:8,5", 4, 0, 0, &m), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_expect_eq(m->loss, GSGD_LOSS_SQUARED);
+    cr_expect_eq(m->n_outputs, 1u);
+    cr_expect_eq(m->n_layers, 3);
+    cr_expect_eq(m->n_params, 4u * 8 + 8 * 5 + 5 * 1 + 8 + 5 + 1);
+    gsgd_model_free(m);
+    gsgd_context_free(ctx);
+}
 
 Test(model_layout, weights_first_then_biases) {
     gsgd_context *ctx;

@@ -16,6 +16,8 @@
 #include "model/model.h"
 #include "testutil.h"
 
+#include <zlib.h>
+
 static gsgd_context *ctx;
 static gsgd_model *model;
 static gsgd_dataset *train, *test;
@@ -99,8 +101,8 @@ Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
     b[200] ^= 0x40;
     unsigned char *v = malloc(n);
     memcpy(v, b, n);
-    v[8] = 2; /* version 2, CRC left stale: the version is checked first */
-    expect_rejected("version.gsgd", v, n, "format version 2");
+    v[8] = 3; /* version 3, CRC left stale: the version is checked first */
+    expect_rejected("version.gsgd", v, n, "format version 3");
     memcpy(v, "NOTAMODL", 8);
     expect_rejected("magic.gsgd", v, n, "bad magic");
     free(v);
@@ -115,4 +117,70 @@ Test(model_io, missing_file_is_an_io_error_naming_it) {
     gsgd_model *back;
     cr_expect_eq(gsgd_model_load(ctx, "/nonexistent/model.gsgd", &back), GSGD_STATUS_IO);
     cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/model.gsgd"));
+}
+
+Test(model_io, label_maps_survive_save_and_load) {
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/strings_fortran.npz", &ds, NULL),
+                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    gsgd_model *m, *back;
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", 2, 3, 1, &m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_set_labels(m, ds), GSGD_STATUS_OK);
+    const char *path = tu_path("labels.gsgd");
+    cr_assert_eq(gsgd_model_save(m, path), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert(gsgdi_labels_equal(back->labels, m->labels));
+    cr_assert(back->labels_given);
+    const char *t;
+    cr_assert_eq(gsgd_model_label(back, 2, &t), GSGD_STATUS_OK);
+    cr_assert_str_eq(t, "virginica");
+    /* The map is part of the CRC: a changed text is a corrupt file. */
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    b[n - 6] ^= 0x20;
+    expect_rejected("label-flip.gsgd", b, n, "CRC");
+    free(b);
+    gsgd_model_free(back);
+    gsgd_model_free(m);
+    gsgd_dataset_free(ds);
+}
+
+Test(model_io, a_label_map_that_does_not_fit_the_model_is_refused) {
+    /* A 3-class model's file whose map says 2 labels, with a good CRC. */
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/labels379.npz", &ds, NULL), 0);
+    cr_assert_eq(gsgd_model_set_labels(model, ds), GSGD_STATUS_OK);
+    const char *path = tu_path("misfit.gsgd");
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    /* the map: kind 1, n 3, three int64; the CRC after it */
+    const size_t map = n - 4 - 8 - 3 * 8;
+    b[map + 4] = 2;
+    const uLong crc = crc32(0L, b, (uInt)(n - 4));
+    memcpy(b + n - 4, &crc, 4);
+    expect_rejected("misfit2.gsgd", b, n, "label map");
+    free(b);
+    gsgd_dataset_free(ds);
+}
+
+Test(model_io, a_version_1_file_still_loads_with_the_class_indices_as_labels) {
+    /* Written by the code before label maps (tests/data/README.md). */
+    const char *path = GSGD_TEST_DATA_DIR "/model_v1.gsgd";
+    gsgd_model *back;
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_str_eq(back->spec, "softmax");
+    cr_assert_eq(back->n_features, 3);
+    cr_assert_eq(back->n_classes, 3);
+    cr_assert_not_null(back->mean);
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    cr_assert_eq(b[8], 1, "the fixture is a version 1 file");
+    /* Version 1: parameters from byte 168, then mean and inv_std. */
+    cr_assert(memcmp(back->params, b + 168, back->n_params * sizeof(float)) == 0);
+    cr_assert(memcmp(back->mean, b + 168 + 4 * back->n_params, 3 * sizeof(float)) == 0);
+    cr_assert(gsgdi_labels_is_identity(back->labels));
+    cr_assert_not(back->labels_given);
+    free(b);
+    gsgd_model_free(back);
 }

@@ -296,3 +296,28 @@ Test(train_storage, bytes_train_bit_identically_to_floats) {
             free(b);
         }
 }
+
+Test(train_synth, a_validation_split_that_fails_says_why_once) {
+    /* The split's message was formatted into the buffer it was read from:
+     * "validation_fraction 0.5: validation_fraction 0.5: ion 0.5 of ...". */
+    gsgd_context *ctx;
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    const float X[1] = {1}, y[1] = {0};
+    gsgd_dataset *ds;
+    gsgd_model *m;
+    gsgd_options *o;
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, 1, 1, 2, &ds), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", 1, 2, 0, &m), GSGD_STATUS_OK);
+    gsgd_options_create(&o);
+    gsgd_set(o, GSGD_VALIDATION_FRACTION, 0.5);
+    cr_assert_eq(gsgd_trainer_create(m, ds, o, &tr), GSGD_STATUS_INVALID_ARGUMENT);
+    const char *msg = gsgd_last_error(ctx);
+    const char *want = "validation_fraction 0.5: dataset_split: test_fraction 0.5 of 1 samples";
+    cr_assert(strncmp(msg, want, strlen(want)) == 0, "%s", msg);
+    cr_assert_null(strstr(msg + 1, "validation_fraction"), "%s", msg);
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+    gsgd_dataset_free(ds);
+    gsgd_context_free(ctx);
+}

@@ -75,6 +75,111 @@ int tu_write_gzip(const char *path, const void *data, size_t len) {
     return (gzclose(g) == Z_OK && (size_t)w == len) ? 0 : -1;
 }
 
+unsigned char *tu_npy(const char *descr, int fortran, const char *shape, const void *data,
+                      size_t len, size_t *n) {
+    char dict[256];
+    int h = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }",
+                     descr, fortran ? "True" : "False", shape);
+    /* numpy pads the header with blanks and a newline to a multiple of 64. */
+    size_t total = 10 + (size_t)h + 1;
+    size_t padded = (total + 63) / 64 * 64;
+    unsigned char *b = malloc(padded + len + 1);
+    memcpy(b, "\x93NUMPY\x01\x00", 8);
+    const size_t hlen = padded - 10;
+    b[8] = (unsigned char)(hlen & 0xFF);
+    b[9] = (unsigned char)(hlen >> 8);
+    memcpy(b + 10, dict, (size_t)h);
+    memset(b + 10 + h, ' ', hlen - (size_t)h - 1);
+    b[padded - 1] = '\n';
+    if (len) memcpy(b + padded, data, len);
+    *n = padded + len;
+    return b;
+}
+
+static void put16(FILE *f, unsigned v) {
+    fputc((int)(v & 0xFF), f);
+    fputc((int)(v >> 8 & 0xFF), f);
+}
+static void put32(FILE *f, unsigned long v) {
+    put16(f, (unsigned)(v & 0xFFFF));
+    put16(f, (unsigned)(v >> 16 & 0xFFFF));
+}
+
+int tu_write_zip(const char *path, int count, const char *const *names,
+                 const unsigned char *const *data, const size_t *lens, int compress) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    unsigned long offsets[16], crcs[16], csizes[16];
+    unsigned char *packed[16];
+    for (int k = 0; k < count && k < 16; k++) {
+        crcs[k] = crc32(0L, data[k], (uInt)lens[k]);
+        if (compress) {
+            z_stream zs;
+            memset(&zs, 0, sizeof zs);
+            deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+            const uLong cap = deflateBound(&zs, (uLong)lens[k]);
+            packed[k] = malloc(cap);
+            zs.next_in = (unsigned char *)(uintptr_t)data[k];
+            zs.avail_in = (uInt)lens[k];
+            zs.next_out = packed[k];
+            zs.avail_out = (uInt)cap;
+            deflate(&zs, Z_FINISH);
+            csizes[k] = zs.total_out;
+            deflateEnd(&zs);
+        } else {
+            packed[k] = malloc(lens[k] + 1);
+            memcpy(packed[k], data[k], lens[k]);
+            csizes[k] = lens[k];
+        }
+        offsets[k] = (unsigned long)ftell(f);
+        put32(f, 0x04034b50);
+        put16(f, 20);
+        put16(f, 0);
+        put16(f, compress ? 8 : 0);
+        put16(f, 0);
+        put16(f, 0x21);
+        put32(f, crcs[k]);
+        put32(f, csizes[k]);
+        put32(f, lens[k]);
+        put16(f, (unsigned)strlen(names[k]));
+        put16(f, 0);
+        fwrite(names[k], 1, strlen(names[k]), f);
+        fwrite(packed[k], 1, csizes[k], f);
+    }
+    const unsigned long cd = (unsigned long)ftell(f);
+    for (int k = 0; k < count && k < 16; k++) {
+        put32(f, 0x02014b50);
+        put16(f, 20);
+        put16(f, 20);
+        put16(f, 0);
+        put16(f, compress ? 8 : 0);
+        put16(f, 0);
+        put16(f, 0x21);
+        put32(f, crcs[k]);
+        put32(f, csizes[k]);
+        put32(f, lens[k]);
+        put16(f, (unsigned)strlen(names[k]));
+        put16(f, 0);
+        put16(f, 0);
+        put16(f, 0);
+        put16(f, 0);
+        put32(f, 0);
+        put32(f, offsets[k]);
+        fwrite(names[k], 1, strlen(names[k]), f);
+        free(packed[k]);
+    }
+    const unsigned long cd_size = (unsigned long)ftell(f) - cd;
+    put32(f, 0x06054b50);
+    put16(f, 0);
+    put16(f, 0);
+    put16(f, (unsigned)count);
+    put16(f, (unsigned)count);
+    put32(f, cd_size);
+    put32(f, cd);
+    put16(f, 0);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 int tu_run(const char *cmd, char *out, size_t size) {
     char full[4096];
     snprintf(full, sizeof full, "%s 2>&1", cmd);

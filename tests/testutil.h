@@ -26,6 +26,17 @@ size_t tu_idx_header(uint8_t *buf, uint8_t type, int ndims, const uint32_t *dims
  * the dimensions call for, to make a truncated file). 0 on success. */
 int tu_write_idx(const char *path, uint8_t type, int ndims, const uint32_t *dims,
                  const void *payload, size_t len);
+/* A .npy image (format 1.0) in a fresh malloc, its size in *n: the header
+ * dict {'descr': descr, 'fortran_order': fortran, 'shape': shape} padded
+ * as numpy pads it, then len bytes of data. shape is Python's text, e.g.
+ * "(3, 2)" or "(4,)". */
+unsigned char *tu_npy(const char *descr, int fortran, const char *shape, const void *data,
+                      size_t len, size_t *n);
+/* Writes a zip archive of count members (names, data, lens), each stored
+ * or, with compress, deflated (raw deflate, as numpy.savez_compressed
+ * writes it). 0 on success. */
+int tu_write_zip(const char *path, int count, const char *const *names,
+                 const unsigned char *const *data, const size_t *lens, int compress);
 /* Runs a shell command, captures stdout+stderr into out (NUL-terminated,
  * truncated to size) and returns the exit status (or -1). */
 int tu_run(const char *cmd, char *out, size_t size);

@@ -125,6 +125,49 @@ module gsgd
   integer(c_int), parameter :: GSGD_ON_NAN_STOP = 0
   integer(c_int), parameter :: GSGD_ON_NAN_SKIP = 1
 
+  ! gsgd_data_format
+  integer(c_int), parameter :: GSGD_FORMAT_AUTO = 0
+  integer(c_int), parameter :: GSGD_FORMAT_CSV = 1
+  integer(c_int), parameter :: GSGD_FORMAT_SVMLIGHT = 2
+  integer(c_int), parameter :: GSGD_FORMAT_NPY = 3
+  integer(c_int), parameter :: GSGD_FORMAT_NPZ = 4
+  integer(c_int), parameter :: GSGD_FORMAT_IDX = 5
+
+  ! gsgd_target_kind
+  integer(c_int), parameter :: GSGD_TARGET_CLASSES = 0
+  integer(c_int), parameter :: GSGD_TARGET_REAL = 1
+
+  ! gsgd_storage
+  integer(c_int), parameter :: GSGD_STORAGE_AUTO = 0
+  integer(c_int), parameter :: GSGD_STORAGE_F32 = 1
+  integer(c_int), parameter :: GSGD_STORAGE_U8 = 2
+
+  ! gsgd_data_param
+  integer(c_int), parameter :: GSGD_DATA_FORMAT = 0
+  integer(c_int), parameter :: GSGD_DATA_TARGET = 1
+  integer(c_int), parameter :: GSGD_DATA_HEADER = 2
+  integer(c_int), parameter :: GSGD_DATA_DELIMITER = 3
+  integer(c_int), parameter :: GSGD_DATA_ZERO_BASED = 4
+  integer(c_int), parameter :: GSGD_DATA_TEST_FRACTION = 5
+  integer(c_int), parameter :: GSGD_DATA_SEED = 6
+  integer(c_int), parameter :: GSGD_DATA_STORAGE = 7
+
+  ! gsgd_data_text
+  integer(c_int), parameter :: GSGD_DATA_LABEL = 0
+  integer(c_int), parameter :: GSGD_DATA_LABELS_FILE = 1
+
+  ! gsgd_metric
+  integer(c_int), parameter :: GSGD_METRIC_N = 0
+  integer(c_int), parameter :: GSGD_METRIC_N_CLASSES = 1
+  integer(c_int), parameter :: GSGD_METRIC_LOSS = 2
+  integer(c_int), parameter :: GSGD_METRIC_ACCURACY = 3
+  integer(c_int), parameter :: GSGD_METRIC_LOG_LOSS = 4
+  integer(c_int), parameter :: GSGD_METRIC_MACRO_F1 = 5
+  integer(c_int), parameter :: GSGD_METRIC_MSE = 6
+  integer(c_int), parameter :: GSGD_METRIC_RMSE = 7
+  integer(c_int), parameter :: GSGD_METRIC_MAE = 8
+  integer(c_int), parameter :: GSGD_METRIC_R2 = 9
+
   type, bind(C) :: gsgd_eval_result
     real(c_double) :: loss
     real(c_double) :: accuracy
@@ -311,6 +354,92 @@ module gsgd
       import :: c_ptr
       type(c_ptr), value :: ds
     end subroutine
+    integer(c_int) function gsgd_dataset_split_stratified(ds, test_fraction, seed, train, test) &
+        bind(C, name="gsgd_dataset_split_stratified")
+      import :: c_ptr, c_int, c_double, c_int64_t
+      type(c_ptr), value :: ds
+      real(c_double), value :: test_fraction
+      integer(c_int64_t), value :: seed
+      type(c_ptr), intent(out) :: train, test
+    end function
+
+    ! ---- your own data: loading options, label maps, descriptions ----------
+    integer(c_int) function gsgd_data_options_create(out) bind(C, name="gsgd_data_options_create")
+      import :: c_ptr, c_int
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_data_options_free(o) bind(C, name="gsgd_data_options_free")
+      import :: c_ptr
+      type(c_ptr), value :: o
+    end subroutine
+    integer(c_int) function gsgd_data_set(o, p, value) bind(C, name="gsgd_data_set")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: o
+      integer(c_int), value :: p
+      real(c_double), value :: value
+    end function
+    integer(c_int) function gsgd_data_get(o, p, value) bind(C, name="gsgd_data_get")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: o
+      integer(c_int), value :: p
+      real(c_double), intent(out) :: value
+    end function
+    integer(c_int) function gsgd_data_param_bounds(p, lo, hi, dflt) &
+        bind(C, name="gsgd_data_param_bounds")
+      import :: c_int, c_double
+      integer(c_int), value :: p
+      real(c_double), intent(out) :: lo, hi, dflt
+    end function
+    !> value: gsgd_cstr('cultivar') (NUL-terminated); the text is copied.
+    integer(c_int) function gsgd_data_set_text(o, p, value) bind(C, name="gsgd_data_set_text")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: o
+      integer(c_int), value :: p
+      character(kind=c_char), intent(in) :: value(*)
+    end function
+    integer(c_int) function gsgd_data_set_reference(o, train) &
+        bind(C, name="gsgd_data_set_reference")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: o, train
+    end function
+    !> o may be c_null_ptr (the defaults); test receives c_null_ptr when the
+    !> source has no test part.
+    integer(c_int) function gsgd_dataset_load_ex(ctx, source, o, train, test) &
+        bind(C, name="gsgd_dataset_load_ex")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: ctx, o
+      character(kind=c_char), intent(in) :: source(*)
+      type(c_ptr), intent(out) :: train, test
+    end function
+    integer(c_int) function gsgd_dataset_describe(ds, buf, size) &
+        bind(C, name="gsgd_dataset_describe")
+      import :: c_ptr, c_int, c_size_t, c_char
+      type(c_ptr), value :: ds
+      character(kind=c_char), intent(out) :: buf(*)
+      integer(c_size_t), value :: size
+    end function
+    !> text: a C string owned by the dataset; gsgd_fstr(text) copies it.
+    integer(c_int) function gsgd_dataset_label(ds, k, text) bind(C, name="gsgd_dataset_label")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ds
+      integer(c_int), value :: k
+      type(c_ptr), intent(out) :: text
+    end function
+    integer(c_int) function gsgd_dataset_targets(ds, has, lo, hi) &
+        bind(C, name="gsgd_dataset_targets")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: ds
+      integer(c_int), intent(out) :: has
+      real(c_double), intent(out) :: lo, hi
+    end function
+    !> X(d, count) and y(count), host arrays filled from row first (0-based).
+    integer(c_int) function gsgd_dataset_read(ds, first, count, X, y) &
+        bind(C, name="gsgd_dataset_read")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: ds
+      integer(c_size_t), value :: first, count
+      real(c_float), intent(out) :: X(*), y(*)
+    end function
 
     ! ---- models ------------------------------------------------------------
     integer(c_int) function gsgd_model_create(ctx, spec, n_features, n_classes, seed, out) &
@@ -348,6 +477,25 @@ module gsgd
       integer(c_size_t), value :: n
       real(c_float), intent(out) :: out(*)
     end function
+    ! out(n_outputs, n): column i holds sample i's raw outputs (C's row-major
+    ! n x n_outputs), as X(n_features, n) holds its features.
+    integer(c_int) function gsgd_decision_function(model, X, n, out) &
+        bind(C, name="gsgd_decision_function")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      real(c_float), intent(out) :: out(*)
+    end function
+    ! out(n_classes, n): sample i's class probabilities in column i.
+    integer(c_int) function gsgd_predict_proba(model, X, n, out) &
+        bind(C, name="gsgd_predict_proba")
+      import :: c_ptr, c_int, c_size_t, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      real(c_float), intent(out) :: out(*)
+    end function
     integer(c_int) function gsgd_evaluate(model, ds, out) bind(C, name="gsgd_evaluate")
       import :: c_ptr, c_int, gsgd_eval_result
       type(c_ptr), value :: model, ds
@@ -371,6 +519,70 @@ module gsgd
       type(c_ptr), intent(out) :: spec
       integer(c_size_t), intent(out) :: n_features
       integer(c_int), intent(out) :: n_classes
+    end function
+    integer(c_int) function gsgd_model_set_labels(model, ds) bind(C, name="gsgd_model_set_labels")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model, ds
+    end function
+    !> text: a C string owned by the model; gsgd_fstr(text) copies it.
+    integer(c_int) function gsgd_model_label(model, k, text) bind(C, name="gsgd_model_label")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model
+      integer(c_int), value :: k
+      type(c_ptr), intent(out) :: text
+    end function
+    integer(c_int) function gsgd_data_set_model(o, model) bind(C, name="gsgd_data_set_model")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: o, model
+    end function
+    integer(c_int) function gsgd_predict_classes(model, X, n, out) &
+        bind(C, name="gsgd_predict_classes")
+      import :: c_ptr, c_int, c_size_t, c_float, c_int32_t
+      type(c_ptr), value :: model
+      real(c_float), intent(in) :: X(*)
+      integer(c_size_t), value :: n
+      integer(c_int32_t), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_model_describe(model, buf, size) &
+        bind(C, name="gsgd_model_describe")
+      import :: c_ptr, c_int, c_size_t, c_char
+      type(c_ptr), value :: model
+      character(kind=c_char), intent(out) :: buf(*)
+      integer(c_size_t), value :: size
+    end function
+
+    ! ---- metrics -----------------------------------------------------------
+    integer(c_int) function gsgd_evaluate_metrics(model, ds, out) &
+        bind(C, name="gsgd_evaluate_metrics")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model, ds
+      type(c_ptr), intent(out) :: out
+    end function
+    subroutine gsgd_metrics_free(metrics) bind(C, name="gsgd_metrics_free")
+      import :: c_ptr
+      type(c_ptr), value :: metrics
+    end subroutine
+    integer(c_int) function gsgd_metrics_get(metrics, which, value) bind(C, name="gsgd_metrics_get")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: metrics
+      integer(c_int), value :: which
+      real(c_double), intent(out) :: value
+    end function
+    integer(c_int) function gsgd_metrics_class(metrics, k, precision, recall, f1, support) &
+        bind(C, name="gsgd_metrics_class")
+      import :: c_ptr, c_int, c_double, c_size_t
+      type(c_ptr), value :: metrics
+      integer(c_int), value :: k
+      real(c_double), intent(out) :: precision, recall, f1
+      integer(c_size_t), intent(out) :: support
+    end function
+    !> counts(n_classes, n_classes): counts(p+1, t+1) holds samples of true
+    !> class t predicted as p (C's row-major [t][p] seen column-major).
+    integer(c_int) function gsgd_metrics_confusion(metrics, counts) &
+        bind(C, name="gsgd_metrics_confusion")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: metrics
+      integer(c_size_t), intent(out) :: counts(*)
     end function
 
     ! ---- options -----------------------------------------------------------
@@ -538,6 +750,12 @@ module gsgd
       character(kind=c_char), intent(in) :: path(*)
     end function
     integer(c_int) function gsgd_trainer_resume(tr, path) bind(C, name="gsgd_trainer_resume")
+      import :: c_ptr, c_int, c_char
+      type(c_ptr), value :: tr
+      character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function gsgd_trainer_resume_new_data(tr, path) &
+        bind(C, name="gsgd_trainer_resume_new_data")
       import :: c_ptr, c_int, c_char
       type(c_ptr), value :: tr
       character(kind=c_char), intent(in) :: path(*)

@@ -220,13 +220,32 @@ static gsgd_status cuda_sumsq(gsgd_context *ctx, const float *x, const size_t *s
     return LAUNCH(ctx, sumsq, x, seg, n_segments, out, state(ctx)->sumsq_scratch, ctx->stream);
 }
 
-/* The fused one-layer gradient (kernels/linear_grad.cu): 0 bytes, and so
- * the composed ops, where the kernel does not take the shape or layout,
- * or where the device cannot be asked. */
+/* The version of the fused gradient (kernels/linear_grad.cu) this context
+ * runs: the measured best, or the one GSGD_LINEAR_GRAD_VERSION names (the
+ * bench and tests compare them); -1 where the variable names none, which
+ * the op reports. Read at the context's first scratch query and kept, so
+ * every launch runs the version its scratch was sized for. */
+static int linear_grad_version(gsgd_context *ctx) {
+    gsgdi_cuda_state *s = state(ctx);
+    if (s->lg_version == 0) {
+        const char *v = getenv("GSGD_LINEAR_GRAD_VERSION");
+        char *end = NULL;
+        const long n = v && *v ? strtol(v, &end, 10) : GSGD_K_LINEAR_GRAD_BEST;
+        s->lg_version = v && *v && (*end || n < 1 || n > GSGD_K_LINEAR_GRAD_VERSIONS) ? -1 : (int)n;
+    }
+    return s->lg_version;
+}
+
+/* The fused one-layer gradient: 0 bytes, and so the composed ops, where
+ * the kernel does not take the shape or layout, or where the device cannot
+ * be asked. A bad GSGD_LINEAR_GRAD_VERSION is sized as the default, so that
+ * the op, which can say why, fails. */
 static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_xtype xt, size_t d,
                                        size_t K) {
+    const int v = linear_grad_version(ctx);
     size_t bytes = 0;
-    if (gsgdi_k_linear_grad_scratch(X, xt, d, K, state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
+    if (gsgdi_k_linear_grad_scratch(v > 0 ? v : GSGD_K_LINEAR_GRAD_BEST, X, xt, d, K,
+                                    state(ctx)->n_sm, &bytes) != (int)cudaSuccess) {
         (void)cudaGetLastError();
         return 0;
     }
@@ -234,7 +253,14 @@ static size_t cuda_linear_grad_scratch(gsgd_context *ctx, const void *X, gsgdi_x
 }
 
 static gsgd_status cuda_linear_grad(gsgd_context *ctx, const gsgdi_linear_grad_args *a) {
-    return LAUNCH(ctx, linear_grad, a, ctx->stream);
+    const int v = linear_grad_version(ctx);
+    const char *named = getenv("GSGD_LINEAR_GRAD_VERSION");
+    GSGD_RETURN_ERROR_IF(v < 0, ctx, GSGD_STATUS_OUT_OF_RANGE,
+                         "GSGD_LINEAR_GRAD_VERSION=%s: no such version of the fused gradient "
+                         "kernel; set 1 to %d, or unset it for the measured best (%d)",
+                         named ? named : "(since unset)", GSGD_K_LINEAR_GRAD_VERSIONS,
+                         GSGD_K_LINEAR_GRAD_BEST);
+    return LAUNCH(ctx, linear_grad, v, a, ctx->stream);
 }
 
 /* The passes of one update, in stream order: the norms into work, the

@@ -25,6 +25,7 @@ typedef struct {
     void *blas_workspace;   /* cuBLAS's, ours: see gsgdi_cuda_set_blas_stream */
     cudaStream_t capture;   /* where CUDA Graphs are recorded (created at first use) */
     void *captured_from;    /* the context's stream while recording */
+    int lg_version;         /* the fused gradient's: cuda.c's linear_grad_version */
     char name[256];
 } gsgdi_cuda_state;
 

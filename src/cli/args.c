@@ -1,4 +1,4 @@
-/* Option tables and strict number parsing (see args.h). */
+/* Strict parsing of option values (see args.h). */
 #include "cli/args.h"
 
 #include <ctype.h>
@@ -6,55 +6,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
-
-/* Index of the option called name (len bytes) in defs, or -1. */
-static int find_option(const cli_optdef *defs, const char *name, size_t len) {
-    for (int k = 0; defs[k].name; k++)
-        if (strlen(defs[k].name) == len && strncmp(defs[k].name, name, len) == 0) return k;
-    return -1;
-}
-
-int cli_parse_options(const char *cmd, int argc, char **argv, const cli_optdef *defs,
-                      const char **values) {
-    for (int k = 0; defs[k].name; k++) values[k] = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "-h") == 0) arg = "--help";
-        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
-            cli_error("%s: unexpected argument '%s' (see 'gsgd %s --help')", cmd, arg, cmd);
-            return CLI_USAGE;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-        int k = find_option(defs, arg, len);
-        if (k < 0) {
-            cli_error("%s: unknown option '%.*s' (see 'gsgd %s --help')", cmd, (int)len, arg, cmd);
-            return CLI_USAGE;
-        }
-        if (!defs[k].has_value) {
-            if (eq) {
-                cli_error("%s takes no value (got '%s')", defs[k].name, eq + 1);
-                return CLI_USAGE;
-            }
-            values[k] = "";
-            continue;
-        }
-        if (eq) {
-            values[k] = eq + 1;
-            continue;
-        }
-        /* "--data --model x" is a forgotten value, not a data spec named
-         * "--model"; a lone "-" or "-1" is still accepted as a value. */
-        if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
-            cli_error("%s: missing value", defs[k].name);
-            return CLI_USAGE;
-        }
-        values[k] = argv[++i];
-    }
-    return CLI_OK;
-}
 
 int cli_parse_double(const char *opt, const char *s, double *out) {
     char *end = NULL;
@@ -91,6 +45,61 @@ int cli_parse_u64(const char *opt, const char *s, uint64_t *out) {
     return CLI_OK;
 }
 
+static const struct {
+    const char *name;
+    double factor;
+} UNITS[] = {{"", 1.0},
+             {"B", 1.0},
+             {"KB", 1e3},
+             {"MB", 1e6},
+             {"GB", 1e9},
+             {"TB", 1e12},
+             {"KiB", 1024.0},
+             {"MiB", 1048576.0},
+             {"GiB", 1073741824.0},
+             {"TiB", 1099511627776.0}};
+
+int cli_parse_size(const char *opt, const char *s, int allow_percent, double *bytes,
+                   double *fraction) {
+    *bytes = *fraction = 0.0;
+    char *end = NULL;
+    /* Only a bare non-negative number, as cli_parse_double demands. */
+    double v = (isdigit((unsigned char)s[0]) || s[0] == '.') ? strtod(s, &end) : NAN;
+    if (!end || end == s || !isfinite(v)) {
+        cli_error("%s: '%s' is not a size (bytes, e.g. 512MiB or 2GB%s)", opt, s,
+                  allow_percent ? ", or a percentage such as 50%" : "");
+        return CLI_USAGE;
+    }
+    if (*end == '%') {
+        if (!allow_percent || end[1] != '\0') {
+            cli_error("%s: '%s' is not a size%s", opt, s,
+                      allow_percent ? "" : " (a percentage is not accepted here)");
+            return CLI_USAGE;
+        }
+        if (!(v > 0.0 && v <= 100.0)) {
+            cli_error("%s: %s is not a percentage in (0%%, 100%%]", opt, s);
+            return CLI_USAGE;
+        }
+        *fraction = v / 100.0;
+        return CLI_OK;
+    }
+    for (size_t k = 0; k < sizeof UNITS / sizeof UNITS[0]; k++) {
+        if (strcasecmp(end, UNITS[k].name) != 0) continue;
+        double b = floor(v * UNITS[k].factor);
+        if (b > 9007199254740992.0) { /* 2^53: what a double holds exactly */
+            cli_error("%s: %s is too large", opt, s);
+            return CLI_USAGE;
+        }
+        *bytes = b;
+        return CLI_OK;
+    }
+    cli_error("%s: '%s': unknown unit '%s' (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB%s)", opt, s, end,
+              allow_percent ? " or %" : "");
+    return CLI_USAGE;
+}
+
+int cli_open_ended(double hi) { return isinf(hi) || hi >= 9007199254740992.0; }
+
 int cli_set_param(gsgd_options *opts, gsgd_param p, const char *opt, const char *s, int integer) {
     double v;
     if (integer) {
@@ -111,7 +120,7 @@ int cli_set_param(gsgd_options *opts, gsgd_param p, const char *opt, const char 
     cli_fmt_num(hi, h, sizeof h);
     if (v < lo || v > hi) {
         /* An open-ended upper bound reads better as a minimum. */
-        if (isinf(hi) || hi >= 1e300)
+        if (v < lo && cli_open_ended(hi))
             cli_error("%s: %s is below the minimum %s", opt, s, l);
         else
             cli_error("%s: %s is outside [%s, %s]", opt, s, l, h);
@@ -128,4 +137,38 @@ int cli_set_param(gsgd_options *opts, gsgd_param p, const char *opt, const char 
         return cli_exit_code(st);
     }
     return CLI_OK;
+}
+
+/* Levenshtein distance between a[0..la) and b, for b up to 63 bytes
+ * (option and choice names are short); a large value beyond that. */
+static size_t edit_distance(const char *a, size_t la, const char *b) {
+    size_t lb = strlen(b), row[64];
+    if (lb >= 64 || la >= 64) return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+const char *cli_nearest(const char *s, size_t len, const char *const *names, int n) {
+    const char *best = NULL;
+    size_t best_d = (size_t)-1;
+    for (int k = 0; k < n; k++) {
+        if (!names[k]) continue;
+        size_t d = edit_distance(s, len, names[k]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[k];
+        }
+    }
+    return best && best_d > 0 && 3 * best_d <= len + 1 ? best : NULL;
 }

@@ -30,6 +30,12 @@ int cli_fail(const gsgd_context *ctx, gsgd_status s);
  * Tells on stderr which device "auto" chose unless quiet. Returns CLI_OK or
  * an exit code after printing the reason. */
 int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
+/* Loads data (--data) and, when test_spec is given (--test), that spec's
+ * training part as the test set in place of data's test part; refuses a
+ * test set with other features or more classes. A CLI exit code, the
+ * error said. */
+int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gsgd_dataset **train,
+                  gsgd_dataset **test);
 /* A model of spec over train's shape, weights from seed, fitted to train's
  * standardisation when standardize; a CLI exit code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
@@ -47,16 +53,10 @@ const char *cli_fmt_num(double v, char *buf, unsigned size);
 /* Lower-case name of a device for output ("cpu", "cuda"). */
 const char *cli_device_name(gsgd_device d);
 
-/* Command-line name of an optimizer ("sgd", "momentum", "nesterov"), or
- * "unknown"; and the reverse, returning -1 for an unknown name. */
-const char *cli_optim_name(int optim);
-int cli_optim_parse(const char *name);
 /* Leaves only the library's warnings on stderr (cli_context_open shows its
  * informational lines too, unless quiet): for commands that create many
  * trainers of their own, such as bench. */
 void cli_log_warnings_only(gsgd_context *ctx);
-/* The --optim values, for messages and help. */
-#define CLI_OPTIM_LIST "sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lars, lamb"
 
 /* The subcommands; argv[0] is the subcommand's name. */
 int cli_cmd_train(int argc, char **argv);

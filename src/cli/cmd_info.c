@@ -2,12 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
-#include "cli/usage.h"
-
-enum { O_HELP, O_COUNT };
-static const cli_optdef OPTIONS[O_COUNT + 1] = {{"--help", 0}, {NULL, 0}};
+#include "cli/cmdline.h"
 
 static int print_info(gsgd_context *ctx) {
     char buf[4096];
@@ -19,13 +15,9 @@ static int print_info(gsgd_context *ctx) {
 }
 
 int cli_cmd_info(int argc, char **argv) {
-    const char *v[O_COUNT];
-    int rc = cli_parse_options("info", argc, argv, OPTIONS, v);
-    if (rc != CLI_OK) return rc;
-    if (v[O_HELP]) {
-        cli_usage_info(stdout);
-        return CLI_OK;
-    }
+    const char *v[CLI_N_OPTS];
+    int rc = cli_parse_command(&CLI_CMD_INFO, argc, argv, v);
+    if (rc != CLI_OK) return rc == CLI_HELP_SHOWN ? CLI_OK : rc;
     printf("gsgd %s\n\n", gsgd_version_string());
 
     gsgd_context *ctx = NULL;

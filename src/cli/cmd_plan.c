@@ -7,85 +7,26 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/cmdline.h"
 #include "cli/json.h"
+#include "cli/optset.h"
 #include "cli/outfile.h"
-#include "cli/planopts.h"
-#include "cli/usage.h"
-
-enum {
-    O_DATA,
-    O_MODEL,
-    O_OPTIM,
-    O_DEVICE,
-    O_STANDARDIZE,
-    O_BATCH,
-    O_MAX_BATCH,
-    O_MEM_LIMIT,
-    O_MEM_HEADROOM,
-    O_MEM_RESERVE,
-    O_LR,
-    O_LR_SCALING,
-    O_LR_REF_BATCH,
-    O_WARMUP,
-    O_JSON,
-    O_QUIET,
-    O_HELP,
-    O_COUNT
-};
-
-/* Same order as the enum above. */
-static const cli_optdef OPTIONS[O_COUNT + 1] = {
-    {"--data", 1},         {"--model", 1},       {"--optim", 1},
-    {"--device", 1},       {"--standardize", 0}, {"--batch", 1},
-    {"--max-batch", 1},    {"--mem-limit", 1},   {"--mem-headroom", 1},
-    {"--mem-reserve", 1},  {"--lr", 1},          {"--lr-scaling", 1},
-    {"--lr-ref-batch", 1}, {"--warmup", 1},      {"--json", 1},
-    {"--quiet", 0},        {"--help", 0},        {NULL, 0}};
+#include "cli/report.h"
 
 typedef struct {
-    const char *v[O_COUNT];
-    gsgd_options *opts;
-    gsgd_context *ctx;
-    gsgd_dataset *train, *test;
-    gsgd_model *model;
+    cli_session s;
     gsgd_batch_plan *plan;
 } plan_run;
-
-static int build_options(plan_run *run) {
-    const char **v = run->v;
-    gsgd_status st = gsgd_options_create(&run->opts);
-    if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
-    cli_plan_args a = {.batch = v[O_BATCH],
-                       .max_batch = v[O_MAX_BATCH],
-                       .mem_limit = v[O_MEM_LIMIT],
-                       .mem_headroom = v[O_MEM_HEADROOM],
-                       .mem_reserve = v[O_MEM_RESERVE],
-                       .lr_scaling = v[O_LR_SCALING],
-                       .lr_ref_batch = v[O_LR_REF_BATCH],
-                       .warmup = v[O_WARMUP]};
-    int rc = cli_plan_options(run->opts, &a);
-    if (rc == CLI_OK && v[O_LR]) rc = cli_set_param(run->opts, GSGD_LR, "--lr", v[O_LR], 0);
-    if (rc == CLI_OK && v[O_OPTIM]) {
-        int optim = cli_optim_parse(v[O_OPTIM]);
-        if (optim < 0) {
-            cli_error("--optim: '%s' is not one of " CLI_OPTIM_LIST, v[O_OPTIM]);
-            return CLI_USAGE;
-        }
-        st = gsgd_set(run->opts, GSGD_OPTIMIZER, optim);
-        if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
-    }
-    return rc;
-}
 
 /* Loads the data and the model (with its standardiser when asked) so that
  * the plan counts exactly what `gsgd train` would hold. */
 static int load(plan_run *run) {
-    gsgd_status st = gsgd_dataset_load(run->ctx, run->v[O_DATA], &run->train, &run->test);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    return cli_model_for(run->ctx, run->v[O_MODEL], run->train, 0, run->v[O_STANDARDIZE] != NULL,
-                         &run->model);
+    const char *const *v = run->s.v;
+    int rc = cli_load_data(run->s.ctx, v[CLI_O_DATA], v[CLI_O_TEST], &run->s.train, &run->s.test);
+    if (rc != CLI_OK) return rc;
+    return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train, 0, v[CLI_O_STANDARDIZE] != NULL,
+                         &run->s.model);
 }
 
 static const char *human(size_t bytes, char *buf, size_t size) {
@@ -104,12 +45,12 @@ static const char *human(size_t bytes, char *buf, size_t size) {
 }
 
 static void print_table(FILE *f, const plan_run *run) {
+    const char *const *v = run->s.v;
     const gsgd_batch_plan *p = run->plan;
     char a[32], b[32], c[32], d[32];
-    double optim = 0;
-    gsgd_get(run->opts, GSGD_OPTIMIZER, &optim);
-    fprintf(f, "gsgd plan: %s on %s, %s, %s\n\n", run->v[O_MODEL], run->v[O_DATA],
-            cli_optim_name((int)optim), cli_device_name(gsgd_context_device(run->ctx)));
+    fprintf(f, "gsgd plan: %s on %s, %s, %s\n\n", v[CLI_O_MODEL], v[CLI_O_DATA],
+            cli_optim_name((int)cli_get(run->s.opts, GSGD_OPTIMIZER)),
+            cli_device_name(gsgd_context_device(run->s.ctx)));
     fprintf(f, "  %-44s %15s  %s\n", "buffer", "bytes", "kind");
     for (int i = 0; i < gsgd_plan_item_count(p); i++) {
         const char *name = "";
@@ -154,6 +95,7 @@ static void print_table(FILE *f, const plan_run *run) {
 }
 
 static void write_json(FILE *f, const plan_run *run) {
+    const char *const *v = run->s.v;
     const gsgd_batch_plan *p = run->plan;
     size_t free_b = 0, total_b = 0, cap = 0, headroom = 0;
     gsgd_plan_memory(p, &free_b, &total_b, &cap, &headroom);
@@ -172,12 +114,12 @@ static void write_json(FILE *f, const plan_run *run) {
     cli_json_int(&j, "batch_nonzeros", (long long)gsgd_plan_batch_nonzeros(p));
     cli_json_int(&j, "predicted_bytes", (long long)gsgd_plan_predicted(p));
     cli_json_int(&j, "measured_bytes", (long long)gsgd_plan_measured(p));
-    cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->ctx)));
+    cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->s.ctx)));
     cli_json_str(&j, "reason", gsgd_plan_reason(p));
     cli_json_num(&j, "lr", gsgd_plan_lr(p));
     cli_json_num(&j, "plan_seconds", gsgd_plan_seconds(p));
-    cli_json_str(&j, "model", run->v[O_MODEL]);
-    cli_json_str(&j, "data", run->v[O_DATA]);
+    cli_json_str(&j, "model", v[CLI_O_MODEL]);
+    cli_json_str(&j, "data", v[CLI_O_DATA]);
     /* The table and the curve as arrays of one-line objects. */
     cli_json_key(&j, "items");
     fputc('[', f);
@@ -217,51 +159,35 @@ static void write_json(FILE *f, const plan_run *run) {
 }
 
 static int run_plan(plan_run *run) {
-    const char **v = run->v;
-    if (!v[O_DATA] || !v[O_MODEL]) {
-        cli_error("plan: %s is required (see 'gsgd plan --help')",
-                  !v[O_DATA] ? "--data SPEC" : "--model MODEL");
-        return CLI_USAGE;
-    }
-    int rc = build_options(run);
-    if (rc == CLI_OK && v[O_JSON]) rc = cli_check_writable("--json", v[O_JSON]);
-    if (rc == CLI_OK) rc = cli_context_open(v[O_DEVICE], v[O_QUIET] != NULL, &run->ctx);
+    const char **v = run->s.v;
+    int rc = cli_options_build(&run->s.opts, v);
+    if (rc == CLI_OK && v[CLI_O_JSON]) rc = cli_check_writable("--json", v[CLI_O_JSON]);
+    if (rc == CLI_OK) rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, &run->s.ctx);
     if (rc == CLI_OK) rc = load(run);
     if (rc != CLI_OK) return rc;
-    gsgd_status st = gsgd_plan(run->ctx, run->model, run->train, run->opts, &run->plan);
-    if (st != GSGD_STATUS_OK) return cli_fail(run->ctx, st);
-    if (!v[O_QUIET]) cli_print_curve(stderr, run->plan);
+    gsgd_status st = gsgd_plan(run->s.ctx, run->s.model, run->s.train, run->s.opts, &run->plan);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    if (!v[CLI_O_QUIET]) cli_print_curve(stderr, run->plan);
     print_table(stdout, run);
     fflush(stdout);
-    if (!v[O_JSON]) return CLI_OK;
+    if (!v[CLI_O_JSON]) return CLI_OK;
     cli_outfile out;
-    if (cli_outfile_open(&out, v[O_JSON]) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[O_JSON], strerror(errno));
+    if (cli_outfile_open(&out, v[CLI_O_JSON]) != 0) {
+        cli_error("--json: cannot write '%s': %s", v[CLI_O_JSON], strerror(errno));
         return CLI_USAGE;
     }
     write_json(out.f, run);
     if (cli_outfile_commit(&out) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[O_JSON], strerror(errno));
+        cli_error("--json: cannot write '%s': %s", v[CLI_O_JSON], strerror(errno));
         return CLI_USAGE;
     }
     return CLI_OK;
 }
 
 int cli_cmd_plan(int argc, char **argv) {
-    plan_run run;
-    memset(&run, 0, sizeof run);
-    int rc = cli_parse_options("plan", argc, argv, OPTIONS, run.v);
-    if (rc != CLI_OK) return rc;
-    if (run.v[O_HELP]) {
-        cli_usage_plan(stdout);
-        return CLI_OK;
-    }
-    rc = run_plan(&run);
+    plan_run run = {.plan = NULL};
+    int rc = cli_session_begin(&run.s, &CLI_CMD_PLAN, argc, argv);
+    if (rc == CLI_OK) rc = run_plan(&run);
     gsgd_plan_free(run.plan);
-    gsgd_model_free(run.model);
-    gsgd_dataset_free(run.test);
-    gsgd_dataset_free(run.train);
-    gsgd_options_free(run.opts);
-    gsgd_context_free(run.ctx);
-    return rc;
+    return cli_session_end(&run.s, rc);
 }

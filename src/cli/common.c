@@ -64,25 +64,6 @@ const char *cli_device_name(gsgd_device d) {
     return "unknown";
 }
 
-/* Indexed by gsgd_optim; the names are the --optim values. */
-static const char *const OPTIM_NAMES[] = {
-    [GSGD_OPTIM_SGD] = "sgd",           [GSGD_OPTIM_MOMENTUM] = "momentum",
-    [GSGD_OPTIM_NESTEROV] = "nesterov", [GSGD_OPTIM_ADAM] = "adam",
-    [GSGD_OPTIM_ADAMW] = "adamw",       [GSGD_OPTIM_ADAGRAD] = "adagrad",
-    [GSGD_OPTIM_RMSPROP] = "rmsprop",   [GSGD_OPTIM_LARS] = "lars",
-    [GSGD_OPTIM_LAMB] = "lamb"};
-#define N_OPTIM ((int)(sizeof OPTIM_NAMES / sizeof OPTIM_NAMES[0]))
-
-const char *cli_optim_name(int optim) {
-    return optim >= 0 && optim < N_OPTIM ? OPTIM_NAMES[optim] : "unknown";
-}
-
-int cli_optim_parse(const char *name) {
-    for (int k = 0; k < N_OPTIM; k++)
-        if (strcmp(name, OPTIM_NAMES[k]) == 0) return k;
-    return -1;
-}
-
 /* Parses auto | cpu | cuda | cuda:N. */
 static int parse_device(const char *s, gsgd_device *dev, int *index) {
     *index = 0;
@@ -115,6 +96,40 @@ static void log_line(gsgd_log_level level, const char *message, void *user) {
 }
 
 void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
+
+int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gsgd_dataset **train,
+                  gsgd_dataset **test) {
+    gsgd_status st = gsgd_dataset_load(ctx, data, train, test);
+    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
+    if (!test_spec) return CLI_OK;
+    gsgd_dataset *t_train = NULL, *t_test = NULL;
+    st = gsgd_dataset_load(ctx, test_spec, &t_train, &t_test);
+    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
+    gsgd_dataset_free(t_test);
+    gsgd_dataset_free(*test);
+    *test = t_train;
+    size_t d = 0, td = 0;
+    int k = 0, tk = 0;
+    gsgd_dataset_shape(*train, NULL, &d, &k);
+    gsgd_dataset_shape(*test, NULL, &td, &tk);
+    int sparse = 0, tsparse = 0;
+    gsgd_dataset_sparse(*train, &sparse, NULL);
+    gsgd_dataset_sparse(*test, &tsparse, NULL);
+    /* Two sparse files (svmlight) are as wide as the larger index of the
+     * two: the features past a file's last index are zeros. */
+    if (sparse && tsparse && td != d) {
+        gsgd_dataset_set_features(td > d ? *train : *test, td > d ? td : d);
+        d = td = td > d ? td : d;
+    }
+    /* A test set may lack some classes, but never has more features or
+     * classes than a model trained on --data can handle. */
+    if (td != d || tk > k) {
+        cli_error("--test %s: %zu features and %d classes, but --data %s has %zu and %d", test_spec,
+                  td, tk, data, d, k);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
 
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   int standardize, gsgd_model **model) {

@@ -1,8 +1,10 @@
-/* Final result line and summary JSON of `gsgd train` (see report.h). */
+/* Final result line and summary JSON of `gsgd train`, and the planner's
+ * curve (see report.h). */
 #include "cli/report.h"
 
 #include <math.h>
 
+#include "cli/fmt.h"
 #include "cli/json.h"
 
 void cli_report_line(FILE *f, const cli_train_report *r) {
@@ -58,4 +60,18 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_str(&j, "data", r->data);
     cli_json_str(&j, "test_data", r->test_data);
     cli_json_end(&j);
+}
+
+void cli_print_curve(FILE *f, const gsgd_batch_plan *plan) {
+    int n = gsgd_plan_curve_count(plan);
+    if (n == 0) return;
+    fprintf(f, "gsgd: --batch fastest, samples/s by batch (median of timed steps):");
+    for (int i = 0; i < n; i++) {
+        size_t b = 0;
+        double sps = 0;
+        char buf[32];
+        gsgd_plan_curve(plan, i, &b, &sps);
+        fprintf(f, "%s %zu: %s", i ? "," : "", b, cli_fmt_si(sps, buf, sizeof buf));
+    }
+    fprintf(f, "; chose %zu\n", gsgd_plan_batch(plan));
 }

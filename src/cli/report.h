@@ -1,4 +1,5 @@
-/* The result of `gsgd train`: the final stdout line and the --summary JSON. */
+/* The result of `gsgd train`: the final stdout line and the --summary JSON;
+ * and the planner's --batch fastest curve. */
 #ifndef GSGD_CLI_REPORT_H
 #define GSGD_CLI_REPORT_H
 
@@ -22,5 +23,9 @@ typedef struct {
 void cli_report_line(FILE *f, const cli_train_report *r);
 /* One JSON object; NaN values (no test set, target not reached) as null. */
 void cli_report_json(FILE *f, const cli_train_report *r);
+
+/* "batch 32: 1.2M samples/s, 64: ..." for a plan made with --batch
+ * fastest (train and plan print it on stderr); nothing for other plans. */
+void cli_print_curve(FILE *f, const gsgd_batch_plan *plan);
 
 #endif

@@ -1,17 +1,17 @@
-/* Help texts. Defaults and ranges come from gsgd_param_bounds, so the help
- * never disagrees with the library. */
+/* Help texts: the overview, and each command's help generated from the
+ * option table's rows it composes. Defaults and ranges come from
+ * gsgd_param_bounds, so the help never disagrees with the library. Every
+ * line stays within 80 columns. */
 #ifndef GSGD_CLI_USAGE_H
 #define GSGD_CLI_USAGE_H
 
 #include <stdio.h>
 
+#include "cli/opttable.h"
+
 void cli_usage_main(FILE *f);
-void cli_usage_train(FILE *f);
-void cli_usage_eval(FILE *f);
-void cli_usage_info(FILE *f);
-void cli_usage_plan(FILE *f);
-void cli_usage_bench(FILE *f);
-/* The lines of the batch and memory options train and plan share. */
-void cli_usage_plan_options(FILE *f);
+/* cmd's synopsis, its options by group with their defaults and ranges,
+ * and the data specs and exit codes where they apply. */
+void cli_usage(FILE *f, const cli_command *cmd);
 
 #endif

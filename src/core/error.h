@@ -11,9 +11,9 @@
 
 #define GSGD_ERROR_LEN 1024
 
-/* Records "message [file:line]" as the context's last error and returns
- * status. ctx may be NULL: the message then goes to the calling thread's
- * buffer, which gsgd_last_error(NULL) returns. */
+/* Records the message as the context's last error and returns status; in
+ * debug builds and with GSGD_DEBUG=1, " [file:line]" follows it. ctx may be NULL: the message then
+ * goes to the calling thread's buffer, which gsgd_last_error(NULL) returns. */
 gsgd_status gsgdi_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

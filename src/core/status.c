@@ -6,6 +6,7 @@
 
 #include "core/context.h"
 #include "core/error.h"
+#include "core/util.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -42,6 +43,17 @@ const char *gsgd_version_string(void) {
  * there is none): one buffer per thread, read by gsgd_last_error(NULL). */
 static _Thread_local char thread_error[GSGD_ERROR_LEN];
 
+/* Where an error was raised ("[dataset.c:120]") helps whoever debugs gsgd,
+ * not whoever reads the message: it is added in debug builds (NDEBUG not
+ * defined) and when GSGD_DEBUG is set to anything but "0". */
+static int debug_locations(void) {
+#ifndef NDEBUG
+    return 1;
+#else
+    return gsgdi_env_switch("GSGD_DEBUG", 0);
+#endif
+}
+
 gsgd_status gsgdi_error_at(gsgd_context *ctx, gsgd_status status, const char *file, int line,
                            const char *fmt, ...) {
     char *buf = ctx ? ctx->last_error : thread_error;
@@ -50,7 +62,7 @@ gsgd_status gsgdi_error_at(gsgd_context *ctx, gsgd_status status, const char *fi
     va_start(ap, fmt);
     int len = vsnprintf(buf, size, fmt, ap);
     va_end(ap);
-    if (len >= 0 && (size_t)len < size) {
+    if (len >= 0 && (size_t)len < size && debug_locations()) {
         const char *base = strrchr(file, '/');
         snprintf(buf + len, size - (size_t)len, " [%s:%d]", base ? base + 1 : file, line);
     }

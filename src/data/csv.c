@@ -1,200 +1,465 @@
-/* CSV files: one sample per line, comma-separated numbers, the target in the
- * first or last column. Lines and fields in messages are 1-based, as an
- * editor shows them. Numbers are read with strtod, so the decimal point is
- * the C locale's unless the application changed LC_NUMERIC. */
+/* Delimited text (CSV, TSV, ';' or blank-separated), read from memory: a
+ * detected or given delimiter, an optional header (detected), quoted fields
+ * (RFC 4180: "a, ""b""" holds a, "b"; a quoted field may span lines), the
+ * target column chosen by name or index. Lines and columns in messages are
+ * 1-based, as an editor shows them. Numbers are read with strtod, so the
+ * decimal point is the C locale's unless the application changed
+ * LC_NUMERIC. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "data/loaders.h"
-#include "core/error.h"
+
+typedef struct {
+    const char *s; /* first byte of the field (inside the quotes when quoted) */
+    size_t len;
+    int quoted;
+} field;
 
 typedef struct {
     gsgd_context *ctx;
-    const char *path;
-    size_t line;   /* current line number */
-    size_t fields; /* fields per row, fixed by the first data row */
-    size_t n, cap; /* rows stored, rows allocated */
-    float *X, *y;
-    float max_label;
-} csv_state;
+    const char *what;
+    const char *p, *end;
+    size_t line; /* line of p */
+    char delim;  /* 0: runs of blanks */
+    field *f;    /* the current record's fields */
+    size_t nf, cap;
+    size_t rec_line; /* line the current record starts on */
+    char *text;      /* scratch for an unquoted label */
+    size_t text_cap;
+} reader;
 
-static int is_blank(const char *s) {
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
-    return 1;
+static int is_blank_char(char c) { return c == ' ' || c == '\t'; }
+
+static gsgd_status push_field(reader *r, const char *s, size_t len, int quoted) {
+    if (r->nf == r->cap) {
+        GSGD_RETURN_ERROR_IF(r->cap >= GSGD_MAX_COLUMNS, r->ctx, GSGD_STATUS_TOO_LARGE,
+                             "%s: line %zu: more than %zu columns", r->what, r->rec_line,
+                             GSGD_MAX_COLUMNS);
+        const size_t cap = r->cap ? 2 * r->cap : 64;
+        field *f = realloc(r->f, cap * sizeof *f);
+        GSGD_RETURN_ERROR_IF(!f, r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+        r->f = f;
+        r->cap = cap;
+    }
+    r->f[r->nf++] = (field){s, len, quoted};
+    return GSGD_STATUS_OK;
 }
 
-static size_t count_fields(const char *s) {
-    size_t k = 1;
-    for (; *s; s++) k += *s == ',';
-    return k;
+/* Consumes a line end at p (\n, \r\n or \r); 1 when there was one. */
+static int eat_eol(reader *r) {
+    if (r->p < r->end && *r->p == '\r') {
+        r->p++;
+        if (r->p < r->end && *r->p == '\n') r->p++;
+        r->line++;
+        return 1;
+    }
+    if (r->p < r->end && *r->p == '\n') {
+        r->p++;
+        r->line++;
+        return 1;
+    }
+    return 0;
 }
 
-/* Parses the field [s, end) as a finite float. Leading/trailing blanks are
- * allowed; anything else strtod does not consume is an error. */
-static gsgd_status parse_field(csv_state *cs, char *s, char *end, size_t field, float *out) {
-    while (s < end && (*s == ' ' || *s == '\t')) s++;
-    while (end > s && (end[-1] == ' ' || end[-1] == '\t')) end--;
-    GSGD_RETURN_ERROR_IF(s == end, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                         "csv: %s: line %zu, field %zu: empty field", cs->path, cs->line, field);
-    char saved = *end;
-    *end = '\0'; /* strtod needs a terminated string; restored below */
-    char *stop;
-    double v = strtod(s, &stop);
+static int at_eol(const reader *r) { return r->p == r->end || *r->p == '\n' || *r->p == '\r'; }
+
+/* A quoted field: p is just past the opening quote. */
+static gsgd_status quoted_field(reader *r) {
+    const char *start = r->p;
+    const size_t open_line = r->line;
+    for (;;) {
+        const char *q = memchr(r->p, '"', (size_t)(r->end - r->p));
+        for (const char *c = r->p; c < (q ? q : r->end); c++) r->line += *c == '\n';
+        GSGD_RETURN_ERROR_IF(!q, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                             "%s: line %zu: a quoted field is never closed; check the quotes "
+                             "(a quote inside a quoted field is written \"\")",
+                             r->what, open_line);
+        r->p = q + 1;
+        if (r->p < r->end && *r->p == '"') { /* "" inside: a quote */
+            r->p++;
+            continue;
+        }
+        GSGD_FORWARD_IF_ERROR(push_field(r, start, (size_t)(q - start), 1));
+        while (r->delim != 0 && r->p < r->end && is_blank_char(*r->p) && *r->p != r->delim) r->p++;
+        GSGD_RETURN_ERROR_IF(!at_eol(r) && *r->p != r->delim &&
+                                 !(r->delim == 0 && is_blank_char(*r->p)),
+                             r->ctx, GSGD_STATUS_BAD_FORMAT,
+                             "%s: line %zu: text after the closing quote of field %zu; quote the "
+                             "whole field",
+                             r->what, r->line, r->nf);
+        return GSGD_STATUS_OK;
+    }
+}
+
+/* Reads one record into r->f (nf == 0: a blank line); *more is 0 at the
+ * end of the input. */
+static gsgd_status next_record(reader *r, int *more) {
+    r->nf = 0;
+    r->rec_line = r->line;
+    *more = r->p < r->end;
+    if (!*more) return GSGD_STATUS_OK;
+    for (;;) {
+        if (r->delim == 0)
+            while (r->p < r->end && is_blank_char(*r->p)) r->p++;
+        if (r->delim == 0 && at_eol(r)) break;
+        if (r->p < r->end && *r->p == '"') {
+            r->p++;
+            GSGD_FORWARD_IF_ERROR(quoted_field(r));
+        } else {
+            const char *s = r->p;
+            while (r->p < r->end && *r->p != '\n' && *r->p != '\r' &&
+                   (r->delim ? *r->p != r->delim : !is_blank_char(*r->p)))
+                r->p++;
+            GSGD_FORWARD_IF_ERROR(push_field(r, s, (size_t)(r->p - s), 0));
+        }
+        if (r->delim != 0 && r->p < r->end && *r->p == r->delim) {
+            r->p++;
+            continue;
+        }
+        if (r->delim == 0 && r->p < r->end && is_blank_char(*r->p)) continue;
+        break;
+    }
+    eat_eol(r);
+    /* A line of blanks only is blank, whatever the delimiter. */
+    if (r->nf == 1 && !r->f[0].quoted) {
+        size_t k = 0;
+        while (k < r->f[0].len && is_blank_char(r->f[0].s[k])) k++;
+        if (k == r->f[0].len) r->nf = 0;
+    }
+    return GSGD_STATUS_OK;
+}
+
+static int field_is_number(const field *f) {
+    double v;
+    return gsgdi_parse_number(f->s, f->len, &v);
+}
+
+/* A field's text without the blanks around it (unquoted) and with "" as "
+ * (quoted), in r->text. */
+static gsgd_status field_text(reader *r, const field *f, const char **s, size_t *len) {
+    const char *a = f->s;
+    size_t n = f->len;
+    if (!f->quoted) {
+        while (n && is_blank_char(*a)) a++, n--;
+        while (n && is_blank_char(a[n - 1])) n--;
+        *s = a;
+        *len = n;
+        return GSGD_STATUS_OK;
+    }
+    if (n + 1 > r->text_cap) {
+        char *t = realloc(r->text, n + 1);
+        GSGD_RETURN_ERROR_IF(!t, r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+        r->text = t;
+        r->text_cap = n + 1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->text[k++] = a[i];
+        if (a[i] == '"' && i + 1 < n && a[i + 1] == '"') i++;
+    }
+    *s = r->text;
+    *len = k;
+    return GSGD_STATUS_OK;
+}
+
+typedef struct {
+    size_t cols;  /* fields per row */
+    long label;   /* target column, -1 none */
+    char **names; /* header names (cols), or NULL */
+    char *name_pool;
+} layout;
+
+static void layout_free(layout *L) {
+    free(L->names);
+    free(L->name_pool);
+}
+
+/* Keeps the header's names (the fields are views into the input). */
+static gsgd_status keep_names(reader *r, layout *L) {
+    size_t bytes = 0;
+    for (size_t j = 0; j < r->nf; j++) bytes += r->f[j].len + 1;
+    L->names = calloc(r->nf, sizeof *L->names);
+    L->name_pool = malloc(bytes + 1);
+    GSGD_RETURN_ERROR_IF(!L->names || !L->name_pool, r->ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                         "%s: out of memory", r->what);
+    size_t at = 0;
+    for (size_t j = 0; j < r->nf; j++) {
+        const char *s;
+        size_t len;
+        GSGD_FORWARD_IF_ERROR(field_text(r, &r->f[j], &s, &len));
+        L->names[j] = L->name_pool + at;
+        memcpy(L->names[j], s, len);
+        L->names[j][len] = '\0';
+        at += len + 1;
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* The target column from the option (a header name, an index, "none") or
+ * the default, checked against the reference's feature count. */
+static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L) {
+    const size_t C = L->cols;
+    const char *opt = o->label;
+    long col = 0;
+    int found = 0;
+    if (opt && strcmp(opt, "none") == 0) {
+        col = -1;
+        found = 1;
+    }
+    for (size_t j = 0; opt && !found && L->names && j < C; j++)
+        if (strcmp(L->names[j], opt) == 0) col = (long)j, found = 1;
+    if (opt && !found) {
+        char *end;
+        errno = 0;
+        const long v = strtol(opt, &end, 10);
+        GSGD_RETURN_ERROR_IF(end == opt || *end || errno, r->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "%s: --label '%s': %s; give a column name or an index (0 the first "
+                             "column, -1 the last)",
+                             r->what, opt,
+                             L->names ? "no column of the header has that name"
+                                      : "the file has no header line to find that name in");
+        GSGD_RETURN_ERROR_IF(v >= (long)C || v < -(long)C, r->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "%s: --label %ld: the rows have %zu columns (indices 0 to %zu, or -1 "
+                             "for the last)",
+                             r->what, v, C, C - 1);
+        col = v < 0 ? (long)C + v : v;
+        found = 1;
+    }
+    static const char *const names[] = {"label", "target", "class", "y"};
+    for (size_t k = 0; !found && L->names && k < 4; k++)
+        for (size_t j = 0; !found && j < C; j++)
+            if (strcasecmp(L->names[j], names[k]) == 0) col = (long)j, found = 1;
+    const size_t F = o->n_features;
+    if (F && !opt && C == F) col = -1; /* rows of features only, for a model */
+    L->label = col;
+    const size_t d = col < 0 ? C : C - 1;
+    GSGD_RETURN_ERROR_IF(F && d != F, r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "%s: line %zu: %zu columns%s, but the model takes %zu features (rows of "
+                         "%zu columns, or %zu with the target); check the delimiter (detected %s) "
+                         "and --label",
+                         r->what, r->rec_line, C, col >= 0 ? " with the target" : "", F, F, F + 1,
+                         gsgdi_csv_delimiter_name(r->delim));
+    GSGD_RETURN_ERROR_IF(d == 0, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                         "%s: line %zu: one column only (%s-separated): a row needs a target and "
+                         "at least one feature; if the file uses another delimiter, give it",
+                         r->what, r->rec_line, gsgdi_csv_delimiter_name(r->delim));
+    return GSGD_STATUS_OK;
+}
+
+typedef struct {
+    float *X;
+    size_t n, cap, d;
+} rows;
+
+static gsgd_status grow(reader *r, rows *R) {
+    const size_t max_rows = (size_t)(GSGD_MAX_ELEMENTS / R->d);
+    GSGD_RETURN_ERROR_IF(R->cap >= max_rows, r->ctx, GSGD_STATUS_TOO_LARGE,
+                         "%s: line %zu: more than 2^32 values in the file", r->what, r->rec_line);
+    size_t ncap = R->cap ? R->cap * 2 : 256;
+    if (ncap > max_rows) ncap = max_rows;
+    const size_t bytes = ncap * R->d * sizeof(float); /* <= 2^34 */
+    float *X = realloc(R->X, bytes);
+    GSGD_RETURN_ERROR_IF(!X, r->ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                         "%s: line %zu: cannot allocate %zu bytes", r->what, r->rec_line, bytes);
+    R->X = X;
+    R->cap = ncap;
+    return GSGD_STATUS_OK;
+}
+
+/* "column 3 ('alcohol')" */
+static const char *column_name(const layout *L, size_t j, char *buf, size_t size) {
+    if (L->names)
+        snprintf(buf, size, "column %zu ('%.40s')", j + 1, L->names[j]);
+    else
+        snprintf(buf, size, "column %zu", j + 1);
+    return buf;
+}
+
+static gsgd_status feature_value(reader *r, const layout *L, size_t j, const field *f, int header,
+                                 float *out) {
+    double v = 0;
+    char c[80];
+    if (gsgdi_parse_number(f->s, f->len, &v) && !isnan(v)) {
+        GSGD_RETURN_ERROR_IF(!isfinite(v) || !isfinite((float)v), r->ctx, GSGD_STATUS_BAD_VALUE,
+                             "%s: line %zu, %s: '%.*s' is not a finite float", r->what, r->rec_line,
+                             column_name(L, j, c, sizeof c), (int)(f->len < 40 ? f->len : 40),
+                             f->s);
+        *out = (float)v;
+        return GSGD_STATUS_OK;
+    }
+    if (gsgdi_is_missing(f->s, f->len))
+        return GSGD_ERROR(r->ctx, GSGD_STATUS_BAD_VALUE,
+                          "%s: line %zu, %s: missing value '%.*s'; gsgd does not impute: fill or "
+                          "drop such rows first (pandas: fillna, dropna)",
+                          r->what, r->rec_line, column_name(L, j, c, sizeof c),
+                          (int)(f->len < 40 ? f->len : 40), f->s);
+    return GSGD_ERROR(r->ctx, GSGD_STATUS_BAD_VALUE,
+                      "%s: line %zu, %s: '%.*s' is not a number; features must be numbers: "
+                      "encode or drop this column, or make it the target with --label "
+                      "NAME|INDEX%s",
+                      r->what, r->rec_line, column_name(L, j, c, sizeof c),
+                      (int)(f->len < 40 ? f->len : 40), f->s,
+                      !header && r->rec_line == 1 ? "; if the first line is a header, say so" : "");
+}
+
+static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targets *t,
+                             int header) {
+    GSGD_RETURN_ERROR_IF(r->nf != L->cols, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                         "%s: line %zu: expected %zu fields, got %zu (%s-separated%s); check the "
+                         "delimiter and the quotes",
+                         r->what, r->rec_line, L->cols, r->nf, gsgdi_csv_delimiter_name(r->delim),
+                         header ? ", as the header" : "");
+    if (R->n == R->cap) GSGD_FORWARD_IF_ERROR(grow(r, R));
+    float *row = R->X + R->n * R->d;
+    for (size_t j = 0, k = 0; j < r->nf; j++) {
+        if ((long)j == L->label) {
+            const char *s;
+            size_t len;
+            GSGD_FORWARD_IF_ERROR(field_text(r, &r->f[j], &s, &len));
+            GSGD_FORWARD_IF_ERROR(gsgdi_raw_targets_push_text(r->ctx, t, s, len, r->rec_line));
+        } else {
+            GSGD_FORWARD_IF_ERROR(feature_value(r, L, j, &r->f[j], header, &row[k++]));
+        }
+    }
+    R->n++;
+    return GSGD_STATUS_OK;
+}
+
+/* Header: given, or detected as a first row that has text in every column
+ * where the second row has a number (a column of text labels decides
+ * nothing; one number among names means a data row with a typo). */
+static int detect_header(const field *a, size_t na, const field *b, size_t nb) {
+    int numeric_columns = 0;
+    for (size_t j = 0; j < na; j++) {
+        if (b && (j >= nb || !field_is_number(&b[j]))) continue;
+        numeric_columns++;
+        if (field_is_number(&a[j]) || gsgdi_is_missing(a[j].s, a[j].len)) return 0;
+    }
+    return numeric_columns > 0;
+}
+
+/* The first two records, to decide on a header without consuming them. */
+static gsgd_status peek_two(reader *r, field **first, size_t *n1, field **second, size_t *n2) {
+    reader probe = *r;
+    probe.f = NULL;
+    probe.nf = probe.cap = 0;
+    probe.text = NULL;
+    probe.text_cap = 0;
+    *first = *second = NULL;
+    *n1 = *n2 = 0;
     gsgd_status st = GSGD_STATUS_OK;
-    if (stop != end)
-        st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_VALUE,
-                        "csv: %s: line %zu, field %zu: '%.40s' is not a number", cs->path, cs->line,
-                        field, s);
-    else if (!isfinite(v) || !isfinite((float)v)) /* overflow gives HUGE_VAL */
-        st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_VALUE,
-                        "csv: %s: line %zu, field %zu: '%.40s' is not a finite float", cs->path,
-                        cs->line, field, s);
-    *end = saved;
-    *out = (float)v;
+    int more = 1;
+    for (int got = 0; got < 2 && st == GSGD_STATUS_OK;) {
+        st = next_record(&probe, &more);
+        if (st != GSGD_STATUS_OK || !more) break;
+        if (probe.nf == 0) continue;
+        field *copy = malloc(probe.nf * sizeof *copy);
+        if (!copy) {
+            st = GSGD_ERROR(r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+            break;
+        }
+        memcpy(copy, probe.f, probe.nf * sizeof *copy);
+        if (got++ == 0)
+            *first = copy, *n1 = probe.nf;
+        else
+            *second = copy, *n2 = probe.nf;
+    }
+    free(probe.f);
+    free(probe.text);
+    if (st != GSGD_STATUS_OK) {
+        free(*first);
+        free(*second);
+        *first = *second = NULL;
+    }
     return st;
 }
 
-/* Doubles the row capacity (capped at the element limit); the arrays only
- * ever hold about twice the rows that were read. */
-static gsgd_status grow(csv_state *cs, size_t d) {
-    const size_t max_rows = (size_t)(GSGD_MAX_ELEMENTS / d);
-    GSGD_RETURN_ERROR_IF(cs->cap >= max_rows, cs->ctx, GSGD_STATUS_TOO_LARGE,
-                         "csv: %s: line %zu: more than 2^32 values in the file", cs->path,
-                         cs->line);
-    size_t ncap = cs->cap ? cs->cap * 2 : 256;
-    if (ncap > max_rows) ncap = max_rows;
-    size_t bytes = ncap * d * sizeof(float); /* <= 2^34: no overflow on 64-bit size_t */
-    float *X = realloc(cs->X, bytes);
-    GSGD_RETURN_ERROR_IF(!X, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
-                         "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line, bytes);
-    cs->X = X;
-    float *y = realloc(cs->y, ncap * sizeof(float));
-    GSGD_RETURN_ERROR_IF(!y, cs->ctx, GSGD_STATUS_OUT_OF_MEMORY,
-                         "csv: %s: line %zu: cannot allocate %zu bytes", cs->path, cs->line,
-                         ncap * sizeof(float));
-    cs->y = y;
-    cs->cap = ncap;
-    return GSGD_STATUS_OK;
-}
-
-/* Checks a classification target: a class index, small enough to be one. */
-static gsgd_status check_label(csv_state *cs, float v, size_t field) {
-    GSGD_RETURN_ERROR_IF(v != floorf(v), cs->ctx, GSGD_STATUS_BAD_VALUE,
-                         "csv: %s: line %zu, field %zu: class label %g is not an integer (use "
-                         "target=real for regression)",
-                         cs->path, cs->line, field, (double)v);
-    GSGD_RETURN_ERROR_IF(v < 0, cs->ctx, GSGD_STATUS_BAD_VALUE,
-                         "csv: %s: line %zu, field %zu: class label %g is negative", cs->path,
-                         cs->line, field, (double)v);
-    GSGD_RETURN_ERROR_IF(v >= GSGD_MAX_CLASSES, cs->ctx, GSGD_STATUS_BAD_VALUE,
-                         "csv: %s: line %zu, field %zu: class label %g exceeds the limit of %d "
-                         "classes",
-                         cs->path, cs->line, field, (double)v, GSGD_MAX_CLASSES);
-    if (v > cs->max_label) cs->max_label = v;
-    return GSGD_STATUS_OK;
-}
-
-/* Parses one non-blank data line (without its line terminator). */
-static gsgd_status parse_row(csv_state *cs, char *line, int label_last, int regression) {
-    size_t k = count_fields(line);
-    if (cs->fields == 0) {
-        GSGD_RETURN_ERROR_IF(
-            k < 2, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-            "csv: %s: line %zu: a row needs a target and at least one feature, got "
-            "%zu field",
-            cs->path, cs->line, k);
-        cs->fields = k;
-    }
-    GSGD_RETURN_ERROR_IF(k != cs->fields, cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                         "csv: %s: line %zu: expected %zu fields, got %zu", cs->path, cs->line,
-                         cs->fields, k);
-    const size_t d = k - 1;
-    if (cs->n == cs->cap) GSGD_FORWARD_IF_ERROR(grow(cs, d));
-    const size_t label_field = label_last ? k : 1;
-    float *row = cs->X + cs->n * d;
-    char *s = line;
-    for (size_t f = 1, j = 0; f <= k; f++) {
-        char *end = strchr(s, ',');
-        if (!end) end = s + strlen(s);
-        float v = 0.0f; /* set by parse_field on success */
-        GSGD_FORWARD_IF_ERROR(parse_field(cs, s, end, f, &v));
-        if (f == label_field) {
-            if (!regression) GSGD_FORWARD_IF_ERROR(check_label(cs, v, f));
-            cs->y[cs->n] = v;
-        } else {
-            row[j++] = v;
-        }
-        s = end + 1;
-    }
-    cs->n++;
-    return GSGD_STATUS_OK;
-}
-
-static gsgd_status parse_lines(csv_state *cs, FILE *fp, int label_last, int header,
-                               int regression) {
-    char *line = NULL;
-    size_t linecap = 0, blank_at = 0;
-    ssize_t len;
-    gsgd_status st = GSGD_STATUS_OK;
-    errno = 0;
-    while ((len = getline(&line, &linecap, fp)) >= 0) {
-        cs->line++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (header && cs->line == 1) continue;
-        /* Spreadsheet exports often start with a UTF-8 byte-order mark. */
-        if (cs->line == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
-            memmove(line, line + 3, (size_t)len - 2);
-        if (is_blank(line)) {
-            if (!blank_at) blank_at = cs->line;
+static gsgd_status parse_all(reader *r, const gsgdi_read_opts *o, layout *L, rows *R,
+                             gsgdi_raw_targets *t, int *header_out) {
+    field *a, *b;
+    size_t na, nb;
+    GSGD_FORWARD_IF_ERROR(peek_two(r, &a, &na, &b, &nb));
+    const int header = o->header >= 0 ? o->header : (a && detect_header(a, na, b, nb));
+    free(a);
+    free(b);
+    *header_out = header;
+    int more = 1;
+    size_t blank_at = 0;
+    int have_layout = 0;
+    for (;;) {
+        GSGD_FORWARD_IF_ERROR(next_record(r, &more));
+        if (!more) break;
+        if (r->nf == 0) {
+            if (!blank_at && have_layout) blank_at = r->rec_line;
             continue;
         }
         /* Trailing blank lines are common; a blank line between rows more
          * likely means two files were glued together. */
-        if (blank_at) {
-            st = GSGD_ERROR(cs->ctx, GSGD_STATUS_BAD_FORMAT,
-                            "csv: %s: line %zu: blank line inside the data", cs->path, blank_at);
-            break;
+        GSGD_RETURN_ERROR_IF(blank_at, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                             "%s: line %zu: blank line inside the data", r->what, blank_at);
+        if (!have_layout) {
+            L->cols = r->nf;
+            if (header) GSGD_FORWARD_IF_ERROR(keep_names(r, L));
+            GSGD_FORWARD_IF_ERROR(resolve_label(r, o, L));
+            R->d = L->label < 0 ? L->cols : L->cols - 1;
+            if (L->label >= 0) {
+                t->column = (size_t)L->label + 1;
+                if (L->names) snprintf(t->name, sizeof t->name, "%s", L->names[L->label]);
+            }
+            have_layout = 1;
+            if (header) continue;
         }
-        GSGD_CHECK_GOTO(st, parse_row(cs, line, label_last, regression), done);
+        GSGD_FORWARD_IF_ERROR(parse_row(r, L, R, t, header));
     }
-    if (st == GSGD_STATUS_OK && ferror(fp))
-        st = GSGD_ERROR(cs->ctx, GSGD_STATUS_IO, "csv: %s: read failed after line %zu: %s",
-                        cs->path, cs->line, strerror(errno));
-done:
-    free(line);
-    return st;
+    return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
-                           int regression, gsgdi_host_data *out) {
-    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    GSGD_RETURN_ERROR_IF(!path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "csv: NULL path or output");
-    memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    GSGD_RETURN_ERROR_IF(!fp, ctx, GSGD_STATUS_IO, "csv: %s: cannot open: %s", path,
-                         strerror(errno));
-    csv_state cs = {.ctx = ctx, .path = path};
-    gsgd_status st = parse_lines(&cs, fp, label_last, header, regression);
-    fclose(fp);
-    if (st == GSGD_STATUS_OK && cs.line == 0)
-        st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "csv: %s: empty file", path);
-    else if (st == GSGD_STATUS_OK && cs.n == 0)
-        st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "csv: %s: no data rows in %zu line%s", path,
-                        cs.line, cs.line == 1 ? "" : "s");
+gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *data, size_t len,
+                            const gsgdi_read_opts *o, gsgdi_host_data *h, gsgdi_raw_targets *t) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->file, sizeof t->file, "%s", what);
+    reader r = {.ctx = ctx, .what = what, .p = data, .end = (const char *)data + len, .line = 1};
+    /* Spreadsheet exports often start with a UTF-8 byte-order mark. */
+    if (len >= 3 && memcmp(r.p, "\xEF\xBB\xBF", 3) == 0) r.p += 3;
+    GSGD_RETURN_ERROR_IF(r.p == r.end, ctx, GSGD_STATUS_BAD_FORMAT, "%s: empty file", what);
+    r.delim = o->delimiter == ' ' ? 0
+              : o->delimiter      ? (char)o->delimiter
+                                  : gsgdi_csv_sniff_delimiter(r.p, r.end);
+    layout L = {0};
+    rows R = {0};
+    int header = 0;
+    gsgd_status st = parse_all(&r, o, &L, &R, t, &header);
+    if (st == GSGD_STATUS_OK && R.n == 0)
+        st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "%s: no data rows in %zu line%s%s", what,
+                        r.line - 1, r.line == 2 ? "" : "s",
+                        header ? " (the first is a header)" : "");
+    free(r.f);
+    free(r.text);
     if (st != GSGD_STATUS_OK) {
-        free(cs.X);
-        free(cs.y);
+        layout_free(&L);
+        free(R.X);
+        gsgdi_raw_targets_free(t);
         return st;
     }
-    out->X = cs.X;
-    out->y = cs.y;
-    out->n = cs.n;
-    out->d = cs.fields - 1;
-    out->n_classes = regression ? 0 : (cs.max_label + 1 > 2 ? (int)cs.max_label + 1 : 2);
+    if (R.n < R.cap) { /* give back the doubling's slack */
+        float *X = realloc(R.X, R.n * R.d * sizeof(float));
+        if (X) R.X = X;
+    }
+    h->X = R.X;
+    h->n = R.n;
+    h->d = R.d;
+    snprintf(h->meta.detail, sizeof h->meta.detail, "%s-separated, %s",
+             gsgdi_csv_delimiter_name(r.delim), header ? "header" : "no header");
+    if (L.label < 0) {
+        /* No target column: the raw targets stay empty. */
+        t->column = 0;
+    }
+    layout_free(&L);
     return GSGD_STATUS_OK;
 }

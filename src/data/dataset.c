@@ -11,10 +11,45 @@
 
 void gsgdi_host_data_free(gsgdi_host_data *h) {
     if (!h) return;
-    free(h->X);
+    if (!h->x_borrowed) free(h->X);
     free(h->X8);
     free(h->y);
+    if (h->release) h->release(h->keep);
+    gsgdi_meta_clear(&h->meta);
     memset(h, 0, sizeof *h);
+}
+
+gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src) {
+    gsgdi_labels *labels = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, src->labels, &labels));
+    *dst = *src;
+    dst->labels = labels;
+    return GSGD_STATUS_OK;
+}
+
+void gsgdi_meta_clear(gsgdi_data_meta *meta) {
+    gsgdi_labels_free(meta->labels);
+    memset(meta, 0, sizeof *meta);
+}
+
+/* The meta of arrays handed over by the caller: class indices, whose
+ * labels are the indices themselves, or real targets and their range. */
+static gsgd_status arrays_meta(gsgd_context *ctx, const char *who, const float *y, size_t n,
+                               int n_classes, gsgdi_data_meta *meta) {
+    memset(meta, 0, sizeof *meta);
+    snprintf(meta->source, sizeof meta->source, "%s", who);
+    snprintf(meta->format, sizeof meta->format, "arrays");
+    if (n_classes > 0) {
+        meta->target_max = n_classes - 1;
+        return gsgdi_labels_identity(ctx, n_classes, &meta->labels);
+    }
+    meta->target_min = n ? y[0] : 0.0;
+    meta->target_max = meta->target_min;
+    for (size_t i = 1; i < n; i++) {
+        if (y[i] < meta->target_min) meta->target_min = y[i];
+        if (y[i] > meta->target_max) meta->target_max = y[i];
+    }
+    return GSGD_STATUS_OK;
 }
 
 /* Checks every value a model will read, so that training never meets a NaN
@@ -81,8 +116,8 @@ static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void 
 
 /* Allocates backend memory for n x d features of type xt and n targets and
  * copies the host arrays in. */
-static gsgd_status upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
-                          size_t n, size_t d, int n_classes, gsgd_dataset **out) {
+gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
+                                 size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
     size_t nd, x_bytes;
     GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, d, &nd) ||
@@ -122,7 +157,13 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
     GSGD_FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
     GSGD_FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
-    return upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out);
+    GSGD_FORWARD_IF_ERROR(gsgdi_dataset_upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out));
+    gsgd_status st = arrays_meta(ctx, "gsgd_dataset_from_host", y, n, n_classes, &(*out)->meta);
+    if (st != GSGD_STATUS_OK) {
+        gsgd_dataset_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* The targets are checked on the host: n floats, a small copy beside X,
@@ -142,9 +183,13 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
     for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++)
         st = gsgdi_validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
+    gsgdi_data_meta meta;
+    if (st == GSGD_STATUS_OK)
+        st = arrays_meta(ctx, "gsgd_dataset_from_device", host_y, n, n_classes, &meta);
     free(host_y);
     GSGD_FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) gsgdi_meta_clear(&meta);
     GSGD_RETURN_ERROR_IF(!ds, ctx, GSGD_STATUS_OUT_OF_MEMORY, "dataset_from_device: out of memory");
     *ds = (gsgd_dataset){.ctx = ctx,
                          .n = n,
@@ -153,7 +198,8 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
                          .xt = GSGD_XTYPE_F32,
                          .X = X,
                          .y = y,
-                         .borrowed = 1};
+                         .borrowed = 1,
+                         .meta = meta};
     *out = ds;
     return GSGD_STATUS_OK;
 }
@@ -165,124 +211,17 @@ gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_dat
     *out = NULL;
     GSGD_RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
                          GSGD_STATUS_INTERNAL, "dataset: empty host data");
-    if (h->X8) return upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out);
-    return upload(ctx, h->X, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out);
-}
-
-/* Unbiased integer in [0, bound) by rejection: a plain modulo would favour
- * small values by up to bound/2^64, which is tiny but free to avoid. */
-static uint64_t rng_below(gsgdi_rng *r, uint64_t bound) {
-    uint64_t threshold = (0 - bound) % bound; /* 2^64 mod bound */
-    for (;;) {
-        uint64_t x = gsgdi_rng_next(r);
-        if (x >= threshold) return x % bound;
-    }
-}
-
-/* Fisher-Yates driven by the seed alone, so a split is reproducible on
- * any backend and any machine. */
-static void shuffle_order(size_t *perm, size_t n, uint64_t seed) {
-    gsgdi_rng rng = {gsgdi_mix64(seed ^ 0x73706c6974ull /* "split" */)};
-    for (size_t i = 0; i < n; i++) perm[i] = i;
-    for (size_t i = n - 1; i > 0; i--) {
-        size_t j = (size_t)rng_below(&rng, (uint64_t)i + 1);
-        size_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-}
-
-/* The split's order of n samples in a fresh host array. */
-static gsgd_status split_order(gsgd_context *ctx, size_t n, uint64_t seed, size_t **out) {
-    void *p = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * sizeof(size_t), &p));
-    *out = p;
-    shuffle_order(*out, n, seed);
-    return GSGD_STATUS_OK;
-}
-
-/* Host float array of count elements (count * 4 cannot overflow: the
- * dataset it serves was size-checked when created). */
-static gsgd_status alloc_floats(gsgd_context *ctx, size_t count, float **p) {
-    void *v = NULL;
-    gsgd_status st = gsgdi_host_alloc(ctx, count * sizeof(float), &v);
-    *p = v;
-    return st;
-}
-
-/* Copies the rows perm[0..count) of X/y (rows of row_bytes bytes, any
- * storage type) into fresh host arrays. */
-static void gather_rows(const uint8_t *X, const float *y, size_t row_bytes, const size_t *perm,
-                        size_t count, uint8_t *Xo, float *yo) {
-    for (size_t i = 0; i < count; i++) {
-        memcpy(Xo + i * row_bytes, X + perm[i] * row_bytes, row_bytes);
-        yo[i] = y[perm[i]];
-    }
-}
-
-gsgd_status gsgd_dataset_split(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
-                               gsgd_dataset **train, gsgd_dataset **test) {
-    if (!ds || !train || !test) return GSGD_STATUS_INVALID_ARGUMENT;
-    gsgd_context *ctx = ds->ctx;
-    *train = *test = NULL;
-    GSGD_RETURN_ERROR_IF(!(test_fraction > 0 && test_fraction < 1), ctx,
-                         GSGD_STATUS_INVALID_ARGUMENT,
-                         "dataset_split: test_fraction %g is not in (0, 1)", test_fraction);
-    const size_t n = ds->n, d = ds->d;
-    const size_t n_test = (size_t)floor((double)n * test_fraction + 0.5);
-    GSGD_RETURN_ERROR_IF(n_test == 0 || n_test >= n, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "dataset_split: test_fraction %g of %zu samples leaves %zu test and %zu "
-                         "training samples; both parts must be non-empty",
-                         test_fraction, n, n_test, n - n_test);
-    const size_t n_train = n - n_test, row_bytes = d * gsgdi_xtype_size(ds->xt);
-    if (ds->sparse) {
-        size_t *order = NULL;
-        GSGD_FORWARD_IF_ERROR(split_order(ctx, n, seed, &order));
-        gsgd_status sst = gsgdi_csr_split(ds, order, n_train, train, test);
-        free(order);
-        return sst;
-    }
-
-    /* Host copies: the whole dataset, the permutation, and the two parts,
-     * in the dataset's own storage type (a byte dataset splits into byte
-     * datasets). */
-    uint8_t *X = NULL, *Xtr = NULL, *Xte = NULL;
-    float *y = NULL, *ytr = NULL, *yte = NULL;
-    size_t *perm = NULL;
-    gsgd_status st;
-    void *pv = NULL;
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * row_bytes, &pv), done);
-    X = pv;
-    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n, &y), done);
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * sizeof(size_t), &pv), done);
-    perm = pv;
-    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, X, ds->X, n * row_bytes), done);
-    GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
-
-    shuffle_order(perm, n, seed);
-
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n_train * row_bytes, &pv), done);
-    Xtr = pv;
-    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n_train, &ytr), done);
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n_test * row_bytes, &pv), done);
-    Xte = pv;
-    GSGD_CHECK_GOTO(st, alloc_floats(ctx, n_test, &yte), done);
-    gather_rows(X, y, row_bytes, perm, n_train, Xtr, ytr);
-    gather_rows(X, y, row_bytes, perm + n_train, n_test, Xte, yte);
-    GSGD_CHECK_GOTO(st, upload(ctx, Xtr, ds->xt, ytr, n_train, d, ds->n_classes, train), done);
-    st = upload(ctx, Xte, ds->xt, yte, n_test, d, ds->n_classes, test);
+    if (h->X8)
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_dataset_upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out));
+    else
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_dataset_upload(ctx, h->X, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out));
+    gsgd_status st = gsgdi_meta_copy(ctx, &(*out)->meta, &h->meta);
     if (st != GSGD_STATUS_OK) {
-        gsgd_dataset_free(*train);
-        *train = NULL;
+        gsgd_dataset_free(*out);
+        *out = NULL;
     }
-done:
-    free(X);
-    free(y);
-    free(perm);
-    free(Xtr);
-    free(ytr);
-    free(Xte);
-    free(yte);
     return st;
 }
 
@@ -305,6 +244,7 @@ void gsgd_dataset_free(gsgd_dataset *ds) {
             gsgdi_mem_free(ds->ctx, ds->X, gsgdi_dataset_x_bytes(ds));
         gsgdi_mem_free(ds->ctx, ds->y, ds->n * sizeof(float));
     }
+    gsgdi_meta_clear(&ds->meta);
     free(ds);
 }
 
@@ -321,7 +261,15 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
         first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx, GSGD_STATUS_OUT_OF_RANGE,
         "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples", count, first,
         stride, ds->n);
-    if (ds->sparse) return gsgdi_csr_subset(ds, first, count, stride, out);
+    if (ds->sparse) {
+        GSGD_FORWARD_IF_ERROR(gsgdi_csr_subset(ds, first, count, stride, out));
+        gsgd_status st = gsgdi_meta_copy(ctx, &(*out)->meta, &ds->meta);
+        if (st != GSGD_STATUS_OK) {
+            gsgd_dataset_free(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     /* Strided rows copied on the device, in the dataset's own storage type:
      * no host round trip of the (possibly large) full dataset. */
     const size_t row_bytes = ds->d * gsgdi_xtype_size(ds->xt);
@@ -346,6 +294,7 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
                     ctx->be->copy_2d(ctx, sub->y, sizeof(float), ds->y + first,
                                      stride * sizeof(float), sizeof(float), count),
                     fail);
+    GSGD_CHECK_GOTO(st, gsgdi_meta_copy(ctx, &sub->meta, &ds->meta), fail);
     *out = sub;
     return GSGD_STATUS_OK;
 fail:

@@ -7,7 +7,28 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "data/labels.h"
 #include "gsgd.h"
+
+/* What a dataset is besides its numbers: the label map, the targets'
+ * range, and where it came from (gsgd_dataset_describe's line). */
+typedef struct {
+    gsgdi_labels *labels;          /* classes: the map from class index to original
+                                      label (owned); NULL for regression */
+    int no_targets;                /* loaded without a target column: y is all 0 */
+    double target_min, target_max; /* range of the targets as given (labels
+                                      of a numeric map, real values) */
+    char source[256];              /* path or spec as given, cut to fit */
+    char format[24];               /* "CSV", "svmlight", "npy", "npz", "IDX", "synth", "arrays" */
+    char detail[96];               /* "comma-separated, header", "1-based indices", ... */
+    char part[32];                 /* "train part, 80%" after a split, else "" */
+} gsgdi_data_meta;
+
+/* Copies src into dst (a fresh copy of the label map); dst is cleared on
+ * failure. */
+gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src);
+/* Frees the label map and zeroes meta. */
+void gsgdi_meta_clear(gsgdi_data_meta *meta);
 
 struct gsgd_dataset {
     gsgd_context *ctx;
@@ -32,6 +53,7 @@ struct gsgd_dataset {
     int64_t *host_indptr; /* host copy of csr.indptr (n + 1) */
     uint64_t *top_nnz;    /* host, n + 1: top_nnz[B] = nonzeros of the B
                              densest rows, the bound on any batch of B */
+    gsgdi_data_meta meta;
 };
 
 /* Bytes of backend memory the dataset's features take (X, or the CSR). */
@@ -45,6 +67,11 @@ static inline size_t gsgdi_dataset_batch_nnz(const gsgd_dataset *ds, size_t B) {
     if (!ds->sparse) return 0;
     return (size_t)ds->top_nnz[B < ds->n ? B : ds->n];
 }
+
+/* Allocates backend memory for n x d features of type xt and n targets and
+ * copies the host arrays in; the meta is left empty. */
+gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
+                                 size_t n, size_t d, int n_classes, gsgd_dataset **out);
 
 /* Copies rows [start, start + count) of ds's features to host floats out
  * (count x d), converting stored bytes exactly as the gather does. */
@@ -60,11 +87,16 @@ gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const flo
 
 /* Host-side data as produced by the loaders before upload. */
 typedef struct {
-    float *X;    /* n x d, malloc'd; NULL when X8 holds the features */
+    float *X;    /* n x d, malloc'd (or borrowed); NULL when X8 holds the features */
     uint8_t *X8; /* n x d ubyte pixels (GSGD_XTYPE_U8), malloc'd, or NULL */
     float *y;    /* n, malloc'd */
     size_t n, d;
     int n_classes;
+    gsgdi_data_meta meta; /* owned: freed with the host data */
+    int x_borrowed;       /* X points into memory release() frees (a mapped
+                             file read in place), never free()d itself */
+    void (*release)(void *keep);
+    void *keep;
 } gsgdi_host_data;
 
 void gsgdi_host_data_free(gsgdi_host_data *h);
@@ -106,7 +138,8 @@ void gsgdi_csr_dataset_free(gsgd_dataset *ds);
  * inv_std[its feature] when inv_std (backend memory, d floats) is not
  * NULL: the rows a scaled model sees (0 for dense data). */
 gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out);
-/* Uploads h into a dataset (h keeps ownership of its arrays). */
+/* Uploads h into a dataset (h keeps ownership of its arrays; the dataset
+ * gets a copy of its meta). */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);
 

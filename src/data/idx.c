@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -197,14 +198,13 @@ static gsgd_status convert(gsgd_context *ctx, const idx_file *f, idx_role role, 
     GSGD_RETURN_ERROR_IF(!isfinite(*out), ctx, GSGD_STATUS_BAD_VALUE,
                          "idx: %s: record %zu, feature %zu: value %g is not finite", f->path,
                          index / f->per, index % f->per, (double)*out);
-    if (role == ROLE_LABELS) {
-        GSGD_RETURN_ERROR_IF(iv < 0, ctx, GSGD_STATUS_BAD_VALUE,
-                             "idx: %s: record %zu: negative label %lld", f->path, index / f->per,
-                             (long long)iv);
-        GSGD_RETURN_ERROR_IF(iv >= GSGD_MAX_CLASSES, ctx, GSGD_STATUS_BAD_VALUE,
-                             "idx: %s: record %zu: label %lld exceeds the limit of %d classes",
-                             f->path, index / f->per, (long long)iv, GSGD_MAX_CLASSES);
-    }
+    /* Labels go through a label map (any integers), read here as floats:
+     * exact up to 2^24. */
+    GSGD_RETURN_ERROR_IF(role == ROLE_LABELS && (iv > (1 << 24) || iv < -(1 << 24)), ctx,
+                         GSGD_STATUS_BAD_VALUE,
+                         "idx: %s: record %zu: label %lld is beyond +-2^24, which gsgd reads "
+                         "exactly; renumber the labels",
+                         f->path, index / f->per, (long long)iv);
     return GSGD_STATUS_OK;
 }
 
@@ -289,19 +289,20 @@ static void idx_close(idx_file *f) {
 }
 
 gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                           gsgdi_storage storage, gsgdi_host_data *out) {
+                           gsgdi_storage storage, gsgdi_host_data *out, gsgdi_raw_targets *t) {
     if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    GSGD_RETURN_ERROR_IF(!images_path || !labels_path || !out, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+    GSGD_RETURN_ERROR_IF(!images_path || !out || !t, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "idx: NULL path or output");
     memset(out, 0, sizeof *out);
+    memset(t, 0, sizeof *t);
     idx_file img = {0}, lab = {0};
     void *X = NULL, *yv = NULL;
     float *y = NULL;
     gsgd_status st;
     /* Both headers first: a count mismatch is found before any data is read. */
     GSGD_CHECK_GOTO(st, idx_open(ctx, images_path, ROLE_IMAGES, &img), done);
-    GSGD_CHECK_GOTO(st, idx_open(ctx, labels_path, ROLE_LABELS, &lab), done);
-    if (img.n != lab.n) {
+    if (labels_path) GSGD_CHECK_GOTO(st, idx_open(ctx, labels_path, ROLE_LABELS, &lab), done);
+    if (labels_path && img.n != lab.n) {
         st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "idx: %s has %zu labels but %s has %zu images",
                         labels_path, lab.n, images_path, img.n);
         goto done;
@@ -316,25 +317,33 @@ gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const cha
         goto done;
     }
     GSGD_CHECK_GOTO(st, idx_read_body(ctx, &img, ROLE_IMAGES, keep_bytes, &X), done);
-    GSGD_CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, 0, &yv), done);
-    y = yv;
-
-    float max_label = 0;
-    for (size_t i = 0; i < lab.n; i++)
-        if (y[i] > max_label) max_label = y[i];
+    if (labels_path) {
+        GSGD_CHECK_GOTO(st, idx_read_body(ctx, &lab, ROLE_LABELS, 0, &yv), done);
+        y = yv;
+        t->num = malloc(lab.n * sizeof *t->num);
+        if (!t->num) {
+            st = GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "idx: %s: out of memory", labels_path);
+            goto done;
+        }
+        for (size_t i = 0; i < lab.n; i++) t->num[i] = y[i];
+        t->n = lab.n;
+        snprintf(t->file, sizeof t->file, "idx: %s", labels_path);
+        snprintf(t->name, sizeof t->name, "record");
+    }
     if (keep_bytes)
         out->X8 = X;
     else
         out->X = X;
-    out->y = y;
     out->n = img.n;
     out->d = img.per;
-    out->n_classes = max_label + 1 > 2 ? (int)max_label + 1 : 2;
-    X = y = NULL;
+    static const char *const types[] = {"ubyte", "byte", "", "short", "int", "float", "double"};
+    snprintf(out->meta.detail, sizeof out->meta.detail, "%s images", types[img.type - 0x08]);
+    X = NULL;
 done:
     idx_close(&img);
     idx_close(&lab);
     free(X);
     free(y);
+    if (st != GSGD_STATUS_OK) gsgdi_raw_targets_free(t);
     return st;
 }

@@ -1,9 +1,16 @@
 /* Data loaders: files and generators that produce host data (gsgdi_host_data,
- * see internal.h) before it is uploaded into a gsgd_dataset.
+ * see dataset.h) before it is uploaded into a gsgd_dataset.
  *
- * Every loader validates what it reads and names the file and the record or
- * line in gsgd_last_error. On failure *out is left empty ({0}) and nothing
- * is leaked; on success the caller frees it with gsgdi_host_data_free. */
+ * One file per format, each usable alone (a fuzz harness calls a reader's
+ * memory entry point): csv.c, svmlight.c, npy.c, npz.c, idx.c, synth.c;
+ * input.c reads a source (mapped file, gzip, standard input), detect.c
+ * names its format, targets.c turns a target column into class indices or
+ * real values, load.c ties them to the options, spec.c parses the specs.
+ *
+ * Every loader validates what it reads and names the file, the line or
+ * record, the column and the likely fix in gsgd_last_error. On failure the
+ * outputs are left empty ({0}) and nothing is leaked; on success the
+ * caller frees them (gsgdi_host_data_free, gsgdi_raw_targets_free). */
 #ifndef GSGD_DATA_H
 #define GSGD_DATA_H
 
@@ -17,7 +24,7 @@
 #include "core/options.h"
 #include "core/util.h"
 #include "data/dataset.h"
-#include "model/model.h"
+#include "data/labels.h"
 
 /* Largest class count any loader produces or gsgd_dataset_from_host accepts:
  * a softmax layer wider than this is a label-file mistake, not a dataset. */
@@ -27,34 +34,191 @@
  * GSGD_STATUS_TOO_LARGE before anything is allocated. */
 #define GSGD_MAX_ELEMENTS ((uint64_t)1 << 32)
 
-/* How a loader should store the features (the spec's storage= option). */
-typedef enum {
-    GSGD_STORAGE_AUTO, /* bytes for ubyte IDX images (exact), floats otherwise;
-                          the specs ask for F32 on a CPU context (data_spec.c) */
-    GSGD_STORAGE_F32,  /* floats always */
-    GSGD_STORAGE_U8    /* bytes; only ubyte IDX images can be stored so */
-} gsgdi_storage;
+/* Largest input a text reader holds (a decompressed .gz or standard input
+ * is read whole; a plain file is mapped): 2^32 values of 16 characters. */
+#define GSGD_MAX_INPUT_BYTES ((uint64_t)1 << 36)
+
+/* Most columns a CSV row may have (wider rows are not a table of features). */
+#define GSGD_MAX_COLUMNS ((size_t)1 << 24)
+
+/* The storage a loader should use (the spec's storage= option). */
+typedef gsgd_storage gsgdi_storage;
+
+/* ---- options ----------------------------------------------------------------- */
+
+#define GSGD_DATA_N_PARAMS 8
+
+struct gsgd_data_options {
+    double v[GSGD_DATA_N_PARAMS];
+    char *label;       /* GSGD_DATA_LABEL, or NULL */
+    char *labels_file; /* GSGD_DATA_LABELS_FILE, or NULL */
+    /* The reference the data must fit (gsgd_data_set_model, _reference). */
+    int has_ref;
+    size_t ref_features;
+    int ref_classes;          /* 0: real targets */
+    gsgdi_labels *ref_labels; /* owned copy */
+    char ref_what[24];        /* "the model", "the training set" */
+};
+
+/* Sets o's reference (what NULL removes it): the shape and a copy of the
+ * label map a file must fit (data_options.c; the model layer's
+ * gsgd_data_set_model calls it too). */
+gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const char *what,
+                               size_t n_features, int n_classes, const gsgdi_labels *labels);
+
+/* What a reader needs to know of the options. */
+typedef struct {
+    int header;        /* -1 detect, 0 none, 1 the first row */
+    int delimiter;     /* 0 detect, else the character */
+    const char *label; /* GSGD_DATA_LABEL or NULL */
+    int zero_based;    /* svmlight: -1 detect, 0, 1 */
+    size_t n_features; /* the reference's features, or 0 */
+} gsgdi_read_opts;
+
+/* ---- the target column as read ---------------------------------------------- */
+
+typedef struct {
+    size_t n;
+    double *num; /* n values, when the column was read as numbers; else NULL */
+    char *pool;  /* when read as text: row i's text at pool + off[i] */
+    size_t *off; /* n offsets */
+    size_t pool_len, pool_cap;
+    size_t *line;   /* source line of each row, or NULL: rows named "row i" */
+    size_t column;  /* 1-based column in messages, 0 when not a column */
+    char name[64];  /* its header name (CSV) or array ("y"), "" when none */
+    char file[256]; /* the file it came from, for messages */
+} gsgdi_raw_targets;
+
+void gsgdi_raw_targets_free(gsgdi_raw_targets *t);
+/* Appends one row's text label (len bytes, not NUL-terminated). */
+gsgd_status gsgdi_raw_targets_push_text(gsgd_context *ctx, gsgdi_raw_targets *t, const char *s,
+                                        size_t len, size_t line);
+
+/* Parses [s, s + len) (blanks around it allowed) as a number with strtod
+ * in the C locale; 1 when all of it is one (inf and nan included). */
+int gsgdi_parse_number(const char *s, size_t len, double *v);
+/* 1 when [s, s + len) is how files write a missing value: nothing, "?",
+ * NA, N/A, NaN, null (any case; blanks around it allowed). */
+int gsgdi_is_missing(const char *s, size_t len);
+
+/* How targets.c turns raw targets into y. */
+typedef struct {
+    int real;     /* regression */
+    int identity; /* > 0: the values are class indices of this many
+                     classes (synth): an identity map */
+    int has_ref;  /* map through ref (classes) / follow its kind */
+    int ref_classes;
+    const gsgdi_labels *ref;
+} gsgdi_target_rules;
+
+/* Sets h->y (n floats), h->n_classes, h->meta.labels and the range from t,
+ * by the rules: a reference's map, a new sorted map of the values found
+ * (refusing a column that does not look like classes), or real values.
+ * t may be NULL (no target column): y is all 0 and meta.no_targets set;
+ * with a reference the map is still the reference's. */
+gsgd_status gsgdi_targets_finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
+                                 const gsgdi_target_rules *r, gsgdi_host_data *h);
+
+/* ---- input ------------------------------------------------------------------- */
+
+/* A source's bytes: a mapped file, or a buffer (a decompressed .gz, standard
+ * input). */
+typedef struct {
+    const unsigned char *data;
+    size_t len;
+    void *map; /* munmap(map, map_len) */
+    size_t map_len;
+    unsigned char *owned;
+    int gz; /* was gzip-compressed */
+} gsgdi_input;
+
+/* Reads path ("-": standard input), gzip-compressed or not. IO naming path;
+ * TOO_LARGE past GSGD_MAX_INPUT_BYTES. */
+gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in);
+void gsgdi_input_close(gsgdi_input *in);
+/* Frees an input allocated with malloc (a host data's release). */
+void gsgdi_input_release(void *in);
+/* The first up to size bytes of path, decompressed when it is gzip. */
+gsgd_status gsgdi_input_peek(gsgd_context *ctx, const char *path, unsigned char *buf, size_t size,
+                             size_t *got, int *gz);
+
+/* The format of a source from its name and first bytes (never AUTO: CSV
+ * when nothing else fits). */
+gsgd_data_format gsgdi_detect_format(const char *path, const unsigned char *head, size_t len);
+/* "CSV", "svmlight", ... */
+const char *gsgdi_format_name(gsgd_data_format f);
+
+/* ---- readers ------------------------------------------------------------------ */
+
+/* Parses delimited text (what names it in messages): features into h->X,
+ * h->n, h->d, the detail ("comma-separated, header") into h->meta, the
+ * target column into t (t->n == 0 when the rows have none). */
+gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *data, size_t len,
+                            const gsgdi_read_opts *o, gsgdi_host_data *h, gsgdi_raw_targets *t);
+
+/* The delimiter of delimited text [p, end): of tab, ';', ',' and '|' the
+ * first found equally often on each of the first 30 lines, else the most
+ * frequent on the first line, else 0 (runs of blanks) when the first line
+ * has two words, else ',' (csv_sniff.c). */
+char gsgdi_csv_sniff_delimiter(const char *p, const char *end);
+/* "comma", "tab", "semicolon", "blank" (0), "'|'", "custom". */
+const char *gsgdi_csv_delimiter_name(char d);
+
+/* Parses svmlight / LIBSVM text into dense features and numeric targets. */
+gsgd_status gsgdi_svmlight_parse(gsgd_context *ctx, const char *what, const void *data, size_t len,
+                                 const gsgdi_read_opts *o, gsgdi_host_data *h,
+                                 gsgdi_raw_targets *t);
+
+/* A parsed .npy array: its type and shape, and where its elements lie (in
+ * the buffer given to gsgdi_npy_parse, which must outlive it). */
+typedef struct {
+    char kind;   /* 'f' float, 'i' signed, 'u' unsigned, 'b' bool */
+    int esize;   /* bytes per element */
+    int swap;    /* big-endian elements on this little-endian host */
+    int fortran; /* column-major */
+    int ndim;
+    uint64_t shape[8];
+    uint64_t count; /* elements */
+    const unsigned char *elems;
+} gsgdi_npy;
+
+/* Parses a .npy image (format versions 1 to 3). BAD_FORMAT naming what for
+ * a bad magic, header or dtype and a size that does not match the shape;
+ * TOO_LARGE for shapes past the limits. */
+gsgd_status gsgdi_npy_parse(gsgd_context *ctx, const char *what, const void *data, size_t len,
+                            gsgdi_npy *a);
+/* The features of a 2-D (or higher, flattened per row) array as floats:
+ * *X is a new array, or with *borrowed = 1 the array's own bytes (little-
+ * endian float32 in C order, read in place). Non-finite values are
+ * BAD_VALUE naming row and column. */
+gsgd_status gsgdi_npy_features(gsgd_context *ctx, const char *what, const gsgdi_npy *a, float **X,
+                               size_t *n, size_t *d, int *borrowed);
+/* The targets of a 1-D (or n x 1) array as numbers. */
+gsgd_status gsgdi_npy_targets(gsgd_context *ctx, const char *what, const gsgdi_npy *a,
+                              gsgdi_raw_targets *t);
+
+/* A member of a zip archive (stored, or deflated and inflated here with its
+ * CRC checked): *data points into the archive or, when *owned is not NULL,
+ * into *owned (free it). BAD_FORMAT naming what and the member; *data is
+ * NULL (and OK returned) when the archive has no such member. */
+gsgd_status gsgdi_zip_member(gsgd_context *ctx, const char *what, const void *zip, size_t len,
+                             const char *member, const unsigned char **data, size_t *size,
+                             unsigned char **owned);
+/* The member names of a zip archive, comma-separated, for messages. */
+void gsgdi_zip_list(const void *zip, size_t len, char *buf, size_t size);
 
 /* Reads an IDX image file (ubyte, byte, short, int, float or double; 2 to 4
  * dimensions, the first one is the sample count) and an IDX label file (one
- * dimension, integer type). Either may be gzip-compressed. ubyte images are
- * scaled to [0,1] (GSGD_U8_FEATURE); other types are kept as they are.
- * With storage AUTO or U8, ubyte images stay bytes in out->X8 (out->X is
- * NULL): the same features in a quarter of the memory. n_classes is the
- * largest label + 1, at least 2. Statuses: IO (open/read), BAD_FORMAT
- * (header, truncation, count mismatch), BAD_VALUE (NaN/Inf, negative
- * label), TOO_LARGE (absurd dimensions), INVALID_ARGUMENT (storage U8 for
- * images that are not ubyte). */
+ * dimension, integer type) into features and raw targets. Either may be
+ * gzip-compressed. ubyte images are scaled to [0,1] (GSGD_U8_FEATURE);
+ * other types are kept as they are. With storage AUTO or U8, ubyte images
+ * stay bytes in out->X8 (out->X is NULL): the same features in a quarter
+ * of the memory. labels_path may be NULL (no targets). Statuses: IO
+ * (open/read), BAD_FORMAT (header, truncation, count mismatch), BAD_VALUE
+ * (NaN/Inf), TOO_LARGE (absurd dimensions), INVALID_ARGUMENT (storage U8
+ * for images that are not ubyte). */
 gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
-                           gsgdi_storage storage, gsgdi_host_data *out);
-
-/* Reads comma-separated numbers, one sample per line, the target in the first
- * column (label_last == 0) or the last one. header skips the first line.
- * Classification targets (regression == 0) must be non-negative integers and
- * n_classes is the largest + 1 (at least 2); regression gives n_classes 0.
- * Statuses: IO, BAD_FORMAT (ragged rows, empty file), BAD_VALUE. */
-gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, int header,
-                           int regression, gsgdi_host_data *out);
+                           gsgdi_storage storage, gsgdi_host_data *out, gsgdi_raw_targets *t);
 
 /* A learnable problem from a random teacher: x ~ N(0, I_d), teacher W (d x k)
  * ~ N(0, 1/d); label = argmax_k (x W)_k for k >= 2, and for k == 1 a
@@ -64,6 +228,35 @@ gsgd_status gsgdi_load_csv(gsgd_context *ctx, const char *path, int label_last, 
  * TOO_LARGE (n x d above GSGD_MAX_ELEMENTS). */
 gsgd_status gsgdi_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t seed,
                         gsgdi_host_data *train, gsgdi_host_data *test);
+
+/* ---- loading ------------------------------------------------------------------ */
+
+/* Everything a file's loading needs, from the options (and a spec's own
+ * options on top). */
+typedef struct {
+    gsgd_data_format format; /* AUTO: detected */
+    gsgdi_read_opts read;
+    gsgdi_target_rules rules;
+    gsgdi_storage storage;   /* AUTO resolved for the device: F32 on the CPU */
+    const char *labels_file; /* NULL: none */
+} gsgdi_load_plan;
+
+void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_load_plan *p);
+
+/* Loads the file path ("-": standard input) into host data, its targets
+ * finished by the plan's rules and its meta filled. */
+gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_load_plan *p,
+                            gsgdi_host_data *h);
+
+/* Loads a spec (fashion-mnist, idx:, csv:, tsv:, svmlight:, npy:, npz:,
+ * synth:) into its parts; *handled is 0 when source is no spec. */
+gsgd_status gsgdi_load_spec(gsgd_context *ctx, const char *source, const gsgd_data_options *o,
+                            gsgdi_host_data *train, gsgdi_host_data *test, int *handled);
+
+/* Splits host data into seeded train and test parts, stratified by class
+ * for classes (split.c); h is unchanged. */
+gsgd_status gsgdi_host_split(gsgd_context *ctx, const gsgdi_host_data *h, double test_fraction,
+                             uint64_t seed, gsgdi_host_data *train, gsgdi_host_data *test);
 
 /* ---- sparse (CSR) readers: gsgdi_csr_host (data/dataset.h) ------------- */
 

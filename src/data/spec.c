@@ -1,5 +1,6 @@
 /* Dataset specs: the one string that names a dataset on the command line and
- * in gsgd_dataset_load ("fashion-mnist", "csv:data.csv:header", ...). */
+ * in gsgd_dataset_load ("fashion-mnist", "csv:data.csv:header", ...). A spec's
+ * prefix and options win over the loading options and over detection. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,30 +12,15 @@
 
 #define SPEC_FORMS                                                                                 \
     "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "                   \
-    "csv:PATH[:label=first|last][:header][:target=real], synth:N,D,K[:seed=S], "                   \
-    "synth-sparse:N,D,K,NNZ[:seed=S], svmlight:PATH[:zero-based|one-based][:features=N] (or a "    \
-    "PATH ending in .svm, .svmlight, .libsvm, maybe .gz), npz-csr:MATRIX.npz,LABELS"
+    "csv:PATH[:label=first|last][:header][:target=real], tsv:PATH, svmlight:PATH, npy:X[,Y], "     \
+    "npz:PATH, synth:N,D,K[:seed=S], synth-sparse:N,D,K,NNZ[:seed=S], "                            \
+    "svmlight:PATH[:zero-based|one-based][:features=N], npz-csr:MATRIX.npz,LABELS, or the path "   \
+    "of a CSV, TSV, svmlight, .npy, .npz or IDX file"
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define PATH_LEN 4096
 
 static int starts_with(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* Uploads the parts and frees the host copies whatever happens. */
-static gsgd_status upload_parts(gsgd_context *ctx, gsgdi_host_data *tr, gsgdi_host_data *te,
-                                gsgd_dataset **train, gsgd_dataset **test) {
-    gsgd_status st = gsgdi_dataset_from_host_data(ctx, tr, train);
-    gsgdi_host_data_free(tr);
-    if (st == GSGD_STATUS_OK && (te->X || te->X8)) {
-        st = gsgdi_dataset_from_host_data(ctx, te, test);
-        if (st != GSGD_STATUS_OK) {
-            gsgd_dataset_free(*train);
-            *train = NULL;
-        }
-    }
-    gsgdi_host_data_free(te);
-    return st;
 }
 
 /* Finds DIR/NAME.gz or DIR/NAME (Debian ships the .gz files). */
@@ -53,13 +39,10 @@ static gsgd_status fmnist_file(gsgd_context *ctx, const char *dir, const char *n
 
 /* Peels a trailing "storage=u8|f32" (after a ':' or as the whole of spec)
  * off spec in place, so that a path containing ':' still works. Without
- * one, the device decides: bytes where memory is scarce and the gather is
- * bandwidth-bound (CUDA: AUTO), floats on the CPU, where RAM is plentiful
- * and the division per pixel costs (measured, Fashion-MNIST softmax at
- * batch 64 on 2 threads: 822k samples/s from bytes, 960k from floats). */
+ * one, *storage keeps the plan's (the device decides: bytes where memory is
+ * scarce and the gather is bandwidth-bound, floats on the CPU). */
 static gsgd_status peel_storage(gsgd_context *ctx, const char *what, char *spec,
                                 gsgdi_storage *storage) {
-    *storage = ctx && ctx->device == GSGD_DEVICE_CPU ? GSGD_STORAGE_F32 : GSGD_STORAGE_AUTO;
     char *colon = strrchr(spec, ':'), *opt = colon ? colon + 1 : spec;
     if (!starts_with(opt, "storage=")) return GSGD_STATUS_OK;
     const char *v = opt + strlen("storage=");
@@ -76,15 +59,24 @@ static gsgd_status peel_storage(gsgd_context *ctx, const char *what, char *spec,
     return GSGD_STATUS_OK;
 }
 
-/* "fashion-mnist[:DIR][:storage=u8|f32]", spec is what follows the name. */
-static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr,
-                               gsgdi_host_data *te) {
+/* Finishes the targets of a part read by a spec's own reader. */
+static gsgd_status finish(gsgd_context *ctx, gsgdi_raw_targets *t, const gsgdi_target_rules *r,
+                          gsgdi_host_data *h) {
+    gsgd_status st = gsgdi_targets_finish(ctx, t && t->n ? t : NULL, r, h);
+    gsgdi_raw_targets_free(t);
+    if (st != GSGD_STATUS_OK) gsgdi_host_data_free(h);
+    return st;
+}
+
+/* "fashion-mnist[:DIR][:storage=u8|f32]", spec is what follows the name.
+ * The test part's labels go through the training part's map. */
+static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgdi_load_plan *plan,
+                               gsgdi_host_data *tr, gsgdi_host_data *te) {
     char dir[PATH_LEN];
     GSGD_RETURN_ERROR_IF(strlen(spec) >= sizeof dir, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "fashion-mnist: spec too long");
     strcpy(dir, spec);
-    gsgdi_storage storage;
-    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &storage));
+    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "fashion-mnist", dir, &plan->storage));
     if (!dir[0]) strcpy(dir, FMNIST_DEFAULT_DIR);
     struct stat sb;
     const char *why = stat(dir, &sb) != 0    ? strerror(errno)
@@ -98,8 +90,15 @@ static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgdi_host_d
                                    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char paths[4][PATH_LEN];
     for (int i = 0; i < 4; i++) GSGD_FORWARD_IF_ERROR(fmnist_file(ctx, dir, names[i], paths[i]));
-    GSGD_FORWARD_IF_ERROR(gsgdi_load_idx(ctx, paths[0], paths[1], storage, tr));
-    gsgd_status st = gsgdi_load_idx(ctx, paths[2], paths[3], storage, te);
+    gsgdi_raw_targets t;
+    GSGD_FORWARD_IF_ERROR(gsgdi_load_idx(ctx, paths[0], paths[1], plan->storage, tr, &t));
+    GSGD_FORWARD_IF_ERROR(finish(ctx, &t, &plan->rules, tr));
+    gsgd_status st = gsgdi_load_idx(ctx, paths[2], paths[3], plan->storage, te, &t);
+    gsgdi_target_rules test_rules = plan->rules;
+    if (!test_rules.has_ref)
+        test_rules = (gsgdi_target_rules){
+            .has_ref = 1, .ref_classes = tr->n_classes, .ref = tr->meta.labels};
+    if (st == GSGD_STATUS_OK) st = finish(ctx, &t, &test_rules, te);
     if (st == GSGD_STATUS_OK && te->d != tr->d)
         st = GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "fashion-mnist: %s has %zu features per image but %s has %zu", paths[2],
@@ -109,33 +108,36 @@ static gsgd_status load_fmnist(gsgd_context *ctx, const char *spec, gsgdi_host_d
         gsgdi_host_data_free(te);
         return st;
     }
-    /* A test set may miss a class; both parts must agree on the count. */
-    int k = tr->n_classes > te->n_classes ? tr->n_classes : te->n_classes;
-    tr->n_classes = te->n_classes = k;
+    snprintf(te->meta.part, sizeof te->meta.part, "test part");
+    for (int k = 0; k < 2; k++) {
+        gsgdi_data_meta *m = k ? &te->meta : &tr->meta;
+        snprintf(m->source, sizeof m->source, "fashion-mnist");
+        snprintf(m->format, sizeof m->format, "IDX");
+    }
     return GSGD_STATUS_OK;
 }
 
 /* "csv:PATH[:label=first|last][:header][:target=real]": options are peeled
  * off the end, so a PATH containing ':' still works. */
-static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr) {
+static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgdi_load_plan *plan,
+                                 gsgdi_host_data *tr) {
     char path[PATH_LEN];
     GSGD_RETURN_ERROR_IF(strlen(spec) >= sizeof path, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "csv: spec too long");
     strcpy(path, spec);
-    int label_last = 0, header = 0, regression = 0;
     char *colon;
     while ((colon = strrchr(path, ':')) != NULL) {
         const char *opt = colon + 1;
         if (strcmp(opt, "header") == 0)
-            header = 1;
+            plan->read.header = 1;
         else if (strcmp(opt, "label=first") == 0)
-            label_last = 0;
+            plan->read.label = "0";
         else if (strcmp(opt, "label=last") == 0)
-            label_last = 1;
+            plan->read.label = "-1";
         else if (strcmp(opt, "target=real") == 0)
-            regression = 1;
+            plan->rules.real = 1;
         else if (strcmp(opt, "target=class") == 0)
-            regression = 0;
+            plan->rules.real = 0;
         else if (starts_with(opt, "storage="))
             return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                               "csv: option '%s': storage= applies to IDX images only; csv "
@@ -153,7 +155,7 @@ static gsgd_status load_csv_spec(gsgd_context *ctx, const char *spec, gsgdi_host
     GSGD_RETURN_ERROR_IF(
         !path[0], ctx, GSGD_STATUS_INVALID_ARGUMENT,
         "csv: no file in spec (csv:PATH[:label=first|last][:header][:target=real])");
-    return gsgdi_load_csv(ctx, path, label_last, header, regression, tr);
+    return gsgdi_load_file(ctx, path, plan, tr);
 }
 
 /* Parses a decimal unsigned number that must fill [s, end). */
@@ -167,9 +169,34 @@ static int parse_u64(const char *s, const char *end, uint64_t *v) {
     return 1;
 }
 
+/* The targets synth drew (class indices, or real values) through the
+ * rules: an identity map, or the reference's. */
+static gsgd_status synth_targets(gsgd_context *ctx, const char *spec, int k,
+                                 const gsgdi_target_rules *rules, gsgdi_host_data *h) {
+    gsgdi_raw_targets t = {.n = h->n};
+    snprintf(t.file, sizeof t.file, "synth");
+    t.num = malloc(h->n * sizeof *t.num);
+    float *y = h->y;
+    if (!t.num) {
+        gsgdi_host_data_free(h);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "synth: out of memory");
+    }
+    for (size_t i = 0; i < h->n; i++) t.num[i] = y[i];
+    free(y);
+    h->y = NULL;
+    gsgdi_target_rules r = *rules;
+    r.real = k == 1;
+    r.identity = k == 1 ? 0 : k;
+    GSGD_FORWARD_IF_ERROR(finish(ctx, &t, &r, h));
+    snprintf(h->meta.source, sizeof h->meta.source, "synth:%s", spec);
+    snprintf(h->meta.format, sizeof h->meta.format, "synth");
+    snprintf(h->meta.detail, sizeof h->meta.detail, "random teacher");
+    return GSGD_STATUS_OK;
+}
+
 /* "synth:N,D,K[:seed=S]" */
-static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, gsgdi_host_data *tr,
-                                   gsgdi_host_data *te) {
+static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, const gsgdi_load_plan *plan,
+                                   gsgdi_host_data *tr, gsgdi_host_data *te) {
     uint64_t v[3], seed = 0;
     const char *s = spec, *opts = strchr(spec, ':');
     const char *stop = opts ? opts : spec + strlen(spec);
@@ -191,56 +218,103 @@ static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, gsgdi_ho
     GSGD_RETURN_ERROR_IF(v[2] > GSGD_MAX_CLASSES, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "synth: K = %llu outside [1, %d] (1 = regression)",
                          (unsigned long long)v[2], GSGD_MAX_CLASSES);
-    return gsgdi_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te);
+    GSGD_FORWARD_IF_ERROR(gsgdi_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te));
+    gsgd_status st = synth_targets(ctx, spec, (int)v[2], &plan->rules, tr);
+    if (st == GSGD_STATUS_OK) st = synth_targets(ctx, spec, (int)v[2], &plan->rules, te);
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_host_data_free(tr);
+        gsgdi_host_data_free(te);
+        return st;
+    }
+    snprintf(te->meta.part, sizeof te->meta.part, "test part, 20%%");
+    snprintf(tr->meta.part, sizeof tr->meta.part, "train part, 80%%");
+    return GSGD_STATUS_OK;
+}
+
+/* "PATH,SECOND[:storage=...]" into path and second (second may be absent
+ * when optional). */
+static gsgd_status two_paths(gsgd_context *ctx, const char *what, const char *spec, char *path,
+                             char *second, int optional) {
+    const char *comma = strchr(spec, ',');
+    GSGD_RETURN_ERROR_IF((!comma && !optional) || comma == spec || (comma && !comma[1]), ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT, "%s: '%s' is not %s", what, spec,
+                         optional ? "X[,Y]" : "IMAGES,LABELS");
+    const size_t len = comma ? (size_t)(comma - spec) : strlen(spec);
+    GSGD_RETURN_ERROR_IF(len >= PATH_LEN || (comma && strlen(comma + 1) >= PATH_LEN) || !len, ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT, "%s: path too long or empty", what);
+    memcpy(path, spec, len);
+    path[len] = '\0';
+    second[0] = '\0';
+    if (comma) strcpy(second, comma + 1);
+    return GSGD_STATUS_OK;
 }
 
 /* "idx:IMAGES,LABELS[:storage=u8|f32]" */
-static gsgd_status load_idx_spec(gsgd_context *ctx, const char *full, gsgdi_host_data *tr) {
+static gsgd_status load_idx_spec(gsgd_context *ctx, const char *full, gsgdi_load_plan *plan,
+                                 gsgdi_host_data *tr) {
     char spec[2 * PATH_LEN];
     GSGD_RETURN_ERROR_IF(strlen(full) >= sizeof spec, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "idx: spec too long");
     strcpy(spec, full);
-    gsgdi_storage storage;
-    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "idx", spec, &storage));
-    const char *comma = strchr(spec, ',');
-    GSGD_RETURN_ERROR_IF(!comma || comma == spec || !comma[1], ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "idx: '%s' is not IMAGES,LABELS", spec);
-    char images[PATH_LEN];
-    size_t len = (size_t)(comma - spec);
-    GSGD_RETURN_ERROR_IF(len >= sizeof images, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "idx: image path too long");
-    memcpy(images, spec, len);
-    images[len] = '\0';
-    return gsgdi_load_idx(ctx, images, comma + 1, storage, tr);
+    GSGD_FORWARD_IF_ERROR(peel_storage(ctx, "idx", spec, &plan->storage));
+    char images[PATH_LEN], labels[PATH_LEN];
+    GSGD_FORWARD_IF_ERROR(two_paths(ctx, "idx", spec, images, labels, 0));
+    plan->format = GSGD_FORMAT_IDX;
+    plan->labels_file = labels;
+    return gsgdi_load_file(ctx, images, plan, tr);
 }
 
-gsgd_status gsgd_dataset_load(gsgd_context *ctx, const char *spec, gsgd_dataset **train,
-                              gsgd_dataset **test) {
-    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (train) *train = NULL;
-    if (test) *test = NULL;
-    GSGD_RETURN_ERROR_IF(!spec || !train, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "dataset_load: spec or train is NULL");
-    int sparse = 0;
-    gsgd_status st = gsgdi_load_sparse_spec(ctx, spec, train, test, &sparse);
-    if (sparse) return st;
-    gsgdi_host_data tr = {0}, te = {0};
-    if (strcmp(spec, "fashion-mnist") == 0)
-        st = load_fmnist(ctx, "", &tr, &te);
-    else if (starts_with(spec, "fashion-mnist:"))
-        st = load_fmnist(ctx, spec + 14, &tr, &te);
-    else if (starts_with(spec, "idx:"))
-        st = load_idx_spec(ctx, spec + 4, &tr);
-    else if (starts_with(spec, "csv:"))
-        st = load_csv_spec(ctx, spec + 4, &tr);
-    else if (starts_with(spec, "synth:"))
-        st = load_synth_spec(ctx, spec + 6, &tr, &te);
-    else
-        return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                          "dataset: unknown spec '%.200s'; valid forms: " SPEC_FORMS, spec);
-    GSGD_FORWARD_IF_ERROR(st);
-    /* A caller that passes no test pointer does not want the test part. */
-    if (!test) gsgdi_host_data_free(&te);
-    gsgd_dataset *dummy = NULL;
-    return upload_parts(ctx, &tr, &te, train, test ? test : &dummy);
+/* "npy:X[,Y]": features, and targets from a second .npy. */
+static gsgd_status load_npy_spec(gsgd_context *ctx, const char *spec, gsgdi_load_plan *plan,
+                                 gsgdi_host_data *tr) {
+    char x[PATH_LEN], y[PATH_LEN];
+    GSGD_FORWARD_IF_ERROR(two_paths(ctx, "npy", spec, x, y, 1));
+    plan->format = GSGD_FORMAT_NPY;
+    if (y[0]) plan->labels_file = y;
+    return gsgdi_load_file(ctx, x, plan, tr);
+}
+
+/* A source that is no spec and no file: a misspelt spec more likely than
+ * a missing file when it has neither a '/' nor a '.'. */
+static int looks_like_spec(const char *source) {
+    struct stat sb;
+    return stat(source, &sb) != 0 && !strchr(source, '/') && !strchr(source, '.') &&
+           strcmp(source, "-") != 0;
+}
+
+gsgd_status gsgdi_load_spec(gsgd_context *ctx, const char *source, const gsgd_data_options *o,
+                            gsgdi_host_data *train, gsgdi_host_data *test, int *handled) {
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    gsgdi_load_plan plan;
+    gsgdi_load_plan_from(ctx, o, &plan);
+    *handled = 1;
+    if (strcmp(source, "fashion-mnist") == 0) return load_fmnist(ctx, "", &plan, train, test);
+    if (starts_with(source, "fashion-mnist:"))
+        return load_fmnist(ctx, source + 14, &plan, train, test);
+    if (starts_with(source, "idx:")) return load_idx_spec(ctx, source + 4, &plan, train);
+    if (starts_with(source, "synth:")) return load_synth_spec(ctx, source + 6, &plan, train, test);
+    if (starts_with(source, "npy:")) return load_npy_spec(ctx, source + 4, &plan, train);
+    static const struct {
+        const char *prefix;
+        gsgd_data_format format;
+        int delimiter;
+    } files[] = {{"csv:", GSGD_FORMAT_CSV, -1},           {"tsv:", GSGD_FORMAT_CSV, '\t'},
+                 {"svmlight:", GSGD_FORMAT_SVMLIGHT, -1}, {"libsvm:", GSGD_FORMAT_SVMLIGHT, -1},
+                 {"svm:", GSGD_FORMAT_SVMLIGHT, -1},      {"npz:", GSGD_FORMAT_NPZ, -1}};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        if (!starts_with(source, files[k].prefix)) continue;
+        plan.format = files[k].format;
+        if (files[k].delimiter >= 0) plan.read.delimiter = files[k].delimiter;
+        const char *rest = source + strlen(files[k].prefix);
+        if (files[k].format == GSGD_FORMAT_CSV) return load_csv_spec(ctx, rest, &plan, train);
+        GSGD_RETURN_ERROR_IF(!*rest, ctx, GSGD_STATUS_INVALID_ARGUMENT, "%s: no file in spec",
+                             files[k].prefix);
+        return gsgdi_load_file(ctx, rest, &plan, train);
+    }
+    *handled = 0;
+    GSGD_RETURN_ERROR_IF(looks_like_spec(source), ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset: '%.200s' is neither a file nor a spec; valid forms: " SPEC_FORMS,
+                         source);
+    return GSGD_STATUS_OK;
 }

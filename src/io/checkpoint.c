@@ -14,12 +14,14 @@
  *
  *   offset  size  field
  *   0       8     magic "GSGDCKP\0"
- *   8       4     format version (1)
+ *   8       4     format version (2; version 1, without a label map, still
+ *                 loads)
  *   12      4     byte-order mark 0x01020304
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
  *   152     4     n_classes
- *   156     4     flags (bit 0: standardiser, bit 1: average)
+ *   156     4     flags (bit 0: standardiser, bit 1: average, bit 2: label
+ *                 map, version 2)
  *   160     8     n_params
  *   168     4     optimizer (a gsgd_optim; also among the options)
  *   172     4     optimizer state buffers (gsgdi_rule_state_count: 0-2)
@@ -41,6 +43,7 @@
  *           8*d   mean then inv_std, when flag bit 0
  *           4*n   the average, when flag bit 1
  *           4*n   each optimizer state buffer
+ *           ...   the label map (data/labels.h's image), when flag bit 2
  *   end-4   4     CRC32 (zlib) of every byte before it
  */
 #include <math.h>
@@ -54,7 +57,7 @@
 #include "core/error.h"
 
 #define CKPT_MAGIC "GSGDCKP"
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 #define FIXED_BYTES 280
 
 /* One walk over the fixed fields serves both writing and reading, so the
@@ -131,7 +134,8 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     h->n_features = m->n_features;
     h->n_classes = m->n_classes;
     const int has_avg = tr->average && tr->avg_count > 0;
-    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u);
+    const int has_labels = m->labels_given && m->labels;
+    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | (has_labels ? 4u : 0u);
     h->n_params = m->n_params;
     h->optim = (int32_t)tr->opts.v[GSGD_OPTIMIZER];
     h->n_state = (uint32_t)gsgdi_rule_state_count(&tr->rule);
@@ -176,9 +180,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
+    const size_t lbytes = (h.flags & 4u) ? gsgdi_labels_image_bytes(m->labels) : 0;
     gsgdi_bytes b = {0};
     b.cap = FIXED_BYTES + sizeof h.v + pbytes * (1 + (size_t)has_avg + h.n_state) +
-            (has_std ? 2 * dbytes : 0) + 4;
+            (has_std ? 2 * dbytes : 0) + lbytes + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     visit_fixed(&h, put_field, &b);
     gsgdi_bytes_put(&b, h.v, sizeof h.v);
@@ -191,6 +196,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     if (has_avg) GSGD_CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
     for (uint32_t k = 0; k < h.n_state; k++)
         GSGD_CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
+    if (lbytes) {
+        gsgdi_labels_image_write(m->labels, b.buf + b.len);
+        b.len += lbytes;
+    }
     gsgdi_bytes_put_crc(&b);
     st = b.len == b.cap ? gsgdi_write_atomically(ctx, path, b.buf, b.len)
                         : GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL,
@@ -220,8 +229,9 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     reader r = {p, 0};
     memset(h, 0, sizeof *h);
     visit_fixed(h, get_field, &r);
-    GSGD_RETURN_ERROR_IF(h->version != CKPT_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
-                         "load: %s: checkpoint format version %u, this build reads version %u",
+    GSGD_RETURN_ERROR_IF(h->version < 1 || h->version > CKPT_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: checkpoint format version %u, this build reads versions 1 to "
+                         "%u",
                          path, h->version, CKPT_VERSION);
     GSGD_RETURN_ERROR_IF(h->bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: written on a host of another byte order", path);
@@ -229,12 +239,12 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
                          "load: %s: CRC mismatch (file corrupt or truncated)", path);
     /* Past the CRC the file is as written; these guard against a file
      * crafted to pass it. */
-    GSGD_RETURN_ERROR_IF(h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > 3u || h->n_state > 2u ||
-                             h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
-                             h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) ||
-                             h->epoch < 0 || len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
-                         ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header",
-                         path);
+    GSGD_RETURN_ERROR_IF(
+        h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > (h->version == 1 ? 3u : 7u) ||
+            h->n_state > 2u || h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
+            h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
+            len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
+        ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
     /* A checkpoint of an older build with fewer options: the newer ones
      * keep their defaults. */
     for (int k = 0; k < GSGD_N_PARAMS; k++) gsgd_param_bounds((gsgd_param)k, NULL, NULL, &h->v[k]);
@@ -261,9 +271,15 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         lay->state[k] = off;
         off += pbytes;
     }
-    GSGD_RETURN_ERROR_IF(h->n_params != m->n_params || len != off + 4, ctx, GSGD_STATUS_BAD_FORMAT,
+    /* The label map's length is in its own header: it must end at the CRC. */
+    const int has_labels = (h->flags & 4u) != 0;
+    GSGD_RETURN_ERROR_IF(h->n_params != m->n_params ||
+                             (has_labels ? len < off + 4 : len != off + 4),
+                         ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: size %zu does not match the checkpoint's model (expected %zu)",
                          path, len, off + 4);
+    lay->labels = has_labels ? off : 0;
+    lay->labels_len = has_labels ? len - 4 - off : 0;
     return GSGD_STATUS_OK;
 }
 
@@ -276,6 +292,8 @@ gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
     off->params = lay.average ? lay.average : lay.params;
     off->mean = lay.mean;
     off->inv_std = lay.inv_std;
+    off->labels = lay.labels;
+    off->labels_len = lay.labels_len;
     return GSGD_STATUS_OK;
 }
 

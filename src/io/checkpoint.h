@@ -20,7 +20,15 @@
  * inv_std are 0 without a standardiser). */
 typedef struct {
     size_t params, mean, inv_std;
+    size_t labels, labels_len; /* the label map's image, 0 when none */
 } gsgdi_model_offsets;
+
+/* Sets m's label map from the image at off->labels of data (the default
+ * map of class indices when there is none), checking that it fits the
+ * model: BAD_FORMAT naming path. */
+gsgd_status gsgdi_model_labels_from_image(gsgd_context *ctx, const char *path,
+                                          const unsigned char *data, const gsgdi_model_offsets *off,
+                                          gsgd_model *m);
 
 /* 1 when data starts with the checkpoint magic. */
 int gsgdi_is_checkpoint(const unsigned char *data, size_t len);
@@ -60,6 +68,7 @@ typedef struct {
 /* Payload offsets of a parsed image. */
 typedef struct {
     size_t params, mean, inv_std, average, state[2];
+    size_t labels, labels_len; /* the label map's image (version 2), 0 when none */
 } gsgdi_ckpt_layout;
 
 /* Reads and parses path; *data is the image (freed by the caller), NULL

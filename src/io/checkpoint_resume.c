@@ -3,6 +3,8 @@
  * that a trainer can take the saved state, naming whatever differs, then
  * restores every buffer and counter so the run continues exactly.
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +37,12 @@ static double cosine_span(const double *v) {
     return v[GSGD_COSINE_PERIOD] > 0.0 ? v[GSGD_COSINE_PERIOD] : v[GSGD_EPOCHS];
 }
 
-/* Whether tr can take the checkpoint's state, naming what differs. */
+/* Whether tr can take the checkpoint's state, naming what differs. With
+ * new_data the training set may differ (rows, and so the batch clamped to
+ * them) but not its label map. */
 static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
-                                    const gsgdi_ckpt_header *h, const gsgd_model *saved) {
+                                    const gsgdi_ckpt_header *h, const gsgd_model *saved,
+                                    const gsgdi_labels *saved_labels, int new_data) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
     GSGD_RETURN_ERROR_IF(strcmp(saved->spec, m->spec) != 0 || saved->n_features != m->n_features ||
@@ -47,11 +52,23 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
                          "classes, the trainer's is '%s' with %zu and %d",
                          path, saved->spec, saved->n_features, saved->n_classes, m->spec,
                          m->n_features, m->n_classes);
-    GSGD_RETURN_ERROR_IF(h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                         "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu "
-                         "(not the same data?)",
+    const gsgdi_labels *data_labels = tr->train->meta.labels;
+    if (saved_labels && data_labels && !gsgdi_labels_equal(saved_labels, data_labels)) {
+        char a[200], b[200];
+        gsgdi_labels_summary(saved_labels, a, sizeof a);
+        gsgdi_labels_summary(data_labels, b, sizeof b);
+        return GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                          "resume: %s: the checkpoint's labels are %s, the training data's %s: "
+                          "load the data against the checkpoint's model (gsgd_data_set_model) so "
+                          "its labels map to the same classes",
+                          path, a, b);
+    }
+    GSGD_RETURN_ERROR_IF(!new_data && h->n_train != tr->train->n, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "resume: %s: the checkpoint trained on %llu samples, the trainer has %zu: "
+                         "an exact resume needs the same data; to go on training on other data "
+                         "use gsgd_trainer_resume_new_data (gsgd train --resume with new --data)",
                          path, (unsigned long long)h->n_train, tr->train->n);
-    GSGD_RETURN_ERROR_IF(h->batch != tr->B, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+    GSGD_RETURN_ERROR_IF(!new_data && h->batch != tr->B, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "resume: %s: the checkpoint's batch is %llu, the trainer's %zu (create it "
                          "with BATCH = %llu)",
                          path, (unsigned long long)h->batch, tr->B, (unsigned long long)h->batch);
@@ -112,7 +129,8 @@ static gsgd_status match_standardiser(gsgd_model *m, int want) {
 }
 
 static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
-                           const gsgdi_ckpt_layout *lay, const unsigned char *data) {
+                           const gsgdi_ckpt_layout *lay, const unsigned char *data,
+                           gsgdi_labels **labels, int new_data) {
     gsgd_context *ctx = tr->ctx;
     const gsgdi_backend *be = ctx->be;
     gsgd_model *m = tr->m;
@@ -143,11 +161,24 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     tr->best = h->best;
     tr->lr_now = h->lr_now;
     tr->bad_seen = h->bad_seen;
+    if (new_data) {
+        /* A fresh epoch over the new rows; losses on other data do not
+         * compare with the best one seen. */
+        tr->epoch_step = 0;
+        tr->best = NAN;
+        tr->no_improve = 0;
+    }
+    if (*labels) { /* the model speaks the checkpoint's labels */
+        gsgdi_labels_free(m->labels);
+        m->labels = *labels;
+        m->labels_given = 1;
+        *labels = NULL;
+    }
     gsgdi_trainer_use_average(tr, 1); /* as gsgd_train leaves it */
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path) {
+static gsgd_status resume(gsgd_trainer *tr, const char *path, int new_data) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
     gsgd_context *ctx = tr->ctx;
     GSGD_RETURN_ERROR_IF(!path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "resume: NULL path");
@@ -156,8 +187,20 @@ gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path) {
     gsgdi_ckpt_layout lay;
     gsgd_model saved = {0};
     GSGD_FORWARD_IF_ERROR(gsgdi_checkpoint_read(ctx, path, &data, &h, &lay, &saved));
-    gsgd_status st = check_compatible(tr, path, &h, &saved);
-    if (st == GSGD_STATUS_OK) st = restore(tr, &h, &lay, data);
+    const gsgdi_model_offsets off = {.labels = lay.labels, .labels_len = lay.labels_len};
+    gsgd_status st = gsgdi_model_labels_from_image(ctx, path, data, &off, &saved);
+    gsgdi_labels *labels = saved.labels_given ? saved.labels : NULL;
+    if (!labels) gsgdi_labels_free(saved.labels);
+    saved.labels = NULL;
+    if (st == GSGD_STATUS_OK) st = check_compatible(tr, path, &h, &saved, labels, new_data);
+    if (st == GSGD_STATUS_OK) st = restore(tr, &h, &lay, data, &labels, new_data);
+    gsgdi_labels_free(labels);
     free(data);
     return st;
+}
+
+gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path) { return resume(tr, path, 0); }
+
+gsgd_status gsgd_trainer_resume_new_data(gsgd_trainer *tr, const char *path) {
+    return resume(tr, path, 1);
 }

@@ -3,19 +3,23 @@
  *
  *   offset  size  field
  *   0       8     magic "GSGDMDL\0"
- *   8       4     format version (1)
+ *   8       4     format version (2; version 1 files, without a label map,
+ *                 still load)
  *   12      4     byte-order mark 0x01020304 (files are native little-endian)
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
  *   152     4     n_classes
- *   156     4     flags (bit 0: standardiser present)
+ *   156     4     flags (bit 0: standardiser present; bit 1: label map
+ *                 present, version 2)
  *   160     8     n_params
  *   168     4*n   parameters (flat buffer)
  *   ...     8*d   mean then inv_std, when flag bit 0
+ *   ...           the label map (data/labels.h's image), when flag bit 1
  *   end-4   4     CRC32 (zlib) of every byte before it
  *
  * gsgd_model_load also reads the model part of a checkpoint (checkpoint.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +29,7 @@
 #include "core/error.h"
 
 #define MODEL_MAGIC "GSGDMDL"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u
 #define HEADER_BYTES 168
 
 gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
@@ -33,13 +37,16 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     gsgd_context *ctx = m->ctx;
     GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
     const size_t d = m->n_features;
-    const int has_std = m->mean != NULL;
+    const int has_std = m->mean != NULL, has_labels = m->labels_given && m->labels;
+    const size_t lbytes = has_labels ? gsgdi_labels_image_bytes(m->labels) : 0;
     gsgdi_bytes b = {0};
-    b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) + 4;
+    b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) +
+            lbytes + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
     memcpy(spec, m->spec, strlen(m->spec));
-    uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM, flags = has_std ? 1u : 0u;
+    uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM,
+             flags = (has_std ? 1u : 0u) | (has_labels ? 2u : 0u);
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;
     gsgdi_bytes_put(&b, MODEL_MAGIC, 8);
@@ -60,6 +67,10 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
         GSGD_CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)),
                         done);
         b.len += d * sizeof(float);
+    }
+    if (has_labels) {
+        gsgdi_labels_image_write(m->labels, b.buf + b.len);
+        b.len += lbytes;
     }
     gsgdi_bytes_put_crc(&b);
     st = gsgdi_write_atomically(ctx, path, b.buf, b.len);
@@ -86,27 +97,53 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
     memcpy(&nc, p + 152, 4);
     memcpy(&flags, p + 156, 4);
     memcpy(&np, p + 160, 8);
-    GSGD_RETURN_ERROR_IF(version != MODEL_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
-                         "load: %s: format version %u, this build reads version %u", path, version,
-                         MODEL_VERSION);
+    GSGD_RETURN_ERROR_IF(version < 1 || version > MODEL_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: format version %u, this build reads versions 1 to %u", path,
+                         version, MODEL_VERSION);
     GSGD_RETURN_ERROR_IF(bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: written on a host of another byte order", path);
     GSGD_RETURN_ERROR_IF(!gsgdi_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: CRC mismatch (file corrupt or truncated)", path);
-    GSGD_RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > 1u, ctx, GSGD_STATUS_BAD_FORMAT,
-                         "load: %s: malformed header", path);
+    GSGD_RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > (version == 1 ? 1u : 3u), ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: malformed header", path);
     gsgd_status st = gsgdi_model_layout(ctx, spec, (size_t)nf, nc, m);
     GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
                          path, spec, (unsigned long long)nf, (int)nc);
-    const int has_std = (int)(flags & 1u);
+    const int has_std = (int)(flags & 1u), has_labels = (flags & 2u) != 0;
     size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4;
-    GSGD_RETURN_ERROR_IF(np != m->n_params || len != expect, ctx, GSGD_STATUS_BAD_FORMAT,
+    /* The label map's length is in its own header: its end must be the CRC. */
+    GSGD_RETURN_ERROR_IF(np != m->n_params || (has_labels ? len < expect : len != expect), ctx,
+                         GSGD_STATUS_BAD_FORMAT,
                          "load: %s: size %zu does not match the model (expected %zu)", path, len,
                          expect);
     off->params = HEADER_BYTES;
     off->mean = has_std ? HEADER_BYTES + m->n_params * 4 : 0;
     off->inv_std = has_std ? off->mean + m->n_features * 4 : 0;
+    off->labels = has_labels ? expect - 4 : 0;
+    off->labels_len = has_labels ? len - expect : 0;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgdi_model_labels_from_image(gsgd_context *ctx, const char *path,
+                                          const unsigned char *data, const gsgdi_model_offsets *off,
+                                          gsgd_model *m) {
+    if (!off->labels) return gsgdi_model_default_labels(m);
+    char what[300];
+    snprintf(what, sizeof what, "load: %s", path);
+    gsgdi_labels *l = NULL;
+    size_t used = 0;
+    GSGD_FORWARD_IF_ERROR(
+        gsgdi_labels_image_read(ctx, what, data + off->labels, off->labels_len, &used, &l));
+    if (used != off->labels_len || m->n_classes == 0 || l->n != m->n_classes) {
+        gsgdi_labels_free(l);
+        return GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
+                          "load: %s: the label map does not fit the model (%d classes)", path,
+                          m->n_classes);
+    }
+    gsgdi_labels_free(m->labels);
+    m->labels = l;
+    m->labels_given = 1;
     return GSGD_STATUS_OK;
 }
 
@@ -140,6 +177,7 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
                         fail);
         m->centered = gsgdi_mean_centres(data + off.mean, d);
     }
+    GSGD_CHECK_GOTO(st, gsgdi_model_labels_from_image(ctx, path, data, &off, m), fail);
     free(data);
     *out = m;
     return GSGD_STATUS_OK;

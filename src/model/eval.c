@@ -1,4 +1,4 @@
-/* Evaluation, prediction and the input standardiser of a model. */
+/* Evaluation and the input standardiser of a model (predictions: predict.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,16 +131,6 @@ done:
     return st;
 }
 
-/* Rows from start that one pass of sb takes: sb->B, fewer where sparse
- * rows would overflow its nonzeros (0 when one row alone would). */
-static size_t chunk_rows(const gsgd_dataset *ds, const gsgdi_step_buffers *sb, size_t start) {
-    size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
-    if (!ds->sparse) return B;
-    const int64_t *p = ds->host_indptr;
-    while (B > 0 && (size_t)(p[start + B] - p[start]) > sb->csr.cap) B /= 2;
-    return B;
-}
-
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,
                                 gsgd_eval_result *out) {
     gsgd_context *ctx = m->ctx;
@@ -153,12 +143,17 @@ gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsg
         (m->n_classes == 0) != (ds->n_classes == 0) || ds->n_classes > m->n_classes, ctx,
         GSGD_STATUS_SHAPE_MISMATCH, "evaluate: model has %d classes, data has %d", m->n_classes,
         ds->n_classes);
+    GSGD_RETURN_ERROR_IF(ds->meta.no_targets, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "evaluate: %s has no targets to evaluate against (predict gives the "
+                         "model's outputs for such rows)",
+                         ds->meta.source[0] ? ds->meta.source : "the data");
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_labels(m, ds, "evaluate"));
     GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, ds));
     if (sb->sparse != ds->sparse) /* buffers of the other kind: own ones */
         return gsgd_evaluate(m, ds, out);
     GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, sb->acc, 2 * sizeof(double)));
     for (size_t start = 0, B; start < ds->n; start += B) {
-        B = chunk_rows(ds, sb, start);
+        B = gsgdi_model_chunk_rows(ds, sb, start);
         if (B == 0) /* a row denser than the buffers were planned for */
             return gsgd_evaluate(m, ds, out);
         GSGD_FORWARD_IF_ERROR(gsgdi_model_gather_forward(m, sb, ds, NULL, start, B));
@@ -178,78 +173,6 @@ gsgd_status gsgd_evaluate(gsgd_model *m, const gsgd_dataset *ds, gsgd_eval_resul
     GSGD_FORWARD_IF_ERROR(
         gsgdi_step_buffers_alloc_for(m, ds, ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, 0, &sb));
     gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, out);
-    gsgdi_step_buffers_free(m, &sb);
-    return st;
-}
-
-static float prediction(const gsgd_model *m, const float *z) {
-    if (m->n_classes == 0) return z[0];
-    if (m->loss == GSGD_LOSS_LOGISTIC) return z[0] > 0.0f ? 1.0f : 0.0f;
-    size_t best = 0;
-    for (size_t k = 1; k < m->n_outputs; k++)
-        if (z[k] > z[best]) best = k;
-    return (float)best;
-}
-
-gsgd_status gsgd_predict(gsgd_model *m, const float *X, size_t n, float *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (n == 0) return GSGD_STATUS_OK;
-    gsgd_context *ctx = m->ctx;
-    const size_t d = m->n_features, rows = n < EVAL_ROWS ? n : EVAL_ROWS, K = m->n_outputs;
-    gsgdi_step_buffers sb;
-    float *Xdev = NULL, *ydev = NULL, *logits = NULL;
-    gsgd_status st = GSGD_STATUS_OK;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, rows, &sb));
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * d * sizeof(float), (void **)&Xdev), done);
-    GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, rows * sizeof(float), (void **)&ydev), done);
-    GSGD_CHECK_GOTO(st, ctx->be->zero(ctx, ydev, rows * sizeof(float)), done);
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
-    for (size_t start = 0; start < n; start += rows) {
-        size_t B = n - start < rows ? n - start : rows;
-        GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, Xdev, X + start * d, B * d * sizeof(float)), done);
-        GSGD_CHECK_GOTO(st,
-                        ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
-                                        m->inv_std, sb.Xb, sb.yb),
-                        done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
-        GSGD_CHECK_GOTO(
-            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
-            done);
-        for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
-    }
-done:
-    free(logits);
-    gsgdi_mem_free(ctx, Xdev, rows * d * sizeof(float));
-    gsgdi_mem_free(ctx, ydev, rows * sizeof(float));
-    gsgdi_step_buffers_free(m, &sb);
-    return st;
-}
-
-gsgd_status gsgd_predict_dataset(gsgd_model *m, const gsgd_dataset *ds, float *out) {
-    if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
-    gsgd_context *ctx = m->ctx;
-    GSGD_RETURN_ERROR_IF(ds->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                         "predict: the model and the data belong to different contexts");
-    GSGD_RETURN_ERROR_IF(ds->d != m->n_features && !(ds->sparse && ds->d < m->n_features), ctx,
-                         GSGD_STATUS_SHAPE_MISMATCH,
-                         "predict: model has %zu features, data has %zu", m->n_features, ds->d);
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, ds));
-    const size_t rows = ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, K = m->n_outputs;
-    gsgdi_step_buffers sb;
-    float *logits = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc_for(m, ds, rows, 0, &sb));
-    gsgd_status st;
-    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&logits), done);
-    for (size_t start = 0, B; start < ds->n; start += B) {
-        B = chunk_rows(ds, &sb, start); /* buffers sized for the densest rows: never 0 */
-        GSGD_CHECK_GOTO(st, gsgdi_model_gather_forward(m, &sb, ds, NULL, start, B), done);
-        GSGD_CHECK_GOTO(
-            st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
-            done);
-        for (size_t i = 0; i < B; i++) out[start + i] = prediction(m, logits + i * K);
-    }
-done:
-    free(logits);
     gsgdi_step_buffers_free(m, &sb);
     return st;
 }

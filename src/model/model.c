@@ -81,8 +81,12 @@ gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_fea
         m->n_outputs = (size_t)n_classes;
     } else if (strncmp(spec, "mlp:", 4) == 0) {
         GSGD_FORWARD_IF_ERROR(parse_hidden(ctx, spec, spec + 4, hidden, &n_hidden));
-        m->loss = GSGD_LOSS_SOFTMAX_CE;
-        m->n_outputs = (size_t)n_classes;
+        /* Classes: a softmax output (scikit-learn's MLPClassifier); real
+         * targets: one linear output under the squared loss, as
+         * MLPRegressor. */
+        m->loss = n_classes ? GSGD_LOSS_SOFTMAX_CE : GSGD_LOSS_SQUARED;
+        m->n_outputs = n_classes ? (size_t)n_classes : 1;
+        needs_classes = 0;
     } else {
         return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                           "unknown model '%s': expected linear, logistic, softmax, hinge or "
@@ -143,6 +147,7 @@ gsgd_status gsgd_model_create(gsgd_context *ctx, const char *spec, size_t n_feat
     GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, m->n_params * sizeof(float), (void **)&host), fail);
     gsgdi_model_init_host(m, seed, host);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->params, host, m->n_params * sizeof(float)), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_model_default_labels(m), fail);
     free(host);
     *out = m;
     return GSGD_STATUS_OK;
@@ -159,6 +164,7 @@ void gsgd_model_free(gsgd_model *m) {
         gsgdi_mem_free(m->ctx, m->mean, m->n_features * sizeof(float));
         gsgdi_mem_free(m->ctx, m->inv_std, m->n_features * sizeof(float));
     }
+    gsgdi_labels_free(m->labels);
     free(m);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "data/labels.h"
 #include "gsgd.h"
 
 #define GSGD_MAX_LAYERS 16
@@ -33,6 +34,10 @@ struct gsgd_model {
     float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
     int centered;             /* mean has a nonzero entry: the standardiser
                                  centres, which sparse rows cannot take */
+    gsgdi_labels *labels;     /* classes: original label of each class (owned);
+                                 NULL for regression */
+    int labels_given;         /* set from data (gsgd_model_set_labels, a file),
+                                 not the default of the class indices */
 };
 
 /* Whether a standardiser's mean (d floats, host memory at any
@@ -46,6 +51,16 @@ static inline int gsgdi_mean_centres(const void *mean, size_t d) {
     }
     return 0;
 }
+
+/* Gives a classifier without a label map the default one (its class
+ * indices). */
+gsgd_status gsgdi_model_default_labels(gsgd_model *m);
+/* What gsgd_predict writes for class k: the label's value when the map
+ * holds integers, else k. */
+float gsgdi_model_label_value(const gsgd_model *m, size_t k);
+/* SHAPE_MISMATCH naming who when ds's label map is not the model's (only
+ * checked once the model has labels from data). */
+gsgd_status gsgdi_model_check_labels(const gsgd_model *m, const gsgd_dataset *ds, const char *who);
 
 /* Parses spec and fills the layout (layers, sizes); allocates nothing. */
 gsgd_status gsgdi_model_layout(gsgd_context *ctx, const char *spec, size_t n_features,
@@ -100,6 +115,9 @@ gsgd_status gsgdi_model_csr_backward(gsgd_model *m, gsgdi_step_buffers *sb, size
 gsgd_status gsgdi_model_gather_forward(gsgd_model *m, gsgdi_step_buffers *sb,
                                        const gsgd_dataset *ds, const uint32_t *perm, size_t start,
                                        size_t B);
+/* Rows from start that one pass of sb takes: sb->B, fewer where sparse
+ * rows would overflow its nonzeros (0 when one row alone would). */
+size_t gsgdi_model_chunk_rows(const gsgd_dataset *ds, const gsgdi_step_buffers *sb, size_t start);
 /* UNSUPPORTED when m's standardiser centres and ds is sparse. */
 gsgd_status gsgdi_model_check_sparse(const gsgd_model *m, const gsgd_dataset *ds);
 /* The dense layers' backward from layer `stop` up: with stop 0 the whole
@@ -146,6 +164,20 @@ size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
                                        size_t start, size_t B, float grad_scale, float *grads,
                                        double *acc, void *scratch, size_t scratch_bytes);
+
+/* The class index the outputs z of one row predict. */
+size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);
+/* What gsgdi_model_forward_dataset hands over per chunk of rows [first,
+ * first + B): the outputs z (host, B x n_outputs) and the rows' targets y
+ * (host, B; NULL for rows without targets). */
+typedef void (*gsgdi_outputs_fn)(const gsgd_model *m, const float *z, const float *y, size_t first,
+                                 size_t B, void *user);
+/* The model's forward pass over every row of ds (dense or sparse), a chunk
+ * of buffers at a time (predict.c). INVALID_ARGUMENT (another context),
+ * SHAPE_MISMATCH (features), UNSUPPORTED (a centring standardiser on
+ * sparse rows), memory and device statuses. */
+gsgd_status gsgdi_model_forward_dataset(gsgd_model *m, const gsgd_dataset *ds, gsgdi_outputs_fn fn,
+                                        void *user);
 
 /* Evaluates with given buffers (reused by the trainer). */
 gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsgd_dataset *ds,

@@ -100,6 +100,14 @@ gsgd_status gsgdi_step_buffers_alloc_for(gsgd_model *m, const gsgd_dataset *ds, 
     return gsgdi_step_buffers_alloc_csr(m, B, gsgdi_dataset_batch_nnz(ds, B), training, sb);
 }
 
+size_t gsgdi_model_chunk_rows(const gsgd_dataset *ds, const gsgdi_step_buffers *sb, size_t start) {
+    size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
+    if (!ds->sparse) return B;
+    const int64_t *p = ds->host_indptr;
+    while (B > 0 && (size_t)(p[start + B] - p[start]) > sb->csr.cap) B /= 2;
+    return B;
+}
+
 gsgd_status gsgdi_model_check_sparse(const gsgd_model *m, const gsgd_dataset *ds) {
     GSGD_RETURN_ERROR_IF(ds->sparse && m->mean && m->centered, m->ctx, GSGD_STATUS_UNSUPPORTED,
                          "model '%s': its standardiser centres the features (fitted on dense "

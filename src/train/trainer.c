@@ -2,6 +2,7 @@
  * planner verifies a batch and hands over its buffers), freed, and the
  * replica and gradient-hook setters. Its buffers are buffers.c's, its
  * steps step.c's, its epochs epoch.c's and loop.c's. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/error.h"
@@ -20,8 +21,11 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train, const 
     if (vf > 0.0) {
         GSGD_FORWARD_IF_ERROR(gsgdi_trainer_check(m, train));
         gsgd_status st = gsgd_dataset_split(train, vf, (uint64_t)opts->v[GSGD_SEED], &part, &val);
+        /* The split's message is in the buffer the new one is written to. */
+        char why[GSGD_ERROR_LEN];
+        snprintf(why, sizeof why, "%s", gsgd_last_error(m->ctx));
         GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, m->ctx, st, "validation_fraction %g: %s", vf,
-                             gsgd_last_error(m->ctx));
+                             why);
     }
     gsgd_batch_plan *plan = NULL;
     gsgd_trainer *tr = NULL;

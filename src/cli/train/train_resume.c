@@ -3,34 +3,32 @@
  * the checkpoint, the checks on --checkpoint-every, and training under the
  * signal handlers and the checkpointing callback of ckpt.h.
  */
-#include <stdlib.h>
 #include <time.h>
 
-#include "cli/args.h"
-#include "cli/train/ckpt.h"
 #include "cli/cli.h"
-#include "cli/planopts.h"
+#include "cli/optset.h"
+#include "cli/train/ckpt.h"
 #include "cli/train/train_resume.h"
 
 /* Options that may go with --resume: they choose the data, the device,
  * the outputs and how long to go on, never the steps themselves. */
 static int allowed_with_resume(int opt) {
     switch (opt) {
-    case O_DATA:
-    case O_TEST:
-    case O_EPOCHS:
-    case O_TARGET_ACC:
-    case O_DEVICE:
-    case O_SAVE:
-    case O_RESUME:
-    case O_CHECKPOINT_EVERY:
-    case O_SUMMARY:
-    case O_LOG:
-    case O_QUIET:
-    case O_MEM_LIMIT:
-    case O_MEM_HEADROOM:
-    case O_MEM_RESERVE:
-    case O_HELP:
+    case CLI_O_DATA:
+    case CLI_O_TEST:
+    case CLI_O_EPOCHS:
+    case CLI_O_TARGET_ACC:
+    case CLI_O_DEVICE:
+    case CLI_O_SAVE:
+    case CLI_O_RESUME:
+    case CLI_O_CHECKPOINT_EVERY:
+    case CLI_O_SUMMARY:
+    case CLI_O_LOG:
+    case CLI_O_QUIET:
+    case CLI_O_MEM_LIMIT:
+    case CLI_O_MEM_HEADROOM:
+    case CLI_O_MEM_RESERVE:
+    case CLI_O_HELP:
         return 1;
     default:
         return 0;
@@ -38,51 +36,41 @@ static int allowed_with_resume(int opt) {
 }
 
 int cli_train_resume_options(train_run *run) {
-    const char **v = run->v;
-    cli_optdef defs[O_COUNT + 1];
-    cli_train_option_table(defs);
-    for (int k = 0; k < O_COUNT; k++)
+    const char **v = run->s.v;
+    for (int k = 0; k < CLI_N_OPTS; k++)
         if (v[k] && !allowed_with_resume(k)) {
             cli_error("%s cannot be given with --resume: the run goes on with the model, "
                       "optimizer, batch and seed of the checkpoint",
-                      defs[k].name);
+                      CLI_OPTS[k].name);
             return CLI_USAGE;
         }
-    gsgd_status st = gsgd_options_create(&run->opts);
+    gsgd_status st = gsgd_options_create(&run->s.opts);
     if (st != GSGD_STATUS_OK) return cli_fail(NULL, st);
-    st = gsgd_checkpoint_options(NULL, v[O_RESUME], run->opts, NULL, NULL);
+    st = gsgd_checkpoint_options(NULL, v[CLI_O_RESUME], run->s.opts, NULL, NULL);
     if (st != GSGD_STATUS_OK) {
         cli_error("--resume: %s", gsgd_last_error(NULL));
         return cli_exit_code(st);
     }
     /* A cosine cycle over all of EPOCHS keeps the saved run's length. */
-    if (v[O_EPOCHS] && cli_train_param(run->opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
-        cli_train_param(run->opts, GSGD_COSINE_PERIOD) == 0)
-        (void)gsgd_set(run->opts, GSGD_COSINE_PERIOD, cli_train_param(run->opts, GSGD_EPOCHS));
-    cli_plan_args plan = {.mem_limit = v[O_MEM_LIMIT],
-                          .mem_headroom = v[O_MEM_HEADROOM],
-                          .mem_reserve = v[O_MEM_RESERVE]};
-    int rc = cli_plan_options(run->opts, &plan);
-    if (rc == CLI_OK) rc = cli_train_set_params(run);
-    return rc;
+    if (v[CLI_O_EPOCHS] && cli_get(run->s.opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
+        cli_get(run->s.opts, GSGD_COSINE_PERIOD) == 0)
+        (void)gsgd_set(run->s.opts, GSGD_COSINE_PERIOD, cli_get(run->s.opts, GSGD_EPOCHS));
+    /* What may go with --resume: the memory limits, --epochs, --target-acc. */
+    return cli_options_apply(run->s.opts, v);
 }
 
 int cli_train_check_checkpoint_options(const train_run *run) {
-    const char *const *v = run->v;
-    if (v[O_DISTRIBUTED] && (v[O_RESUME] || v[O_CHECKPOINT_EVERY])) {
+    const char *const *v = run->s.v;
+    if (v[CLI_O_DISTRIBUTED] && (v[CLI_O_RESUME] || v[CLI_O_CHECKPOINT_EVERY])) {
         cli_error("%s is not supported with --distributed",
-                  v[O_RESUME] ? "--resume" : "--checkpoint-every");
+                  v[CLI_O_RESUME] ? "--resume" : "--checkpoint-every");
         return CLI_USAGE;
     }
-    if (!v[O_CHECKPOINT_EVERY]) return CLI_OK;
-    uint64_t every = 0;
-    int rc = cli_parse_u64("--checkpoint-every", v[O_CHECKPOINT_EVERY], &every);
+    if (!v[CLI_O_CHECKPOINT_EVERY]) return CLI_OK;
+    int every = 0;
+    int rc = cli_count(v, CLI_O_CHECKPOINT_EVERY, &every);
     if (rc != CLI_OK) return rc;
-    if (every == 0 || every > 1000000) {
-        cli_error("--checkpoint-every: '%s' is not in [1, 1000000] epochs", v[O_CHECKPOINT_EVERY]);
-        return CLI_USAGE;
-    }
-    if (!v[O_SAVE]) {
+    if (!v[CLI_O_SAVE]) {
         cli_error("--checkpoint-every needs --save F, the checkpoint file to write");
         return CLI_USAGE;
     }
@@ -90,19 +78,23 @@ int cli_train_check_checkpoint_options(const train_run *run) {
 }
 
 gsgd_status cli_train_with_checkpoints(train_run *run, int want) {
-    run->ck = (cli_ckpt){
-        .tr = run->tr, .ctx = run->ctx, .path = run->v[O_SAVE], .pr = want ? &run->pr : NULL};
-    if (run->v[O_CHECKPOINT_EVERY]) run->ck.every = strtoul(run->v[O_CHECKPOINT_EVERY], NULL, 10);
-    const int per_epoch = want || cli_train_param(run->opts, GSGD_TARGET_ACC) > 0;
+    run->ck = (cli_ckpt){.tr = run->tr,
+                         .ctx = run->s.ctx,
+                         .path = run->s.v[CLI_O_SAVE],
+                         .pr = want ? &run->pr : NULL};
+    int every = 0; /* checked by cli_train_check_checkpoint_options; 0 when absent */
+    (void)cli_count(run->s.v, CLI_O_CHECKPOINT_EVERY, &every);
+    run->ck.every = (unsigned long)every;
+    const int per_epoch = want || cli_get(run->s.opts, GSGD_TARGET_ACC) > 0;
     cli_stop_install();
     gsgd_status st =
-        gsgd_train(run->tr, per_epoch ? run->test : NULL, cli_ckpt_cb, &run->ck, &run->rep.res);
+        gsgd_train(run->tr, per_epoch ? run->s.test : NULL, cli_ckpt_cb, &run->ck, &run->rep.res);
     cli_stop_restore();
-    if (st == GSGD_STATUS_OK && !per_epoch && run->test) {
+    if (st == GSGD_STATUS_OK && !per_epoch && run->s.test) {
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         gsgd_eval_result ev;
-        st = gsgd_trainer_evaluate(run->tr, run->test, &ev);
+        st = gsgd_trainer_evaluate(run->tr, run->s.test, &ev);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         run->rep.res.test_accuracy = ev.accuracy;
         run->rep.res.test_loss = ev.loss;

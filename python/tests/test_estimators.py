@@ -1,0 +1,71 @@
+"""scikit-learn's own estimator checks (check_estimator, one test per check)
+on the estimators with their defaults and with the other losses, on the
+CPU; the checks that cannot pass would be listed in docs/python.md with
+their reason: none is expected to fail, none is skipped here."""
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import gsgd
+
+ESTIMATORS = [
+    gsgd.SGDClassifier(device="cpu"),
+    gsgd.SGDClassifier(loss="log_loss", device="cpu"),
+    gsgd.SGDClassifier(loss="squared_error", device="cpu", standardize=True),
+    gsgd.SGDRegressor(device="cpu"),
+    gsgd.MLPClassifier(device="cpu"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_scikit_learn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_the_suite_runs_on_the_installed_package_and_the_scikit_learn_meant():
+    # scripts/test-python runs this suite in fresh venvs: the package must
+    # be the one pip installed, and the first run Debian's scikit-learn.
+    import os
+    if not os.environ.get("GSGD_EXPECT_INSTALLED"):
+        pytest.skip("not run by scripts/test-python (GSGD_EXPECT_INSTALLED unset)")
+    assert "site-packages" in gsgd.__file__, gsgd.__file__
+    assert os.path.exists(os.path.join(os.path.dirname(gsgd.__file__), "libgsgd.so"))
+    want = os.environ.get("GSGD_EXPECT_SKLEARN")
+    if want:
+        assert sklearn.__version__ == want, sklearn.__version__
+
+
+def test_get_set_params_and_clone_keep_gsgd_options():
+    from sklearn.base import clone
+    clf = gsgd.SGDClassifier(loss="log_loss", optimizer="adam", lr=1e-3,
+                             options={"beta2": 0.99})
+    c2 = clone(clf).set_params(epochs=3)
+    assert c2.get_params()["optimizer"] == "adam"
+    assert c2.get_params()["options"] == {"beta2": 0.99}
+    assert c2.epochs == 3 and clf.epochs == 1000
+
+
+def test_predict_proba_exists_only_where_the_loss_has_probabilities():
+    assert hasattr(gsgd.SGDClassifier(loss="log_loss"), "predict_proba")
+    assert not hasattr(gsgd.SGDClassifier(loss="hinge"), "predict_proba")
+    assert hasattr(gsgd.MLPClassifier(), "predict_proba")
+
+
+def test_sparse_input_is_refused_with_a_type_error():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X = scipy_sparse.random(20, 5, density=0.3, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="sparse input is not supported yet"):
+        gsgd.SGDClassifier(device="cpu").fit(X, np.arange(20) % 2)
+
+
+def test_bad_parameters_raise_value_errors_at_fit(blobs):
+    X, y = blobs
+    for params in ({"loss": "perceptron"}, {"optimizer": "adamax"}, {"batch_size": 0},
+                   {"batch_size": "big"}, {"schedule": "linear"}, {"epochs": 0},
+                   {"device": "tpu"}, {"mem_limit": "lots"}, {"options": {"nope": 1}}):
+        with pytest.raises(ValueError):
+            gsgd.SGDClassifier(**{"device": "cpu", **params}).fit(X, y)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        gsgd.MLPClassifier(hidden_layer_sizes=(0,), device="cpu").fit(X, y)

@@ -1,0 +1,149 @@
+/* A source's bytes for the readers: a plain file is mapped (read in place,
+ * never copied whole), a gzip-compressed one or standard input is read
+ * into memory, growing with what arrives up to GSGD_MAX_INPUT_BYTES. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "data/loaders.h"
+
+#define READ_CHUNK ((size_t)1 << 20)
+
+static const char *display(const char *path) { return strcmp(path, "-") == 0 ? "stdin" : path; }
+
+/* Reads everything gz gives (plain bytes pass through zlib unchanged). */
+static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, gsgdi_input *in) {
+    size_t cap = 0, len = 0;
+    unsigned char *buf = NULL;
+    gsgd_status st = GSGD_STATUS_OK;
+    for (;;) {
+        if (cap - len < READ_CHUNK) {
+            GSGD_CHECK_GOTO(st,
+                            (uint64_t)cap >= GSGD_MAX_INPUT_BYTES
+                                ? GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE,
+                                             "%s: more than 2^36 bytes of input; split the file",
+                                             display(path))
+                                : GSGD_STATUS_OK,
+                            fail);
+            const size_t ncap = cap ? 2 * cap : 4 * READ_CHUNK;
+            unsigned char *nb = realloc(buf, ncap);
+            if (!nb) {
+                st = GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                                "%s: cannot allocate %zu bytes for the input", display(path), ncap);
+                goto fail;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        const int r = gzread(gz, buf + len, (unsigned)READ_CHUNK);
+        if (r < 0) {
+            int zerr = 0;
+            const char *msg = gzerror(gz, &zerr);
+            const char *sep = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
+            if (sep) msg = sep + 2;
+            st = zerr == Z_ERRNO ? GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: read failed: %s",
+                                              display(path), strerror(errno))
+                                 : GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
+                                              "%s: corrupt gzip data: %s", display(path), msg);
+            goto fail;
+        }
+        if (r == 0) break;
+        len += (size_t)r;
+    }
+    in->owned = buf;
+    in->data = buf ? buf : (const unsigned char *)"";
+    in->len = len;
+    return GSGD_STATUS_OK;
+fail:
+    free(buf);
+    return st;
+}
+
+/* Reads an open descriptor through zlib (which closes it). */
+static gsgd_status read_fd(gsgd_context *ctx, const char *path, int fd, gsgdi_input *in) {
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: gzdopen failed", display(path));
+    }
+    gzbuffer(gz, 1u << 17);
+    gsgd_status st = read_all(ctx, path, gz, in);
+    in->gz = gzdirect(gz) == 0;
+    gzclose(gz);
+    return st;
+}
+
+gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in) {
+    memset(in, 0, sizeof *in);
+    if (strcmp(path, "-") == 0) {
+        const int fd = dup(STDIN_FILENO);
+        GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "stdin: cannot read: %s",
+                             strerror(errno));
+        return read_fd(ctx, path, fd, in);
+    }
+    const int fd = open(path, O_RDONLY);
+    GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: is a directory, not a data file", path);
+    }
+    unsigned char magic[2] = {0, 0};
+    const int regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    if (regular && sb.st_size >= 2 && pread(fd, magic, 2, 0) == 2 &&
+        !(magic[0] == 0x1f && magic[1] == 0x8b)) {
+        /* Plain: read in place. */
+        void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            close(fd);
+            in->map = map;
+            in->map_len = (size_t)sb.st_size;
+            in->data = map;
+            in->len = (size_t)sb.st_size;
+            return GSGD_STATUS_OK;
+        }
+    }
+    return read_fd(ctx, path, fd, in); /* gzip, tiny, or not mappable (a pipe) */
+}
+
+void gsgdi_input_close(gsgdi_input *in) {
+    if (!in) return;
+    if (in->map) munmap(in->map, in->map_len);
+    free(in->owned);
+    memset(in, 0, sizeof *in);
+}
+
+void gsgdi_input_release(void *in) {
+    gsgdi_input_close(in);
+    free(in);
+}
+
+gsgd_status gsgdi_input_peek(gsgd_context *ctx, const char *path, unsigned char *buf, size_t size,
+                             size_t *got, int *gz) {
+    *got = 0;
+    *gz = 0;
+    const int fd = open(path, O_RDONLY);
+    GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        close(fd);
+        return GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: is a directory, not a data file", path);
+    }
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: gzdopen failed", path);
+    }
+    const int r = gzread(f, buf, (unsigned)size);
+    *gz = gzdirect(f) == 0;
+    gzclose(f);
+    /* A corrupt .gz is reported by the reader that reads it all. */
+    *got = r > 0 ? (size_t)r : 0;
+    return GSGD_STATUS_OK;
+}
