@@ -42,16 +42,20 @@ int main(int argc, char **argv) {
     if (gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0) != GSGD_STATUS_OK) return 1;
     double s[64];
     size_t nnz = 0, n = 0;
+    gsgdi_load_plan plan;
+    gsgdi_load_plan_from(ctx, NULL, &plan);
+    plan.format = GSGD_FORMAT_SVMLIGHT;
+    plan.read.csr = 1; /* the reader, not a conversion to dense */
     for (int r = 0; r < reps && r < 64; r++) {
-        gsgdi_csr_host h;
+        gsgdi_host_data h;
         const double t0 = cpu_seconds();
-        if (gsgdi_load_svmlight_csr(ctx, argv[1], -1, 0, &h) != GSGD_STATUS_OK) {
+        if (gsgdi_load_file(ctx, argv[1], &plan, &h) != GSGD_STATUS_OK) {
             fprintf(stderr, "%s\n", gsgd_last_error(ctx));
             return 1;
         }
         s[r] = cpu_seconds() - t0;
         nnz = h.nnz, n = h.n;
-        gsgdi_csr_host_free(&h);
+        gsgdi_host_data_free(&h);
     }
     qsort(s, (size_t)reps, sizeof *s, cmp);
     printf("%s: %zu rows, %zu nonzeros, %.1f MB of text; %.3f s cpu (median of %d): "

@@ -360,12 +360,15 @@ typedef enum {
     GSGD_FORMAT_AUTO = 0,
     GSGD_FORMAT_CSV = 1,      /* delimited text (CSV, TSV, ';', blanks), optional header,
                                  quoted fields (RFC 4180) */
-    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]",
-                                 stored dense */
+    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]"
+                                 (labels numbers or texts), stored sparse (CSR) below 5%
+                                 nonzero values, else dense (GSGD_DATA_STORAGE) */
     GSGD_FORMAT_NPY = 3,      /* NumPy .npy features (2 or more dimensions, flattened per
                                  row); targets from GSGD_DATA_LABELS_FILE */
     GSGD_FORMAT_NPZ = 4,      /* NumPy .npz (numpy.savez or savez_compressed) holding
-                                 arrays X and y */
+                                 arrays X and y, or a CSR matrix of
+                                 scipy.sparse.save_npz (targets from
+                                 GSGD_DATA_LABELS_FILE; stored as svmlight's rows) */
     GSGD_FORMAT_IDX = 5       /* IDX images; targets from GSGD_DATA_LABELS_FILE */
 } gsgd_data_format;
 
@@ -378,9 +381,13 @@ typedef enum {
 
 /* How features are stored on the device (GSGD_DATA_STORAGE). */
 typedef enum {
-    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA, f32 otherwise */
-    GSGD_STORAGE_F32 = 1,  /* floats */
-    GSGD_STORAGE_U8 = 2    /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA; svmlight and scipy CSR .npz
+                              rows sparse (CSR) below 5% nonzero values, else dense;
+                              synth-sparse CSR; f32 otherwise */
+    GSGD_STORAGE_F32 = 1,  /* dense floats (svmlight and scipy CSR .npz rows densified) */
+    GSGD_STORAGE_U8 = 2,   /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_CSR = 3   /* sparse rows (CSR), whatever the density; dense sources
+                              (CSV, .npy, IDX) converted */
 } gsgd_storage;
 
 typedef enum {
@@ -410,9 +417,10 @@ typedef enum {
                                  features only. Default: the column named label,
                                  target, class or y (any case) when there is a
                                  header, else the first. */
-    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images: the file of the targets
-                                 (.npy, or IDX labels); without it the rows have no
-                                 targets (input for gsgd_predict) */
+    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images, scipy CSR .npz: the file of
+                                 the targets (.npy, IDX labels, or text with one label
+                                 a line); without it the rows have no targets (input
+                                 for gsgd_predict) */
 } gsgd_data_text;
 
 /* Creates loading options holding every default; *out is the caller's,
@@ -452,7 +460,11 @@ GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_da
  * be NULL when not wanted). Sources: a PATH of any gsgd_data_format
  * (detected, or GSGD_DATA_FORMAT), "-" for CSV or svmlight on standard
  * input, or a spec of gsgd_dataset_load; the spec's prefix and its options
- * win over o. Classification targets become the sorted label map of the
+ * win over o. svmlight rows and scipy.sparse CSR matrices are stored
+ * sparse (CSR) below 5% nonzero values and dense above, unless
+ * GSGD_DATA_STORAGE says (gsgd_dataset_sparse tells which); a gzip svmlight
+ * file is read a piece at a time, never held whole. Classification
+ * targets become the sorted label map of the
  * values found (gsgd_dataset_label); a target column that does not look
  * like classes (numbers that are not whole, or more than max(1000, n/2)
  * distinct labels) or holds one class only is refused, naming the column
@@ -479,7 +491,8 @@ GSGD_API gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source,
 /* One line on what ds holds, for a report before training: "wine.csv: CSV
  * (comma-separated, header), 142 rows x 13 features, 3 classes (1, 2, 3),
  * f32, 7.9 KiB" (regression: "target 0.5 .. 9.25"; a split part says
- * which). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
+ * which; sparse data says "CSR, 699334 nonzeros" where dense says f32 or
+ * u8). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
  * (NULL ds or buf, size 0). */
 GSGD_API gsgd_status gsgd_dataset_describe(const gsgd_dataset *ds, char *buf, size_t size);
 /* The original label of class k (0 <= k < n_classes) as text: "7",

@@ -8,13 +8,14 @@
 #include "testutil.h"
 
 /* Two classes told apart by features 1-3 against 4-6, some noise
- * features up to 40 (the test file's reach 45). */
+ * features up to 400 (the test file's reach 450): 2 nonzeros a row, below
+ * 1% of the values, so both files are stored sparse. */
 static void write_files(const char **train, const char **test) {
     char buf[1 << 16];
     for (int part = 0; part < 2; part++) {
         size_t len = 0;
         for (int i = 0; i < (part ? 60 : 240); i++) {
-            const int c = i % 2, a = 1 + 3 * c + i % 3, noise = 7 + (i * 7) % (part ? 38 : 33);
+            const int c = i % 2, a = 1 + 3 * c + i % 3, noise = 7 + (i * 7) % (part ? 443 : 393);
             len += (size_t)snprintf(buf + len, sizeof buf - len, "%d %d:1 %d:0.5\n", c, a, noise);
         }
         const char *p = tu_path(part ? "test.svm.gz" : "train.svm.gz");

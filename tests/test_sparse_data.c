@@ -151,24 +151,33 @@ Test(sparse_data, svmlight_one_based_with_qid_comments_and_gzip) {
                        "2 1:3\n";
     const char *gz = tu_path("a.svm.gz");
     cr_assert_eq(tu_write_gzip(gz, text, strlen(text)), 0);
-    gsgd_dataset *ds;
-    cr_assert_eq(load(gz, &ds), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
-    size_t n, d, nnz;
-    int k;
-    gsgd_dataset_shape(ds, &n, &d, &k);
-    gsgd_dataset_sparse(ds, NULL, &nnz);
-    cr_expect(n == 3 && d == 4 && k == 3 && nnz == 5, "n %zu d %zu k %d nnz %zu", n, d, k, nnz);
-    float X[12];
-    cr_assert_eq(gsgdi_dataset_read_rows(ds, 0, 3, X), GSGD_STATUS_OK);
-    const float want[12] = {0.5f, 0, 0, 2, 0, 0.1f, -1.25f, 0, 3, 0, 0, 0};
-    cr_expect_eq(memcmp(X, want, sizeof want), 0, "1-based indices, qid ignored");
-    gsgd_dataset_free(ds);
-    /* the same with :features=10 and one-based forced */
+    /* 5 of 12 values nonzero: stored dense unless asked (storage=csr) */
     char spec[600];
-    snprintf(spec, sizeof spec, "svmlight:%s:one-based:features=10", gz);
+    snprintf(spec, sizeof spec, "svmlight:%s:storage=csr", gz);
+    const float want[12] = {0.5f, 0, 0, 2, 0, 0.1f, -1.25f, 0, 3, 0, 0, 0};
+    for (int csr = 1; csr >= 0; csr--) {
+        gsgd_dataset *ds;
+        cr_assert_eq(load(csr ? spec : gz, &ds), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+        size_t n, d, nnz;
+        int k, sparse;
+        gsgd_dataset_shape(ds, &n, &d, &k);
+        gsgd_dataset_sparse(ds, &sparse, &nnz);
+        cr_expect(n == 3 && d == 4 && k == 3 && sparse == csr && nnz == (csr ? 5u : 12u),
+                  "n %zu d %zu k %d nnz %zu", n, d, k, nnz);
+        float X[12];
+        cr_assert_eq(gsgdi_dataset_read_rows(ds, 0, 3, X), GSGD_STATUS_OK);
+        cr_expect_eq(memcmp(X, want, sizeof want), 0, "1-based indices, qid ignored");
+        gsgd_dataset_free(ds);
+    }
+    /* the same with :features=100 and one-based forced: 5 of 300, sparse */
+    gsgd_dataset *ds;
+    size_t d;
+    int sparse;
+    snprintf(spec, sizeof spec, "svmlight:%s:one-based:features=100", gz);
     cr_assert_eq(load(spec, &ds), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     gsgd_dataset_shape(ds, NULL, &d, NULL);
-    cr_expect_eq(d, 10u);
+    gsgd_dataset_sparse(ds, &sparse, NULL);
+    cr_expect(d == 100u && sparse);
     gsgd_dataset_free(ds);
 }
 
@@ -199,17 +208,17 @@ static void expect_bad(const char *name, const char *text, gsgd_status want, con
 
 Test(sparse_data, svmlight_bad_lines_name_file_and_line) {
     expect_bad("c1.svm", "1 1:1\n0 2 3:1\n", GSGD_STATUS_BAD_FORMAT, "line 2");
-    expect_bad("c2.svm", "1 1:1\n1 1:1\nx 2:1\n", GSGD_STATUS_BAD_FORMAT, "line 3");
-    expect_bad("c3.svm", "1 1:nan\n", GSGD_STATUS_BAD_FORMAT, "line 1");
-    expect_bad("c4.svm", "1.5 1:1\n", GSGD_STATUS_BAD_VALUE, "label 1.5");
-    expect_bad("c5.svm", "# only a comment\n", GSGD_STATUS_BAD_FORMAT, "no samples");
+    expect_bad("c2.svm", "1 1:1\n1 1:1\n1 2:1 1:3\n", GSGD_STATUS_BAD_FORMAT, "line 3");
+    expect_bad("c3.svm", "1 1:nan\n", GSGD_STATUS_BAD_VALUE, "line 1");
+    expect_bad("c4.svm", "1.5 1:1\n", GSGD_STATUS_BAD_VALUE, "1.5 is not a whole number");
+    expect_bad("c5.svm", "# only a comment\n", GSGD_STATUS_BAD_FORMAT, "no data rows");
     char spec[600];
-    snprintf(spec, sizeof spec, "%s:features=2", tu_path("c6.svm"));
+    snprintf(spec, sizeof spec, "svmlight:%s:features=2", tu_path("c6.svm"));
     cr_assert_eq(tu_write_text(tu_path("c6.svm"), "1 1:1\n0 3:1\n"), 0);
     gsgd_dataset *ds = NULL;
-    cr_expect_eq(load(spec, &ds), GSGD_STATUS_BAD_VALUE);
+    cr_expect_eq(load(spec, &ds), GSGD_STATUS_SHAPE_MISMATCH);
     cr_expect(strstr(gsgd_last_error(ctx), "line 2"), "%s", gsgd_last_error(ctx));
-    snprintf(spec, sizeof spec, "%s:one-based", tu_path("c7.svm"));
+    snprintf(spec, sizeof spec, "svmlight:%s:one-based", tu_path("c7.svm"));
     cr_assert_eq(tu_write_text(tu_path("c7.svm"), "1 1:1\n0 0:1\n"), 0);
     cr_expect_eq(load(spec, &ds), GSGD_STATUS_BAD_FORMAT);
     cr_expect_eq(load("svmlight:/nonexistent/x.svm", &ds), GSGD_STATUS_IO);
@@ -222,7 +231,7 @@ Test(sparse_data, svmlight_bad_lines_name_file_and_line) {
 Test(sparse_data, npz_csr_reads_scipy_save_npz) {
     const char *npz = GSGD_TEST_DATA_DIR "/csr_2x3.npz";
     char spec[1024];
-    snprintf(spec, sizeof spec, "npz-csr:%s," GSGD_TEST_DATA_DIR "/csr_2x3_labels.txt", npz);
+    snprintf(spec, sizeof spec, "npz:%s," GSGD_TEST_DATA_DIR "/csr_2x3_labels.txt", npz);
     gsgd_dataset *ds;
     cr_assert_eq(load(spec, &ds), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     size_t n, d;
@@ -235,27 +244,87 @@ Test(sparse_data, npz_csr_reads_scipy_save_npz) {
     gsgd_dataset_free(ds);
 }
 
+/* A plain path: detected as scipy's (its members), targets from the
+ * labels file of the options (text here: labels through a label map),
+ * kept sparse or made dense as the storage option says; and a CSV asked
+ * as CSR. */
+Test(sparse_data, npz_csr_by_path_with_the_options_labels_and_storage) {
+    size_t len;
+    unsigned char *z = tu_read_file(GSGD_TEST_DATA_DIR "/csr_2x3.npz", &len);
+    cr_assert_not_null(z);
+    cr_expect(gsgdi_npz_is_scipy_sparse(z, len));
+    size_t len2;
+    unsigned char *z2 = tu_read_file(GSGD_TEST_DATA_DIR "/labels379.npz", &len2);
+    cr_expect(!gsgdi_npz_is_scipy_sparse(z2, len2), "numpy.savez of X and y");
+    free(z);
+    free(z2);
+    const char *lab = tu_path("lab.txt");
+    cr_assert_eq(tu_write_text(lab, "spam\nham\n"), 0);
+    gsgd_data_options *o;
+    cr_assert_eq(gsgd_data_options_create(&o), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_data_set_text(o, GSGD_DATA_LABELS_FILE, lab), GSGD_STATUS_OK);
+    const float want[6] = {0, 1.5f, 0, 2, 0, 3};
+    for (int k = 0; k < 2; k++) { /* 3 of 6 nonzero: dense by the rule, CSR when asked */
+        cr_assert_eq(gsgd_data_set(o, GSGD_DATA_STORAGE, k ? GSGD_STORAGE_CSR : GSGD_STORAGE_AUTO),
+                     GSGD_STATUS_OK);
+        gsgd_dataset *ds;
+        cr_assert_eq(gsgd_dataset_load_ex(ctx, GSGD_TEST_DATA_DIR "/csr_2x3.npz", o, &ds, NULL),
+                     GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+        int sparse, n_classes;
+        gsgd_dataset_sparse(ds, &sparse, NULL);
+        gsgd_dataset_shape(ds, NULL, NULL, &n_classes);
+        cr_expect_eq(sparse, k);
+        cr_expect_eq(n_classes, 2);
+        const char *text;
+        cr_assert_eq(gsgd_dataset_label(ds, 1, &text), GSGD_STATUS_OK);
+        cr_expect_str_eq(text, "spam", "sorted: ham, spam");
+        float X[6], y[2];
+        cr_assert_eq(gsgd_dataset_read(ds, 0, 2, X, y), GSGD_STATUS_OK);
+        cr_expect_eq(memcmp(X, want, sizeof want), 0);
+        cr_expect(y[0] == 1 && y[1] == 0);
+        char line[512];
+        cr_assert_eq(gsgd_dataset_describe(ds, line, sizeof line), GSGD_STATUS_OK);
+        cr_expect(strstr(line, "npz (scipy CSR, 50% nonzero)") &&
+                      strstr(line, k ? "CSR, 3 nonzeros" : "f32"),
+                  "%s", line);
+        gsgd_dataset_free(ds);
+    }
+    /* a CSV asked as CSR */
+    const char *csv = tu_path("z.csv");
+    cr_assert_eq(tu_write_text(csv, "y,a,b,c\n0,0,0,1\n1,2,0,0\n0,0,0,0\n"), 0);
+    cr_assert_eq(gsgd_data_set_text(o, GSGD_DATA_LABELS_FILE, NULL), GSGD_STATUS_OK);
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load_ex(ctx, csv, o, &ds, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    size_t nnz;
+    int sparse;
+    gsgd_dataset_sparse(ds, &sparse, &nnz);
+    cr_expect(sparse && nnz == 2);
+    gsgd_dataset_free(ds);
+    gsgd_data_options_free(o);
+}
+
 Test(sparse_data, npz_csr_errors_name_the_problem) {
     gsgd_dataset *ds = NULL;
     const char *junk = tu_path("junk.npz");
     cr_assert_eq(tu_write_text(junk, "not a zip at all, just text"), 0);
     char spec[1024];
-    snprintf(spec, sizeof spec, "npz-csr:%s,%s", junk, junk);
+    snprintf(spec, sizeof spec, "npz:%s,%s", junk, junk);
     cr_expect_eq(load(spec, &ds), GSGD_STATUS_BAD_FORMAT);
     cr_expect(strstr(gsgd_last_error(ctx), "not a zip"), "%s", gsgd_last_error(ctx));
     /* the real matrix, three labels for two rows */
     const char *lab = tu_path("three.txt");
     cr_assert_eq(tu_write_text(lab, "0\n1\n1\n"), 0);
-    snprintf(spec, sizeof spec, "npz-csr:" GSGD_TEST_DATA_DIR "/csr_2x3.npz,%s", lab);
+    snprintf(spec, sizeof spec, "npz:" GSGD_TEST_DATA_DIR "/csr_2x3.npz,%s", lab);
     cr_expect_eq(load(spec, &ds), GSGD_STATUS_BAD_FORMAT);
-    cr_expect(strstr(gsgd_last_error(ctx), "more labels than rows"), "%s", gsgd_last_error(ctx));
+    cr_expect(strstr(gsgd_last_error(ctx), "3 targets for 2 rows"), "%s", gsgd_last_error(ctx));
     /* truncated zip: the first half of the file */
     size_t len;
     unsigned char *z = tu_read_file(GSGD_TEST_DATA_DIR "/csr_2x3.npz", &len);
     const char *half = tu_path("half.npz");
     cr_assert_eq(tu_write_file(half, z, len / 2), 0);
     free(z);
-    snprintf(spec, sizeof spec, "npz-csr:%s,%s", half, lab);
+    snprintf(spec, sizeof spec, "npz:%s,%s", half, lab);
     cr_expect_eq(load(spec, &ds), GSGD_STATUS_BAD_FORMAT);
     cr_expect_null(ds);
 }
@@ -275,7 +344,7 @@ Test(sparse_data, synth_sparse_is_deterministic_power_law_and_unit_norm) {
     gsgd_dataset_sparse(tr2, NULL, &nnz2);
     cr_expect(n == 800 && nt == 200 && d == 5000, "80/20 split of 1000 rows over 5000 features");
     cr_expect(nnz == nnz2 && nnz > 800 * 10 && nnz < 800 * 30, "%zu nonzeros", nnz);
-    gsgdi_csr_host h, h2;
+    gsgdi_host_data h, h2;
     cr_assert_eq(gsgdi_dataset_csr_download(tr, &h), GSGD_STATUS_OK);
     cr_assert_eq(gsgdi_dataset_csr_download(tr2, &h2), GSGD_STATUS_OK);
     cr_expect_eq(memcmp(h.values, h2.values, nnz * sizeof(float)), 0, "same seed, same data");
@@ -290,8 +359,8 @@ Test(sparse_data, synth_sparse_is_deterministic_power_law_and_unit_norm) {
         for (int64_t k = h.indptr[i]; k < h.indptr[i + 1]; k++) s += h.values[k] * h.values[k];
         cr_expect(fabs(s - 1.0) < 1e-5, "row %zu has norm^2 %g", i, s);
     }
-    gsgdi_csr_host_free(&h);
-    gsgdi_csr_host_free(&h2);
+    gsgdi_host_data_free(&h);
+    gsgdi_host_data_free(&h2);
     gsgd_dataset_free(tr), gsgd_dataset_free(te), gsgd_dataset_free(tr2), gsgd_dataset_free(te2);
     cr_expect_eq(gsgd_dataset_load(ctx, "synth-sparse:10,5,2,9", &tr, NULL),
                  GSGD_STATUS_INVALID_ARGUMENT, "NNZ above D");

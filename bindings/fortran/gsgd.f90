@@ -141,6 +141,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_STORAGE_AUTO = 0
   integer(c_int), parameter :: GSGD_STORAGE_F32 = 1
   integer(c_int), parameter :: GSGD_STORAGE_U8 = 2
+  integer(c_int), parameter :: GSGD_STORAGE_CSR = 3
 
   ! gsgd_data_param
   integer(c_int), parameter :: GSGD_DATA_FORMAT = 0

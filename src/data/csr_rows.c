@@ -10,7 +10,7 @@
 #include "data/loaders.h"
 
 /* Host arrays for n rows of nnz nonzeros. */
-static gsgd_status host_csr_alloc(gsgd_context *ctx, size_t n, size_t nnz, gsgdi_csr_host *h) {
+static gsgd_status host_csr_alloc(gsgd_context *ctx, size_t n, size_t nnz, gsgdi_host_data *h) {
     memset(h, 0, sizeof *h);
     void *a = NULL, *b = NULL, *c = NULL, *d = NULL;
     gsgd_status st;
@@ -26,11 +26,11 @@ static gsgd_status host_csr_alloc(gsgd_context *ctx, size_t n, size_t nnz, gsgdi
     h->nnz = nnz;
     return GSGD_STATUS_OK;
 fail:
-    gsgdi_csr_host_free(h);
+    gsgdi_host_data_free(h);
     return st;
 }
 
-gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_csr_host *out) {
+gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_host_data *out) {
     gsgd_context *ctx = ds->ctx;
     const size_t n = ds->n, nnz = ds->nnz;
     GSGD_FORWARD_IF_ERROR(host_csr_alloc(ctx, n, nnz, out));
@@ -52,16 +52,16 @@ gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_csr_host *o
     if (st == GSGD_STATUS_OK)
         st = ctx->be->download(ctx, out->values, ds->csr.values, nnz * sizeof(float));
     if (st == GSGD_STATUS_OK) st = ctx->be->download(ctx, out->y, ds->y, n * sizeof(float));
-    if (st != GSGD_STATUS_OK) gsgdi_csr_host_free(out);
+    if (st != GSGD_STATUS_OK) gsgdi_host_data_free(out);
     return st;
 }
 
 /* A dataset of rows[0 .. count) of the host CSR h, in that order. */
-static gsgd_status take_rows(gsgd_context *ctx, const gsgdi_csr_host *h, const size_t *rows,
+static gsgd_status take_rows(gsgd_context *ctx, const gsgdi_host_data *h, const size_t *rows,
                              size_t count, gsgd_dataset **out) {
     size_t nnz = 0;
     for (size_t i = 0; i < count; i++) nnz += (size_t)(h->indptr[rows[i] + 1] - h->indptr[rows[i]]);
-    gsgdi_csr_host t;
+    gsgdi_host_data t;
     GSGD_FORWARD_IF_ERROR(host_csr_alloc(ctx, count, nnz, &t));
     t.d = h->d;
     t.n_classes = h->n_classes;
@@ -74,14 +74,14 @@ static gsgd_status take_rows(gsgd_context *ctx, const gsgdi_csr_host *h, const s
         t.y[i] = h->y[rows[i]];
     }
     gsgd_status st = gsgdi_dataset_from_csr_host(ctx, &t, out);
-    gsgdi_csr_host_free(&t);
+    gsgdi_host_data_free(&t);
     return st;
 }
 
 gsgd_status gsgdi_csr_split(const gsgd_dataset *ds, const size_t *perm, size_t n_train,
                             gsgd_dataset **train, gsgd_dataset **test) {
     gsgd_context *ctx = ds->ctx;
-    gsgdi_csr_host h;
+    gsgdi_host_data h;
     GSGD_FORWARD_IF_ERROR(gsgdi_dataset_csr_download(ds, &h));
     gsgd_status st = take_rows(ctx, &h, perm, n_train, train);
     if (st == GSGD_STATUS_OK) {
@@ -91,7 +91,7 @@ gsgd_status gsgdi_csr_split(const gsgd_dataset *ds, const size_t *perm, size_t n
             *train = NULL;
         }
     }
-    gsgdi_csr_host_free(&h);
+    gsgdi_host_data_free(&h);
     return st;
 }
 
@@ -102,10 +102,10 @@ gsgd_status gsgdi_csr_subset(const gsgd_dataset *ds, size_t first, size_t count,
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, count * sizeof(size_t), &p));
     size_t *rows = p;
     for (size_t i = 0; i < count; i++) rows[i] = first + i * stride;
-    gsgdi_csr_host h;
+    gsgdi_host_data h;
     gsgd_status st = gsgdi_dataset_csr_download(ds, &h);
     if (st == GSGD_STATUS_OK) st = take_rows(ctx, &h, rows, count, out);
-    gsgdi_csr_host_free(&h);
+    gsgdi_host_data_free(&h);
     free(rows);
     return st;
 }
@@ -138,7 +138,7 @@ done:
 /* Scaled rows: through a host copy (once per plan). */
 static gsgd_status scaled_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out) {
     gsgd_context *ctx = ds->ctx;
-    gsgdi_csr_host h;
+    gsgdi_host_data h;
     float *inv = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, ds->d * sizeof(float), (void **)&inv));
     gsgd_status st = ctx->be->download(ctx, inv, inv_std, ds->d * sizeof(float));
@@ -150,7 +150,7 @@ static gsgd_status scaled_mean_sq_norm(const gsgd_dataset *ds, const float *inv_
             s += v * v;
         }
         *out = s / (double)ds->n;
-        gsgdi_csr_host_free(&h);
+        gsgdi_host_data_free(&h);
     }
     free(inv);
     return st;

@@ -9,49 +9,6 @@
 #include "core/memory.h"
 #include "core/error.h"
 
-void gsgdi_host_data_free(gsgdi_host_data *h) {
-    if (!h) return;
-    if (!h->x_borrowed) free(h->X);
-    free(h->X8);
-    free(h->y);
-    if (h->release) h->release(h->keep);
-    gsgdi_meta_clear(&h->meta);
-    memset(h, 0, sizeof *h);
-}
-
-gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src) {
-    gsgdi_labels *labels = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, src->labels, &labels));
-    *dst = *src;
-    dst->labels = labels;
-    return GSGD_STATUS_OK;
-}
-
-void gsgdi_meta_clear(gsgdi_data_meta *meta) {
-    gsgdi_labels_free(meta->labels);
-    memset(meta, 0, sizeof *meta);
-}
-
-/* The meta of arrays handed over by the caller: class indices, whose
- * labels are the indices themselves, or real targets and their range. */
-static gsgd_status arrays_meta(gsgd_context *ctx, const char *who, const float *y, size_t n,
-                               int n_classes, gsgdi_data_meta *meta) {
-    memset(meta, 0, sizeof *meta);
-    snprintf(meta->source, sizeof meta->source, "%s", who);
-    snprintf(meta->format, sizeof meta->format, "arrays");
-    if (n_classes > 0) {
-        meta->target_max = n_classes - 1;
-        return gsgdi_labels_identity(ctx, n_classes, &meta->labels);
-    }
-    meta->target_min = n ? y[0] : 0.0;
-    meta->target_max = meta->target_min;
-    for (size_t i = 1; i < n; i++) {
-        if (y[i] < meta->target_min) meta->target_min = y[i];
-        if (y[i] > meta->target_max) meta->target_max = y[i];
-    }
-    return GSGD_STATUS_OK;
-}
-
 /* Checks every value a model will read, so that training never meets a NaN
  * that came from the input rather than from divergence. */
 static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
@@ -158,7 +115,8 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
     GSGD_FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
     GSGD_FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
     GSGD_FORWARD_IF_ERROR(gsgdi_dataset_upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out));
-    gsgd_status st = arrays_meta(ctx, "gsgd_dataset_from_host", y, n, n_classes, &(*out)->meta);
+    gsgd_status st =
+        gsgdi_arrays_meta(ctx, "gsgd_dataset_from_host", y, n, n_classes, &(*out)->meta);
     if (st != GSGD_STATUS_OK) {
         gsgd_dataset_free(*out);
         *out = NULL;
@@ -185,7 +143,7 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
         st = gsgdi_validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
     gsgdi_data_meta meta;
     if (st == GSGD_STATUS_OK)
-        st = arrays_meta(ctx, "gsgd_dataset_from_device", host_y, n, n_classes, &meta);
+        st = gsgdi_arrays_meta(ctx, "gsgd_dataset_from_device", host_y, n, n_classes, &meta);
     free(host_y);
     GSGD_FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);
@@ -209,9 +167,11 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out) {
     *out = NULL;
-    GSGD_RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
+    GSGD_RETURN_ERROR_IF((!h->X + !h->X8 + !h->indptr != 2) || !h->y || h->n == 0 || h->d == 0, ctx,
                          GSGD_STATUS_INTERNAL, "dataset: empty host data");
-    if (h->X8)
+    if (h->indptr)
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_from_csr_host(ctx, h, out));
+    else if (h->X8)
         GSGD_FORWARD_IF_ERROR(
             gsgdi_dataset_upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out));
     else

@@ -25,10 +25,15 @@ typedef struct {
 } gsgdi_data_meta;
 
 /* Copies src into dst (a fresh copy of the label map); dst is cleared on
- * failure. */
+ * failure (meta.c, as the rest of the meta functions). */
 gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src);
 /* Frees the label map and zeroes meta. */
 void gsgdi_meta_clear(gsgdi_data_meta *meta);
+/* The meta of arrays handed over by the caller (who names the function):
+ * class indices, whose labels are the indices themselves, or real targets
+ * and their range. */
+gsgd_status gsgdi_arrays_meta(gsgd_context *ctx, const char *who, const float *y, size_t n,
+                              int n_classes, gsgdi_data_meta *meta);
 
 struct gsgd_dataset {
     gsgd_context *ctx;
@@ -79,13 +84,15 @@ gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t
 
 /* Target t of sample i finite, and a class index below n_classes when
  * n_classes > 0 (BAD_VALUE naming who and the sample otherwise); and the
- * same for every target of y (targets_check.c). */
+ * same for every target of y. */
 gsgd_status gsgdi_validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
                                   int n_classes);
 gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const float *y, size_t n,
                                    int n_classes);
 
-/* Host-side data as produced by the loaders before upload. */
+/* Host-side data as produced by the loaders before upload: dense rows (X
+ * or X8), or sparse rows in CSR (indptr, indices, values), exactly one of
+ * the three. */
 typedef struct {
     float *X;    /* n x d, malloc'd (or borrowed); NULL when X8 holds the features */
     uint8_t *X8; /* n x d ubyte pixels (GSGD_XTYPE_U8), malloc'd, or NULL */
@@ -97,31 +104,30 @@ typedef struct {
                              file read in place), never free()d itself */
     void (*release)(void *keep);
     void *keep;
+    /* CSR rows (svmlight, scipy's save_npz, synth-sparse), all malloc'd:
+     * row i's nonzeros are indices/values[indptr[i] .. indptr[i + 1]),
+     * every index below d; NULL for dense rows. */
+    int64_t *indptr;  /* n + 1 */
+    int32_t *indices; /* nnz */
+    float *values;    /* nnz */
+    size_t nnz;
 } gsgdi_host_data;
 
 void gsgdi_host_data_free(gsgdi_host_data *h);
 
-/* Host CSR data, the interface between the readers of sparse files
- * (svmlight, scipy's save_npz, synth-sparse) and the sparse dataset: a
- * reader fills it, gsgdi_dataset_from_csr_host uploads it. Row i's
- * nonzeros are indices/values[indptr[i] .. indptr[i + 1]); every index is
- * below d. All arrays malloc'd and owned by the struct. */
-typedef struct {
-    int64_t *indptr;  /* n + 1 */
-    int32_t *indices; /* nnz */
-    float *values;    /* nnz */
-    float *y;         /* n */
-    size_t n, d, nnz;
-    int n_classes;
-} gsgdi_csr_host;
+/* Whether h holds rows (dense or sparse): a loader's part that is there. */
+static inline int gsgdi_host_data_has_rows(const gsgdi_host_data *h) {
+    return h->X || h->X8 || h->indptr;
+}
 
-void gsgdi_csr_host_free(gsgdi_csr_host *h);
-/* Uploads h, which the reader validated (finite values and targets,
- * indices below d), into a sparse dataset; h keeps its arrays. */
-gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_csr_host *h,
+/* Uploads h's CSR rows, which the reader validated (finite values and
+ * targets, indices below d), into a sparse dataset; h keeps its arrays,
+ * the meta is left empty (gsgdi_dataset_from_host_data copies it). */
+gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_host_data *h,
                                         gsgd_dataset **out);
-/* A host copy of a sparse dataset's rows and targets (int32 indices). */
-gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_csr_host *out);
+/* A host copy of a sparse dataset's rows (int32 indices) and targets into
+ * out's CSR fields, y, n, d and n_classes (no meta). */
+gsgd_status gsgdi_dataset_csr_download(const gsgd_dataset *ds, gsgdi_host_data *out);
 /* The sparse cases of gsgd_dataset_split, gsgd_dataset_subset and
  * gsgdi_dataset_read_rows (dense rows out of CSR), and the release of a
  * sparse dataset's memory (gsgd_dataset_free). */

@@ -16,15 +16,6 @@
  * are int32. */
 #define CSR_MAX_FEATURES ((size_t)INT32_MAX)
 
-void gsgdi_csr_host_free(gsgdi_csr_host *h) {
-    if (!h) return;
-    free(h->indptr);
-    free(h->indices);
-    free(h->values);
-    free(h->y);
-    memset(h, 0, sizeof *h);
-}
-
 static int cmp_desc_u32(const void *a, const void *b) {
     const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x < y) - (x > y);
@@ -169,7 +160,7 @@ fail:
     return st;
 }
 
-gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_csr_host *h,
+gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_host_data *h,
                                         gsgd_dataset **out) {
     *out = NULL;
     GSGD_RETURN_ERROR_IF(!h->indptr || !h->y || h->n == 0 || h->d == 0, ctx, GSGD_STATUS_INTERNAL,
@@ -180,6 +171,7 @@ gsgd_status gsgdi_dataset_from_csr_host(gsgd_context *ctx, const gsgdi_csr_host 
 void gsgdi_csr_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
     gsgdi_csr_release(ds);
+    gsgdi_meta_clear(&ds->meta);
     free(ds);
 }
 
@@ -230,14 +222,24 @@ gsgd_status gsgd_dataset_from_csr(gsgd_context *ctx, size_t n, size_t d, const i
     GSGD_FORWARD_IF_ERROR(check_structure(ctx, who, n, d, indptr, indices, idx64, values, &dd));
     GSGD_FORWARD_IF_ERROR(gsgdi_validate_targets(ctx, who, y, n, n_classes));
     const size_t nnz = (size_t)indptr[n];
-    if (!idx64) return upload_csr(ctx, n, dd, indptr, indices, values, y, n_classes, out);
-    /* int64 indices below 2^31 are stored as int32: half the memory. */
-    void *p = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, (nnz ? nnz : 1) * sizeof(int32_t), &p));
-    int32_t *i32 = p;
-    for (size_t k = 0; k < nnz; k++) i32[k] = (int32_t)((const int64_t *)indices)[k];
-    gsgd_status st = upload_csr(ctx, n, dd, indptr, i32, values, y, n_classes, out);
-    free(i32);
+    gsgd_status st;
+    if (idx64) {
+        /* int64 indices below 2^31 are stored as int32: half the memory. */
+        void *p = NULL;
+        GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, (nnz ? nnz : 1) * sizeof(int32_t), &p));
+        int32_t *i32 = p;
+        for (size_t k = 0; k < nnz; k++) i32[k] = (int32_t)((const int64_t *)indices)[k];
+        st = upload_csr(ctx, n, dd, indptr, i32, values, y, n_classes, out);
+        free(i32);
+    } else {
+        st = upload_csr(ctx, n, dd, indptr, indices, values, y, n_classes, out);
+    }
+    if (st == GSGD_STATUS_OK)
+        st = gsgdi_arrays_meta(ctx, "gsgd_dataset_from_csr", y, n, n_classes, &(*out)->meta);
+    if (st != GSGD_STATUS_OK && *out) {
+        gsgdi_csr_dataset_free(*out);
+        *out = NULL;
+    }
     return st;
 }
 
@@ -281,6 +283,9 @@ gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d, 
                     ds ? GSGD_STATUS_OK
                        : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", who),
                     done);
+    GSGD_CHECK_GOTO(
+        st, gsgdi_arrays_meta(ctx, "gsgd_dataset_from_device_csr", hy, n, n_classes, &ds->meta),
+        done);
     ds->borrowed = 1;
     ds->csr = (gsgdi_csr){.indptr = indptr, .indices = indices, .values = values, .idx64 = idx64};
     ds->y = y;

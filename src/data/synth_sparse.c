@@ -61,7 +61,7 @@ static size_t make_row(gsgdi_rng *r, size_t D, size_t nnz, int32_t *cols, float 
     return m;
 }
 
-static gsgd_status alloc_part(gsgd_context *ctx, size_t n, size_t cap, gsgdi_csr_host *h) {
+static gsgd_status alloc_part(gsgd_context *ctx, size_t n, size_t cap, gsgdi_host_data *h) {
     memset(h, 0, sizeof *h);
     void *a = NULL, *b = NULL, *c = NULL, *d = NULL;
     gsgd_status st;
@@ -76,12 +76,12 @@ static gsgd_status alloc_part(gsgd_context *ctx, size_t n, size_t cap, gsgdi_csr
     h->n = n;
     return GSGD_STATUS_OK;
 fail:
-    gsgdi_csr_host_free(h);
+    gsgdi_host_data_free(h);
     return st;
 }
 
 gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, size_t nnz,
-                               uint64_t seed, gsgdi_csr_host *train, gsgdi_csr_host *test) {
+                               uint64_t seed, gsgdi_host_data *train, gsgdi_host_data *test) {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
     GSGD_RETURN_ERROR_IF(n < 2 || D < 1 || D > INT32_MAX || k < 1 || k > GSGD_MAX_CLASSES ||
@@ -98,7 +98,7 @@ gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, siz
     size_t n_train = (size_t)(0.8 * (double)n);
     if (n_train < 1) n_train = 1;
     if (n_train > n - 1) n_train = n - 1;
-    gsgdi_csr_host *parts[2] = {train, test};
+    gsgdi_host_data *parts[2] = {train, test};
     const size_t sizes[2] = {n_train, n - n_train};
     gsgd_status st = GSGD_STATUS_OK;
     for (int p = 0; p < 2 && st == GSGD_STATUS_OK; p++)
@@ -107,13 +107,13 @@ gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, siz
     if (st == GSGD_STATUS_OK)
         st = gsgdi_host_alloc(ctx, (size_t)k * sizeof(double), (void **)&score);
     if (st != GSGD_STATUS_OK) {
-        gsgdi_csr_host_free(train);
-        gsgdi_csr_host_free(test);
+        gsgdi_host_data_free(train);
+        gsgdi_host_data_free(test);
         return st;
     }
     gsgdi_rng r = {gsgdi_mix64(seed ^ 0x73706172736eull /* "sparsn" */)};
     for (int p = 0; p < 2; p++) {
-        gsgdi_csr_host *h = parts[p];
+        gsgdi_host_data *h = parts[p];
         h->d = D;
         h->n_classes = k >= 2 ? k : 0;
         h->indptr[0] = 0;

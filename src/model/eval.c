@@ -39,7 +39,7 @@ static gsgd_status install(gsgd_model *m, float **mean, float **inv, const float
 static gsgd_status fit_scale_sparse(gsgd_model *m, const gsgd_dataset *ds) {
     gsgd_context *ctx = m->ctx;
     const size_t d = m->n_features;
-    gsgdi_csr_host h = {0};
+    gsgdi_host_data h = {0};
     double *sum = NULL;
     float *host = NULL, *dev_mean = NULL, *dev_inv = NULL;
     gsgd_status st;
@@ -66,7 +66,7 @@ static gsgd_status fit_scale_sparse(gsgd_model *m, const gsgd_dataset *ds) {
 done:
     gsgdi_mem_free(ctx, dev_mean, d * sizeof(float));
     gsgdi_mem_free(ctx, dev_inv, d * sizeof(float));
-    gsgdi_csr_host_free(&h);
+    gsgdi_host_data_free(&h);
     free(sum);
     free(host);
     return st;
