@@ -597,6 +597,22 @@ GSGD_API gsgd_status gsgd_decision_function(gsgd_model *model, const float *X, s
  * NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_t n, float *out);
 
+/* gsgd_predict_classes, gsgd_decision_function and gsgd_predict_proba over
+ * the rows of a dataset, dense or sparse (no dense copy of sparse rows is
+ * made): out (host) receives ds's n rows of what the host-row function
+ * writes, in the same layout. Returns OK; INVALID_ARGUMENT (NULL model, ds
+ * or out; ds of another context; predict_classes of a regression model);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (predict_proba of linear and hinge; sparse data and a
+ * standardiser that centres); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_classes_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                  int32_t *out);
+GSGD_API gsgd_status gsgd_decision_function_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                    float *out);
+GSGD_API gsgd_status gsgd_predict_proba_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                float *out);
+
 typedef struct {
     double loss;     /* mean data loss (no regularisation term): cross-entropy for
                         softmax, mlp and logistic, the multiclass hinge, and HALF

@@ -137,6 +137,52 @@ Test(sparse_data, split_and_subset_keep_rows_whole) {
     gsgd_dataset_free(ds);
 }
 
+/* The stratified split of sparse rows: each class in the test part in
+ * proportion (scikit-learn's allocation: 30 and 10 rows, a quarter out:
+ * 7.5 and 2.5, the tie's extra row to the larger class), the parts named
+ * in their description. */
+Test(sparse_data, stratified_split_keeps_class_shares_and_names_parts) {
+    int64_t ptr[41];
+    int32_t ind[40];
+    float val[40], y[40];
+    ptr[0] = 0;
+    for (int i = 0; i < 40; i++) {
+        ind[i] = i % 50;
+        val[i] = 1.0f + (float)i;
+        ptr[i + 1] = i + 1;
+        y[i] = i < 30 ? 0.0f : 1.0f;
+    }
+    gsgd_dataset *ds, *tr, *te;
+    cr_assert_eq(gsgd_dataset_from_csr(ctx, 40, 50, ptr, ind, GSGD_INDEX_INT32, val, y, 2, &ds),
+                 GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_split_stratified(ds, 0.25, 3, &tr, &te), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    size_t n_te, nnz_tr, nnz_te;
+    int sparse;
+    gsgd_dataset_shape(te, &n_te, NULL, NULL);
+    gsgd_dataset_sparse(te, &sparse, &nnz_te);
+    gsgd_dataset_sparse(tr, NULL, &nnz_tr);
+    cr_expect(sparse && n_te == 10 && nnz_tr + nnz_te == 40);
+    float yt[10], Xt[10 * 50];
+    cr_assert_eq(gsgd_dataset_read(te, 0, 10, Xt, yt), GSGD_STATUS_OK);
+    int ones = 0;
+    for (int i = 0; i < 10; i++) {
+        ones += yt[i] == 1.0f;
+        /* each row whole: its one value where it was */
+        float row_sum = 0;
+        for (int j = 0; j < 50; j++) row_sum += Xt[i * 50 + j];
+        const int orig = (int)row_sum - 1;
+        cr_expect(Xt[i * 50 + orig % 50] == row_sum && (orig < 30) == (yt[i] == 0.0f));
+    }
+    cr_expect_eq(ones, 2, "8 of class 0, 2 of class 1");
+    char line[512];
+    cr_assert_eq(gsgd_dataset_describe(te, line, sizeof line), GSGD_STATUS_OK);
+    cr_expect(strstr(line, "(test part, 25%)") && strstr(line, "CSR, 10 nonzeros"), "%s", line);
+    gsgd_dataset_free(tr);
+    gsgd_dataset_free(te);
+    gsgd_dataset_free(ds);
+}
+
 /* ---- svmlight ------------------------------------------------------------ */
 
 static gsgd_status load(const char *spec, gsgd_dataset **tr) {

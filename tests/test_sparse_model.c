@@ -234,3 +234,88 @@ Test(sparse_ops, compact_groups_nonzeros_by_feature) {
     gsgdi_step_buffers_free(pb.m, &sb);
     free_problem(&pb);
 }
+
+/* Predictions and metrics on sparse rows: the same as on the dense copy of
+ * the rows, within the error bound of the two summation orders (as
+ * check()'s: gamma_n relative to outputs of O(10) each, twice). */
+static void check_predictions(const char *spec, int n_classes) {
+    problem pb;
+    make_problem(&pb, spec, n_classes, 5);
+    gsgd_model *m = pb.m;
+    const size_t K = m->n_outputs, P = n_classes ? (size_t)(K == 1 ? 2 : K) : 1;
+    const double nterms = B + D + K;
+    const double tol = 2 * 10.0 * nterms * FLT_EPSILON / (1.0 - nterms * FLT_EPSILON);
+    float zs[B * 8], zd[B * 8], ps[B * 8], pd[B * 8], vs[B], vd[B];
+    cr_assert_eq(gsgd_decision_function_dataset(m, pb.sparse, zs), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(pb.ctx));
+    cr_assert_eq(gsgd_decision_function_dataset(m, pb.dense, zd), GSGD_STATUS_OK);
+    for (size_t i = 0; i < B * K; i++)
+        cr_expect(fabs(zs[i] - zd[i]) <= tol * fmax(1.0, fabs(zd[i])), "%s: z[%zu] %.9g vs %.9g",
+                  spec, i, zs[i], zd[i]);
+    cr_assert_eq(gsgd_predict_dataset(m, pb.sparse, vs), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_predict_dataset(m, pb.dense, vd), GSGD_STATUS_OK);
+    if (n_classes == 0) {
+        for (int i = 0; i < B; i++) cr_expect(fabs(vs[i] - zs[i]) == 0, "the value is the output");
+    } else {
+        int32_t cs[B];
+        cr_assert_eq(gsgd_predict_classes_dataset(m, pb.sparse, cs), GSGD_STATUS_OK);
+        for (int i = 0; i < B; i++) {
+            /* the class of the sparse outputs themselves; the dense one's
+             * where no two outputs lie within the bound */
+            size_t best = 0, second = 1;
+            for (size_t k = 1; k < K; k++)
+                if (zs[i * K + k] > zs[i * K + best]) best = k;
+            if (K > 1)
+                for (size_t k = 0; k < K; k++)
+                    if (k != best && (second == best || zs[i * K + k] > zs[i * K + second]))
+                        second = k;
+            const size_t want = K == 1 ? zs[i] > 0 : best;
+            cr_expect_eq((size_t)cs[i], want, "%s: row %d", spec, i);
+            cr_expect_eq(vs[i], (float)want, "identity labels: the class index");
+            if (K == 1 || zs[i * K + best] - zs[i * K + second] > 4 * tol)
+                cr_expect_eq(vs[i], vd[i]);
+        }
+    }
+    const gsgd_status st = gsgd_predict_proba_dataset(m, pb.sparse, ps);
+    if (m->loss != GSGD_LOSS_SOFTMAX_CE && m->loss != GSGD_LOSS_LOGISTIC) {
+        cr_expect_eq(st, GSGD_STATUS_UNSUPPORTED);
+    } else {
+        cr_assert_eq(st, GSGD_STATUS_OK);
+        cr_assert_eq(gsgd_predict_proba_dataset(m, pb.dense, pd), GSGD_STATUS_OK);
+        for (int i = 0; i < B; i++) {
+            double sum = 0;
+            for (size_t k = 0; k < P; k++) {
+                sum += ps[i * P + k];
+                cr_expect(fabs(ps[i * P + k] - pd[i * P + k]) <= 4 * tol, "%s: p[%d][%zu]", spec, i,
+                          k);
+            }
+            cr_expect(fabs(sum - 1.0) <= P * FLT_EPSILON, "%s: row %d sums to %.9g", spec, i, sum);
+        }
+    }
+    gsgd_metrics *ms, *md;
+    cr_assert_eq(gsgd_evaluate_metrics(m, pb.sparse, &ms), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(pb.ctx));
+    cr_assert_eq(gsgd_evaluate_metrics(m, pb.dense, &md), GSGD_STATUS_OK);
+    const gsgd_metric which = n_classes ? GSGD_METRIC_LOSS : GSGD_METRIC_MSE;
+    double a, b;
+    gsgd_metrics_get(ms, which, &a);
+    gsgd_metrics_get(md, which, &b);
+    cr_expect(fabs(a - b) <= 4 * tol * fmax(1.0, fabs(b)), "%s: metric %.9g vs %.9g", spec, a, b);
+    gsgd_metrics_free(ms);
+    gsgd_metrics_free(md);
+    free_problem(&pb);
+}
+
+Test(sparse_predict, softmax_outputs_classes_and_probabilities_as_dense) {
+    check_predictions("softmax", 3);
+}
+Test(sparse_predict, logistic_outputs_classes_and_probabilities_as_dense) {
+    check_predictions("logistic", 2);
+}
+Test(sparse_predict, mlp_outputs_classes_and_probabilities_as_dense) {
+    check_predictions("mlp:5", 3);
+}
+Test(sparse_predict, hinge_has_outputs_and_classes_but_no_probabilities) {
+    check_predictions("hinge", 4);
+}
+Test(sparse_predict, linear_regression_values_as_dense) { check_predictions("linear", 0); }

@@ -320,6 +320,25 @@ module gsgd
       type(c_ptr), value :: model, ds
       real(c_float), intent(out) :: out(*)
     end function
+    integer(c_int) function gsgd_predict_classes_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_classes_dataset")
+      import :: c_ptr, c_int, c_int32_t
+      type(c_ptr), value :: model, ds
+      integer(c_int32_t), intent(out) :: out(*)
+    end function
+    ! out(n_outputs, n) and out(n_classes, n), as the host-row functions.
+    integer(c_int) function gsgd_decision_function_dataset(model, ds, out) &
+        bind(C, name="gsgd_decision_function_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_predict_proba_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_proba_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
     integer(c_int) function gsgd_dataset_from_host(ctx, X, y, n, d, n_classes, out) &
         bind(C, name="gsgd_dataset_from_host")
       import :: c_ptr, c_int, c_size_t, c_float

@@ -161,14 +161,45 @@ gsgd_status gsgd_predict_dataset(gsgd_model *m, const gsgd_dataset *ds, float *o
     return gsgdi_model_forward_dataset(m, ds, write_values, out);
 }
 
-gsgd_status gsgd_predict_classes(gsgd_model *m, const float *X, size_t n, int32_t *out) {
-    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
+static gsgd_status check_classes(const gsgd_model *m) {
     GSGD_RETURN_ERROR_IF(m->n_classes == 0, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "predict_classes: model '%s' predicts real values, not classes "
                          "(gsgd_predict gives them)",
                          m->spec);
+    return GSGD_STATUS_OK;
+}
+
+static gsgd_status check_proba(const gsgd_model *m) {
+    GSGD_RETURN_ERROR_IF(m->loss != GSGD_LOSS_SOFTMAX_CE && m->loss != GSGD_LOSS_LOGISTIC, m->ctx,
+                         GSGD_STATUS_UNSUPPORTED,
+                         "predict_proba: model '%s' has no probabilities (its loss is %s); "
+                         "gsgd_decision_function gives its raw outputs",
+                         m->spec, m->loss == GSGD_LOSS_HINGE ? "the hinge" : "squared");
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_predict_classes(gsgd_model *m, const float *X, size_t n, int32_t *out) {
+    if (!m || (!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
+    GSGD_FORWARD_IF_ERROR(check_classes(m));
     if (n == 0) return GSGD_STATUS_OK;
     return forward_host(m, X, n, write_classes, out);
+}
+
+gsgd_status gsgd_predict_classes_dataset(gsgd_model *m, const gsgd_dataset *ds, int32_t *out) {
+    if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
+    GSGD_FORWARD_IF_ERROR(check_classes(m));
+    return gsgdi_model_forward_dataset(m, ds, write_classes, out);
+}
+
+gsgd_status gsgd_decision_function_dataset(gsgd_model *m, const gsgd_dataset *ds, float *out) {
+    if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
+    return gsgdi_model_forward_dataset(m, ds, write_logits, out);
+}
+
+gsgd_status gsgd_predict_proba_dataset(gsgd_model *m, const gsgd_dataset *ds, float *out) {
+    if (!m || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
+    GSGD_FORWARD_IF_ERROR(check_proba(m));
+    return gsgdi_model_forward_dataset(m, ds, write_proba, out);
 }
 
 gsgd_status gsgd_decision_function(gsgd_model *m, const float *X, size_t n, float *out) {
@@ -179,11 +210,7 @@ gsgd_status gsgd_decision_function(gsgd_model *m, const float *X, size_t n, floa
 
 gsgd_status gsgd_predict_proba(gsgd_model *m, const float *X, size_t n, float *out) {
     if (!m) return GSGD_STATUS_INVALID_ARGUMENT;
-    GSGD_RETURN_ERROR_IF(m->loss != GSGD_LOSS_SOFTMAX_CE && m->loss != GSGD_LOSS_LOGISTIC, m->ctx,
-                         GSGD_STATUS_UNSUPPORTED,
-                         "predict_proba: model '%s' has no probabilities (its loss is %s); "
-                         "gsgd_decision_function gives its raw outputs",
-                         m->spec, m->loss == GSGD_LOSS_HINGE ? "the hinge" : "squared");
+    GSGD_FORWARD_IF_ERROR(check_proba(m));
     if ((!X && n) || (!out && n)) return GSGD_STATUS_INVALID_ARGUMENT;
     if (n == 0) return GSGD_STATUS_OK;
     return forward_host(m, X, n, write_proba, out);
