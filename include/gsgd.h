@@ -608,8 +608,14 @@ GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_
  * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_classes_dataset(gsgd_model *model, const gsgd_dataset *ds,
                                                   int32_t *out);
+/* gsgd_decision_function over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_decision_function_dataset(gsgd_model *model, const gsgd_dataset *ds,
                                                     float *out);
+/* gsgd_predict_proba over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_proba_dataset(gsgd_model *model, const gsgd_dataset *ds,
                                                 float *out);
 
