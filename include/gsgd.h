@@ -283,10 +283,12 @@ GSGD_API gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d);
  *                                  nonzeros among D features drawn from a
  *                                  power law (as words in text), rows of
  *                                  unit norm; split 80/20
- *   svmlight:PATH[:zero-based|one-based][:features=N]
- *                                  svmlight/LIBSVM text, stored sparse
- *   npz-csr:MATRIX.npz,LABELS.npy  a CSR matrix of scipy.sparse.save_npz
- *                                  with labels from a .npy or text file
+ *   svmlight:PATH[:zero-based|one-based][:features=N][:storage=csr|f32]
+ *                                  svmlight/LIBSVM text (sparse below 5%
+ *                                  nonzero values unless storage= says)
+ *   npz:MATRIX.npz[,LABELS][:storage=csr|f32]
+ *                                  also a CSR matrix of scipy.sparse.save_npz,
+ *                                  labels from a .npy or text file
  *   PATH                           a file of a format gsgd_dataset_load_ex
  *                                  detects
  * Class labels of files go through a label map (gsgd_dataset_label): an
