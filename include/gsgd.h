@@ -453,7 +453,11 @@ GSGD_API gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, 
  * lacking some classes keeps their indices, and train decides classes or
  * real targets. The shape and map are copied: train may be freed after.
  * NULL removes the reference. gsgd_data_set_model does the same for a
- * model. Returns OK; INVALID_ARGUMENT (NULL o); OUT_OF_MEMORY. */
+ * model. Sparse rows narrower than the reference take its width; sparse
+ * rows of a test set may also reach past it (features the training set
+ * lacks), which gsgd_dataset_set_features then gives a sparse training set
+ * (against a model they may not). Returns OK; INVALID_ARGUMENT (NULL o);
+ * OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train);
 
 /* Loads a dataset from a source with options o (NULL: the defaults) and

@@ -129,6 +129,8 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->read.label = o->label;
         p->read.zero_based = (int)o->v[GSGD_DATA_ZERO_BASED];
         p->read.n_features = o->has_ref ? o->ref_features : 0;
+        /* A training set, unlike a model, can still be widened. */
+        p->read.wider_ok = o->has_ref && strcmp(o->ref_what, "the training set") == 0;
         p->rules.real = o->v[GSGD_DATA_TARGET] == GSGD_TARGET_REAL;
         p->rules.has_ref = o->has_ref;
         p->rules.ref_classes = o->ref_classes;

@@ -246,7 +246,11 @@ gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_loa
     }
     /* The storage asked for (storage=csr|f32), or CSR rows by density. */
     if (st == GSGD_STATUS_OK) st = gsgdi_host_store(ctx, is_stdin ? "stdin" : path, p->read.csr, h);
-    if (st == GSGD_STATUS_OK && p->read.n_features && h->d != p->read.n_features)
+    /* CSR rows narrower than the reference take its width as they are;
+     * wider ones only where a training set can be widened. */
+    if (st == GSGD_STATUS_OK && h->indptr && p->read.n_features > h->d) h->d = p->read.n_features;
+    if (st == GSGD_STATUS_OK && p->read.n_features && h->d != p->read.n_features &&
+        !(h->indptr && p->read.wider_ok && h->d > p->read.n_features))
         st = GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "%s: %zu features per row, but the model takes %zu", path, h->d,
                         p->read.n_features);

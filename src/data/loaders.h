@@ -79,6 +79,8 @@ typedef struct {
                                     spec's"); NULL: "the model's" */
     int csr;                     /* svmlight: 1 rows as CSR, 0 dense, -1 by density
                                     (gsgdi_storage_prefers_csr) */
+    int wider_ok;                /* sparse rows may reach past n_features (a test set of a
+                                    training set, which gsgd_dataset_set_features widens) */
 } gsgdi_read_opts;
 
 /* ---- the target column as read ---------------------------------------------- */

@@ -277,7 +277,12 @@ static gsgd_status finish(reader *r, size_t len, gsgdi_host_data *h) {
     GSGD_RETURN_ERROR_IF(r->has_zero && !zero_based, ctx, GSGD_STATUS_BAD_FORMAT,
                          "%s: feature index 0 in a file read as 1-based; read it as 0-based", what);
     const uint64_t found = r->nnz ? (zero_based ? r->max_index + 1 : r->max_index) : 0;
-    const uint64_t d = o->n_features ? o->n_features : found;
+    uint64_t d = o->n_features ? o->n_features : found;
+    /* Past the reference's features: only as sparse rows of a test set,
+     * whose training set is widened to match. */
+    const int wider = found > d && o->wider_ok && o->csr != 0 &&
+                      (o->csr > 0 || gsgdi_storage_prefers_csr(r->n, (size_t)found, r->nnz));
+    if (wider) d = found;
     GSGD_RETURN_ERROR_IF(found > d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "%s: line %zu: feature index %llu is past %s %llu features (%s "
                          "indices)",

@@ -18,7 +18,8 @@ typedef struct {
     cli_progress pr;
     cli_ckpt ck; /* the progress callback's state: checkpoints, signals */
     cli_train_report rep;
-    cli_dist dist; /* --distributed: this process's rank (0 when alone) */
+    gsgd_metrics *metrics; /* the test set's, after training */
+    cli_dist dist;         /* --distributed: this process's rank (0 when alone) */
 } train_run;
 
 #endif
