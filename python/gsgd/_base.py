@@ -49,6 +49,11 @@ class GsgdEstimator(BaseEstimator):
 
     _is_classifier = False
 
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6 asks; older ones take sparse X as is
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X trains as CSR
+        return tags
+
     # --- options ------------------------------------------------------------
     def _seed(self):
         rs = self.random_state
