@@ -205,6 +205,67 @@ GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, c
 GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n,
                                               size_t d, int n_classes, gsgd_dataset **out);
 
+/* Sparse datasets: rows in CSR (compressed sparse row) form, the form of
+ * text (bag of words, TF-IDF) and hashed features: row i's nonzeros are
+ * values[indptr[i] .. indptr[i + 1]) at feature indices[same]. Values are
+ * float32, row pointers int64, indices int32 or int64. A sparse dataset
+ * stays sparse on every device: a step gathers its batch's rows as CSR
+ * and never forms a dense batch, the forward pass is CSR x W (the first
+ * layer of an MLP; the rest dense), the weight gradient has rows only for
+ * the features of the batch, and the update touches only those rows where
+ * the rule allows (gsgd_optim: "sparse data"). Everything that takes a
+ * dataset takes a sparse one: training, planning, evaluation,
+ * prediction, split, subset, standardisation (scaling only: a sparse row
+ * is never centred). */
+typedef enum { GSGD_INDEX_INT32 = 0, GSGD_INDEX_INT64 = 1 } gsgd_index_type;
+
+/* Copies a host CSR matrix of n rows (indptr n + 1 int64, from 0; indices
+ * and values indptr[n] each, indices of type index_type) and n targets y
+ * into a new sparse dataset on the context's device (CUDA: kept in pinned
+ * host memory when it does not fit, as gsgd_dataset_from_host). d is the
+ * feature count, or 0 to take the largest index + 1. Indices need not be
+ * sorted within a row; a repeated one adds up. Int64 indices are stored
+ * as int32 (every index is below 2^31). The arrays stay the caller's; *out
+ * is the caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, indptr, y or
+ * out, indices without values or the reverse; n 0; n_classes outside [0,
+ * 65536]; an unknown index_type; d 0 with no nonzero); BAD_VALUE (indptr
+ * not from 0 or decreasing, an index outside [0, d), a non-finite value or
+ * target, a bad label; naming the row); TOO_LARGE (d over 2^31 - 1, over
+ * 2^32 nonzeros or 2^32 - 1 rows); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * UNSUPPORTED, DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_from_csr(gsgd_context *ctx, size_t n, size_t d,
+                                           const int64_t *indptr, const void *indices,
+                                           gsgd_index_type index_type, const float *values,
+                                           const float *y, int n_classes, gsgd_dataset **out);
+
+/* Wraps a caller's CSR arrays in the context's device memory (host memory
+ * on the CPU backend) as a sparse dataset, without a copy, as
+ * gsgd_dataset_from_device does for dense arrays: the caller keeps them
+ * alive and unchanged until gsgd_dataset_free, which does not free them,
+ * and they count neither in gsgd's memory nor against its limits. The
+ * structure (indptr and indices) and the targets are checked through host
+ * copies; the values are not read until training. d as in
+ * gsgd_dataset_from_csr. Returns as gsgd_dataset_from_csr (no
+ * DEVICE_OUT_OF_MEMORY). Returns OK; INVALID_ARGUMENT; BAD_VALUE;
+ * TOO_LARGE; OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d,
+                                                  int64_t *indptr, void *indices,
+                                                  gsgd_index_type index_type, float *values,
+                                                  float *y, int n_classes, gsgd_dataset **out);
+
+/* Whether ds is sparse (1) or dense (0), and its stored values: the
+ * nonzeros of a sparse dataset, n x d of a dense one. Either output may be
+ * NULL. Returns OK; INVALID_ARGUMENT (NULL ds). */
+GSGD_API gsgd_status gsgd_dataset_sparse(const gsgd_dataset *ds, int *sparse, size_t *nnz);
+
+/* Declares that a sparse dataset has d features, at least as many as it
+ * has (the features past its largest index are zero): a test file whose
+ * largest index is below the training file's, or a hashed space of fixed
+ * width. Nothing is copied. Returns OK; INVALID_ARGUMENT (NULL ds; d below
+ * the dataset's feature count or above 2^31 - 1); UNSUPPORTED (a dense
+ * dataset). */
+GSGD_API gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d);
+
 /* Loads a dataset from a spec or a file and returns its training and test
  * parts (*test is NULL when the spec has no test part); the same as
  * gsgd_dataset_load_ex with default options (a PATH's format detected).
@@ -218,6 +279,16 @@ GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float
  *   synth:N,D,K[:seed=S]           a learnable problem from a random teacher,
  *                                  split 80/20 into train/test (K = 1:
  *                                  regression)
+ *   synth-sparse:N,D,K,NNZ[:seed=S]  its sparse kin: N rows of about NNZ
+ *                                  nonzeros among D features drawn from a
+ *                                  power law (as words in text), rows of
+ *                                  unit norm; split 80/20
+ *   svmlight:PATH[:zero-based|one-based][:features=N][:storage=csr|f32]
+ *                                  svmlight/LIBSVM text (sparse below 5%
+ *                                  nonzero values unless storage= says)
+ *   npz:MATRIX.npz[,LABELS][:storage=csr|f32]
+ *                                  also a CSR matrix of scipy.sparse.save_npz,
+ *                                  labels from a .npy or text file
  *   PATH                           a file of a format gsgd_dataset_load_ex
  *                                  detects
  * Class labels of files go through a label map (gsgd_dataset_label): an
@@ -291,12 +362,15 @@ typedef enum {
     GSGD_FORMAT_AUTO = 0,
     GSGD_FORMAT_CSV = 1,      /* delimited text (CSV, TSV, ';', blanks), optional header,
                                  quoted fields (RFC 4180) */
-    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]",
-                                 stored dense */
+    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]"
+                                 (labels numbers or texts), stored sparse (CSR) below 5%
+                                 nonzero values, else dense (GSGD_DATA_STORAGE) */
     GSGD_FORMAT_NPY = 3,      /* NumPy .npy features (2 or more dimensions, flattened per
                                  row); targets from GSGD_DATA_LABELS_FILE */
     GSGD_FORMAT_NPZ = 4,      /* NumPy .npz (numpy.savez or savez_compressed) holding
-                                 arrays X and y */
+                                 arrays X and y, or a CSR matrix of
+                                 scipy.sparse.save_npz (targets from
+                                 GSGD_DATA_LABELS_FILE; stored as svmlight's rows) */
     GSGD_FORMAT_IDX = 5       /* IDX images; targets from GSGD_DATA_LABELS_FILE */
 } gsgd_data_format;
 
@@ -309,9 +383,13 @@ typedef enum {
 
 /* How features are stored on the device (GSGD_DATA_STORAGE). */
 typedef enum {
-    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA, f32 otherwise */
-    GSGD_STORAGE_F32 = 1,  /* floats */
-    GSGD_STORAGE_U8 = 2    /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA; svmlight and scipy CSR .npz
+                              rows sparse (CSR) below 5% nonzero values, else dense;
+                              synth-sparse CSR; f32 otherwise */
+    GSGD_STORAGE_F32 = 1,  /* dense floats (svmlight and scipy CSR .npz rows densified) */
+    GSGD_STORAGE_U8 = 2,   /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_CSR = 3   /* sparse rows (CSR), whatever the density; dense sources
+                              (CSV, .npy, IDX) converted */
 } gsgd_storage;
 
 typedef enum {
@@ -341,9 +419,10 @@ typedef enum {
                                  features only. Default: the column named label,
                                  target, class or y (any case) when there is a
                                  header, else the first. */
-    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images: the file of the targets
-                                 (.npy, or IDX labels); without it the rows have no
-                                 targets (input for gsgd_predict) */
+    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images, scipy CSR .npz: the file of
+                                 the targets (.npy, IDX labels, or text with one label
+                                 a line); without it the rows have no targets (input
+                                 for gsgd_predict) */
 } gsgd_data_text;
 
 /* Creates loading options holding every default; *out is the caller's,
@@ -374,7 +453,11 @@ GSGD_API gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, 
  * lacking some classes keeps their indices, and train decides classes or
  * real targets. The shape and map are copied: train may be freed after.
  * NULL removes the reference. gsgd_data_set_model does the same for a
- * model. Returns OK; INVALID_ARGUMENT (NULL o); OUT_OF_MEMORY. */
+ * model. Sparse rows narrower than the reference take its width; sparse
+ * rows of a test set may also reach past it (features the training set
+ * lacks), which gsgd_dataset_set_features then gives a sparse training set
+ * (against a model they may not). Returns OK; INVALID_ARGUMENT (NULL o);
+ * OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train);
 
 /* Loads a dataset from a source with options o (NULL: the defaults) and
@@ -383,7 +466,11 @@ GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_da
  * be NULL when not wanted). Sources: a PATH of any gsgd_data_format
  * (detected, or GSGD_DATA_FORMAT), "-" for CSV or svmlight on standard
  * input, or a spec of gsgd_dataset_load; the spec's prefix and its options
- * win over o. Classification targets become the sorted label map of the
+ * win over o. svmlight rows and scipy.sparse CSR matrices are stored
+ * sparse (CSR) below 5% nonzero values and dense above, unless
+ * GSGD_DATA_STORAGE says (gsgd_dataset_sparse tells which); a gzip svmlight
+ * file is read a piece at a time, never held whole. Classification
+ * targets become the sorted label map of the
  * values found (gsgd_dataset_label); a target column that does not look
  * like classes (numbers that are not whole, or more than max(1000, n/2)
  * distinct labels) or holds one class only is refused, naming the column
@@ -410,7 +497,8 @@ GSGD_API gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source,
 /* One line on what ds holds, for a report before training: "wine.csv: CSV
  * (comma-separated, header), 142 rows x 13 features, 3 classes (1, 2, 3),
  * f32, 7.9 KiB" (regression: "target 0.5 .. 9.25"; a split part says
- * which). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
+ * which; sparse data says "CSR, 699334 nonzeros" where dense says f32 or
+ * u8). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
  * (NULL ds or buf, size 0). */
 GSGD_API gsgd_status gsgd_dataset_describe(const gsgd_dataset *ds, char *buf, size_t size);
 /* The original label of class k (0 <= k < n_classes) as text: "7",
@@ -488,6 +576,15 @@ GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_d
  * (CUDA). */
 GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
 
+/* gsgd_predict over the rows of a dataset, dense or sparse: out (host,
+ * ds's n floats) receives each row's prediction. Returns OK;
+ * INVALID_ARGUMENT (NULL model, ds or out; ds of another context);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (sparse data and a standardiser that centres, fitted on
+ * dense data); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_dataset(gsgd_model *model, const gsgd_dataset *ds, float *out);
+
 /* n x n_outputs raw outputs of the model (logits; one column for logistic
  * and for linear regression), for n x n_features host features X, into
  * host out (row-major): the model's forward pass, standardiser included,
@@ -505,6 +602,28 @@ GSGD_API gsgd_status gsgd_decision_function(gsgd_model *model, const float *X, s
  * X or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
  * NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_t n, float *out);
+
+/* gsgd_predict_classes, gsgd_decision_function and gsgd_predict_proba over
+ * the rows of a dataset, dense or sparse (no dense copy of sparse rows is
+ * made): out (host) receives ds's n rows of what the host-row function
+ * writes, in the same layout. Returns OK; INVALID_ARGUMENT (NULL model, ds
+ * or out; ds of another context; predict_classes of a regression model);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (predict_proba of linear and hinge; sparse data and a
+ * standardiser that centres); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_classes_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                  int32_t *out);
+/* gsgd_decision_function over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_decision_function_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                    float *out);
+/* gsgd_predict_proba over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_proba_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                float *out);
 
 typedef struct {
     double loss;     /* mean data loss (no regularisation term): cross-entropy for
@@ -638,7 +757,18 @@ typedef struct gsgd_options gsgd_options;
 /* Update rules. g is the gradient (after clipping); "coupled" weight decay
  * adds wd * w to g, "decoupled" shrinks w by lr * wd directly; decay of
  * either kind touches the weights only, never the biases. t is the 1-based
- * step. Formulas and defaults are PyTorch's (torch.optim) unless noted. */
+ * step. Formulas and defaults are PyTorch's (torch.optim) unless noted.
+ *
+ * Sparse data: the first layer's weight gradient has rows only for the
+ * features of the batch. SGD updates only those rows (lazily: the weight
+ * decay the other rows miss is applied when a batch next touches them, at
+ * the end of each epoch, before evaluation and saving: the dense result up
+ * to rounding); so does Adagrad without weight decay (exactly the dense
+ * result); Adam and AdamW update only those rows as PyTorch's SparseAdam
+ * does (the other rows keep their weights and moments; not the dense
+ * algorithm). Momentum, Nesterov, RMSprop, LARS and LAMB, and any rule with
+ * CLIP_NORM, L1, AVERAGE or ON_NAN skip, update every row (dense), as does
+ * a trainer with a gradient hook. */
 typedef enum {
     GSGD_OPTIM_SGD = 0,      /* w -= lr * g (coupled decay) */
     GSGD_OPTIM_MOMENTUM = 1, /* SGD(momentum=mu): v = mu v + g; w -= lr v */
@@ -669,7 +799,10 @@ typedef enum {
                                       0.01 (1 - momentum) / TRUST_COEF for LARS (each
                                       layer moves ~1% per step), 1e-3 for Adam, AdamW
                                       and LAMB, 1e-2 for Adagrad and RMSprop
-                                      (PyTorch's defaults) */
+                                      (PyTorch's defaults); on sparse data, for models
+                                      without hidden layers, SGD takes 30 / mean |x|^2
+                                      (and momentum (1 - momentum) of it): 30 for
+                                      unit-norm text rows */
     GSGD_MOMENTUM = 1,             /* momentum mu (momentum, nesterov, rmsprop, lars);
                                       -1 (the default) = automatic: 0 for RMSprop
                                       (PyTorch's default), 0.9 for the others */
@@ -885,6 +1018,15 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * gsgd_trainer_create may add (STANDARDIZE, 2 x d floats) is counted when
  * the model has it already.
  *
+ * Sparse training data: the batch holds its rows' nonzeros instead of a
+ * dense input, so bytes(B) = fixed + B x per_sample + nnz(B) x
+ * per_nonzero, where nnz(B) is the nonzeros of the B densest rows of the
+ * training set: no batch the permutation can form holds more, so the
+ * planned batch never runs out of memory. The per-nonzero items are the
+ * batch's features, values and rows, their grouping by feature and the
+ * first layer's compact weight gradient (gsgd_plan_item: *per_sample 2);
+ * B is the largest that fits, found by search.
+ *
  * Budget: the smallest of the device's free memory plus what gsgd already
  * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
  * MEM_FRACTION x total memory; minus headroom: MEM_HEADROOM of it, plus
@@ -927,7 +1069,14 @@ GSGD_API size_t gsgd_plan_budget(const gsgd_batch_plan *plan);
 GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
 /* Sum of the per-sample items (bytes per batch row). */
 GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
-/* fixed + batch x per_sample: gsgd's predicted footprint at the batch. */
+/* Sparse data: the sum of the per-nonzero items (bytes per nonzero of
+ * the batch); 0 for dense data. */
+GSGD_API size_t gsgd_plan_per_nonzero(const gsgd_batch_plan *plan);
+/* Sparse data: the nonzeros the planned batch holds at most (those of the
+ * training set's densest rows); 0 for dense data. */
+GSGD_API size_t gsgd_plan_batch_nonzeros(const gsgd_batch_plan *plan);
+/* fixed + batch x per_sample (+ its nonzeros x per_nonzero): gsgd's
+ * predicted footprint at the batch. */
 GSGD_API size_t gsgd_plan_predicted(const gsgd_batch_plan *plan);
 /* gsgd's peak footprint measured while verifying the batch, counted as
  * gsgd_context_memory counts (cuBLAS's own workspace is not); 0 when not
@@ -949,7 +1098,8 @@ GSGD_API gsgd_status gsgd_plan_memory(const gsgd_batch_plan *plan, size_t *free_
 /* The memory table: the number of line items (0 for a NULL plan). */
 GSGD_API int gsgd_plan_item_count(const gsgd_batch_plan *plan);
 /* Line item i of the memory table: its name (owned by the plan), bytes (of
- * the whole buffer, or per batch row when *per_sample), and *resident when
+ * the whole buffer; per batch row when *per_sample is 1, per nonzero of
+ * the batch when it is 2, sparse data), and *resident when
  * it was allocated before planning. Outputs may be NULL. Returns OK;
  * INVALID_ARGUMENT (NULL plan, i out of range). */
 GSGD_API gsgd_status gsgd_plan_item(const gsgd_batch_plan *plan, int i, const char **name,
@@ -1033,7 +1183,9 @@ typedef enum {
 /* Applies opts' STANDARDIZE to model for training data ds, as
  * gsgd_trainer_create does before planning: ON fits a standardiser
  * (gsgd_model_fit_standardizer), AUTO fits one when ds's columns differ in
- * scale (see GSGD_STANDARDIZE_AUTO), OFF fits none; a model that already
+ * scale (see GSGD_STANDARDIZE_AUTO; sparse ds: never, as scikit-learn and
+ * Vowpal Wabbit leave sparse features unscaled), OFF fits none; ON on
+ * sparse data scales without centring; a model that already
  * has a standardiser keeps it, unmeasured. Call it yourself to decide on
  * the whole data before cutting it into shards, or to report the
  * decision. *standardized (may be NULL) receives 1 when the model now

@@ -51,6 +51,8 @@ module gsgd
   integer(c_int), parameter :: GSGD_LOG_WARNING = 1
 
   ! gsgd_optim
+  integer(c_int), parameter :: GSGD_INDEX_INT32 = 0
+  integer(c_int), parameter :: GSGD_INDEX_INT64 = 1
   integer(c_int), parameter :: GSGD_OPTIM_SGD = 0
   integer(c_int), parameter :: GSGD_OPTIM_MOMENTUM = 1
   integer(c_int), parameter :: GSGD_OPTIM_NESTEROV = 2
@@ -157,6 +159,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_STORAGE_AUTO = 0
   integer(c_int), parameter :: GSGD_STORAGE_F32 = 1
   integer(c_int), parameter :: GSGD_STORAGE_U8 = 2
+  integer(c_int), parameter :: GSGD_STORAGE_CSR = 3
 
   ! gsgd_data_param
   integer(c_int), parameter :: GSGD_DATA_FORMAT = 0
@@ -300,6 +303,61 @@ module gsgd
       integer(c_size_t), value :: n, d
       integer(c_int), value :: n_classes
       type(c_ptr), intent(out) :: out
+    end function
+    ! Sparse (CSR) datasets: indptr int64 (n + 1), indices of index_type,
+    ! values float32; d = 0 takes the largest index + 1.
+    integer(c_int) function gsgd_dataset_from_csr(ctx, n, d, indptr, indices, index_type, &
+        values, y, n_classes, out) bind(C, name="gsgd_dataset_from_csr")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, indptr, indices, values, y
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: index_type, n_classes
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_from_device_csr(ctx, n, d, indptr, indices, &
+        index_type, values, y, n_classes, out) bind(C, name="gsgd_dataset_from_device_csr")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, indptr, indices, values, y
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: index_type, n_classes
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_sparse(ds, sparse, nnz) bind(C, name="gsgd_dataset_sparse")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_int), intent(out) :: sparse
+      integer(c_size_t), intent(out) :: nnz
+    end function
+    integer(c_int) function gsgd_dataset_set_features(ds, d) &
+        bind(C, name="gsgd_dataset_set_features")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_size_t), value :: d
+    end function
+    integer(c_int) function gsgd_predict_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_predict_classes_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_classes_dataset")
+      import :: c_ptr, c_int, c_int32_t
+      type(c_ptr), value :: model, ds
+      integer(c_int32_t), intent(out) :: out(*)
+    end function
+    ! out(n_outputs, n) and out(n_classes, n), as the host-row functions.
+    integer(c_int) function gsgd_decision_function_dataset(model, ds, out) &
+        bind(C, name="gsgd_decision_function_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_predict_proba_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_proba_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
     end function
     integer(c_int) function gsgd_dataset_from_host(ctx, X, y, n, d, n_classes, out) &
         bind(C, name="gsgd_dataset_from_host")
@@ -633,6 +691,15 @@ module gsgd
       type(c_ptr), value :: plan
     end function
     integer(c_size_t) function gsgd_plan_per_sample(plan) bind(C, name="gsgd_plan_per_sample")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_per_nonzero(plan) bind(C, name="gsgd_plan_per_nonzero")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_batch_nonzeros(plan) &
+        bind(C, name="gsgd_plan_batch_nonzeros")
       import :: c_ptr, c_size_t
       type(c_ptr), value :: plan
     end function

@@ -20,11 +20,9 @@ except ImportError:  # scikit-learn 1.2 - 1.5
         return est._validate_data(*args, **kwargs)
 
 
-def _reject_sparse(X):
+def _is_sparse(X):
     import scipy.sparse
-    if scipy.sparse.issparse(X):
-        raise TypeError("gsgd: sparse input is not supported yet: the library has no sparse "
-                        "dataset. Pass X.toarray() if the dense array fits in memory.")
+    return scipy.sparse.issparse(X)
 
 
 def _xp(a):
@@ -50,6 +48,11 @@ class GsgdEstimator(BaseEstimator):
     """Base of gsgd's estimators (not for direct use)."""
 
     _is_classifier = False
+
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6 asks; older ones take sparse X as is
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X trains as CSR
+        return tags
 
     # --- options ------------------------------------------------------------
     def _seed(self):
@@ -112,7 +115,8 @@ class GsgdEstimator(BaseEstimator):
     def _check_X(self, X, reset):
         if is_device_array(X):
             return self._check_device_X(X, reset)
-        _reject_sparse(X)
+        if _is_sparse(X):  # kept sparse: CSR with float32 values (scikit-learn's checks)
+            return _validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float32)
         if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
             X = host_array(X)
         return _validate_data(self, X, reset=reset, dtype=np.float32, order="C")
@@ -142,7 +146,9 @@ class GsgdEstimator(BaseEstimator):
                 raise ValueError(f"y must be 1D with {X.shape[0]} entries, got shape "
                                  f"{tuple(y.shape)}")
             return X, y
-        _reject_sparse(X)
+        if _is_sparse(X):
+            return _validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=np.float32,
+                                  y_numeric=not self._is_classifier)
         if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
             X = host_array(X)
         return _validate_data(self, X, y, reset=reset, dtype=np.float32, order="C",

@@ -3,7 +3,7 @@
  * ops (memory, compute, CUDA Graphs), cuda_context.c the entry points of
  * the backend as a device (opening and closing one, the stream, what
  * gsgd_info and the bench say of it, the timers). Built only when CMake
- * finds nvcc (GSGD_HAVE_CUDA); only these two files include it.
+ * finds nvcc (GSGD_HAVE_CUDA); only the cuda*.c files include it.
  */
 #ifndef GSGD_BACKEND_CUDA_H
 #define GSGD_BACKEND_CUDA_H
@@ -43,6 +43,25 @@ void gsgdi_cuda_close(gsgd_context *ctx);
 gsgd_status gsgdi_cuda_set_stream(gsgd_context *ctx, void *stream);
 void gsgdi_cuda_describe(gsgd_context *ctx, char *buf, size_t size);
 gsgd_status gsgdi_cuda_machine(gsgd_context *ctx, gsgdi_machine *m);
+
+/* The backend's sparse ops (backend.h, backend/sparse.h), in cuda_sparse.c. */
+gsgd_status gsgdi_cuda_csr_gather(gsgd_context *ctx, const gsgdi_csr *X, const float *y,
+                                  const uint32_t *perm, size_t start, size_t B,
+                                  const float *inv_std, gsgdi_csr_batch *out, float *yb);
+size_t gsgdi_cuda_csr_compact_scratch(gsgd_context *ctx, size_t d, size_t cap);
+gsgd_status gsgdi_cuda_csr_compact(gsgd_context *ctx, gsgdi_csr_batch *b, size_t B, size_t d);
+gsgd_status gsgdi_cuda_csr_matmul(gsgd_context *ctx, const gsgdi_csr_batch *b, size_t B,
+                                  const float *W, size_t K, const float *bias, int relu, float *Z);
+gsgd_status gsgdi_cuda_csr_weight_grad(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *dZ,
+                                       size_t K, float *gW);
+gsgd_status gsgdi_cuda_csr_scatter(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *gW,
+                                   size_t K, float *dW);
+gsgd_status gsgdi_cuda_csr_catch_up(gsgd_context *ctx, const gsgdi_csr_batch *b, float *W, size_t K,
+                                    const gsgdi_lazy_decay *z, size_t step);
+gsgd_status gsgdi_cuda_csr_flush(gsgd_context *ctx, float *W, size_t d, size_t K,
+                                 const gsgdi_lazy_decay *z, size_t step);
+gsgd_status gsgdi_cuda_update_rows(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                   const gsgdi_rows_update_args *a);
 
 /* The backend's timer ops: one CUDA event per mark. */
 gsgd_status gsgdi_cuda_timer_create(gsgd_context *ctx, int n_marks, void **timer);

@@ -271,6 +271,60 @@ static gsgd_status stamp(void *user, gsgdi_phase done) {
     return gsgdi_timer_mark(ps->t, ps->base + (int)done + 1);
 }
 
+/* Sparse data: the mean nonzeros of the timed batches (rows perm[lo, lo +
+ * B) of epoch 0's permutation, as timed_step takes them), and the bytes a
+ * step must move: each row's two pointers, index and target, its
+ * nonzeros' index and value, the logits and their gradient, the touched
+ * rows of the first layer's W read by the forward pass, their compact
+ * gradient written and read, and their update (weights and state read and
+ * written), then the update of the rest of the buffer (all of it when the
+ * update is dense). */
+static gsgd_status sparse_figures(gsgd_trainer *tr, int warmup, int steps, gsgdi_bench_point *pt) {
+    gsgd_context *ctx = tr->ctx;
+    const gsgd_dataset *ds = tr->train;
+    const size_t n = ds->n, B = tr->B;
+    uint32_t *perm = malloc(n * sizeof *perm);
+    GSGD_RETURN_ERROR_IF(!perm, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    gsgd_status st = ctx->be->download(ctx, perm, tr->perm, n * sizeof *perm);
+    int32_t touched = 0;
+    if (st == GSGD_STATUS_OK)
+        st = ctx->be->download(ctx, &touched, tr->sb.csr.n_feat, sizeof touched);
+    double total = 0;
+    for (int k = warmup; st == GSGD_STATUS_OK && k < warmup + steps; k++) {
+        const gsgdi_step s = timed_step(tr, k, 0);
+        for (size_t i = s.lo; i < s.lo + s.b; i++)
+            total += (double)(ds->host_indptr[perm[i] + 1] - ds->host_indptr[perm[i]]);
+    }
+    free(perm);
+    GSGD_FORWARD_IF_ERROR(st);
+    const gsgd_model *m = tr->m;
+    const double K0 = (double)m->layers[0].out, r = touched;
+    const double w0 = (double)m->layers[0].in * K0;
+    pt->batch_nnz = total / steps;
+    pt->nnz_per_s = pt->batch_nnz / pt->step_train_s;
+    pt->touched_rows = r;
+    const double state = 8.0 * gsgdi_rule_state_count(&tr->rule);
+    double bytes = (double)B * 24.0 + pt->batch_nnz * 8.0 + 8.0 * (double)B * (double)m->n_outputs;
+    if (tr->lazy)
+        bytes += r * K0 * (4.0 + 8.0 + 8.0 + state) +
+                 gsgdi_bench_update_bytes(m->n_params - (size_t)w0, &tr->rule);
+    else
+        bytes += r * K0 * (4.0 + 8.0) + w0 * 4.0 + gsgdi_bench_update_bytes(m->n_params, &tr->rule);
+    pt->floor_bytes = bytes;
+    /* a lazy update moves the touched rows and the dense tail only */
+    if (tr->lazy) {
+        pt->update_bytes =
+            r * K0 * (12.0 + state) + gsgdi_bench_update_bytes(m->n_params - (size_t)w0, &tr->rule);
+        pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
+    }
+    /* the flops of CSR x W and of the compact gradient, then the dense layers' */
+    gsgdi_bench_gemm_flops(m, B, &pt->fwd_flops, &pt->bwd_flops);
+    const double dense0 = 2.0 * (double)B * w0;
+    pt->fwd_flops += 2.0 * pt->batch_nnz * K0 - dense0;
+    pt->bwd_flops += 2.0 * pt->batch_nnz * K0 - dense0;
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, double copy_gbs,
                                   double peak_gflops, gsgdi_bench_point *pt) {
     gsgd_context *ctx = tr->ctx;
@@ -336,14 +390,20 @@ gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, doubl
     pt->update_bytes = gsgdi_bench_update_bytes(tr->m->n_params, &tr->rule);
     pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes = gsgdi_bench_floor_bytes(
-        tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
+    pt->batch_nnz = pt->nnz_per_s = pt->touched_rows = NAN;
+    double fwd_gemm = NAN, bwd_gemm = NAN;
+    if (tr->train->sparse) { /* no GEMM on the sparse layer: no sgemm yardstick */
+        GSGD_CHECK_GOTO(st, sparse_figures(tr, warmup, steps, pt), done);
+        pt->update_over_copy = pt->update_gbs / copy_gbs;
+    } else {
+        pt->floor_bytes = gsgdi_bench_floor_bytes(
+            tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
+        GSGD_CHECK_GOTO(st, time_sgemm(tr, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
+        gsgdi_bench_gemm_flops(tr->m, B, &pt->fwd_flops, &pt->bwd_flops);
+    }
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_train_s / pt->floor_s;
 
-    double fwd_gemm = 0, bwd_gemm = 0;
-    GSGD_CHECK_GOTO(st, time_sgemm(tr, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
-    gsgdi_bench_gemm_flops(tr->m, B, &pt->fwd_flops, &pt->bwd_flops);
     pt->fwd_gflops = pt->fwd_flops / pt->phase_s[GSGDI_PHASE_FORWARD] / 1e9;
     pt->bwd_gflops = pt->bwd_flops / pt->phase_s[GSGDI_PHASE_BACKWARD] / 1e9;
     pt->fwd_sgemm_gflops = pt->fwd_flops / fwd_gemm / 1e9;

@@ -40,6 +40,10 @@ typedef struct {
     double floor_bytes, floor_s, step_over_floor;
     /* its flops at the sgemm peak; step_train_s over the larger of the floors */
     double compute_floor_s, step_over_roofline;
+    /* sparse data: nonzeros of a timed batch (mean), their rate, and the
+     * distinct features (touched rows of W) of the last timed batch; NaN
+     * for dense data */
+    double batch_nnz, nnz_per_s, touched_rows;
     /* time to target (--target-acc) */
     int ttt_reached; /* -1 not run, 0 not reached, 1 reached */
     int ttt_epochs;

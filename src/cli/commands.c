@@ -35,7 +35,15 @@ const cli_command CLI_CMD_TRAIN = {
                 "other data (the same features and labels; --new-data to say so when the row\n"
                 "count is the same) it goes on as scikit-learn's partial_fit: F's parameters,\n"
                 "optimizer state and step count, a fresh epoch over the new rows, early\n"
-                "stopping started over; not an exact resume.\n",
+                "stopping started over; not an exact resume.\n"
+                "\n"
+                "Sparse data: the first layer's weights are updated only on the rows of the\n"
+                "features a batch holds (lazy) by sgd (weight decay deferred, the same result\n"
+                "as dense), adagrad without weight decay (the same as dense), adam and adamw\n"
+                "(as PyTorch's SparseAdam: absent rows keep their weights and moments); every\n"
+                "other rule, or --clip-norm, --l1, --average, --on-nan skip, updates every row\n"
+                "(dense). With --lr unset, sgd/momentum on sparse data without hidden layers\n"
+                "take lr = 30 / mean |x|^2. --standardize scales sparse data, never centres it.\n",
     .groups = G(DATA) | STEP_GROUPS | G(RUN),
     .required = (const int[]){CLI_O_DATA, -1}, /* and --model or --resume */
     .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_SAVE, CLI_O_CHECKPOINT_EVERY,

@@ -151,6 +151,22 @@ static int load(gsgd_context *ctx, const char *source, const gsgd_data_options *
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
 }
 
+/* Sparse --data and --test files (svmlight) are as wide as the larger
+ * index of the two: the test file may reach past the training file's last
+ * feature (gsgd_data_set_reference lets sparse rows do so), columns that
+ * are zeros in the training set. */
+static int widen(gsgd_dataset *train, const gsgd_dataset *test) {
+    size_t d = 0, td = 0;
+    int sparse = 0;
+    gsgd_dataset_shape(train, NULL, &d, NULL);
+    gsgd_dataset_shape(test, NULL, &td, NULL);
+    gsgd_dataset_sparse(train, &sparse, NULL);
+    if (td <= d || (sparse && gsgd_dataset_set_features(train, td) == GSGD_STATUS_OK))
+        return CLI_OK;
+    cli_error("--test has %zu features, --data %zu (stored dense: it cannot be widened)", td, d);
+    return CLI_USAGE;
+}
+
 int cli_load_data(cli_session *s, uint64_t seed) {
     const char *const *v = s->v;
     if (v[CLI_O_TEST] && v[CLI_O_TEST_FRACTION]) {
@@ -179,6 +195,7 @@ int cli_load_data(cli_session *s, uint64_t seed) {
             gsgd_dataset_free(t_test);
             gsgd_dataset_free(s->test);
             s->test = t_train;
+            rc = widen(s->train, s->test);
         }
     }
     gsgd_data_options_free(o);

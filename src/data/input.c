@@ -1,6 +1,7 @@
 /* A source's bytes for the readers: a plain file is mapped (read in place,
  * never copied whole), a gzip-compressed one or standard input is read
- * into memory, growing with what arrives up to GSGD_MAX_INPUT_BYTES. */
+ * into memory, growing with what arrives up to GSGD_MAX_INPUT_BYTES, or,
+ * for a reader that takes its input in pieces (svmlight), streamed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,19 @@
 #define READ_CHUNK ((size_t)1 << 20)
 
 static const char *display(const char *path) { return strcmp(path, "-") == 0 ? "stdin" : path; }
+
+/* The status of a failed gzread: IO for the system's error, BAD_FORMAT for
+ * corrupt gzip data. */
+static gsgd_status read_error(gsgd_context *ctx, const char *path, gzFile gz) {
+    int zerr = 0;
+    const char *msg = gzerror(gz, &zerr);
+    const char *sep = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
+    if (sep) msg = sep + 2;
+    return zerr == Z_ERRNO ? GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: read failed: %s", display(path),
+                                        strerror(errno))
+                           : GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT, "%s: corrupt gzip data: %s",
+                                        display(path), msg);
+}
 
 /* Reads everything gz gives (plain bytes pass through zlib unchanged). */
 static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, gsgdi_input *in) {
@@ -43,14 +57,7 @@ static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, gsgd
         }
         const int r = gzread(gz, buf + len, (unsigned)READ_CHUNK);
         if (r < 0) {
-            int zerr = 0;
-            const char *msg = gzerror(gz, &zerr);
-            const char *sep = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
-            if (sep) msg = sep + 2;
-            st = zerr == Z_ERRNO ? GSGD_ERROR(ctx, GSGD_STATUS_IO, "%s: read failed: %s",
-                                              display(path), strerror(errno))
-                                 : GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
-                                              "%s: corrupt gzip data: %s", display(path), msg);
+            st = read_error(ctx, path, gz);
             goto fail;
         }
         if (r == 0) break;
@@ -79,13 +86,17 @@ static gsgd_status read_fd(gsgd_context *ctx, const char *path, int fd, gsgdi_in
     return st;
 }
 
-gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in) {
+/* Maps path into in when it is a plain regular file (*fd -1), else leaves
+ * *fd open for reading through zlib (gzip, tiny, a pipe, standard input). */
+static gsgd_status map_or_fd(gsgd_context *ctx, const char *path, gsgdi_input *in, int *fd_out) {
     memset(in, 0, sizeof *in);
+    *fd_out = -1;
     if (strcmp(path, "-") == 0) {
         const int fd = dup(STDIN_FILENO);
         GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "stdin: cannot read: %s",
                              strerror(errno));
-        return read_fd(ctx, path, fd, in);
+        *fd_out = fd;
+        return GSGD_STATUS_OK;
     }
     const int fd = open(path, O_RDONLY);
     GSGD_RETURN_ERROR_IF(fd < 0, ctx, GSGD_STATUS_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -109,7 +120,50 @@ gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *i
             return GSGD_STATUS_OK;
         }
     }
-    return read_fd(ctx, path, fd, in); /* gzip, tiny, or not mappable (a pipe) */
+    *fd_out = fd; /* gzip, tiny, or not mappable (a pipe) */
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in) {
+    int fd;
+    GSGD_FORWARD_IF_ERROR(map_or_fd(ctx, path, in, &fd));
+    return fd < 0 ? GSGD_STATUS_OK : read_fd(ctx, path, fd, in);
+}
+
+gsgd_status gsgdi_input_open_stream(gsgd_context *ctx, const char *path, gsgdi_input *in,
+                                    gsgdi_stream *s) {
+    memset(s, 0, sizeof *s);
+    int fd;
+    GSGD_FORWARD_IF_ERROR(map_or_fd(ctx, path, in, &fd));
+    if (fd < 0) return GSGD_STATUS_OK;
+    s->gz = gzdopen(fd, "rb");
+    if (!s->gz) {
+        close(fd);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: gzdopen failed", display(path));
+    }
+    gzbuffer(s->gz, 1u << 20); /* inflation in large steps: 20% faster than 128 KiB here */
+    s->path = path;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgdi_stream_read(gsgd_context *ctx, gsgdi_stream *s, void *buf, size_t cap,
+                              size_t *got) {
+    *got = 0;
+    while (cap > 0) { /* gzread takes an unsigned count */
+        const unsigned want = cap > READ_CHUNK * 64 ? (unsigned)(READ_CHUNK * 64) : (unsigned)cap;
+        const int r = gzread(s->gz, (unsigned char *)buf + *got, want);
+        if (r < 0) return read_error(ctx, s->path, s->gz);
+        s->gzip |= gzdirect(s->gz) == 0;
+        if (r == 0) break;
+        *got += (size_t)r;
+        cap -= (size_t)r;
+    }
+    return GSGD_STATUS_OK;
+}
+
+void gsgdi_stream_close(gsgdi_stream *s) {
+    if (s && s->gz) gzclose(s->gz);
+    if (s) memset(s, 0, sizeof *s);
 }
 
 void gsgdi_input_close(gsgdi_input *in) {

@@ -11,7 +11,7 @@ static gsgd_status upload_parts(gsgd_context *ctx, gsgdi_host_data *tr, gsgdi_ho
                                 gsgd_dataset **train, gsgd_dataset **test) {
     gsgd_status st = gsgdi_dataset_from_host_data(ctx, tr, train);
     gsgdi_host_data_free(tr);
-    if (st == GSGD_STATUS_OK && test && (te->X || te->X8)) {
+    if (st == GSGD_STATUS_OK && test && gsgdi_host_data_has_rows(te)) {
         st = gsgdi_dataset_from_host_data(ctx, te, test);
         if (st != GSGD_STATUS_OK) {
             gsgd_dataset_free(*train);
@@ -29,8 +29,8 @@ gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source, const gs
     if (test) *test = NULL;
     GSGD_RETURN_ERROR_IF(!source || !train, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "dataset_load: source or train is NULL");
-    gsgdi_host_data tr = {0}, te = {0};
     int handled = 0;
+    gsgdi_host_data tr = {0}, te = {0};
     gsgd_status st = gsgdi_load_spec(ctx, source, o, &tr, &te, &handled);
     if (st == GSGD_STATUS_OK && !handled) {
         gsgdi_load_plan plan;
@@ -40,7 +40,7 @@ gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source, const gs
     GSGD_FORWARD_IF_ERROR(st);
     const double fraction = o ? o->v[GSGD_DATA_TEST_FRACTION] : 0.0;
     if (fraction > 0.0) {
-        if (te.X || te.X8)
+        if (gsgdi_host_data_has_rows(&te))
             st = GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
                             "%s has a test part of its own; a test fraction splits sources that "
                             "have none",

@@ -203,6 +203,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
     GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
+    /* A lazy run's pending decay applied first: the checkpoint holds the
+     * true weights and no lazy state (a resumed run starts with none). */
+    GSGD_FORWARD_IF_ERROR(
+        gsgdi_trainer_flush((gsgd_trainer *)tr)); /* the same weights, caught up */
     gsgdi_ckpt_header h;
     GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);

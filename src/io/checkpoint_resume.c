@@ -157,6 +157,7 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     if (m->mean) {
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->mean, data + lay->mean, dbytes));
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->inv_std, data + lay->inv_std, dbytes));
+        m->centered = gsgdi_mean_centres(data + lay->mean, m->n_features);
     }
     if (lay->average)
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->average, data + lay->average, pbytes));

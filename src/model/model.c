@@ -212,11 +212,11 @@ gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, 2 * sizeof(double), (void **)&sb->acc), fail);
     return ctx->be->zero(ctx, sb->acc, 2 * sizeof(double));
 fail:
-    gsgdi_step_buffers_free(m, sb);
+    gsgdi_step_buffers_free_dense(m, sb);
     return st;
 }
 
-void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
+void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb) {
     gsgd_context *ctx = m->ctx;
     gsgdi_mem_free(ctx, sb->Xb, sb->B * m->n_features * sizeof(float));
     gsgdi_mem_free(ctx, sb->yb, sb->B * sizeof(float));
@@ -231,9 +231,13 @@ void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
 /* ---- forward / backward -------------------------------------------------- */
 
 gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
+    return gsgdi_model_forward_layers(m, sb, B, 0);
+}
+
+gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first) {
     const gsgdi_backend *be = m->ctx->be;
-    const float *in = sb->Xb;
-    for (int l = 0; l < m->n_layers; l++) {
+    const float *in = first > 0 ? sb->act[first - 1] : sb->Xb;
+    for (int l = first; l < m->n_layers; l++) {
         const gsgdi_layer *L = &m->layers[l];
         GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
                                        m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
@@ -254,7 +258,14 @@ gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, s
     int last = m->n_layers - 1;
     GSGD_FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
                                    m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
-    for (int l = last; l >= 0; l--) {
+    return gsgdi_model_backward_layers(m, sb, B, grads, 0);
+}
+
+gsgd_status gsgdi_model_backward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                        float *grads, int stop) {
+    const gsgdi_backend *be = m->ctx->be;
+    int last = m->n_layers - 1;
+    for (int l = last; l >= stop; l--) {
         const gsgdi_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
         GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 1, 0, L->in, L->out, B, 1.0f, in, L->in, sb->dact[l],
@@ -284,7 +295,7 @@ static size_t fused_scratch(const gsgd_model *m, const gsgd_dataset *ds, size_t 
     const gsgdi_backend *be = m->ctx->be;
     const int forced = gsgdi_env_switch("GSGD_FUSED_GRADIENT", -1);
     *from = 0;
-    if (m->n_layers != 1 || !be->linear_grad || forced == 0 ||
+    if (ds->sparse || m->n_layers != 1 || !be->linear_grad || forced == 0 ||
         (forced < 0 && be->linear_grad_min_batch == 0))
         return 0;
     const size_t bytes = be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);

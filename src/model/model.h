@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "backend/backend.h"
 #include "data/labels.h"
@@ -31,11 +32,25 @@ struct gsgd_model {
     size_t n_params, n_decay; /* weights occupy [0, n_decay) */
     float *params;            /* backend memory */
     float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
+    int centered;             /* mean has a nonzero entry: the standardiser
+                                 centres, which sparse rows cannot take */
     gsgdi_labels *labels;     /* classes: original label of each class (owned);
                                  NULL for regression */
     int labels_given;         /* set from data (gsgd_model_set_labels, a file),
                                  not the default of the class indices */
 };
+
+/* Whether a standardiser's mean (d floats, host memory at any
+ * alignment, as in a file) centres: has a nonzero entry. */
+static inline int gsgdi_mean_centres(const void *mean, size_t d) {
+    const unsigned char *p = (const unsigned char *)mean;
+    for (size_t j = 0; j < d; j++) {
+        float v;
+        memcpy(&v, p + 4 * j, sizeof v);
+        if (v != 0.0f) return 1;
+    }
+    return 0;
+}
 
 /* Gives a classifier without a label map the default one (its class
  * indices). */
@@ -62,6 +77,13 @@ typedef struct {
     float *act[GSGD_MAX_LAYERS];  /* B x out_l: layer outputs (post-ReLU) */
     float *dact[GSGD_MAX_LAYERS]; /* B x out_l: gradients w.r.t. pre-activations */
     double *acc;                  /* [loss sum, correct count] */
+    /* Sparse input (Xb NULL): the batch's CSR rows, and for training
+     * (gW not NULL) the compact gradient of the first layer's weights,
+     * one row per distinct feature of the batch (backend/sparse.h). */
+    int sparse;
+    gsgdi_csr_batch csr;
+    float *gW;
+    size_t gW_rows;
 } gsgdi_step_buffers;
 
 /* Bytes of backend memory gsgdi_step_buffers_alloc takes for B rows. */
@@ -69,9 +91,51 @@ size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B);
 gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb);
 void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb);
 
+/* Buffers for forward/backward of up to B sparse rows holding at most cap
+ * nonzeros; with training, also the batch's grouping by feature and the
+ * compact gradient (min(cap, d) rows). The planner counts the same buffers
+ * (planner.c's sparse_batch_items). */
+gsgd_status gsgdi_step_buffers_alloc_csr(gsgd_model *m, size_t B, size_t cap, int training,
+                                         gsgdi_step_buffers *sb);
+/* Buffers fit for ds (dense or sparse): B rows, and for a sparse ds room
+ * for its densest B rows. */
+gsgd_status gsgdi_step_buffers_alloc_for(gsgd_model *m, const gsgd_dataset *ds, size_t B,
+                                         int training, gsgdi_step_buffers *sb);
+
+/* The forward pass of a batch gathered into sb->csr (sparse.c): the first
+ * layer as CSR x W, the rest dense; logits in sb->act[n_layers-1]. */
+gsgd_status gsgdi_model_csr_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
+/* Loss and backward over that batch, scaled by grad_scale: the first
+ * layer's weight gradient compact into sb->gW (needs csr_compact), every
+ * other gradient into grads (flat layout). */
+gsgd_status gsgdi_model_csr_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                     float grad_scale, float *grads);
+/* Rows start + i (perm NULL) or perm[start + i], i < B, of a dataset into
+ * the buffers (gather or csr_gather) and the forward pass. */
+gsgd_status gsgdi_model_gather_forward(gsgd_model *m, gsgdi_step_buffers *sb,
+                                       const gsgd_dataset *ds, const uint32_t *perm, size_t start,
+                                       size_t B);
+/* Rows from start that one pass of sb takes: sb->B, fewer where sparse
+ * rows would overflow its nonzeros (0 when one row alone would). */
+size_t gsgdi_model_chunk_rows(const gsgd_dataset *ds, const gsgdi_step_buffers *sb, size_t start);
+/* UNSUPPORTED when m's standardiser centres and ds is sparse. */
+gsgd_status gsgdi_model_check_sparse(const gsgd_model *m, const gsgd_dataset *ds);
+/* The dense layers' backward from layer `stop` up: with stop 0 the whole
+ * backward of gsgdi_model_backward_scaled after the loss. */
+gsgd_status gsgdi_model_backward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                        float *grads, int stop);
+
 /* Forward pass of rows already gathered in sb->Xb (B <= sb->B); logits end
  * in sb->act[n_layers-1]. */
 gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
+/* The forward pass from layer `first` (its input sb->act[first - 1], or
+ * sb->Xb for 0). */
+gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first);
+/* Frees what gsgdi_step_buffers_alloc_csr allocated (sparse.c), and what
+ * gsgdi_step_buffers_alloc did (model.c); gsgdi_step_buffers_free (sparse.c)
+ * frees either. */
+void gsgdi_step_buffers_free_csr(gsgd_model *m, gsgdi_step_buffers *sb);
+void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb);
 /* Loss + backward: writes the gradient of the mean loss over the B rows
  * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads);
@@ -103,6 +167,17 @@ gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, co
 
 /* The class index the outputs z of one row predict. */
 size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);
+/* What gsgdi_model_forward_dataset hands over per chunk of rows [first,
+ * first + B): the outputs z (host, B x n_outputs) and the rows' targets y
+ * (host, B; NULL for rows without targets). */
+typedef void (*gsgdi_outputs_fn)(const gsgd_model *m, const float *z, const float *y, size_t first,
+                                 size_t B, void *user);
+/* The model's forward pass over every row of ds (dense or sparse), a chunk
+ * of buffers at a time (predict.c). INVALID_ARGUMENT (another context),
+ * SHAPE_MISMATCH (features), UNSUPPORTED (a centring standardiser on
+ * sparse rows), memory and device statuses. */
+gsgd_status gsgdi_model_forward_dataset(gsgd_model *m, const gsgd_dataset *ds, gsgdi_outputs_fn fn,
+                                        void *user);
 
 /* STANDARDIZE = AUTO standardises when the columns' scales span more than
  * this factor (gsgdi_scale_ratio). Measured: bench/results/defaults_grid.md. */

@@ -16,6 +16,7 @@ static size_t epoch_samples(const gsgd_trainer *tr) {
 gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset *ds, gsgd_eval_result *out) {
     if (!tr || !ds || !out) return GSGD_STATUS_INVALID_ARGUMENT;
     const int swapped = tr->avg_swapped;
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
     gsgdi_trainer_use_average(tr, 1);
     gsgd_status st = gsgdi_evaluate_with(tr->m, &tr->sb, ds, out);
     gsgdi_trainer_use_average(tr, swapped);

@@ -85,6 +85,12 @@ void gsgd_trainer_free(gsgd_trainer *tr) {
 
 gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    /* The hook takes the whole flat gradient: a lazy trainer materialises
+     * it, and updates densely, from now on. */
+    if (fn && tr->lazy) {
+        GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
+        tr->lazy = 0;
+    }
     tr->grad_hook = fn;
     tr->grad_hook_user = fn ? user : NULL;
     return GSGD_STATUS_OK;

@@ -51,8 +51,14 @@ struct gsgd_trainer {
     uint32_t *perm;          /* this epoch's permutation */
     void *perm_scratch;      /* backend scratch for building it */
     size_t perm_scratch_bytes;
-    void *fused; /* the fused gradient's scratch (gsgdi_model_fused_bytes),
-                    or NULL: steps compose gather, forward, backward */
+    int lazy;               /* sparse data: the first layer's weights are updated on
+                               the rows a batch touches only (update_rows), the rest
+                               densely; else the whole buffer densely */
+    gsgdi_lazy_decay decay; /* lazy plain SGD with weight decay: its state
+                               (backend/sparse.h); else NULL arrays */
+    int decay_pending;      /* steps since the last flush: rows may lag */
+    void *fused;            /* the fused gradient's scratch (gsgdi_model_fused_bytes),
+                               or NULL: steps compose gather, forward, backward */
     size_t fused_bytes;
     int epoch;                   /* epochs completed */
     size_t epoch_step;           /* steps done of the epoch in progress: nonzero only
@@ -96,6 +102,16 @@ gsgd_status gsgdi_trainer_clear_state(gsgd_trainer *tr);
 void gsgdi_trainer_use_average(gsgd_trainer *tr, int on);
 /* Releases the recorded steps. */
 void gsgdi_trainer_drop_graphs(gsgd_trainer *tr);
+/* Whether steps of this rule and options over train update rows lazily
+ * (tr->lazy): sparse data, a row-sparse rule (gsgdi_rule_updates_rows), no
+ * average, GSGD_SPARSE_LAZY not 0 in the environment. */
+int gsgdi_trainer_lazy(const gsgdi_update_rule *rule, const gsgd_options *opts,
+                       const gsgd_dataset *train);
+/* Brings every row of a lazy trainer's first layer up to date (the decay
+ * it has not had yet), so that the model holds the true weights: at the
+ * end of each epoch, before evaluation, saving and release. Nothing to do
+ * otherwise. */
+gsgd_status gsgdi_trainer_flush(gsgd_trainer *tr);
 
 /* ---- epoch.c: the step loop ------------------------------------------------ */
 

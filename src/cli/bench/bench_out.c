@@ -53,6 +53,9 @@ const char *const BENCH_PHASE_NAMES[PH_COUNT] = {"gather", "forward", "backward"
     X(step_over_floor, 0, p->step_over_floor)                                                      \
     X(compute_floor_s, 0, p->compute_floor_s)                                                      \
     X(step_over_roofline, 0, p->step_over_roofline)                                                \
+    X(batch_nonzeros, 0, p->batch_nnz)                                                             \
+    X(nonzeros_per_s, 0, p->nnz_per_s)                                                             \
+    X(touched_rows, 0, p->touched_rows)                                                            \
     X(target_reached, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_reached)                        \
     X(target_epochs, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_epochs)                          \
     X(target_steps, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_steps)                            \
@@ -297,6 +300,16 @@ void bench_print_table(FILE *f, const bench_report *r) {
                 p->batch, 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s, graph,
                 cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
                 p->update_over_copy, fwd, bwd, p->step_over_floor, p->step_over_roofline);
+    }
+    for (int i = 0; i < r->n_points; i++) {
+        const bench_point *p = &r->pts[i];
+        char nz[32];
+        if (!isfinite(p->batch_nnz)) continue;
+        if (i == 0)
+            fprintf(f, "\nsparse: x floor is against the batch's CSR bytes and the touched rows "
+                       "of W and their update\n");
+        fprintf(f, "%7zu %10.0f nonzeros/batch (mean) %10s nonzeros/s %8.0f touched rows\n",
+                p->batch, p->batch_nnz, cli_fmt_si(p->nnz_per_s, nz, sizeof nz), p->touched_rows);
     }
     if (r->target_acc <= 0) return;
     fprintf(f, "\ntime to test accuracy %g (at most %d epochs):\n", r->target_acc, r->epochs);
