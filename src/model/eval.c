@@ -95,7 +95,8 @@ static gsgd_status check_stat_data(const gsgd_model *m, const gsgd_dataset *ds) 
  * dataset (zeros included), in double, for x' = x / std; the mean is
  * installed as 0 so every row stays sparse. d is the model's width (a
  * sparse set may have fewer columns). */
-static gsgd_status column_stats_sparse(const gsgd_dataset *ds, size_t d, double *mean, double *var) {
+static gsgd_status column_stats_sparse(const gsgd_dataset *ds, size_t d, double *mean,
+                                       double *var) {
     gsgdi_host_data h = {0};
     gsgd_status st;
     GSGD_CHECK_GOTO(st, gsgdi_dataset_csr_download(ds, &h), done);
@@ -220,7 +221,8 @@ gsgd_status gsgd_model_standardize(gsgd_model *m, const gsgd_dataset *ds, const 
     /* AUTO decides for dense features only: sparse text and click
      * features are used unscaled by convention (scikit-learn's
      * SGDClassifier, Vowpal Wabbit), and ON scales them without centring. */
-    const int wanted = mode == GSGD_STANDARDIZE_ON || (mode == GSGD_STANDARDIZE_AUTO && !ds->sparse);
+    const int wanted =
+        mode == GSGD_STANDARDIZE_ON || (mode == GSGD_STANDARDIZE_AUTO && !ds->sparse);
     if (!m->mean && wanted) {
         GSGD_FORWARD_IF_ERROR(check_stat_data(m, ds));
         st = fit_from_data(m, ds, scale_ratio, mode == GSGD_STANDARDIZE_AUTO);
