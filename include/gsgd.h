@@ -742,8 +742,35 @@ typedef enum {
                                   stopping (or, with ADAPTIVE, dividing lr by 5) */
     GSGD_TOL = 36,                 /* improvement that counts; 0 (the default) = never
                                       stop early (scikit-learn's default is 1e-3) */
-    GSGD_ON_NAN = 37               /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_ON_NAN = 37,              /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_PRECISION = 38            /* a gsgd_precision: the arithmetic of the
+                                      training step's products */
 } gsgd_param;
+
+/* The arithmetic of a training step's products (GSGD_PRECISION): its
+ * forward and backward GEMMs and the fused one-layer gradient. Whatever
+ * the precision, parameters, gradients and optimizer state stay FP32 (the
+ * master weights), the update is the same one fused FP32 pass, the loss
+ * and its gradient are FP32, and evaluation and prediction run in FP32.
+ * TF32 and BF16 round each input of a product as a GPU's tensor cores
+ * take it (to nearest, ties to even) and accumulate in FP32:
+ *   CPU:  the inputs rounded so, then SGEMM (OpenBLAS): the reference of
+ *         what the tensor cores compute, slower than FP32 (the CPU has
+ *         no such units); the fused one-layer gradient rounds the same.
+ *   CUDA: cuBLAS's tensor-core compute types over the FP32 buffers
+ *         (CUBLAS_COMPUTE_32F_FAST_TF32, _FAST_16BF), so no copy of an
+ *         operand is made and the planner counts no more memory. The
+ *         fused one-layer kernel has no tensor-core version yet: it runs
+ *         in FP32 whatever the precision (more exact than asked). */
+typedef enum {
+    GSGD_PRECISION_FP32 = 0, /* the default and the reference: FP32 products */
+    GSGD_PRECISION_TF32 = 1, /* inputs rounded to TF32: FP32's exponent, 10
+                                explicit mantissa bits (unit roundoff 2^-11) */
+    GSGD_PRECISION_BF16 = 2  /* inputs rounded to BF16: FP32's exponent, 7
+                                explicit mantissa bits (2^-8); on CUDA cuBLAS
+                                may take TF32 instead (_FAST_16BF allows it),
+                                which is more exact */
+} gsgd_precision;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
  * LR_SCALING); e is the epoch as a real number (step / steps per epoch),

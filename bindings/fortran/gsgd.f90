@@ -100,6 +100,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_N_ITER_NO_CHANGE = 35
   integer(c_int), parameter :: GSGD_TOL = 36
   integer(c_int), parameter :: GSGD_ON_NAN = 37
+  integer(c_int), parameter :: GSGD_PRECISION = 38
 
   ! gsgd_batch_policy
   integer(c_int), parameter :: GSGD_BATCH_LARGEST = 0
@@ -122,6 +123,11 @@ module gsgd
   ! gsgd_on_nan
   integer(c_int), parameter :: GSGD_ON_NAN_STOP = 0
   integer(c_int), parameter :: GSGD_ON_NAN_SKIP = 1
+
+  ! gsgd_precision
+  integer(c_int), parameter :: GSGD_PRECISION_FP32 = 0
+  integer(c_int), parameter :: GSGD_PRECISION_TF32 = 1
+  integer(c_int), parameter :: GSGD_PRECISION_BF16 = 2
 
   ! gsgd_data_format
   integer(c_int), parameter :: GSGD_FORMAT_AUTO = 0

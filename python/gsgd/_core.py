@@ -269,6 +269,7 @@ class Options(Handle):
         "lr_scaling": ["none", "linear", "sqrt"],
         "on_nan": ["stop", "skip"],
         "batch_policy": ["largest", "fastest"],
+        "precision": ["fp32", "tf32", "bf16"],
     }
 
     def __init__(self, values=None):

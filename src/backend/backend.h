@@ -145,6 +145,7 @@ typedef struct {
     const float *mean, *inv_std; /* or NULL: no standardisation */
     const float *W, *b;
     float grad_scale;
+    gsgd_precision precision; /* of the two products, as gemm's prec */
     float *dW, *db;
     double *acc;          /* 2 doubles */
     void *scratch;        /* linear_grad_scratch bytes, */
@@ -250,10 +251,13 @@ typedef struct gsgdi_backend {
     gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);
 
     /* C = alpha * op(A) op(B) + beta * C, C is M x N, op(A) M x K, row-major;
-     * trans_a/trans_b nonzero transpose A/B. */
-    gsgd_status (*gemm)(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
-                        float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                        float beta, float *C, size_t ldc);
+     * trans_a/trans_b nonzero transpose A/B. The products in precision
+     * prec (gsgd.h's gsgd_precision): each element of op(A) and op(B)
+     * rounded as precision.h's gsgdi_round_input does, sums in FP32; the
+     * CPU's FP32 is OpenBLAS's SGEMM as it always was. */
+    gsgd_status (*gemm)(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b, size_t M,
+                        size_t N, size_t K, float alpha, const float *A, size_t lda, const float *B,
+                        size_t ldb, float beta, float *C, size_t ldc);
 
     /* Y[r][c] += b[c]; then Y = max(Y, 0) when relu is nonzero. */
     gsgd_status (*bias_act)(gsgd_context *ctx, float *Y, const float *b, size_t rows, size_t cols,

@@ -33,6 +33,21 @@ static inline gsgdi_cuda_state *gsgdi_cuda_state_of(gsgd_context *ctx) {
     return (gsgdi_cuda_state *)ctx->be_state;
 }
 
+/* cuBLAS's compute type for a product in precision prec over FP32
+ * buffers: FP32 itself, or the tensor-core types that round the inputs
+ * and accumulate in FP32. */
+static inline cublasComputeType_t gsgdi_cuda_compute_type(gsgd_precision prec) {
+    switch (prec) {
+    case GSGD_PRECISION_TF32:
+        return CUBLAS_COMPUTE_32F_FAST_TF32;
+    case GSGD_PRECISION_BF16:
+        return CUBLAS_COMPUTE_32F_FAST_16BF;
+    case GSGD_PRECISION_FP32:
+        break;
+    }
+    return CUBLAS_COMPUTE_32F;
+}
+
 /* Points the context's cuBLAS handle at stream, and at our workspace,
  * which cublasSetStream resets. */
 gsgd_status gsgdi_cuda_set_blas_stream(gsgd_context *ctx, cudaStream_t stream);

@@ -56,6 +56,7 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_str(&j, "model", r->model);
     cli_json_str(&j, "optim", r->optim);
     cli_json_str(&j, "schedule", r->schedule);
+    cli_json_str(&j, "precision", r->precision);
     cli_json_num(&j, "lr", r->lr);
     cli_json_str(&j, "data", r->data);
     cli_json_str(&j, "test_data", r->test_data);

@@ -13,6 +13,7 @@ typedef struct {
     const char *model;     /* model spec */
     const char *optim;     /* optimizer name */
     const char *schedule;  /* learning-rate schedule name */
+    const char *precision; /* the step's products: "fp32", "tf32", "bf16" */
     const char *device;    /* "cpu" or "cuda" */
     double lr;             /* initial learning rate in effect */
     double target_acc;     /* 0 when no target was set */

@@ -59,7 +59,8 @@
     X(VALIDATION_FRACTION, "validation_fraction", 0.0, 0.9, 0.0, 0)                                \
     X(N_ITER_NO_CHANGE, "n_iter_no_change", 1, 1000000, 5, 1)                                      \
     X(TOL, "tol", 0.0, 1e30, 0.0, 0)                                                               \
-    X(ON_NAN, "on_nan", 0, GSGD_ON_NAN_SKIP, GSGD_ON_NAN_STOP, 1)
+    X(ON_NAN, "on_nan", 0, GSGD_ON_NAN_SKIP, GSGD_ON_NAN_STOP, 1)                                  \
+    X(PRECISION, "precision", 0, GSGD_PRECISION_BF16, GSGD_PRECISION_FP32, 1)
 
 #define GSGD_PARAM_COUNT_ONE_(id, name, lo, hi, dflt, integer) +1
 /* Number of parameters: one per row of GSGD_PARAM_TABLE. */

@@ -100,7 +100,7 @@ gsgd_status gsgdi_evaluate_with(gsgd_model *m, gsgdi_step_buffers *sb, const gsg
         size_t B = ds->n - start < sb->B ? ds->n - start : sb->B;
         GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B,
                                               m->mean, m->inv_std, sb->Xb, sb->yb));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, sb, B));
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, sb, B, GSGD_PRECISION_FP32));
         GSGD_FORWARD_IF_ERROR(gsgdi_model_score(m, sb, B));
     }
     double acc[2];

@@ -112,7 +112,7 @@ static gsgd_status run(gsgd_model *m, const gsgd_dataset *ds, gsgd_metrics *r) {
                         ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B, m->mean,
                                         m->inv_std, sb.Xb, sb.yb),
                         done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
+        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B, GSGD_PRECISION_FP32), done);
         GSGD_CHECK_GOTO(
             st, ctx->be->download(ctx, z, sb.act[m->n_layers - 1], B * K * sizeof(float)), done);
         GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, sb.yb, B * sizeof(float)), done);

@@ -230,12 +230,13 @@ void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
 
 /* ---- forward / backward -------------------------------------------------- */
 
-gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                gsgd_precision prec) {
     const gsgdi_backend *be = m->ctx->be;
     const float *in = sb->Xb;
     for (int l = 0; l < m->n_layers; l++) {
         const gsgdi_layer *L = &m->layers[l];
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
                                        m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
         GSGD_FORWARD_IF_ERROR(
             be->bias_act(m->ctx, sb->act[l], m->params + L->b_off, B, L->out, l < m->n_layers - 1));
@@ -245,11 +246,11 @@ gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B)
 }
 
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads) {
-    return gsgdi_model_backward_scaled(m, sb, B, 1.0f / (float)B, grads);
+    return gsgdi_model_backward_scaled(m, sb, B, 1.0f / (float)B, GSGD_PRECISION_FP32, grads);
 }
 
 gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                        float grad_scale, float *grads) {
+                                        float grad_scale, gsgd_precision prec, float *grads) {
     const gsgdi_backend *be = m->ctx->be;
     int last = m->n_layers - 1;
     GSGD_FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
@@ -257,12 +258,13 @@ gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, s
     for (int l = last; l >= 0; l--) {
         const gsgdi_layer *L = &m->layers[l];
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 1, 0, L->in, L->out, B, 1.0f, in, L->in, sb->dact[l],
-                                       L->out, 0.0f, grads + L->w_off, L->out));
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 1, 0, L->in, L->out, B, 1.0f, in, L->in,
+                                       sb->dact[l], L->out, 0.0f, grads + L->w_off, L->out));
         GSGD_FORWARD_IF_ERROR(be->col_sum(m->ctx, sb->dact[l], B, L->out, grads + L->b_off));
         if (l == 0) break;
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l], L->out,
-                                       m->params + L->w_off, L->out, 0.0f, sb->dact[l - 1], L->in));
+        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l],
+                                       L->out, m->params + L->w_off, L->out, 0.0f, sb->dact[l - 1],
+                                       L->in));
         GSGD_FORWARD_IF_ERROR(
             be->relu_backward(m->ctx, sb->dact[l - 1], sb->act[l - 1], B * L->in));
     }
@@ -305,8 +307,9 @@ size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size
 }
 
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                       size_t start, size_t B, float grad_scale, float *grads,
-                                       double *acc, void *scratch, size_t scratch_bytes) {
+                                       size_t start, size_t B, float grad_scale,
+                                       gsgd_precision prec, float *grads, double *acc,
+                                       void *scratch, size_t scratch_bytes) {
     const gsgdi_layer *L = &m->layers[0];
     const gsgdi_linear_grad_args a = {.kind = m->loss,
                                       .classify = m->n_classes > 0,
@@ -323,6 +326,7 @@ gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, co
                                       .W = m->params + L->w_off,
                                       .b = m->params + L->b_off,
                                       .grad_scale = grad_scale,
+                                      .precision = prec,
                                       .dW = grads + L->w_off,
                                       .db = grads + L->b_off,
                                       .acc = acc,

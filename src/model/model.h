@@ -69,17 +69,21 @@ size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B);
 gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb);
 void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb);
 
-/* Forward pass of rows already gathered in sb->Xb (B <= sb->B); logits end
- * in sb->act[n_layers-1]. */
-gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
-/* Loss + backward: writes the gradient of the mean loss over the B rows
- * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
+/* Forward pass of rows already gathered in sb->Xb (B <= sb->B), its
+ * products in precision prec (a training step's GSGD_PRECISION; FP32 for
+ * evaluation and prediction); logits end in sb->act[n_layers-1]. */
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                gsgd_precision prec);
+/* Loss + backward in FP32: writes the gradient of the mean loss over the
+ * B rows into grads (flat, same layout as params); adds loss/correct to
+ * sb->acc. */
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads);
-/* The same with the loss gradient scaled by grad_scale instead of 1/B: a
+/* The same with the loss gradient scaled by grad_scale instead of 1/B (a
  * data-parallel replica scales by 1/(global batch) so that the sum over
- * replicas is the global mean, with no extra pass over the buffer. */
+ * replicas is the global mean, with no extra pass over the buffer) and
+ * the products in precision prec. */
 gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                        float grad_scale, float *grads);
+                                        float grad_scale, gsgd_precision prec, float *grads);
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgdi_model_score(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
 
@@ -93,13 +97,14 @@ size_t gsgdi_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds);
  * over ds, or 0 when those steps compose the ops (gsgdi_model_fused_from). */
 size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch);
 /* What gather, gsgdi_model_forward and gsgdi_model_backward_scaled compute
- * for rows perm[start, start + B) of ds, in one fused op: the gradient into
- * grads, loss and correct count added to acc. scratch holds
- * gsgdi_model_fused_bytes(m, ds, B) bytes (scratch_bytes), which must be
- * nonzero. */
+ * for rows perm[start, start + B) of ds, in one fused op (its products in
+ * precision prec): the gradient into grads, loss and correct count added
+ * to acc. scratch holds gsgdi_model_fused_bytes(m, ds, B) bytes
+ * (scratch_bytes), which must be nonzero. */
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                       size_t start, size_t B, float grad_scale, float *grads,
-                                       double *acc, void *scratch, size_t scratch_bytes);
+                                       size_t start, size_t B, float grad_scale,
+                                       gsgd_precision prec, float *grads, double *acc,
+                                       void *scratch, size_t scratch_bytes);
 
 /* The class index the outputs z of one row predict. */
 size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);

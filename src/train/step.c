@@ -38,19 +38,21 @@ gsgd_status gsgdi_step_gradient(gsgd_trainer *tr, const gsgdi_step *st,
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
     const float scale = 1.0f / (float)st->global;
+    const gsgd_precision prec = (gsgd_precision)tr->opts.v[GSGD_PRECISION];
     if (st->b == 0) {
         GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float)));
     } else if (tr->fused) {
         GSGD_FORWARD_IF_ERROR(gsgdi_model_fused_gradient(m, ds, tr->perm, st->lo, st->b, scale,
-                                                         tr->grads, tr->sb.acc, tr->fused,
+                                                         prec, tr->grads, tr->sb.acc, tr->fused,
                                                          tr->fused_bytes));
     } else {
         GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, st->lo,
                                               st->b, m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
         GSGD_FORWARD_IF_ERROR(mark(marks, GSGDI_PHASE_GATHER));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, st->b));
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, st->b, prec));
         GSGD_FORWARD_IF_ERROR(mark(marks, GSGDI_PHASE_FORWARD));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_backward_scaled(m, &tr->sb, st->b, scale, tr->grads));
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_model_backward_scaled(m, &tr->sb, st->b, scale, prec, tr->grads));
         return mark(marks, GSGDI_PHASE_BACKWARD);
     }
     /* One op (or none): the three marks at once. */
@@ -142,6 +144,6 @@ gsgd_status gsgdi_trainer_probe_eval(gsgd_trainer *tr) {
     const gsgd_dataset *ds = tr->train;
     GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, 0, tr->B, m->mean,
                                           m->inv_std, tr->sb.Xb, tr->sb.yb));
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, tr->B));
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, tr->B, GSGD_PRECISION_FP32));
     return gsgdi_model_score(m, &tr->sb, tr->B);
 }

@@ -104,6 +104,7 @@ static double point_value(const bench_point *p, int c) {
     X(data, S, r->data, 0)                                                                         \
     X(model, S, r->model, 0)                                                                       \
     X(optim, S, r->optim, 0)                                                                       \
+    X(precision, S, r->precision, 0)                                                               \
     X(lr, N, 0, r->lr)                                                                             \
     X(lr_scaling, S, r->lr_scaling, 0)                                                             \
     X(n_train, I, 0, (double)r->n_train)                                                           \
@@ -243,9 +244,11 @@ void bench_write_json(FILE *f, const bench_report *r) {
 
 void bench_print_table(FILE *f, const bench_report *r) {
     const gsgdi_machine *m = &r->machine;
-    fprintf(f, "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s)\n",
+    fprintf(f,
+            "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s), "
+            "precision %s\n",
             r->model, r->data, r->n_train, r->n_features, r->n_classes, r->n_params, r->optim,
-            r->lr, r->lr_scaling);
+            r->lr, r->lr_scaling, r->precision ? r->precision : "fp32");
     fprintf(f, "device %s: %s, %.1f GiB", r->device, m->device_name,
             (double)m->device_memory / (1 << 30));
     if (m->cuda_runtime[0])
@@ -253,7 +256,7 @@ void bench_print_table(FILE *f, const bench_report *r) {
     fprintf(f, "\ncpu %s, %d cores, %d threads; %.60s\n", r->cpu_model, r->cpu_cores, m->threads,
             m->blas);
     fprintf(f,
-            "copy %.1f GB/s (%.0f MiB, median); sgemm %.0f GFLOP/s (%zu^3, median); B* %zu "
+            "copy %.1f GB/s (%.0f MiB, median); gemm %.0f GFLOP/s (%zu^3, median); B* %zu "
             "(planner); step times: median of %d steps after %d warm-up, %s; gradient %s\n",
             r->copy_gbs, r->copy_bytes / 1048576.0, r->peak_gflops, r->peak_n, r->planner_batch,
             r->timed_steps, r->warmup_steps, r->clock, r->gradient);

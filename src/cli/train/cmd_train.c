@@ -106,6 +106,7 @@ static int finish(train_run *run) {
     r->model = spec;
     r->optim = cli_optim_name((int)cli_get(run->s.opts, GSGD_OPTIMIZER));
     r->schedule = cli_schedule_name((int)cli_get(run->s.opts, GSGD_SCHEDULE));
+    r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
     r->device = cli_device_name(gsgd_context_device(run->s.ctx));
     r->lr = r->res.lr;
     r->target_acc = cli_get(run->s.opts, GSGD_TARGET_ACC);
