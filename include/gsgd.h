@@ -975,6 +975,11 @@ typedef struct {
                                        warm-up excluded (the first carries lazy
                                        loading of the GPU's kernels and the CUDA
                                        Graph recording); NaN with one epoch */
+    double train_seconds;           /* of seconds, the epochs' steps alone */
+    double eval_seconds;            /* of seconds, the evaluations: per epoch (with
+                                       TARGET_ACC, a progress callback or a
+                                       validation set) and the final one; the rest
+                                       of seconds is the progress callback's */
 } gsgd_train_result;
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
@@ -1156,6 +1161,36 @@ GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, con
 /* above. Data-parallel training (`gsgd train --distributed`) is built on   */
 /* it, and so can an embedding code's own MPI or NCCL reduction.            */
 /* ------------------------------------------------------------------------ */
+
+/* A source read into host memory, apart from any device: the first half
+ * of gsgd_dataset_load_ex, so that the slow parts of a start (reading and
+ * decompressing the data, opening a GPU) can run at once on two threads. */
+typedef struct gsgd_host_data gsgd_host_data;
+
+/* Reads and parses source with options o (NULL: the defaults) as
+ * gsgd_dataset_load_ex does, training and test part, into host memory,
+ * without a context: safe on any thread, also while another one runs
+ * gsgd_context_create. Ubyte images whose storage is left to the device
+ * (GSGD_STORAGE_AUTO) are kept as bytes; gsgd_dataset_upload gives a CPU
+ * context floats, as loading there would. The detail of a failure is in
+ * this thread's gsgd_last_error(NULL). *out is the caller's, freed with
+ * gsgd_host_data_free. Returns OK; INVALID_ARGUMENT (NULL source or out,
+ * and the rest as gsgd_dataset_load_ex); IO; BAD_FORMAT; BAD_VALUE;
+ * SHAPE_MISMATCH; TOO_LARGE; UNSUPPORTED; OUT_OF_MEMORY: as
+ * gsgd_dataset_load_ex. */
+GSGD_API gsgd_status gsgd_host_data_read(const char *source, const gsgd_data_options *o,
+                                         gsgd_host_data **out);
+/* Uploads host data into datasets on ctx: the datasets
+ * gsgd_dataset_load_ex would have given for the same source and options,
+ * bit for bit. *test (test may be NULL) stays NULL when the source has no
+ * test part. h stays the caller's and may be uploaded again or freed at
+ * once; *train and *test are the caller's. Returns OK; INVALID_ARGUMENT
+ * (NULL ctx, h or train); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED
+ * (CUDA: see gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_upload(gsgd_context *ctx, const gsgd_host_data *h,
+                                         gsgd_dataset **train, gsgd_dataset **test);
+/* Frees host data (NULL: no-op). */
+GSGD_API void gsgd_host_data_free(gsgd_host_data *h);
 
 /* Copies count rows of ds, first, first + stride, first + 2*stride, ...,
  * into a new dataset on the same context (stride >= 1). A rank keeping

@@ -121,7 +121,8 @@ class TrainResult(Structure):
                 ("seconds", c_double), ("samples_per_second", c_double),
                 ("time_to_target_s", c_double), ("lr", c_double), ("skipped_steps", c_size_t),
                 ("stopped_early", c_int), ("validation_accuracy", c_double),
-                ("samples_per_second_warm", c_double)]
+                ("samples_per_second_warm", c_double), ("train_seconds", c_double),
+                ("eval_seconds", c_double)]
 
     def as_dict(self):
         return {name: getattr(self, name) for name, _ in self._fields_}

@@ -36,6 +36,10 @@ int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
  * error said. */
 int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gsgd_dataset **train,
                   gsgd_dataset **test);
+/* cli_load_data's second half: test_spec's training part in place of
+ * *test, checked against train (data names it in messages). */
+int cli_load_test(gsgd_context *ctx, const char *data, const char *test_spec,
+                  const gsgd_dataset *train, gsgd_dataset **test);
 /* A model of spec over train's shape, weights from seed, fitted to train's
  * standardisation when standardize; a CLI exit code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,

@@ -102,15 +102,20 @@ int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gs
     gsgd_status st = gsgd_dataset_load(ctx, data, train, test);
     if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
     if (!test_spec) return CLI_OK;
+    return cli_load_test(ctx, data, test_spec, *train, test);
+}
+
+int cli_load_test(gsgd_context *ctx, const char *data, const char *test_spec,
+                  const gsgd_dataset *train, gsgd_dataset **test) {
     gsgd_dataset *t_train = NULL, *t_test = NULL;
-    st = gsgd_dataset_load(ctx, test_spec, &t_train, &t_test);
+    gsgd_status st = gsgd_dataset_load(ctx, test_spec, &t_train, &t_test);
     if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
     gsgd_dataset_free(t_test);
     gsgd_dataset_free(*test);
     *test = t_train;
     size_t d = 0, td = 0;
     int k = 0, tk = 0;
-    gsgd_dataset_shape(*train, NULL, &d, &k);
+    gsgd_dataset_shape(train, NULL, &d, &k);
     gsgd_dataset_shape(*test, NULL, &td, &tk);
     /* A test set may lack some classes, but never has more features or
      * classes than a model trained on --data can handle. */

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cli/train/startup.h"
 #include "gsgd.h"
 
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     double lr;             /* initial learning rate in effect */
     double target_acc;     /* 0 when no target was set */
     gsgd_train_result res;
+    const cli_breakdown *breakdown; /* where the run's time went, or NULL */
 } cli_train_report;
 
 /* "test accuracy 0.8451  train loss 0.4312  12 epochs  batch 128 ..." */

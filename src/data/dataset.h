@@ -52,7 +52,8 @@ static inline size_t gsgdi_dataset_x_bytes(const gsgd_dataset *ds) {
 }
 
 /* Allocates backend memory for n x d features of type xt and n targets and
- * copies the host arrays in; the meta is left empty. */
+ * copies the host arrays in (X NULL: the features are left to the caller);
+ * the meta is left empty. */
 gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                                  size_t n, size_t d, int n_classes, gsgd_dataset **out);
 
@@ -70,13 +71,18 @@ typedef struct {
     gsgdi_data_meta meta; /* owned: freed with the host data */
     int x_borrowed;       /* X points into memory release() frees (a mapped
                              file read in place), never free()d itself */
+    int bytes_by_default; /* X8 holds ubyte pixels because the storage was
+                             left to the device (GSGD_STORAGE_AUTO) and none
+                             was known when they were read: a CPU context
+                             takes them as floats (the IDX loader's own) */
     void (*release)(void *keep);
     void *keep;
 } gsgdi_host_data;
 
 void gsgdi_host_data_free(gsgdi_host_data *h);
 /* Uploads h into a dataset (h keeps ownership of its arrays; the dataset
- * gets a copy of its meta). */
+ * gets a copy of its meta). Bytes kept by default become floats on a CPU
+ * context, as they would have been read there. */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);
 

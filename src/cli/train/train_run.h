@@ -11,6 +11,7 @@
 #include "cli/report.h"
 #include "cli/train/ckpt.h"
 #include "cli/train/distributed.h"
+#include "cli/train/startup.h"
 
 typedef struct {
     cli_session s; /* the options given, data and model */
@@ -18,7 +19,8 @@ typedef struct {
     cli_progress pr;
     cli_ckpt ck; /* the progress callback's state: checkpoints, signals */
     cli_train_report rep;
-    cli_dist dist; /* --distributed: this process's rank (0 when alone) */
+    cli_dist dist;  /* --distributed: this process's rank (0 when alone) */
+    cli_startup su; /* the data read beside the context; the run's breakdown */
 } train_run;
 
 #endif
