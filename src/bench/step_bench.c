@@ -355,6 +355,8 @@ gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, doubl
     pt->bwd_sgemm_gflops = pt->bwd_flops / bwd_gemm / 1e9;
     pt->fwd_over_sgemm = pt->fwd_gflops / pt->fwd_sgemm_gflops;
     pt->bwd_over_sgemm = pt->bwd_gflops / pt->bwd_sgemm_gflops;
+    pt->gemm_s = fwd_gemm + bwd_gemm;
+    pt->step_over_gemm = pt->gemm_s / pt->step_train_s;
     pt->compute_floor_s = (pt->fwd_flops + pt->bwd_flops) / (peak_gflops * 1e9);
     pt->step_over_roofline = pt->step_train_s / fmax(pt->floor_s, pt->compute_floor_s);
 done:

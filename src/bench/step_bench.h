@@ -36,6 +36,10 @@ typedef struct {
     double fwd_flops, bwd_flops, fwd_gflops, bwd_gflops;
     double fwd_sgemm_gflops, bwd_sgemm_gflops; /* sgemm alone on the same shapes */
     double fwd_over_sgemm, bwd_over_sgemm;     /* phase rate / sgemm rate */
+    /* the step's GEMMs alone (forward and backward, the step's shapes and
+     * precision) over the whole step as training runs it: the share of
+     * the GEMMs' rate the step keeps (1 = nothing but its products) */
+    double gemm_s, step_over_gemm;
     /* bandwidth floor of the step, step_train_s over it */
     double floor_bytes, floor_s, step_over_floor;
     /* its flops at the sgemm peak; step_train_s over the larger of the floors */

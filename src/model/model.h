@@ -61,9 +61,16 @@ typedef struct {
     float *Xb, *yb;               /* B x d input, B targets */
     float *act[GSGD_MAX_LAYERS];  /* B x out_l: layer outputs (post-ReLU) */
     float *dact[GSGD_MAX_LAYERS]; /* B x out_l: gradients w.r.t. pre-activations */
+    void *mask[GSGD_MAX_LAYERS];  /* hidden layers, on backends with fused epilogues
+                                     (backend.h's dense_forward): the ReLU's bit
+                                     mask, B x relu_mask_row_bytes(out_l); else NULL */
+    int masked[GSGD_MAX_LAYERS];  /* the last forward wrote mask[l] */
     double *acc;                  /* [loss sum, correct count] */
 } gsgdi_step_buffers;
 
+/* Bytes of one batch row of hidden layer l's ReLU mask on m's backend (0:
+ * none; the output layer has none, nor a layout without a context). */
+size_t gsgdi_model_mask_row_bytes(const gsgd_model *m, int l);
 /* Bytes of backend memory gsgdi_step_buffers_alloc takes for B rows. */
 size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B);
 gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb);

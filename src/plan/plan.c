@@ -144,6 +144,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .fused_bytes = gsgdi_model_fused_bytes(m, data, SIZE_MAX),
         .workspace_bytes = be->library_workspace,
     };
+    for (int l = 0; l < m->n_layers; l++) in.mask_row_bytes[l] = gsgdi_model_mask_row_bytes(m, l);
     gsgdi_mem_model_build(&in, &p->mm);
     GSGD_FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
     double reserve = o->v[GSGD_MEM_RESERVE];

@@ -22,7 +22,7 @@
 #include "model/model.h"
 
 /* 15 fixed items + batch input and targets + 2 per layer. */
-#define GSGD_PLAN_MAX_ITEMS (17 + 2 * GSGD_MAX_LAYERS)
+#define GSGD_PLAN_MAX_ITEMS (17 + 3 * GSGD_MAX_LAYERS)
 #define GSGD_PLAN_NAME_LEN 48
 
 typedef struct {
@@ -52,6 +52,8 @@ typedef struct {
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
     size_t fused_bytes;        /* the fused gradient's scratch (gsgdi_model_fused_bytes) */
     size_t workspace_bytes;    /* library workspace outside gsgdi_mem_alloc (cuBLAS) */
+    size_t mask_row_bytes[GSGD_MAX_LAYERS]; /* per layer, its ReLU mask's bytes per
+                                               batch row (fused epilogues); 0: none */
 } gsgdi_mem_inputs;
 
 typedef struct {
