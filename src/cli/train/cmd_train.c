@@ -175,8 +175,10 @@ static int run_train(train_run *run) {
                              : v[CLI_O_DEVICE];
     /* The data is read and decompressed on a thread while the device
      * opens, the two slowest parts of a start on a GPU; the CPU opens in
-     * no time, so there the read runs in line. */
-    if (rc == CLI_OK && !(device && strcmp(device, "cpu") == 0))
+     * no time, so there the read runs in line (as everywhere with
+     * GSGD_READ_AHEAD=0, for measuring what the overlap gains). */
+    const char *ahead = getenv("GSGD_READ_AHEAD");
+    if (rc == CLI_OK && !(device && strcmp(device, "cpu") == 0) && !(ahead && !strcmp(ahead, "0")))
         cli_startup_read_async(&run->su, v[CLI_O_DATA]);
     const double t_ctx = cli_startup_now(&run->su);
     if (rc == CLI_OK) rc = cli_context_open(device, v[CLI_O_QUIET] != NULL || !root, &run->s.ctx);
