@@ -43,8 +43,28 @@ static const char *parse_string(const char *p) {
     return *p == '"' ? p + 1 : NULL;
 }
 
-/* A JSON number, string or null (the only values a summary holds). */
+static const char *skip_ws(const char *p);
+static const char *parse_scalar(const char *p);
+
+/* An array of scalars ("labels": ["a", "b"]). */
+static const char *parse_array(const char *p) {
+    p = skip_ws(p + 1);
+    if (*p == ']') return p + 1;
+    for (;;) {
+        if (!(p = parse_scalar(skip_ws(p)))) return NULL;
+        p = skip_ws(p);
+        if (*p == ']') return p + 1;
+        if (*p++ != ',') return NULL;
+    }
+}
+
+/* A JSON number, string or null, or an array of them (the only values a
+ * summary holds). */
 static const char *parse_value(const char *p) {
+    return *p == '[' ? parse_array(p) : parse_scalar(p);
+}
+
+static const char *parse_scalar(const char *p) {
     if (*p == '"') return parse_string(p);
     if (strncmp(p, "null", 4) == 0) return p + 4;
     char *end;
@@ -321,9 +341,13 @@ Test(cli, progress_is_one_plain_line_per_epoch_when_not_a_terminal) {
     cr_expect(!strchr(out, '\r'), "live-line output on a pipe: %s", out);
     cr_expect(strstr(out, "epoch 1/2"), "%s", out);
     cr_expect(strstr(out, "epoch 2/2"), "%s", out);
-    /* The planner's one line, two epoch lines and the result line. */
-    cr_expect(strncmp(out, "gsgd: batch ", 12) == 0, "%s", out);
-    cr_expect_eq(count_lines(out), 4, "%s", out);
+    /* One line per split, the planner's line, two epoch lines and the
+     * result line. */
+    const char *first = "gsgd: train: synth:400,5,3 (train part, 80%): synth";
+    cr_expect(strncmp(out, first, strlen(first)) == 0, "%s", out);
+    cr_expect(strstr(out, "\ngsgd: test: synth:400,5,3 (test part, 20%)"), "%s", out);
+    cr_expect(strstr(out, "\ngsgd: batch "), "%s", out);
+    cr_expect_eq(count_lines(out), 6, "%s", out);
 }
 
 Test(cli, eval_of_saved_model_matches_train_summary) {

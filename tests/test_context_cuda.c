@@ -63,8 +63,15 @@ Test(context_cuda, cli_device_cuda_without_a_device_exits_1_naming_the_reason) {
     char out[4096];
     cr_expect_eq(tu_run(GSGD_CLI_PATH TRAIN " --device cuda", out, sizeof out), 1, "%s", out);
     cr_expect(strstr(out, "gsgd: --device cuda: no CUDA device: "), "%s", out);
+    /* auto says in plain words that it runs on the CPU, without the CUDA
+     * runtime's complaint; --verbose adds it. */
     cr_expect_eq(tu_run(GSGD_CLI_PATH TRAIN " --device auto", out, sizeof out), 0, "%s", out);
-    cr_expect(strstr(out, "fell back to the CPU: no CUDA device"), "%s", out);
+    cr_expect(strstr(out, "gsgd: running on the CPU (no usable GPU; --verbose says why)"), "%s",
+              out);
+    cr_expect(!strstr(out, "CUDA") && !strstr(out, "cuda") && !strstr(out, "driver"), "%s", out);
+    cr_expect_eq(tu_run(GSGD_CLI_PATH TRAIN " --device auto --verbose", out, sizeof out), 0, "%s",
+                 out);
+    cr_expect(strstr(out, "gsgd: running on the CPU (no usable GPU: no CUDA device"), "%s", out);
 }
 
 Test(context_cuda, cuda_with_a_device_runs_there_and_auto_picks_it) {

@@ -280,6 +280,17 @@ static const char *json_value(const char *p) {
     return end > p ? end : NULL;
 }
 
+double tu_json_number(const char *json, const char *key) {
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    cr_assert_not_null(p, "key %s missing in %s", key, json);
+    char *end;
+    double v = strtod(p + strlen(pat), &end);
+    cr_assert(end > p + strlen(pat), "key %s is not a number in %s", key, json);
+    return v;
+}
+
 int tu_json_valid(const char *s) {
     const char *p = json_ws(s);
     return *p == '{' && (p = json_value(p)) && *json_ws(p) == '\0';
@@ -320,4 +331,58 @@ unsigned char *tu_read_file(const char *path, size_t *n) {
     cr_assert(b && fread(b, 1, *n, f) == *n);
     fclose(f);
     return b;
+}
+
+/* splitmix64: the tables' random numbers, the same on every platform. */
+static uint64_t mix_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* About N(0, 1): the sum of 12 uniforms less 6. */
+static double mix_normal(uint64_t *s) {
+    double sum = 0;
+    for (int i = 0; i < 12; i++) sum += (double)(mix_next(s) >> 11) * 0x1p-53;
+    return sum - 6.0;
+}
+
+/* The delimiter before every field of a line but its first. */
+static void field_sep(FILE *f, int *first, char delim) {
+    if (!*first) fputc(delim, f);
+    *first = 0;
+}
+
+int tu_write_table(const char *path, size_t n, int d, int k, const char *const *names, int col,
+                   const char *target_name, int header, char delim, uint64_t seed) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int first = 1;
+    for (int j = 0; header && j <= d; j++) {
+        if (j == col) field_sep(f, &first, delim), fputs(target_name, f);
+        if (j < d) field_sep(f, &first, delim), fprintf(f, "f%d", j);
+    }
+    if (header) fputc('\n', f);
+    uint64_t s = seed;
+    double *x = malloc((size_t)d * sizeof *x);
+    for (size_t i = 0; i < n && x; i++) {
+        const int c = k > 0 ? (int)(mix_next(&s) % (uint64_t)k) : 0;
+        /* Classes: a centre 2.5 out on feature c % d; features of growing
+         * scale, which --standardize evens out. */
+        for (int j = 0; j < d; j++)
+            x[j] = (mix_normal(&s) + (k > 0 && j == c % d ? 2.5 : 0.0)) * (1.0 + j);
+        const double y = 3.0 * x[0] - (d > 1 ? 2.0 * x[1] : 0.0) + (d > 2 ? x[2] / 6.0 : 0.0) +
+                         10.0 + 0.1 * mix_normal(&s);
+        first = 1;
+        for (int j = 0; j <= d; j++) {
+            if (j == col && k > 0) field_sep(f, &first, delim), fputs(names[c], f);
+            if (j == col && k == 0) field_sep(f, &first, delim), fprintf(f, "%.9g", y);
+            if (j < d) field_sep(f, &first, delim), fprintf(f, "%.9g", x[j]);
+        }
+        fputc('\n', f);
+    }
+    int failed = !x || ferror(f);
+    free(x);
+    return fclose(f) != 0 || failed ? -1 : 0;
 }

@@ -53,6 +53,9 @@ char *tu_read_text(const char *path);
 unsigned char *tu_read_file(const char *path, size_t *n);
 /* 1 when path exists. */
 int tu_exists(const char *path);
+/* The number stored under "key": in a JSON text; fails the current test
+ * when the key is absent or its value is not a number. */
+double tu_json_number(const char *json, const char *key);
 /* 1 when s is exactly one JSON object (objects, arrays, strings, numbers,
  * null; blanks around it allowed). */
 int tu_json_valid(const char *s);
@@ -68,6 +71,17 @@ int tu_json_valid(const char *s);
  * e_{t+1} <= (1 + lr L) e_t + lr |dg| sums to |dg| ((1 + lr L)^T - 1) / L;
  * twice that covers rounding lr * g differently in the update. */
 double tu_softmax_sgd_order_bound(int G, int T, double lr, int d);
+
+/* A learnable table as delimited text (delim ',', ';', '\t'): n rows of d
+ * features f0, f1, ... of growing scale and one target, from seed. k > 0:
+ * classes, class c's label names[c], its rows 2.5 out on feature c % d;
+ * k == 0: regression, about 3 f0 - 2 f1 + f2 / 6 + 10 (f2's weight 1/6
+ * against its scale 3). The target goes in column col (0..d; -1 for rows
+ * of features only) under the header's target_name when header. The same
+ * n and seed give the same rows whatever col and header. Labels are
+ * written as given (no quoting). Returns 0 on success. */
+int tu_write_table(const char *path, size_t n, int d, int k, const char *const *names, int col,
+                   const char *target_name, int header, char delim, uint64_t seed);
 
 /* The common start of a training test on the CPU: a context, the data of
  * a spec, a model over its shape with weights from seed, default options;

@@ -27,21 +27,13 @@ int cli_exit_code(gsgd_status s);
 int cli_fail(const gsgd_context *ctx, gsgd_status s);
 
 /* Parses a --device value (auto, cpu, cuda, cuda:N) and creates the context.
- * Tells on stderr which device "auto" chose unless quiet. Returns CLI_OK or
- * an exit code after printing the reason. */
-int cli_context_open(const char *device, int quiet, gsgd_context **ctx);
-/* Loads data (--data) and, when test_spec is given (--test), that spec's
- * training part as the test set in place of data's test part; refuses a
- * test set with other features or more classes. A CLI exit code, the
- * error said. */
-int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gsgd_dataset **train,
-                  gsgd_dataset **test);
-/* cli_load_data's second half: test_spec's training part in place of
- * *test, checked against train (data names it in messages). */
-int cli_load_test(gsgd_context *ctx, const char *data, const char *test_spec,
-                  const gsgd_dataset *train, gsgd_dataset **test);
-/* A model of spec over train's shape, weights from seed, fitted to train's
- * standardisation when standardize; a CLI exit code, the error said. */
+ * Unless quiet, says which device "auto" chose: on the CPU in plain words,
+ * with the reason no GPU was taken when verbose. Returns CLI_OK or an exit
+ * code after printing the reason. */
+int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx);
+/* A model of spec over train's shape, weights from seed, with train's
+ * labels, fitted to train's standardisation when standardize; a CLI exit
+ * code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   int standardize, gsgd_model **model);
 
@@ -53,6 +45,11 @@ int cli_check_writable(const char *opt, const char *path);
 /* Formats a bound or default for messages: integers in full ("2147483647"
  * rather than %g's "2.14748e+09"), other values with %g. Returns buf. */
 const char *cli_fmt_num(double v, char *buf, unsigned size);
+
+/* text with the library's parameter names that the program sets by a flag
+ * ("max_batch") written as that flag ("--max-batch"), in buf (cut to
+ * size). Returns buf. */
+const char *cli_flag_words(const char *text, char *buf, size_t size);
 
 /* Lower-case name of a device for output ("cpu", "cuda"). */
 const char *cli_device_name(gsgd_device d);
@@ -68,5 +65,6 @@ int cli_cmd_eval(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
 int cli_cmd_plan(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
+int cli_cmd_predict(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmdline.h"
+#include "cli/data.h"
 #include "cli/json.h"
 #include "cli/optset.h"
 #include "cli/outfile.h"
@@ -23,8 +24,12 @@ typedef struct {
  * the plan counts exactly what `gsgd train` would hold. */
 static int load(plan_run *run) {
     const char *const *v = run->s.v;
-    int rc = cli_load_data(run->s.ctx, v[CLI_O_DATA], v[CLI_O_TEST], &run->s.train, &run->s.test);
+    int rc = cli_load_data(&run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
     if (rc != CLI_OK) return rc;
+    if (!v[CLI_O_QUIET]) {
+        cli_describe_data("train", run->s.train);
+        cli_describe_data("test", run->s.test);
+    }
     return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train, 0, v[CLI_O_STANDARDIZE] != NULL,
                          &run->s.model);
 }
@@ -47,7 +52,7 @@ static const char *human(size_t bytes, char *buf, size_t size) {
 static void print_table(FILE *f, const plan_run *run) {
     const char *const *v = run->s.v;
     const gsgd_batch_plan *p = run->plan;
-    char a[32], b[32], c[32], d[32];
+    char a[32], b[32], c[32], d[32], reason[512];
     fprintf(f, "gsgd plan: %s on %s, %s, %s\n\n", v[CLI_O_MODEL], v[CLI_O_DATA],
             cli_optim_name((int)cli_get(run->s.opts, GSGD_OPTIMIZER)),
             cli_device_name(gsgd_context_device(run->s.ctx)));
@@ -72,7 +77,8 @@ static void print_table(FILE *f, const plan_run *run) {
             human(total_b, b, sizeof b), human(cap, c, sizeof c));
     fprintf(f, "budget     %s = cap - headroom %s (--mem-headroom, --mem-reserve, rounding)\n",
             human(gsgd_plan_budget(p), a, sizeof a), human(headroom, b, sizeof b));
-    fprintf(f, "batch      %zu: %s\n", gsgd_plan_batch(p), gsgd_plan_reason(p));
+    fprintf(f, "batch      %zu: %s\n", gsgd_plan_batch(p),
+            cli_flag_words(gsgd_plan_reason(p), reason, sizeof reason));
     fprintf(f, "predicted  %s at batch %zu (fixed + batch x per sample)\n",
             human(gsgd_plan_predicted(p), c, sizeof c), gsgd_plan_batch(p));
     fprintf(f, "measured   %s (peak while running one step and one evaluation batch)\n",
@@ -144,7 +150,9 @@ static int run_plan(plan_run *run) {
     const char **v = run->s.v;
     int rc = cli_options_build(&run->s.opts, v);
     if (rc == CLI_OK && v[CLI_O_JSON]) rc = cli_check_writable("--json", v[CLI_O_JSON]);
-    if (rc == CLI_OK) rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, &run->s.ctx);
+    if (rc == CLI_OK)
+        rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, v[CLI_O_VERBOSE] != NULL,
+                              &run->s.ctx);
     if (rc == CLI_OK) rc = load(run);
     if (rc != CLI_OK) return rc;
     gsgd_status st = gsgd_plan(run->s.ctx, run->s.model, run->s.train, run->s.opts, &run->plan);

@@ -11,7 +11,8 @@
 #include "gsgd.h"
 
 /* The commands (commands.c), and all of them, NULL last. */
-extern const cli_command CLI_CMD_TRAIN, CLI_CMD_EVAL, CLI_CMD_PLAN, CLI_CMD_BENCH, CLI_CMD_INFO;
+extern const cli_command CLI_CMD_TRAIN, CLI_CMD_EVAL, CLI_CMD_PREDICT, CLI_CMD_PLAN, CLI_CMD_BENCH,
+    CLI_CMD_INFO;
 extern const cli_command *const CLI_COMMANDS[];
 
 /* What cli_parse_command returns after printing --help: the command is

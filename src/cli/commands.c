@@ -21,11 +21,26 @@ const cli_command CLI_CMD_TRAIN = {
                 "Trains MODEL on the training part of SPEC and reports test accuracy on its\n"
                 "test part (or on --test). SIGINT (Ctrl-C) or SIGTERM stops the run at the\n"
                 "next check, saves a checkpoint to --save's F (else ./gsgd-interrupted.ckpt),\n"
-                "says how to --resume it and exits with 128 + the signal (130 for SIGINT).\n",
+                "says how to --resume it and exits with 128 + the signal (130 for SIGINT).\n"
+                "\n"
+                "Before training it prints one line per split: source, format, rows x features,\n"
+                "the classes (labels as the data has them) or the target's range, storage and\n"
+                "memory. The result line and --summary give accuracy, log loss and macro F1\n"
+                "for classes, r2, rmse, mae and mse for regression (--model linear reads real\n"
+                "targets), measured on the test set after training; 'train loss' and the\n"
+                "summary's test_loss are the loss trained on (cross-entropy, multiclass hinge,\n"
+                "or half the squared error for linear).\n"
+                "\n"
+                "--resume F with F's --data goes on exactly where F stopped, bit for bit. With\n"
+                "other data (the same features and labels; --new-data to say so when the row\n"
+                "count is the same) it goes on as scikit-learn's partial_fit: F's parameters,\n"
+                "optimizer state and step count, a fresh epoch over the new rows, early\n"
+                "stopping started over; not an exact resume.\n",
     .groups = G(DATA) | STEP_GROUPS | G(RUN),
     .required = (const int[]){CLI_O_DATA, -1}, /* and --model or --resume */
     .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_SAVE, CLI_O_CHECKPOINT_EVERY,
-                         CLI_O_RESUME, CLI_O_SUMMARY, CLI_O_LOG, CLI_O_QUIET, -1},
+                         CLI_O_RESUME, CLI_O_NEW_DATA, CLI_O_SUMMARY, CLI_O_LOG, CLI_O_REPORT,
+                         CLI_O_QUIET, CLI_O_VERBOSE, -1},
 };
 
 const cli_command CLI_CMD_EVAL = {
@@ -33,10 +48,32 @@ const cli_command CLI_CMD_EVAL = {
     .synopsis = "Usage: gsgd eval --model-file F --data SPEC [options]\n"
                 "\n"
                 "Evaluates a model saved by 'gsgd train --save' on the test part of SPEC (or\n"
-                "on --test), or on its training part when SPEC has no test part.\n",
+                "on --test, or on the part --test-fraction and --seed hold out as train did),\n"
+                "or on all of it when SPEC has no test part. The data is read as the model's\n"
+                "input: its features, its labels. Prints accuracy, log loss and macro F1 for\n"
+                "classes, r2, rmse, mae and mse for regression, and the loss trained on.\n",
     .groups = G(DATA),
     .required = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, -1},
-    .own = (const int[]){CLI_O_MODEL_FILE, CLI_O_DEVICE, CLI_O_SUMMARY, CLI_O_QUIET, -1},
+    .own = (const int[]){CLI_O_MODEL_FILE, CLI_O_SEED, CLI_O_DEVICE, CLI_O_REPORT, CLI_O_SUMMARY,
+                         CLI_O_QUIET, CLI_O_VERBOSE, -1},
+};
+
+const cli_command CLI_CMD_PREDICT = {
+    .name = "predict",
+    .synopsis = "Usage: gsgd predict --model-file F --data PATH --out OUT [--proba]\n"
+                "\n"
+                "Writes the predictions of a model saved by 'gsgd train --save' for every row\n"
+                "of PATH (its rows may have the label column or not): one row each, the label\n"
+                "as the training data had it (classes) or the predicted value (regression);\n"
+                "with --proba the probability of each class instead, one column per class\n"
+                "(softmax, logistic, mlp). OUT.npy is NumPy's format (int64 or string labels,\n"
+                "float32 values and probabilities), any other name CSV with a header line\n"
+                "('prediction', or the labels), - CSV on standard output. Nothing is written\n"
+                "when anything fails.\n",
+    .required = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, CLI_O_OUT, -1},
+    .own = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, CLI_O_LABEL, CLI_O_LABELS_FILE, CLI_O_FORMAT,
+                         CLI_O_DELIMITER, CLI_O_HEADER, CLI_O_OUT, CLI_O_PROBA, CLI_O_DEVICE,
+                         CLI_O_QUIET, CLI_O_VERBOSE, -1},
 };
 
 const cli_command CLI_CMD_PLAN = {
@@ -51,7 +88,8 @@ const cli_command CLI_CMD_PLAN = {
                 "are counted as train would hold them.\n",
     .groups = G(DATA) | STEP_GROUPS,
     .required = (const int[]){CLI_O_DATA, CLI_O_MODEL, -1},
-    .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_DEVICE, CLI_O_JSON, CLI_O_QUIET, -1},
+    .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_SEED, CLI_O_DEVICE, CLI_O_JSON,
+                         CLI_O_QUIET, CLI_O_VERBOSE, -1},
 };
 
 const cli_command CLI_CMD_BENCH = {
@@ -80,8 +118,8 @@ const cli_command CLI_CMD_BENCH = {
                 "and noise-scale runs train with them.\n",
     .groups = G(DATA) | STEP_GROUPS | G(MEASURE),
     .required = (const int[]){CLI_O_DATA, -1},
-    .own = (const int[]){CLI_O_MODEL, CLI_O_TARGET_ACC, CLI_O_SEED, CLI_O_DEVICE, CLI_O_CSV,
-                         CLI_O_JSON, CLI_O_PLOT, CLI_O_QUIET, -1},
+    .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_TARGET_ACC, CLI_O_SEED, CLI_O_DEVICE,
+                         CLI_O_CSV, CLI_O_JSON, CLI_O_PLOT, CLI_O_QUIET, CLI_O_VERBOSE, -1},
     /* The curve goes up to what fits in memory, not to train's default cap. */
     .defaults = (const cli_default[]){{CLI_O_MODEL, "softmax"},
                                       {CLI_O_MAX_BATCH, "none"},
@@ -92,10 +130,15 @@ const cli_command CLI_CMD_BENCH = {
 const cli_command CLI_CMD_INFO = {
     .name = "info",
     .synopsis = "Usage: gsgd info\n"
+                "       gsgd info MODEL\n"
                 "\n"
                 "Prints the library version, the build configuration and the CPU backend, and\n"
-                "whether a CUDA device can be used.\n",
+                "whether a CUDA device can be used. With MODEL, a model file or checkpoint\n"
+                "written by 'gsgd train --save', describes it instead: the model, its\n"
+                "features, labels and standardiser, and for a checkpoint the options of its\n"
+                "run and the epochs it trained.\n",
 };
 
-const cli_command *const CLI_COMMANDS[] = {&CLI_CMD_TRAIN, &CLI_CMD_EVAL, &CLI_CMD_PLAN,
-                                           &CLI_CMD_BENCH, &CLI_CMD_INFO, NULL};
+const cli_command *const CLI_COMMANDS[] = {
+    &CLI_CMD_TRAIN, &CLI_CMD_EVAL, &CLI_CMD_PREDICT, &CLI_CMD_PLAN, &CLI_CMD_BENCH,
+    &CLI_CMD_INFO,  NULL};

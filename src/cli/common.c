@@ -40,7 +40,12 @@ int cli_exit_code(gsgd_status s) {
 
 int cli_fail(const gsgd_context *ctx, gsgd_status s) {
     const char *detail = ctx ? gsgd_last_error(ctx) : "";
-    cli_error("%s", detail && *detail ? detail : gsgd_status_string(s));
+    char line[2048];
+    snprintf(line, sizeof line, "%s", detail && *detail ? detail : gsgd_status_string(s));
+    /* One line, whatever the message holds: scripts read errors by line. */
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    cli_error("%s", line);
     return cli_exit_code(s);
 }
 
@@ -92,40 +97,34 @@ static int parse_device(const char *s, gsgd_device *dev, int *index) {
  * --quiet. */
 static void log_line(gsgd_log_level level, const char *message, void *user) {
     const int quiet = user != NULL;
-    if (level >= GSGD_LOG_WARNING || !quiet) fprintf(stderr, "gsgd: %s\n", message);
+    char buf[1024];
+    if (level >= GSGD_LOG_WARNING || !quiet)
+        fprintf(stderr, "gsgd: %s\n", cli_flag_words(message, buf, sizeof buf));
+}
+
+const char *cli_flag_words(const char *text, char *buf, size_t size) {
+    /* The library names its parameters as its API does; here the user
+     * changes them with the program's flags. */
+    static const struct { const char *param, *flag; } WORDS[] = {{"max_batch", "--max-batch"}};
+    size_t n = 0;
+    for (const char *p = text; *p && n + 1 < size;) {
+        size_t k = 0;
+        while (k < sizeof WORDS / sizeof WORDS[0] &&
+               strncmp(p, WORDS[k].param, strlen(WORDS[k].param)) != 0)
+            k++;
+        if (k < sizeof WORDS / sizeof WORDS[0]) {
+            n += (size_t)snprintf(buf + n, size - n, "%s", WORDS[k].flag);
+            if (n >= size) n = size - 1;
+            p += strlen(WORDS[k].param);
+        } else {
+            buf[n++] = *p++;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
-
-int cli_load_data(gsgd_context *ctx, const char *data, const char *test_spec, gsgd_dataset **train,
-                  gsgd_dataset **test) {
-    gsgd_status st = gsgd_dataset_load(ctx, data, train, test);
-    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
-    if (!test_spec) return CLI_OK;
-    return cli_load_test(ctx, data, test_spec, *train, test);
-}
-
-int cli_load_test(gsgd_context *ctx, const char *data, const char *test_spec,
-                  const gsgd_dataset *train, gsgd_dataset **test) {
-    gsgd_dataset *t_train = NULL, *t_test = NULL;
-    gsgd_status st = gsgd_dataset_load(ctx, test_spec, &t_train, &t_test);
-    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
-    gsgd_dataset_free(t_test);
-    gsgd_dataset_free(*test);
-    *test = t_train;
-    size_t d = 0, td = 0;
-    int k = 0, tk = 0;
-    gsgd_dataset_shape(train, NULL, &d, &k);
-    gsgd_dataset_shape(*test, NULL, &td, &tk);
-    /* A test set may lack some classes, but never has more features or
-     * classes than a model trained on --data can handle. */
-    if (td != d || tk > k) {
-        cli_error("--test %s: %zu features and %d classes, but --data %s has %zu and %d", test_spec,
-                  td, tk, data, d, k);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
-}
 
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   int standardize, gsgd_model **model) {
@@ -133,11 +132,14 @@ int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train
     int k = 0;
     gsgd_status st = gsgd_dataset_shape(train, NULL, &d, &k);
     if (st == GSGD_STATUS_OK) st = gsgd_model_create(ctx, spec, d, k, seed, model);
+    /* The data's labels, so that saved files, predictions and reports
+     * speak them (a regression model has none to take). */
+    if (st == GSGD_STATUS_OK) st = gsgd_model_set_labels(*model, train);
     if (st == GSGD_STATUS_OK && standardize) st = gsgd_model_fit_standardizer(*model, train);
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
 }
 
-int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
+int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx) {
     gsgd_device dev;
     int index;
     *ctx = NULL;
@@ -153,11 +155,15 @@ int cli_context_open(const char *device, int quiet, gsgd_context **ctx) {
     /* Any non-NULL user pointer says "quiet". */
     gsgd_context_set_log(*ctx, log_line, quiet ? (void *)ctx : NULL);
     if (dev == GSGD_DEVICE_AUTO && !quiet) {
-        if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
-            fprintf(stderr, "gsgd: using cpu (--device auto fell back to the CPU: %s)\n",
+        /* No GPU is a normal machine, not a fault: the CUDA runtime's
+         * reason (a driver, a missing device) only for who asks. */
+        if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU && verbose)
+            fprintf(stderr, "gsgd: running on the CPU (no usable GPU: %s)\n",
                     gsgd_last_error(NULL));
+        else if (gsgd_context_device(*ctx) == GSGD_DEVICE_CPU)
+            fprintf(stderr, "gsgd: running on the CPU (no usable GPU; --verbose says why)\n");
         else
-            fprintf(stderr, "gsgd: using cuda (--device auto)\n");
+            fprintf(stderr, "gsgd: running on cuda (--device auto)\n");
     }
     return CLI_OK;
 }

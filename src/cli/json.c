@@ -64,6 +64,19 @@ void cli_json_str(cli_json *j, const char *key, const char *s) {
         fputs("null", j->f);
 }
 
+void cli_json_strs(cli_json *j, const char *key, const char *const *s, int n) {
+    write_key(j, key);
+    fputc('[', j->f);
+    for (int k = 0; k < n; k++) {
+        if (k) fputs(", ", j->f);
+        if (s[k])
+            write_string(j->f, s[k]);
+        else
+            fputs("null", j->f);
+    }
+    fputc(']', j->f);
+}
+
 void cli_json_end(cli_json *j) { fputs(j->pretty && j->count ? "\n}\n" : "}\n", j->f); }
 
 void cli_json_key(cli_json *j, const char *key) { write_key(j, key); }

@@ -19,6 +19,8 @@ void cli_json_begin(cli_json *j, FILE *f, int pretty);
 void cli_json_num(cli_json *j, const char *key, double v);
 void cli_json_int(cli_json *j, const char *key, long long v);
 void cli_json_str(cli_json *j, const char *key, const char *s);
+/* A member whose value is an array of n strings. */
+void cli_json_strs(cli_json *j, const char *key, const char *const *s, int n);
 /* Ends the object and its line. */
 void cli_json_end(cli_json *j);
 /* For nesting: writes the key of a member whose value (an array of

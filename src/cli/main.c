@@ -12,8 +12,8 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } COMMANDS[] = {
-    {"train", cli_cmd_train}, {"eval", cli_cmd_eval}, {"plan", cli_cmd_plan},
-    {"bench", cli_cmd_bench}, {"info", cli_cmd_info},
+    {"train", cli_cmd_train}, {"eval", cli_cmd_eval},   {"predict", cli_cmd_predict},
+    {"plan", cli_cmd_plan},   {"bench", cli_cmd_bench}, {"info", cli_cmd_info},
 };
 
 int main(int argc, char **argv) {

@@ -61,9 +61,29 @@ typedef struct {
  * CLI_CHOICES_(names) gives a CLI_CHOICE row its names (opttable.c, where
  * the table is built, knows their count). */
 #define CLI_OPTION_TABLE(X)                                                                        \
-    X(DATA, DATA, TEXT, "--data", "SPEC", .help = "the dataset (see Data SPEC below)")             \
+    X(DATA, DATA, TEXT, "--data", "SPEC",                                                          \
+      .help = "the dataset: a file (CSV, TSV, svmlight, .npy, .npz, IDX; the format detected), - " \
+              "(CSV or svmlight on standard input), or a SPEC below")                              \
     X(TEST, DATA, TEXT, "--test", "SPEC",                                                          \
-      .help = "test data (its training part), in place of the test part of --data")                \
+      .help = "test data (its training part), in place of the test part of --data; loaded with "   \
+              "--data's options and labels")                                                       \
+    X(TEST_FRACTION, DATA, TEXT, "--test-fraction", "F",                                           \
+      .help = "hold out this share of --data's rows as the test set (seeded by --seed, "           \
+              "stratified by class) when it has no test part and no --test is given")              \
+    X(LABEL, DATA, TEXT, "--label", "NAME|INDEX|none",                                             \
+      .dflt_text = "a column named label, target, class or y, else the first",                     \
+      .help = "CSV: the target column, by header name or index (0 the first, -1 the last); none: " \
+              "features only")                                                                     \
+    X(LABELS_FILE, DATA, TEXT, "--labels", "F",                                                    \
+      .help = ".npy features, IDX images: the file of their targets (.npy or IDX labels)")         \
+    X(FORMAT, DATA, TEXT, "--format", "NAME", .dflt_text = "auto",                                 \
+      .help = "auto | csv | svmlight | npy | npz | idx: the format of --data and --test (auto: "   \
+              "from the content, then the extension)")                                             \
+    X(DELIMITER, DATA, TEXT, "--delimiter", "C", .dflt_text = "auto",                              \
+      .help = "CSV: auto | , | tab | ; | space (runs of blanks) | another mark")                   \
+    X(HEADER, DATA, TEXT, "--header", "auto|yes|no", .dflt_text = "auto",                          \
+      .help = "CSV: whether the first row names the columns (auto: text where the second row has " \
+              "numbers)")                                                                          \
     X(MODEL, MODEL, TEXT, "--model", "MODEL",                                                      \
       .help = "softmax | logistic | linear | hinge | mlp:H1,H2,...")                               \
     X(STANDARDIZE, MODEL, FLAG, "--standardize", NULL,                                             \
@@ -184,7 +204,21 @@ typedef struct {
       .dflt_text = "never", .help = "also write --save's F every N epochs")                        \
     X(RESUME, OUTPUT, TEXT, "--resume", "F",                                                       \
       .help = "go on training from checkpoint F: its model, options and batch; --epochs E more "   \
-              "(default: F's --epochs); give the same --data")                                     \
+              "(default: F's --epochs). With F's --data it goes on exactly, bit for bit; with "    \
+              "other data of the same features and labels it goes on as scikit-learn's "           \
+              "partial_fit (a fresh epoch over the new rows, not an exact resume)")                \
+    X(NEW_DATA, OUTPUT, FLAG, "--new-data", NULL,                                                  \
+      .help =                                                                                      \
+          "with --resume: go on from F on other data (as scikit-learn's partial_fit), even of "    \
+          "as many rows as F's run had; other data is taken this way anyway")                      \
+    X(OUT, OUTPUT, TEXT, "--out", "F",                                                             \
+      .help = "where the predictions go: F.npy (NumPy), another name (CSV), - (standard output)")  \
+    X(PROBA, OUTPUT, FLAG, "--proba", NULL,                                                        \
+      .help = "the probability of each class instead of the label, one column per class named by " \
+              "its label (softmax, logistic, mlp)")                                                \
+    X(REPORT, OUTPUT, FLAG, "--report", NULL,                                                      \
+      .help = "classes: also each class's precision, recall, F1 and support, and the confusion "   \
+              "matrix")                                                                            \
     X(SUMMARY, OUTPUT, TEXT, "--summary", "F.json",                                                \
       .help = "write the results as one JSON object")                                              \
     X(LOG, OUTPUT, TEXT, "--log", "F.jsonl", .help = "write one JSON line per epoch")              \
@@ -195,6 +229,8 @@ typedef struct {
               "gnuplot: gnuplot-nox)")                                                             \
     X(QUIET, OUTPUT, FLAG, "--quiet", NULL,                                                        \
       .help = "no progress or informational lines on stderr (results and warnings stay)")          \
+    X(VERBOSE, OUTPUT, FLAG, "--verbose", NULL,                                                    \
+      .help = "also say why --device auto did not take a GPU")                                     \
     X(HELP, OUTPUT, FLAG, "--help", NULL, .help = "this text (also -h)")
 
 #define CLI_OPTION_ID_(id, ...) CLI_O_##id,

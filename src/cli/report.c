@@ -6,16 +6,23 @@
 
 #include "cli/fmt.h"
 #include "cli/json.h"
+#include "cli/metrics_out.h"
 
 void cli_report_line(FILE *f, const cli_train_report *r) {
     const gsgd_train_result *s = &r->res;
-    /* Regression has no accuracy: its test loss is the figure of merit. */
-    if (!isnan(s->test_accuracy))
+    if (r->metrics) {
+        fputs("test ", f);
+        cli_metrics_line(f, r->metrics);
+        fputs("  ", f);
+    } else if (!isnan(s->test_accuracy)) {
         fprintf(f, "test accuracy %.4f  ", s->test_accuracy);
-    else if (!isnan(s->test_loss))
+    } else if (!isnan(s->test_loss)) {
         fprintf(f, "test loss %.4f  ", s->test_loss);
-    fprintf(f, "train loss %.4f  %d epoch%s  batch %zu  %.0f samples/s", s->train_loss, s->epochs,
-            s->epochs == 1 ? "" : "s", s->batch, s->samples_per_second);
+    }
+    fprintf(f, "train loss %.4f", s->train_loss);
+    if (r->model_handle) fprintf(f, " (%s)", cli_loss_name(r->model_handle));
+    fprintf(f, "  %d epoch%s  batch %zu  %.0f samples/s", s->epochs, s->epochs == 1 ? "" : "s",
+            s->batch, s->samples_per_second);
     if (!isnan(s->samples_per_second_warm))
         fprintf(f, " (%.0f after epoch 1)", s->samples_per_second_warm);
     fprintf(f, "  %.2f s", s->seconds);
@@ -62,6 +69,7 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_num(&j, "lr", r->lr);
     cli_json_str(&j, "data", r->data);
     cli_json_str(&j, "test_data", r->test_data);
+    if (r->model_handle) cli_metrics_json(&j, r->metrics, r->model_handle);
     if (r->breakdown) { /* seconds of each part of the run: startup.h */
         const cli_breakdown *b = r->breakdown;
         cli_json_key(&j, "breakdown");

@@ -19,12 +19,18 @@ typedef struct {
     double lr;             /* initial learning rate in effect */
     double target_acc;     /* 0 when no target was set */
     gsgd_train_result res;
+    const gsgd_model *model_handle; /* the model trained */
+    const gsgd_metrics *metrics;    /* its figures on the test set, or NULL */
     const cli_breakdown *breakdown; /* where the run's time went, or NULL */
 } cli_train_report;
 
-/* "test accuracy 0.8451  train loss 0.4312  12 epochs  batch 128 ..." */
+/* "test accuracy 0.8451  log loss 0.4398  macro F1 0.8432  train loss
+ * 0.4312 (cross-entropy)  12 epochs  batch 128 ..."; regression "test r2
+ * ... rmse ... mae ... mse ...". */
 void cli_report_line(FILE *f, const cli_train_report *r);
-/* One JSON object; NaN values (no test set, target not reached) as null. */
+/* One JSON object; NaN values (no test set, target not reached) as null.
+ * test_loss is the loss trained on (half the mse for linear); the test
+ * set's figures follow (cli_metrics_json). */
 void cli_report_json(FILE *f, const cli_train_report *r);
 
 /* "batch 32: 1.2M samples/s, 64: ..." for a plan made with --batch

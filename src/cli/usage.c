@@ -24,13 +24,25 @@ static const char *const SECTIONS[CLI_G_COUNT] = {
 
 static const char *const DATA_SPECS =
     "Data SPEC:\n"
+    "  PATH              a file: CSV or TSV (header line and delimiter detected;\n"
+    "                    --label picks the target column), svmlight/LIBSVM, NumPy\n"
+    "                    .npy (targets from --labels F) or .npz (arrays X and y),\n"
+    "                    IDX; also gzip-compressed. The format from the content,\n"
+    "                    then the extension (--format says it).\n"
+    "  -                 CSV or svmlight on standard input\n"
     "  fashion-mnist[:DIR][:storage=u8|f32]\n"
     "                    IDX files (default DIR /usr/share/datasets/fashion-mnist)\n"
     "  idx:IMAGES,LABELS[:storage=u8|f32]\n"
     "                    an IDX image file and its labels (.gz allowed)\n"
-    "  csv:PATH[:label=first|last][:header]\n"
+    "  csv:PATH[:label=first|last][:header][:target=real|class]\n"
+    "  tsv:PATH, svmlight:PATH, npz:PATH, npy:X[,Y]\n"
+    "                    that format, whatever the file's name\n"
     "  synth:N,D,K[:seed=S]\n"
-    "                    a learnable synthetic problem, split 80/20\n"
+    "                    a learnable synthetic problem, split 80/20 (K = 1:\n"
+    "                    regression)\n"
+    "Class labels are kept as the data has them (3/7/9, -1/+1, or text): predictions,\n"
+    "reports and 'gsgd info MODEL' give them back. --model linear reads real targets.\n"
+    "Every error in a file names its line and column, and the likely fix.\n"
     "storage: u8 (the default for ubyte images on cuda) keeps each pixel as one byte\n"
     "on the device, converted as batches are gathered: a quarter of the memory, the\n"
     "same training; f32 (the default on the cpu) keeps floats.\n";
@@ -48,9 +60,10 @@ void cli_usage_main(FILE *f) {
             "Commands:\n"
             "  train    train a model on a dataset\n"
             "  eval     evaluate a saved model on a dataset\n"
+            "  predict  a saved model's predictions for the rows of a file\n"
             "  plan     memory table of a run and the largest batch that fits\n"
             "  bench    step time, samples/s and time to target across batch sizes\n"
-            "  info     build configuration and available devices\n"
+            "  info     build configuration and devices; 'info MODEL' describes a model\n"
             "  help     this text; 'gsgd <command> --help' describes a command\n"
             "\n"
             "Options: --help, --version\n"
@@ -167,5 +180,5 @@ void cli_usage(FILE *f, const cli_command *cmd) {
             option_line(f, cmd, id);
         }
     }
-    if (cmd->groups & (1u << CLI_G_DATA)) fprintf(f, "\n%s\n%s", DATA_SPECS, EXIT_CODES);
+    if (cli_command_has(cmd, CLI_O_DATA)) fprintf(f, "\n%s\n%s", DATA_SPECS, EXIT_CODES);
 }

@@ -20,6 +20,7 @@
 #include "cli/bench/bench_train.h"
 #include "cli/cli.h"
 #include "cli/cmdline.h"
+#include "cli/data.h"
 #include "cli/optset.h"
 #include "cli/outfile.h"
 #include "optim/rule.h"
@@ -99,14 +100,19 @@ static int check_outputs(const bench_cli *b) {
 
 static int load(bench_cli *b) {
     const char *const *v = b->s.v;
-    int rc = cli_load_data(b->s.ctx, v[CLI_O_DATA], v[CLI_O_TEST], &b->s.train, &b->s.test);
+    int rc = cli_load_data(&b->s, (uint64_t)cli_get(b->s.opts, GSGD_SEED));
     if (rc != CLI_OK) return rc;
+    if (!v[CLI_O_QUIET]) {
+        cli_describe_data("train", b->s.train);
+        cli_describe_data("test", b->s.test);
+    }
     if (v[CLI_O_TARGET_ACC] && !b->s.test) {
         cli_error("--target-acc needs a test set, and '%s' has none", v[CLI_O_DATA]);
         return CLI_USAGE;
     }
     return cli_model_for(b->s.ctx, v[CLI_O_MODEL], b->s.train,
-                         (uint64_t)cli_get(b->s.opts, GSGD_SEED), 0, &b->s.model);
+                         (uint64_t)cli_get(b->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
+                         &b->s.model);
 }
 
 static int describe(bench_cli *b, int argc, char **argv) {
@@ -161,7 +167,9 @@ static int plan(bench_cli *b) {
     gsgd_status st = gsgd_plan(b->s.ctx, b->s.model, b->s.train, b->s.opts, &plan);
     if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
     b->rep.planner_batch = gsgd_plan_batch(plan);
-    say(b, "B* = %zu: %s", b->rep.planner_batch, gsgd_plan_reason(plan));
+    char reason[512];
+    say(b, "B* = %zu: %s", b->rep.planner_batch,
+        cli_flag_words(gsgd_plan_reason(plan), reason, sizeof reason));
     gsgd_plan_free(plan);
     size_t n = b->rep.n_train;
     if (b->sweep)
@@ -225,8 +233,9 @@ static int noise(bench_cli *b) {
     }
     say(b, "noise scale: %d batches of %zu and of %zu after %d epoch(s)", b->noise_samples, s, g,
         b->noise_epochs);
-    gsgd_status st = bench_noise_scale(b->s.ctx, r->model, b->s.train, b->s.opts, s, g,
-                                       b->noise_epochs, b->noise_samples, &r->noise);
+    gsgd_status st = bench_noise_scale(b->s.ctx, r->model, b->s.train, b->s.opts,
+                                       b->s.v[CLI_O_STANDARDIZE] != NULL, s, g, b->noise_epochs,
+                                       b->noise_samples, &r->noise);
     if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
     r->noise_run = 1;
     r->noise_small = s;
@@ -242,7 +251,8 @@ static int time_to_target(bench_cli *b) {
         bench_point *p = &r->pts[i];
         int diverged = 0;
         gsgd_status st = bench_time_to_target(b->s.ctx, r->model, b->s.train, b->s.test, b->s.opts,
-                                              p->batch, r->target_acc, b->epochs, p, &diverged);
+                                              b->s.v[CLI_O_STANDARDIZE] != NULL, p->batch,
+                                              r->target_acc, b->epochs, p, &diverged);
         if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
         if (diverged) cli_warn("batch %zu: training diverged; counted as not reached", p->batch);
         say(b, "batch %zu: %s after %d epochs", p->batch,
@@ -270,7 +280,9 @@ static int run_bench(bench_cli *b, int argc, char **argv) {
     const char **v = b->s.v;
     int rc = build_options(b);
     if (rc == CLI_OK) rc = check_outputs(b);
-    if (rc == CLI_OK) rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, &b->s.ctx);
+    if (rc == CLI_OK)
+        rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, v[CLI_O_VERBOSE] != NULL,
+                              &b->s.ctx);
     /* Its trainers' plans are bench's own choices, reported in its table. */
     if (rc == CLI_OK) cli_log_warnings_only(b->s.ctx);
     if (rc == CLI_OK) rc = load(b);

@@ -2,7 +2,8 @@
  * `gsgd train`: options -> gsgd_options, load data, create the model, train
  * with live progress, then (only after success) save the checkpoint and
  * write the summary. With --resume the model and the options come from a
- * checkpoint instead, and training continues where it stopped.
+ * checkpoint instead, and training continues where it stopped: exactly on
+ * the same data, as partial_fit on other data.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,8 @@
 
 #include "cli/cli.h"
 #include "cli/cmdline.h"
+#include "cli/data.h"
+#include "cli/metrics_out.h"
 #include "cli/optset.h"
 #include "cli/outfile.h"
 #include "cli/progress.h"
@@ -20,20 +23,25 @@
 #include "cli/train/train_resume.h"
 #include "cli/train/train_run.h"
 
-/* Loads --data and --test; a target needs a test set. */
+/* Loads --data and --test (against the checkpoint's model on --resume)
+ * and says what each split holds; a target needs a test set. */
 static int load_data(train_run *run) {
     const char *const *v = run->s.v;
-    int rc = cli_startup_load_data(&run->su, run->s.ctx, v[CLI_O_DATA], v[CLI_O_TEST],
-                                   &run->s.train, &run->s.test);
-    if (rc == CLI_OK && !run->s.test && cli_get(run->s.opts, GSGD_TARGET_ACC) > 0)
+    int rc = cli_startup_load_data(&run->su, &run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
+    if (rc != CLI_OK) return rc;
+    if (!v[CLI_O_QUIET] && run->dist.rank == 0) {
+        cli_describe_data("train", run->s.train);
+        cli_describe_data("test", run->s.test);
+    }
+    if (!run->s.test && cli_get(run->s.opts, GSGD_TARGET_ACC) > 0)
         cli_warn("--target-acc needs a test set; '%s' has none and no --test was given",
                  v[CLI_O_DATA]);
-    return rc;
+    return CLI_OK;
 }
 
 static int create_model(train_run *run) {
     const char *const *v = run->s.v;
-    if (v[CLI_O_RESUME]) { /* its parameters are replaced by gsgd_trainer_resume */
+    if (v[CLI_O_RESUME]) { /* its parameters are replaced by the resume */
         gsgd_status st = gsgd_model_load(run->s.ctx, v[CLI_O_RESUME], &run->s.model);
         return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
     }
@@ -41,6 +49,41 @@ static int create_model(train_run *run) {
     return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
                          (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
                          &run->s.model);
+}
+
+/* create_model, its seconds in the breakdown. */
+static int timed_model(train_run *run) {
+    const double t = cli_startup_now(&run->su);
+    const int rc = create_model(run);
+    run->su.b.model_s = cli_startup_now(&run->su) - t;
+    return rc;
+}
+
+/* --resume: exactly on F's data; on other data (or with --new-data) as
+ * partial_fit, saying so, since that is not an exact resume. An exact
+ * resume refuses other data with SHAPE_MISMATCH and leaves the trainer
+ * as it was, so the second try starts clean. */
+static int resume(train_run *run) {
+    const char *const *v = run->s.v;
+    const char *path = v[CLI_O_RESUME];
+    gsgd_status st = GSGD_STATUS_SHAPE_MISMATCH;
+    if (!v[CLI_O_NEW_DATA]) st = gsgd_trainer_resume(run->tr, path);
+    if (st != GSGD_STATUS_SHAPE_MISMATCH)
+        return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
+    st = gsgd_trainer_resume_new_data(run->tr, path);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    const char *what = "going on from %s on new data, as scikit-learn's partial_fit: not an "
+                       "exact resume (a fresh epoch over these rows, early stopping started over)";
+    if (!v[CLI_O_NEW_DATA]) {
+        fputs("gsgd: warning: --data differs from the run of --resume: ", stderr);
+        fprintf(stderr, what, path);
+        fputs(" (--new-data says it is meant)\n", stderr);
+    } else if (!v[CLI_O_QUIET]) {
+        fputs("gsgd: ", stderr);
+        fprintf(stderr, what, path);
+        fputc('\n', stderr);
+    }
+    return CLI_OK;
 }
 
 static int report_log_error(const train_run *run) {
@@ -52,9 +95,12 @@ static int train(train_run *run) {
     const char *const *v = run->s.v;
     const double t_plan = cli_startup_now(&run->su);
     gsgd_status st = gsgd_trainer_create(run->s.model, run->s.train, run->s.opts, &run->tr);
-    if (st == GSGD_STATUS_OK && v[CLI_O_RESUME]) st = gsgd_trainer_resume(run->tr, v[CLI_O_RESUME]);
-    run->su.b.plan_s = cli_startup_now(&run->su) - t_plan;
     if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    if (v[CLI_O_RESUME]) {
+        int rc = resume(run);
+        if (rc != CLI_OK) return rc;
+    }
+    run->su.b.plan_s = cli_startup_now(&run->su) - t_plan;
     const gsgd_batch_plan *plan = NULL;
     if (!v[CLI_O_QUIET] && gsgd_trainer_plan(run->tr, &plan) == GSGD_STATUS_OK)
         cli_print_curve(stderr, plan);
@@ -95,12 +141,30 @@ static int train(train_run *run) {
     return CLI_OK;
 }
 
-/* Result line, then the summary and the model. The summary is written to
- * its temporary file before the model is saved and published after, so a
- * failure in either leaves neither file behind. */
+/* The test set's figures, measured as gsgd eval and gsgd predict do
+ * (1024 rows at a time), so all three agree exactly. */
+static int measure(train_run *run) {
+    cli_train_report *r = &run->rep;
+    r->model_handle = run->s.model;
+    if (!run->s.test) return CLI_OK;
+    gsgd_status st = gsgd_evaluate_metrics(run->s.model, run->s.test, &run->metrics);
+    if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    r->metrics = run->metrics;
+    r->res.test_accuracy = cli_metric(run->metrics, GSGD_METRIC_ACCURACY);
+    r->res.test_loss = cli_metric(run->metrics, GSGD_METRIC_LOSS);
+    return CLI_OK;
+}
+
+/* Result line (and --report), then the summary and the model. The summary
+ * is written to its temporary file before the model is saved and
+ * published after, so a failure in either leaves neither file behind. */
 static int finish(train_run *run) {
     const char *const *v = run->s.v;
     cli_train_report *r = &run->rep;
+    const double t_measure = cli_startup_now(&run->su);
+    int rc = measure(run);
+    if (rc != CLI_OK) return rc;
+    const double measure_s = cli_startup_now(&run->su) - t_measure;
     const char *spec = NULL;
     if (gsgd_model_shape(run->s.model, &spec, NULL, NULL) != GSGD_STATUS_OK || !spec)
         spec = v[CLI_O_MODEL];
@@ -109,14 +173,18 @@ static int finish(train_run *run) {
     r->model = spec;
     r->optim = cli_optim_name((int)cli_get(run->s.opts, GSGD_OPTIMIZER));
     r->schedule = cli_schedule_name((int)cli_get(run->s.opts, GSGD_SCHEDULE));
-    r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
     r->device = cli_device_name(gsgd_context_device(run->s.ctx));
     r->lr = r->res.lr;
     r->target_acc = cli_get(run->s.opts, GSGD_TARGET_ACC);
-    cli_startup_finish(&run->su, &r->res);
+    r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
+    cli_startup_finish(&run->su, &r->res, measure_s);
     r->breakdown = &run->su.b;
     cli_report_line(stdout, r);
+    if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(stdout, r->metrics, run->s.model);
+    if (v[CLI_O_REPORT] && !r->metrics)
+        cli_warn("--report: no test set to report on (give --test or --test-fraction)");
     fflush(stdout);
+    if (rc != CLI_OK) return rc;
 
     cli_outfile summary = {0};
     if (v[CLI_O_SUMMARY]) {
@@ -173,20 +241,29 @@ static int run_train(train_run *run) {
     const char *device = v[CLI_O_DISTRIBUTED]
                              ? cli_dist_device(&run->dist, v[CLI_O_DEVICE], dev_buf, sizeof dev_buf)
                              : v[CLI_O_DEVICE];
-    /* The data is read and decompressed on a thread while the device
-     * opens, the two slowest parts of a start on a GPU; the CPU opens in
-     * no time, so there the read runs in line (as everywhere with
+    if (rc == CLI_OK && v[CLI_O_NEW_DATA] && !v[CLI_O_RESUME]) {
+        cli_error("--new-data needs --resume F, the checkpoint to go on from");
+        rc = CLI_USAGE;
+    }
+    /* --data is read and decompressed on a thread while the device opens,
+     * the two slowest parts of a start on a GPU; the CPU opens in no time,
+     * so there the read runs in line (as everywhere with
      * GSGD_READ_AHEAD=0, for measuring what the overlap gains). */
     const char *ahead = getenv("GSGD_READ_AHEAD");
-    if (rc == CLI_OK && !(device && strcmp(device, "cpu") == 0) && !(ahead && !strcmp(ahead, "0")))
-        cli_startup_read_async(&run->su, v[CLI_O_DATA]);
+    if (rc == CLI_OK)
+        rc = cli_startup_read(&run->su, &run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED),
+                              !(device && strcmp(device, "cpu") == 0) &&
+                                  !(ahead && strcmp(ahead, "0") == 0));
     const double t_ctx = cli_startup_now(&run->su);
-    if (rc == CLI_OK) rc = cli_context_open(device, v[CLI_O_QUIET] != NULL || !root, &run->s.ctx);
+    if (rc == CLI_OK)
+        rc = cli_context_open(device, v[CLI_O_QUIET] != NULL || !root, v[CLI_O_VERBOSE] != NULL,
+                              &run->s.ctx);
     run->su.b.context_s = cli_startup_now(&run->su) - t_ctx;
+    /* On --resume the checkpoint's model decides how the data is read:
+     * its features, labels and kind of target. */
+    if (rc == CLI_OK && v[CLI_O_RESUME]) rc = timed_model(run);
     if (rc == CLI_OK) rc = load_data(run);
-    const double t_model = cli_startup_now(&run->su);
-    if (rc == CLI_OK) rc = create_model(run);
-    run->su.b.model_s = cli_startup_now(&run->su) - t_model;
+    if (rc == CLI_OK && !v[CLI_O_RESUME]) rc = timed_model(run);
     /* Shards are cut after create_model, so that --standardize uses the
      * statistics of the whole training set on every rank. */
     if (rc == CLI_OK && v[CLI_O_DISTRIBUTED])
@@ -205,6 +282,7 @@ int cli_cmd_train(int argc, char **argv) {
     cli_startup_end(&run.su);
     /* The trainer before the model and data it holds. */
     gsgd_trainer_free(run.tr);
+    gsgd_metrics_free(run.metrics);
     rc = cli_session_end(&run.s, rc);
     cli_dist_end(&run.dist, rc);
     return rc;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/data.h"
 
 static double mono(void) {
     struct timespec ts;
@@ -53,44 +54,50 @@ void cli_startup_begin(cli_startup *su) {
 
 double cli_startup_now(const cli_startup *su) { return mono() - su->t_main; }
 
-/* Reads su->source. floats: the device is the CPU already (the read runs
- * in line): floats straight away, what the CPU takes, rather than bytes
- * converted at the upload. */
-static void read_now(cli_startup *su, int floats) {
+static void *reader(void *arg) {
+    cli_startup *su = arg;
     su->read_start = mono();
-    gsgd_data_options *o = NULL;
-    if (floats && gsgd_data_options_create(&o) == GSGD_STATUS_OK)
-        gsgd_data_set(o, GSGD_DATA_STORAGE, GSGD_STORAGE_F32);
-    su->st = gsgd_host_data_read(su->source, o, &su->h);
-    gsgd_data_options_free(o);
+    su->st = gsgd_host_data_read(su->source, su->o, &su->h);
     /* The detail is in this thread's buffer: copied for the main one. */
     if (su->st != GSGD_STATUS_OK)
         snprintf(su->error, sizeof su->error, "%s", gsgd_last_error(NULL));
     su->read_end = mono();
-}
-
-static void *reader(void *arg) {
-    read_now(arg, 0);
     return NULL;
 }
 
-void cli_startup_read_async(cli_startup *su, const char *source) {
-    su->source = source;
-    su->threaded = pthread_create(&su->thread, NULL, reader, su) == 0;
-    su->b.overlapped = su->threaded;
+int cli_startup_read(cli_startup *su, cli_session *s, uint64_t seed, int ahead) {
+    const char *const *v = s->v;
+    if (v[CLI_O_RESUME]) return CLI_OK;
+    int rc = cli_data_check(v);
+    if (rc == CLI_OK) rc = cli_load_options(s, seed, &su->o);
+    if (rc != CLI_OK) return rc;
+    su->source = v[CLI_O_DATA];
+    su->read = 1;
+    if (ahead) {
+        su->threaded = pthread_create(&su->thread, NULL, reader, su) == 0;
+        su->b.overlapped = su->threaded;
+        if (su->threaded) return CLI_OK;
+    }
+    /* In line, on the CPU: floats straight away, what the CPU takes,
+     * rather than bytes converted at the upload. */
+    gsgd_data_set(su->o, GSGD_DATA_STORAGE, GSGD_STORAGE_F32);
+    reader(su);
+    return CLI_OK;
 }
 
-int cli_startup_load_data(cli_startup *su, gsgd_context *ctx, const char *source,
-                          const char *test_spec, gsgd_dataset **train, gsgd_dataset **test) {
+int cli_startup_load_data(cli_startup *su, cli_session *s, uint64_t seed) {
     cli_breakdown *b = &su->b;
+    if (!su->read) {
+        const double t = mono();
+        const int rc = cli_load_data(s, seed);
+        b->data_read_s = mono() - t;
+        return rc;
+    }
     if (su->threaded) {
         const double t = mono();
         pthread_join(su->thread, NULL);
         su->threaded = 0;
         b->data_wait_s = mono() - t;
-    } else {
-        su->source = source;
-        read_now(su, 1);
     }
     b->data_read_s = su->read_end - su->read_start;
     if (su->st != GSGD_STATUS_OK) {
@@ -98,15 +105,14 @@ int cli_startup_load_data(cli_startup *su, gsgd_context *ctx, const char *source
         return cli_exit_code(su->st);
     }
     double t = mono();
-    gsgd_status st = gsgd_dataset_upload(ctx, su->h, train, test);
+    gsgd_status st = gsgd_dataset_upload(s->ctx, su->h, &s->train, &s->test);
     b->upload_s = mono() - t;
     gsgd_host_data_free(su->h);
     su->h = NULL;
-    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
-    if (!test_spec) return CLI_OK;
+    if (st != GSGD_STATUS_OK) return cli_fail(s->ctx, st);
     /* --test is read and uploaded after: counted with the read. */
     t = mono();
-    const int rc = cli_load_test(ctx, source, test_spec, *train, test);
+    const int rc = cli_load_test_data(s, seed);
     b->data_read_s += mono() - t;
     return rc;
 }
@@ -116,12 +122,14 @@ void cli_startup_end(cli_startup *su) {
     su->threaded = 0;
     gsgd_host_data_free(su->h);
     su->h = NULL;
+    gsgd_data_options_free(su->o);
+    su->o = NULL;
 }
 
-void cli_startup_finish(cli_startup *su, const gsgd_train_result *res) {
+void cli_startup_finish(cli_startup *su, const gsgd_train_result *res, double extra_eval_s) {
     cli_breakdown *b = &su->b;
     b->train_s = res->train_seconds;
-    b->eval_s = res->eval_seconds;
+    b->eval_s = res->eval_seconds + extra_eval_s;
     b->other_s = res->seconds - res->train_seconds - res->eval_seconds;
     if (b->other_s < 0.0) b->other_s = 0.0;
     b->total_s = (isnan(b->process_start_s) ? 0.0 : b->process_start_s) + cli_startup_now(su);

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 
+#include "cli/cmdline.h"
 #include "gsgd.h"
 
 /* Seconds of each part of a run, NaN where it did not happen. */
@@ -41,7 +42,9 @@ typedef struct {
     /* the read of --data */
     pthread_t thread;
     int threaded; /* a thread was started and not yet joined */
+    int read;     /* --data was read (or is being read) by cli_startup_read */
     const char *source;
+    gsgd_data_options *o; /* the options it is read with (cli_load_options's) */
     gsgd_host_data *h;
     gsgd_status st;
     char error[1024]; /* the reader thread's gsgd_last_error(NULL) */
@@ -50,22 +53,24 @@ typedef struct {
 
 /* Starts the clock: the breakdown NaN, process_start_s measured. */
 void cli_startup_begin(cli_startup *su);
-/* Starts reading source on a thread, to overlap the context's opening;
- * when the thread cannot start, the read runs later in
- * cli_startup_load_data. */
-void cli_startup_read_async(cli_startup *su, const char *source);
-/* The datasets of source (read on the thread or now) and, with test_spec,
- * that spec's training part as the test set (cli_load_test). A CLI exit
- * code, the error said. Must follow cli_startup_read_async when that was
- * called, with the same source. */
-int cli_startup_load_data(cli_startup *su, gsgd_context *ctx, const char *source,
-                          const char *test_spec, gsgd_dataset **train, gsgd_dataset **test);
+/* Before the device opens: checks the data options (as cli_load_data
+ * does) and reads --data with cli_load_options's options, on a thread when
+ * `ahead` (to overlap the device's opening), else now as floats (the CPU's
+ * storage). Nothing is read with --resume, whose checkpoint's model (on a
+ * context) decides how the data is read. CLI_OK or an exit code, the error
+ * said. */
+int cli_startup_read(cli_startup *su, cli_session *s, uint64_t seed, int ahead);
+/* The datasets, as cli_load_data gives them: --data from the read (joined,
+ * then uploaded), --test after it; or, where nothing was read, all of
+ * cli_load_data, timed as the read. A CLI exit code, the error said. */
+int cli_startup_load_data(cli_startup *su, cli_session *s, uint64_t seed);
 /* Joins the thread if it still runs (a run that failed before the data
  * was taken) and frees what it read. */
 void cli_startup_end(cli_startup *su);
 /* Seconds since the command began. */
 double cli_startup_now(const cli_startup *su);
-/* Fills the training parts and total_s from res, at the result. */
-void cli_startup_finish(cli_startup *su, const gsgd_train_result *res);
+/* Fills the training parts and total_s from res, at the result; eval_s
+ * adds extra_eval_s (the CLI's own evaluation of the test set). */
+void cli_startup_finish(cli_startup *su, const gsgd_train_result *res, double extra_eval_s);
 
 #endif

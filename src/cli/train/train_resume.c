@@ -16,6 +16,15 @@ static int allowed_with_resume(int opt) {
     switch (opt) {
     case CLI_O_DATA:
     case CLI_O_TEST:
+    case CLI_O_TEST_FRACTION:
+    case CLI_O_LABEL:
+    case CLI_O_LABELS_FILE:
+    case CLI_O_FORMAT:
+    case CLI_O_DELIMITER:
+    case CLI_O_HEADER:
+    case CLI_O_NEW_DATA:
+    case CLI_O_REPORT:
+    case CLI_O_VERBOSE:
     case CLI_O_EPOCHS:
     case CLI_O_TARGET_ACC:
     case CLI_O_DEVICE:

@@ -19,8 +19,9 @@ typedef struct {
     cli_progress pr;
     cli_ckpt ck; /* the progress callback's state: checkpoints, signals */
     cli_train_report rep;
-    cli_dist dist;  /* --distributed: this process's rank (0 when alone) */
-    cli_startup su; /* the data read beside the context; the run's breakdown */
+    gsgd_metrics *metrics; /* the test set's, after training */
+    cli_dist dist;         /* --distributed: this process's rank (0 when alone) */
+    cli_startup su;        /* the data read beside the context; the run's breakdown */
 } train_run;
 
 #endif
