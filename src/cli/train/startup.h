@@ -55,9 +55,8 @@ typedef struct {
 void cli_startup_begin(cli_startup *su);
 /* Before the device opens: checks the data options (as cli_load_data
  * does) and reads --data with cli_load_options's options, on a thread when
- * `ahead` (to overlap the device's opening), else now as floats (the CPU's
- * storage). Nothing is read with --resume, whose checkpoint's model (on a
- * context) decides how the data is read. CLI_OK or an exit code, the error
+ * `ahead` (to overlap the device's opening), else now. Nothing is read with --resume, whose
+ * checkpoint's model (on a context) decides how the data is read. CLI_OK or an exit code, the error
  * said. */
 int cli_startup_read(cli_startup *su, cli_session *s, uint64_t seed, int ahead);
 /* The datasets, as cli_load_data gives them: --data from the read (joined,
