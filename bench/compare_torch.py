@@ -605,6 +605,7 @@ def main(argv=None):
     for p in a.precisions:
         res["gsgd"][p] = gsgd_throughput(a, p)
         print("gsgd", p, res["gsgd"][p], flush=True)
+        save(res, a)
     target_gsgd = {p: gsgd_time_to_target(a, p) for p in a.precisions} if a.target_acc else {}
 
     if a.data == "fashion-mnist":
@@ -627,6 +628,7 @@ def main(argv=None):
             r = attempt("torch " + name, with_timeout, a.setup_timeout, measure)
             r.update(kind=kind, precision=p)
             res["torch"][name] = r
+            save(res, a)  # what is measured so far survives a run cut short
             if name not in setups:
                 torch.cuda.empty_cache()
     res["ratios"] = ratios(res)
@@ -638,13 +640,18 @@ def main(argv=None):
         res["time_to_target"]["torch"] = attempt(f"torch {best} time to target",
                                                  torch_time_to_target, setups[best], arrays, a)
     md = markdown(res, a)
-    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
-    with open(a.out + ".json", "w") as f:
-        json.dump(res, f, indent=1)
+    save(res, a)
     with open(a.out + ".md", "w") as f:
         f.write(md)
     print(md)
     return 0
+
+
+def save(res, a):
+    """res as it stands into <--out>.json."""
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
+    with open(a.out + ".json", "w") as f:
+        json.dump(res, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -189,14 +189,19 @@ torch_cmp softmax-bstar 120 --model softmax --lr 0.1 --batch auto --kinds eager,
     --epochs 4 --repeats 3 --target-acc 0
 torch_cmp mlp-bstar 120 --model mlp:256,128 --lr 0.01 --batch auto --kinds eager,graph \
     --epochs 4 --repeats 3 --target-acc 0
-torch_cmp big-mlp 240 --model mlp:2048,2048 --data synth:1250000,512,100 --lr 0.01 \
-    --batch 1024 --kinds eager,graph --epochs 3 --repeats 2
-torch_cmp softmax-compile 360 --model softmax --lr 0.1 --batch 1024 \
-    --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
-    --setup-timeout 150 --target-acc 0
-torch_cmp mlp-compile 360 --model mlp:256,128 --lr 0.01 --batch 1024 \
-    --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
-    --setup-timeout 150 --target-acc 0
+# gsgd regenerates the synthetic set (2.5 GB) per run: two precisions.
+torch_cmp big-mlp 300 --model mlp:2048,2048 --data synth:1250000,512,100 --lr 0.01 \
+    --batch 1024 --precisions fp32,bf16 --kinds eager,graph --epochs 3 --repeats 2
+# Each compile setup compiles (and autotunes) in its first epoch: one
+# precision per step, each setup capped, the JSON written as it goes.
+for p in fp32 bf16; do
+    torch_cmp "softmax-compile-$p" 420 --model softmax --lr 0.1 --batch 1024 --precisions "$p" \
+        --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
+        --setup-timeout 180 --target-acc 0
+    torch_cmp "mlp-compile-$p" 420 --model mlp:256,128 --lr 0.01 --batch 1024 --precisions "$p" \
+        --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
+        --setup-timeout 180 --target-acc 0
+done
 
 # 2. the GPU suites, one at a time and verbose
 step ctest-gpu ctest.log 300 ctest --test-dir "$BUILD" -L gpu -V
