@@ -351,7 +351,10 @@ def attempt(name, fn, *args):
 def gsgd_command(a, precision, epochs, *extra):
     return [a.gsgd, "train", "--data", a.data, "--device", "cuda", "--quiet", "--model", a.model,
             "--optim", "momentum", "--momentum", str(MOMENTUM), "--lr", str(a.lr), "--batch",
-            str(a.batch), "--epochs", str(epochs), "--precision", precision, *extra]
+            str(a.batch), "--epochs", str(epochs), "--precision", precision,
+            # PyTorch's side steps at a constant rate, whatever gsgd's
+            # default schedule is (a cosine since issue 17).
+            "--schedule", "constant", *extra]
 
 
 def shown(cmd, log):
