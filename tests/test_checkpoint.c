@@ -65,9 +65,11 @@ static gsgd_options *options_for(config c, int epochs) {
         gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
         gsgd_set(o, GSGD_WARMUP, 1.5);
         break;
-    case CFG_BF16_MOMENTUM: /* the same with its products in BF16 */
+    case CFG_BF16_MOMENTUM: /* the same with its products in BF16; a
+                               constant rate, whatever the default */
         gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
         gsgd_set(o, GSGD_WARMUP, 1.5);
+        gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT);
         gsgd_set(o, GSGD_PRECISION, GSGD_PRECISION_BF16);
         break;
     case CFG_ADAM: /* two moments and the step count; a cosine per step */
@@ -325,7 +327,9 @@ Test(checkpoint, the_precision_is_saved_and_a_resume_in_another_is_refused) {
     cr_assert_eq(gsgd_checkpoint_options(ctx, path, saved, NULL, NULL), GSGD_STATUS_OK);
     gsgd_get(saved, GSGD_PRECISION, &p);
     cr_expect_eq(p, GSGD_PRECISION_BF16);
-    gsgd_options *fp32 = options_for(CFG_MOMENTUM, 1);
+    /* The same options in FP32: only the precision differs. */
+    gsgd_options *fp32 = options_for(CFG_BF16_MOMENTUM, 1);
+    gsgd_set(fp32, GSGD_PRECISION, GSGD_PRECISION_FP32);
     run other = start(fp32, 1, 1);
     cr_expect_eq(gsgd_trainer_resume(other.tr, path), GSGD_STATUS_INVALID_ARGUMENT);
     cr_expect(strstr(gsgd_last_error(ctx), "option precision is 2 in the checkpoint, 0"), "%s",
