@@ -903,11 +903,38 @@ typedef enum {
                                       this)) rows (default 16, measured: 4 left iris
                                       and wine at ~500 epochs, 64 at batch 1);
                                       0 = no minimum */
-    GSGD_COOLDOWN = 42             /* EPOCHS 0 with COSINE (COSINE_PERIOD 0): the
+    GSGD_COOLDOWN = 42,            /* EPOCHS 0 with COSINE (COSINE_PERIOD 0): the
                                       final decay lasts this fraction of the epochs
                                       trained before it, at least one (default 0.2,
                                       measured) */
+    GSGD_PRECISION = 43            /* a gsgd_precision: the arithmetic of the
+                                      training step's products */
 } gsgd_param;
+
+/* The arithmetic of a training step's products (GSGD_PRECISION): its
+ * forward and backward GEMMs and the fused one-layer gradient. Whatever
+ * the precision, parameters, gradients and optimizer state stay FP32 (the
+ * master weights), the update is the same one fused FP32 pass, the loss
+ * and its gradient are FP32, and evaluation and prediction run in FP32.
+ * TF32 and BF16 round each input of a product as a GPU's tensor cores
+ * take it (to nearest, ties to even) and accumulate in FP32:
+ *   CPU:  the inputs rounded so, then SGEMM (OpenBLAS): the reference of
+ *         what the tensor cores compute, slower than FP32 (the CPU has
+ *         no such units); the fused one-layer gradient rounds the same.
+ *   CUDA: cuBLAS's tensor-core compute types over the FP32 buffers
+ *         (CUBLAS_COMPUTE_32F_FAST_TF32, _FAST_16BF), so no copy of an
+ *         operand is made and the planner counts no more memory. The
+ *         fused one-layer kernel has no tensor-core version yet: it runs
+ *         in FP32 whatever the precision (more exact than asked). */
+typedef enum {
+    GSGD_PRECISION_FP32 = 0, /* the default and the reference: FP32 products */
+    GSGD_PRECISION_TF32 = 1, /* inputs rounded to TF32: FP32's exponent, 10
+                                explicit mantissa bits (unit roundoff 2^-11) */
+    GSGD_PRECISION_BF16 = 2  /* inputs rounded to BF16: FP32's exponent, 7
+                                explicit mantissa bits (2^-8); on CUDA cuBLAS
+                                may take TF32 instead (_FAST_16BF allows it),
+                                which is more exact */
+} gsgd_precision;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
  * LR_SCALING); e is the epoch as a real number (step / steps per epoch),
@@ -1162,6 +1189,11 @@ typedef struct {
     int cooldown_epochs;            /* EPOCHS 0 with COSINE: epochs of the final
                                        decay (the loss stopped improving after
                                        epoch epochs - cooldown_epochs); else 0 */
+    double train_seconds;           /* of seconds, the epochs' steps alone */
+    double eval_seconds;            /* of seconds, the evaluations: per epoch (with
+                                       TARGET_ACC, a progress callback or a
+                                       validation set) and the final one; the rest
+                                       of seconds is the progress callback's */
 } gsgd_train_result;
 
 /* Why gsgd_train ended (gsgd_train_result's stop_reason). */
@@ -1384,6 +1416,36 @@ GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, con
 /* above. Data-parallel training (`gsgd train --distributed`) is built on   */
 /* it, and so can an embedding code's own MPI or NCCL reduction.            */
 /* ------------------------------------------------------------------------ */
+
+/* A source read into host memory, apart from any device: the first half
+ * of gsgd_dataset_load_ex, so that the slow parts of a start (reading and
+ * decompressing the data, opening a GPU) can run at once on two threads. */
+typedef struct gsgd_host_data gsgd_host_data;
+
+/* Reads and parses source with options o (NULL: the defaults) as
+ * gsgd_dataset_load_ex does, training and test part, into host memory,
+ * without a context: safe on any thread, also while another one runs
+ * gsgd_context_create. Ubyte images whose storage is left to the device
+ * (GSGD_STORAGE_AUTO) are kept as bytes; gsgd_dataset_upload gives a CPU
+ * context floats, as loading there would. The detail of a failure is in
+ * this thread's gsgd_last_error(NULL). *out is the caller's, freed with
+ * gsgd_host_data_free. Returns OK; INVALID_ARGUMENT (NULL source or out,
+ * and the rest as gsgd_dataset_load_ex); IO; BAD_FORMAT; BAD_VALUE;
+ * SHAPE_MISMATCH; TOO_LARGE; UNSUPPORTED; OUT_OF_MEMORY: as
+ * gsgd_dataset_load_ex. */
+GSGD_API gsgd_status gsgd_host_data_read(const char *source, const gsgd_data_options *o,
+                                         gsgd_host_data **out);
+/* Uploads host data into datasets on ctx: the datasets
+ * gsgd_dataset_load_ex would have given for the same source and options,
+ * bit for bit. *test (test may be NULL) stays NULL when the source has no
+ * test part. h stays the caller's and may be uploaded again or freed at
+ * once; *train and *test are the caller's. Returns OK; INVALID_ARGUMENT
+ * (NULL ctx, h or train); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED
+ * (CUDA: see gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_upload(gsgd_context *ctx, const gsgd_host_data *h,
+                                         gsgd_dataset **train, gsgd_dataset **test);
+/* Frees host data (NULL: no-op). */
+GSGD_API void gsgd_host_data_free(gsgd_host_data *h);
 
 /* Copies count rows of ds, first, first + stride, first + 2*stride, ...,
  * into a new dataset on the same context (stride >= 1). A rank keeping

@@ -126,9 +126,10 @@ static void sparse_gradient(problem *pb, float *grads, double *loss) {
         be->csr_gather(ctx, &pb->sparse->csr, pb->sparse->y, NULL, 0, B, NULL, &sb.csr, sb.yb),
         GSGD_STATUS_OK);
     cr_assert_eq(be->csr_compact(ctx, &sb.csr, B, D), GSGD_STATUS_OK);
-    cr_assert_eq(gsgdi_model_csr_forward(m, &sb, B), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_model_csr_forward(m, &sb, B, GSGD_PRECISION_FP32), GSGD_STATUS_OK);
     memset(grads, 0, m->n_params * sizeof *grads);
-    cr_assert_eq(gsgdi_model_csr_backward(m, &sb, B, 1.0f / B, grads), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_model_csr_backward(m, &sb, B, 1.0f / B, GSGD_PRECISION_FP32, grads),
+                 GSGD_STATUS_OK);
     cr_assert_eq(be->csr_scatter(ctx, &sb.csr, sb.gW, m->layers[0].out, grads), GSGD_STATUS_OK);
     memcpy(loss, sb.acc, sizeof(double));
     gsgdi_step_buffers_free(m, &sb);

@@ -107,6 +107,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_STANDARDIZE = 40
   integer(c_int), parameter :: GSGD_MIN_EPOCH_STEPS = 41
   integer(c_int), parameter :: GSGD_COOLDOWN = 42
+  integer(c_int), parameter :: GSGD_PRECISION = 43
 
   ! gsgd_standardize
   integer(c_int), parameter :: GSGD_STANDARDIZE_OFF = 0
@@ -142,6 +143,11 @@ module gsgd
   ! gsgd_on_nan
   integer(c_int), parameter :: GSGD_ON_NAN_STOP = 0
   integer(c_int), parameter :: GSGD_ON_NAN_SKIP = 1
+
+  ! gsgd_precision
+  integer(c_int), parameter :: GSGD_PRECISION_FP32 = 0
+  integer(c_int), parameter :: GSGD_PRECISION_TF32 = 1
+  integer(c_int), parameter :: GSGD_PRECISION_BF16 = 2
 
   ! gsgd_data_format
   integer(c_int), parameter :: GSGD_FORMAT_AUTO = 0
@@ -223,6 +229,8 @@ module gsgd
     real(c_double) :: samples_per_second_warm
     integer(c_int) :: stop_reason
     integer(c_int) :: cooldown_epochs
+    real(c_double) :: train_seconds
+    real(c_double) :: eval_seconds
   end type gsgd_train_result
 
   interface
@@ -840,6 +848,25 @@ module gsgd
     end function
 
     ! ---- experimental (see the end of gsgd.h) -------------------------------
+    !> source: NUL-terminated (trim(s)//c_null_char); the detail of a
+    !> failure is in gsgd_last_error(c_null_ptr) of the calling thread.
+    integer(c_int) function gsgd_host_data_read(source, o, out) &
+        bind(C, name="gsgd_host_data_read")
+      import :: c_ptr, c_int, c_char
+      character(kind=c_char), intent(in) :: source(*)
+      type(c_ptr), value :: o
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_upload(ctx, h, train, test) &
+        bind(C, name="gsgd_dataset_upload")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ctx, h
+      type(c_ptr), intent(out) :: train, test
+    end function
+    subroutine gsgd_host_data_free(h) bind(C, name="gsgd_host_data_free")
+      import :: c_ptr
+      type(c_ptr), value :: h
+    end subroutine
     integer(c_int) function gsgd_dataset_subset(ds, first, count, stride, out) &
         bind(C, name="gsgd_dataset_subset")
       import :: c_ptr, c_int, c_size_t

@@ -122,7 +122,8 @@ class TrainResult(Structure):
                 ("time_to_target_s", c_double), ("lr", c_double), ("skipped_steps", c_size_t),
                 ("stopped_early", c_int), ("validation_accuracy", c_double),
                 ("samples_per_second_warm", c_double), ("stop_reason", c_int),
-                ("cooldown_epochs", c_int)]
+                ("cooldown_epochs", c_int), ("train_seconds", c_double),
+                ("eval_seconds", c_double)]
 
     # gsgd_stop_reason, by value
     STOP_REASONS = ["epochs", "converged", "max_epochs", "target", "no_improvement", "lr_floor"]

@@ -326,6 +326,7 @@ class Options(Handle):
         "on_nan": ["stop", "skip"],
         "batch_policy": ["largest", "fastest"],
         "standardize": ["off", "on", "auto"],
+        "precision": ["fp32", "tf32", "bf16"],
     }
 
     def __init__(self, values=None):

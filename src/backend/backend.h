@@ -146,6 +146,7 @@ typedef struct {
     const float *mean, *inv_std; /* or NULL: no standardisation */
     const float *W, *b;
     float grad_scale;
+    gsgd_precision precision; /* of the two products, as gemm's prec */
     float *dW, *db;
     double *acc;          /* 2 doubles */
     void *scratch;        /* linear_grad_scratch bytes, */
@@ -275,10 +276,41 @@ typedef struct gsgdi_backend {
     gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);
 
     /* C = alpha * op(A) op(B) + beta * C, C is M x N, op(A) M x K, row-major;
-     * trans_a/trans_b nonzero transpose A/B. */
-    gsgd_status (*gemm)(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
-                        float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                        float beta, float *C, size_t ldc);
+     * trans_a/trans_b nonzero transpose A/B. The products in precision
+     * prec (gsgd.h's gsgd_precision): each element of op(A) and op(B)
+     * rounded as precision.h's gsgdi_round_input does, sums in FP32; the
+     * CPU's FP32 is OpenBLAS's SGEMM as it always was. */
+    gsgd_status (*gemm)(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b, size_t M,
+                        size_t N, size_t K, float alpha, const float *A, size_t lda, const float *B,
+                        size_t ldb, float beta, float *C, size_t ldc);
+
+    /* ---- dense layers with fused epilogues: optional (NULL on the CPU,
+     * whose reference is the composed ops below). rows x in inputs X, a
+     * layer's in x out weights W and out biases b, row-major, the products
+     * in precision prec. Each sets *taken to 0 and does nothing (returning
+     * OK) where the backend does not fuse that call (its shape, its
+     * pointers' alignment, the precision); the caller then composes gemm,
+     * bias_act, relu_backward and col_sum as it would without them. */
+
+    /* Y = X W + b, and max(Y, 0) when relu; with relu and mask not NULL,
+     * also one bit per element of Y > 0 into mask, rows of
+     * relu_mask_row_bytes(out) bytes: what dense_backward_data reads. */
+    gsgd_status (*dense_forward)(gsgd_context *ctx, gsgd_precision prec, size_t rows, size_t in,
+                                 size_t out, const float *X, const float *W, const float *b,
+                                 int relu, float *Y, void *mask, int *taken);
+    /* dX = (dY W^T) where mask's bit is set, else 0 (mask: the forward's of
+     * the layer whose output dX is the gradient of, so relu_backward's
+     * A > 0); db = sum over rows of dX: that layer's bias gradient. dY is
+     * rows x out, dX rows x in. */
+    gsgd_status (*dense_backward_data)(gsgd_context *ctx, gsgd_precision prec, size_t rows,
+                                       size_t in, size_t out, const float *dY, const float *W,
+                                       const void *mask, float *dX, float *db, int *taken);
+    /* dW = X^T dY (in x out) and db = sum over rows of dY (out). */
+    gsgd_status (*dense_backward_weights)(gsgd_context *ctx, gsgd_precision prec, size_t rows,
+                                          size_t in, size_t out, const float *X, const float *dY,
+                                          float *dW, float *db, int *taken);
+    /* Bytes of one row of dense_forward's mask for cols columns. */
+    size_t (*relu_mask_row_bytes)(size_t cols);
 
     /* Y[r][c] += b[c]; then Y = max(Y, 0) when relu is nonzero. */
     gsgd_status (*bias_act)(gsgd_context *ctx, float *Y, const float *b, size_t rows, size_t cols,

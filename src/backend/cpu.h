@@ -20,6 +20,12 @@
 gsgd_status gsgdi_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
                             float *out);
 
+/* The backend's gemm op (cpu_gemm.c): SGEMM, or the product with its
+ * inputs rounded to prec. */
+gsgd_status gsgdi_cpu_gemm(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b,
+                           size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                           const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
 /* The backend's update op: the rule's fused pass over the flat buffer. */
 gsgd_status gsgdi_cpu_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
                              const gsgdi_update_args *a);

@@ -133,11 +133,11 @@ static int step_gemms(gsgd_trainer *tr, size_t B, gemm_call *g) {
 }
 
 /* Median seconds of reps calls of one GEMM, after one untimed call. */
-static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gsgdi_timer *t,
-                             double *s, double *median) {
+static gsgd_status time_gemm(gsgd_context *ctx, gsgd_precision prec, const gemm_call *g, int reps,
+                             gsgdi_timer *t, double *s, double *median) {
     for (int r = -1; r < reps; r++) {
-        GSGD_FORWARD_IF_ERROR(ctx->be->gemm(ctx, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A, g->lda,
-                                            g->Bm, g->ldb, 0.0f, g->C, g->ldc));
+        GSGD_FORWARD_IF_ERROR(ctx->be->gemm(ctx, prec, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A,
+                                            g->lda, g->Bm, g->ldb, 0.0f, g->C, g->ldc));
         GSGD_FORWARD_IF_ERROR(gsgdi_timer_mark(t, r + 1));
     }
     for (int r = 0; r < reps; r++) GSGD_FORWARD_IF_ERROR(gsgdi_timer_seconds(t, r, r + 1, &s[r]));
@@ -145,8 +145,8 @@ static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gs
     return GSGD_STATUS_OK;
 }
 
-/* sgemm alone on the step's shapes: the summed medians of the forward
- * and of the backward GEMMs. */
+/* The GEMMs alone on the step's shapes, in the step's precision: the
+ * summed medians of the forward and of the backward GEMMs. */
 static gsgd_status time_sgemm(gsgd_trainer *tr, int reps, double *fwd_s, double *bwd_s) {
     gemm_call g[3 * GSGD_MAX_LAYERS];
     const int n = step_gemms(tr, tr->B, g);
@@ -158,7 +158,10 @@ static gsgd_status time_sgemm(gsgd_trainer *tr, int reps, double *fwd_s, double 
     GSGD_CHECK_GOTO(st, gsgdi_timer_create(tr->ctx, reps + 1, &t), done);
     for (int i = 0; i < n; i++) {
         double med;
-        GSGD_CHECK_GOTO(st, time_gemm(tr->ctx, &g[i], reps, t, s, &med), done);
+        GSGD_CHECK_GOTO(
+            st,
+            time_gemm(tr->ctx, (gsgd_precision)tr->opts.v[GSGD_PRECISION], &g[i], reps, t, s, &med),
+            done);
         *(g[i].backward ? bwd_s : fwd_s) += med;
     }
 done:
@@ -167,8 +170,10 @@ done:
     return st;
 }
 
-/* sgemm alone on n x n x n, the rate the step's arithmetic is held to. */
-gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
+/* The GEMM alone on n x n x n in precision prec, the rate the step's
+ * arithmetic is held to. */
+gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, gsgd_precision prec, size_t n, int reps,
+                                   double *gflops) {
     const size_t bytes = n * n * sizeof(float);
     float *A = NULL, *Bm = NULL, *C = NULL;
     gsgdi_timer *t = NULL;
@@ -184,7 +189,7 @@ gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double
     GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, reps + 1, &t), done);
     const gemm_call g = {0, 0, n, n, n, A, Bm, n, n, C, n, 0};
     double median;
-    GSGD_CHECK_GOTO(st, time_gemm(ctx, &g, reps, t, s, &median), done);
+    GSGD_CHECK_GOTO(st, time_gemm(ctx, prec, &g, reps, t, s, &median), done);
     *gflops = 2.0 * (double)n * (double)n * (double)n / median / 1e9;
 done:
     gsgdi_timer_free(t);
@@ -410,6 +415,8 @@ gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, doubl
     pt->bwd_sgemm_gflops = pt->bwd_flops / bwd_gemm / 1e9;
     pt->fwd_over_sgemm = pt->fwd_gflops / pt->fwd_sgemm_gflops;
     pt->bwd_over_sgemm = pt->bwd_gflops / pt->bwd_sgemm_gflops;
+    pt->gemm_s = fwd_gemm + bwd_gemm;
+    pt->step_over_gemm = pt->gemm_s / pt->step_train_s;
     pt->compute_floor_s = (pt->fwd_flops + pt->bwd_flops) / (peak_gflops * 1e9);
     pt->step_over_roofline = pt->step_train_s / fmax(pt->floor_s, pt->compute_floor_s);
 done:

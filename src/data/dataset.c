@@ -72,7 +72,7 @@ static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void 
 }
 
 /* Allocates backend memory for n x d features of type xt and n targets and
- * copies the host arrays in. */
+ * copies the host arrays in (the features only when X is not NULL). */
 gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                                  size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
@@ -100,7 +100,7 @@ gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype x
     GSGD_CHECK_GOTO(st, alloc_features(ctx, ds, x_bytes), fail);
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, n * sizeof(float), &py), fail);
     ds->y = py;
-    GSGD_CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
+    if (X) GSGD_CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
     *out = ds;
     return GSGD_STATUS_OK;
@@ -171,7 +171,16 @@ gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_dat
                          GSGD_STATUS_INTERNAL, "dataset: empty host data");
     if (h->indptr)
         GSGD_FORWARD_IF_ERROR(gsgdi_dataset_from_csr_host(ctx, h, out));
-    else if (h->X8)
+    else if (h->X8 && h->bytes_by_default && ctx->device == GSGD_DEVICE_CPU) {
+        /* Floats on the CPU (see data_options.c), bitwise the IDX
+         * loader's: its conversion is GSGD_U8_FEATURE too. The CPU's
+         * memory is the host's: converted in place of the copy. */
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_dataset_upload(ctx, NULL, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out));
+        float *X = (*out)->X;
+        const size_t count = h->n * h->d;
+        for (size_t i = 0; i < count; i++) X[i] = GSGD_U8_FEATURE(h->X8[i]);
+    } else if (h->X8)
         GSGD_FORWARD_IF_ERROR(
             gsgdi_dataset_upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out));
     else

@@ -74,7 +74,8 @@ static inline size_t gsgdi_dataset_batch_nnz(const gsgd_dataset *ds, size_t B) {
 }
 
 /* Allocates backend memory for n x d features of type xt and n targets and
- * copies the host arrays in; the meta is left empty. */
+ * copies the host arrays in (X NULL: the features are left to the caller);
+ * the meta is left empty. */
 gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                                  size_t n, size_t d, int n_classes, gsgd_dataset **out);
 
@@ -102,6 +103,10 @@ typedef struct {
     gsgdi_data_meta meta; /* owned: freed with the host data */
     int x_borrowed;       /* X points into memory release() frees (a mapped
                              file read in place), never free()d itself */
+    int bytes_by_default; /* X8 holds ubyte pixels because the storage was
+                             left to the device (GSGD_STORAGE_AUTO) and none
+                             was known when they were read: a CPU context
+                             takes them as floats (the IDX loader's own) */
     void (*release)(void *keep);
     void *keep;
     /* CSR rows (svmlight, scipy's save_npz, synth-sparse), all malloc'd:
@@ -145,7 +150,8 @@ void gsgdi_csr_dataset_free(gsgd_dataset *ds);
  * NULL: the rows a scaled model sees (0 for dense data). */
 gsgd_status gsgdi_dataset_mean_sq_norm(const gsgd_dataset *ds, const float *inv_std, double *out);
 /* Uploads h into a dataset (h keeps ownership of its arrays; the dataset
- * gets a copy of its meta). */
+ * gets a copy of its meta). Bytes kept by default become floats on a CPU
+ * context, as they would have been read there. */
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out);
 

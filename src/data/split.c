@@ -251,6 +251,7 @@ static gsgd_status host_part(gsgd_context *ctx, const gsgdi_host_data *h, const 
     out->n = count;
     out->d = h->d;
     out->n_classes = h->n_classes;
+    out->bytes_by_default = h->bytes_by_default;
     return part_meta(ctx, &h->meta, name, share, &out->meta);
 fail:
     free(pX);

@@ -76,6 +76,10 @@ typedef struct {
     float *Xb, *yb;               /* B x d input, B targets */
     float *act[GSGD_MAX_LAYERS];  /* B x out_l: layer outputs (post-ReLU) */
     float *dact[GSGD_MAX_LAYERS]; /* B x out_l: gradients w.r.t. pre-activations */
+    void *mask[GSGD_MAX_LAYERS];  /* hidden layers, on backends with fused epilogues
+                                     (backend.h's dense_forward): the ReLU's bit
+                                     mask, B x relu_mask_row_bytes(out_l); else NULL */
+    int masked[GSGD_MAX_LAYERS];  /* the last forward wrote mask[l] */
     double *acc;                  /* [loss sum, correct count] */
     /* Sparse input (Xb NULL): the batch's CSR rows, and for training
      * (gW not NULL) the compact gradient of the first layer's weights,
@@ -86,6 +90,9 @@ typedef struct {
     size_t gW_rows;
 } gsgdi_step_buffers;
 
+/* Bytes of one batch row of hidden layer l's ReLU mask on m's backend (0:
+ * none; the output layer has none, nor a layout without a context). */
+size_t gsgdi_model_mask_row_bytes(const gsgd_model *m, int l);
 /* Bytes of backend memory gsgdi_step_buffers_alloc takes for B rows. */
 size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B);
 gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb);
@@ -103,15 +110,18 @@ gsgd_status gsgdi_step_buffers_alloc_for(gsgd_model *m, const gsgd_dataset *ds, 
                                          int training, gsgdi_step_buffers *sb);
 
 /* The forward pass of a batch gathered into sb->csr (sparse.c): the first
- * layer as CSR x W, the rest dense; logits in sb->act[n_layers-1]. */
-gsgd_status gsgdi_model_csr_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
+ * layer as CSR x W in FP32, the rest dense in precision prec; logits in
+ * sb->act[n_layers-1]. */
+gsgd_status gsgdi_model_csr_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                    gsgd_precision prec);
 /* Loss and backward over that batch, scaled by grad_scale: the first
- * layer's weight gradient compact into sb->gW (needs csr_compact), every
- * other gradient into grads (flat layout). */
+ * layer's weight gradient compact into sb->gW (needs csr_compact, FP32),
+ * every other gradient into grads (flat layout; products in prec). */
 gsgd_status gsgdi_model_csr_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                     float grad_scale, float *grads);
+                                     float grad_scale, gsgd_precision prec, float *grads);
 /* Rows start + i (perm NULL) or perm[start + i], i < B, of a dataset into
- * the buffers (gather or csr_gather) and the forward pass. */
+ * the buffers (gather or csr_gather) and the forward pass in FP32 (that of
+ * evaluation and prediction). */
 gsgd_status gsgdi_model_gather_forward(gsgd_model *m, gsgdi_step_buffers *sb,
                                        const gsgd_dataset *ds, const uint32_t *perm, size_t start,
                                        size_t B);
@@ -123,27 +133,32 @@ gsgd_status gsgdi_model_check_sparse(const gsgd_model *m, const gsgd_dataset *ds
 /* The dense layers' backward from layer `stop` up: with stop 0 the whole
  * backward of gsgdi_model_backward_scaled after the loss. */
 gsgd_status gsgdi_model_backward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                        float *grads, int stop);
+                                        gsgd_precision prec, float *grads, int stop);
 
-/* Forward pass of rows already gathered in sb->Xb (B <= sb->B); logits end
- * in sb->act[n_layers-1]. */
-gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
+/* Forward pass of rows already gathered in sb->Xb (B <= sb->B), its
+ * products in precision prec (a training step's GSGD_PRECISION; FP32 for
+ * evaluation and prediction); logits end in sb->act[n_layers-1]. */
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                gsgd_precision prec);
 /* The forward pass from layer `first` (its input sb->act[first - 1], or
  * sb->Xb for 0). */
-gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first);
+gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first,
+                                       gsgd_precision prec);
 /* Frees what gsgdi_step_buffers_alloc_csr allocated (sparse.c), and what
  * gsgdi_step_buffers_alloc did (model.c); gsgdi_step_buffers_free (sparse.c)
  * frees either. */
 void gsgdi_step_buffers_free_csr(gsgd_model *m, gsgdi_step_buffers *sb);
 void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb);
-/* Loss + backward: writes the gradient of the mean loss over the B rows
- * into grads (flat, same layout as params); adds loss/correct to sb->acc. */
+/* Loss + backward in FP32: writes the gradient of the mean loss over the
+ * B rows into grads (flat, same layout as params); adds loss/correct to
+ * sb->acc. */
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads);
-/* The same with the loss gradient scaled by grad_scale instead of 1/B: a
+/* The same with the loss gradient scaled by grad_scale instead of 1/B (a
  * data-parallel replica scales by 1/(global batch) so that the sum over
- * replicas is the global mean, with no extra pass over the buffer. */
+ * replicas is the global mean, with no extra pass over the buffer) and
+ * the products in precision prec. */
 gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                        float grad_scale, float *grads);
+                                        float grad_scale, gsgd_precision prec, float *grads);
 /* Loss and accuracy counts only (evaluation). */
 gsgd_status gsgdi_model_score(gsgd_model *m, gsgdi_step_buffers *sb, size_t B);
 
@@ -157,13 +172,14 @@ size_t gsgdi_model_fused_from(const gsgd_model *m, const gsgd_dataset *ds);
  * over ds, or 0 when those steps compose the ops (gsgdi_model_fused_from). */
 size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size_t batch);
 /* What gather, gsgdi_model_forward and gsgdi_model_backward_scaled compute
- * for rows perm[start, start + B) of ds, in one fused op: the gradient into
- * grads, loss and correct count added to acc. scratch holds
- * gsgdi_model_fused_bytes(m, ds, B) bytes (scratch_bytes), which must be
- * nonzero. */
+ * for rows perm[start, start + B) of ds, in one fused op (its products in
+ * precision prec): the gradient into grads, loss and correct count added
+ * to acc. scratch holds gsgdi_model_fused_bytes(m, ds, B) bytes
+ * (scratch_bytes), which must be nonzero. */
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                       size_t start, size_t B, float grad_scale, float *grads,
-                                       double *acc, void *scratch, size_t scratch_bytes);
+                                       size_t start, size_t B, float grad_scale,
+                                       gsgd_precision prec, float *grads, double *acc,
+                                       void *scratch, size_t scratch_bytes);
 
 /* The class index the outputs z of one row predict. */
 size_t gsgdi_model_class_of(const gsgd_model *m, const float *z);

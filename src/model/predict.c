@@ -51,7 +51,7 @@ static gsgd_status forward_host(gsgd_model *m, const float *X, size_t n, gsgdi_o
                         ctx->be->gather(ctx, Xdev, GSGD_XTYPE_F32, ydev, d, NULL, 0, B, m->mean,
                                         m->inv_std, sb.Xb, sb.yb),
                         done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
+        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B, GSGD_PRECISION_FP32), done);
         GSGD_CHECK_GOTO(
             st, ctx->be->download(ctx, logits, sb.act[m->n_layers - 1], B * K * sizeof(float)),
             done);

@@ -117,22 +117,24 @@ gsgd_status gsgdi_model_check_sparse(const gsgd_model *m, const gsgd_dataset *ds
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgdi_model_csr_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
+gsgd_status gsgdi_model_csr_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                    gsgd_precision prec) {
     const gsgdi_layer *L = &m->layers[0];
+    sb->masked[0] = 0; /* csr_matmul's ReLU keeps no mask: relu_backward reads act[0] */
     GSGD_FORWARD_IF_ERROR(m->ctx->be->csr_matmul(m->ctx, &sb->csr, B, m->params + L->w_off, L->out,
                                                  m->params + L->b_off, m->n_layers > 1,
                                                  sb->act[0]));
-    return gsgdi_model_forward_layers(m, sb, B, 1);
+    return gsgdi_model_forward_layers(m, sb, B, 1, prec);
 }
 
 gsgd_status gsgdi_model_csr_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                     float grad_scale, float *grads) {
+                                     float grad_scale, gsgd_precision prec, float *grads) {
     const gsgdi_backend *be = m->ctx->be;
     const int last = m->n_layers - 1;
     const gsgdi_layer *L = &m->layers[0];
     GSGD_FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
                                    m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
-    if (last > 0) GSGD_FORWARD_IF_ERROR(gsgdi_model_backward_layers(m, sb, B, grads, 1));
+    if (last > 0) GSGD_FORWARD_IF_ERROR(gsgdi_model_backward_layers(m, sb, B, prec, grads, 1));
     GSGD_FORWARD_IF_ERROR(be->csr_weight_grad(m->ctx, &sb->csr, sb->dact[0], L->out, sb->gW));
     return be->col_sum(m->ctx, sb->dact[0], B, L->out, grads + L->b_off);
 }
@@ -144,12 +146,12 @@ gsgd_status gsgdi_model_gather_forward(gsgd_model *m, gsgdi_step_buffers *sb,
     if (!ds->sparse) {
         GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, perm, start, B,
                                               m->mean, m->inv_std, sb->Xb, sb->yb));
-        return gsgdi_model_forward(m, sb, B);
+        return gsgdi_model_forward(m, sb, B, GSGD_PRECISION_FP32);
     }
     GSGD_RETURN_ERROR_IF(!sb->sparse, ctx, GSGD_STATUS_INTERNAL,
                          "sparse data on the buffers of dense rows");
     GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, ds));
     GSGD_FORWARD_IF_ERROR(
         ctx->be->csr_gather(ctx, &ds->csr, ds->y, perm, start, B, m->inv_std, &sb->csr, sb->yb));
-    return gsgdi_model_csr_forward(m, sb, B);
+    return gsgdi_model_csr_forward(m, sb, B, GSGD_PRECISION_FP32);
 }

@@ -159,6 +159,7 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
         .lazy_decay = gsgdi_trainer_lazy(&rule, o, data) && rule.kind == GSGD_OPTIM_SGD &&
                       rule.weight_decay > 0.0f,
     };
+    for (int l = 0; l < m->n_layers; l++) in.mask_row_bytes[l] = gsgdi_model_mask_row_bytes(m, l);
     gsgdi_mem_model_build(&in, &p->mm);
     GSGD_FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
     double reserve = o->v[GSGD_MEM_RESERVE];

@@ -119,6 +119,9 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
         } else {
             add_item(mm, out * F, 1, 0, "hidden %d activations (%zu floats)", l + 1, out);
             add_item(mm, out * F, 1, 0, "hidden %d gradients (%zu floats)", l + 1, out);
+            if (in->mask_row_bytes[l])
+                add_item(mm, in->mask_row_bytes[l], 1, 0, "hidden %d ReLU mask (%zu bytes)", l + 1,
+                         in->mask_row_bytes[l]);
         }
     }
     add_item(mm, 2 * sizeof(double), 0, 0, "loss accumulators");

@@ -21,9 +21,9 @@
 #include "data/dataset.h"
 #include "model/model.h"
 
-/* 15 fixed items + batch input and targets + 2 per layer, and the
- * sparse batch's items. */
-#define GSGD_PLAN_MAX_ITEMS (22 + 2 * GSGD_MAX_LAYERS)
+/* 15 fixed items + batch input and targets + 3 per layer (activations,
+ * their gradients, ReLU masks), and the sparse batch's items. */
+#define GSGD_PLAN_MAX_ITEMS (22 + 3 * GSGD_MAX_LAYERS)
 #define GSGD_PLAN_NAME_LEN 48
 
 typedef struct {
@@ -57,10 +57,12 @@ typedef struct {
     /* Sparse training data (CSR): the batch holds its rows' nonzeros, at
      * most top_nnz[B] for B rows (those of the B densest). */
     int sparse;
-    size_t nnz;              /* nonzeros of the training set */
-    const uint64_t *top_nnz; /* n_train + 1 entries */
-    size_t compact_scratch;  /* be->csr_compact_scratch at the largest batch */
-    int lazy_decay;          /* lazy plain SGD with weight decay: its state */
+    size_t nnz;                             /* nonzeros of the training set */
+    const uint64_t *top_nnz;                /* n_train + 1 entries */
+    size_t compact_scratch;                 /* be->csr_compact_scratch at the largest batch */
+    int lazy_decay;                         /* lazy plain SGD with weight decay: its state */
+    size_t mask_row_bytes[GSGD_MAX_LAYERS]; /* per layer, its ReLU mask's bytes per
+                                               batch row (fused epilogues); 0: none */
 } gsgdi_mem_inputs;
 
 typedef struct {

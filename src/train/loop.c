@@ -139,7 +139,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
                            .train_loss = NAN,
                            .validation_accuracy = NAN,
                            .samples_per_second_warm = NAN};
-    double train_seconds = 0.0, first_seconds = 0.0;
+    double train_seconds = 0.0, first_seconds = 0.0, eval_seconds = 0.0;
     size_t samples = 0, first_samples = 0;
     int evaluated_last = 0;
     gsgd_stop_reason why = GSGD_STOP_EPOCHS;
@@ -158,6 +158,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
         r.epochs++;
         evaluated_last = 0;
         gsgd_eval_result ev = {.accuracy = NAN, .loss = NAN};
+        const double t_eval = gsgdi_now_seconds();
         if (test && (target > 0.0 || progress)) {
             GSGD_FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
             r.test_accuracy = ev.accuracy;
@@ -174,6 +175,7 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
             monitored = isnan(vr.accuracy) ? vr.loss : vr.accuracy;
             higher = !isnan(vr.accuracy);
         }
+        eval_seconds += gsgdi_now_seconds() - t_eval;
         /* Decided before the callback, so that a checkpoint saved there
          * holds this epoch's early-stopping and ADAPTIVE state. */
         const int reached = target > 0.0 && ev.accuracy >= target;
@@ -210,16 +212,20 @@ gsgd_status gsgd_train(gsgd_trainer *tr, const gsgd_dataset *test, gsgd_progress
     r.cooldown_epochs = tr->cooldown.epochs;
     gsgdi_trainer_use_average(tr, 1);
     if (test && !evaluated_last) {
+        const double t_eval = gsgdi_now_seconds();
         gsgd_eval_result ev;
         GSGD_FORWARD_IF_ERROR(gsgd_trainer_evaluate(tr, test, &ev));
         r.test_accuracy = ev.accuracy;
         r.test_loss = ev.loss;
+        eval_seconds += gsgdi_now_seconds() - t_eval;
     }
     r.steps = tr->steps;
     r.skipped_steps = tr->bad_seen;
     r.lr = gsgdi_base_lr(&tr->opts) * gsgdi_lr_scale(&tr->opts, tr->B * (size_t)tr->n_replicas);
     r.seconds = gsgdi_now_seconds() - ps.t0;
     r.samples_per_second = train_seconds > 0.0 ? (double)samples / train_seconds : NAN;
+    r.train_seconds = train_seconds;
+    r.eval_seconds = eval_seconds;
     if (r.epochs > 1 && train_seconds > first_seconds)
         r.samples_per_second_warm =
             (double)(samples - first_samples) / (train_seconds - first_seconds);

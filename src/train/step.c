@@ -38,7 +38,7 @@ static gsgd_status mark(const gsgdi_phase_marks *marks, gsgdi_phase done) {
  * takes it as it is (update_rows). An empty replica slice contributes
  * zeros (and no rows). */
 static gsgd_status sparse_gradient(gsgd_trainer *tr, const gsgdi_step *st, float scale,
-                                   const gsgdi_phase_marks *marks) {
+                                   gsgd_precision prec, const gsgdi_phase_marks *marks) {
     gsgd_context *ctx = tr->ctx;
     const gsgdi_backend *be = ctx->be;
     gsgd_model *m = tr->m;
@@ -59,9 +59,9 @@ static gsgd_status sparse_gradient(gsgd_trainer *tr, const gsgdi_step *st, float
     if (tr->lazy && tr->decay.upto)
         GSGD_FORWARD_IF_ERROR(
             be->csr_catch_up(ctx, &sb->csr, m->params + L->w_off, L->out, &tr->decay, st->index));
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_csr_forward(m, sb, st->b));
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_csr_forward(m, sb, st->b, prec));
     GSGD_FORWARD_IF_ERROR(mark(marks, GSGDI_PHASE_FORWARD));
-    GSGD_FORWARD_IF_ERROR(gsgdi_model_csr_backward(m, sb, st->b, scale, tr->grads));
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_csr_backward(m, sb, st->b, scale, prec, tr->grads));
     if (!tr->lazy) {
         GSGD_FORWARD_IF_ERROR(be->zero(ctx, tr->grads + L->w_off, L->in * L->out * sizeof(float)));
         GSGD_FORWARD_IF_ERROR(be->csr_scatter(ctx, &sb->csr, sb->gW, L->out, tr->grads + L->w_off));
@@ -85,20 +85,22 @@ gsgd_status gsgdi_step_gradient(gsgd_trainer *tr, const gsgdi_step *st,
     gsgd_model *m = tr->m;
     const gsgd_dataset *ds = tr->train;
     const float scale = 1.0f / (float)st->global;
-    if (ds->sparse) return sparse_gradient(tr, st, scale, marks);
+    const gsgd_precision prec = (gsgd_precision)tr->opts.v[GSGD_PRECISION];
+    if (ds->sparse) return sparse_gradient(tr, st, scale, prec, marks);
     if (st->b == 0) {
         GSGD_FORWARD_IF_ERROR(ctx->be->zero(ctx, tr->grads, m->n_params * sizeof(float)));
     } else if (tr->fused) {
         GSGD_FORWARD_IF_ERROR(gsgdi_model_fused_gradient(m, ds, tr->perm, st->lo, st->b, scale,
-                                                         tr->grads, tr->sb.acc, tr->fused,
+                                                         prec, tr->grads, tr->sb.acc, tr->fused,
                                                          tr->fused_bytes));
     } else {
         GSGD_FORWARD_IF_ERROR(ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, tr->perm, st->lo,
                                               st->b, m->mean, m->inv_std, tr->sb.Xb, tr->sb.yb));
         GSGD_FORWARD_IF_ERROR(mark(marks, GSGDI_PHASE_GATHER));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, st->b));
+        GSGD_FORWARD_IF_ERROR(gsgdi_model_forward(m, &tr->sb, st->b, prec));
         GSGD_FORWARD_IF_ERROR(mark(marks, GSGDI_PHASE_FORWARD));
-        GSGD_FORWARD_IF_ERROR(gsgdi_model_backward_scaled(m, &tr->sb, st->b, scale, tr->grads));
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_model_backward_scaled(m, &tr->sb, st->b, scale, prec, tr->grads));
         return mark(marks, GSGDI_PHASE_BACKWARD);
     }
     /* One op (or none): the three marks at once. */
