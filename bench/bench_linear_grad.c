@@ -104,12 +104,12 @@ static void reference_of(gsgd_context *cpu, const void *X, gsgdi_xtype xt, const
     float *Z = malloc(B * N_CLASS * sizeof *Z), *dZ = malloc(B * N_CLASS * sizeof *dZ);
     ref->acc[0] = ref->acc[1] = 0.0;
     OK(cpu, be->gather(cpu, X, xt, y, N_FEAT, perm, 0, B, NULL, NULL, Xb, yb));
-    OK(cpu,
-       be->gemm(cpu, 0, 0, B, N_CLASS, N_FEAT, 1.0f, Xb, N_FEAT, W, N_CLASS, 0.0f, Z, N_CLASS));
+    OK(cpu, be->gemm(cpu, GSGD_PRECISION_FP32, 0, 0, B, N_CLASS, N_FEAT, 1.0f, Xb, N_FEAT, W,
+                     N_CLASS, 0.0f, Z, N_CLASS));
     OK(cpu, be->bias_act(cpu, Z, b, B, N_CLASS, 0));
     OK(cpu, be->loss(cpu, GSGD_LOSS_SOFTMAX_CE, Z, yb, B, N_CLASS, 1, gs, dZ, ref->acc));
-    OK(cpu, be->gemm(cpu, 1, 0, N_FEAT, N_CLASS, B, 1.0f, Xb, N_FEAT, dZ, N_CLASS, 0.0f, ref->dW,
-                     N_CLASS));
+    OK(cpu, be->gemm(cpu, GSGD_PRECISION_FP32, 1, 0, N_FEAT, N_CLASS, B, 1.0f, Xb, N_FEAT, dZ,
+                     N_CLASS, 0.0f, ref->dW, N_CLASS));
     OK(cpu, be->col_sum(cpu, dZ, B, N_CLASS, ref->db));
     fc_bounds_of(Xb, W, b, Z, dZ, B, N_FEAT, N_CLASS, gs, 1, &ref->bound);
     free(Xb), free(yb), free(Z), free(dZ);

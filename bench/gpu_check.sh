@@ -22,8 +22,14 @@
 # figures and a summary with each step's exit code go to $OUT (default
 # ./gpu-out), six files at most (seven with build.log):
 #   summary.txt ctest.log sanitizer.log bench.log results.jsonl profile.log
-# Usage: [GSGD_BUNDLE=F] [DEADLINE_S=N] [SKIP=REGEX] OUT=dir bench/gpu_check.sh
-# (SKIP: steps whose names match are not run, e.g. SKIP='^train-|ctest-cpu')
+# Issue 19's figures (precision, cuBLASLt epilogues, the first result,
+# PyTorch at its strongest) come first after the build, as steps named
+# i19-*, in order of importance; bench/results/issue19_pending.md lists
+# them. Within a 15-minute device allowance run them alone:
+#   GSGD_BUNDLE=.gpu/bundle.tar.xz ONLY='^i19-' DEADLINE_S=660 OUT=... bench/gpu_check.sh
+# Usage: [GSGD_BUNDLE=F] [DEADLINE_S=N] [SKIP=REGEX] [ONLY=REGEX] OUT=dir bench/gpu_check.sh
+# (SKIP: steps whose names match are not run, e.g. SKIP='^train-|ctest-cpu';
+# ONLY: only steps whose names match run, the build's always)
 # (exit status: failed step count)
 cd "$(dirname "$0")/.." || exit 1
 OUT=${OUT:-./gpu-out}
@@ -47,6 +53,10 @@ step() {
     shift 3
     if [ -n "${SKIP:-}" ] && [[ $name =~ $SKIP ]]; then
         echo "$name: not run, SKIP" >>"$SUMMARY"
+        return 125
+    fi
+    if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY || $name =~ ^(configure|build)$ ]]; then
+        echo "$name: not run, ONLY" >>"$SUMMARY"
         return 125
     fi
     if [ -n "${DEADLINE_S:-}" ]; then
@@ -112,6 +122,86 @@ fi
 # The peer scripts run gsgd with these libraries, python without them.
 printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' "${LD_LIBRARY_PATH:-}" "$PWD/$GSGD" >.gpu-gsgd
 chmod +x .gpu-gsgd
+
+# 1b. issue 19 (see bench/results/issue19_pending.md), most important first
+i19=$OUT/i19.tmp
+# The suites of its code: the epilogues against the composed ops, the GEMM
+# in TF32/BF16 against the precision's bound, training through both paths.
+step i19-ctest ctest.log 240 ctest --test-dir "$BUILD" -L gpu -V \
+    -R '^(test_dense_cuda|test_backend_cuda|test_train_cuda|test_train_cuda_composed)$'
+grep -E "\[(SKIP|FAIL)\]|cuBLASLt took|Synthesis|tests passed|Failed" "$OUT/ctest.log" |
+    head -40 | sed 's/^/i19 ctest: /' >>"$SUMMARY"
+# Accuracy in each precision, Fashion-MNIST 20 epochs (within 0.003 of FP32).
+for model in softmax mlp:256,128; do
+    for p in fp32 tf32 bf16; do
+        step "i19-accuracy-$model-$p" bench.log 60 "$GSGD" train --device cuda --data fashion-mnist \
+            --model "$model" --epochs 20 --precision "$p" --seed 1 --quiet --summary "$i19"
+        [ -s "$i19" ] && echo "i19 accuracy $model $p: $(grep -oE '"(test_accuracy|samples_per_second_warm)": [0-9.e-]*' "$i19" | tr '\n' ' ')" >>"$SUMMARY"
+        json_line "i19 accuracy $model $p" "$i19"
+    done
+done
+# The first result: exec to exit, softmax to 0.84, the breakdown, CUDA's
+# lazy loading both ways, the read in line instead of beside the context
+# (medians of 5, interleaved).
+step i19-startup bench.log 120 env -u LD_LIBRARY_PATH python3 bench/startup_breakdown.py \
+    --gsgd "$PWD/.gpu-gsgd" --runs 5 --setup lazy:CUDA_MODULE_LOADING=LAZY \
+    --setup eager:CUDA_MODULE_LOADING=EAGER --setup in-line:GSGD_READ_AHEAD=0 --json "$i19" \
+    -- --device cuda --data fashion-mnist --model softmax --target-acc 0.84 --epochs 20 --lr 0.1
+json_line "i19 startup" "$i19"
+grep -A4 "^| setup" "$OUT/bench.log" | tail -5 | sed 's/^/i19 startup: /' >>"$SUMMARY"
+# gsgd bench in each precision: softmax at 1024 and B* (the fused step
+# against its roofline for the precision), mlp:1024,1024 at B* with the
+# epilogues and without (step / its GEMMs alone: goal 0.6 or more).
+for p in fp32 tf32 bf16; do
+    step "i19-bench-softmax-$p" bench.log 60 "$GSGD" bench --device cuda --data fashion-mnist \
+        --batches 1024,60000 --noise-samples 0 --precision "$p" --json "$i19"
+    json_line "i19 bench softmax $p" "$i19"
+    grep -E "^ +(1024|60000) " "$OUT/bench.log" | tail -2 | sed "s/^/i19 bench softmax $p: /" >>"$SUMMARY"
+    for epi in 1 0; do
+        GSGD_EPILOGUES=$epi step "i19-bench-mlp1024-$p-epi$epi" bench.log 90 "$GSGD" bench \
+            --device cuda --data fashion-mnist --model mlp:1024,1024 --batches 1024,60000 \
+            --noise-samples 0 --steps 10 --precision "$p" --json "$i19"
+        json_line "i19 bench mlp:1024,1024 $p GSGD_EPILOGUES=$epi" "$i19"
+        grep -E "^ +(1024|60000) " "$OUT/bench.log" | tail -2 |
+            sed "s/^/i19 bench mlp1024 $p epilogues $epi: /" >>"$SUMMARY"
+    done
+done
+# PyTorch at its strongest beside gsgd, cheapest setups first: eager and the
+# captured step in every precision; then torch.compile's two modes (each
+# compiles and autotunes in its first epoch: --setup-timeout caps them).
+torch_cmp() { # NAME TIMEOUT ARGS...
+    local name=$1 limit=$2
+    shift 2
+    local d
+    d=$(mktemp -d)
+    step "i19-torch-$name" bench.log "$limit" env -u LD_LIBRARY_PATH PYTHONUNBUFFERED=1 \
+        python3 bench/compare_torch.py --gsgd "$PWD/.gpu-gsgd" --out "$d/r" "$@"
+    json_line "i19 compare_torch $name" "$d/r.json"
+    [ -f "$d/r.md" ] && cat "$d/r.md" >>"$OUT/bench.log" &&
+        grep -E "^\| (gsgd|torch)|^gsgd / the fastest" "$d/r.md" | sed "s/^/i19 torch $name: /" >>"$SUMMARY"
+    rm -rf "$d"
+}
+torch_cmp softmax-1024 150 --model softmax --lr 0.1 --batch 1024 --kinds eager,graph \
+    --epochs 4 --repeats 3
+torch_cmp mlp-1024 150 --model mlp:256,128 --lr 0.01 --batch 1024 --kinds eager,graph \
+    --epochs 4 --repeats 3
+torch_cmp softmax-bstar 120 --model softmax --lr 0.1 --batch auto --kinds eager,graph \
+    --epochs 4 --repeats 3 --target-acc 0
+torch_cmp mlp-bstar 120 --model mlp:256,128 --lr 0.01 --batch auto --kinds eager,graph \
+    --epochs 4 --repeats 3 --target-acc 0
+# gsgd regenerates the synthetic set (2.5 GB) per run: two precisions.
+torch_cmp big-mlp 300 --model mlp:2048,2048 --data synth:1250000,512,100 --lr 0.01 \
+    --batch 1024 --precisions fp32,bf16 --kinds eager,graph --epochs 3 --repeats 2
+# Each compile setup compiles (and autotunes) in its first epoch: one
+# precision per step, each setup capped, the JSON written as it goes.
+for p in fp32 bf16; do
+    torch_cmp "softmax-compile-$p" 420 --model softmax --lr 0.1 --batch 1024 --precisions "$p" \
+        --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
+        --setup-timeout 180 --target-acc 0
+    torch_cmp "mlp-compile-$p" 420 --model mlp:256,128 --lr 0.01 --batch 1024 --precisions "$p" \
+        --kinds compile-reduce-overhead,compile-max-autotune --epochs 3 --repeats 2 \
+        --setup-timeout 180 --target-acc 0
+done
 
 # 2. the GPU suites, one at a time and verbose
 step ctest-gpu ctest.log 300 ctest --test-dir "$BUILD" -L gpu -V

@@ -3,7 +3,7 @@
 same library, so the difference is what the binding adds.
 
 CPU: Fashion-MNIST softmax, the same options on both sides (`gsgd train
---data fashion-mnist --model softmax --epochs E --seed 0` and
+--data fashion-mnist --model softmax --epochs E --seed 0 --schedule constant` and
 SGDClassifier(loss="log_loss", epochs=E, tol=None, random_state=0)),
 alternating runs, medians. Reported per side:
   * the CLI: its process's wall time (loading the gzipped IDX files
@@ -50,6 +50,7 @@ def cli_run(cli, epochs, device="cpu"):
         t = time.perf_counter()
         subprocess.run([cli, "train", "--data", "fashion-mnist", "--model", "softmax",
                         "--epochs", str(epochs), "--seed", "0", "--device", device, "--quiet",
+                        "--schedule", "constant",  # the estimator's (gsgd train's is cosine)
                         "--summary", path], check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - t
         with open(path) as f:

@@ -210,6 +210,67 @@ GSGD_API gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, c
 GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size_t n,
                                               size_t d, int n_classes, gsgd_dataset **out);
 
+/* Sparse datasets: rows in CSR (compressed sparse row) form, the form of
+ * text (bag of words, TF-IDF) and hashed features: row i's nonzeros are
+ * values[indptr[i] .. indptr[i + 1]) at feature indices[same]. Values are
+ * float32, row pointers int64, indices int32 or int64. A sparse dataset
+ * stays sparse on every device: a step gathers its batch's rows as CSR
+ * and never forms a dense batch, the forward pass is CSR x W (the first
+ * layer of an MLP; the rest dense), the weight gradient has rows only for
+ * the features of the batch, and the update touches only those rows where
+ * the rule allows (gsgd_optim: "sparse data"). Everything that takes a
+ * dataset takes a sparse one: training, planning, evaluation,
+ * prediction, split, subset, standardisation (scaling only: a sparse row
+ * is never centred). */
+typedef enum { GSGD_INDEX_INT32 = 0, GSGD_INDEX_INT64 = 1 } gsgd_index_type;
+
+/* Copies a host CSR matrix of n rows (indptr n + 1 int64, from 0; indices
+ * and values indptr[n] each, indices of type index_type) and n targets y
+ * into a new sparse dataset on the context's device (CUDA: kept in pinned
+ * host memory when it does not fit, as gsgd_dataset_from_host). d is the
+ * feature count, or 0 to take the largest index + 1. Indices need not be
+ * sorted within a row; a repeated one adds up. Int64 indices are stored
+ * as int32 (every index is below 2^31). The arrays stay the caller's; *out
+ * is the caller's. Returns OK; INVALID_ARGUMENT (NULL ctx, indptr, y or
+ * out, indices without values or the reverse; n 0; n_classes outside [0,
+ * 65536]; an unknown index_type; d 0 with no nonzero); BAD_VALUE (indptr
+ * not from 0 or decreasing, an index outside [0, d), a non-finite value or
+ * target, a bad label; naming the row); TOO_LARGE (d over 2^31 - 1, over
+ * 2^32 nonzeros or 2^32 - 1 rows); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * UNSUPPORTED, DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_from_csr(gsgd_context *ctx, size_t n, size_t d,
+                                           const int64_t *indptr, const void *indices,
+                                           gsgd_index_type index_type, const float *values,
+                                           const float *y, int n_classes, gsgd_dataset **out);
+
+/* Wraps a caller's CSR arrays in the context's device memory (host memory
+ * on the CPU backend) as a sparse dataset, without a copy, as
+ * gsgd_dataset_from_device does for dense arrays: the caller keeps them
+ * alive and unchanged until gsgd_dataset_free, which does not free them,
+ * and they count neither in gsgd's memory nor against its limits. The
+ * structure (indptr and indices) and the targets are checked through host
+ * copies; the values are not read until training. d as in
+ * gsgd_dataset_from_csr. Returns as gsgd_dataset_from_csr (no
+ * DEVICE_OUT_OF_MEMORY). Returns OK; INVALID_ARGUMENT; BAD_VALUE;
+ * TOO_LARGE; OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_from_device_csr(gsgd_context *ctx, size_t n, size_t d,
+                                                  int64_t *indptr, void *indices,
+                                                  gsgd_index_type index_type, float *values,
+                                                  float *y, int n_classes, gsgd_dataset **out);
+
+/* Whether ds is sparse (1) or dense (0), and its stored values: the
+ * nonzeros of a sparse dataset, n x d of a dense one. Either output may be
+ * NULL. Returns OK; INVALID_ARGUMENT (NULL ds). */
+GSGD_API gsgd_status gsgd_dataset_sparse(const gsgd_dataset *ds, int *sparse, size_t *nnz);
+
+/* Declares that a sparse dataset has d features, at least as many as it
+ * has (the features past its largest index are zero): a test file whose
+ * largest index is below the training file's, or a hashed space of fixed
+ * width. Nothing is copied. Returns OK; INVALID_ARGUMENT (NULL ds; d below
+ * the dataset's feature count or above 2^31 - 1); UNSUPPORTED (a dense
+ * dataset). */
+GSGD_API gsgd_status gsgd_dataset_set_features(gsgd_dataset *ds, size_t d);
+
 /* Loads a dataset from a spec or a file and returns its training and test
  * parts (*test is NULL when the spec has no test part); the same as
  * gsgd_dataset_load_ex with default options (a PATH's format detected).
@@ -223,6 +284,16 @@ GSGD_API gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float
  *   synth:N,D,K[:seed=S]           a learnable problem from a random teacher,
  *                                  split 80/20 into train/test (K = 1:
  *                                  regression)
+ *   synth-sparse:N,D,K,NNZ[:seed=S]  its sparse kin: N rows of about NNZ
+ *                                  nonzeros among D features drawn from a
+ *                                  power law (as words in text), rows of
+ *                                  unit norm; split 80/20
+ *   svmlight:PATH[:zero-based|one-based][:features=N][:storage=csr|f32]
+ *                                  svmlight/LIBSVM text (sparse below 5%
+ *                                  nonzero values unless storage= says)
+ *   npz:MATRIX.npz[,LABELS][:storage=csr|f32]
+ *                                  also a CSR matrix of scipy.sparse.save_npz,
+ *                                  labels from a .npy or text file
  *   PATH                           a file of a format gsgd_dataset_load_ex
  *                                  detects
  * Class labels of files go through a label map (gsgd_dataset_label): an
@@ -296,12 +367,15 @@ typedef enum {
     GSGD_FORMAT_AUTO = 0,
     GSGD_FORMAT_CSV = 1,      /* delimited text (CSV, TSV, ';', blanks), optional header,
                                  quoted fields (RFC 4180) */
-    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]",
-                                 stored dense */
+    GSGD_FORMAT_SVMLIGHT = 2, /* svmlight / LIBSVM "label [qid:q] index:value ... [# c]"
+                                 (labels numbers or texts), stored sparse (CSR) below 5%
+                                 nonzero values, else dense (GSGD_DATA_STORAGE) */
     GSGD_FORMAT_NPY = 3,      /* NumPy .npy features (2 or more dimensions, flattened per
                                  row); targets from GSGD_DATA_LABELS_FILE */
     GSGD_FORMAT_NPZ = 4,      /* NumPy .npz (numpy.savez or savez_compressed) holding
-                                 arrays X and y */
+                                 arrays X and y, or a CSR matrix of
+                                 scipy.sparse.save_npz (targets from
+                                 GSGD_DATA_LABELS_FILE; stored as svmlight's rows) */
     GSGD_FORMAT_IDX = 5       /* IDX images; targets from GSGD_DATA_LABELS_FILE */
 } gsgd_data_format;
 
@@ -314,9 +388,13 @@ typedef enum {
 
 /* How features are stored on the device (GSGD_DATA_STORAGE). */
 typedef enum {
-    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA, f32 otherwise */
-    GSGD_STORAGE_F32 = 1,  /* floats */
-    GSGD_STORAGE_U8 = 2    /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_AUTO = 0, /* u8 for ubyte IDX images on CUDA; svmlight and scipy CSR .npz
+                              rows sparse (CSR) below 5% nonzero values, else dense;
+                              synth-sparse CSR; f32 otherwise */
+    GSGD_STORAGE_F32 = 1,  /* dense floats (svmlight and scipy CSR .npz rows densified) */
+    GSGD_STORAGE_U8 = 2,   /* bytes, converted as each batch is gathered (ubyte IDX only) */
+    GSGD_STORAGE_CSR = 3   /* sparse rows (CSR), whatever the density; dense sources
+                              (CSV, .npy, IDX) converted */
 } gsgd_storage;
 
 typedef enum {
@@ -346,9 +424,10 @@ typedef enum {
                                  features only. Default: the column named label,
                                  target, class or y (any case) when there is a
                                  header, else the first. */
-    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images: the file of the targets
-                                 (.npy, or IDX labels); without it the rows have no
-                                 targets (input for gsgd_predict) */
+    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images, scipy CSR .npz: the file of
+                                 the targets (.npy, IDX labels, or text with one label
+                                 a line); without it the rows have no targets (input
+                                 for gsgd_predict) */
 } gsgd_data_text;
 
 /* Creates loading options holding every default; *out is the caller's,
@@ -379,7 +458,11 @@ GSGD_API gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, 
  * lacking some classes keeps their indices, and train decides classes or
  * real targets. The shape and map are copied: train may be freed after.
  * NULL removes the reference. gsgd_data_set_model does the same for a
- * model. Returns OK; INVALID_ARGUMENT (NULL o); OUT_OF_MEMORY. */
+ * model. Sparse rows narrower than the reference take its width; sparse
+ * rows of a test set may also reach past it (features the training set
+ * lacks), which gsgd_dataset_set_features then gives a sparse training set
+ * (against a model they may not). Returns OK; INVALID_ARGUMENT (NULL o);
+ * OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train);
 
 /* Loads a dataset from a source with options o (NULL: the defaults) and
@@ -388,7 +471,11 @@ GSGD_API gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_da
  * be NULL when not wanted). Sources: a PATH of any gsgd_data_format
  * (detected, or GSGD_DATA_FORMAT), "-" for CSV or svmlight on standard
  * input, or a spec of gsgd_dataset_load; the spec's prefix and its options
- * win over o. Classification targets become the sorted label map of the
+ * win over o. svmlight rows and scipy.sparse CSR matrices are stored
+ * sparse (CSR) below 5% nonzero values and dense above, unless
+ * GSGD_DATA_STORAGE says (gsgd_dataset_sparse tells which); a gzip svmlight
+ * file is read a piece at a time, never held whole. Classification
+ * targets become the sorted label map of the
  * values found (gsgd_dataset_label); a target column that does not look
  * like classes (numbers that are not whole, or more than max(1000, n/2)
  * distinct labels) or holds one class only is refused, naming the column
@@ -415,7 +502,8 @@ GSGD_API gsgd_status gsgd_dataset_load_ex(gsgd_context *ctx, const char *source,
 /* One line on what ds holds, for a report before training: "wine.csv: CSV
  * (comma-separated, header), 142 rows x 13 features, 3 classes (1, 2, 3),
  * f32, 7.9 KiB" (regression: "target 0.5 .. 9.25"; a split part says
- * which). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
+ * which; sparse data says "CSR, 699334 nonzeros" where dense says f32 or
+ * u8). Always NUL-terminated, cut to size. Returns OK; INVALID_ARGUMENT
  * (NULL ds or buf, size 0). */
 GSGD_API gsgd_status gsgd_dataset_describe(const gsgd_dataset *ds, char *buf, size_t size);
 /* The original label of class k (0 <= k < n_classes) as text: "7",
@@ -493,6 +581,15 @@ GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_d
  * (CUDA). */
 GSGD_API gsgd_status gsgd_predict(gsgd_model *model, const float *X, size_t n, float *out);
 
+/* gsgd_predict over the rows of a dataset, dense or sparse: out (host,
+ * ds's n floats) receives each row's prediction. Returns OK;
+ * INVALID_ARGUMENT (NULL model, ds or out; ds of another context);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (sparse data and a standardiser that centres, fitted on
+ * dense data); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_dataset(gsgd_model *model, const gsgd_dataset *ds, float *out);
+
 /* n x n_outputs raw outputs of the model (logits; one column for logistic
  * and for linear regression), for n x n_features host features X, into
  * host out (row-major): the model's forward pass, standardiser included,
@@ -510,6 +607,28 @@ GSGD_API gsgd_status gsgd_decision_function(gsgd_model *model, const float *X, s
  * X or out with n > 0); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
  * NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_predict_proba(gsgd_model *model, const float *X, size_t n, float *out);
+
+/* gsgd_predict_classes, gsgd_decision_function and gsgd_predict_proba over
+ * the rows of a dataset, dense or sparse (no dense copy of sparse rows is
+ * made): out (host) receives ds's n rows of what the host-row function
+ * writes, in the same layout. Returns OK; INVALID_ARGUMENT (NULL model, ds
+ * or out; ds of another context; predict_classes of a regression model);
+ * SHAPE_MISMATCH (feature counts differ; a sparse dataset may have fewer);
+ * UNSUPPORTED (predict_proba of linear and hinge; sparse data and a
+ * standardiser that centres); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY;
+ * DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_classes_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                  int32_t *out);
+/* gsgd_decision_function over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_decision_function_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                    float *out);
+/* gsgd_predict_proba over a dataset's rows (see above). Returns OK;
+ * INVALID_ARGUMENT; SHAPE_MISMATCH; UNSUPPORTED; OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_predict_proba_dataset(gsgd_model *model, const gsgd_dataset *ds,
+                                                float *out);
 
 typedef struct {
     double loss;     /* mean data loss (no regularisation term): cross-entropy for
@@ -647,7 +766,18 @@ typedef struct gsgd_options gsgd_options;
 /* Update rules. g is the gradient (after clipping); "coupled" weight decay
  * adds wd * w to g, "decoupled" shrinks w by lr * wd directly; decay of
  * either kind touches the weights only, never the biases. t is the 1-based
- * step. Formulas and defaults are PyTorch's (torch.optim) unless noted. */
+ * step. Formulas and defaults are PyTorch's (torch.optim) unless noted.
+ *
+ * Sparse data: the first layer's weight gradient has rows only for the
+ * features of the batch. SGD updates only those rows (lazily: the weight
+ * decay the other rows miss is applied when a batch next touches them, at
+ * the end of each epoch, before evaluation and saving: the dense result up
+ * to rounding); so does Adagrad without weight decay (exactly the dense
+ * result); Adam and AdamW update only those rows as PyTorch's SparseAdam
+ * does (the other rows keep their weights and moments; not the dense
+ * algorithm). Momentum, Nesterov, RMSprop, LARS and LAMB, and any rule with
+ * CLIP_NORM, L1, AVERAGE or ON_NAN skip, update every row (dense), as does
+ * a trainer with a gradient hook. */
 typedef enum {
     GSGD_OPTIM_SGD = 0,      /* w -= lr * g (coupled decay) */
     GSGD_OPTIM_MOMENTUM = 1, /* SGD(momentum=mu): v = mu v + g; w -= lr v */
@@ -678,7 +808,10 @@ typedef enum {
                                       0.01 (1 - momentum) / TRUST_COEF for LARS (each
                                       layer moves ~1% per step), 1e-3 for Adam, AdamW
                                       and LAMB, 1e-2 for Adagrad and RMSprop
-                                      (PyTorch's defaults) */
+                                      (PyTorch's defaults); on sparse data, for models
+                                      without hidden layers, SGD takes 30 / mean |x|^2
+                                      (and momentum (1 - momentum) of it): 30 for
+                                      unit-norm text rows */
     GSGD_MOMENTUM = 1,             /* momentum mu (momentum, nesterov, rmsprop, lars);
                                       -1 (the default) = automatic: 0 for RMSprop
                                       (PyTorch's default), 0.9 for the others */
@@ -688,7 +821,16 @@ typedef enum {
     GSGD_OPTIMIZER = 3,            /* a gsgd_optim value */
     GSGD_BATCH = 4,                /* minibatch size B; 0 (the default) = planned for
                                       the memory available: see gsgd_plan */
-    GSGD_EPOCHS = 5,               /* number of passes over the training data */
+    GSGD_EPOCHS = 5,               /* number of passes over the training data; 0 (the
+                                      default) = automatic: until the monitored loss
+                                      (training loss, or validation accuracy with
+                                      VALIDATION_FRACTION) stops improving by TOL for
+                                      N_ITER_NO_CHANGE epochs, not before MIN_STEPS
+                                      steps, at most MAX_EPOCHS epochs; with the
+                                      COSINE schedule (COSINE_PERIOD 0) the rate
+                                      holds until then and decays to LR_MIN over
+                                      COOLDOWN x the epochs so far, then training
+                                      stops (gsgd_train_result's stop_reason) */
     GSGD_SEED = 6,                 /* seed of the per-epoch shuffle */
     GSGD_LR_STEP = 7,              /* step decay: multiply lr by LR_GAMMA every LR_STEP
                                       epochs; 0 = constant learning rate */
@@ -749,10 +891,59 @@ typedef enum {
                                0 = stop on the training loss */
     GSGD_N_ITER_NO_CHANGE = 35,    /* epochs without improvement by TOL before
                                   stopping (or, with ADAPTIVE, dividing lr by 5) */
-    GSGD_TOL = 36,                 /* improvement that counts; 0 (the default) = never
-                                      stop early (scikit-learn's default is 1e-3) */
-    GSGD_ON_NAN = 37               /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_TOL = 36,                 /* improvement that counts; 0 = never stop early;
+                                      -1 (the default) = automatic: scikit-learn's
+                                      1e-3 with EPOCHS 0, else 0 (a given EPOCHS
+                                      runs all its epochs) */
+    GSGD_ON_NAN = 37,              /* a gsgd_on_nan: what a non-finite step does */
+    GSGD_MAX_EPOCHS = 38,          /* EPOCHS 0: at most this many epochs (default
+                                      1000, scikit-learn's max_iter) */
+    GSGD_MIN_STEPS = 39,           /* EPOCHS 0: no stop (and no cooldown) before
+                                      this many optimizer steps, so that a small
+                                      training set gets enough updates (default
+                                      5000: against 500 and 2000 it gained on
+                                      digits, breast_cancer, diabetes and a
+                                      2000-row synth set, at under a second;
+                                      bench/results/defaults_grid.md) */
+    GSGD_STANDARDIZE = 40,         /* a gsgd_standardize: whether gsgd_trainer_create
+                                      gives the model a standardiser */
+    GSGD_MIN_EPOCH_STEPS = 41,     /* a planned batch (BATCH 0) leaves at least this
+                                      many steps per epoch: at most max(1, floor(n /
+                                      this)) rows (default 16, measured: 4 left iris
+                                      and wine at ~500 epochs, 64 at batch 1);
+                                      0 = no minimum */
+    GSGD_COOLDOWN = 42,            /* EPOCHS 0 with COSINE (COSINE_PERIOD 0): the
+                                      final decay lasts this fraction of the epochs
+                                      trained before it, at least one (default 0.2,
+                                      measured) */
+    GSGD_PRECISION = 43            /* a gsgd_precision: the arithmetic of the
+                                      training step's products */
 } gsgd_param;
+
+/* The arithmetic of a training step's products (GSGD_PRECISION): its
+ * forward and backward GEMMs and the fused one-layer gradient. Whatever
+ * the precision, parameters, gradients and optimizer state stay FP32 (the
+ * master weights), the update is the same one fused FP32 pass, the loss
+ * and its gradient are FP32, and evaluation and prediction run in FP32.
+ * TF32 and BF16 round each input of a product as a GPU's tensor cores
+ * take it (to nearest, ties to even) and accumulate in FP32:
+ *   CPU:  the inputs rounded so, then SGEMM (OpenBLAS): the reference of
+ *         what the tensor cores compute, slower than FP32 (the CPU has
+ *         no such units); the fused one-layer gradient rounds the same.
+ *   CUDA: cuBLAS's tensor-core compute types over the FP32 buffers
+ *         (CUBLAS_COMPUTE_32F_FAST_TF32, _FAST_16BF), so no copy of an
+ *         operand is made and the planner counts no more memory. The
+ *         fused one-layer kernel has no tensor-core version yet: it runs
+ *         in FP32 whatever the precision (more exact than asked). */
+typedef enum {
+    GSGD_PRECISION_FP32 = 0, /* the default and the reference: FP32 products */
+    GSGD_PRECISION_TF32 = 1, /* inputs rounded to TF32: FP32's exponent, 10
+                                explicit mantissa bits (unit roundoff 2^-11) */
+    GSGD_PRECISION_BF16 = 2  /* inputs rounded to BF16: FP32's exponent, 7
+                                explicit mantissa bits (2^-8); on CUDA cuBLAS
+                                may take TF32 instead (_FAST_16BF allows it),
+                                which is more exact */
+} gsgd_precision;
 
 /* Learning-rate schedules of GSGD_SCHEDULE, on top of LR (scaled by
  * LR_SCALING); e is the epoch as a real number (step / steps per epoch),
@@ -761,9 +952,14 @@ typedef enum {
     GSGD_SCHEDULE_CONSTANT = 0,    /* lr; with LR_STEP > 0, STEP decay */
     GSGD_SCHEDULE_STEP = 1,        /* lr * LR_GAMMA^floor(epoch / LR_STEP) */
     GSGD_SCHEDULE_EXPONENTIAL = 2, /* lr * LR_GAMMA^epoch (per epoch) */
-    GSGD_SCHEDULE_COSINE = 3,      /* LR_MIN + (lr - LR_MIN)(1 + cos(pi e_c/T))/2,
-                                      e_c the epochs into the current cycle of
-                                      T epochs (COSINE_PERIOD, COSINE_MULT) */
+    GSGD_SCHEDULE_COSINE = 3,      /* the default: LR_MIN + (lr - LR_MIN)(1 +
+                                      cos(pi e_c/T))/2, e_c the epochs into the
+                                      current cycle of T epochs (COSINE_PERIOD,
+                                      COSINE_MULT; period 0 = all of EPOCHS). With
+                                      EPOCHS 0 and period 0: lr until the loss
+                                      stops improving at epoch E, then one half
+                                      cycle of T = max(1, round(COOLDOWN x E))
+                                      epochs from E, then the run stops */
     GSGD_SCHEDULE_INVSCALING = 4,  /* lr / t^POWER_T (scikit-learn) */
     GSGD_SCHEDULE_OPTIMAL = 5,     /* 1 / (alpha (t + t0)), alpha = L1 or else
                                       WEIGHT_DECAY, t0 by Bottou's heuristic
@@ -782,6 +978,24 @@ typedef enum {
                              were and halve the learning rate for the rest of
                              the run */
 } gsgd_on_nan;
+
+/* Whether gsgd_trainer_create standardises the features (see
+ * gsgd_model_standardize). */
+typedef enum {
+    GSGD_STANDARDIZE_OFF = 0, /* never (a standardiser the model has stays) */
+    GSGD_STANDARDIZE_ON = 1,  /* always */
+    GSGD_STANDARDIZE_AUTO = 2 /* the default: when r = max(s_max, 1) /
+                                 min(s_median, 1) > 10, s_j the root mean square
+                                 of column j (all-zero columns left out): the
+                                 columns' scales differ, or stray from the ~1
+                                 the default rates were measured at. Measured
+                                 (bench/results/defaults_grid.md): raw wine
+                                 (r 822), breast_cancer (4393), diabetes (192)
+                                 fail or diverge unscaled; digits (12.9) and
+                                 iris (5.9) train as well either way;
+                                 Fashion-MNIST (2.1) trains worse scaled
+                                 (0.840 against 0.846) */
+} gsgd_standardize;
 
 /* How a planned batch (BATCH = 0) is chosen. */
 typedef enum {
@@ -836,7 +1050,18 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  * the averaged parameters, the NaN/Inf guard, learning rate(s), permutation
  * and its scratch, and on CUDA cuBLAS's workspace; per sample are the batch
  * input and targets, and each layer's output and its gradient. Evaluation
- * reuses the training buffers, so it never needs more.
+ * reuses the training buffers, so it never needs more. The standardiser
+ * gsgd_trainer_create may add (STANDARDIZE, 2 x d floats) is counted when
+ * the model has it already.
+ *
+ * Sparse training data: the batch holds its rows' nonzeros instead of a
+ * dense input, so bytes(B) = fixed + B x per_sample + nnz(B) x
+ * per_nonzero, where nnz(B) is the nonzeros of the B densest rows of the
+ * training set: no batch the permutation can form holds more, so the
+ * planned batch never runs out of memory. The per-nonzero items are the
+ * batch's features, values and rows, their grouping by feature and the
+ * first layer's compact weight gradient (gsgd_plan_item: *per_sample 2);
+ * B is the largest that fits, found by search.
  *
  * Budget: the smallest of the device's free memory plus what gsgd already
  * holds, the context's limit (gsgd_context_set_mem_limit), MEM_LIMIT and
@@ -845,7 +1070,9 @@ typedef struct gsgd_batch_plan gsgd_batch_plan;
  *
  * Batch (BATCH = 0): the largest B with bytes(B) <= budget, rounded down to
  * a multiple of 32 above 32, then clamped to the training set and to
- * MAX_BATCH. It is verified by allocating every buffer and running one step
+ * MAX_BATCH, then to max(1, floor(n / MIN_EPOCH_STEPS)) rows (rounded the
+ * same way) so that an epoch of n rows takes at least MIN_EPOCH_STEPS
+ * steps. It is verified by allocating every buffer and running one step
  * (at learning rate 0: the model is left unchanged) and one evaluation
  * batch; should that fail to allocate, the batch is bisected between the
  * last success and the failure. BATCH_POLICY = FASTEST then times powers
@@ -878,7 +1105,14 @@ GSGD_API size_t gsgd_plan_budget(const gsgd_batch_plan *plan);
 GSGD_API size_t gsgd_plan_fixed(const gsgd_batch_plan *plan);
 /* Sum of the per-sample items (bytes per batch row). */
 GSGD_API size_t gsgd_plan_per_sample(const gsgd_batch_plan *plan);
-/* fixed + batch x per_sample: gsgd's predicted footprint at the batch. */
+/* Sparse data: the sum of the per-nonzero items (bytes per nonzero of
+ * the batch); 0 for dense data. */
+GSGD_API size_t gsgd_plan_per_nonzero(const gsgd_batch_plan *plan);
+/* Sparse data: the nonzeros the planned batch holds at most (those of the
+ * training set's densest rows); 0 for dense data. */
+GSGD_API size_t gsgd_plan_batch_nonzeros(const gsgd_batch_plan *plan);
+/* fixed + batch x per_sample (+ its nonzeros x per_nonzero): gsgd's
+ * predicted footprint at the batch. */
 GSGD_API size_t gsgd_plan_predicted(const gsgd_batch_plan *plan);
 /* gsgd's peak footprint measured while verifying the batch, counted as
  * gsgd_context_memory counts (cuBLAS's own workspace is not); 0 when not
@@ -900,7 +1134,8 @@ GSGD_API gsgd_status gsgd_plan_memory(const gsgd_batch_plan *plan, size_t *free_
 /* The memory table: the number of line items (0 for a NULL plan). */
 GSGD_API int gsgd_plan_item_count(const gsgd_batch_plan *plan);
 /* Line item i of the memory table: its name (owned by the plan), bytes (of
- * the whole buffer, or per batch row when *per_sample), and *resident when
+ * the whole buffer; per batch row when *per_sample is 1, per nonzero of
+ * the batch when it is 2, sparse data), and *resident when
  * it was allocated before planning. Outputs may be NULL. Returns OK;
  * INVALID_ARGUMENT (NULL plan, i out of range). */
 GSGD_API gsgd_status gsgd_plan_item(const gsgd_batch_plan *plan, int i, const char **name,
@@ -921,7 +1156,9 @@ typedef struct gsgd_trainer gsgd_trainer;
 
 typedef struct {
     int epoch;                 /* 1-based epoch in progress */
-    int epochs;                /* planned epochs */
+    int epochs;                /* planned epochs: with EPOCHS 0, MAX_EPOCHS until
+                                  the cooldown is known, then its end (at the
+                                  last epoch's end: the epochs trained) */
     size_t step;               /* steps done in this epoch */
     size_t steps;              /* steps per epoch */
     double loss;               /* mean training loss so far this epoch */
@@ -957,7 +1194,51 @@ typedef struct {
                                        warm-up excluded (the first carries lazy
                                        loading of the GPU's kernels and the CUDA
                                        Graph recording); NaN with one epoch */
+    int stop_reason;                /* a gsgd_stop_reason: why training ended */
+    int cooldown_epochs;            /* EPOCHS 0 with COSINE: epochs of the final
+                                       decay (the loss stopped improving after
+                                       epoch epochs - cooldown_epochs); else 0 */
+    double train_seconds;           /* of seconds, the epochs' steps alone */
+    double eval_seconds;            /* of seconds, the evaluations: per epoch (with
+                                       TARGET_ACC, a progress callback or a
+                                       validation set) and the final one; the rest
+                                       of seconds is the progress callback's */
 } gsgd_train_result;
+
+/* Why gsgd_train ended (gsgd_train_result's stop_reason). */
+typedef enum {
+    GSGD_STOP_EPOCHS = 0,         /* ran the EPOCHS asked */
+    GSGD_STOP_CONVERGED = 1,      /* EPOCHS 0: the monitored loss stopped improving
+                                     by TOL for N_ITER_NO_CHANGE epochs, after
+                                     MIN_STEPS steps (with COSINE: and the cooldown
+                                     that followed ran to its end) */
+    GSGD_STOP_MAX_EPOCHS = 2,     /* EPOCHS 0: MAX_EPOCHS came first (with COSINE
+                                     the cooldown was placed to end there) */
+    GSGD_STOP_TARGET = 3,         /* TARGET_ACC reached */
+    GSGD_STOP_NO_IMPROVEMENT = 4, /* a given EPOCHS cut short by TOL > 0 or by a
+                                     validation set (VALIDATION_FRACTION) */
+    GSGD_STOP_LR_FLOOR = 5        /* ADAPTIVE: no improvement with the rate at
+                                     its floor, 1e-6 */
+} gsgd_stop_reason;
+
+/* Applies opts' STANDARDIZE to model for training data ds, as
+ * gsgd_trainer_create does before planning: ON fits a standardiser
+ * (gsgd_model_fit_standardizer), AUTO fits one when ds's columns differ in
+ * scale (see GSGD_STANDARDIZE_AUTO; sparse ds: never, as scikit-learn and
+ * Vowpal Wabbit leave sparse features unscaled), OFF fits none; ON on
+ * sparse data scales without centring; a model that already
+ * has a standardiser keeps it, unmeasured. Call it yourself to decide on
+ * the whole data before cutting it into shards, or to report the
+ * decision. *standardized (may be NULL) receives 1 when the model now
+ * standardises its input; *scale_ratio (may be NULL) the measure AUTO
+ * compares (NaN when nothing was measured). On failure the model keeps the
+ * standardiser it had (or none). Returns OK; INVALID_ARGUMENT (NULL model,
+ * ds or opts, ds of another context, or ds empty); SHAPE_MISMATCH (feature
+ * counts differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_model_standardize(gsgd_model *model, const gsgd_dataset *ds,
+                                            const gsgd_options *opts, int *standardized,
+                                            double *scale_ratio);
 
 /* Creates a trainer: allocates every buffer a step needs once (batch,
  * activations, gradients, optimizer state), so the step loop allocates
@@ -965,7 +1246,10 @@ typedef struct {
  * buffers verified there are the ones kept. Fails as gsgd_plan does when
  * the model does not fit. The model and dataset must outlive the trainer.
  * With VALIDATION_FRACTION > 0 the trainer holds out that seeded share of
- * train (a copy, which planning counts) and trains on the rest. With
+ * train (a copy, which planning counts) and trains on the rest. First it
+ * applies STANDARDIZE to the model (gsgd_model_standardize, on the rows it
+ * trains on): by default a model whose features' scales differ gets a
+ * standardiser, which stays with it (evaluation, prediction, saving). With
  * AVERAGE > 0 the model's parameter buffer and the trainer's average trade
  * places: after gsgd_train (and gsgd_trainer_free) the model holds the
  * average, so call gsgd_model_params again rather than keeping its
@@ -1006,9 +1290,11 @@ GSGD_API gsgd_status gsgd_trainer_plan(const gsgd_trainer *tr, const gsgd_batch_
  * table); DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_train_epoch(gsgd_trainer *tr, double *mean_loss);
 
-/* Runs up to EPOCHS epochs, evaluating on test (may be NULL) after each
- * epoch when TARGET_ACC is set or a progress callback is given, and once at
- * the end. progress and out may be NULL; *out is written on success only.
+/* Runs EPOCHS epochs, or with EPOCHS 0 (the default) until the monitored
+ * loss stops improving (see GSGD_EPOCHS), evaluating on test (may be NULL)
+ * after each epoch when TARGET_ACC is set or a progress callback is given,
+ * and once at the end. progress and out may be NULL; *out is written on
+ * success only, and out->stop_reason says why training ended.
  * Returns OK; INVALID_ARGUMENT (NULL tr, or test of another context);
  * DIVERGED (as gsgd_train_epoch);
  * INTERRUPTED (the progress callback returned nonzero); SHAPE_MISMATCH
@@ -1074,7 +1360,8 @@ GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
  * gsgd_trainer_resume nothing is exact: the data may have any number of
  * rows (the batch is the trainer's, clamped to them), a stop mid-epoch is
  * not continued (the next epoch starts fresh over the new rows), and early
- * stopping forgets its best value (losses on other data do not compare).
+ * stopping forgets its best value (losses on other data do not compare):
+ * EPOCHS 0 looks for a new plateau, with COSINE a new cooldown after it.
  * The model spec, features, classes and label map must be the
  * checkpoint's (load the data with gsgd_data_set_model on the
  * checkpoint's model, so a part without some classes still maps them
@@ -1139,6 +1426,36 @@ GSGD_API gsgd_status gsgd_optimizer_step(gsgd_optimizer *opt, float *params, con
 /* above. Data-parallel training (`gsgd train --distributed`) is built on   */
 /* it, and so can an embedding code's own MPI or NCCL reduction.            */
 /* ------------------------------------------------------------------------ */
+
+/* A source read into host memory, apart from any device: the first half
+ * of gsgd_dataset_load_ex, so that the slow parts of a start (reading and
+ * decompressing the data, opening a GPU) can run at once on two threads. */
+typedef struct gsgd_host_data gsgd_host_data;
+
+/* Reads and parses source with options o (NULL: the defaults) as
+ * gsgd_dataset_load_ex does, training and test part, into host memory,
+ * without a context: safe on any thread, also while another one runs
+ * gsgd_context_create. Ubyte images whose storage is left to the device
+ * (GSGD_STORAGE_AUTO) are kept as bytes; gsgd_dataset_upload gives a CPU
+ * context floats, as loading there would. The detail of a failure is in
+ * this thread's gsgd_last_error(NULL). *out is the caller's, freed with
+ * gsgd_host_data_free. Returns OK; INVALID_ARGUMENT (NULL source or out,
+ * and the rest as gsgd_dataset_load_ex); IO; BAD_FORMAT; BAD_VALUE;
+ * SHAPE_MISMATCH; TOO_LARGE; UNSUPPORTED; OUT_OF_MEMORY: as
+ * gsgd_dataset_load_ex. */
+GSGD_API gsgd_status gsgd_host_data_read(const char *source, const gsgd_data_options *o,
+                                         gsgd_host_data **out);
+/* Uploads host data into datasets on ctx: the datasets
+ * gsgd_dataset_load_ex would have given for the same source and options,
+ * bit for bit. *test (test may be NULL) stays NULL when the source has no
+ * test part. h stays the caller's and may be uploaded again or freed at
+ * once; *train and *test are the caller's. Returns OK; INVALID_ARGUMENT
+ * (NULL ctx, h or train); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; UNSUPPORTED
+ * (CUDA: see gsgd_dataset_from_host); DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_dataset_upload(gsgd_context *ctx, const gsgd_host_data *h,
+                                         gsgd_dataset **train, gsgd_dataset **test);
+/* Frees host data (NULL: no-op). */
+GSGD_API void gsgd_host_data_free(gsgd_host_data *h);
 
 /* Copies count rows of ds, first, first + stride, first + 2*stride, ...,
  * into a new dataset on the same context (stride >= 1). A rank keeping

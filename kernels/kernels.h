@@ -108,6 +108,40 @@ int gsgdi_k_update(const gsgdi_k_update_args *a, void *stream);
 int gsgdi_k_update_finish(unsigned *flag, gsgdi_guard *guard, uint64_t t, int t_in_epoch,
                           void *stream);
 
+/* csr.cu: the sparse ops of backend.h (csr_gather, csr_compact, ...), each
+ * the CPU's gsgdi_cpu_csr_* of the same name. Every kernel is sized by the
+ * batch's cap and reads its counts from device memory. */
+int gsgdi_k_csr_gather(const gsgdi_csr *X, const float *y, const uint32_t *perm, size_t start,
+                       size_t B, const float *inv_std, const gsgdi_csr_batch *out, float *yb,
+                       void *stream);
+/* Bytes of scratch csr_compact needs for batches of up to cap nonzeros. */
+int gsgdi_k_csr_compact_scratch(size_t cap, size_t *bytes);
+int gsgdi_k_csr_compact(const gsgdi_csr_batch *b, size_t B, void *stream);
+int gsgdi_k_csr_matmul(const gsgdi_csr_batch *b, size_t B, const float *W, size_t K,
+                       const float *bias, int relu, float *Z, void *stream);
+int gsgdi_k_csr_weight_grad(const gsgdi_csr_batch *b, const float *dZ, size_t K, float *gW,
+                            void *stream);
+int gsgdi_k_csr_scatter(const gsgdi_csr_batch *b, const float *gW, size_t K, float *dW,
+                        void *stream);
+int gsgdi_k_csr_catch_up(const gsgdi_csr_batch *b, float *W, size_t K, uint32_t *upto,
+                         const double *logf_, size_t step, void *stream);
+int gsgdi_k_csr_flush(float *W, size_t d, size_t K, const uint32_t *upto, const double *logf_,
+                      size_t step, void *stream);
+/* The row-sparse update, everything by value (backend.h's update_rows). */
+typedef struct {
+    gsgdi_step_consts c;
+    const float *lr;
+    gsgdi_guard *guard; /* or NULL */
+    float *W, *s0, *s1;
+    const float *gW;
+    gsgdi_csr_batch batch;
+    size_t K, step;
+    uint32_t *upto;     /* lazy decay (plain SGD with decay), or NULL */
+    double *logf;       /* the same */
+    unsigned *bad_flag; /* stop mode, as gsgdi_k_update_args */
+} gsgdi_k_rows_args;
+int gsgdi_k_update_rows(const gsgdi_k_rows_args *a, void *stream);
+
 /* Whether this build's kernels can run on the current device: the error
  * of loading one of them (cudaErrorNoKernelImageForDevice when the device's
  * architecture is not in CMAKE_CUDA_ARCHITECTURES). */

@@ -34,7 +34,8 @@ typedef struct {
     size_t n, d, K, start, B;
     gsgdi_xtype xt;
     int standardise, permute;
-    int exact; /* exact data: bitwise agreement expected */
+    int exact;                /* exact data: bitwise agreement expected */
+    gsgd_precision precision; /* of the products on both sides (CPU: rounded) */
     uint64_t seed;
 } fc_case;
 
@@ -106,10 +107,10 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
     double acc_ref[2] = {0, 0};
     fc_ok(cpu,
           cb->gather(cpu, X, c->xt, y, d, p_or_null, c->start, B, m_or_null, s_or_null, Xb, yb));
-    fc_ok(cpu, cb->gemm(cpu, 0, 0, B, K, d, 1.0f, Xb, d, W, K, 0.0f, Z, K));
+    fc_ok(cpu, cb->gemm(cpu, c->precision, 0, 0, B, K, d, 1.0f, Xb, d, W, K, 0.0f, Z, K));
     fc_ok(cpu, cb->bias_act(cpu, Z, b, B, K, 0));
     fc_ok(cpu, cb->loss(cpu, c->kind, Z, yb, B, K, classify, gs, dZ, acc_ref));
-    fc_ok(cpu, cb->gemm(cpu, 1, 0, d, K, B, 1.0f, Xb, d, dZ, K, 0.0f, dW_ref, K));
+    fc_ok(cpu, cb->gemm(cpu, c->precision, 1, 0, d, K, B, 1.0f, Xb, d, dZ, K, 0.0f, dW_ref, K));
     fc_ok(cpu, cb->col_sum(cpu, dZ, B, K, db_ref));
 
     /* The fusion on ctx. */
@@ -141,6 +142,7 @@ static void fc_check(gsgd_context *ctx, gsgd_context *cpu, const fc_case *c) {
                                       .W = dWp,
                                       .b = dbp,
                                       .grad_scale = gs,
+                                      .precision = c->precision,
                                       .dW = ddW,
                                       .db = ddb,
                                       .acc = dacc,

@@ -44,7 +44,9 @@ static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
     float *C0 = malloc(M * N * sizeof *C0);
     memcpy(C0, C, M * N * sizeof *C);
     size_t lda = ta ? M : K, ldb = tb ? K : N;
-    cr_assert_eq(be->gemm(ctx, ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C, N), GSGD_STATUS_OK);
+    cr_assert_eq(
+        be->gemm(ctx, GSGD_PRECISION_FP32, ta, tb, M, N, K, 0.5f, A, lda, Bm, ldb, 2.0f, C, N),
+        GSGD_STATUS_OK);
     /* Sum of K products of magnitude <= 1 plus 2*|C0| <= 2: fp32 error is
      * bounded by gamma_{K+2} * (K*0.5 + 2). */
     double bound = (K + 2) * FLT_EPSILON * (0.5 * K + 2.0);

@@ -17,6 +17,8 @@
 #include "../kernels/kernels.h" /* the fused gradient's versions */
 #include "cudatest.h"
 #include "fused_check.h"
+#include "gemm_bound.h"
+#include "backend/precision.h"
 #include "backend/backend.h"
 #include "core/context.h"
 #include "core/error.h"
@@ -73,7 +75,8 @@ static void check_gemm(int ta, int tb, size_t M, size_t N, size_t K) {
     float *A = rnd(M * K, 1, -1, 1), *B = rnd(K * N, 2, -1, 1), *C = rnd(M * N, 3, -1, 1);
     float *dA = dev(A, M * K * 4), *dB = dev(B, K * N * 4), *dC = dev(C, M * N * 4);
     size_t lda = ta ? M : K, ldb = tb ? K : N;
-    ok(gpu, gpu->be->gemm(gpu, ta, tb, M, N, K, 0.5f, dA, lda, dB, ldb, 2.0f, dC, N));
+    ok(gpu, gpu->be->gemm(gpu, GSGD_PRECISION_FP32, ta, tb, M, N, K, 0.5f, dA, lda, dB, ldb, 2.0f,
+                          dC, N));
     float *got = malloc(M * N * 4);
     fetch(got, dC, M * N * 4);
     /* The bound of test_backend_cpu: K products of magnitude <= 1 scaled by
@@ -104,6 +107,48 @@ Test(backend_cuda, gemm_is_row_major_for_all_transposes_and_non_square_shapes) {
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++)
                 check_gemm(ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
+}
+
+/* TF32 and BF16 on the tensor cores against the exact product of the
+ * unrounded inputs, within gemm_bound.h's bound for the precision. cuBLAS
+ * does not document how it rounds FP32 inputs (nor whether _FAST_16BF
+ * took BF16 or TF32), so u is the larger of rounding and truncation, a
+ * whole step of the kept grid: 2^-10 for TF32, 2^-7 for BF16. */
+static void check_gemm_precision(gsgd_precision p, int ta, int tb, size_t M, size_t N, size_t K) {
+    float *A = rnd(M * K, 11, -1, 1), *B = rnd(K * N, 12, -1, 1), *C = rnd(M * N, 13, -1, 1);
+    float *dA = dev(A, M * K * 4), *dB = dev(B, K * N * 4), *dC = dev(C, M * N * 4);
+    const size_t lda = ta ? M : K, ldb = tb ? K : N;
+    ok(gpu, gpu->be->gemm(gpu, p, ta, tb, M, N, K, 0.5f, dA, lda, dB, ldb, 2.0f, dC, N));
+    float *got = malloc(M * N * 4);
+    fetch(got, dC, M * N * 4);
+    const double u = 2.0 * gsgdi_precision_unit_roundoff(p);
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < N; j++) {
+            double s;
+            const double ref =
+                gb_exact(ta, tb, K, 0.5f, A, lda, B, ldb, 2.0f, C[i * N + j], i, j, &s);
+            const double bound = gb_bound(u, K, s, fabs(2.0 * C[i * N + j]));
+            if (!(fabs(got[i * N + j] - ref) <= bound))
+                cr_assert_fail("precision %d ta=%d tb=%d %zux%zux%zu C[%zu][%zu] = %.9g, exact "
+                               "%.9g (bound %.3g)",
+                               p, ta, tb, M, N, K, i, j, got[i * N + j], ref, bound);
+        }
+    gsgdi_mem_free(gpu, dA, M * K * 4);
+    gsgdi_mem_free(gpu, dB, K * N * 4);
+    gsgdi_mem_free(gpu, dC, M * N * 4);
+    free(A), free(B), free(C), free(got);
+}
+
+Test(backend_cuda, gemm_in_tf32_and_bf16_is_within_the_precisions_bound) {
+    open_both();
+    const size_t shapes[][3] = {
+        {7, 3, 5}, {1, 33, 65}, {65, 17, 129}, {256, 10, 784}, {512, 256, 784}};
+    for (int p = GSGD_PRECISION_TF32; p <= GSGD_PRECISION_BF16; p++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+            for (int ta = 0; ta < 2; ta++)
+                for (int tb = 0; tb < 2; tb++)
+                    check_gemm_precision((gsgd_precision)p, ta, tb, shapes[s][0], shapes[s][1],
+                                         shapes[s][2]);
 }
 
 /* One IEEE add and a compare per element on both sides: bitwise equal. */

@@ -53,7 +53,7 @@ typedef struct {
 } run;
 
 /* Options of the runs compared: each exercises other saved state. */
-typedef enum { CFG_MOMENTUM, CFG_ADAM, CFG_SGD_AVERAGE } config;
+typedef enum { CFG_MOMENTUM, CFG_ADAM, CFG_SGD_AVERAGE, CFG_BF16_MOMENTUM } config;
 
 static gsgd_options *options_for(config c, int epochs) {
     gsgd_options *o;
@@ -66,6 +66,17 @@ static gsgd_options *options_for(config c, int epochs) {
     case CFG_MOMENTUM: /* velocity; per-step rates through warmup */
         gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
         gsgd_set(o, GSGD_WARMUP, 1.5);
+        /* The default before issue 17: 4 epochs straight equal 2 + 2 only
+         * where the rate does not follow EPOCHS, as a cosine over all of
+         * them would. */
+        gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT);
+        break;
+    case CFG_BF16_MOMENTUM: /* the same with its products in BF16; a
+                               constant rate, whatever the default */
+        gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_MOMENTUM);
+        gsgd_set(o, GSGD_WARMUP, 1.5);
+        gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT);
+        gsgd_set(o, GSGD_PRECISION, GSGD_PRECISION_BF16);
         break;
     case CFG_ADAM: /* two moments and the step count; a cosine per step */
         gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_ADAM);
@@ -268,11 +279,11 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     gsgd_context_memory(ctx, &in_use_before, NULL);
 
     /* Cut in the header, in the options, in each payload part, before the CRC. */
-    const size_t cuts[] = {0, 7, 100, 283, 400, 700, n / 2, n - 5, n - 1};
+    const size_t cuts[] = {0, 7, 100, 283, 299, 400, 700, n / 2, n - 5, n - 1};
     for (size_t k = 0; k < sizeof cuts / sizeof cuts[0]; k++) {
         char name[32];
         snprintf(name, sizeof name, "cut%zu.ckpt", cuts[k]);
-        expect_rejected(&r, name, b, cuts[k], cuts[k] < 284 ? "truncated" : "CRC");
+        expect_rejected(&r, name, b, cuts[k], cuts[k] < 300 ? "truncated" : "CRC");
     }
     b[n - 100] ^= 0x40; /* in the optimizer state */
     expect_rejected(&r, "flipped.ckpt", b, n, "CRC");
@@ -300,6 +311,39 @@ Test(checkpoint, corrupt_truncated_foreign_and_other_version_files_are_refused) 
     cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/x.ckpt"));
     free(b);
     stop(&r);
+    gsgd_options_free(o);
+}
+
+Test(checkpoint, a_bf16_run_resumed_after_2_epochs_equals_4_straight) {
+    check_exact_resume(CFG_BF16_MOMENTUM, "bf16.ckpt");
+}
+
+/* The precision is among the saved options: the checkpoint gives it back,
+ * and a trainer in another precision would take other steps, so it is
+ * refused naming the option. */
+Test(checkpoint, the_precision_is_saved_and_a_resume_in_another_is_refused) {
+    gsgd_options *o = options_for(CFG_BF16_MOMENTUM, 1);
+    run r = start(o, 1, 1);
+    cr_assert_eq(train_run(&r, NULL, NULL), GSGD_STATUS_OK);
+    const char *path = tu_path("precision.ckpt");
+    cr_assert_eq(gsgd_trainer_save(r.tr, path), GSGD_STATUS_OK);
+    gsgd_options *saved;
+    gsgd_options_create(&saved);
+    double p = -1;
+    cr_assert_eq(gsgd_checkpoint_options(ctx, path, saved, NULL, NULL), GSGD_STATUS_OK);
+    gsgd_get(saved, GSGD_PRECISION, &p);
+    cr_expect_eq(p, GSGD_PRECISION_BF16);
+    /* The same options in FP32: only the precision differs. */
+    gsgd_options *fp32 = options_for(CFG_BF16_MOMENTUM, 1);
+    gsgd_set(fp32, GSGD_PRECISION, GSGD_PRECISION_FP32);
+    run other = start(fp32, 1, 1);
+    cr_expect_eq(gsgd_trainer_resume(other.tr, path), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(gsgd_last_error(ctx), "option precision is 2 in the checkpoint, 0"), "%s",
+              gsgd_last_error(ctx));
+    stop(&other);
+    stop(&r);
+    gsgd_options_free(fp32);
+    gsgd_options_free(saved);
     gsgd_options_free(o);
 }
 
@@ -454,6 +498,9 @@ static void checkpoint_of(gsgd_dataset *ds, int epochs, const char *path) {
     gsgd_set(o, GSGD_BATCH, 4);
     gsgd_set(o, GSGD_EPOCHS, epochs);
     gsgd_set(o, GSGD_OPTIMIZER, GSGD_OPTIM_ADAM);
+    /* The default before issue 17: a cosine would span these epochs, and
+     * resuming on new data for other epochs would be refused. */
+    gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT);
     gsgd_trainer *tr;
     gsgd_train_result res;
     cr_assert_eq(gsgd_trainer_create(m, ds, o, &tr), GSGD_STATUS_OK);
@@ -666,10 +713,13 @@ Test(checkpoint, a_version_1_checkpoint_still_loads_and_resumes) {
     int epochs = 0;
     cr_assert_eq(gsgd_checkpoint_options(ctx, path, o, &epochs, NULL), GSGD_STATUS_OK);
     cr_assert_eq(epochs, 1);
-    double batch, optim;
+    double batch, optim, precision = -1;
     gsgd_get(o, GSGD_BATCH, &batch);
     gsgd_get(o, GSGD_OPTIMIZER, &optim);
     cr_assert(batch == 8 && optim == GSGD_OPTIM_MOMENTUM);
+    /* Options newer than the file keep their defaults: FP32 products. */
+    gsgd_get(o, GSGD_PRECISION, &precision);
+    cr_assert_eq(precision, GSGD_PRECISION_FP32);
     gsgd_dataset *tr, *te;
     cr_assert_eq(gsgd_dataset_load(ctx, "synth:40,3,3:seed=1", &tr, &te), 0);
     gsgd_trainer *t;

@@ -230,7 +230,29 @@ static const char *const SUMMARY_KEYS[] = {"test_accuracy",
                                            "model",
                                            "optim",
                                            "lr",
+                                           "precision",
                                            "data"};
+
+/* Where the run's time went: the summary's one nested object. */
+static const char *const BREAKDOWN_KEYS[] = {
+    "process_start_s", "data_read_s", "context_s", "data_wait_s", "upload_s", "model_s",
+    "plan_s",          "train_s",     "eval_s",    "other_s",     "total_s",  "read_overlapped"};
+
+/* The summary's "breakdown" member cut out of json (in place, the member
+ * and the comma before it), returned as a string of its own; NULL when
+ * absent. What is left must be flat. */
+static char *cut_breakdown(char *json) {
+    char *key = strstr(json, ",\n  \"breakdown\": {");
+    if (!key) return NULL;
+    char *open = strchr(key, '{'), *close = strchr(open, '}');
+    cr_assert_not_null(close, "unterminated breakdown in %s", json);
+    const size_t len = (size_t)(close - open) + 1;
+    char *b = malloc(len + 1);
+    memcpy(b, open, len);
+    b[len] = '\0';
+    memmove(key, close + 1, strlen(close + 1) + 1);
+    return b;
+}
 
 /* ---- successful runs -------------------------------------------------------- */
 
@@ -242,13 +264,32 @@ Test(cli, summary_of_tiny_run_is_json_with_required_keys) {
                   " --model softmax --epochs 3 --summary '%s'",
                   summary);
     cr_assert_eq(rc, 0, "%s", out);
-    const char *json = read_text(summary);
-    cr_expect(is_flat_json_object(json), "not a flat JSON object: %s", json);
+    char *json = read_text(summary);
+    char *breakdown = cut_breakdown(json);
+    cr_assert_not_null(breakdown, "no breakdown in %s", json);
+    cr_expect(is_flat_json_object(json), "not a flat JSON object but the breakdown: %s", json);
+    cr_expect(is_flat_json_object(breakdown), "breakdown not a flat object: %s", breakdown);
     for (size_t k = 0; k < sizeof SUMMARY_KEYS / sizeof SUMMARY_KEYS[0]; k++) {
         char pat[64];
         snprintf(pat, sizeof pat, "\"%s\": ", SUMMARY_KEYS[k]);
         cr_expect(strstr(json, pat), "missing key %s in %s", SUMMARY_KEYS[k], json);
     }
+    for (size_t k = 0; k < sizeof BREAKDOWN_KEYS / sizeof BREAKDOWN_KEYS[0]; k++) {
+        char pat[64];
+        snprintf(pat, sizeof pat, "\"%s\": ", BREAKDOWN_KEYS[k]);
+        cr_expect(strstr(breakdown, pat), "missing %s in %s", BREAKDOWN_KEYS[k], breakdown);
+    }
+    /* The parts measured in line add up to no more than the whole: the
+     * read ran in line (--device cpu), so it did not overlap. */
+    const double total = json_number(breakdown, "total_s");
+    const double parts = json_number(breakdown, "data_read_s") +
+                         json_number(breakdown, "upload_s") + json_number(breakdown, "context_s") +
+                         json_number(breakdown, "plan_s") + json_number(breakdown, "train_s") +
+                         json_number(breakdown, "eval_s");
+    cr_expect(json_number(breakdown, "train_s") > 0 && parts <= total, "%s", breakdown);
+    cr_expect(strstr(breakdown, "\"read_overlapped\": 0"), "%s", breakdown);
+    cr_expect(strstr(json, "\"precision\": \"fp32\""), "%s", json);
+    free(breakdown);
     cr_expect_eq(json_number(json, "epochs"), 3);
     double acc = json_number(json, "test_accuracy");
     cr_expect(acc >= 0 && acc <= 1, "%g", acc);
@@ -257,6 +298,27 @@ Test(cli, summary_of_tiny_run_is_json_with_required_keys) {
     /* --quiet leaves only the result line. */
     cr_expect_eq(count_lines(out), 1, "%s", out);
     cr_expect(strstr(out, "test accuracy "), "%s", out);
+}
+
+/* With a device to open (auto here, which may fall back to the CPU), the
+ * data is read on a thread meanwhile, and the wait for it is measured;
+ * the result line ends with the whole run's time from exec. */
+Test(cli, the_read_overlaps_the_context_and_the_result_line_gives_the_time_from_exec) {
+    char out[OUT_SIZE];
+    const char *summary = tu_path("auto.json");
+    int rc = gsgd(out,
+                  "train --quiet --device auto --data " SYNTH
+                  " --model softmax --epochs 1 --summary '%s'",
+                  summary);
+    cr_assert_eq(rc, 0, "%s", out);
+    char *json = read_text(summary);
+    char *breakdown = cut_breakdown(json);
+    cr_assert_not_null(breakdown, "%s", json);
+    cr_expect(strstr(breakdown, "\"read_overlapped\": 1"), "%s", breakdown);
+    cr_expect(json_number(breakdown, "data_wait_s") >= 0, "%s", breakdown);
+    cr_expect(json_number(breakdown, "data_read_s") > 0, "%s", breakdown);
+    cr_expect(strstr(out, " s from exec\n"), "%s", out);
+    free(breakdown);
 }
 
 Test(cli, log_has_one_json_line_per_epoch) {

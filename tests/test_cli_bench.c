@@ -39,9 +39,11 @@ Test(cli_bench, short_cpu_run_writes_table_csv_and_json) {
 Test(cli_bench, sweep_goes_up_to_the_planners_batch) {
     char out[OUT_SIZE];
     const char *csv = tu_path("sweep.csv");
+    /* 2400 training rows: the small-data cap (min_epoch_steps 16: 150 rows)
+     * leaves max-batch to decide. */
     int rc = tu_gsgd(out, sizeof out,
-                     "bench --quiet --device cpu --data " SYNTH " --model softmax --max-batch 128 "
-                     "--steps 2 --warmup-steps 0 --noise-samples 0 --csv '%s'",
+                     "bench --quiet --device cpu --data synth:3000,20,4 --model softmax "
+                     "--max-batch 128 --steps 2 --warmup-steps 0 --noise-samples 0 --csv '%s'",
                      csv);
     cr_assert_eq(rc, 0, "%s", out);
     const char *text = tu_read_text(csv);

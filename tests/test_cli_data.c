@@ -255,8 +255,13 @@ Test(cli_data, device_auto_without_a_gpu_says_cpu_in_plain_words) {
 Test(cli_data, plan_and_bench_read_the_same_data_options) {
     char out[OUT_SIZE];
     write_wine();
+    /* 1100 rows: 17 steps an epoch at the CPU's max batch 64, so that cap
+     * is the plan's reason (300 rows are capped at 18 by MIN_EPOCH_STEPS,
+     * issue 17's small-data cap). */
+    cr_assert_eq(
+        tu_write_table(tu_path("wine1100.csv"), 1100, 5, 3, WINE, 2, "cultivar", 1, ',', 1), 0);
     int rc = gsgd(out, "plan --device cpu --data '%s' --label cultivar --model softmax",
-                  tu_path("wine.csv"));
+                  tu_path("wine1100.csv"));
     cr_assert_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "gsgd: train: ") && strstr(out, "3 classes (barbera"), "%s", out);
     /* The planner's reason names the flag, not the library's parameter. */

@@ -4,6 +4,7 @@
  * behind. */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,106 @@ Test(load, errors_name_the_file_and_leave_nothing) {
     free(npy);
     expect_failure(tu_path("arr.npz"), GSGD_STATUS_BAD_FORMAT,
                    "no array X in the archive (it holds arr_0.npy)");
+}
+
+/* ---- read apart from a device, then uploaded ------------------------------- */
+
+/* a and b hold the same rows, targets, storage and labels, bit for bit. */
+static void expect_same_dataset(const gsgd_dataset *a, const gsgd_dataset *b, const char *what) {
+    size_t n, d, n2, d2;
+    int k, k2;
+    gsgd_dataset_shape(a, &n, &d, &k);
+    gsgd_dataset_shape(b, &n2, &d2, &k2);
+    cr_assert(n == n2 && d == d2 && k == k2, "%s: shapes differ", what);
+    cr_assert_eq(a->xt, b->xt, "%s: storage differs", what);
+    float *xa = malloc(n * d * sizeof *xa), *xb = malloc(n * d * sizeof *xb);
+    float *ya = malloc(n * sizeof *ya), *yb = malloc(n * sizeof *yb);
+    cr_assert_eq(gsgd_dataset_read(a, 0, n, xa, ya), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_read(b, 0, n, xb, yb), GSGD_STATUS_OK);
+    cr_expect(memcmp(xa, xb, n * d * sizeof *xa) == 0, "%s: features differ", what);
+    cr_expect(memcmp(ya, yb, n * sizeof *ya) == 0, "%s: targets differ", what);
+    for (int c = 0; c < k; c++) {
+        const char *la, *lb;
+        cr_assert_eq(gsgd_dataset_label(a, c, &la), GSGD_STATUS_OK);
+        cr_assert_eq(gsgd_dataset_label(b, c, &lb), GSGD_STATUS_OK);
+        cr_expect_str_eq(la, lb, "%s: label %d", what, c);
+    }
+    free(xa), free(xb), free(ya), free(yb);
+}
+
+/* gsgd_host_data_read then gsgd_dataset_upload gives what one
+ * gsgd_dataset_load_ex gives: the IDX images read as bytes without a
+ * device become the CPU's floats at the upload. */
+Test(load, a_read_apart_then_uploaded_is_the_load_bit_for_bit) {
+    cr_assert_eq(tu_write_text(tu_path("wine.csv"), WINE), 0);
+    cr_assert_eq(gsgd_data_set_text(opts, GSGD_DATA_LABEL, "cultivar"), 0);
+    const char *sources[] = {"synth:300,5,3:seed=2", tu_path("wine.csv"), "fashion-mnist"};
+    for (size_t s = 0; s < sizeof sources / sizeof sources[0]; s++) {
+        const gsgd_data_options *o = s == 1 ? opts : NULL;
+        if (s == 2 && access("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz", R_OK)) {
+            cr_log_warn("Fashion-MNIST not installed: its IDX bytes not checked");
+            continue;
+        }
+        gsgd_dataset *tr = NULL, *te = NULL, *tr2 = NULL, *te2 = NULL;
+        cr_assert_eq(gsgd_dataset_load_ex(ctx, sources[s], o, &tr, &te), GSGD_STATUS_OK);
+        gsgd_host_data *h = NULL;
+        cr_assert_eq(gsgd_host_data_read(sources[s], o, &h), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(NULL));
+        cr_assert_eq(gsgd_dataset_upload(ctx, h, &tr2, &te2), GSGD_STATUS_OK, "%s",
+                     gsgd_last_error(ctx));
+        expect_same_dataset(tr, tr2, sources[s]);
+        cr_assert_eq(!te, !te2, "%s: test part", sources[s]);
+        if (te) expect_same_dataset(te, te2, sources[s]);
+        if (s == 2) cr_expect_eq(tr2->xt, GSGD_XTYPE_F32, "floats on the CPU");
+        /* The host data stays the caller's: a second upload is the same. */
+        gsgd_dataset *tr3 = NULL;
+        cr_assert_eq(gsgd_dataset_upload(ctx, h, &tr3, NULL), GSGD_STATUS_OK);
+        expect_same_dataset(tr, tr3, sources[s]);
+        gsgd_host_data_free(h);
+        gsgd_dataset_free(tr), gsgd_dataset_free(te), gsgd_dataset_free(tr2);
+        gsgd_dataset_free(te2), gsgd_dataset_free(tr3);
+    }
+}
+
+typedef struct {
+    const char *source;
+    const gsgd_data_options *o;
+    gsgd_host_data *h;
+    gsgd_status st;
+    char error[512];
+} read_job;
+
+static void *read_on_thread(void *arg) {
+    read_job *j = arg;
+    j->st = gsgd_host_data_read(j->source, j->o, &j->h);
+    snprintf(j->error, sizeof j->error, "%s", gsgd_last_error(NULL));
+    return NULL;
+}
+
+/* The read needs no context, so it runs beside the thread that opens one;
+ * its failure is told in its own thread's gsgd_last_error(NULL). */
+Test(load, a_read_runs_on_another_thread_and_says_why_it_failed_there) {
+    cr_assert_eq(tu_write_text(tu_path("wine.csv"), WINE), 0);
+    cr_assert_eq(gsgd_data_set_text(opts, GSGD_DATA_LABEL, "cultivar"), 0);
+    read_job good = {.source = tu_path("wine.csv"), .o = opts};
+    read_job bad = {.source = tu_path("absent.csv"), .o = opts};
+    pthread_t t1, t2;
+    cr_assert_eq(pthread_create(&t1, NULL, read_on_thread, &good), 0);
+    cr_assert_eq(pthread_create(&t2, NULL, read_on_thread, &bad), 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    cr_assert_eq(good.st, GSGD_STATUS_OK, "%s", good.error);
+    cr_assert_eq(bad.st, GSGD_STATUS_IO);
+    cr_assert_null(bad.h);
+    cr_expect(strstr(bad.error, "absent.csv"), "%s", bad.error);
+    cr_expect_null(strstr(gsgd_last_error(NULL), "absent.csv"), "not this thread's: %s",
+                   gsgd_last_error(NULL));
+    gsgd_dataset *tr = NULL;
+    cr_assert_eq(gsgd_dataset_upload(ctx, good.h, &tr, NULL), GSGD_STATUS_OK);
+    expect_shape(tr, 6, 2, 3);
+    gsgd_host_data_free(good.h);
+    gsgd_dataset_free(tr);
+    cr_expect_eq(gsgd_host_data_read(NULL, NULL, &good.h), GSGD_STATUS_INVALID_ARGUMENT);
+    cr_expect_eq(gsgd_dataset_upload(ctx, NULL, &tr, NULL), GSGD_STATUS_INVALID_ARGUMENT);
+    gsgd_host_data_free(NULL);
 }

@@ -188,3 +188,23 @@ Test(synth, refuses_specs_whose_labelling_costs_above_the_limit) {
     cr_assert_null(a);
     cr_expect_lt(gsgdi_now_seconds() - t0, 1.0, "refused before any work");
 }
+
+/* synth-sparse labels with a multiply-add per nonzero and class: the same
+ * bound, before anything is allocated. */
+Test(synth, refuses_sparse_specs_whose_labelling_costs_above_the_limit) {
+    gsgd_dataset *a = NULL, *b = NULL;
+    const double t0 = gsgdi_now_seconds();
+    /* 2^20 rows of up to 1501 nonzeros (NNZ 1000) x 65536 classes: 1e14. */
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth-sparse:1048576,100000,65536,1000", &a, &b),
+                 GSGD_STATUS_TOO_LARGE);
+    const char *msg = gsgd_last_error(ctx);
+    cr_expect(strstr(msg, "1048576 rows of up to 1501 nonzeros x 65536 classes") &&
+                  strstr(msg, "2^34"),
+              "%s", msg);
+    cr_assert_null(a);
+    cr_expect_lt(gsgdi_now_seconds() - t0, 1.0, "refused before any work");
+    /* Within it: a small set loads. */
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth-sparse:100,1000,3,5", &a, &b), GSGD_STATUS_OK);
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
+}

@@ -42,6 +42,33 @@ Test(fused_gradient, matches_the_composed_ops_for_the_smooth_losses) {
                               &seed);
 }
 
+/* Under TF32 and BF16 the fused op rounds its two products' inputs as
+ * the composed gemm ops do (the same rounded rows, weights and logit
+ * gradients), so the two still differ by FP32 summation order alone:
+ * fused_bound.h's bounds, which a product left unrounded on either side
+ * would miss by 2^-11 (TF32) or 2^-8 (BF16) of its terms. */
+Test(fused_gradient, rounds_its_products_as_the_composed_ops_in_tf32_and_bf16) {
+    const gsgd_precision precs[] = {GSGD_PRECISION_TF32, GSGD_PRECISION_BF16};
+    const size_t batches[] = {37, 64, 1100};
+    uint64_t seed = 500;
+    for (size_t p = 0; p < 2; p++)
+        for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
+            for (int variant = 0; variant < 4; variant++) {
+                fc_case c = {.kind = variant & 2 ? GSGD_LOSS_SQUARED : GSGD_LOSS_SOFTMAX_CE,
+                             .n = 1300,
+                             .d = 33,
+                             .K = variant & 2 ? 4 : 10,
+                             .start = 150,
+                             .B = batches[bi],
+                             .xt = variant & 1 ? GSGD_XTYPE_U8 : GSGD_XTYPE_F32,
+                             .standardise = variant & 1,
+                             .permute = 1,
+                             .precision = precs[p],
+                             .seed = seed++};
+                fc_check(cpu, cpu, &c);
+            }
+}
+
 Test(fused_gradient, is_exact_on_exact_data_for_every_loss) {
     static const struct {
         gsgdi_loss kind;

@@ -107,7 +107,7 @@ static void check_gradient(const char *spec, int n_classes) {
         float *grads = calloc(m->n_params, sizeof *grads);
         double *p = malloc(m->n_params * sizeof *p);
         cr_assert(grads && p);
-        cr_assert_eq(gsgdi_model_forward(m, &sb, B), GSGD_STATUS_OK);
+        cr_assert_eq(gsgdi_model_forward(m, &sb, B, GSGD_PRECISION_FP32), GSGD_STATUS_OK);
         cr_assert_eq(gsgdi_model_backward(m, &sb, B, grads), GSGD_STATUS_OK);
 
         /* The analytic gradient is computed in fp32: each entry is a sum of

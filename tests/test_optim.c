@@ -181,19 +181,22 @@ static gsgd_options *lr_options(double lr, gsgd_lr_scaling scaling, double warmu
     cr_assert_eq(gsgd_set(o, GSGD_LR, lr), GSGD_STATUS_OK);
     cr_assert_eq(gsgd_set(o, GSGD_LR_SCALING, scaling), GSGD_STATUS_OK);
     cr_assert_eq(gsgd_set(o, GSGD_WARMUP, warmup), GSGD_STATUS_OK);
+    /* The default before issue 17, under which LR_STEP alone means step
+     * decay (the warmup test below relies on it). */
+    cr_assert_eq(gsgd_set(o, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT), GSGD_STATUS_OK);
     return o;
 }
 
 Test(lr_scaling, linear_and_sqrt_follow_the_batch_from_the_reference) {
-    gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 0);  /* reference 256 */
-    cr_expect(close_to(gsgdi_lr_at_step(o, 1024, 10, 0, 0), 0.4)); /* 0.1 * 4 */
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 10, 0, 0), 0.025)); /* 0.1 / 4 */
+    gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 0);        /* reference 256 */
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 1024, 10, 0, 0), 0.4)); /* 0.1 * 4 */
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 10, 0, 0), 0.025)); /* 0.1 / 4 */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_SQRT);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 1024, 10, 0, 0), 0.2)); /* 0.1 * 2 */
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 1024, 10, 0, 0), 0.2)); /* 0.1 * 2 */
     gsgd_set(o, GSGD_LR_REF_BATCH, 64);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 256, 10, 0, 0), 0.2)); /* 0.1 * sqrt(4) */
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 256, 10, 0, 0), 0.2)); /* 0.1 * sqrt(4) */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_NONE);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 4096, 10, 3, 7), 0.1));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 4096, 10, 3, 7), 0.1));
     gsgd_options_free(o);
 }
 
@@ -203,9 +206,9 @@ Test(lr_scaling, warmup_ramps_per_step_from_the_reference_rate_to_the_scaled_one
     gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_LINEAR, 1.0);
     const double ramp[] = {0.175, 0.25, 0.325, 0.4};
     for (int s = 0; s < 4; s++)
-        cr_expect(close_to(gsgdi_lr_at_step(o, 1024, 4, 0, (size_t)s), ramp[s]), "step %d: %g", s,
-                  gsgdi_lr_at_step(o, 1024, 4, 0, (size_t)s));
-    cr_expect(close_to(gsgdi_lr_at_step(o, 1024, 4, 1, 0), 0.4), "after the warmup");
+        cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 1024, 4, 0, (size_t)s), ramp[s]),
+                  "step %d: %g", s, gsgdi_lr_at_step(o, NULL, 1024, 4, 0, (size_t)s));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 1024, 4, 1, 0), 0.4), "after the warmup");
     cr_expect_eq(gsgdi_warmup_steps(o, 4), 4);
     gsgd_options_free(o);
 }
@@ -213,15 +216,15 @@ Test(lr_scaling, warmup_ramps_per_step_from_the_reference_rate_to_the_scaled_one
 Test(lr_scaling, warmup_without_upward_scaling_ramps_from_zero_across_epochs) {
     /* Half an epoch of 4 steps (T = 2) at 0.1: 0.05, then 0.1. */
     gsgd_options *o = lr_options(0.1, GSGD_LR_SCALING_NONE, 0.5);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 0), 0.05));
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 1), 0.1));
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 3), 0.1));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 0, 0), 0.05));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 0, 1), 0.1));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 0, 3), 0.1));
     /* Two epochs (T = 8) under step decay by 0.5 every epoch: the second
      * epoch's first step (t = 4) is 0.05 * 5 / 8. */
     gsgd_set(o, GSGD_WARMUP, 2.0);
     gsgd_set(o, GSGD_LR_STEP, 1);
     gsgd_set(o, GSGD_LR_GAMMA, 0.5);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 1, 0), 0.03125));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 1, 0), 0.03125));
     gsgd_options_free(o);
 }
 

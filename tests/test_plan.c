@@ -22,8 +22,13 @@
 
 typedef tu_fixture setup;
 
+/* These tests are of the memory bound and its clamps, which the small-data
+ * cap (MIN_EPOCH_STEPS, on by default since issue 17; its own tests are
+ * below) would hide on their few hundred rows: it is off here, as it was
+ * before. */
 static void start(setup *s, const char *data, const char *spec) {
     tu_fixture_start(s, data, spec, 1);
+    cr_assert_eq(gsgd_set(s->opts, GSGD_MIN_EPOCH_STEPS, 0), GSGD_STATUS_OK);
 }
 
 static void finish(setup *s) { tu_fixture_finish(s); }
@@ -153,6 +158,9 @@ Test(plan, bisection_under_injected_failure_matches_brute_force) {
         setup s;
         start(&s, "synth:3000,20,4", "mlp:32");
         gsgd_set(s.opts, GSGD_MAX_BATCH, 1e9);
+        /* The default before issue 17: the thresholds below leave no room
+         * for a cosine's table of per-step rates (n_train floats). */
+        gsgd_set(s.opts, GSGD_SCHEDULE, GSGD_SCHEDULE_CONSTANT);
         /* The planner believes in all free RAM; the "device" fails above
          * what is in use now plus extra[i]. */
         s.ctx->fail_alloc_above = s.ctx->bytes_in_use + extra[i];
@@ -281,6 +289,36 @@ Test(plan, a_fixed_batch_larger_than_the_data_is_clamped_and_says_so) {
     gsgd_set(s.opts, GSGD_BATCH, 320); /* exactly n: nothing clamped */
     cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
     cr_expect_str_eq(gsgd_plan_reason(p), "fixed by the caller (batch 320)");
+    gsgd_plan_free(p);
+    finish(&s);
+}
+
+Test(plan, small_data_gets_a_batch_of_at_least_min_epoch_steps_steps) {
+    /* 104 training rows: the CPU's batch 64 would take 2 steps an epoch;
+     * the default min_epoch_steps 16 allows floor(104 / 16) = 6 rows. */
+    setup s;
+    start(&s, "synth:130,4,3", "softmax");
+    double dflt;
+    gsgd_param_bounds(GSGD_MIN_EPOCH_STEPS, NULL, NULL, &dflt);
+    cr_assert_eq(dflt, 16.0);
+    gsgd_set(s.opts, GSGD_MIN_EPOCH_STEPS, dflt);
+    gsgd_batch_plan *p;
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_plan_batch(p), 6);
+    const char *why = gsgd_plan_reason(p);
+    cr_expect(
+        strstr(why, "104 training rows at batch 64 (the max useful batch) would take 2 steps") &&
+            strstr(why, "capped at 6 rows, 18 steps") && strstr(why, "min_epoch_steps 16"),
+        "%s", why);
+    gsgd_plan_free(p);
+    /* The trainer takes that batch; a fixed BATCH is never capped. */
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(s.model, s.train, s.opts, &tr), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_plan_batch(tr->plan), 6);
+    gsgd_trainer_free(tr);
+    gsgd_set(s.opts, GSGD_BATCH, 64);
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_plan_batch(p), 64);
     gsgd_plan_free(p);
     finish(&s);
 }

@@ -48,7 +48,8 @@ static void start(gpu_run *r, const char *spec) {
     cr_assert_eq(gsgd_model_create(r->ctx, spec, 784, 10, 0, &r->model), 0, "%s",
                  gsgd_last_error(r->ctx));
     cr_assert_eq(gsgd_options_create(&r->opts), GSGD_STATUS_OK);
-    gsgd_set(r->opts, GSGD_MAX_BATCH, 2147483647.0); /* memory decides */
+    gsgd_set(r->opts, GSGD_MAX_BATCH, 2147483647.0); /* memory decides, */
+    gsgd_set(r->opts, GSGD_MIN_EPOCH_STEPS, 0);      /* not the small-data cap (issue 17) */
 }
 
 static void finish(gpu_run *r) {

@@ -253,6 +253,39 @@ Test(planner, max_batch_caps_the_choice_as_given) {
     cr_expect_eq(why, GSGD_WHY_MEMORY);
 }
 
+Test(planner, small_data_keeps_min_epoch_steps_steps_per_epoch) {
+    /* iris's 105 training rows at the CPU's batch 64 take 2 steps an epoch;
+     * min_epoch_steps 16 allows floor(105 / 16) = 6 rows: 18 steps. */
+    size_t B = 64;
+    gsgdi_plan_why why = GSGD_WHY_MAX_BATCH;
+    gsgdi_plan_min_steps(105, 16, &B, &why);
+    cr_expect_eq(B, 6);
+    cr_expect_eq(why, GSGD_WHY_MIN_STEPS);
+    /* Above 32 rows the cap is rounded down to a multiple of 32, which only
+     * adds steps: 1000 / 16 = 62 -> 32, 32 steps. */
+    B = 1000;
+    why = GSGD_WHY_N_TRAIN;
+    gsgdi_plan_min_steps(1000, 16, &B, &why);
+    cr_expect_eq(B, 32);
+    /* Every n and minimum: at least the minimum of steps, or one row a step. */
+    for (size_t n = 1; n <= 300; n++)
+        for (size_t k = 1; k <= 40; k++) {
+            B = 64;
+            why = GSGD_WHY_MAX_BATCH;
+            gsgdi_plan_min_steps(n, k, &B, &why);
+            const size_t steps = (n + B - 1) / B;
+            cr_assert(B >= 1 && (steps >= k || B == 1), "n %zu, min %zu: batch %zu, %zu steps", n,
+                      k, B, steps);
+        }
+    /* Data large enough, or the minimum off: unchanged. */
+    B = 64;
+    why = GSGD_WHY_MAX_BATCH;
+    gsgdi_plan_min_steps(60000, 16, &B, &why);
+    cr_expect(B == 64 && why == GSGD_WHY_MAX_BATCH);
+    gsgdi_plan_min_steps(105, 0, &B, &why);
+    cr_expect(B == 64 && why == GSGD_WHY_MAX_BATCH);
+}
+
 Test(planner, tiny_per_sample_sizes_do_not_overflow) {
     size_t B, fit;
     gsgdi_plan_why why;

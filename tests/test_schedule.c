@@ -32,7 +32,7 @@ static gsgd_options *schedule(gsgd_schedule kind, double lr) {
 
 #define EXPECT_RATE(o, epoch, step, steps, want)                                                   \
     do {                                                                                           \
-        double got_ = gsgdi_schedule_lr((o), (epoch), (step), (steps));                            \
+        double got_ = gsgdi_schedule_lr((o), NULL, (epoch), (step), (steps));                      \
         cr_expect(close_to(got_, (want)), "epoch %d step %d: %.17g, want %.17g", (epoch),          \
                   (int)(step), got_, (double)(want));                                              \
     } while (0)
@@ -81,6 +81,49 @@ Test(schedule, cosine_anneals_per_step_over_all_epochs) {
     gsgd_options_free(o);
 }
 
+Test(schedule, cosine_under_epochs_auto_holds_then_decays_over_the_cooldown) {
+    /* EPOCHS 0 (the default) with COSINE and COSINE_PERIOD 0: lr until the
+     * loop finds the plateau, then from epoch from = 10, over T = 3 epochs,
+     * lr(e) = 0.01 + 0.09 (1 + cos(pi (e - 10) / 3)) / 2, and LR_MIN after. */
+    gsgd_options *o = schedule(GSGD_SCHEDULE_COSINE, 0.1);
+    gsgd_set(o, GSGD_LR_MIN, 0.01);
+    cr_expect(gsgdi_cooldown_applies(o));
+    const double pi = 3.14159265358979323846;
+    const gsgdi_cooldown none = {0}, cd = {.from = 10, .epochs = 3};
+    cr_expect(close_to(gsgdi_schedule_lr(o, NULL, 40, 7, 10), 0.1), "no cooldown yet");
+    cr_expect(close_to(gsgdi_schedule_lr(o, &none, 40, 7, 10), 0.1), "no cooldown yet");
+    cr_expect(close_to(gsgdi_schedule_lr(o, &cd, 9, 9, 10), 0.1), "before it");
+    cr_expect(close_to(gsgdi_schedule_lr(o, &cd, 10, 0, 10), 0.1), "its first step");
+    cr_expect(close_to(gsgdi_schedule_lr(o, &cd, 11, 5, 10), 0.055), "halfway: cos(pi/2) = 0");
+    cr_expect(
+        close_to(gsgdi_schedule_lr(o, &cd, 12, 9, 10), 0.01 + 0.045 * (1 + cos(pi * 2.9 / 3))));
+    cr_expect(close_to(gsgdi_schedule_lr(o, &cd, 13, 0, 10), 0.01), "at its end");
+    /* Its length: COOLDOWN (0.2) of the epochs trained, rounded, at least 1. */
+    cr_expect_eq(gsgdi_cooldown_epochs(o, 37), 7);
+    cr_expect_eq(gsgdi_cooldown_epochs(o, 2), 1);
+    gsgd_set(o, GSGD_COOLDOWN, 0.5);
+    cr_expect_eq(gsgdi_cooldown_epochs(o, 37), 19);
+    /* A given EPOCHS, or a given period, is the plain cosine again. */
+    gsgd_set(o, GSGD_EPOCHS, 4);
+    cr_expect(!gsgdi_cooldown_applies(o));
+    EXPECT_RATE(o, 2, 0, 10, 0.055);
+    gsgd_set(o, GSGD_EPOCHS, 0);
+    gsgd_set(o, GSGD_COSINE_PERIOD, 4);
+    cr_expect(!gsgdi_cooldown_applies(o));
+    EXPECT_RATE(o, 2, 0, 10, 0.055);
+    gsgd_options_free(o);
+}
+
+Test(schedule, tol_is_scikit_learns_under_epochs_auto_and_off_for_given_epochs) {
+    gsgd_options *o = schedule(GSGD_SCHEDULE_COSINE, 0.1);
+    cr_expect_eq(gsgdi_tol(o), 1e-3, "the default: EPOCHS 0, TOL automatic");
+    gsgd_set(o, GSGD_EPOCHS, 20);
+    cr_expect_eq(gsgdi_tol(o), 0.0, "a given EPOCHS runs all of them");
+    gsgd_set(o, GSGD_TOL, 1e-2);
+    cr_expect_eq(gsgdi_tol(o), 1e-2, "a given TOL is kept");
+    gsgd_options_free(o);
+}
+
 Test(schedule, cosine_restarts_with_growing_cycles) {
     /* SGDR with T_0 = 2 epochs, T_mult = 2: cycles [0,2), [2,6), [6,14).
      * At e = 2 and e = 6 the rate restarts at lr; at e = 4, halfway
@@ -123,7 +166,7 @@ Test(schedule, optimal_follows_scikit_learns_heuristic) {
     EXPECT_RATE(o, 0, 0, 100, sqrt(10.0));
     /* It ignores LR and LR_SCALING. */
     gsgd_set(o, GSGD_LR_SCALING, GSGD_LR_SCALING_LINEAR);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 4096, 100, 0, 0), sqrt(10.0)));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 4096, 100, 0, 0), sqrt(10.0)));
     gsgd_options_free(o);
 }
 
@@ -133,8 +176,9 @@ Test(schedule, warmup_scales_the_schedule_it_precedes) {
     gsgd_options *o = schedule(GSGD_SCHEDULE_COSINE, 0.1);
     gsgd_set(o, GSGD_EPOCHS, 1);
     gsgd_set(o, GSGD_WARMUP, 0.5);
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 0), 0.05));
-    cr_expect(close_to(gsgdi_lr_at_step(o, 64, 4, 0, 1), gsgdi_schedule_lr(o, 0, 1, 4)));
+    cr_expect(close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 0, 0), 0.05));
+    cr_expect(
+        close_to(gsgdi_lr_at_step(o, NULL, 64, 4, 0, 1), gsgdi_schedule_lr(o, NULL, 0, 1, 4)));
     cr_expect(gsgdi_lr_per_step(o));
     gsgd_options_free(o);
 }

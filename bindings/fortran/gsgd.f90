@@ -52,6 +52,8 @@ module gsgd
   integer(c_int), parameter :: GSGD_LOG_WARNING = 1
 
   ! gsgd_optim
+  integer(c_int), parameter :: GSGD_INDEX_INT32 = 0
+  integer(c_int), parameter :: GSGD_INDEX_INT64 = 1
   integer(c_int), parameter :: GSGD_OPTIM_SGD = 0
   integer(c_int), parameter :: GSGD_OPTIM_MOMENTUM = 1
   integer(c_int), parameter :: GSGD_OPTIM_NESTEROV = 2
@@ -101,6 +103,25 @@ module gsgd
   integer(c_int), parameter :: GSGD_N_ITER_NO_CHANGE = 35
   integer(c_int), parameter :: GSGD_TOL = 36
   integer(c_int), parameter :: GSGD_ON_NAN = 37
+  integer(c_int), parameter :: GSGD_MAX_EPOCHS = 38
+  integer(c_int), parameter :: GSGD_MIN_STEPS = 39
+  integer(c_int), parameter :: GSGD_STANDARDIZE = 40
+  integer(c_int), parameter :: GSGD_MIN_EPOCH_STEPS = 41
+  integer(c_int), parameter :: GSGD_COOLDOWN = 42
+  integer(c_int), parameter :: GSGD_PRECISION = 43
+
+  ! gsgd_standardize
+  integer(c_int), parameter :: GSGD_STANDARDIZE_OFF = 0
+  integer(c_int), parameter :: GSGD_STANDARDIZE_ON = 1
+  integer(c_int), parameter :: GSGD_STANDARDIZE_AUTO = 2
+
+  ! gsgd_stop_reason
+  integer(c_int), parameter :: GSGD_STOP_EPOCHS = 0
+  integer(c_int), parameter :: GSGD_STOP_CONVERGED = 1
+  integer(c_int), parameter :: GSGD_STOP_MAX_EPOCHS = 2
+  integer(c_int), parameter :: GSGD_STOP_TARGET = 3
+  integer(c_int), parameter :: GSGD_STOP_NO_IMPROVEMENT = 4
+  integer(c_int), parameter :: GSGD_STOP_LR_FLOOR = 5
 
   ! gsgd_batch_policy
   integer(c_int), parameter :: GSGD_BATCH_LARGEST = 0
@@ -124,6 +145,11 @@ module gsgd
   integer(c_int), parameter :: GSGD_ON_NAN_STOP = 0
   integer(c_int), parameter :: GSGD_ON_NAN_SKIP = 1
 
+  ! gsgd_precision
+  integer(c_int), parameter :: GSGD_PRECISION_FP32 = 0
+  integer(c_int), parameter :: GSGD_PRECISION_TF32 = 1
+  integer(c_int), parameter :: GSGD_PRECISION_BF16 = 2
+
   ! gsgd_data_format
   integer(c_int), parameter :: GSGD_FORMAT_AUTO = 0
   integer(c_int), parameter :: GSGD_FORMAT_CSV = 1
@@ -140,6 +166,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_STORAGE_AUTO = 0
   integer(c_int), parameter :: GSGD_STORAGE_F32 = 1
   integer(c_int), parameter :: GSGD_STORAGE_U8 = 2
+  integer(c_int), parameter :: GSGD_STORAGE_CSR = 3
 
   ! gsgd_data_param
   integer(c_int), parameter :: GSGD_DATA_FORMAT = 0
@@ -201,6 +228,10 @@ module gsgd
     integer(c_int) :: stopped_early
     real(c_double) :: validation_accuracy
     real(c_double) :: samples_per_second_warm
+    integer(c_int) :: stop_reason
+    integer(c_int) :: cooldown_epochs
+    real(c_double) :: train_seconds
+    real(c_double) :: eval_seconds
   end type gsgd_train_result
 
   interface
@@ -281,6 +312,61 @@ module gsgd
       integer(c_size_t), value :: n, d
       integer(c_int), value :: n_classes
       type(c_ptr), intent(out) :: out
+    end function
+    ! Sparse (CSR) datasets: indptr int64 (n + 1), indices of index_type,
+    ! values float32; d = 0 takes the largest index + 1.
+    integer(c_int) function gsgd_dataset_from_csr(ctx, n, d, indptr, indices, index_type, &
+        values, y, n_classes, out) bind(C, name="gsgd_dataset_from_csr")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, indptr, indices, values, y
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: index_type, n_classes
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_from_device_csr(ctx, n, d, indptr, indices, &
+        index_type, values, y, n_classes, out) bind(C, name="gsgd_dataset_from_device_csr")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ctx, indptr, indices, values, y
+      integer(c_size_t), value :: n, d
+      integer(c_int), value :: index_type, n_classes
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_sparse(ds, sparse, nnz) bind(C, name="gsgd_dataset_sparse")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_int), intent(out) :: sparse
+      integer(c_size_t), intent(out) :: nnz
+    end function
+    integer(c_int) function gsgd_dataset_set_features(ds, d) &
+        bind(C, name="gsgd_dataset_set_features")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_size_t), value :: d
+    end function
+    integer(c_int) function gsgd_predict_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_predict_classes_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_classes_dataset")
+      import :: c_ptr, c_int, c_int32_t
+      type(c_ptr), value :: model, ds
+      integer(c_int32_t), intent(out) :: out(*)
+    end function
+    ! out(n_outputs, n) and out(n_classes, n), as the host-row functions.
+    integer(c_int) function gsgd_decision_function_dataset(model, ds, out) &
+        bind(C, name="gsgd_decision_function_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
+    end function
+    integer(c_int) function gsgd_predict_proba_dataset(model, ds, out) &
+        bind(C, name="gsgd_predict_proba_dataset")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model, ds
+      real(c_float), intent(out) :: out(*)
     end function
     integer(c_int) function gsgd_dataset_from_host(ctx, X, y, n, d, n_classes, out) &
         bind(C, name="gsgd_dataset_from_host")
@@ -432,6 +518,14 @@ module gsgd
         bind(C, name="gsgd_model_fit_standardizer")
       import :: c_ptr, c_int
       type(c_ptr), value :: model, ds
+    end function
+    ! STANDARDIZE of opts applied to model for ds, as gsgd_trainer_create does.
+    integer(c_int) function gsgd_model_standardize(model, ds, opts, standardized, scale_ratio) &
+        bind(C, name="gsgd_model_standardize")
+      import :: c_ptr, c_int, c_double
+      type(c_ptr), value :: model, ds, opts
+      integer(c_int), intent(out) :: standardized
+      real(c_double), intent(out) :: scale_ratio
     end function
     integer(c_int) function gsgd_predict(model, X, n, out) bind(C, name="gsgd_predict")
       import :: c_ptr, c_int, c_size_t, c_float
@@ -609,6 +703,15 @@ module gsgd
       import :: c_ptr, c_size_t
       type(c_ptr), value :: plan
     end function
+    integer(c_size_t) function gsgd_plan_per_nonzero(plan) bind(C, name="gsgd_plan_per_nonzero")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
+    integer(c_size_t) function gsgd_plan_batch_nonzeros(plan) &
+        bind(C, name="gsgd_plan_batch_nonzeros")
+      import :: c_ptr, c_size_t
+      type(c_ptr), value :: plan
+    end function
     integer(c_size_t) function gsgd_plan_predicted(plan) bind(C, name="gsgd_plan_predicted")
       import :: c_ptr, c_size_t
       type(c_ptr), value :: plan
@@ -746,6 +849,25 @@ module gsgd
     end function
 
     ! ---- experimental (see the end of gsgd.h) -------------------------------
+    !> source: NUL-terminated (trim(s)//c_null_char); the detail of a
+    !> failure is in gsgd_last_error(c_null_ptr) of the calling thread.
+    integer(c_int) function gsgd_host_data_read(source, o, out) &
+        bind(C, name="gsgd_host_data_read")
+      import :: c_ptr, c_int, c_char
+      character(kind=c_char), intent(in) :: source(*)
+      type(c_ptr), value :: o
+      type(c_ptr), intent(out) :: out
+    end function
+    integer(c_int) function gsgd_dataset_upload(ctx, h, train, test) &
+        bind(C, name="gsgd_dataset_upload")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ctx, h
+      type(c_ptr), intent(out) :: train, test
+    end function
+    subroutine gsgd_host_data_free(h) bind(C, name="gsgd_host_data_free")
+      import :: c_ptr
+      type(c_ptr), value :: h
+    end subroutine
     integer(c_int) function gsgd_dataset_subset(ds, first, count, stride, out) &
         bind(C, name="gsgd_dataset_subset")
       import :: c_ptr, c_int, c_size_t

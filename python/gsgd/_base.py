@@ -20,11 +20,9 @@ except ImportError:  # scikit-learn 1.2 - 1.5
         return est._validate_data(*args, **kwargs)
 
 
-def _reject_sparse(X):
+def _is_sparse(X):
     import scipy.sparse
-    if scipy.sparse.issparse(X):
-        raise TypeError("gsgd: sparse input is not supported yet: the library has no sparse "
-                        "dataset. Pass X.toarray() if the dense array fits in memory.")
+    return scipy.sparse.issparse(X)
 
 
 def _xp(a):
@@ -51,6 +49,11 @@ class GsgdEstimator(BaseEstimator):
 
     _is_classifier = False
 
+    def __sklearn_tags__(self):  # scikit-learn >= 1.6 asks; older ones take sparse X as is
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X trains as CSR
+        return tags
+
     # --- options ------------------------------------------------------------
     def _seed(self):
         rs = self.random_state
@@ -60,8 +63,29 @@ class GsgdEstimator(BaseEstimator):
             return int(rs)  # as `gsgd train --seed`: one seed for init and shuffle
         return int(check_random_state(rs).randint(0, 2**31 - 1))
 
+    def _epochs(self):
+        """The library's EPOCHS: "auto" is 0 (until the loss stops improving by
+        tol, at most options' max_epochs, 1000 by default)."""
+        e = self.epochs
+        if isinstance(e, str) and e == "auto":
+            return 0
+        if isinstance(e, (int, np.integer)) and not isinstance(e, bool) and e > 0:
+            return int(e)
+        raise ValueError(f"epochs must be 'auto' or a positive integer, got {e!r}")
+
+    def _standardize(self):
+        """The library's STANDARDIZE for the first fit: True "on", False "off",
+        "auto" when the features' scales differ (gsgd_model_standardize)."""
+        s = self.standardize
+        if isinstance(s, str) and s == "auto":
+            return "auto"
+        if isinstance(s, (bool, np.bool_)):
+            return "on" if s else "off"
+        raise ValueError(f"standardize must be True, False or 'auto', got {s!r}")
+
     def _option_values(self, epochs, seed):
-        v = {"optim": self.optimizer, "schedule": self.schedule, "epochs": epochs, "seed": seed}
+        v = {"optim": self.optimizer, "schedule": self.schedule, "epochs": epochs, "seed": seed,
+             "standardize": self._standardize()}
         for name in ("lr", "momentum", "weight_decay"):
             if getattr(self, name) is not None:
                 v[name] = getattr(self, name)
@@ -91,7 +115,8 @@ class GsgdEstimator(BaseEstimator):
     def _check_X(self, X, reset):
         if is_device_array(X):
             return self._check_device_X(X, reset)
-        _reject_sparse(X)
+        if _is_sparse(X):  # kept sparse: CSR with float32 values (scikit-learn's checks)
+            return _validate_data(self, X, reset=reset, accept_sparse="csr", dtype=np.float32)
         if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
             X = host_array(X)
         return _validate_data(self, X, reset=reset, dtype=np.float32, order="C")
@@ -121,7 +146,9 @@ class GsgdEstimator(BaseEstimator):
                 raise ValueError(f"y must be 1D with {X.shape[0]} entries, got shape "
                                  f"{tuple(y.shape)}")
             return X, y
-        _reject_sparse(X)
+        if _is_sparse(X):
+            return _validate_data(self, X, y, reset=reset, accept_sparse="csr", dtype=np.float32,
+                                  y_numeric=not self._is_classifier)
         if hasattr(X, "__dlpack__") and not hasattr(X, "__array__"):
             X = host_array(X)
         return _validate_data(self, X, y, reset=reset, dtype=np.float32, order="C",
@@ -156,7 +183,7 @@ class GsgdEstimator(BaseEstimator):
 
     def _train(self, X, targets, n_classes, *, partial, first, resume_from=None):
         seed = self._seed() if first else self._seed_ + self._calls_
-        epochs = 1 if partial else self.epochs
+        epochs = 1 if partial else self._epochs()
         if resume_from is not None:
             opts, _, _ = checkpoint_options(resume_from)
             opts["epochs"] = epochs
@@ -166,6 +193,8 @@ class GsgdEstimator(BaseEstimator):
             values = self._option_values(epochs, seed)
             if partial:  # one epoch over the rows given, no early stopping
                 values.update(tol=0.0, validation_fraction=0.0)
+            if not first:  # the model keeps the standardiser it has, or none
+                values["standardize"] = "off"
             opts = Options(values)
             if first:
                 ctx = Context(self.device)
@@ -174,8 +203,8 @@ class GsgdEstimator(BaseEstimator):
                 model = self._model_
                 ctx = model.ctx
         ds = Dataset(ctx, X, targets, n_classes)
-        if first and resume_from is None and self.standardize:
-            model.fit_standardizer(ds)
+        if first and resume_from is None and self._standardize() == "on":
+            model.fit_standardizer(ds)  # on all of X, as `gsgd train --standardize`
         if first:
             self.history_ = []
             self._seed_, self._calls_, self.t_ = seed, 0, 0

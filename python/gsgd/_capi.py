@@ -122,10 +122,18 @@ class TrainResult(Structure):
                 ("seconds", c_double), ("samples_per_second", c_double),
                 ("time_to_target_s", c_double), ("lr", c_double), ("skipped_steps", c_size_t),
                 ("stopped_early", c_int), ("validation_accuracy", c_double),
-                ("samples_per_second_warm", c_double)]
+                ("samples_per_second_warm", c_double), ("stop_reason", c_int),
+                ("cooldown_epochs", c_int), ("train_seconds", c_double),
+                ("eval_seconds", c_double)]
+
+    # gsgd_stop_reason, by value
+    STOP_REASONS = ["epochs", "converged", "max_epochs", "target", "no_improvement", "lr_floor"]
 
     def as_dict(self):
-        return {name: getattr(self, name) for name, _ in self._fields_}
+        d = {name: getattr(self, name) for name, _ in self._fields_}
+        r = d["stop_reason"]
+        d["stop_reason"] = self.STOP_REASONS[r] if 0 <= r < len(self.STOP_REASONS) else r
+        return d
 
 
 PROGRESS_FN = CFUNCTYPE(c_int, POINTER(Progress), c_void_p)
@@ -146,6 +154,10 @@ _proto("gsgd_context_memory", _S, P, POINTER(c_size_t), POINTER(c_size_t))
 _proto("gsgd_info", _S, P, c_char_p, c_size_t)
 _proto("gsgd_dataset_from_host", _S, P, P, P, c_size_t, c_size_t, c_int, POINTER(P))
 _proto("gsgd_dataset_from_device", _S, P, P, P, c_size_t, c_size_t, c_int, POINTER(P))
+_proto("gsgd_dataset_from_csr", _S, P, c_size_t, c_size_t, P, P, c_int, P, P, c_int, POINTER(P))
+_proto("gsgd_dataset_from_device_csr", _S, P, c_size_t, c_size_t, P, P, c_int, P, P, c_int,
+       POINTER(P))
+_proto("gsgd_dataset_sparse", _S, P, POINTER(c_int), POINTER(c_size_t))
 _proto("gsgd_dataset_load", _S, P, c_char_p, POINTER(P), POINTER(P))
 _proto("gsgd_dataset_shape", _S, P, POINTER(c_size_t), POINTER(c_size_t), POINTER(c_int))
 _proto("gsgd_dataset_free", None, P)
@@ -156,6 +168,9 @@ _proto("gsgd_model_fit_standardizer", _S, P, P)
 _proto("gsgd_predict", _S, P, P, c_size_t, P)
 _proto("gsgd_decision_function", _S, P, P, c_size_t, P)
 _proto("gsgd_predict_proba", _S, P, P, c_size_t, P)
+_proto("gsgd_predict_dataset", _S, P, P, P)
+_proto("gsgd_decision_function_dataset", _S, P, P, P)
+_proto("gsgd_predict_proba_dataset", _S, P, P, P)
 _proto("gsgd_evaluate", _S, P, P, POINTER(EvalResult))
 _proto("gsgd_model_save", _S, P, c_char_p)
 _proto("gsgd_model_load", _S, P, c_char_p, POINTER(P))

@@ -188,6 +188,14 @@ def _device_f32c(a, name):
                     f"(got {ref.dtype}, contiguous={ref.c_contiguous})")
 
 
+def _is_sparse(X):
+    try:
+        import scipy.sparse
+    except ImportError:
+        return False
+    return scipy.sparse.issparse(X)
+
+
 class Dataset(Handle):
     """n x d features and n targets (class indices 0..K-1 as float, or real
     values with n_classes=0) as a gsgd dataset, without a copy where the
@@ -195,11 +203,18 @@ class Dataset(Handle):
     (gsgd_dataset_from_device over host memory); CUDA arrays (CuPy,
     PyTorch) are read in place on a CUDA context; host arrays on a CUDA
     context are copied to the device once (gsgd_dataset_from_host).
-    .copied says which: "none", "converted" (a conversion to C-contiguous
-    float32 was made first) or "uploaded"."""
+    A scipy.sparse matrix stays sparse (a CSR dataset): on the CPU its
+    indices (int32 or int64) and float32 values are read in place
+    (gsgd_dataset_from_device_csr); the row pointers become int64, the one
+    type the library takes (n + 1 numbers). .copied says which: "none",
+    "converted" (a conversion to C-contiguous float32, CSR, float32 values
+    or int64 row pointers was made first) or "uploaded"."""
 
     def __init__(self, ctx, X, y, n_classes=0):
         self.ctx = ctx
+        if _is_sparse(X):
+            self._init_csr(ctx, X, y, n_classes)
+            return
         from ._arrays import is_device_array
         dev = is_device_array(X)
         if dev != is_device_array(y):
@@ -232,6 +247,47 @@ class Dataset(Handle):
         self._keep = (xr, yr)  # the arrays a wrapped dataset reads
         self.shape = (n, d)
         self.n_classes = int(n_classes)
+
+    def _init_csr(self, ctx, X, y, n_classes):
+        from ._arrays import is_device_array
+        if is_device_array(y):
+            raise TypeError("gsgd: a scipy.sparse X is in host memory, so y must be too")
+        conv = X.format != "csr"
+        X = X.tocsr()
+        data, indices = X.data, X.indices
+        if data.dtype != np.float32 or not data.flags.c_contiguous:
+            data, conv = np.ascontiguousarray(data, dtype=np.float32), True
+        if indices.dtype not in (np.int32, np.int64) or not indices.flags.c_contiguous:
+            indices, conv = np.ascontiguousarray(indices, dtype=np.int64), True
+        indptr = X.indptr
+        if indptr.dtype != np.int64 or not indptr.flags.c_contiguous:
+            indptr, conv = np.ascontiguousarray(indptr, dtype=np.int64), True
+        y, cy = _host_f32c(y, "y")
+        n, d = X.shape
+        if y.ndim != 1 or y.shape[0] != n:
+            raise ValueError(f"gsgd: X must be n x d and y n long; got {X.shape} and {y.shape}")
+        it = 1 if indices.dtype == np.int64 else 0  # GSGD_INDEX_INT64 / INT32
+        args = (ctx.ptr, n, d, c_void_p(indptr.ctypes.data), c_void_p(indices.ctypes.data), it,
+                c_void_p(data.ctypes.data), c_void_p(y.ctypes.data), int(n_classes))
+        out = c_void_p()
+        if ctx.device == "cpu":
+            st = lib.gsgd_dataset_from_device_csr(*args, byref(out))
+            self.copied = "converted" if (conv or cy) else "none"
+        else:
+            st = lib.gsgd_dataset_from_csr(*args, byref(out))
+            self.copied = "uploaded"
+        check(st, ctx.ptr)
+        self._own(out, lib.gsgd_dataset_free, ctx)
+        self._keep = (indptr, indices, data, y)  # the arrays a wrapped dataset reads
+        self.shape = (n, d)
+        self.n_classes = int(n_classes)
+
+    @property
+    def sparse(self):
+        """Whether the dataset holds CSR rows."""
+        flag = c_int()
+        check(lib.gsgd_dataset_sparse(self._ptr, byref(flag), None), self.ctx.ptr)
+        return bool(flag.value)
 
     @classmethod
     def load(cls, ctx, spec):
@@ -269,6 +325,8 @@ class Options(Handle):
         "lr_scaling": ["none", "linear", "sqrt"],
         "on_nan": ["stop", "skip"],
         "batch_policy": ["largest", "fastest"],
+        "standardize": ["off", "on", "auto"],
+        "precision": ["fp32", "tf32", "bf16"],
     }
 
     def __init__(self, values=None):
@@ -381,7 +439,18 @@ class Model(Handle):
     def fit_standardizer(self, ds):
         check(lib.gsgd_model_fit_standardizer(self._ptr, ds.ptr), self.ctx.ptr)
 
+    def _rows_sparse(self, fn, X, cols):
+        """fn's dataset form over scipy.sparse rows: the rows stay CSR."""
+        n = X.shape[0]
+        ds = Dataset(self.ctx, X, np.zeros(n, np.float32), 0)
+        out = np.empty((n, cols), np.float32)
+        check(fn(self._ptr, ds.ptr, c_void_p(out.ctypes.data)), self.ctx.ptr)
+        return out
+
     def _rows(self, fn, X, cols):
+        if _is_sparse(X):
+            # gsgd_predict -> gsgd_predict_dataset, and so on
+            return self._rows_sparse(getattr(lib, fn.__name__ + "_dataset"), X, cols)
         X, _ = _host_f32c(X, "X")
         n = X.shape[0]
         out = np.empty((n, cols), np.float32)

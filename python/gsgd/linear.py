@@ -18,18 +18,26 @@ _COMMON_DOC = """
         momentum) with momentum, PyTorch's defaults for adaptive rules).
     momentum, weight_decay : float or None (None: the rule's default).
     batch_size : "auto" (the largest that fits mem_limit, capped at 64 on the
-        CPU and 1024 on CUDA), "fastest" (the fastest measured power of two)
-        or an int.
+        CPU and 1024 on CUDA, and on small data at n / 16 rows: an epoch
+        takes at least 16 steps, options' min_epoch_steps), "fastest" (the
+        fastest measured power of two) or an int.
     schedule : "constant", "step", "exponential", "cosine", "invscaling",
         "optimal" or "adaptive".
-    epochs : passes over the data at most (scikit-learn's max_iter).
+    epochs : passes over the data at most (scikit-learn's max_iter), or
+        "auto": until the loss stops improving by tol for n_iter_no_change
+        epochs, after at least 5000 steps, at most 1000 epochs (options'
+        min_steps, max_epochs; with schedule="cosine" the rate then decays
+        over a cooldown before the stop: gsgd's own default).
     tol, n_iter_no_change : stop when the training loss (or the validation
         accuracy) has not improved by tol for n_iter_no_change epochs; tol=None
         never stops early.
     validation_fraction : > 0 holds out that share of the training data and
         stops on its accuracy (scikit-learn's early_stopping).
-    standardize : standardise every feature with the training data's mean and
-        standard deviation, inside the model (kept when pickled).
+    standardize : True standardises every feature with the training data's
+        mean and standard deviation, inside the model (kept when pickled);
+        "auto" does so when the features' scales differ (gsgd's default:
+        the largest column's root mean square over the median's > 10);
+        False never.
     device : "auto" (CUDA when usable, else the CPU), "cpu", "cuda", "cuda:N".
     mem_limit : memory the planner may use: bytes, "2GiB" or "50%".
     random_state : int (gsgd's seed, as `gsgd train --seed`), RandomState or

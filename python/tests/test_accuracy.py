@@ -39,7 +39,8 @@ def test_small_datasets_reach_the_clis_accuracy(tmp_path, name, load, model):
     write_csv(tmp_path / "test.csv", Xte, yte)
     want = cli_accuracy(tmp_path, ["--data", f"csv:{tmp_path}/train.csv:label=last", "--test",
                                    f"csv:{tmp_path}/test.csv:label=last", "--model", model,
-                                   "--standardize", "--epochs", "30", "--seed", "7"])
+                                   "--standardize", "--epochs", "30", "--seed", "7",
+                                   "--schedule", "constant"])  # the estimators' default
     kw = dict(standardize=True, epochs=30, tol=None, random_state=7, device="cpu")
     est = gsgd.SGDClassifier(loss="log_loss", **kw) if model == "softmax" else \
         gsgd.MLPClassifier((32,), **kw)
@@ -51,7 +52,7 @@ def test_small_datasets_reach_the_clis_accuracy(tmp_path, name, load, model):
 def test_fashion_mnist_softmax_reaches_the_clis_accuracy(tmp_path, fashion_mnist):
     X, y, Xt, yt = fashion_mnist
     want = cli_accuracy(tmp_path, ["--data", "fashion-mnist", "--model", "softmax",
-                                   "--epochs", "3", "--seed", "0"])
+                                   "--epochs", "3", "--seed", "0", "--schedule", "constant"])
     clf = gsgd.SGDClassifier(loss="log_loss", epochs=3, tol=None, random_state=0,
                              device="cpu").fit(X, y)
     assert clf.score(Xt, yt) == pytest.approx(want, abs=0.5 / len(yt))
@@ -61,7 +62,7 @@ def test_fashion_mnist_softmax_reaches_the_clis_accuracy(tmp_path, fashion_mnist
 def test_fashion_mnist_mlp_reaches_the_clis_accuracy(tmp_path, fashion_mnist):
     X, y, Xt, yt = fashion_mnist
     want = cli_accuracy(tmp_path, ["--data", "fashion-mnist", "--model", "mlp:32",
-                                   "--epochs", "1", "--seed", "0"])
+                                   "--epochs", "1", "--seed", "0", "--schedule", "constant"])
     clf = gsgd.MLPClassifier((32,), epochs=1, tol=None, random_state=0, device="cpu").fit(X, y)
     assert clf.score(Xt, yt) == pytest.approx(want, abs=0.5 / len(yt))
     assert want > 0.8

@@ -106,3 +106,23 @@ def test_the_update_refuses_buffers_it_cannot_use_in_place():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         opt.step(ro, g)
+
+
+def test_sparse_csr_is_read_in_place_where_its_types_allow():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    ctx = gsgd.Context("cpu")
+    rng = np.random.default_rng(2)
+    X = scipy_sparse.random(50, 30, density=0.1, format="csr", dtype=np.float32, random_state=1)
+    y = (rng.uniform(size=50) > 0.5).astype(np.float32)
+    ds = gsgd.Dataset(ctx, X, y, 2)
+    assert ds.sparse and ds.shape == (50, 30)
+    # scipy's int32 row pointers become the library's int64: a copy of 51 numbers
+    assert ds.copied == "converted"
+    X.indptr = X.indptr.astype(np.int64)
+    ds = gsgd.Dataset(ctx, X, y, 2)
+    assert ds.copied == "none"
+    assert ctx.memory() == (0, 0), "indices and values read in place"
+    m = gsgd.Model(ctx, "logistic", 30, 2, seed=1)
+    dense = gsgd.Dataset(ctx, X.toarray(), y, 2)
+    assert not dense.sparse
+    assert abs(m.evaluate(ds)["loss"] - m.evaluate(dense)["loss"]) < 1e-5

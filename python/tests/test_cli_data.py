@@ -58,8 +58,10 @@ def test_regression_csv_is_close_to_ridge_on_the_same_split(tmp_path):
     p = ridge.predict(Xte)
     want = {"r2": r2_score(yte, p), "rmse": mean_squared_error(yte, p) ** 0.5,
             "mae": mean_absolute_error(yte, p)}
-    # SGD at a constant rate ends near the least-squares fit, not on it:
-    # within 0.03 of r2 (about 1.5% of the mse) and 3% of rmse and mae.
+    # SGD ends near the least-squares fit, not on it: within 0.03 of r2
+    # (about 1.5% of the mse) and 3% of rmse and mae. Measured against
+    # Ridge's r2 0.358: 0.352 with the default cosine, 0.364 at the
+    # constant rate that was the default when this was written.
     assert got["r2"] == pytest.approx(want["r2"], abs=0.03), (got, want)
     assert got["rmse"] == pytest.approx(want["rmse"], rel=0.03), (got, want)
     assert got["mae"] == pytest.approx(want["mae"], rel=0.03), (got, want)

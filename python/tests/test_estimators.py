@@ -53,11 +53,47 @@ def test_predict_proba_exists_only_where_the_loss_has_probabilities():
     assert hasattr(gsgd.MLPClassifier(), "predict_proba")
 
 
-def test_sparse_input_is_refused_with_a_type_error():
+def _sparse_blobs(fmt="csr"):
+    """A 3-class problem in 400 features, 6 nonzeros a row (1.5%)."""
     scipy_sparse = pytest.importorskip("scipy.sparse")
-    X = scipy_sparse.random(20, 5, density=0.3, format="csr", random_state=0)
-    with pytest.raises(TypeError, match="sparse input is not supported yet"):
-        gsgd.SGDClassifier(device="cpu").fit(X, np.arange(20) % 2)
+    rng = np.random.default_rng(3)
+    n, d = 600, 400
+    y = rng.integers(0, 3, n)
+    rows = np.repeat(np.arange(n), 6)
+    cols = np.concatenate([np.r_[y[i] * 5 + rng.integers(0, 5, 2), rng.integers(20, d, 4)]
+                           for i in range(n)])
+    vals = rng.uniform(0.5, 1.5, n * 6)
+    X = scipy_sparse.coo_matrix((vals, (rows, cols)), shape=(n, d)).asformat(fmt)
+    return X, y
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_trains_sparse_and_predicts_as_its_dense_copy(fmt):
+    X, y = _sparse_blobs(fmt)
+    clf = gsgd.SGDClassifier(loss="log_loss", device="cpu", random_state=0, epochs=20).fit(X, y)
+    assert clf.n_features_in_ == 400
+    assert clf.score(X, y) > 0.9
+    D = X.toarray()
+    # the same model on the same rows, given sparse or dense
+    np.testing.assert_allclose(clf.decision_function(X), clf.decision_function(D), rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(X), clf.predict_proba(D), rtol=1e-5, atol=1e-6)
+    assert np.array_equal(clf.predict(X), clf.predict(D))
+    reg = gsgd.SGDRegressor(device="cpu", random_state=0, epochs=5).fit(X, y.astype(float))
+    np.testing.assert_allclose(reg.predict(X), reg.predict(D), rtol=1e-5, atol=1e-5)
+    mlp = gsgd.MLPClassifier(hidden_layer_sizes=(8,), device="cpu", random_state=0,
+                             epochs=5).fit(X, y)
+    np.testing.assert_allclose(mlp.predict_proba(X), mlp.predict_proba(D), rtol=1e-5, atol=1e-6)
+
+
+def test_sparse_input_with_a_standardizer_is_scaled_not_centred():
+    X, y = _sparse_blobs()
+    clf = gsgd.SGDClassifier(loss="log_loss", device="cpu", standardize=True, random_state=0,
+                             epochs=10).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    # the model fitted on sparse rows scales them only: dense rows agree
+    np.testing.assert_allclose(clf.decision_function(X), clf.decision_function(X.toarray()),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_bad_parameters_raise_value_errors_at_fit(blobs):

@@ -13,7 +13,8 @@ import gsgd
 
 def test_the_plan_is_the_memory_table_as_a_dict(blobs):
     X, y = blobs
-    p = gsgd.plan(X, y, "softmax", device="cpu")
+    # min_epoch_steps 0: no small-data cap (600 / 16 rows would give 32).
+    p = gsgd.plan(X, y, "softmax", device="cpu", options={"min_epoch_steps": 0})
     assert p["device"] == "cpu" and p["n_train"] == 600
     assert p["batch"] == 64, p["reason"]  # the CPU's cap
     assert p["predicted"] == p["fixed"] + p["batch"] * p["per_sample"]
@@ -49,8 +50,11 @@ def test_bench_trains_once_per_batch_and_returns_records(blobs):
 
 def test_the_bench_sweep_is_powers_of_two_up_to_the_planned_batch(blobs):
     X, y = blobs
-    rows = gsgd.bench(X, y, "softmax", device="cpu", as_frame=False)
+    rows = gsgd.bench(X, y, "softmax", device="cpu", as_frame=False,
+                      options={"min_epoch_steps": 0})
     assert [r["batch"] for r in rows] == [32, 64]
+    # By default an epoch of the 600 rows takes at least 16 steps: 32 rows.
+    assert gsgd.plan(X, y, "softmax", device="cpu")["batch"] == 32
 
 
 def test_bench_gives_a_data_frame_with_pandas(blobs):
@@ -165,3 +169,36 @@ def test_mlp_coefs_reproduce_the_logits(blobs):
             a = np.maximum(a, 0)
     np.testing.assert_allclose(clf.decision_function(X), a, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_the_train_result_says_why_training_stopped(blobs):
+    # gsgd_train_result's last fields (issue 17) through ctypes: a given
+    # number of epochs, then epochs auto (EPOCHS 0) with its cosine cooldown.
+    X, y = blobs
+    ctx = gsgd.Context("cpu")
+    ds = gsgd.Dataset(ctx, X.astype(np.float32), y.astype(np.float32), 3)
+    r = gsgd.Trainer(gsgd.Model(ctx, "softmax", 3, 3), ds, {"epochs": 2}).train()
+    assert (r["epochs"], r["stop_reason"], r["cooldown_epochs"]) == (2, "epochs", 0)
+    r = gsgd.Trainer(gsgd.Model(ctx, "softmax", 3, 3), ds,
+                     {"epochs": 0, "min_steps": 0, "max_epochs": 200}).train()
+    assert r["stop_reason"] == "converged", r
+    assert 1 <= r["cooldown_epochs"] < r["epochs"] < 200
+    assert r["steps"] == r["epochs"] * math.ceil(600 / r["batch"])
+
+
+def test_epochs_and_standardize_take_auto(blobs):
+    X, y = blobs
+    clf = gsgd.SGDClassifier(loss="log_loss", epochs="auto", schedule="cosine", device="cpu",
+                             random_state=0).fit(X, y)
+    assert 1 <= clf.n_iter_ < 1000 and clf.t_ >= 5000 and clf.score(X, y) > 0.9
+    # A column 1000 times the others: "auto" standardises, False does not.
+    Xw = X * [1000.0, 1.0, 1.0]
+    kw = dict(loss="log_loss", epochs=5, tol=None, device="cpu", random_state=0)
+    auto = gsgd.SGDClassifier(standardize="auto", **kw).fit(Xw, y)
+    on = gsgd.SGDClassifier(standardize=True, **kw).fit(Xw, y)
+    off = gsgd.SGDClassifier(standardize=False, **kw).fit(Xw, y)
+    np.testing.assert_array_equal(auto.decision_function(Xw), on.decision_function(Xw))
+    assert np.any(off.decision_function(Xw) != on.decision_function(Xw))
+    for bad in ({"epochs": "forever"}, {"standardize": "yes"}):
+        with pytest.raises(ValueError):
+            gsgd.SGDClassifier(device="cpu", **bad).fit(X, y)

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/sparse.h"
 #include "gsgd.h"
 
 typedef struct gsgd_context gsgd_context;
@@ -145,11 +146,36 @@ typedef struct {
     const float *mean, *inv_std; /* or NULL: no standardisation */
     const float *W, *b;
     float grad_scale;
+    gsgd_precision precision; /* of the two products, as gemm's prec */
     float *dW, *db;
     double *acc;          /* 2 doubles */
     void *scratch;        /* linear_grad_scratch bytes, */
     size_t scratch_bytes; /* that many */
 } gsgdi_linear_grad_args;
+
+/* The row-sparse update of one weight matrix W (d rows of K, a view of
+ * the flat buffer at offset w_off, every element a weight that decays):
+ * the rule's step on the rows of the batch's distinct features only
+ * (gsgdi_csr_batch), with their compact gradient gW (n_feat rows of K).
+ * Rows absent from the batch are not touched. For plain SGD that is the
+ * dense update exactly, once the lazy decay (decay != NULL) has caught the
+ * rows up (csr_catch_up before the forward pass, csr_flush at the end);
+ * for Adagrad without weight decay it is the dense update; for Adam and
+ * AdamW it is PyTorch's SparseAdam (absent rows keep their weights and
+ * moments; t is the global step). */
+typedef struct {
+    const float *lr; /* this step's rate */
+    float *W;        /* the matrix's rows */
+    float *state[2]; /* the same rows of the optimizer state, or NULL */
+    const float *gW; /* n_feat x K */
+    const gsgdi_csr_batch *batch;
+    size_t K;
+    uint64_t t;
+    int t_in_epoch;
+    gsgdi_guard *guard;
+    size_t step;                   /* this step's index in the epoch */
+    const gsgdi_lazy_decay *decay; /* plain SGD with weight decay; else NULL */
+} gsgdi_rows_update_args;
 
 /* What the bench reports of the machine a context runs on. */
 typedef struct {
@@ -250,10 +276,41 @@ typedef struct gsgdi_backend {
     gsgd_status (*mem_info)(gsgd_context *ctx, size_t *free_bytes, size_t *total_bytes);
 
     /* C = alpha * op(A) op(B) + beta * C, C is M x N, op(A) M x K, row-major;
-     * trans_a/trans_b nonzero transpose A/B. */
-    gsgd_status (*gemm)(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N, size_t K,
-                        float alpha, const float *A, size_t lda, const float *B, size_t ldb,
-                        float beta, float *C, size_t ldc);
+     * trans_a/trans_b nonzero transpose A/B. The products in precision
+     * prec (gsgd.h's gsgd_precision): each element of op(A) and op(B)
+     * rounded as precision.h's gsgdi_round_input does, sums in FP32; the
+     * CPU's FP32 is OpenBLAS's SGEMM as it always was. */
+    gsgd_status (*gemm)(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b, size_t M,
+                        size_t N, size_t K, float alpha, const float *A, size_t lda, const float *B,
+                        size_t ldb, float beta, float *C, size_t ldc);
+
+    /* ---- dense layers with fused epilogues: optional (NULL on the CPU,
+     * whose reference is the composed ops below). rows x in inputs X, a
+     * layer's in x out weights W and out biases b, row-major, the products
+     * in precision prec. Each sets *taken to 0 and does nothing (returning
+     * OK) where the backend does not fuse that call (its shape, its
+     * pointers' alignment, the precision); the caller then composes gemm,
+     * bias_act, relu_backward and col_sum as it would without them. */
+
+    /* Y = X W + b, and max(Y, 0) when relu; with relu and mask not NULL,
+     * also one bit per element of Y > 0 into mask, rows of
+     * relu_mask_row_bytes(out) bytes: what dense_backward_data reads. */
+    gsgd_status (*dense_forward)(gsgd_context *ctx, gsgd_precision prec, size_t rows, size_t in,
+                                 size_t out, const float *X, const float *W, const float *b,
+                                 int relu, float *Y, void *mask, int *taken);
+    /* dX = (dY W^T) where mask's bit is set, else 0 (mask: the forward's of
+     * the layer whose output dX is the gradient of, so relu_backward's
+     * A > 0); db = sum over rows of dX: that layer's bias gradient. dY is
+     * rows x out, dX rows x in. */
+    gsgd_status (*dense_backward_data)(gsgd_context *ctx, gsgd_precision prec, size_t rows,
+                                       size_t in, size_t out, const float *dY, const float *W,
+                                       const void *mask, float *dX, float *db, int *taken);
+    /* dW = X^T dY (in x out) and db = sum over rows of dY (out). */
+    gsgd_status (*dense_backward_weights)(gsgd_context *ctx, gsgd_precision prec, size_t rows,
+                                          size_t in, size_t out, const float *X, const float *dY,
+                                          float *dW, float *db, int *taken);
+    /* Bytes of one row of dense_forward's mask for cols columns. */
+    size_t (*relu_mask_row_bytes)(size_t cols);
 
     /* Y[r][c] += b[c]; then Y = max(Y, 0) when relu is nonzero. */
     gsgd_status (*bias_act)(gsgd_context *ctx, float *Y, const float *b, size_t rows, size_t cols,
@@ -276,6 +333,51 @@ typedef struct gsgdi_backend {
      * any storage type, without a trip through the host. */
     gsgd_status (*copy_2d)(gsgd_context *ctx, void *dst, size_t dpitch, const void *src,
                            size_t spitch, size_t width, size_t height);
+
+    /* ---- sparse (CSR) data: backend/sparse.h ---------------------------- */
+
+    /* Rows row_i = perm[start + i] (start + i when perm is NULL), i < B,
+     * of the CSR X into out: out->ptr, col, row and val (val times
+     * inv_std[col] when inv_std is not NULL: scaling only, a sparse row
+     * is never centred), and yb[i] = y[row_i]. The caller guarantees that
+     * the B rows hold at most out->cap nonzeros (the planner's bound). */
+    gsgd_status (*csr_gather)(gsgd_context *ctx, const gsgdi_csr *X, const float *y,
+                              const uint32_t *perm, size_t start, size_t B, const float *inv_std,
+                              gsgdi_csr_batch *out, float *yb);
+    /* Bytes of scratch csr_compact needs for batches of up to cap
+     * nonzeros over d features. */
+    size_t (*csr_compact_scratch)(gsgd_context *ctx, size_t d, size_t cap);
+    /* Groups a gathered batch of B rows by feature: feat, n_feat, fptr,
+     * order (gsgdi_csr_batch). Deterministic. */
+    gsgd_status (*csr_compact)(gsgd_context *ctx, gsgdi_csr_batch *b, size_t B, size_t d);
+    /* Z[i] = sum over row i's nonzeros p of val[p] W[col[p]] (W d x K
+     * row-major), plus bias[k], then max(., 0) when relu: the forward of a
+     * dense layer on sparse input, the order of the row's nonzeros kept. */
+    gsgd_status (*csr_matmul)(gsgd_context *ctx, const gsgdi_csr_batch *b, size_t B, const float *W,
+                              size_t K, const float *bias, int relu, float *Z);
+    /* The compact weight gradient gW[i] = sum over feat[i]'s nonzeros p,
+     * in batch order, of val[p] dZ[row[p]] (n_feat x K), accumulated in
+     * double: X^T dZ on the rows X touches. Deterministic. */
+    gsgd_status (*csr_weight_grad)(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *dZ,
+                                   size_t K, float *gW);
+    /* dW[feat[i]] = gW[i] for i < n_feat; other rows of dW untouched (the
+     * caller zeroed them): the compact gradient as a dense one. */
+    gsgd_status (*csr_scatter)(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *gW,
+                               size_t K, float *dW);
+    /* The lazy decay before step `step`'s forward pass: each row feat[i]
+     * of W caught up to that step (sparse.h's gsgdi_lazy_decay). */
+    gsgd_status (*csr_catch_up)(gsgd_context *ctx, const gsgdi_csr_batch *b, float *W, size_t K,
+                                const gsgdi_lazy_decay *decay, size_t step);
+    /* Every one of the d rows of W caught up to step `step`, then upto and
+     * logf zeroed: W holds the true weights, nothing is pending. */
+    gsgd_status (*csr_flush)(gsgd_context *ctx, float *W, size_t d, size_t K,
+                             const gsgdi_lazy_decay *decay, size_t step);
+    /* The row-sparse update (gsgdi_rows_update_args); with a decay, also
+     * writes logf[step + 1]. Rules: SGD, Adagrad, Adam, AdamW; no clipping,
+     * L1 step, average or skipping guard (the trainer updates densely
+     * then). A stop-mode guard records a weight that went non-finite. */
+    gsgd_status (*update_rows)(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                               const gsgdi_rows_update_args *a);
 
     /* Loss of B rows of logits Z (B x K) against targets y. Adds the sum of
      * per-sample losses to acc[0] and the number of correct predictions to

@@ -1,7 +1,8 @@
 /*
  * CPU backend: the numerical reference for every other backend.
- * GEMMs through CBLAS (OpenBLAS), the rest as plain loops, parallel with
- * OpenMP where the loop is long enough to pay for it. Reductions accumulate
+ * GEMMs through CBLAS (OpenBLAS; cpu_gemm.c, with the reduced precisions),
+ * the rest as plain loops, parallel with OpenMP where the loop is long
+ * enough to pay for it. Reductions accumulate
  * in double so the reference is more accurate than the kernels it checks.
  * The update and the norms it takes are in cpu_update.c, the backend's
  * lifetime, memory size, description and clock in cpu_context.c.
@@ -44,19 +45,6 @@ static gsgd_status cpu_zero(gsgd_context *ctx, void *p, size_t bytes) {
 
 static gsgd_status cpu_sync(gsgd_context *ctx) {
     (void)ctx;
-    return GSGD_STATUS_OK;
-}
-
-static gsgd_status cpu_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
-                            size_t K, float alpha, const float *A, size_t lda, const float *B,
-                            size_t ldb, float beta, float *C, size_t ldc) {
-    GSGD_RETURN_ERROR_IF(M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, ctx,
-                         GSGD_STATUS_TOO_LARGE, "cpu gemm: %zux%zux%zu exceeds CBLAS int range", M,
-                         N, K);
-    if (M == 0 || N == 0) return GSGD_STATUS_OK;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
-                (int)ldb, beta, C, (int)ldc);
     return GSGD_STATUS_OK;
 }
 
@@ -262,12 +250,13 @@ static gsgd_status fused_tiles(gsgd_context *ctx, const gsgdi_linear_grad_args *
         const int first = tile == t0;
         GSGD_FORWARD_IF_ERROR(cpu_gather(ctx, a->X, a->xt, a->y, d, a->perm, a->start + lo, t,
                                          a->mean, a->inv_std, Xt, yt));
-        GSGD_FORWARD_IF_ERROR(cpu_gemm(ctx, 0, 0, t, K, d, 1.0f, Xt, d, a->W, K, 0.0f, Zt, K));
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_cpu_gemm(ctx, a->precision, 0, 0, t, K, d, 1.0f, Xt, d, a->W, K, 0.0f, Zt, K));
         GSGD_FORWARD_IF_ERROR(cpu_bias_act(ctx, Zt, a->b, t, K, 0));
         GSGD_FORWARD_IF_ERROR(
             cpu_loss(ctx, a->kind, Zt, yt, t, K, a->classify, a->grad_scale, dZt, acc));
-        GSGD_FORWARD_IF_ERROR(
-            cpu_gemm(ctx, 1, 0, d, K, t, 1.0f, Xt, d, dZt, K, first ? 0.0f : 1.0f, dW, K));
+        GSGD_FORWARD_IF_ERROR(gsgdi_cpu_gemm(ctx, a->precision, 1, 0, d, K, t, 1.0f, Xt, d, dZt, K,
+                                             first ? 0.0f : 1.0f, dW, K));
         GSGD_FORWARD_IF_ERROR(cpu_col_sum(ctx, dZt, t, K, first ? db : db_tile));
         if (!first)
             for (size_t k = 0; k < K; k++) db[k] += db_tile[k];
@@ -370,7 +359,7 @@ static const gsgdi_backend cpu_backend = {
     .zero = cpu_zero,
     .sync = cpu_sync,
     .mem_info = gsgdi_cpu_mem_info,
-    .gemm = cpu_gemm,
+    .gemm = gsgdi_cpu_gemm,
     .bias_act = cpu_bias_act,
     .relu_backward = cpu_relu_backward,
     .col_sum = cpu_col_sum,
@@ -381,6 +370,15 @@ static const gsgdi_backend cpu_backend = {
     .perm_scratch_bytes = cpu_perm_scratch_bytes,
     .update = gsgdi_cpu_update,
     .sumsq = gsgdi_cpu_sumsq,
+    .csr_gather = gsgdi_cpu_csr_gather,
+    .csr_compact_scratch = gsgdi_cpu_csr_compact_scratch,
+    .csr_compact = gsgdi_cpu_csr_compact,
+    .csr_matmul = gsgdi_cpu_csr_matmul,
+    .csr_weight_grad = gsgdi_cpu_csr_weight_grad,
+    .csr_scatter = gsgdi_cpu_csr_scatter,
+    .csr_catch_up = gsgdi_cpu_csr_catch_up,
+    .csr_flush = gsgdi_cpu_csr_flush,
+    .update_rows = gsgdi_cpu_update_rows,
     .linear_grad_scratch = cpu_linear_grad_scratch,
     .linear_grad = cpu_linear_grad,
     .linear_grad_min_batch = 1, /* measured faster, or alike, from batch 32 */

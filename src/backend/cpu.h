@@ -20,9 +20,34 @@
 gsgd_status gsgdi_cpu_sumsq(gsgd_context *ctx, const float *x, const size_t *seg, int n_segments,
                             float *out);
 
+/* The backend's gemm op (cpu_gemm.c): SGEMM, or the product with its
+ * inputs rounded to prec. */
+gsgd_status gsgdi_cpu_gemm(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b,
+                           size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                           const float *B, size_t ldb, float beta, float *C, size_t ldc);
+
 /* The backend's update op: the rule's fused pass over the flat buffer. */
 gsgd_status gsgdi_cpu_update(gsgd_context *ctx, const gsgdi_update_rule *rule,
                              const gsgdi_update_args *a);
+
+/* The backend's sparse ops (backend.h, backend/sparse.h), in cpu_sparse.c. */
+gsgd_status gsgdi_cpu_csr_gather(gsgd_context *ctx, const gsgdi_csr *X, const float *y,
+                                 const uint32_t *perm, size_t start, size_t B, const float *inv_std,
+                                 gsgdi_csr_batch *out, float *yb);
+size_t gsgdi_cpu_csr_compact_scratch(gsgd_context *ctx, size_t d, size_t cap);
+gsgd_status gsgdi_cpu_csr_compact(gsgd_context *ctx, gsgdi_csr_batch *b, size_t B, size_t d);
+gsgd_status gsgdi_cpu_csr_matmul(gsgd_context *ctx, const gsgdi_csr_batch *b, size_t B,
+                                 const float *W, size_t K, const float *bias, int relu, float *Z);
+gsgd_status gsgdi_cpu_csr_weight_grad(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *dZ,
+                                      size_t K, float *gW);
+gsgd_status gsgdi_cpu_csr_scatter(gsgd_context *ctx, const gsgdi_csr_batch *b, const float *gW,
+                                  size_t K, float *dW);
+gsgd_status gsgdi_cpu_csr_catch_up(gsgd_context *ctx, const gsgdi_csr_batch *b, float *W, size_t K,
+                                   const gsgdi_lazy_decay *z, size_t step);
+gsgd_status gsgdi_cpu_csr_flush(gsgd_context *ctx, float *W, size_t d, size_t K,
+                                const gsgdi_lazy_decay *z, size_t step);
+gsgd_status gsgdi_cpu_update_rows(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                  const gsgdi_rows_update_args *a);
 
 /* Number of OpenMP threads the CPU backend uses. */
 int gsgdi_cpu_threads(void);

@@ -153,18 +153,32 @@ static gsgd_status cuda_mem_info(gsgd_context *ctx, size_t *free_bytes, size_t *
 /* cuBLAS is column-major, and a row-major matrix read as column-major is its
  * transpose. So row-major C = op(A) op(B) is computed as the column-major
  * product C^T = op(B)^T op(A)^T: B first, then A, dimensions N x M, each
- * operand keeping its own transpose flag and leading dimension. */
-static gsgd_status cuda_gemm(gsgd_context *ctx, int trans_a, int trans_b, size_t M, size_t N,
-                             size_t K, float alpha, const float *A, size_t lda, const float *B,
-                             size_t ldb, float beta, float *C, size_t ldc) {
+ * operand keeping its own transpose flag and leading dimension.
+ *
+ * FP32 is cublasSgemm as it always was (the handle's default math mode,
+ * no TF32). TF32 and BF16 take cuBLAS's tensor-core compute types over
+ * the same FP32 buffers: the library rounds the inputs (BF16's type lets
+ * it take TF32 instead) and accumulates in FP32, so no operand is copied
+ * and the planner's memory model holds for every precision. */
+static gsgd_status cuda_gemm(gsgd_context *ctx, gsgd_precision prec, int trans_a, int trans_b,
+                             size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                             const float *B, size_t ldb, float beta, float *C, size_t ldc) {
     GSGD_RETURN_ERROR_IF(M > INT_MAX || N > INT_MAX || K > INT_MAX || lda > INT_MAX ||
                              ldb > INT_MAX || ldc > INT_MAX,
                          ctx, GSGD_STATUS_TOO_LARGE,
                          "cuda gemm: %zux%zux%zu exceeds cuBLAS int range", M, N, K);
     if (M == 0 || N == 0) return GSGD_STATUS_OK;
-    GSGD_CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                       trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)N, (int)M, (int)K,
-                                       &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
+    const cublasOperation_t opb = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                            opa = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+    if (prec == GSGD_PRECISION_FP32) {
+        GSGD_CUBLAS_CHECK(ctx, cublasSgemm(state(ctx)->blas, opb, opa, (int)N, (int)M, (int)K,
+                                           &alpha, B, (int)ldb, A, (int)lda, &beta, C, (int)ldc));
+        return GSGD_STATUS_OK;
+    }
+    GSGD_CUBLAS_CHECK(ctx, cublasGemmEx(state(ctx)->blas, opb, opa, (int)N, (int)M, (int)K, &alpha,
+                                        B, CUDA_R_32F, (int)ldb, A, CUDA_R_32F, (int)lda, &beta, C,
+                                        CUDA_R_32F, (int)ldc, gsgdi_cuda_compute_type(prec),
+                                        CUBLAS_GEMM_DEFAULT));
     return GSGD_STATUS_OK;
 }
 
@@ -407,6 +421,10 @@ static const gsgdi_backend cuda_backend = {
     .graph_free = cuda_graph_free,
     .mem_info = cuda_mem_info,
     .gemm = cuda_gemm,
+    .dense_forward = gsgdi_cuda_dense_forward,
+    .dense_backward_data = gsgdi_cuda_dense_backward_data,
+    .dense_backward_weights = gsgdi_cuda_dense_backward_weights,
+    .relu_mask_row_bytes = gsgdi_cuda_relu_mask_row_bytes,
     .bias_act = cuda_bias_act,
     .relu_backward = cuda_relu_backward,
     .col_sum = cuda_col_sum,
@@ -417,6 +435,15 @@ static const gsgdi_backend cuda_backend = {
     .perm_scratch_bytes = cuda_perm_scratch_bytes,
     .update = cuda_update,
     .sumsq = cuda_sumsq,
+    .csr_gather = gsgdi_cuda_csr_gather,
+    .csr_compact_scratch = gsgdi_cuda_csr_compact_scratch,
+    .csr_compact = gsgdi_cuda_csr_compact,
+    .csr_matmul = gsgdi_cuda_csr_matmul,
+    .csr_weight_grad = gsgdi_cuda_csr_weight_grad,
+    .csr_scatter = gsgdi_cuda_csr_scatter,
+    .csr_catch_up = gsgdi_cuda_csr_catch_up,
+    .csr_flush = gsgdi_cuda_csr_flush,
+    .update_rows = gsgdi_cuda_update_rows,
     .linear_grad_scratch = cuda_linear_grad_scratch,
     .linear_grad = cuda_linear_grad,
     /* Under CUDA Graph replay (the trainer's default) the composed ops were

@@ -13,8 +13,7 @@
 #include "kernels.h"
 #include "core/error.h"
 
-/* cuBLAS's workspace: its default size on Hopper, what the planner counts. */
-#define BLAS_WORKSPACE ((size_t)32 << 20)
+#define BLAS_WORKSPACE GSGD_CUDA_BLAS_WORKSPACE
 
 static cudaStream_t stream_of(const gsgd_context *ctx) { return (cudaStream_t)ctx->stream; }
 
@@ -82,11 +81,12 @@ static gsgd_status open_state(gsgd_context *ctx, gsgdi_cuda_state *s, int index)
                     cudaMalloc((void **)&s->sumsq_scratch, GSGD_K_SUMSQ_SCRATCH * sizeof(double)));
     GSGD_CUDA_CHECK(ctx, cudaMalloc((void **)&s->update_flag, sizeof *s->update_flag));
     GSGD_CUDA_CHECK(ctx, cudaMemset(s->update_flag, 0, sizeof *s->update_flag));
-    return GSGD_STATUS_OK;
+    return gsgdi_cuda_lt_open(ctx, s);
 }
 
 static void free_state(gsgdi_cuda_state *s) {
     if (!s) return;
+    gsgdi_cuda_lt_close(s);
     if (s->blas) cublasDestroy(s->blas);
     if (s->colsum_scratch) cudaFree(s->colsum_scratch);
     if (s->sumsq_scratch) cudaFree(s->sumsq_scratch);

@@ -56,9 +56,10 @@ static gsgd_status check_buffers(gsgd_context *ctx, const gsgdi_update_rule *rul
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgdi_update_prepare(gsgd_context *ctx, const gsgdi_update_rule *rule,
-                                 const gsgdi_update_args *a, gsgdi_step_consts *out) {
-    GSGD_FORWARD_IF_ERROR(check_buffers(ctx, rule, a));
+/* The rule's scalars for step t: what a step of the dense and of the
+ * row-sparse update share. */
+static gsgdi_step_consts consts_of(const gsgdi_update_rule *rule, uint64_t t, float avg_rate,
+                                   size_t n_decay) {
     gsgdi_step_consts c = {
         .kind = rule->kind,
         .mu = rule->momentum,
@@ -75,16 +76,60 @@ gsgd_status gsgdi_update_prepare(gsgd_context *ctx, const gsgdi_update_rule *rul
         .oma = 1.0f - rule->alpha,
         .bc1 = 1.0f,
         .bc2_sqrt = 1.0f,
-        .avg_rate = a->average ? a->avg_rate : 0.0f,
-        .n_decay = rule->n_decay < a->n ? rule->n_decay : a->n,
+        .avg_rate = avg_rate,
+        .n_decay = n_decay,
     };
     if (adam_family(rule->kind)) {
         /* In double, as torch does in Python, then rounded once. */
-        const double t = (double)a->t;
-        c.bc1 = (float)(1.0 - pow((double)rule->beta1, t));
-        c.bc2_sqrt = (float)sqrt(1.0 - pow((double)rule->beta2, t));
+        const double td = (double)t;
+        c.bc1 = (float)(1.0 - pow((double)rule->beta1, td));
+        c.bc2_sqrt = (float)sqrt(1.0 - pow((double)rule->beta2, td));
     }
-    *out = c;
+    return c;
+}
+
+gsgd_status gsgdi_update_prepare(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                 const gsgdi_update_args *a, gsgdi_step_consts *out) {
+    GSGD_FORWARD_IF_ERROR(check_buffers(ctx, rule, a));
+    *out = consts_of(rule, a->t, a->average ? a->avg_rate : 0.0f,
+                     rule->n_decay < a->n ? rule->n_decay : a->n);
+    return GSGD_STATUS_OK;
+}
+
+int gsgdi_rule_updates_rows(const gsgdi_update_rule *rule) {
+    const int plain = !(rule->clip_norm > 0.0f) && !(rule->l1 > 0.0f) && !rule->skip_nonfinite;
+    switch (rule->kind) {
+    case GSGD_OPTIM_SGD:
+    case GSGD_OPTIM_ADAM:
+    case GSGD_OPTIM_ADAMW:
+        return plain;
+    case GSGD_OPTIM_ADAGRAD: /* a decayed row moves without a gradient */
+        return plain && !(rule->weight_decay > 0.0f);
+    default: /* momentum, RMSprop's average and the layer-wise norms move every row */
+        return 0;
+    }
+}
+
+gsgd_status gsgdi_update_prepare_rows(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                      const gsgdi_rows_update_args *a, gsgdi_step_consts *out) {
+    GSGD_RETURN_ERROR_IF(!gsgdi_rule_updates_rows(rule), ctx, GSGD_STATUS_INTERNAL,
+                         "update_rows: rule %d (clip %g, l1 %g, skip %d) is not row-sparse",
+                         (int)rule->kind, (double)rule->clip_norm, (double)rule->l1,
+                         rule->skip_nonfinite);
+    GSGD_RETURN_ERROR_IF(!a->lr || !a->W || !a->gW || !a->batch, ctx, GSGD_STATUS_INTERNAL,
+                         "update_rows: NULL rate, weights, gradient or batch");
+    const int n_state = gsgdi_rule_state_count(rule);
+    for (int k = 0; k < n_state; k++)
+        GSGD_RETURN_ERROR_IF(!a->state[k], ctx, GSGD_STATUS_INTERNAL,
+                             "update_rows: rule %d needs state[%d]", (int)rule->kind, k);
+    GSGD_RETURN_ERROR_IF(adam_family(rule->kind) && a->t == 0, ctx, GSGD_STATUS_INTERNAL,
+                         "update_rows: step t is 1-based");
+    GSGD_RETURN_ERROR_IF(a->decay && (rule->kind != GSGD_OPTIM_SGD || !a->decay->upto ||
+                                      !a->decay->logf || a->step + 1 >= a->decay->len),
+                         ctx, GSGD_STATUS_INTERNAL,
+                         "update_rows: lazy decay is plain SGD's, over step %zu of %zu", a->step,
+                         a->decay->len);
+    *out = consts_of(rule, a->t, 0.0f, SIZE_MAX);
     return GSGD_STATUS_OK;
 }
 

@@ -221,6 +221,17 @@ static inline uint64_t gsgdi_guard_step(const gsgdi_update_args *a) {
 gsgd_status gsgdi_update_prepare(gsgd_context *ctx, const gsgdi_update_rule *rule,
                                  const gsgdi_update_args *a, gsgdi_step_consts *out);
 
+/* Whether a rule may update only the rows a sparse batch touches
+ * (backend.h's update_rows): SGD, Adam, AdamW, and Adagrad without weight
+ * decay, none of them clipping, taking an L1 step or skipping steps. */
+int gsgdi_rule_updates_rows(const gsgdi_update_rule *rule);
+
+/* update_prepare for the row-sparse update: checks the rule and buffers
+ * (INTERNAL when the rule is not row-sparse) and resolves its scalars
+ * (every element decays; no average). */
+gsgd_status gsgdi_update_prepare_rows(gsgd_context *ctx, const gsgdi_update_rule *rule,
+                                      const gsgdi_rows_update_args *a, gsgdi_step_consts *out);
+
 /* Whether the update starts with the sum of squares of the whole gradient
  * (into work[0]): it clips, or it skips non-finite steps under a guard. */
 int gsgdi_update_needs_total(const gsgdi_update_rule *rule, const gsgdi_update_args *a);

@@ -133,11 +133,11 @@ static int step_gemms(gsgd_trainer *tr, size_t B, gemm_call *g) {
 }
 
 /* Median seconds of reps calls of one GEMM, after one untimed call. */
-static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gsgdi_timer *t,
-                             double *s, double *median) {
+static gsgd_status time_gemm(gsgd_context *ctx, gsgd_precision prec, const gemm_call *g, int reps,
+                             gsgdi_timer *t, double *s, double *median) {
     for (int r = -1; r < reps; r++) {
-        GSGD_FORWARD_IF_ERROR(ctx->be->gemm(ctx, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A, g->lda,
-                                            g->Bm, g->ldb, 0.0f, g->C, g->ldc));
+        GSGD_FORWARD_IF_ERROR(ctx->be->gemm(ctx, prec, g->ta, g->tb, g->M, g->N, g->K, 1.0f, g->A,
+                                            g->lda, g->Bm, g->ldb, 0.0f, g->C, g->ldc));
         GSGD_FORWARD_IF_ERROR(gsgdi_timer_mark(t, r + 1));
     }
     for (int r = 0; r < reps; r++) GSGD_FORWARD_IF_ERROR(gsgdi_timer_seconds(t, r, r + 1, &s[r]));
@@ -145,8 +145,8 @@ static gsgd_status time_gemm(gsgd_context *ctx, const gemm_call *g, int reps, gs
     return GSGD_STATUS_OK;
 }
 
-/* sgemm alone on the step's shapes: the summed medians of the forward
- * and of the backward GEMMs. */
+/* The GEMMs alone on the step's shapes, in the step's precision: the
+ * summed medians of the forward and of the backward GEMMs. */
 static gsgd_status time_sgemm(gsgd_trainer *tr, int reps, double *fwd_s, double *bwd_s) {
     gemm_call g[3 * GSGD_MAX_LAYERS];
     const int n = step_gemms(tr, tr->B, g);
@@ -158,7 +158,10 @@ static gsgd_status time_sgemm(gsgd_trainer *tr, int reps, double *fwd_s, double 
     GSGD_CHECK_GOTO(st, gsgdi_timer_create(tr->ctx, reps + 1, &t), done);
     for (int i = 0; i < n; i++) {
         double med;
-        GSGD_CHECK_GOTO(st, time_gemm(tr->ctx, &g[i], reps, t, s, &med), done);
+        GSGD_CHECK_GOTO(
+            st,
+            time_gemm(tr->ctx, (gsgd_precision)tr->opts.v[GSGD_PRECISION], &g[i], reps, t, s, &med),
+            done);
         *(g[i].backward ? bwd_s : fwd_s) += med;
     }
 done:
@@ -167,8 +170,10 @@ done:
     return st;
 }
 
-/* sgemm alone on n x n x n, the rate the step's arithmetic is held to. */
-gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops) {
+/* The GEMM alone on n x n x n in precision prec, the rate the step's
+ * arithmetic is held to. */
+gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, gsgd_precision prec, size_t n, int reps,
+                                   double *gflops) {
     const size_t bytes = n * n * sizeof(float);
     float *A = NULL, *Bm = NULL, *C = NULL;
     gsgdi_timer *t = NULL;
@@ -184,7 +189,7 @@ gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double
     GSGD_CHECK_GOTO(st, gsgdi_timer_create(ctx, reps + 1, &t), done);
     const gemm_call g = {0, 0, n, n, n, A, Bm, n, n, C, n, 0};
     double median;
-    GSGD_CHECK_GOTO(st, time_gemm(ctx, &g, reps, t, s, &median), done);
+    GSGD_CHECK_GOTO(st, time_gemm(ctx, prec, &g, reps, t, s, &median), done);
     *gflops = 2.0 * (double)n * (double)n * (double)n / median / 1e9;
 done:
     gsgdi_timer_free(t);
@@ -271,6 +276,60 @@ static gsgd_status stamp(void *user, gsgdi_phase done) {
     return gsgdi_timer_mark(ps->t, ps->base + (int)done + 1);
 }
 
+/* Sparse data: the mean nonzeros of the timed batches (rows perm[lo, lo +
+ * B) of epoch 0's permutation, as timed_step takes them), and the bytes a
+ * step must move: each row's two pointers, index and target, its
+ * nonzeros' index and value, the logits and their gradient, the touched
+ * rows of the first layer's W read by the forward pass, their compact
+ * gradient written and read, and their update (weights and state read and
+ * written), then the update of the rest of the buffer (all of it when the
+ * update is dense). */
+static gsgd_status sparse_figures(gsgd_trainer *tr, int warmup, int steps, gsgdi_bench_point *pt) {
+    gsgd_context *ctx = tr->ctx;
+    const gsgd_dataset *ds = tr->train;
+    const size_t n = ds->n, B = tr->B;
+    uint32_t *perm = malloc(n * sizeof *perm);
+    GSGD_RETURN_ERROR_IF(!perm, ctx, GSGD_STATUS_OUT_OF_MEMORY, "bench: out of memory");
+    gsgd_status st = ctx->be->download(ctx, perm, tr->perm, n * sizeof *perm);
+    int32_t touched = 0;
+    if (st == GSGD_STATUS_OK)
+        st = ctx->be->download(ctx, &touched, tr->sb.csr.n_feat, sizeof touched);
+    double total = 0;
+    for (int k = warmup; st == GSGD_STATUS_OK && k < warmup + steps; k++) {
+        const gsgdi_step s = timed_step(tr, k, 0);
+        for (size_t i = s.lo; i < s.lo + s.b; i++)
+            total += (double)(ds->host_indptr[perm[i] + 1] - ds->host_indptr[perm[i]]);
+    }
+    free(perm);
+    GSGD_FORWARD_IF_ERROR(st);
+    const gsgd_model *m = tr->m;
+    const double K0 = (double)m->layers[0].out, r = touched;
+    const double w0 = (double)m->layers[0].in * K0;
+    pt->batch_nnz = total / steps;
+    pt->nnz_per_s = pt->batch_nnz / pt->step_train_s;
+    pt->touched_rows = r;
+    const double state = 8.0 * gsgdi_rule_state_count(&tr->rule);
+    double bytes = (double)B * 24.0 + pt->batch_nnz * 8.0 + 8.0 * (double)B * (double)m->n_outputs;
+    if (tr->lazy)
+        bytes += r * K0 * (4.0 + 8.0 + 8.0 + state) +
+                 gsgdi_bench_update_bytes(m->n_params - (size_t)w0, &tr->rule);
+    else
+        bytes += r * K0 * (4.0 + 8.0) + w0 * 4.0 + gsgdi_bench_update_bytes(m->n_params, &tr->rule);
+    pt->floor_bytes = bytes;
+    /* a lazy update moves the touched rows and the dense tail only */
+    if (tr->lazy) {
+        pt->update_bytes =
+            r * K0 * (12.0 + state) + gsgdi_bench_update_bytes(m->n_params - (size_t)w0, &tr->rule);
+        pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
+    }
+    /* the flops of CSR x W and of the compact gradient, then the dense layers' */
+    gsgdi_bench_gemm_flops(m, B, &pt->fwd_flops, &pt->bwd_flops);
+    const double dense0 = 2.0 * (double)B * w0;
+    pt->fwd_flops += 2.0 * pt->batch_nnz * K0 - dense0;
+    pt->bwd_flops += 2.0 * pt->batch_nnz * K0 - dense0;
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, double copy_gbs,
                                   double peak_gflops, gsgdi_bench_point *pt) {
     gsgd_context *ctx = tr->ctx;
@@ -336,20 +395,28 @@ gsgd_status gsgdi_bench_time_step(gsgd_trainer *tr, int warmup, int steps, doubl
     pt->update_bytes = gsgdi_bench_update_bytes(tr->m->n_params, &tr->rule);
     pt->update_gbs = pt->update_bytes / pt->phase_s[GSGDI_PHASE_UPDATE] / 1e9;
     pt->update_over_copy = pt->update_gbs / copy_gbs;
-    pt->floor_bytes = gsgdi_bench_floor_bytes(
-        tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
+    pt->batch_nnz = pt->nnz_per_s = pt->touched_rows = NAN;
+    double fwd_gemm = NAN, bwd_gemm = NAN;
+    if (tr->train->sparse) { /* no GEMM on the sparse layer: no sgemm yardstick */
+        GSGD_CHECK_GOTO(st, sparse_figures(tr, warmup, steps, pt), done);
+        pt->update_over_copy = pt->update_gbs / copy_gbs;
+    } else {
+        pt->floor_bytes = gsgdi_bench_floor_bytes(
+            tr->m, B, &tr->rule, tr->train->xt == GSGD_XTYPE_U8 ? 1 : sizeof(float), pt->fused);
+        GSGD_CHECK_GOTO(st, time_sgemm(tr, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
+        gsgdi_bench_gemm_flops(tr->m, B, &pt->fwd_flops, &pt->bwd_flops);
+    }
     pt->floor_s = pt->floor_bytes / (copy_gbs * 1e9);
     pt->step_over_floor = pt->step_train_s / pt->floor_s;
 
-    double fwd_gemm = 0, bwd_gemm = 0;
-    GSGD_CHECK_GOTO(st, time_sgemm(tr, steps < 5 ? 5 : steps, &fwd_gemm, &bwd_gemm), done);
-    gsgdi_bench_gemm_flops(tr->m, B, &pt->fwd_flops, &pt->bwd_flops);
     pt->fwd_gflops = pt->fwd_flops / pt->phase_s[GSGDI_PHASE_FORWARD] / 1e9;
     pt->bwd_gflops = pt->bwd_flops / pt->phase_s[GSGDI_PHASE_BACKWARD] / 1e9;
     pt->fwd_sgemm_gflops = pt->fwd_flops / fwd_gemm / 1e9;
     pt->bwd_sgemm_gflops = pt->bwd_flops / bwd_gemm / 1e9;
     pt->fwd_over_sgemm = pt->fwd_gflops / pt->fwd_sgemm_gflops;
     pt->bwd_over_sgemm = pt->bwd_gflops / pt->bwd_sgemm_gflops;
+    pt->gemm_s = fwd_gemm + bwd_gemm;
+    pt->step_over_gemm = pt->gemm_s / pt->step_train_s;
     pt->compute_floor_s = (pt->fwd_flops + pt->bwd_flops) / (peak_gflops * 1e9);
     pt->step_over_roofline = pt->step_train_s / fmax(pt->floor_s, pt->compute_floor_s);
 done:

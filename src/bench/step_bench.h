@@ -36,10 +36,18 @@ typedef struct {
     double fwd_flops, bwd_flops, fwd_gflops, bwd_gflops;
     double fwd_sgemm_gflops, bwd_sgemm_gflops; /* sgemm alone on the same shapes */
     double fwd_over_sgemm, bwd_over_sgemm;     /* phase rate / sgemm rate */
+    /* the step's GEMMs alone (forward and backward, the step's shapes and
+     * precision) over the whole step as training runs it: the share of
+     * the GEMMs' rate the step keeps (1 = nothing but its products) */
+    double gemm_s, step_over_gemm;
     /* bandwidth floor of the step, step_train_s over it */
     double floor_bytes, floor_s, step_over_floor;
     /* its flops at the sgemm peak; step_train_s over the larger of the floors */
     double compute_floor_s, step_over_roofline;
+    /* sparse data: nonzeros of a timed batch (mean), their rate, and the
+     * distinct features (touched rows of W) of the last timed batch; NaN
+     * for dense data */
+    double batch_nnz, nnz_per_s, touched_rows;
     /* time to target (--target-acc) */
     int ttt_reached; /* -1 not run, 0 not reached, 1 reached */
     int ttt_epochs;
@@ -51,9 +59,12 @@ typedef struct {
  * buffer: 2 x bytes moved (read + write) over the median of reps copies. */
 gsgd_status gsgdi_bench_copy_gbs(gsgd_context *ctx, size_t bytes, int reps, double *gbs);
 
-/* sgemm's rate on n x n x n (median of reps after one untimed call), in
- * GFLOP/s: the arithmetic yardstick of a step whose floor is its flops. */
-gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, size_t n, int reps, double *gflops);
+/* The GEMM's rate on n x n x n in precision prec (median of reps after
+ * one untimed call), in GFLOP/s: the arithmetic yardstick of a step whose
+ * floor is its flops, so a TF32 or BF16 step is held to the tensor
+ * cores' rate. */
+gsgd_status gsgdi_bench_sgemm_peak(gsgd_context *ctx, gsgd_precision prec, size_t n, int reps,
+                                   double *gflops);
 
 /* Times warmup + steps training steps of tr's batch B at learning rate 0
  * (the model is left as it is, so every batch size is timed at the same

@@ -63,14 +63,19 @@ static void print_table(FILE *f, const plan_run *run) {
         int per_sample = 0, resident = 0;
         gsgd_plan_item(p, i, &name, &bytes, &per_sample, &resident);
         fprintf(f, "  %-44s %15zu  %s\n", name, bytes,
-                per_sample ? "per sample"
-                : resident ? "fixed, already allocated"
-                           : "fixed");
+                per_sample == 2 ? "per nonzero"
+                : per_sample    ? "per sample"
+                : resident      ? "fixed, already allocated"
+                                : "fixed");
     }
     fprintf(f, "  %-44s %15zu  %s\n", "fixed total", gsgd_plan_fixed(p),
             human(gsgd_plan_fixed(p), a, sizeof a));
-    fprintf(f, "  %-44s %15zu  %s\n\n", "per sample total", gsgd_plan_per_sample(p),
+    fprintf(f, "  %-44s %15zu  %s\n", "per sample total", gsgd_plan_per_sample(p),
             human(gsgd_plan_per_sample(p), b, sizeof b));
+    if (gsgd_plan_per_nonzero(p))
+        fprintf(f, "  %-44s %15zu  %s\n", "per nonzero total", gsgd_plan_per_nonzero(p),
+                human(gsgd_plan_per_nonzero(p), b, sizeof b));
+    fputc('\n', f);
     size_t free_b = 0, total_b = 0, cap = 0, headroom = 0;
     gsgd_plan_memory(p, &free_b, &total_b, &cap, &headroom);
     fprintf(f, "memory     %s free of %s; cap %s\n", human(free_b, a, sizeof a),
@@ -79,8 +84,16 @@ static void print_table(FILE *f, const plan_run *run) {
             human(gsgd_plan_budget(p), a, sizeof a), human(headroom, b, sizeof b));
     fprintf(f, "batch      %zu: %s\n", gsgd_plan_batch(p),
             cli_flag_words(gsgd_plan_reason(p), reason, sizeof reason));
-    fprintf(f, "predicted  %s at batch %zu (fixed + batch x per sample)\n",
-            human(gsgd_plan_predicted(p), c, sizeof c), gsgd_plan_batch(p));
+    if (gsgd_plan_per_nonzero(p))
+        fprintf(f,
+                "nonzeros   %zu at most in a batch of %zu (its densest rows)\n"
+                "predicted  %s at batch %zu (fixed + batch x per sample + nonzeros x per "
+                "nonzero)\n",
+                gsgd_plan_batch_nonzeros(p), gsgd_plan_batch(p),
+                human(gsgd_plan_predicted(p), c, sizeof c), gsgd_plan_batch(p));
+    else
+        fprintf(f, "predicted  %s at batch %zu (fixed + batch x per sample)\n",
+                human(gsgd_plan_predicted(p), c, sizeof c), gsgd_plan_batch(p));
     fprintf(f, "measured   %s (peak while running one step and one evaluation batch)\n",
             human(gsgd_plan_measured(p), d, sizeof d));
     fprintf(f, "lr         %g at batch %zu\n", gsgd_plan_lr(p), gsgd_plan_batch(p));
@@ -103,6 +116,8 @@ static void write_json(FILE *f, const plan_run *run) {
     cli_json_int(&j, "total_bytes", (long long)total_b);
     cli_json_int(&j, "fixed_bytes", (long long)gsgd_plan_fixed(p));
     cli_json_int(&j, "per_sample_bytes", (long long)gsgd_plan_per_sample(p));
+    cli_json_int(&j, "per_nonzero_bytes", (long long)gsgd_plan_per_nonzero(p));
+    cli_json_int(&j, "batch_nonzeros", (long long)gsgd_plan_batch_nonzeros(p));
     cli_json_int(&j, "predicted_bytes", (long long)gsgd_plan_predicted(p));
     cli_json_int(&j, "measured_bytes", (long long)gsgd_plan_measured(p));
     cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->s.ctx)));
@@ -124,7 +139,10 @@ static void write_json(FILE *f, const plan_run *run) {
         cli_json_begin(&it, f, 0);
         cli_json_str(&it, "name", name);
         cli_json_int(&it, "bytes", (long long)bytes);
-        cli_json_str(&it, "kind", per_sample ? "per_sample" : "fixed");
+        cli_json_str(&it, "kind",
+                     per_sample == 2 ? "per_nonzero"
+                     : per_sample    ? "per_sample"
+                                     : "fixed");
         cli_json_int(&it, "resident", resident);
         cli_json_close(&it);
     }

@@ -35,7 +35,15 @@ const cli_command CLI_CMD_TRAIN = {
                 "other data (the same features and labels; --new-data to say so when the row\n"
                 "count is the same) it goes on as scikit-learn's partial_fit: F's parameters,\n"
                 "optimizer state and step count, a fresh epoch over the new rows, early\n"
-                "stopping started over; not an exact resume.\n",
+                "stopping started over; not an exact resume.\n"
+                "\n"
+                "Sparse data: the first layer's weights are updated only on the rows of the\n"
+                "features a batch holds (lazy) by sgd (weight decay deferred, the same result\n"
+                "as dense), adagrad without weight decay (the same as dense), adam and adamw\n"
+                "(as PyTorch's SparseAdam: absent rows keep their weights and moments); every\n"
+                "other rule, or --clip-norm, --l1, --average, --on-nan skip, updates every row\n"
+                "(dense). With --lr unset, sgd/momentum on sparse data without hidden layers\n"
+                "take lr = 30 / mean |x|^2. --standardize scales sparse data, never centres it.\n",
     .groups = G(DATA) | STEP_GROUPS | G(RUN),
     .required = (const int[]){CLI_O_DATA, -1}, /* and --model or --resume */
     .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_SAVE, CLI_O_CHECKPOINT_EVERY,
@@ -106,11 +114,12 @@ const cli_command CLI_CMD_BENCH = {
                 "step's ratios are of that step; the phases are timed one by one, with events\n"
                 "between them. Each figure is set against a yardstick measured in the same run:\n"
                 "the update's GB/s against a device copy (memcpy on the CPU), the forward and\n"
-                "backward GEMM rates against sgemm alone on the same shapes, the step against\n"
+                "backward GEMM rates against the GEMM alone on the same shapes in the step's\n"
+                "--precision (step/gemm: those GEMMs' time over the step's), the step against\n"
                 "its bandwidth floor (bytes it must move / copy bandwidth; with the fused\n"
                 "gradient, the rows read once) and against its roofline (the larger of that\n"
-                "floor and its flops / the rate of a large square sgemm). Timed steps use\n"
-                "learning rate 0, so the model stays as it is.\n"
+                "floor and its flops / the rate of a large square GEMM in that precision).\n"
+                "Timed steps use learning rate 0, so the model stays as it is.\n"
                 "Also estimates the gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish\n"
                 "et al. 2018), the batch beyond which larger batches stop paying.\n"
                 "The optimizer, schedule and memory options are gsgd train's: the timed step\n"

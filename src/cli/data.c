@@ -151,8 +151,23 @@ static int load(gsgd_context *ctx, const char *source, const gsgd_data_options *
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
 }
 
-int cli_load_data(cli_session *s, uint64_t seed) {
-    const char *const *v = s->v;
+/* Sparse --data and --test files (svmlight) are as wide as the larger
+ * index of the two: the test file may reach past the training file's last
+ * feature (gsgd_data_set_reference lets sparse rows do so), columns that
+ * are zeros in the training set. */
+static int widen(gsgd_dataset *train, const gsgd_dataset *test) {
+    size_t d = 0, td = 0;
+    int sparse = 0;
+    gsgd_dataset_shape(train, NULL, &d, NULL);
+    gsgd_dataset_shape(test, NULL, &td, NULL);
+    gsgd_dataset_sparse(train, &sparse, NULL);
+    if (td <= d || (sparse && gsgd_dataset_set_features(train, td) == GSGD_STATUS_OK))
+        return CLI_OK;
+    cli_error("--test has %zu features, --data %zu (stored dense: it cannot be widened)", td, d);
+    return CLI_USAGE;
+}
+
+int cli_data_check(const char *const *v) {
     if (v[CLI_O_TEST] && v[CLI_O_TEST_FRACTION]) {
         cli_error("--test-fraction: give it or --test, not both (--test is the test set)");
         return CLI_USAGE;
@@ -162,13 +177,22 @@ int cli_load_data(cli_session *s, uint64_t seed) {
         cli_error("--test: standard input is --data's already; give --test a file");
         return CLI_USAGE;
     }
+    return CLI_OK;
+}
+
+int cli_load_options(const cli_session *s, uint64_t seed, gsgd_data_options **out) {
+    const char *const *v = s->v;
     /* Without a model the data decides its targets, but for linear:
      * squared loss on real values is what --model linear asks for. */
     const int real = !s->model && v[CLI_O_MODEL] && strcmp(v[CLI_O_MODEL], "linear") == 0;
-    gsgd_data_options *o = NULL;
-    int rc = cli_data_options(v, seed, real, s->model, &o);
-    if (rc == CLI_OK) rc = load(s->ctx, v[CLI_O_DATA], o, &s->train, &s->test);
-    if (rc == CLI_OK && v[CLI_O_TEST]) {
+    return cli_data_options(v, seed, real, s->model, out);
+}
+
+/* --test's training part in place of s->test, read with o. */
+static int load_test(cli_session *s, gsgd_data_options *o) {
+    const char *const *v = s->v;
+    int rc = CLI_OK;
+    if (v[CLI_O_TEST]) {
         gsgd_dataset *t_train = NULL, *t_test = NULL;
         gsgd_status st = GSGD_STATUS_OK;
         /* --test as a test set of --data: its features, its label map. */
@@ -179,8 +203,26 @@ int cli_load_data(cli_session *s, uint64_t seed) {
             gsgd_dataset_free(t_test);
             gsgd_dataset_free(s->test);
             s->test = t_train;
+            rc = widen(s->train, s->test);
         }
     }
+    return rc;
+}
+
+int cli_load_data(cli_session *s, uint64_t seed) {
+    gsgd_data_options *o = NULL;
+    int rc = cli_data_check(s->v);
+    if (rc == CLI_OK) rc = cli_load_options(s, seed, &o);
+    if (rc == CLI_OK) rc = load(s->ctx, s->v[CLI_O_DATA], o, &s->train, &s->test);
+    if (rc == CLI_OK) rc = load_test(s, o);
+    gsgd_data_options_free(o);
+    return rc;
+}
+
+int cli_load_test_data(cli_session *s, uint64_t seed) {
+    gsgd_data_options *o = NULL;
+    int rc = cli_load_options(s, seed, &o);
+    if (rc == CLI_OK) rc = load_test(s, o);
     gsgd_data_options_free(o);
     return rc;
 }

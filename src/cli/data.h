@@ -30,6 +30,16 @@ int cli_data_options(const char *const *v, uint64_t seed, int real, const gsgd_m
  * line, column and the fix). */
 int cli_load_data(cli_session *s, uint64_t seed);
 
+/* cli_load_data in parts, for a caller that reads --data itself (on a
+ * thread, while the device opens: cli/train/startup.c): the checks of the
+ * options against each other (CLI_OK, or CLI_USAGE after one line); the
+ * loading options cli_load_data reads --data with (*out the caller's;
+ * CLI_OK or an exit code, the error said); and, with --data in s->train and
+ * s->test, --test in place of s->test as cli_load_data loads it. */
+int cli_data_check(const char *const *v);
+int cli_load_options(const cli_session *s, uint64_t seed, gsgd_data_options **out);
+int cli_load_test_data(cli_session *s, uint64_t seed);
+
 /* The seed of --test-fraction's split for a command without training
  * options: --seed when given, else the library's default. Returns CLI_OK
  * or CLI_USAGE after saying why --seed is not a seed. */

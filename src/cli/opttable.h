@@ -121,6 +121,10 @@ typedef struct {
       .help = "averaged SGD from step N on (evaluation and --save use the average); 0 = off")      \
     X(ON_NAN, OPTIM, CHOICE, "--on-nan", "NAME", .param = GSGD_ON_NAN, CLI_CHOICES_(CLI_ON_NAN),   \
       .help = "on a NaN/Inf step, stop naming the step, or skip it and halve the learning rate")   \
+    X(PRECISION, OPTIM, CHOICE, "--precision", "NAME", .param = GSGD_PRECISION,                    \
+      CLI_CHOICES_(CLI_PRECISIONS),                                                                \
+      .help = "the step's products: fp32; tf32 or bf16 round their inputs as tensor cores do "     \
+              "(FP32 sums, weights and update; the CPU computes the same, slower)")                \
     X(SCHEDULE, SCHEDULE, CHOICE, "--schedule", "NAME", .param = GSGD_SCHEDULE,                    \
       CLI_CHOICES_(CLI_SCHEDULES), .help = "learning-rate schedule")                               \
     X(LR_STEP, SCHEDULE, INT, "--lr-step", "N", .param = GSGD_LR_STEP,                             \
@@ -245,6 +249,7 @@ extern const char *const CLI_OPTIMS[];
 extern const char *const CLI_SCHEDULES[];
 extern const char *const CLI_ON_NAN[];
 extern const char *const CLI_LR_SCALINGS[];
+extern const char *const CLI_PRECISIONS[];
 
 /* A command: the groups it takes whole, its own rows (ending with -1),
  * the rows it cannot go without (ending with -1), defaults of its own

@@ -38,6 +38,8 @@ void cli_report_line(FILE *f, const cli_train_report *r) {
     if (s->skipped_steps)
         fprintf(f, "  (%zu step%s skipped: NaN/Inf)", s->skipped_steps,
                 s->skipped_steps == 1 ? "" : "s");
+    if (r->breakdown && isfinite(r->breakdown->total_s))
+        fprintf(f, "  %.2f s from exec", r->breakdown->total_s);
     fputc('\n', f);
 }
 
@@ -63,10 +65,30 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_str(&j, "model", r->model);
     cli_json_str(&j, "optim", r->optim);
     cli_json_str(&j, "schedule", r->schedule);
+    cli_json_str(&j, "precision", r->precision);
     cli_json_num(&j, "lr", r->lr);
     cli_json_str(&j, "data", r->data);
     cli_json_str(&j, "test_data", r->test_data);
     if (r->model_handle) cli_metrics_json(&j, r->metrics, r->model_handle);
+    if (r->breakdown) { /* seconds of each part of the run: startup.h */
+        const cli_breakdown *b = r->breakdown;
+        cli_json_key(&j, "breakdown");
+        cli_json o;
+        cli_json_begin(&o, f, 0);
+        cli_json_num(&o, "process_start_s", b->process_start_s);
+        cli_json_num(&o, "data_read_s", b->data_read_s);
+        cli_json_num(&o, "context_s", b->context_s);
+        cli_json_num(&o, "data_wait_s", b->data_wait_s);
+        cli_json_num(&o, "upload_s", b->upload_s);
+        cli_json_num(&o, "model_s", b->model_s);
+        cli_json_num(&o, "plan_s", b->plan_s);
+        cli_json_num(&o, "train_s", b->train_s);
+        cli_json_num(&o, "eval_s", b->eval_s);
+        cli_json_num(&o, "other_s", b->other_s);
+        cli_json_num(&o, "total_s", b->total_s);
+        cli_json_int(&o, "read_overlapped", b->overlapped);
+        cli_json_close(&o);
+    }
     cli_json_end(&j);
 }
 

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cli/train/startup.h"
 #include "gsgd.h"
 
 typedef struct {
@@ -13,12 +14,14 @@ typedef struct {
     const char *model;     /* model spec */
     const char *optim;     /* optimizer name */
     const char *schedule;  /* learning-rate schedule name */
+    const char *precision; /* the step's products: "fp32", "tf32", "bf16" */
     const char *device;    /* "cpu" or "cuda" */
     double lr;             /* initial learning rate in effect */
     double target_acc;     /* 0 when no target was set */
     gsgd_train_result res;
     const gsgd_model *model_handle; /* the model trained */
     const gsgd_metrics *metrics;    /* its figures on the test set, or NULL */
+    const cli_breakdown *breakdown; /* where the run's time went, or NULL */
 } cli_train_report;
 
 /* "test accuracy 0.8451  log loss 0.4398  macro F1 0.8432  train loss

@@ -4,6 +4,12 @@
 
 #include "gsgd.h"
 
+/* Measured defaults of the parameters added by issue 17 (grid:
+ * bench/defaults_grid.py, results in bench/results/defaults_grid.md). */
+#define GSGD_DEFAULT_MIN_STEPS 5000
+#define GSGD_DEFAULT_MIN_EPOCH_STEPS 16
+#define GSGD_DEFAULT_COOLDOWN 0.2
+
 /* Every parameter of gsgd.h's gsgd_param once, as X(ID, name, lo, hi,
  * default, integer): the options table, the parameter count and the
  * checkpoint's option block come from this list. */
@@ -19,7 +25,9 @@
     X(WEIGHT_DECAY, "weight_decay", -1.0, 1.0, -1.0, 0)                                            \
     X(OPTIMIZER, "optim", 0, GSGD_OPTIM_LAMB, GSGD_OPTIM_SGD, 1)                                   \
     X(BATCH, "batch", 0, 2147483647.0, 0, 1)                                                       \
-    X(EPOCHS, "epochs", 1, 1000000, 10, 1)                                                         \
+    /* 0: automatic (loop.c): until the loss stops improving, within                               \
+     * MIN_STEPS and MAX_EPOCHS (grid in bench/results/defaults_grid.md). */                       \
+    X(EPOCHS, "epochs", 0, 1000000, 0, 1)                                                          \
     X(SEED, "seed", 0, 9007199254740992.0, 0, 1)                                                   \
     X(LR_STEP, "lr_step", 0, 1000000, 0, 1)                                                        \
     X(LR_GAMMA, "lr_gamma", 0.0, 1.0, 0.1, 0)                                                      \
@@ -50,7 +58,10 @@
     X(CLIP_NORM, "clip_norm", 0.0, 1e30, 0.0, 0)                                                   \
     X(L1, "l1", 0.0, 1.0, 0.0, 0)                                                                  \
     X(L1_RATIO, "l1_ratio", 0.0, 1.0, 1.0, 0)                                                      \
-    X(SCHEDULE, "schedule", 0, GSGD_SCHEDULE_ADAPTIVE, GSGD_SCHEDULE_CONSTANT, 1)                  \
+    /* Cosine to the end of the run: every seed ends converged where the                           \
+     * constant rate left the last iterate wherever the noise put it                               \
+     * (bench/results/defaults_grid.md). */                                                        \
+    X(SCHEDULE, "schedule", 0, GSGD_SCHEDULE_ADAPTIVE, GSGD_SCHEDULE_COSINE, 1)                    \
     X(LR_MIN, "lr_min", 0.0, 100.0, 0.0, 0)                                                        \
     X(COSINE_PERIOD, "cosine_period", 0.0, 1000000.0, 0.0, 0)                                      \
     X(COSINE_MULT, "cosine_mult", 1.0, 1000.0, 1.0, 0)                                             \
@@ -58,8 +69,15 @@
     X(AVERAGE, "average", 0, 9007199254740992.0, 0, 1)                                             \
     X(VALIDATION_FRACTION, "validation_fraction", 0.0, 0.9, 0.0, 0)                                \
     X(N_ITER_NO_CHANGE, "n_iter_no_change", 1, 1000000, 5, 1)                                      \
-    X(TOL, "tol", 0.0, 1e30, 0.0, 0)                                                               \
-    X(ON_NAN, "on_nan", 0, GSGD_ON_NAN_SKIP, GSGD_ON_NAN_STOP, 1)
+    /* -1: automatic, scikit-learn's 1e-3 under EPOCHS 0, else 0 (never). */                       \
+    X(TOL, "tol", -1.0, 1e30, -1.0, 0)                                                             \
+    X(ON_NAN, "on_nan", 0, GSGD_ON_NAN_SKIP, GSGD_ON_NAN_STOP, 1)                                  \
+    X(MAX_EPOCHS, "max_epochs", 1, 1000000, 1000, 1)                                               \
+    X(MIN_STEPS, "min_steps", 0, 1000000000.0, GSGD_DEFAULT_MIN_STEPS, 1)                          \
+    X(STANDARDIZE, "standardize", 0, GSGD_STANDARDIZE_AUTO, GSGD_STANDARDIZE_AUTO, 1)              \
+    X(MIN_EPOCH_STEPS, "min_epoch_steps", 0, 1000000, GSGD_DEFAULT_MIN_EPOCH_STEPS, 1)             \
+    X(COOLDOWN, "cooldown", 0.0, 10.0, GSGD_DEFAULT_COOLDOWN, 0)                                     \
+    X(PRECISION, "precision", 0, GSGD_PRECISION_BF16, GSGD_PRECISION_FP32, 1)
 
 #define GSGD_PARAM_COUNT_ONE_(id, name, lo, hi, dflt, integer) +1
 /* Number of parameters: one per row of GSGD_PARAM_TABLE. */

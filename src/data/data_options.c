@@ -19,7 +19,7 @@ static const struct {
     [GSGD_DATA_ZERO_BASED] = {-1, 1, -1, 1},
     [GSGD_DATA_TEST_FRACTION] = {0, 0.999, 0, 0},
     [GSGD_DATA_SEED] = {0, 9007199254740992.0, 0, 1},
-    [GSGD_DATA_STORAGE] = {0, GSGD_STORAGE_U8, GSGD_STORAGE_AUTO, 1},
+    [GSGD_DATA_STORAGE] = {0, GSGD_STORAGE_CSR, GSGD_STORAGE_AUTO, 1},
 };
 
 gsgd_status gsgd_data_param_bounds(gsgd_data_param p, double *lo, double *hi, double *dflt) {
@@ -113,10 +113,15 @@ gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *tr
     return st;
 }
 
+int gsgdi_storage_csr(gsgdi_storage s) {
+    return s == GSGD_STORAGE_CSR ? 1 : s == GSGD_STORAGE_F32 ? 0 : -1;
+}
+
 void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_load_plan *p) {
     memset(p, 0, sizeof *p);
     p->read.header = -1;
     p->read.zero_based = -1;
+    p->read.csr = -1;
     if (o) {
         p->format = (gsgd_data_format)o->v[GSGD_DATA_FORMAT];
         p->read.header = (int)o->v[GSGD_DATA_HEADER];
@@ -124,11 +129,14 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->read.label = o->label;
         p->read.zero_based = (int)o->v[GSGD_DATA_ZERO_BASED];
         p->read.n_features = o->has_ref ? o->ref_features : 0;
+        /* A training set, unlike a model, can still be widened. */
+        p->read.wider_ok = o->has_ref && strcmp(o->ref_what, "the training set") == 0;
         p->rules.real = o->v[GSGD_DATA_TARGET] == GSGD_TARGET_REAL;
         p->rules.has_ref = o->has_ref;
         p->rules.ref_classes = o->ref_classes;
         p->rules.ref = o->ref_labels;
         p->storage = (gsgdi_storage)o->v[GSGD_DATA_STORAGE];
+        p->read.csr = gsgdi_storage_csr(p->storage);
         p->labels_file = o->labels_file;
     }
     /* Floats on the CPU, where RAM is plentiful and the division per pixel

@@ -9,62 +9,6 @@
 #include "core/memory.h"
 #include "core/error.h"
 
-void gsgdi_host_data_free(gsgdi_host_data *h) {
-    if (!h) return;
-    if (!h->x_borrowed) free(h->X);
-    free(h->X8);
-    free(h->y);
-    if (h->release) h->release(h->keep);
-    gsgdi_meta_clear(&h->meta);
-    memset(h, 0, sizeof *h);
-}
-
-gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src) {
-    gsgdi_labels *labels = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, src->labels, &labels));
-    *dst = *src;
-    dst->labels = labels;
-    return GSGD_STATUS_OK;
-}
-
-void gsgdi_meta_clear(gsgdi_data_meta *meta) {
-    gsgdi_labels_free(meta->labels);
-    memset(meta, 0, sizeof *meta);
-}
-
-/* The meta of arrays handed over by the caller: class indices, whose
- * labels are the indices themselves, or real targets and their range. */
-static gsgd_status arrays_meta(gsgd_context *ctx, const char *who, const float *y, size_t n,
-                               int n_classes, gsgdi_data_meta *meta) {
-    memset(meta, 0, sizeof *meta);
-    snprintf(meta->source, sizeof meta->source, "%s", who);
-    snprintf(meta->format, sizeof meta->format, "arrays");
-    if (n_classes > 0) {
-        meta->target_max = n_classes - 1;
-        return gsgdi_labels_identity(ctx, n_classes, &meta->labels);
-    }
-    meta->target_min = n ? y[0] : 0.0;
-    meta->target_max = meta->target_min;
-    for (size_t i = 1; i < n; i++) {
-        if (y[i] < meta->target_min) meta->target_min = y[i];
-        if (y[i] > meta->target_max) meta->target_max = y[i];
-    }
-    return GSGD_STATUS_OK;
-}
-
-/* Target t of sample i: finite, and a class index when n_classes > 0; who
- * starts the message. */
-static gsgd_status validate_target(gsgd_context *ctx, const char *who, size_t i, float t,
-                                   int n_classes) {
-    GSGD_RETURN_ERROR_IF(!isfinite(t), ctx, GSGD_STATUS_BAD_VALUE,
-                         "%s: sample %zu: target %g is not finite", who, i, (double)t);
-    GSGD_RETURN_ERROR_IF(n_classes > 0 && (t < 0 || t >= (float)n_classes || t != floorf(t)), ctx,
-                         GSGD_STATUS_BAD_VALUE,
-                         "%s: sample %zu: label %g is not a class index in [0, %d)", who, i,
-                         (double)t, n_classes);
-    return GSGD_STATUS_OK;
-}
-
 /* Checks every value a model will read, so that training never meets a NaN
  * that came from the input rather than from divergence. */
 static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float *y, size_t n,
@@ -75,7 +19,7 @@ static gsgd_status validate_host(gsgd_context *ctx, const float *X, const float 
             GSGD_RETURN_ERROR_IF(!isfinite(row[j]), ctx, GSGD_STATUS_BAD_VALUE,
                                  "dataset: sample %zu, feature %zu: value %g is not finite", i, j,
                                  (double)row[j]);
-        GSGD_FORWARD_IF_ERROR(validate_target(ctx, "dataset", i, y[i], n_classes));
+        GSGD_FORWARD_IF_ERROR(gsgdi_validate_target(ctx, "dataset", i, y[i], n_classes));
     }
     return GSGD_STATUS_OK;
 }
@@ -128,7 +72,7 @@ static gsgd_status put_features(gsgd_context *ctx, gsgd_dataset *ds, const void 
 }
 
 /* Allocates backend memory for n x d features of type xt and n targets and
- * copies the host arrays in. */
+ * copies the host arrays in (the features only when X is not NULL). */
 gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype xt, const float *y,
                                  size_t n, size_t d, int n_classes, gsgd_dataset **out) {
     *out = NULL;
@@ -156,7 +100,7 @@ gsgd_status gsgdi_dataset_upload(gsgd_context *ctx, const void *X, gsgdi_xtype x
     GSGD_CHECK_GOTO(st, alloc_features(ctx, ds, x_bytes), fail);
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, n * sizeof(float), &py), fail);
     ds->y = py;
-    GSGD_CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
+    if (X) GSGD_CHECK_GOTO(st, put_features(ctx, ds, X, x_bytes), fail);
     GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, ds->y, y, n * sizeof(float)), fail);
     *out = ds;
     return GSGD_STATUS_OK;
@@ -171,7 +115,8 @@ gsgd_status gsgd_dataset_from_host(gsgd_context *ctx, const float *X, const floa
     GSGD_FORWARD_IF_ERROR(check_arguments(ctx, "dataset_from_host", X, y, n, d, n_classes, out));
     GSGD_FORWARD_IF_ERROR(validate_host(ctx, X, y, n, d, n_classes));
     GSGD_FORWARD_IF_ERROR(gsgdi_dataset_upload(ctx, X, GSGD_XTYPE_F32, y, n, d, n_classes, out));
-    gsgd_status st = arrays_meta(ctx, "gsgd_dataset_from_host", y, n, n_classes, &(*out)->meta);
+    gsgd_status st =
+        gsgdi_arrays_meta(ctx, "gsgd_dataset_from_host", y, n, n_classes, &(*out)->meta);
     if (st != GSGD_STATUS_OK) {
         gsgd_dataset_free(*out);
         *out = NULL;
@@ -195,10 +140,10 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * sizeof(float), (void **)&host_y));
     gsgd_status st = ctx->be->download(ctx, host_y, y, n * sizeof(float));
     for (size_t i = 0; st == GSGD_STATUS_OK && i < n; i++)
-        st = validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
+        st = gsgdi_validate_target(ctx, "dataset_from_device", i, host_y[i], n_classes);
     gsgdi_data_meta meta;
     if (st == GSGD_STATUS_OK)
-        st = arrays_meta(ctx, "gsgd_dataset_from_device", host_y, n, n_classes, &meta);
+        st = gsgdi_arrays_meta(ctx, "gsgd_dataset_from_device", host_y, n, n_classes, &meta);
     free(host_y);
     GSGD_FORWARD_IF_ERROR(st);
     gsgd_dataset *ds = calloc(1, sizeof *ds);
@@ -222,9 +167,20 @@ gsgd_status gsgd_dataset_from_device(gsgd_context *ctx, float *X, float *y, size
 gsgd_status gsgdi_dataset_from_host_data(gsgd_context *ctx, const gsgdi_host_data *h,
                                          gsgd_dataset **out) {
     *out = NULL;
-    GSGD_RETURN_ERROR_IF((!h->X == !h->X8) || !h->y || h->n == 0 || h->d == 0, ctx,
+    GSGD_RETURN_ERROR_IF((!h->X + !h->X8 + !h->indptr != 2) || !h->y || h->n == 0 || h->d == 0, ctx,
                          GSGD_STATUS_INTERNAL, "dataset: empty host data");
-    if (h->X8)
+    if (h->indptr)
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_from_csr_host(ctx, h, out));
+    else if (h->X8 && h->bytes_by_default && ctx->device == GSGD_DEVICE_CPU) {
+        /* Floats on the CPU (see data_options.c), bitwise the IDX
+         * loader's: its conversion is GSGD_U8_FEATURE too. The CPU's
+         * memory is the host's: converted in place of the copy. */
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_dataset_upload(ctx, NULL, GSGD_XTYPE_F32, h->y, h->n, h->d, h->n_classes, out));
+        float *X = (*out)->X;
+        const size_t count = h->n * h->d;
+        for (size_t i = 0; i < count; i++) X[i] = GSGD_U8_FEATURE(h->X8[i]);
+    } else if (h->X8)
         GSGD_FORWARD_IF_ERROR(
             gsgdi_dataset_upload(ctx, h->X8, GSGD_XTYPE_U8, h->y, h->n, h->d, h->n_classes, out));
     else
@@ -248,7 +204,9 @@ gsgd_status gsgd_dataset_shape(const gsgd_dataset *ds, size_t *n, size_t *d, int
 
 void gsgd_dataset_free(gsgd_dataset *ds) {
     if (!ds) return;
-    if (!ds->borrowed) {
+    if (ds->sparse) {
+        gsgdi_csr_release(ds);
+    } else if (!ds->borrowed) {
         if (ds->host_mapped)
             ds->ctx->be->release_host_mapped(ds->ctx, ds->X);
         else
@@ -272,6 +230,15 @@ gsgd_status gsgd_dataset_subset(const gsgd_dataset *ds, size_t first, size_t cou
         first >= ds->n || count - 1 > (ds->n - 1 - first) / stride, ctx, GSGD_STATUS_OUT_OF_RANGE,
         "dataset_subset: %zu rows from %zu with stride %zu run past the %zu samples", count, first,
         stride, ds->n);
+    if (ds->sparse) {
+        GSGD_FORWARD_IF_ERROR(gsgdi_csr_subset(ds, first, count, stride, out));
+        gsgd_status st = gsgdi_meta_copy(ctx, &(*out)->meta, &ds->meta);
+        if (st != GSGD_STATUS_OK) {
+            gsgd_dataset_free(*out);
+            *out = NULL;
+        }
+        return st;
+    }
     /* Strided rows copied on the device, in the dataset's own storage type:
      * no host round trip of the (possibly large) full dataset. */
     const size_t row_bytes = ds->d * gsgdi_xtype_size(ds->xt);
@@ -308,6 +275,7 @@ gsgd_status gsgdi_dataset_read_rows(const gsgd_dataset *ds, size_t start, size_t
                                     float *out) {
     gsgd_context *ctx = ds->ctx;
     const size_t m = count * ds->d;
+    if (ds->sparse) return gsgdi_csr_read_rows(ds, start, count, out);
     if (ds->xt == GSGD_XTYPE_F32)
         return ctx->be->download(ctx, out, (const float *)ds->X + start * ds->d, m * sizeof(float));
     uint8_t *bytes = NULL;

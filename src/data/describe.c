@@ -28,11 +28,15 @@ gsgd_status gsgd_dataset_describe(const gsgd_dataset *ds, char *buf, size_t size
     else
         snprintf(targets, sizeof targets, "target %.6g .. %.6g", m->target_min, m->target_max);
     human_bytes((double)gsgdi_dataset_x_bytes(ds) + (double)ds->n * sizeof(float), mem, sizeof mem);
+    char storage[64];
+    if (ds->sparse)
+        snprintf(storage, sizeof storage, "CSR, %zu nonzeros", ds->nnz);
+    else
+        snprintf(storage, sizeof storage, "%s", ds->xt == GSGD_XTYPE_U8 ? "u8" : "f32");
     snprintf(buf, size, "%s%s%s%s: %s%s%s%s, %zu rows x %zu features, %s, %s%s, %s",
              m->source[0] ? m->source : "dataset", m->part[0] ? " (" : "", m->part,
              m->part[0] ? ")" : "", m->format[0] ? m->format : "arrays", m->detail[0] ? " (" : "",
-             m->detail, m->detail[0] ? ")" : "", ds->n, ds->d, targets,
-             ds->xt == GSGD_XTYPE_U8 ? "u8" : "f32",
+             m->detail, m->detail[0] ? ")" : "", ds->n, ds->d, targets, storage,
              ds->host_mapped ? " in pinned host memory" : "", mem);
     return GSGD_STATUS_OK;
 }

@@ -1,5 +1,6 @@
 /* Format detection: binary magic first, then the extension, then what the
- * text looks like. */
+ * text looks like; and what an .npz holds (arrays X and y, or a matrix of
+ * scipy.sparse.save_npz). */
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
@@ -107,4 +108,19 @@ gsgd_data_format gsgdi_detect_format(const char *path, const unsigned char *head
      * mistake: the reader says what it found. */
     if (ext != GSGD_FORMAT_AUTO) return ext;
     return looks_svmlight(head, len) ? GSGD_FORMAT_SVMLIGHT : GSGD_FORMAT_CSV;
+}
+
+int gsgdi_npz_is_scipy_sparse(const void *zip, size_t len) {
+    char names[1024];
+    gsgdi_zip_list(zip, len, names, sizeof names);
+    static const char *const need[5] = {"format.npy", "shape.npy", "data.npy", "indices.npy",
+                                        "indptr.npy"};
+    for (int k = 0; k < 5; k++) {
+        const size_t m = strlen(need[k]);
+        int found = 0;
+        for (const char *p = names; !found && (p = strstr(p, need[k])) != NULL; p += m)
+            found = (p == names || p[-1] == ' ') && (p[m] == ',' || p[m] == '\0');
+        if (!found) return 0;
+    }
+    return 1;
 }

@@ -290,7 +290,7 @@ static void idx_close(idx_file *f) {
 
 gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const char *labels_path,
                            gsgdi_storage storage, gsgdi_host_data *out, gsgdi_raw_targets *t) {
-    if (!ctx) return GSGD_STATUS_INVALID_ARGUMENT;
+    /* ctx may be NULL (gsgd_host_data_read): errors go to the thread's. */
     GSGD_RETURN_ERROR_IF(!images_path || !out || !t, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "idx: NULL path or output");
     memset(out, 0, sizeof *out);
@@ -330,6 +330,7 @@ gsgd_status gsgdi_load_idx(gsgd_context *ctx, const char *images_path, const cha
         snprintf(t->file, sizeof t->file, "idx: %s", labels_path);
         snprintf(t->name, sizeof t->name, "record");
     }
+    out->bytes_by_default = keep_bytes && storage == GSGD_STORAGE_AUTO;
     if (keep_bytes)
         out->X8 = X;
     else

@@ -44,16 +44,58 @@ static gsgd_status load_text(gsgd_context *ctx, const char *path, gsgd_data_form
     return st;
 }
 
-/* The targets of a separate file (GSGD_DATA_LABELS_FILE for .npy). */
-static gsgd_status npy_labels_file(gsgd_context *ctx, const char *path, const gsgdi_load_plan *p,
-                                   gsgdi_host_data *h) {
+/* svmlight from a file: a plain one parsed where it is mapped, a gzip one
+ * streamed (never held whole); *gz says which. */
+static gsgd_status load_svmlight(gsgd_context *ctx, const char *path, const gsgdi_load_plan *p,
+                                 gsgdi_host_data *h, int *gz) {
+    gsgdi_input in;
+    gsgdi_stream s;
+    GSGD_FORWARD_IF_ERROR(gsgdi_input_open_stream(ctx, path, &in, &s));
+    gsgdi_raw_targets t;
+    gsgd_status st = s.gz ? gsgdi_svmlight_stream(ctx, path, &s, &p->read, h, &t)
+                          : gsgdi_svmlight_parse(ctx, path, in.data, in.len, &p->read, h, &t);
+    *gz = s.gzip;
+    gsgdi_stream_close(&s);
+    gsgdi_input_close(&in);
+    if (st == GSGD_STATUS_OK) st = gsgdi_targets_finish(ctx, t.n ? &t : NULL, &p->rules, h);
+    gsgdi_raw_targets_free(&t);
+    return st;
+}
+
+/* Labels as text, one a line (blank lines skipped): numbers or label texts. */
+static gsgd_status text_labels(gsgd_context *ctx, const char *path, const gsgdi_input *in,
+                               gsgdi_raw_targets *t) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->file, sizeof t->file, "%s", path);
+    const char *p = (const char *)in->data, *end = p + in->len;
+    for (size_t line = 1; p < end; line++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+        const char *s = p;
+        while (s < e && (*s == ' ' || *s == '\t')) s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+        if (e > s)
+            GSGD_FORWARD_IF_ERROR(gsgdi_raw_targets_push_text(ctx, t, s, (size_t)(e - s), line));
+        p = nl ? nl + 1 : end;
+    }
+    return GSGD_STATUS_OK;
+}
+
+/* The targets of a separate file (GSGD_DATA_LABELS_FILE for .npy features
+ * and scipy's CSR .npz): a 1-D .npy, or text with one label a line. */
+static gsgd_status labels_file(gsgd_context *ctx, const char *path, const gsgdi_load_plan *p,
+                               gsgdi_host_data *h) {
     if (!path) return gsgdi_targets_finish(ctx, NULL, &p->rules, h);
     gsgdi_input in;
     GSGD_FORWARD_IF_ERROR(gsgdi_input_open(ctx, path, &in));
     gsgdi_npy a;
     gsgdi_raw_targets t = {0};
-    gsgd_status st = gsgdi_npy_parse(ctx, path, in.data, in.len, &a);
-    if (st == GSGD_STATUS_OK) st = gsgdi_npy_targets(ctx, path, &a, &t);
+    gsgd_status st;
+    if (in.len >= 6 && memcmp(in.data, "\x93NUMPY", 6) == 0) {
+        st = gsgdi_npy_parse(ctx, path, in.data, in.len, &a);
+        if (st == GSGD_STATUS_OK) st = gsgdi_npy_targets(ctx, path, &a, &t);
+    } else {
+        st = text_labels(ctx, path, &in, &t);
+    }
     if (st == GSGD_STATUS_OK) st = gsgdi_targets_finish(ctx, &t, &p->rules, h);
     gsgdi_raw_targets_free(&t);
     gsgdi_input_close(&in);
@@ -75,7 +117,7 @@ static gsgd_status load_npy(gsgd_context *ctx, const char *path, const gsgdi_loa
         return st;
     }
     keep_or_release(h, k, borrowed);
-    return npy_labels_file(ctx, p->labels_file, p, h);
+    return labels_file(ctx, p->labels_file, p, h);
 }
 
 /* The member called name or alt as an array; *found 0 when neither is. */
@@ -104,6 +146,16 @@ static gsgd_status load_npz(gsgd_context *ctx, const char *path, const gsgdi_loa
     gsgdi_npy a;
     int found = 0, borrowed = 0;
     gsgd_status st = gsgdi_input_open(ctx, path, &k->in);
+    if (st == GSGD_STATUS_OK && gsgdi_npz_is_scipy_sparse(k->in.data, k->in.len)) {
+        /* A scipy.sparse matrix: its rows as CSR, targets from a labels file. */
+        st = gsgdi_npz_csr(ctx, path, k->in.data, k->in.len, h);
+        keeper_release(k);
+        if (st == GSGD_STATUS_OK) st = labels_file(ctx, p->labels_file, p, h);
+        if (st == GSGD_STATUS_OK)
+            snprintf(h->meta.detail, sizeof h->meta.detail, "scipy CSR, %.3g%% nonzero",
+                     100.0 * (double)h->nnz / ((double)h->n * (double)h->d));
+        return st;
+    }
     if (st == GSGD_STATUS_OK)
         st = npz_array(ctx, path, &k->in, "X.npy", "x.npy", &a, &k->owned, what, sizeof what,
                        &found);
@@ -168,8 +220,12 @@ gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_loa
         fmt = gsgdi_detect_format(path, head, got);
     }
     switch (fmt) {
-    case GSGD_FORMAT_CSV:
     case GSGD_FORMAT_SVMLIGHT:
+    case GSGD_FORMAT_CSV:
+        if (fmt == GSGD_FORMAT_SVMLIGHT && !is_stdin) { /* standard input was read whole */
+            st = load_svmlight(ctx, path, p, h, &gz);
+            break;
+        }
         if (!is_stdin) st = gsgdi_input_open_text(ctx, path, gsgdi_format_name(fmt), &in);
         if (st == GSGD_STATUS_OK) st = load_text(ctx, path, fmt, p, &in, h);
         gz = in.gz;
@@ -188,7 +244,13 @@ gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_loa
         st = GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL, "%s: format not detected", path);
         break;
     }
-    if (st == GSGD_STATUS_OK && p->read.n_features && h->d != p->read.n_features)
+    /* The storage asked for (storage=csr|f32), or CSR rows by density. */
+    if (st == GSGD_STATUS_OK) st = gsgdi_host_store(ctx, is_stdin ? "stdin" : path, p->read.csr, h);
+    /* CSR rows narrower than the reference take its width as they are;
+     * wider ones only where a training set can be widened. */
+    if (st == GSGD_STATUS_OK && h->indptr && p->read.n_features > h->d) h->d = p->read.n_features;
+    if (st == GSGD_STATUS_OK && p->read.n_features && h->d != p->read.n_features &&
+        !(h->indptr && p->read.wider_ok && h->d > p->read.n_features))
         st = GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "%s: %zu features per row, but the model takes %zu", path, h->d,
                         p->read.n_features);

@@ -12,8 +12,10 @@
 
 #define SPEC_FORMS                                                                                 \
     "fashion-mnist[:DIR][:storage=u8|f32], idx:IMAGES,LABELS[:storage=u8|f32], "                   \
-    "csv:PATH[:label=first|last][:header][:target=real], tsv:PATH, svmlight:PATH, npy:X[,Y], "     \
-    "npz:PATH, synth:N,D,K[:seed=S], or the path of a CSV, TSV, svmlight, .npy, .npz or IDX file"
+    "csv:PATH[:label=first|last][:header][:target=real], tsv:PATH, "                               \
+    "svmlight:PATH[:zero-based|one-based][:features=N][:storage=csr|f32], npy:X[,Y], "             \
+    "npz:PATH[,LABELS][:storage=csr|f32], synth:N,D,K[:seed=S], "                                  \
+    "synth-sparse:N,D,K,NNZ[:seed=S], or the path of a CSV, TSV, svmlight, .npy, .npz or IDX file"
 #define FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define PATH_LEN 4096
 
@@ -169,15 +171,15 @@ static int parse_u64(const char *s, const char *end, uint64_t *v) {
 
 /* The targets synth drew (class indices, or real values) through the
  * rules: an identity map, or the reference's. */
-static gsgd_status synth_targets(gsgd_context *ctx, const char *spec, int k,
+static gsgd_status synth_targets(gsgd_context *ctx, const char *name, const char *spec, int k,
                                  const gsgdi_target_rules *rules, gsgdi_host_data *h) {
     gsgdi_raw_targets t = {.n = h->n};
-    snprintf(t.file, sizeof t.file, "synth");
+    snprintf(t.file, sizeof t.file, "%s", name);
     t.num = malloc(h->n * sizeof *t.num);
     float *y = h->y;
     if (!t.num) {
         gsgdi_host_data_free(h);
-        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "synth: out of memory");
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", name);
     }
     for (size_t i = 0; i < h->n; i++) t.num[i] = y[i];
     free(y);
@@ -186,8 +188,8 @@ static gsgd_status synth_targets(gsgd_context *ctx, const char *spec, int k,
     r.real = k == 1;
     r.identity = k == 1 ? 0 : k;
     GSGD_FORWARD_IF_ERROR(finish(ctx, &t, &r, h));
-    snprintf(h->meta.source, sizeof h->meta.source, "synth:%s", spec);
-    snprintf(h->meta.format, sizeof h->meta.format, "synth");
+    snprintf(h->meta.source, sizeof h->meta.source, "%s:%s", name, spec);
+    snprintf(h->meta.format, sizeof h->meta.format, "%s", name);
     snprintf(h->meta.detail, sizeof h->meta.detail, "random teacher");
     return GSGD_STATUS_OK;
 }
@@ -217,13 +219,55 @@ static gsgd_status load_synth_spec(gsgd_context *ctx, const char *spec, const gs
                          "synth: K = %llu outside [1, %d] (1 = regression)",
                          (unsigned long long)v[2], GSGD_MAX_CLASSES);
     GSGD_FORWARD_IF_ERROR(gsgdi_synth(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], seed, tr, te));
-    gsgd_status st = synth_targets(ctx, spec, (int)v[2], &plan->rules, tr);
-    if (st == GSGD_STATUS_OK) st = synth_targets(ctx, spec, (int)v[2], &plan->rules, te);
+    gsgd_status st = synth_targets(ctx, "synth", spec, (int)v[2], &plan->rules, tr);
+    if (st == GSGD_STATUS_OK) st = synth_targets(ctx, "synth", spec, (int)v[2], &plan->rules, te);
     if (st != GSGD_STATUS_OK) {
         gsgdi_host_data_free(tr);
         gsgdi_host_data_free(te);
         return st;
     }
+    snprintf(te->meta.part, sizeof te->meta.part, "test part, 20%%");
+    snprintf(tr->meta.part, sizeof tr->meta.part, "train part, 80%%");
+    return GSGD_STATUS_OK;
+}
+
+/* "synth-sparse:N,D,K,NNZ[:seed=S]": the sparse kin of synth, its targets
+ * through the same rules. */
+static gsgd_status load_synth_sparse_spec(gsgd_context *ctx, const char *spec,
+                                          const gsgdi_load_plan *plan, gsgdi_host_data *tr,
+                                          gsgdi_host_data *te) {
+    uint64_t v[4], seed = 0;
+    const char *s = spec, *opts = strchr(spec, ':');
+    const char *stop = opts ? opts : spec + strlen(spec);
+    for (int i = 0; i < 4; i++) {
+        const char *end = i < 3 ? memchr(s, ',', (size_t)(stop - s)) : stop;
+        GSGD_RETURN_ERROR_IF(!end || !parse_u64(s, end, &v[i]), ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "synth-sparse: '%s' is not N,D,K,NNZ (four non-negative integers, "
+                             "e.g. synth-sparse:10000,100000,20,50)",
+                             spec);
+        s = end + 1;
+    }
+    if (opts)
+        GSGD_RETURN_ERROR_IF(
+            !starts_with(opts, ":seed=") || !parse_u64(opts + 6, opts + strlen(opts), &seed), ctx,
+            GSGD_STATUS_INVALID_ARGUMENT,
+            "synth-sparse: option '%s' not understood (expected :seed=S)", opts + 1);
+    GSGD_RETURN_ERROR_IF(v[2] > GSGD_MAX_CLASSES || v[1] > INT32_MAX, ctx,
+                         GSGD_STATUS_INVALID_ARGUMENT,
+                         "synth-sparse: K = %llu (at most %d) or D = %llu (below 2^31) too large",
+                         (unsigned long long)v[2], GSGD_MAX_CLASSES, (unsigned long long)v[1]);
+    GSGD_FORWARD_IF_ERROR(
+        gsgdi_synth_sparse(ctx, (size_t)v[0], (size_t)v[1], (int)v[2], (size_t)v[3], seed, tr, te));
+    const int k = (int)v[2];
+    gsgd_status st = synth_targets(ctx, "synth-sparse", spec, k, &plan->rules, tr);
+    if (st == GSGD_STATUS_OK) st = synth_targets(ctx, "synth-sparse", spec, k, &plan->rules, te);
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_host_data_free(tr);
+        gsgdi_host_data_free(te);
+        return st;
+    }
+    snprintf(tr->meta.detail, sizeof tr->meta.detail, "power-law features, random teacher");
+    snprintf(te->meta.detail, sizeof te->meta.detail, "power-law features, random teacher");
     snprintf(te->meta.part, sizeof te->meta.part, "test part, 20%%");
     snprintf(tr->meta.part, sizeof tr->meta.part, "train part, 80%%");
     return GSGD_STATUS_OK;
@@ -272,6 +316,79 @@ static gsgd_status load_npy_spec(gsgd_context *ctx, const char *spec, gsgdi_load
     return gsgdi_load_file(ctx, x, plan, tr);
 }
 
+/* Peels a trailing ":storage=csr|f32" off spec (svmlight, npz). */
+static gsgd_status peel_sparse_storage(gsgd_context *ctx, const char *what, char *spec,
+                                       gsgdi_load_plan *plan) {
+    char *colon = strrchr(spec, ':');
+    if (!colon || !starts_with(colon + 1, "storage=")) return GSGD_STATUS_OK;
+    const char *v = colon + 1 + strlen("storage=");
+    if (strcmp(v, "csr") == 0)
+        plan->read.csr = 1;
+    else if (strcmp(v, "f32") == 0)
+        plan->read.csr = 0;
+    else
+        return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                          "%s: storage '%s' not understood (csr: rows kept sparse; f32: dense "
+                          "floats; default: sparse below %g%% nonzero values)",
+                          what, v, 100.0 * GSGD_DENSE_FROM);
+    *colon = '\0';
+    return GSGD_STATUS_OK;
+}
+
+/* "svmlight:PATH[:zero-based|one-based][:features=N][:storage=csr|f32]",
+ * options peeled off the end (a path may hold ':'). */
+static gsgd_status load_svmlight_spec(gsgd_context *ctx, const char *prefix, const char *spec,
+                                      gsgdi_load_plan *plan, gsgdi_host_data *tr) {
+    char path[PATH_LEN];
+    GSGD_RETURN_ERROR_IF(strlen(spec) >= sizeof path, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "%s spec too long", prefix);
+    strcpy(path, spec);
+    for (;;) {
+        GSGD_FORWARD_IF_ERROR(peel_sparse_storage(ctx, prefix, path, plan));
+        char *colon = strrchr(path, ':');
+        if (!colon) break;
+        const char *opt = colon + 1;
+        uint64_t n = 0;
+        if (strcmp(opt, "zero-based") == 0)
+            plan->read.zero_based = 1;
+        else if (strcmp(opt, "one-based") == 0)
+            plan->read.zero_based = 0;
+        else if (starts_with(opt, "features="))
+            GSGD_RETURN_ERROR_IF(!parse_u64(opt + 9, opt + strlen(opt), &n) || n == 0 ||
+                                     n > INT32_MAX,
+                                 ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                                 "%s '%s': features= takes a count in [1, 2^31)", prefix, opt);
+        else
+            break;
+        if (n) {
+            plan->read.n_features = (size_t)n;
+            plan->read.n_features_from = "the spec's (features=N)";
+        }
+        *colon = '\0';
+    }
+    GSGD_RETURN_ERROR_IF(!path[0], ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "%s no file in spec (svmlight:PATH[:zero-based|one-based]"
+                         "[:features=N][:storage=csr|f32])",
+                         prefix);
+    return gsgdi_load_file(ctx, path, plan, tr);
+}
+
+/* "npz:PATH[,LABELS][:storage=csr|f32]": arrays X and y, or a matrix of
+ * scipy.sparse.save_npz with its targets from LABELS (.npy or text). */
+static gsgd_status load_npz_spec(gsgd_context *ctx, const char *full, gsgdi_load_plan *plan,
+                                 gsgdi_host_data *tr) {
+    char spec[2 * PATH_LEN];
+    GSGD_RETURN_ERROR_IF(strlen(full) >= sizeof spec, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "npz: spec too long");
+    strcpy(spec, full);
+    GSGD_FORWARD_IF_ERROR(peel_sparse_storage(ctx, "npz:", spec, plan));
+    char x[PATH_LEN], y[PATH_LEN];
+    GSGD_FORWARD_IF_ERROR(two_paths(ctx, "npz", spec, x, y, 1));
+    plan->format = GSGD_FORMAT_NPZ;
+    if (y[0]) plan->labels_file = y;
+    return gsgdi_load_file(ctx, x, plan, tr);
+}
+
 /* A source that is no spec and no file: a misspelt spec more likely than
  * a missing file when it has neither a '/' nor a '.'. */
 static int looks_like_spec(const char *source) {
@@ -292,14 +409,21 @@ gsgd_status gsgdi_load_spec(gsgd_context *ctx, const char *source, const gsgd_da
         return load_fmnist(ctx, source + 14, &plan, train, test);
     if (starts_with(source, "idx:")) return load_idx_spec(ctx, source + 4, &plan, train);
     if (starts_with(source, "synth:")) return load_synth_spec(ctx, source + 6, &plan, train, test);
+    if (starts_with(source, "synth-sparse:"))
+        return load_synth_sparse_spec(ctx, source + 13, &plan, train, test);
     if (starts_with(source, "npy:")) return load_npy_spec(ctx, source + 4, &plan, train);
+    if (starts_with(source, "npz:")) return load_npz_spec(ctx, source + 4, &plan, train);
+    static const char *const svm[3] = {"svmlight:", "libsvm:", "svm:"};
+    for (int k = 0; k < 3; k++)
+        if (starts_with(source, svm[k])) {
+            plan.format = GSGD_FORMAT_SVMLIGHT;
+            return load_svmlight_spec(ctx, svm[k], source + strlen(svm[k]), &plan, train);
+        }
     static const struct {
         const char *prefix;
         gsgd_data_format format;
         int delimiter;
-    } files[] = {{"csv:", GSGD_FORMAT_CSV, -1},           {"tsv:", GSGD_FORMAT_CSV, '\t'},
-                 {"svmlight:", GSGD_FORMAT_SVMLIGHT, -1}, {"libsvm:", GSGD_FORMAT_SVMLIGHT, -1},
-                 {"svm:", GSGD_FORMAT_SVMLIGHT, -1},      {"npz:", GSGD_FORMAT_NPZ, -1}};
+    } files[] = {{"csv:", GSGD_FORMAT_CSV, -1}, {"tsv:", GSGD_FORMAT_CSV, '\t'}};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         if (!starts_with(source, files[k].prefix)) continue;
         plan.format = files[k].format;

@@ -122,6 +122,41 @@ static gsgd_status part_meta(gsgd_context *ctx, const gsgdi_data_meta *whole, co
     return GSGD_STATUS_OK;
 }
 
+/* The sparse case: the same permutation (the targets read back for the
+ * stratification), the rows copied through the host (csr_rows.c). */
+static gsgd_status split_sparse(const gsgd_dataset *ds, size_t n_test, double test_fraction,
+                                uint64_t seed, int stratified, gsgd_dataset **train,
+                                gsgd_dataset **test) {
+    gsgd_context *ctx = ds->ctx;
+    const size_t n = ds->n;
+    size_t *perm = NULL;
+    float *y = NULL;
+    void *pv = NULL;
+    gsgd_status st;
+    GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * sizeof(size_t), &pv), done);
+    perm = pv;
+    shuffle(perm, n, seed);
+    if (stratified && ds->n_classes > 0) {
+        GSGD_CHECK_GOTO(st, gsgdi_host_alloc(ctx, n * sizeof(float), &pv), done);
+        y = pv;
+        GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
+        GSGD_CHECK_GOTO(st, stratify(ctx, y, n, ds->n_classes, n_test, perm), done);
+    }
+    GSGD_CHECK_GOTO(st, gsgdi_csr_split(ds, perm, n - n_test, train, test), done);
+    GSGD_CHECK_GOTO(st, part_meta(ctx, &ds->meta, "train", 1.0 - test_fraction, &(*train)->meta),
+                    done);
+    st = part_meta(ctx, &ds->meta, "test", test_fraction, &(*test)->meta);
+done:
+    if (st != GSGD_STATUS_OK) {
+        gsgd_dataset_free(*train);
+        gsgd_dataset_free(*test);
+        *train = *test = NULL;
+    }
+    free(perm);
+    free(y);
+    return st;
+}
+
 static gsgd_status split_dataset(const gsgd_dataset *ds, double test_fraction, uint64_t seed,
                                  int stratified, gsgd_dataset **train, gsgd_dataset **test) {
     gsgd_context *ctx = ds->ctx;
@@ -129,6 +164,7 @@ static gsgd_status split_dataset(const gsgd_dataset *ds, double test_fraction, u
     const size_t n = ds->n, d = ds->d;
     size_t n_test = 0;
     GSGD_FORWARD_IF_ERROR(test_size(ctx, "dataset_split", n, test_fraction, &n_test));
+    if (ds->sparse) return split_sparse(ds, n_test, test_fraction, seed, stratified, train, test);
     const size_t n_train = n - n_test, row_bytes = d * gsgdi_xtype_size(ds->xt);
 
     /* Host copies: the whole dataset, the permutation, and the two parts,
@@ -215,6 +251,7 @@ static gsgd_status host_part(gsgd_context *ctx, const gsgdi_host_data *h, const 
     out->n = count;
     out->d = h->d;
     out->n_classes = h->n_classes;
+    out->bytes_by_default = h->bytes_by_default;
     return part_meta(ctx, &h->meta, name, share, &out->meta);
 fail:
     free(pX);

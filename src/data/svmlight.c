@@ -1,234 +1,404 @@
-/* svmlight / LIBSVM text, read from memory into dense rows:
+/* svmlight / LIBSVM text:
  *   <target> [qid:<q>] <index>:<value> ... [# comment]
  * one sample a line; blank lines and lines starting with # are skipped,
  * qid is ignored. Indices are 1-based (LIBSVM) unless an index 0 occurs
  * (then 0-based, scikit-learn's zero_based="auto") or the option says;
- * they must increase along a line. Missing indices are 0. Two passes over
- * the text: the first finds the rows and the largest index, so the dense
- * array is sized (and checked against the limits) before it is allocated.
- * Lines and columns (characters) in messages are 1-based. */
-#include <ctype.h>
-#include <errno.h>
+ * they must increase along a line. Targets are numbers (+1/-1, class
+ * integers, real values) or label texts, which the label map takes.
+ *
+ * One pass: each line's pairs go straight into CSR arrays that grow by
+ * doubling, from memory (a mapped file, standard input) or from a stream
+ * read a piece at a time (gzip: never the whole text in memory). At the
+ * end the rows stay sparse or become dense (storage.c's rule, or the
+ * caller's choice). Numbers are parsed by hand where that is exact (up to
+ * 2^53 as digits, times or over a power of ten up to 10^22: one correctly
+ * rounded operation, what strtod gives), else by strtod. Lines and
+ * columns (characters) in messages are 1-based. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/memory.h"
 #include "data/loaders.h"
+
+/* What separates tokens (isspace without the locale, and '\n' ends lines). */
+#define SEP(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\v' || (c) == '\f')
+#define DIGIT(c) ((unsigned)((c) - '0') < 10u)
 
 typedef struct {
     gsgd_context *ctx;
     const char *what;
-    const char *start, *end;
-} text;
+    const gsgdi_read_opts *o;
+    gsgdi_raw_targets *t;
+    size_t line; /* the line being read, 1-based */
+    int64_t *indptr;
+    uint32_t *ind; /* indices as read (saturated at 2^32 - 1; finish checks) */
+    float *val;
+    size_t n, cap_rows, nnz, cap_nnz;
+    uint64_t max_index;
+    size_t max_line; /* the line of max_index */
+    int has_zero;
+    int text; /* the targets are texts (t->pool) */
+} reader;
 
-/* One token of a line: [s, e), and its column. */
-typedef struct {
-    const char *s, *e;
-} token;
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* The next line's content [*ls, *le) (comments cut), from *p; 0 at the end. */
-static int next_line(const text *x, const char **p, size_t *line, const char **ls,
-                     const char **le) {
-    while (*p < x->end) {
-        const char *nl = memchr(*p, '\n', (size_t)(x->end - *p));
-        const char *e = nl ? nl : x->end;
-        *ls = *p;
-        *p = nl ? nl + 1 : x->end;
-        (*line)++;
-        const char *hash = memchr(*ls, '#', (size_t)(e - *ls));
-        if (hash) e = hash;
-        while (e > *ls && isspace((unsigned char)e[-1])) e--;
-        const char *s = *ls;
-        while (s < e && isspace((unsigned char)*s)) s++;
-        if (s == e) continue; /* blank or comment */
-        *le = e;
+/* The number at s, in a token that ends at a separator or le: *v and 1
+ * when the token is one number in strtod's syntax, with *end at its end.
+ * Plain decimals are read here in one pass; anything else (inf, nan, hex,
+ * long mantissas, large exponents, junk) goes to strtod. */
+static int number(const char *s, const char *le, double *v, const char **end) {
+    const char *p = s;
+    int neg = 0, any = 0, over = 0, exp10 = 0;
+    if (p < le && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    uint64_t m = 0;
+    for (; p < le && DIGIT(*p); p++, any = 1) {
+        if (m < 100000000000000000ull)
+            m = m * 10 + (uint64_t)(*p - '0');
+        else
+            over = 1;
+    }
+    if (p < le && *p == '.')
+        for (p++; p < le && DIGIT(*p); p++, any = 1) {
+            if (m < 100000000000000000ull)
+                m = m * 10 + (uint64_t)(*p - '0'), exp10--;
+            else
+                over = 1;
+        }
+    if (any && p < le && (*p == 'e' || *p == 'E')) {
+        const char *q = p++;
+        int eneg = 0, x = 0;
+        if (p < le && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        const char *digits = p;
+        for (; p < le && DIGIT(*p); p++)
+            if (x < 100000) x = x * 10 + (*p - '0');
+        if (p == digits) p = q; /* "1e": not an exponent, the token is not a number */
+        exp10 += eneg ? -x : x;
+    }
+    if (any && (p == le || SEP(*p)) && !over && m <= ((uint64_t)1 << 53) && exp10 >= -22 &&
+        exp10 <= 22) {
+        /* m exact, 10^|exp10| exact: one correctly rounded operation */
+        const double x = exp10 < 0 ? (double)m / POW10[-exp10] : (double)m * POW10[exp10];
+        *v = neg ? -x : x;
+        *end = p;
         return 1;
     }
-    return 0;
-}
-
-static int next_token(const char **q, const char *le, token *t) {
-    while (*q < le && isspace((unsigned char)**q)) (*q)++;
-    if (*q >= le) return 0;
-    t->s = *q;
-    while (*q < le && !isspace((unsigned char)**q)) (*q)++;
-    t->e = *q;
-    return 1;
+    while (p < le && !SEP(*p)) p++;
+    *end = p;
+    return gsgdi_parse_number(s, (size_t)(p - s), v);
 }
 
 static size_t col(const char *ls, const char *at) { return (size_t)(at - ls) + 1; }
 
-/* Parses "index:value"; qid tokens set *skip. */
-static gsgd_status pair(const text *x, size_t line, const char *ls, const token *t, uint64_t *index,
-                        double *value, int *skip) {
-    *skip = 0;
-    const int len = (int)(t->e - t->s < 40 ? t->e - t->s : 40);
-    const char *colon = memchr(t->s, ':', (size_t)(t->e - t->s));
-    GSGD_RETURN_ERROR_IF(!colon, x->ctx, GSGD_STATUS_BAD_FORMAT,
+static int clip(const char *s, const char *e) { return (int)(e - s < 40 ? e - s : 40); }
+
+static gsgd_status oom(const reader *r) {
+    return GSGD_ERROR(r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory at line %zu", r->what,
+                      r->line);
+}
+
+static gsgd_status grow_nnz(reader *r) {
+    const size_t c = r->cap_nnz ? 2 * r->cap_nnz : (size_t)1 << 16;
+    uint32_t *i = realloc(r->ind, c * sizeof *i);
+    if (!i) return oom(r);
+    r->ind = i;
+    float *v = realloc(r->val, c * sizeof *v);
+    if (!v) return oom(r);
+    r->val = v;
+    r->cap_nnz = c;
+    return GSGD_STATUS_OK;
+}
+
+/* Room for one more row: indptr, and the numeric targets with their lines
+ * (text targets grow in gsgdi_raw_targets_push_text). */
+static gsgd_status grow_rows(reader *r) {
+    const size_t c = r->cap_rows ? 2 * r->cap_rows : (size_t)1 << 12;
+    int64_t *p = realloc(r->indptr, (c + 1) * sizeof *p);
+    if (!p) return oom(r);
+    r->indptr = p;
+    if (!r->text) {
+        double *num = realloc(r->t->num, c * sizeof *num);
+        if (!num) return oom(r);
+        r->t->num = num;
+        size_t *ln = realloc(r->t->line, c * sizeof *ln);
+        if (!ln) return oom(r);
+        r->t->line = ln;
+    }
+    r->cap_rows = c;
+    return GSGD_STATUS_OK;
+}
+
+/* From here on the targets are texts: the numbers so far become their
+ * shortest exact decimal ("%.17g"), the label map sorts them with the
+ * rest. */
+static gsgd_status to_text(reader *r) {
+    gsgdi_raw_targets *t = r->t, text = {0};
+    snprintf(text.file, sizeof text.file, "%s", t->file);
+    text.column = t->column;
+    for (size_t i = 0; i < r->n; i++) {
+        char b[32];
+        snprintf(b, sizeof b, "%.17g", t->num[i]);
+        const gsgd_status st = gsgdi_raw_targets_push_text(r->ctx, &text, b, strlen(b), t->line[i]);
+        if (st != GSGD_STATUS_OK) {
+            gsgdi_raw_targets_free(&text);
+            return st;
+        }
+    }
+    gsgdi_raw_targets_free(t);
+    *t = text;
+    r->text = 1;
+    return GSGD_STATUS_OK;
+}
+
+/* The target token [s, e): a number, or a label text. */
+static gsgd_status target(reader *r, const char *ls, const char *s, const char *e) {
+    GSGD_RETURN_ERROR_IF(memchr(s, ',', (size_t)(e - s)) != NULL, r->ctx, GSGD_STATUS_UNSUPPORTED,
+                         "%s: line %zu, column %zu: '%.*s' is a multi-label target, which gsgd "
+                         "does not train; keep one label per row",
+                         r->what, r->line, col(ls, s), clip(s, e), s);
+    GSGD_RETURN_ERROR_IF(memchr(s, ':', (size_t)(e - s)) != NULL, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                         "%s: line %zu, column %zu: the row starts with '%.*s', not a target: "
+                         "svmlight rows are 'label index:value ...'",
+                         r->what, r->line, col(ls, s), clip(s, e), s);
+    double v;
+    const char *stop;
+    const int is_num = number(s, e, &v, &stop) && stop == e;
+    if (!r->text && !is_num) GSGD_FORWARD_IF_ERROR(to_text(r));
+    if (r->text) return gsgdi_raw_targets_push_text(r->ctx, r->t, s, (size_t)(e - s), r->line);
+    r->t->num[r->n] = v;
+    r->t->line[r->n] = r->line;
+    return GSGD_STATUS_OK;
+}
+
+/* A token at s that is not "index:value" with digits before the colon:
+ * qid (*skip), or the error naming it. */
+static gsgd_status odd_token(const reader *r, const char *ls, const char *s, const char *le,
+                             const char **end, int *skip) {
+    const char *e = s;
+    while (e < le && !SEP(*e)) e++;
+    *end = e;
+    const char *colon = memchr(s, ':', (size_t)(e - s));
+    GSGD_RETURN_ERROR_IF(!colon, r->ctx, GSGD_STATUS_BAD_FORMAT,
                          "%s: line %zu, column %zu: '%.*s' is not index:value (svmlight rows are "
                          "'label index:value ...'; if this is CSV, give the format)",
-                         x->what, line, col(ls, t->s), len, t->s);
-    if (colon - t->s == 3 && strncmp(t->s, "qid", 3) == 0) {
-        *skip = 1;
-        return GSGD_STATUS_OK;
-    }
-    uint64_t v = 0;
-    const char *c = t->s;
-    for (; c < colon && isdigit((unsigned char)*c) && v < ((uint64_t)1 << 40); c++)
-        v = v * 10 + (uint64_t)(*c - '0');
-    GSGD_RETURN_ERROR_IF(c != colon || colon == t->s, x->ctx, GSGD_STATUS_BAD_FORMAT,
+                         r->what, r->line, col(ls, s), clip(s, e), s);
+    *skip = colon - s == 3 && strncmp(s, "qid", 3) == 0;
+    GSGD_RETURN_ERROR_IF(!*skip, r->ctx, GSGD_STATUS_BAD_FORMAT,
                          "%s: line %zu, column %zu: '%.*s' has no valid feature index (a "
                          "non-negative integer below 2^40)",
-                         x->what, line, col(ls, t->s), len, t->s);
-    double val = 0;
-    GSGD_RETURN_ERROR_IF(
-        !gsgdi_parse_number(colon + 1, (size_t)(t->e - colon - 1), &val), x->ctx,
-        GSGD_STATUS_BAD_VALUE, "%s: line %zu, column %zu: value '%.*s' is not a number", x->what,
-        line, col(ls, colon + 1), (int)(t->e - colon - 1 < 40 ? t->e - colon - 1 : 40), colon + 1);
-    GSGD_RETURN_ERROR_IF(!isfinite(val) || !isfinite((float)val), x->ctx, GSGD_STATUS_BAD_VALUE,
-                         "%s: line %zu, column %zu: value '%.*s' is not a finite float; gsgd does "
-                         "not impute: fill or drop it first",
-                         x->what, line, col(ls, colon + 1),
-                         (int)(t->e - colon - 1 < 40 ? t->e - colon - 1 : 40), colon + 1);
-    *index = v;
-    *value = val;
+                         r->what, r->line, col(ls, s), clip(s, e), s);
     return GSGD_STATUS_OK;
 }
 
-/* The target token: a number (+1, -1, 3, 2.5). */
-static gsgd_status target(const text *x, size_t line, const char *ls, const token *t, double *v) {
-    const int len = (int)(t->e - t->s < 40 ? t->e - t->s : 40);
-    GSGD_RETURN_ERROR_IF(memchr(t->s, ',', (size_t)(t->e - t->s)) != NULL, x->ctx,
-                         GSGD_STATUS_UNSUPPORTED,
-                         "%s: line %zu, column 1: '%.*s' is a multi-label target, which gsgd does "
-                         "not train; keep one label per row",
-                         x->what, line, len, t->s);
-    GSGD_RETURN_ERROR_IF(memchr(t->s, ':', (size_t)(t->e - t->s)) != NULL, x->ctx,
-                         GSGD_STATUS_BAD_FORMAT,
-                         "%s: line %zu, column 1: the row starts with '%.*s', not a target: "
-                         "svmlight rows are 'label index:value ...'",
-                         x->what, line, len, t->s);
-    GSGD_RETURN_ERROR_IF(!gsgdi_parse_number(t->s, (size_t)(t->e - t->s), v), x->ctx,
-                         GSGD_STATUS_BAD_VALUE,
-                         "%s: line %zu, column 1: target '%.*s' is not a number (svmlight "
-                         "targets are numbers: +1/-1, class integers or real values)",
-                         x->what, line, len, t->s);
-    (void)ls;
-    return GSGD_STATUS_OK;
-}
-
-/* Pass 1: rows, the index range, and every token checked. */
-static gsgd_status scan(const text *x, size_t *rows, uint64_t *max_index, int *has_zero,
-                        uint64_t *pairs) {
-    const char *p = x->start, *ls, *le;
-    size_t line = 0;
-    *rows = 0;
-    *pairs = 0;
-    *max_index = 0;
-    *has_zero = 0;
-    while (next_line(x, &p, &line, &ls, &le)) {
-        const char *q = ls;
-        token t = {ls, ls};
-        double v;
-        next_token(&q, le, &t);
-        GSGD_FORWARD_IF_ERROR(target(x, line, ls, &t, &v));
-        uint64_t last = 0;
-        int first = 1;
-        while (next_token(&q, le, &t)) {
-            uint64_t idx;
-            double val;
+/* One line [ls, le), without its '\n'. */
+static gsgd_status parse_line(reader *r, const char *ls, const char *le) {
+    const char *hash = memchr(ls, '#', (size_t)(le - ls));
+    if (hash) le = hash;
+    const char *p = ls;
+    while (p < le && SEP(*p)) p++;
+    while (le > p && SEP(le[-1])) le--;
+    if (p == le) return GSGD_STATUS_OK; /* blank or comment */
+    if (r->n == r->cap_rows) GSGD_FORWARD_IF_ERROR(grow_rows(r));
+    const char *s = p;
+    while (p < le && !SEP(*p)) p++;
+    GSGD_FORWARD_IF_ERROR(target(r, ls, s, p));
+    uint64_t last = 0;
+    int first = 1;
+    for (;;) {
+        while (p < le && SEP(*p)) p++;
+        if (p == le) break;
+        s = p;
+        uint64_t idx = 0;
+        while (p < le && DIGIT(*p) && idx < ((uint64_t)1 << 40))
+            idx = idx * 10 + (uint64_t)(*p++ - '0');
+        if (p == s || p == le || *p != ':') {
             int skip;
-            GSGD_FORWARD_IF_ERROR(pair(x, line, ls, &t, &idx, &val, &skip));
-            if (skip) continue;
-            GSGD_RETURN_ERROR_IF(!first && idx <= last, x->ctx, GSGD_STATUS_BAD_FORMAT,
-                                 "%s: line %zu, column %zu: index %llu after %llu: indices must "
-                                 "increase along a line (LIBSVM format); sort them",
-                                 x->what, line, col(ls, t.s), (unsigned long long)idx,
-                                 (unsigned long long)last);
-            first = 0;
-            last = idx;
-            (*pairs)++;
-            *has_zero |= idx == 0;
-            if (idx > *max_index) *max_index = idx;
+            GSGD_FORWARD_IF_ERROR(odd_token(r, ls, s, le, &p, &skip));
+            continue; /* qid */
         }
-        (*rows)++;
+        const char *vs = ++p;
+        double v;
+        const int ok = number(vs, le, &v, &p);
+        GSGD_RETURN_ERROR_IF(!ok, r->ctx, GSGD_STATUS_BAD_VALUE,
+                             "%s: line %zu, column %zu: value '%.*s' is not a number", r->what,
+                             r->line, col(ls, vs), clip(vs, p), vs);
+        GSGD_RETURN_ERROR_IF(!isfinite(v) || !isfinite((float)v), r->ctx, GSGD_STATUS_BAD_VALUE,
+                             "%s: line %zu, column %zu: value '%.*s' is not a finite float; gsgd "
+                             "does not impute: fill or drop it first",
+                             r->what, r->line, col(ls, vs), clip(vs, p), vs);
+        GSGD_RETURN_ERROR_IF(!first && idx <= last, r->ctx, GSGD_STATUS_BAD_FORMAT,
+                             "%s: line %zu, column %zu: index %llu after %llu: indices must "
+                             "increase along a line (LIBSVM format); sort them",
+                             r->what, r->line, col(ls, s), (unsigned long long)idx,
+                             (unsigned long long)last);
+        first = 0;
+        last = idx;
+        if (r->nnz == r->cap_nnz) GSGD_FORWARD_IF_ERROR(grow_nnz(r));
+        r->ind[r->nnz] = idx > UINT32_MAX ? UINT32_MAX : (uint32_t)idx;
+        r->val[r->nnz++] = (float)v;
+        r->has_zero |= idx == 0;
+        if (idx > r->max_index) r->max_index = idx, r->max_line = r->line;
     }
+    r->indptr[++r->n] = (int64_t)r->nnz;
     return GSGD_STATUS_OK;
+}
+
+/* Every whole line of [p, end) (the last one too when final); the bytes of
+ * an unfinished last line are left for the next piece (*used). */
+static gsgd_status feed(reader *r, const char *p, const char *end, int final, size_t *used) {
+    const char *start = p;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl && !final) break;
+        r->line++;
+        GSGD_FORWARD_IF_ERROR(parse_line(r, p, nl ? nl : end));
+        p = nl ? nl + 1 : end;
+    }
+    *used = (size_t)(p - start);
+    return GSGD_STATUS_OK;
+}
+
+/* The rows, their width and indices' base checked; h takes the CSR arrays
+ * (then stored as the options say), t the targets. */
+static gsgd_status finish(reader *r, size_t len, gsgdi_host_data *h) {
+    const gsgdi_read_opts *o = r->o;
+    const char *what = r->what;
+    gsgd_context *ctx = r->ctx;
+    GSGD_RETURN_ERROR_IF(r->n == 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         len ? "%s: no data rows (only blank or comment lines)" : "%s: empty file",
+                         what);
+    const int zero_based = o->zero_based >= 0 ? o->zero_based : r->has_zero;
+    GSGD_RETURN_ERROR_IF(r->has_zero && !zero_based, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "%s: feature index 0 in a file read as 1-based; read it as 0-based", what);
+    const uint64_t found = r->nnz ? (zero_based ? r->max_index + 1 : r->max_index) : 0;
+    uint64_t d = o->n_features ? o->n_features : found;
+    /* Past the reference's features: only as sparse rows of a test set,
+     * whose training set is widened to match. */
+    const int wider = found > d && o->wider_ok && o->csr != 0 &&
+                      (o->csr > 0 || gsgdi_storage_prefers_csr(r->n, (size_t)found, r->nnz));
+    if (wider) d = found;
+    GSGD_RETURN_ERROR_IF(found > d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                         "%s: line %zu: feature index %llu is past %s %llu features (%s "
+                         "indices)",
+                         what, r->max_line, (unsigned long long)r->max_index,
+                         o->n_features_from ? o->n_features_from : "the model's",
+                         (unsigned long long)d, zero_based ? "0-based" : "1-based");
+    GSGD_RETURN_ERROR_IF(d == 0, ctx, GSGD_STATUS_BAD_FORMAT, "%s: no feature in any row", what);
+    const int csr = o->csr >= 0 ? o->csr : gsgdi_storage_prefers_csr(r->n, (size_t)d, r->nnz);
+    GSGD_RETURN_ERROR_IF(csr && d > INT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
+                         "%s: line %zu: feature index %llu makes %llu features, past the limit "
+                         "of sparse data (2^31 - 1); renumber the feature indices (hash them "
+                         "into fewer)",
+                         what, r->max_line, (unsigned long long)r->max_index,
+                         (unsigned long long)d);
+    GSGD_RETURN_ERROR_IF((uint64_t)r->nnz > GSGD_MAX_ELEMENTS, ctx, GSGD_STATUS_TOO_LARGE,
+                         "%s: %zu values exceed the limit of 2^32", what, r->nnz);
+    if (!zero_based)
+        for (size_t k = 0; k < r->nnz; k++) r->ind[k]--;
+    r->indptr[0] = 0;
+    h->indptr = r->indptr;
+    /* Every index is below d: under 2^31 for CSR; a dense d past that is
+     * refused by gsgdi_host_densify before an index is read. */
+    h->indices = (int32_t *)r->ind;
+    h->values = r->val;
+    r->indptr = NULL, r->ind = NULL, r->val = NULL;
+    h->n = r->n;
+    h->d = (size_t)d;
+    h->nnz = r->nnz;
+    GSGD_FORWARD_IF_ERROR(csr ? GSGD_STATUS_OK : gsgdi_host_densify(ctx, what, h));
+    const char *base = zero_based ? "0-based" : "1-based";
+    if (csr)
+        snprintf(h->meta.detail, sizeof h->meta.detail,
+                 "%s indices, stored sparse (%.3g%% nonzero)", base,
+                 100.0 * (double)r->nnz / ((double)r->n * (double)d));
+    else
+        snprintf(h->meta.detail, sizeof h->meta.detail, "%s indices, stored dense", base);
+    r->t->n = r->n;
+    r->t->column = 1;
+    return GSGD_STATUS_OK;
+}
+
+static void reader_init(reader *r, gsgd_context *ctx, const char *what, const gsgdi_read_opts *o,
+                        gsgdi_raw_targets *t) {
+    memset(t, 0, sizeof *t);
+    snprintf(t->file, sizeof t->file, "%s", what);
+    *r = (reader){.ctx = ctx, .what = what, .o = o, .t = t};
+}
+
+/* Frees what the reader holds; on failure h and t too. */
+static gsgd_status reader_end(reader *r, gsgd_status st, gsgdi_host_data *h) {
+    free(r->indptr);
+    free(r->ind);
+    free(r->val);
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_raw_targets_free(r->t);
+        gsgdi_host_data_free(h);
+    }
+    return st;
 }
 
 gsgd_status gsgdi_svmlight_parse(gsgd_context *ctx, const char *what, const void *data, size_t len,
                                  const gsgdi_read_opts *o, gsgdi_host_data *h,
                                  gsgdi_raw_targets *t) {
-    memset(t, 0, sizeof *t);
-    snprintf(t->file, sizeof t->file, "%s", what);
-    GSGD_FORWARD_IF_ERROR(gsgdi_text_no_nul(ctx, what, "svmlight", data, len));
-    const text x = {ctx, what, data, (const char *)data + len};
-    size_t n;
-    uint64_t max_index;
-    int has_zero;
-    uint64_t pairs;
-    GSGD_FORWARD_IF_ERROR(scan(&x, &n, &max_index, &has_zero, &pairs));
-    GSGD_RETURN_ERROR_IF(n == 0, ctx, GSGD_STATUS_BAD_FORMAT,
-                         len ? "%s: no data rows (only blank or comment lines)" : "%s: empty file",
-                         what);
-    const int zero_based = o->zero_based >= 0 ? o->zero_based : has_zero;
-    GSGD_RETURN_ERROR_IF(has_zero && !zero_based, ctx, GSGD_STATUS_BAD_FORMAT,
-                         "%s: feature index 0 in a file read as 1-based; read it as 0-based", what);
-    const uint64_t found = zero_based ? max_index + 1 : max_index;
-    uint64_t d = o->n_features ? o->n_features : found;
-    GSGD_RETURN_ERROR_IF(found > d, ctx, GSGD_STATUS_SHAPE_MISMATCH,
-                         "%s: feature index %llu is past the model's %llu features (%s indices)",
-                         what, (unsigned long long)max_index, (unsigned long long)d,
-                         zero_based ? "0-based" : "1-based");
-    GSGD_RETURN_ERROR_IF(d == 0, ctx, GSGD_STATUS_BAD_FORMAT, "%s: no feature in any row", what);
-    GSGD_RETURN_ERROR_IF((uint64_t)n > GSGD_MAX_ELEMENTS / d, ctx, GSGD_STATUS_TOO_LARGE,
-                         "%s: %zu rows x %llu features exceed the limit of 2^32 values (stored "
-                         "dense); reduce the feature indices",
-                         what, n, (unsigned long long)d);
-    /* Dense storage of a file that is almost all zeros (a few large
-     * indices) would take gigabytes for a few values. */
-    const uint64_t values = (uint64_t)n * d;
-    GSGD_RETURN_ERROR_IF(
-        values > ((uint64_t)1 << 26) && pairs < values / 4096, ctx, GSGD_STATUS_TOO_LARGE,
-        "%s: %zu rows x %llu features stored dense would take %.1f GiB for %llu "
-        "values (density below 1/4096); renumber the feature indices densely",
-        what, n, (unsigned long long)d, (double)values * 4 / (1 << 30), (unsigned long long)pairs);
-    void *pX = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, n * (size_t)d * sizeof(float), &pX));
-    float *X = pX;
-    memset(X, 0, n * (size_t)d * sizeof(float));
-    t->num = malloc(n * sizeof *t->num);
-    t->line = malloc(n * sizeof *t->line);
-    if (!t->num || !t->line) {
-        free(X);
-        gsgdi_raw_targets_free(t);
-        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", what);
-    }
-    /* Pass 2: the text is known good. */
-    const char *p = x.start, *ls, *le;
-    size_t line = 0, i = 0;
-    while (next_line(&x, &p, &line, &ls, &le)) {
-        const char *q = ls;
-        token tk = {ls, ls};
-        next_token(&q, le, &tk);
-        gsgdi_parse_number(tk.s, (size_t)(tk.e - tk.s), &t->num[i]);
-        t->line[i] = line;
-        while (next_token(&q, le, &tk)) {
-            uint64_t idx;
-            double val;
-            int skip;
-            pair(&x, line, ls, &tk, &idx, &val, &skip);
-            if (!skip) X[i * (size_t)d + (size_t)(zero_based ? idx : idx - 1)] = (float)val;
+    reader r;
+    reader_init(&r, ctx, what, o, t);
+    size_t used;
+    gsgd_status st = gsgdi_text_no_nul(ctx, what, "svmlight", data, len, 0);
+    if (st == GSGD_STATUS_OK) st = feed(&r, data, (const char *)data + len, 1, &used);
+    if (st == GSGD_STATUS_OK) st = finish(&r, len, h);
+    return reader_end(&r, st, h);
+}
+
+gsgd_status gsgdi_svmlight_stream(gsgd_context *ctx, const char *what, gsgdi_stream *s,
+                                  const gsgdi_read_opts *o, gsgdi_host_data *h,
+                                  gsgdi_raw_targets *t) {
+    reader r;
+    reader_init(&r, ctx, what, o, t);
+    size_t cap = (size_t)4 << 20, have = 0, total = 0;
+    char *buf = malloc(cap);
+    gsgd_status st = buf ? GSGD_STATUS_OK
+                         : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", what);
+    for (int eof = 0; st == GSGD_STATUS_OK && !eof;) {
+        if (have == cap) { /* one line fills the buffer: a larger one */
+            /* A longer line is no row (a binary file, or no line breaks):
+             * the bound the whole-file readers keep (GSGD_MAX_LINE_BYTES). */
+            if (cap >= GSGD_MAX_LINE_BYTES) {
+                st = GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE,
+                                "%s: line %zu is longer than %zu MiB (a binary file, or no line "
+                                "breaks?); svmlight rows are lines",
+                                what, r.line + 1, GSGD_MAX_LINE_BYTES >> 20);
+                break;
+            }
+            char *b = realloc(buf, 2 * cap);
+            if (!b) {
+                st = GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                                "%s: out of memory for line %zu (%zu bytes so far)", what,
+                                r.line + 1, cap);
+                break;
+            }
+            buf = b;
+            cap *= 2;
         }
-        i++;
+        size_t got = 0, used = 0;
+        st = gsgdi_stream_read(ctx, s, buf + have, cap - have, &got);
+        if (st != GSGD_STATUS_OK) break;
+        eof = have + got < cap;
+        /* The buffer starts at a line (feed takes whole lines): r.line
+         * lines of the source are before it. */
+        if (memchr(buf + have, '\0', got)) {
+            st = gsgdi_text_no_nul(ctx, what, "svmlight", buf, have + got, r.line);
+            break;
+        }
+        have += got;
+        total += got;
+        st = feed(&r, buf, buf + have, eof, &used);
+        have -= used;
+        memmove(buf, buf + used, have);
     }
-    t->n = n;
-    t->column = 1;
-    h->X = X;
-    h->n = n;
-    h->d = (size_t)d;
-    snprintf(h->meta.detail, sizeof h->meta.detail, "%s indices, stored dense",
-             zero_based ? "0-based" : "1-based");
-    return GSGD_STATUS_OK;
+    free(buf);
+    if (st == GSGD_STATUS_OK) st = finish(&r, total, h);
+    return reader_end(&r, st, h);
 }

@@ -14,8 +14,9 @@
  *
  *   offset  size  field
  *   0       8     magic "GSGDCKP\0"
- *   8       4     format version (2; version 1, without a label map, still
- *                 loads)
+ *   8       4     format version: 2 (issues 15 and 17: the cooldown
+ *                 fields, the new options, the label map); version 1,
+ *                 with none of them, still loads
  *   12      4     byte-order mark 0x01020304
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
@@ -38,7 +39,13 @@
  *   260     4     guard: lr factor (float)   264  4  guard: bad steps
  *   268     4     K, the number of options that follow (GSGD_N_PARAMS)
  *   272     8     guard: first bad step
- *   280     8*K   the options, gsgd_param order (double)
+ *   280     4     EPOCHS 0's cooldown: first epoch (0-based)   (version 2 on)
+ *   284     4     its epochs (0: none yet)   288  4  1: placed to end at MAX_EPOCHS
+ *   292     4     reserved (0)
+ *   296     8*K   the options, gsgd_param order (double); version 1 had no
+ *                 cooldown fields and the options at 280. Options a file
+ *                 lacks (K < GSGD_N_PARAMS, an older build's) take the
+ *                 values that train as that build did (legacy_value)
  *   then    4*n   parameters: the iterate
  *           8*d   mean then inv_std, when flag bit 0
  *           4*n   the average, when flag bit 1
@@ -59,7 +66,10 @@
 
 #define CKPT_MAGIC "GSGDCKP"
 #define CKPT_VERSION 2u
-#define FIXED_BYTES 280
+#define FIXED_BYTES_V1 280
+#define FIXED_BYTES 296
+
+static size_t fixed_bytes(uint32_t version) { return version >= 2 ? FIXED_BYTES : FIXED_BYTES_V1; }
 
 /* One walk over the fixed fields serves both writing and reading, so the
  * two cannot disagree on the order. */
@@ -93,6 +103,24 @@ static void visit_fixed(gsgdi_ckpt_header *h, field_fn f, void *io) {
     f(io, &h->guard_bad_steps, 4);
     f(io, &h->n_options, 4);
     f(io, &h->guard_first_bad, 8);
+    if (h->version < 2) return;
+    f(io, &h->cooldown_from, 4);
+    f(io, &h->cooldown_epochs, 4);
+    f(io, &h->cooldown_capped, 4);
+    f(io, &h->reserved, 4);
+}
+
+/* The value of an option that a checkpoint of an older build lacks, such
+ * that the run continues as that build trained it: the parameters of issue
+ * 17 (MAX_EPOCHS and after) did not exist, so no standardiser was fitted
+ * and no planned batch was capped by steps per epoch; the others only act
+ * under EPOCHS 0, which older builds did not have. */
+static double legacy_value(gsgd_param p) {
+    if (p == GSGD_STANDARDIZE) return GSGD_STANDARDIZE_OFF;
+    if (p == GSGD_MIN_EPOCH_STEPS) return 0.0;
+    double dflt = 0.0;
+    gsgd_param_bounds(p, NULL, NULL, &dflt);
+    return dflt;
 }
 
 static void put_field(void *io, void *field, size_t size) { gsgdi_bytes_put(io, field, size); }
@@ -179,6 +207,9 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     h->guard_bad_steps = g.bad_steps;
     h->n_options = GSGD_N_PARAMS;
     h->guard_first_bad = g.first_bad;
+    h->cooldown_from = tr->cooldown.from;
+    h->cooldown_epochs = tr->cooldown.epochs;
+    h->cooldown_capped = tr->cooldown.capped;
     memcpy(h->v, tr->opts.v, sizeof h->v);
     return GSGD_STATUS_OK;
 }
@@ -195,6 +226,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     gsgd_context *ctx = tr->ctx;
     const gsgd_model *m = tr->m;
     GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
+    /* A lazy run's pending decay applied first: the checkpoint holds the
+     * true weights and no lazy state (a resumed run starts with none). */
+    GSGD_FORWARD_IF_ERROR(
+        gsgdi_trainer_flush((gsgd_trainer *)tr)); /* the same weights, caught up */
     gsgdi_ckpt_header h;
     GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
@@ -235,7 +270,7 @@ done:
 /* Checks an image and fills h, the layout and m's layout (no allocation). */
 static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned char *p, size_t len,
                          gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m) {
-    const size_t min = FIXED_BYTES + 4;
+    size_t min = FIXED_BYTES_V1 + 4;
     GSGD_RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path,
                          len, min);
@@ -245,13 +280,19 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
                          path);
     GSGD_RETURN_ERROR_IF(!gsgdi_is_checkpoint(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: not a gsgd checkpoint (bad magic)", path);
-    reader r = {p, 0};
     memset(h, 0, sizeof *h);
-    visit_fixed(h, get_field, &r);
+    memcpy(&h->version, p + 8, 4);
     GSGD_RETURN_ERROR_IF(h->version < 1 || h->version > CKPT_VERSION, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: checkpoint format version %u, this build reads versions 1 to "
                          "%u",
                          path, h->version, CKPT_VERSION);
+    const size_t fixed = fixed_bytes(h->version);
+    min = fixed + 4;
+    GSGD_RETURN_ERROR_IF(len < min, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: truncated (%zu bytes, a checkpoint header needs %zu)", path,
+                         len, min);
+    reader r = {p, 0};
+    visit_fixed(h, get_field, &r);
     GSGD_RETURN_ERROR_IF(h->bom != GSGD_FILE_BOM, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: written on a host of another byte order", path);
     GSGD_RETURN_ERROR_IF(!gsgdi_crc_ok(p, len), ctx, GSGD_STATUS_BAD_FORMAT,
@@ -262,18 +303,20 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > (h->version == 1 ? 3u : 7u) ||
             h->n_state > 2u || h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
             h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
-            len < FIXED_BYTES + 8 * (size_t)h->n_options + 4,
+            h->cooldown_from < 0 || h->cooldown_epochs < 0 ||
+            (h->cooldown_capped != 0 && h->cooldown_capped != 1) ||
+            len < fixed + 8 * (size_t)h->n_options + 4,
         ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
     /* A checkpoint of an older build with fewer options: the newer ones
-     * keep their defaults. */
-    for (int k = 0; k < GSGD_N_PARAMS; k++) gsgd_param_bounds((gsgd_param)k, NULL, NULL, &h->v[k]);
-    memcpy(h->v, p + FIXED_BYTES, 8 * (size_t)h->n_options);
+     * train as that build did. */
+    for (int k = 0; k < GSGD_N_PARAMS; k++) h->v[k] = legacy_value((gsgd_param)k);
+    memcpy(h->v, p + fixed, 8 * (size_t)h->n_options);
     gsgd_status st = gsgdi_model_layout(ctx, h->spec, (size_t)h->n_features, h->n_classes, m);
     GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
                          path, h->spec, (unsigned long long)h->n_features, (int)h->n_classes);
     const size_t pbytes = m->n_params * 4, dbytes = m->n_features * 4;
-    size_t off = FIXED_BYTES + 8 * (size_t)h->n_options;
+    size_t off = fixed + 8 * (size_t)h->n_options;
     lay->params = off;
     off += pbytes;
     lay->mean = lay->inv_std = lay->average = lay->state[0] = lay->state[1] = 0;

@@ -70,6 +70,8 @@ typedef struct {
     float guard_lr_factor;
     uint32_t guard_bad_steps, n_options;
     uint64_t guard_first_bad;
+    int32_t cooldown_from, cooldown_epochs, cooldown_capped; /* version 2 on; 0 before */
+    uint32_t reserved;
     double v[GSGD_N_PARAMS];
 } gsgdi_ckpt_header;
 

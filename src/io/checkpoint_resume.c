@@ -26,6 +26,10 @@ static int free_option(gsgd_param p) {
     case GSGD_MEM_FRACTION:
     case GSGD_MEM_HEADROOM:
     case GSGD_MEM_RESERVE:
+    case GSGD_MAX_EPOCHS: /* how long EPOCHS 0 may go on: the caller's, as EPOCHS */
+    case GSGD_MIN_STEPS:
+    case GSGD_STANDARDIZE:     /* the checkpoint's standardiser is restored */
+    case GSGD_MIN_EPOCH_STEPS: /* planning: the batch is compared */
         return 1;
     default:
         return 0;
@@ -84,6 +88,18 @@ static gsgd_status check_compatible(const gsgd_trainer *tr, const char *path,
         const gsgd_param p = (gsgd_param)k;
         if (free_option(p)) continue;
         if (p == GSGD_COSINE_PERIOD && cosine) {
+            /* Epochs auto decays on its own plateau (gsgdi_cooldown), not
+             * over a span of epochs; both runs must follow the same rule. */
+            GSGD_RETURN_ERROR_IF(
+                (cosine_span(h->v) == 0.0) != (cosine_span(now) == 0.0), ctx,
+                GSGD_STATUS_INVALID_ARGUMENT,
+                "resume: %s: the checkpoint's cosine schedule %s, the trainer's %s (set epochs "
+                "to %s, or cosine_period, to continue it)",
+                path,
+                cosine_span(h->v) == 0.0 ? "decays when the loss stops improving (epochs auto)"
+                                         : "spans a given number of epochs",
+                cosine_span(now) == 0.0 ? "under epochs auto" : "spans a given number",
+                cosine_span(h->v) == 0.0 ? "0 (auto)" : "the checkpoint's");
             GSGD_RETURN_ERROR_IF(cosine_span(h->v) != cosine_span(now), ctx,
                                  GSGD_STATUS_INVALID_ARGUMENT,
                                  "resume: %s: the cosine cycle spans %g epochs in the checkpoint, "
@@ -141,6 +157,7 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     if (m->mean) {
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->mean, data + lay->mean, dbytes));
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, m->inv_std, data + lay->inv_std, dbytes));
+        m->centered = gsgdi_mean_centres(data + lay->mean, m->n_features);
     }
     if (lay->average)
         GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->average, data + lay->average, pbytes));
@@ -152,6 +169,8 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     GSGD_FORWARD_IF_ERROR(be->upload(ctx, tr->guard, &g, sizeof g));
     tr->epoch = h->epoch;
     tr->no_improve = h->no_improve;
+    tr->cooldown = (gsgdi_cooldown){
+        .from = h->cooldown_from, .epochs = h->cooldown_epochs, .capped = h->cooldown_capped};
     tr->epoch_step = (size_t)h->epoch_step;
     tr->steps = (size_t)h->steps;
     tr->checked_steps = tr->steps; /* a checkpoint is taken at a health check */
@@ -162,10 +181,12 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     tr->bad_seen = h->bad_seen;
     if (new_data) {
         /* A fresh epoch over the new rows; losses on other data do not
-         * compare with the best one seen. */
+         * compare with the best one seen, so EPOCHS 0 looks for a new
+         * plateau (and cooldown) on them. */
         tr->epoch_step = 0;
         tr->best = NAN;
         tr->no_improve = 0;
+        tr->cooldown = (gsgdi_cooldown){0};
     }
     if (*labels) { /* the model speaks the checkpoint's labels */
         gsgdi_labels_free(m->labels);

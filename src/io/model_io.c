@@ -199,6 +199,7 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
                         fail);
         GSGD_CHECK_GOTO(st, ctx->be->upload(ctx, m->inv_std, data + off.inv_std, d * sizeof(float)),
                         fail);
+        m->centered = gsgdi_mean_centres(data + off.mean, d);
     }
     GSGD_CHECK_GOTO(st, gsgdi_model_labels_from_image(ctx, path, data, &off, m), fail);
     free(data);

@@ -1,8 +1,8 @@
 /* Evaluation metrics with scikit-learn's definitions: accuracy, log loss,
  * per-class precision, recall and F1, the confusion matrix for classes;
  * mse, rmse, mae and r2 for regression. The outputs of each batch come to
- * the host (at most 1024 rows x outputs), where the figures are summed in
- * double. */
+ * the host (at most 1024 rows x outputs, dense or sparse rows alike), where
+ * the figures are summed in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,35 +94,30 @@ static void finish(const gsgd_model *m, gsgd_metrics *r, const sums *S, size_t n
     r->v[GSGD_METRIC_MACRO_F1] = f1_sum / (double)K;
 }
 
+typedef struct {
+    gsgd_metrics *r;
+    sums *S;
+} chunk_sums;
+
+static void add_chunk(const gsgd_model *m, const float *z, const float *y, size_t first, size_t B,
+                      void *user) {
+    (void)first;
+    chunk_sums *c = user;
+    add_rows(m, c->r, c->S, z, y, B);
+}
+
 static gsgd_status run(gsgd_model *m, const gsgd_dataset *ds, gsgd_metrics *r) {
-    gsgd_context *ctx = m->ctx;
     gsgd_eval_result check;
     gsgdi_step_buffers sb;
-    const size_t rows = ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS, K = m->n_outputs;
-    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc(m, rows ? rows : 1, &sb));
+    const size_t rows = ds->n < EVAL_ROWS ? ds->n : EVAL_ROWS;
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_buffers_alloc_for(m, ds, rows ? rows : 1, 0, &sb));
     /* The shape, label and target checks, and LOSS as gsgd_evaluate gives it. */
     gsgd_status st = gsgdi_evaluate_with(m, &sb, ds, &check);
-    float *z = NULL, *y = NULL;
-    sums S = {0};
-    if (st == GSGD_STATUS_OK) st = gsgdi_host_alloc(ctx, rows * K * sizeof(float), (void **)&z);
-    if (st == GSGD_STATUS_OK) st = gsgdi_host_alloc(ctx, rows * sizeof(float), (void **)&y);
-    for (size_t start = 0; st == GSGD_STATUS_OK && start < ds->n; start += rows) {
-        const size_t B = ds->n - start < rows ? ds->n - start : rows;
-        GSGD_CHECK_GOTO(st,
-                        ctx->be->gather(ctx, ds->X, ds->xt, ds->y, ds->d, NULL, start, B, m->mean,
-                                        m->inv_std, sb.Xb, sb.yb),
-                        done);
-        GSGD_CHECK_GOTO(st, gsgdi_model_forward(m, &sb, B), done);
-        GSGD_CHECK_GOTO(
-            st, ctx->be->download(ctx, z, sb.act[m->n_layers - 1], B * K * sizeof(float)), done);
-        GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, sb.yb, B * sizeof(float)), done);
-        add_rows(m, r, &S, z, y, B);
-    }
-    if (st == GSGD_STATUS_OK) finish(m, r, &S, ds->n, check.loss);
-done:
-    free(z);
-    free(y);
     gsgdi_step_buffers_free(m, &sb);
+    sums S = {0};
+    chunk_sums c = {r, &S};
+    if (st == GSGD_STATUS_OK) st = gsgdi_model_forward_dataset(m, ds, add_chunk, &c);
+    if (st == GSGD_STATUS_OK) finish(m, r, &S, ds->n, check.loss);
     return st;
 }
 

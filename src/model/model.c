@@ -187,10 +187,20 @@ gsgd_status gsgd_model_shape(const gsgd_model *m, const char **spec, size_t *n_f
 
 /* ---- step buffers ------------------------------------------------------- */
 
+size_t gsgdi_model_mask_row_bytes(const gsgd_model *m, int l) {
+    /* A layout of no context (the planner's tests) has no backend. */
+    const gsgdi_backend *be = m->ctx ? m->ctx->be : NULL;
+    if (l >= m->n_layers - 1 || !be || !be->relu_mask_row_bytes || !be->dense_forward) return 0;
+    return be->relu_mask_row_bytes(m->layers[l].out);
+}
+
 size_t gsgdi_step_buffers_bytes(const gsgd_model *m, size_t B) {
-    size_t floats = B * (m->n_features + 1);
-    for (int l = 0; l < m->n_layers; l++) floats += 2 * B * m->layers[l].out;
-    return floats * sizeof(float) + 2 * sizeof(double);
+    size_t floats = B * (m->n_features + 1), masks = 0;
+    for (int l = 0; l < m->n_layers; l++) {
+        floats += 2 * B * m->layers[l].out;
+        masks += B * gsgdi_model_mask_row_bytes(m, l);
+    }
+    return floats * sizeof(float) + masks + 2 * sizeof(double);
 }
 
 gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers *sb) {
@@ -208,21 +218,24 @@ gsgd_status gsgdi_step_buffers_alloc(gsgd_model *m, size_t B, gsgdi_step_buffers
         size_t b = B * m->layers[l].out * sizeof(float);
         GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, b, (void **)&sb->act[l]), fail);
         GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, b, (void **)&sb->dact[l]), fail);
+        const size_t mask = B * gsgdi_model_mask_row_bytes(m, l);
+        if (mask) GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, mask, &sb->mask[l]), fail);
     }
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, 2 * sizeof(double), (void **)&sb->acc), fail);
     return ctx->be->zero(ctx, sb->acc, 2 * sizeof(double));
 fail:
-    gsgdi_step_buffers_free(m, sb);
+    gsgdi_step_buffers_free_dense(m, sb);
     return st;
 }
 
-void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
+void gsgdi_step_buffers_free_dense(gsgd_model *m, gsgdi_step_buffers *sb) {
     gsgd_context *ctx = m->ctx;
     gsgdi_mem_free(ctx, sb->Xb, sb->B * m->n_features * sizeof(float));
     gsgdi_mem_free(ctx, sb->yb, sb->B * sizeof(float));
     for (int l = 0; l < m->n_layers; l++) {
         gsgdi_mem_free(ctx, sb->act[l], sb->B * m->layers[l].out * sizeof(float));
         gsgdi_mem_free(ctx, sb->dact[l], sb->B * m->layers[l].out * sizeof(float));
+        if (sb->mask[l]) gsgdi_mem_free(ctx, sb->mask[l], sb->B * gsgdi_model_mask_row_bytes(m, l));
     }
     gsgdi_mem_free(ctx, sb->acc, 2 * sizeof(double));
     memset(sb, 0, sizeof *sb);
@@ -230,41 +243,100 @@ void gsgdi_step_buffers_free(gsgd_model *m, gsgdi_step_buffers *sb) {
 
 /* ---- forward / backward -------------------------------------------------- */
 
-gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B) {
+/* Layer l's forward: one product with its epilogue where the backend
+ * fuses it, else the product and bias_act. */
+static gsgd_status layer_forward(gsgd_model *m, gsgdi_step_buffers *sb, int l, const float *in,
+                                 size_t B, gsgd_precision prec) {
     const gsgdi_backend *be = m->ctx->be;
-    const float *in = sb->Xb;
-    for (int l = 0; l < m->n_layers; l++) {
-        const gsgdi_layer *L = &m->layers[l];
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 0, B, L->out, L->in, 1.0f, in, L->in,
-                                       m->params + L->w_off, L->out, 0.0f, sb->act[l], L->out));
-        GSGD_FORWARD_IF_ERROR(
-            be->bias_act(m->ctx, sb->act[l], m->params + L->b_off, B, L->out, l < m->n_layers - 1));
+    const gsgdi_layer *L = &m->layers[l];
+    const int relu = l < m->n_layers - 1;
+    const float *W = m->params + L->w_off, *b = m->params + L->b_off;
+    int taken = 0;
+    sb->masked[l] = 0;
+    if (be->dense_forward) {
+        GSGD_FORWARD_IF_ERROR(be->dense_forward(m->ctx, prec, B, L->in, L->out, in, W, b, relu,
+                                                sb->act[l], sb->mask[l], &taken));
+        sb->masked[l] = taken && relu && sb->mask[l];
+    }
+    if (taken) return GSGD_STATUS_OK;
+    GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 0, 0, B, L->out, L->in, 1.0f, in, L->in, W, L->out,
+                                   0.0f, sb->act[l], L->out));
+    return be->bias_act(m->ctx, sb->act[l], b, B, L->out, relu);
+}
+
+gsgd_status gsgdi_model_forward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                gsgd_precision prec) {
+    return gsgdi_model_forward_layers(m, sb, B, 0, prec);
+}
+
+gsgd_status gsgdi_model_forward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, int first,
+                                       gsgd_precision prec) {
+    const float *in = first > 0 ? sb->act[first - 1] : sb->Xb;
+    for (int l = first; l < m->n_layers; l++) {
+        GSGD_FORWARD_IF_ERROR(layer_forward(m, sb, l, in, B, prec));
         in = sb->act[l];
     }
     return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgdi_model_backward(gsgd_model *m, gsgdi_step_buffers *sb, size_t B, float *grads) {
-    return gsgdi_model_backward_scaled(m, sb, B, 1.0f / (float)B, grads);
+    return gsgdi_model_backward_scaled(m, sb, B, 1.0f / (float)B, GSGD_PRECISION_FP32, grads);
+}
+
+/* Layer l's dW and, unless the layer above gave it already (db_done), its
+ * db: one product with the bias gradient as its epilogue where the
+ * backend fuses it, else the product and col_sum. */
+static gsgd_status layer_weights(gsgd_model *m, gsgdi_step_buffers *sb, int l, const float *in,
+                                 size_t B, gsgd_precision prec, int db_done, float *grads) {
+    const gsgdi_backend *be = m->ctx->be;
+    const gsgdi_layer *L = &m->layers[l];
+    float *dW = grads + L->w_off, *db = grads + L->b_off;
+    int taken = 0;
+    if (!db_done && be->dense_backward_weights)
+        GSGD_FORWARD_IF_ERROR(be->dense_backward_weights(m->ctx, prec, B, L->in, L->out, in,
+                                                         sb->dact[l], dW, db, &taken));
+    if (taken) return GSGD_STATUS_OK;
+    GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 1, 0, L->in, L->out, B, 1.0f, in, L->in,
+                                   sb->dact[l], L->out, 0.0f, dW, L->out));
+    return db_done ? GSGD_STATUS_OK : be->col_sum(m->ctx, sb->dact[l], B, L->out, db);
+}
+
+/* The gradient into layer l's input, dact[l - 1], through the ReLU of
+ * layer l - 1; *db_below: layer l - 1's db came with it (the epilogue). */
+static gsgd_status layer_data(gsgd_model *m, gsgdi_step_buffers *sb, int l, size_t B,
+                              gsgd_precision prec, float *grads, int *db_below) {
+    const gsgdi_backend *be = m->ctx->be;
+    const gsgdi_layer *L = &m->layers[l];
+    const float *W = m->params + L->w_off;
+    int taken = 0;
+    if (sb->masked[l - 1] && be->dense_backward_data)
+        GSGD_FORWARD_IF_ERROR(be->dense_backward_data(m->ctx, prec, B, L->in, L->out, sb->dact[l],
+                                                      W, sb->mask[l - 1], sb->dact[l - 1],
+                                                      grads + m->layers[l - 1].b_off, &taken));
+    *db_below = taken;
+    if (taken) return GSGD_STATUS_OK;
+    GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, prec, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l], L->out,
+                                   W, L->out, 0.0f, sb->dact[l - 1], L->in));
+    return be->relu_backward(m->ctx, sb->dact[l - 1], sb->act[l - 1], B * L->in);
 }
 
 gsgd_status gsgdi_model_backward_scaled(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
-                                        float grad_scale, float *grads) {
+                                        float grad_scale, gsgd_precision prec, float *grads) {
     const gsgdi_backend *be = m->ctx->be;
-    int last = m->n_layers - 1;
+    const int last = m->n_layers - 1;
     GSGD_FORWARD_IF_ERROR(be->loss(m->ctx, m->loss, sb->act[last], sb->yb, B, m->n_outputs,
                                    m->n_classes > 0, grad_scale, sb->dact[last], sb->acc));
-    for (int l = last; l >= 0; l--) {
-        const gsgdi_layer *L = &m->layers[l];
+    return gsgdi_model_backward_layers(m, sb, B, prec, grads, 0);
+}
+
+gsgd_status gsgdi_model_backward_layers(gsgd_model *m, gsgdi_step_buffers *sb, size_t B,
+                                        gsgd_precision prec, float *grads, int stop) {
+    int db_done = 0;
+    for (int l = m->n_layers - 1; l >= stop; l--) {
         const float *in = l > 0 ? sb->act[l - 1] : sb->Xb;
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 1, 0, L->in, L->out, B, 1.0f, in, L->in, sb->dact[l],
-                                       L->out, 0.0f, grads + L->w_off, L->out));
-        GSGD_FORWARD_IF_ERROR(be->col_sum(m->ctx, sb->dact[l], B, L->out, grads + L->b_off));
+        GSGD_FORWARD_IF_ERROR(layer_weights(m, sb, l, in, B, prec, db_done, grads));
         if (l == 0) break;
-        GSGD_FORWARD_IF_ERROR(be->gemm(m->ctx, 0, 1, B, L->in, L->out, 1.0f, sb->dact[l], L->out,
-                                       m->params + L->w_off, L->out, 0.0f, sb->dact[l - 1], L->in));
-        GSGD_FORWARD_IF_ERROR(
-            be->relu_backward(m->ctx, sb->dact[l - 1], sb->act[l - 1], B * L->in));
+        GSGD_FORWARD_IF_ERROR(layer_data(m, sb, l, B, prec, grads, &db_done));
     }
     return GSGD_STATUS_OK;
 }
@@ -284,7 +356,7 @@ static size_t fused_scratch(const gsgd_model *m, const gsgd_dataset *ds, size_t 
     const gsgdi_backend *be = m->ctx->be;
     const int forced = gsgdi_env_switch("GSGD_FUSED_GRADIENT", -1);
     *from = 0;
-    if (m->n_layers != 1 || !be->linear_grad || forced == 0 ||
+    if (ds->sparse || m->n_layers != 1 || !be->linear_grad || forced == 0 ||
         (forced < 0 && be->linear_grad_min_batch == 0))
         return 0;
     const size_t bytes = be->linear_grad_scratch(m->ctx, ds->X, ds->xt, ds->d, m->n_outputs);
@@ -305,8 +377,9 @@ size_t gsgdi_model_fused_bytes(const gsgd_model *m, const gsgd_dataset *ds, size
 }
 
 gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, const uint32_t *perm,
-                                       size_t start, size_t B, float grad_scale, float *grads,
-                                       double *acc, void *scratch, size_t scratch_bytes) {
+                                       size_t start, size_t B, float grad_scale,
+                                       gsgd_precision prec, float *grads, double *acc,
+                                       void *scratch, size_t scratch_bytes) {
     const gsgdi_layer *L = &m->layers[0];
     const gsgdi_linear_grad_args a = {.kind = m->loss,
                                       .classify = m->n_classes > 0,
@@ -323,6 +396,7 @@ gsgd_status gsgdi_model_fused_gradient(gsgd_model *m, const gsgd_dataset *ds, co
                                       .W = m->params + L->w_off,
                                       .b = m->params + L->b_off,
                                       .grad_scale = grad_scale,
+                                      .precision = prec,
                                       .dW = grads + L->w_off,
                                       .db = grads + L->b_off,
                                       .acc = acc,

@@ -81,3 +81,14 @@ double gsgdi_base_lr(const gsgd_options *o) {
     gsgdi_resolve_options(o, &r);
     return r.v[GSGD_LR];
 }
+
+void gsgdi_sparse_auto_lr(gsgd_options *o, double mean_sq_norm) {
+    if (o->v[GSGD_LR] > 0.0 || !(mean_sq_norm > 0.0)) return;
+    gsgd_options r;
+    gsgdi_resolve_options(o, &r);
+    const gsgd_optim k = (gsgd_optim)r.v[GSGD_OPTIMIZER];
+    if (k != GSGD_OPTIM_SGD && k != GSGD_OPTIM_MOMENTUM && k != GSGD_OPTIM_NESTEROV) return;
+    double lr = GSGD_SPARSE_LR_NORM / mean_sq_norm;
+    if (k != GSGD_OPTIM_SGD) lr *= 1.0 - r.v[GSGD_MOMENTUM];
+    o->v[GSGD_LR] = lr < 0.1 ? 0.1 : lr > 100.0 ? 100.0 : lr;
+}

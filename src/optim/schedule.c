@@ -8,6 +8,22 @@
 
 static const double PI = 3.14159265358979323846;
 
+int gsgdi_cooldown_applies(const gsgd_options *o) {
+    return o->v[GSGD_EPOCHS] == 0.0 && (gsgd_schedule)o->v[GSGD_SCHEDULE] == GSGD_SCHEDULE_COSINE &&
+           !(o->v[GSGD_COSINE_PERIOD] > 0.0);
+}
+
+int gsgdi_cooldown_epochs(const gsgd_options *o, int epochs) {
+    const double e = floor(o->v[GSGD_COOLDOWN] * (double)epochs + 0.5);
+    return e < 1.0 ? 1 : e > 1e6 ? 1000000 : (int)e;
+}
+
+double gsgdi_tol(const gsgd_options *o) {
+    const double tol = o->v[GSGD_TOL];
+    if (tol >= 0.0) return tol;
+    return o->v[GSGD_EPOCHS] == 0.0 ? 1e-3 : 0.0;
+}
+
 int gsgdi_schedule_per_step(const gsgd_options *o) {
     const gsgd_schedule s = (gsgd_schedule)o->v[GSGD_SCHEDULE];
     return s == GSGD_SCHEDULE_COSINE || s == GSGD_SCHEDULE_INVSCALING || s == GSGD_SCHEDULE_OPTIMAL;
@@ -44,7 +60,20 @@ static double optimal_lr(double alpha, double t) {
     return 1.0 / (alpha * (t0 + t - 1.0));
 }
 
-double gsgdi_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t steps_per_epoch) {
+/* Half a cosine cycle from base down to lo over the cooldown, base before
+ * it: the rate of EPOCHS 0 (Hu et al. 2024's warmup-stable-decay, whose
+ * decay to the end recovers what a cosine over a known length gives:
+ * Hägele et al. 2024). */
+static double cosine_cooldown(const gsgd_options *o, const gsgdi_cooldown *cd, double base,
+                              double e) {
+    if (!cd || cd->epochs <= 0 || e < (double)cd->from) return base;
+    const double into = fmin(e - (double)cd->from, (double)cd->epochs);
+    const double lo = o->v[GSGD_LR_MIN];
+    return lo + (base - lo) * 0.5 * (1.0 + cos(PI * into / (double)cd->epochs));
+}
+
+double gsgdi_schedule_lr(const gsgd_options *o, const gsgdi_cooldown *cd, int epoch, size_t step,
+                         size_t steps_per_epoch) {
     const double base = gsgdi_base_lr(o);
     const double e = (double)epoch + (double)step / (double)steps_per_epoch;
     const double t = (double)epoch * (double)steps_per_epoch + (double)step + 1.0;
@@ -61,6 +90,7 @@ double gsgdi_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t s
     case GSGD_SCHEDULE_EXPONENTIAL:
         return base * pow(o->v[GSGD_LR_GAMMA], (double)epoch);
     case GSGD_SCHEDULE_COSINE: {
+        if (gsgdi_cooldown_applies(o)) return cosine_cooldown(o, cd, base, e);
         const double T0 =
             o->v[GSGD_COSINE_PERIOD] > 0.0 ? o->v[GSGD_COSINE_PERIOD] : o->v[GSGD_EPOCHS];
         double into, T;
@@ -79,7 +109,7 @@ double gsgdi_schedule_lr(const gsgd_options *o, int epoch, size_t step, size_t s
 }
 
 double gsgdi_lr_at_epoch(const gsgd_options *o, int epoch) {
-    return gsgdi_schedule_lr(o, epoch, 0, 1);
+    return gsgdi_schedule_lr(o, NULL, epoch, 0, 1);
 }
 
 double gsgdi_lr_scale(const gsgd_options *o, size_t B) {
@@ -106,10 +136,10 @@ size_t gsgdi_warmup_steps(const gsgd_options *o, size_t steps_per_epoch) {
  * smaller rate to start from, and the ramp starts from zero instead (the
  * usual linear warmup); either way step T-1 reaches the target. The
  * schedule runs on its own clock: warmup only scales it. */
-double gsgdi_lr_at_step(const gsgd_options *o, size_t B, size_t steps_per_epoch, int epoch,
-                        size_t step) {
+double gsgdi_lr_at_step(const gsgd_options *o, const gsgdi_cooldown *cd, size_t B,
+                        size_t steps_per_epoch, int epoch, size_t step) {
     const double scale = gsgdi_lr_scale(o, B);
-    const double base = gsgdi_schedule_lr(o, epoch, step, steps_per_epoch);
+    const double base = gsgdi_schedule_lr(o, cd, epoch, step, steps_per_epoch);
     const double target = base * scale;
     const size_t T = gsgdi_warmup_steps(o, steps_per_epoch);
     const size_t t = (size_t)epoch * steps_per_epoch + step;

@@ -16,9 +16,16 @@
 #include "optim/schedule.h"
 #include "core/util.h"
 #include "train/step.h"
+#include "backend/update_math.h"
 #include "core/error.h"
 
 #define MAX_CURVE 40
+/* What the planner's small-data cap was chosen on (explain()): iris's 105
+ * training rows, softmax, epochs auto, seeds 0-2, one thread. */
+#define GSGD_MIN_STEPS_EVIDENCE                                                                    \
+    "measured on iris, 105 rows: at batch 64, 2 steps an epoch, epochs auto ran into "             \
+    "max_epochs 1000 with 2000 of its min_steps 5000 steps; at batch 6, 18 steps, it converged "   \
+    "after 334 epochs, 0.25 s"
 #define FASTEST_WARMUP_STEPS 2
 #define FASTEST_TIMED_STEPS 5
 
@@ -28,6 +35,7 @@ struct gsgd_batch_plan {
     gsgdi_budget budget;
     size_t free_bytes, total_bytes;
     size_t batch, max_fit, predicted, measured;
+    size_t batch_nnz; /* sparse data: nonzeros of the planned batch, at most */
     gsgdi_plan_why why;
     double lr, seconds;
     char reason[768];
@@ -143,7 +151,15 @@ static gsgd_status measure_device(gsgd_batch_plan *p, gsgd_model *m, const gsgd_
          * below the backend's smallest fused batch). */
         .fused_bytes = gsgdi_model_fused_bytes(m, data, SIZE_MAX),
         .workspace_bytes = be->library_workspace,
+        .sparse = data->sparse,
+        .nnz = data->nnz,
+        .top_nnz = data->top_nnz,
+        .compact_scratch =
+            data->sparse ? be->csr_compact_scratch(ctx, m->n_features, data->nnz) : 0,
+        .lazy_decay = gsgdi_trainer_lazy(&rule, o, data) && rule.kind == GSGD_OPTIM_SGD &&
+                      rule.weight_decay > 0.0f,
     };
+    for (int l = 0; l < m->n_layers; l++) in.mask_row_bytes[l] = gsgdi_model_mask_row_bytes(m, l);
     gsgdi_mem_model_build(&in, &p->mm);
     GSGD_FORWARD_IF_ERROR(be->mem_info(ctx, &p->free_bytes, &p->total_bytes));
     double reserve = o->v[GSGD_MEM_RESERVE];
@@ -180,7 +196,10 @@ static void explain_budget(gsgd_batch_plan *p, gsgd_context *ctx) {
 static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
     gsgd_context *ctx = data->ctx;
     const size_t data_bytes = gsgdi_dataset_x_bytes(data) + data->n * sizeof(float);
-    if (p->mm.fixed - data_bytes + p->mm.per_sample > p->budget.budget) return;
+    if (p->mm.fixed - data_bytes + p->mm.per_sample +
+            p->mm.per_nnz * gsgdi_mem_model_batch_nnz(&p->mm, 1) >
+        p->budget.budget)
+        return;
     char a[32], msg[GSGD_ERROR_LEN];
     snprintf(msg, sizeof msg, "%s", gsgd_last_error(ctx));
     (void)GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
@@ -198,7 +217,7 @@ static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
  * clamped to the training set); max_batch: the cap in force (0 for a fixed
  * batch). */
 static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int default_cap,
-                    int tries) {
+                    int tries, size_t capped, size_t n_train, size_t min_steps) {
     char b1[32], b2[32];
     const char *budget = gsgdi_fmt_bytes(p->budget.budget, b1, sizeof b1);
     switch (p->why) {
@@ -234,6 +253,20 @@ static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int de
                  planned, gsgdi_fmt_bytes(gsgdi_mem_model_bytes(&p->mm, planned), b2, sizeof b2),
                  p->batch, tries);
         break;
+    case GSGD_WHY_MIN_STEPS:
+        snprintf(p->reason, sizeof p->reason,
+                 "%zu training rows at batch %zu (%s) would take %zu step%s per epoch; capped "
+                 "at %zu rows, %zu steps, so that an epoch takes at least min_epoch_steps %zu: "
+                 "the stop of epochs auto and the schedule act per epoch, and on small data "
+                 "more, smaller steps converge sooner (" GSGD_MIN_STEPS_EVIDENCE
+                 "; bench/results/defaults_grid.md)",
+                 n_train, capped,
+                 capped == n_train     ? "all of them"
+                 : capped == max_batch ? "the max useful batch"
+                                       : "the largest that fits",
+                 (n_train + capped - 1) / capped, (n_train + capped - 1) / capped == 1 ? "" : "s",
+                 p->batch, (n_train + p->batch - 1) / p->batch, min_steps);
+        break;
     case GSGD_WHY_FASTEST:
         snprintf(p->reason, sizeof p->reason,
                  "the highest samples/s of %d batches timed up to %zu, the largest allowed "
@@ -250,12 +283,22 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     *out = NULL;
     if (keep) *keep = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_trainer_check(m, data));
+    /* Sparse rows resolve the automatic rate from their norms first: the
+     * trainer and the plan keep the rate they run with. */
+    gsgd_options sparse_opts;
+    if (data->sparse && m->n_layers == 1) { /* an MLP's later layers see other scales */
+        double sq;
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, m->inv_std, &sq));
+        sparse_opts = *o;
+        gsgdi_sparse_auto_lr(&sparse_opts, sq);
+        o = &sparse_opts;
+    }
     gsgd_batch_plan *p = calloc(1, sizeof *p);
     GSGD_RETURN_ERROR_IF(!p, ctx, GSGD_STATUS_OUT_OF_MEMORY, "plan: out of memory");
     gsgd_trainer *tr = NULL;
     verify_ctx v = {.m = m, .data = data, .opts = o};
     int tries = 0, default_cap = 0;
-    size_t planned = 0, max_batch = 0;
+    size_t planned = 0, max_batch = 0, capped = 0;
     gsgd_status st;
     GSGD_CHECK_GOTO(st, measure_device(p, m, data, o), fail);
 
@@ -267,9 +310,8 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
         planned = fixed_batch; /* explain() says when it was clamped */
         p->batch = fixed_batch < data->n ? fixed_batch : data->n;
         p->why = GSGD_WHY_FIXED;
-        p->max_fit = p->budget.budget >= p->mm.fixed && p->mm.per_sample
-                         ? (p->budget.budget - p->mm.fixed) / p->mm.per_sample
-                         : 0;
+        p->max_fit =
+            p->mm.per_sample || p->mm.per_nnz ? gsgdi_mem_model_fit(&p->mm, p->budget.budget) : 0;
         size_t need = gsgdi_mem_model_bytes(&p->mm, p->batch);
         if (need > p->budget.cap) {
             char a[32], b[32];
@@ -294,13 +336,15 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     } else {
         default_cap = !(o->v[GSGD_MAX_BATCH] > 0);
         max_batch = default_cap ? ctx->be->default_max_batch : (size_t)o->v[GSGD_MAX_BATCH];
-        st = gsgdi_plan_choose(ctx, p->mm.fixed, p->mm.per_sample, p->budget.budget, data->n,
-                               max_batch, &planned, &p->max_fit, &p->why);
+        st = gsgdi_plan_choose_mm(ctx, &p->mm, p->budget.budget, data->n, max_batch, &planned,
+                                  &p->max_fit, &p->why);
         if (st != GSGD_STATUS_OK) {
             explain_budget(p, ctx);
             explain_no_fit(p, data);
             goto fail;
         }
+        capped = planned;
+        gsgdi_plan_min_steps(data->n, (size_t)o->v[GSGD_MIN_EPOCH_STEPS], &planned, &p->why);
         p->batch = planned;
         const int fastest = (int)o->v[GSGD_BATCH_POLICY] == GSGD_BATCH_FASTEST;
         st = verify(&v, planned, keep || fastest ? &tr : NULL);
@@ -327,8 +371,10 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
         p->measured = v.measured;
     }
     p->predicted = gsgdi_mem_model_bytes(&p->mm, p->batch);
+    p->batch_nnz = gsgdi_mem_model_batch_nnz(&p->mm, p->batch);
     p->lr = gsgdi_base_lr(o) * gsgdi_lr_scale(o, p->batch);
-    explain(p, planned, max_batch, default_cap, tries);
+    explain(p, planned, max_batch, default_cap, tries, capped, data->n,
+            (size_t)o->v[GSGD_MIN_EPOCH_STEPS]);
     p->seconds = gsgdi_now_seconds() - t0;
     *out = p;
     if (keep) *keep = tr;
@@ -358,6 +404,8 @@ size_t gsgd_plan_max_fit(const gsgd_batch_plan *p) { return p ? p->max_fit : 0; 
 size_t gsgd_plan_budget(const gsgd_batch_plan *p) { return p ? p->budget.budget : 0; }
 size_t gsgd_plan_fixed(const gsgd_batch_plan *p) { return p ? p->mm.fixed : 0; }
 size_t gsgd_plan_per_sample(const gsgd_batch_plan *p) { return p ? p->mm.per_sample : 0; }
+size_t gsgd_plan_per_nonzero(const gsgd_batch_plan *p) { return p ? p->mm.per_nnz : 0; }
+size_t gsgd_plan_batch_nonzeros(const gsgd_batch_plan *p) { return p ? p->batch_nnz : 0; }
 size_t gsgd_plan_predicted(const gsgd_batch_plan *p) { return p ? p->predicted : 0; }
 size_t gsgd_plan_measured(const gsgd_batch_plan *p) { return p ? p->measured : 0; }
 const char *gsgd_plan_reason(const gsgd_batch_plan *p) { return p ? p->reason : ""; }

@@ -31,11 +31,32 @@ static void add_item(gsgdi_mem_model *mm, size_t bytes, int per_sample, int resi
     it->bytes = bytes;
     it->per_sample = per_sample;
     it->resident = resident;
-    if (per_sample)
+    if (per_sample == 2)
+        mm->per_nnz = add_sat(mm->per_nnz, bytes);
+    else if (per_sample)
         mm->per_sample = add_sat(mm->per_sample, bytes);
     else
         mm->fixed = add_sat(mm->fixed, bytes);
     if (!resident) mm->n_buffers++;
+}
+
+/* A sparse batch's step buffers (gsgdi_step_buffers_alloc_csr): per row a
+ * row pointer and a target; per nonzero its feature, value and row, its
+ * place in the grouping by feature, and a row of the compact gradient of
+ * the first layer (one per distinct feature, at most one per nonzero);
+ * fixed the pointers' ends, the feature count and the grouping's
+ * scratch. The layers' outputs follow, as for dense rows. */
+static void sparse_batch_items(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
+    const size_t K0 = in->m->layers[0].out;
+    add_item(mm, 8, 1, 0, "batch row pointers and targets (2 x 4 bytes)");
+    mm->n_buffers++;
+    add_item(mm, 12, 2, 0, "batch nonzeros: feature, value, row (12 bytes)");
+    mm->n_buffers += 2;
+    add_item(mm, 12, 2, 0, "batch grouped by feature (12 bytes)");
+    mm->n_buffers += 2;
+    add_item(mm, K0 * 4, 2, 0, "compact weight gradient (%zu floats a row)", K0);
+    add_item(mm, 12 + in->compact_scratch, 0, 0, "grouping scratch and counts");
+    mm->n_buffers += 2;
 }
 
 void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
@@ -43,6 +64,10 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
     const gsgd_model *m = in->m;
     const size_t F = sizeof(float), n = in->n_train, d = m->n_features;
     const size_t pbytes = mul_sat(m->n_params, F);
+    if (in->sparse) {
+        mm->top_nnz = in->top_nnz;
+        mm->n_top = n;
+    }
 
     /* Held before the trainer exists: they count against the budget all
      * the same, since the budget covers gsgd's whole footprint. */
@@ -50,7 +75,18 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
     if (m->mean) add_item(mm, 2 * d * F, 0, in->model_resident, "standardiser (mean, 1/std)");
     /* The caller's own arrays are already out of the free memory and are
      * not gsgd's to budget: listed, at 0 bytes. */
-    if (in->data_borrowed) {
+    if (in->data_borrowed && in->sparse) {
+        add_item(mm, 0, 0, 1, "training X (CSR, %zu rows, %zu nonzeros, caller's)", n, in->nnz);
+        add_item(mm, 0, 0, 1, "training y (%zu, caller's memory)", n);
+    } else if (in->sparse) {
+        /* indptr, int32 indices (8-byte padded), values: one block */
+        const size_t csr =
+            add_sat(add_sat(mul_sat(n + 1, 8), mul_sat((in->nnz + 1) / 2, 8)), mul_sat(in->nnz, 4));
+        add_item(mm, in->x_host_mapped ? 0 : csr, 0, 1,
+                 "training X (CSR, %zu rows, %zu nonzeros%s)", n, in->nnz,
+                 in->x_host_mapped ? ", pinned host" : "");
+        add_item(mm, mul_sat(n, F), 0, in->data_resident, "training y (%zu)", n);
+    } else if (in->data_borrowed) {
         add_item(mm, 0, 0, 1, "training X (%zu x %zu, caller's memory)", n, d);
         add_item(mm, 0, 0, 1, "training y (%zu, caller's memory)", n);
     } else {
@@ -69,8 +105,12 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
 
     /* The trainer's buffers, in the order gsgd_trainer_create allocates
      * them: the step buffers (gsgdi_step_buffers_alloc), then the rest. */
-    add_item(mm, d * F, 1, 0, "batch input (%zu floats)", d);
-    add_item(mm, F, 1, 0, "batch targets (1 float)");
+    if (in->sparse) {
+        sparse_batch_items(in, mm);
+    } else {
+        add_item(mm, d * F, 1, 0, "batch input (%zu floats)", d);
+        add_item(mm, F, 1, 0, "batch targets (1 float)");
+    }
     for (int l = 0; l < m->n_layers; l++) {
         size_t out = m->layers[l].out;
         if (l == m->n_layers - 1) {
@@ -79,6 +119,9 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
         } else {
             add_item(mm, out * F, 1, 0, "hidden %d activations (%zu floats)", l + 1, out);
             add_item(mm, out * F, 1, 0, "hidden %d gradients (%zu floats)", l + 1, out);
+            if (in->mask_row_bytes[l])
+                add_item(mm, in->mask_row_bytes[l], 1, 0, "hidden %d ReLU mask (%zu bytes)", l + 1,
+                         in->mask_row_bytes[l]);
         }
     }
     add_item(mm, 2 * sizeof(double), 0, 0, "loss accumulators");
@@ -106,14 +149,77 @@ void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm) {
     add_item(mm, mul_sat(n, sizeof(uint32_t)), 0, 0, "permutation (%zu)", n);
     add_item(mm, in->perm_scratch_bytes, 0, 0, "permutation scratch");
     if (in->fused_bytes) add_item(mm, in->fused_bytes, 0, 0, "fused gradient scratch");
+    if (in->lazy_decay)
+        add_item(mm, add_sat(mul_sat(d, 4), mul_sat(n + 1, 8)), 0, 0,
+                 "lazy decay (a step per feature, a sum per step)");
     if (in->workspace_bytes) {
         add_item(mm, in->workspace_bytes, 0, 0, "library workspace (cuBLAS)");
         mm->n_buffers--; /* the library allocates it, not gsgdi_mem_alloc */
     }
 }
 
+size_t gsgdi_mem_model_batch_nnz(const gsgdi_mem_model *mm, size_t B) {
+    if (!mm->top_nnz) return 0;
+    return (size_t)mm->top_nnz[B < mm->n_top ? B : mm->n_top];
+}
+
 size_t gsgdi_mem_model_bytes(const gsgdi_mem_model *mm, size_t B) {
-    return add_sat(mm->fixed, mul_sat(B, mm->per_sample));
+    const size_t b = add_sat(mm->fixed, mul_sat(B, mm->per_sample));
+    if (!mm->per_nnz) return b;
+    /* a batch buffer holds at least one nonzero */
+    const size_t nnz = gsgdi_mem_model_batch_nnz(mm, B);
+    return add_sat(b, mul_sat(nnz ? nnz : 1, mm->per_nnz));
+}
+
+size_t gsgdi_mem_model_fit(const gsgdi_mem_model *mm, size_t budget) {
+    if (!mm->per_nnz) {
+        if (budget < add_sat(mm->fixed, mm->per_sample)) return 0;
+        return mm->per_sample ? (budget - mm->fixed) / mm->per_sample : SIZE_MAX;
+    }
+    if (gsgdi_mem_model_bytes(mm, 1) > budget) return 0;
+    size_t lo = 1, hi = mm->n_top + 1; /* bytes(lo) fits; hi past the data */
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (gsgdi_mem_model_bytes(mm, mid) <= budget)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+gsgd_status gsgdi_plan_choose_mm(gsgd_context *ctx, const gsgdi_mem_model *mm, size_t budget,
+                                 size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
+                                 gsgdi_plan_why *why) {
+    if (!mm->per_nnz)
+        return gsgdi_plan_choose(ctx, mm->fixed, mm->per_sample, budget, n_train, max_batch, batch,
+                                 max_fit, why);
+    GSGD_RETURN_ERROR_IF(n_train == 0, ctx, GSGD_STATUS_INVALID_ARGUMENT, "planner: no samples");
+    const size_t fit = gsgdi_mem_model_fit(mm, budget);
+    if (fit == 0) {
+        char a[32], b[32];
+        const size_t need = gsgdi_mem_model_bytes(mm, 1);
+        return GSGD_ERROR(ctx, GSGD_STATUS_DEVICE_OUT_OF_MEMORY,
+                          "model does not fit: needs %s (%zu bytes: %zu fixed + %zu for one batch "
+                          "row + %zu for each of its %zu nonzeros), has %s (%zu bytes, the budget "
+                          "after headroom)",
+                          gsgdi_fmt_bytes(need, a, sizeof a), need, mm->fixed, mm->per_sample,
+                          mm->per_nnz, gsgdi_mem_model_batch_nnz(mm, 1),
+                          gsgdi_fmt_bytes(budget, b, sizeof b), budget);
+    }
+    *max_fit = fit;
+    if (fit >= n_train) {
+        *batch = n_train;
+        *why = GSGD_WHY_N_TRAIN;
+    } else {
+        *batch = gsgdi_plan_round(fit);
+        *why = GSGD_WHY_MEMORY;
+    }
+    if (max_batch && max_batch < *batch) {
+        *batch = max_batch;
+        *why = GSGD_WHY_MAX_BATCH;
+    }
+    return GSGD_STATUS_OK;
 }
 
 void gsgdi_budget_compute(const gsgdi_budget_inputs *in, gsgdi_budget *out) {
@@ -170,6 +276,16 @@ gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample
         *why = GSGD_WHY_MAX_BATCH;
     }
     return GSGD_STATUS_OK;
+}
+
+void gsgdi_plan_min_steps(size_t n_train, size_t min_steps, size_t *batch, gsgdi_plan_why *why) {
+    if (!min_steps) return;
+    size_t cap = n_train / min_steps;
+    cap = gsgdi_plan_round(cap ? cap : 1);
+    if (cap < *batch) {
+        *batch = cap;
+        *why = GSGD_WHY_MIN_STEPS;
+    }
 }
 
 /* The grid as indices 1, 2, ...: batches 1..32, then 64, 96, ... */

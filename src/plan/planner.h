@@ -21,14 +21,16 @@
 #include "data/dataset.h"
 #include "model/model.h"
 
-/* 15 fixed items + batch input and targets + 2 per layer. */
-#define GSGD_PLAN_MAX_ITEMS (17 + 2 * GSGD_MAX_LAYERS)
+/* 15 fixed items + batch input and targets + 3 per layer (activations,
+ * their gradients, ReLU masks), and the sparse batch's items. */
+#define GSGD_PLAN_MAX_ITEMS (22 + 3 * GSGD_MAX_LAYERS)
 #define GSGD_PLAN_NAME_LEN 48
 
 typedef struct {
     char name[GSGD_PLAN_NAME_LEN];
-    size_t bytes;   /* the whole buffer (fixed) or bytes per batch row (per_sample) */
-    int per_sample; /* scales with B */
+    size_t bytes;   /* the whole buffer (fixed), bytes per batch row (per_sample
+                       1) or per nonzero of the batch (per_sample 2) */
+    int per_sample; /* 1: scales with B; 2: with the batch's nonzeros */
     int resident;   /* allocated before planning (model, dataset): counted, not made */
 } gsgdi_mem_item;
 
@@ -52,22 +54,41 @@ typedef struct {
     size_t perm_scratch_bytes; /* be->perm_scratch_bytes(n_train) */
     size_t fused_bytes;        /* the fused gradient's scratch (gsgdi_model_fused_bytes) */
     size_t workspace_bytes;    /* library workspace outside gsgdi_mem_alloc (cuBLAS) */
+    /* Sparse training data (CSR): the batch holds its rows' nonzeros, at
+     * most top_nnz[B] for B rows (those of the B densest). */
+    int sparse;
+    size_t nnz;                             /* nonzeros of the training set */
+    const uint64_t *top_nnz;                /* n_train + 1 entries */
+    size_t compact_scratch;                 /* be->csr_compact_scratch at the largest batch */
+    int lazy_decay;                         /* lazy plain SGD with weight decay: its state */
+    size_t mask_row_bytes[GSGD_MAX_LAYERS]; /* per layer, its ReLU mask's bytes per
+                                               batch row (fused epilogues); 0: none */
 } gsgdi_mem_inputs;
 
 typedef struct {
     gsgdi_mem_item items[GSGD_PLAN_MAX_ITEMS];
     int n_items;
-    size_t fixed;      /* sum of the fixed items, resident ones included */
-    size_t per_sample; /* sum of the per-sample items */
-    int n_buffers;     /* buffers the trainer allocates (for the rounding bound) */
+    size_t fixed;            /* sum of the fixed items, resident ones included */
+    size_t per_sample;       /* sum of the per-sample items */
+    size_t per_nnz;          /* sum of the per-nonzero items (sparse data; else 0) */
+    const uint64_t *top_nnz; /* the inputs' bound on a batch's nonzeros */
+    size_t n_top;            /* n_train: top_nnz has n_top + 1 entries */
+    int n_buffers;           /* buffers the trainer allocates (for the rounding bound) */
 } gsgdi_mem_model;
 
 /* Fills mm with one line item per buffer a training run holds, in the
  * order the trainer allocates them. Allocates nothing. */
 void gsgdi_mem_model_build(const gsgdi_mem_inputs *in, gsgdi_mem_model *mm);
 
-/* fixed + B * per_sample, saturating at SIZE_MAX. */
+/* fixed + B * per_sample (+ per_nnz * the nonzeros of B rows, at most),
+ * saturating at SIZE_MAX. */
 size_t gsgdi_mem_model_bytes(const gsgdi_mem_model *mm, size_t B);
+/* The nonzeros a batch of B rows holds at most (0 for dense data). */
+size_t gsgdi_mem_model_batch_nnz(const gsgdi_mem_model *mm, size_t B);
+/* The largest B with bytes(B) <= budget: (budget - fixed) / per_sample
+ * for dense data (unclamped), a search over [1, n_top] for sparse data;
+ * 0 when not even one row fits. */
+size_t gsgdi_mem_model_fit(const gsgdi_mem_model *mm, size_t budget);
 
 /* What the budget is derived from. Limits of 0 mean "none". */
 typedef struct {
@@ -101,7 +122,8 @@ typedef enum {
     GSGD_WHY_MAX_BATCH = 2, /* capped at the max useful batch */
     GSGD_WHY_FIXED = 3,     /* given by the caller (GSGD_BATCH > 0) */
     GSGD_WHY_BISECTED = 4,  /* the planned batch failed to allocate; bisected */
-    GSGD_WHY_FASTEST = 5    /* highest measured samples/s */
+    GSGD_WHY_FASTEST = 5,   /* highest measured samples/s */
+    GSGD_WHY_MIN_STEPS = 6  /* capped so an epoch takes MIN_EPOCH_STEPS steps */
 } gsgdi_plan_why;
 
 /* Rounds a batch down to a multiple of 32 above 32 (warp and GEMM tile
@@ -118,6 +140,21 @@ size_t gsgdi_plan_round(size_t B);
 gsgd_status gsgdi_plan_choose(gsgd_context *ctx, size_t fixed, size_t per_sample, size_t budget,
                               size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
                               gsgdi_plan_why *why);
+
+/* Caps a planned batch so that an epoch of n_train rows takes at least
+ * min_steps steps (0: no cap): at most max(1, floor(n_train / min_steps))
+ * rows, rounded by gsgdi_plan_round (both keep ceil(n_train / B) >=
+ * min_steps when n_train >= min_steps). Sets *why to GSGD_WHY_MIN_STEPS
+ * when it lowers *batch. */
+void gsgdi_plan_min_steps(size_t n_train, size_t min_steps, size_t *batch, gsgdi_plan_why *why);
+
+/* gsgdi_plan_choose over a memory model, sparse or dense: for sparse data
+ * bytes(B) grows with the nonzeros of the B densest rows, so B* is found
+ * by search rather than division; the rounding and the clamps are the
+ * same. */
+gsgd_status gsgdi_plan_choose_mm(gsgd_context *ctx, const gsgdi_mem_model *mm, size_t budget,
+                                 size_t n_train, size_t max_batch, size_t *batch, size_t *max_fit,
+                                 gsgdi_plan_why *why);
 
 /* Bisection over the planner's grid of batches (1..32, then multiples of
  * 32), for when the planned batch failed to allocate: try(B) returns OK,

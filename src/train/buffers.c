@@ -9,15 +9,18 @@
 #include "core/memory.h"
 #include "optim/rule.h"
 #include "optim/schedule.h"
+#include "backend/update_math.h"
 #include "train/trainer.h"
 
 gsgd_status gsgdi_trainer_check(const gsgd_model *m, const gsgd_dataset *train) {
     gsgd_context *ctx = m->ctx;
     GSGD_RETURN_ERROR_IF(train->ctx != ctx, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "trainer: model and data belong to different contexts");
-    GSGD_RETURN_ERROR_IF(train->d != m->n_features, ctx, GSGD_STATUS_SHAPE_MISMATCH,
+    GSGD_RETURN_ERROR_IF(train->d != m->n_features && !(train->sparse && train->d < m->n_features),
+                         ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "trainer: model '%s' expects %zu features, data has %zu", m->spec,
                          m->n_features, train->d);
+    GSGD_FORWARD_IF_ERROR(gsgdi_model_check_sparse(m, train));
     GSGD_RETURN_ERROR_IF(
         (m->n_classes == 0) != (train->n_classes == 0) || train->n_classes > m->n_classes, ctx,
         GSGD_STATUS_SHAPE_MISMATCH, "trainer: model '%s' has %d classes, data has %d", m->spec,
@@ -37,6 +40,30 @@ gsgd_status gsgdi_trainer_clear_state(gsgd_trainer *tr) {
         if (tr->state[k])
             GSGD_FORWARD_IF_ERROR(
                 tr->ctx->be->zero(tr->ctx, tr->state[k], tr->m->n_params * sizeof(float)));
+    tr->decay_pending = 0;
+    if (tr->decay.upto) { /* nothing pending: a fresh run's */
+        GSGD_FORWARD_IF_ERROR(
+            tr->ctx->be->zero(tr->ctx, tr->decay.upto, tr->m->n_features * sizeof(uint32_t)));
+        GSGD_FORWARD_IF_ERROR(
+            tr->ctx->be->zero(tr->ctx, tr->decay.logf, tr->decay.len * sizeof(double)));
+    }
+    return GSGD_STATUS_OK;
+}
+
+int gsgdi_trainer_lazy(const gsgdi_update_rule *rule, const gsgd_options *opts,
+                       const gsgd_dataset *train) {
+    return train->sparse && gsgdi_rule_updates_rows(rule) && !(opts->v[GSGD_AVERAGE] > 0.0) &&
+           gsgdi_env_switch("GSGD_SPARSE_LAZY", 1);
+}
+
+/* The rows of the first layer's weights W (d x K at offset 0). */
+gsgd_status gsgdi_trainer_flush(gsgd_trainer *tr) {
+    if (!tr->lazy || !tr->decay.upto || !tr->decay.logf || !tr->decay_pending)
+        return GSGD_STATUS_OK;
+    const gsgdi_layer *L = &tr->m->layers[0];
+    GSGD_FORWARD_IF_ERROR(tr->ctx->be->csr_flush(tr->ctx, tr->m->params + L->w_off, L->in, L->out,
+                                                 &tr->decay, tr->epoch_step));
+    tr->decay_pending = 0;
     return GSGD_STATUS_OK;
 }
 
@@ -64,7 +91,18 @@ gsgd_status gsgdi_trainer_alloc(gsgd_model *m, const gsgd_dataset *train, const 
     const gsgdi_backend *be = ctx->be;
     const size_t pbytes = m->n_params * sizeof(float);
     gsgd_status st;
-    GSGD_CHECK_GOTO(st, gsgdi_step_buffers_alloc(m, tr->B, &tr->sb), fail);
+    GSGD_CHECK_GOTO(st, gsgdi_step_buffers_alloc_for(m, train, tr->B, 1, &tr->sb), fail);
+    tr->lazy = gsgdi_trainer_lazy(&tr->rule, opts, train);
+    if (tr->lazy && tr->rule.kind == GSGD_OPTIM_SGD && tr->rule.weight_decay > 0.0f) {
+        /* a rate per step of an epoch, and the sum before the first */
+        tr->decay.len = train->n + 1;
+        GSGD_CHECK_GOTO(
+            st, gsgdi_mem_alloc(ctx, m->n_features * sizeof(uint32_t), (void **)&tr->decay.upto),
+            fail);
+        GSGD_CHECK_GOTO(
+            st, gsgdi_mem_alloc(ctx, tr->decay.len * sizeof(double), (void **)&tr->decay.logf),
+            fail);
+    }
     GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&tr->grads), fail);
     for (int k = 0; k < gsgdi_rule_state_count(&tr->rule); k++)
         GSGD_CHECK_GOTO(st, gsgdi_mem_alloc(ctx, pbytes, (void **)&tr->state[k]), fail);
@@ -113,6 +151,7 @@ void gsgdi_trainer_release(gsgd_trainer *tr) {
     gsgd_context *ctx = tr->ctx;
     const size_t pbytes = tr->m->n_params * sizeof(float);
     gsgdi_trainer_use_average(tr, 1); /* the model keeps the average, as gsgd_train left it */
+    (void)gsgdi_trainer_flush(tr);    /* and a lazy run's true weights */
     gsgdi_trainer_drop_graphs(tr);
     gsgdi_step_buffers_free(tr->m, &tr->sb);
     gsgdi_mem_free(ctx, tr->grads, pbytes);
@@ -125,6 +164,8 @@ void gsgdi_trainer_release(gsgd_trainer *tr) {
     gsgdi_mem_free(ctx, tr->perm, tr->train->n * sizeof(uint32_t));
     gsgdi_mem_free(ctx, tr->perm_scratch, tr->perm_scratch_bytes);
     gsgdi_mem_free(ctx, tr->fused, tr->fused_bytes);
+    gsgdi_mem_free(ctx, tr->decay.upto, tr->m->n_features * sizeof(uint32_t));
+    gsgdi_mem_free(ctx, tr->decay.logf, tr->decay.len * sizeof(double));
     free(tr);
 }
 

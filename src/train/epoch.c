@@ -71,8 +71,8 @@ static gsgd_status upload_rates(gsgd_trainer *tr, size_t steps, int *per_step) {
                                 (size_t)tr->epoch * steps < gsgdi_warmup_steps(&tr->opts, steps));
     const size_t count = *per_step ? steps : 1;
     for (size_t s = 0; s < count; s++)
-        tr->lr_host[s] =
-            (float)(tr->lr_factor * gsgdi_lr_at_step(&tr->opts, Bg, steps, tr->epoch, s));
+        tr->lr_host[s] = (float)(tr->lr_factor * gsgdi_lr_at_step(&tr->opts, &tr->cooldown, Bg,
+                                                                  steps, tr->epoch, s));
     tr->lr_now = tr->lr_host[0];
     return tr->ctx->be->upload(tr->ctx, tr->lr, tr->lr_host, count * sizeof(float));
 }
@@ -183,6 +183,8 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
                               ? (s0 / check_every + 1) * check_every
                               : steps;
         GSGD_FORWARD_IF_ERROR(run_chunk(tr, s0, s1, check_every, per_step, graphs));
+        /* replayed steps run no host code: the lazy decay's record is here */
+        if (tr->lazy && tr->decay.upto) tr->decay_pending = 1;
         for (size_t s = s0; s < s1; s++) {
             size_t lo, b, global;
             gsgdi_step_rows(tr, s, &lo, &b, &global);
@@ -204,14 +206,17 @@ gsgd_status gsgdi_trainer_run_epoch(gsgd_trainer *tr, gsgdi_progress_state *ps, 
                 ps->p.epoch_done = 0;
                 ps->p.test_accuracy = NAN;
                 ps->p.lr = tr->lr_now;
+                const int stop = ps->fn(&ps->p, ps->user);
+                if (stop) GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
                 GSGD_RETURN_ERROR_IF(
-                    ps->fn(&ps->p, ps->user), ctx, GSGD_STATUS_INTERRUPTED,
+                    stop, ctx, GSGD_STATUS_INTERRUPTED,
                     "training stopped by the progress callback at epoch %d step %zu", tr->epoch + 1,
                     s1);
             }
         }
     }
     GSGD_FORWARD_IF_ERROR(check_health(tr, steps, &loss_sum, &loss_samples, chunk));
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
     tr->epoch++;
     tr->epoch_step = 0;
     /* A replica reports the mean over its own samples. */

@@ -65,6 +65,12 @@ size_t gsgdi_trainer_step_rows(const gsgd_trainer *tr);
  * contributes zeros. */
 gsgd_status gsgdi_step_gradient(gsgd_trainer *tr, const gsgdi_step *st,
                                 const gsgdi_phase_marks *marks);
+/* A lazy trainer's gsgdi_step_gradient leaves the first layer's weight
+ * gradient compact (tr->sb.gW, one row per feature of the batch) and its
+ * block of tr->grads stale; this writes it there (zeros elsewhere), for a
+ * caller that reads the whole flat gradient (the bench's noise scale).
+ * Nothing to do for other trainers. */
+gsgd_status gsgdi_step_flat_gradient(gsgd_trainer *tr);
 /* The whole step: gsgdi_step_gradient, the gradient hook (not for a
  * probe), the rule's one fused update; every phase marked when marks is
  * not NULL. */

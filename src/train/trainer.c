@@ -2,12 +2,24 @@
  * planner verifies a batch and hands over its buffers), freed, and the
  * replica and gradient-hook setters. Its buffers are buffers.c's, its
  * steps step.c's, its epochs epoch.c's and loop.c's. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/error.h"
 #include "plan/planner.h"
 #include "train/trainer.h"
+
+/* Says when STANDARDIZE = AUTO standardised, with the measure it compared
+ * (keeping the features as they are is the quiet case). */
+static void log_scaling(gsgd_context *ctx, const gsgd_options *opts, int had, int now,
+                        double ratio) {
+    if (had || !now || (gsgd_standardize)opts->v[GSGD_STANDARDIZE] != GSGD_STANDARDIZE_AUTO) return;
+    gsgdi_log(ctx, GSGD_LOG_INFO,
+              "features standardised: their scales span a factor of %.3g (standardize auto: "
+              "above %g)",
+              ratio, GSGD_STANDARDIZE_AUTO_RATIO);
+}
 
 gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train, const gsgd_options *opts,
                                 gsgd_trainer **out) {
@@ -27,9 +39,15 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train, const 
         GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, m->ctx, st, "validation_fraction %g: %s", vf,
                              why);
     }
+    /* The standardiser comes before planning, which counts it, and from
+     * the rows the steps see. */
+    const int had_std = m->mean != NULL;
+    int standardized = 0;
+    double ratio = NAN;
+    gsgd_status st = gsgd_model_standardize(m, part ? part : train, opts, &standardized, &ratio);
     gsgd_batch_plan *plan = NULL;
     gsgd_trainer *tr = NULL;
-    gsgd_status st = gsgdi_plan_run(m, part ? part : train, opts, &plan, &tr);
+    if (st == GSGD_STATUS_OK) st = gsgdi_plan_run(m, part ? part : train, opts, &plan, &tr);
     if (st != GSGD_STATUS_OK) {
         gsgd_dataset_free(part);
         gsgd_dataset_free(val);
@@ -38,6 +56,7 @@ gsgd_status gsgd_trainer_create(gsgd_model *m, const gsgd_dataset *train, const 
     tr->plan = plan;
     tr->own_train = part;
     tr->val = val;
+    log_scaling(m->ctx, opts, had_std, standardized, ratio);
     gsgdi_log(m->ctx, GSGD_LOG_INFO, "batch %zu: %s", gsgd_plan_batch(plan),
               gsgd_plan_reason(plan));
     if (val)
@@ -66,6 +85,12 @@ void gsgd_trainer_free(gsgd_trainer *tr) {
 
 gsgd_status gsgd_trainer_set_grad_hook(gsgd_trainer *tr, gsgd_grad_hook_fn fn, void *user) {
     if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    /* The hook takes the whole flat gradient: a lazy trainer materialises
+     * it, and updates densely, from now on. */
+    if (fn && tr->lazy) {
+        GSGD_FORWARD_IF_ERROR(gsgdi_trainer_flush(tr));
+        tr->lazy = 0;
+    }
     tr->grad_hook = fn;
     tr->grad_hook_user = fn ? user : NULL;
     return GSGD_STATUS_OK;

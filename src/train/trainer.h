@@ -14,6 +14,7 @@
 #include "core/util.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "optim/schedule.h"
 
 struct gsgd_trainer {
     gsgd_context *ctx;
@@ -38,19 +39,26 @@ struct gsgd_trainer {
                            epoch when the rate changes within epochs
                            (uploaded once per epoch), else one */
     size_t lr_len;
-    float *lr_host;        /* host staging for the rates, lr_len floats */
-    gsgd_batch_plan *plan; /* how the batch was chosen (owned) */
-    double lr_now;         /* rate of the latest step, for messages and progress */
-    double lr_factor;      /* ADAPTIVE's division by 5s (1 otherwise) */
-    double best;           /* early stopping / ADAPTIVE: best monitored value */
-    int no_improve;        /* epochs since the monitored value last improved */
-    uint32_t bad_seen;     /* guard->bad_steps already reported */
-    size_t checked_steps;  /* steps at the last health check */
-    uint32_t *perm;        /* this epoch's permutation */
-    void *perm_scratch;    /* backend scratch for building it */
+    float *lr_host;          /* host staging for the rates, lr_len floats */
+    gsgd_batch_plan *plan;   /* how the batch was chosen (owned) */
+    double lr_now;           /* rate of the latest step, for messages and progress */
+    double lr_factor;        /* ADAPTIVE's division by 5s (1 otherwise) */
+    double best;             /* early stopping / ADAPTIVE: best monitored value */
+    int no_improve;          /* epochs since the monitored value last improved */
+    gsgdi_cooldown cooldown; /* EPOCHS 0 with COSINE: the final decay, once found */
+    uint32_t bad_seen;       /* guard->bad_steps already reported */
+    size_t checked_steps;    /* steps at the last health check */
+    uint32_t *perm;          /* this epoch's permutation */
+    void *perm_scratch;      /* backend scratch for building it */
     size_t perm_scratch_bytes;
-    void *fused; /* the fused gradient's scratch (gsgdi_model_fused_bytes),
-                    or NULL: steps compose gather, forward, backward */
+    int lazy;               /* sparse data: the first layer's weights are updated on
+                               the rows a batch touches only (update_rows), the rest
+                               densely; else the whole buffer densely */
+    gsgdi_lazy_decay decay; /* lazy plain SGD with weight decay: its state
+                               (backend/sparse.h); else NULL arrays */
+    int decay_pending;      /* steps since the last flush: rows may lag */
+    void *fused;            /* the fused gradient's scratch (gsgdi_model_fused_bytes),
+                               or NULL: steps compose gather, forward, backward */
     size_t fused_bytes;
     int epoch;                   /* epochs completed */
     size_t epoch_step;           /* steps done of the epoch in progress: nonzero only
@@ -94,6 +102,16 @@ gsgd_status gsgdi_trainer_clear_state(gsgd_trainer *tr);
 void gsgdi_trainer_use_average(gsgd_trainer *tr, int on);
 /* Releases the recorded steps. */
 void gsgdi_trainer_drop_graphs(gsgd_trainer *tr);
+/* Whether steps of this rule and options over train update rows lazily
+ * (tr->lazy): sparse data, a row-sparse rule (gsgdi_rule_updates_rows), no
+ * average, GSGD_SPARSE_LAZY not 0 in the environment. */
+int gsgdi_trainer_lazy(const gsgdi_update_rule *rule, const gsgd_options *opts,
+                       const gsgd_dataset *train);
+/* Brings every row of a lazy trainer's first layer up to date (the decay
+ * it has not had yet), so that the model holds the true weights: at the
+ * end of each epoch, before evaluation, saving and release. Nothing to do
+ * otherwise. */
+gsgd_status gsgdi_trainer_flush(gsgd_trainer *tr);
 
 /* ---- epoch.c: the step loop ------------------------------------------------ */
 

@@ -6,7 +6,9 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gsgd.h"
@@ -15,9 +17,10 @@
 #define D 4
 #define LR 0.1
 
-/* n rows of D features in [-0.99, 0.99] and a label from a fixed linear
- * teacher, as CSV (label last). Written with %.9g: floats read back exact. */
-static const char *write_csv(const char *name, int n) {
+/* n rows of D features in [-0.99, 0.99] (the first times scale0) and a
+ * label from a fixed linear teacher, as CSV (label last). Written with
+ * %.9g: floats read back exact. */
+static const char *write_scaled_csv(const char *name, int n, float scale0) {
     const char *path = tu_path(name);
     FILE *f = fopen(path, "w");
     cr_assert_not_null(f);
@@ -25,7 +28,7 @@ static const char *write_csv(const char *name, int n) {
         int score[3] = {0}, best = 0;
         for (int j = 0; j < D; j++) {
             int q = (i * 37 + j * 101 + i * j * 7) % 199 - 99;
-            fprintf(f, "%.9g,", (double)((float)q / 100.0f));
+            fprintf(f, "%.9g,", (double)((float)q / 100.0f * (j == 0 ? scale0 : 1.0f)));
             for (int k = 0; k < 3; k++) score[k] += ((k * 5 + j * 3) % 7 - 3) * q;
         }
         for (int k = 1; k < 3; k++)
@@ -35,6 +38,8 @@ static const char *write_csv(const char *name, int n) {
     cr_assert_eq(fclose(f), 0);
     return path;
 }
+
+static const char *write_csv(const char *name, int n) { return write_scaled_csv(name, n, 1.0f); }
 
 /* Runs `gsgd train` (under mpirun -np ranks when ranks > 0) and asserts
  * success; extra holds the options that differ between runs. */
@@ -95,6 +100,50 @@ Test(distributed, full_batch_shards_equal_full_batch_descent) {
     train(2, csv, "--distributed --shard --batch 68 --epochs 4", dist);
     double diff = param_diff(single, dist), tol = tu_softmax_sgd_order_bound(136, 4, LR, D);
     cr_expect_leq(diff, tol, "max |sharded - single| = %g > bound %g", diff, tol);
+}
+
+/* The standardiser bytes (mean then inv_std) of the checkpoint that
+ * --save wrote, in a fresh malloc; NULL when it has none (layout of format
+ * version 2: src/io/checkpoint.c). */
+static unsigned char *standardiser_of(const char *path, size_t *len) {
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    uint32_t version, flags, n_options;
+    uint64_t d, n_params;
+    memcpy(&version, b + 8, 4);
+    memcpy(&d, b + 144, 8);
+    memcpy(&flags, b + 156, 4);
+    memcpy(&n_params, b + 160, 8);
+    memcpy(&n_options, b + 268, 4);
+    cr_assert_eq(version, 2);
+    const size_t at = 296 + 8 * (size_t)n_options + 4 * n_params;
+    unsigned char *s = NULL;
+    *len = 8 * d;
+    if (flags & 1u) {
+        cr_assert_leq(at + *len, n);
+        s = malloc(*len);
+        memcpy(s, b + at, *len);
+    }
+    free(b);
+    return s;
+}
+
+Test(distributed, shards_standardise_with_the_whole_training_set) {
+    /* A first column 1000 times the others: standardize auto (the default)
+     * scales the features. Each rank must decide and fit on all the rows
+     * before they are cut into shards, as one process does, else the
+     * replicas would train models of different inputs. */
+    const char *csv = write_scaled_csv("wide136.csv", 136, 1000.0f);
+    const char *single = tu_path("wide_full.model"), *dist = tu_path("wide_shard.model");
+    train(0, csv, "--batch 136 --epochs 1", single);
+    train(2, csv, "--distributed --shard --batch 68 --epochs 1", dist);
+    size_t n1, n2;
+    unsigned char *s1 = standardiser_of(single, &n1), *s2 = standardiser_of(dist, &n2);
+    cr_assert_not_null(s1, "standardize auto scales a column 1000 times the others");
+    cr_assert_not_null(s2, "the sharded run standardises too");
+    cr_expect(memcmp(s1, s2, n1) == 0, "the shards' standardiser is the whole set's");
+    free(s1);
+    free(s2);
 }
 
 Test(distributed, one_rank_is_bit_identical_to_a_plain_run) {

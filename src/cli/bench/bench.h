@@ -38,6 +38,7 @@ typedef gsgdi_bench_point bench_point;
 typedef struct {
     /* what was measured */
     const char *data, *model, *optim, *lr_scaling;
+    const char *precision; /* the step's products: "fp32", "tf32", "bf16" */
     char device[16];
     size_t n_train, n_features, n_params;
     int n_classes;
@@ -53,7 +54,7 @@ typedef struct {
     const char *clock;           /* "cuda events" or "monotonic clock" */
     char gradient[40];           /* "fused", "composed" or "fused from batch N" */
     double copy_bytes, copy_gbs; /* device-to-device copy (memcpy on the CPU) */
-    size_t peak_n;               /* sgemm on peak_n^3: */
+    size_t peak_n;               /* the GEMM on peak_n^3, in the step's precision: */
     double peak_gflops;          /* its rate */
     /* gradient noise scale */
     int noise_run;

@@ -48,11 +48,16 @@ const char *const BENCH_PHASE_NAMES[PH_COUNT] = {"gather", "forward", "backward"
     X(backward_gflops, 0, p->bwd_gflops)                                                           \
     X(backward_sgemm_gflops, 0, p->bwd_sgemm_gflops)                                               \
     X(backward_over_sgemm, 0, p->bwd_over_sgemm)                                                   \
+    X(gemm_s, 0, p->gemm_s)                                                                        \
+    X(step_over_gemm, 0, p->step_over_gemm)                                                        \
     X(floor_bytes, 1, p->floor_bytes)                                                              \
     X(floor_s, 0, p->floor_s)                                                                      \
     X(step_over_floor, 0, p->step_over_floor)                                                      \
     X(compute_floor_s, 0, p->compute_floor_s)                                                      \
     X(step_over_roofline, 0, p->step_over_roofline)                                                \
+    X(batch_nonzeros, 0, p->batch_nnz)                                                             \
+    X(nonzeros_per_s, 0, p->nnz_per_s)                                                             \
+    X(touched_rows, 0, p->touched_rows)                                                            \
     X(target_reached, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_reached)                        \
     X(target_epochs, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_epochs)                          \
     X(target_steps, 1, p->ttt_reached < 0 ? NAN : (double)p->ttt_steps)                            \
@@ -104,6 +109,7 @@ static double point_value(const bench_point *p, int c) {
     X(data, S, r->data, 0)                                                                         \
     X(model, S, r->model, 0)                                                                       \
     X(optim, S, r->optim, 0)                                                                       \
+    X(precision, S, r->precision, 0)                                                               \
     X(lr, N, 0, r->lr)                                                                             \
     X(lr_scaling, S, r->lr_scaling, 0)                                                             \
     X(n_train, I, 0, (double)r->n_train)                                                           \
@@ -243,9 +249,11 @@ void bench_write_json(FILE *f, const bench_report *r) {
 
 void bench_print_table(FILE *f, const bench_report *r) {
     const gsgdi_machine *m = &r->machine;
-    fprintf(f, "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s)\n",
+    fprintf(f,
+            "gsgd bench: %s on %s (%zu x %zu, %d classes, %zu parameters), %s, lr %g (%s), "
+            "precision %s\n",
             r->model, r->data, r->n_train, r->n_features, r->n_classes, r->n_params, r->optim,
-            r->lr, r->lr_scaling);
+            r->lr, r->lr_scaling, r->precision ? r->precision : "fp32");
     fprintf(f, "device %s: %s, %.1f GiB", r->device, m->device_name,
             (double)m->device_memory / (1 << 30));
     if (m->cuda_runtime[0])
@@ -253,7 +261,7 @@ void bench_print_table(FILE *f, const bench_report *r) {
     fprintf(f, "\ncpu %s, %d cores, %d threads; %.60s\n", r->cpu_model, r->cpu_cores, m->threads,
             m->blas);
     fprintf(f,
-            "copy %.1f GB/s (%.0f MiB, median); sgemm %.0f GFLOP/s (%zu^3, median); B* %zu "
+            "copy %.1f GB/s (%.0f MiB, median); gemm %.0f GFLOP/s (%zu^3, median); B* %zu "
             "(planner); step times: median of %d steps after %d warm-up, %s; gradient %s\n",
             r->copy_gbs, r->copy_bytes / 1048576.0, r->peak_gflops, r->peak_n, r->planner_batch,
             r->timed_steps, r->warmup_steps, r->clock, r->gradient);
@@ -272,11 +280,13 @@ void bench_print_table(FILE *f, const bench_report *r) {
                 r->noise.trace, r->noise.g2, r->noise_small, r->noise_big, r->noise.n_small,
                 r->noise_epochs, r->noise_small);
     }
-    fprintf(f, "\n%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "batch", "step ms",
-            "IQR %", "graph ms", "samples/s", "epoch s", "gath/fwd/bwd/upd %", "upd GB/s", "x copy",
-            "fwd x", "bwd x", "x floor", "x roof");
-    fprintf(f, "%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %7s %7s\n", "", "(median)", "", "",
-            "", "", "", "", "", "sgemm", "sgemm", "(bytes)", "");
+    /* x gemm: the GEMMs alone, in the step's precision; of gemm: the
+     * step's rate over theirs (their time over the step's). */
+    fprintf(f, "\n%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %6s %7s %7s\n", "batch",
+            "step ms", "IQR %", "graph ms", "samples/s", "epoch s", "gath/fwd/bwd/upd %",
+            "upd GB/s", "x copy", "fwd x", "bwd x", "step", "x floor", "x roof");
+    fprintf(f, "%7s %10s %7s %9s %10s %9s  %-19s %9s %6s %6s %6s %6s %7s %7s\n", "", "(median)", "",
+            "", "", "", "", "", "", "gemm", "gemm", "/gemm", "(bytes)", "");
     for (int i = 0; i < r->n_points; i++) {
         const bench_point *p = &r->pts[i];
         char sps[32], shares[32];
@@ -290,13 +300,26 @@ void bench_print_table(FILE *f, const bench_report *r) {
         char fwd[16], bwd[16]; /* "-" where there is no GEMM phase (fused) */
         snprintf(fwd, sizeof fwd, isfinite(p->fwd_over_sgemm) ? "%.2f" : "-", p->fwd_over_sgemm);
         snprintf(bwd, sizeof bwd, isfinite(p->bwd_over_sgemm) ? "%.2f" : "-", p->bwd_over_sgemm);
+        char share[16];
+        snprintf(share, sizeof share, isfinite(p->step_over_gemm) ? "%.2f" : "-",
+                 p->step_over_gemm);
         char graph[16]; /* "-" where no graph was recorded (the CPU) */
         snprintf(graph, sizeof graph, isfinite(p->step_graph_s) ? "%.4f" : "-",
                  1e3 * p->step_graph_s);
-        fprintf(f, "%7zu %10.4f %7.1f %9s %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %7.1f %7.1f\n",
+        fprintf(f, "%7zu %10.4f %7.1f %9s %10s %9.3f  %-19s %9.2f %6.2f %6s %6s %6s %7.1f %7.1f\n",
                 p->batch, 1e3 * p->step_s, 100 * (p->step_p75 - p->step_p25) / p->step_s, graph,
                 cli_fmt_si(p->samples_per_s, sps, sizeof sps), p->epoch_s, shares, p->update_gbs,
-                p->update_over_copy, fwd, bwd, p->step_over_floor, p->step_over_roofline);
+                p->update_over_copy, fwd, bwd, share, p->step_over_floor, p->step_over_roofline);
+    }
+    for (int i = 0; i < r->n_points; i++) {
+        const bench_point *p = &r->pts[i];
+        char nz[32];
+        if (!isfinite(p->batch_nnz)) continue;
+        if (i == 0)
+            fprintf(f, "\nsparse: x floor is against the batch's CSR bytes and the touched rows "
+                       "of W and their update\n");
+        fprintf(f, "%7zu %10.0f nonzeros/batch (mean) %10s nonzeros/s %8.0f touched rows\n",
+                p->batch, p->batch_nnz, cli_fmt_si(p->nnz_per_s, nz, sizeof nz), p->touched_rows);
     }
     if (r->target_acc <= 0) return;
     fprintf(f, "\ntime to test accuracy %g (at most %d epochs):\n", r->target_acc, r->epochs);

@@ -81,6 +81,7 @@ static gsgd_status next_batch(gsgd_trainer *tr, uint64_t seed, uint64_t *epoch, 
     }
     const gsgdi_step st = {.lo = *pos, .b = b, .global = b};
     GSGD_FORWARD_IF_ERROR(gsgdi_step_gradient(tr, &st, NULL));
+    GSGD_FORWARD_IF_ERROR(gsgdi_step_flat_gradient(tr)); /* sparse: the compact rows too */
     *pos += b;
     return GSGD_STATUS_OK;
 }

@@ -190,9 +190,12 @@ static int measure(bench_cli *b) {
     if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
     say(b, "copy %.1f GB/s", r->copy_gbs);
     r->peak_n = cuda ? PEAK_N_CUDA : PEAK_N_CPU;
-    st = gsgdi_bench_sgemm_peak(b->s.ctx, r->peak_n, 5, &r->peak_gflops);
+    /* The step's precision: a TF32 or BF16 step is held to that GEMM. */
+    const int prec = (int)cli_get(b->s.opts, GSGD_PRECISION);
+    r->precision = cli_choice_name(CLI_O_PRECISION, prec);
+    st = gsgdi_bench_sgemm_peak(b->s.ctx, (gsgd_precision)prec, r->peak_n, 5, &r->peak_gflops);
     if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
-    say(b, "sgemm %zu^3: %.0f GFLOP/s", r->peak_n, r->peak_gflops);
+    say(b, "gemm %zu^3 (%s): %.0f GFLOP/s", r->peak_n, r->precision, r->peak_gflops);
     for (int i = 0; i < b->n_batches; i++) {
         gsgd_trainer *tr = NULL;
         bench_point *p = &r->pts[r->n_points];

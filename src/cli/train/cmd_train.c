@@ -27,7 +27,7 @@
  * and says what each split holds; a target needs a test set. */
 static int load_data(train_run *run) {
     const char *const *v = run->s.v;
-    int rc = cli_load_data(&run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
+    int rc = cli_startup_load_data(&run->su, &run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
     if (rc != CLI_OK) return rc;
     if (!v[CLI_O_QUIET] && run->dist.rank == 0) {
         cli_describe_data("train", run->s.train);
@@ -46,9 +46,26 @@ static int create_model(train_run *run) {
         return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
     }
     /* One --seed drives both the initialisation and the shuffle. */
-    return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
-                         (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
-                         &run->s.model);
+    int rc = cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
+                           (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
+                           &run->s.model);
+    /* Before --shard cuts the training set: the library's STANDARDIZE
+     * (auto by default) decides and fits on all of it, the same on every
+     * rank, rather than on each rank's shard in gsgd_trainer_create. */
+    if (rc == CLI_OK && v[CLI_O_DISTRIBUTED]) {
+        gsgd_status st =
+            gsgd_model_standardize(run->s.model, run->s.train, run->s.opts, NULL, NULL);
+        if (st != GSGD_STATUS_OK) rc = cli_fail(run->s.ctx, st);
+    }
+    return rc;
+}
+
+/* create_model, its seconds in the breakdown. */
+static int timed_model(train_run *run) {
+    const double t = cli_startup_now(&run->su);
+    const int rc = create_model(run);
+    run->su.b.model_s = cli_startup_now(&run->su) - t;
+    return rc;
 }
 
 /* --resume: exactly on F's data; on other data (or with --new-data) as
@@ -83,12 +100,14 @@ static int report_log_error(const train_run *run) { return run->pr.log_exit; }
 
 static int train(train_run *run) {
     const char *const *v = run->s.v;
+    const double t_plan = cli_startup_now(&run->su);
     gsgd_status st = gsgd_trainer_create(run->s.model, run->s.train, run->s.opts, &run->tr);
     if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
     if (v[CLI_O_RESUME]) {
         int rc = resume(run);
         if (rc != CLI_OK) return rc;
     }
+    run->su.b.plan_s = cli_startup_now(&run->su) - t_plan;
     const gsgd_batch_plan *plan = NULL;
     if (!v[CLI_O_QUIET] && gsgd_trainer_plan(run->tr, &plan) == GSGD_STATUS_OK)
         cli_print_curve(stderr, plan);
@@ -149,8 +168,10 @@ static int measure(train_run *run) {
 static int finish(train_run *run) {
     const char *const *v = run->s.v;
     cli_train_report *r = &run->rep;
+    const double t_measure = cli_startup_now(&run->su);
     int rc = measure(run);
     if (rc != CLI_OK) return rc;
+    const double measure_s = cli_startup_now(&run->su) - t_measure;
     const char *spec = NULL;
     if (gsgd_model_shape(run->s.model, &spec, NULL, NULL) != GSGD_STATUS_OK || !spec)
         spec = v[CLI_O_MODEL];
@@ -162,6 +183,9 @@ static int finish(train_run *run) {
     r->device = cli_device_name(gsgd_context_device(run->s.ctx));
     r->lr = r->res.lr;
     r->target_acc = cli_get(run->s.opts, GSGD_TARGET_ACC);
+    r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
+    cli_startup_finish(&run->su, &r->res, measure_s);
+    r->breakdown = &run->su.b;
     FILE *out = cli_results_stream(); /* stderr when --summary or --log took stdout */
     cli_report_line(out, r);
     if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(out, r->metrics, run->s.model);
@@ -228,14 +252,25 @@ static int run_train(train_run *run) {
         cli_error("--new-data needs --resume F, the checkpoint to go on from");
         rc = CLI_USAGE;
     }
+    /* --data is read and decompressed on a thread while the device opens,
+     * the two slowest parts of a start on a GPU; the CPU opens in no time,
+     * so there the read runs in line (as everywhere with
+     * GSGD_READ_AHEAD=0, for measuring what the overlap gains). */
+    const char *ahead = getenv("GSGD_READ_AHEAD");
+    if (rc == CLI_OK)
+        rc = cli_startup_read(&run->su, &run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED),
+                              !(device && strcmp(device, "cpu") == 0) &&
+                                  !(ahead && strcmp(ahead, "0") == 0));
+    const double t_ctx = cli_startup_now(&run->su);
     if (rc == CLI_OK)
         rc = cli_context_open(device, v[CLI_O_QUIET] != NULL || !root, v[CLI_O_VERBOSE] != NULL,
                               &run->s.ctx);
+    run->su.b.context_s = cli_startup_now(&run->su) - t_ctx;
     /* On --resume the checkpoint's model decides how the data is read:
      * its features, labels and kind of target. */
-    if (rc == CLI_OK && v[CLI_O_RESUME]) rc = create_model(run);
+    if (rc == CLI_OK && v[CLI_O_RESUME]) rc = timed_model(run);
     if (rc == CLI_OK) rc = load_data(run);
-    if (rc == CLI_OK && !v[CLI_O_RESUME]) rc = create_model(run);
+    if (rc == CLI_OK && !v[CLI_O_RESUME]) rc = timed_model(run);
     /* Shards are cut after create_model, so that --standardize uses the
      * statistics of the whole training set on every rank. */
     if (rc == CLI_OK && v[CLI_O_DISTRIBUTED])
@@ -248,8 +283,10 @@ static int run_train(train_run *run) {
 int cli_cmd_train(int argc, char **argv) {
     train_run run;
     memset(&run, 0, sizeof run);
+    cli_startup_begin(&run.su);
     int rc = cli_session_begin(&run.s, &CLI_CMD_TRAIN, argc, argv);
     if (rc == CLI_OK) rc = run_train(&run);
+    cli_startup_end(&run.su);
     /* The trainer before the model and data it holds. */
     gsgd_trainer_free(run.tr);
     gsgd_metrics_free(run.metrics);

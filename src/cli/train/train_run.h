@@ -11,6 +11,7 @@
 #include "cli/report.h"
 #include "cli/train/ckpt.h"
 #include "cli/train/distributed.h"
+#include "cli/train/startup.h"
 
 typedef struct {
     cli_session s; /* the options given, data and model */
@@ -20,6 +21,7 @@ typedef struct {
     cli_train_report rep;
     gsgd_metrics *metrics; /* the test set's, after training */
     cli_dist dist;         /* --distributed: this process's rank (0 when alone) */
+    cli_startup su;        /* the data read beside the context; the run's breakdown */
 } train_run;
 
 #endif
