@@ -57,6 +57,10 @@ extern "C" {
 /* Status codes. Values are pinned and never renumbered:                    */
 /* 0 ok, 1-99 caller errors, 100-199 data and I/O, 200-299 device,          */
 /* 999 internal.                                                            */
+/* IO is a file that cannot be opened or read, or an output path refused or */
+/* impossible to create (the caller's to fix); WRITE_FAILED is an output    */
+/* whose writing failed at the time (disk full, quota, I/O error), which    */
+/* leaves the file as it was: the environment's, not the input's.           */
 /* ------------------------------------------------------------------------ */
 #define GSGD_STATUS_MAP(X)                                                                         \
     X(OK, 0, "success")                                                                            \
@@ -71,6 +75,7 @@ extern "C" {
     X(BAD_FORMAT, 101, "malformed input data")                                                     \
     X(BAD_VALUE, 102, "invalid value in input data")                                               \
     X(TOO_LARGE, 103, "input dimensions exceed limits")                                            \
+    X(WRITE_FAILED, 104, "file could not be written (disk full or I/O error)")                     \
     X(NO_DEVICE, 200, "no usable CUDA device")                                                     \
     X(DEVICE_ERROR, 201, "CUDA runtime or library error")                                          \
     X(DEVICE_OUT_OF_MEMORY, 202, "device memory allocation failed")                                \
@@ -645,9 +650,13 @@ GSGD_API gsgd_status gsgd_evaluate(gsgd_model *model, const gsgd_dataset *ds,
 
 /* Saves the model (spec, shapes, standardiser, label map, parameters) to path:
  * versioned binary with a CRC32, written to a temporary file, fsynced and
- * renamed, so path is never left half-written. Returns OK;
- * INVALID_ARGUMENT (NULL model, NULL or empty path); IO (path cannot be
- * written, naming it); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * renamed, so path is never left half-written. path is a regular file
+ * (replaced), a new path, or a symbolic link, whose target is replaced
+ * (the link is kept); a device, FIFO, socket or directory there is
+ * refused. Returns OK; INVALID_ARGUMENT (NULL model, NULL or empty path);
+ * IO (path refused or cannot be created, naming it); WRITE_FAILED (writing
+ * failed at the time, disk full or I/O error: path is then unchanged);
+ * OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_model_save(const gsgd_model *model, const char *path);
 /* Loads a model written by gsgd_model_save, or the model of a checkpoint
  * (gsgd_trainer_save), with its label map; files of the previous format
@@ -1311,9 +1320,10 @@ GSGD_API gsgd_status gsgd_trainer_evaluate(gsgd_trainer *tr, const gsgd_dataset 
  * "<path>.tmp" of a killed save is reused by the next. gsgd_model_load
  * reads a checkpoint's model (the average when the run averaged). Call it
  * between gsgd_train calls or from the progress callback, also after a
- * stop mid-epoch. Returns OK; INVALID_ARGUMENT (NULL tr, NULL or empty
- * path); IO (path cannot be written, naming it); OUT_OF_MEMORY;
- * DEVICE_ERROR, NO_DEVICE (CUDA). */
+ * stop mid-epoch. path follows gsgd_model_save's rule. Returns OK;
+ * INVALID_ARGUMENT (NULL tr, NULL or empty path); IO (path refused or
+ * cannot be created, naming it); WRITE_FAILED (writing failed at the time:
+ * path is then unchanged); OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path);
 
 /* Restores a checkpoint into tr, which gsgd_trainer_create made for a

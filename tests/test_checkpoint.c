@@ -14,8 +14,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "train/trainer.h"
+
 #include "testutil.h"
 
 /* 480 training samples of 6 features, 3 classes: at batch 32, 15 steps per
@@ -447,6 +449,39 @@ Test(checkpoint, a_save_killed_at_any_moment_never_leaves_a_half_written_file) {
     gsgd_options_free(o);
 }
 
+/* Checkpoints above 1 MiB are checked against their header before they are
+ * read (fileio.c): a large checkpoint reads, a sparse 64 GiB file that
+ * starts as one is refused at once. */
+Test(checkpoint, a_large_file_is_checked_against_its_header_before_it_is_read) {
+    gsgd_options *o = options_for(CFG_ADAM, 1);
+    gsgd_model *m;
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:2048,128", 6, 3, 1, &m), GSGD_STATUS_OK);
+    /* A label map (version 2) after the arrays: its length is its own. */
+    cr_assert_eq(gsgd_model_set_labels(m, train), GSGD_STATUS_OK);
+    cr_assert(m->labels_given);
+    cr_assert_eq(gsgd_trainer_create(m, train, o, &tr), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    const char *path = tu_path("big.ckpt");
+    cr_assert_eq(gsgd_trainer_save(tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    size_t n;
+    free(tu_read_file(path, &n));
+    cr_assert_gt(n, (size_t)1 << 20, "the iterate and Adam's two moments");
+    int epochs = -1;
+    cr_expect_eq(gsgd_checkpoint_options(ctx, path, NULL, &epochs, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_expect_eq(gsgd_trainer_resume(tr, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(truncate(path, (off_t)64 << 30), 0);
+    cr_expect_eq(gsgd_checkpoint_options(ctx, path, NULL, &epochs, NULL), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "but its header describes"), "%s", gsgd_last_error(ctx));
+    gsgd_model *back = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect_null(back);
+    remove(path); /* sparse, but 64 GiB to whatever copies the directory */
+    gsgd_trainer_free(tr);
+    gsgd_model_free(m);
+    gsgd_options_free(o);
+}
+
 /* ---- label maps, files of version 1, resuming on new data ------------------ */
 
 /* A softmax model trained with batch 4 for epochs on ds, with ds's labels,
@@ -560,6 +595,46 @@ Test(checkpoint, resuming_on_data_whose_labels_map_elsewhere_is_refused) {
     cr_assert_eq(resume_on(path, tu_path("79.csv"), 1, &r), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     resumed_free(&r);
+    gsgd_dataset_free(ds);
+}
+
+Test(checkpoint, a_label_map_that_does_not_fit_is_refused_by_every_reader) {
+    /* gsgd_checkpoint_options took the options of a file whose map does not
+     * fit its model while gsgd_model_load refused it (found by
+     * fuzz_checkpoint; the input is a seed of corpus/fuzz_checkpoint). */
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/labels379.npz", &ds, NULL), 0);
+    const char *path = tu_path("misfit.ckpt");
+    checkpoint_of(ds, 1, path);
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    const size_t map = n - 4 - 8 - 3 * 8; /* kind 1, 3 labels: 3, 7, 9 */
+    cr_assert_eq(b[map], 1);
+    cr_assert_eq(b[map + 4], 3);
+    b[map + 4] = 2; /* two labels: the third is left over, and 2 is not 3 classes */
+    const uLong crc = crc32(0L, b, (uInt)(n - 4));
+    memcpy(b + n - 4, &crc, 4);
+    cr_assert_eq(tu_write_file(path, b, n), 0);
+    free(b);
+    gsgd_options *o;
+    gsgd_options_create(&o);
+    cr_expect_eq(gsgd_checkpoint_options(ctx, path, o, NULL, NULL), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "the label map does not fit the model (3 classes)"),
+              "%s", gsgd_last_error(ctx));
+    gsgd_model *m = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &m), GSGD_STATUS_BAD_FORMAT);
+    cr_expect_null(m);
+    gsgd_model *fresh;
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", 2, 3, 1, &fresh), 0);
+    cr_assert_eq(gsgd_model_set_labels(fresh, ds), 0);
+    gsgd_trainer *tr;
+    gsgd_set(o, GSGD_BATCH, 4);
+    cr_assert_eq(gsgd_trainer_create(fresh, ds, o, &tr), 0);
+    cr_expect_eq(gsgd_trainer_resume(tr, path), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "label map"), "%s", gsgd_last_error(ctx));
+    gsgd_trainer_free(tr);
+    gsgd_model_free(fresh);
+    gsgd_options_free(o);
     gsgd_dataset_free(ds);
 }
 

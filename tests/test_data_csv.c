@@ -352,6 +352,30 @@ Test(csv, rejects_rows_of_one_column_suggesting_the_delimiter) {
     expect_error("give it");
 }
 
+Test(csv, rejects_a_nul_byte_naming_line_and_column) {
+    /* Was "'4' is not a number": the field's text stopped at the NUL. A
+     * UTF-16 file is the usual source: half its bytes are NULs. */
+    const gsgdi_read_opts ro = {.header = -1, .zero_based = -1};
+    gsgdi_raw_targets t;
+    gsgdi_host_data h = {0};
+    const char text[] = "1,2,3\r\n0,4\0,5\n";
+    cr_assert_eq(gsgdi_csv_parse(ctx, "t.csv", text, sizeof text - 1, &ro, &h, &t),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("line 2, column 4: a NUL byte; the file is binary or UTF-16, not CSV text");
+    cr_assert_null(h.X);
+    const char utf16[] = "\xff\xfe"
+                         "1\0,\0"
+                         "2\0\r\0\n\0";
+    cr_assert_eq(gsgdi_csv_parse(ctx, "t.csv", utf16, sizeof utf16 - 1, &ro, &h, &t),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("line 1, column 4: a NUL byte");
+    /* Lines end as the reader ends them: a lone \r too. */
+    const char mac[] = "1,2\r0,3\r1,\0\r";
+    cr_assert_eq(gsgdi_csv_parse(ctx, "t.csv", mac, sizeof mac - 1, &ro, &h, &t),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("line 3, column 3: a NUL byte");
+}
+
 Test(csv, label_option_errors_name_the_columns_there_are) {
     gsgdi_host_data h;
     cr_assert_eq(parse("a,b\n1,2\n0,3\n", (opts){.label = "cultivar", .header = -1}, &h),

@@ -1,7 +1,9 @@
 /* A source's bytes: plain files mapped, gzip decompressed, first bytes
  * peeked through gzip, errors for what is not a readable file. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "data/loaders.h"
 #include "testutil.h"
@@ -62,4 +64,53 @@ Test(input, names_missing_files_directories_and_corrupt_gzip) {
     cr_assert_eq(gsgdi_input_open(ctx, tu_path("bad.gz"), &in), GSGD_STATUS_BAD_FORMAT);
     cr_assert(strstr(gsgd_last_error(ctx), "bad.gz: corrupt gzip data"), "%s",
               gsgd_last_error(ctx));
+}
+
+/* Text read from a stream is checked as it arrives, so a source that is
+ * no text costs a chunk of memory, not the 2^36 bytes input may take:
+ * /dev/zero stops at its first NUL, a line without end past 256 MiB. */
+Test(input, a_stream_that_is_no_text_is_refused_at_its_first_chunk) {
+    gsgdi_input in;
+    cr_assert_eq(gsgdi_input_open_text(ctx, "/dev/zero", "CSV", &in), GSGD_STATUS_BAD_FORMAT);
+    cr_assert(strstr(gsgd_last_error(ctx),
+                     "/dev/zero: line 1, column 1: a NUL byte; the file is binary or UTF-16, not "
+                     "CSV text"),
+              "%s", gsgd_last_error(ctx));
+    cr_assert_null(in.data);
+    /* The same bytes, compressed: the NUL named where it is. */
+    const char text[] = "a,b\n1,2\n3,\0\n";
+    cr_assert_eq(tu_write_gzip(tu_path("nul.csv.gz"), text, sizeof text - 1), 0);
+    cr_assert_eq(gsgdi_input_open_text(ctx, tu_path("nul.csv.gz"), "CSV", &in),
+                 GSGD_STATUS_BAD_FORMAT);
+    cr_assert(strstr(gsgd_last_error(ctx), "nul.csv.gz: line 3, column 3: a NUL byte"), "%s",
+              gsgd_last_error(ctx));
+    /* Read as binary (npy, npz, IDX), the same file is just bytes. */
+    cr_assert_eq(gsgdi_input_open(ctx, tu_path("nul.csv.gz"), &in), GSGD_STATUS_OK);
+    cr_assert_eq(in.len, sizeof text - 1);
+    gsgdi_input_close(&in);
+}
+
+Test(input, a_line_past_64_mib_read_from_a_stream_is_refused) {
+    /* 65 MiB of "1," without a line break, gzip-compressed (about 0.1 MiB). */
+    const char *path = tu_path("endless.csv.gz");
+    gzFile gz = gzopen(path, "wb1");
+    cr_assert_not_null(gz);
+    static char chunk[1 << 20];
+    for (size_t i = 0; i < sizeof chunk; i += 2) memcpy(chunk + i, "1,", 2);
+    for (int k = 0; k < 65; k++) cr_assert_eq(gzwrite(gz, chunk, sizeof chunk), (int)sizeof chunk);
+    cr_assert_eq(gzclose(gz), Z_OK);
+    gsgdi_input in;
+    cr_assert_eq(gsgdi_input_open_text(ctx, path, "CSV", &in), GSGD_STATUS_TOO_LARGE);
+    cr_assert(strstr(gsgd_last_error(ctx), "endless.csv.gz: a line longer than 64 MiB"), "%s",
+              gsgd_last_error(ctx));
+    /* The bound is per line: 65 MiB of lines of 1 MiB read. */
+    gz = gzopen(path, "wb1");
+    chunk[sizeof chunk - 1] = '\n';
+    for (int k = 0; k < 65; k++) cr_assert_eq(gzwrite(gz, chunk, sizeof chunk), (int)sizeof chunk);
+    cr_assert_eq(gzclose(gz), Z_OK);
+    cr_assert_eq(gsgdi_input_open_text(ctx, path, "CSV", &in), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(in.len, (size_t)65 << 20);
+    gsgdi_input_close(&in);
+    remove(path);
 }

@@ -209,6 +209,24 @@ Test(load, standard_input_refuses_binary_formats) {
     expect_failure("-", GSGD_STATUS_INVALID_ARGUMENT, "cannot be read from standard input");
 }
 
+Test(load, a_device_of_no_text_is_refused_at_once) {
+    /* Was read to the 2^36-byte input limit (64 GiB of memory): a device
+     * is read, not mapped. Named as a file and as a spec. */
+    expect_failure("/dev/zero", GSGD_STATUS_BAD_FORMAT, "line 1, column 1: a NUL byte");
+    expect_failure("csv:/dev/zero", GSGD_STATUS_BAD_FORMAT,
+                   "/dev/zero: line 1, column 1: a NUL byte; the file is binary or UTF-16, not "
+                   "CSV text");
+    expect_failure("svmlight:/dev/zero", GSGD_STATUS_BAD_FORMAT, "not svmlight text");
+}
+
+Test(load, standard_input_given_a_binary_format_is_refused_before_it_is_read) {
+    /* stdin stays unread: a pipe that never ends would not block. */
+    cr_assert_eq(gsgd_data_set(opts, GSGD_DATA_FORMAT, GSGD_FORMAT_NPY), 0);
+    expect_failure("-", GSGD_STATUS_INVALID_ARGUMENT,
+                   "stdin: npy data cannot be read from standard input");
+    cr_assert_eq(gsgd_data_set(opts, GSGD_DATA_FORMAT, GSGD_FORMAT_AUTO), 0);
+}
+
 Test(load, an_explicit_format_and_a_spec_prefix_win_over_detection) {
     /* svmlight text named .csv: read as svmlight only when told. */
     cr_assert_eq(tu_write_text(tu_path("s.csv"), "1 1:2\n0 2:3\n"), 0);

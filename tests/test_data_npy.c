@@ -169,8 +169,9 @@ Test(npy, rejects_trailing_bytes) {
 }
 
 Test(npy, rejects_unsupported_dtypes_naming_the_supported_ones) {
-    const char *bad[] = {"<f2", "<c8", "|O", "<M8[ns]"};
-    for (int k = 0; k < 4; k++) {
+    /* The long size was a signed overflow (UBSan) before it was refused. */
+    const char *bad[] = {"<f2", "<c8", "|O", "<M8[ns]", "|444444444444444444444i1", "<U99999"};
+    for (int k = 0; k < 6; k++) {
         size_t n;
         unsigned char *img = tu_npy(bad[k], 0, "(0, 2)", NULL, 0, &n);
         gsgdi_npy a;

@@ -141,6 +141,19 @@ Test(svmlight, refuses_a_dense_array_of_almost_only_zeros) {
     cr_assert_null(h.X);
 }
 
+Test(svmlight, names_line_and_column_of_a_nul_byte) {
+    /* Was "value '2' is not a number": strtod stopped at the NUL. */
+    const char text[] = "1 1:1\n0 2:2\0 3:1\n";
+    const gsgdi_read_opts o = {.header = -1, .zero_based = -1};
+    gsgdi_host_data h = {0};
+    gsgdi_raw_targets t;
+    cr_assert_eq(gsgdi_svmlight_parse(ctx, "a.svm", text, sizeof text - 1, &o, &h, &t),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("line 2, column 6: a NUL byte; the file is binary or UTF-16, not svmlight text");
+    cr_assert_null(h.X);
+    cr_assert_eq(t.n, 0);
+}
+
 Test(svmlight, keeps_sparse_rows_as_csr_and_dense_ones_dense) {
     gsgdi_host_data h;
     gsgdi_raw_targets t;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "data/loaders.h"
+#include "core/util.h"
 
 static gsgd_context *ctx;
 
@@ -164,4 +165,46 @@ Test(synth, rejects_bad_sizes) {
     cr_assert_eq(gsgdi_synth(ctx, (size_t)1 << 30, 1 << 10, 2, 0, &tr, &te), GSGD_STATUS_TOO_LARGE);
     cr_assert_null(tr.X);
     cr_assert_null(te.X);
+}
+
+/* The labelling's N x D x K multiply-adds are bounded (GSGD_SYNTH_MAX_WORK):
+ * specs the size limits accept could otherwise run for days. The refusal
+ * comes before anything is allocated or generated, so it is immediate. */
+Test(synth, refuses_specs_whose_labelling_costs_above_the_limit) {
+    gsgdi_host_data tr, te;
+    const double t0 = gsgdi_now_seconds();
+    /* 2^17 x 2^7 x (2^10 + 1): one class more than the limit allows. */
+    cr_assert_eq(gsgdi_synth(ctx, (size_t)1 << 17, 1 << 7, (1 << 10) + 1, 0, &tr, &te),
+                 GSGD_STATUS_TOO_LARGE);
+    const char *msg = gsgd_last_error(ctx);
+    cr_expect(strstr(msg, "131072 x 128 x 1025") && strstr(msg, "2^34"), "%s", msg);
+    cr_assert_null(tr.X);
+    cr_assert_null(te.X);
+    /* The largest sizes each limit allows on its own. */
+    cr_assert_eq(gsgdi_synth(ctx, 65536, 65536, 65536, 0, &tr, &te), GSGD_STATUS_TOO_LARGE);
+    gsgd_dataset *a = NULL, *b = NULL;
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth:4294967296,1,16", &a, &b), GSGD_STATUS_TOO_LARGE);
+    cr_expect(strstr(gsgd_last_error(ctx), "4294967296 x 1 x 16"), "%s", gsgd_last_error(ctx));
+    cr_assert_null(a);
+    cr_expect_lt(gsgdi_now_seconds() - t0, 1.0, "refused before any work");
+}
+
+/* synth-sparse labels with a multiply-add per nonzero and class: the same
+ * bound, before anything is allocated. */
+Test(synth, refuses_sparse_specs_whose_labelling_costs_above_the_limit) {
+    gsgd_dataset *a = NULL, *b = NULL;
+    const double t0 = gsgdi_now_seconds();
+    /* 2^20 rows of up to 1501 nonzeros (NNZ 1000) x 65536 classes: 1e14. */
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth-sparse:1048576,100000,65536,1000", &a, &b),
+                 GSGD_STATUS_TOO_LARGE);
+    const char *msg = gsgd_last_error(ctx);
+    cr_expect(strstr(msg, "1048576 rows of up to 1501 nonzeros x 65536 classes") &&
+                  strstr(msg, "2^34"),
+              "%s", msg);
+    cr_assert_null(a);
+    cr_expect_lt(gsgdi_now_seconds() - t0, 1.0, "refused before any work");
+    /* Within it: a small set loads. */
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth-sparse:100,1000,3,5", &a, &b), GSGD_STATUS_OK);
+    gsgd_dataset_free(a);
+    gsgd_dataset_free(b);
 }

@@ -228,3 +228,25 @@ Test(model_layout, rejects_bad_specs_with_a_message) {
     cr_expect_eq(in_use, 0u, "failed creates leave nothing allocated");
     gsgd_context_free(ctx);
 }
+
+Test(model_layout, hidden_widths_are_plain_digits_and_none_is_missing) {
+    gsgd_context *ctx;
+    gsgd_model *m = (gsgd_model *)1;
+    cr_assert_eq(gsgd_context_create(&ctx, GSGD_DEVICE_CPU, 0), GSGD_STATUS_OK);
+    /* strtoull alone takes a sign and leading blanks, and a trailing comma
+     * ended the list without a word. */
+    const char *bad[] = {"mlp:5,",   "mlp:+5",   "mlp: 5", "mlp:-5",
+                         "mlp:5,,6", "mlp:5,+6", "mlp:,5", "mlp:5, 6"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(gsgd_model_create(ctx, bad[i], 4, 3, 0, &m), GSGD_STATUS_INVALID_ARGUMENT,
+                     "%s", bad[i]);
+        cr_expect_null(m);
+        cr_expect(strstr(gsgd_last_error(ctx), bad[i]), "%s", gsgd_last_error(ctx));
+    }
+    cr_expect(strstr(gsgd_model_create(ctx, "mlp:5,", 4, 3, 0, &m) ? gsgd_last_error(ctx) : "",
+                     "missing after the last ','"),
+              "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:5,6", 4, 3, 0, &m), GSGD_STATUS_OK);
+    gsgd_model_free(m);
+    gsgd_context_free(ctx);
+}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -117,6 +118,62 @@ Test(model_io, missing_file_is_an_io_error_naming_it) {
     gsgd_model *back;
     cr_expect_eq(gsgd_model_load(ctx, "/nonexistent/model.gsgd", &back), GSGD_STATUS_IO);
     cr_expect(strstr(gsgd_last_error(ctx), "/nonexistent/model.gsgd"));
+}
+
+/* A file above 1 MiB must be the size its header describes before anything
+ * is allocated for it: a sparse 64 GiB file (no disk space) that starts as
+ * a model file, or holds no header at all, is refused at once instead of
+ * being read into 64 GiB of memory. */
+Test(model_io, a_large_file_is_checked_against_its_header_before_it_is_read) {
+    const char *path = tu_path("huge.gsgd");
+    cr_assert_eq(gsgd_model_save(model, path), GSGD_STATUS_OK);
+    cr_assert_eq(truncate(path, (off_t)64 << 30), 0);
+    const double t0 = gsgdi_now_seconds();
+    gsgd_model *back = (gsgd_model *)1;
+    cr_expect_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect_null(back);
+    cr_expect(strstr(gsgd_last_error(ctx), "68719476736 bytes, but its header describes"), "%s",
+              gsgd_last_error(ctx));
+    const char *zeros = tu_path("zeros.gsgd");
+    cr_assert_eq(tu_write_text(zeros, ""), 0);
+    cr_assert_eq(truncate(zeros, (off_t)64 << 30), 0);
+    cr_expect_eq(gsgd_model_load(ctx, zeros, &back), GSGD_STATUS_BAD_FORMAT);
+    cr_expect(strstr(gsgd_last_error(ctx), "bad magic"), "%s", gsgd_last_error(ctx));
+    cr_expect_lt(gsgdi_now_seconds() - t0, 2.0, "refused from the header alone");
+    remove(path); /* sparse, but 64 GiB to whatever copies the directory */
+    remove(zeros);
+}
+
+Test(model_io, a_model_above_1_mib_round_trips_through_the_checked_read) {
+    /* With a label map of texts, whose length only its own header says:
+     * the size check reads it where the header puts it. */
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_load(ctx, GSGD_TEST_DATA_DIR "/strings_fortran.npz", &ds, NULL), 0);
+    gsgd_model *big, *back;
+    cr_assert_eq(gsgd_model_create(ctx, "mlp:2048,128", 2, 3, 1, &big), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_set_labels(big, ds), GSGD_STATUS_OK);
+    const char *path = tu_path("big.gsgd");
+    cr_assert_eq(gsgd_model_save(big, path), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    cr_assert_gt(n, (size_t)1 << 20);
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_expect(memcmp(back->params, big->params, big->n_params * sizeof(float)) == 0);
+    const char *t;
+    cr_assert_eq(gsgd_model_label(back, 2, &t), GSGD_STATUS_OK);
+    cr_assert_str_eq(t, "virginica");
+    gsgd_model_free(back);
+    /* The map: kind, count, text bytes, "setosa\0versicolor\0virginica\0". */
+    const size_t map = n - 4 - 16 - 28;
+    cr_assert_eq(b[map], 2, "a map of texts where the layout puts it");
+    b[map + 8] += 1; /* one text byte more than the file holds */
+    expect_rejected("big-map-length.gsgd", b, n, "but its header describes a file of");
+    b[map + 8] -= 1;
+    b[map] = 7; /* no map's kind */
+    expect_rejected("big-map-kind.gsgd", b, n, "no label map at byte");
+    free(b);
+    gsgd_model_free(big);
+    gsgd_dataset_free(ds);
 }
 
 Test(model_io, label_maps_survive_save_and_load) {

@@ -275,6 +275,24 @@ Test(plan, accessors_accept_null_and_describe_the_table) {
     finish(&s);
 }
 
+Test(plan, a_fixed_batch_larger_than_the_data_is_clamped_and_says_so) {
+    setup s;
+    start(&s, "synth:400,5,3", "softmax"); /* 320 training samples */
+    gsgd_set(s.opts, GSGD_BATCH, 1000);
+    gsgd_batch_plan *p;
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
+    cr_expect_eq(gsgd_plan_batch(p), 320);
+    cr_expect(strstr(gsgd_plan_reason(p), "fixed by the caller at 1000, clamped to the 320 "
+                                          "training samples"),
+              "%s", gsgd_plan_reason(p));
+    gsgd_plan_free(p);
+    gsgd_set(s.opts, GSGD_BATCH, 320); /* exactly n: nothing clamped */
+    cr_assert_eq(gsgd_plan(s.ctx, s.model, s.train, s.opts, &p), GSGD_STATUS_OK);
+    cr_expect_str_eq(gsgd_plan_reason(p), "fixed by the caller (batch 320)");
+    gsgd_plan_free(p);
+    finish(&s);
+}
+
 Test(plan, small_data_gets_a_batch_of_at_least_min_epoch_steps_steps) {
     /* 104 training rows: the CPU's batch 64 would take 2 steps an epoch;
      * the default min_epoch_steps 16 allows floor(104 / 16) = 6 rows. */

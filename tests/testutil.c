@@ -1,3 +1,5 @@
+/* mknod, S_IFCHR and the other file types are XSI. */
+#define _XOPEN_SOURCE 700
 #include "testutil.h"
 
 #include <criterion/criterion.h>
@@ -8,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -200,6 +204,46 @@ int tu_run(const char *cmd, char *out, size_t size) {
 int tu_exists(const char *path) {
     struct stat sb;
     return stat(path, &sb) == 0;
+}
+
+const char *tu_device_node(void) {
+    if (geteuid() != 0) return "/dev/full";
+    const char *node = tu_path("device-node");
+    if (tu_file_type(node) == S_IFCHR) return node;
+    /* The same device as /dev/full (1, 7). */
+    return mknod(node, S_IFCHR | 0600, makedev(1, 7)) == 0 ? node : NULL;
+}
+
+unsigned tu_file_type(const char *path) {
+    struct stat sb;
+    return lstat(path, &sb) == 0 ? (unsigned)(sb.st_mode & S_IFMT) : 0u;
+}
+
+int tu_count_entries(const char *dir, const char *part) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+             strstr(e->d_name, part) != NULL;
+    if (d) closedir(d);
+    return n;
+}
+
+int tu_gsgd_full_disk(char *out, size_t size, const char *dir, const char *args) {
+    char cmd[4096];
+    mkdir(dir, 0700);
+    /* unshare -r maps the user to root in a new user namespace, where -m's
+     * mount namespace lets it mount a tmpfs that vanishes with it; dd fills
+     * it, so gsgd's first write meets ENOSPC. The marker line tells a run
+     * from a failure to set one up. */
+    snprintf(cmd, sizeof cmd,
+             "unshare -rm sh -c 'mount -t tmpfs -o size=32k tmpfs \"%s\" && cd \"%s\" || exit "
+             "99; echo old >keep && dd if=/dev/zero of=fill bs=4096 >/dev/null 2>&1; \"%s\" %s; "
+             "rc=$?; echo \"-- keep: $(cat keep)\"; echo \"-- dir:\"; ls -A; exit $rc'",
+             dir, dir, GSGD_CLI_PATH, args);
+    int rc = tu_run(cmd, out, size);
+    return out && strstr(out, "-- dir:") ? rc : -2;
 }
 
 double tu_softmax_sgd_order_bound(int G, int T, double lr, int d) {

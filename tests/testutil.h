@@ -56,6 +56,28 @@ int tu_exists(const char *path);
 /* The number stored under "key": in a JSON text; fails the current test
  * when the key is absent or its value is not a number. */
 double tu_json_number(const char *json, const char *key);
+
+/* ---- special files at output paths (test_outpath, test_cli_output) ---- */
+
+/* A character device node to give as an output path: one made with mknod
+ * in the test's directory when the tests run as root, else /dev/full,
+ * which a user who is not root cannot replace even if a refusal failed.
+ * NULL (the caller skips, saying why) when neither is safe: root without
+ * the right to mknod. */
+const char *tu_device_node(void);
+/* The file type of path itself, not of a link's target (S_IFREG, S_IFLNK,
+ * S_IFCHR, S_IFIFO...), or 0 when it does not exist. */
+unsigned tu_file_type(const char *path);
+/* The number of entries of dir whose name contains part. */
+int tu_count_entries(const char *dir, const char *part);
+/* Runs `gsgd args` in dir on a file system that is full (a 32 KiB tmpfs
+ * mounted over dir in a user and mount namespace, holding a file "keep"
+ * with "old" in it, then filled up), and after its output writes
+ * "-- keep: <keep's content>" and "-- dir:" and dir's listing into out.
+ * Returns gsgd's exit status, or -2 when no such file system can be made
+ * here (no user namespaces): the caller skips, saying why. args holds no
+ * single quote; relative paths in it are in dir. */
+int tu_gsgd_full_disk(char *out, size_t size, const char *dir, const char *args);
 /* 1 when s is exactly one JSON object (objects, arrays, strings, numbers,
  * null; blanks around it allowed). */
 int tu_json_valid(const char *s);

@@ -36,6 +36,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_STATUS_BAD_FORMAT = 101
   integer(c_int), parameter :: GSGD_STATUS_BAD_VALUE = 102
   integer(c_int), parameter :: GSGD_STATUS_TOO_LARGE = 103
+  integer(c_int), parameter :: GSGD_STATUS_WRITE_FAILED = 104
   integer(c_int), parameter :: GSGD_STATUS_NO_DEVICE = 200
   integer(c_int), parameter :: GSGD_STATUS_DEVICE_ERROR = 201
   integer(c_int), parameter :: GSGD_STATUS_DEVICE_OUT_OF_MEMORY = 202

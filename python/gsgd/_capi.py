@@ -64,11 +64,12 @@ class GsgdRuntimeError(GsgdError, RuntimeError):
 
 
 # Statuses of the caller's data or arguments are ValueErrors (scikit-learn's
-# convention for bad input), allocation failures MemoryErrors, files OSErrors;
+# convention for bad input), allocation failures MemoryErrors, files (one that
+# cannot be read or written, a write that failed: disk full) OSErrors;
 # the rest (divergence, devices, internal) RuntimeErrors.
 _KIND = {1: GsgdValueError, 2: GsgdValueError, 3: GsgdValueError, 4: GsgdValueError,
          5: GsgdMemoryError, 100: GsgdOSError, 101: GsgdValueError, 102: GsgdValueError,
-         103: GsgdValueError, 202: GsgdMemoryError}
+         103: GsgdValueError, 104: GsgdOSError, 202: GsgdMemoryError}
 
 
 def _proto(name, restype, *argtypes):
@@ -82,7 +83,7 @@ _proto("gsgd_status_string", c_char_p, c_int)
 _proto("gsgd_last_error", c_char_p, c_void_p)
 
 STATUS_NAMES = {}
-for _s in (0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 200, 201, 202, 999):
+for _s in (0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 200, 201, 202, 999):
     STATUS_NAMES[_s] = lib.gsgd_status_name(_s).decode()
 
 

@@ -38,6 +38,35 @@ def test_file_errors_are_os_errors_and_corrupt_files_value_errors(tmp_path):
     assert e.value.name == "BAD_FORMAT" and str(bad) in str(e.value)
 
 
+def test_output_errors_are_os_errors_io_for_the_path_write_failed_for_the_write(tmp_path):
+    import os
+    import resource
+    import signal
+    model = gsgd.Model(gsgd.Context("cpu"), "softmax", 4, 3)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError) as e:
+        model.save(fifo)
+    assert e.value.name == "IO" and "a FIFO" in str(e.value)
+    assert e.value.status == 100
+    # RLIMIT_FSIZE 0 makes every write to a file fail (EFBIG), as a full disk
+    # does: the file is left as it was.
+    keep = tmp_path / "keep.gsgd"
+    keep.write_bytes(b"old")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        with pytest.raises(OSError) as e:
+            model.save(keep)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
+    assert e.value.name == "WRITE_FAILED" and e.value.status == 104
+    assert "File too large" in str(e.value)
+    assert keep.read_bytes() == b"old"
+
+
 def test_divergence_is_a_runtime_error():
     X = np.random.default_rng(0).normal(1000.0, 1.0, (256, 4))
     y = X.sum(axis=1)

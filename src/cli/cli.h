@@ -3,10 +3,13 @@
  * client of the public API (gsgd.h): it parses options, calls the library
  * and turns statuses into messages and exit codes. It never reaches into
  * the library's internals, except `gsgd bench`, which must time the
- * step's phases apart (bench.h).
+ * step's phases apart (bench.h), and the output files, which take the
+ * library's rule for paths (io/outpath.h) so that the two cannot differ.
  */
 #ifndef GSGD_CLI_H
 #define GSGD_CLI_H
+
+#include <stdio.h>
 
 #include "gsgd.h"
 
@@ -19,7 +22,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Exit code for a library status: bad input (caller errors that a user can
- * fix, and every data/IO status) gives CLI_USAGE, the rest CLI_RUNTIME. */
+ * fix, and every data/IO status but WRITE_FAILED) gives CLI_USAGE, the
+ * rest CLI_RUNTIME: a full disk while saving is a runtime failure. */
 int cli_exit_code(gsgd_status s);
 
 /* Reports a failed library call with the context's detailed message (or
@@ -37,10 +41,20 @@ int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   int standardize, gsgd_model **model);
 
-/* Checks before a long run that path can be created later: its directory
- * exists and is writable. Creates nothing. Returns CLI_OK or CLI_USAGE
- * after naming the option and the path. */
+/* Checks before a long run that opt's output path can be written later,
+ * under the library's rule (io/outpath.h, outfile.h): a regular file, a
+ * new path or a link to either, in a directory that exists and is
+ * writable; a device, FIFO, socket or directory is refused. With
+ * stdout_ok (text formats) "-" is standard output, which one option at
+ * most may take; the results meant for standard output then go to stderr
+ * (cli_results_stream). Creates nothing. Returns CLI_OK or CLI_USAGE after
+ * naming the option and the path. */
+int cli_check_output(const char *opt, const char *path, int stdout_ok);
+/* cli_check_output for binary outputs: "-" is refused. */
 int cli_check_writable(const char *opt, const char *path);
+/* Where results for the reader go: stdout, or stderr once an output option
+ * took standard output ("-") for its file. */
+FILE *cli_results_stream(void);
 
 /* Formats a bound or default for messages: integers in full ("2147483647"
  * rather than %g's "2.14748e+09"), other values with %g. Returns buf. */

@@ -23,10 +23,8 @@ typedef struct {
 
 static int write_summary(const char *path, const eval_run *run) {
     cli_outfile out;
-    if (cli_outfile_open(&out, path) != 0) {
-        cli_error("--summary: cannot write '%s': %s", path, strerror(errno));
-        return CLI_USAGE;
-    }
+    int rc = cli_outfile_open(&out, "--summary", path);
+    if (rc != CLI_OK) return rc;
     const gsgd_metrics *m = run->metrics;
     cli_json j;
     cli_json_begin(&j, out.f, 1);
@@ -39,11 +37,7 @@ static int write_summary(const char *path, const eval_run *run) {
     cli_json_str(&j, "data", run->source);
     cli_json_str(&j, "device", cli_device_name(gsgd_context_device(run->s.ctx)));
     cli_json_end(&j);
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("--summary: cannot write '%s': %s", path, strerror(errno));
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_outfile_commit(&out);
 }
 
 /* The model, then the data as its input (its features, its labels). */
@@ -63,7 +57,7 @@ static int load(eval_run *run) {
 static int run_eval(eval_run *run) {
     const char **v = run->s.v;
     if (v[CLI_O_SUMMARY]) {
-        int rc = cli_check_writable("--summary", v[CLI_O_SUMMARY]);
+        int rc = cli_check_output("--summary", v[CLI_O_SUMMARY], 1);
         if (rc != CLI_OK) return rc;
     }
     int rc = load(run);
@@ -75,13 +69,15 @@ static int run_eval(eval_run *run) {
     if (!v[CLI_O_QUIET]) cli_describe_data("evaluating on", ds);
     gsgd_status st = gsgd_evaluate_metrics(run->s.model, ds, &run->metrics);
     if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
+    /* Standard output may be --summary's ('-'): the results go to stderr. */
+    FILE *out = cli_results_stream();
     const gsgd_metrics *m = run->metrics;
-    cli_metrics_line(stdout, m);
-    printf("  loss %.4f (%s)  n %.0f  (%s%s)\n", cli_metric(m, GSGD_METRIC_LOSS),
-           cli_loss_name(run->s.model), cli_metric(m, GSGD_METRIC_N),
-           strcmp(run->part, "test") == 0 ? "test part of " : "", run->source);
-    if (v[CLI_O_REPORT]) rc = cli_metrics_report(stdout, m, run->s.model);
-    fflush(stdout);
+    cli_metrics_line(out, m);
+    fprintf(out, "  loss %.4f (%s)  n %.0f  (%s%s)\n", cli_metric(m, GSGD_METRIC_LOSS),
+            cli_loss_name(run->s.model), cli_metric(m, GSGD_METRIC_N),
+            strcmp(run->part, "test") == 0 ? "test part of " : "", run->source);
+    if (v[CLI_O_REPORT]) rc = cli_metrics_report(out, m, run->s.model);
+    fflush(out);
     if (rc == CLI_OK && v[CLI_O_SUMMARY]) rc = write_summary(v[CLI_O_SUMMARY], run);
     return rc;
 }

@@ -167,7 +167,7 @@ static void write_json(FILE *f, const plan_run *run) {
 static int run_plan(plan_run *run) {
     const char **v = run->s.v;
     int rc = cli_options_build(&run->s.opts, v);
-    if (rc == CLI_OK && v[CLI_O_JSON]) rc = cli_check_writable("--json", v[CLI_O_JSON]);
+    if (rc == CLI_OK && v[CLI_O_JSON]) rc = cli_check_output("--json", v[CLI_O_JSON], 1);
     if (rc == CLI_OK)
         rc = cli_context_open(v[CLI_O_DEVICE], v[CLI_O_QUIET] != NULL, v[CLI_O_VERBOSE] != NULL,
                               &run->s.ctx);
@@ -176,20 +176,14 @@ static int run_plan(plan_run *run) {
     gsgd_status st = gsgd_plan(run->s.ctx, run->s.model, run->s.train, run->s.opts, &run->plan);
     if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
     if (!v[CLI_O_QUIET]) cli_print_curve(stderr, run->plan);
-    print_table(stdout, run);
-    fflush(stdout);
+    print_table(cli_results_stream(), run);
+    fflush(cli_results_stream());
     if (!v[CLI_O_JSON]) return CLI_OK;
     cli_outfile out;
-    if (cli_outfile_open(&out, v[CLI_O_JSON]) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[CLI_O_JSON], strerror(errno));
-        return CLI_USAGE;
-    }
+    rc = cli_outfile_open(&out, "--json", v[CLI_O_JSON]);
+    if (rc != CLI_OK) return rc;
     write_json(out.f, run);
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("--json: cannot write '%s': %s", v[CLI_O_JSON], strerror(errno));
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_outfile_commit(&out);
 }
 
 int cli_cmd_plan(int argc, char **argv) {

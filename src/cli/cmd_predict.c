@@ -80,15 +80,20 @@ static int load(predict_run *run) {
     return CLI_OK;
 }
 
-static FILE *open_out(predict_run *run) {
+/* Opens --out: F through cli_outfile (its path rule and messages), "-"
+ * through a temporary file. Returns a CLI exit code, the error said. */
+static int open_out(predict_run *run, FILE **f) {
     const char *out = run->s.v[CLI_O_OUT];
-    if (strcmp(out, "-") == 0) return run->tmp = tmpfile();
-    return cli_outfile_open(&run->file, out) == 0 ? run->file.f : NULL;
-}
-
-static int out_error(const predict_run *run) {
-    cli_error("--out: cannot write '%s': %s", run->s.v[CLI_O_OUT], strerror(errno));
-    return CLI_USAGE;
+    *f = NULL;
+    if (strcmp(out, "-") != 0) {
+        int rc = cli_outfile_open(&run->file, "--out", out);
+        if (rc == CLI_OK) *f = run->file.f;
+        return rc;
+    }
+    *f = run->tmp = tmpfile();
+    if (*f) return CLI_OK;
+    cli_error("--out -: cannot create a temporary file for the predictions: %s", strerror(errno));
+    return CLI_RUNTIME;
 }
 
 /* Standard output gets the rows only once all of them are written. */
@@ -125,8 +130,9 @@ static int write_rows(predict_run *run) {
         cli_error("predict: out of memory for %d rows of %zu features", CHUNK, d);
         return CLI_RUNTIME;
     }
-    FILE *f = open_out(run);
-    if (!f) return out_error(run);
+    FILE *f = NULL;
+    int rc = open_out(run, &f);
+    if (rc != CLI_OK) return rc;
     cli_pred_out o;
     cli_pred_begin(&o, f, run->s.model, kind,
                    strcmp(v[CLI_O_OUT], "-") != 0 && cli_pred_is_npy(v[CLI_O_OUT]), n);
@@ -146,12 +152,12 @@ static int write_rows(predict_run *run) {
         }
         return CLI_OK;
     }
-    return cli_outfile_commit(&run->file) == 0 ? CLI_OK : out_error(run);
+    return cli_outfile_commit(&run->file);
 }
 
 static int run_predict(predict_run *run) {
     const char *out = run->s.v[CLI_O_OUT];
-    int rc = strcmp(out, "-") == 0 ? CLI_OK : cli_check_writable("--out", out);
+    int rc = cli_check_output("--out", out, 1);
     if (rc == CLI_OK) rc = load(run);
     if (rc == CLI_OK) rc = write_rows(run);
     return rc;

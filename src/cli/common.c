@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "io/outpath.h"
 
 void cli_error(const char *fmt, ...) {
     va_list ap;
@@ -34,6 +35,8 @@ int cli_exit_code(gsgd_status s) {
     if (s == GSGD_STATUS_INVALID_ARGUMENT || s == GSGD_STATUS_OUT_OF_RANGE ||
         s == GSGD_STATUS_SHAPE_MISMATCH || s == GSGD_STATUS_UNSUPPORTED)
         return CLI_USAGE;
+    /* Writing an output failed at the time (disk full): not the input's. */
+    if (s == GSGD_STATUS_WRITE_FAILED) return CLI_RUNTIME;
     if ((int)s >= 100 && (int)s <= 199) return CLI_USAGE; /* data and I/O */
     return CLI_RUNTIME;
 }
@@ -168,36 +171,71 @@ int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **
     return CLI_OK;
 }
 
-int cli_check_writable(const char *opt, const char *path) {
+/* The option that took standard output ("-"), if one did. */
+static const char *stdout_taker;
+
+FILE *cli_results_stream(void) { return stdout_taker ? stderr : stdout; }
+
+int cli_check_output(const char *opt, const char *path, int stdout_ok) {
+    if (path && strcmp(path, "-") == 0) {
+        if (!stdout_ok) {
+            cli_error("%s: '-' (standard output) is not possible for this binary output; give a "
+                      "file name ('./-' for a file called '-')",
+                      opt);
+            return CLI_USAGE;
+        }
+        if (stdout_taker && strcmp(stdout_taker, opt) != 0) {
+            cli_error("%s: '-': standard output is already %s's", opt, stdout_taker);
+            return CLI_USAGE;
+        }
+        stdout_taker = opt;
+        return CLI_OK;
+    }
     if (!path || !*path || path[strlen(path) - 1] == '/') {
         cli_error("%s: '%s' is not a file name", opt, path ? path : "");
         return CLI_USAGE;
     }
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        cli_error("%s: '%s' is a directory", opt, path);
+    /* The library's rule (io/outpath.h): links are followed, and only a
+     * regular file or a new path can be written. */
+    char *target = NULL, why[96];
+    mode_t mode;
+    int r = gsgdi_output_target(path, &target, &mode, why, sizeof why);
+    if (r > 0) {
+        cli_error("%s: '%s' is %s; outputs go to a regular file%s", opt, path, why,
+                  stdout_ok ? ", a new path or '-'" : " or a new path");
         return CLI_USAGE;
     }
-    const char *slash = strrchr(path, '/');
+    if (r < 0) {
+        cli_error("%s: cannot write '%s': %s", opt, path, strerror(errno));
+        return CLI_USAGE;
+    }
+    const char *slash = strrchr(target, '/');
     char dir[4096];
     if (!slash) {
         snprintf(dir, sizeof dir, ".");
-    } else if (slash == path) {
+    } else if (slash == target) {
         snprintf(dir, sizeof dir, "/");
     } else {
-        size_t len = (size_t)(slash - path);
+        size_t len = (size_t)(slash - target);
         if (len >= sizeof dir) {
-            cli_error("%s: path '%s' is too long", opt, path);
+            cli_error("%s: path '%s' is too long", opt, target);
+            free(target);
             return CLI_USAGE;
         }
-        memcpy(dir, path, len);
+        memcpy(dir, target, len);
         dir[len] = '\0';
     }
     /* The file itself is written later through a temporary file in the same
      * directory and a rename, so the directory is what must be writable. */
+    int rc = CLI_OK;
     if (access(dir, W_OK | X_OK) != 0) {
-        cli_error("%s: cannot write '%s': %s: %s", opt, path, dir, strerror(errno));
-        return CLI_USAGE;
+        const int linked = strcmp(target, path) != 0;
+        cli_error("%s: cannot write '%s'%s%s%s: %s: %s", opt, path, linked ? " (a link to '" : "",
+                  linked ? target : "", linked ? "')" : "", dir, strerror(errno));
+        rc = CLI_USAGE;
     }
-    return CLI_OK;
+    free(target);
+    return rc;
 }
+
+int cli_check_writable(const char *opt, const char *path) { return cli_check_output(opt, path, 0); }

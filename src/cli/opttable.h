@@ -220,10 +220,13 @@ typedef struct {
       .help = "classes: also each class's precision, recall, F1 and support, and the confusion "   \
               "matrix")                                                                            \
     X(SUMMARY, OUTPUT, TEXT, "--summary", "F.json",                                                \
-      .help = "write the results as one JSON object")                                              \
-    X(LOG, OUTPUT, TEXT, "--log", "F.jsonl", .help = "write one JSON line per epoch")              \
-    X(JSON, OUTPUT, TEXT, "--json", "F", .help = "write every figure as one JSON object")          \
-    X(CSV, OUTPUT, TEXT, "--csv", "F", .help = "every figure, one line per batch size")            \
+      .help = "write the results as one JSON object; - is standard output")                        \
+    X(LOG, OUTPUT, TEXT, "--log", "F.jsonl",                                                       \
+      .help = "write one JSON line per epoch; - is standard output")                               \
+    X(JSON, OUTPUT, TEXT, "--json", "F",                                                           \
+      .help = "write every figure as one JSON object; - is standard output")                       \
+    X(CSV, OUTPUT, TEXT, "--csv", "F",                                                             \
+      .help = "every figure, one line per batch size; - is standard output")                       \
     X(PLOT, OUTPUT, TEXT, "--plot", "F.png",                                                       \
       .help = "samples/s and time to target against batch size, B* and B_simple marked (needs "    \
               "gnuplot: gnuplot-nox)")                                                             \

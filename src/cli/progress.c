@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/json.h"
 
 /* Redraws of the live line per second: enough to look live, few enough
@@ -18,10 +20,9 @@ void cli_progress_init(cli_progress *pr, int quiet, const char *log_path) {
     pr->line_open = 0;
     pr->last_draw = -1.0;
     pr->log_path = log_path;
-    pr->log.f = NULL;
-    pr->log.path = pr->log.tmp = NULL;
+    memset(&pr->log, 0, sizeof pr->log);
     pr->log_open = 0;
-    pr->log_errno = 0;
+    pr->log_exit = 0;
 }
 
 int cli_progress_wanted(const cli_progress *pr) { return pr->show || pr->log_path; }
@@ -78,10 +79,8 @@ static int log_epoch(cli_progress *pr, const gsgd_progress *p) {
     /* Created here, not up front, so a run that fails before its first
      * epoch leaves no empty log behind. */
     if (!pr->log_open) {
-        if (cli_outfile_open(&pr->log, pr->log_path) != 0) {
-            pr->log_errno = errno;
-            return -1;
-        }
+        pr->log_exit = cli_outfile_open(&pr->log, "--log", pr->log_path);
+        if (pr->log_exit != CLI_OK) return -1;
         pr->log_open = 1;
     }
     cli_json j;
@@ -96,7 +95,8 @@ static int log_epoch(cli_progress *pr, const gsgd_progress *p) {
     /* Flushed per epoch so the lines of a long run can be followed in the
      * temporary file and survive a crash. */
     if (fflush(pr->log.f) != 0 || ferror(pr->log.f)) {
-        pr->log_errno = errno ? errno : EIO;
+        cli_error("--log: writing '%s' failed: %s", pr->log_path, strerror(errno ? errno : EIO));
+        pr->log_exit = CLI_RUNTIME;
         return -1;
     }
     return 0;
@@ -120,15 +120,12 @@ int cli_progress_finish(cli_progress *pr) {
         fputc('\n', stderr);
         pr->line_open = 0;
     }
-    if (!pr->log_open) return pr->log_errno ? -1 : 0;
+    if (!pr->log_open) return pr->log_exit ? -1 : 0;
     pr->log_open = 0;
-    if (pr->log_errno) {
+    if (pr->log_exit) {
         cli_outfile_abort(&pr->log);
         return -1;
     }
-    if (cli_outfile_commit(&pr->log) != 0) {
-        pr->log_errno = errno;
-        return -1;
-    }
-    return 0;
+    pr->log_exit = cli_outfile_commit(&pr->log);
+    return pr->log_exit ? -1 : 0;
 }

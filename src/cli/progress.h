@@ -21,7 +21,7 @@ typedef struct {
     const char *log_path; /* --log, or NULL */
     cli_outfile log;      /* opened at the first finished epoch */
     int log_open;
-    int log_errno; /* nonzero once writing the log failed */
+    int log_exit; /* the exit code once writing the log failed (said), else 0 */
 } cli_progress;
 
 void cli_progress_init(cli_progress *pr, int quiet, const char *log_path);
@@ -33,7 +33,9 @@ int cli_progress_wanted(const cli_progress *pr);
 int cli_progress_cb(const gsgd_progress *p, void *user);
 /* Ends a pending live line and publishes the log (also after a failed run:
  * the epochs that did finish are worth keeping). Returns 0, or -1 when the
- * log could not be written; pr->log_errno then says why. */
+ * log could not be written, which was said on stderr; pr->log_exit is
+ * then the exit code (outfile.h: CLI_USAGE for a path refused, CLI_RUNTIME
+ * for a write that failed). */
 int cli_progress_finish(cli_progress *pr);
 
 #endif

@@ -57,8 +57,9 @@ static const char *const DATA_SPECS =
     "same training; f32 (the default on the cpu) keeps floats.\n";
 
 static const char *const EXIT_CODES =
-    "Exit status: 0 success, 1 runtime failure (divergence, device), 2 bad usage or\n"
-    "bad input (options, data files, model files).\n";
+    "Exit status: 0 success, 1 runtime failure (divergence, device, an output that\n"
+    "could not be written: disk full, I/O error; the file is left as it was), 2 bad\n"
+    "usage or bad input (options, data files, model files, an output path refused).\n";
 
 void cli_usage_main(FILE *f) {
     fprintf(f,

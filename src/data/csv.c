@@ -424,6 +424,7 @@ gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *dat
                             const gsgdi_read_opts *o, gsgdi_host_data *h, gsgdi_raw_targets *t) {
     memset(t, 0, sizeof *t);
     snprintf(t->file, sizeof t->file, "%s", what);
+    GSGD_FORWARD_IF_ERROR(gsgdi_text_no_nul(ctx, what, "CSV", data, len, 0));
     reader r = {.ctx = ctx, .what = what, .p = data, .end = (const char *)data + len, .line = 1};
     /* Spreadsheet exports often start with a UTF-8 byte-order mark. */
     if (len >= 3 && memcmp(r.p, "\xEF\xBB\xBF", 3) == 0) r.p += 3;

@@ -18,6 +18,60 @@
 
 static const char *display(const char *path) { return strcmp(path, "-") == 0 ? "stdin" : path; }
 
+gsgd_status gsgdi_stdin_refused(gsgd_context *ctx, gsgd_data_format f) {
+    return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                      "stdin: %s data cannot be read from standard input (CSV and svmlight "
+                      "can); give its path",
+                      gsgdi_format_name(f));
+}
+
+gsgd_status gsgdi_text_no_nul(gsgd_context *ctx, const char *what, const char *kind, const void *p,
+                              size_t len, size_t lines_before) {
+    const unsigned char *s = p, *nul = memchr(s, '\0', len);
+    if (!nul) return GSGD_STATUS_OK;
+    /* Lines end as the CSV reader ends them: \n, \r\n or \r. */
+    size_t line = lines_before + 1, start = 0;
+    for (size_t i = 0; s + i < nul; i++)
+        if (s[i] == '\n' || (s[i] == '\r' && s[i + 1] != '\n')) { /* s[i + 1]: at most the NUL */
+            line++;
+            start = i + 1;
+        }
+    return GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
+                      "%s: line %zu, column %zu: a NUL byte; the file is binary or UTF-16, not %s "
+                      "text",
+                      what, line, (size_t)(nul - s) - start + 1, kind);
+}
+
+/* What a text stream must be, checked chunk by chunk as it is read. */
+typedef struct {
+    const char *kind;  /* NULL: not text, nothing checked */
+    size_t line_start; /* offset just past the last line end seen */
+} text_watch;
+
+/* Checks the bytes [from, len) just read of buf under w. */
+static gsgd_status watch_text(gsgd_context *ctx, const char *path, text_watch *w,
+                              const unsigned char *buf, size_t from, size_t len) {
+    if (!w->kind) return GSGD_STATUS_OK;
+    if (from == 0 && strcmp(path, "-") == 0) {
+        const gsgd_data_format f = gsgdi_detect_format(NULL, buf, len < 4096 ? len : 4096);
+        if (f != GSGD_FORMAT_CSV && f != GSGD_FORMAT_SVMLIGHT) return gsgdi_stdin_refused(ctx, f);
+    }
+    if (memchr(buf + from, '\0', len - from))
+        return gsgdi_text_no_nul(ctx, display(path), w->kind, buf, len, 0);
+    for (size_t i = len; i > from; i--)
+        if (buf[i - 1] == '\n' || buf[i - 1] == '\r') {
+            w->line_start = i;
+            break;
+        }
+    /* A chunk is far shorter than a line may be: only a line that has
+     * gone on over many chunks can be too long. */
+    GSGD_RETURN_ERROR_IF(len - w->line_start > GSGD_MAX_LINE_BYTES, ctx, GSGD_STATUS_TOO_LARGE,
+                         "%s: a line longer than %zu MiB (a binary file, or no line breaks?); %s "
+                         "rows are lines",
+                         display(path), GSGD_MAX_LINE_BYTES >> 20, w->kind);
+    return GSGD_STATUS_OK;
+}
+
 /* The status of a failed gzread: IO for the system's error, BAD_FORMAT for
  * corrupt gzip data. */
 static gsgd_status read_error(gsgd_context *ctx, const char *path, gzFile gz) {
@@ -32,7 +86,8 @@ static gsgd_status read_error(gsgd_context *ctx, const char *path, gzFile gz) {
 }
 
 /* Reads everything gz gives (plain bytes pass through zlib unchanged). */
-static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, gsgdi_input *in) {
+static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, text_watch *w,
+                            gsgdi_input *in) {
     size_t cap = 0, len = 0;
     unsigned char *buf = NULL;
     gsgd_status st = GSGD_STATUS_OK;
@@ -61,6 +116,7 @@ static gsgd_status read_all(gsgd_context *ctx, const char *path, gzFile gz, gsgd
             goto fail;
         }
         if (r == 0) break;
+        GSGD_CHECK_GOTO(st, watch_text(ctx, path, w, buf, len, len + (size_t)r), fail);
         len += (size_t)r;
     }
     in->owned = buf;
@@ -73,14 +129,15 @@ fail:
 }
 
 /* Reads an open descriptor through zlib (which closes it). */
-static gsgd_status read_fd(gsgd_context *ctx, const char *path, int fd, gsgdi_input *in) {
+static gsgd_status read_fd(gsgd_context *ctx, const char *path, int fd, text_watch *w,
+                           gsgdi_input *in) {
     gzFile gz = gzdopen(fd, "rb");
     if (!gz) {
         close(fd);
         return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: gzdopen failed", display(path));
     }
     gzbuffer(gz, 1u << 17);
-    gsgd_status st = read_all(ctx, path, gz, in);
+    gsgd_status st = read_all(ctx, path, gz, w, in);
     in->gz = gzdirect(gz) == 0;
     gzclose(gz);
     return st;
@@ -124,10 +181,21 @@ static gsgd_status map_or_fd(gsgd_context *ctx, const char *path, gsgdi_input *i
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in) {
+static gsgd_status open_input(gsgd_context *ctx, const char *path, text_watch *w, gsgdi_input *in) {
     int fd;
     GSGD_FORWARD_IF_ERROR(map_or_fd(ctx, path, in, &fd));
-    return fd < 0 ? GSGD_STATUS_OK : read_fd(ctx, path, fd, in);
+    return fd < 0 ? GSGD_STATUS_OK : read_fd(ctx, path, fd, w, in);
+}
+
+gsgd_status gsgdi_input_open(gsgd_context *ctx, const char *path, gsgdi_input *in) {
+    text_watch w = {NULL, 0};
+    return open_input(ctx, path, &w, in);
+}
+
+gsgd_status gsgdi_input_open_text(gsgd_context *ctx, const char *path, const char *kind,
+                                  gsgdi_input *in) {
+    text_watch w = {kind, 0};
+    return open_input(ctx, path, &w, in);
 }
 
 gsgd_status gsgdi_input_open_stream(gsgd_context *ctx, const char *path, gsgdi_input *in,

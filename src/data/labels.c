@@ -192,6 +192,23 @@ void gsgdi_labels_image_write(const gsgdi_labels *l, unsigned char *out) {
     }
 }
 
+int gsgdi_labels_image_size(const unsigned char *p, size_t len, uint64_t *bytes) {
+    uint32_t kind = 0, n = 0;
+    if (len < 16) return 0;
+    memcpy(&kind, p, 4);
+    memcpy(&n, p + 4, 4);
+    if ((kind != 1 && kind != 2) || n < 2 || n > 65536) return 0;
+    if (kind == 1) {
+        *bytes = 8 + 8 * (uint64_t)n;
+        return 1;
+    }
+    uint64_t texts = 0;
+    memcpy(&texts, p + 8, 8);
+    if (texts < n || texts > UINT64_MAX - 16) return 0;
+    *bytes = 16 + texts;
+    return 1;
+}
+
 gsgd_status gsgdi_labels_image_read(gsgd_context *ctx, const char *what, const unsigned char *p,
                                     size_t len, size_t *used, gsgdi_labels **out) {
     *out = NULL;

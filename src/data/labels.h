@@ -56,6 +56,10 @@ void gsgdi_labels_summary(const gsgdi_labels *l, char *buf, size_t size);
  *   then n int64 (kind 1), or u64 bytes and the texts NUL-terminated (2). */
 size_t gsgdi_labels_image_bytes(const gsgdi_labels *l);
 void gsgdi_labels_image_write(const gsgdi_labels *l, unsigned char *out);
+/* The length of the image whose first len >= 16 bytes are p, from its
+ * header alone, in *bytes; 0 when they are no image's (a bad kind or
+ * count). A file's size is checked with it before the file is read. */
+int gsgdi_labels_image_size(const unsigned char *p, size_t len, uint64_t *bytes);
 /* Reads an image from p[0, len), every count and text checked (what names
  * the file in the message); *used gets its length. BAD_FORMAT. */
 gsgd_status gsgdi_labels_image_read(gsgd_context *ctx, const char *what, const unsigned char *p,

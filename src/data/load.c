@@ -202,15 +202,15 @@ gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_loa
     int gz = 0;
     gsgd_status st = GSGD_STATUS_OK;
     if (is_stdin) {
-        GSGD_FORWARD_IF_ERROR(gsgdi_input_open(ctx, path, &in));
+        if (fmt != GSGD_FORMAT_AUTO && fmt != GSGD_FORMAT_CSV && fmt != GSGD_FORMAT_SVMLIGHT)
+            return gsgdi_stdin_refused(ctx, fmt);
+        GSGD_FORWARD_IF_ERROR(gsgdi_input_open_text(
+            ctx, path, fmt == GSGD_FORMAT_AUTO ? "CSV or svmlight" : gsgdi_format_name(fmt), &in));
         if (fmt == GSGD_FORMAT_AUTO)
             fmt = gsgdi_detect_format(NULL, in.data, in.len < 4096 ? in.len : 4096);
         if (fmt != GSGD_FORMAT_CSV && fmt != GSGD_FORMAT_SVMLIGHT) {
             gsgdi_input_close(&in);
-            return GSGD_ERROR(ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                              "stdin: %s data cannot be read from standard input (CSV and "
-                              "svmlight can); give its path",
-                              gsgdi_format_name(fmt));
+            return gsgdi_stdin_refused(ctx, fmt);
         }
     } else if (fmt == GSGD_FORMAT_AUTO) {
         unsigned char head[4096];
@@ -226,7 +226,7 @@ gsgd_status gsgdi_load_file(gsgd_context *ctx, const char *path, const gsgdi_loa
             st = load_svmlight(ctx, path, p, h, &gz);
             break;
         }
-        if (!is_stdin) st = gsgdi_input_open(ctx, path, &in);
+        if (!is_stdin) st = gsgdi_input_open_text(ctx, path, gsgdi_format_name(fmt), &in);
         if (st == GSGD_STATUS_OK) st = load_text(ctx, path, fmt, p, &in, h);
         gz = in.gz;
         gsgdi_input_close(&in);

@@ -37,8 +37,10 @@ static gsgd_status parse_descr(gsgd_context *ctx, const char *what, const char *
                          "%s: malformed dtype in the header", what);
     const char order = v[1], kind = v[2];
     int esize = 0;
+    /* Saturated: any size past 1024 is refused below, and '|4444...i1'
+     * must not overflow an int on the way (found by fuzz_npy). */
     for (const char *c = v + 3; c < q && isdigit((unsigned char)*c); c++)
-        esize = esize * 10 + (*c - '0');
+        esize = esize > 99999 ? 100000 : esize * 10 + (*c - '0');
     const int sized = q - v - 3 > 0 && isdigit((unsigned char)v[3]);
     const int ok_kind =
         ((kind == 'U' || kind == 'S') && esize >= 1 && esize <= 1024) ||

@@ -26,9 +26,6 @@
 #define SEP(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\v' || (c) == '\f')
 #define DIGIT(c) ((unsigned)((c) - '0') < 10u)
 
-/* Most bytes of a line the stream reader holds (a longer line is not a row). */
-#define MAX_LINE ((size_t)1 << 30)
-
 typedef struct {
     gsgd_context *ctx;
     const char *what;
@@ -349,7 +346,8 @@ gsgd_status gsgdi_svmlight_parse(gsgd_context *ctx, const char *what, const void
     reader r;
     reader_init(&r, ctx, what, o, t);
     size_t used;
-    gsgd_status st = feed(&r, data, (const char *)data + len, 1, &used);
+    gsgd_status st = gsgdi_text_no_nul(ctx, what, "svmlight", data, len, 0);
+    if (st == GSGD_STATUS_OK) st = feed(&r, data, (const char *)data + len, 1, &used);
     if (st == GSGD_STATUS_OK) st = finish(&r, len, h);
     return reader_end(&r, st, h);
 }
@@ -365,10 +363,19 @@ gsgd_status gsgdi_svmlight_stream(gsgd_context *ctx, const char *what, gsgdi_str
                          : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", what);
     for (int eof = 0; st == GSGD_STATUS_OK && !eof;) {
         if (have == cap) { /* one line fills the buffer: a larger one */
-            char *b = cap < MAX_LINE ? realloc(buf, 2 * cap) : NULL;
+            /* A longer line is no row (a binary file, or no line breaks):
+             * the bound the whole-file readers keep (GSGD_MAX_LINE_BYTES). */
+            if (cap >= GSGD_MAX_LINE_BYTES) {
+                st = GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE,
+                                "%s: line %zu is longer than %zu MiB (a binary file, or no line "
+                                "breaks?); svmlight rows are lines",
+                                what, r.line + 1, GSGD_MAX_LINE_BYTES >> 20);
+                break;
+            }
+            char *b = realloc(buf, 2 * cap);
             if (!b) {
-                st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
-                                "%s: line %zu is longer than %zu bytes (or memory ran out)", what,
+                st = GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY,
+                                "%s: out of memory for line %zu (%zu bytes so far)", what,
                                 r.line + 1, cap);
                 break;
             }
@@ -379,6 +386,12 @@ gsgd_status gsgdi_svmlight_stream(gsgd_context *ctx, const char *what, gsgdi_str
         st = gsgdi_stream_read(ctx, s, buf + have, cap - have, &got);
         if (st != GSGD_STATUS_OK) break;
         eof = have + got < cap;
+        /* The buffer starts at a line (feed takes whole lines): r.line
+         * lines of the source are before it. */
+        if (memchr(buf + have, '\0', got)) {
+            st = gsgdi_text_no_nul(ctx, what, "svmlight", buf, have + got, r.line);
+            break;
+        }
         have += got;
         total += got;
         st = feed(&r, buf, buf + have, eof, &used);

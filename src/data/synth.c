@@ -80,6 +80,15 @@ gsgd_status gsgdi_synth(gsgd_context *ctx, size_t n, size_t d, int k, uint64_t s
                          ctx, GSGD_STATUS_TOO_LARGE,
                          "synth: N x D = %zu x %zu or D x K = %zu x %d exceeds 2^32 values", n, d,
                          d, k);
+    /* Labelling costs N x D x K multiply-adds (the teacher's scores), which
+     * the limits above let reach 2^48: days. */
+    size_t ndk;
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(nd, (size_t)k, &ndk) || (uint64_t)ndk > GSGD_SYNTH_MAX_WORK,
+                         ctx, GSGD_STATUS_TOO_LARGE,
+                         "synth: N x D x K = %zu x %zu x %d = %.3g multiply-adds to label the "
+                         "samples, above the limit of 2^34 = %.3g (tens of seconds); use fewer "
+                         "samples, features or classes",
+                         n, d, k, (double)n * (double)d * (double)k, (double)GSGD_SYNTH_MAX_WORK);
 
     size_t n_train = n * 4 / 5 >= 1 ? n * 4 / 5 : 1; /* n * 4 cannot overflow: n <= 2^32 */
     if (n_train > n - 1) n_train = n - 1;

@@ -95,6 +95,16 @@ gsgd_status gsgdi_synth_sparse(gsgd_context *ctx, size_t n, size_t D, int k, siz
     GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(n, row_cap, &total) || (uint64_t)total > GSGD_MAX_ELEMENTS,
                          ctx, GSGD_STATUS_TOO_LARGE,
                          "synth-sparse: %zu rows of up to %zu nonzeros exceed 2^32", n, row_cap);
+    /* Labelling costs a multiply-add per nonzero and class (the teacher's
+     * scores), as synth's N x D x K: the same bound. */
+    size_t work;
+    GSGD_RETURN_ERROR_IF(!gsgdi_mul_ok(total, (size_t)k, &work) ||
+                             (uint64_t)work > GSGD_SYNTH_MAX_WORK,
+                         ctx, GSGD_STATUS_TOO_LARGE,
+                         "synth-sparse: %zu rows of up to %zu nonzeros x %d classes = %.3g "
+                         "multiply-adds to label the samples, above the limit of 2^34 = %.3g (tens "
+                         "of seconds); use fewer samples, nonzeros or classes",
+                         n, row_cap, k, (double)total * (double)k, (double)GSGD_SYNTH_MAX_WORK);
     size_t n_train = (size_t)(0.8 * (double)n);
     if (n_train < 1) n_train = 1;
     if (n_train > n - 1) n_train = n - 1;

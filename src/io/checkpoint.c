@@ -54,6 +54,7 @@
  *   end-4   4     CRC32 (zlib) of every byte before it
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,28 @@ static void get_field(void *io, void *field, size_t size) {
 
 int gsgdi_is_checkpoint(const unsigned char *data, size_t len) {
     return len >= 8 && memcmp(data, CKPT_MAGIC, 8) == 0;
+}
+
+gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path, FILE *f,
+                                       const unsigned char *head, size_t n, uint64_t *size) {
+    GSGD_RETURN_ERROR_IF(n < FIXED_BYTES || !gsgdi_is_checkpoint(head, n), ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: not a gsgd checkpoint (bad magic)",
+                         path);
+    gsgdi_ckpt_header h;
+    reader r = {head, 0};
+    visit_fixed(&h, get_field, &r);
+    GSGD_RETURN_ERROR_IF(h.flags > 7u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
+    /* The arrays of the layout comment above, in units of 4 bytes. */
+    const uint64_t arrays = 1 + ((h.flags & 2u) ? 1 : 0) + h.n_state;
+    uint64_t words = gsgdi_size_mad(h.n_params, arrays, 0);
+    if (h.flags & 1u) words = gsgdi_size_mad(h.n_features, 2, words);
+    uint64_t end = gsgdi_size_mad(words, 4, FIXED_BYTES + 8 * (uint64_t)h.n_options);
+    /* The label map (version 2) says its own length. */
+    if ((h.flags & 4u) && end != UINT64_MAX)
+        GSGD_FORWARD_IF_ERROR(gsgdi_file_label_map_end(ctx, path, f, end, &end));
+    *size = gsgdi_size_mad(1, end, 4);
+    return GSGD_STATUS_OK;
 }
 
 /* ---- saving ---------------------------------------------------------------- */
@@ -319,6 +342,22 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
                          path, len, off + 4);
     lay->labels = has_labels ? off : 0;
     lay->labels_len = has_labels ? len - 4 - off : 0;
+    /* The label map must fit the model for every reader: gsgd_checkpoint_
+     * options took options from a file gsgd_model_load refused (found by
+     * fuzz_checkpoint). */
+    if (has_labels) {
+        char what[300];
+        snprintf(what, sizeof what, "load: %s", path);
+        gsgdi_labels *l = NULL;
+        size_t used = 0;
+        GSGD_FORWARD_IF_ERROR(
+            gsgdi_labels_image_read(ctx, what, p + off, len - 4 - off, &used, &l));
+        const int fits = used == len - 4 - off && m->n_classes != 0 && l->n == m->n_classes;
+        gsgdi_labels_free(l);
+        GSGD_RETURN_ERROR_IF(!fits, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "load: %s: the label map does not fit the model (%d classes)", path,
+                             m->n_classes);
+    }
     return GSGD_STATUS_OK;
 }
 
@@ -339,7 +378,7 @@ gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
 gsgd_status gsgdi_checkpoint_read(gsgd_context *ctx, const char *path, unsigned char **data,
                                   gsgdi_ckpt_header *h, gsgdi_ckpt_layout *lay, gsgd_model *m) {
     size_t len = 0;
-    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, data, &len));
+    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, gsgdi_checkpoint_file_size, data, &len));
     gsgd_status st = parse(ctx, path, *data, len, h, lay, m);
     if (st != GSGD_STATUS_OK) {
         free(*data);

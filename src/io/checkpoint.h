@@ -6,6 +6,7 @@
 #define GSGD_CHECKPOINT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -32,6 +33,13 @@ gsgd_status gsgdi_model_labels_from_image(gsgd_context *ctx, const char *path,
 
 /* 1 when data starts with the checkpoint magic. */
 int gsgdi_is_checkpoint(const unsigned char *data, size_t len);
+
+/* The size of the checkpoint f (path) whose first n >= GSGD_FILE_HEAD
+ * bytes are head, from its fields and its label map's header (a
+ * gsgdi_file_size_fn, fileio.h); BAD_FORMAT naming path when head is no
+ * checkpoint's. */
+gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path, FILE *f,
+                                       const unsigned char *head, size_t n, uint64_t *size);
 
 /* Checks a checkpoint image read from path (magic, version, CRC, sizes),
  * lays out m for its model (gsgdi_model_layout, no allocation) and says

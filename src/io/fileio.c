@@ -1,5 +1,6 @@
 /* Whole-file binary I/O (see fileio.h). */
 #include "io/fileio.h"
+#include "io/outpath.h"
 #include "core/error.h"
 
 #include <errno.h>
@@ -69,48 +70,105 @@ static int write_all(int fd, const unsigned char *p, size_t len) {
     return 0;
 }
 
+/* The status of a failure (errno e) to write path: the caller's path
+ * (IO, bad input) or the system at the time (WRITE_FAILED). */
+static gsgd_status write_status(int e, int creating) {
+    if (e == ENOMEM) return GSGD_STATUS_OUT_OF_MEMORY;
+    return creating && gsgdi_output_path_fault(e) ? GSGD_STATUS_IO : GSGD_STATUS_WRITE_FAILED;
+}
+
+/* fsync of the directory makes the rename itself durable. Failure is
+ * ignored: some file systems refuse fsync on directories. */
+static void sync_dir(const char *target) {
+    char *dir_copy = strdup(target);
+    if (!dir_copy) return;
+    int dfd = open(dirname(dir_copy), O_RDONLY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir_copy);
+}
+
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len) {
-    const size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    GSGD_RETURN_ERROR_IF(!tmp, ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
+    char *target = NULL, why[96];
+    mode_t mode = 0;
+    int r = gsgdi_output_target(path, &target, &mode, why, sizeof why);
+    GSGD_RETURN_ERROR_IF(r > 0, ctx, GSGD_STATUS_IO,
+                         "save: %s is %s; gsgd writes a regular file or a new path", path, why);
+    GSGD_RETURN_ERROR_IF(r < 0, ctx, write_status(errno, 1), "save: %s: %s", path, strerror(errno));
+    /* A link is followed: its target is replaced, from its own directory. */
+    const int linked = strcmp(target, path) != 0;
+    const char *arrow = linked ? " -> " : "", *shown = linked ? target : "";
+    const size_t tlen = strlen(target);
+    char *tmp = malloc(tlen + 5);
+    if (!tmp) {
+        free(target);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "save: out of memory");
+    }
+    memcpy(tmp, target, tlen);
+    memcpy(tmp + tlen, ".tmp", 5);
+    gsgd_status st = GSGD_STATUS_OK;
     int fd = open_locked_temp(tmp);
     if (fd < 0) {
-        gsgd_status st = GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: cannot create a file: %s", path,
-                                    strerror(errno));
-        free(tmp);
-        return st;
+        st = GSGD_ERROR(ctx, write_status(errno, 1), "save: %s%s%s: cannot create %s: %s", path,
+                        arrow, shown, tmp, strerror(errno));
+        goto done;
     }
-    /* The temporary may be a stale one of a killed save: truncate first. */
-    int ok = ftruncate(fd, 0) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 &&
-             rename(tmp, path) == 0;
+    /* The temporary may be a stale one of a killed save: truncate first.
+     * A file replaced keeps its permissions. */
+    int ok = ftruncate(fd, 0) == 0 && (!mode || fchmod(fd, mode) == 0) &&
+             write_all(fd, data, len) == 0 && fsync(fd) == 0 && rename(tmp, target) == 0;
     if (!ok) {
-        gsgd_status st =
-            GSGD_ERROR(ctx, GSGD_STATUS_IO, "save: %s: write failed: %s", path, strerror(errno));
+        st = GSGD_ERROR(ctx, write_status(errno, 0),
+                        "save: %s%s%s: writing failed: %s; the file is left as it was", path, arrow,
+                        shown, strerror(errno));
         unlink(tmp); /* still under the lock: no other save is using it */
-        close(fd);
-        free(tmp);
-        return st;
     }
     close(fd); /* after the rename: releases the lock to the next save */
+    if (ok) sync_dir(target);
+done:
     free(tmp);
-    /* Make the rename itself durable. */
-    char *dir_copy = strdup(path);
-    if (dir_copy) {
-        int dfd = open(dirname(dir_copy), O_RDONLY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir_copy);
+    free(target);
+    return st;
+}
+
+uint64_t gsgdi_size_mad(uint64_t a, uint64_t b, uint64_t c) {
+    uint64_t ab, r;
+    if (__builtin_mul_overflow(a, b, &ab) || __builtin_add_overflow(ab, c, &r)) return UINT64_MAX;
+    return r;
+}
+
+int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n) {
+    if (off > (uint64_t)INT64_MAX) return -1;
+    size_t done = 0;
+    while (done < n) {
+        const ssize_t r = pread(fileno(f), (char *)buf + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
+        done += (size_t)r;
     }
+    return 0;
+}
+
+gsgd_status gsgdi_file_label_map_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                     uint64_t *end) {
+    unsigned char head[16];
+    uint64_t bytes = 0;
+    GSGD_RETURN_ERROR_IF(gsgdi_file_read_at(f, at, head, sizeof head) != 0 ||
+                             !gsgdi_labels_image_size(head, sizeof head, &bytes),
+                         ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: no label map at byte %llu, where its header puts one "
+                         "(corrupt, or not a gsgd file)",
+                         path, (unsigned long long)at);
+    *end = gsgdi_size_mad(1, at, bytes);
     return GSGD_STATUS_OK;
 }
 
-gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                  size_t *len) {
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
+                                  unsigned char **data, size_t *len) {
+    *data = NULL;
     FILE *f = fopen(path, "rb");
     GSGD_RETURN_ERROR_IF(!f, ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
     struct stat sb;
@@ -118,16 +176,43 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned 
         fclose(f);
         return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: not a regular file", path);
     }
-    *len = (size_t)sb.st_size;
+    const uint64_t size = (uint64_t)sb.st_size;
+    if (size > GSGD_FILE_READ_UNCHECKED) {
+        unsigned char head[GSGD_FILE_HEAD];
+        const size_t n = fread(head, 1, sizeof head, f);
+        uint64_t want = 0;
+        gsgd_status st = n == sizeof head
+                             ? size_of(ctx, path, f, head, n, &want)
+                             : GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
+        if (st == GSGD_STATUS_OK && want != size)
+            st = GSGD_ERROR(ctx, GSGD_STATUS_BAD_FORMAT,
+                            "load: %s: %llu bytes, but its header describes a file of %llu "
+                            "(corrupt, or not a gsgd file)",
+                            path, (unsigned long long)size, (unsigned long long)want);
+        if (st != GSGD_STATUS_OK || fseek(f, 0, SEEK_SET) != 0) {
+            fclose(f);
+            return st != GSGD_STATUS_OK
+                       ? st
+                       : GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: %s", path, strerror(errno));
+        }
+    }
+    if (size > SIZE_MAX - 1) {
+        fclose(f);
+        return GSGD_ERROR(ctx, GSGD_STATUS_TOO_LARGE, "load: %s: %llu bytes do not fit in memory",
+                          path, (unsigned long long)size);
+    }
+    *len = (size_t)size;
     *data = malloc(*len ? *len : 1);
     if (!*data) {
         fclose(f);
-        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: out of memory", path);
+        return GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: %s: cannot allocate %zu bytes",
+                          path, *len);
     }
     size_t got = fread(*data, 1, *len, f);
     fclose(f);
     if (got != *len) {
         free(*data);
+        *data = NULL;
         return GSGD_ERROR(ctx, GSGD_STATUS_IO, "load: %s: short read", path);
     }
     return GSGD_STATUS_OK;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "backend/backend.h"
 #include "core/context.h"
@@ -40,14 +41,47 @@ int gsgdi_crc_ok(const unsigned char *data, size_t len);
  * the directory is fsynced. The temporary's name is fixed so that a save
  * killed half-way leaves one stale "<path>.tmp" that the next save to path
  * truncates and reuses (readers never look at it). Concurrent saves to the
- * same path take turns through an flock on the temporary. Fails with
- * GSGD_STATUS_IO naming path. */
+ * same path take turns through an flock on the temporary. path follows
+ * outpath.h's rule: a symbolic link's target is replaced (the temporary is
+ * "<target>.tmp") and the link kept; a device, FIFO, socket or directory
+ * is refused. Fails naming path: IO when the path is refused or cannot be
+ * created (its directory missing or unwritable), WRITE_FAILED when writing
+ * fails (disk full, I/O error), which leaves path as it was. */
 gsgd_status gsgdi_write_atomically(gsgd_context *ctx, const char *path, const void *data,
                                    size_t len);
 
+/* The size in bytes of the file f (path) whose first n bytes are head (n
+ * <= GSGD_FILE_HEAD, fewer only when the file is shorter), from its header
+ * and, where a part's length is in that part's own header (a label map),
+ * the few bytes read there (gsgdi_file_read_at); BAD_FORMAT naming path
+ * when they describe no file of the format. */
+typedef gsgd_status (*gsgdi_file_size_fn)(gsgd_context *ctx, const char *path, FILE *f,
+                                          const unsigned char *head, size_t n, uint64_t *size);
+#define GSGD_FILE_HEAD 512
+/* Files up to this size are read whole before their header is looked at. */
+#define GSGD_FILE_READ_UNCHECKED ((uint64_t)1 << 20)
+
 /* Reads a whole regular file into a malloc'd buffer (*data, freed by the
- * caller). GSGD_STATUS_IO naming path when it cannot be read. */
-gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, unsigned char **data,
-                                  size_t *len);
+ * caller). A file larger than GSGD_FILE_READ_UNCHECKED must be the size
+ * its header describes (size_of) before anything is allocated for it: a
+ * large file that is not what it claims (a data set given as a model)
+ * costs a header read, not its size in memory. GSGD_STATUS_IO naming path
+ * when it cannot be read, BAD_FORMAT when its size is not its header's. */
+gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_file_size_fn size_of,
+                                  unsigned char **data, size_t *len);
+
+/* Reads n bytes at offset off of f (without moving its position); 0, or
+ * -1 when the file ends before them. */
+int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n);
+
+/* Where the label map that starts at offset at of f (path) ends, from the
+ * map's own header (data/labels.h's image), in *end; BAD_FORMAT naming
+ * path when there is no map there. For a gsgdi_file_size_fn. */
+gsgd_status gsgdi_file_label_map_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                     uint64_t *end);
+
+/* Checked size arithmetic for file sizes: a * b + c, or UINT64_MAX when it
+ * overflows. */
+uint64_t gsgdi_size_mad(uint64_t a, uint64_t b, uint64_t c);
 
 #endif

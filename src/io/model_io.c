@@ -79,6 +79,30 @@ done:
     return st;
 }
 
+/* The size a model file's (or a checkpoint's) header describes (a
+ * gsgdi_file_size_fn): a large file is checked against it before it is
+ * read. */
+static gsgd_status file_size(gsgd_context *ctx, const char *path, FILE *f,
+                             const unsigned char *head, size_t n, uint64_t *size) {
+    if (gsgdi_is_checkpoint(head, n))
+        return gsgdi_checkpoint_file_size(ctx, path, f, head, n, size);
+    GSGD_RETURN_ERROR_IF(n < HEADER_BYTES || memcmp(head, MODEL_MAGIC, 8) != 0, ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: not a gsgd model file (bad magic)",
+                         path);
+    uint64_t nf, np;
+    uint32_t flags;
+    memcpy(&nf, head + 144, 8);
+    memcpy(&flags, head + 156, 4);
+    memcpy(&np, head + 160, 8);
+    const uint64_t words = gsgdi_size_mad((flags & 1u) ? nf : 0, 2, np);
+    uint64_t end = gsgdi_size_mad(words, 4, HEADER_BYTES);
+    /* The label map (version 2) says its own length. */
+    if ((flags & 2u) && end != UINT64_MAX)
+        GSGD_FORWARD_IF_ERROR(gsgdi_file_label_map_end(ctx, path, f, end, &end));
+    *size = gsgdi_size_mad(1, end, 4);
+    return GSGD_STATUS_OK;
+}
+
 static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsigned char *p,
                                size_t len, gsgd_model *m, gsgdi_model_offsets *off) {
     GSGD_RETURN_ERROR_IF(len < HEADER_BYTES + 4, ctx, GSGD_STATUS_BAD_FORMAT,
@@ -155,7 +179,7 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
     unsigned char *data = NULL;
     size_t len = 0;
     gsgdi_model_offsets off = {0};
-    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, &data, &len));
+    GSGD_FORWARD_IF_ERROR(gsgdi_read_whole_file(ctx, path, file_size, &data, &len));
     gsgd_model *m = calloc(1, sizeof *m);
     gsgd_status st =
         m ? GSGD_STATUS_OK : GSGD_ERROR(ctx, GSGD_STATUS_OUT_OF_MEMORY, "load: out of memory");

@@ -27,22 +27,22 @@ static gsgd_status parse_hidden(gsgd_context *ctx, const char *spec, const char 
     const char *p = list;
     GSGD_RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                          "model '%s': mlp needs hidden widths, e.g. mlp:256,128", spec);
-    while (*p) {
+    for (;;) {
         GSGD_RETURN_ERROR_IF(*count >= GSGD_MAX_LAYERS - 1, ctx, GSGD_STATUS_INVALID_ARGUMENT,
                              "model '%s': at most %d hidden layers", spec, GSGD_MAX_LAYERS - 1);
+        /* Digits only: strtoull alone would take "+5", " 5" and "-5". */
+        GSGD_RETURN_ERROR_IF(!*p, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "model '%s': a hidden width is missing after the last ','", spec);
         char *end;
         errno = 0;
-        unsigned long long w = strtoull(p, &end, 10);
-        GSGD_RETURN_ERROR_IF(end == p || errno || w == 0 || w > (1ull << 20) || *p == '-', ctx,
-                             GSGD_STATUS_INVALID_ARGUMENT,
+        unsigned long long w = *p >= '0' && *p <= '9' ? strtoull(p, &end, 10) : 0;
+        GSGD_RETURN_ERROR_IF(w == 0 || errno || w > (1ull << 20), ctx, GSGD_STATUS_INVALID_ARGUMENT,
                              "model '%s': hidden width must be an integer in [1, 1048576]", spec);
         widths[(*count)++] = (size_t)w;
-        if (*end == ',')
-            end++;
-        else
-            GSGD_RETURN_ERROR_IF(*end, ctx, GSGD_STATUS_INVALID_ARGUMENT,
-                                 "model '%s': unexpected '%c' in hidden widths", spec, *end);
-        p = end;
+        if (!*end) break;
+        GSGD_RETURN_ERROR_IF(*end != ',', ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                             "model '%s': unexpected '%c' in hidden widths", spec, *end);
+        p = end + 1;
     }
     return GSGD_STATUS_OK;
 }

@@ -213,7 +213,9 @@ static void explain_no_fit(gsgd_batch_plan *p, const gsgd_dataset *data) {
 }
 
 /* The one sentence gsgd_plan_reason returns. planned: the batch before
- * bisection or timing; max_batch: the cap in force (0 for a fixed batch). */
+ * bisection or timing (for a fixed batch, the one asked, before it was
+ * clamped to the training set); max_batch: the cap in force (0 for a fixed
+ * batch). */
 static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int default_cap,
                     int tries, size_t capped, size_t n_train, size_t min_steps) {
     char b1[32], b2[32];
@@ -237,7 +239,12 @@ static void explain(gsgd_batch_plan *p, size_t planned, size_t max_batch, int de
                  default_cap ? "this device's default; set max_batch to change it" : "max_batch");
         break;
     case GSGD_WHY_FIXED:
-        snprintf(p->reason, sizeof p->reason, "fixed by the caller (batch %zu)", p->batch);
+        if (planned > p->batch)
+            snprintf(p->reason, sizeof p->reason,
+                     "fixed by the caller at %zu, clamped to the %zu training samples", planned,
+                     p->batch);
+        else
+            snprintf(p->reason, sizeof p->reason, "fixed by the caller (batch %zu)", p->batch);
         break;
     case GSGD_WHY_BISECTED:
         snprintf(p->reason, sizeof p->reason,
@@ -300,7 +307,8 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
         /* The caller's batch is described, checked against the cap (not the
          * headroom, which only protects the planner's own choice) and, for
          * a trainer, allocated as it is. */
-        p->batch = planned = fixed_batch < data->n ? fixed_batch : data->n;
+        planned = fixed_batch; /* explain() says when it was clamped */
+        p->batch = fixed_batch < data->n ? fixed_batch : data->n;
         p->why = GSGD_WHY_FIXED;
         p->max_fit =
             p->mm.per_sample || p->mm.per_nnz ? gsgdi_mem_model_fit(&p->mm, p->budget.budget) : 0;

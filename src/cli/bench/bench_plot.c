@@ -124,10 +124,7 @@ int bench_plot(const char *path, const bench_report *r) {
         return -1;
     }
     cli_outfile out;
-    if (cli_outfile_open(&out, path) != 0) {
-        cli_error("--plot: cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
+    if (cli_outfile_open(&out, "--plot", path) != CLI_OK) return -1;
     /* gnuplot writes the temporary file; the commit makes it appear. */
     FILE *g = popen("gnuplot", "w");
     if (!g) {
@@ -143,9 +140,5 @@ int bench_plot(const char *path, const bench_report *r) {
         cli_outfile_abort(&out);
         return -1;
     }
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("--plot: cannot write '%s': %s", path, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return cli_outfile_commit(&out) == CLI_OK ? 0 : -1;
 }

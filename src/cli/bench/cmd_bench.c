@@ -87,8 +87,9 @@ static int build_options(bench_cli *b) {
 static int check_outputs(const bench_cli *b) {
     const char *const *v = b->s.v;
     const int outs[] = {CLI_O_CSV, CLI_O_JSON, CLI_O_PLOT};
-    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++)
-        if (v[outs[k]] && cli_check_writable(CLI_OPTS[outs[k]].name, v[outs[k]]) != CLI_OK)
+    for (size_t k = 0; k < sizeof outs / sizeof outs[0]; k++) /* text to stdout, not the image */
+        if (v[outs[k]] &&
+            cli_check_output(CLI_OPTS[outs[k]].name, v[outs[k]], outs[k] != CLI_O_PLOT) != CLI_OK)
             return CLI_USAGE;
     if (v[CLI_O_PLOT] && !bench_have_gnuplot()) {
         cli_error("--plot: gnuplot not found on PATH (Debian: apt-get install gnuplot-nox, or "
@@ -264,16 +265,10 @@ static int time_to_target(bench_cli *b) {
 static int write_file(const char *opt, const char *path, const bench_report *r,
                       void (*write)(FILE *, const bench_report *)) {
     cli_outfile out;
-    if (cli_outfile_open(&out, path) != 0) {
-        cli_error("%s: cannot write '%s': %s", opt, path, strerror(errno));
-        return CLI_USAGE;
-    }
+    int rc = cli_outfile_open(&out, opt, path);
+    if (rc != CLI_OK) return rc;
     write(out.f, r);
-    if (cli_outfile_commit(&out) != 0) {
-        cli_error("%s: cannot write '%s': %s", opt, path, strerror(errno));
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_outfile_commit(&out);
 }
 
 static int run_bench(bench_cli *b, int argc, char **argv) {
@@ -293,8 +288,8 @@ static int run_bench(bench_cli *b, int argc, char **argv) {
     if (rc == CLI_OK) rc = noise(b);
     if (rc == CLI_OK) rc = time_to_target(b);
     if (rc != CLI_OK) return rc;
-    bench_print_table(stdout, &b->rep);
-    fflush(stdout);
+    bench_print_table(cli_results_stream(), &b->rep);
+    fflush(cli_results_stream());
     if (v[CLI_O_CSV]) rc = write_file("--csv", v[CLI_O_CSV], &b->rep, bench_write_csv);
     if (rc == CLI_OK && v[CLI_O_JSON])
         rc = write_file("--json", v[CLI_O_JSON], &b->rep, bench_write_json);

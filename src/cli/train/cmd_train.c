@@ -95,10 +95,8 @@ static int resume(train_run *run) {
     return CLI_OK;
 }
 
-static int report_log_error(const train_run *run) {
-    cli_error("--log: cannot write '%s': %s", run->s.v[CLI_O_LOG], strerror(run->pr.log_errno));
-    return CLI_USAGE;
-}
+/* The log's failure was said when it happened (progress.c). */
+static int report_log_error(const train_run *run) { return run->pr.log_exit; }
 
 static int train(train_run *run) {
     const char *const *v = run->s.v;
@@ -144,7 +142,7 @@ static int train(train_run *run) {
     }
     if (st == GSGD_STATUS_INTERRUPTED && cli_stop_signal())
         return cli_ckpt_interrupted(&run->ck, v[CLI_O_DATA]);
-    if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_errno) return report_log_error(run);
+    if (st == GSGD_STATUS_INTERRUPTED && run->pr.log_exit) return report_log_error(run);
     if (st != GSGD_STATUS_OK) return cli_fail(run->s.ctx, st);
     if (!log_ok) return report_log_error(run);
     return CLI_OK;
@@ -188,19 +186,18 @@ static int finish(train_run *run) {
     r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
     cli_startup_finish(&run->su, &r->res, measure_s);
     r->breakdown = &run->su.b;
-    cli_report_line(stdout, r);
-    if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(stdout, r->metrics, run->s.model);
+    FILE *out = cli_results_stream(); /* stderr when --summary or --log took stdout */
+    cli_report_line(out, r);
+    if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(out, r->metrics, run->s.model);
     if (v[CLI_O_REPORT] && !r->metrics)
         cli_warn("--report: no test set to report on (give --test or --test-fraction)");
-    fflush(stdout);
+    fflush(out);
     if (rc != CLI_OK) return rc;
 
     cli_outfile summary = {0};
     if (v[CLI_O_SUMMARY]) {
-        if (cli_outfile_open(&summary, v[CLI_O_SUMMARY]) != 0) {
-            cli_error("--summary: cannot write '%s': %s", v[CLI_O_SUMMARY], strerror(errno));
-            return CLI_USAGE;
-        }
+        int rc = cli_outfile_open(&summary, "--summary", v[CLI_O_SUMMARY]);
+        if (rc != CLI_OK) return rc;
         cli_report_json(summary.f, r);
     }
     if (v[CLI_O_SAVE]) {
@@ -210,11 +207,12 @@ static int finish(train_run *run) {
             return cli_fail(run->s.ctx, st);
         }
     }
-    if (v[CLI_O_SUMMARY] && cli_outfile_commit(&summary) != 0) {
-        int e = errno;
-        if (v[CLI_O_SAVE]) remove(v[CLI_O_SAVE]);
-        cli_error("--summary: cannot write '%s': %s", v[CLI_O_SUMMARY], strerror(e));
-        return CLI_USAGE;
+    if (v[CLI_O_SUMMARY]) {
+        int rc = cli_outfile_commit(&summary);
+        if (rc != CLI_OK) {
+            if (v[CLI_O_SAVE]) remove(v[CLI_O_SAVE]);
+            return rc;
+        }
     }
     return CLI_OK;
 }
@@ -244,8 +242,8 @@ static int run_train(train_run *run) {
     const int root = run->dist.rank == 0;
     /* Refuse unusable output paths now rather than after a long run. */
     if (rc == CLI_OK && v[CLI_O_SAVE]) rc = cli_check_writable("--save", v[CLI_O_SAVE]);
-    if (rc == CLI_OK && v[CLI_O_SUMMARY]) rc = cli_check_writable("--summary", v[CLI_O_SUMMARY]);
-    if (rc == CLI_OK && v[CLI_O_LOG]) rc = cli_check_writable("--log", v[CLI_O_LOG]);
+    if (rc == CLI_OK && v[CLI_O_SUMMARY]) rc = cli_check_output("--summary", v[CLI_O_SUMMARY], 1);
+    if (rc == CLI_OK && v[CLI_O_LOG]) rc = cli_check_output("--log", v[CLI_O_LOG], 1);
     char dev_buf[32];
     const char *device = v[CLI_O_DISTRIBUTED]
                              ? cli_dist_device(&run->dist, v[CLI_O_DEVICE], dev_buf, sizeof dev_buf)
