@@ -145,9 +145,19 @@ void fuzz_check_host_data(gsgd_context *ctx, void *hp, void *tp, int real) {
         gsgdi_host_data_free(h);
         return;
     }
-    FUZZ_CHECK(h->n >= 1 && h->d >= 1 && h->y && (h->X != NULL) != (h->X8 != NULL));
+    FUZZ_CHECK(h->n >= 1 && h->d >= 1 && h->y && !h->X + !h->X8 + !h->indptr == 2);
     if (h->X)
         for (size_t i = 0; i < h->n * h->d; i++) FUZZ_CHECK(isfinite(h->X[i]));
+    if (h->indptr) { /* CSR: rows in order, columns in range, values finite (scipy's
+                        files may hold a row's columns unsorted) */
+        FUZZ_CHECK(h->indptr[0] == 0 && (size_t)h->indptr[h->n] == h->nnz);
+        for (size_t i = 0; i < h->n; i++) {
+            FUZZ_CHECK(h->indptr[i] <= h->indptr[i + 1]);
+            for (int64_t k = h->indptr[i]; k < h->indptr[i + 1]; k++)
+                FUZZ_CHECK(h->indices[k] >= 0 && (size_t)h->indices[k] < h->d &&
+                           isfinite(h->values[k]));
+        }
+    }
     const gsgdi_labels *l = h->meta.labels;
     if (!t->n) {
         FUZZ_CHECK(h->meta.no_targets && h->n_classes == 0 && !l);

@@ -26,9 +26,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     gsgd_status st = gsgdi_svmlight_parse(ctx, "fuzz.svm", text, len, &o, &h, &t);
     fuzz_check_failure(ctx, st);
     if (st != GSGD_STATUS_OK) {
-        FUZZ_CHECK(!h.X && !h.y && h.n == 0 && t.n == 0 && !t.num);
+        FUZZ_CHECK(!h.X && !h.indptr && !h.y && h.n == 0 && t.n == 0 && !t.num && !t.pool);
     } else {
-        FUZZ_CHECK(t.n == h.n && t.num && (!o.n_features || h.d == o.n_features));
+        /* Targets as numbers, or as texts once one label is not a number. */
+        FUZZ_CHECK(t.n == h.n && (t.num != NULL) != (t.pool != NULL) &&
+                   (!o.n_features || h.d == o.n_features));
         fuzz_check_host_data(ctx, &h, &t, real);
     }
     free(text);
