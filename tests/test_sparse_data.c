@@ -448,6 +448,45 @@ Test(sparse_data, softmax_learns_synth_sparse_with_defaults) {
     gsgd_dataset_free(te);
 }
 
+/* The automatic sparse rate follows the batch below the 64 it was measured
+ * at (GSGD_SPARSE_LR_REF_BATCH): a small set, whose planned batch
+ * MIN_EPOCH_STEPS caps, gets a proportionally smaller step. Found by
+ * scikit-learn's estimator checks: 40 sparse rows, batch 2, rate 8.2
+ * diverged at step 39. */
+Test(sparse_data, the_automatic_sparse_rate_scales_down_with_a_small_batch) {
+    gsgd_dataset *tr, *te;
+    cr_assert_eq(gsgd_dataset_load(ctx, "synth-sparse:50,200,3,5:seed=2", &tr, &te),
+                 GSGD_STATUS_OK);
+    gsgd_model *m;
+    gsgd_options *o;
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", 200, 3, 0, &m), GSGD_STATUS_OK);
+    gsgd_options_create(&o);
+    double lr[3];
+    const size_t batch[3] = {0, 2, 32}; /* planned (40 rows / 16 steps: 2), fixed 2, fixed 32 */
+    for (int k = 0; k < 3; k++) {
+        gsgd_set(o, GSGD_BATCH, (double)batch[k]);
+        gsgd_batch_plan *p;
+        cr_assert_eq(gsgd_plan(ctx, m, tr, o, &p), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+        if (k == 0) cr_assert_eq(gsgd_plan_batch(p), 2, "%s", gsgd_plan_reason(p));
+        lr[k] = gsgd_plan_lr(p);
+        gsgd_plan_free(p);
+    }
+    cr_expect_eq(lr[0], lr[1]);
+    cr_expect(fabs(lr[2] / lr[1] - 16.0) < 1e-9, "lr %g at batch 32, %g at 2", lr[2], lr[1]);
+    /* unit-norm rows: 30 x 32/64 */
+    cr_expect(fabs(lr[2] - 15.0) < 0.5, "lr %g at batch 32", lr[2]);
+    gsgd_trainer *t;
+    gsgd_train_result r;
+    gsgd_set(o, GSGD_BATCH, 0);
+    cr_assert_eq(gsgd_trainer_create(m, tr, o, &t), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_train(t, te, NULL, NULL, &r), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    gsgd_trainer_free(t);
+    gsgd_model_free(m);
+    gsgd_options_free(o);
+    gsgd_dataset_free(tr);
+    gsgd_dataset_free(te);
+}
+
 /* ---- the planner ------------------------------------------------------------ */
 
 /* bytes(B) counts the nonzeros of the B densest rows: the verified batch's

@@ -1,6 +1,7 @@
 /* Update rules from options: automatic values resolved, the rule's
  * scalars and the flat buffer's segments (host side is scalar only: the
  * update itself is the backend's one fused pass over the flat buffer). */
+#include <math.h>
 #include "optim/rule.h"
 
 #include "model/model.h"
@@ -82,13 +83,14 @@ double gsgdi_base_lr(const gsgd_options *o) {
     return r.v[GSGD_LR];
 }
 
-void gsgdi_sparse_auto_lr(gsgd_options *o, double mean_sq_norm) {
+void gsgdi_sparse_auto_lr(gsgd_options *o, double mean_sq_norm, size_t batch) {
     if (o->v[GSGD_LR] > 0.0 || !(mean_sq_norm > 0.0)) return;
     gsgd_options r;
     gsgdi_resolve_options(o, &r);
     const gsgd_optim k = (gsgd_optim)r.v[GSGD_OPTIMIZER];
     if (k != GSGD_OPTIM_SGD && k != GSGD_OPTIM_MOMENTUM && k != GSGD_OPTIM_NESTEROV) return;
-    double lr = GSGD_SPARSE_LR_NORM / mean_sq_norm;
+    const double small = fmin(1.0, (double)batch / GSGD_SPARSE_LR_REF_BATCH);
+    double lr = small * GSGD_SPARSE_LR_NORM / mean_sq_norm;
     if (k != GSGD_OPTIM_SGD) lr *= 1.0 - r.v[GSGD_MOMENTUM];
-    o->v[GSGD_LR] = lr < 0.1 ? 0.1 : lr > 100.0 ? 100.0 : lr;
+    o->v[GSGD_LR] = fmin(fmax(lr, 0.1 * small), 100.0);
 }

@@ -286,11 +286,10 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
     /* Sparse rows resolve the automatic rate from their norms first: the
      * trainer and the plan keep the rate they run with. */
     gsgd_options sparse_opts;
+    double sparse_sq = 0.0;                 /* > 0: the rate is set once the batch is known */
     if (data->sparse && m->n_layers == 1) { /* an MLP's later layers see other scales */
-        double sq;
-        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, m->inv_std, &sq));
+        GSGD_FORWARD_IF_ERROR(gsgdi_dataset_mean_sq_norm(data, m->inv_std, &sparse_sq));
         sparse_opts = *o;
-        gsgdi_sparse_auto_lr(&sparse_opts, sq);
         o = &sparse_opts;
     }
     gsgd_batch_plan *p = calloc(1, sizeof *p);
@@ -309,6 +308,7 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
          * a trainer, allocated as it is. */
         planned = fixed_batch; /* explain() says when it was clamped */
         p->batch = fixed_batch < data->n ? fixed_batch : data->n;
+        if (sparse_sq > 0.0) gsgdi_sparse_auto_lr(&sparse_opts, sparse_sq, p->batch);
         p->why = GSGD_WHY_FIXED;
         p->max_fit =
             p->mm.per_sample || p->mm.per_nnz ? gsgdi_mem_model_fit(&p->mm, p->budget.budget) : 0;
@@ -346,6 +346,9 @@ gsgd_status gsgdi_plan_run(gsgd_model *m, const gsgd_dataset *data, const gsgd_o
         capped = planned;
         gsgdi_plan_min_steps(data->n, (size_t)o->v[GSGD_MIN_EPOCH_STEPS], &planned, &p->why);
         p->batch = planned;
+        /* The planned batch's rate (a smaller one after an allocation
+         * failure or the fastest policy's choice keeps it). */
+        if (sparse_sq > 0.0) gsgdi_sparse_auto_lr(&sparse_opts, sparse_sq, planned);
         const int fastest = (int)o->v[GSGD_BATCH_POLICY] == GSGD_BATCH_FASTEST;
         st = verify(&v, planned, keep || fastest ? &tr : NULL);
         if (st == GSGD_STATUS_OUT_OF_MEMORY || st == GSGD_STATUS_DEVICE_OUT_OF_MEMORY) {
