@@ -17,6 +17,7 @@
 #include "data/dataset.h"
 #include "model/model.h"
 #include "core/rng.h"
+#include "ref_loss.h"
 
 enum { B = 7, D = 5 };
 
@@ -46,53 +47,6 @@ static void make_problem(problem *pb, const char *spec, int n_classes, uint64_t 
 static void free_problem(problem *pb) {
     gsgd_model_free(pb->m);
     gsgd_context_free(pb->ctx);
-}
-
-/* Mean loss over the batch in double, written directly from the
- * definitions in backend.h, independent of the library's code path. */
-static double ref_loss(const gsgd_model *m, const double *p, const float *X, const float *y) {
-    double total = 0.0;
-    for (int i = 0; i < B; i++) {
-        double a[64], z[64];
-        size_t width = D;
-        for (size_t j = 0; j < D; j++) a[j] = X[i * D + j];
-        for (int l = 0; l < m->n_layers; l++) {
-            const gsgdi_layer *L = &m->layers[l];
-            for (size_t o = 0; o < L->out; o++) {
-                double s = p[L->b_off + o];
-                for (size_t k = 0; k < L->in; k++) s += a[k] * p[L->w_off + k * L->out + o];
-                z[o] = (l < m->n_layers - 1 && s < 0.0) ? 0.0 : s;
-            }
-            width = L->out;
-            memcpy(a, z, width * sizeof(double));
-        }
-        size_t K = width, t = (size_t)y[i];
-        double loss = 0.0;
-        switch (m->loss) {
-        case GSGD_LOSS_SOFTMAX_CE: {
-            double mx = a[0], s = 0.0;
-            for (size_t k = 1; k < K; k++) mx = fmax(mx, a[k]);
-            for (size_t k = 0; k < K; k++) s += exp(a[k] - mx);
-            loss = log(s) + mx - a[t];
-            break;
-        }
-        case GSGD_LOSS_LOGISTIC:
-            loss = log1p(exp(a[0])) - y[i] * a[0];
-            break;
-        case GSGD_LOSS_SQUARED:
-            for (size_t k = 0; k < K; k++) {
-                double target = K == 1 ? y[i] : (k == t ? 1.0 : 0.0);
-                loss += 0.5 * (a[k] - target) * (a[k] - target);
-            }
-            break;
-        case GSGD_LOSS_HINGE:
-            for (size_t k = 0; k < K; k++)
-                if (k != t) loss += fmax(0.0, a[k] - a[t] + 1.0);
-            break;
-        }
-        total += loss;
-    }
-    return total / B;
 }
 
 static void check_gradient(const char *spec, int n_classes) {
@@ -131,9 +85,9 @@ static void check_gradient(const char *spec, int n_classes) {
         for (size_t i = 0; i < m->n_params; i++) {
             double keep = p[i];
             p[i] = keep + h;
-            double up = ref_loss(m, p, pb.X, pb.y);
+            double up = tu_ref_loss(m, p, pb.X, pb.y, B, D);
             p[i] = keep - h;
-            double down = ref_loss(m, p, pb.X, pb.y);
+            double down = tu_ref_loss(m, p, pb.X, pb.y, B, D);
             p[i] = keep;
             double fd = (up - down) / (2 * h);
             cr_expect(fabs(grads[i] - fd) <= tol,
@@ -143,7 +97,7 @@ static void check_gradient(const char *spec, int n_classes) {
         /* The loss the backend accumulated is the same mean loss. */
         double acc[2];
         memcpy(acc, sb.acc, sizeof acc);
-        double ref = ref_loss(m, p, pb.X, pb.y);
+        double ref = tu_ref_loss(m, p, pb.X, pb.y, B, D);
         cr_expect(fabs(acc[0] / B - ref) <= gamma * 10.0 * fmax(1.0, fabs(ref)),
                   "%s: loss %.9g, reference %.9g", spec, acc[0] / B, ref);
         free(grads);

@@ -16,6 +16,7 @@
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "model/model.h"
+#include "ref_loss.h"
 
 enum { B = 9, D = 12 };
 
@@ -65,52 +66,6 @@ static void free_problem(problem *pb) {
     gsgd_dataset_free(pb->dense);
     gsgd_model_free(pb->m);
     gsgd_context_free(pb->ctx);
-}
-
-/* The mean loss in double from backend.h's definitions (test_model.c's). */
-static double ref_loss(const gsgd_model *m, const double *p, const float *X, const float *y) {
-    double total = 0.0;
-    for (int i = 0; i < B; i++) {
-        double a[64], z[64];
-        size_t width = D;
-        for (size_t j = 0; j < D; j++) a[j] = X[i * D + j];
-        for (int l = 0; l < m->n_layers; l++) {
-            const gsgdi_layer *L = &m->layers[l];
-            for (size_t o = 0; o < L->out; o++) {
-                double s = p[L->b_off + o];
-                for (size_t k = 0; k < L->in; k++) s += a[k] * p[L->w_off + k * L->out + o];
-                z[o] = (l < m->n_layers - 1 && s < 0.0) ? 0.0 : s;
-            }
-            width = L->out;
-            memcpy(a, z, width * sizeof(double));
-        }
-        size_t K = width, t = (size_t)y[i];
-        double loss = 0.0;
-        switch (m->loss) {
-        case GSGD_LOSS_SOFTMAX_CE: {
-            double mx = a[0], s = 0.0;
-            for (size_t k = 1; k < K; k++) mx = fmax(mx, a[k]);
-            for (size_t k = 0; k < K; k++) s += exp(a[k] - mx);
-            loss = log(s) + mx - a[t];
-            break;
-        }
-        case GSGD_LOSS_LOGISTIC:
-            loss = log1p(exp(a[0])) - y[i] * a[0];
-            break;
-        case GSGD_LOSS_SQUARED:
-            for (size_t k = 0; k < K; k++) {
-                double target = K == 1 ? y[i] : (k == t ? 1.0 : 0.0);
-                loss += 0.5 * (a[k] - target) * (a[k] - target);
-            }
-            break;
-        case GSGD_LOSS_HINGE:
-            for (size_t k = 0; k < K; k++)
-                if (k != t) loss += fmax(0.0, a[k] - a[t] + 1.0);
-            break;
-        }
-        total += loss;
-    }
-    return total / B;
 }
 
 /* The sparse step's gradient (gather, group, forward, backward, the compact
@@ -175,16 +130,16 @@ static void check(const char *spec, int n_classes) {
                       spec, (unsigned long long)seed, i, gs[i], gd[i]);
             const double keep = p[i];
             p[i] = keep + h;
-            const double up = ref_loss(m, p, pb.X, pb.y);
+            const double up = tu_ref_loss(m, p, pb.X, pb.y, B, D);
             p[i] = keep - h;
-            const double down = ref_loss(m, p, pb.X, pb.y);
+            const double down = tu_ref_loss(m, p, pb.X, pb.y, B, D);
             p[i] = keep;
             const double fd = (up - down) / (2 * h);
             cr_expect(fabs(gs[i] - fd) <= tol,
                       "%s seed %llu: sparse d/dp[%zu] %.9g, finite difference %.9g (tol %.3g)",
                       spec, (unsigned long long)seed, i, gs[i], fd, tol);
         }
-        const double ref = ref_loss(m, p, pb.X, pb.y);
+        const double ref = tu_ref_loss(m, p, pb.X, pb.y, B, D);
         cr_expect(fabs(ls / B - ref) <= gamma * 10.0 * fmax(1.0, fabs(ref)),
                   "%s: sparse loss %.9g, reference %.9g", spec, ls / B, ref);
         cr_expect(fabs(ls - ld) <= 2 * gamma * 10.0 * fmax(1.0, fabs(ld)),
