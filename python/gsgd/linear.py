@@ -152,6 +152,15 @@ def _affine(est):
     return W.astype(np.float32), f0.astype(np.float32)
 
 
+def _regression_targets(y):
+    """y as the library's float32 targets, on the device where it is."""
+    from ._arrays import is_device_array
+    if is_device_array(y):
+        from ._classifier import _as_f32
+        return _as_f32(y)
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
 class SGDRegressor(RegressorMixin, GsgdEstimator):
     __doc__ = """Linear regression trained by gsgd on the squared loss
     (scikit-learn's SGDRegressor conventions; loss="squared_error" only).
@@ -195,11 +204,7 @@ class SGDRegressor(RegressorMixin, GsgdEstimator):
         return "linear"
 
     def _targets(self, y):
-        from ._arrays import is_device_array
-        if is_device_array(y):
-            from ._classifier import _as_f32
-            return _as_f32(y)
-        return np.ascontiguousarray(y, dtype=np.float32)
+        return _regression_targets(y)
 
     def fit(self, X, y, resume_from=None):
         """Trains a new model for up to `epochs` epochs; resume_from
