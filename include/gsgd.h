@@ -1373,6 +1373,27 @@ GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
  * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_resume_new_data(gsgd_trainer *tr, const char *path);
 
+/* Goes on training tr on other data without a checkpoint, as
+ * scikit-learn's partial_fit goes on from its last call: the next
+ * gsgd_train (or gsgd_train_epoch) draws from train, with the model, the
+ * optimizer state (momentum, Adam's moments), the average, the step and
+ * epoch counts and the rate's schedule where tr left them, and its EPOCHS
+ * counts the epochs on top. As after gsgd_trainer_resume_new_data (which
+ * does the same through a file), the next epoch starts fresh over the new
+ * rows, and early stopping forgets its best value. The batch is the one tr
+ * was planned with, clamped to train's rows; the buffers that depend on the
+ * rows are made anew (the memory plan is not redone). train must have the
+ * model's features and classes (and its label map, when both have one),
+ * and outlive tr; the previous dataset may be freed once this returns.
+ * Two trainers taking the same steps end bit for bit equal whether the
+ * second went through gsgd_trainer_set_data or a checkpoint and
+ * gsgd_trainer_resume_new_data. tr is unchanged on error. Returns OK;
+ * INVALID_ARGUMENT (NULL tr or train; train of another context or empty;
+ * tr holds out a VALIDATION_FRACTION of its first data); SHAPE_MISMATCH
+ * (features, classes or label map differ); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_trainer_set_data(gsgd_trainer *tr, const gsgd_dataset *train);
+
 /* Sets opts to the options of the run a checkpoint saved, BATCH to the
  * batch it used: what gsgd_trainer_create needs before
  * gsgd_trainer_resume. *epochs_done receives the epochs it completed and

@@ -817,6 +817,11 @@ module gsgd
       type(c_ptr), value :: tr
       character(kind=c_char), intent(in) :: path(*)
     end function
+    integer(c_int) function gsgd_trainer_set_data(tr, train) &
+        bind(C, name="gsgd_trainer_set_data")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: tr, train
+    end function
     integer(c_int) function gsgd_checkpoint_options(ctx, path, opts, epochs_done, epoch_step) &
         bind(C, name="gsgd_checkpoint_options")
       import :: c_ptr, c_int, c_char, c_size_t
