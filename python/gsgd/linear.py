@@ -53,7 +53,9 @@ _COMMON_DOC = """
 
     Fitted attributes: n_features_in_, n_iter_ (epochs run), t_ (steps),
     batch_size_ (the batch used), loss_ (the last epoch's training loss),
-    history_ (one dict per epoch), device_ ("cpu" or "cuda").
+    stop_reason_ (why the last fit or partial_fit ended: "epochs",
+    "no_improvement", "converged", "max_epochs", "target", "lr_floor" or
+    "callback"), history_ (one dict per epoch), device_ ("cpu" or "cuda").
 """
 
 
@@ -214,8 +216,9 @@ class SGDRegressor(RegressorMixin, GsgdEstimator):
                            resume_from=resume_from)
 
     def partial_fit(self, X, y):
-        """One epoch over X and y, keeping the model of earlier calls (the
-        optimizer's state and schedule start again at each call)."""
+        """One epoch over X and y, going on from earlier calls: the model,
+        the optimizer's state, the step count and the schedule carry over
+        (see SGDClassifier.partial_fit)."""
         first = not hasattr(self, "_model_")
         X, y = self._check_Xy(X, y, reset=first)
         return self._train(X, self._targets(y), 0, partial=True, first=first)
