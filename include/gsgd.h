@@ -569,6 +569,18 @@ GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t
  * differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE
  * (CUDA). */
 GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
+/* The model's standardiser, if it has one (*has = 1; 0 without, and then
+ * nothing is written): every forward pass reads feature j as
+ * (x_j - mean[j]) * inv_std[j]. mean and inv_std (each may be NULL)
+ * receive n_features floats in host memory, the caller's. So a model
+ * without hidden layers is affine in the raw features, with weights
+ * W[j][k] * inv_std[j] and biases b[k] - sum_j mean[j] * inv_std[j] *
+ * W[j][k]: the coefficients scikit-learn's coef_ holds. A sparse model's
+ * standardiser scales only (mean all 0); a feature without spread has
+ * inv_std 1. Returns OK; INVALID_ARGUMENT (NULL model); DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_model_standardizer(const gsgd_model *model, float *mean, float *inv_std,
+                                             int *has);
 
 /* Writes n_out = n rows of predictions for n x d host features X into host
  * array out: for regression the predicted value; for classes the predicted

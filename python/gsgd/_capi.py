@@ -165,6 +165,7 @@ _proto("gsgd_model_create", _S, P, c_char_p, c_size_t, c_int, c_uint64, POINTER(
 _proto("gsgd_model_free", None, P)
 _proto("gsgd_model_params", _S, P, POINTER(P), POINTER(c_size_t), POINTER(c_size_t))
 _proto("gsgd_model_fit_standardizer", _S, P, P)
+_proto("gsgd_model_standardizer", _S, P, P, P, P)
 _proto("gsgd_predict", _S, P, P, c_size_t, P)
 _proto("gsgd_decision_function", _S, P, P, c_size_t, P)
 _proto("gsgd_predict_proba", _S, P, P, c_size_t, P)

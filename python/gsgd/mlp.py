@@ -37,6 +37,11 @@ class _MLP:
             W.append(p[off:off + a * c].reshape(a, c).copy())
             b.append(p[boff:boff + c].copy())
             off, boff = off + a * c, boff + c
+        # The first layer on the raw input: the model's standardiser folded
+        # in (exact: it is affine before the first ReLU).
+        from .linear import _fold
+        w0, b[0] = _fold(self._model_, W[0].T, b[0])
+        W[0] = np.ascontiguousarray(w0.T)
         return W, b
 
     @property
@@ -61,8 +66,9 @@ class _MLP:
 _MLP_DOC = """
     hidden_layer_sizes : widths of the hidden layers, e.g. (256, 128).
     """
-_LAYERS_DOC = """    coefs_, intercepts_ : per layer, weights (in x out) and biases; the first
-        layer's in the standardised units when the model standardises.
+_LAYERS_DOC = """    coefs_, intercepts_ : per layer, weights (in x out) and biases, on the
+        raw input: a standardiser's mean and 1/std are folded into the first
+        layer's, so the usual forward pass over them is predict's.
     n_layers_, n_outputs_ : as scikit-learn's MLPs.
     """
 
