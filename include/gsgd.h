@@ -569,6 +569,18 @@ GSGD_API gsgd_status gsgd_model_params(gsgd_model *model, float **params, size_t
  * differ); OUT_OF_MEMORY; DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE
  * (CUDA). */
 GSGD_API gsgd_status gsgd_model_fit_standardizer(gsgd_model *model, const gsgd_dataset *ds);
+/* The model's standardiser, if it has one (*has = 1; 0 without, and then
+ * nothing is written): every forward pass reads feature j as
+ * (x_j - mean[j]) * inv_std[j]. mean and inv_std (each may be NULL)
+ * receive n_features floats in host memory, the caller's. So a model
+ * without hidden layers is affine in the raw features, with weights
+ * W[j][k] * inv_std[j] and biases b[k] - sum_j mean[j] * inv_std[j] *
+ * W[j][k]: the coefficients scikit-learn's coef_ holds. A sparse model's
+ * standardiser scales only (mean all 0); a feature without spread has
+ * inv_std 1. Returns OK; INVALID_ARGUMENT (NULL model); DEVICE_ERROR,
+ * NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_model_standardizer(const gsgd_model *model, float *mean, float *inv_std,
+                                             int *has);
 
 /* Writes n_out = n rows of predictions for n x d host features X into host
  * array out: for regression the predicted value; for classes the predicted
@@ -1372,6 +1384,27 @@ GSGD_API gsgd_status gsgd_trainer_resume(gsgd_trainer *tr, const char *path);
  * spec, features, classes or label map differ, naming them); OUT_OF_MEMORY;
  * DEVICE_ERROR, NO_DEVICE (CUDA). */
 GSGD_API gsgd_status gsgd_trainer_resume_new_data(gsgd_trainer *tr, const char *path);
+
+/* Goes on training tr on other data without a checkpoint, as
+ * scikit-learn's partial_fit goes on from its last call: the next
+ * gsgd_train (or gsgd_train_epoch) draws from train, with the model, the
+ * optimizer state (momentum, Adam's moments), the average, the step and
+ * epoch counts and the rate's schedule where tr left them, and its EPOCHS
+ * counts the epochs on top. As after gsgd_trainer_resume_new_data (which
+ * does the same through a file), the next epoch starts fresh over the new
+ * rows, and early stopping forgets its best value. The batch is the one tr
+ * was planned with, clamped to train's rows; the buffers that depend on the
+ * rows are made anew (the memory plan is not redone). train must have the
+ * model's features and classes (and its label map, when both have one),
+ * and outlive tr; the previous dataset may be freed once this returns.
+ * Two trainers taking the same steps end bit for bit equal whether the
+ * second went through gsgd_trainer_set_data or a checkpoint and
+ * gsgd_trainer_resume_new_data. tr is unchanged on error. Returns OK;
+ * INVALID_ARGUMENT (NULL tr or train; train of another context or empty;
+ * tr holds out a VALIDATION_FRACTION of its first data); SHAPE_MISMATCH
+ * (features, classes or label map differ); OUT_OF_MEMORY;
+ * DEVICE_OUT_OF_MEMORY; DEVICE_ERROR, NO_DEVICE (CUDA). */
+GSGD_API gsgd_status gsgd_trainer_set_data(gsgd_trainer *tr, const gsgd_dataset *train);
 
 /* Sets opts to the options of the run a checkpoint saved, BATCH to the
  * batch it used: what gsgd_trainer_create needs before

@@ -191,3 +191,67 @@ Test(standardize, auto_leaves_unit_scale_features_alone_and_on_off_do_as_told) {
     gsgd_dataset_free(tr_ds);
     gsgd_dataset_free(te_ds);
 }
+
+/* gsgd_model_standardizer gives the statistics the forward pass applies:
+ * the column means and 1/std of the data (checked in double here), and
+ * folded into a linear model's weights and bias they give its decision
+ * function on raw rows, to float rounding. */
+Test(standardize, the_getter_gives_what_the_forward_pass_applies) {
+    static float X[N * D], y[N], mean[D], inv[D], scores[N];
+    spread_data(X, y);
+    for (int i = 0; i < N; i++) y[i] = X[i * D] - 0.01f * X[i * D + 1]; /* a regression */
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_dataset_from_host(ctx, X, y, N, D, 0, &ds), GSGD_STATUS_OK);
+    gsgd_model *m;
+    cr_assert_eq(gsgd_model_create(ctx, "linear", D, 0, 3, &m), GSGD_STATUS_OK);
+    int has = -1;
+    mean[0] = 42.0f;
+    cr_assert_eq(gsgd_model_standardizer(m, mean, inv, &has), GSGD_STATUS_OK);
+    cr_expect_eq(has, 0);
+    cr_expect_eq(mean[0], 42.0f, "nothing written without a standardiser");
+    cr_expect_eq(gsgd_model_standardizer(NULL, mean, inv, &has), GSGD_STATUS_INVALID_ARGUMENT);
+
+    cr_assert_eq(gsgd_model_fit_standardizer(m, ds), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_standardizer(m, mean, inv, &has), GSGD_STATUS_OK);
+    cr_expect_eq(has, 1);
+    cr_expect_eq(gsgd_model_standardizer(m, NULL, NULL, NULL), GSGD_STATUS_OK);
+    for (int j = 0; j < D; j++) {
+        double s = 0, ss = 0;
+        for (int i = 0; i < N; i++) s += X[i * D + j];
+        const double mu = s / N;
+        for (int i = 0; i < N; i++) ss += (X[i * D + j] - mu) * (X[i * D + j] - mu);
+        const double sd = sqrt(ss / N);
+        cr_expect(fabs(mean[j] - mu) <= 1e-5 * (fabs(mu) + sd), "mean %d: %g vs %g", j, mean[j],
+                  mu);
+        cr_expect(fabs(inv[j] * sd - 1.0) < 1e-5, "1/std %d: %g vs 1/%g", j, inv[j], sd);
+    }
+
+    /* Trained, then folded: coef_j = w_j / std_j, intercept b - coef . mean. */
+    gsgd_options *o;
+    cr_assert_eq(gsgd_options_create(&o), GSGD_STATUS_OK);
+    gsgd_set(o, GSGD_EPOCHS, 3);
+    gsgd_trainer *tr;
+    cr_assert_eq(gsgd_trainer_create(m, ds, o, &tr), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_train(tr, NULL, NULL, NULL, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    gsgd_trainer_free(tr);
+    cr_assert_eq(gsgd_decision_function(m, X, N, scores), GSGD_STATUS_OK);
+    double coef[D], b = m->params[D]; /* weights [0, D), then the bias */
+    for (int j = 0; j < D; j++) {
+        coef[j] = (double)m->params[j] * inv[j];
+        b -= coef[j] * mean[j];
+    }
+    for (int i = 0; i < N; i++) {
+        double f = b, mag = fabs(b);
+        for (int j = 0; j < D; j++) {
+            f += coef[j] * X[i * D + j];
+            mag += fabs(coef[j] * X[i * D + j]) + fabs(coef[j] * mean[j]);
+        }
+        /* float32 rounding of the forward pass, relative to the terms' size */
+        cr_expect(fabs(f - scores[i]) <= 1e-5 * mag, "row %d: folded %g, model %g", i, f,
+                  scores[i]);
+    }
+    gsgd_options_free(o);
+    gsgd_model_free(m);
+    gsgd_dataset_free(ds);
+}

@@ -519,6 +519,14 @@ module gsgd
       import :: c_ptr, c_int
       type(c_ptr), value :: model, ds
     end function
+    ! The standardiser's mean and 1/std (n_features each), has = 0 without one.
+    integer(c_int) function gsgd_model_standardizer(model, mean, inv_std, has) &
+        bind(C, name="gsgd_model_standardizer")
+      import :: c_ptr, c_int, c_float
+      type(c_ptr), value :: model
+      real(c_float), intent(out) :: mean(*), inv_std(*)
+      integer(c_int), intent(out) :: has
+    end function
     ! STANDARDIZE of opts applied to model for ds, as gsgd_trainer_create does.
     integer(c_int) function gsgd_model_standardize(model, ds, opts, standardized, scale_ratio) &
         bind(C, name="gsgd_model_standardize")
@@ -816,6 +824,11 @@ module gsgd
       import :: c_ptr, c_int, c_char
       type(c_ptr), value :: tr
       character(kind=c_char), intent(in) :: path(*)
+    end function
+    integer(c_int) function gsgd_trainer_set_data(tr, train) &
+        bind(C, name="gsgd_trainer_set_data")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: tr, train
     end function
     integer(c_int) function gsgd_checkpoint_options(ctx, path, opts, epochs_done, epoch_step) &
         bind(C, name="gsgd_checkpoint_options")

@@ -8,7 +8,7 @@ Fortran interfaces use): every kernel and fix serves all of them.
     clf.predict(X_test)
 
 Estimators with scikit-learn's conventions: SGDClassifier, SGDRegressor,
-MLPClassifier. Lower level: Context, Dataset, Model, Options, Trainer,
+MLPClassifier, MLPRegressor. Lower level: Context, Dataset, Model, Options, Trainer,
 Optimizer (gsgd's fused update on your own buffers), plan(), bench().
 Errors raise GsgdError subclasses that are also ValueError, MemoryError,
 OSError or RuntimeError; the library's log goes to logging.getLogger("gsgd").
@@ -20,11 +20,12 @@ from ._core import Context, Dataset, Model, Options
 from ._train import Optimizer, Trainer, checkpoint_options
 from .linear import SGDClassifier, SGDRegressor
 from .lowlevel import bench, info, load_fashion_mnist, plan
-from .mlp import MLPClassifier
+from .mlp import MLPClassifier, MLPRegressor
 
 __version__ = _lib.gsgd_version_string().decode()
 
-__all__ = ["SGDClassifier", "SGDRegressor", "MLPClassifier", "Context", "Dataset", "Model",
+__all__ = ["SGDClassifier", "SGDRegressor", "MLPClassifier", "MLPRegressor",
+           "Context", "Dataset", "Model",
            "Options", "Trainer", "Optimizer", "checkpoint_options", "plan", "bench", "info",
            "load_fashion_mnist", "GsgdError", "GsgdValueError", "GsgdMemoryError",
            "GsgdOSError", "GsgdRuntimeError", "__version__"]

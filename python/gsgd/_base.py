@@ -182,9 +182,16 @@ class GsgdEstimator(BaseEstimator):
         return on_progress
 
     def _train(self, X, targets, n_classes, *, partial, first, resume_from=None):
-        seed = self._seed() if first else self._seed_ + self._calls_
+        seed = self._seed() if first else self._seed_ + self._calls_  # a new trainer only
         epochs = 1 if partial else self._epochs()
-        if resume_from is not None:
+        # partial_fit goes on with the trainer of its last call (optimizer
+        # state, step count, schedule); fit starts a run of its own.
+        tr = getattr(self, "_trainer_", None) if (partial and not first) else None
+        self._trainer_ = None
+        if tr is not None:
+            model = tr.model
+            ctx = model.ctx
+        elif resume_from is not None:
             opts, _, _ = checkpoint_options(resume_from)
             opts["epochs"] = epochs
             ctx = Context(self.device)
@@ -208,8 +215,12 @@ class GsgdEstimator(BaseEstimator):
         if first:
             self.history_ = []
             self._seed_, self._calls_, self.t_ = seed, 0, 0
-        box = [None]
-        box[0] = tr = Trainer(model, ds, opts)
+        reused = tr is not None
+        if reused:
+            tr.set_data(ds)
+        else:
+            tr = Trainer(model, ds, opts)
+        box = [tr]
         if resume_from is not None:
             tr.resume(resume_from)
         # A resumed trainer counts on from the checkpoint's epochs itself.
@@ -218,15 +229,32 @@ class GsgdEstimator(BaseEstimator):
         if self.checkpoint:
             tr.save(self.checkpoint)
         self.batch_size_ = tr.plan()["batch"]
-        del box[0], tr, ds  # free the trainer, then the dataset (it reads X)
+        if partial and result["steps"] is not None:
+            # Kept for the next call; it reads X (zero copy) until then. A
+            # run the callback stopped mid-epoch is not: its count is unknown.
+            self._trainer_ = tr
+        del box[0], tr, ds  # else free the trainer, then the dataset (it reads X)
         self._model_ = model
         self.device_ = ctx.device
         self._calls_ += 1
         self.n_iter_ = (self.n_iter_ + result["epochs"]) if (partial and not first) else \
             result["epochs"]
-        self.t_ += result["steps"] or 0
+        if result["steps"] is not None:
+            # gsgd_train reports the trainer's steps so far: a kept one's
+            # include its earlier calls'.
+            self.t_ += result["steps"] - (self._trainer_steps_ if reused else 0)
+            self._trainer_steps_ = result["steps"]
         self.loss_ = result["train_loss"]
+        self.stop_reason_ = "callback" if result["stopped_by_callback"] else \
+            result["stop_reason"]
         return self
+
+    def __getstate__(self):
+        # A partial_fit's trainer holds device buffers and the last rows:
+        # not pickled; partial_fit after unpickling starts a new one.
+        state = dict(super().__getstate__())
+        state.pop("_trainer_", None)
+        return state
 
     # --- outputs ---------------------------------------------------------------
     def _raw(self, X):

@@ -66,10 +66,11 @@ class GsgdClassifier(ClassifierMixin, GsgdEstimator):
                            resume_from=resume_from)
 
     def partial_fit(self, X, y, classes=None):
-        """One epoch over X and y, keeping the model of earlier calls. The
-        first call needs `classes` (every label there will be). The
-        optimizer's state and the schedule start again at each call: the
-        C library binds a trainer to its dataset."""
+        """One epoch over X and y, going on from earlier calls: the model,
+        the optimizer's state (momentum, Adam's moments), the step count
+        and the schedule carry over (gsgd_trainer_set_data). The first call
+        needs `classes` (every label there will be). After fit or
+        unpickling, the first partial_fit starts a new optimizer."""
         first = not hasattr(self, "_model_")
         X, y = self._check_Xy(X, y, reset=first)
         if first:

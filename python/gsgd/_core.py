@@ -439,6 +439,17 @@ class Model(Handle):
     def fit_standardizer(self, ds):
         check(lib.gsgd_model_fit_standardizer(self._ptr, ds.ptr), self.ctx.ptr)
 
+    def standardizer(self):
+        """(mean, inv_std), float32 arrays of n_features, when the model
+        standardises its input (feature j read as (x_j - mean[j]) *
+        inv_std[j]); None when it does not (gsgd_model_standardizer)."""
+        d = self.shape[1]
+        mean, inv = np.empty(d, np.float32), np.empty(d, np.float32)
+        has = c_int()
+        check(lib.gsgd_model_standardizer(self._ptr, c_void_p(mean.ctypes.data),
+                                          c_void_p(inv.ctypes.data), byref(has)), self.ctx.ptr)
+        return (mean, inv) if has.value else None
+
     def _rows_sparse(self, fn, X, cols):
         """fn's dataset form over scipy.sparse rows: the rows stay CSR."""
         n = X.shape[0]

@@ -130,6 +130,23 @@ class Trainer(Handle):
         """Restores a checkpoint: the next train continues it bit for bit."""
         check(lib.gsgd_trainer_resume(self._ptr, os.fsencode(path)), self.ctx.ptr)
 
+    def resume_new_data(self, path):
+        """Takes a checkpoint's run onto this trainer's (other) data
+        (gsgd_trainer_resume_new_data): parameters, optimizer state and
+        counters go on; the next epoch starts fresh over these rows."""
+        check(lib.gsgd_trainer_resume_new_data(self._ptr, os.fsencode(path)), self.ctx.ptr)
+
+    def set_data(self, dataset):
+        """Goes on over another dataset (gsgd_trainer_set_data): the next
+        train draws from it, with the optimizer state, step and epoch counts
+        where this trainer left them. The previous dataset is let go."""
+        check(lib.gsgd_trainer_set_data(self._ptr, dataset.ptr), self.ctx.ptr)
+        old = self.dataset
+        dataset._users += 1
+        self._deps = tuple(dataset if d is old else d for d in self._deps)
+        self.dataset = dataset
+        old._release()
+
 
 
 def checkpoint_options(path):

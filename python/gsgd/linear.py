@@ -53,7 +53,9 @@ _COMMON_DOC = """
 
     Fitted attributes: n_features_in_, n_iter_ (epochs run), t_ (steps),
     batch_size_ (the batch used), loss_ (the last epoch's training loss),
-    history_ (one dict per epoch), device_ ("cpu" or "cuda").
+    stop_reason_ (why the last fit or partial_fit ended: "epochs",
+    "no_improvement", "converged", "max_epochs", "target", "lr_floor" or
+    "callback"), history_ (one dict per epoch), device_ ("cpu" or "cuda").
 """
 
 
@@ -65,7 +67,9 @@ class SGDClassifier(GsgdClassifier):
         regression for two classes, softmax for more; gives predict_proba) or
         "squared_error" (least squares on one-hot targets; "squared" too).
     """ + _COMMON_DOC + """    coef_, intercept_ : (1, d) and (1,) for two classes, (K, d) and (K,)
-        for more, in the units of the input (standardize folded in).
+        for more, on the raw input: the model's standardiser (mean, 1/std)
+        folded in, so X @ coef_.T + intercept_ is decision_function(X) to
+        float rounding.
     """
 
     def __init__(self, loss="hinge", *, optimizer="sgd", lr=None, momentum=None,
@@ -132,24 +136,37 @@ class SGDClassifier(GsgdClassifier):
 
 
 def _affine(est):
-    """(W as (outputs, d), b) of a one-layer model in the input's units.
-    Without a standardiser they are the parameters themselves; with one
-    (whose statistics the C API does not expose) they are read off the
-    model's outputs: b = f(0), W[:, j] = f(e_j) - f(0), exact up to float
-    rounding of f."""
+    """(W as (outputs, d), b) of a one-layer model in the input's units: the
+    parameters, with the model's standardiser (if any) folded in. The model
+    reads feature j as (x_j - mean_j) * inv_std_j, so on raw x its weights
+    are W_kj * inv_std_j and its biases b_k - sum_j W_kj * inv_std_j * mean_j
+    (in float64, then float32: X @ coef_.T + intercept_ is the decision
+    function to float rounding)."""
     p, n_decay = est._flat_params
     d = est.n_features_in_
     k = n_decay // d
-    if not est.standardize:
-        return p[:n_decay].reshape(d, k).T.copy(), p[n_decay:].copy()
-    f0 = est._model_.decision_function(np.zeros((1, d), np.float32), k)[0].astype(np.float64)
-    W = np.empty((k, d))
-    for j0 in range(0, d, 1024):  # the identity a block of rows at a time
-        j1 = min(d, j0 + 1024)
-        E = np.zeros((j1 - j0, d), np.float32)
-        E[np.arange(j1 - j0), np.arange(j0, j1)] = 1.0
-        W[:, j0:j1] = (est._model_.decision_function(E, k) - f0).T
-    return W.astype(np.float32), f0.astype(np.float32)
+    W, b = p[:n_decay].reshape(d, k).T, p[n_decay:]
+    return _fold(est._model_, W, b)
+
+
+def _fold(model, W, b):
+    """Weights W (outputs, d) and biases b of a first layer that reads
+    standardised features, as they act on the raw ones."""
+    std = model.standardizer()
+    if std is None:
+        return W.copy(), b.copy()
+    mean, inv = (a.astype(np.float64) for a in std)
+    coef = W.astype(np.float64) * inv[None, :]
+    return coef.astype(np.float32), (b.astype(np.float64) - coef @ mean).astype(np.float32)
+
+
+def _regression_targets(y):
+    """y as the library's float32 targets, on the device where it is."""
+    from ._arrays import is_device_array
+    if is_device_array(y):
+        from ._classifier import _as_f32
+        return _as_f32(y)
+    return np.ascontiguousarray(y, dtype=np.float32)
 
 
 class SGDRegressor(RegressorMixin, GsgdEstimator):
@@ -160,7 +177,8 @@ class SGDRegressor(RegressorMixin, GsgdEstimator):
     diverges on unscaled features (its gradient grows with |x|^2; the
     classifiers' losses have bounded gradients), and scikit-learn's own
     advice is to scale the input of SGD.
-    """ + _COMMON_DOC + """    coef_, intercept_ : (d,) and (1,), in the units of the input.
+    """ + _COMMON_DOC + """    coef_, intercept_ : (d,) and (1,), on the raw input (the standardiser
+        folded in): X @ coef_ + intercept_ is predict(X) to float rounding.
     """
 
     def __init__(self, loss="squared_error", *, optimizer="sgd", lr=None, momentum=None,
@@ -195,11 +213,7 @@ class SGDRegressor(RegressorMixin, GsgdEstimator):
         return "linear"
 
     def _targets(self, y):
-        from ._arrays import is_device_array
-        if is_device_array(y):
-            from ._classifier import _as_f32
-            return _as_f32(y)
-        return np.ascontiguousarray(y, dtype=np.float32)
+        return _regression_targets(y)
 
     def fit(self, X, y, resume_from=None):
         """Trains a new model for up to `epochs` epochs; resume_from
@@ -209,8 +223,9 @@ class SGDRegressor(RegressorMixin, GsgdEstimator):
                            resume_from=resume_from)
 
     def partial_fit(self, X, y):
-        """One epoch over X and y, keeping the model of earlier calls (the
-        optimizer's state and schedule start again at each call)."""
+        """One epoch over X and y, going on from earlier calls: the model,
+        the optimizer's state, the step count and the schedule carry over
+        (see SGDClassifier.partial_fit)."""
         first = not hasattr(self, "_model_")
         X, y = self._check_Xy(X, y, reset=first)
         return self._train(X, self._targets(y), 0, partial=True, first=first)

@@ -16,6 +16,7 @@ ESTIMATORS = [
     gsgd.SGDClassifier(loss="squared_error", device="cpu", standardize=True),
     gsgd.SGDRegressor(device="cpu"),
     gsgd.MLPClassifier(device="cpu"),
+    gsgd.MLPRegressor(device="cpu"),
 ]
 
 
@@ -51,6 +52,29 @@ def test_predict_proba_exists_only_where_the_loss_has_probabilities():
     assert hasattr(gsgd.SGDClassifier(loss="log_loss"), "predict_proba")
     assert not hasattr(gsgd.SGDClassifier(loss="hinge"), "predict_proba")
     assert hasattr(gsgd.MLPClassifier(), "predict_proba")
+
+
+def test_mlp_regressor_fits_a_sine():
+    # y = sin(x) on 400 points of [-3, 3]: no line fits it (SGDRegressor's
+    # held-out R^2 is 0.69), one ReLU layer of 32 does. With the defaults
+    # (Adam at 1e-3, up to 200 epochs) the held-out R^2 measured 0.9893 at
+    # worst over random_state 0..19 (median 0.9938; scikit-learn's own
+    # MLPRegressor((32,)) with 2000 iterations: 0.96): 0.98 leaves room
+    # for another platform's rounding, not for a model that fails to bend.
+    from sklearn.metrics import r2_score
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, (400, 1))
+    Xt = rng.uniform(-3, 3, (1000, 1))
+    for seed in range(5):
+        reg = gsgd.MLPRegressor((32,), device="cpu", random_state=seed).fit(X, np.sin(X[:, 0]))
+        pred = reg.predict(Xt)
+        assert pred.shape == (1000,)
+        assert r2_score(np.sin(Xt[:, 0]), pred) > 0.98, seed
+    assert [w.shape for w in reg.coefs_] == [(1, 32), (32, 1)]
+    assert [b.shape for b in reg.intercepts_] == [(32,), (1,)]
+    assert reg.n_layers_ == 3 and reg.n_outputs_ == 1
+    lin = gsgd.SGDRegressor(device="cpu", random_state=0).fit(X, np.sin(X[:, 0]))
+    assert r2_score(np.sin(Xt[:, 0]), lin.predict(Xt)) < 0.8  # the bar needs the hidden layer
 
 
 def _sparse_blobs(fmt="csr"):

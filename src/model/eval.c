@@ -192,6 +192,16 @@ gsgd_status gsgd_model_fit_standardizer(gsgd_model *m, const gsgd_dataset *ds) {
     return fit_from_data(m, ds, NULL, 0);
 }
 
+gsgd_status gsgd_model_standardizer(const gsgd_model *m, float *mean, float *inv_std, int *has) {
+    if (!m) return GSGD_STATUS_INVALID_ARGUMENT;
+    if (has) *has = m->mean != NULL;
+    if (!m->mean) return GSGD_STATUS_OK;
+    const size_t bytes = m->n_features * sizeof(float);
+    if (mean) GSGD_FORWARD_IF_ERROR(m->ctx->be->download(m->ctx, mean, m->mean, bytes));
+    if (inv_std) GSGD_FORWARD_IF_ERROR(m->ctx->be->download(m->ctx, inv_std, m->inv_std, bytes));
+    return GSGD_STATUS_OK;
+}
+
 /* Root mean squares s_j = sqrt(mean_j^2 + var_j) of the columns that are
  * not all zero; r = max(s_max, 1) / min(s_median, 1). */
 double gsgdi_scale_ratio(const double *mean, const double *var, size_t d) {

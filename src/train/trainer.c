@@ -111,3 +111,79 @@ gsgd_status gsgd_trainer_set_replica(gsgd_trainer *tr, int rank, int n_replicas,
     tr->shard = shard;
     return GSGD_STATUS_OK;
 }
+
+/* Hands the run's state from a trainer to one made for new data: the
+ * optimizer state, the guard and the average change owners (the same
+ * sizes: one model), the counters are copied, and early stopping starts
+ * over (losses on other rows do not compare), as gsgd_trainer_resume_new_data
+ * does. What stays with `from` is fresh and is freed with it. */
+static void hand_over(gsgd_trainer *to, gsgd_trainer *from) {
+    for (int k = 0; k < 2; k++) {
+        float *s = to->state[k];
+        to->state[k] = from->state[k];
+        from->state[k] = s;
+    }
+    gsgdi_guard *g = to->guard;
+    to->guard = from->guard;
+    from->guard = g;
+    float *a = to->average; /* from's iterate is in the model (use_average 0) */
+    to->average = from->average;
+    from->average = a;
+    to->avg_count = from->avg_count;
+    from->avg_count = 0; /* so releasing `from` leaves the model's pointer alone */
+    to->epoch = from->epoch;
+    to->steps = from->steps;
+    to->checked_steps = from->steps;
+    to->lr_factor = from->lr_factor;
+    to->lr_now = from->lr_now;
+    to->bad_seen = from->bad_seen;
+    to->grad_hook = from->grad_hook;
+    to->grad_hook_user = from->grad_hook_user;
+    to->rank = from->rank;
+    to->n_replicas = from->n_replicas;
+    to->shard = from->shard;
+    to->plan = from->plan;
+    from->plan = NULL;
+}
+
+gsgd_status gsgd_trainer_set_data(gsgd_trainer *tr, const gsgd_dataset *train) {
+    if (!tr) return GSGD_STATUS_INVALID_ARGUMENT;
+    gsgd_context *ctx = tr->ctx;
+    GSGD_RETURN_ERROR_IF(!train, ctx, GSGD_STATUS_INVALID_ARGUMENT, "set_data: NULL dataset");
+    GSGD_RETURN_ERROR_IF(tr->val, ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "set_data: the trainer holds out validation_fraction %g of the data it "
+                         "was created with; create a new trainer (or resume a checkpoint on the "
+                         "new data) to validate on the new rows",
+                         tr->opts.v[GSGD_VALIDATION_FRACTION]);
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_check(tr->m, train));
+    const gsgdi_labels *have = tr->m->labels_given ? tr->m->labels : NULL;
+    if (have && train->meta.labels && !gsgdi_labels_equal(have, train->meta.labels)) {
+        char a[200], b[200];
+        gsgdi_labels_summary(have, a, sizeof a);
+        gsgdi_labels_summary(train->meta.labels, b, sizeof b);
+        return GSGD_ERROR(ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                          "set_data: the model's labels are %s, the new data's %s: load the data "
+                          "against the model (gsgd_data_set_model) so its labels map to the same "
+                          "classes",
+                          a, b);
+    }
+    /* The planned batch, clamped to the new rows as at creation. */
+    const size_t B = tr->plan ? gsgd_plan_batch(tr->plan) : tr->B;
+    gsgd_trainer *fresh = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_trainer_alloc(tr->m, train, &tr->opts, B, &fresh));
+    gsgd_status st = gsgdi_trainer_flush(tr); /* a lazy run's pending decay, applied */
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_trainer_release(fresh);
+        return st;
+    }
+    gsgdi_trainer_use_average(tr, 0);
+    hand_over(fresh, tr);
+    gsgdi_trainer_use_average(fresh, 1); /* as gsgd_train leaves it */
+    /* tr's handle stays the caller's: the new trainer moves into it, the
+     * old buffers out, to be freed. */
+    const gsgd_trainer old = *tr;
+    *tr = *fresh;
+    *fresh = old;
+    gsgdi_trainer_release(fresh);
+    return GSGD_STATUS_OK;
+}
