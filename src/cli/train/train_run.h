@@ -22,6 +22,7 @@ typedef struct {
     gsgd_metrics *metrics; /* the test set's, after training */
     cli_dist dist;         /* --distributed: this process's rank (0 when alone) */
     cli_startup su;        /* the data read beside the context; the run's breakdown */
+    char scaling[160];     /* what --standardize decided, for the data line */
 } train_run;
 
 #endif
