@@ -39,13 +39,19 @@ int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **
  * labels; a CLI exit code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
                   gsgd_model **model);
+/* What --standardize decided for a model. */
+typedef struct {
+    int scaled;     /* 1: the model standardises its input */
+    double ratio;   /* the scale ratio auto compared; NaN when not measured */
+    char note[160]; /* for the data line: "standardized (feature scales
+                       differ by 822x; ...)", "not standardized (...)" */
+} cli_scaling;
+
 /* Applies opts' STANDARDIZE (--standardize) to model on all of train, once,
- * before anything cuts it (shards, a validation part), and writes in note
- * (size bytes) what it decided for the data line: "standardized (feature
- * scales differ by 822x; ...)" or "not standardized (...)". A CLI exit
- * code, the error said. */
+ * before anything cuts it (shards, a validation part), and says in *out
+ * what it decided. A CLI exit code, the error said. */
 int cli_standardize(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *train,
-                    const gsgd_options *opts, char *note, size_t size);
+                    const gsgd_options *opts, cli_scaling *out);
 
 /* Checks before a long run that opt's output path can be written later,
  * under the library's rule (io/outpath.h, outfile.h): a regular file, a

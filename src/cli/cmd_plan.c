@@ -25,15 +25,14 @@ typedef struct {
  * train` would hold. */
 static int load(plan_run *run) {
     const char *const *v = run->s.v;
-    char scaling[160] = "";
+    cli_scaling scaling = {0};
     int rc = cli_load_data(&run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
     if (rc == CLI_OK)
         rc = cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train, 0, &run->s.model);
     if (rc == CLI_OK)
-        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, scaling,
-                             sizeof scaling);
+        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, &scaling);
     if (rc == CLI_OK && !v[CLI_O_QUIET]) {
-        cli_describe_data_note("train", run->s.train, scaling);
+        cli_describe_data_note("train", run->s.train, scaling.note);
         cli_describe_data("test", run->s.test);
     }
     return rc;

@@ -170,10 +170,14 @@ int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train
 }
 
 int cli_standardize(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *train,
-                    const gsgd_options *opts, char *note, size_t size) {
+                    const gsgd_options *opts, cli_scaling *out) {
     int scaled = 0;
     double ratio = NAN;
     gsgd_status st = gsgd_model_standardize(model, train, opts, &scaled, &ratio);
+    out->scaled = scaled;
+    out->ratio = ratio;
+    char *note = out->note;
+    const size_t size = sizeof out->note;
     if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
     double mode_v = GSGD_STANDARDIZE_AUTO;
     (void)gsgd_get(opts, GSGD_STANDARDIZE, &mode_v);

@@ -61,9 +61,9 @@ static int set_batch(gsgd_options *opts, const cli_optrow *r, const char *s) {
 static int set_epochs(gsgd_options *opts, const cli_optrow *r, const char *s) {
     if (strcmp(s, "auto") == 0) return set(opts, r->param, r->name, 0);
     if (!*s || strspn(s, "0123456789") != strlen(s) || strspn(s, "0") == strlen(s)) {
-        cli_error("%s: '%s' is not auto (train until the loss stops improving) or a positive "
-                  "number of epochs",
-                  r->name, s);
+        cli_error("%s: '%s' is not a positive number of epochs; %s auto trains until the loss "
+                  "stops improving",
+                  r->name, s, r->name);
         return CLI_USAGE;
     }
     return cli_set_param(opts, r->param, r->name, s, 1);

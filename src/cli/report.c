@@ -116,7 +116,10 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_int(&j, "stopped_early", s->stopped_early);
     cli_json_str(&j, "stop_reason", cli_stop_reason_name(s->stop_reason));
     cli_json_int(&j, "cooldown_epochs", s->cooldown_epochs);
-    if (r->scaling) cli_json_str(&j, "standardize", r->scaling);
+    if (r->scaling) { /* --standardize's decision and auto's measure */
+        cli_json_int(&j, "standardized", r->scaling->scaled);
+        cli_json_num(&j, "scale_ratio", r->scaling->ratio);
+    }
     cli_json_int(&j, "skipped_steps", (long long)s->skipped_steps);
     cli_json_str(&j, "device", r->device);
     cli_json_str(&j, "model", r->model);

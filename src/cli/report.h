@@ -5,25 +5,26 @@
 
 #include <stdio.h>
 
+#include "cli/cli.h"
 #include "cli/train/startup.h"
 #include "gsgd.h"
 
 typedef struct {
-    const char *data;      /* --data spec */
-    const char *test_data; /* --test spec, or NULL */
-    const char *model;     /* model spec */
-    const char *optim;     /* optimizer name */
-    const char *schedule;  /* learning-rate schedule name */
-    const char *precision; /* the step's products: "fp32", "tf32", "bf16" */
-    const char *device;    /* "cpu" or "cuda" */
-    double lr;             /* initial learning rate in effect */
-    double target_acc;     /* 0 when no target was set */
-    int epochs_asked;      /* --epochs N, or 0 for auto */
-    int max_epochs;        /* --max-epochs */
-    int n_iter_no_change;  /* --n-iter-no-change */
-    double tol;            /* --tol in effect (-1 resolved) */
-    int validation;        /* 1 with --validation-fraction: its accuracy is monitored */
-    const char *scaling;   /* what --standardize decided, or NULL */
+    const char *data;           /* --data spec */
+    const char *test_data;      /* --test spec, or NULL */
+    const char *model;          /* model spec */
+    const char *optim;          /* optimizer name */
+    const char *schedule;       /* learning-rate schedule name */
+    const char *precision;      /* the step's products: "fp32", "tf32", "bf16" */
+    const char *device;         /* "cpu" or "cuda" */
+    double lr;                  /* initial learning rate in effect */
+    double target_acc;          /* 0 when no target was set */
+    int epochs_asked;           /* --epochs N, or 0 for auto */
+    int max_epochs;             /* --max-epochs */
+    int n_iter_no_change;       /* --n-iter-no-change */
+    double tol;                 /* --tol in effect (-1 resolved) */
+    int validation;             /* 1 with --validation-fraction: its accuracy is monitored */
+    const cli_scaling *scaling; /* what --standardize decided, or NULL */
     gsgd_train_result res;
     const gsgd_model *model_handle; /* the model trained */
     const gsgd_metrics *metrics;    /* its figures on the test set, or NULL */

@@ -109,13 +109,12 @@ static int load(bench_cli *b) {
     }
     /* The timed model is scaled as train would scale it (--standardize,
      * auto by default); the training runs decide the same on their own. */
-    char scaling[160] = "";
+    cli_scaling scaling = {0};
     rc = cli_model_for(b->s.ctx, v[CLI_O_MODEL], b->s.train,
                        (uint64_t)cli_get(b->s.opts, GSGD_SEED), &b->s.model);
-    if (rc == CLI_OK)
-        rc = cli_standardize(b->s.ctx, b->s.model, b->s.train, b->s.opts, scaling, sizeof scaling);
+    if (rc == CLI_OK) rc = cli_standardize(b->s.ctx, b->s.model, b->s.train, b->s.opts, &scaling);
     if (rc == CLI_OK && !v[CLI_O_QUIET]) {
-        cli_describe_data_note("train", b->s.train, scaling);
+        cli_describe_data_note("train", b->s.train, scaling.note);
         cli_describe_data("test", b->s.test);
     }
     return rc;

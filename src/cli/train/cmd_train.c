@@ -6,6 +6,7 @@
  * the same data, as partial_fit on other data.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ static int load_data(train_run *run) {
  * model applies to it. */
 static void describe_data(const train_run *run) {
     if (run->s.v[CLI_O_QUIET] || run->dist.rank != 0) return;
-    cli_describe_data_note("train", run->s.train, run->scaling);
+    cli_describe_data_note("train", run->s.train, run->scaling.note);
     cli_describe_data("test", run->s.test);
 }
 
@@ -55,7 +56,8 @@ static int resume_scaling(train_run *run) {
     if (st == GSGD_STATUS_OK)
         st = gsgd_model_standardize(run->s.model, run->s.train, off, &scaled, NULL);
     gsgd_options_free(off);
-    snprintf(run->scaling, sizeof run->scaling, "%s",
+    run->scaling = (cli_scaling){.scaled = scaled, .ratio = NAN};
+    snprintf(run->scaling.note, sizeof run->scaling.note, "%s",
              scaled ? "standardized (the checkpoint's scaler)"
                     : "not standardized (as the checkpoint)");
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
@@ -74,8 +76,7 @@ static int create_model(train_run *run) {
      * training set: before --shard cuts it (the same scaler on every rank)
      * and before gsgd_trainer_create, which keeps a scaler the model has. */
     if (rc == CLI_OK)
-        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, run->scaling,
-                             sizeof run->scaling);
+        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, &run->scaling);
     return rc;
 }
 
@@ -207,7 +208,7 @@ static int finish(train_run *run) {
     r->n_iter_no_change = (int)cli_get(run->s.opts, GSGD_N_ITER_NO_CHANGE);
     r->tol = gsgdi_tol(run->s.opts); /* -1 resolved */
     r->validation = cli_get(run->s.opts, GSGD_VALIDATION_FRACTION) > 0;
-    r->scaling = run->scaling[0] ? run->scaling : NULL;
+    r->scaling = &run->scaling;
     r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
     cli_startup_finish(&run->su, &r->res, measure_s);
     r->breakdown = &run->su.b;
