@@ -76,7 +76,7 @@
     X(MIN_STEPS, "min_steps", 0, 1000000000.0, GSGD_DEFAULT_MIN_STEPS, 1)                          \
     X(STANDARDIZE, "standardize", 0, GSGD_STANDARDIZE_AUTO, GSGD_STANDARDIZE_AUTO, 1)              \
     X(MIN_EPOCH_STEPS, "min_epoch_steps", 0, 1000000, GSGD_DEFAULT_MIN_EPOCH_STEPS, 1)             \
-    X(COOLDOWN, "cooldown", 0.0, 10.0, GSGD_DEFAULT_COOLDOWN, 0)                                     \
+    X(COOLDOWN, "cooldown", 0.0, 10.0, GSGD_DEFAULT_COOLDOWN, 0)                                   \
     X(PRECISION, "precision", 0, GSGD_PRECISION_BF16, GSGD_PRECISION_FP32, 1)
 
 #define GSGD_PARAM_COUNT_ONE_(id, name, lo, hi, dflt, integer) +1
