@@ -231,7 +231,9 @@ static const char *const SUMMARY_KEYS[] = {"test_accuracy",
                                            "optim",
                                            "lr",
                                            "precision",
-                                           "data"};
+                                           "data",
+                                           "stop_reason",
+                                           "cooldown_epochs"};
 
 /* Where the run's time went: the summary's one nested object. */
 static const char *const BREAKDOWN_KEYS[] = {
@@ -295,9 +297,12 @@ Test(cli, summary_of_tiny_run_is_json_with_required_keys) {
     cr_expect(acc >= 0 && acc <= 1, "%g", acc);
     cr_expect(strstr(json, "\"time_to_target_s\": null"), "%s", json);
     cr_expect(strstr(json, "\"device\": \"cpu\""), "%s", json);
-    /* --quiet leaves only the result line. */
-    cr_expect_eq(count_lines(out), 1, "%s", out);
+    /* --quiet leaves only the results: the result line and why it stopped. */
+    cr_expect_eq(count_lines(out), 2, "%s", out);
     cr_expect(strstr(out, "test accuracy "), "%s", out);
+    cr_expect(strstr(out, "\nstopped: ran the 3 epochs asked"), "%s", out);
+    cr_expect(strstr(json, "\"stop_reason\": \"epochs\""), "%s", json);
+    cr_expect_eq(json_number(json, "cooldown_epochs"), 0);
 }
 
 /* With a device to open (auto here, which may fall back to the CPU), the
@@ -341,13 +346,14 @@ Test(cli, progress_is_one_plain_line_per_epoch_when_not_a_terminal) {
     cr_expect(!strchr(out, '\r'), "live-line output on a pipe: %s", out);
     cr_expect(strstr(out, "epoch 1/2"), "%s", out);
     cr_expect(strstr(out, "epoch 2/2"), "%s", out);
-    /* One line per split, the planner's line, two epoch lines and the
-     * result line. */
+    /* One line per split, the planner's line, two epoch lines, the
+     * result line and the line that says why training stopped. */
     const char *first = "gsgd: train: synth:400,5,3 (train part, 80%): synth";
     cr_expect(strncmp(out, first, strlen(first)) == 0, "%s", out);
     cr_expect(strstr(out, "\ngsgd: test: synth:400,5,3 (test part, 20%)"), "%s", out);
     cr_expect(strstr(out, "\ngsgd: batch "), "%s", out);
-    cr_expect_eq(count_lines(out), 6, "%s", out);
+    cr_expect(strstr(out, "\nstopped: ran the 2 epochs asked\n"), "%s", out);
+    cr_expect_eq(count_lines(out), 7, "%s", out);
 }
 
 Test(cli, eval_of_saved_model_matches_train_summary) {

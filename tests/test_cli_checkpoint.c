@@ -92,6 +92,57 @@ Test(cli_checkpoint, two_epochs_and_a_resume_of_two_equal_four_straight) {
     }
 }
 
+Test(cli_checkpoint, an_auto_run_stopped_at_max_epochs_resumes_to_the_straight_run) {
+    /* --epochs auto (the default) with the constant schedule: its stop is
+     * the plateau alone, so a run cut at --max-epochs 100 and resumed
+     * without --epochs (the checkpoint's EPOCHS 0, the plateau count
+     * restored) ends where the straight run ends, bit for bit. */
+    char out[OUT_SIZE], straight_line[OUT_SIZE];
+    const char *a = tu_path("auto_a.ckpt"), *b = tu_path("auto_b.ckpt"),
+               *c = tu_path("auto_c.ckpt");
+    int rc =
+        gsgd(out, "train --quiet " SMALL " --model softmax --schedule constant --save '%s'", a);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "stopped: converged after"), "%s", out);
+    snprintf(straight_line, sizeof straight_line, "%s", out);
+    rc = gsgd(out,
+              "train --quiet " SMALL " --model softmax --schedule constant --max-epochs 100 "
+              "--save '%s'",
+              b);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "stopped: --max-epochs 100 reached"), "%s", out);
+    rc = gsgd(out,
+              "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --max-epochs 1000 --save "
+              "'%s'",
+              b, c);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, "stopped: converged after"), "%s", out);
+    expect_same_state(a, c);
+    cr_expect(strncmp(strstr(out, "test accuracy"), strstr(straight_line, "test accuracy"), 30) ==
+                  0,
+              "%s vs %s", out, straight_line);
+}
+
+Test(cli_checkpoint, an_auto_cosine_run_refuses_epochs_n_on_resume) {
+    char out[OUT_SIZE];
+    const char *f = tu_path("auto_cos.ckpt");
+    int rc = gsgd(out, "train --quiet " SMALL " --model softmax --max-epochs 3 --save '%s'", f);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --epochs 5", f);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect_eq(tu_count_lines(out), 1, "%s", out);
+    cr_expect(strstr(out, "--epochs 5") && strstr(out, "--epochs auto") && strstr(out, f), "%s",
+              out);
+    /* Without --epochs (or with --epochs auto) it goes on. */
+    rc = gsgd(out, "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --max-epochs 6", f);
+    cr_expect_eq(rc, 0, "%s", out);
+    rc = gsgd(out,
+              "train --quiet --data synth:600,6,3:seed=4 --resume '%s' --epochs auto "
+              "--max-epochs 6",
+              f);
+    cr_expect_eq(rc, 0, "%s", out);
+}
+
 Test(cli_checkpoint, eval_reads_a_checkpoint) {
     char out[OUT_SIZE];
     const char *f = tu_path("eval.ckpt");
@@ -237,6 +288,38 @@ Test(cli_checkpoint, sigint_saves_a_checkpoint_that_resumes_and_exits_130) {
     int rc = gsgd(out, "train --quiet --data synth:4000,20,5:seed=2 --resume '%s' --epochs 1", f);
     cr_expect_eq(rc, 0, "%s", out);
     cr_expect(strstr(out, "test accuracy"), "%s", out);
+}
+
+Test(cli_checkpoint, sigint_of_an_auto_run_says_to_resume_without_epochs) {
+    const char *f = tu_path("sigint_auto.ckpt"), *log = tu_path("sigint_auto.log");
+    /* --epochs auto that would go on for a very long time. */
+    const char *argv[] = {"gsgd",        "train",      "--data",       "synth:4000,20,5:seed=2",
+                          "--model",     "mlp:32",     "--batch",      "32",
+                          "--device",    "cpu",        "--max-epochs", "1000000",
+                          "--min-steps", "1000000000", "--save",       f,
+                          NULL};
+    pid_t pid = spawn(tu_tmpdir(), log, argv);
+    wait_for_text(log, "epoch 3/");
+    kill(pid, SIGINT);
+    int status = wait_exit(pid);
+    const char *text = tu_read_text(log);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d: %s", status, text);
+    const char *line = strstr(text, "interrupted by SIGINT");
+    cr_assert_not_null(line, "%s", text);
+    cr_expect(strstr(line, "of at most 1000000") && strstr(line, "--resume") &&
+                  !strstr(line, "--epochs"),
+              "%s", line);
+    int done = -1;
+    cr_assert_eq(gsgd_checkpoint_options(NULL, f, NULL, &done, NULL), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(NULL));
+    /* The resume goes on under --epochs auto, to a bound given now. */
+    char out[OUT_SIZE];
+    int rc = gsgd(out, "train --quiet --data synth:4000,20,5:seed=2 --resume '%s' --max-epochs %d",
+                  f, done + 1);
+    cr_expect_eq(rc, 0, "%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "stopped: --max-epochs %d reached", done + 1);
+    cr_expect(strstr(out, want), "%s", out);
 }
 
 Test(cli_checkpoint, sigterm_without_save_writes_gsgd_interrupted_ckpt_and_exits_143) {

@@ -36,10 +36,22 @@ int cli_fail(const gsgd_context *ctx, gsgd_status s);
  * code after printing the reason. */
 int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx);
 /* A model of spec over train's shape, weights from seed, with train's
- * labels, fitted to train's standardisation when standardize; a CLI exit
- * code, the error said. */
+ * labels; a CLI exit code, the error said. */
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
-                  int standardize, gsgd_model **model);
+                  gsgd_model **model);
+/* What --standardize decided for a model. */
+typedef struct {
+    int scaled;     /* 1: the model standardises its input */
+    double ratio;   /* the scale ratio auto compared; NaN when not measured */
+    char note[160]; /* for the data line: "standardized (feature scales
+                       differ by 822x; ...)", "not standardized (...)" */
+} cli_scaling;
+
+/* Applies opts' STANDARDIZE (--standardize) to model on all of train, once,
+ * before anything cuts it (shards, a validation part), and says in *out
+ * what it decided. A CLI exit code, the error said. */
+int cli_standardize(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *train,
+                    const gsgd_options *opts, cli_scaling *out);
 
 /* Checks before a long run that opt's output path can be written later,
  * under the library's rule (io/outpath.h, outfile.h): a regular file, a

@@ -20,18 +20,22 @@ typedef struct {
     gsgd_batch_plan *plan;
 } plan_run;
 
-/* Loads the data and the model (with its standardiser when asked) so that
- * the plan counts exactly what `gsgd train` would hold. */
+/* Loads the data and the model (with the standardiser --standardize
+ * decides, as train does) so that the plan counts exactly what `gsgd
+ * train` would hold. */
 static int load(plan_run *run) {
     const char *const *v = run->s.v;
+    cli_scaling scaling = {0};
     int rc = cli_load_data(&run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
-    if (rc != CLI_OK) return rc;
-    if (!v[CLI_O_QUIET]) {
-        cli_describe_data("train", run->s.train);
+    if (rc == CLI_OK)
+        rc = cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train, 0, &run->s.model);
+    if (rc == CLI_OK)
+        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, &scaling);
+    if (rc == CLI_OK && !v[CLI_O_QUIET]) {
+        cli_describe_data_note("train", run->s.train, scaling.note);
         cli_describe_data("test", run->s.test);
     }
-    return cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train, 0, v[CLI_O_STANDARDIZE] != NULL,
-                         &run->s.model);
+    return rc;
 }
 
 static const char *human(size_t bytes, char *buf, size_t size) {

@@ -73,6 +73,11 @@ int cli_parse_command(const cli_command *cmd, int argc, char **argv, const char 
             v[k] = "";
         } else if (eq) {
             v[k] = eq + 1;
+        } else if (r->bare && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0 ||
+                               strcmp(argv[i + 1], "-h") == 0)) {
+            /* "--standardize" alone; the commands take no operands, so a
+             * word after it can only be its value, checked as one. */
+            v[k] = r->bare;
         } else if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
             /* "--data --model x" is a forgotten value, not a data spec named
              * "--model"; a lone "-" or "-1" is still accepted as a value. */

@@ -29,7 +29,9 @@ const cli_command CLI_CMD_TRAIN = {
                 "for classes, r2, rmse, mae and mse for regression (--model linear reads real\n"
                 "targets), measured on the test set after training; 'train loss' and the\n"
                 "summary's test_loss are the loss trained on (cross-entropy, multiclass hinge,\n"
-                "or half the squared error for linear).\n"
+                "or half the squared error for linear). The line after it says why training\n"
+                "stopped: converged (--epochs auto, the default), --max-epochs reached, the\n"
+                "epochs asked run, or the target reached.\n"
                 "\n"
                 "--resume F with F's --data goes on exactly where F stopped, bit for bit. With\n"
                 "other data (the same features and labels; --new-data to say so when the row\n"
@@ -43,7 +45,8 @@ const cli_command CLI_CMD_TRAIN = {
                 "(as PyTorch's SparseAdam: absent rows keep their weights and moments); every\n"
                 "other rule, or --clip-norm, --l1, --average, --on-nan skip, updates every row\n"
                 "(dense). With --lr unset, sgd/momentum on sparse data without hidden layers\n"
-                "take lr = 30 / mean |x|^2. --standardize scales sparse data, never centres it.\n",
+                "take lr = 30 / mean |x|^2. --standardize on scales sparse data, never centres\n"
+                "it; auto leaves sparse data as it is.\n",
     .groups = G(DATA) | STEP_GROUPS | G(RUN),
     .required = (const int[]){CLI_O_DATA, -1}, /* and --model or --resume */
     .own = (const int[]){CLI_O_MODEL, CLI_O_STANDARDIZE, CLI_O_SAVE, CLI_O_CHECKPOINT_EVERY,

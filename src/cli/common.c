@@ -1,4 +1,5 @@
 /* Error reporting, exit codes and device selection shared by subcommands. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/opttable.h"
 #include "io/outpath.h"
+#include "model/model.h"
 
 void cli_error(const char *fmt, ...) {
     va_list ap;
@@ -44,7 +47,7 @@ int cli_exit_code(gsgd_status s) {
 int cli_fail(const gsgd_context *ctx, gsgd_status s) {
     const char *detail = ctx ? gsgd_last_error(ctx) : "";
     char line[2048];
-    snprintf(line, sizeof line, "%s", detail && *detail ? detail : gsgd_status_string(s));
+    cli_flag_words(detail && *detail ? detail : gsgd_status_string(s), line, sizeof line);
     /* One line, whatever the message holds: scripts read errors by line. */
     for (char *p = line; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
@@ -105,21 +108,46 @@ static void log_line(gsgd_log_level level, const char *message, void *user) {
         fprintf(stderr, "gsgd: %s\n", cli_flag_words(message, buf, sizeof buf));
 }
 
+/* The flag that sets the library parameter named name (len bytes), or
+ * NULL. Only names with an underscore are taken: single words (epochs,
+ * batch, tol) are also plain English in the library's messages. */
+static const char *flag_of(const char *name, size_t len) {
+    if (!memchr(name, '_', len)) return NULL;
+    /* No row of its own: the percentage form of --mem-limit sets it. */
+    if (len == 12 && strncmp(name, "mem_fraction", len) == 0) return "--mem-limit";
+    for (int k = 0; k < CLI_N_OPTS; k++) {
+        const cli_optrow *r = &CLI_OPTS[k];
+        if (r->kind < CLI_NUM || r->kind > CLI_SIZE) continue;
+        const char *p = gsgd_param_name(r->param);
+        if (p && strlen(p) == len && strncmp(p, name, len) == 0) return r->name;
+    }
+    return NULL;
+}
+
+static int word_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+
 const char *cli_flag_words(const char *text, char *buf, size_t size) {
     /* The library names its parameters as its API does; here the user
-     * changes them with the program's flags. */
-    static const struct { const char *param, *flag; } WORDS[] = {{"max_batch", "--max-batch"}};
+     * changes them with the program's flags. Quoted text ('a path') is
+     * the user's own and stays as it is. */
     size_t n = 0;
+    int quoted = 0;
     for (const char *p = text; *p && n + 1 < size;) {
-        size_t k = 0;
-        while (k < sizeof WORDS / sizeof WORDS[0] &&
-               strncmp(p, WORDS[k].param, strlen(WORDS[k].param)) != 0)
-            k++;
-        if (k < sizeof WORDS / sizeof WORDS[0]) {
-            n += (size_t)snprintf(buf + n, size - n, "%s", WORDS[k].flag);
+        const char *flag = NULL;
+        size_t len = 0;
+        if (!quoted && word_char(*p) && (p == text || !word_char(p[-1]))) {
+            while (word_char(p[len])) len++;
+            flag = flag_of(p, len);
+        }
+        if (flag) {
+            n += (size_t)snprintf(buf + n, size - n, "%s", flag);
             if (n >= size) n = size - 1;
-            p += strlen(WORDS[k].param);
+            p += len;
+        } else if (len) { /* a word that is no parameter: as it is */
+            for (size_t k = 0; k < len && n + 1 < size; k++) buf[n++] = *p++;
         } else {
+            /* An apostrophe ("device's") opens no quote. */
+            if (*p == '\'' && (quoted || p == text || !word_char(p[-1]))) quoted = !quoted;
             buf[n++] = *p++;
         }
     }
@@ -130,7 +158,7 @@ const char *cli_flag_words(const char *text, char *buf, size_t size) {
 void cli_log_warnings_only(gsgd_context *ctx) { gsgd_context_set_log(ctx, log_line, ctx); }
 
 int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train, uint64_t seed,
-                  int standardize, gsgd_model **model) {
+                  gsgd_model **model) {
     size_t d = 0;
     int k = 0;
     gsgd_status st = gsgd_dataset_shape(train, NULL, &d, &k);
@@ -138,8 +166,40 @@ int cli_model_for(gsgd_context *ctx, const char *spec, const gsgd_dataset *train
     /* The data's labels, so that saved files, predictions and reports
      * speak them (a regression model has none to take). */
     if (st == GSGD_STATUS_OK) st = gsgd_model_set_labels(*model, train);
-    if (st == GSGD_STATUS_OK && standardize) st = gsgd_model_fit_standardizer(*model, train);
     return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(ctx, st);
+}
+
+int cli_standardize(gsgd_context *ctx, gsgd_model *model, const gsgd_dataset *train,
+                    const gsgd_options *opts, cli_scaling *out) {
+    int scaled = 0;
+    double ratio = NAN;
+    gsgd_status st = gsgd_model_standardize(model, train, opts, &scaled, &ratio);
+    out->scaled = scaled;
+    out->ratio = ratio;
+    char *note = out->note;
+    const size_t size = sizeof out->note;
+    if (st != GSGD_STATUS_OK) return cli_fail(ctx, st);
+    double mode_v = GSGD_STANDARDIZE_AUTO;
+    (void)gsgd_get(opts, GSGD_STANDARDIZE, &mode_v);
+    const gsgd_standardize mode = (gsgd_standardize)mode_v;
+    int sparse = 0;
+    (void)gsgd_dataset_sparse(train, &sparse, NULL);
+    if (mode == GSGD_STANDARDIZE_AUTO && !isnan(ratio))
+        snprintf(note, size,
+                 "%s (feature scales differ by %.3gx; --standardize auto scales above "
+                 "%gx)",
+                 scaled ? "standardized" : "not standardized", ratio, GSGD_STANDARDIZE_AUTO_RATIO);
+    else if (mode == GSGD_STANDARDIZE_AUTO && sparse && !scaled)
+        snprintf(note, size, "not standardized (sparse: --standardize auto leaves it unscaled)");
+    else if (scaled)
+        snprintf(note, size, "standardized%s",
+                 mode == GSGD_STANDARDIZE_ON ? (sparse ? " (--standardize on: scaled, not "
+                                                         "centred)"
+                                                       : " (--standardize on)")
+                                             : " (the model's own scaler)");
+    else
+        snprintf(note, size, "not standardized (--standardize off)");
+    return CLI_OK;
 }
 
 int cli_context_open(const char *device, int quiet, int verbose, gsgd_context **ctx) {

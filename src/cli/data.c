@@ -227,8 +227,13 @@ int cli_load_test_data(cli_session *s, uint64_t seed) {
     return rc;
 }
 
-void cli_describe_data(const char *role, const gsgd_dataset *ds) {
+void cli_describe_data_note(const char *role, const gsgd_dataset *ds, const char *note) {
     char buf[1024];
     if (ds && gsgd_dataset_describe(ds, buf, sizeof buf) == GSGD_STATUS_OK)
-        fprintf(stderr, "gsgd: %s: %s\n", role, buf);
+        fprintf(stderr, "gsgd: %s: %s%s%s\n", role, buf, note && *note ? "; " : "",
+                note ? note : "");
+}
+
+void cli_describe_data(const char *role, const gsgd_dataset *ds) {
+    cli_describe_data_note(role, ds, NULL);
 }

@@ -48,5 +48,8 @@ int cli_data_seed(const char *const *v, uint64_t *seed);
 /* "gsgd: ROLE: wine.csv: CSV (comma-separated, header), 142 rows x 13
  * features, 3 classes (1, 2, 3), f32, 7.9 KiB" on stderr. */
 void cli_describe_data(const char *role, const gsgd_dataset *ds);
+/* The same with "; NOTE" after it (the standardisation decided), when
+ * note is neither NULL nor empty. */
+void cli_describe_data_note(const char *role, const gsgd_dataset *ds, const char *note);
 
 #endif

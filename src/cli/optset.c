@@ -56,6 +56,19 @@ static int set_batch(gsgd_options *opts, const cli_optrow *r, const char *s) {
     return cli_set_param(opts, r->param, r->name, s, 1);
 }
 
+/* --epochs auto | N: auto is the library's EPOCHS 0, which the word says
+ * better than the number (0 passes would be no training at all). */
+static int set_epochs(gsgd_options *opts, const cli_optrow *r, const char *s) {
+    if (strcmp(s, "auto") == 0) return set(opts, r->param, r->name, 0);
+    if (!*s || strspn(s, "0123456789") != strlen(s) || strspn(s, "0") == strlen(s)) {
+        cli_error("%s: '%s' is not a positive number of epochs; %s auto trains until the loss "
+                  "stops improving",
+                  r->name, s, r->name);
+        return CLI_USAGE;
+    }
+    return cli_set_param(opts, r->param, r->name, s, 1);
+}
+
 /* SIZE | P% (MEM_LIMIT or MEM_FRACTION), or SIZE alone. */
 static int set_size(gsgd_options *opts, const cli_optrow *r, const char *s) {
     const int percent = r->kind == CLI_MEM_LIMIT;
@@ -80,6 +93,8 @@ static int set_row(gsgd_options *opts, int id, const char *s) {
         return set_choice(opts, r, s);
     case CLI_BATCH:
         return set_batch(opts, r, s);
+    case CLI_EPOCHS:
+        return set_epochs(opts, r, s);
     case CLI_MAX_BATCH: {
         double hi = 0;
         gsgd_param_bounds(r->param, NULL, &hi, NULL);
@@ -124,6 +139,18 @@ static void warn_unread(const gsgd_options *o, const char *const *v) {
         else if (p == GSGD_POWER_T && sched != GSGD_SCHEDULE_INVSCALING)
             why = "only --schedule invscaling reads it";
         if (why) cli_warn("%s is ignored: %s", r->name, why);
+    }
+    /* Read only while --epochs auto decides the run's length. */
+    const int auto_epochs = cli_get(o, GSGD_EPOCHS) == 0;
+    const int ids[] = {CLI_O_MAX_EPOCHS, CLI_O_MIN_STEPS, CLI_O_COOLDOWN};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        if (!v[ids[k]]) continue;
+        if (!auto_epochs)
+            cli_warn("%s is ignored: only --epochs auto reads it", CLI_OPTS[ids[k]].name);
+        else if (ids[k] == CLI_O_COOLDOWN &&
+                 (sched != GSGD_SCHEDULE_COSINE || cli_get(o, GSGD_COSINE_PERIOD) > 0))
+            cli_warn("--cooldown is ignored: only --schedule cosine with --cosine-period 0 "
+                     "reads it");
     }
 }
 

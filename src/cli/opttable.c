@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /* Indexed by gsgd_optim, gsgd_schedule, gsgd_on_nan, gsgd_lr_scaling,
- * gsgd_precision. */
+ * gsgd_precision, gsgd_standardize. */
 const char *const CLI_OPTIMS[] = {
     [GSGD_OPTIM_SGD] = "sgd",           [GSGD_OPTIM_MOMENTUM] = "momentum",
     [GSGD_OPTIM_NESTEROV] = "nesterov", [GSGD_OPTIM_ADAM] = "adam",
@@ -22,6 +22,8 @@ const char *const CLI_LR_SCALINGS[] = {[GSGD_LR_SCALING_NONE] = "none",
                                        [GSGD_LR_SCALING_SQRT] = "sqrt"};
 const char *const CLI_PRECISIONS[] = {
     [GSGD_PRECISION_FP32] = "fp32", [GSGD_PRECISION_TF32] = "tf32", [GSGD_PRECISION_BF16] = "bf16"};
+const char *const CLI_STANDARDIZES[] = {
+    [GSGD_STANDARDIZE_OFF] = "off", [GSGD_STANDARDIZE_ON] = "on", [GSGD_STANDARDIZE_AUTO] = "auto"};
 
 #define CLI_CHOICES_(names) .choices = names, .n_choices = (int)(sizeof names / sizeof names[0])
 #define CLI_OPTION_ROW_(id, group_, kind_, name_, meta_, ...)                                      \

@@ -36,6 +36,7 @@ typedef enum {
     CLI_COUNT,     /* an integer in the row's [lo, hi], default dflt */
     CLI_NUM,       /* a real number in the parameter's bounds */
     CLI_INT,       /* an integer in the parameter's bounds */
+    CLI_EPOCHS,    /* auto | N: EPOCHS (auto = 0) */
     CLI_CHOICE,    /* one of the row's choices: the parameter takes its index */
     CLI_BATCH,     /* auto | fastest | N: BATCH and BATCH_POLICY */
     CLI_MAX_BATCH, /* N | none */
@@ -53,6 +54,7 @@ typedef struct {
     int n_choices;
     double lo, hi, dflt;   /* CLI_COUNT: its range and default */
     const char *dflt_text; /* the default in words, where a number would not say it */
+    const char *bare;      /* the value of "--name" given alone (the meta then optional) */
     const char *help;      /* one sentence or so; the help wraps it */
 } cli_optrow;
 
@@ -86,8 +88,13 @@ typedef struct {
               "numbers)")                                                                          \
     X(MODEL, MODEL, TEXT, "--model", "MODEL",                                                      \
       .help = "softmax | logistic | linear | hinge | mlp:H1,H2,...")                               \
-    X(STANDARDIZE, MODEL, FLAG, "--standardize", NULL,                                             \
-      .help = "scale features to zero mean, unit variance (saved with the model)")                 \
+    X(STANDARDIZE, MODEL, CHOICE, "--standardize", "[auto|on|off]", .param = GSGD_STANDARDIZE,     \
+      CLI_CHOICES_(CLI_STANDARDIZES), .bare = "on",                                                \
+      .help = "scale features to zero mean, unit variance, decided on all the training data "      \
+              "(the scaler is saved with the model; eval and predict apply it); auto: when the "   \
+              "columns' root mean squares s_j differ, max(s_max, 1) / min(s_median, 1) > 10, "     \
+              "never for sparse data; on (also bare --standardize): always (sparse: scaled, not "  \
+              "centred); off: never")                                                              \
     X(MODEL_FILE, MODEL, TEXT, "--model-file", "F",                                                \
       .help = "model or checkpoint written by 'gsgd train --save F'")                              \
     X(OPTIM, OPTIM, CHOICE, "--optim", "NAME", .param = GSGD_OPTIMIZER, CLI_CHOICES_(CLI_OPTIMS),  \
@@ -126,7 +133,10 @@ typedef struct {
       .help = "the step's products: fp32; tf32 or bf16 round their inputs as tensor cores do "     \
               "(FP32 sums, weights and update; the CPU computes the same, slower)")                \
     X(SCHEDULE, SCHEDULE, CHOICE, "--schedule", "NAME", .param = GSGD_SCHEDULE,                    \
-      CLI_CHOICES_(CLI_SCHEDULES), .help = "learning-rate schedule")                               \
+      CLI_CHOICES_(CLI_SCHEDULES),                                                                 \
+      .help = "learning-rate schedule; cosine with --epochs N decays over the N epochs, with "     \
+              "--epochs auto the rate holds until the loss stops improving, then decays to "       \
+              "--lr-min over a --cooldown share of the epochs so far, and the run stops")          \
     X(LR_STEP, SCHEDULE, INT, "--lr-step", "N", .param = GSGD_LR_STEP,                             \
       .help = "step: multiply lr by --lr-gamma every N epochs")                                    \
     X(LR_GAMMA, SCHEDULE, NUM, "--lr-gamma", "X", .param = GSGD_LR_GAMMA,                          \
@@ -134,7 +144,11 @@ typedef struct {
     X(LR_MIN, SCHEDULE, NUM, "--lr-min", "X", .param = GSGD_LR_MIN,                                \
       .help = "cosine: the rate at the end of a cycle")                                            \
     X(COSINE_PERIOD, SCHEDULE, NUM, "--cosine-period", "E", .param = GSGD_COSINE_PERIOD,           \
-      .help = "cosine: epochs of the first cycle; 0 = all epochs (no restart)")                    \
+      .help = "cosine: epochs of the first cycle; 0 = all epochs (no restart; with --epochs "      \
+              "auto, the cooldown)")                                                               \
+    X(COOLDOWN, SCHEDULE, NUM, "--cooldown", "F", .param = GSGD_COOLDOWN,                          \
+      .help = "cosine under --epochs auto: the final decay lasts F x the epochs trained before "   \
+              "it, at least one")                                                                  \
     X(COSINE_MULT, SCHEDULE, NUM, "--cosine-mult", "X", .param = GSGD_COSINE_MULT,                 \
       .help = "cosine: growth of each next cycle")                                                 \
     X(POWER_T, SCHEDULE, NUM, "--power-t", "X", .param = GSGD_POWER_T,                             \
@@ -150,6 +164,9 @@ typedef struct {
               "samples/s of powers of two up to that; N: that batch")                              \
     X(MAX_BATCH, MEMORY, MAX_BATCH, "--max-batch", "N|none", .param = GSGD_MAX_BATCH,              \
       .help = "cap on auto and fastest; 0 = the device's (cpu 64, cuda 1024); none = no cap")      \
+    X(MIN_EPOCH_STEPS, MEMORY, INT, "--min-epoch-steps", "N", .param = GSGD_MIN_EPOCH_STEPS,       \
+      .help = "auto and fastest take at most floor(rows / N) rows, so that an epoch has at least " \
+              "N steps (small data: the stop and schedule act per epoch); 0 = no minimum")         \
     X(MEM_LIMIT, MEMORY, MEM_LIMIT, "--mem-limit", "SIZE|P%", .param = GSGD_MEM_LIMIT,             \
       .dflt_text = "all it has free",                                                              \
       .help = "memory gsgd may use, data included: bytes (512MiB, 2GB) or a percentage in (0%, "   \
@@ -160,8 +177,15 @@ typedef struct {
       .dflt_text = "cpu 0, cuda 256MiB", .help = "bytes left free besides")                        \
     X(DEVICE, RUN, TEXT, "--device", "DEV", .dflt_text = "auto",                                   \
       .help = "auto | cpu | cuda | cuda:N")                                                        \
-    X(EPOCHS, RUN, INT, "--epochs", "E", .param = GSGD_EPOCHS,                                     \
-      .help = "passes over the training data")                                                     \
+    X(EPOCHS, RUN, EPOCHS, "--epochs", "auto|N", .param = GSGD_EPOCHS, .dflt_text = "auto",        \
+      .help = "N: exactly N passes over the training data; auto: until the loss (or the "          \
+              "validation accuracy) stops improving by --tol for --n-iter-no-change epochs, not "  \
+              "before --min-steps steps, at most --max-epochs; the summary says why it stopped")   \
+    X(MAX_EPOCHS, RUN, INT, "--max-epochs", "N", .param = GSGD_MAX_EPOCHS,                         \
+      .help = "--epochs auto: at most N epochs")                                                   \
+    X(MIN_STEPS, RUN, INT, "--min-steps", "N", .param = GSGD_MIN_STEPS,                            \
+      .help = "--epochs auto: no stop before N optimizer steps, so that small data gets enough "   \
+              "updates")                                                                           \
     X(TARGET_ACC, RUN, NUM, "--target-acc", "A", .param = GSGD_TARGET_ACC,                         \
       .help = "test accuracy to reach (train stops there, bench trains to it at each batch "       \
               "size); 0 = none")                                                                   \
@@ -171,7 +195,8 @@ typedef struct {
     X(N_ITER_NO_CHANGE, RUN, INT, "--n-iter-no-change", "N", .param = GSGD_N_ITER_NO_CHANGE,       \
       .help = "epochs without improvement by --tol before stopping (adaptive: lr / 5)")            \
     X(TOL, RUN, NUM, "--tol", "X", .param = GSGD_TOL,                                              \
-      .help = "improvement that counts; 0 = no early stop on the training loss")                   \
+      .help = "improvement that counts; 0 = no early stop on the training loss; -1 = auto: 1e-3 "  \
+              "under --epochs auto, else 0 (--epochs N runs all N)")                               \
     X(SEED, RUN, INT, "--seed", "S", .param = GSGD_SEED,                                           \
       .help = "seed of the initialisation and the shuffle")                                        \
     X(DISTRIBUTED, RUN, FLAG, "--distributed", NULL,                                               \
@@ -250,6 +275,7 @@ extern const char *const CLI_SCHEDULES[];
 extern const char *const CLI_ON_NAN[];
 extern const char *const CLI_LR_SCALINGS[];
 extern const char *const CLI_PRECISIONS[];
+extern const char *const CLI_STANDARDIZES[];
 
 /* A command: the groups it takes whole, its own rows (ending with -1),
  * the rows it cannot go without (ending with -1), defaults of its own

@@ -34,13 +34,67 @@ void cli_report_line(FILE *f, const cli_train_report *r) {
     }
     if (!isnan(s->validation_accuracy))
         fprintf(f, "  validation accuracy %.4f", s->validation_accuracy);
-    if (s->stopped_early) fputs("  (stopped early: no improvement)", f);
     if (s->skipped_steps)
         fprintf(f, "  (%zu step%s skipped: NaN/Inf)", s->skipped_steps,
                 s->skipped_steps == 1 ? "" : "s");
     if (r->breakdown && isfinite(r->breakdown->total_s))
         fprintf(f, "  %.2f s from exec", r->breakdown->total_s);
     fputc('\n', f);
+}
+
+const char *cli_stop_reason_name(int reason) {
+    switch (reason) {
+    case GSGD_STOP_EPOCHS:
+        return "epochs";
+    case GSGD_STOP_CONVERGED:
+        return "converged";
+    case GSGD_STOP_MAX_EPOCHS:
+        return "max_epochs";
+    case GSGD_STOP_TARGET:
+        return "target";
+    case GSGD_STOP_NO_IMPROVEMENT:
+        return "no_improvement";
+    case GSGD_STOP_LR_FLOOR:
+        return "lr_floor";
+    }
+    return "unknown";
+}
+
+void cli_report_stop(FILE *f, const cli_train_report *r) {
+    const gsgd_train_result *s = &r->res;
+    const char *what = r->validation ? "validation score" : "loss";
+    const int e = s->epochs, cd = s->cooldown_epochs;
+    char plateau[128];
+    snprintf(plateau, sizeof plateau, "%s improved by < %g for %d epoch%s", what, r->tol,
+             r->n_iter_no_change, r->n_iter_no_change == 1 ? "" : "s");
+    fputs("stopped: ", f);
+    switch (s->stop_reason) {
+    case GSGD_STOP_EPOCHS:
+        fprintf(f, "ran the %d epoch%s asked\n", e, e == 1 ? "" : "s");
+        return;
+    case GSGD_STOP_CONVERGED:
+        fprintf(f, "converged after %d epoch%s (%s", e, e == 1 ? "" : "s", plateau);
+        if (cd > 0) fprintf(f, ", then a %d-epoch cosine cooldown", cd);
+        fputs(")\n", f);
+        return;
+    case GSGD_STOP_MAX_EPOCHS:
+        fprintf(f, "--max-epochs %d reached before the %s stopped improving", r->max_epochs, what);
+        if (cd > 0) fprintf(f, " (its last %d epoch%s a cosine cooldown)", cd, cd == 1 ? "" : "s");
+        fputs("\n", f);
+        return;
+    case GSGD_STOP_TARGET:
+        fprintf(f, "target accuracy %g reached after %d epoch%s\n", r->target_acc, e,
+                e == 1 ? "" : "s");
+        return;
+    case GSGD_STOP_NO_IMPROVEMENT:
+        fprintf(f, "after %d of the %d epochs asked: %s\n", e, r->epochs_asked, plateau);
+        return;
+    case GSGD_STOP_LR_FLOOR:
+        fprintf(f, "after %d epoch%s: %s with the adaptive rate at its floor (1e-6)\n", e,
+                e == 1 ? "" : "s", plateau);
+        return;
+    }
+    fputs("unknown reason\n", f);
 }
 
 void cli_report_json(FILE *f, const cli_train_report *r) {
@@ -60,6 +114,12 @@ void cli_report_json(FILE *f, const cli_train_report *r) {
     cli_json_num(&j, "target_acc", r->target_acc > 0 ? r->target_acc : NAN);
     cli_json_num(&j, "validation_accuracy", s->validation_accuracy);
     cli_json_int(&j, "stopped_early", s->stopped_early);
+    cli_json_str(&j, "stop_reason", cli_stop_reason_name(s->stop_reason));
+    cli_json_int(&j, "cooldown_epochs", s->cooldown_epochs);
+    if (r->scaling) { /* --standardize's decision and auto's measure */
+        cli_json_int(&j, "standardized", r->scaling->scaled);
+        cli_json_num(&j, "scale_ratio", r->scaling->ratio);
+    }
     cli_json_int(&j, "skipped_steps", (long long)s->skipped_steps);
     cli_json_str(&j, "device", r->device);
     cli_json_str(&j, "model", r->model);

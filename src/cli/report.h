@@ -5,19 +5,26 @@
 
 #include <stdio.h>
 
+#include "cli/cli.h"
 #include "cli/train/startup.h"
 #include "gsgd.h"
 
 typedef struct {
-    const char *data;      /* --data spec */
-    const char *test_data; /* --test spec, or NULL */
-    const char *model;     /* model spec */
-    const char *optim;     /* optimizer name */
-    const char *schedule;  /* learning-rate schedule name */
-    const char *precision; /* the step's products: "fp32", "tf32", "bf16" */
-    const char *device;    /* "cpu" or "cuda" */
-    double lr;             /* initial learning rate in effect */
-    double target_acc;     /* 0 when no target was set */
+    const char *data;           /* --data spec */
+    const char *test_data;      /* --test spec, or NULL */
+    const char *model;          /* model spec */
+    const char *optim;          /* optimizer name */
+    const char *schedule;       /* learning-rate schedule name */
+    const char *precision;      /* the step's products: "fp32", "tf32", "bf16" */
+    const char *device;         /* "cpu" or "cuda" */
+    double lr;                  /* initial learning rate in effect */
+    double target_acc;          /* 0 when no target was set */
+    int epochs_asked;           /* --epochs N, or 0 for auto */
+    int max_epochs;             /* --max-epochs */
+    int n_iter_no_change;       /* --n-iter-no-change */
+    double tol;                 /* --tol in effect (-1 resolved) */
+    int validation;             /* 1 with --validation-fraction: its accuracy is monitored */
+    const cli_scaling *scaling; /* what --standardize decided, or NULL */
     gsgd_train_result res;
     const gsgd_model *model_handle; /* the model trained */
     const gsgd_metrics *metrics;    /* its figures on the test set, or NULL */
@@ -28,6 +35,11 @@ typedef struct {
  * 0.4312 (cross-entropy)  12 epochs  batch 128 ..."; regression "test r2
  * ... rmse ... mae ... mse ...". */
 void cli_report_line(FILE *f, const cli_train_report *r);
+/* "stopped: converged after 334 epochs (...)": why training ended, from
+ * res.stop_reason; one line. */
+void cli_report_stop(FILE *f, const cli_train_report *r);
+/* The JSON name of a gsgd_stop_reason ("converged"). */
+const char *cli_stop_reason_name(int reason);
 /* One JSON object; NaN values (no test set, target not reached) as null.
  * test_loss is the loss trained on (half the mse for linear); the test
  * set's figures follow (cli_metrics_json). */

@@ -8,7 +8,9 @@
  * own default), a flag's value is empty, the required options are there;
  * options built from the values hold every parameter within its bounds;
  * counts given within their rows' ranges; batch lists positive, ascending and
- * distinct. The program's messages go to /dev/null.
+ * distinct; a bare "--standardize" is its row's bare value; parameter names
+ * turned into flags fit their buffer. The program's messages go to
+ * /dev/null.
  */
 #include "fuzz_common.h"
 #include "cli/bench/bench.h"
@@ -85,6 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     argv[argc] = NULL;
 
+    /* Library messages turned into flags (cli_flag_words): any text, any
+     * room, always a terminated string no longer than the room. */
+    for (int i = 1; i < argc; i++) {
+        char words[64];
+        const size_t room = 1 + (size_t)i % sizeof words;
+        FUZZ_CHECK(cli_flag_words(argv[i], words, room) == words && strlen(words) < room);
+    }
     const char *v[CLI_N_OPTS];
     const int rc = cli_parse_command(cmd, argc, argv, v);
     FUZZ_CHECK(rc == CLI_OK || rc == CLI_USAGE || rc == CLI_HELP_SHOWN);
@@ -94,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             const char *dflt = cli_command_default(cmd, k);
             FUZZ_CHECK(cli_command_has(cmd, k) || v[k] == dflt);
             FUZZ_CHECK(v[k] == dflt || in_argv(v[k], argv + 1, argc - 1) ||
-                       (!CLI_OPTS[k].meta && !v[k][0]));
+                       (!CLI_OPTS[k].meta && !v[k][0]) || v[k] == CLI_OPTS[k].bare);
             if (!CLI_OPTS[k].meta) FUZZ_CHECK(v[k][0] == '\0');
         }
         for (const int *k = cmd->required; k && *k >= 0; k++) FUZZ_CHECK(v[*k] != NULL);

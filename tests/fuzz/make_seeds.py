@@ -182,7 +182,7 @@ dictionary("fuzz_cli_options",
            names + [n + "=" for n in names] +
            ["-h", "auto", "fastest", "none", "sweep", "50%", "100%", "0%", "512MiB", "2GB",
             "1KiB", "1e-3", "-1", "nan", "inf", "0x10", "18446744073709551616", "cpu",
-            "cuda:0", "sgd", "adamw", "cosine", "skip", "sqrt", "64,256", ","],
+            "cuda:0", "sgd", "adamw", "cosine", "skip", "sqrt", "64,256", ",", "on", "off"],
            "options of the option table (src/cli/opttable.h) and values of their kinds")
 dictionary("fuzz_npy",
            [b"\x93NUMPY", "'descr': ", "'fortran_order': ", "'shape': ", "True", "False",

@@ -9,14 +9,14 @@
 #include "core/error.h"
 
 /* A fresh model as gsgd train makes it: one seed for init and shuffle,
- * the training set's standardisation when asked. */
+ * the standardisation STANDARDIZE decides on the training set. */
 static gsgd_status fresh_model(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                               const gsgd_options *opts, int standardize, gsgd_model **m) {
+                               const gsgd_options *opts, gsgd_model **m) {
     size_t d = 0;
     int k = 0;
     GSGD_FORWARD_IF_ERROR(gsgd_dataset_shape(train, NULL, &d, &k));
     GSGD_FORWARD_IF_ERROR(gsgd_model_create(ctx, spec, d, k, (uint64_t)opts->v[GSGD_SEED], m));
-    gsgd_status st = standardize ? gsgd_model_fit_standardizer(*m, train) : GSGD_STATUS_OK;
+    gsgd_status st = gsgd_model_standardize(*m, train, opts, NULL, NULL);
     if (st != GSGD_STATUS_OK) {
         gsgd_model_free(*m);
         *m = NULL;
@@ -40,12 +40,11 @@ static gsgd_status train_for(gsgd_model *m, const gsgd_dataset *train, const gsg
 }
 
 gsgd_status bench_time_to_target(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                                 const gsgd_dataset *test, const gsgd_options *opts,
-                                 int standardize, size_t B, double target, int epochs,
-                                 bench_point *pt, int *diverged) {
+                                 const gsgd_dataset *test, const gsgd_options *opts, size_t B,
+                                 double target, int epochs, bench_point *pt, int *diverged) {
     gsgd_model *m = NULL;
     *diverged = 0;
-    GSGD_FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, standardize, &m));
+    GSGD_FORWARD_IF_ERROR(fresh_model(ctx, spec, train, opts, &m));
     gsgd_train_result r;
     gsgd_status st = train_for(m, train, test, opts, B, target, epochs, &r);
     gsgd_model_free(m);
@@ -93,13 +92,13 @@ static double squared_norm(const float *g, size_t n) {
 }
 
 gsgd_status bench_noise_scale(gsgd_context *ctx, const char *spec, const gsgd_dataset *train,
-                              const gsgd_options *opts, int standardize, size_t b_small,
-                              size_t b_big, int epochs, int samples, noise_estimate *out) {
+                              const gsgd_options *opts, size_t b_small, size_t b_big, int epochs,
+                              int samples, noise_estimate *out) {
     gsgd_model *m = NULL;
     gsgd_trainer *tr = NULL;
     float *host = NULL;
     gsgd_status st;
-    GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, standardize, &m), done);
+    GSGD_CHECK_GOTO(st, fresh_model(ctx, spec, train, opts, &m), done);
     if (epochs > 0) {
         gsgd_train_result r;
         GSGD_CHECK_GOTO(st, train_for(m, train, NULL, opts, b_small, 0.0, epochs, &r), done);

@@ -103,17 +103,21 @@ static int load(bench_cli *b) {
     const char *const *v = b->s.v;
     int rc = cli_load_data(&b->s, (uint64_t)cli_get(b->s.opts, GSGD_SEED));
     if (rc != CLI_OK) return rc;
-    if (!v[CLI_O_QUIET]) {
-        cli_describe_data("train", b->s.train);
-        cli_describe_data("test", b->s.test);
-    }
     if (v[CLI_O_TARGET_ACC] && !b->s.test) {
         cli_error("--target-acc needs a test set, and '%s' has none", v[CLI_O_DATA]);
         return CLI_USAGE;
     }
-    return cli_model_for(b->s.ctx, v[CLI_O_MODEL], b->s.train,
-                         (uint64_t)cli_get(b->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
-                         &b->s.model);
+    /* The timed model is scaled as train would scale it (--standardize,
+     * auto by default); the training runs decide the same on their own. */
+    cli_scaling scaling = {0};
+    rc = cli_model_for(b->s.ctx, v[CLI_O_MODEL], b->s.train,
+                       (uint64_t)cli_get(b->s.opts, GSGD_SEED), &b->s.model);
+    if (rc == CLI_OK) rc = cli_standardize(b->s.ctx, b->s.model, b->s.train, b->s.opts, &scaling);
+    if (rc == CLI_OK && !v[CLI_O_QUIET]) {
+        cli_describe_data_note("train", b->s.train, scaling.note);
+        cli_describe_data("test", b->s.test);
+    }
+    return rc;
 }
 
 static int describe(bench_cli *b, int argc, char **argv) {
@@ -234,9 +238,8 @@ static int noise(bench_cli *b) {
     }
     say(b, "noise scale: %d batches of %zu and of %zu after %d epoch(s)", b->noise_samples, s, g,
         b->noise_epochs);
-    gsgd_status st = bench_noise_scale(b->s.ctx, r->model, b->s.train, b->s.opts,
-                                       b->s.v[CLI_O_STANDARDIZE] != NULL, s, g, b->noise_epochs,
-                                       b->noise_samples, &r->noise);
+    gsgd_status st = bench_noise_scale(b->s.ctx, r->model, b->s.train, b->s.opts, s, g,
+                                       b->noise_epochs, b->noise_samples, &r->noise);
     if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
     r->noise_run = 1;
     r->noise_small = s;
@@ -252,8 +255,7 @@ static int time_to_target(bench_cli *b) {
         bench_point *p = &r->pts[i];
         int diverged = 0;
         gsgd_status st = bench_time_to_target(b->s.ctx, r->model, b->s.train, b->s.test, b->s.opts,
-                                              b->s.v[CLI_O_STANDARDIZE] != NULL, p->batch,
-                                              r->target_acc, b->epochs, p, &diverged);
+                                              p->batch, r->target_acc, b->epochs, p, &diverged);
         if (st != GSGD_STATUS_OK) return cli_fail(b->s.ctx, st);
         if (diverged) cli_warn("batch %zu: training diverged; counted as not reached", p->batch);
         say(b, "batch %zu: %s after %d epochs", p->batch,

@@ -66,13 +66,18 @@ int cli_ckpt_interrupted(cli_ckpt *c, const char *data) {
     /* Epochs left of the planned run, the partial one included. */
     const int left = p->epochs - p->epoch + (p->epoch_done ? 0 : 1);
     char where[96];
+    /* Under --epochs auto p->epochs is a bound (--max-epochs, or the end of
+     * the cooldown), not a length asked for. */
+    const char *of = c->auto_epochs ? " of at most " : "/";
     if (p->epoch_done)
-        snprintf(where, sizeof where, "after epoch %d/%d", p->epoch, p->epochs);
+        snprintf(where, sizeof where, "after epoch %d%s%d", p->epoch, of, p->epochs);
     else
-        snprintf(where, sizeof where, "in epoch %d/%d at step %zu of %zu", p->epoch, p->epochs,
+        snprintf(where, sizeof where, "in epoch %d%s%d at step %zu of %zu", p->epoch, of, p->epochs,
                  p->step, p->steps);
+    /* An auto run resumed without --epochs goes on deciding its own stop:
+     * the checkpoint keeps EPOCHS 0, which --epochs could not say. */
     char more[32] = "";
-    if (left > 0) snprintf(more, sizeof more, " --epochs %d", left);
+    if (left > 0 && !c->auto_epochs) snprintf(more, sizeof more, " --epochs %d", left);
     cli_error("interrupted by %s %s; checkpoint saved to '%s'; continue with: gsgd train "
               "--resume '%s' --data '%s'%s",
               sig == SIGTERM ? "SIGTERM" : "SIGINT", where, path, path, data, more);

@@ -27,6 +27,7 @@ typedef struct {
     gsgd_progress last;  /* the latest progress the library reported */
     int save_failed;     /* a periodic save failed: message in error */
     int save_exit;       /* its exit code */
+    int auto_epochs;     /* --epochs auto (EPOCHS 0): its resume goes on as it was */
     char error[1024];
 } cli_ckpt;
 

@@ -6,6 +6,7 @@
  * the same data, as partial_fit on other data.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +23,44 @@
 #include "cli/train/distributed.h"
 #include "cli/train/train_resume.h"
 #include "cli/train/train_run.h"
+#include "optim/schedule.h"
 
-/* Loads --data and --test (against the checkpoint's model on --resume)
- * and says what each split holds; a target needs a test set. */
+/* Loads --data and --test (against the checkpoint's model on --resume);
+ * a target needs a test set. */
 static int load_data(train_run *run) {
     const char *const *v = run->s.v;
     int rc = cli_startup_load_data(&run->su, &run->s, (uint64_t)cli_get(run->s.opts, GSGD_SEED));
     if (rc != CLI_OK) return rc;
-    if (!v[CLI_O_QUIET] && run->dist.rank == 0) {
-        cli_describe_data("train", run->s.train);
-        cli_describe_data("test", run->s.test);
-    }
     if (!run->s.test && cli_get(run->s.opts, GSGD_TARGET_ACC) > 0)
         cli_warn("--target-acc needs a test set; '%s' has none and no --test was given",
                  v[CLI_O_DATA]);
     return CLI_OK;
+}
+
+/* Says what each split holds, the training line with the scaling the
+ * model applies to it. */
+static void describe_data(const train_run *run) {
+    if (run->s.v[CLI_O_QUIET] || run->dist.rank != 0) return;
+    cli_describe_data_note("train", run->s.train, run->scaling.note);
+    cli_describe_data("test", run->s.test);
+}
+
+/* --resume: says whether the checkpoint's model has a scaler, which the
+ * resume restores whatever the data: nothing is decided again. */
+static int resume_scaling(train_run *run) {
+    gsgd_options *off = NULL;
+    int scaled = 0;
+    gsgd_status st = gsgd_options_create(&off);
+    if (st == GSGD_STATUS_OK) st = gsgd_set(off, GSGD_STANDARDIZE, GSGD_STANDARDIZE_OFF);
+    /* OFF fits nothing: it only says whether the model has a scaler. */
+    if (st == GSGD_STATUS_OK)
+        st = gsgd_model_standardize(run->s.model, run->s.train, off, &scaled, NULL);
+    gsgd_options_free(off);
+    run->scaling = (cli_scaling){.scaled = scaled, .ratio = NAN};
+    snprintf(run->scaling.note, sizeof run->scaling.note, "%s",
+             scaled ? "standardized (the checkpoint's scaler)"
+                    : "not standardized (as the checkpoint)");
+    return st == GSGD_STATUS_OK ? CLI_OK : cli_fail(run->s.ctx, st);
 }
 
 static int create_model(train_run *run) {
@@ -47,16 +71,12 @@ static int create_model(train_run *run) {
     }
     /* One --seed drives both the initialisation and the shuffle. */
     int rc = cli_model_for(run->s.ctx, v[CLI_O_MODEL], run->s.train,
-                           (uint64_t)cli_get(run->s.opts, GSGD_SEED), v[CLI_O_STANDARDIZE] != NULL,
-                           &run->s.model);
-    /* Before --shard cuts the training set: the library's STANDARDIZE
-     * (auto by default) decides and fits on all of it, the same on every
-     * rank, rather than on each rank's shard in gsgd_trainer_create. */
-    if (rc == CLI_OK && v[CLI_O_DISTRIBUTED]) {
-        gsgd_status st =
-            gsgd_model_standardize(run->s.model, run->s.train, run->s.opts, NULL, NULL);
-        if (st != GSGD_STATUS_OK) rc = cli_fail(run->s.ctx, st);
-    }
+                           (uint64_t)cli_get(run->s.opts, GSGD_SEED), &run->s.model);
+    /* --standardize (auto by default) decides and fits once, on all of the
+     * training set: before --shard cuts it (the same scaler on every rank)
+     * and before gsgd_trainer_create, which keeps a scaler the model has. */
+    if (rc == CLI_OK)
+        rc = cli_standardize(run->s.ctx, run->s.model, run->s.train, run->s.opts, &run->scaling);
     return rc;
 }
 
@@ -183,11 +203,18 @@ static int finish(train_run *run) {
     r->device = cli_device_name(gsgd_context_device(run->s.ctx));
     r->lr = r->res.lr;
     r->target_acc = cli_get(run->s.opts, GSGD_TARGET_ACC);
+    r->epochs_asked = (int)cli_get(run->s.opts, GSGD_EPOCHS);
+    r->max_epochs = (int)cli_get(run->s.opts, GSGD_MAX_EPOCHS);
+    r->n_iter_no_change = (int)cli_get(run->s.opts, GSGD_N_ITER_NO_CHANGE);
+    r->tol = gsgdi_tol(run->s.opts); /* -1 resolved */
+    r->validation = cli_get(run->s.opts, GSGD_VALIDATION_FRACTION) > 0;
+    r->scaling = &run->scaling;
     r->precision = cli_choice_name(CLI_O_PRECISION, (int)cli_get(run->s.opts, GSGD_PRECISION));
     cli_startup_finish(&run->su, &r->res, measure_s);
     r->breakdown = &run->su.b;
     FILE *out = cli_results_stream(); /* stderr when --summary or --log took stdout */
     cli_report_line(out, r);
+    cli_report_stop(out, r);
     if (v[CLI_O_REPORT] && r->metrics) rc = cli_metrics_report(out, r->metrics, run->s.model);
     if (v[CLI_O_REPORT] && !r->metrics)
         cli_warn("--report: no test set to report on (give --test or --test-fraction)");
@@ -271,6 +298,8 @@ static int run_train(train_run *run) {
     if (rc == CLI_OK && v[CLI_O_RESUME]) rc = timed_model(run);
     if (rc == CLI_OK) rc = load_data(run);
     if (rc == CLI_OK && !v[CLI_O_RESUME]) rc = timed_model(run);
+    if (rc == CLI_OK && v[CLI_O_RESUME]) rc = resume_scaling(run);
+    if (rc == CLI_OK) describe_data(run);
     /* Shards are cut after create_model, so that --standardize uses the
      * statistics of the whole training set on every rank. */
     if (rc == CLI_OK && v[CLI_O_DISTRIBUTED])

@@ -3,6 +3,7 @@
  * the checkpoint, the checks on --checkpoint-every, and training under the
  * signal handlers and the checkpointing callback of ckpt.h.
  */
+#include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -26,6 +27,8 @@ static int allowed_with_resume(int opt) {
     case CLI_O_REPORT:
     case CLI_O_VERBOSE:
     case CLI_O_EPOCHS:
+    case CLI_O_MAX_EPOCHS: /* how long --epochs auto may go on, as --epochs */
+    case CLI_O_MIN_STEPS:
     case CLI_O_TARGET_ACC:
     case CLI_O_DEVICE:
     case CLI_O_SAVE:
@@ -60,10 +63,25 @@ int cli_train_resume_options(train_run *run) {
         cli_error("--resume: %s", gsgd_last_error(NULL));
         return cli_exit_code(st);
     }
+    /* Without --epochs the saved run goes on as it was: N more epochs of
+     * an --epochs N run, or an --epochs auto run (EPOCHS 0) until its own
+     * stop, its plateau count and cooldown restored from the checkpoint. */
+    const double saved_epochs = cli_get(run->s.opts, GSGD_EPOCHS);
+    const int cosine_over_run = cli_get(run->s.opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
+                                cli_get(run->s.opts, GSGD_COSINE_PERIOD) == 0;
+    if (v[CLI_O_EPOCHS] && cosine_over_run && saved_epochs == 0 &&
+        strcmp(v[CLI_O_EPOCHS], "auto") != 0) {
+        /* Its rate decays when the loss stops improving, not over a span
+         * of epochs that --epochs N could give. */
+        cli_error("--epochs %s: '%s' is an --epochs auto run with the cosine schedule, whose "
+                  "rate decays once the loss stops improving; resume it without --epochs (or "
+                  "with --epochs auto), --max-epochs N to bound it",
+                  v[CLI_O_EPOCHS], v[CLI_O_RESUME]);
+        return CLI_USAGE;
+    }
     /* A cosine cycle over all of EPOCHS keeps the saved run's length. */
-    if (v[CLI_O_EPOCHS] && cli_get(run->s.opts, GSGD_SCHEDULE) == GSGD_SCHEDULE_COSINE &&
-        cli_get(run->s.opts, GSGD_COSINE_PERIOD) == 0)
-        (void)gsgd_set(run->s.opts, GSGD_COSINE_PERIOD, cli_get(run->s.opts, GSGD_EPOCHS));
+    if (v[CLI_O_EPOCHS] && cosine_over_run)
+        (void)gsgd_set(run->s.opts, GSGD_COSINE_PERIOD, saved_epochs);
     /* What may go with --resume: the memory limits, --epochs, --target-acc. */
     return cli_options_apply(run->s.opts, v);
 }
@@ -90,7 +108,8 @@ gsgd_status cli_train_with_checkpoints(train_run *run, int want) {
     run->ck = (cli_ckpt){.tr = run->tr,
                          .ctx = run->s.ctx,
                          .path = run->s.v[CLI_O_SAVE],
-                         .pr = want ? &run->pr : NULL};
+                         .pr = want ? &run->pr : NULL,
+                         .auto_epochs = cli_get(run->s.opts, GSGD_EPOCHS) == 0};
     int every = 0; /* checked by cli_train_check_checkpoint_options; 0 when absent */
     (void)cli_count(run->s.v, CLI_O_CHECKPOINT_EVERY, &every);
     run->ck.every = (unsigned long)every;

@@ -6,6 +6,7 @@
 #ifndef GSGD_CLI_TRAIN_RUN_H
 #define GSGD_CLI_TRAIN_RUN_H
 
+#include "cli/cli.h"
 #include "cli/cmdline.h"
 #include "cli/progress.h"
 #include "cli/report.h"
@@ -22,6 +23,7 @@ typedef struct {
     gsgd_metrics *metrics; /* the test set's, after training */
     cli_dist dist;         /* --distributed: this process's rank (0 when alone) */
     cli_startup su;        /* the data read beside the context; the run's breakdown */
+    cli_scaling scaling;   /* what --standardize decided */
 } train_run;
 
 #endif
