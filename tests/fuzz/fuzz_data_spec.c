@@ -7,7 +7,7 @@
  * path. An input holding '/' is skipped, so the fuzzer reads those files
  * and no others, and standard input ("-") is /dev/null. Skipped too: the
  * default Fashion-MNIST directory (a real data set, seconds per input) and
- * synth specs of more than 2^20 values of work (their cost is bounded by
+ * synth and synth-sparse specs of more than 2^20 values of work (their cost is bounded by
  * the library, tested in test_data_synth, but far above what keeps the
  * fuzzer fast). What loads is checked: shapes, and a test part that fits
  * the training part.
@@ -80,11 +80,14 @@ static void make_fixtures(void) {
     write_idx("fm/t10k-images-idx3-ubyte.gz", "fm/t10k-labels-idx1-ubyte.gz", 3, 1);
 }
 
-/* N*D*(K+1) for "synth:N,D,K...", saturating; 0 when it does not parse. */
+/* The work of a synth spec, saturating; 0 when it does not parse:
+ * N*D*(K+1) for "synth:N,D,K...", N*NNZ*(K+1) for "synth-sparse:N,D,K,NNZ..."
+ * (its memory follows N*NNZ too). */
 static uint64_t synth_work(const char *spec) {
-    const char *s = spec + 6;
-    uint64_t v[3], work = 1;
-    for (int i = 0; i < 3; i++) {
+    const int sparse = strncmp(spec, "synth-sparse:", 13) == 0;
+    const char *s = spec + (sparse ? 13 : 6);
+    uint64_t v[4], work = 1;
+    for (int i = 0; i < 3 + sparse; i++) {
         char *end;
         errno = 0;
         v[i] = strtoull(s, &end, 10);
@@ -93,6 +96,7 @@ static uint64_t synth_work(const char *spec) {
         s = *end == ',' ? end + 1 : end;
     }
     v[2] += v[2] < UINT64_MAX;
+    if (sparse) v[1] = v[3]; /* the width does not cost; the nonzeros do */
     for (int i = 0; i < 3; i++)
         if (__builtin_mul_overflow(work, v[i], &work)) return UINT64_MAX;
     return work;
@@ -123,7 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const char *rest = spec + 13 + (spec[13] == ':');
         if (!*rest || strncmp(rest, "storage=", 8) == 0) return 0;
     }
-    if (strncmp(spec, "synth:", 6) == 0 && synth_work(spec) > ((uint64_t)1 << 20)) return 0;
+    if ((strncmp(spec, "synth:", 6) == 0 || strncmp(spec, "synth-sparse:", 13) == 0) &&
+        synth_work(spec) > ((uint64_t)1 << 20))
+        return 0;
 
     gsgd_context *ctx = fuzz_context();
     gsgd_dataset *train = NULL, *test = NULL;
