@@ -118,6 +118,25 @@ Test(cli_defaults, max_epochs_and_min_steps_bound_an_auto_run) {
     cr_expect_lt(tu_json_number(json, "steps"), GSGD_DEFAULT_MIN_STEPS, "%s", json);
 }
 
+Test(cli_defaults, progress_shows_no_epoch_count_until_the_cooldown_fixes_one) {
+    char out[OUT_SIZE], json_path[1024];
+    snprintf(json_path, sizeof json_path, "%s", tu_path("progress.json"));
+    int rc = gsgd(out, "train " SMALL " --model softmax --min-steps 0 --summary '%s'", json_path);
+    cr_assert_eq(rc, 0, "%s", out);
+    const char *json = tu_read_text(json_path);
+    const int epochs = (int)tu_json_number(json, "epochs");
+    const int cooldown = (int)tu_json_number(json, "cooldown_epochs");
+    cr_assert(cooldown >= 1 && cooldown < epochs, "%s", json);
+    /* Before the cooldown the end is open: "epoch 1  loss", not "1/1000";
+     * in it the end is known: "epoch E/E" for the last. */
+    cr_expect(strstr(out, "\nepoch 1  loss ") || strncmp(out, "epoch 1  loss ", 14) == 0, "%s",
+              out);
+    cr_expect_null(strstr(out, "/1000"), "%s", out);
+    char last[64];
+    snprintf(last, sizeof last, "\nepoch %d/%d  loss ", epochs, epochs);
+    cr_expect(strstr(out, last), "no '%s' in %s", last + 1, out);
+}
+
 Test(cli_defaults, options_read_only_by_epochs_auto_are_warned_about_with_epochs_n) {
     char out[OUT_SIZE];
     int rc = gsgd(out, "train --quiet " SMALL " --model softmax --epochs 2 --max-epochs 9");

@@ -161,8 +161,8 @@ class GsgdEstimator(BaseEstimator):
         return _to_host(X) if is_device_array(X) else X
 
     # --- training ---------------------------------------------------------------
-    def _progress(self, trainer_box, epoch0):
-        bar = ProgressBar() if self.verbose else None
+    def _progress(self, trainer_box, epoch0, open_epochs):
+        bar = ProgressBar(open_epochs=open_epochs) if self.verbose else None
         user = self.callback
         every = self.checkpoint_every or 0
 
@@ -188,6 +188,7 @@ class GsgdEstimator(BaseEstimator):
         # state, step count, schedule); fit starts a run of its own.
         tr = getattr(self, "_trainer_", None) if (partial and not first) else None
         self._trainer_ = None
+        opts = None
         if tr is not None:
             model = tr.model
             ctx = model.ctx
@@ -225,7 +226,8 @@ class GsgdEstimator(BaseEstimator):
             tr.resume(resume_from)
         # A resumed trainer counts on from the checkpoint's epochs itself.
         epoch0 = len(self.history_) if partial else 0
-        result = tr.train(callback=self._progress(box, epoch0))
+        open_epochs = int(opts["max_epochs"]) if epochs == 0 and opts is not None else 0
+        result = tr.train(callback=self._progress(box, epoch0, open_epochs))
         if self.checkpoint:
             tr.save(self.checkpoint)
         self.batch_size_ = tr.plan()["batch"]

@@ -7,8 +7,11 @@ import sys
 class ProgressBar:
     WIDTH = 24
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, open_epochs=0):
         self.stream = stream if stream is not None else sys.stderr
+        # epochs="auto": the run's epochs hold max_epochs, a bound, until the
+        # cooldown fixes the end; "epoch 3/1000" would misread as a length.
+        self.open_epochs = open_epochs
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def __call__(self, p):
@@ -16,7 +19,8 @@ class ProgressBar:
         done = min(p["step"], steps)
         fill = int(self.WIDTH * done / steps)
         bar = "#" * fill + "." * (self.WIDTH - fill)
-        line = (f"epoch {p['epoch']}/{p['epochs']} [{bar}] {done}/{steps} "
+        of = "" if p["epochs"] == self.open_epochs else f"/{p['epochs']}"
+        line = (f"epoch {p['epoch']}{of} [{bar}] {done}/{steps} "
                 f"loss {p['loss']:.4f} {p['samples_per_second']:,.0f} samples/s "
                 f"{p['seconds']:.1f}s")
         if p["epoch_done"]:

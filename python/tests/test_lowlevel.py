@@ -91,6 +91,17 @@ def test_verbose_shows_progress_on_stderr(blobs, capsys):
     assert "epoch 1/2" in err and "epoch 2/2" in err and "samples/s" in err
 
 
+def test_verbose_under_epochs_auto_shows_no_bound_as_a_length(blobs, capsys):
+    X, y = blobs
+    est = gsgd.SGDClassifier(epochs="auto", schedule="cosine", verbose=1, device="cpu",
+                             options={"min_steps": 0}).fit(X, y)
+    err = capsys.readouterr().err
+    n = len(est.history_)
+    assert est.stop_reason_ == "converged"
+    assert "epoch 1 [" in err and "/1000" not in err
+    assert f"epoch {n}/{n} [" in err  # the cooldown's end is known
+
+
 def test_a_checkpoint_resumed_continues_the_run_bit_for_bit(blobs, tmp_path):
     X, y = blobs
     kw = dict(loss="log_loss", optimizer="momentum", tol=None, device="cpu", random_state=3)

@@ -14,7 +14,7 @@
  * that a fast small model does not spend its time writing to a terminal. */
 #define LIVE_REDRAWS_PER_S 10.0
 
-void cli_progress_init(cli_progress *pr, int quiet, const char *log_path) {
+void cli_progress_init(cli_progress *pr, int quiet, const char *log_path, int open_epochs) {
     pr->show = !quiet;
     pr->tty = isatty(STDERR_FILENO);
     pr->line_open = 0;
@@ -23,6 +23,24 @@ void cli_progress_init(cli_progress *pr, int quiet, const char *log_path) {
     memset(&pr->log, 0, sizeof pr->log);
     pr->log_open = 0;
     pr->log_exit = 0;
+    pr->open_epochs = open_epochs;
+}
+
+/* Whether the run's end is still open (--epochs auto before its cooldown):
+ * then p->epochs is only the --max-epochs bound, not a length to show as
+ * "epoch 3/1000" or to compute an ETA from. */
+static int end_open(const cli_progress *pr, const gsgd_progress *p) {
+    return pr->open_epochs > 0 && p->epochs == pr->open_epochs;
+}
+
+/* "3/20", or "3" while the end is open. */
+static const char *epoch_of(const cli_progress *pr, const gsgd_progress *p, char *buf,
+                            size_t size) {
+    if (end_open(pr, p))
+        snprintf(buf, size, "%d", p->epoch);
+    else
+        snprintf(buf, size, "%d/%d", p->epoch, p->epochs);
+    return buf;
 }
 
 int cli_progress_wanted(const cli_progress *pr) { return pr->show || pr->log_path; }
@@ -54,11 +72,11 @@ static void draw_live(cli_progress *pr, const gsgd_progress *p) {
      * with --target-acc the run may end sooner. */
     double total = (double)p->epochs * (double)p->steps;
     double done = (double)(p->epoch - 1) * (double)p->steps + (double)p->step;
-    char eta[32];
-    format_eta(done > 0 ? p->seconds * (total - done) / done : NAN, eta, sizeof eta);
-    char loss[32];
-    fprintf(stderr, "\r\033[Kepoch %d/%d  step %zu/%zu  loss %s  %.0f samples/s  ETA %s", p->epoch,
-            p->epochs, p->step, p->steps, fmt_loss(p->loss, loss, sizeof loss),
+    char eta[32], loss[32], ep[32];
+    format_eta(done > 0 && !end_open(pr, p) ? p->seconds * (total - done) / done : NAN, eta,
+               sizeof eta);
+    fprintf(stderr, "\r\033[Kepoch %s  step %zu/%zu  loss %s  %.0f samples/s  ETA %s",
+            epoch_of(pr, p, ep, sizeof ep), p->step, p->steps, fmt_loss(p->loss, loss, sizeof loss),
             p->samples_per_second, eta);
     fflush(stderr);
     pr->line_open = 1;
@@ -67,8 +85,8 @@ static void draw_live(cli_progress *pr, const gsgd_progress *p) {
 
 static void print_epoch(cli_progress *pr, const gsgd_progress *p) {
     if (pr->tty) fputs("\r\033[K", stderr);
-    char loss[32];
-    fprintf(stderr, "epoch %d/%d  loss %s", p->epoch, p->epochs,
+    char loss[32], ep[32];
+    fprintf(stderr, "epoch %s  loss %s", epoch_of(pr, p, ep, sizeof ep),
             fmt_loss(p->loss, loss, sizeof loss));
     if (!isnan(p->test_accuracy)) fprintf(stderr, "  test acc %.4f", p->test_accuracy);
     fprintf(stderr, "  %.0f samples/s  lr %g  %.2f s\n", p->samples_per_second, p->lr, p->seconds);

@@ -21,10 +21,13 @@ typedef struct {
     const char *log_path; /* --log, or NULL */
     cli_outfile log;      /* opened at the first finished epoch */
     int log_open;
-    int log_exit; /* the exit code once writing the log failed (said), else 0 */
+    int log_exit;    /* the exit code once writing the log failed (said), else 0 */
+    int open_epochs; /* --epochs auto: MAX_EPOCHS, the bound p->epochs holds
+                        until the cooldown fixes the end; else 0 */
 } cli_progress;
 
-void cli_progress_init(cli_progress *pr, int quiet, const char *log_path);
+/* open_epochs: see cli_progress (0 for a run of given epochs). */
+void cli_progress_init(cli_progress *pr, int quiet, const char *log_path, int open_epochs);
 /* Whether gsgd_train needs the callback at all. Without it the library can
  * skip the per-epoch test evaluation. */
 int cli_progress_wanted(const cli_progress *pr);

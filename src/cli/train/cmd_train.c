@@ -141,7 +141,9 @@ static int train(train_run *run) {
                     v[CLI_O_BATCH], atof(v[CLI_O_BATCH]) * run->dist.size,
                     v[CLI_O_SHARD] ? ", each rank on its own shard" : "");
     }
-    cli_progress_init(&run->pr, v[CLI_O_QUIET] != NULL || !root, root ? v[CLI_O_LOG] : NULL);
+    const int auto_epochs = cli_get(run->s.opts, GSGD_EPOCHS) == 0;
+    cli_progress_init(&run->pr, v[CLI_O_QUIET] != NULL || !root, root ? v[CLI_O_LOG] : NULL,
+                      auto_epochs ? (int)cli_get(run->s.opts, GSGD_MAX_EPOCHS) : 0);
     int want = cli_progress_wanted(&run->pr);
     /* Ranks must stop at the same step: no signals or checkpoints there. */
     if (v[CLI_O_DISTRIBUTED])
