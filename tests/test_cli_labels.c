@@ -114,6 +114,10 @@ Test(cli_labels, info_describes_a_checkpoint_and_a_model_file) {
     cr_expect(strstr(out, "input: standardized"), "%s", out);
     cr_expect(strstr(out, "options: ") && strstr(out, " optim sgd,") && strstr(out, " epochs 4,"),
               "%s", out);
+    /* Every option set by a choice by its name, not its number. */
+    cr_expect(strstr(out, " schedule cosine,") && strstr(out, " standardize on,") &&
+                  strstr(out, " precision fp32") && strstr(out, " on_nan stop,"),
+              "%s", out);
     /* A model file of format version 1 (no label map): class indices. */
     rc = gsgd(out, "info '%s/model_v1.gsgd'", GSGD_TEST_DATA_DIR);
     cr_assert_eq(rc, 0, "%s", out);

@@ -42,11 +42,13 @@ static int build_info(void) {
 /* A parameter's value, by name where it is one of a list. */
 static void option_value(gsgd_param p, double v, char *buf, size_t size) {
     const char *name = NULL;
-    if (p == GSGD_OPTIMIZER) name = cli_optim_name((int)v);
-    if (p == GSGD_SCHEDULE) name = cli_schedule_name((int)v);
-    if (p == GSGD_LR_SCALING) name = cli_lr_scaling_name((int)v);
-    if (p == GSGD_ON_NAN) name = cli_choice_name(CLI_O_ON_NAN, (int)v);
+    /* The option table's names for every parameter set by a choice
+     * (optimizer, schedule, standardize, precision, ...). */
+    for (int id = 0; id < CLI_N_OPTS && !name; id++)
+        if (CLI_OPTS[id].kind == CLI_CHOICE && CLI_OPTS[id].param == p)
+            name = cli_choice_name(id, (int)v);
     if (p == GSGD_BATCH_POLICY) name = v == GSGD_BATCH_FASTEST ? "fastest" : "largest";
+    if (p == GSGD_EPOCHS && v == 0) name = "auto";
     if (name)
         snprintf(buf, size, "%s", name);
     else
