@@ -239,8 +239,9 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
-/* Waits up to 20 s for text to appear in file. */
-static void wait_for_text(const char *file, const char *text) {
+/* Waits up to 20 s for text to appear in file; kills pid (the run that
+ * writes it) when it does not, so a failed test leaves no run behind. */
+static void wait_for_text(pid_t pid, const char *file, const char *text) {
     for (int i = 0; i < 2000; i++) {
         FILE *f = fopen(file, "r");
         if (f) {
@@ -252,6 +253,8 @@ static void wait_for_text(const char *file, const char *text) {
         }
         sleep_ms(10);
     }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
     cr_assert_fail("'%s' never appeared in %s", text, file);
 }
 
@@ -272,7 +275,7 @@ Test(cli_checkpoint, sigint_saves_a_checkpoint_that_resumes_and_exits_130) {
     const char *f = tu_path("sigint.ckpt"), *log = tu_path("sigint.log");
     const char *argv[] = {"gsgd", "train", LONG_RUN, "--save", f, NULL};
     pid_t pid = spawn(tu_tmpdir(), log, argv);
-    wait_for_text(log, "epoch 3/");
+    wait_for_text(pid, log, "epoch 3/");
     kill(pid, SIGINT);
     int status = wait_exit(pid);
     const char *text = tu_read_text(log);
@@ -299,7 +302,7 @@ Test(cli_checkpoint, sigint_of_an_auto_run_says_to_resume_without_epochs) {
                           "--min-steps", "1000000000", "--save",       f,
                           NULL};
     pid_t pid = spawn(tu_tmpdir(), log, argv);
-    wait_for_text(log, "epoch 3  loss"); /* an open end: no "/N" */
+    wait_for_text(pid, log, "epoch 3  loss"); /* an open end: no "/N" */
     kill(pid, SIGINT);
     int status = wait_exit(pid);
     const char *text = tu_read_text(log);
@@ -328,7 +331,7 @@ Test(cli_checkpoint, sigterm_without_save_writes_gsgd_interrupted_ckpt_and_exits
     pid_t pid = spawn(tu_tmpdir(), log, argv);
     char tmp_log[64]; /* the log is published at the end (outfile.c) */
     snprintf(tmp_log, sizeof tmp_log, "epochs.jsonl.tmp.%ld", (long)pid);
-    wait_for_text(tu_path(tmp_log), "\"epoch\": 2");
+    wait_for_text(pid, tu_path(tmp_log), "\"epoch\": 2");
     kill(pid, SIGTERM);
     int status = wait_exit(pid);
     const char *text = tu_read_text(log);
@@ -344,7 +347,7 @@ Test(cli_checkpoint, checkpoint_every_writes_during_the_run) {
     const char *f = tu_path("every.ckpt"), *log = tu_path("every.log");
     const char *argv[] = {"gsgd", "train", LONG_RUN, "--save", f, "--checkpoint-every", "2", NULL};
     pid_t pid = spawn(tu_tmpdir(), log, argv);
-    wait_for_text(log, "epoch 5/");
+    wait_for_text(pid, log, "epoch 5/");
     kill(pid, SIGKILL); /* no chance to save on the way out */
     int status;
     waitpid(pid, &status, 0);
