@@ -122,6 +122,22 @@ static gsgd_status part_meta(gsgd_context *ctx, const gsgdi_data_meta *whole, co
     return GSGD_STATUS_OK;
 }
 
+/* The parts' metadata once both parts are made (st OK); on any failure
+ * (st, or the metadata's) neither part is kept. Returns the status. */
+static gsgd_status finish_parts(const gsgd_dataset *ds, double test_fraction, gsgd_status st,
+                                gsgd_dataset **train, gsgd_dataset **test) {
+    if (st == GSGD_STATUS_OK)
+        st = part_meta(ds->ctx, &ds->meta, "train", 1.0 - test_fraction, &(*train)->meta);
+    if (st == GSGD_STATUS_OK)
+        st = part_meta(ds->ctx, &ds->meta, "test", test_fraction, &(*test)->meta);
+    if (st != GSGD_STATUS_OK) {
+        gsgd_dataset_free(*train);
+        gsgd_dataset_free(*test);
+        *train = *test = NULL;
+    }
+    return st;
+}
+
 /* The sparse case: the same permutation (the targets read back for the
  * stratification), the rows copied through the host (csr_rows.c). */
 static gsgd_status split_sparse(const gsgd_dataset *ds, size_t n_test, double test_fraction,
@@ -142,16 +158,9 @@ static gsgd_status split_sparse(const gsgd_dataset *ds, size_t n_test, double te
         GSGD_CHECK_GOTO(st, ctx->be->download(ctx, y, ds->y, n * sizeof(float)), done);
         GSGD_CHECK_GOTO(st, stratify(ctx, y, n, ds->n_classes, n_test, perm), done);
     }
-    GSGD_CHECK_GOTO(st, gsgdi_csr_split(ds, perm, n - n_test, train, test), done);
-    GSGD_CHECK_GOTO(st, part_meta(ctx, &ds->meta, "train", 1.0 - test_fraction, &(*train)->meta),
-                    done);
-    st = part_meta(ctx, &ds->meta, "test", test_fraction, &(*test)->meta);
+    st = gsgdi_csr_split(ds, perm, n - n_test, train, test);
 done:
-    if (st != GSGD_STATUS_OK) {
-        gsgd_dataset_free(*train);
-        gsgd_dataset_free(*test);
-        *train = *test = NULL;
-    }
+    st = finish_parts(ds, test_fraction, st, train, test);
     free(perm);
     free(y);
     return st;
@@ -199,17 +208,9 @@ static gsgd_status split_dataset(const gsgd_dataset *ds, double test_fraction, u
     gather_rows(X, y, row_bytes, perm + n_train, n_test, Xte, yte);
     GSGD_CHECK_GOTO(
         st, gsgdi_dataset_upload(ctx, Xtr, ds->xt, ytr, n_train, d, ds->n_classes, train), done);
-    GSGD_CHECK_GOTO(st, gsgdi_dataset_upload(ctx, Xte, ds->xt, yte, n_test, d, ds->n_classes, test),
-                    done);
-    GSGD_CHECK_GOTO(st, part_meta(ctx, &ds->meta, "train", 1.0 - test_fraction, &(*train)->meta),
-                    done);
-    st = part_meta(ctx, &ds->meta, "test", test_fraction, &(*test)->meta);
+    st = gsgdi_dataset_upload(ctx, Xte, ds->xt, yte, n_test, d, ds->n_classes, test);
 done:
-    if (st != GSGD_STATUS_OK) {
-        gsgd_dataset_free(*train);
-        gsgd_dataset_free(*test);
-        *train = *test = NULL;
-    }
+    st = finish_parts(ds, test_fraction, st, train, test);
     free(X);
     free(y);
     free(perm);
