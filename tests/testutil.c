@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -19,17 +20,36 @@
 
 char *mkdtemp(char *);
 
+static char tmp_dir[512];
+static pid_t tmp_dir_owner;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st, (void)type, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Every test process made its own directory, and tens of thousands were left
+ * in /tmp by the suite. Only the process that made it removes it: a forked
+ * child that exits must not take its parent's files. A test that crashes
+ * keeps its directory, for a look at what it wrote. */
+static void remove_tmpdir(void) {
+    if (tmp_dir[0] && getpid() == tmp_dir_owner)
+        nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 const char *tu_tmpdir(void) {
-    static char dir[512];
-    if (!dir[0]) {
+    if (!tmp_dir[0]) {
         const char *base = getenv("TMPDIR");
-        snprintf(dir, sizeof dir, "%s/gsgd-test-XXXXXX", base && *base ? base : "/tmp");
-        if (!mkdtemp(dir)) {
+        snprintf(tmp_dir, sizeof tmp_dir, "%s/gsgd-test-XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmp_dir)) {
             perror("mkdtemp");
             abort();
         }
+        tmp_dir_owner = getpid();
+        atexit(remove_tmpdir);
     }
-    return dir;
+    return tmp_dir;
 }
 
 const char *tu_path(const char *name) {

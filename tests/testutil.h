@@ -8,7 +8,8 @@
 #include "gsgd.h"
 
 /* A fresh private directory under $TMPDIR (or /tmp); never NULL. The caller
- * may leave files in it (tests run in throwaway processes). */
+ * may leave files in it: the directory and all in it are removed when the
+ * process that made it exits normally (a crashed test keeps it). */
 const char *tu_tmpdir(void);
 /* Joins tu_tmpdir() and name into a static-lifetime path (ring of 16). */
 const char *tu_path(const char *name);
