@@ -212,6 +212,36 @@ Test(backend_cpu, permutation_is_a_seeded_permutation) {
     cr_expect(fixed < 10, "%d fixed points", fixed);
 }
 
+static int cmp_key_index(const void *a, const void *b) {
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The permutation is the stable argsort of the seeded keys (the CUDA
+ * backend sorts the same keys): checked against qsort of (key << 32 | index)
+ * at sizes up to 200,000, where some 32-bit keys repeat and the tie order
+ * matters. */
+Test(backend_cpu, permutation_is_the_stable_argsort_of_the_keys) {
+    const size_t sizes[] = {0, 1, 2, 7, 255, 256, 257, 1000, 65537, 200000};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        const size_t n = sizes[s];
+        uint32_t *got = malloc((n + 1) * sizeof *got);
+        uint64_t *want = malloc((n + 1) * sizeof *want);
+        void *scratch = malloc(be->perm_scratch_bytes(n) + 1);
+        cr_assert(got && want && scratch);
+        cr_assert_eq(be->permutation(ctx, 3, 5, n, got, scratch), GSGD_STATUS_OK);
+        size_t ties = 0;
+        for (size_t i = 0; i < n; i++) want[i] = ((uint64_t)gsgdi_perm_key(3, 5, i) << 32) | i;
+        qsort(want, n, sizeof *want, cmp_key_index);
+        for (size_t i = 0; i + 1 < n; i++) ties += (want[i] >> 32) == (want[i + 1] >> 32);
+        for (size_t i = 0; i < n; i++)
+            cr_assert_eq(got[i], (uint32_t)want[i], "n %zu: entry %zu is %u, the argsort's %u", n,
+                         i, got[i], (uint32_t)want[i]);
+        if (n == 200000) cr_expect(ties > 0, "no repeated key: the tie order went untested");
+        free(got), free(want), free(scratch);
+    }
+}
+
 Test(backend_cpu, losses_match_hand_computed_values) {
     double acc[2] = {0, 0};
     /* softmax: z = (0, ln 3), y = 1: p = (1/4, 3/4), loss = ln(4/3),

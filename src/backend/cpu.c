@@ -311,21 +311,31 @@ static gsgd_status cpu_linear_grad(gsgd_context *ctx, const gsgdi_linear_grad_ar
     return GSGD_STATUS_OK;
 }
 
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
+/* A stable argsort of the keys: four counting passes of 8 bits each, least
+ * significant first, over indices that start in increasing order, so equal
+ * keys keep their index order. The same permutation as sorting (key << 32 |
+ * index) with qsort (tests/test_permutation.c checks it), in O(n): the sort
+ * had taken 5-8% of a CPU epoch (perf, Fashion-MNIST and a text set). */
 static gsgd_status cpu_permutation(gsgd_context *ctx, uint64_t seed, uint64_t epoch, size_t n,
                                    uint32_t *perm, void *scratch) {
     GSGD_RETURN_ERROR_IF(n > UINT32_MAX, ctx, GSGD_STATUS_TOO_LARGE,
                          "permutation: %zu samples exceed 2^32", n);
-    /* (key << 32 | index) sorts by key, ties by index: a stable argsort. */
-    uint64_t *pairs = scratch;
-    for (size_t i = 0; i < n; i++)
-        pairs[i] = ((uint64_t)gsgdi_perm_key(seed, epoch, i) << 32) | (uint64_t)i;
-    qsort(pairs, n, sizeof *pairs, cmp_u64);
-    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)pairs[i];
+    uint32_t *key = scratch, *other = key + n;
+    for (size_t i = 0; i < n; i++) {
+        key[i] = gsgdi_perm_key(seed, epoch, i);
+        perm[i] = (uint32_t)i;
+    }
+    uint32_t *from = perm, *to = other;
+    for (unsigned shift = 0; shift < 32; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++) count[((key[from[i]] >> shift) & 0xffu) + 1]++;
+        for (size_t b = 0; b < 256; b++) count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) to[count[(key[from[i]] >> shift) & 0xffu]++] = from[i];
+        uint32_t *t = from;
+        from = to;
+        to = t;
+    }
+    /* An even number of passes: the result is back in perm. */
     return GSGD_STATUS_OK;
 }
 
