@@ -218,7 +218,7 @@ static int cmp_key_index(const void *a, const void *b) {
 }
 
 /* The permutation is the stable argsort of the seeded keys (the CUDA
- * backend sorts the same keys): checked against qsort of (key << 32 | index)
+ * backend's contract too, backend.h): checked against qsort of (key << 32 | index)
  * at sizes up to 200,000, where some 32-bit keys repeat and the tie order
  * matters. */
 Test(backend_cpu, permutation_is_the_stable_argsort_of_the_keys) {
