@@ -24,7 +24,21 @@ Test(labels, integer_maps_find_values_and_their_texts) {
     cr_assert_eq(gsgdi_labels_find_text(l, "3.0"), 1);
     cr_assert_eq(gsgdi_labels_find_text(l, "3.5"), -1);
     cr_assert_eq(gsgdi_labels_find_text(l, "three"), -1);
+    cr_assert_eq(gsgdi_labels_find_text(l, " 3\t"), 1);
     cr_assert_not(gsgdi_labels_is_identity(l));
+    gsgdi_labels_free(l);
+}
+
+/* A label text finds the class the readers' number makes of it: one that
+ * underflows is 0 (strtod's value), as the map built from it says (found by
+ * fuzz_csv: the map held 0 and the lookup refused the text on ERANGE). */
+Test(labels, a_text_that_underflows_finds_the_class_zero) {
+    gsgdi_labels *l;
+    cr_assert_eq(gsgdi_labels_from_values(ctx, (int64_t[]){0, 1}, 2, &l), GSGD_STATUS_OK);
+    cr_assert_eq(gsgdi_labels_find_text(l, "77771e-37777777777777777"), 0);
+    cr_assert_eq(gsgdi_labels_find_text(l, "1e-400"), 0);
+    cr_assert_eq(gsgdi_labels_find_text(l, "1e400"), -1, "an overflow is no class");
+    cr_assert_eq(gsgdi_labels_find_text(l, "nan"), -1);
     gsgdi_labels_free(l);
 }
 

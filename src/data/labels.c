@@ -1,6 +1,5 @@
 /* Label maps (labels.h): building, copying, looking up, and their bytes in
  * model files and checkpoints. */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 
 #include "core/error.h"
 #include "data/labels.h"
+#include "data/loaders.h"
 
 /* One allocation for the struct, the pointers and (numeric) the values;
  * the pool separately, filled by the caller. */
@@ -137,11 +137,11 @@ int gsgdi_labels_find_value(const gsgdi_labels *l, int64_t v) {
 int gsgdi_labels_find_text(const gsgdi_labels *l, const char *s) {
     if (!l) return -1;
     if (!l->numeric) return find_text_exact(l, s);
-    errno = 0;
-    char *end;
-    const double v = strtod(s, &end);
-    while (*end == ' ' || *end == '\t') end++;
-    if (end == s || *end || errno || v != floor(v) || fabs(v) > 9.0e18) return -1;
+    /* A number as the readers read one (gsgdi_parse_number: strtod, so a
+     * value that underflows is 0, as the map built from the same text
+     * holds it; errno's ERANGE had made such a label unknown here). */
+    double v;
+    if (!gsgdi_parse_number(s, strlen(s), &v) || v != floor(v) || fabs(v) > 9.0e18) return -1;
     return gsgdi_labels_find_value(l, (int64_t)v);
 }
 

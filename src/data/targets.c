@@ -7,35 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "data/loaders.h"
 
 /* The fix every message about a column that is not the target names. */
 #define PICK_COLUMN "pick the label column with --label NAME|INDEX"
 #define USE_REGRESSION "or train a regression model (--model linear) for a real-valued target"
-
-int gsgdi_parse_number(const char *s, size_t len, double *v) {
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-    char buf[256];
-    if (len == 0 || len >= sizeof buf) return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    *v = strtod(buf, &end);
-    return end == buf + len;
-}
-
-int gsgdi_is_missing(const char *s, size_t len) {
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-    static const char *const words[] = {"?", "na", "n/a", "nan", "null"};
-    if (len == 0) return 1;
-    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (strlen(words[k]) == len && strncasecmp(s, words[k], len) == 0) return 1;
-    return 0;
-}
 
 void gsgdi_raw_targets_free(gsgdi_raw_targets *t) {
     if (!t) return;
