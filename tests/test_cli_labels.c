@@ -114,6 +114,12 @@ Test(cli_labels, info_describes_a_checkpoint_and_a_model_file) {
     cr_expect(strstr(out, "input: standardized"), "%s", out);
     cr_expect(strstr(out, "options: ") && strstr(out, " optim sgd,") && strstr(out, " epochs 4,"),
               "%s", out);
+    /* The automatic values by that word, not the sentinel that stands for
+     * them (lr 0, momentum -1, ...). */
+    cr_expect(strstr(out, " lr auto,") && strstr(out, " momentum auto,") &&
+                  strstr(out, " weight_decay auto,") && strstr(out, " tol auto,") &&
+                  !strstr(out, " -1,"),
+              "%s", out);
     /* Every option set by a choice by its name, not its number. */
     cr_expect(strstr(out, " schedule cosine,") && strstr(out, " standardize on,") &&
                   strstr(out, " precision fp32") && strstr(out, " on_nan stop,"),

@@ -48,7 +48,16 @@ static void option_value(gsgd_param p, double v, char *buf, size_t size) {
         if (CLI_OPTS[id].kind == CLI_CHOICE && CLI_OPTS[id].param == p)
             name = cli_choice_name(id, (int)v);
     if (p == GSGD_BATCH_POLICY) name = v == GSGD_BATCH_FASTEST ? "fastest" : "largest";
-    if (p == GSGD_EPOCHS && v == 0) name = "auto";
+    /* The values include/gsgd.h documents as "automatic": the rule, the
+     * data or the device picks the value at training time. */
+    static const struct {
+        gsgd_param p;
+        double v;
+    } automatic[] = {{GSGD_LR, 0},     {GSGD_MOMENTUM, -1}, {GSGD_WEIGHT_DECAY, -1},
+                     {GSGD_EPOCHS, 0}, {GSGD_EPS, -1},      {GSGD_TOL, -1},
+                     {GSGD_BATCH, 0},  {GSGD_MAX_BATCH, 0}, {GSGD_MEM_RESERVE, -1}};
+    for (size_t i = 0; i < sizeof automatic / sizeof *automatic; i++)
+        if (p == automatic[i].p && v == automatic[i].v) name = "auto";
     if (name)
         snprintf(buf, size, "%s", name);
     else
