@@ -516,6 +516,10 @@ GSGD_API gsgd_status gsgd_dataset_label(const gsgd_dataset *ds, int k, const cha
  * for regression. Outputs may be NULL. Returns OK; INVALID_ARGUMENT (NULL
  * ds). */
 GSGD_API gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, double *lo, double *hi);
+/* The header name of the column ds's targets were read from ("quality"),
+ * or "" (no header, not CSV, no target column); *name is owned by ds.
+ * Returns OK; INVALID_ARGUMENT (NULL ds or name). */
+GSGD_API gsgd_status gsgd_dataset_target_name(const gsgd_dataset *ds, const char **name);
 /* Copies rows [first, first + count) to host arrays: X (count x d floats,
  * as the models see them before standardisation) and y (count targets:
  * class indices as floats, or real values); either may be NULL; both stay
@@ -686,11 +690,13 @@ GSGD_API gsgd_status gsgd_model_shape(const gsgd_model *model, const char **spec
                                       size_t *n_features, int *n_classes);
 
 /* Gives the model ds's label map (a copy), so that saved files, predictions
- * and gsgd_model_label speak the user's labels. ds must have the model's
- * class count (SHAPE_MISMATCH otherwise); a regression model and dataset
- * have no map (nothing to do). Until it is called a classifier's labels
- * are its class indices "0", "1", ... Once set, evaluation refuses data
- * whose label map differs: load such data with gsgd_data_set_model.
+ * and gsgd_model_label speak the user's labels, and the name of the column
+ * ds's targets came from (a CSV header's; see gsgd_model_target_name). ds
+ * must have the model's class count (SHAPE_MISMATCH otherwise); a
+ * regression model and dataset have no map (only the name is taken). Until
+ * it is called a classifier's labels are its class indices "0", "1", ...
+ * Once set, evaluation refuses data whose label map differs: load such
+ * data with gsgd_data_set_model.
  * Returns OK; INVALID_ARGUMENT (NULL model or ds); SHAPE_MISMATCH (class
  * counts differ); OUT_OF_MEMORY. */
 GSGD_API gsgd_status gsgd_model_set_labels(gsgd_model *model, const gsgd_dataset *ds);
@@ -698,10 +704,20 @@ GSGD_API gsgd_status gsgd_model_set_labels(gsgd_model *model, const gsgd_dataset
  * owned by the model. Returns OK; INVALID_ARGUMENT (NULL model or text, k
  * out of range, a regression model). */
 GSGD_API gsgd_status gsgd_model_label(const gsgd_model *model, int k, const char **text);
+/* The header name of the column the model's training targets came from
+ * ("quality"), or "" when they had none (not a CSV file with a header, or
+ * arrays); *name is owned by the model. Model files and checkpoints keep
+ * it, and data loaded against the model (gsgd_data_set_model) without
+ * GSGD_DATA_LABEL takes the column of that name as the target wherever the
+ * header has it, so a file with the target column predicts from the right
+ * features. Returns OK; INVALID_ARGUMENT (NULL model or name). */
+GSGD_API gsgd_status gsgd_model_target_name(const gsgd_model *model, const char **name);
 /* Loads the next data (gsgd_dataset_load_ex with o) as input of model: the
  * features must be the model's (a CSV row may then lack the target
  * column: n_features columns are features only, n_features + 1 have a
- * target), class labels are mapped through the model's label map (one it
+ * target: the one GSGD_DATA_LABEL names, else the model's target column by
+ * its name (gsgd_model_target_name), else the loader's default), class
+ * labels are mapped through the model's label map (one it
  * does not know is BAD_VALUE naming file, line and column) and the model
  * decides classes or real targets. The model's shape and map are copied:
  * the model may be freed after. NULL removes the reference. Returns OK;

@@ -3,8 +3,8 @@
  * (written before issue 17, with 38 options and no cooldown fields;
  * tests/data/ckpt_v1_epoch*.ckpt) still resumes and trains on exactly as
  * its build did; a run of EPOCHS 0 stopped inside its cooldown resumes to
- * the same end as an uninterrupted one; and version 2 keeps the label map
- * (issue 15) and the cooldown (issue 17) together.
+ * the same end as an uninterrupted one; and a checkpoint (version 2 on)
+ * keeps the label map (issue 15) and the cooldown (issue 17) together.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -77,12 +77,13 @@ Test(checkpoint_compat, a_version_1_checkpoint_resumes_as_its_build_trained) {
     cr_expect(memcmp(m->mean, want->mean, 6 * sizeof(float)) == 0 &&
                   memcmp(m->inv_std, want->inv_std, 6 * sizeof(float)) == 0,
               "the standardiser restored");
-    /* Saved again, it is a version 2 file that reads back the same. */
+    /* Saved again, it is a file of the current version (3) that reads back
+     * the same. */
     const char *again = tu_path("again.ckpt");
     cr_assert_eq(gsgd_trainer_save(tr, again), GSGD_STATUS_OK);
     size_t n;
     unsigned char *b = tu_read_file(again, &n);
-    cr_expect_eq(b[8], 2);
+    cr_expect_eq(b[8], 3);
     free(b);
     gsgd_trainer_free(tr);
     gsgd_model_free(want);
@@ -183,7 +184,7 @@ static const char *labelled_csv(void) {
     return path;
 }
 
-Test(checkpoint_compat, a_version_2_checkpoint_holds_the_label_map_and_the_cooldown_together) {
+Test(checkpoint_compat, a_checkpoint_holds_the_label_map_and_the_cooldown_together) {
     /* Issue 15 added the label map and issue 17 the cooldown to format
      * version 2: a run of epochs auto on labels 3/7/9, stopped inside its
      * cooldown, resumes with both to the end of an uninterrupted run. */
@@ -218,7 +219,7 @@ Test(checkpoint_compat, a_version_2_checkpoint_holds_the_label_map_and_the_coold
     memcpy(&flags, img + 156, 4);
     memcpy(&cooldown_epochs, img + 284, 4);
     free(img);
-    cr_expect_eq(version, 2);
+    cr_expect_eq(version, 3);
     cr_expect(flags & 4u, "flag bit 2: a label map");
     cr_expect_eq(cooldown_epochs, ra.cooldown_epochs, "the cooldown's epochs at offset 284");
 

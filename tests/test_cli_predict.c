@@ -232,6 +232,90 @@ Test(cli_predict, rows_with_their_label_column_take_label) {
     cr_expect_eq(tu_count_lines(out), 1, "%s", out);
 }
 
+/* The model keeps the name of its training target column (model file
+ * and checkpoint): predict and eval find that column by it wherever a
+ * file has it, silently, and resume keeps it. */
+Test(cli_predict, the_training_target_column_is_found_by_its_name) {
+    char out[OUT_SIZE], model[1024], again[1024];
+    snprintf(model, sizeof model, "%s", tu_path("m.ckpt"));
+    snprintf(again, sizeof again, "%s", tu_path("again.ckpt"));
+    /* Trained with the target "price" second; then files with it last,
+     * first, and not at all. */
+    cr_assert_eq(tu_write_table(tu_path("train.csv"), 240, 4, 0, NULL, 1, "price", 1, ',', 1), 0);
+    cr_assert_eq(tu_write_table(tu_path("last.csv"), 60, 4, 0, NULL, 4, "price", 1, ',', 2), 0);
+    cr_assert_eq(tu_write_table(tu_path("first.csv"), 60, 4, 0, NULL, 0, "price", 1, ',', 2), 0);
+    cr_assert_eq(tu_write_table(tu_path("new.csv"), 60, 4, 0, NULL, -1, NULL, 1, ',', 2), 0);
+    int rc = gsgd(out,
+                  "train --quiet --device cpu --data '%s' --label price --model linear --lr 0.01 "
+                  "--epochs 3 --save '%s'",
+                  tu_path("train.csv"), model);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "info '%s'", model);
+    cr_expect(rc == 0 && strstr(out, "labels: real-valued target, column 'price'"), "%s", out);
+    static const char *const FILES[] = {"new.csv", "last.csv", "first.csv"};
+    char want[OUT_SIZE];
+    for (int f = 0; f < 3; f++) {
+        rc = gsgd(out, "predict --model-file '%s' --data '%s' --out '%s'", model, tu_path(FILES[f]),
+                  tu_path("p.csv"));
+        cr_assert_eq(rc, 0, "%s: %s", FILES[f], out);
+        cr_expect(!strstr(out, "warning"), "%s: %s", FILES[f], out);
+        if (f == 0)
+            snprintf(want, sizeof want, "%s", tu_read_text(tu_path("p.csv")));
+        else
+            cr_expect_str_eq(tu_read_text(tu_path("p.csv")), want, "%s", FILES[f]);
+    }
+    /* eval reads the targets from that column too: last and first agree. */
+    char a[OUT_SIZE];
+    rc = gsgd(out, "eval --quiet --model-file '%s' --data '%s'", model, tu_path("last.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    snprintf(a, sizeof a, "%s", strstr(out, "r2 ") ? strstr(out, "r2 ") : out);
+    *strchr(a, '(') = '\0'; /* the file's name follows */
+    rc = gsgd(out, "eval --quiet --model-file '%s' --data '%s'", model, tu_path("first.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(strstr(out, a), "%s vs %s", a, out);
+    /* A resumed run keeps the name in its checkpoint. */
+    rc = gsgd(out,
+              "train --quiet --device cpu --data '%s' --label price --epochs 4 --resume '%s' "
+              "--save '%s'",
+              tu_path("train.csv"), model, again);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "info '%s'", again);
+    cr_expect(rc == 0 && strstr(out, "7 epochs trained") && strstr(out, "column 'price'"), "%s",
+              out);
+}
+
+/* Files of format version 2 (before the target's name, tests/data) load,
+ * and predict falls back on the loader's rule as before: on kinds.csv,
+ * whose label "kind" is last, it takes the first column and refuses the
+ * labels as features, saying --label fixes it. A model trained now on the
+ * same file needs no --label. */
+Test(cli_predict, a_version_2_model_without_the_target_name_needs_label_as_before) {
+    char out[OUT_SIZE], kinds[1024];
+    snprintf(kinds, sizeof kinds, "%s/kinds.csv", GSGD_TEST_DATA_DIR);
+    static const char *const FILES[] = {"model_v2.gsgd", "checkpoint_v2.ckpt"};
+    for (int f = 0; f < 2; f++) {
+        int rc = gsgd(out, "info '%s/%s'", GSGD_TEST_DATA_DIR, FILES[f]);
+        cr_assert_eq(rc, 0, "%s", out);
+        cr_expect(strstr(out, "labels: 3 classes (ant, bee, cat)\n"), "%s", out);
+        rc = gsgd(out, "predict --model-file '%s/%s' --data '%s' --out '%s'", GSGD_TEST_DATA_DIR,
+                  FILES[f], kinds, tu_path("p.csv"));
+        cr_expect(rc == 2 && strstr(out, "column 4 ('kind')") && strstr(out, "--label"), "%s", out);
+        rc = gsgd(out, "predict --model-file '%s/%s' --data '%s' --out '%s' --label kind",
+                  GSGD_TEST_DATA_DIR, FILES[f], kinds, tu_path("p.csv"));
+        cr_expect(rc == 0 && !strstr(out, "warning"), "%s", out);
+        cr_expect_eq(tu_count_lines(tu_read_text(tu_path("p.csv"))), 31);
+    }
+    int rc = gsgd(out,
+                  "train --quiet --device cpu --data '%s' --label kind --model softmax --epochs 2 "
+                  "--save '%s'",
+                  kinds, tu_path("m.ckpt"));
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "predict --model-file '%s' --data '%s' --out '%s'", tu_path("m.ckpt"), kinds,
+              tu_path("p.csv"));
+    cr_expect(rc == 0 && !strstr(out, "warning"), "%s", out);
+    cr_expect_eq(tu_count_lines(tu_read_text(tu_path("p.csv"))), 31);
+}
+
 Test(cli_predict, a_failed_predict_writes_nothing) {
     char out[OUT_SIZE], model[1024], pred[1024];
     snprintf(model, sizeof model, "%s", tu_path("m.ckpt"));

@@ -102,8 +102,8 @@ Test(model_io, corrupt_truncated_and_foreign_files_are_rejected) {
     b[200] ^= 0x40;
     unsigned char *v = malloc(n);
     memcpy(v, b, n);
-    v[8] = 3; /* version 3, CRC left stale: the version is checked first */
-    expect_rejected("version.gsgd", v, n, "format version 3");
+    v[8] = 4; /* version 4, CRC left stale: the version is checked first */
+    expect_rejected("version.gsgd", v, n, "format version 4");
     memcpy(v, "NOTAMODL", 8);
     expect_rejected("magic.gsgd", v, n, "bad magic");
     free(v);
@@ -239,5 +239,65 @@ Test(model_io, a_version_1_file_still_loads_with_the_class_indices_as_labels) {
     cr_assert(gsgdi_labels_is_identity(back->labels));
     cr_assert_not(back->labels_given);
     free(b);
+    gsgd_model_free(back);
+}
+
+/* The target column's name (format version 3): from the CSV header
+ * through gsgd_model_set_labels into the file and back; a name that is
+ * not NUL-terminated is refused even under a good CRC. */
+Test(model_io, the_target_column_name_survives_save_and_load) {
+    gsgd_data_options *o;
+    gsgd_dataset *ds;
+    cr_assert_eq(gsgd_data_options_create(&o), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_data_set_text(o, GSGD_DATA_LABEL, "kind"), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_dataset_load_ex(ctx, GSGD_TEST_DATA_DIR "/kinds.csv", o, &ds, NULL),
+                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    const char *name;
+    cr_assert_eq(gsgd_dataset_target_name(ds, &name), GSGD_STATUS_OK);
+    cr_assert_str_eq(name, "kind");
+    gsgd_model *m, *back;
+    cr_assert_eq(gsgd_model_create(ctx, "softmax", 3, 3, 1, &m), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_target_name(m, &name), GSGD_STATUS_OK);
+    cr_assert_str_eq(name, "", "a model not told has none");
+    cr_assert_eq(gsgd_model_set_labels(m, ds), GSGD_STATUS_OK);
+    const char *path = tu_path("kinds.gsgd");
+    cr_assert_eq(gsgd_model_save(m, path), GSGD_STATUS_OK);
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(gsgd_model_target_name(back, &name), GSGD_STATUS_OK);
+    cr_expect_str_eq(name, "kind");
+    cr_expect(gsgdi_labels_equal(back->labels, m->labels));
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    cr_assert_eq(b[8], 3, "format version 3");
+    /* The name's 64 bytes lie before the label map (kind 2: texts). */
+    const size_t at = 168 + 4 * m->n_params;
+    cr_assert(memcmp(b + at, "kind\0", 5) == 0, "the name where the layout puts it");
+    memset(b + at, 'k', 64);
+    const uLong crc = crc32(0L, b, (uInt)(n - 4));
+    memcpy(b + n - 4, &crc, 4);
+    expect_rejected("unterminated.gsgd", b, n, "malformed target column name");
+    free(b);
+    gsgd_model_free(back);
+    gsgd_model_free(m);
+    gsgd_dataset_free(ds);
+    gsgd_data_options_free(o);
+}
+
+Test(model_io, a_version_2_file_still_loads_without_the_target_name) {
+    /* Written by the code before the target's name (tests/data/README.md). */
+    const char *path = GSGD_TEST_DATA_DIR "/model_v2.gsgd";
+    gsgd_model *back;
+    cr_assert_eq(gsgd_model_load(ctx, path, &back), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    size_t n;
+    unsigned char *b = tu_read_file(path, &n);
+    cr_assert_eq(b[8], 2, "the fixture is a version 2 file");
+    free(b);
+    const char *t;
+    cr_assert(back->labels_given);
+    cr_assert_eq(gsgd_model_label(back, 1, &t), GSGD_STATUS_OK);
+    cr_expect_str_eq(t, "bee");
+    cr_assert_eq(gsgd_model_target_name(back, &t), GSGD_STATUS_OK);
+    cr_expect_str_eq(t, "");
+    cr_expect_not_null(back->mean);
     gsgd_model_free(back);
 }

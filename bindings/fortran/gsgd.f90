@@ -481,6 +481,13 @@ module gsgd
       integer(c_int), intent(out) :: has
       real(c_double), intent(out) :: lo, hi
     end function
+    !> name: a C string owned by the dataset ("" when none); gsgd_fstr(name) copies it.
+    integer(c_int) function gsgd_dataset_target_name(ds, name) &
+        bind(C, name="gsgd_dataset_target_name")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: ds
+      type(c_ptr), intent(out) :: name
+    end function
     !> X(d, count) and y(count), host arrays filled from row first (0-based).
     integer(c_int) function gsgd_dataset_read(ds, first, count, X, y) &
         bind(C, name="gsgd_dataset_read")
@@ -595,6 +602,13 @@ module gsgd
       type(c_ptr), value :: model
       integer(c_int), value :: k
       type(c_ptr), intent(out) :: text
+    end function
+    !> name: a C string owned by the model ("" when unknown); gsgd_fstr(name) copies it.
+    integer(c_int) function gsgd_model_target_name(model, name) &
+        bind(C, name="gsgd_model_target_name")
+      import :: c_ptr, c_int
+      type(c_ptr), value :: model
+      type(c_ptr), intent(out) :: name
     end function
     integer(c_int) function gsgd_data_set_model(o, model) bind(C, name="gsgd_data_set_model")
       import :: c_ptr, c_int

@@ -67,12 +67,17 @@ static int load(predict_run *run) {
     if (rc == CLI_OK) rc = cli_load_data(&run->s, 0);
     if (rc != CLI_OK) return rc;
     if (!v[CLI_O_QUIET]) cli_describe_data("predicting for", run->s.train);
-    /* The model does not know which CSV column held its training targets:
-     * a row with one column more than its features has its target picked
-     * by the loader's rule, which --label overrides. */
+    /* A row with one column more than the model's features has its
+     * target found by the name of the model's training target column;
+     * a model without one (not trained on a CSV header, or saved by an
+     * older build) leaves the pick to the loader's rule, which --label
+     * overrides. */
     int has_targets = 0;
+    const char *trained = "", *found = "";
     gsgd_dataset_targets(run->s.train, &has_targets, NULL, NULL);
-    if (has_targets && !v[CLI_O_LABEL] && surely_csv(v))
+    gsgd_model_target_name(run->s.model, &trained);
+    gsgd_dataset_target_name(run->s.train, &found);
+    if (has_targets && !v[CLI_O_LABEL] && surely_csv(v) && (!*trained || strcmp(found, trained)))
         cli_warn("%s: one column besides the model's features was read as the target and left "
                  "out (the one named label, target, class or y, else the first); --label "
                  "NAME|INDEX names it and silences this",

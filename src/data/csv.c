@@ -231,6 +231,10 @@ static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L)
         col = v < 0 ? (long)C + v : v;
         found = 1;
     }
+    /* The column the reference's targets came from, by its header name:
+     * a model finds its training target again wherever the file has it. */
+    for (size_t j = 0; !opt && o->ref_target && L->names && !found && j < C; j++)
+        if (strcmp(L->names[j], o->ref_target) == 0) col = (long)j, found = 1;
     static const char *const names[] = {"label", "target", "class", "y"};
     for (size_t k = 0; !found && L->names && k < 4; k++)
         for (size_t j = 0; !found && j < C; j++)

@@ -87,7 +87,8 @@ gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, const cha
 /* Replaces the reference; shared by gsgd_data_set_reference and (model
  * layer) gsgd_data_set_model. */
 gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const char *what,
-                               size_t n_features, int n_classes, const gsgdi_labels *labels) {
+                               size_t n_features, int n_classes, const gsgdi_labels *labels,
+                               const char *target) {
     gsgdi_labels *copy = NULL;
     if (labels) GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, labels, &copy));
     gsgdi_labels_free(o->ref_labels);
@@ -96,19 +97,21 @@ gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const ch
     o->ref_features = n_features;
     o->ref_classes = n_classes;
     snprintf(o->ref_what, sizeof o->ref_what, "%s", what ? what : "");
+    snprintf(o->ref_target, sizeof o->ref_target, "%s", what && target ? target : "");
     return GSGD_STATUS_OK;
 }
 
 gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train) {
     if (!o) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (!train) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL);
+    if (!train) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL);
     gsgdi_labels *identity = NULL;
     /* A classification set without a map (it always has one) would take
      * its class indices. */
     if (train->n_classes > 0 && !train->meta.labels)
         GSGD_FORWARD_IF_ERROR(gsgdi_labels_identity(train->ctx, train->n_classes, &identity));
-    gsgd_status st = gsgdi_data_set_ref(o, train->ctx, "the training set", train->d,
-                                        train->n_classes, identity ? identity : train->meta.labels);
+    gsgd_status st =
+        gsgdi_data_set_ref(o, train->ctx, "the training set", train->d, train->n_classes,
+                           identity ? identity : train->meta.labels, train->meta.target_name);
     gsgdi_labels_free(identity);
     return st;
 }
@@ -127,6 +130,7 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->read.header = (int)o->v[GSGD_DATA_HEADER];
         p->read.delimiter = (int)o->v[GSGD_DATA_DELIMITER];
         p->read.label = o->label;
+        p->read.ref_target = o->has_ref && o->ref_target[0] ? o->ref_target : NULL;
         p->read.zero_based = (int)o->v[GSGD_DATA_ZERO_BASED];
         p->read.n_features = o->has_ref ? o->ref_features : 0;
         /* A training set, unlike a model, can still be widened. */

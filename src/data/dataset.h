@@ -10,6 +10,9 @@
 #include "data/labels.h"
 #include "gsgd.h"
 
+/* Longest target column name a dataset and a model keep, NUL included. */
+#define GSGD_TARGET_NAME_LEN 64
+
 /* What a dataset is besides its numbers: the label map, the targets'
  * range, and where it came from (gsgd_dataset_describe's line). */
 typedef struct {
@@ -22,6 +25,8 @@ typedef struct {
     char format[24];               /* "CSV", "svmlight", "npy", "npz", "IDX", "synth", "arrays" */
     char detail[96];               /* "comma-separated, header", "1-based indices", ... */
     char part[32];                 /* "train part, 80%" after a split, else "" */
+    char target_name[GSGD_TARGET_NAME_LEN]; /* the target column's header name (CSV), "" when
+                                      none: a model keeps it to find the column again */
 } gsgdi_data_meta;
 
 /* Copies src into dst (a fresh copy of the label map); dst is cleared on

@@ -59,6 +59,12 @@ gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, double *lo, d
     return GSGD_STATUS_OK;
 }
 
+gsgd_status gsgd_dataset_target_name(const gsgd_dataset *ds, const char **name) {
+    if (!ds || !name) return GSGD_STATUS_INVALID_ARGUMENT;
+    *name = ds->meta.target_name;
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgd_dataset_read(const gsgd_dataset *ds, size_t first, size_t count, float *X,
                               float *y) {
     if (!ds) return GSGD_STATUS_INVALID_ARGUMENT;

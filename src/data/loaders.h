@@ -65,19 +65,24 @@ struct gsgd_data_options {
     int ref_classes;          /* 0: real targets */
     gsgdi_labels *ref_labels; /* owned copy */
     char ref_what[24];        /* "the model", "the training set" */
+    char ref_target[GSGD_TARGET_NAME_LEN]; /* the reference's target column name, "" unknown */
 };
 
 /* Sets o's reference (what NULL removes it): the shape and a copy of the
- * label map a file must fit (data_options.c; the model layer's
- * gsgd_data_set_model calls it too). */
+ * label map a file must fit, and the name of the column that held its
+ * targets (target: NULL or "" when unknown) (data_options.c; the model
+ * layer's gsgd_data_set_model calls it too). */
 gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const char *what,
-                               size_t n_features, int n_classes, const gsgdi_labels *labels);
+                               size_t n_features, int n_classes, const gsgdi_labels *labels,
+                               const char *target);
 
 /* What a reader needs to know of the options. */
 typedef struct {
     int header;                  /* -1 detect, 0 none, 1 the first row */
     int delimiter;               /* 0 detect, else the character */
     const char *label;           /* GSGD_DATA_LABEL or NULL */
+    const char *ref_target;      /* without label: the reference's target column
+                                    name, found by the header (NULL: none) */
     int zero_based;              /* svmlight: -1 detect, 0, 1 */
     size_t n_features;           /* the reference's features, or 0 */
     const char *n_features_from; /* who set n_features, for messages ("the

@@ -305,6 +305,8 @@ static gsgd_status finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
 gsgd_status gsgdi_targets_finish(gsgd_context *ctx, const gsgdi_raw_targets *t,
                                  const gsgdi_target_rules *r, gsgdi_host_data *h) {
     const gsgd_status st = finish(ctx, t, r, h);
+    if (st == GSGD_STATUS_OK && t && t->column && t->name[0])
+        snprintf(h->meta.target_name, sizeof h->meta.target_name, "%s", t->name);
     if (st != GSGD_STATUS_OK) { /* nothing half-made: no targets, no map */
         free(h->y);
         h->y = NULL;

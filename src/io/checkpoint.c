@@ -14,15 +14,15 @@
  *
  *   offset  size  field
  *   0       8     magic "GSGDCKP\0"
- *   8       4     format version: 2 (issues 15 and 17: the cooldown
- *                 fields, the new options, the label map); version 1,
- *                 with none of them, still loads
+ *   8       4     format version: 3 (the target column's name); version 2
+ *                 (issues 15 and 17: the cooldown fields, the new options,
+ *                 the label map) and version 1, with none of them, still load
  *   12      4     byte-order mark 0x01020304
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
  *   152     4     n_classes
  *   156     4     flags (bit 0: standardiser, bit 1: average, bit 2: label
- *                 map, version 2)
+ *                 map, version 2; bit 3: target name, version 3)
  *   160     8     n_params
  *   168     4     optimizer (a gsgd_optim; also among the options)
  *   172     4     optimizer state buffers (gsgdi_rule_state_count: 0-2)
@@ -50,6 +50,7 @@
  *           8*d   mean then inv_std, when flag bit 0
  *           4*n   the average, when flag bit 1
  *           4*n   each optimizer state buffer
+ *           64    the target column's name, NUL-padded, when flag bit 3
  *           ...   the label map (data/labels.h's image), when flag bit 2
  *   end-4   4     CRC32 (zlib) of every byte before it
  */
@@ -65,7 +66,7 @@
 #include "core/error.h"
 
 #define CKPT_MAGIC "GSGDCKP"
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u
 #define FIXED_BYTES_V1 280
 #define FIXED_BYTES 296
 
@@ -148,13 +149,14 @@ gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path, FILE
     gsgdi_ckpt_header h;
     reader r = {head, 0};
     visit_fixed(&h, get_field, &r);
-    GSGD_RETURN_ERROR_IF(h.flags > 7u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
+    GSGD_RETURN_ERROR_IF(h.flags > 15u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
                          GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
     /* The arrays of the layout comment above, in units of 4 bytes. */
     const uint64_t arrays = 1 + ((h.flags & 2u) ? 1 : 0) + h.n_state;
     uint64_t words = gsgdi_size_mad(h.n_params, arrays, 0);
     if (h.flags & 1u) words = gsgdi_size_mad(h.n_features, 2, words);
     uint64_t end = gsgdi_size_mad(words, 4, FIXED_BYTES + 8 * (uint64_t)h.n_options);
+    if (h.flags & 8u) end = gsgdi_size_mad(1, end, GSGD_TARGET_NAME_LEN);
     /* The label map (version 2) says its own length. */
     if ((h.flags & 4u) && end != UINT64_MAX)
         GSGD_FORWARD_IF_ERROR(gsgdi_file_label_map_end(ctx, path, f, end, &end));
@@ -186,7 +188,8 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     h->n_classes = m->n_classes;
     const int has_avg = tr->average && tr->avg_count > 0;
     const int has_labels = m->labels_given && m->labels;
-    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | (has_labels ? 4u : 0u);
+    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | (has_labels ? 4u : 0u) |
+               (m->target_name[0] ? 8u : 0u);
     h->n_params = m->n_params;
     h->optim = (int32_t)tr->opts.v[GSGD_OPTIMIZER];
     h->n_state = (uint32_t)gsgdi_rule_state_count(&tr->rule);
@@ -234,10 +237,11 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
-    const size_t lbytes = (h.flags & 4u) ? gsgdi_labels_image_bytes(m->labels) : 0;
+    const size_t lbytes = (h.flags & 4u) ? gsgdi_labels_image_bytes(m->labels) : 0,
+                 tbytes = (h.flags & 8u) ? GSGD_TARGET_NAME_LEN : 0;
     gsgdi_bytes b = {0};
     b.cap = FIXED_BYTES + sizeof h.v + pbytes * (1 + (size_t)has_avg + h.n_state) +
-            (has_std ? 2 * dbytes : 0) + lbytes + 4;
+            (has_std ? 2 * dbytes : 0) + tbytes + lbytes + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     visit_fixed(&h, put_field, &b);
     gsgdi_bytes_put(&b, h.v, sizeof h.v);
@@ -250,6 +254,11 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     if (has_avg) GSGD_CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
     for (uint32_t k = 0; k < h.n_state; k++)
         GSGD_CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
+    if (tbytes) { /* NUL-padded: the file never holds stack garbage */
+        char name[GSGD_TARGET_NAME_LEN] = {0};
+        memcpy(name, m->target_name, strlen(m->target_name));
+        gsgdi_bytes_put(&b, name, sizeof name);
+    }
     if (lbytes) {
         gsgdi_labels_image_write(m->labels, b.buf + b.len);
         b.len += lbytes;
@@ -300,7 +309,10 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     /* Past the CRC the file is as written; these guard against a file
      * crafted to pass it. */
     GSGD_RETURN_ERROR_IF(
-        h->spec[GSGD_SPEC_LEN - 1] != '\0' || h->flags > (h->version == 1 ? 3u : 7u) ||
+        h->spec[GSGD_SPEC_LEN - 1] != '\0' ||
+            h->flags > (h->version == 1   ? 3u
+                        : h->version == 2 ? 7u
+                                          : 15u) ||
             h->n_state > 2u || h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
             h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
             h->cooldown_from < 0 || h->cooldown_epochs < 0 ||
@@ -333,6 +345,11 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         lay->state[k] = off;
         off += pbytes;
     }
+    lay->target = 0;
+    if (h->flags & 8u) {
+        lay->target = off;
+        off += GSGD_TARGET_NAME_LEN;
+    }
     /* The label map's length is in its own header: it must end at the CRC. */
     const int has_labels = (h->flags & 4u) != 0;
     GSGD_RETURN_ERROR_IF(h->n_params != m->n_params ||
@@ -345,6 +362,10 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     /* The label map must fit the model for every reader: gsgd_checkpoint_
      * options took options from a file gsgd_model_load refused (found by
      * fuzz_checkpoint). */
+    /* So must the target's name (a checkpoint of a size that holds
+     * none: the CRC passed, the size check did not read it). */
+    if (lay->target)
+        GSGD_FORWARD_IF_ERROR(gsgdi_file_target_name(ctx, path, p + lay->target, m->target_name));
     if (has_labels) {
         char what[300];
         snprintf(what, sizeof what, "load: %s", path);
@@ -372,6 +393,7 @@ gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
     off->inv_std = lay.inv_std;
     off->labels = lay.labels;
     off->labels_len = lay.labels_len;
+    off->target = lay.target;
     return GSGD_STATUS_OK;
 }
 

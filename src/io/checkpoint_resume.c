@@ -188,6 +188,8 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
         tr->no_improve = 0;
         tr->cooldown = (gsgdi_cooldown){0};
     }
+    if (lay->target) /* and names its target column (checked by the parse) */
+        memcpy(m->target_name, data + lay->target, GSGD_TARGET_NAME_LEN);
     if (*labels) { /* the model speaks the checkpoint's labels */
         gsgdi_labels_free(m->labels);
         m->labels = *labels;

@@ -152,6 +152,14 @@ int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n) {
     return 0;
 }
 
+gsgd_status gsgdi_file_target_name(gsgd_context *ctx, const char *path, const unsigned char *p,
+                                   char *name) {
+    GSGD_RETURN_ERROR_IF(p[GSGD_TARGET_NAME_LEN - 1] != '\0' || p[0] == '\0', ctx,
+                         GSGD_STATUS_BAD_FORMAT, "load: %s: malformed target column name", path);
+    memcpy(name, p, GSGD_TARGET_NAME_LEN);
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgdi_file_label_map_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
                                      uint64_t *end) {
     unsigned char head[16];

@@ -74,6 +74,12 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_fil
  * -1 when the file ends before them. */
 int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n);
 
+/* Copies the target column's name, GSGD_TARGET_NAME_LEN NUL-padded bytes
+ * at p of a model file or checkpoint (path), into name; BAD_FORMAT naming
+ * path when they are no NUL-terminated, non-empty name. */
+gsgd_status gsgdi_file_target_name(gsgd_context *ctx, const char *path, const unsigned char *p,
+                                   char *name);
+
 /* Where the label map that starts at offset at of f (path) ends, from the
  * map's own header (data/labels.h's image), in *end; BAD_FORMAT naming
  * path when there is no map there. For a gsgdi_file_size_fn. */

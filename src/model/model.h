@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "data/dataset.h"
 #include "data/labels.h"
 #include "gsgd.h"
 
@@ -38,6 +39,8 @@ struct gsgd_model {
                                  NULL for regression */
     int labels_given;         /* set from data (gsgd_model_set_labels, a file),
                                  not the default of the class indices */
+    char target_name[GSGD_TARGET_NAME_LEN]; /* the training data's target column
+                                               (gsgd_model_set_labels), "" unknown */
 };
 
 /* Whether a standardiser's mean (d floats, host memory at any

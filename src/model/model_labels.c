@@ -37,12 +37,19 @@ gsgd_status gsgd_model_set_labels(gsgd_model *m, const gsgd_dataset *ds) {
     GSGD_RETURN_ERROR_IF(ds->n_classes != m->n_classes, m->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "model_set_labels: the model has %d classes, the data %d", m->n_classes,
                          ds->n_classes);
+    snprintf(m->target_name, sizeof m->target_name, "%s", ds->meta.target_name);
     if (m->n_classes == 0 || !ds->meta.labels) return GSGD_STATUS_OK;
     gsgdi_labels *copy = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(m->ctx, ds->meta.labels, &copy));
     gsgdi_labels_free(m->labels);
     m->labels = copy;
     m->labels_given = 1;
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgd_model_target_name(const gsgd_model *m, const char **name) {
+    if (!m || !name) return GSGD_STATUS_INVALID_ARGUMENT;
+    *name = m->target_name;
     return GSGD_STATUS_OK;
 }
 
@@ -58,22 +65,26 @@ gsgd_status gsgd_model_label(const gsgd_model *m, int k, const char **text) {
 
 gsgd_status gsgd_data_set_model(gsgd_data_options *o, const gsgd_model *m) {
     if (!o) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (!m) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL);
-    return gsgdi_data_set_ref(o, m->ctx, "the model", m->n_features, m->n_classes, m->labels);
+    if (!m) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL);
+    return gsgdi_data_set_ref(o, m->ctx, "the model", m->n_features, m->n_classes, m->labels,
+                              m->target_name);
 }
 
 gsgd_status gsgd_model_describe(const gsgd_model *m, char *buf, size_t size) {
     if (!m || !buf || !size) return GSGD_STATUS_INVALID_ARGUMENT;
     char labels[300] = "real-valued target";
     if (m->n_classes > 0) gsgdi_labels_summary(m->labels, labels, sizeof labels);
+    char column[GSGD_TARGET_NAME_LEN + 16] = "";
+    if (m->target_name[0]) snprintf(column, sizeof column, ", column '%s'", m->target_name);
     snprintf(buf, size,
              "model %s: %zu features -> %zu output%s, %zu parameters (%d layer%s)\n"
-             "labels: %s%s\n"
+             "labels: %s%s%s\n"
              "input: %s",
              m->spec, m->n_features, m->n_outputs, m->n_outputs == 1 ? "" : "s", m->n_params,
              m->n_layers, m->n_layers == 1 ? "" : "s", labels,
              m->n_classes > 0 && !m->labels_given ? " (the class indices: no labels from data)"
                                                   : "",
+             column,
              m->mean ? "standardized (mean and standard deviation of the training data)"
                      : "as given (no standardizer)");
     return GSGD_STATUS_OK;

@@ -3,8 +3,8 @@
  * checkpoints too). Input: a mode byte, then the file. Unless mode bit 0
  * is set, the trailing CRC32 is put right so that mutations reach the
  * checks behind it. A model that loads is saved again and reloaded (the
- * same parameters, bit for bit, and the same labels) and evaluated on a
- * few rows of its shape.
+ * same parameters, bit for bit, the same labels and target name) and
+ * evaluated on a few rows of its shape.
  */
 #include <math.h>
 
@@ -70,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(gsgd_model_params(m2, &p2, &n2, &nd2) == GSGD_STATUS_OK);
     FUZZ_CHECK(strcmp(spec, spec2) == 0 && d == d2 && k == k2 && n == n2 && n_decay == nd2);
     FUZZ_CHECK(memcmp(p, p2, n * sizeof(float)) == 0);
+    /* The target column's name (version 3 files) read back as it was. */
+    const char *t1 = NULL, *t2 = NULL;
+    FUZZ_CHECK(gsgd_model_target_name(m, &t1) == GSGD_STATUS_OK && t1 && strlen(t1) < 64);
+    FUZZ_CHECK(gsgd_model_target_name(m2, &t2) == GSGD_STATUS_OK && strcmp(t1, t2) == 0);
     /* The label map (version 2 files) read back as it was. */
     for (int c = 0; c < k; c++) {
         const char *a = NULL, *b = NULL;

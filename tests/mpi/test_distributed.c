@@ -115,7 +115,7 @@ static unsigned char *standardiser_of(const char *path, size_t *len) {
     memcpy(&flags, b + 156, 4);
     memcpy(&n_params, b + 160, 8);
     memcpy(&n_options, b + 268, 4);
-    cr_assert_eq(version, 2);
+    cr_assert_eq(version, 3);
     const size_t at = 296 + 8 * (size_t)n_options + 4 * n_params;
     unsigned char *s = NULL;
     *len = 8 * d;
