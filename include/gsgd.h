@@ -414,7 +414,11 @@ typedef enum {
                                     test part (stratified by class for classes) when
                                     the source has none; 0 (default) = no test part */
     GSGD_DATA_SEED = 6,          /* seed of that split; default 0 */
-    GSGD_DATA_STORAGE = 7        /* a gsgd_storage; default AUTO */
+    GSGD_DATA_STORAGE = 7,       /* a gsgd_storage; default AUTO */
+    GSGD_DATA_DECIMAL = 8        /* CSV: the decimal mark's code: 46 '.' (default) or
+                                    44 ',' (files of locales that write 1,5, often
+                                    ';'-separated); a number with both ("1.234,5") is
+                                    refused as no number */
 } gsgd_data_param;
 
 /* Text options (gsgd_data_set_text). */

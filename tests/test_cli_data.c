@@ -274,3 +274,32 @@ Test(cli_data, plan_and_bench_read_the_same_data_options) {
               tu_path("wine.csv"));
     cr_expect_eq(rc, 0, "%s", out);
 }
+
+/* A file of decimal commas (';'-separated) trains with --decimal , exactly
+ * as the same numbers written with points; without it, the message names
+ * the option; a mark other than '.' or ',' is a usage error. */
+Test(cli_data, decimal_commas_read_with_the_option_as_points_do) {
+    char out[OUT_SIZE];
+    const char *points = tu_path("points.csv"), *commas = tu_path("commas.csv");
+    cr_assert_eq(tu_write_table(points, 200, 3, 0, NULL, 3, "price", 1, ';', 5), 0);
+    char *text = strdup(tu_read_text(points));
+    for (char *p = text; *p; p++)
+        if (*p == '.') *p = ',';
+    cr_assert_eq(tu_write_file(commas, text, strlen(text)), 0);
+    free(text);
+    double loss[2];
+    for (int k = 0; k < 2; k++) {
+        const char *summary = tu_path(k ? "c.json" : "p.json");
+        int rc = gsgd(out,
+                      "train --quiet --device cpu --data '%s' --label price --model linear "
+                      "--epochs 3 --summary '%s' %s",
+                      k ? commas : points, summary, k ? "--decimal ," : "");
+        cr_assert_eq(rc, 0, "%s", out);
+        loss[k] = tu_json_number(tu_read_text(summary), "train_loss");
+    }
+    cr_expect_eq(loss[0], loss[1]);
+    int rc = gsgd(out, "train --device cpu --data '%s' --label price --model linear", commas);
+    cr_expect(rc == 2 && strstr(out, "give --decimal ,") && tu_count_lines(out) == 1, "%s", out);
+    rc = gsgd(out, "train --device cpu --data '%s' --model linear --decimal x", commas);
+    cr_expect(rc == 2 && strstr(out, "--decimal: 'x' is not '.' or ','"), "%s", out);
+}

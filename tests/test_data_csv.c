@@ -20,7 +20,7 @@ TestSuite(csv, .init = setup, .fini = teardown);
  * delimiter (0 detect). */
 typedef struct {
     const char *label;
-    int header, delimiter, real;
+    int header, delimiter, real, decimal;
     size_t n_features;
 } opts;
 
@@ -32,7 +32,8 @@ static gsgd_status parse_as(const char *name, const char *text, opts o, gsgdi_ho
                                 .delimiter = o.delimiter,
                                 .label = o.label,
                                 .zero_based = -1,
-                                .n_features = o.n_features};
+                                .n_features = o.n_features,
+                                .decimal = o.decimal};
     gsgdi_raw_targets t;
     gsgd_status st = gsgdi_csv_parse(ctx, name, text, strlen(text), &ro, h, &t);
     if (st != GSGD_STATUS_OK) return st;
@@ -387,4 +388,30 @@ Test(csv, label_option_errors_name_the_columns_there_are) {
     cr_assert_eq(parse("1,2\n0,3\n", (opts){.label = "5", .header = -1}, &h),
                  GSGD_STATUS_INVALID_ARGUMENT);
     expect_error("--label 5: the rows have 2 columns");
+}
+
+/* Decimal commas (GSGD_DATA_DECIMAL ','): numbers and a regression target
+ * read as with '.', the header still detected. */
+Test(csv, reads_decimal_commas_when_told) {
+    gsgdi_host_data h;
+    const char *text = "a;b;price\n1,5;-2,25;10,75\n3;0,125;2e-1\n";
+    cr_assert_eq(parse(text, (opts){.header = -1, .label = "price", .real = 1, .decimal = ','}, &h),
+                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(h.n, 2);
+    expect_row(&h, 0, (const float[]){1.5f, -2.25f}, 10.75f);
+    expect_row(&h, 1, (const float[]){3.0f, 0.125f}, 0.2f);
+    gsgdi_host_data_free(&h);
+    /* A thousands mark and a decimal comma together is no number. */
+    cr_assert_eq(parse("a;b\n1.234,5;1\n", (opts){.header = -1, .label = "b", .decimal = ','}, &h),
+                 GSGD_STATUS_BAD_VALUE);
+    expect_error("'1.234,5' is not a number");
+}
+
+/* Without the option, such a file still has its header found, and the
+ * message names the fix. */
+Test(csv, a_decimal_comma_read_without_the_option_names_the_fix) {
+    gsgdi_host_data h;
+    cr_assert_eq(parse("a;b;y\n1,5;2,0;1\n2,5;1,0;0\n", DETECT, &h), GSGD_STATUS_BAD_VALUE);
+    expect_error("line 2, column 1 ('a'): '1,5' is not a number");
+    expect_error("give --decimal ,");
 }

@@ -39,6 +39,16 @@ Test(data_options, delimiters_are_marks_not_letters_digits_or_quotes) {
     gsgd_data_options_free(o);
 }
 
+Test(data_options, the_decimal_mark_is_a_point_or_a_comma) {
+    gsgd_data_options *o;
+    cr_assert_eq(gsgd_data_options_create(&o), 0);
+    cr_assert_eq(gsgd_data_set(o, GSGD_DATA_DECIMAL, ','), 0);
+    cr_assert_eq(gsgd_data_set(o, GSGD_DATA_DECIMAL, '.'), 0);
+    for (int c = ',' + 1; c < '.'; c++)
+        cr_assert_eq(gsgd_data_set(o, GSGD_DATA_DECIMAL, c), GSGD_STATUS_OUT_OF_RANGE, "%c", c);
+    gsgd_data_options_free(o);
+}
+
 Test(data_options, text_options_are_copied_and_cleared) {
     gsgd_data_options *o;
     cr_assert_eq(gsgd_data_options_create(&o), 0);

@@ -177,6 +177,7 @@ module gsgd
   integer(c_int), parameter :: GSGD_DATA_TEST_FRACTION = 5
   integer(c_int), parameter :: GSGD_DATA_SEED = 6
   integer(c_int), parameter :: GSGD_DATA_STORAGE = 7
+  integer(c_int), parameter :: GSGD_DATA_DECIMAL = 8
 
   ! gsgd_data_text
   integer(c_int), parameter :: GSGD_DATA_LABEL = 0

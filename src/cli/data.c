@@ -91,6 +91,14 @@ static int set_delimiter(gsgd_data_options *o, const char *s) {
                         : rc;
 }
 
+static int set_decimal(gsgd_data_options *o, const char *s) {
+    if (strcmp(s, ".") != 0 && strcmp(s, ",") != 0) {
+        cli_error("--decimal: '%s' is not '.' or ','", s);
+        return CLI_USAGE;
+    }
+    return set(o, GSGD_DATA_DECIMAL, s[0], "--decimal", s, "is out of range");
+}
+
 /* --test-fraction F, its split seeded by seed (--seed's). */
 static int set_fraction(gsgd_data_options *o, const char *s, uint64_t seed) {
     double x = 0;
@@ -113,6 +121,7 @@ static int apply(gsgd_data_options *o, const char *const *v, uint64_t seed, int 
     if (v[CLI_O_FORMAT]) rc = set_format(o, v[CLI_O_FORMAT]);
     if (rc == CLI_OK && v[CLI_O_HEADER]) rc = set_header(o, v[CLI_O_HEADER]);
     if (rc == CLI_OK && v[CLI_O_DELIMITER]) rc = set_delimiter(o, v[CLI_O_DELIMITER]);
+    if (rc == CLI_OK && v[CLI_O_DECIMAL]) rc = set_decimal(o, v[CLI_O_DECIMAL]);
     if (rc == CLI_OK && v[CLI_O_TEST_FRACTION]) rc = set_fraction(o, v[CLI_O_TEST_FRACTION], seed);
     if (rc == CLI_OK && v[CLI_O_LABEL])
         rc = set_text(o, GSGD_DATA_LABEL, v[CLI_O_LABEL], "--label");

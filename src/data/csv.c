@@ -2,9 +2,9 @@
  * detected or given delimiter, an optional header (detected), quoted fields
  * (RFC 4180: "a, ""b""" holds a, "b"; a quoted field may span lines), the
  * target column chosen by name or index. Lines and columns in messages are
- * 1-based, as an editor shows them. Numbers are read with strtod, so the
- * decimal point is the C locale's unless the application changed
- * LC_NUMERIC. */
+ * 1-based, as an editor shows them. Numbers are read with strtod in the C
+ * locale: the decimal mark is '.', or ',' when the options say so (files
+ * of locales that write 1,5), read as if it were '.'. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -25,9 +25,10 @@ typedef struct {
     gsgd_context *ctx;
     const char *what;
     const char *p, *end;
-    size_t line; /* line of p */
-    char delim;  /* 0: runs of blanks */
-    field *f;    /* the current record's fields */
+    size_t line;  /* line of p */
+    char delim;   /* 0: runs of blanks */
+    char decimal; /* '.' or ',' */
+    field *f;     /* the current record's fields */
     size_t nf, cap;
     size_t rec_line; /* line the current record starts on */
     char *text;      /* scratch for an unquoted label */
@@ -135,9 +136,24 @@ static gsgd_status next_record(reader *r, int *more) {
     return GSGD_STATUS_OK;
 }
 
-static int field_is_number(const field *f) {
+/* [s, s + len) as a number whose decimal mark is decimal: with ',' the
+ * text is read with '.' in its place, and one that has a '.' as well
+ * ("1.234,5": a thousands mark) is none. */
+static int number_with(char decimal, const char *s, size_t len, double *v) {
+    if (decimal != ',') return gsgdi_parse_number(s, len, v);
+    char buf[128];
+    if (len >= sizeof buf || memchr(s, '.', len)) return 0;
+    for (size_t k = 0; k < len; k++) buf[k] = s[k] == ',' ? '.' : s[k];
+    return gsgdi_parse_number(buf, len, v);
+}
+
+/* A number under the file's decimal mark, or, to decide on a header, under
+ * ',' too: a file of decimal commas read without --decimal still gets its
+ * header found, and then the message that names the fix. */
+static int field_is_number(char decimal, const field *f) {
     double v;
-    return gsgdi_parse_number(f->s, f->len, &v);
+    return number_with(decimal, f->s, f->len, &v) ||
+           (f->len && memchr(f->s, ',', f->len) && number_with(',', f->s, f->len, &v));
 }
 
 /* A field's text without the blanks around it (unquoted) and with "" as "
@@ -289,7 +305,7 @@ static gsgd_status feature_value(reader *r, const layout *L, size_t j, const fie
                                  float *out) {
     double v = 0;
     char c[80];
-    if (gsgdi_parse_number(f->s, f->len, &v) && !isnan(v)) {
+    if (number_with(r->decimal, f->s, f->len, &v) && !isnan(v)) {
         GSGD_RETURN_ERROR_IF(!isfinite(v) || !isfinite((float)v), r->ctx, GSGD_STATUS_BAD_VALUE,
                              "%s: line %zu, %s: '%.*s' is not a finite float", r->what, r->rec_line,
                              column_name(L, j, c, sizeof c), (int)(f->len < 40 ? f->len : 40),
@@ -303,12 +319,15 @@ static gsgd_status feature_value(reader *r, const layout *L, size_t j, const fie
                           "drop such rows first (pandas: fillna, dropna)",
                           r->what, r->rec_line, column_name(L, j, c, sizeof c),
                           (int)(f->len < 40 ? f->len : 40), f->s);
+    /* "1,5" in a file of another delimiter: a decimal comma, most likely. */
+    const int comma =
+        r->decimal != ',' && memchr(f->s, ',', f->len) && number_with(',', f->s, f->len, &v);
     return GSGD_ERROR(r->ctx, GSGD_STATUS_BAD_VALUE,
-                      "%s: line %zu, %s: '%.*s' is not a number; features must be numbers: "
-                      "encode or drop this column, or make it the target with --label "
-                      "NAME|INDEX%s",
-                      r->what, r->rec_line, column_name(L, j, c, sizeof c),
-                      (int)(f->len < 40 ? f->len : 40), f->s,
+                      "%s: line %zu, %s: '%.*s' is not a number; %s%s", r->what, r->rec_line,
+                      column_name(L, j, c, sizeof c), (int)(f->len < 40 ? f->len : 40), f->s,
+                      comma ? "the file seems to write decimals with a comma: give --decimal ,"
+                            : "features must be numbers: encode or drop this column, or make it "
+                              "the target with --label NAME|INDEX",
                       !header && r->rec_line == 1 ? "; if the first line is a header, say so" : "");
 }
 
@@ -326,6 +345,15 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
             const char *s;
             size_t len;
             GSGD_FORWARD_IF_ERROR(field_text(r, &r->f[j], &s, &len));
+            char num[128];
+            double v;
+            /* A decimal-comma number with '.' for its mark: the target rules
+             * read it as the number it is. */
+            if (r->decimal == ',' && len < sizeof num && memchr(s, ',', len) &&
+                number_with(',', s, len, &v)) {
+                for (size_t k = 0; k < len; k++) num[k] = s[k] == ',' ? '.' : s[k];
+                s = num;
+            }
             GSGD_FORWARD_IF_ERROR(gsgdi_raw_targets_push_text(r->ctx, t, s, len, r->rec_line));
         } else {
             GSGD_FORWARD_IF_ERROR(feature_value(r, L, j, &r->f[j], header, &row[k++]));
@@ -338,12 +366,12 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
 /* Header: given, or detected as a first row that has text in every column
  * where the second row has a number (a column of text labels decides
  * nothing; one number among names means a data row with a typo). */
-static int detect_header(const field *a, size_t na, const field *b, size_t nb) {
+static int detect_header(char decimal, const field *a, size_t na, const field *b, size_t nb) {
     int numeric_columns = 0;
     for (size_t j = 0; j < na; j++) {
-        if (b && (j >= nb || !field_is_number(&b[j]))) continue;
+        if (b && (j >= nb || !field_is_number(decimal, &b[j]))) continue;
         numeric_columns++;
-        if (field_is_number(&a[j]) || gsgdi_is_missing(a[j].s, a[j].len)) return 0;
+        if (field_is_number(decimal, &a[j]) || gsgdi_is_missing(a[j].s, a[j].len)) return 0;
     }
     return numeric_columns > 0;
 }
@@ -389,7 +417,7 @@ static gsgd_status parse_all(reader *r, const gsgdi_read_opts *o, layout *L, row
     field *a, *b;
     size_t na, nb;
     GSGD_FORWARD_IF_ERROR(peek_two(r, &a, &na, &b, &nb));
-    const int header = o->header >= 0 ? o->header : (a && detect_header(a, na, b, nb));
+    const int header = o->header >= 0 ? o->header : (a && detect_header(r->decimal, a, na, b, nb));
     free(a);
     free(b);
     *header_out = header;
@@ -436,6 +464,7 @@ gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *dat
     r.delim = o->delimiter == ' ' ? 0
               : o->delimiter      ? (char)o->delimiter
                                   : gsgdi_csv_sniff_delimiter(r.p, r.end);
+    r.decimal = o->decimal == ',' ? ',' : '.';
     layout L = {0};
     rows R = {0};
     int header = 0;

@@ -20,6 +20,7 @@ static const struct {
     [GSGD_DATA_TEST_FRACTION] = {0, 0.999, 0, 0},
     [GSGD_DATA_SEED] = {0, 9007199254740992.0, 0, 1},
     [GSGD_DATA_STORAGE] = {0, GSGD_STORAGE_CSR, GSGD_STORAGE_AUTO, 1},
+    [GSGD_DATA_DECIMAL] = {',', '.', '.', 1},
 };
 
 gsgd_status gsgd_data_param_bounds(gsgd_data_param p, double *lo, double *hi, double *dflt) {
@@ -58,6 +59,7 @@ gsgd_status gsgd_data_set(gsgd_data_options *o, gsgd_data_param p, double value)
          (value >= '0' && value <= '9') || (value >= 'A' && value <= 'Z') ||
          (value >= 'a' && value <= 'z')))
         return GSGD_STATUS_OUT_OF_RANGE;
+    if (p == GSGD_DATA_DECIMAL && value != '.' && value != ',') return GSGD_STATUS_OUT_OF_RANGE;
     o->v[p] = value;
     return GSGD_STATUS_OK;
 }
@@ -129,6 +131,7 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->format = (gsgd_data_format)o->v[GSGD_DATA_FORMAT];
         p->read.header = (int)o->v[GSGD_DATA_HEADER];
         p->read.delimiter = (int)o->v[GSGD_DATA_DELIMITER];
+        p->read.decimal = (int)o->v[GSGD_DATA_DECIMAL];
         p->read.label = o->label;
         p->read.ref_target = o->has_ref && o->ref_target[0] ? o->ref_target : NULL;
         p->read.zero_based = (int)o->v[GSGD_DATA_ZERO_BASED];

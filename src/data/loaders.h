@@ -53,7 +53,7 @@ typedef gsgd_storage gsgdi_storage;
 
 /* ---- options ----------------------------------------------------------------- */
 
-#define GSGD_DATA_N_PARAMS 8
+#define GSGD_DATA_N_PARAMS 9
 
 struct gsgd_data_options {
     double v[GSGD_DATA_N_PARAMS];
@@ -80,6 +80,7 @@ gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const ch
 typedef struct {
     int header;                  /* -1 detect, 0 none, 1 the first row */
     int delimiter;               /* 0 detect, else the character */
+    int decimal;                 /* CSV: the decimal mark, '.' or ',' */
     const char *label;           /* GSGD_DATA_LABEL or NULL */
     const char *ref_target;      /* without label: the reference's target column
                                     name, found by the header (NULL: none) */

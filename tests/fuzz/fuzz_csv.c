@@ -3,8 +3,9 @@
  * point gsgdi_csv_parse, as load.c calls it). Input: two option bytes, then
  * the file. Byte 0: bits 0-1 the header (detect, none, the first row),
  * bits 2-4 the delimiter (detect, ',', tab, ';', blanks, '|', ':'), bit 5
- * regression targets. Byte 1: bits 0-2 the target column (the default,
- * none, 0, -1, 1, -2, "y", "label" by name). Data that reads is checked
+ * regression targets, bit 6 the decimal comma. Byte 1: bits 0-2 the
+ * target column (the default, none, 0, -1, 1, -2, "y", "label" by name),
+ * bit 3 a reference target name ("y", as a model's). Data that reads is checked
  * against what the readers promise (fuzz_check_host_data) and uploaded.
  */
 #include "fuzz_common.h"
@@ -18,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const gsgdi_read_opts o = {.header = headers[data[0] & 3],
                                .delimiter = delims[(data[0] >> 2) & 7],
                                .label = labels[data[1] & 7],
+                               .ref_target = (data[1] >> 3) & 1 ? "y" : NULL,
+                               .decimal = (data[0] >> 6) & 1 ? ',' : '.',
                                .zero_based = -1};
     const int real = (data[0] >> 5) & 1;
     gsgd_context *ctx = fuzz_context();
