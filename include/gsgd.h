@@ -520,6 +520,13 @@ GSGD_API gsgd_status gsgd_dataset_label(const gsgd_dataset *ds, int k, const cha
  * for regression. Outputs may be NULL. Returns OK; INVALID_ARGUMENT (NULL
  * ds). */
 GSGD_API gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, double *lo, double *hi);
+/* The header name of feature j (0-based) as ds's file had it ("alcohol"),
+ * or "" when it had none (not a CSV file with a header); *name is owned by
+ * ds. A file read against a model or training set whose features have
+ * names has its columns in their order: matched by name, not position.
+ * Returns OK; INVALID_ARGUMENT (NULL ds or name, j out of range). */
+GSGD_API gsgd_status gsgd_dataset_feature_name(const gsgd_dataset *ds, size_t j,
+                                               const char **name);
 /* The header name of the column ds's targets were read from ("quality"),
  * or "" (no header, not CSV, no target column); *name is owned by ds.
  * Returns OK; INVALID_ARGUMENT (NULL ds or name). */
@@ -716,12 +723,21 @@ GSGD_API gsgd_status gsgd_model_label(const gsgd_model *model, int k, const char
  * header has it, so a file with the target column predicts from the right
  * features. Returns OK; INVALID_ARGUMENT (NULL model or name). */
 GSGD_API gsgd_status gsgd_model_target_name(const gsgd_model *model, const char **name);
+/* The name of feature j (0-based) of the model's training data ("alcohol"),
+ * or "" when it had none; *name is owned by the model. Model files and
+ * checkpoints keep the names, and data loaded against the model
+ * (gsgd_data_set_model) from a CSV file with a header has its columns
+ * matched to them by name, in any order: a column the model does not know
+ * (or one of its features the header lacks) is SHAPE_MISMATCH naming it.
+ * Returns OK; INVALID_ARGUMENT (NULL model or name, j out of range). */
+GSGD_API gsgd_status gsgd_model_feature_name(const gsgd_model *model, size_t j, const char **name);
 /* Loads the next data (gsgd_dataset_load_ex with o) as input of model: the
  * features must be the model's (a CSV row may then lack the target
  * column: n_features columns are features only, n_features + 1 have a
  * target: the one GSGD_DATA_LABEL names, else the model's target column by
- * its name (gsgd_model_target_name), else the loader's default), class
- * labels are mapped through the model's label map (one it
+ * its name (gsgd_model_target_name), else the loader's default; a header
+ * naming the model's features places each column by its name,
+ * gsgd_model_feature_name), class labels are mapped through the model's label map (one it
  * does not know is BAD_VALUE naming file, line and column) and the model
  * decides classes or real targets. The model's shape and map are copied:
  * the model may be freed after. NULL removes the reference. Returns OK;

@@ -223,13 +223,17 @@ Test(cli_predict, rows_with_their_label_column_take_label) {
     snprintf(b, sizeof b, "%s", tu_read_text(tu_path("b.csv")));
     cr_expect_str_eq(b, tu_read_text(tu_path("c.csv")));
     /* Without --label the loader's rule takes the first column, wrongly
-     * here, and nothing else could tell: a warning says so, even with
-     * --quiet. */
+     * here: the feature names tell, and the file is refused naming the
+     * column the model does not know and the feature the header lacks;
+     * nothing is written. */
     rc = gsgd(out, "predict --quiet --model-file '%s' --data '%s' --out '%s'", model,
               tu_path("mid.csv"), tu_path("d.csv"));
-    cr_expect_eq(rc, 0, "%s", out);
-    cr_expect(strncmp(out, "gsgd: warning: ", 15) == 0 && strstr(out, "--label"), "%s", out);
+    cr_expect_eq(rc, 2, "%s", out);
+    cr_expect(strstr(out, "column 2 ('price'): not among the model's features") &&
+                  strstr(out, "which has 'f0' that the header lacks"),
+              "%s", out);
     cr_expect_eq(tu_count_lines(out), 1, "%s", out);
+    cr_expect(!tu_exists(tu_path("d.csv")));
 }
 
 /* The model keeps the name of its training target column (model file

@@ -269,8 +269,14 @@ Test(model_io, the_target_column_name_survives_save_and_load) {
     size_t n;
     unsigned char *b = tu_read_file(path, &n);
     cr_assert_eq(b[8], 3, "format version 3");
-    /* The name's 64 bytes lie before the label map (kind 2: texts). */
-    const size_t at = 168 + 4 * m->n_params;
+    /* The features' names (x1, x2, x3) round trip too. */
+    const char *f;
+    cr_assert_eq(gsgd_model_feature_name(back, 2, &f), GSGD_STATUS_OK);
+    cr_expect_str_eq(f, "x3");
+    cr_expect_eq(gsgd_model_feature_name(back, 3, &f), GSGD_STATUS_INVALID_ARGUMENT);
+    /* The name's 64 bytes lie after the feature names' image (8 bytes of
+     * length, then "x1\0x2\0x3\0") and before the label map. */
+    const size_t at = 168 + 4 * m->n_params + 8 + 9;
     cr_assert(memcmp(b + at, "kind\0", 5) == 0, "the name where the layout puts it");
     memset(b + at, 'k', 64);
     const uLong crc = crc32(0L, b, (uInt)(n - 4));

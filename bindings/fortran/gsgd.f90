@@ -483,6 +483,14 @@ module gsgd
       real(c_double), intent(out) :: lo, hi
     end function
     !> name: a C string owned by the dataset ("" when none); gsgd_fstr(name) copies it.
+    integer(c_int) function gsgd_dataset_feature_name(ds, j, name) &
+        bind(C, name="gsgd_dataset_feature_name")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: ds
+      integer(c_size_t), value :: j
+      type(c_ptr), intent(out) :: name
+    end function
+    !> name: a C string owned by the dataset ("" when none); gsgd_fstr(name) copies it.
     integer(c_int) function gsgd_dataset_target_name(ds, name) &
         bind(C, name="gsgd_dataset_target_name")
       import :: c_ptr, c_int
@@ -603,6 +611,14 @@ module gsgd
       type(c_ptr), value :: model
       integer(c_int), value :: k
       type(c_ptr), intent(out) :: text
+    end function
+    !> name: a C string owned by the model ("" when unknown); gsgd_fstr(name) copies it.
+    integer(c_int) function gsgd_model_feature_name(model, j, name) &
+        bind(C, name="gsgd_model_feature_name")
+      import :: c_ptr, c_int, c_size_t
+      type(c_ptr), value :: model
+      integer(c_size_t), value :: j
+      type(c_ptr), intent(out) :: name
     end function
     !> name: a C string owned by the model ("" when unknown); gsgd_fstr(name) copies it.
     integer(c_int) function gsgd_model_target_name(model, name) &

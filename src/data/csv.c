@@ -189,11 +189,15 @@ typedef struct {
     long label;   /* target column, -1 none */
     char **names; /* header names (cols), or NULL */
     char *name_pool;
+    size_t *pos; /* the place in a row of each feature column (the k-th that
+                    is not the target), by its name among the reference's;
+                    NULL: the file's order */
 } layout;
 
 static void layout_free(layout *L) {
     free(L->names);
     free(L->name_pool);
+    free(L->pos);
 }
 
 /* Keeps the header's names (the fields are views into the input). */
@@ -356,11 +360,71 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
             }
             GSGD_FORWARD_IF_ERROR(gsgdi_raw_targets_push_text(r->ctx, t, s, len, r->rec_line));
         } else {
-            GSGD_FORWARD_IF_ERROR(feature_value(r, L, j, &r->f[j], header, &row[k++]));
+            float *at = &row[L->pos ? L->pos[k] : k];
+            k++;
+            GSGD_FORWARD_IF_ERROR(feature_value(r, L, j, &r->f[j], header, at));
         }
     }
     R->n++;
     return GSGD_STATUS_OK;
+}
+
+/* The header's feature names (all columns but the target), in file order,
+ * into a new array (*have, d of them; views into L's names). */
+static gsgd_status feature_names_of(reader *r, const layout *L, const char ***have, size_t *d) {
+    *d = L->label < 0 ? L->cols : L->cols - 1;
+    *have = malloc((*d ? *d : 1) * sizeof **have);
+    GSGD_RETURN_ERROR_IF(!*have, r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+    for (size_t j = 0, k = 0; j < L->cols; j++)
+        if ((long)j != L->label) (*have)[k++] = L->names[j];
+    return GSGD_STATUS_OK;
+}
+
+/* With a header and the names of the reference's features (a model's, a
+ * training set's; all distinct): each feature column goes to the place of
+ * its name among them, so a file with its columns in another order reads
+ * as the reference was trained; a column whose name the reference lacks
+ * is refused, naming it and the name the header lacks. */
+static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L) {
+    const gsgdi_names *ref = o->ref_names;
+    const char **have = NULL;
+    size_t d = 0;
+    GSGD_FORWARD_IF_ERROR(feature_names_of(r, L, &have, &d));
+    size_t *index = malloc((d ? d : 1) * sizeof *index);
+    char *seen = calloc(ref->n ? ref->n : 1, 1);
+    gsgd_status st =
+        index && seen ? gsgdi_names_match(r->ctx, ref, have, d, index)
+                      : GSGD_ERROR(r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+    int same = d == ref->n;
+    size_t stray = SIZE_MAX; /* a column the reference lacks, or names twice */
+    for (size_t k = 0; st == GSGD_STATUS_OK && k < d; k++) {
+        same &= index[k] == k;
+        if (stray == SIZE_MAX && (index[k] == SIZE_MAX || seen[index[k]])) stray = k;
+        if (index[k] != SIZE_MAX) seen[index[k]] = 1;
+    }
+    if (st == GSGD_STATUS_OK && !same && stray != SIZE_MAX) {
+        size_t missing = 0;
+        while (missing < ref->n && seen[missing]) missing++;
+        size_t col = 0; /* the stray's column in the file, 1-based */
+        for (size_t j = 0, k = 0; j < L->cols; j++)
+            if ((long)j != L->label && k++ == stray) col = j + 1;
+        st = GSGD_ERROR(r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                        "%s: line %zu, column %zu ('%.60s'): %s among %s's features%s%.60s%s; "
+                        "the header must name the columns %s was trained on (in any order): "
+                        "rename or drop it",
+                        r->what, r->rec_line, col, have[stray],
+                        index[stray] == SIZE_MAX ? "not" : "twice", o->ref_what,
+                        missing < ref->n ? ", which has '" : "",
+                        missing < ref->n ? ref->at[missing] : "",
+                        missing < ref->n ? "' that the header lacks" : "", o->ref_what);
+    }
+    free(have);
+    free(seen);
+    if (st == GSGD_STATUS_OK && !same && d == ref->n)
+        L->pos = index;
+    else
+        free(index);
+    return st;
 }
 
 /* Header: given, or detected as a first row that has text in every column
@@ -440,6 +504,8 @@ static gsgd_status parse_all(reader *r, const gsgdi_read_opts *o, layout *L, row
             if (header) GSGD_FORWARD_IF_ERROR(keep_names(r, L));
             GSGD_FORWARD_IF_ERROR(resolve_label(r, o, L));
             R->d = L->label < 0 ? L->cols : L->cols - 1;
+            if (header && o->ref_names && o->ref_names->distinct)
+                GSGD_FORWARD_IF_ERROR(place_by_name(r, o, L));
             if (L->label >= 0) {
                 t->column = (size_t)L->label + 1;
                 if (L->names) snprintf(t->name, sizeof t->name, "%s", L->names[L->label]);
@@ -494,6 +560,20 @@ gsgd_status gsgdi_csv_parse(gsgd_context *ctx, const char *what, const void *dat
         /* No target column: the raw targets stay empty. */
         t->column = 0;
     }
+    /* The features' names in the rows' order: the reference's when placed
+     * by them, else the header's. */
+    const char **names = NULL;
+    size_t d = 0;
+    if (L.names && L.pos) {
+        st = gsgdi_names_copy(ctx, o->ref_names, &h->meta.feature_names);
+    } else if (L.names && (st = feature_names_of(&r, &L, &names, &d)) == GSGD_STATUS_OK) {
+        st = gsgdi_names_make(ctx, names, d, &h->meta.feature_names);
+        free(names);
+    }
     layout_free(&L);
-    return GSGD_STATUS_OK;
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_host_data_free(h);
+        gsgdi_raw_targets_free(t);
+    }
+    return st;
 }

@@ -45,6 +45,7 @@ void gsgd_data_options_free(gsgd_data_options *o) {
     free(o->label);
     free(o->labels_file);
     gsgdi_labels_free(o->ref_labels);
+    gsgdi_names_free(o->ref_names);
     free(o);
 }
 
@@ -90,11 +91,21 @@ gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, const cha
  * layer) gsgd_data_set_model. */
 gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const char *what,
                                size_t n_features, int n_classes, const gsgdi_labels *labels,
-                               const char *target) {
+                               const char *target, const gsgdi_names *names) {
     gsgdi_labels *copy = NULL;
+    gsgdi_names *names_copy = NULL;
     if (labels) GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, labels, &copy));
+    if (names && what) {
+        gsgd_status st = gsgdi_names_copy(ctx, names, &names_copy);
+        if (st != GSGD_STATUS_OK) {
+            gsgdi_labels_free(copy);
+            return st;
+        }
+    }
     gsgdi_labels_free(o->ref_labels);
     o->ref_labels = copy;
+    gsgdi_names_free(o->ref_names);
+    o->ref_names = names_copy;
     o->has_ref = what != NULL;
     o->ref_features = n_features;
     o->ref_classes = n_classes;
@@ -105,15 +116,15 @@ gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const ch
 
 gsgd_status gsgd_data_set_reference(gsgd_data_options *o, const gsgd_dataset *train) {
     if (!o) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (!train) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL);
+    if (!train) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL, NULL);
     gsgdi_labels *identity = NULL;
     /* A classification set without a map (it always has one) would take
      * its class indices. */
     if (train->n_classes > 0 && !train->meta.labels)
         GSGD_FORWARD_IF_ERROR(gsgdi_labels_identity(train->ctx, train->n_classes, &identity));
-    gsgd_status st =
-        gsgdi_data_set_ref(o, train->ctx, "the training set", train->d, train->n_classes,
-                           identity ? identity : train->meta.labels, train->meta.target_name);
+    gsgd_status st = gsgdi_data_set_ref(o, train->ctx, "the training set", train->d,
+                                        train->n_classes, identity ? identity : train->meta.labels,
+                                        train->meta.target_name, train->meta.feature_names);
     gsgdi_labels_free(identity);
     return st;
 }
@@ -134,6 +145,8 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->read.decimal = (int)o->v[GSGD_DATA_DECIMAL];
         p->read.label = o->label;
         p->read.ref_target = o->has_ref && o->ref_target[0] ? o->ref_target : NULL;
+        p->read.ref_names = o->has_ref ? o->ref_names : NULL;
+        p->read.ref_what = o->has_ref ? o->ref_what : NULL;
         p->read.zero_based = (int)o->v[GSGD_DATA_ZERO_BASED];
         p->read.n_features = o->has_ref ? o->ref_features : 0;
         /* A training set, unlike a model, can still be widened. */

@@ -8,6 +8,7 @@
 
 #include "backend/backend.h"
 #include "data/labels.h"
+#include "data/names.h"
 #include "gsgd.h"
 
 /* Longest target column name a dataset and a model keep, NUL included. */
@@ -25,6 +26,8 @@ typedef struct {
     char format[24];               /* "CSV", "svmlight", "npy", "npz", "IDX", "synth", "arrays" */
     char detail[96];               /* "comma-separated, header", "1-based indices", ... */
     char part[32];                 /* "train part, 80%" after a split, else "" */
+    gsgdi_names *feature_names;    /* the feature columns' header names (CSV), in
+                                      order (owned); NULL when none */
     char target_name[GSGD_TARGET_NAME_LEN]; /* the target column's header name (CSV), "" when
                                       none: a model keeps it to find the column again */
 } gsgdi_data_meta;

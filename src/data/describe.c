@@ -59,6 +59,17 @@ gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, double *lo, d
     return GSGD_STATUS_OK;
 }
 
+gsgd_status gsgd_dataset_feature_name(const gsgd_dataset *ds, size_t j, const char **name) {
+    if (!ds || !name) return GSGD_STATUS_INVALID_ARGUMENT;
+    *name = NULL;
+    GSGD_RETURN_ERROR_IF(j >= ds->d, ds->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "dataset_feature_name: feature %zu out of range (the data has %zu)", j,
+                         ds->d);
+    const gsgdi_names *names = ds->meta.feature_names;
+    *name = names && j < names->n ? names->at[j] : "";
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgd_dataset_target_name(const gsgd_dataset *ds, const char **name) {
     if (!ds || !name) return GSGD_STATUS_INVALID_ARGUMENT;
     *name = ds->meta.target_name;

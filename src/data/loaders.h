@@ -66,15 +66,17 @@ struct gsgd_data_options {
     gsgdi_labels *ref_labels; /* owned copy */
     char ref_what[24];        /* "the model", "the training set" */
     char ref_target[GSGD_TARGET_NAME_LEN]; /* the reference's target column name, "" unknown */
+    gsgdi_names *ref_names;                /* its feature names (owned copy), or NULL */
 };
 
 /* Sets o's reference (what NULL removes it): the shape and a copy of the
- * label map a file must fit, and the name of the column that held its
- * targets (target: NULL or "" when unknown) (data_options.c; the model
- * layer's gsgd_data_set_model calls it too). */
+ * label map a file must fit, the name of the column that held its targets
+ * (target: NULL or "" when unknown) and a copy of its features' names
+ * (NULL: none) (data_options.c; the model layer's gsgd_data_set_model
+ * calls it too). */
 gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const char *what,
                                size_t n_features, int n_classes, const gsgdi_labels *labels,
-                               const char *target);
+                               const char *target, const gsgdi_names *names);
 
 /* What a reader needs to know of the options. */
 typedef struct {
@@ -84,6 +86,9 @@ typedef struct {
     const char *label;           /* GSGD_DATA_LABEL or NULL */
     const char *ref_target;      /* without label: the reference's target column
                                     name, found by the header (NULL: none) */
+    const gsgdi_names *ref_names; /* the reference's feature names: a header's
+                                     columns are placed by them (NULL: none) */
+    const char *ref_what;         /* "the model", "the training set" */
     int zero_based;              /* svmlight: -1 detect, 0, 1 */
     size_t n_features;           /* the reference's features, or 0 */
     const char *n_features_from; /* who set n_features, for messages ("the

@@ -30,14 +30,23 @@ gsgd_status gsgdi_validate_targets(gsgd_context *ctx, const char *who, const flo
 
 gsgd_status gsgdi_meta_copy(gsgd_context *ctx, gsgdi_data_meta *dst, const gsgdi_data_meta *src) {
     gsgdi_labels *labels = NULL;
+    gsgdi_names *names = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(ctx, src->labels, &labels));
+    gsgd_status st = gsgdi_names_copy(ctx, src->feature_names, &names);
+    if (st != GSGD_STATUS_OK) {
+        gsgdi_labels_free(labels);
+        memset(dst, 0, sizeof *dst);
+        return st;
+    }
     *dst = *src;
     dst->labels = labels;
+    dst->feature_names = names;
     return GSGD_STATUS_OK;
 }
 
 void gsgdi_meta_clear(gsgdi_data_meta *meta) {
     gsgdi_labels_free(meta->labels);
+    gsgdi_names_free(meta->feature_names);
     memset(meta, 0, sizeof *meta);
 }
 

@@ -22,7 +22,8 @@
  *   144     8     n_features
  *   152     4     n_classes
  *   156     4     flags (bit 0: standardiser, bit 1: average, bit 2: label
- *                 map, version 2; bit 3: target name, version 3)
+ *                 map, version 2; bits 3 and 4: target name and feature names,
+ *                 version 3)
  *   160     8     n_params
  *   168     4     optimizer (a gsgd_optim; also among the options)
  *   172     4     optimizer state buffers (gsgdi_rule_state_count: 0-2)
@@ -50,6 +51,7 @@
  *           8*d   mean then inv_std, when flag bit 0
  *           4*n   the average, when flag bit 1
  *           4*n   each optimizer state buffer
+ *           8+b   the feature names (data/names.h's image), when flag bit 4
  *           64    the target column's name, NUL-padded, when flag bit 3
  *           ...   the label map (data/labels.h's image), when flag bit 2
  *   end-4   4     CRC32 (zlib) of every byte before it
@@ -149,13 +151,15 @@ gsgd_status gsgdi_checkpoint_file_size(gsgd_context *ctx, const char *path, FILE
     gsgdi_ckpt_header h;
     reader r = {head, 0};
     visit_fixed(&h, get_field, &r);
-    GSGD_RETURN_ERROR_IF(h.flags > 15u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
+    GSGD_RETURN_ERROR_IF(h.flags > 31u || h.n_state > 2u || h.n_options > GSGD_N_PARAMS, ctx,
                          GSGD_STATUS_BAD_FORMAT, "load: %s: malformed checkpoint header", path);
     /* The arrays of the layout comment above, in units of 4 bytes. */
     const uint64_t arrays = 1 + ((h.flags & 2u) ? 1 : 0) + h.n_state;
     uint64_t words = gsgdi_size_mad(h.n_params, arrays, 0);
     if (h.flags & 1u) words = gsgdi_size_mad(h.n_features, 2, words);
     uint64_t end = gsgdi_size_mad(words, 4, FIXED_BYTES + 8 * (uint64_t)h.n_options);
+    if ((h.flags & 16u) && end != UINT64_MAX)
+        GSGD_FORWARD_IF_ERROR(gsgdi_file_names_end(ctx, path, f, end, &end));
     if (h.flags & 8u) end = gsgdi_size_mad(1, end, GSGD_TARGET_NAME_LEN);
     /* The label map (version 2) says its own length. */
     if ((h.flags & 4u) && end != UINT64_MAX)
@@ -189,7 +193,7 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     const int has_avg = tr->average && tr->avg_count > 0;
     const int has_labels = m->labels_given && m->labels;
     h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | (has_labels ? 4u : 0u) |
-               (m->target_name[0] ? 8u : 0u);
+               (m->target_name[0] ? 8u : 0u) | (m->feature_names ? 16u : 0u);
     h->n_params = m->n_params;
     h->optim = (int32_t)tr->opts.v[GSGD_OPTIMIZER];
     h->n_state = (uint32_t)gsgdi_rule_state_count(&tr->rule);
@@ -238,10 +242,11 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
     const size_t lbytes = (h.flags & 4u) ? gsgdi_labels_image_bytes(m->labels) : 0,
-                 tbytes = (h.flags & 8u) ? GSGD_TARGET_NAME_LEN : 0;
+                 tbytes = (h.flags & 8u) ? GSGD_TARGET_NAME_LEN : 0,
+                 nbytes = (h.flags & 16u) ? gsgdi_names_image_bytes(m->feature_names) : 0;
     gsgdi_bytes b = {0};
     b.cap = FIXED_BYTES + sizeof h.v + pbytes * (1 + (size_t)has_avg + h.n_state) +
-            (has_std ? 2 * dbytes : 0) + tbytes + lbytes + 4;
+            (has_std ? 2 * dbytes : 0) + nbytes + tbytes + lbytes + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     visit_fixed(&h, put_field, &b);
     gsgdi_bytes_put(&b, h.v, sizeof h.v);
@@ -254,6 +259,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     if (has_avg) GSGD_CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
     for (uint32_t k = 0; k < h.n_state; k++)
         GSGD_CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
+    if (nbytes) {
+        gsgdi_names_image_write(m->feature_names, b.buf + b.len);
+        b.len += nbytes;
+    }
     if (tbytes) { /* NUL-padded: the file never holds stack garbage */
         char name[GSGD_TARGET_NAME_LEN] = {0};
         memcpy(name, m->target_name, strlen(m->target_name));
@@ -312,7 +321,7 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
         h->spec[GSGD_SPEC_LEN - 1] != '\0' ||
             h->flags > (h->version == 1   ? 3u
                         : h->version == 2 ? 7u
-                                          : 15u) ||
+                                          : 31u) ||
             h->n_state > 2u || h->n_options == 0 || h->n_options > GSGD_N_PARAMS || h->batch == 0 ||
             h->n_replicas < 1 || (h->shard != 0 && h->shard != 1) || h->epoch < 0 ||
             h->cooldown_from < 0 || h->cooldown_epochs < 0 ||
@@ -344,6 +353,17 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
     for (uint32_t k = 0; k < h->n_state; k++) {
         lay->state[k] = off;
         off += pbytes;
+    }
+    lay->names = lay->names_len = 0;
+    if (h->flags & 16u) { /* its length is in its image, read whole here */
+        GSGD_RETURN_ERROR_IF(len < off + 4, ctx, GSGD_STATUS_BAD_FORMAT,
+                             "load: %s: size %zu does not match the checkpoint's model "
+                             "(expected at least %zu)",
+                             path, len, off + 4);
+        GSGD_FORWARD_IF_ERROR(gsgdi_names_image_span(ctx, path, p + off, len - 4 - off,
+                                                     m->n_features, &lay->names_len));
+        lay->names = off;
+        off += lay->names_len;
     }
     lay->target = 0;
     if (h->flags & 8u) {
@@ -394,6 +414,8 @@ gsgd_status gsgdi_checkpoint_model_part(gsgd_context *ctx, const char *path,
     off->labels = lay.labels;
     off->labels_len = lay.labels_len;
     off->target = lay.target;
+    off->names = lay.names;
+    off->names_len = lay.names_len;
     return GSGD_STATUS_OK;
 }
 

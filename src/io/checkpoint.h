@@ -24,6 +24,7 @@ typedef struct {
     size_t labels, labels_len; /* the label map's image, 0 when none */
     size_t target;             /* the target column's name (GSGD_TARGET_NAME_LEN
                                   bytes, NUL-padded), 0 when none */
+    size_t names, names_len;   /* the feature names' image, 0 when none */
 } gsgdi_model_offsets;
 
 /* Sets m's label map from the image at off->labels of data (the default
@@ -82,6 +83,7 @@ typedef struct {
     size_t params, mean, inv_std, average, state[2];
     size_t labels, labels_len; /* the label map's image (version 2), 0 when none */
     size_t target;             /* the target column's name (version 3), 0 when none */
+    size_t names, names_len;   /* the feature names' image (version 3), 0 when none */
 } gsgdi_ckpt_layout;
 
 /* Reads and parses path; *data is the image (freed by the caller), NULL

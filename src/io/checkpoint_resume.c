@@ -190,6 +190,14 @@ static gsgd_status restore(gsgd_trainer *tr, const gsgdi_ckpt_header *h,
     }
     if (lay->target) /* and names its target column (checked by the parse) */
         memcpy(m->target_name, data + lay->target, GSGD_TARGET_NAME_LEN);
+    if (lay->names) { /* and its features */
+        gsgdi_names *names = NULL;
+        size_t used = 0;
+        GSGD_FORWARD_IF_ERROR(gsgdi_names_image_read(ctx, "resume", data + lay->names,
+                                                     lay->names_len, m->n_features, &used, &names));
+        gsgdi_names_free(m->feature_names);
+        m->feature_names = names;
+    }
     if (*labels) { /* the model speaks the checkpoint's labels */
         gsgdi_labels_free(m->labels);
         m->labels = *labels;

@@ -152,6 +152,27 @@ int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n) {
     return 0;
 }
 
+gsgd_status gsgdi_file_names_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                 uint64_t *end) {
+    uint64_t bytes = 0;
+    GSGD_RETURN_ERROR_IF(gsgdi_file_read_at(f, at, &bytes, 8) != 0, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: no feature names at byte %llu, where its header puts them "
+                         "(corrupt, or not a gsgd file)",
+                         path, (unsigned long long)at);
+    *end = gsgdi_size_mad(1, gsgdi_size_mad(1, at, 8), bytes);
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgdi_names_image_span(gsgd_context *ctx, const char *path, const unsigned char *p,
+                                   size_t len, size_t n, size_t *bytes) {
+    char what[300];
+    snprintf(what, sizeof what, "load: %s", path);
+    gsgdi_names *names = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_names_image_read(ctx, what, p, len, n, bytes, &names));
+    gsgdi_names_free(names);
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgdi_file_target_name(gsgd_context *ctx, const char *path, const unsigned char *p,
                                    char *name) {
     GSGD_RETURN_ERROR_IF(p[GSGD_TARGET_NAME_LEN - 1] != '\0' || p[0] == '\0', ctx,

@@ -74,6 +74,17 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_fil
  * -1 when the file ends before them. */
 int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n);
 
+/* Where the feature names' image (data/names.h) that starts at offset at
+ * of f (path) ends, from its length field, in *end; BAD_FORMAT naming path
+ * when the file ends first. For a gsgdi_file_size_fn. */
+gsgd_status gsgdi_file_names_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
+                                 uint64_t *end);
+/* The feature names' image at p, no more than len bytes, of a model with
+ * n features: its length in *bytes (BAD_FORMAT naming path when it does not
+ * fit in len), checked by reading it (gsgdi_names_image_read). */
+gsgd_status gsgdi_names_image_span(gsgd_context *ctx, const char *path, const unsigned char *p,
+                                   size_t len, size_t n, size_t *bytes);
+
 /* Copies the target column's name, GSGD_TARGET_NAME_LEN NUL-padded bytes
  * at p of a model file or checkpoint (path), into name; BAD_FORMAT naming
  * path when they are no NUL-terminated, non-empty name. */

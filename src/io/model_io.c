@@ -10,12 +10,15 @@
  *   144     8     n_features
  *   152     4     n_classes
  *   156     4     flags (bit 0: standardiser present; bit 1: label map
- *                 present, version 2; bit 2: target name present, version 3)
+ *                 present, version 2; bits 2 and 3: target name and feature
+ *                 names present, version 3)
  *   160     8     n_params
  *   168     4*n   parameters (flat buffer)
  *   ...     8*d   mean then inv_std, when flag bit 0
+ *   ...     8+b   the training data's feature names, when flag bit 3: b,
+ *                 then b bytes of NUL-terminated names (data/names.h's image)
  *   ...     64    the training data's target column name, NUL-padded, when
- *                 flag bit 2 (predict and eval find the column by it)
+ *                 flag bit 2 (predict and eval find the columns by these)
  *   ...           the label map (data/labels.h's image), when flag bit 1
  *   end-4   4     CRC32 (zlib) of every byte before it
  *
@@ -40,16 +43,18 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
     const size_t d = m->n_features;
     const int has_std = m->mean != NULL, has_labels = m->labels_given && m->labels,
-              has_target = m->target_name[0] != '\0';
-    const size_t lbytes = has_labels ? gsgdi_labels_image_bytes(m->labels) : 0;
+              has_target = m->target_name[0] != '\0', has_names = m->feature_names != NULL;
+    const size_t lbytes = has_labels ? gsgdi_labels_image_bytes(m->labels) : 0,
+                 nbytes = has_names ? gsgdi_names_image_bytes(m->feature_names) : 0;
     gsgdi_bytes b = {0};
     b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) +
-            (has_target ? GSGD_TARGET_NAME_LEN : 0) + lbytes + 4;
+            nbytes + (has_target ? GSGD_TARGET_NAME_LEN : 0) + lbytes + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
     memcpy(spec, m->spec, strlen(m->spec));
     uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM,
-             flags = (has_std ? 1u : 0u) | (has_labels ? 2u : 0u) | (has_target ? 4u : 0u);
+             flags = (has_std ? 1u : 0u) | (has_labels ? 2u : 0u) | (has_target ? 4u : 0u) |
+                     (has_names ? 8u : 0u);
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;
     gsgdi_bytes_put(&b, MODEL_MAGIC, 8);
@@ -70,6 +75,10 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
         GSGD_CHECK_GOTO(st, ctx->be->download(ctx, b.buf + b.len, m->inv_std, d * sizeof(float)),
                         done);
         b.len += d * sizeof(float);
+    }
+    if (has_names) {
+        gsgdi_names_image_write(m->feature_names, b.buf + b.len);
+        b.len += nbytes;
     }
     if (has_target) { /* NUL-padded: the file never holds stack garbage */
         char name[GSGD_TARGET_NAME_LEN] = {0};
@@ -104,6 +113,8 @@ static gsgd_status file_size(gsgd_context *ctx, const char *path, FILE *f,
     memcpy(&np, head + 160, 8);
     const uint64_t words = gsgdi_size_mad((flags & 1u) ? nf : 0, 2, np);
     uint64_t end = gsgdi_size_mad(words, 4, HEADER_BYTES);
+    if ((flags & 8u) && end != UINT64_MAX)
+        GSGD_FORWARD_IF_ERROR(gsgdi_file_names_end(ctx, path, f, end, &end));
     if (flags & 4u) end = gsgdi_size_mad(1, end, GSGD_TARGET_NAME_LEN);
     /* The label map (version 2) says its own length. */
     if ((flags & 2u) && end != UINT64_MAX)
@@ -139,16 +150,24 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
                          "load: %s: CRC mismatch (file corrupt or truncated)", path);
     GSGD_RETURN_ERROR_IF(spec[sizeof spec - 1] != '\0' || flags > (version == 1   ? 1u
                                                                    : version == 2 ? 3u
-                                                                                  : 7u),
+                                                                                  : 15u),
                          ctx, GSGD_STATUS_BAD_FORMAT, "load: %s: malformed header", path);
     gsgd_status st = gsgdi_model_layout(ctx, spec, (size_t)nf, nc, m);
     GSGD_RETURN_ERROR_IF(st != GSGD_STATUS_OK, ctx, GSGD_STATUS_BAD_FORMAT,
                          "load: %s: invalid model header (spec '%s', %llu features, %d classes)",
                          path, spec, (unsigned long long)nf, (int)nc);
     const int has_std = (int)(flags & 1u), has_labels = (flags & 2u) != 0,
-              has_target = (flags & 4u) != 0;
-    size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4 +
-                    (has_target ? GSGD_TARGET_NAME_LEN : 0);
+              has_target = (flags & 4u) != 0, has_names = (flags & 8u) != 0;
+    size_t expect = HEADER_BYTES + 4 + (m->n_params + (has_std ? 2 * m->n_features : 0)) * 4;
+    /* The feature names' length is in their image, read whole here. */
+    size_t names_at = expect - 4, names_len = 0;
+    GSGD_RETURN_ERROR_IF(np != m->n_params || len < expect, ctx, GSGD_STATUS_BAD_FORMAT,
+                         "load: %s: size %zu does not match the model (expected %zu)", path, len,
+                         expect);
+    if (has_names)
+        GSGD_FORWARD_IF_ERROR(gsgdi_names_image_span(ctx, path, p + names_at, len - expect,
+                                                     m->n_features, &names_len));
+    expect += names_len + (has_target ? GSGD_TARGET_NAME_LEN : 0);
     /* The label map's length is in its own header: its end must be the CRC. */
     GSGD_RETURN_ERROR_IF(np != m->n_params || (has_labels ? len < expect : len != expect), ctx,
                          GSGD_STATUS_BAD_FORMAT,
@@ -157,6 +176,8 @@ static gsgd_status parse_model(gsgd_context *ctx, const char *path, const unsign
     off->params = HEADER_BYTES;
     off->mean = has_std ? HEADER_BYTES + m->n_params * 4 : 0;
     off->inv_std = has_std ? off->mean + m->n_features * 4 : 0;
+    off->names = has_names ? names_at : 0;
+    off->names_len = names_len;
     off->target = has_target ? expect - 4 - GSGD_TARGET_NAME_LEN : 0;
     off->labels = has_labels ? expect - 4 : 0;
     off->labels_len = has_labels ? len - expect : 0;
@@ -219,6 +240,15 @@ gsgd_status gsgd_model_load(gsgd_context *ctx, const char *path, gsgd_model **ou
     if (off.target)
         GSGD_CHECK_GOTO(st, gsgdi_file_target_name(ctx, path, data + off.target, m->target_name),
                         fail);
+    if (off.names) {
+        char what[300];
+        size_t used = 0;
+        snprintf(what, sizeof what, "load: %s", path);
+        GSGD_CHECK_GOTO(st,
+                        gsgdi_names_image_read(ctx, what, data + off.names, off.names_len,
+                                               m->n_features, &used, &m->feature_names),
+                        fail);
+    }
     free(data);
     *out = m;
     return GSGD_STATUS_OK;

@@ -165,6 +165,7 @@ void gsgd_model_free(gsgd_model *m) {
         gsgdi_mem_free(m->ctx, m->inv_std, m->n_features * sizeof(float));
     }
     gsgdi_labels_free(m->labels);
+    gsgdi_names_free(m->feature_names);
     free(m);
 }
 

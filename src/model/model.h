@@ -39,6 +39,8 @@ struct gsgd_model {
                                  NULL for regression */
     int labels_given;         /* set from data (gsgd_model_set_labels, a file),
                                  not the default of the class indices */
+    gsgdi_names *feature_names; /* the training data's feature names (owned), or
+                                   NULL (gsgd_model_set_labels) */
     char target_name[GSGD_TARGET_NAME_LEN]; /* the training data's target column
                                                (gsgd_model_set_labels), "" unknown */
 };

@@ -38,6 +38,13 @@ gsgd_status gsgd_model_set_labels(gsgd_model *m, const gsgd_dataset *ds) {
                          "model_set_labels: the model has %d classes, the data %d", m->n_classes,
                          ds->n_classes);
     snprintf(m->target_name, sizeof m->target_name, "%s", ds->meta.target_name);
+    /* The features' names, when the data has one for each of the model's
+     * features (a sparse set may have fewer columns: none). */
+    gsgdi_names *names = NULL;
+    if (ds->meta.feature_names && ds->meta.feature_names->n == m->n_features)
+        GSGD_FORWARD_IF_ERROR(gsgdi_names_copy(m->ctx, ds->meta.feature_names, &names));
+    gsgdi_names_free(m->feature_names);
+    m->feature_names = names;
     if (m->n_classes == 0 || !ds->meta.labels) return GSGD_STATUS_OK;
     gsgdi_labels *copy = NULL;
     GSGD_FORWARD_IF_ERROR(gsgdi_labels_copy(m->ctx, ds->meta.labels, &copy));
@@ -53,6 +60,16 @@ gsgd_status gsgd_model_target_name(const gsgd_model *m, const char **name) {
     return GSGD_STATUS_OK;
 }
 
+gsgd_status gsgd_model_feature_name(const gsgd_model *m, size_t j, const char **name) {
+    if (!m || !name) return GSGD_STATUS_INVALID_ARGUMENT;
+    *name = NULL;
+    GSGD_RETURN_ERROR_IF(j >= m->n_features, m->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "model_feature_name: feature %zu out of range (the model has %zu)", j,
+                         m->n_features);
+    *name = m->feature_names ? m->feature_names->at[j] : "";
+    return GSGD_STATUS_OK;
+}
+
 gsgd_status gsgd_model_label(const gsgd_model *m, int k, const char **text) {
     if (!m || !text) return GSGD_STATUS_INVALID_ARGUMENT;
     *text = NULL;
@@ -65,9 +82,9 @@ gsgd_status gsgd_model_label(const gsgd_model *m, int k, const char **text) {
 
 gsgd_status gsgd_data_set_model(gsgd_data_options *o, const gsgd_model *m) {
     if (!o) return GSGD_STATUS_INVALID_ARGUMENT;
-    if (!m) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL);
+    if (!m) return gsgdi_data_set_ref(o, NULL, NULL, 0, 0, NULL, NULL, NULL);
     return gsgdi_data_set_ref(o, m->ctx, "the model", m->n_features, m->n_classes, m->labels,
-                              m->target_name);
+                              m->target_name, m->feature_names);
 }
 
 gsgd_status gsgd_model_describe(const gsgd_model *m, char *buf, size_t size) {
