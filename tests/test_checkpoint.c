@@ -761,7 +761,7 @@ static size_t name_at(const unsigned char *b, size_t n, const char *name) {
     return 0;
 }
 
-Test(checkpoint, the_target_column_name_survives_save_load_and_resume) {
+Test(checkpoint, the_target_and_feature_names_survive_save_load_and_resume) {
     gsgd_dataset *ds = load_kinds();
     const char *path = tu_path("kinds.ckpt");
     checkpoint_of(ds, 1, path);
@@ -775,6 +775,8 @@ Test(checkpoint, the_target_column_name_survives_save_load_and_resume) {
     cr_expect_str_eq(t, "kind");
     cr_assert_eq(gsgd_model_target_name(r.m, &t), GSGD_STATUS_OK);
     cr_expect_str_eq(t, "kind");
+    cr_assert_eq(gsgd_model_feature_name(r.m, 1, &t), GSGD_STATUS_OK);
+    cr_expect_str_eq(t, "x2", "the features' names too");
     const char *again = tu_path("again.ckpt");
     cr_assert_eq(gsgd_trainer_save(r.tr, again), GSGD_STATUS_OK);
     resumed_free(&r);
@@ -782,6 +784,8 @@ Test(checkpoint, the_target_column_name_survives_save_load_and_resume) {
     cr_assert_eq(gsgd_model_load(ctx, again, &m), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
     cr_assert_eq(gsgd_model_target_name(m, &t), GSGD_STATUS_OK);
     cr_expect_str_eq(t, "kind");
+    cr_assert_eq(gsgd_model_feature_name(m, 2, &t), GSGD_STATUS_OK);
+    cr_expect_str_eq(t, "x3");
     gsgd_model_free(m);
     /* A name without its NUL, under a good CRC: every reader refuses it. */
     size_t n;

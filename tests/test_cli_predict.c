@@ -236,6 +236,25 @@ Test(cli_predict, rows_with_their_label_column_take_label) {
     cr_expect(!tu_exists(tu_path("d.csv")));
 }
 
+/* src's lines with their comma-separated fields in reverse order, to dst. */
+static void reverse_columns(const char *src, const char *dst) {
+    static char text[1 << 16], out[1 << 16];
+    snprintf(text, sizeof text, "%s", tu_read_text(src));
+    size_t at = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *field[32];
+        int n = 0;
+        for (char *p = line; p && n < 32; n++) {
+            field[n] = p;
+            p = strchr(p, ',');
+            if (p) *p++ = '\0';
+        }
+        for (int k = n - 1; k >= 0; k--)
+            at += (size_t)snprintf(out + at, sizeof out - at, "%s%s", field[k], k ? "," : "\n");
+    }
+    cr_assert_eq(tu_write_file(dst, out, at), 0);
+}
+
 /* The model keeps the name of its training target column (model file
  * and checkpoint): predict and eval find that column by it wherever a
  * file has it, silently, and resume keeps it. */
@@ -255,10 +274,15 @@ Test(cli_predict, the_training_target_column_is_found_by_its_name) {
                   tu_path("train.csv"), model);
     cr_assert_eq(rc, 0, "%s", out);
     rc = gsgd(out, "info '%s'", model);
-    cr_expect(rc == 0 && strstr(out, "labels: real-valued target, column 'price'"), "%s", out);
-    static const char *const FILES[] = {"new.csv", "last.csv", "first.csv"};
+    cr_expect(rc == 0 &&
+                  strstr(out, "labels: real-valued target, column 'price'\nfeatures: 4 named ("),
+              "%s", out);
+    /* And its features' names: columns in another order are placed by
+     * them (reversed.csv: the target first, the features reversed). */
+    reverse_columns(tu_path("last.csv"), tu_path("reversed.csv"));
+    static const char *const FILES[] = {"new.csv", "last.csv", "first.csv", "reversed.csv"};
     char want[OUT_SIZE];
-    for (int f = 0; f < 3; f++) {
+    for (int f = 0; f < 4; f++) {
         rc = gsgd(out, "predict --model-file '%s' --data '%s' --out '%s'", model, tu_path(FILES[f]),
                   tu_path("p.csv"));
         cr_assert_eq(rc, 0, "%s: %s", FILES[f], out);
@@ -268,15 +292,38 @@ Test(cli_predict, the_training_target_column_is_found_by_its_name) {
         else
             cr_expect_str_eq(tu_read_text(tu_path("p.csv")), want, "%s", FILES[f]);
     }
-    /* eval reads the targets from that column too: last and first agree. */
+    /* eval reads the targets from that column too: last, first and
+     * reversed agree. */
     char a[OUT_SIZE];
     rc = gsgd(out, "eval --quiet --model-file '%s' --data '%s'", model, tu_path("last.csv"));
     cr_assert_eq(rc, 0, "%s", out);
     snprintf(a, sizeof a, "%s", strstr(out, "r2 ") ? strstr(out, "r2 ") : out);
     *strchr(a, '(') = '\0'; /* the file's name follows */
-    rc = gsgd(out, "eval --quiet --model-file '%s' --data '%s'", model, tu_path("first.csv"));
+    for (int f = 2; f < 4; f++) {
+        rc = gsgd(out, "eval --quiet --model-file '%s' --data '%s'", model, tu_path(FILES[f]));
+        cr_assert_eq(rc, 0, "%s", out);
+        cr_expect(strstr(out, a), "%s: %s vs %s", FILES[f], a, out);
+    }
+    /* A test set in another order than the training set: placed by name,
+     * the same figures. */
+    char b[OUT_SIZE];
+    rc = gsgd(out,
+              "train --quiet --device cpu --data '%s' --test '%s' --label price --model linear "
+              "--lr 0.01 --epochs 3 --seed 4",
+              tu_path("train.csv"), tu_path("last.csv"));
     cr_assert_eq(rc, 0, "%s", out);
-    cr_expect(strstr(out, a), "%s vs %s", a, out);
+    snprintf(b, sizeof b, "%s", out);
+    rc = gsgd(out,
+              "train --quiet --device cpu --data '%s' --test '%s' --label price --model linear "
+              "--lr 0.01 --epochs 3 --seed 4",
+              tu_path("train.csv"), tu_path("reversed.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    /* The figures up to the timings. */
+    char *x = strstr(out, "test r2"), *y = strstr(b, "test r2");
+    cr_assert(x && y && strstr(x, " train loss") && strstr(y, " train loss"), "%s", out);
+    *strstr(x, " train loss") = '\0';
+    *strstr(y, " train loss") = '\0';
+    cr_expect_str_eq(x, y);
     /* A resumed run keeps the name in its checkpoint. */
     rc = gsgd(out,
               "train --quiet --device cpu --data '%s' --label price --epochs 4 --resume '%s' "

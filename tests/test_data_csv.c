@@ -22,6 +22,7 @@ typedef struct {
     const char *label;
     int header, delimiter, real, decimal;
     size_t n_features;
+    const gsgdi_names *names; /* the reference's feature names */
 } opts;
 
 /* Parses text as the file `name` and finishes its targets (a new label
@@ -33,7 +34,9 @@ static gsgd_status parse_as(const char *name, const char *text, opts o, gsgdi_ho
                                 .label = o.label,
                                 .zero_based = -1,
                                 .n_features = o.n_features,
-                                .decimal = o.decimal};
+                                .decimal = o.decimal,
+                                .ref_names = o.names,
+                                .ref_what = "the model"};
     gsgdi_raw_targets t;
     gsgd_status st = gsgdi_csv_parse(ctx, name, text, strlen(text), &ro, h, &t);
     if (st != GSGD_STATUS_OK) return st;
@@ -414,4 +417,56 @@ Test(csv, a_decimal_comma_read_without_the_option_names_the_fix) {
     cr_assert_eq(parse("a;b;y\n1,5;2,0;1\n2,5;1,0;0\n", DETECT, &h), GSGD_STATUS_BAD_VALUE);
     expect_error("line 2, column 1 ('a'): '1,5' is not a number");
     expect_error("give --decimal ,");
+}
+
+/* A reference with feature names (a model's): a header in another order
+ * is read in the reference's; the dataset keeps the names in row order. */
+Test(csv, places_columns_by_the_references_feature_names) {
+    gsgdi_names *ref;
+    cr_assert_eq(gsgdi_names_make(ctx, (const char *const[]){"a", "b", "c"}, 3, &ref), 0);
+    cr_assert(ref->distinct);
+    gsgdi_host_data h;
+    const opts o = {.header = -1, .n_features = 3, .names = ref};
+    cr_assert_eq(parse("c,y,a,b\n3,1,1,2\n6,0,4,5\n", o, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    expect_row(&h, 0, (const float[]){1, 2, 3}, 1);
+    expect_row(&h, 1, (const float[]){4, 5, 6}, 0);
+    cr_assert_not_null(h.meta.feature_names);
+    cr_expect_str_eq(h.meta.feature_names->at[0], "a");
+    cr_expect_str_eq(h.meta.feature_names->at[2], "c");
+    gsgdi_host_data_free(&h);
+    /* Without a target column too. */
+    cr_assert_eq(parse("b,c,a\n2,3,1\n", o, &h), GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_assert_eq(h.X[0], 1.0f);
+    cr_assert_eq(h.X[2], 3.0f);
+    gsgdi_host_data_free(&h);
+    /* A column the reference lacks: named, and the name the header lacks. */
+    cr_assert_eq(parse("a,y,b,colour\n1,1,2,3\n", o, &h), GSGD_STATUS_SHAPE_MISMATCH);
+    expect_error("line 1, column 4 ('colour'): not among the model's features, which has 'c'");
+    /* A name twice. */
+    cr_assert_eq(parse("a,y,b,a\n1,1,2,3\n", o, &h), GSGD_STATUS_SHAPE_MISMATCH);
+    expect_error("column 4 ('a'): twice among the model's features");
+    /* No header: by position, as before. */
+    cr_assert_eq(
+        parse("1,3,2,1\n0,1,1,1\n", (opts){.header = 0, .n_features = 3, .names = ref}, &h),
+        GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    cr_expect_eq(h.X[0], 3.0f);
+    cr_expect_null(h.meta.feature_names);
+    gsgdi_host_data_free(&h);
+    gsgdi_names_free(ref);
+}
+
+/* A reference whose names repeat (a header may) cannot place by name:
+ * its columns are read by position. */
+Test(csv, a_reference_with_a_repeated_name_reads_by_position) {
+    gsgdi_names *ref;
+    cr_assert_eq(gsgdi_names_make(ctx, (const char *const[]){"a", "b", "a"}, 3, &ref), 0);
+    cr_assert_not(ref->distinct);
+    gsgdi_host_data h;
+    const opts o = {.header = -1, .n_features = 3, .names = ref};
+    cr_assert_eq(parse("y,b,a,a\n1,1,2,3\n0,4,5,6\n", o, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    expect_row(&h, 0, (const float[]){1, 2, 3}, 1);
+    gsgdi_host_data_free(&h);
+    gsgdi_names_free(ref);
 }

@@ -279,9 +279,19 @@ Test(model_io, the_target_column_name_survives_save_and_load) {
     const size_t at = 168 + 4 * m->n_params + 8 + 9;
     cr_assert(memcmp(b + at, "kind\0", 5) == 0, "the name where the layout puts it");
     memset(b + at, 'k', 64);
-    const uLong crc = crc32(0L, b, (uInt)(n - 4));
+    uLong crc = crc32(0L, b, (uInt)(n - 4));
     memcpy(b + n - 4, &crc, 4);
     expect_rejected("unterminated.gsgd", b, n, "malformed target column name");
+    /* Feature names of another count than the model's features. */
+    const size_t names = 168 + 4 * m->n_params;
+    b[names + 8 + 5] = 'y'; /* "x1\0x2\0x3\0" -> "x1\0x2y"...: two names */
+    crc = crc32(0L, b, (uInt)(n - 4));
+    memcpy(b + n - 4, &crc, 4);
+    expect_rejected("names.gsgd", b, n, "malformed feature names");
+    b[names] = 200; /* a length past the file's end */
+    crc = crc32(0L, b, (uInt)(n - 4));
+    memcpy(b + n - 4, &crc, 4);
+    expect_rejected("names-length.gsgd", b, n, "truncated feature names");
     free(b);
     gsgd_model_free(back);
     gsgd_model_free(m);

@@ -221,8 +221,12 @@ static gsgd_status keep_names(reader *r, layout *L) {
     return GSGD_STATUS_OK;
 }
 
+static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L);
+
 /* The target column from the option (a header name, an index, "none") or
- * the default, checked against the reference's feature count. */
+ * the default, checked against the reference's feature count (a header
+ * and the reference's feature names name the column in excess or
+ * missing). */
 static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L) {
     const size_t C = L->cols;
     const char *opt = o->label;
@@ -263,6 +267,8 @@ static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L)
     if (F && !opt && C == F) col = -1; /* rows of features only, for a model */
     L->label = col;
     const size_t d = col < 0 ? C : C - 1;
+    if (F && d != F && L->names && o->ref_names && o->ref_names->distinct)
+        GSGD_FORWARD_IF_ERROR(place_by_name(r, o, L));
     GSGD_RETURN_ERROR_IF(F && d != F, r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                          "%s: line %zu: %zu columns%s, but the model takes %zu features (rows of "
                          "%zu columns, or %zu with the target); check the delimiter (detected %s) "
@@ -402,16 +408,21 @@ static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L)
         if (stray == SIZE_MAX && (index[k] == SIZE_MAX || seen[index[k]])) stray = k;
         if (index[k] != SIZE_MAX) seen[index[k]] = 1;
     }
+    size_t missing = 0;
+    while (st == GSGD_STATUS_OK && missing < ref->n && seen[missing]) missing++;
+    if (st == GSGD_STATUS_OK && stray == SIZE_MAX && missing < ref->n)
+        st = GSGD_ERROR(r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
+                        "%s: line %zu: the header lacks %s's feature '%.60s'; it must name the "
+                        "features of %s, in any order",
+                        r->what, r->rec_line, o->ref_what, ref->at[missing], o->ref_what);
     if (st == GSGD_STATUS_OK && !same && stray != SIZE_MAX) {
-        size_t missing = 0;
-        while (missing < ref->n && seen[missing]) missing++;
         size_t col = 0; /* the stray's column in the file, 1-based */
         for (size_t j = 0, k = 0; j < L->cols; j++)
             if ((long)j != L->label && k++ == stray) col = j + 1;
         st = GSGD_ERROR(r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "%s: line %zu, column %zu ('%.60s'): %s among %s's features%s%.60s%s; "
-                        "the header must name the columns %s was trained on (in any order): "
-                        "rename or drop it",
+                        "the header must name the features of %s, in any order: rename or drop "
+                        "it, or drop the header line to read the columns by position",
                         r->what, r->rec_line, col, have[stray],
                         index[stray] == SIZE_MAX ? "not" : "twice", o->ref_what,
                         missing < ref->n ? ", which has '" : "",

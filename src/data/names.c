@@ -1,6 +1,7 @@
 /* Feature names (names.h). */
 #include "data/names.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,21 @@ void gsgdi_names_free(gsgdi_names *names) {
     free(names->pool);
     free(names->at);
     free(names);
+}
+
+void gsgdi_names_summary(const gsgdi_names *names, char *buf, size_t size) {
+    if (!size) return;
+    size_t at = (size_t)snprintf(buf, size, "%zu named (", names->n);
+    /* The first few and the last one, as label maps are summarised. */
+    const size_t head = names->n <= 6 ? names->n : 4;
+    for (size_t k = 0; k < names->n && at < size; k++) {
+        if (k == head && k + 1 < names->n) {
+            at += (size_t)snprintf(buf + at, size - at, ", ...");
+            k = names->n - 1;
+        }
+        at += (size_t)snprintf(buf + at, size - at, "%s%.40s", k ? ", " : "", names->at[k]);
+    }
+    if (at < size) snprintf(buf + at, size - at, ")");
 }
 
 /* Sorting indices by the names they point to (qsort has no context). */

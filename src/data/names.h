@@ -30,6 +30,10 @@ gsgd_status gsgdi_names_make(gsgd_context *ctx, const char *const *texts, size_t
 gsgd_status gsgdi_names_copy(gsgd_context *ctx, const gsgdi_names *src, gsgdi_names **out);
 void gsgdi_names_free(gsgdi_names *names);
 
+/* "13 named (alcohol, malic_acid, ash, ..., proline)" into buf, cut to
+ * size. */
+void gsgdi_names_summary(const gsgdi_names *names, char *buf, size_t size);
+
 /* For each of the n texts have, the index of the same name in ref, or
  * SIZE_MAX when ref has none; O((n + ref->n) log) whatever the order. ref
  * must be distinct. */

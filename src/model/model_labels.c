@@ -91,17 +91,22 @@ gsgd_status gsgd_model_describe(const gsgd_model *m, char *buf, size_t size) {
     if (!m || !buf || !size) return GSGD_STATUS_INVALID_ARGUMENT;
     char labels[300] = "real-valued target";
     if (m->n_classes > 0) gsgdi_labels_summary(m->labels, labels, sizeof labels);
-    char column[GSGD_TARGET_NAME_LEN + 16] = "";
+    char column[GSGD_TARGET_NAME_LEN + 16] = "", features[400] = "";
     if (m->target_name[0]) snprintf(column, sizeof column, ", column '%s'", m->target_name);
+    if (m->feature_names) {
+        char names[360];
+        gsgdi_names_summary(m->feature_names, names, sizeof names);
+        snprintf(features, sizeof features, "\nfeatures: %s", names);
+    }
     snprintf(buf, size,
              "model %s: %zu features -> %zu output%s, %zu parameters (%d layer%s)\n"
-             "labels: %s%s%s\n"
+             "labels: %s%s%s%s\n"
              "input: %s",
              m->spec, m->n_features, m->n_outputs, m->n_outputs == 1 ? "" : "s", m->n_params,
              m->n_layers, m->n_layers == 1 ? "" : "s", labels,
              m->n_classes > 0 && !m->labels_given ? " (the class indices: no labels from data)"
                                                   : "",
-             column,
+             column, features,
              m->mean ? "standardized (mean and standard deviation of the training data)"
                      : "as given (no standardizer)");
     return GSGD_STATUS_OK;

@@ -5,7 +5,8 @@
  * bits 2-4 the delimiter (detect, ',', tab, ';', blanks, '|', ':'), bit 5
  * regression targets, bit 6 the decimal comma. Byte 1: bits 0-2 the
  * target column (the default, none, 0, -1, 1, -2, "y", "label" by name),
- * bit 3 a reference target name ("y", as a model's). Data that reads is checked
+ * bit 3 a reference target name ("y", as a model's), bit 4 reference
+ * feature names ("a", "b"). Data that reads is checked
  * against what the readers promise (fuzz_check_host_data) and uploaded.
  */
 #include "fuzz_common.h"
@@ -16,14 +17,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const int headers[4] = {-1, 0, 1, -1};
     static const int delims[8] = {0, ',', '\t', ';', ' ', '|', ':', 0};
     static const char *const labels[8] = {NULL, "none", "0", "-1", "1", "-2", "y", "label"};
+    gsgd_context *ctx = fuzz_context();
+    static gsgdi_names *names;
+    if (!names)
+        FUZZ_CHECK(gsgdi_names_make(ctx, (const char *const[]){"a", "b"}, 2, &names) ==
+                   GSGD_STATUS_OK);
     const gsgdi_read_opts o = {.header = headers[data[0] & 3],
                                .delimiter = delims[(data[0] >> 2) & 7],
                                .label = labels[data[1] & 7],
                                .ref_target = (data[1] >> 3) & 1 ? "y" : NULL,
+                               .ref_names = (data[1] >> 4) & 1 ? names : NULL,
+                               .ref_what = "the model",
                                .decimal = (data[0] >> 6) & 1 ? ',' : '.',
                                .zero_based = -1};
     const int real = (data[0] >> 5) & 1;
-    gsgd_context *ctx = fuzz_context();
     /* A copy of its own size: ASan sees a read past the end of the text. */
     const size_t len = size - 2;
     char *text = malloc(len ? len : 1);

@@ -3,7 +3,8 @@
  * checkpoints too). Input: a mode byte, then the file. Unless mode bit 0
  * is set, the trailing CRC32 is put right so that mutations reach the
  * checks behind it. A model that loads is saved again and reloaded (the
- * same parameters, bit for bit, the same labels and target name) and
+ * same parameters, bit for bit, the same labels, target and feature
+ * names) and
  * evaluated on a few rows of its shape.
  */
 #include <math.h>
@@ -74,6 +75,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *t1 = NULL, *t2 = NULL;
     FUZZ_CHECK(gsgd_model_target_name(m, &t1) == GSGD_STATUS_OK && t1 && strlen(t1) < 64);
     FUZZ_CHECK(gsgd_model_target_name(m2, &t2) == GSGD_STATUS_OK && strcmp(t1, t2) == 0);
+    for (size_t j = 0; j < d; j++) {
+        const char *a = NULL, *b = NULL;
+        FUZZ_CHECK(gsgd_model_feature_name(m, j, &a) == GSGD_STATUS_OK && a);
+        FUZZ_CHECK(gsgd_model_feature_name(m2, j, &b) == GSGD_STATUS_OK && b && strcmp(a, b) == 0);
+    }
     /* The label map (version 2 files) read back as it was. */
     for (int c = 0; c < k; c++) {
         const char *a = NULL, *b = NULL;
