@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Your own data end to end (issue 15's done-when): scikit-learn's wine as a CSV with a
 # header and string labels, predict with probabilities, an .npz with labels
-# 3/7/9, diabetes regression against Ridge. Usage: bench/own_data_check.sh
+# 3/7/9, diabetes regression against Ridge, and predict finding the columns by name. Usage: bench/own_data_check.sh
 # GSGD_BINARY WORKDIR [PYTHON with scikit-learn; default python3]
 set -euo pipefail
 G=$(realpath "$1"); mkdir -p "$2"; cd "$2"; PY=${3:-python3}
@@ -51,3 +51,15 @@ $G train --quiet --device cpu --data labels379.npz --model softmax --epochs 5 --
 $G info m379.gsgd | grep labels
 $G train --device cpu --data diab.csv --test diab_test.csv --label progression --model linear --summary r.json 2>&1 | grep -iE "r2|rmse|stopped|data" | head -5
 grep -oE '"(r2|rmse|mae)": [0-9.e+-]*' r.json
+# Columns found by name: the target last (progression) and the columns reversed predict
+# exactly as the features alone do.
+$G train --quiet --device cpu --data diab.csv --label progression --model linear --save d.gsgd >/dev/null
+"$PY" - <<'PY'
+import csv
+rows = [r for r in csv.reader(open("diab_test.csv"))]
+csv.writer(open("diab_rev.csv", "w", newline="")).writerows([r[::-1] for r in rows])
+csv.writer(open("diab_new.csv", "w", newline="")).writerows([r[:-1] for r in rows])
+PY
+for f in diab_test diab_rev diab_new; do $G predict --quiet --model-file d.gsgd --data $f.csv --out p_$f.csv; done
+cmp p_diab_test.csv p_diab_new.csv && cmp p_diab_rev.csv p_diab_new.csv &&
+    echo "predict by name: $(($(wc -l < p_diab_new.csv) - 1)) values, the same with the target last, the columns reversed and the features alone"
