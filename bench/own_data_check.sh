@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Your own data end to end (issue 15's done-when): scikit-learn's wine as a CSV with a
 # header and string labels, predict with probabilities, an .npz with labels
-# 3/7/9, diabetes regression against Ridge, and predict finding the columns by name. Usage: bench/own_data_check.sh
-# GSGD_BINARY WORKDIR [PYTHON with scikit-learn; default python3]
+# 3/7/9, diabetes regression against Ridge, and predict finding the columns by
+# name. Usage: bench/own_data_check.sh GSGD_BINARY WORKDIR [PYTHON with
+# scikit-learn; default python3]
 set -euo pipefail
 G=$(realpath "$1"); mkdir -p "$2"; cd "$2"; PY=${3:-python3}
 "$PY" - <<'PY'
