@@ -191,9 +191,9 @@ static gsgd_status fill_header(const gsgd_trainer *tr, gsgdi_ckpt_header *h) {
     h->n_features = m->n_features;
     h->n_classes = m->n_classes;
     const int has_avg = tr->average && tr->avg_count > 0;
-    const int has_labels = m->labels_given && m->labels;
-    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | (has_labels ? 4u : 0u) |
-               (m->target_name[0] ? 8u : 0u) | (m->feature_names ? 16u : 0u);
+    const unsigned tail = gsgdi_model_tail(m);
+    h->flags = (m->mean ? 1u : 0u) | (has_avg ? 2u : 0u) | ((tail & GSGDI_TAIL_LABELS) ? 4u : 0u) |
+               ((tail & GSGDI_TAIL_TARGET) ? 8u : 0u) | ((tail & GSGDI_TAIL_NAMES) ? 16u : 0u);
     h->n_params = m->n_params;
     h->optim = (int32_t)tr->opts.v[GSGD_OPTIMIZER];
     h->n_state = (uint32_t)gsgdi_rule_state_count(&tr->rule);
@@ -241,12 +241,10 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     GSGD_FORWARD_IF_ERROR(fill_header(tr, &h));
     const size_t pbytes = m->n_params * sizeof(float), dbytes = m->n_features * sizeof(float);
     const int has_std = h.flags & 1u, has_avg = (h.flags & 2u) != 0;
-    const size_t lbytes = (h.flags & 4u) ? gsgdi_labels_image_bytes(m->labels) : 0,
-                 tbytes = (h.flags & 8u) ? GSGD_TARGET_NAME_LEN : 0,
-                 nbytes = (h.flags & 16u) ? gsgdi_names_image_bytes(m->feature_names) : 0;
+    const unsigned tail = gsgdi_model_tail(m);
     gsgdi_bytes b = {0};
     b.cap = FIXED_BYTES + sizeof h.v + pbytes * (1 + (size_t)has_avg + h.n_state) +
-            (has_std ? 2 * dbytes : 0) + nbytes + tbytes + lbytes + 4;
+            (has_std ? 2 * dbytes : 0) + gsgdi_model_tail_bytes(m, tail) + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     visit_fixed(&h, put_field, &b);
     gsgdi_bytes_put(&b, h.v, sizeof h.v);
@@ -259,19 +257,7 @@ gsgd_status gsgd_trainer_save(const gsgd_trainer *tr, const char *path) {
     if (has_avg) GSGD_CHECK_GOTO(st, put_device(ctx, &b, average_of(tr), pbytes), done);
     for (uint32_t k = 0; k < h.n_state; k++)
         GSGD_CHECK_GOTO(st, put_device(ctx, &b, tr->state[k], pbytes), done);
-    if (nbytes) {
-        gsgdi_names_image_write(m->feature_names, b.buf + b.len);
-        b.len += nbytes;
-    }
-    if (tbytes) { /* NUL-padded: the file never holds stack garbage */
-        char name[GSGD_TARGET_NAME_LEN] = {0};
-        memcpy(name, m->target_name, strlen(m->target_name));
-        gsgdi_bytes_put(&b, name, sizeof name);
-    }
-    if (lbytes) {
-        gsgdi_labels_image_write(m->labels, b.buf + b.len);
-        b.len += lbytes;
-    }
+    gsgdi_model_tail_put(&b, m, tail);
     gsgdi_bytes_put_crc(&b);
     st = b.len == b.cap ? gsgdi_write_atomically(ctx, path, b.buf, b.len)
                         : GSGD_ERROR(ctx, GSGD_STATUS_INTERNAL,

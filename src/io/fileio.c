@@ -152,6 +152,34 @@ int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n) {
     return 0;
 }
 
+unsigned gsgdi_model_tail(const gsgd_model *m) {
+    return (m->feature_names ? GSGDI_TAIL_NAMES : 0u) |
+           (m->target_name[0] ? GSGDI_TAIL_TARGET : 0u) |
+           (m->labels_given && m->labels ? GSGDI_TAIL_LABELS : 0u);
+}
+
+size_t gsgdi_model_tail_bytes(const gsgd_model *m, unsigned tail) {
+    return ((tail & GSGDI_TAIL_NAMES) ? gsgdi_names_image_bytes(m->feature_names) : 0) +
+           ((tail & GSGDI_TAIL_TARGET) ? GSGD_TARGET_NAME_LEN : 0) +
+           ((tail & GSGDI_TAIL_LABELS) ? gsgdi_labels_image_bytes(m->labels) : 0);
+}
+
+void gsgdi_model_tail_put(gsgdi_bytes *b, const gsgd_model *m, unsigned tail) {
+    if (tail & GSGDI_TAIL_NAMES) {
+        gsgdi_names_image_write(m->feature_names, b->buf + b->len);
+        b->len += gsgdi_names_image_bytes(m->feature_names);
+    }
+    if (tail & GSGDI_TAIL_TARGET) { /* NUL-padded: the file never holds stack garbage */
+        char name[GSGD_TARGET_NAME_LEN] = {0};
+        memcpy(name, m->target_name, strlen(m->target_name));
+        gsgdi_bytes_put(b, name, sizeof name);
+    }
+    if (tail & GSGDI_TAIL_LABELS) {
+        gsgdi_labels_image_write(m->labels, b->buf + b->len);
+        b->len += gsgdi_labels_image_bytes(m->labels);
+    }
+}
+
 gsgd_status gsgdi_file_names_end(gsgd_context *ctx, const char *path, FILE *f, uint64_t at,
                                  uint64_t *end) {
     uint64_t bytes = 0;

@@ -74,6 +74,15 @@ gsgd_status gsgdi_read_whole_file(gsgd_context *ctx, const char *path, gsgdi_fil
  * -1 when the file ends before them. */
 int gsgdi_file_read_at(FILE *f, uint64_t off, void *buf, size_t n);
 
+/* What a model file and a checkpoint end with, in this order, before the
+ * CRC: the feature names, the target column's name and the label map,
+ * each when the model has it (GSGDI_TAIL_* bits of gsgdi_model_tail). */
+enum { GSGDI_TAIL_NAMES = 1, GSGDI_TAIL_TARGET = 2, GSGDI_TAIL_LABELS = 4 };
+unsigned gsgdi_model_tail(const gsgd_model *m);
+/* The tail's bytes, and the tail appended to b (which has room for it). */
+size_t gsgdi_model_tail_bytes(const gsgd_model *m, unsigned tail);
+void gsgdi_model_tail_put(gsgdi_bytes *b, const gsgd_model *m, unsigned tail);
+
 /* Where the feature names' image (data/names.h) that starts at offset at
  * of f (path) ends, from its length field, in *end; BAD_FORMAT naming path
  * when the file ends first. For a gsgdi_file_size_fn. */

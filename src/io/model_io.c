@@ -42,19 +42,17 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
     gsgd_context *ctx = m->ctx;
     GSGD_RETURN_ERROR_IF(!path || !*path, ctx, GSGD_STATUS_INVALID_ARGUMENT, "save: empty path");
     const size_t d = m->n_features;
-    const int has_std = m->mean != NULL, has_labels = m->labels_given && m->labels,
-              has_target = m->target_name[0] != '\0', has_names = m->feature_names != NULL;
-    const size_t lbytes = has_labels ? gsgdi_labels_image_bytes(m->labels) : 0,
-                 nbytes = has_names ? gsgdi_names_image_bytes(m->feature_names) : 0;
+    const int has_std = m->mean != NULL;
+    const unsigned tail = gsgdi_model_tail(m);
     gsgdi_bytes b = {0};
     b.cap = HEADER_BYTES + m->n_params * sizeof(float) + (has_std ? 2 * d * sizeof(float) : 0) +
-            nbytes + (has_target ? GSGD_TARGET_NAME_LEN : 0) + lbytes + 4;
+            gsgdi_model_tail_bytes(m, tail) + 4;
     GSGD_FORWARD_IF_ERROR(gsgdi_host_alloc(ctx, b.cap, (void **)&b.buf));
     char spec[GSGD_SPEC_LEN] = {0}; /* NUL-padded: the file never holds stack garbage */
     memcpy(spec, m->spec, strlen(m->spec));
     uint32_t version = MODEL_VERSION, bom = GSGD_FILE_BOM,
-             flags = (has_std ? 1u : 0u) | (has_labels ? 2u : 0u) | (has_target ? 4u : 0u) |
-                     (has_names ? 8u : 0u);
+             flags = (has_std ? 1u : 0u) | ((tail & GSGDI_TAIL_LABELS) ? 2u : 0u) |
+                     ((tail & GSGDI_TAIL_TARGET) ? 4u : 0u) | ((tail & GSGDI_TAIL_NAMES) ? 8u : 0u);
     uint64_t nf = d, np = m->n_params;
     int32_t nc = m->n_classes;
     gsgdi_bytes_put(&b, MODEL_MAGIC, 8);
@@ -76,19 +74,7 @@ gsgd_status gsgd_model_save(const gsgd_model *m, const char *path) {
                         done);
         b.len += d * sizeof(float);
     }
-    if (has_names) {
-        gsgdi_names_image_write(m->feature_names, b.buf + b.len);
-        b.len += nbytes;
-    }
-    if (has_target) { /* NUL-padded: the file never holds stack garbage */
-        char name[GSGD_TARGET_NAME_LEN] = {0};
-        memcpy(name, m->target_name, strlen(m->target_name));
-        gsgdi_bytes_put(&b, name, sizeof name);
-    }
-    if (has_labels) {
-        gsgdi_labels_image_write(m->labels, b.buf + b.len);
-        b.len += lbytes;
-    }
+    gsgdi_model_tail_put(&b, m, tail);
     gsgdi_bytes_put_crc(&b);
     st = gsgdi_write_atomically(ctx, path, b.buf, b.len);
 done:
