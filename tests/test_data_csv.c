@@ -470,3 +470,13 @@ Test(csv, a_reference_with_a_repeated_name_reads_by_position) {
     gsgdi_host_data_free(&h);
     gsgdi_names_free(ref);
 }
+
+/* Lines that end with a delimiter (some exporters write them): said so,
+ * not taken for missing values. */
+Test(csv, lines_ending_with_a_delimiter_are_named_as_such) {
+    gsgdi_host_data h;
+    cr_assert_eq(parse("a\tb\ty\t\n1\t2\t0\t\n2\t1\t1\t\n", (opts){.header = -1, .label = "y"}, &h),
+                 GSGD_STATUS_BAD_FORMAT);
+    expect_error("line 2, column 4: empty, and the header names no column 4: the lines end with a "
+                 "tab delimiter");
+}

@@ -323,6 +323,13 @@ static gsgd_status feature_value(reader *r, const layout *L, size_t j, const fie
         *out = (float)v;
         return GSGD_STATUS_OK;
     }
+    /* A header that ends in an empty name and a row that ends in an empty
+     * field: lines that end with a delimiter, not a missing value. */
+    if (f->len == 0 && j + 1 == L->cols && L->names && L->names[j][0] == '\0')
+        return GSGD_ERROR(r->ctx, GSGD_STATUS_BAD_FORMAT,
+                          "%s: line %zu, column %zu: empty, and the header names no column %zu: "
+                          "the lines end with a %s delimiter; remove it from every line",
+                          r->what, r->rec_line, j + 1, j + 1, gsgdi_csv_delimiter_name(r->delim));
     if (gsgdi_is_missing(f->s, f->len))
         return GSGD_ERROR(r->ctx, GSGD_STATUS_BAD_VALUE,
                           "%s: line %zu, %s: missing value '%.*s'; gsgd does not impute: fill or "
