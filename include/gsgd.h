@@ -525,8 +525,7 @@ GSGD_API gsgd_status gsgd_dataset_targets(const gsgd_dataset *ds, int *has, doub
  * ds. A file read against a model or training set whose features have
  * names has its columns in their order: matched by name, not position.
  * Returns OK; INVALID_ARGUMENT (NULL ds or name, j out of range). */
-GSGD_API gsgd_status gsgd_dataset_feature_name(const gsgd_dataset *ds, size_t j,
-                                               const char **name);
+GSGD_API gsgd_status gsgd_dataset_feature_name(const gsgd_dataset *ds, size_t j, const char **name);
 /* The header name of the column ds's targets were read from ("quality"),
  * or "" (no header, not CSV, no target column); *name is owned by ds.
  * Returns OK; INVALID_ARGUMENT (NULL ds or name). */

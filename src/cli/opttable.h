@@ -84,7 +84,7 @@ typedef struct {
     X(DELIMITER, DATA, TEXT, "--delimiter", "C", .dflt_text = "auto",                              \
       .help = "CSV: auto | , | tab | ; | space (runs of blanks) | another mark")                   \
     X(DECIMAL, DATA, TEXT, "--decimal", ".|,", .dflt_text = ".",                                   \
-      .help = "CSV: the decimal mark; ',' reads 1,5 as 1.5 (files of locales that write it so, "    \
+      .help = "CSV: the decimal mark; ',' reads 1,5 as 1.5 (files of locales that write it so, "   \
               "often ;-separated)")                                                                \
     X(HEADER, DATA, TEXT, "--header", "auto|yes|no", .dflt_text = "auto",                          \
       .help = "CSV: whether the first row names the columns (auto: text where the second row has " \

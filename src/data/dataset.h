@@ -28,8 +28,9 @@ typedef struct {
     char part[32];                 /* "train part, 80%" after a split, else "" */
     gsgdi_names *feature_names;    /* the feature columns' header names (CSV), in
                                       order (owned); NULL when none */
-    char target_name[GSGD_TARGET_NAME_LEN]; /* the target column's header name (CSV), "" when
-                                      none: a model keeps it to find the column again */
+    /* The target column's header name (CSV), "" when none: a model keeps
+     * it to find the column again. */
+    char target_name[GSGD_TARGET_NAME_LEN];
 } gsgdi_data_meta;
 
 /* Copies src into dst (a fresh copy of the label map); dst is cleared on

@@ -65,8 +65,9 @@ struct gsgd_data_options {
     int ref_classes;          /* 0: real targets */
     gsgdi_labels *ref_labels; /* owned copy */
     char ref_what[24];        /* "the model", "the training set" */
-    char ref_target[GSGD_TARGET_NAME_LEN]; /* the reference's target column name, "" unknown */
-    gsgdi_names *ref_names;                /* its feature names (owned copy), or NULL */
+    gsgdi_names *ref_names;   /* its feature names (owned copy), or NULL */
+    /* The reference's target column name, "" when unknown. */
+    char ref_target[GSGD_TARGET_NAME_LEN];
 };
 
 /* Sets o's reference (what NULL removes it): the shape and a copy of the
@@ -80,23 +81,23 @@ gsgd_status gsgdi_data_set_ref(gsgd_data_options *o, gsgd_context *ctx, const ch
 
 /* What a reader needs to know of the options. */
 typedef struct {
-    int header;                  /* -1 detect, 0 none, 1 the first row */
-    int delimiter;               /* 0 detect, else the character */
-    int decimal;                 /* CSV: the decimal mark, '.' or ',' */
-    const char *label;           /* GSGD_DATA_LABEL or NULL */
-    const char *ref_target;      /* without label: the reference's target column
-                                    name, found by the header (NULL: none) */
+    int header;                   /* -1 detect, 0 none, 1 the first row */
+    int delimiter;                /* 0 detect, else the character */
+    int decimal;                  /* CSV: the decimal mark, '.' or ',' */
+    const char *label;            /* GSGD_DATA_LABEL or NULL */
+    const char *ref_target;       /* without label: the reference's target column
+                                     name, found by the header (NULL: none) */
     const gsgdi_names *ref_names; /* the reference's feature names: a header's
                                      columns are placed by them (NULL: none) */
     const char *ref_what;         /* "the model", "the training set" */
-    int zero_based;              /* svmlight: -1 detect, 0, 1 */
-    size_t n_features;           /* the reference's features, or 0 */
-    const char *n_features_from; /* who set n_features, for messages ("the
-                                    spec's"); NULL: "the model's" */
-    int csr;                     /* svmlight: 1 rows as CSR, 0 dense, -1 by density
-                                    (gsgdi_storage_prefers_csr) */
-    int wider_ok;                /* sparse rows may reach past n_features (a test set of a
-                                    training set, which gsgd_dataset_set_features widens) */
+    int zero_based;               /* svmlight: -1 detect, 0, 1 */
+    size_t n_features;            /* the reference's features, or 0 */
+    const char *n_features_from;  /* who set n_features, for messages ("the
+                                     spec's"); NULL: "the model's" */
+    int csr;                      /* svmlight: 1 rows as CSR, 0 dense, -1 by density
+                                     (gsgdi_storage_prefers_csr) */
+    int wider_ok;                 /* sparse rows may reach past n_features (a test set of a
+                                     training set, which gsgd_dataset_set_features widens) */
 } gsgdi_read_opts;
 
 /* ---- the target column as read ---------------------------------------------- */

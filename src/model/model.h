@@ -30,19 +30,20 @@ struct gsgd_model {
     size_t n_features, n_outputs;
     int n_layers;
     gsgdi_layer layers[GSGD_MAX_LAYERS];
-    size_t n_params, n_decay; /* weights occupy [0, n_decay) */
-    float *params;            /* backend memory */
-    float *mean, *inv_std;    /* backend memory (n_features each) or NULL */
-    int centered;             /* mean has a nonzero entry: the standardiser
-                                 centres, which sparse rows cannot take */
-    gsgdi_labels *labels;     /* classes: original label of each class (owned);
-                                 NULL for regression */
-    int labels_given;         /* set from data (gsgd_model_set_labels, a file),
-                                 not the default of the class indices */
+    size_t n_params, n_decay;   /* weights occupy [0, n_decay) */
+    float *params;              /* backend memory */
+    float *mean, *inv_std;      /* backend memory (n_features each) or NULL */
+    int centered;               /* mean has a nonzero entry: the standardiser
+                                   centres, which sparse rows cannot take */
+    gsgdi_labels *labels;       /* classes: original label of each class (owned);
+                                   NULL for regression */
+    int labels_given;           /* set from data (gsgd_model_set_labels, a file),
+                                   not the default of the class indices */
     gsgdi_names *feature_names; /* the training data's feature names (owned), or
                                    NULL (gsgd_model_set_labels) */
-    char target_name[GSGD_TARGET_NAME_LEN]; /* the training data's target column
-                                               (gsgd_model_set_labels), "" unknown */
+    /* The training data's target column name (gsgd_model_set_labels), ""
+     * when unknown. */
+    char target_name[GSGD_TARGET_NAME_LEN];
 };
 
 /* Whether a standardiser's mean (d floats, host memory at any
