@@ -7,7 +7,8 @@ newer build may write differently without training differently: the
 format version, the options (version 1 has 38, version 2 43, and issue 17
 changed some defaults' values, e.g. TOL -1 for 0), version 2's cooldown
 fields (0 unless EPOCHS was 0) and its label map (flag bit 2 and the map
-at the end). Two runs whose states are equal trained bit-identically.
+at the end), version 3's feature and target column names (flag bits 4 and
+3, after the optimizer state). Two runs whose states are equal trained bit-identically.
 src/io/checkpoint.c has the layout.
 
 Usage:
@@ -23,7 +24,7 @@ import struct
 import sys
 import zlib
 
-FIXED = {1: 280, 2: 296}  # bytes before the options, by format version
+FIXED = {1: 280, 2: 296, 3: 296}  # bytes before the options, by format version
 
 
 def state(path):
@@ -36,7 +37,7 @@ def state(path):
         raise ValueError(f"{path}: CRC mismatch")
     version, = struct.unpack_from("<I", b, 8)
     if version not in FIXED:
-        raise ValueError(f"{path}: format version {version}, this script reads 1 and 2")
+        raise ValueError(f"{path}: format version {version}, this script reads 1 to 3")
     flags, = struct.unpack_from("<I", b, 156)
     n_features, = struct.unpack_from("<Q", b, 144)
     n_params, = struct.unpack_from("<Q", b, 160)
@@ -44,7 +45,7 @@ def state(path):
     n_options, = struct.unpack_from("<I", b, 268)
     # From the byte-order mark to the guard's first bad step, without the
     # option count (268) and with the flags' bits 0-1 only (standardiser,
-    # average): bit 2 says a label map follows.
+    # average): bits 2-4 say that names and a label map follow.
     header = b[12:156] + struct.pack("<I", flags & 3) + b[160:268] + b[272:280]
     parts = {"header": header}
     off = FIXED[version] + 8 * n_options
