@@ -423,15 +423,20 @@ typedef enum {
 
 /* Text options (gsgd_data_set_text). */
 typedef enum {
-    GSGD_DATA_LABEL = 0,      /* CSV: the target column, by header name or by index
-                                 (0 the first column, -1 the last); "none" for rows of
-                                 features only. Default: the column named label,
-                                 target, class or y (any case) when there is a
-                                 header, else the first. */
-    GSGD_DATA_LABELS_FILE = 1 /* .npy features, IDX images, scipy CSR .npz: the file of
-                                 the targets (.npy, IDX labels, or text with one label
-                                 a line); without it the rows have no targets (input
-                                 for gsgd_predict) */
+    GSGD_DATA_LABEL = 0,       /* CSV: the target column, by header name or by index
+                                  (0 the first column, -1 the last); "none" for rows of
+                                  features only. Default: the column named label,
+                                  target, class or y (any case) when there is a
+                                  header, else the first not left out by IGNORE. */
+    GSGD_DATA_LABELS_FILE = 1, /* .npy features, IDX images, scipy CSR .npz: the file of
+                                  the targets (.npy, IDX labels, or text with one label
+                                  a line); without it the rows have no targets (input
+                                  for gsgd_predict) */
+    GSGD_DATA_IGNORE = 2       /* CSV: columns that are neither features nor the
+                                  target (an ID, a date), comma-separated, each by
+                                  header name or index (0 the first, -1 the last); one
+                                  the file lacks is INVALID_ARGUMENT naming it. A model
+                                  does not keep them: give them again for its input */
 } gsgd_data_text;
 
 /* Creates loading options holding every default; *out is the caller's,

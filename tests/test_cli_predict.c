@@ -335,6 +335,62 @@ Test(cli_predict, the_training_target_column_is_found_by_its_name) {
               out);
 }
 
+/* src with an id column in front (1001, 1002, ...), to dst. */
+static void with_id_column(const char *src, const char *dst) {
+    static char text[1 << 16], out[1 << 16];
+    snprintf(text, sizeof text, "%s", tu_read_text(src));
+    size_t at = 0;
+    int row = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), row++) {
+        char id[16] = "id";
+        if (row) snprintf(id, sizeof id, "%d", 1000 + row);
+        at += (size_t)snprintf(out + at, sizeof out - at, "%s,%s\n", id, line);
+    }
+    cr_assert_eq(tu_write_file(dst, out, at), 0);
+}
+
+/* An ID column left out with --ignore: predict takes it as the features
+ * alone give; without --ignore, a file that also has the target refuses
+ * the id, naming it and the option. */
+Test(cli_predict, an_ignored_id_column_is_left_out) {
+    char out[OUT_SIZE], model[1024];
+    snprintf(model, sizeof model, "%s", tu_path("m.ckpt"));
+    cr_assert_eq(tu_write_table(tu_path("train.csv"), 240, 4, 0, NULL, 4, "price", 1, ',', 1), 0);
+    cr_assert_eq(tu_write_table(tu_path("new.csv"), 60, 4, 0, NULL, -1, NULL, 1, ',', 2), 0);
+    cr_assert_eq(tu_write_table(tu_path("test.csv"), 60, 4, 0, NULL, 4, "price", 1, ',', 2), 0);
+    with_id_column(tu_path("test.csv"), tu_path("ids.csv"));
+    int rc = gsgd(out,
+                  "train --quiet --device cpu --data '%s' --label price --model linear --lr 0.01 "
+                  "--epochs 3 --save '%s'",
+                  tu_path("train.csv"), model);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "predict --quiet --model-file '%s' --data '%s' --out '%s'", model,
+              tu_path("new.csv"), tu_path("a.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "predict --quiet --model-file '%s' --data '%s' --ignore id --out '%s'", model,
+              tu_path("ids.csv"), tu_path("b.csv"));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_expect(!strstr(out, "warning"), "%s", out);
+    char a[OUT_SIZE];
+    snprintf(a, sizeof a, "%s", tu_read_text(tu_path("a.csv")));
+    cr_expect_str_eq(tu_read_text(tu_path("b.csv")), a);
+    rc = gsgd(out, "predict --quiet --model-file '%s' --data '%s' --out '%s'", model,
+              tu_path("ids.csv"), tu_path("c.csv"));
+    cr_expect(rc == 2 && strstr(out, "column 1 ('id'): not among the model's features") &&
+                  strstr(out, "--ignore NAME"),
+              "%s", out);
+    cr_expect(!tu_exists(tu_path("c.csv")));
+    /* Training leaves it out too. */
+    with_id_column(tu_path("train.csv"), tu_path("train_ids.csv"));
+    rc = gsgd(out,
+              "train --quiet --device cpu --data '%s' --label price --ignore id --model linear "
+              "--epochs 1 --save '%s'",
+              tu_path("train_ids.csv"), model);
+    cr_assert_eq(rc, 0, "%s", out);
+    rc = gsgd(out, "info '%s'", model);
+    cr_expect(strstr(out, "model linear: 4 features") && !strstr(out, "id,"), "%s", out);
+}
+
 /* Files of format version 2 (before the target's name, tests/data) load,
  * and predict falls back on the loader's rule as before: on kinds.csv,
  * whose label "kind" is last, it takes the first column and refuses the

@@ -19,7 +19,7 @@ TestSuite(csv, .init = setup, .fini = teardown);
 /* Options as a user gives them: label column, header (-1 detect),
  * delimiter (0 detect). */
 typedef struct {
-    const char *label;
+    const char *label, *ignore;
     int header, delimiter, real, decimal;
     size_t n_features;
     const gsgdi_names *names; /* the reference's feature names */
@@ -32,6 +32,7 @@ static gsgd_status parse_as(const char *name, const char *text, opts o, gsgdi_ho
     const gsgdi_read_opts ro = {.header = o.header,
                                 .delimiter = o.delimiter,
                                 .label = o.label,
+                                .ignore = o.ignore,
                                 .zero_based = -1,
                                 .n_features = o.n_features,
                                 .decimal = o.decimal,
@@ -479,4 +480,30 @@ Test(csv, lines_ending_with_a_delimiter_are_named_as_such) {
                  GSGD_STATUS_BAD_FORMAT);
     expect_error("line 2, column 4: empty, and the header names no column 4: the lines end with a "
                  "tab delimiter");
+}
+
+/* GSGD_DATA_IGNORE: columns left out by name or index; the default target
+ * skips them; one the file lacks, or the target itself, is refused. */
+Test(csv, leaves_out_the_ignored_columns) {
+    gsgdi_host_data h;
+    const char *text = "id,a,when,b,y\n7,1,x,2,0\n8,3,z,4,1\n";
+    cr_assert_eq(parse(text, (opts){.header = -1, .ignore = "id,2"}, &h), GSGD_STATUS_OK, "%s",
+                 gsgd_last_error(ctx));
+    cr_assert_eq(h.d, 2);
+    expect_row(&h, 0, (const float[]){1, 2}, 0);
+    expect_row(&h, 1, (const float[]){3, 4}, 1);
+    cr_expect_str_eq(h.meta.feature_names->at[1], "b");
+    gsgdi_host_data_free(&h);
+    /* Without a header: by index; the default target is then the first
+     * column not left out. */
+    cr_assert_eq(parse("7,0,1,2\n8,1,3,4\n", (opts){.header = 0, .ignore = "0"}, &h),
+                 GSGD_STATUS_OK, "%s", gsgd_last_error(ctx));
+    expect_row(&h, 0, (const float[]){1, 2}, 0);
+    gsgdi_host_data_free(&h);
+    cr_assert_eq(parse(text, (opts){.header = -1, .ignore = "id,colour"}, &h),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    expect_error("--ignore 'colour': no column of the header has that name");
+    cr_assert_eq(parse(text, (opts){.header = -1, .ignore = "when", .label = "when"}, &h),
+                 GSGD_STATUS_INVALID_ARGUMENT);
+    expect_error("column 3 ('when') is both the target and left out by --ignore");
 }

@@ -182,6 +182,7 @@ module gsgd
   ! gsgd_data_text
   integer(c_int), parameter :: GSGD_DATA_LABEL = 0
   integer(c_int), parameter :: GSGD_DATA_LABELS_FILE = 1
+  integer(c_int), parameter :: GSGD_DATA_IGNORE = 2
 
   ! gsgd_metric
   integer(c_int), parameter :: GSGD_METRIC_N = 0

@@ -82,9 +82,9 @@ const cli_command CLI_CMD_PREDICT = {
                 "('prediction', or the labels), - CSV on standard output. Nothing is written\n"
                 "when anything fails.\n",
     .required = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, CLI_O_OUT, -1},
-    .own = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, CLI_O_LABEL, CLI_O_LABELS_FILE, CLI_O_FORMAT,
-                         CLI_O_DELIMITER, CLI_O_DECIMAL, CLI_O_HEADER, CLI_O_OUT, CLI_O_PROBA,
-                         CLI_O_DEVICE, CLI_O_QUIET, CLI_O_VERBOSE, -1},
+    .own = (const int[]){CLI_O_MODEL_FILE, CLI_O_DATA, CLI_O_LABEL, CLI_O_LABELS_FILE, CLI_O_IGNORE,
+                         CLI_O_FORMAT, CLI_O_DELIMITER, CLI_O_DECIMAL, CLI_O_HEADER, CLI_O_OUT,
+                         CLI_O_PROBA, CLI_O_DEVICE, CLI_O_QUIET, CLI_O_VERBOSE, -1},
 };
 
 const cli_command CLI_CMD_PLAN = {

@@ -125,6 +125,8 @@ static int apply(gsgd_data_options *o, const char *const *v, uint64_t seed, int 
     if (rc == CLI_OK && v[CLI_O_TEST_FRACTION]) rc = set_fraction(o, v[CLI_O_TEST_FRACTION], seed);
     if (rc == CLI_OK && v[CLI_O_LABEL])
         rc = set_text(o, GSGD_DATA_LABEL, v[CLI_O_LABEL], "--label");
+    if (rc == CLI_OK && v[CLI_O_IGNORE])
+        rc = set_text(o, GSGD_DATA_IGNORE, v[CLI_O_IGNORE], "--ignore");
     if (rc == CLI_OK && v[CLI_O_LABELS_FILE])
         rc = set_text(o, GSGD_DATA_LABELS_FILE, v[CLI_O_LABELS_FILE], "--labels");
     if (rc == CLI_OK && real)

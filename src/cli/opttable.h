@@ -76,6 +76,9 @@ typedef struct {
       .dflt_text = "a column named label, target, class or y, else the first",                     \
       .help = "CSV: the target column, by header name or index (0 the first, -1 the last); none: " \
               "features only")                                                                     \
+    X(IGNORE, DATA, TEXT, "--ignore", "NAMES",                                                     \
+      .help = "CSV: columns that are neither features nor the target (an ID, a date): header "     \
+              "names or indices, comma-separated; give them to predict and eval too")              \
     X(LABELS_FILE, DATA, TEXT, "--labels", "F",                                                    \
       .help = ".npy features, IDX images: the file of their targets (.npy or IDX labels)")         \
     X(FORMAT, DATA, TEXT, "--format", "NAME", .dflt_text = "auto",                                 \

@@ -192,12 +192,25 @@ typedef struct {
     size_t *pos; /* the place in a row of each feature column (the k-th that
                     is not the target), by its name among the reference's;
                     NULL: the file's order */
+    char *skip;  /* cols flags: 1 for a column left out (GSGD_DATA_IGNORE), or NULL */
+    size_t n_skip;
 } layout;
 
 static void layout_free(layout *L) {
     free(L->names);
     free(L->name_pool);
     free(L->pos);
+    free(L->skip);
+}
+
+/* Whether column j holds a feature: neither the target nor left out. */
+static int is_feature(const layout *L, size_t j) {
+    return (long)j != L->label && !(L->skip && L->skip[j]);
+}
+
+/* Feature columns per row (the target is never left out). */
+static size_t feature_count(const layout *L) {
+    return L->cols - L->n_skip - (L->label >= 0 ? 1 : 0);
 }
 
 /* Keeps the header's names (the fields are views into the input). */
@@ -223,6 +236,47 @@ static gsgd_status keep_names(reader *r, layout *L) {
 
 static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L);
 
+/* The columns GSGD_DATA_IGNORE leaves out: comma-separated header names or
+ * indices (0 the first, -1 the last), each the file must have. */
+static gsgd_status resolve_ignore(reader *r, const gsgdi_read_opts *o, layout *L) {
+    if (!o->ignore || !*o->ignore) return GSGD_STATUS_OK;
+    const size_t C = L->cols;
+    L->skip = calloc(C, 1);
+    char *list = malloc(strlen(o->ignore) + 1);
+    if (!L->skip || !list) {
+        free(list);
+        return GSGD_ERROR(r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
+    }
+    strcpy(list, o->ignore);
+    gsgd_status st = GSGD_STATUS_OK;
+    for (char *item = list, *next; item && st == GSGD_STATUS_OK; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        long col = -1;
+        for (size_t j = 0; L->names && col < 0 && j < C; j++)
+            if (strcmp(L->names[j], item) == 0) col = (long)j;
+        if (col < 0) {
+            char *end;
+            errno = 0;
+            const long v = strtol(item, &end, 10);
+            if (end == item || *end || errno || v >= (long)C || v < -(long)C) {
+                st = GSGD_ERROR(r->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                                "%s: --ignore '%.60s': %s; give column names or indices (0 the "
+                                "first column, -1 the last), comma-separated",
+                                r->what, item,
+                                L->names ? "no column of the header has that name"
+                                         : "the file has no header line to find that name in");
+                break;
+            }
+            col = v < 0 ? (long)C + v : v;
+        }
+        L->n_skip += !L->skip[col];
+        L->skip[col] = 1;
+    }
+    free(list);
+    return st;
+}
+
 /* The target column from the option (a header name, an index, "none") or
  * the default, checked against the reference's feature count (a header
  * and the reference's feature names name the column in excess or
@@ -230,7 +284,8 @@ static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L)
 static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L) {
     const size_t C = L->cols;
     const char *opt = o->label;
-    long col = 0;
+    long col = 0; /* the default: the first column not left out */
+    while (L->skip && col < (long)C - 1 && L->skip[col]) col++;
     int found = 0;
     if (opt && strcmp(opt, "none") == 0) {
         col = -1;
@@ -258,15 +313,22 @@ static gsgd_status resolve_label(reader *r, const gsgdi_read_opts *o, layout *L)
     /* The column the reference's targets came from, by its header name:
      * a model finds its training target again wherever the file has it. */
     for (size_t j = 0; !opt && o->ref_target && L->names && !found && j < C; j++)
-        if (strcmp(L->names[j], o->ref_target) == 0) col = (long)j, found = 1;
+        if (!(L->skip && L->skip[j]) && strcmp(L->names[j], o->ref_target) == 0)
+            col = (long)j, found = 1;
     static const char *const names[] = {"label", "target", "class", "y"};
     for (size_t k = 0; !found && L->names && k < 4; k++)
         for (size_t j = 0; !found && j < C; j++)
-            if (strcasecmp(L->names[j], names[k]) == 0) col = (long)j, found = 1;
+            if (!(L->skip && L->skip[j]) && strcasecmp(L->names[j], names[k]) == 0)
+                col = (long)j, found = 1;
     const size_t F = o->n_features;
-    if (F && !opt && C == F) col = -1; /* rows of features only, for a model */
+    if (F && !opt && C - L->n_skip == F) col = -1; /* rows of features only, for a model */
+    GSGD_RETURN_ERROR_IF(col >= 0 && L->skip && L->skip[col], r->ctx, GSGD_STATUS_INVALID_ARGUMENT,
+                         "%s: column %ld%s%s%s is both the target and left out by --ignore; "
+                         "give the target with --label",
+                         r->what, col + 1, L->names ? " ('" : "", L->names ? L->names[col] : "",
+                         L->names ? "')" : "");
     L->label = col;
-    const size_t d = col < 0 ? C : C - 1;
+    const size_t d = feature_count(L);
     if (F && d != F && L->names && o->ref_names && o->ref_names->distinct)
         GSGD_FORWARD_IF_ERROR(place_by_name(r, o, L));
     GSGD_RETURN_ERROR_IF(F && d != F, r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
@@ -358,6 +420,7 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
     if (R->n == R->cap) GSGD_FORWARD_IF_ERROR(grow(r, R));
     float *row = R->X + R->n * R->d;
     for (size_t j = 0, k = 0; j < r->nf; j++) {
+        if (L->skip && L->skip[j]) continue;
         if ((long)j == L->label) {
             const char *s;
             size_t len;
@@ -385,11 +448,11 @@ static gsgd_status parse_row(reader *r, const layout *L, rows *R, gsgdi_raw_targ
 /* The header's feature names (all columns but the target), in file order,
  * into a new array (*have, d of them; views into L's names). */
 static gsgd_status feature_names_of(reader *r, const layout *L, const char ***have, size_t *d) {
-    *d = L->label < 0 ? L->cols : L->cols - 1;
+    *d = feature_count(L);
     *have = malloc((*d ? *d : 1) * sizeof **have);
     GSGD_RETURN_ERROR_IF(!*have, r->ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", r->what);
     for (size_t j = 0, k = 0; j < L->cols; j++)
-        if ((long)j != L->label) (*have)[k++] = L->names[j];
+        if (is_feature(L, j)) (*have)[k++] = L->names[j];
     return GSGD_STATUS_OK;
 }
 
@@ -425,11 +488,12 @@ static gsgd_status place_by_name(reader *r, const gsgdi_read_opts *o, layout *L)
     if (st == GSGD_STATUS_OK && !same && stray != SIZE_MAX) {
         size_t col = 0; /* the stray's column in the file, 1-based */
         for (size_t j = 0, k = 0; j < L->cols; j++)
-            if ((long)j != L->label && k++ == stray) col = j + 1;
+            if (is_feature(L, j) && k++ == stray) col = j + 1;
         st = GSGD_ERROR(r->ctx, GSGD_STATUS_SHAPE_MISMATCH,
                         "%s: line %zu, column %zu ('%.60s'): %s among %s's features%s%.60s%s; "
-                        "the header must name the features of %s, in any order: rename or drop "
-                        "it, or drop the header line to read the columns by position",
+                        "the header must name the features of %s, in any order: rename it, "
+                        "leave it out (--ignore NAME), or drop the header line to read the "
+                        "columns by position",
                         r->what, r->rec_line, col, have[stray],
                         index[stray] == SIZE_MAX ? "not" : "twice", o->ref_what,
                         missing < ref->n ? ", which has '" : "",
@@ -520,8 +584,9 @@ static gsgd_status parse_all(reader *r, const gsgdi_read_opts *o, layout *L, row
         if (!have_layout) {
             L->cols = r->nf;
             if (header) GSGD_FORWARD_IF_ERROR(keep_names(r, L));
+            GSGD_FORWARD_IF_ERROR(resolve_ignore(r, o, L));
             GSGD_FORWARD_IF_ERROR(resolve_label(r, o, L));
-            R->d = L->label < 0 ? L->cols : L->cols - 1;
+            R->d = feature_count(L);
             if (header && o->ref_names && o->ref_names->distinct)
                 GSGD_FORWARD_IF_ERROR(place_by_name(r, o, L));
             if (L->label >= 0) {

@@ -44,6 +44,7 @@ void gsgd_data_options_free(gsgd_data_options *o) {
     if (!o) return;
     free(o->label);
     free(o->labels_file);
+    free(o->ignore);
     gsgdi_labels_free(o->ref_labels);
     gsgdi_names_free(o->ref_names);
     free(o);
@@ -73,7 +74,7 @@ gsgd_status gsgd_data_get(const gsgd_data_options *o, gsgd_data_param p, double 
 }
 
 gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, const char *value) {
-    if (!o || (p != GSGD_DATA_LABEL && p != GSGD_DATA_LABELS_FILE))
+    if (!o || (p != GSGD_DATA_LABEL && p != GSGD_DATA_LABELS_FILE && p != GSGD_DATA_IGNORE))
         return GSGD_STATUS_INVALID_ARGUMENT;
     char *copy = NULL;
     if (value) {
@@ -81,7 +82,9 @@ gsgd_status gsgd_data_set_text(gsgd_data_options *o, gsgd_data_text p, const cha
         if (!copy) return GSGD_STATUS_OUT_OF_MEMORY;
         strcpy(copy, value);
     }
-    char **slot = p == GSGD_DATA_LABEL ? &o->label : &o->labels_file;
+    char **slot = p == GSGD_DATA_LABEL    ? &o->label
+                  : p == GSGD_DATA_IGNORE ? &o->ignore
+                                          : &o->labels_file;
     free(*slot);
     *slot = copy;
     return GSGD_STATUS_OK;
@@ -144,6 +147,7 @@ void gsgdi_load_plan_from(gsgd_context *ctx, const gsgd_data_options *o, gsgdi_l
         p->read.delimiter = (int)o->v[GSGD_DATA_DELIMITER];
         p->read.decimal = (int)o->v[GSGD_DATA_DECIMAL];
         p->read.label = o->label;
+        p->read.ignore = o->ignore;
         p->read.ref_target = o->has_ref && o->ref_target[0] ? o->ref_target : NULL;
         p->read.ref_names = o->has_ref ? o->ref_names : NULL;
         p->read.ref_what = o->has_ref ? o->ref_what : NULL;

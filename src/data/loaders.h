@@ -59,6 +59,7 @@ struct gsgd_data_options {
     double v[GSGD_DATA_N_PARAMS];
     char *label;       /* GSGD_DATA_LABEL, or NULL */
     char *labels_file; /* GSGD_DATA_LABELS_FILE, or NULL */
+    char *ignore;      /* GSGD_DATA_IGNORE, or NULL */
     /* The reference the data must fit (gsgd_data_set_model, _reference). */
     int has_ref;
     size_t ref_features;
@@ -85,6 +86,7 @@ typedef struct {
     int delimiter;                /* 0 detect, else the character */
     int decimal;                  /* CSV: the decimal mark, '.' or ',' */
     const char *label;            /* GSGD_DATA_LABEL or NULL */
+    const char *ignore;           /* GSGD_DATA_IGNORE or NULL */
     const char *ref_target;       /* without label: the reference's target column
                                      name, found by the header (NULL: none) */
     const gsgdi_names *ref_names; /* the reference's feature names: a header's

@@ -6,7 +6,7 @@
  * regression targets, bit 6 the decimal comma. Byte 1: bits 0-2 the
  * target column (the default, none, 0, -1, 1, -2, "y", "label" by name),
  * bit 3 a reference target name ("y", as a model's), bit 4 reference
- * feature names ("a", "b"). Data that reads is checked
+ * feature names ("a", "b"), bit 5 columns left out ("a,-1"). Data that reads is checked
  * against what the readers promise (fuzz_check_host_data) and uploaded.
  */
 #include "fuzz_common.h"
@@ -25,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const gsgdi_read_opts o = {.header = headers[data[0] & 3],
                                .delimiter = delims[(data[0] >> 2) & 7],
                                .label = labels[data[1] & 7],
+                               .ignore = (data[1] >> 5) & 1 ? "a,-1" : NULL,
                                .ref_target = (data[1] >> 3) & 1 ? "y" : NULL,
                                .ref_names = (data[1] >> 4) & 1 ? names : NULL,
                                .ref_what = "the model",

@@ -24,15 +24,17 @@ def put(harness, name, data):
 
 # ---- fuzz_csv: byte 0 header | delimiter << 2 | real << 5 | decimal comma << 6,
 #      byte 1 label | reference target name "y" << 3 | reference feature names a, b << 4
+#      | columns left out "a,-1" << 5
 HDR_DETECT, HDR_NONE, HDR_FIRST = 0, 1, 2
 D_DETECT, D_COMMA, D_TAB, D_SEMI, D_BLANK, D_PIPE = range(6)
 L_DEFAULT, L_NONE, L_FIRST, L_LAST, L_SECOND, L_NEXT_TO_LAST, L_Y, L_LABEL = range(8)
 
 
 def csv(name, text, header=HDR_DETECT, delim=D_DETECT, real=0, label=L_DEFAULT, comma=0, ref_y=0,
-        ref_ab=0):
+        ref_ab=0, ignore=0):
     put("fuzz_csv", name,
-        bytes([header | delim << 2 | real << 5 | comma << 6, label | ref_y << 3 | ref_ab << 4]) + text)
+        bytes([header | delim << 2 | real << 5 | comma << 6,
+               label | ref_y << 3 | ref_ab << 4 | ignore << 5]) + text)
 
 
 csv("first.csv", b"0,1.5,2\n1,0.5,-1\n2,3,4\n")
@@ -47,6 +49,7 @@ csv("semicolon.csv", b"y;a;b\n1;0,5;2\n0;1,5;3\n")
 csv("decimal_comma.csv", b"a;b;y\n1,5;-2,0;1,25\n2,5e-1;1.234,5;0\n", real=1, comma=1)
 csv("model_target.csv", b"a,b,y,c\n1,2,0,3\n4,5,1,6\n", ref_y=1)
 csv("model_names.csv", b"b,y,a\n1,0,2\n3,1,4\n", ref_y=1, ref_ab=1)
+csv("ignored.csv", b"a,b,y,id\n1,2,0,7\n4,5,1,8\n", ignore=1)
 csv("blanks.txt", b"1  0.5   2\n0 1.5 3\n", delim=D_BLANK)
 csv("pipe.csv", b"1|2|3\n0|4|5\n", delim=D_PIPE)
 csv("missing.csv", b"y,a\n1,NA\n0,?\n", label=L_Y)
