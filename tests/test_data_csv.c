@@ -487,7 +487,7 @@ Test(csv, lines_ending_with_a_delimiter_are_named_as_such) {
 Test(csv, leaves_out_the_ignored_columns) {
     gsgdi_host_data h;
     const char *text = "id,a,when,b,y\n7,1,x,2,0\n8,3,z,4,1\n";
-    cr_assert_eq(parse(text, (opts){.header = -1, .ignore = "id,2"}, &h), GSGD_STATUS_OK, "%s",
+    cr_assert_eq(parse(text, (opts){.header = -1, .ignore = "id, 2"}, &h), GSGD_STATUS_OK, "%s",
                  gsgd_last_error(ctx));
     cr_assert_eq(h.d, 2);
     expect_row(&h, 0, (const float[]){1, 2}, 0);

@@ -252,6 +252,8 @@ static gsgd_status resolve_ignore(reader *r, const gsgdi_read_opts *o, layout *L
     for (char *item = list, *next; item && st == GSGD_STATUS_OK; item = next) {
         next = strchr(item, ',');
         if (next) *next++ = '\0';
+        while (is_blank_char(*item)) item++; /* "id, date" */
+        for (size_t n = strlen(item); n && is_blank_char(item[n - 1]); n--) item[n - 1] = '\0';
         long col = -1;
         for (size_t j = 0; L->names && col < 0 && j < C; j++)
             if (strcmp(L->names[j], item) == 0) col = (long)j;
