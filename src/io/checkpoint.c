@@ -14,9 +14,10 @@
  *
  *   offset  size  field
  *   0       8     magic "GSGDCKP\0"
- *   8       4     format version: 3 (the target column's name); version 2
- *                 (issues 15 and 17: the cooldown fields, the new options,
- *                 the label map) and version 1, with none of them, still load
+ *   8       4     format version: 3 (the target and feature columns' names);
+ *                 version 2 (issues 15 and 17: the cooldown fields, the new
+ *                 options, the label map) and version 1, with none of them,
+ *                 still load
  *   12      4     byte-order mark 0x01020304
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
@@ -365,11 +366,10 @@ static gsgd_status parse(gsgd_context *ctx, const char *path, const unsigned cha
                          path, len, off + 4);
     lay->labels = has_labels ? off : 0;
     lay->labels_len = has_labels ? len - 4 - off : 0;
-    /* The label map must fit the model for every reader: gsgd_checkpoint_
-     * options took options from a file gsgd_model_load refused (found by
-     * fuzz_checkpoint). */
-    /* So must the target's name (a checkpoint of a size that holds
-     * none: the CRC passed, the size check did not read it). */
+    /* The names and the label map must fit the model for every reader:
+     * gsgd_checkpoint_options took options from a file gsgd_model_load
+     * refused (found by fuzz_checkpoint). The feature names were read
+     * above. */
     if (lay->target)
         GSGD_FORWARD_IF_ERROR(gsgdi_file_target_name(ctx, path, p + lay->target, m->target_name));
     if (has_labels) {

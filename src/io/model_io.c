@@ -4,7 +4,7 @@
  *   offset  size  field
  *   0       8     magic "GSGDMDL\0"
  *   8       4     format version (3; version 1 files, without a label map,
- *                 and version 2, without the target's name, still load)
+ *                 and version 2, without the columns' names, still load)
  *   12      4     byte-order mark 0x01020304 (files are native little-endian)
  *   16      128   model spec, NUL-padded
  *   144     8     n_features
