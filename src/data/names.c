@@ -131,9 +131,8 @@ void gsgdi_names_image_write(const gsgdi_names *names, unsigned char *out) {
     memcpy(out + 8, names->pool, names->bytes);
 }
 
-gsgd_status gsgdi_names_image_read(gsgd_context *ctx, const char *what, const unsigned char *p,
-                                   size_t len, size_t n, size_t *used, gsgdi_names **out) {
-    *out = NULL;
+gsgd_status gsgdi_names_image_check(gsgd_context *ctx, const char *what, const unsigned char *p,
+                                    size_t len, size_t n, size_t *used) {
     uint64_t bytes = 0;
     GSGD_RETURN_ERROR_IF(len < 8, ctx, GSGD_STATUS_BAD_FORMAT, "%s: truncated feature names", what);
     memcpy(&bytes, p, 8);
@@ -148,9 +147,17 @@ gsgd_status gsgdi_names_image_read(gsgd_context *ctx, const char *what, const un
     }
     GSGD_RETURN_ERROR_IF(s != end, ctx, GSGD_STATUS_BAD_FORMAT, "%s: malformed feature names",
                          what);
-    char *pool = malloc(bytes ? (size_t)bytes : 1);
-    GSGD_RETURN_ERROR_IF(!pool, ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", what);
-    memcpy(pool, p + 8, (size_t)bytes);
     *used = 8 + (size_t)bytes;
-    return over_pool(ctx, pool, (size_t)bytes, n, out);
+    return GSGD_STATUS_OK;
+}
+
+gsgd_status gsgdi_names_image_read(gsgd_context *ctx, const char *what, const unsigned char *p,
+                                   size_t len, size_t n, size_t *used, gsgdi_names **out) {
+    *out = NULL;
+    GSGD_FORWARD_IF_ERROR(gsgdi_names_image_check(ctx, what, p, len, n, used));
+    const size_t bytes = *used - 8;
+    char *pool = malloc(bytes ? bytes : 1);
+    GSGD_RETURN_ERROR_IF(!pool, ctx, GSGD_STATUS_OUT_OF_MEMORY, "%s: out of memory", what);
+    memcpy(pool, p + 8, bytes);
+    return over_pool(ctx, pool, bytes, n, out);
 }

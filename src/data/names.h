@@ -44,6 +44,10 @@ gsgd_status gsgdi_names_match(gsgd_context *ctx, const gsgdi_names *ref, const c
  * then the pool. */
 size_t gsgdi_names_image_bytes(const gsgdi_names *names);
 void gsgdi_names_image_write(const gsgdi_names *names, unsigned char *out);
+/* Checks the image of n names at p[0, len) as gsgdi_names_image_read does,
+ * without making the list (a file's layout needs only its length, *used). */
+gsgd_status gsgdi_names_image_check(gsgd_context *ctx, const char *what, const unsigned char *p,
+                                    size_t len, size_t n, size_t *used);
 /* Reads the image of n names from p[0, len): every name NUL-terminated and
  * at most GSGD_MAX_NAME_TEXT long, the pool exactly n of them (what names
  * the file in BAD_FORMAT's message); *used: the image's bytes. */

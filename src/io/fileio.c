@@ -195,10 +195,7 @@ gsgd_status gsgdi_names_image_span(gsgd_context *ctx, const char *path, const un
                                    size_t len, size_t n, size_t *bytes) {
     char what[300];
     snprintf(what, sizeof what, "load: %s", path);
-    gsgdi_names *names = NULL;
-    GSGD_FORWARD_IF_ERROR(gsgdi_names_image_read(ctx, what, p, len, n, bytes, &names));
-    gsgdi_names_free(names);
-    return GSGD_STATUS_OK;
+    return gsgdi_names_image_check(ctx, what, p, len, n, bytes);
 }
 
 gsgd_status gsgdi_file_target_name(gsgd_context *ctx, const char *path, const unsigned char *p,

@@ -90,7 +90,7 @@ gsgd_status gsgdi_file_names_end(gsgd_context *ctx, const char *path, FILE *f, u
                                  uint64_t *end);
 /* The feature names' image at p, no more than len bytes, of a model with
  * n features: its length in *bytes (BAD_FORMAT naming path when it does not
- * fit in len), checked by reading it (gsgdi_names_image_read). */
+ * fit in len), every name checked (gsgdi_names_image_check). */
 gsgd_status gsgdi_names_image_span(gsgd_context *ctx, const char *path, const unsigned char *p,
                                    size_t len, size_t n, size_t *bytes);
 
